@@ -1,0 +1,82 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_docker_safeops_global_optspecs
+    string join \n config= c/context= D/debug H/host= l/log-level= tls tlsverify tlscacert= tlscert= tlskey= f/file= p/project-name= project-directory= env-file= profile= h/help V/version
+end
+
+function __fish_docker_safeops_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_docker_safeops_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_docker_safeops_using_subcommand
+    set -l cmd (__fish_docker_safeops_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -l config -d 'Location of client config files (default ~/.docker)' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -s c -l context -d 'Name of the context to use to connect to the daemon' -r
+complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -s H -l host -d 'Daemon socket to connect to' -r
+complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -s l -l log-level -d 'Set the logging level' -r -f -a "debug\t'Everything, including each engine request'
+info\t'Progress of long operations'
+warn\t'Only warnings and errors (the default)'
+error\t'Only errors'
+fatal\t'Only errors'"
+complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -l tlscacert -d 'Trust certs signed only by this CA' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -l tlscert -d 'Path to TLS certificate file' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -l tlskey -d 'Path to TLS key file' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -s f -l file -d 'Compose configuration files' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -s p -l project-name -d 'Project name' -r
+complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -l project-directory -d 'Alternate working directory (default: the directory of the first compose file)' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -l env-file -d 'Alternate environment files' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -l profile -d 'Profiles to enable' -r
+complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -s D -l debug -d 'Enable debug mode (same as --log-level debug)'
+complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -l tls -d 'Use TLS; implied by --tlsverify'
+complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -l tlsverify -d 'Use TLS and verify the remote'
+complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -s V -l version -d 'Print version'
+complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "status" -d 'Show targets, their mode, containers and volumes with protection, size and last backup'
+complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh or fish)'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand status" -l format -d 'Output format' -r -f -a "table\t'Aligned tables for people'
+json\t'One JSON document for scripts'"
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand status" -l config -d 'Location of client config files (default ~/.docker)' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand status" -s c -l context -d 'Name of the context to use to connect to the daemon' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand status" -s H -l host -d 'Daemon socket to connect to' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand status" -s l -l log-level -d 'Set the logging level' -r -f -a "debug\t'Everything, including each engine request'
+info\t'Progress of long operations'
+warn\t'Only warnings and errors (the default)'
+error\t'Only errors'
+fatal\t'Only errors'"
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand status" -l tlscacert -d 'Trust certs signed only by this CA' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand status" -l tlscert -d 'Path to TLS certificate file' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand status" -l tlskey -d 'Path to TLS key file' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand status" -l no-size -d 'Do not ask the engine for volume sizes (they can be slow on big hosts)'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand status" -s D -l debug -d 'Enable debug mode (same as --log-level debug)'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand status" -l tls -d 'Use TLS; implied by --tlsverify'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand status" -l tlsverify -d 'Use TLS and verify the remote'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand completions" -l config -d 'Location of client config files (default ~/.docker)' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand completions" -s c -l context -d 'Name of the context to use to connect to the daemon' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand completions" -s H -l host -d 'Daemon socket to connect to' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand completions" -s l -l log-level -d 'Set the logging level' -r -f -a "debug\t'Everything, including each engine request'
+info\t'Progress of long operations'
+warn\t'Only warnings and errors (the default)'
+error\t'Only errors'
+fatal\t'Only errors'"
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand completions" -l tlscacert -d 'Trust certs signed only by this CA' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand completions" -l tlscert -d 'Path to TLS certificate file' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand completions" -l tlskey -d 'Path to TLS key file' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand completions" -s D -l debug -d 'Enable debug mode (same as --log-level debug)'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand completions" -l tls -d 'Use TLS; implied by --tlsverify'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand completions" -l tlsverify -d 'Use TLS and verify the remote'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'

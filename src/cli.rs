@@ -1,0 +1,168 @@
+//! The command-line definition: Docker's global flags, compose's project options and
+//! the verbs. Parsing only; the verbs live in `commands/`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Make dangerous day-2 Docker operations safe.
+#[derive(Debug, Parser)]
+#[command(
+    name = "docker-safeops",
+    version,
+    about = "Guarded volume-destroying verbs, verified backups and safe restores for Docker hosts",
+    long_about = None,
+    disable_help_subcommand = true,
+)]
+pub struct Cli {
+    /// Docker's global options (also accepted before `safeops` when run by the Docker CLI).
+    #[command(flatten)]
+    pub docker: DockerFlags,
+    /// Compose project options; they come before the verb, as with `docker compose`.
+    #[command(flatten)]
+    pub project: ProjectFlags,
+    /// The verb to run.
+    #[command(subcommand)]
+    pub verb: Verb,
+}
+
+/// The Docker CLI's global flags, with the same names and meaning.
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Docker options")]
+pub struct DockerFlags {
+    /// Location of client config files (default ~/.docker)
+    #[arg(long = "config", value_name = "DIR", global = true)]
+    pub config: Option<PathBuf>,
+    /// Name of the context to use to connect to the daemon
+    #[arg(short = 'c', long = "context", value_name = "NAME", global = true)]
+    pub context: Option<String>,
+    /// Enable debug mode (same as --log-level debug)
+    #[arg(short = 'D', long = "debug", global = true)]
+    pub debug: bool,
+    /// Daemon socket to connect to
+    #[arg(short = 'H', long = "host", value_name = "HOST", global = true)]
+    pub host: Vec<String>,
+    /// Set the logging level
+    #[arg(
+        short = 'l',
+        long = "log-level",
+        value_enum,
+        value_name = "LEVEL",
+        global = true
+    )]
+    pub log_level: Option<LogLevel>,
+    /// Use TLS; implied by --tlsverify
+    #[arg(long = "tls", global = true)]
+    pub tls: bool,
+    /// Use TLS and verify the remote
+    #[arg(long = "tlsverify", global = true)]
+    pub tlsverify: bool,
+    /// Trust certs signed only by this CA
+    #[arg(long = "tlscacert", value_name = "FILE", global = true)]
+    pub tlscacert: Option<PathBuf>,
+    /// Path to TLS certificate file
+    #[arg(long = "tlscert", value_name = "FILE", global = true)]
+    pub tlscert: Option<PathBuf>,
+    /// Path to TLS key file
+    #[arg(long = "tlskey", value_name = "FILE", global = true)]
+    pub tlskey: Option<PathBuf>,
+}
+
+/// Log levels, as the Docker CLI spells them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogLevel {
+    /// Everything, including each engine request.
+    Debug,
+    /// Progress of long operations.
+    Info,
+    /// Only warnings and errors (the default).
+    Warn,
+    /// Only errors.
+    Error,
+    /// Only errors.
+    Fatal,
+}
+
+/// Compose's project options, with the same names and meaning as `docker compose`.
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Project options")]
+pub struct ProjectFlags {
+    /// Compose configuration files
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Project name
+    #[arg(short = 'p', long = "project-name", value_name = "NAME")]
+    pub project_name: Option<String>,
+    /// Alternate working directory (default: the directory of the first compose file)
+    #[arg(long = "project-directory", value_name = "DIR")]
+    pub project_directory: Option<PathBuf>,
+    /// Alternate environment files
+    #[arg(long = "env-file", value_name = "FILE")]
+    pub env_files: Vec<PathBuf>,
+    /// Profiles to enable
+    #[arg(long = "profile", value_name = "PROFILE")]
+    pub profiles: Vec<String>,
+}
+
+impl ProjectFlags {
+    /// True when any project option was given on the command line.
+    pub fn any(&self) -> bool {
+        !self.files.is_empty()
+            || self.project_name.is_some()
+            || self.project_directory.is_some()
+            || !self.env_files.is_empty()
+            || !self.profiles.is_empty()
+    }
+}
+
+/// Output formats for verbs that print a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum Format {
+    /// Aligned tables for people.
+    #[default]
+    Table,
+    /// One JSON document for scripts.
+    Json,
+}
+
+/// The verbs.
+#[derive(Debug, Subcommand)]
+pub enum Verb {
+    /// Show targets, their mode, containers and volumes with protection, size and last backup
+    Status(StatusArgs),
+    /// Print a shell completion script (bash, zsh or fish)
+    Completions(CompletionsArgs),
+}
+
+/// Arguments of `status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// A compose project name or a container name (default: the project of the
+    /// compose file in this directory, else every target on the engine)
+    pub target: Option<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+    /// Do not ask the engine for volume sizes (they can be slow on big hosts)
+    #[arg(long)]
+    pub no_size: bool,
+}
+
+/// Arguments of `completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to print a completion script for
+    #[arg(value_enum)]
+    pub shell: CompletionShell,
+}
+
+/// Shells we ship completion scripts for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CompletionShell {
+    /// GNU bash
+    Bash,
+    /// Z shell
+    Zsh,
+    /// fish
+    Fish,
+}

@@ -1,0 +1,208 @@
+//! The compose CLI: finding one (`docker compose` v2, else `docker-compose`, v1 or v2),
+//! and running it against the same engine safeops talks to.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::process::Command;
+
+use super::project::{Generation, ProjectFiles};
+use crate::endpoint::Endpoint;
+use crate::error::{Error, Result};
+
+/// A compose CLI found on this machine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComposeCli {
+    /// The program to run (`docker` or `docker-compose`).
+    pub program: PathBuf,
+    /// Arguments before compose's own (`compose` for the Docker CLI plugin).
+    pub prefix: Vec<String>,
+    /// The version it reports, e.g. `2.40.3` or `1.29.2`.
+    pub version: String,
+}
+
+impl ComposeCli {
+    /// Which naming rules this CLI applies.
+    pub fn generation(&self) -> Generation {
+        if self.version.starts_with("1.") {
+            Generation::V1
+        } else {
+            Generation::V2
+        }
+    }
+
+    /// How users call it: `docker compose` or `docker-compose`.
+    pub fn display_name(&self) -> String {
+        let program = self
+            .program
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        std::iter::once(program)
+            .chain(self.prefix.iter().cloned())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    fn command(&self, endpoint: &Endpoint, config_dir: Option<&PathBuf>) -> Command {
+        let mut command = Command::new(&self.program);
+        command.args(&self.prefix);
+        for (key, value) in endpoint.child_env() {
+            match value {
+                Some(value) => command.env(key, value),
+                None => command.env_remove(key),
+            };
+        }
+        if let Some(dir) = config_dir {
+            command.env("DOCKER_CONFIG", dir);
+        }
+        command.stdin(Stdio::null()).kill_on_drop(true);
+        command
+    }
+
+    /// Runs compose with the project options for `project`, then `args`, and returns
+    /// its standard output. A non-zero exit becomes an input error carrying compose's
+    /// own message (which names the file and line of a malformed file).
+    pub async fn run_for_project(
+        &self,
+        endpoint: &Endpoint,
+        config_dir: Option<&PathBuf>,
+        project: &ProjectFiles,
+        name: Option<&str>,
+        args: &[&str],
+    ) -> Result<Vec<u8>> {
+        let mut command = self.command(endpoint, config_dir);
+        for file in &project.files {
+            command.arg("-f").arg(file);
+        }
+        command.arg("--project-directory").arg(&project.project_dir);
+        for env_file in &project.env_files {
+            command.arg("--env-file").arg(env_file);
+        }
+        for profile in &project.profiles {
+            command.arg("--profile").arg(profile);
+        }
+        if let Some(name) = name.or(project.name_flag.as_deref()) {
+            command.arg("-p").arg(name);
+        }
+        command.args(args);
+        tracing::debug!(?command, "running compose");
+        let output = command
+            .output()
+            .await
+            .map_err(|err| Error::failure(format!("cannot run {}: {err}", self.display_name())))?;
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        if !output.status.success() {
+            let files: Vec<String> = project
+                .files
+                .iter()
+                .map(|f| f.display().to_string())
+                .collect();
+            return Err(Error::usage(format!(
+                "{} could not load the project ({}):\n{}",
+                self.display_name(),
+                files.join(", "),
+                stderr.trim()
+            ))
+            .hint("fix the compose file; `docker compose config` shows the same error"));
+        }
+        if !stderr.trim().is_empty() {
+            tracing::debug!("compose said: {}", stderr.trim());
+        }
+        Ok(output.stdout)
+    }
+
+    /// The resolved model as compose prints it: JSON from v2, YAML from v1.
+    pub async fn config(
+        &self,
+        endpoint: &Endpoint,
+        config_dir: Option<&PathBuf>,
+        project: &ProjectFiles,
+        name: Option<&str>,
+    ) -> Result<serde_json::Value> {
+        match self.generation() {
+            Generation::V2 => {
+                let out = self
+                    .run_for_project(
+                        endpoint,
+                        config_dir,
+                        project,
+                        name,
+                        &["config", "--format", "json"],
+                    )
+                    .await?;
+                serde_json::from_slice(&out).map_err(|err| {
+                    Error::failure(format!(
+                        "unexpected output from `{} config`: {err}",
+                        self.display_name()
+                    ))
+                })
+            }
+            Generation::V1 => {
+                let out = self
+                    .run_for_project(endpoint, config_dir, project, name, &["config"])
+                    .await?;
+                serde_norway::from_slice(&out).map_err(|err| {
+                    Error::failure(format!(
+                        "unexpected output from `{} config`: {err}",
+                        self.display_name()
+                    ))
+                })
+            }
+        }
+    }
+}
+
+/// Finds a compose CLI: the Docker CLI's `compose` plugin first, else `docker-compose`
+/// on `PATH`. `None` when neither answers `version`.
+pub async fn detect(config_dir: Option<&PathBuf>) -> Option<ComposeCli> {
+    let candidates = [
+        ("docker", vec!["compose".to_string()]),
+        ("docker-compose", Vec::new()),
+    ];
+    for (program, prefix) in candidates {
+        let Some(path) = find_in_path(program) else {
+            continue;
+        };
+        let mut command = Command::new(&path);
+        command.args(&prefix).args(["version", "--short"]);
+        command
+            .stdin(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true);
+        if let Some(dir) = config_dir {
+            command.env("DOCKER_CONFIG", dir);
+        }
+        let Ok(Ok(output)) = tokio::time::timeout(Duration::from_secs(10), command.output()).await
+        else {
+            continue;
+        };
+        let version = String::from_utf8_lossy(&output.stdout)
+            .trim()
+            .trim_start_matches('v')
+            .to_string();
+        if output.status.success() && version.chars().next().is_some_and(|c| c.is_ascii_digit()) {
+            let cli = ComposeCli {
+                program: path,
+                prefix,
+                version,
+            };
+            tracing::debug!(?cli, "compose CLI found");
+            return Some(cli);
+        }
+    }
+    None
+}
+
+fn find_in_path(program: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(program))
+        .find(|candidate| {
+            use std::os::unix::fs::PermissionsExt;
+            candidate
+                .metadata()
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+}

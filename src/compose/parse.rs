@@ -1,0 +1,477 @@
+//! The built-in compose loader, used only when no compose CLI is installed (compose
+//! itself is the reference otherwise). It follows compose v2: interpolation from the
+//! env files and the environment, `include`, `extends`, merging of several files,
+//! profiles, and dropping volumes no active service uses. Malformed files are reported
+//! with the file, line and column.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value};
+
+use super::project::ProjectFiles;
+use super::project::read_env_file;
+use crate::error::{Error, Result};
+
+/// How deep `include` and `extends` chains may go before we call them a cycle.
+const MAX_DEPTH: usize = 16;
+
+/// Variables for interpolation, as compose sees them: the env files, overridden by the
+/// process environment.
+pub fn interpolation_env(project: &ProjectFiles) -> Result<BTreeMap<String, String>> {
+    let mut vars = BTreeMap::new();
+    for file in &project.env_files {
+        vars.extend(read_env_file(file)?);
+    }
+    vars.extend(std::env::vars());
+    Ok(vars)
+}
+
+/// Loads and merges the project's files into one resolved config tree (the same shape
+/// `docker compose config --format json` prints, for the parts safeops reads).
+pub fn load(project: &ProjectFiles, vars: &BTreeMap<String, String>) -> Result<Value> {
+    let mut loader = Loader {
+        vars,
+        cache: HashMap::new(),
+    };
+    let mut merged = Value::Object(Map::new());
+    for file in &project.files {
+        let doc = loader.resolved(file, 0)?;
+        merge(&mut merged, doc);
+    }
+    apply_profiles(&mut merged, &project.profiles);
+    drop_unused_volumes(&mut merged);
+    Ok(merged)
+}
+
+/// Top-level `x-safeops: {protect: [...]}` lists from the raw files (compose v1 drops
+/// extension fields from its `config` output, so they are always read here).
+pub fn protect_extension(files: &[PathBuf]) -> Result<Vec<String>> {
+    let mut names = Vec::new();
+    for file in files {
+        let doc = read_yaml(file)?;
+        let list = doc.get("x-safeops").and_then(|x| x.get("protect"));
+        names.extend(
+            list.and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(str::to_string),
+        );
+    }
+    Ok(names)
+}
+
+/// Parses one YAML file, naming the file, line and column on error.
+pub fn read_yaml(path: &Path) -> Result<Value> {
+    let text = std::fs::read_to_string(path).map_err(|err| {
+        Error::usage(format!(
+            "cannot read compose file {}: {err}",
+            path.display()
+        ))
+    })?;
+    let value: Value = serde_norway::from_str(&text).map_err(|err| {
+        let at = err
+            .location()
+            .map(|l| format!(":{}:{}", l.line(), l.column()))
+            .unwrap_or_default();
+        Error::usage(format!(
+            "malformed compose file {}{at}: {err}",
+            path.display()
+        ))
+        .hint("fix the YAML at that line; `docker compose config` checks a file")
+    })?;
+    match value {
+        Value::Object(_) => Ok(value),
+        Value::Null => Ok(Value::Object(Map::new())),
+        _ => Err(Error::usage(format!(
+            "malformed compose file {}: the top level must be a mapping",
+            path.display()
+        ))),
+    }
+}
+
+struct Loader<'a> {
+    vars: &'a BTreeMap<String, String>,
+    cache: HashMap<PathBuf, Value>,
+}
+
+impl Loader<'_> {
+    /// One file, interpolated, with its includes merged in and its services' `extends`
+    /// resolved.
+    fn resolved(&mut self, path: &Path, depth: usize) -> Result<Value> {
+        if depth > MAX_DEPTH {
+            return Err(Error::usage(format!(
+                "{}: include/extends nested deeper than {MAX_DEPTH} levels (a cycle?)",
+                path.display()
+            )));
+        }
+        if let Some(doc) = self.cache.get(path) {
+            return Ok(doc.clone());
+        }
+        let mut doc = read_yaml(path)?;
+        interpolate(&mut doc, self.vars)
+            .map_err(|msg| Error::usage(format!("{}: {msg}", path.display())))?;
+        validate(path, &doc)?;
+        let dir = path.parent().unwrap_or(Path::new("/")).to_path_buf();
+        let mut base = Value::Object(Map::new());
+        if let Some(includes) = doc.as_object_mut().and_then(|m| m.remove("include")) {
+            for include in include_paths(&includes) {
+                let included = self.resolved(&dir.join(include), depth + 1)?;
+                merge(&mut base, included);
+            }
+        }
+        let services: Vec<String> = doc
+            .get("services")
+            .and_then(Value::as_object)
+            .map(|s| s.keys().cloned().collect())
+            .unwrap_or_default();
+        for name in services {
+            let extended = self.extend(path, &doc, &name, depth)?;
+            doc["services"][&name] = extended;
+        }
+        merge(&mut base, doc);
+        self.cache.insert(path.to_path_buf(), base.clone());
+        Ok(base)
+    }
+
+    /// A service with its `extends` chain applied.
+    fn extend(&mut self, path: &Path, doc: &Value, name: &str, depth: usize) -> Result<Value> {
+        let mut service = doc["services"][name].clone();
+        let Some(extends) = service.as_object_mut().and_then(|s| s.remove("extends")) else {
+            return Ok(service);
+        };
+        let (base_file, base_name) = match &extends {
+            Value::String(name) => (None, name.clone()),
+            Value::Object(map) => (
+                map.get("file").and_then(Value::as_str).map(str::to_string),
+                map.get("service")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
+            ),
+            _ => (None, String::new()),
+        };
+        let missing = || {
+            Error::usage(format!(
+                "{}: service \"{name}\" extends unknown service \"{base_name}\"",
+                path.display()
+            ))
+        };
+        let mut base = match base_file {
+            Some(file) => {
+                let file = path.parent().unwrap_or(Path::new("/")).join(file);
+                let other = self.resolved(&file, depth + 1)?;
+                other["services"]
+                    .get(&base_name)
+                    .cloned()
+                    .ok_or_else(missing)?
+            }
+            None if doc["services"].get(&base_name).is_some() => {
+                if depth > MAX_DEPTH {
+                    return Err(missing());
+                }
+                self.extend(path, doc, &base_name, depth + 1)?
+            }
+            None => return Err(missing()),
+        };
+        merge(&mut base, service);
+        Ok(base)
+    }
+}
+
+/// Checks a file against the typed compose model, so that a structurally wrong file is
+/// reported as compose would report it instead of being half understood.
+fn validate(path: &Path, doc: &Value) -> Result<()> {
+    serde_json::from_value::<docker_compose_types::Compose>(doc.clone())
+        .map(drop)
+        .map_err(|err| {
+            Error::usage(format!("malformed compose file {}: {err}", path.display()))
+                .hint("`docker compose config` checks a file")
+        })
+}
+
+fn include_paths(includes: &Value) -> Vec<String> {
+    let mut paths = Vec::new();
+    for item in includes.as_array().into_iter().flatten() {
+        match item {
+            Value::String(p) => paths.push(p.clone()),
+            Value::Object(long) => match long.get("path") {
+                Some(Value::String(p)) => paths.push(p.clone()),
+                Some(Value::Array(list)) => {
+                    paths.extend(list.iter().filter_map(Value::as_str).map(str::to_string))
+                }
+                _ => {}
+            },
+            _ => {}
+        }
+    }
+    paths
+}
+
+/// Compose's merge: mappings merge recursively, a service's `volumes` merge by target,
+/// anything else in the later file replaces the earlier value.
+fn merge(base: &mut Value, overlay: Value) {
+    merge_at(base, overlay, 0, None);
+}
+
+fn merge_at(base: &mut Value, overlay: Value, depth: usize, key: Option<&str>) {
+    match (base, overlay) {
+        (Value::Object(base), Value::Object(overlay)) => {
+            for (k, v) in overlay {
+                match base.get_mut(&k) {
+                    Some(existing) => merge_at(existing, v, depth + 1, Some(&k)),
+                    None => {
+                        base.insert(k, v);
+                    }
+                }
+            }
+        }
+        // services.<name>.volumes: depth 3 from the root.
+        (Value::Array(base), Value::Array(overlay)) if depth == 3 && key == Some("volumes") => {
+            for item in overlay {
+                let target = mount_target(&item);
+                match base
+                    .iter_mut()
+                    .find(|b| target.is_some() && mount_target(b) == target)
+                {
+                    Some(existing) => *existing = item,
+                    None => base.push(item),
+                }
+            }
+        }
+        (base, overlay) => *base = overlay,
+    }
+}
+
+fn mount_target(entry: &Value) -> Option<String> {
+    match entry {
+        Value::String(s) => Some(super::model::parse_short_mount(s).target),
+        Value::Object(m) => m.get("target").and_then(Value::as_str).map(str::to_string),
+        _ => None,
+    }
+}
+
+/// Removes services whose profiles are all inactive, as compose does.
+fn apply_profiles(config: &mut Value, active: &[String]) {
+    if let Some(services) = config.get_mut("services").and_then(Value::as_object_mut) {
+        services.retain(|_, svc| {
+            let profiles: Vec<&str> = svc
+                .get("profiles")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
+            profiles.is_empty()
+                || profiles
+                    .iter()
+                    .any(|p| *p == "*" || active.iter().any(|a| a == p))
+        });
+    }
+}
+
+/// Compose v2 leaves out top-level volumes that no active service mounts.
+fn drop_unused_volumes(config: &mut Value) {
+    let used: Vec<String> = config
+        .get("services")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flat_map(|services| services.values())
+        .flat_map(|svc| {
+            svc.get("volumes")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+        })
+        .filter_map(|m| match m {
+            Value::String(s) => super::model::parse_short_mount(s).source,
+            Value::Object(o) => o.get("source").and_then(Value::as_str).map(str::to_string),
+            _ => None,
+        })
+        .collect();
+    if let Some(volumes) = config.get_mut("volumes").and_then(Value::as_object_mut) {
+        volumes.retain(|key, _| used.contains(key));
+    }
+}
+
+/// Interpolates `$VAR`, `${VAR}`, `${VAR:-default}`, `${VAR-default}`, `${VAR:?err}`,
+/// `${VAR?err}`, `${VAR:+alt}`, `${VAR+alt}` and `$$` in every string value.
+fn interpolate(
+    value: &mut Value,
+    vars: &BTreeMap<String, String>,
+) -> std::result::Result<(), String> {
+    match value {
+        Value::String(s) => *s = interpolate_str(s, vars)?,
+        Value::Array(items) => {
+            for item in items {
+                interpolate(item, vars)?;
+            }
+        }
+        Value::Object(map) => {
+            for item in map.values_mut() {
+                interpolate(item, vars)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Interpolates one string (see [`interpolate`]).
+pub fn interpolate_str(
+    input: &str,
+    vars: &BTreeMap<String, String>,
+) -> std::result::Result<String, String> {
+    let mut out = String::with_capacity(input.len());
+    let mut rest = input;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at + 1..];
+        if let Some(after) = rest.strip_prefix('$') {
+            out.push('$');
+            rest = after;
+        } else if let Some(after) = rest.strip_prefix('{') {
+            let end = matching_brace(after)
+                .ok_or_else(|| format!("invalid interpolation format for \"{input}\""))?;
+            out.push_str(&expand(&after[..end], vars)?);
+            rest = &after[end + 1..];
+        } else {
+            let len = rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(rest.len());
+            if len == 0 {
+                out.push('$');
+            } else {
+                out.push_str(vars.get(&rest[..len]).map(String::as_str).unwrap_or(""));
+            }
+            rest = &rest[len..];
+        }
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+fn matching_brace(s: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    for (i, c) in s.char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' if depth == 0 => return Some(i),
+            '}' => depth -= 1,
+            _ => {}
+        }
+    }
+    None
+}
+
+fn expand(expr: &str, vars: &BTreeMap<String, String>) -> std::result::Result<String, String> {
+    let name_len = expr
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(expr.len());
+    let (name, op) = expr.split_at(name_len);
+    let value = vars.get(name);
+    let set_nonempty = value.is_some_and(|v| !v.is_empty());
+    let arg = |prefix: usize| interpolate_str(&op[prefix..], vars);
+    Ok(match op {
+        "" => value.cloned().unwrap_or_default(),
+        _ if op.starts_with(":-") => {
+            if set_nonempty {
+                value.cloned().unwrap_or_default()
+            } else {
+                arg(2)?
+            }
+        }
+        _ if op.starts_with('-') => match value {
+            Some(v) => v.clone(),
+            None => arg(1)?,
+        },
+        _ if op.starts_with(":?") || op.starts_with('?') => {
+            let strict = op.starts_with(":?");
+            let ok = if strict {
+                set_nonempty
+            } else {
+                value.is_some()
+            };
+            if !ok {
+                let msg = arg(if strict { 2 } else { 1 })?;
+                return Err(format!(
+                    "required variable {name} is missing a value: {msg}"
+                ));
+            }
+            value.cloned().unwrap_or_default()
+        }
+        _ if op.starts_with(":+") => {
+            if set_nonempty {
+                arg(2)?
+            } else {
+                String::new()
+            }
+        }
+        _ if op.starts_with('+') => {
+            if value.is_some() {
+                arg(1)?
+            } else {
+                String::new()
+            }
+        }
+        _ => return Err(format!("invalid interpolation format for \"${{{expr}}}\"")),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars() -> BTreeMap<String, String> {
+        [("A", "1"), ("EMPTY", "")]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn interpolation_follows_compose() {
+        let v = vars();
+        let cases = [
+            ("$A ${A}", "1 1"),
+            ("${B:-x}", "x"),
+            ("${EMPTY:-x}", "x"),
+            ("${EMPTY-x}", ""),
+            ("${B:-${A}}", "1"),
+            ("${A:+yes}", "yes"),
+            ("$$A", "$A"),
+            ("cost $", "cost $"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(interpolate_str(input, &v).unwrap(), want, "{input}");
+        }
+        let err = interpolate_str("${B:?set B}", &v).unwrap_err();
+        assert!(err.contains("required variable B"), "{err}");
+        assert!(interpolate_str("${A", &v).is_err());
+    }
+
+    #[test]
+    fn malformed_yaml_names_file_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("compose.yaml");
+        std::fs::write(&file, "services:\n  web:\n    image: [unclosed\n").unwrap();
+        let err = read_yaml(&file).unwrap_err();
+        assert!(err.message.contains("compose.yaml:"), "{}", err.message);
+        assert!(err.message.contains("line"), "{}", err.message);
+    }
+
+    #[test]
+    fn merge_replaces_volumes_by_target() {
+        let mut base = serde_json::json!({"services": {"web": {"image": "a", "volumes": ["x:/data", "/cache"]}}});
+        merge(
+            &mut base,
+            serde_json::json!({"services": {"web": {"image": "b", "volumes": ["y:/data"]}}}),
+        );
+        assert_eq!(base["services"]["web"]["image"], "b");
+        assert_eq!(
+            base["services"]["web"]["volumes"],
+            serde_json::json!(["y:/data", "/cache"])
+        );
+    }
+}

@@ -1,0 +1,452 @@
+//! Which engine to talk to, resolved exactly as the Docker CLI does: `--context` or
+//! `-H`, then `DOCKER_HOST`, then `DOCKER_CONTEXT`, then `currentContext` in
+//! `$DOCKER_CONFIG/config.json`, then the default socket. Contexts come from the CLI's
+//! context store, TLS material included.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use crate::cli::DockerFlags;
+use crate::error::{Error, Result};
+
+/// The socket the Docker CLI uses when nothing else is configured.
+pub const DEFAULT_HOST: &str = "unix:///var/run/docker.sock";
+
+/// A resolved engine endpoint and where it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    /// The context name (`default` when no context store entry is used).
+    pub context: String,
+    /// The engine address: `unix://`, `tcp://` or `ssh://`.
+    pub host: String,
+    /// TLS material, when the endpoint uses TLS.
+    pub tls: Option<Tls>,
+    /// Which setting chose this endpoint, for error messages.
+    pub source: Source,
+}
+
+/// TLS files for a `tcp://` endpoint, named as the Docker CLI names them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tls {
+    /// `ca.pem`: the CA the server certificate must chain to.
+    pub ca: PathBuf,
+    /// `cert.pem`: the client certificate.
+    pub cert: PathBuf,
+    /// `key.pem`: the client key.
+    pub key: PathBuf,
+    /// False when the endpoint asks to skip server verification.
+    pub verify: bool,
+}
+
+/// The setting an endpoint was resolved from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// `-H/--host`.
+    HostFlag,
+    /// `-c/--context NAME`.
+    ContextFlag,
+    /// The `DOCKER_HOST` environment variable.
+    DockerHostEnv,
+    /// The `DOCKER_CONTEXT` environment variable.
+    DockerContextEnv,
+    /// `currentContext` in the CLI config file at this path.
+    ConfigFile(PathBuf),
+    /// Nothing configured: the default socket.
+    Default,
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::HostFlag => write!(f, "-H/--host"),
+            Source::ContextFlag => write!(f, "--context"),
+            Source::DockerHostEnv => write!(f, "DOCKER_HOST"),
+            Source::DockerContextEnv => write!(f, "DOCKER_CONTEXT"),
+            Source::ConfigFile(path) => write!(f, "currentContext in {}", path.display()),
+            Source::Default => write!(f, "the default socket"),
+        }
+    }
+}
+
+impl Endpoint {
+    /// Environment variables that make a child Docker or compose CLI talk to this same
+    /// endpoint, whatever its own configuration says.
+    pub fn child_env(&self) -> Vec<(&'static str, Option<String>)> {
+        let mut env = vec![
+            ("DOCKER_HOST", Some(self.host.clone())),
+            ("DOCKER_CONTEXT", None),
+            ("DOCKER_TLS_VERIFY", None),
+            ("DOCKER_CERT_PATH", None),
+        ];
+        if let Some(tls) = &self.tls {
+            env[2].1 = tls.verify.then(|| "1".to_string());
+            env[3].1 = tls.ca.parent().map(|dir| dir.display().to_string());
+        }
+        env
+    }
+}
+
+/// The Docker CLI configuration directory: `--config`, `DOCKER_CONFIG`, `~/.docker`.
+pub fn config_dir(flags: &DockerFlags, env: &dyn Fn(&str) -> Option<String>) -> PathBuf {
+    if let Some(dir) = &flags.config {
+        return dir.clone();
+    }
+    if let Some(dir) = env("DOCKER_CONFIG").filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    home(env).join(".docker")
+}
+
+fn home(env: &dyn Fn(&str) -> Option<String>) -> PathBuf {
+    env("HOME")
+        .filter(|h| !h.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/"))
+}
+
+#[derive(Deserialize, Default)]
+struct CliConfig {
+    #[serde(rename = "currentContext", default)]
+    current_context: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ContextMeta {
+    #[serde(rename = "Endpoints", default)]
+    endpoints: std::collections::HashMap<String, ContextEndpoint>,
+}
+
+#[derive(Deserialize)]
+struct ContextEndpoint {
+    #[serde(rename = "Host", default)]
+    host: Option<String>,
+    #[serde(rename = "SkipTLSVerify", default)]
+    skip_tls_verify: bool,
+}
+
+/// Resolves the endpoint from the flags and the environment (`env` looks variables up,
+/// so tests can pass their own).
+pub fn resolve(flags: &DockerFlags, env: &dyn Fn(&str) -> Option<String>) -> Result<Endpoint> {
+    let env_set = |name: &str| env(name).filter(|v| !v.is_empty());
+    if flags.context.is_some() && !flags.host.is_empty() {
+        return Err(Error::usage(
+            "conflicting options: cannot specify both --host and --context",
+        ));
+    }
+    if flags.host.len() > 1 {
+        return Err(Error::usage("specify only one -H"));
+    }
+    let config_dir = config_dir(flags, env);
+    let (context, source) = if let Some(name) = &flags.context {
+        (name.clone(), Source::ContextFlag)
+    } else if !flags.host.is_empty() {
+        ("default".to_string(), Source::HostFlag)
+    } else if env_set("DOCKER_HOST").is_some() {
+        ("default".to_string(), Source::DockerHostEnv)
+    } else if let Some(name) = env_set("DOCKER_CONTEXT") {
+        (name, Source::DockerContextEnv)
+    } else {
+        let path = config_dir.join("config.json");
+        match read_cli_config(&path)?
+            .current_context
+            .filter(|c| !c.is_empty())
+        {
+            Some(name) => (name, Source::ConfigFile(path)),
+            None => ("default".to_string(), Source::Default),
+        }
+    };
+    if context == "default" {
+        return default_endpoint(flags, env, source);
+    }
+    context_endpoint(&config_dir, &context, source)
+}
+
+fn read_cli_config(path: &Path) -> Result<CliConfig> {
+    match std::fs::read(path) {
+        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|err| {
+            Error::usage(format!(
+                "cannot read the Docker CLI config {}: {err}",
+                path.display()
+            ))
+            .hint("fix or remove the file, or point --config/DOCKER_CONFIG elsewhere")
+        }),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(CliConfig::default()),
+        Err(err) => Err(Error::usage(format!(
+            "cannot read the Docker CLI config {}: {err}",
+            path.display()
+        ))),
+    }
+}
+
+/// The `default` context: `-H`, `DOCKER_HOST`, or the default socket, with TLS from
+/// `--tls*` flags and `DOCKER_TLS_VERIFY`/`DOCKER_CERT_PATH`.
+fn default_endpoint(
+    flags: &DockerFlags,
+    env: &dyn Fn(&str) -> Option<String>,
+    source: Source,
+) -> Result<Endpoint> {
+    let env_set = |name: &str| env(name).filter(|v| !v.is_empty());
+    let (host, source) = match (flags.host.first(), env_set("DOCKER_HOST")) {
+        (Some(host), _) => (host.clone(), Source::HostFlag),
+        (None, Some(host)) => (host, Source::DockerHostEnv),
+        (None, None) => (DEFAULT_HOST.to_string(), source),
+    };
+    let host = normalize_host(&host, &source)?;
+    let verify = flags.tlsverify || env_set("DOCKER_TLS_VERIFY").is_some();
+    let tls = if flags.tls || verify {
+        let cert_dir = env_set("DOCKER_CERT_PATH")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| config_dir(flags, env));
+        Some(Tls {
+            ca: flags
+                .tlscacert
+                .clone()
+                .unwrap_or_else(|| cert_dir.join("ca.pem")),
+            cert: flags
+                .tlscert
+                .clone()
+                .unwrap_or_else(|| cert_dir.join("cert.pem")),
+            key: flags
+                .tlskey
+                .clone()
+                .unwrap_or_else(|| cert_dir.join("key.pem")),
+            verify,
+        })
+    } else {
+        None
+    };
+    Ok(Endpoint {
+        context: "default".to_string(),
+        host,
+        tls,
+        source,
+    })
+}
+
+/// The directory name the context store uses for a context: the hex SHA-256 of its name.
+pub fn context_dir_name(name: &str) -> String {
+    hex::encode(Sha256::digest(name.as_bytes()))
+}
+
+fn context_endpoint(config_dir: &Path, name: &str, source: Source) -> Result<Endpoint> {
+    let id = context_dir_name(name);
+    let meta_path = config_dir.join("contexts/meta").join(&id).join("meta.json");
+    let bytes = std::fs::read(&meta_path).map_err(|err| {
+        Error::usage(format!(
+            "context \"{name}\" (from {source}) does not exist: cannot read {}: {err}",
+            meta_path.display()
+        ))
+        .hint("list the contexts with `docker context ls`")
+    })?;
+    let meta: ContextMeta = serde_json::from_slice(&bytes).map_err(|err| {
+        Error::usage(format!(
+            "context \"{name}\": malformed {}: {err}",
+            meta_path.display()
+        ))
+    })?;
+    let docker = meta.endpoints.get("docker").ok_or_else(|| {
+        Error::usage(format!(
+            "context \"{name}\" has no docker endpoint ({})",
+            meta_path.display()
+        ))
+    })?;
+    let host = docker
+        .host
+        .clone()
+        .unwrap_or_else(|| DEFAULT_HOST.to_string());
+    let host = normalize_host(&host, &source)?;
+    let tls_dir = config_dir.join("contexts/tls").join(&id).join("docker");
+    let tls = tls_dir.join("ca.pem").exists() || tls_dir.join("cert.pem").exists();
+    Ok(Endpoint {
+        context: name.to_string(),
+        host,
+        tls: tls.then(|| Tls {
+            ca: tls_dir.join("ca.pem"),
+            cert: tls_dir.join("cert.pem"),
+            key: tls_dir.join("key.pem"),
+            verify: !docker.skip_tls_verify,
+        }),
+        source,
+    })
+}
+
+/// Checks the scheme and fills in defaults the Docker CLI fills in (`tcp://` port).
+fn normalize_host(host: &str, source: &Source) -> Result<String> {
+    let host = host.trim();
+    let bad = || {
+        Error::usage(format!("invalid Docker host \"{host}\" (from {source})"))
+            .hint("use unix:///path/to/docker.sock, tcp://HOST:PORT or ssh://[USER@]HOST[:PORT]")
+    };
+    if let Some(path) = host.strip_prefix("unix://") {
+        if path.is_empty() {
+            return Err(bad());
+        }
+        return Ok(host.to_string());
+    }
+    if let Some(rest) = host.strip_prefix("tcp://") {
+        let authority = rest.trim_end_matches('/');
+        if authority.is_empty() || authority.contains('/') {
+            return Err(bad());
+        }
+        let has_port = authority
+            .rsplit_once(':')
+            .is_some_and(|(_, port)| port.parse::<u16>().is_ok());
+        return Ok(if has_port {
+            format!("tcp://{authority}")
+        } else {
+            format!("tcp://{authority}:2375")
+        });
+    }
+    if host.starts_with("ssh://") && host.len() > "ssh://".len() {
+        return Ok(host.to_string());
+    }
+    Err(bad())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env_of(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |name| map.get(name).cloned()
+    }
+
+    fn write_context(config: &Path, name: &str, host: &str, tls: bool) {
+        let dir = config.join("contexts/meta").join(context_dir_name(name));
+        std::fs::create_dir_all(&dir).unwrap();
+        let meta = serde_json::json!({
+            "Name": name, "Metadata": {},
+            "Endpoints": {"docker": {"Host": host, "SkipTLSVerify": false}}
+        });
+        std::fs::write(dir.join("meta.json"), meta.to_string()).unwrap();
+        if tls {
+            let tls_dir = config
+                .join("contexts/tls")
+                .join(context_dir_name(name))
+                .join("docker");
+            std::fs::create_dir_all(&tls_dir).unwrap();
+            for f in ["ca.pem", "cert.pem", "key.pem"] {
+                std::fs::write(tls_dir.join(f), "x").unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn precedence_follows_the_docker_cli() {
+        let config = tempfile::tempdir().unwrap();
+        let cfg = config.path().to_str().unwrap();
+        write_context(config.path(), "ctx-env", "tcp://10.0.0.1:2376", true);
+        write_context(config.path(), "ctx-file", "unix:///file.sock", false);
+        std::fs::write(
+            config.path().join("config.json"),
+            r#"{"currentContext":"ctx-file"}"#,
+        )
+        .unwrap();
+        let none = DockerFlags::default();
+
+        let e = resolve(&none, &env_of(&[("DOCKER_CONFIG", cfg)])).unwrap();
+        assert_eq!(e.host, "unix:///file.sock");
+        assert!(matches!(e.source, Source::ConfigFile(_)));
+
+        let env = env_of(&[("DOCKER_CONFIG", cfg), ("DOCKER_CONTEXT", "ctx-env")]);
+        let e = resolve(&none, &env).unwrap();
+        assert_eq!(
+            (e.host.as_str(), e.source),
+            ("tcp://10.0.0.1:2376", Source::DockerContextEnv)
+        );
+        let tls = e.tls.unwrap();
+        assert!(tls.verify && tls.ca.ends_with("docker/ca.pem"));
+
+        let env = env_of(&[
+            ("DOCKER_CONFIG", cfg),
+            ("DOCKER_CONTEXT", "ctx-env"),
+            ("DOCKER_HOST", "unix:///env.sock"),
+        ]);
+        let e = resolve(&none, &env).unwrap();
+        assert_eq!(
+            (e.host.as_str(), e.source),
+            ("unix:///env.sock", Source::DockerHostEnv)
+        );
+
+        let flags = DockerFlags {
+            host: vec!["tcp://127.0.0.1".into()],
+            ..Default::default()
+        };
+        let e = resolve(&flags, &env).unwrap();
+        assert_eq!(
+            (e.host.as_str(), e.source),
+            ("tcp://127.0.0.1:2375", Source::HostFlag)
+        );
+
+        let flags = DockerFlags {
+            context: Some("ctx-file".into()),
+            ..Default::default()
+        };
+        let e = resolve(&flags, &env).unwrap();
+        assert_eq!(
+            (e.host.as_str(), e.source),
+            ("unix:///file.sock", Source::ContextFlag)
+        );
+
+        let e = resolve(&none, &env_of(&[("HOME", "/nonexistent")])).unwrap();
+        assert_eq!((e.host.as_str(), e.source), (DEFAULT_HOST, Source::Default));
+    }
+
+    #[test]
+    fn conflicts_and_bad_values_are_usage_errors() {
+        let both = DockerFlags {
+            host: vec!["unix:///a".into()],
+            context: Some("x".into()),
+            ..Default::default()
+        };
+        let err = resolve(&both, &env_of(&[])).unwrap_err();
+        assert_eq!(err.code, crate::error::ExitCode::Usage);
+        assert!(err.message.contains("cannot specify both"));
+
+        let missing = DockerFlags {
+            context: Some("nope".into()),
+            config: Some("/nonexistent".into()),
+            ..Default::default()
+        };
+        let err = resolve(&missing, &env_of(&[])).unwrap_err();
+        assert!(err.message.contains("context \"nope\""), "{}", err.message);
+
+        let err = resolve(
+            &DockerFlags::default(),
+            &env_of(&[("DOCKER_HOST", "http://x")]),
+        )
+        .unwrap_err();
+        assert!(err.message.contains("from DOCKER_HOST"), "{}", err.message);
+    }
+
+    #[test]
+    fn default_context_tls_from_environment() {
+        let env = env_of(&[
+            ("DOCKER_HOST", "tcp://127.0.0.1:2376"),
+            ("DOCKER_TLS_VERIFY", "1"),
+            ("DOCKER_CERT_PATH", "/certs"),
+        ]);
+        let e = resolve(&DockerFlags::default(), &env).unwrap();
+        assert_eq!(
+            e.tls,
+            Some(Tls {
+                ca: "/certs/ca.pem".into(),
+                cert: "/certs/cert.pem".into(),
+                key: "/certs/key.pem".into(),
+                verify: true
+            })
+        );
+        assert_eq!(
+            e.child_env()[3],
+            ("DOCKER_CERT_PATH", Some("/certs".to_string()))
+        );
+    }
+}

@@ -1,0 +1,162 @@
+//! What the engine has: containers (with their mounts and compose labels) and volumes
+//! (with sizes, which the engine may take a while to compute).
+
+use std::collections::{BTreeMap, HashMap};
+
+use bollard::query_parameters::{
+    DataUsageOptionsBuilder, ListContainersOptionsBuilder, ListVolumesOptions,
+};
+
+use crate::engine::Engine;
+use crate::error::Result;
+
+/// Compose's project label.
+pub const LABEL_PROJECT: &str = "com.docker.compose.project";
+/// Compose's service label.
+pub const LABEL_SERVICE: &str = "com.docker.compose.service";
+/// Compose's config files label (comma-separated absolute paths).
+pub const LABEL_CONFIG_FILES: &str = "com.docker.compose.project.config_files";
+/// Compose's working directory label.
+pub const LABEL_WORKING_DIR: &str = "com.docker.compose.project.working_dir";
+/// Compose v2's env files label (comma-separated).
+pub const LABEL_ENV_FILES: &str = "com.docker.compose.project.environment_file";
+/// The compose version that created a container.
+pub const LABEL_COMPOSE_VERSION: &str = "com.docker.compose.version";
+
+/// A container as listed by the engine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Container {
+    /// Full id.
+    pub id: String,
+    /// Name without the leading slash.
+    pub name: String,
+    /// The image reference it was created from.
+    pub image: String,
+    /// `running`, `exited`, ...
+    pub state: String,
+    /// The engine's human status, e.g. `Up 3 minutes (healthy)`.
+    pub status: String,
+    /// Labels.
+    pub labels: BTreeMap<String, String>,
+    /// Volume mounts: (volume name, destination).
+    pub volume_mounts: Vec<(String, String)>,
+}
+
+impl Container {
+    /// The compose project it belongs to, by label.
+    pub fn project(&self) -> Option<&str> {
+        self.labels.get(LABEL_PROJECT).map(String::as_str)
+    }
+
+    /// The compose service it runs, by label.
+    pub fn service(&self) -> Option<&str> {
+        self.labels.get(LABEL_SERVICE).map(String::as_str)
+    }
+}
+
+/// A volume as listed by the engine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Volume {
+    /// Name.
+    pub name: String,
+    /// Driver.
+    pub driver: String,
+    /// Labels.
+    pub labels: BTreeMap<String, String>,
+}
+
+/// Every container, running or not.
+pub async fn containers(engine: &Engine) -> Result<Vec<Container>> {
+    let options = ListContainersOptionsBuilder::default().all(true).build();
+    let list = engine.docker.list_containers(Some(options)).await?;
+    let mut out: Vec<Container> = list
+        .into_iter()
+        .map(|c| {
+            let name = c
+                .names
+                .unwrap_or_default()
+                .into_iter()
+                .next()
+                .unwrap_or_default()
+                .trim_start_matches('/')
+                .to_string();
+            let volume_mounts = c
+                .mounts
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|m| m.typ.as_ref().is_some_and(|t| t.to_string() == "volume"))
+                .filter_map(|m| Some((m.name?, m.destination.unwrap_or_default())))
+                .collect();
+            Container {
+                id: c.id.unwrap_or_default(),
+                name,
+                image: c.image.unwrap_or_default(),
+                state: c.state.map(|s| s.to_string()).unwrap_or_default(),
+                status: c.status.unwrap_or_default(),
+                labels: c.labels.unwrap_or_default().into_iter().collect(),
+                volume_mounts,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
+}
+
+/// Every volume, by name.
+pub async fn volumes(engine: &Engine) -> Result<HashMap<String, Volume>> {
+    let list = engine
+        .docker
+        .list_volumes(None::<ListVolumesOptions>)
+        .await?;
+    Ok(list
+        .volumes
+        .unwrap_or_default()
+        .into_iter()
+        .map(|v| {
+            let volume = Volume {
+                name: v.name.clone(),
+                driver: v.driver,
+                labels: v.labels.into_iter().collect(),
+            };
+            (v.name, volume)
+        })
+        .collect())
+}
+
+/// Volume sizes in bytes, from `GET /system/df?type=volume` (slow on big hosts).
+/// Volumes whose size the engine does not know are absent; `None` when this endpoint
+/// cannot tell sizes at all.
+pub async fn volume_sizes(engine: &Engine) -> Result<Option<HashMap<String, u64>>> {
+    // API 1.52 moved the list from `Volumes` to `VolumeUsage.Items`; bollard's types
+    // only know the new shape, so older engines are read untyped.
+    let items: Vec<serde_json::Value> = if engine.api() >= (1, 52) {
+        let options = DataUsageOptionsBuilder::default()
+            ._type(vec!["volume".into()])
+            .build();
+        let df = engine.docker.df(Some(options)).await?;
+        df.volume_usage.and_then(|u| u.items).unwrap_or_default()
+    } else {
+        match engine.get_raw_json("/system/df?type=volume").await? {
+            Some(df) => match df.get("Volumes") {
+                Some(serde_json::Value::Array(items)) => items.clone(),
+                _ => Vec::new(),
+            },
+            None => return Ok(None),
+        }
+    };
+    Ok(Some(
+        items
+            .iter()
+            .filter_map(|v| {
+                let name = v.get("Name")?.as_str()?.to_string();
+                let size = v.get("UsageData")?.get("Size")?.as_i64()?;
+                u64::try_from(size).ok().map(|size| (name, size))
+            })
+            .collect(),
+    ))
+}
+
+/// True for the 64-hex-digit names the engine gives anonymous volumes.
+pub fn is_anonymous_name(name: &str) -> bool {
+    name.len() == 64 && name.bytes().all(|b| b.is_ascii_hexdigit())
+}

@@ -1,0 +1,17 @@
+//! docker-safeops: a Docker CLI plugin that makes the dangerous day-2 operations on
+//! Docker hosts safe. The binary (`src/main.rs`) only parses and dispatches; everything
+//! else lives in these modules.
+
+pub mod cancel;
+pub mod cli;
+pub mod commands;
+pub mod compose;
+pub mod endpoint;
+pub mod engine;
+pub mod error;
+pub mod inventory;
+pub mod logging;
+pub mod plugin;
+pub mod protect;
+pub mod table;
+pub mod target;

@@ -1,0 +1,109 @@
+//! `docker-safeops`: the plugin handshake, argument parsing, dispatch and exit codes.
+
+use std::io::Write;
+
+use clap::{CommandFactory, Parser};
+
+use docker_safeops::cli::{Cli, DockerFlags, Verb};
+use docker_safeops::commands;
+use docker_safeops::endpoint;
+use docker_safeops::engine::{self, Engine};
+use docker_safeops::error::{Error, ExitCode, Result};
+use docker_safeops::plugin::{self, Invocation};
+use docker_safeops::target::Discovery;
+use docker_safeops::{cancel, logging};
+
+fn main() -> std::process::ExitCode {
+    let argv: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let code = match plugin::classify(argv) {
+        Invocation::Metadata => print_lines(&[plugin::metadata_json()]),
+        Invocation::Complete {
+            words,
+            descriptions,
+        } => print_lines(&plugin::complete(&Cli::command(), &words, descriptions)),
+        Invocation::Run(args) => match Cli::try_parse_from(args) {
+            Ok(cli) => run(cli),
+            Err(err) => {
+                let _ = err.print();
+                if err.use_stderr() {
+                    ExitCode::Usage
+                } else {
+                    ExitCode::Success
+                }
+            }
+        },
+    };
+    std::process::ExitCode::from(code as u8)
+}
+
+fn print_lines(lines: &[String]) -> ExitCode {
+    let mut out = std::io::stdout().lock();
+    for line in lines {
+        if writeln!(out, "{line}").is_err() {
+            return ExitCode::Failure;
+        }
+    }
+    ExitCode::Success
+}
+
+fn run(cli: Cli) -> ExitCode {
+    logging::init(&cli.docker);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => return report(&Error::failure(format!("cannot start the runtime: {err}"))),
+    };
+    match runtime.block_on(dispatch(cli)) {
+        Ok(()) => ExitCode::Success,
+        Err(err) => report(&err),
+    }
+}
+
+fn report(err: &Error) -> ExitCode {
+    if err.message.contains("Broken pipe") {
+        // The reader went away (`| head`): nothing left to tell anyone.
+        return ExitCode::Failure;
+    }
+    eprintln!("error: {err}");
+    err.code
+}
+
+async fn connect(flags: &DockerFlags) -> Result<Engine> {
+    let endpoint = endpoint::resolve(flags, &|name| std::env::var(name).ok())?;
+    engine::connect(&endpoint).await
+}
+
+async fn dispatch(cli: Cli) -> Result<()> {
+    let (trigger, cancel) = cancel::pair();
+    cancel::forward_signals(&trigger)?;
+    plugin::watch_plugin_socket(trigger);
+    let work = async {
+        match &cli.verb {
+            Verb::Completions(args) => {
+                std::io::stdout().write_all(&commands::completions::script(args.shell))?;
+                Ok(())
+            }
+            Verb::Status(args) => {
+                let engine = connect(&cli.docker).await?;
+                let discovery = Discovery {
+                    engine: &engine,
+                    flags: &cli.project,
+                    cwd: std::env::current_dir()?,
+                    docker_config: cli.docker.config.clone(),
+                };
+                commands::status::run(&discovery, args).await
+            }
+        }
+    };
+    tokio::select! {
+        result = work => result,
+        why = cancel.cancelled() => {
+            tracing::info!("{why}");
+            Err(Error::interrupted())
+        }
+    }
+}

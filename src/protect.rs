@@ -1,0 +1,284 @@
+//! Volume protection (docs/cli.md "Protection"): which volumes a destructive verb may
+//! not delete without a typed confirmation, and which rule says so.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// The volume label that protects (`true`) or marks disposable (`false`).
+pub const LABEL_PROTECT: &str = "io.safeops.protect";
+
+/// Which rule decided a volume's protection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Rule {
+    /// The volume's `io.safeops.protect` label.
+    Label,
+    /// `x-safeops: {protect: [...]}` in the compose file.
+    ComposeFile,
+    /// The local policy file.
+    Policy,
+    /// Declared by the project but created by someone else: `down -v` would delete it.
+    Foreign,
+    /// The default rule: a named volume that holds data.
+    Default,
+}
+
+/// A volume's protection and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Protection {
+    /// True when a destructive verb needs a typed confirmation to delete it.
+    pub protected: bool,
+    /// The rule that decided, when one did.
+    pub rule: Option<Rule>,
+    /// A short explanation for people.
+    pub reason: String,
+}
+
+/// One entry of the policy file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyEntry {
+    /// Protected (`protect`), or disposable (`unprotect`).
+    pub protect: bool,
+    /// Why, as the operator wrote it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// The local policy file written by `protect` / `unprotect`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Policy {
+    /// Entries by volume name.
+    #[serde(default)]
+    pub volumes: BTreeMap<String, PolicyEntry>,
+}
+
+impl Policy {
+    /// The default location: `$XDG_CONFIG_HOME/docker-safeops/policy.toml`.
+    pub fn default_path(env: &dyn Fn(&str) -> Option<String>) -> PathBuf {
+        let base = env("XDG_CONFIG_HOME")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                PathBuf::from(env("HOME").unwrap_or_else(|| "/".to_string())).join(".config")
+            });
+        base.join("docker-safeops/policy.toml")
+    }
+
+    /// Reads the policy file; a missing file is an empty policy.
+    pub fn load(path: &Path) -> Result<Policy> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => toml::from_str(&text).map_err(|err| {
+                Error::usage(format!("malformed policy file {}: {err}", path.display()))
+                    .hint("fix the file, or remove it and run `docker safeops protect` again")
+            }),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(Policy::default()),
+            Err(err) => Err(Error::failure(format!(
+                "cannot read the policy file {}: {err}",
+                path.display()
+            ))),
+        }
+    }
+}
+
+/// What is known about a volume when deciding its protection.
+#[derive(Debug, Clone, Default)]
+pub struct VolumeFacts<'a> {
+    /// Engine name.
+    pub name: &'a str,
+    /// The key it is declared under in the target's compose model.
+    pub declared_as: Option<&'a str>,
+    /// Declared `external: true`.
+    pub external: bool,
+    /// The volume exists on the engine.
+    pub exists: bool,
+    /// The volume's labels on the engine.
+    pub labels: Option<&'a BTreeMap<String, String>>,
+    /// Its size in bytes, when the engine reported one.
+    pub size_bytes: Option<u64>,
+    /// The compose project of the target being looked at.
+    pub project: Option<&'a str>,
+    /// The names listed in the compose file's `x-safeops.protect`.
+    pub compose_protect: &'a [String],
+}
+
+/// Decides a volume's protection; the first rule that protects wins, in the order of
+/// docs/cli.md.
+pub fn evaluate(facts: &VolumeFacts, policy: &Policy) -> Protection {
+    let protected = |rule, reason: String| Protection {
+        protected: true,
+        rule: Some(rule),
+        reason,
+    };
+    let unprotected = |rule, reason: &str| Protection {
+        protected: false,
+        rule,
+        reason: reason.to_string(),
+    };
+    let label = facts
+        .labels
+        .and_then(|l| l.get(LABEL_PROTECT))
+        .map(String::as_str);
+    if label == Some("true") {
+        return protected(Rule::Label, format!("label {LABEL_PROTECT}=true"));
+    }
+    let in_compose = facts
+        .compose_protect
+        .iter()
+        .any(|n| n == facts.name || Some(n.as_str()) == facts.declared_as);
+    if in_compose {
+        return protected(
+            Rule::ComposeFile,
+            "x-safeops.protect in the compose file".into(),
+        );
+    }
+    let entry = policy.volumes.get(facts.name);
+    if let Some(PolicyEntry {
+        protect: true,
+        reason,
+    }) = entry
+    {
+        let why = reason
+            .as_deref()
+            .map(|r| format!(": {r}"))
+            .unwrap_or_default();
+        return protected(Rule::Policy, format!("policy file{why}"));
+    }
+    if !facts.exists {
+        return unprotected(None, "does not exist");
+    }
+    let creator = facts
+        .labels
+        .and_then(|l| l.get(crate::inventory::LABEL_PROJECT))
+        .map(String::as_str);
+    if let (Some(_), Some(project), false) = (facts.declared_as, facts.project, facts.external)
+        && creator != Some(project)
+    {
+        let by = creator.map_or("outside compose".to_string(), |c| format!("by project {c}"));
+        return protected(
+            Rule::Foreign,
+            format!("declared here but created {by}: down -v would delete it"),
+        );
+    }
+    if label == Some("false") {
+        return unprotected(
+            Some(Rule::Label),
+            "marked disposable (io.safeops.protect=false)",
+        );
+    }
+    if entry.is_some() {
+        return unprotected(Some(Rule::Policy), "marked disposable in the policy file");
+    }
+    if crate::inventory::is_anonymous_name(facts.name) && facts.declared_as.is_none() {
+        return unprotected(None, "anonymous volume");
+    }
+    match facts.size_bytes {
+        Some(0) => unprotected(None, "empty"),
+        Some(_) => protected(Rule::Default, "named volume holding data".into()),
+        None => protected(
+            Rule::Default,
+            "named volume; size unknown, assumed to hold data".into(),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn rules_in_order() {
+        let policy = Policy::default();
+        let mine = labels(&[(crate::inventory::LABEL_PROJECT, "shop")]);
+        let base = VolumeFacts {
+            name: "shop_data",
+            declared_as: Some("data"),
+            exists: true,
+            labels: Some(&mine),
+            size_bytes: Some(10),
+            project: Some("shop"),
+            ..Default::default()
+        };
+        assert_eq!(evaluate(&base, &policy).rule, Some(Rule::Default));
+        let empty = VolumeFacts {
+            size_bytes: Some(0),
+            ..base.clone()
+        };
+        assert!(!evaluate(&empty, &policy).protected);
+
+        let disposable = labels(&[
+            (crate::inventory::LABEL_PROJECT, "shop"),
+            (LABEL_PROTECT, "false"),
+        ]);
+        let d = VolumeFacts {
+            labels: Some(&disposable),
+            ..base.clone()
+        };
+        assert!(!evaluate(&d, &policy).protected);
+
+        let foreign = labels(&[]);
+        let f = VolumeFacts {
+            labels: Some(&foreign),
+            size_bytes: Some(0),
+            ..base.clone()
+        };
+        let p = evaluate(&f, &policy);
+        assert_eq!((p.protected, p.rule), (true, Some(Rule::Foreign)));
+
+        let listed = vec!["data".to_string()];
+        let c = VolumeFacts {
+            compose_protect: &listed,
+            size_bytes: Some(0),
+            ..base.clone()
+        };
+        assert_eq!(evaluate(&c, &policy).rule, Some(Rule::ComposeFile));
+
+        let mut by_policy = Policy::default();
+        by_policy.volumes.insert(
+            "shop_data".into(),
+            PolicyEntry {
+                protect: true,
+                reason: Some("prod db".into()),
+            },
+        );
+        let p = evaluate(&empty, &by_policy);
+        assert_eq!(
+            (p.rule, p.reason.as_str()),
+            (Some(Rule::Policy), "policy file: prod db")
+        );
+
+        let anon = "a".repeat(64);
+        let a = VolumeFacts {
+            name: &anon,
+            declared_as: None,
+            ..base.clone()
+        };
+        assert!(!evaluate(&a, &policy).protected);
+    }
+
+    #[test]
+    fn policy_file_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("policy.toml");
+        assert_eq!(Policy::load(&path).unwrap(), Policy::default());
+        std::fs::write(
+            &path,
+            "[volumes.\"shop_db\"]\nprotect = true\nreason = \"prod\"\n",
+        )
+        .unwrap();
+        let policy = Policy::load(&path).unwrap();
+        assert!(policy.volumes["shop_db"].protect);
+        std::fs::write(&path, "volumes = 3").unwrap();
+        assert!(Policy::load(&path).is_err());
+    }
+}
