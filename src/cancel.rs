@@ -46,7 +46,8 @@ impl Cancel {
     /// Resolves once cancellation has been requested.
     pub async fn cancelled(&self) -> &'static str {
         let mut rx = self.rx.clone();
-        match rx.wait_for(Option::is_some).await {
+        let reason = rx.wait_for(Option::is_some).await.map(|reason| *reason);
+        match reason {
             Ok(reason) => reason.unwrap_or("cancelled"),
             // The trigger is gone: nobody can cancel any more.
             Err(_) => std::future::pending().await,

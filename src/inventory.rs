@@ -84,7 +84,7 @@ pub async fn containers(engine: &Engine) -> Result<Vec<Container>> {
                 .mounts
                 .unwrap_or_default()
                 .into_iter()
-                .filter(|m| m.typ.as_ref().is_some_and(|t| t.to_string() == "volume"))
+                .filter(|m| m.typ.as_deref() == Some("volume"))
                 .filter_map(|m| Some((m.name?, m.destination.unwrap_or_default())))
                 .collect();
             Container {

@@ -39,7 +39,17 @@ pub fn load(project: &ProjectFiles, vars: &BTreeMap<String, String>) -> Result<V
         let doc = loader.resolved(file, 0)?;
         merge(&mut merged, doc);
     }
-    apply_profiles(&mut merged, &project.profiles);
+    // Like compose: `--profile` plus COMPOSE_PROFILES from the environment or env files.
+    let mut profiles = project.profiles.clone();
+    if let Some(list) = vars.get("COMPOSE_PROFILES") {
+        profiles.extend(
+            list.split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(str::to_string),
+        );
+    }
+    apply_profiles(&mut merged, &profiles);
     drop_unused_volumes(&mut merged);
     Ok(merged)
 }
@@ -70,7 +80,7 @@ pub fn read_yaml(path: &Path) -> Result<Value> {
             path.display()
         ))
     })?;
-    let value: Value = serde_norway::from_str(&text).map_err(|err| {
+    let malformed = |err: serde_norway::Error| {
         let at = err
             .location()
             .map(|l| format!(":{}:{}", l.line(), l.column()))
@@ -80,7 +90,11 @@ pub fn read_yaml(path: &Path) -> Result<Value> {
             path.display()
         ))
         .hint("fix the YAML at that line; `docker compose config` checks a file")
-    })?;
+    };
+    let mut yaml: serde_norway::Value = serde_norway::from_str(&text).map_err(malformed)?;
+    // Compose files use YAML merge keys (`<<: *defaults`) a lot.
+    yaml.apply_merge().map_err(malformed)?;
+    let value: Value = serde_norway::from_value(yaml).map_err(malformed)?;
     match value {
         Value::Object(_) => Ok(value),
         Value::Null => Ok(Value::Object(Map::new())),
@@ -112,7 +126,6 @@ impl Loader<'_> {
         let mut doc = read_yaml(path)?;
         interpolate(&mut doc, self.vars)
             .map_err(|msg| Error::usage(format!("{}: {msg}", path.display())))?;
-        validate(path, &doc)?;
         let dir = path.parent().unwrap_or(Path::new("/")).to_path_buf();
         let mut base = Value::Object(Map::new());
         if let Some(includes) = doc.as_object_mut().and_then(|m| m.remove("include")) {
@@ -175,20 +188,9 @@ impl Loader<'_> {
             }
             None => return Err(missing()),
         };
-        merge(&mut base, service);
+        merge_service(&mut base, service);
         Ok(base)
     }
-}
-
-/// Checks a file against the typed compose model, so that a structurally wrong file is
-/// reported as compose would report it instead of being half understood.
-fn validate(path: &Path, doc: &Value) -> Result<()> {
-    serde_json::from_value::<docker_compose_types::Compose>(doc.clone())
-        .map(drop)
-        .map_err(|err| {
-            Error::usage(format!("malformed compose file {}: {err}", path.display()))
-                .hint("`docker compose config` checks a file")
-        })
 }
 
 fn include_paths(includes: &Value) -> Vec<String> {
@@ -209,34 +211,69 @@ fn include_paths(includes: &Value) -> Vec<String> {
     paths
 }
 
-/// Compose's merge: mappings merge recursively, a service's `volumes` merge by target,
-/// anything else in the later file replaces the earlier value.
+/// Compose's merge of two files: services merge as in [`merge_service`], every other
+/// mapping merges recursively, and anything else in the later file wins.
 fn merge(base: &mut Value, overlay: Value) {
-    merge_at(base, overlay, 0, None);
-}
-
-fn merge_at(base: &mut Value, overlay: Value, depth: usize, key: Option<&str>) {
-    match (base, overlay) {
-        (Value::Object(base), Value::Object(overlay)) => {
-            for (k, v) in overlay {
-                match base.get_mut(&k) {
-                    Some(existing) => merge_at(existing, v, depth + 1, Some(&k)),
-                    None => {
-                        base.insert(k, v);
+    let (Value::Object(base), Value::Object(overlay)) = (&mut *base, overlay) else {
+        return;
+    };
+    for (key, value) in overlay {
+        match (key.as_str(), base.get_mut(&key)) {
+            ("services", Some(Value::Object(services))) => {
+                for (name, service) in value.as_object().cloned().unwrap_or_default() {
+                    match services.get_mut(&name) {
+                        Some(existing) => merge_service(existing, service),
+                        None => {
+                            services.insert(name, service);
+                        }
                     }
                 }
             }
+            (_, Some(existing)) => deep_merge(existing, value),
+            (_, None) => {
+                base.insert(key, value);
+            }
         }
-        // services.<name>.volumes: depth 3 from the root.
-        (Value::Array(base), Value::Array(overlay)) if depth == 3 && key == Some("volumes") => {
-            for item in overlay {
-                let target = mount_target(&item);
-                match base
-                    .iter_mut()
-                    .find(|b| target.is_some() && mount_target(b) == target)
-                {
-                    Some(existing) => *existing = item,
-                    None => base.push(item),
+    }
+}
+
+/// Merges a service definition over another (a later file, or `extends`): `volumes`
+/// merge by mount target, other mappings recursively, anything else is replaced.
+fn merge_service(base: &mut Value, overlay: Value) {
+    let (Value::Object(base), Value::Object(overlay)) = (&mut *base, overlay) else {
+        return;
+    };
+    for (key, value) in overlay {
+        match (key.as_str(), base.get_mut(&key), value) {
+            ("volumes", Some(Value::Array(mounts)), Value::Array(more)) => {
+                for item in more {
+                    let target = mount_target(&item);
+                    match mounts
+                        .iter_mut()
+                        .find(|m| target.is_some() && mount_target(m) == target)
+                    {
+                        Some(existing) => *existing = item,
+                        None => mounts.push(item),
+                    }
+                }
+            }
+            (_, Some(existing), value) => deep_merge(existing, value),
+            (key, None, value) => {
+                base.insert(key.to_string(), value);
+            }
+        }
+    }
+}
+
+fn deep_merge(base: &mut Value, overlay: Value) {
+    match (base, overlay) {
+        (Value::Object(base), Value::Object(overlay)) => {
+            for (key, value) in overlay {
+                match base.get_mut(&key) {
+                    Some(existing) => deep_merge(existing, value),
+                    None => {
+                        base.insert(key, value);
+                    }
                 }
             }
         }

@@ -125,7 +125,9 @@ fn search_upwards(start: &Path) -> Option<Vec<PathBuf>> {
     None
 }
 
-/// Reads a compose env file (`KEY=VALUE`, `export`, quotes, comments).
+/// Reads a compose env file (`KEY=VALUE`, `export`, quotes, comments). Values may use
+/// variables defined earlier in the file or in the environment, except in single
+/// quotes, as with compose.
 pub fn read_env_file(path: &Path) -> Result<BTreeMap<String, String>> {
     let text = std::fs::read_to_string(path)
         .map_err(|err| Error::usage(format!("cannot read env file {}: {err}", path.display())))?;
@@ -136,22 +138,27 @@ pub fn read_env_file(path: &Path) -> Result<BTreeMap<String, String>> {
             continue;
         }
         let line = line.strip_prefix("export ").unwrap_or(line);
-        let Some((key, value)) = line.split_once('=') else {
+        let Some((key, raw)) = line.split_once('=') else {
             continue;
         };
-        vars.insert(key.trim().to_string(), unquote(value.trim()));
+        let raw = raw.trim();
+        let value = if let Some(literal) = raw.strip_prefix('\'').and_then(|v| v.split('\'').next())
+        {
+            literal.to_string()
+        } else {
+            let mut scope: BTreeMap<String, String> = std::env::vars().collect();
+            scope.extend(vars.clone());
+            super::parse::interpolate_str(&unquote(raw), &scope)
+                .map_err(|msg| Error::usage(format!("env file {}: {key}: {msg}", path.display())))?
+        };
+        vars.insert(key.trim().to_string(), value);
     }
     Ok(vars)
 }
 
 fn unquote(value: &str) -> String {
-    for quote in ['"', '\''] {
-        if let Some(inner) = value
-            .strip_prefix(quote)
-            .and_then(|v| v.split(quote).next())
-        {
-            return inner.to_string();
-        }
+    if let Some(inner) = value.strip_prefix('"').and_then(|v| v.split('"').next()) {
+        return inner.to_string();
     }
     // An unquoted value ends at ` #` (an inline comment).
     match value.find(" #") {
@@ -286,7 +293,7 @@ mod tests {
         std::fs::write(root.join("compose.override.yaml"), "services: {}\n").unwrap();
         std::fs::write(
             root.join(".env"),
-            "COMPOSE_PROJECT_NAME='from env'\nA=1 # c\n",
+            "COMPOSE_PROJECT_NAME='from env'\nA=1 # c\nB=${A}-x\nC='${A}'\n",
         )
         .unwrap();
         let none = |_: &str| None;
@@ -297,6 +304,8 @@ mod tests {
         assert_eq!(found.project_dir, root);
         let dotenv = read_env_file(&found.env_files[0]).unwrap();
         assert_eq!(dotenv["A"], "1");
+        assert_eq!(dotenv["B"], "1-x");
+        assert_eq!(dotenv["C"], "${A}");
         assert_eq!(
             project_name(&found, Some("top"), &none, &dotenv, Generation::V2),
             "fromenv"

@@ -1,0 +1,208 @@
+//! Shared harness for integration tests against the real engine: the fixture image
+//! (built locally from busybox, no registry), unique names, cleanup on drop, and
+//! running the binary.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// The locally built fixture image every test container runs.
+pub const IMAGE: &str = "safeops-test/busybox:latest";
+
+/// The compose v1 CLI from Debian.
+pub const COMPOSE_V1: &str = "/usr/bin/docker-compose";
+
+/// The plugin binary under test.
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_docker-safeops"))
+}
+
+/// Fails the test (never skips) when the engine is not there.
+pub fn require_engine() {
+    let out = Command::new("docker")
+        .args(["version", "--format", "{{.Server.APIVersion}}"])
+        .output();
+    match out {
+        Ok(o) if o.status.success() => {}
+        Ok(o) => panic!(
+            "these tests need a running Docker engine (run scripts/test.sh to set one up): {}",
+            String::from_utf8_lossy(&o.stderr)
+        ),
+        Err(e) => panic!("these tests need the docker CLI and a running engine: {e}"),
+    }
+    ensure_image();
+}
+
+/// Builds the fixture image from the host's static busybox when it is missing.
+pub fn ensure_image() {
+    let present = Command::new("docker")
+        .args(["image", "inspect", IMAGE])
+        .output()
+        .unwrap();
+    if present.status.success() {
+        return;
+    }
+    let busybox = Path::new("/bin/busybox");
+    assert!(
+        busybox.exists(),
+        "install busybox-static (scripts/test.sh does) to build {IMAGE}"
+    );
+    let root = tempfile::tempdir().unwrap();
+    let bin = root.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::copy(busybox, bin.join("busybox")).unwrap();
+    for applet in [
+        "sh", "sleep", "ls", "cat", "echo", "true", "false", "tar", "mkdir", "rm", "find", "wc",
+        "du", "ln", "chmod", "chown", "touch", "dd", "head", "sync", "stat",
+    ] {
+        std::os::unix::fs::symlink("busybox", bin.join(applet)).unwrap();
+    }
+    let status = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "tar -C '{}' -c . | docker import -c 'CMD [\"/bin/sh\"]' - {IMAGE} >/dev/null",
+            root.path().display()
+        ))
+        .status()
+        .unwrap();
+    assert!(status.success(), "building {IMAGE} failed");
+}
+
+/// A name unique to this test process and call, valid as a compose project name.
+pub fn unique(prefix: &str) -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!("{prefix}{}x{n}", std::process::id())
+}
+
+/// Runs `docker` with arguments, asserting success, and returns stdout.
+pub fn docker(args: &[&str]) -> String {
+    let out = Command::new("docker").args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "docker {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Removes everything a test created, also when it panics: containers and volumes
+/// carrying its label, and compose projects by name.
+pub struct Cleanup {
+    /// Value of the `io.safeops.test` label on what the test created.
+    pub label: String,
+    /// Compose projects to take down (containers, networks and volumes).
+    pub projects: Vec<String>,
+    /// Extra containers and volumes by name.
+    pub containers: Vec<String>,
+    /// Volumes by name.
+    pub volumes: Vec<String>,
+}
+
+impl Cleanup {
+    /// A cleanup for a test, with a unique label.
+    pub fn new() -> Cleanup {
+        Cleanup {
+            label: unique("t"),
+            projects: Vec::new(),
+            containers: Vec::new(),
+            volumes: Vec::new(),
+        }
+    }
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let sh = |script: String| {
+            let _ = Command::new("sh").arg("-c").arg(script).output();
+        };
+        for project in &self.projects {
+            sh(format!(
+                "docker ps -aq --filter label=com.docker.compose.project={project} | xargs -r docker rm -f; \
+                 docker volume ls -q --filter label=com.docker.compose.project={project} | xargs -r docker volume rm -f; \
+                 docker network ls -q --filter label=com.docker.compose.project={project} | xargs -r docker network rm"
+            ));
+        }
+        sh(format!(
+            "docker ps -aq --filter label=io.safeops.test={0} | xargs -r docker rm -f; \
+             docker volume ls -q --filter label=io.safeops.test={0} | xargs -r docker volume rm -f",
+            self.label
+        ));
+        for c in &self.containers {
+            sh(format!("docker rm -f {c}"));
+        }
+        for v in &self.volumes {
+            sh(format!("docker volume rm -f {v}"));
+        }
+    }
+}
+
+/// A command running the plugin binary with a clean, controlled environment.
+pub fn safeops(dir: &Path) -> Command {
+    let mut cmd = Command::new(bin());
+    cmd.current_dir(dir);
+    cmd.env_remove("DOCKER_HOST").env_remove("DOCKER_CONTEXT");
+    cmd.env_remove("COMPOSE_FILE")
+        .env_remove("COMPOSE_PROJECT_NAME");
+    cmd.env("XDG_CONFIG_HOME", dir.join(".xdg-config"));
+    cmd
+}
+
+/// A `PATH` containing only the given programs (by absolute path), so a test can pick
+/// the compose CLI safeops finds: none, v1 only, or the Docker CLI with the v2 plugin.
+pub fn path_with(dir: &Path, programs: &[(&str, &Path)]) -> String {
+    let bin = dir.join("path-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    for (name, target) in programs {
+        let link = bin.join(name);
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(target, link).unwrap();
+    }
+    bin.display().to_string()
+}
+
+/// Which program is `name` on the current PATH.
+pub fn which(name: &str) -> PathBuf {
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {name}"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{name} is not installed");
+    PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+}
+
+/// Runs a command and returns (exit code, stdout, stderr).
+pub fn run(cmd: &mut Command) -> (i32, String, String) {
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = cmd.output().unwrap();
+    (
+        status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&stdout).into_owned(),
+        String::from_utf8_lossy(&stderr).into_owned(),
+    )
+}
+
+/// Parses the JSON a command printed, with its stderr in the failure message.
+pub fn json(cmd: &mut Command) -> serde_json::Value {
+    let (code, stdout, stderr) = run(cmd);
+    assert_eq!(code, 0, "command failed: {stderr}\n{stdout}");
+    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("bad JSON ({e}): {stdout}"))
+}
+
+/// Writes a compose file for a one-service project whose service mounts `data`.
+pub fn write_compose(dir: &Path, extra: &str) -> PathBuf {
+    let file = dir.join("compose.yaml");
+    std::fs::write(
+        &file,
+        format!(
+            "services:\n  db:\n    image: {IMAGE}\n    command: [\"sleep\", \"3600\"]\n    volumes: [\"data:/data\"]\nvolumes:\n  data: {{}}\n{extra}"
+        ),
+    )
+    .unwrap();
+    file
+}
