@@ -117,7 +117,7 @@ fn runs_under_the_real_docker_cli() {
         "--docker",
         "host=unix:///var/run/docker.sock",
     ]));
-    let (code, stdout, stderr) = run(docker().args([
+    let report = json(docker().args([
         "--context",
         &ctx,
         "safeops",
@@ -126,12 +126,10 @@ fn runs_under_the_real_docker_cli() {
         "json",
         "--no-size",
     ]));
-    assert_eq!(code, 0, "{stderr}");
-    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(report["engine"]["context"], ctx.as_str());
 
     // Global flags before the plugin name, as the CLI passes them on.
-    let (code, stdout, stderr) = run(docker().args([
+    let report = json(docker().args([
         "-H",
         "unix:///var/run/docker.sock",
         "--log-level",
@@ -142,8 +140,6 @@ fn runs_under_the_real_docker_cli() {
         "json",
         "--no-size",
     ]));
-    assert_eq!(code, 0, "{stderr}");
-    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(report["engine"]["host"], "unix:///var/run/docker.sock");
 
     // Completion through the CLI's own __complete.

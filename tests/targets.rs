@@ -36,15 +36,21 @@ fn volume<'a>(target: &'a serde_json::Value, name: &str) -> &'a serde_json::Valu
         .unwrap_or_else(|| panic!("no volume {name} in {target}"))
 }
 
-#[test]
-fn compose_v2_project_in_compose_mode() {
+/// A compose project started with compose v2 from a fresh directory; taken down on drop.
+fn started_v2_project(prefix: &str, extra: &str) -> (Cleanup, String, tempfile::TempDir) {
     require_engine();
     let mut cleanup = Cleanup::new();
-    let project = unique("v2p");
+    let project = unique(prefix);
     cleanup.projects.push(project.clone());
     let dir = tempfile::tempdir().unwrap();
-    write_compose(dir.path(), "x-safeops:\n  protect: [data]\n");
+    write_compose(dir.path(), extra);
     compose(&["docker", "compose"], dir.path(), &project, &["up", "-d"]);
+    (cleanup, project, dir)
+}
+
+#[test]
+fn compose_v2_project_in_compose_mode() {
+    let (_cleanup, project, dir) = started_v2_project("v2p", "x-safeops:\n  protect: [data]\n");
     docker(&[
         "exec",
         &format!("{project}-db-1"),
@@ -132,13 +138,7 @@ fn compose_v1_project_and_naming() {
 
 #[test]
 fn run_mode_without_a_compose_cli() {
-    require_engine();
-    let mut cleanup = Cleanup::new();
-    let project = unique("nocli");
-    cleanup.projects.push(project.clone());
-    let dir = tempfile::tempdir().unwrap();
-    write_compose(dir.path(), "");
-    compose(&["docker", "compose"], dir.path(), &project, &["up", "-d"]);
+    let (_cleanup, project, dir) = started_v2_project("nocli", "");
     let path = path_with(dir.path(), &[]);
     let mut cmd = safeops(dir.path());
     cmd.env("PATH", &path)
@@ -159,14 +159,8 @@ fn run_mode_without_a_compose_cli() {
 
 #[test]
 fn run_mode_when_the_compose_files_are_gone() {
-    require_engine();
-    let mut cleanup = Cleanup::new();
-    let project = unique("gone");
-    cleanup.projects.push(project.clone());
-    let dir = tempfile::tempdir().unwrap();
-    let file = write_compose(dir.path(), "");
-    compose(&["docker", "compose"], dir.path(), &project, &["up", "-d"]);
-    std::fs::remove_file(&file).unwrap();
+    let (_cleanup, project, dir) = started_v2_project("gone", "");
+    std::fs::remove_file(dir.path().join("compose.yaml")).unwrap();
     let elsewhere = tempfile::tempdir().unwrap();
     // By name: through its containers' labels.
     let (code, stdout, stderr) =
