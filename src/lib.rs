@@ -2,6 +2,7 @@
 //! Docker hosts safe. The binary (`src/main.rs`) only parses and dispatches; everything
 //! else lives in these modules.
 
+pub mod backup;
 pub mod cancel;
 pub mod cli;
 pub mod commands;

@@ -1,0 +1,585 @@
+//! Volume archives: a tar stream (owners, modes, mtimes, links, special files, xattrs)
+//! compressed with multi-threaded zstd, hashed while it is written, and the reader that
+//! walks such a stream back, refusing entries that are unsafe to extract.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::{self, Read, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use sha2::{Digest, Sha256};
+use tar::{EntryType, Header};
+
+use super::entry::{FileList, FileRecord, Kind, PathBytes};
+
+/// zstd level: 3 is zstd's default, a good balance on all-core compression.
+const ZSTD_LEVEL: i32 = 3;
+
+/// A writer that hashes and counts what passes through it.
+pub struct HashingWriter<W> {
+    inner: W,
+    hasher: Sha256,
+    written: u64,
+}
+
+impl<W: Write> HashingWriter<W> {
+    /// Wraps `inner`.
+    pub fn new(inner: W) -> Self {
+        HashingWriter {
+            inner,
+            hasher: Sha256::new(),
+            written: 0,
+        }
+    }
+
+    /// The inner writer, the SHA-256 (hex) and the number of bytes written.
+    pub fn finish(self) -> (W, String, u64) {
+        (
+            self.inner,
+            hex::encode(self.hasher.finalize()),
+            self.written,
+        )
+    }
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.written += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// A reader that hashes and counts what is read through it.
+pub struct HashingReader<R> {
+    inner: R,
+    hasher: Sha256,
+    read: u64,
+    progress: Option<Arc<AtomicU64>>,
+}
+
+impl<R: Read> HashingReader<R> {
+    /// Wraps `inner`; `progress`, when given, is advanced by every byte read.
+    pub fn new(inner: R, progress: Option<Arc<AtomicU64>>) -> Self {
+        HashingReader {
+            inner,
+            hasher: Sha256::new(),
+            read: 0,
+            progress,
+        }
+    }
+
+    /// The SHA-256 (hex) and the number of bytes read so far.
+    pub fn finish(self) -> (String, u64) {
+        (hex::encode(self.hasher.finalize()), self.read)
+    }
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.read += n as u64;
+        if let Some(progress) = &self.progress {
+            progress.fetch_add(n as u64, Ordering::Relaxed);
+        }
+        Ok(n)
+    }
+}
+
+/// An entry to archive, from a directory walk or from the engine's tar stream.
+#[derive(Debug, Clone)]
+pub struct SourceEntry {
+    /// Its record, without content digest (filled in while archiving).
+    pub record: FileRecord,
+}
+
+/// Exactly `size` bytes from `inner`: a file that shrank while it was read (only
+/// possible without quiescing) is padded with zeros, so the archive stays well formed.
+struct ExactSize<R> {
+    inner: R,
+    remaining: u64,
+    short: bool,
+}
+
+impl<R: Read> Read for ExactSize<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.remaining == 0 {
+            return Ok(0);
+        }
+        let want = buf.len().min(self.remaining as usize);
+        let n = if self.short {
+            0
+        } else {
+            self.inner.read(&mut buf[..want])?
+        };
+        let n = if n == 0 {
+            self.short = true;
+            buf[..want].fill(0);
+            want
+        } else {
+            n
+        };
+        self.remaining -= n as u64;
+        Ok(n)
+    }
+}
+
+/// Writes a volume archive (`.tar.zst`) and its digest list.
+pub struct ArchiveWriter<W: Write> {
+    builder: tar::Builder<zstd::stream::write::Encoder<'static, HashingWriter<W>>>,
+    list: FileList,
+    progress: Option<Arc<AtomicU64>>,
+    changed_while_read: Vec<PathBytes>,
+}
+
+/// What writing an archive produced.
+pub struct WrittenArchive<W> {
+    /// The output, flushed.
+    pub output: W,
+    /// SHA-256 of the compressed archive (hex).
+    pub sha256: String,
+    /// Size of the compressed archive.
+    pub size: u64,
+    /// The digest list.
+    pub list: FileList,
+    /// Files whose size changed while they were read (possible without quiescing).
+    pub changed_while_read: Vec<PathBytes>,
+}
+
+impl<W: Write> ArchiveWriter<W> {
+    /// Starts an archive for `volume` on `output`, compressing on `threads` workers.
+    pub fn new(
+        volume: &str,
+        output: W,
+        threads: u32,
+        progress: Option<Arc<AtomicU64>>,
+    ) -> io::Result<Self> {
+        let mut encoder =
+            zstd::stream::write::Encoder::new(HashingWriter::new(output), ZSTD_LEVEL)?;
+        if threads > 1 {
+            encoder.multithread(threads)?;
+        }
+        encoder.include_checksum(true)?;
+        let mut builder = tar::Builder::new(encoder);
+        builder.follow_symlinks(false);
+        Ok(ArchiveWriter {
+            builder,
+            list: FileList {
+                volume: volume.to_string(),
+                entries: Vec::new(),
+            },
+            progress,
+            changed_while_read: Vec::new(),
+        })
+    }
+
+    /// Appends one entry; `content` must be given for regular files.
+    pub fn append(&mut self, entry: SourceEntry, content: Option<&mut dyn Read>) -> io::Result<()> {
+        let mut record = entry.record;
+        let mut header = Header::new_gnu();
+        header.set_mode(record.mode);
+        header.set_uid(record.uid);
+        header.set_gid(record.gid);
+        header.set_mtime(record.mtime);
+        header.set_size(0);
+        if !record.xattrs.is_empty() {
+            let values: Vec<(String, Vec<u8>)> = record
+                .xattrs
+                .iter()
+                .map(|(name, value)| {
+                    (
+                        format!("SCHILY.xattr.{name}"),
+                        hex::decode(value).unwrap_or_default(),
+                    )
+                })
+                .collect();
+            self.builder
+                .append_pax_extensions(values.iter().map(|(k, v)| (k.as_str(), v.as_slice())))?;
+        }
+        let name = tar_name(&record.path);
+        match record.kind {
+            Kind::File => {
+                header.set_entry_type(EntryType::Regular);
+                header.set_size(record.size);
+                let content = content.ok_or_else(|| io::Error::other("file without content"))?;
+                let mut exact = ExactSize {
+                    inner: content,
+                    remaining: record.size,
+                    short: false,
+                };
+                let mut reader = HashingReader::new(&mut exact, self.progress.clone());
+                self.builder.append_data(&mut header, &name, &mut reader)?;
+                record.sha256 = Some(reader.finish().0);
+                if exact.short {
+                    self.changed_while_read.push(record.path.clone());
+                }
+            }
+            Kind::Dir => {
+                header.set_entry_type(EntryType::Directory);
+                self.builder.append_data(&mut header, &name, io::empty())?;
+            }
+            Kind::Symlink | Kind::Hardlink => {
+                header.set_entry_type(if record.kind == Kind::Symlink {
+                    EntryType::Symlink
+                } else {
+                    EntryType::Link
+                });
+                let target = record
+                    .link
+                    .clone()
+                    .ok_or_else(|| io::Error::other("link without target"))?;
+                let target = if record.kind == Kind::Hardlink {
+                    tar_name(&target)
+                } else {
+                    target.as_path().to_path_buf()
+                };
+                self.builder.append_link(&mut header, &name, target)?;
+            }
+            Kind::Fifo | Kind::Char | Kind::Block => {
+                header.set_entry_type(match record.kind {
+                    Kind::Fifo => EntryType::Fifo,
+                    Kind::Char => EntryType::Char,
+                    _ => EntryType::Block,
+                });
+                let (major, minor) = record.device.unwrap_or((0, 0));
+                header.set_device_major(major)?;
+                header.set_device_minor(minor)?;
+                self.builder.append_data(&mut header, &name, io::empty())?;
+            }
+        }
+        self.list.entries.push(record);
+        Ok(())
+    }
+
+    /// Ends the tar stream and the zstd frame, and flushes.
+    pub fn finish(self) -> io::Result<WrittenArchive<W>> {
+        let encoder = self.builder.into_inner()?;
+        let hashing = encoder.finish()?;
+        let (mut output, sha256, size) = hashing.finish();
+        output.flush()?;
+        Ok(WrittenArchive {
+            output,
+            sha256,
+            size,
+            list: self.list,
+            changed_while_read: self.changed_while_read,
+        })
+    }
+}
+
+/// The tar member name for a relative path: `./` for the root.
+fn tar_name(path: &PathBytes) -> std::path::PathBuf {
+    if path.is_root() {
+        std::path::PathBuf::from("./")
+    } else {
+        path.as_path().to_path_buf()
+    }
+}
+
+/// An entry read back from a tar stream, with its content reader.
+pub struct ReadEntry<'a> {
+    /// Its record as the archive states it (no digest yet).
+    pub record: FileRecord,
+    /// The content (empty for everything but regular files).
+    pub content: &'a mut dyn Read,
+}
+
+/// Why an archive cannot be read or must not be extracted.
+#[derive(Debug, thiserror::Error)]
+pub enum ArchiveError {
+    /// The stream is not a readable tar (or zstd) stream.
+    #[error("unreadable archive: {0}")]
+    Unreadable(#[from] io::Error),
+    /// An entry would escape the target or is of a kind we do not restore.
+    #[error("unsafe entry {path}: {why}")]
+    Unsafe {
+        /// The entry's path as the archive states it.
+        path: PathBytes,
+        /// Why it is refused.
+        why: &'static str,
+    },
+}
+
+/// How the entry names of a tar stream map to volume paths.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Naming {
+    /// Our own archives: `./` is the root, other names are relative to it.
+    Volume,
+    /// The engine's archive endpoint: the first component is the directory asked for.
+    EngineCopy,
+}
+
+/// Reads every entry of the tar stream `reader`, checking each for safety (see
+/// [`SafetyCheck`]), and hands it to `visit`. Returns the reader, positioned after the
+/// tar's end marker, so the caller can drain and check what follows.
+pub fn read_entries<R: Read>(
+    reader: R,
+    naming: Naming,
+    mut visit: impl FnMut(ReadEntry<'_>) -> Result<(), ArchiveError>,
+) -> Result<R, ArchiveError> {
+    let mut archive = tar::Archive::new(reader);
+    let mut safety = SafetyCheck::default();
+    for entry in archive.entries()? {
+        let mut entry = entry?;
+        let raw_path = PathBytes(entry.path_bytes().into_owned());
+        let path = match naming {
+            Naming::Volume => normalize(&raw_path.0),
+            Naming::EngineCopy => strip_first(&raw_path.0),
+        }
+        .ok_or(ArchiveError::Unsafe {
+            path: raw_path.clone(),
+            why: "absolute path or `..` component",
+        })?;
+        let header = entry.header();
+        let kind = match header.entry_type() {
+            EntryType::Regular | EntryType::Continuous => Kind::File,
+            EntryType::Directory => Kind::Dir,
+            EntryType::Symlink => Kind::Symlink,
+            EntryType::Link => Kind::Hardlink,
+            EntryType::Fifo => Kind::Fifo,
+            EntryType::Char => Kind::Char,
+            EntryType::Block => Kind::Block,
+            _ => {
+                return Err(ArchiveError::Unsafe {
+                    path: raw_path,
+                    why: "unsupported entry type",
+                });
+            }
+        };
+        let device = match kind {
+            Kind::Char | Kind::Block => Some((
+                header.device_major()?.unwrap_or(0),
+                header.device_minor()?.unwrap_or(0),
+            )),
+            _ => None,
+        };
+        let link = match kind {
+            Kind::Symlink => entry.link_name_bytes().map(|l| PathBytes(l.into_owned())),
+            Kind::Hardlink => {
+                let target = entry.link_name_bytes().map(|l| l.into_owned());
+                let target = target.and_then(|t| match naming {
+                    Naming::Volume => normalize(&t),
+                    Naming::EngineCopy => strip_first(&t),
+                });
+                Some(target.ok_or(ArchiveError::Unsafe {
+                    path: raw_path.clone(),
+                    why: "hard link to an absolute path or through `..`",
+                })?)
+            }
+            _ => None,
+        };
+        let mut record = FileRecord {
+            path,
+            kind,
+            mode: header.mode()? & 0o7777,
+            uid: header.uid()?,
+            gid: header.gid()?,
+            mtime: header.mtime()?,
+            size: if kind == Kind::File { entry.size() } else { 0 },
+            sha256: None,
+            link,
+            device,
+            xattrs: BTreeMap::new(),
+        };
+        if let Some(extensions) = entry.pax_extensions()? {
+            for extension in extensions {
+                let extension = extension?;
+                if let Ok(key) = extension.key()
+                    && let Some(name) = key.strip_prefix("SCHILY.xattr.")
+                {
+                    record
+                        .xattrs
+                        .insert(name.to_string(), hex::encode(extension.value_bytes()));
+                }
+            }
+        }
+        safety.check(&record)?;
+        visit(ReadEntry {
+            record,
+            content: &mut entry,
+        })?;
+    }
+    Ok(archive.into_inner())
+}
+
+/// Reads a tar stream and returns its digest list (hashing file contents).
+pub fn list_entries<R: Read>(
+    reader: R,
+    naming: Naming,
+    volume: &str,
+) -> Result<(FileList, R), ArchiveError> {
+    let mut list = FileList {
+        volume: volume.to_string(),
+        entries: Vec::new(),
+    };
+    let rest = read_entries(reader, naming, |entry| {
+        let mut record = entry.record;
+        if record.kind == Kind::File {
+            record.sha256 = Some(hash_reader(entry.content)?);
+        }
+        list.entries.push(record);
+        Ok(())
+    })?;
+    Ok((list, rest))
+}
+
+/// SHA-256 (hex) of everything `reader` yields.
+pub fn hash_reader(reader: &mut dyn Read) -> io::Result<String> {
+    let mut hashing = HashingReader::new(reader, None);
+    io::copy(&mut hashing, &mut io::sink())?;
+    Ok(hashing.finish().0)
+}
+
+/// Normalizes an archive member name to a volume path: strips `./` and trailing `/`;
+/// `None` for absolute paths, `..` components and NUL bytes.
+fn normalize(name: &[u8]) -> Option<PathBytes> {
+    if name.starts_with(b"/") || name.contains(&0) {
+        return None;
+    }
+    let mut parts = Vec::new();
+    for part in name.split(|b| *b == b'/') {
+        match part {
+            b"" | b"." => continue,
+            b".." => return None,
+            part => parts.push(part),
+        }
+    }
+    if parts.is_empty() {
+        return Some(PathBytes::root());
+    }
+    Some(PathBytes(parts.join(&b'/')))
+}
+
+/// Like [`normalize`], after dropping the first component (the directory the engine
+/// was asked to copy).
+fn strip_first(name: &[u8]) -> Option<PathBytes> {
+    let normalized = normalize(name)?;
+    if normalized.is_root() {
+        return None;
+    }
+    Some(match normalized.0.iter().position(|b| *b == b'/') {
+        None => PathBytes::root(),
+        Some(slash) => PathBytes(normalized.0[slash + 1..].to_vec()),
+    })
+}
+
+/// Tracks what an archive has declared so far and refuses entries that would write
+/// outside the extraction root: paths through a symlink of the same archive, hard
+/// links to anything but an earlier regular file, duplicate paths (a later entry could
+/// swap a directory for a symlink), and non-directory roots.
+#[derive(Debug, Default)]
+pub struct SafetyCheck {
+    kinds: HashMap<PathBytes, Kind>,
+    symlinks: HashSet<Vec<u8>>,
+}
+
+impl SafetyCheck {
+    /// Checks one (normalized) entry and remembers it.
+    pub fn check(&mut self, record: &FileRecord) -> Result<(), ArchiveError> {
+        let unsafe_entry = |why| ArchiveError::Unsafe {
+            path: record.path.clone(),
+            why,
+        };
+        if record.path.is_root() && record.kind != Kind::Dir {
+            return Err(unsafe_entry("the root must be a directory"));
+        }
+        if self.kinds.contains_key(&record.path) {
+            return Err(unsafe_entry("duplicate path"));
+        }
+        if self.through_symlink(&record.path.0) {
+            return Err(unsafe_entry("path goes through a symlink of the archive"));
+        }
+        if record.kind == Kind::Hardlink {
+            let target = record
+                .link
+                .as_ref()
+                .ok_or(unsafe_entry("hard link without target"))?;
+            if self.through_symlink(&target.0) || self.kinds.get(target) != Some(&Kind::File) {
+                return Err(unsafe_entry(
+                    "hard link to something other than an earlier file of the archive",
+                ));
+            }
+        }
+        if record.kind == Kind::Symlink {
+            self.symlinks.insert(record.path.0.clone());
+        }
+        self.kinds.insert(record.path.clone(), record.kind);
+        Ok(())
+    }
+
+    fn through_symlink(&self, path: &[u8]) -> bool {
+        path.iter()
+            .enumerate()
+            .filter(|(_, b)| **b == b'/')
+            .any(|(i, _)| self.symlinks.contains(&path[..i]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(path: &str, kind: Kind, link: Option<&str>) -> FileRecord {
+        FileRecord {
+            path: PathBytes(path.as_bytes().to_vec()),
+            kind,
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+            mtime: 0,
+            size: 0,
+            sha256: None,
+            link: link.map(|l| PathBytes(l.as_bytes().to_vec())),
+            device: None,
+            xattrs: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn names_normalize_or_are_refused() {
+        assert_eq!(normalize(b"./a/b/").unwrap().0, b"a/b");
+        assert_eq!(normalize(b"./").unwrap(), PathBytes::root());
+        assert!(normalize(b"/etc/passwd").is_none());
+        assert!(normalize(b"a/../../x").is_none());
+        assert!(normalize(b"a\0b").is_none());
+        assert_eq!(strip_first(b"vol/").unwrap(), PathBytes::root());
+        assert_eq!(strip_first(b"vol/a b/c").unwrap().0, b"a b/c");
+        assert!(strip_first(b"../x").is_none());
+    }
+
+    #[test]
+    fn safety_refuses_escapes() {
+        let mut check = SafetyCheck::default();
+        check.check(&record(".", Kind::Dir, None)).unwrap();
+        check.check(&record("f", Kind::File, None)).unwrap();
+        check
+            .check(&record("link", Kind::Symlink, Some("/etc")))
+            .unwrap();
+        check.check(&record("d", Kind::Dir, None)).unwrap();
+        check
+            .check(&record("h", Kind::Hardlink, Some("f")))
+            .unwrap();
+        for (bad, kind, link) in [
+            ("link/passwd", Kind::File, None),
+            ("link/x/y", Kind::Dir, None),
+            ("f", Kind::Symlink, Some("/")),
+            ("h2", Kind::Hardlink, Some("link")),
+            ("h3", Kind::Hardlink, Some("d")),
+            ("h4", Kind::Hardlink, Some("missing")),
+            ("h5", Kind::Hardlink, Some("link/shadow")),
+        ] {
+            assert!(
+                check.check(&record(bad, kind, link)).is_err(),
+                "{bad} must be refused"
+            );
+        }
+        let mut check = SafetyCheck::default();
+        assert!(check.check(&record(".", Kind::Symlink, Some("/"))).is_err());
+    }
+}

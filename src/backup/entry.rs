@@ -1,0 +1,294 @@
+//! The model of one volume entry as a backup records it, and the per-file digest list
+//! that lets a restore be checked file by file.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// What an entry is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// A directory (the volume root is the directory `.`).
+    Dir,
+    /// A regular file.
+    File,
+    /// A symbolic link; `link` is its target, stored verbatim.
+    Symlink,
+    /// A hard link to an earlier file of the same archive; `link` is that file's path.
+    Hardlink,
+    /// A named pipe.
+    Fifo,
+    /// A character device.
+    Char,
+    /// A block device.
+    Block,
+}
+
+/// A path as raw bytes: file names on Linux need not be UTF-8. Serialized as a string
+/// when it is valid UTF-8, else as `{"hex": "..."}`, so the digest list stays readable.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct PathBytes(pub Vec<u8>);
+
+impl PathBytes {
+    /// The volume root.
+    pub fn root() -> Self {
+        PathBytes(b".".to_vec())
+    }
+
+    /// True for the volume root.
+    pub fn is_root(&self) -> bool {
+        self.0 == b"."
+    }
+
+    /// The path as an OS path (relative to the volume root).
+    pub fn as_path(&self) -> &std::path::Path {
+        use std::os::unix::ffi::OsStrExt;
+        std::path::Path::new(std::ffi::OsStr::from_bytes(&self.0))
+    }
+}
+
+impl fmt::Debug for PathBytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", String::from_utf8_lossy(&self.0))
+    }
+}
+
+impl fmt::Display for PathBytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Escaped so that a hostile name cannot forge lines in our reports.
+        write!(f, "{}", String::from_utf8_lossy(&self.0).escape_debug())
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum PathRepr {
+    Text(String),
+    Bytes { hex: String },
+}
+
+impl Serialize for PathBytes {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match std::str::from_utf8(&self.0) {
+            Ok(text) => PathRepr::Text(text.to_string()),
+            Err(_) => PathRepr::Bytes {
+                hex: hex::encode(&self.0),
+            },
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for PathBytes {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match PathRepr::deserialize(d)? {
+            PathRepr::Text(text) => Ok(PathBytes(text.into_bytes())),
+            PathRepr::Bytes { hex } => hex::decode(hex)
+                .map(PathBytes)
+                .map_err(serde::de::Error::custom),
+        }
+    }
+}
+
+/// One entry of a volume: everything a restore must reproduce, and the content digest
+/// of regular files.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileRecord {
+    /// Path relative to the volume root; `.` is the root itself.
+    pub path: PathBytes,
+    /// What it is.
+    pub kind: Kind,
+    /// Permission bits, including setuid/setgid/sticky.
+    pub mode: u32,
+    /// Numeric owner.
+    pub uid: u64,
+    /// Numeric group.
+    pub gid: u64,
+    /// Modification time, seconds since the epoch.
+    pub mtime: u64,
+    /// Content length of regular files; 0 otherwise.
+    #[serde(default)]
+    pub size: u64,
+    /// SHA-256 of the content of regular files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    /// Symlink target, or the path a hard link points to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<PathBytes>,
+    /// Device numbers (major, minor) of character and block devices.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<(u32, u32)>,
+    /// Extended attributes, name to hex value, where the file system has them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub xattrs: BTreeMap<String, String>,
+}
+
+/// The digest list of one volume: its entries in archive order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileList {
+    /// The volume the list describes.
+    pub volume: String,
+    /// Every entry, in archive order.
+    pub entries: Vec<FileRecord>,
+}
+
+/// A volume's content fingerprint: how many files and bytes it holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fingerprint {
+    /// Regular files (hard links to an earlier file not counted).
+    pub file_count: u64,
+    /// Total bytes of regular files.
+    pub total_bytes: u64,
+    /// All entries: files, directories, links, special files.
+    pub entry_count: u64,
+}
+
+impl FileList {
+    /// The fingerprint of the list.
+    pub fn fingerprint(&self) -> Fingerprint {
+        let mut fp = Fingerprint {
+            entry_count: self.entries.len() as u64,
+            ..Fingerprint::default()
+        };
+        for entry in self.entries.iter().filter(|e| e.kind == Kind::File) {
+            fp.file_count += 1;
+            fp.total_bytes += entry.size;
+        }
+        fp
+    }
+
+    /// Every difference between `self` (expected) and `actual`, described for people;
+    /// empty when they match. Entries are compared by path, whatever their order.
+    pub fn differences(&self, actual: &FileList) -> Vec<String> {
+        let actual_by_path: BTreeMap<&PathBytes, &FileRecord> =
+            actual.entries.iter().map(|e| (&e.path, e)).collect();
+        let mut problems = Vec::new();
+        for expected in &self.entries {
+            match actual_by_path.get(&expected.path) {
+                None => problems.push(format!("{}: missing", expected.path)),
+                Some(found) => {
+                    let fields = record_differences(expected, found);
+                    if !fields.is_empty() {
+                        problems.push(format!("{}: {}", expected.path, fields.join(", ")));
+                    }
+                }
+            }
+        }
+        let expected_paths: std::collections::BTreeSet<&PathBytes> =
+            self.entries.iter().map(|e| &e.path).collect();
+        for extra in actual
+            .entries
+            .iter()
+            .filter(|e| !expected_paths.contains(&e.path))
+        {
+            problems.push(format!("{}: not in the backup", extra.path));
+        }
+        problems
+    }
+}
+
+fn record_differences(expected: &FileRecord, found: &FileRecord) -> Vec<&'static str> {
+    let mut fields = Vec::new();
+    // A hard link and the file it points to are the same inode: which path was seen
+    // first depends on directory order, so both count as the same kind of thing.
+    let kind_matches = expected.kind == found.kind
+        || matches!(
+            (expected.kind, found.kind),
+            (Kind::File, Kind::Hardlink) | (Kind::Hardlink, Kind::File)
+        );
+    if !kind_matches {
+        fields.push("type");
+    }
+    if expected.mode != found.mode {
+        fields.push("mode");
+    }
+    if (expected.uid, expected.gid) != (found.uid, found.gid) {
+        fields.push("owner");
+    }
+    if expected.kind == Kind::File && found.kind == Kind::File {
+        if expected.size != found.size {
+            fields.push("size");
+        }
+        if expected.sha256 != found.sha256 {
+            fields.push("content");
+        }
+    }
+    if expected.kind != Kind::Dir && expected.kind != Kind::Hardlink && found.kind != Kind::Hardlink
+    {
+        if expected.mtime != found.mtime {
+            fields.push("mtime");
+        }
+    }
+    if expected.kind == Kind::Symlink && expected.link != found.link {
+        fields.push("link target");
+    }
+    if expected.device != found.device {
+        fields.push("device");
+    }
+    if expected.xattrs != found.xattrs {
+        fields.push("xattrs");
+    }
+    fields
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(path: &str, sha: &str) -> FileRecord {
+        FileRecord {
+            path: PathBytes(path.as_bytes().to_vec()),
+            kind: Kind::File,
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+            mtime: 1,
+            size: 3,
+            sha256: Some(sha.into()),
+            link: None,
+            device: None,
+            xattrs: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn paths_round_trip_as_text_or_hex() {
+        let text = PathBytes(b"a b\n\xc3\xa9".to_vec());
+        let json = serde_json::to_string(&text).unwrap();
+        assert_eq!(json, "\"a b\\né\"");
+        assert_eq!(serde_json::from_str::<PathBytes>(&json).unwrap(), text);
+        let raw = PathBytes(b"bad\xff".to_vec());
+        let json = serde_json::to_string(&raw).unwrap();
+        assert_eq!(json, "{\"hex\":\"626164ff\"}");
+        assert_eq!(serde_json::from_str::<PathBytes>(&json).unwrap(), raw);
+    }
+
+    #[test]
+    fn differences_name_path_and_field() {
+        let expected = FileList {
+            volume: "v".into(),
+            entries: vec![file("a", "1"), file("b", "2")],
+        };
+        let mut changed = file("a", "9");
+        changed.mode = 0o600;
+        let actual = FileList {
+            volume: "v".into(),
+            entries: vec![changed, file("c", "3")],
+        };
+        assert_eq!(
+            expected.differences(&actual),
+            vec!["a: mode, content", "b: missing", "c: not in the backup"]
+        );
+        assert!(expected.differences(&expected.clone()).is_empty());
+        assert_eq!(
+            expected.fingerprint(),
+            Fingerprint {
+                file_count: 2,
+                total_bytes: 6,
+                entry_count: 2
+            }
+        );
+    }
+}
