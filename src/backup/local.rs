@@ -356,7 +356,7 @@ mod tests {
         fs::set_permissions(root.join("ünïcödé"), fs::Permissions::from_mode(0o4750)).unwrap();
         rustix::fs::mknodat(
             rustix::fs::CWD,
-            &root.join("fifo"),
+            root.join("fifo"),
             rustix::fs::FileType::Fifo,
             rustix::fs::Mode::from_raw_mode(0o640),
             0,
