@@ -55,6 +55,22 @@ impl Cancel {
     }
 }
 
+/// The error a blocking worker returns when it stops because of cancellation. Not
+/// `ErrorKind::Interrupted`: the standard library retries those.
+#[derive(Debug, thiserror::Error)]
+#[error("interrupted")]
+pub struct Cancelled;
+
+/// An I/O error meaning "stopped because cancellation was requested".
+pub fn cancelled_io() -> std::io::Error {
+    std::io::Error::other(Cancelled)
+}
+
+/// True when `err` (or what it wraps) is [`cancelled_io`].
+pub fn is_cancelled_io(err: &std::io::Error) -> bool {
+    err.get_ref().is_some_and(|inner| inner.is::<Cancelled>())
+}
+
 /// Routes SIGINT, SIGTERM and SIGHUP to `trigger`. Must run inside the tokio runtime.
 pub fn forward_signals(trigger: &CancelTrigger) -> std::io::Result<()> {
     for (kind, why) in [

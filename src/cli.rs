@@ -130,8 +130,111 @@ pub enum Format {
 pub enum Verb {
     /// Show targets, their mode, containers and volumes with protection, size and last backup
     Status(StatusArgs),
+    /// Make a verified backup of a project's or container's volumes, specs and files
+    Backup(BackupArgs),
+    /// List backups, newest first
+    Backups(BackupsArgs),
+    /// Check a backup's integrity without restoring it
+    Verify(VerifyArgs),
     /// Print a shell completion script (bash, zsh or fish)
     Completions(CompletionsArgs),
+}
+
+impl Verb {
+    /// Verbs that stop containers or write backups handle Ctrl-C themselves: they must
+    /// restart what they stopped and delete what they half-wrote before exiting.
+    pub fn handles_cancellation(&self) -> bool {
+        matches!(self, Verb::Backup(_))
+    }
+}
+
+/// Arguments of `backup`.
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// A compose project name or a container name (default: the project of the
+    /// compose file in this directory)
+    pub target: Option<String>,
+    /// Backup directory [default: $SAFEOPS_BACKUP_DIR, else ~/.local/share/docker-safeops/backups]
+    #[arg(long, value_name = "DIR")]
+    pub to: Option<PathBuf>,
+    /// Also export the containers' images
+    #[arg(long)]
+    pub images: bool,
+    /// Do not stop the containers that use the volumes (the copy may be inconsistent)
+    #[arg(long)]
+    pub no_quiesce: bool,
+    /// Dump PostgreSQL/MySQL/MariaDB containers through exec, while they run
+    #[arg(long)]
+    pub db_dump: bool,
+    /// Keep only the newest N backups of this target (older ones are deleted after
+    /// the new one is verified)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub keep: Option<u32>,
+    /// Seconds to wait for containers to stop before killing them
+    #[arg(
+        short = 't',
+        long = "timeout",
+        value_name = "SECONDS",
+        default_value_t = 10
+    )]
+    pub timeout: i32,
+    /// Output format
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// Arguments of `backups`.
+#[derive(Debug, Args)]
+pub struct BackupsArgs {
+    /// Only backups of this project, container or volume
+    pub target: Option<String>,
+    /// Backup directory [default: $SAFEOPS_BACKUP_DIR, else ~/.local/share/docker-safeops/backups]
+    #[arg(long, value_name = "DIR")]
+    pub to: Option<PathBuf>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// Arguments of `verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// A backup directory, or the name of one in the backup directory
+    pub backup: PathBuf,
+    /// Output format
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// Arguments of `restore`.
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// A backup directory, or the name of one in the backup directory
+    pub backup: PathBuf,
+    /// Restore only this volume; NAME:NEW restores it into the volume NEW (repeatable)
+    #[arg(long = "volume", value_name = "NAME[:NEW]")]
+    pub volumes: Vec<String>,
+    /// Confirm overwriting volumes that hold data, without a terminal: the volume
+    /// name for a single volume, else the backup's target name
+    #[arg(long, value_name = "NAME")]
+    pub confirm: Option<String>,
+    /// Do not start the containers again after restoring
+    #[arg(long)]
+    pub no_start: bool,
+    /// Also load the backup's images into the engine
+    #[arg(long)]
+    pub images: bool,
+    /// Seconds to wait for containers to stop before killing them
+    #[arg(
+        short = 't',
+        long = "timeout",
+        value_name = "SECONDS",
+        default_value_t = 10
+    )]
+    pub timeout: i32,
+    /// Output format
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
 }
 
 /// Arguments of `status`.

@@ -55,6 +55,16 @@ impl Error {
         Self::new(ExitCode::Usage, message)
     }
 
+    /// A guard refused the operation (exit 3).
+    pub fn refused(message: impl Into<String>) -> Self {
+        Self::new(ExitCode::Refused, message)
+    }
+
+    /// A backup failed verification (exit 4).
+    pub fn integrity(message: impl Into<String>) -> Self {
+        Self::new(ExitCode::Integrity, message)
+    }
+
     /// A preflight error (exit 5).
     pub fn preflight(message: impl Into<String>) -> Self {
         Self::new(ExitCode::Preflight, message)

@@ -11,7 +11,7 @@ use docker_safeops::engine::{self, Engine};
 use docker_safeops::error::{Error, ExitCode, Result};
 use docker_safeops::plugin::{self, Invocation};
 use docker_safeops::target::Discovery;
-use docker_safeops::{cancel, logging};
+use docker_safeops::{cancel, journal, logging};
 
 fn main() -> std::process::ExitCode {
     let argv: Vec<String> = std::env::args_os()
@@ -72,9 +72,24 @@ fn report(err: &Error) -> ExitCode {
     err.code
 }
 
+/// Connects to the engine, then finishes the recovery of any operation whose process
+/// died (restart what it stopped, delete what it half-wrote) and says what it did.
 async fn connect(flags: &DockerFlags) -> Result<Engine> {
     let endpoint = endpoint::resolve(flags, &|name| std::env::var(name).ok())?;
-    engine::connect(&endpoint).await
+    let engine = engine::connect(&endpoint).await?;
+    for line in journal::recover(&engine).await {
+        eprintln!("note: {line}");
+    }
+    Ok(engine)
+}
+
+fn discovery<'a>(cli: &'a Cli, engine: &'a Engine) -> Discovery<'a> {
+    Discovery {
+        engine,
+        flags: &cli.project,
+        cwd: std::env::current_dir().unwrap_or_default(),
+        docker_config: cli.docker.config.clone(),
+    }
 }
 
 async fn dispatch(cli: Cli) -> Result<()> {
@@ -89,16 +104,19 @@ async fn dispatch(cli: Cli) -> Result<()> {
             }
             Verb::Status(args) => {
                 let engine = connect(&cli.docker).await?;
-                let discovery = Discovery {
-                    engine: &engine,
-                    flags: &cli.project,
-                    cwd: std::env::current_dir()?,
-                    docker_config: cli.docker.config.clone(),
-                };
-                commands::status::run(&discovery, args).await
+                commands::status::run(&discovery(&cli, &engine), args).await
             }
+            Verb::Backup(args) => {
+                let engine = connect(&cli.docker).await?;
+                commands::backup::run(&discovery(&cli, &engine), args, &cancel).await
+            }
+            Verb::Backups(args) => commands::backups::run(args),
+            Verb::Verify(args) => commands::verify::run(args, &cancel).await,
         }
     };
+    if cli.verb.handles_cancellation() {
+        return work.await;
+    }
     tokio::select! {
         result = work => result,
         why = cancel.cancelled() => {

@@ -52,6 +52,15 @@ pub enum Target {
     Container(Container),
 }
 
+/// A volume a target uses or declares.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VolumeRef {
+    /// Its key in the compose file, when declared.
+    pub declared_as: Option<String>,
+    /// Declared `external: true`.
+    pub external: bool,
+}
+
 impl Target {
     /// The target's name: project or container name.
     pub fn name(&self) -> &str {
@@ -59,6 +68,55 @@ impl Target {
             Target::Project(p) => &p.name,
             Target::Container(c) => &c.name,
         }
+    }
+
+    /// `project` or `container`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Target::Project(_) => "project",
+            Target::Container(_) => "container",
+        }
+    }
+
+    /// Its containers.
+    pub fn containers(&self) -> &[Container] {
+        match self {
+            Target::Project(p) => &p.containers,
+            Target::Container(c) => std::slice::from_ref(c),
+        }
+    }
+
+    /// Every volume the target declares (compose model), owns (project label) or
+    /// mounts, by engine name.
+    pub fn volume_refs(
+        &self,
+        volumes: &std::collections::HashMap<String, inventory::Volume>,
+    ) -> std::collections::BTreeMap<String, VolumeRef> {
+        let mut refs = std::collections::BTreeMap::new();
+        if let Target::Project(p) = self {
+            if let Some(model) = &p.model {
+                for (key, decl) in &model.volumes {
+                    refs.insert(
+                        decl.name.clone(),
+                        VolumeRef {
+                            declared_as: Some(key.clone()),
+                            external: decl.external,
+                        },
+                    );
+                }
+            }
+            for volume in volumes.values() {
+                if volume.labels.get(inventory::LABEL_PROJECT) == Some(&p.name) {
+                    refs.entry(volume.name.clone()).or_default();
+                }
+            }
+        }
+        for container in self.containers() {
+            for (volume, _) in &container.volume_mounts {
+                refs.entry(volume.clone()).or_default();
+            }
+        }
+        refs
     }
 }
 

@@ -92,6 +92,32 @@ impl<R: Read> Read for HashingReader<R> {
     }
 }
 
+/// A reader that fails with [`crate::cancel::cancelled_io`] once cancellation was requested, so that
+/// long reads in worker threads stop promptly.
+pub struct Cancellable<R> {
+    inner: R,
+    cancel: crate::cancel::Cancel,
+}
+
+impl<R> Cancellable<R> {
+    /// Wraps `inner`.
+    pub fn new(inner: R, cancel: &crate::cancel::Cancel) -> Self {
+        Cancellable {
+            inner,
+            cancel: cancel.clone(),
+        }
+    }
+}
+
+impl<R: Read> Read for Cancellable<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.cancel.reason().is_some() {
+            return Err(crate::cancel::cancelled_io());
+        }
+        self.inner.read(buf)
+    }
+}
+
 /// An entry to archive, from a directory walk or from the engine's tar stream.
 #[derive(Debug, Clone)]
 pub struct SourceEntry {

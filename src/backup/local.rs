@@ -17,10 +17,6 @@ use crate::cancel::Cancel;
 /// Called for every entry of a walk, with the content of regular files.
 pub type Visit<'a> = dyn FnMut(SourceEntry, Option<&mut dyn Read>) -> io::Result<()> + 'a;
 
-fn interrupted() -> io::Error {
-    io::Error::new(io::ErrorKind::Interrupted, "interrupted")
-}
-
 /// Walks `root` depth-first in byte order of names, without following symlinks, and
 /// hands every entry (the root first, as `.`) to `visit`. A file that is linked more
 /// than once appears as a file the first time and as hard links afterwards.
@@ -45,7 +41,7 @@ fn walk_dir(
     is_root: bool,
 ) -> io::Result<()> {
     if cancel.reason().is_some() {
-        return Err(interrupted());
+        return Err(crate::cancel::cancelled_io());
     }
     let meta = fs::symlink_metadata(path)?;
     let file_type = meta.file_type();

@@ -3,5 +3,11 @@
 //! layers over this module; nothing here prints except through the reports it returns.
 
 pub mod archive;
+pub mod capture;
+pub mod create;
+pub mod dump;
 pub mod entry;
 pub mod local;
+pub mod manifest;
+pub mod store;
+pub mod verify;

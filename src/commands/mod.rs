@@ -1,4 +1,39 @@
 //! One module per verb; each is a thin layer over the library modules.
 
+pub mod backup;
+pub mod backups;
 pub mod completions;
 pub mod status;
+pub mod verify;
+
+use crate::error::{Error, Result};
+use crate::target::{Discovery, Target};
+
+/// The one target a verb acts on: the one named, else the project of the compose
+/// options or working directory. Says on stderr when it runs in run mode.
+pub async fn single_target(
+    discovery: &Discovery<'_>,
+    name: Option<&str>,
+    action: &str,
+) -> Result<Target> {
+    let mut targets = discovery.targets(name).await?;
+    if targets.len() != 1 {
+        let names: Vec<&str> = targets.iter().map(Target::name).collect();
+        return Err(Error::usage(format!(
+            "which target should I {action}? name one of: {}",
+            if names.is_empty() {
+                "(none on this engine)".to_string()
+            } else {
+                names.join(", ")
+            }
+        ))
+        .hint("give a project or container name, or run in the project's directory"));
+    }
+    let target = targets.remove(0);
+    if let Target::Project(p) = &target
+        && let Some(reason) = &p.mode_reason
+    {
+        eprintln!("note: running in run mode: {reason}");
+    }
+    Ok(target)
+}

@@ -1,7 +1,7 @@
 //! `status [TARGET]`: targets, mode and why, containers, and volumes with protection,
 //! size, users and last backup; as tables or `--format json`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
@@ -14,7 +14,7 @@ use crate::error::Result;
 use crate::inventory::{self, Container, Volume};
 use crate::protect::{self, Policy, Rule, VolumeFacts};
 use crate::table::{human_bytes, render};
-use crate::target::{Discovery, Mode, Target};
+use crate::target::{Discovery, Mode, Target, VolumeRef};
 
 /// How long the table may wait for volume sizes before telling the user it is waiting.
 const SIZE_PATIENCE: Duration = Duration::from_millis(1500);
@@ -193,21 +193,10 @@ async fn target_report(
     target: &Target,
     facts: &Facts<'_>,
 ) -> Result<TargetReport> {
-    // (name, declared_as, external)
-    let mut names: BTreeMap<String, (Option<String>, bool)> = BTreeMap::new();
-    let (kind, mode, mode_reason, compose_cli, config_files, containers, project, compose_protect) =
+    let names = target.volume_refs(facts.volumes);
+    let (kind, mode, mode_reason, compose_cli, config_files, project, compose_protect) =
         match target {
             Target::Project(p) => {
-                if let Some(model) = &p.model {
-                    for (key, decl) in &model.volumes {
-                        names.insert(decl.name.clone(), (Some(key.clone()), decl.external));
-                    }
-                }
-                for volume in facts.volumes.values() {
-                    if volume.labels.get(inventory::LABEL_PROJECT) == Some(&p.name) {
-                        names.entry(volume.name.clone()).or_insert((None, false));
-                    }
-                }
                 let cli = p
                     .cli
                     .as_ref()
@@ -219,19 +208,17 @@ async fn target_report(
                     .flat_map(|f| &f.files)
                     .map(|f| f.display().to_string())
                     .collect();
-                let protect = p.compose_protect.as_slice();
                 (
                     "project",
                     p.mode,
                     p.mode_reason.clone(),
                     cli,
                     files,
-                    &p.containers[..],
                     Some(p.name.as_str()),
-                    protect,
+                    p.compose_protect.as_slice(),
                 )
             }
-            Target::Container(c) => (
+            Target::Container(_) => (
                 "container",
                 Mode::Run,
                 Some(
@@ -239,16 +226,11 @@ async fn target_report(
                 ),
                 None,
                 Vec::new(),
-                std::slice::from_ref(c),
                 None,
                 &[][..],
             ),
         };
-    for container in containers {
-        for (volume, _) in &container.volume_mounts {
-            names.entry(volume.clone()).or_insert((None, false));
-        }
-    }
+    let containers = target.containers();
     let inspected = join_all(
         containers
             .iter()
@@ -276,43 +258,51 @@ async fn target_report(
         .collect();
     let volumes = names
         .into_iter()
-        .map(|(name, (declared_as, external))| {
-            let volume = facts.volumes.get(&name);
-            let size_bytes = facts.sizes.and_then(|s| s.get(&name).copied());
-            let protection = protect::evaluate(
-                &VolumeFacts {
-                    name: &name,
-                    declared_as: declared_as.as_deref(),
-                    external,
-                    exists: volume.is_some(),
-                    labels: volume.map(|v| &v.labels),
-                    size_bytes,
-                    project,
-                    compose_protect,
-                },
-                facts.policy,
-            );
-            let used_by = facts
-                .all_containers
-                .iter()
-                .filter(|c| c.volume_mounts.iter().any(|(v, _)| *v == name))
-                .map(|c| c.name.clone())
-                .collect();
-            VolumeReport {
-                anonymous: inventory::is_anonymous_name(&name) && declared_as.is_none(),
-                driver: volume.map(|v| v.driver.clone()),
-                exists: volume.is_some(),
+        .map(
+            |(
                 name,
-                declared_as,
-                external,
-                size_bytes,
-                used_by,
-                protected: protection.protected,
-                protection_rule: protection.rule,
-                protection_reason: protection.reason,
-                last_backup: None,
-            }
-        })
+                VolumeRef {
+                    declared_as,
+                    external,
+                },
+            )| {
+                let volume = facts.volumes.get(&name);
+                let size_bytes = facts.sizes.and_then(|s| s.get(&name).copied());
+                let protection = protect::evaluate(
+                    &VolumeFacts {
+                        name: &name,
+                        declared_as: declared_as.as_deref(),
+                        external,
+                        exists: volume.is_some(),
+                        labels: volume.map(|v| &v.labels),
+                        size_bytes,
+                        project,
+                        compose_protect,
+                    },
+                    facts.policy,
+                );
+                let used_by = facts
+                    .all_containers
+                    .iter()
+                    .filter(|c| c.volume_mounts.iter().any(|(v, _)| *v == name))
+                    .map(|c| c.name.clone())
+                    .collect();
+                VolumeReport {
+                    anonymous: inventory::is_anonymous_name(&name) && declared_as.is_none(),
+                    driver: volume.map(|v| v.driver.clone()),
+                    exists: volume.is_some(),
+                    name,
+                    declared_as,
+                    external,
+                    size_bytes,
+                    used_by,
+                    protected: protection.protected,
+                    protection_rule: protection.rule,
+                    protection_reason: protection.reason,
+                    last_backup: None,
+                }
+            },
+        )
         .collect();
     Ok(TargetReport {
         kind,

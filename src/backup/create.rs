@@ -1,0 +1,601 @@
+//! Making a backup: preflight, database dumps, specs and compose files, quiesce,
+//! volumes, restart, images, manifest, full verification, then the final name and
+//! retention. Whatever happens (error, Ctrl-C, plugin socket EOF), what was stopped is
+//! started again and nothing half-written is left; after a SIGKILL the journal lets
+//! the next invocation do it.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::time::{Instant, SystemTime};
+
+use futures_util::StreamExt;
+
+use super::archive::HashingWriter;
+use super::capture::{self, write_bytes, write_error, write_json};
+use super::manifest::{
+    self, Artifact, ArtifactKind, ComposeFileInfo, ContainerInfo, EngineInfo, ImageInfo, Manifest,
+    TargetInfo,
+};
+use super::store::{self, PartialBackup};
+use super::{dump, verify};
+use crate::cancel::Cancel;
+use crate::compose::ProjectFiles;
+use crate::engine::Engine;
+use crate::error::{Error, Result, engine_message};
+use crate::inventory::{self, Container};
+use crate::journal::Journal;
+use crate::quiesce;
+use crate::target::{Mode, Target, VolumeRef};
+use crate::volume_access::{self, Access};
+
+/// Space we want left over besides the estimate.
+const SPACE_MARGIN: u64 = 16 << 20;
+
+/// What to back up.
+#[derive(Debug, Clone)]
+pub struct Subject {
+    /// `project`, `container` or `volumes`.
+    pub kind: String,
+    /// Its name.
+    pub name: String,
+    /// `compose` or `run`.
+    pub mode: Mode,
+    /// Containers whose specs are saved (and images exported, with `--images`).
+    pub containers: Vec<Container>,
+    /// Volumes to capture, by engine name.
+    pub volumes: BTreeMap<String, VolumeRef>,
+    /// Compose and env files to keep.
+    pub files: Option<ProjectFiles>,
+}
+
+impl Subject {
+    /// A whole target: all its volumes, declared, anonymous and external.
+    pub fn of_target(target: &Target, volumes: &HashMap<String, inventory::Volume>) -> Subject {
+        let (mode, files) = match target {
+            Target::Project(p) => (p.mode, p.files.clone()),
+            Target::Container(_) => (Mode::Run, None),
+        };
+        Subject {
+            kind: target.kind().to_string(),
+            name: target.name().to_string(),
+            mode,
+            containers: target.containers().to_vec(),
+            volumes: target.volume_refs(volumes),
+            files,
+        }
+    }
+}
+
+/// How to back up.
+#[derive(Debug, Clone)]
+pub struct BackupOptions {
+    /// The backup directory.
+    pub root: PathBuf,
+    /// Export the containers' images.
+    pub images: bool,
+    /// Stop the volumes' writers while capturing.
+    pub quiesce: bool,
+    /// Dump databases through exec.
+    pub db_dump: bool,
+    /// Keep only the newest N backups of this target.
+    pub keep: Option<usize>,
+    /// `backup`, or the operation this backup protects.
+    pub purpose: String,
+    /// Seconds containers get to stop.
+    pub stop_timeout: i32,
+    /// Advanced by every byte of volume content read (for a progress bar).
+    pub progress: Arc<AtomicU64>,
+    /// Set to the estimated content size once it is known.
+    pub progress_total: Arc<AtomicU64>,
+}
+
+/// What a backup produced.
+#[derive(Debug)]
+pub struct BackupOutcome {
+    /// The backup directory.
+    pub path: PathBuf,
+    /// Its manifest.
+    pub manifest: Manifest,
+    /// Wall time.
+    pub seconds: f64,
+    /// Older backups deleted by `--keep`.
+    pub pruned: Vec<PathBuf>,
+    /// Things the user should know (volumes not created yet, exempt containers...).
+    pub notes: Vec<String>,
+}
+
+/// The plan, computed before anything is touched.
+struct Plan {
+    volumes: Vec<(bollard::models::Volume, bool)>,
+    to_stop: Vec<Container>,
+    databases: Vec<(Container, dump::DbKind)>,
+    estimate: u64,
+    notes: Vec<String>,
+}
+
+async fn plan(engine: &Engine, subject: &Subject, options: &BackupOptions) -> Result<Plan> {
+    let mut notes = Vec::new();
+    let mut volumes = Vec::new();
+    for (name, reference) in &subject.volumes {
+        match engine.docker.inspect_volume(name).await {
+            Ok(volume) => {
+                if reference.external {
+                    notes.push(format!(
+                        "volume {name} is external to the project; captured too"
+                    ));
+                }
+                volumes.push((volume, reference.external));
+            }
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => {
+                notes.push(format!(
+                    "volume {name} does not exist yet: nothing to capture"
+                ));
+            }
+            Err(err) => return Err(err.into()),
+        }
+    }
+    let captured: BTreeSet<&str> = volumes.iter().map(|(v, _)| v.name.as_str()).collect();
+    let all = inventory::containers(engine).await?;
+    let mut to_stop = Vec::new();
+    for container in all.iter().filter(|c| c.state == "running") {
+        if !container
+            .volume_mounts
+            .iter()
+            .any(|(v, _)| captured.contains(v.as_str()))
+        {
+            continue;
+        }
+        if quiesce::is_exempt(container) {
+            notes.push(format!(
+                "{} is not stopped ({}=false)",
+                container.name,
+                quiesce::LABEL_QUIESCE
+            ));
+        } else if options.quiesce {
+            to_stop.push(container.clone());
+        }
+    }
+    let mut databases = Vec::new();
+    if options.db_dump {
+        for container in subject.containers.iter().filter(|c| c.state == "running") {
+            if let Some(kind) = dump::db_kind(container) {
+                databases.push((container.clone(), kind));
+            }
+        }
+        if databases.is_empty() {
+            notes.push("--db-dump: no running database container found".into());
+        }
+    }
+    let mut estimate = 0;
+    let mut df_sizes = None;
+    for (volume, _) in &volumes {
+        estimate += match volume_access::choose(engine, volume, false)? {
+            Access::Direct(path) => disk_usage(&path),
+            Access::Api => {
+                if df_sizes.is_none() {
+                    df_sizes = Some(inventory::volume_sizes(engine).await?.unwrap_or_default());
+                }
+                df_sizes
+                    .as_ref()
+                    .and_then(|s| s.get(&volume.name))
+                    .copied()
+                    .unwrap_or(0)
+            }
+        };
+    }
+    if options.images {
+        for image in image_references(subject) {
+            if let Ok(inspect) = engine.docker.inspect_image(&image).await {
+                estimate += inspect.size.unwrap_or(0).max(0) as u64;
+            }
+        }
+    }
+    Ok(Plan {
+        volumes,
+        to_stop,
+        databases,
+        estimate,
+        notes,
+    })
+}
+
+/// Bytes of regular files under `path` (not following symlinks).
+fn disk_usage(path: &Path) -> u64 {
+    let mut total = 0;
+    let mut stack = vec![path.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let Ok(meta) = entry.metadata() else { continue };
+            if meta.is_dir() {
+                stack.push(entry.path());
+            } else if meta.is_file() {
+                // Allocated bytes: a sparse file compresses to almost nothing.
+                total += meta.len().min(meta.blocks() * 512);
+            }
+        }
+    }
+    total
+}
+
+fn image_references(subject: &Subject) -> Vec<String> {
+    let mut images: Vec<String> = subject.containers.iter().map(|c| c.image.clone()).collect();
+    images.sort();
+    images.dedup();
+    images
+}
+
+/// Makes a backup of `subject`.
+pub async fn create(
+    engine: &Engine,
+    subject: &Subject,
+    options: &BackupOptions,
+    cancel: &Cancel,
+) -> Result<BackupOutcome> {
+    let started = Instant::now();
+    let created = SystemTime::now();
+    let plan = plan(engine, subject, options).await?;
+    options
+        .progress_total
+        .store(plan.estimate, std::sync::atomic::Ordering::Relaxed);
+    let partial = PartialBackup::create(&options.root, &subject.name, created)?;
+    if let Err(err) = check_space(&options.root, plan.estimate) {
+        partial.discard();
+        return Err(err);
+    }
+    let journal = match Journal::open("backup", engine) {
+        Ok(journal) => journal,
+        Err(err) => {
+            partial.discard();
+            return Err(err);
+        }
+    };
+    let body = async {
+        journal.update(|s| s.partial_dirs.push(partial.dir.clone()))?;
+        build(
+            engine, subject, options, &plan, &partial, &journal, created, cancel,
+        )
+        .await
+    };
+    let result = tokio::select! {
+        biased;
+        why = cancel.cancelled() => {
+            tracing::info!("{why}: cleaning up");
+            Err(Error::interrupted())
+        }
+        result = body => result,
+    };
+    let manifest = match result {
+        Ok(manifest) => manifest,
+        Err(err) => {
+            let restarted = quiesce::restart(engine, &journal, &plan.to_stop).await;
+            partial.discard();
+            journal.close();
+            return Err(match restarted {
+                Ok(names) if !names.is_empty() => {
+                    let mut err = err;
+                    err.message = format!("{}\n(restarted {})", err.message, names.join(", "));
+                    err
+                }
+                Ok(_) => err,
+                Err(restart_err) => {
+                    let mut err = err;
+                    err.message = format!("{}\n{}", err.message, restart_err.message);
+                    err
+                }
+            });
+        }
+    };
+    let published = partial
+        .publish()
+        .map_err(|e| Error::failure(format!("cannot give the backup its final name: {e}")));
+    journal.close();
+    let path = published?;
+    let pruned = match options.keep {
+        Some(keep) => {
+            store::apply_retention(&options.root, &subject.kind, &subject.name, keep, &path)?
+        }
+        None => Vec::new(),
+    };
+    Ok(BackupOutcome {
+        path,
+        manifest,
+        seconds: started.elapsed().as_secs_f64(),
+        pruned,
+        notes: plan.notes,
+    })
+}
+
+fn check_space(root: &Path, estimate: u64) -> Result<()> {
+    let stat = rustix::fs::statvfs(root).map_err(|e| {
+        Error::preflight(format!("cannot read free space of {}: {e}", root.display()))
+    })?;
+    let free = stat.f_bavail * stat.f_frsize;
+    let needed = estimate + estimate / 10 + SPACE_MARGIN;
+    if free < needed {
+        return Err(Error::preflight(format!(
+            "not enough space in {}: the backup may need up to {} (content size + 10%), {} is free",
+            root.display(),
+            crate::table::human_bytes(needed),
+            crate::table::human_bytes(free)
+        ))
+        .hint("free space there or choose another directory with --to DIR"));
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn build(
+    engine: &Engine,
+    subject: &Subject,
+    options: &BackupOptions,
+    plan: &Plan,
+    partial: &PartialBackup,
+    journal: &Journal,
+    created: SystemTime,
+    cancel: &Cancel,
+) -> Result<Manifest> {
+    let mut artifacts: Vec<Artifact> = Vec::new();
+    let mut dumps = Vec::new();
+    for (container, kind) in &plan.databases {
+        let (info, artifact) = dump::dump(engine, container, *kind, partial, cancel).await?;
+        dumps.push(info);
+        artifacts.push(artifact);
+    }
+    let mut containers = Vec::new();
+    for container in &subject.containers {
+        let spec = engine.docker.inspect_container(&container.id, None).await?;
+        let path = format!("containers/{}.json", container.name);
+        artifacts.push(write_json(
+            partial,
+            &path,
+            ArtifactKind::ContainerSpec,
+            &spec,
+        )?);
+        containers.push(ContainerInfo {
+            name: container.name.clone(),
+            id: container.id.clone(),
+            image: container.image.clone(),
+            service: container.service().map(str::to_string),
+            spec: path,
+        });
+    }
+    let mut compose_files = Vec::new();
+    if let Some(files) = &subject.files {
+        for (original, path) in compose_artifact_names(files) {
+            let bytes = std::fs::read(&original)
+                .map_err(|e| Error::failure(format!("cannot read {}: {e}", original.display())))?;
+            artifacts.push(write_bytes(
+                partial,
+                &path,
+                ArtifactKind::ComposeFile,
+                &bytes,
+            )?);
+            compose_files.push(ComposeFileInfo {
+                original: original.display().to_string(),
+                path,
+            });
+        }
+    }
+    let stopped = quiesce::stop(engine, journal, &plan.to_stop, options.stop_timeout).await?;
+    let mut volumes = Vec::new();
+    for (volume, external) in &plan.volumes {
+        let captured = capture::capture_volume(
+            engine,
+            volume,
+            *external,
+            partial,
+            cancel,
+            options.progress.clone(),
+        )
+        .await?;
+        volumes.push(captured.info);
+        artifacts.extend(captured.artifacts);
+    }
+    quiesce::restart(engine, journal, &stopped).await?;
+    let mut images = Vec::new();
+    if options.images {
+        let references = image_references(subject);
+        if !references.is_empty() {
+            let (artifact, infos) = export_images(engine, &references, partial).await?;
+            artifacts.push(artifact);
+            images = infos;
+        }
+    }
+    let manifest = Manifest {
+        format: manifest::FORMAT.to_string(),
+        format_version: manifest::FORMAT_VERSION,
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        created: store::rfc3339(created),
+        purpose: options.purpose.clone(),
+        engine: engine_info(engine).await,
+        host: rustix::system::uname()
+            .nodename()
+            .to_string_lossy()
+            .into_owned(),
+        target: TargetInfo {
+            kind: subject.kind.clone(),
+            name: subject.name.clone(),
+            mode: match subject.mode {
+                Mode::Compose => "compose".into(),
+                Mode::Run => "run".into(),
+            },
+        },
+        quiesced: stopped.iter().map(|c| c.name.clone()).collect(),
+        artifacts,
+        volumes,
+        containers,
+        images,
+        dumps,
+        compose_files,
+    };
+    partial
+        .seal(&manifest)
+        .map_err(|e| write_error(partial, e))?;
+    let dir = partial.dir.clone();
+    let worker_cancel = cancel.clone();
+    let report = tokio::task::spawn_blocking(move || verify::verify(&dir, &worker_cancel, None))
+        .await
+        .map_err(|e| Error::failure(format!("verification worker failed: {e}")))??;
+    if !report.problems.is_empty() {
+        let mut err = report.into_result().expect_err("problems make an error");
+        err.message = format!(
+            "the new backup did not verify, so it was deleted: {}",
+            err.message
+        );
+        return Err(err);
+    }
+    Ok(manifest)
+}
+
+/// Artifact names for compose and env files: `compose/<file name>`, numbered when two
+/// files share a name.
+fn compose_artifact_names(files: &ProjectFiles) -> Vec<(PathBuf, String)> {
+    let mut originals: Vec<PathBuf> = files
+        .files
+        .iter()
+        .chain(&files.env_files)
+        .cloned()
+        .collect();
+    let dotenv = files.project_dir.join(".env");
+    if dotenv.is_file() && !originals.contains(&dotenv) {
+        originals.push(dotenv);
+    }
+    let mut used = BTreeSet::new();
+    originals
+        .into_iter()
+        .map(|original| {
+            let base = original
+                .file_name()
+                .map(|n| n.to_string_lossy().replace(['/', '\n'], "_"))
+                .unwrap_or_else(|| "file".into());
+            let base = if base.starts_with('.') {
+                format!("_{base}")
+            } else {
+                base
+            };
+            let mut name = format!("compose/{base}");
+            let mut n = 2;
+            while !used.insert(name.clone()) {
+                name = format!("compose/{n}-{base}");
+                n += 1;
+            }
+            (original, name)
+        })
+        .collect()
+}
+
+async fn engine_info(engine: &Engine) -> EngineInfo {
+    let info = engine.docker.info().await.ok();
+    EngineInfo {
+        host: engine.endpoint.host.clone(),
+        context: engine.endpoint.context.clone(),
+        version: engine.version.clone(),
+        api_version: engine.api_version.clone(),
+        name: info.as_ref().and_then(|i| i.name.clone()),
+        os: info.as_ref().and_then(|i| i.operating_system.clone()),
+        arch: info.as_ref().and_then(|i| i.architecture.clone()),
+    }
+}
+
+/// `busybox` → `busybox:latest`; digests and tags stay as they are.
+fn normalize_reference(reference: &str) -> String {
+    let last = reference.rsplit('/').next().unwrap_or(reference);
+    if reference.contains('@') || last.contains(':') || reference.starts_with("sha256:") {
+        reference.to_string()
+    } else {
+        format!("{reference}:latest")
+    }
+}
+
+async fn export_images(
+    engine: &Engine,
+    references: &[String],
+    partial: &PartialBackup,
+) -> Result<(Artifact, Vec<ImageInfo>)> {
+    let mut infos = Vec::new();
+    for reference in references {
+        let inspect = engine.docker.inspect_image(reference).await.map_err(|e| {
+            Error::failure(format!(
+                "image {reference} is not on the engine, cannot export it: {}",
+                engine_message(&e)
+            ))
+        })?;
+        infos.push(ImageInfo {
+            reference: normalize_reference(reference),
+            id: inspect.id.unwrap_or_default(),
+        });
+    }
+    let path = manifest::images_path();
+    let file = partial
+        .create_file(path)
+        .map_err(|e| write_error(partial, e))?;
+    let mut hashing = HashingWriter::new(std::io::BufWriter::with_capacity(1 << 20, file));
+    let names: Vec<&str> = infos.iter().map(|i| i.reference.as_str()).collect();
+    let mut stream = engine.docker.export_images(&names);
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk
+            .map_err(|e| Error::failure(format!("image export failed: {}", engine_message(&e))))?;
+        std::io::Write::write_all(&mut hashing, &chunk).map_err(|e| write_error(partial, e))?;
+    }
+    let (writer, sha256, size) = hashing.finish();
+    let file = writer
+        .into_inner()
+        .map_err(|e| write_error(partial, e.into_error()))?;
+    file.sync_all().map_err(|e| write_error(partial, e))?;
+    Ok((
+        Artifact {
+            path: path.to_string(),
+            kind: ArtifactKind::ImageArchive,
+            size,
+            sha256,
+        },
+        infos,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_get_their_implicit_tag() {
+        assert_eq!(normalize_reference("busybox"), "busybox:latest");
+        assert_eq!(
+            normalize_reference("localhost:5000/app"),
+            "localhost:5000/app:latest"
+        );
+        assert_eq!(normalize_reference("app:1.2"), "app:1.2");
+        assert_eq!(normalize_reference("app@sha256:ab"), "app@sha256:ab");
+    }
+
+    #[test]
+    fn compose_files_keep_distinct_names() {
+        let files = ProjectFiles {
+            files: vec!["/a/compose.yml".into(), "/b/compose.yml".into()],
+            project_dir: "/nonexistent".into(),
+            env_files: vec!["/a/.env".into()],
+            profiles: Vec::new(),
+            name_flag: None,
+        };
+        let names: Vec<String> = compose_artifact_names(&files)
+            .into_iter()
+            .map(|(_, n)| n)
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "compose/compose.yml",
+                "compose/2-compose.yml",
+                "compose/_.env"
+            ]
+        );
+    }
+}

@@ -1,0 +1,387 @@
+//! Where backups live and how one comes into being: built under a hidden temporary
+//! name, every file fsynced, `manifest.json` and `SHA256SUMS` last, then renamed to its
+//! final name, so a failed or interrupted backup never looks like a backup. Files are
+//! 0600 and directories 0700. Also listing and retention.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use serde::Serialize;
+
+use super::manifest::{self, Manifest};
+use crate::error::{Error, Result};
+
+/// Prefix of backups under construction; listing ignores them, recovery deletes them.
+pub const PARTIAL_PREFIX: &str = ".partial-";
+
+/// The backup directory: `--to`, else `SAFEOPS_BACKUP_DIR`, else
+/// `$XDG_DATA_HOME/docker-safeops/backups` (`~/.local/share/...`).
+pub fn backup_root(to: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> PathBuf {
+    if let Some(to) = to {
+        return to.to_path_buf();
+    }
+    if let Some(dir) = env("SAFEOPS_BACKUP_DIR").filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    let data = env("XDG_DATA_HOME")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env("HOME").unwrap_or_else(|| "/".into())).join(".local/share")
+        });
+    data.join("docker-safeops/backups")
+}
+
+/// RFC 3339 (UTC, seconds) for `time`.
+pub fn rfc3339(time: SystemTime) -> String {
+    humantime::format_rfc3339_seconds(time).to_string()
+}
+
+fn create_dir_private(path: &Path) -> io::Result<()> {
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(path)
+}
+
+/// Fsyncs a directory, so that the names in it survive a crash.
+pub fn sync_dir(path: &Path) -> io::Result<()> {
+    File::open(path)?.sync_all()
+}
+
+/// A backup under construction.
+#[derive(Debug)]
+pub struct PartialBackup {
+    /// The hidden directory it is built in.
+    pub dir: PathBuf,
+    /// The name it gets when complete.
+    pub final_dir: PathBuf,
+}
+
+impl PartialBackup {
+    /// Starts a backup of `target` in `root` (created 0700 if missing).
+    pub fn create(root: &Path, target: &str, created: SystemTime) -> Result<PartialBackup> {
+        create_dir_private(root).map_err(|err| {
+            Error::preflight(format!(
+                "cannot create the backup directory {}: {err}",
+                root.display()
+            ))
+            .hint("choose another directory with --to DIR or SAFEOPS_BACKUP_DIR")
+        })?;
+        let stamp: String = rfc3339(created)
+            .chars()
+            .filter(|c| !matches!(c, '-' | ':'))
+            .collect();
+        let mut name = format!("{target}-{stamp}");
+        let mut n = 2;
+        while root.join(&name).exists() {
+            name = format!("{target}-{stamp}-{n}");
+            n += 1;
+        }
+        let dir = root.join(format!("{PARTIAL_PREFIX}{name}-{}", std::process::id()));
+        fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&dir)
+            .map_err(|err| {
+                Error::preflight(format!("cannot write to {}: {err}", root.display()))
+                    .hint("choose another directory with --to DIR or SAFEOPS_BACKUP_DIR")
+            })?;
+        Ok(PartialBackup {
+            dir,
+            final_dir: root.join(name),
+        })
+    }
+
+    /// Creates the artifact file `rel` (and its directory), readable by the owner only.
+    pub fn create_file(&self, rel: &str) -> io::Result<File> {
+        let path = self.dir.join(rel);
+        if let Some(parent) = path.parent() {
+            create_dir_private(parent)?;
+        }
+        OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+    }
+
+    /// Writes `bytes` as the file `rel`, fsynced.
+    pub fn write_file(&self, rel: &str, bytes: &[u8]) -> io::Result<()> {
+        let mut file = self.create_file(rel)?;
+        file.write_all(bytes)?;
+        file.sync_all()
+    }
+
+    /// Writes the manifest and then `SHA256SUMS`: the backup is now self-describing
+    /// and can be verified, but still has its temporary name.
+    pub fn seal(&self, manifest: &Manifest) -> io::Result<()> {
+        let json = serde_json::to_vec_pretty(manifest).map_err(io::Error::other)?;
+        self.write_file(manifest::MANIFEST, &json)?;
+        self.write_file(manifest::SHA256SUMS, manifest.sha256sums().as_bytes())
+    }
+
+    /// Fsyncs every directory and renames the sealed (and verified) backup to its final
+    /// name. Returns the final path.
+    pub fn publish(self) -> io::Result<PathBuf> {
+        for sub in ["volumes", "containers", "compose", "images", "dumps"] {
+            let path = self.dir.join(sub);
+            if path.is_dir() {
+                sync_dir(&path)?;
+            }
+        }
+        sync_dir(&self.dir)?;
+        fs::rename(&self.dir, &self.final_dir)?;
+        if let Some(root) = self.final_dir.parent() {
+            sync_dir(root)?;
+        }
+        Ok(self.final_dir)
+    }
+
+    /// Deletes the partial backup.
+    pub fn discard(&self) {
+        remove_tree(&self.dir);
+    }
+}
+
+/// Deletes a directory tree, retrying briefly: a worker thread that has not yet
+/// noticed a cancellation may still be creating a file in it.
+pub fn remove_tree(path: &Path) {
+    for _ in 0..20 {
+        match fs::remove_dir_all(path) {
+            Ok(()) => return,
+            Err(err) if err.kind() == io::ErrorKind::NotFound => return,
+            Err(_) => std::thread::sleep(std::time::Duration::from_millis(50)),
+        }
+    }
+    tracing::warn!("could not delete {}", path.display());
+}
+
+/// A backup given on the command line: a directory, or the name of one in the
+/// default backup directory.
+pub fn resolve(arg: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<PathBuf> {
+    if arg.is_dir() {
+        return Ok(arg.to_path_buf());
+    }
+    let root = backup_root(None, env);
+    let named = root.join(arg);
+    if arg.components().count() == 1 && named.is_dir() {
+        return Ok(named);
+    }
+    Err(Error::usage(format!(
+        "no backup {} (not a directory, nor a backup in {})",
+        arg.display(),
+        root.display()
+    ))
+    .hint("list backups with `docker safeops backups`"))
+}
+
+/// Reads a backup's manifest.
+pub fn read_manifest(dir: &Path) -> Result<Manifest> {
+    let path = dir.join(manifest::MANIFEST);
+    let text = fs::read(&path).map_err(|err| {
+        Error::usage(format!(
+            "{} is not a backup: cannot read {}: {err}",
+            dir.display(),
+            manifest::MANIFEST
+        ))
+        .hint("list backups with `docker safeops backups`")
+    })?;
+    serde_json::from_slice(&text).map_err(|err| {
+        Error::integrity(format!(
+            "{}: manifest.json is not valid: {err}",
+            dir.display()
+        ))
+    })
+}
+
+/// A backup as `backups` lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct BackupSummary {
+    /// Its directory.
+    pub path: String,
+    /// What it is of.
+    pub target: String,
+    /// `project`, `container` or `volumes`.
+    pub target_kind: String,
+    /// When it was made (RFC 3339).
+    pub created: String,
+    /// Why it was made.
+    pub purpose: String,
+    /// Total size of its artifacts.
+    pub size_bytes: u64,
+    /// Volumes it holds.
+    pub volumes: Vec<String>,
+    /// Container specs it holds.
+    pub containers: Vec<String>,
+    /// Images it holds.
+    pub images: Vec<String>,
+    /// Database dumps it holds (container names).
+    pub dumps: Vec<String>,
+    /// `complete`, or what is wrong at a glance (run `verify` for the full check).
+    pub status: String,
+}
+
+/// Every backup in `root`, newest first. A missing directory holds no backups.
+pub fn list(root: &Path) -> Result<Vec<BackupSummary>> {
+    let entries = match fs::read_dir(root) {
+        Ok(entries) => entries,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(err) => {
+            return Err(Error::failure(format!(
+                "cannot read the backup directory {}: {err}",
+                root.display()
+            )));
+        }
+    };
+    let mut backups = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        if name.to_string_lossy().starts_with('.') || !entry.path().is_dir() {
+            continue;
+        }
+        let dir = entry.path();
+        if !dir.join(manifest::MANIFEST).exists() {
+            continue;
+        }
+        backups.push(summarize(&dir));
+    }
+    backups.sort_by(|a, b| b.created.cmp(&a.created).then(b.path.cmp(&a.path)));
+    Ok(backups)
+}
+
+fn summarize(dir: &Path) -> BackupSummary {
+    let path = dir.display().to_string();
+    match read_manifest(dir) {
+        Err(err) => BackupSummary {
+            path,
+            target: "?".into(),
+            target_kind: "?".into(),
+            created: String::new(),
+            purpose: String::new(),
+            size_bytes: 0,
+            volumes: Vec::new(),
+            containers: Vec::new(),
+            images: Vec::new(),
+            dumps: Vec::new(),
+            status: format!("damaged: {}", err.message),
+        },
+        Ok(manifest) => {
+            let missing: Vec<&str> = manifest
+                .artifacts
+                .iter()
+                .filter(|a| fs::metadata(dir.join(&a.path)).map(|m| m.len()).ok() != Some(a.size))
+                .map(|a| a.path.as_str())
+                .collect();
+            let status = if !dir.join(manifest::SHA256SUMS).exists() {
+                "damaged: SHA256SUMS missing".to_string()
+            } else if let Some(first) = missing.first() {
+                format!("damaged: {first} missing or of the wrong size")
+            } else {
+                "complete".to_string()
+            };
+            BackupSummary {
+                path,
+                target: manifest.target.name.clone(),
+                target_kind: manifest.target.kind.clone(),
+                created: manifest.created.clone(),
+                purpose: manifest.purpose.clone(),
+                size_bytes: manifest.size_bytes(),
+                volumes: manifest.volumes.iter().map(|v| v.name.clone()).collect(),
+                containers: manifest.containers.iter().map(|c| c.name.clone()).collect(),
+                images: manifest
+                    .images
+                    .iter()
+                    .map(|i| i.reference.clone())
+                    .collect(),
+                dumps: manifest.dumps.iter().map(|d| d.container.clone()).collect(),
+                status,
+            }
+        }
+    }
+}
+
+/// Deletes the complete backups of `target` (same kind) in `root` beyond the newest
+/// `keep`, never `protect` (the one just made). Returns the deleted paths.
+pub fn apply_retention(
+    root: &Path,
+    target_kind: &str,
+    target: &str,
+    keep: usize,
+    protect: &Path,
+) -> Result<Vec<PathBuf>> {
+    let mut deleted = Vec::new();
+    let same_target = list(root)?
+        .into_iter()
+        .filter(|b| b.target == target && b.target_kind == target_kind && b.purpose == "backup");
+    for old in same_target.skip(keep) {
+        let path = PathBuf::from(&old.path);
+        if path == protect {
+            continue;
+        }
+        fs::remove_dir_all(&path).map_err(|err| {
+            Error::failure(format!(
+                "cannot delete old backup {}: {err}",
+                path.display()
+            ))
+        })?;
+        deleted.push(path);
+    }
+    Ok(deleted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn root_follows_flag_then_env_then_xdg() {
+        let env = |vars: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                vars.iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        assert_eq!(
+            backup_root(Some(Path::new("/x")), &env(&[("SAFEOPS_BACKUP_DIR", "/y")])),
+            PathBuf::from("/x")
+        );
+        assert_eq!(
+            backup_root(None, &env(&[("SAFEOPS_BACKUP_DIR", "/y")])),
+            PathBuf::from("/y")
+        );
+        assert_eq!(
+            backup_root(None, &env(&[("XDG_DATA_HOME", "/d"), ("HOME", "/h")])),
+            PathBuf::from("/d/docker-safeops/backups")
+        );
+        assert_eq!(
+            backup_root(None, &env(&[("HOME", "/h")])),
+            PathBuf::from("/h/.local/share/docker-safeops/backups")
+        );
+    }
+
+    #[test]
+    fn partial_backup_is_hidden_until_committed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let partial = PartialBackup::create(tmp.path(), "shop", SystemTime::UNIX_EPOCH).unwrap();
+        assert!(
+            partial
+                .dir
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with('.')
+        );
+        assert_eq!(
+            partial.final_dir.file_name().unwrap(),
+            "shop-19700101T000000Z"
+        );
+        partial.write_file("containers/c.json", b"{}").unwrap();
+        assert!(list(tmp.path()).unwrap().is_empty());
+        partial.discard();
+        assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 0);
+    }
+}

@@ -1,0 +1,368 @@
+//! `verify`: recompute every checksum and read every artifact fully (tar structure,
+//! zstd frames, image archive manifests, digest lists), refusing entries that would be
+//! unsafe to extract. Reports every bad file by name.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::fs::{self, File};
+use std::io::{self, BufReader, Read};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+
+use serde::{Deserialize, Serialize};
+
+use super::archive::{ArchiveError, Cancellable, HashingReader, Naming, list_entries};
+use super::entry::FileList;
+use super::manifest::{self, ArtifactKind, Manifest};
+use crate::cancel::{self, Cancel};
+use crate::error::{Error, Result};
+
+/// One thing wrong with a backup.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    /// The file it is about, relative to the backup directory.
+    pub path: String,
+    /// What is wrong.
+    pub what: String,
+}
+
+/// The outcome of a verification.
+#[derive(Debug, Default, Serialize)]
+pub struct VerifyReport {
+    /// The backup directory.
+    pub backup: String,
+    /// Artifacts checked.
+    pub artifacts: usize,
+    /// Bytes read.
+    pub bytes: u64,
+    /// Files inside volume archives checked against their digest lists.
+    pub volume_files: u64,
+    /// Everything wrong; empty when the backup is sound.
+    pub problems: Vec<Problem>,
+    /// The manifest, when it could be read.
+    #[serde(skip)]
+    pub manifest: Option<Manifest>,
+}
+
+impl VerifyReport {
+    fn problem(&mut self, path: &str, what: impl Into<String>) {
+        self.problems.push(Problem {
+            path: path.to_string(),
+            what: what.into(),
+        });
+    }
+
+    /// Turns a failed verification into an exit-4 error naming every bad file.
+    pub fn into_result(self) -> Result<VerifyReport> {
+        if self.problems.is_empty() {
+            return Ok(self);
+        }
+        let lines: Vec<String> = self
+            .problems
+            .iter()
+            .map(|p| format!("  {}: {}", p.path, p.what))
+            .collect();
+        Err(Error::integrity(format!(
+            "backup {} failed verification:\n{}",
+            self.backup,
+            lines.join("\n")
+        ))
+        .hint("nothing was restored; use another backup (`docker safeops backups`)"))
+    }
+}
+
+/// Verifies the backup in `dir`. Errors only for cancellation or when `dir` is not a
+/// backup at all; everything else is a [`Problem`] in the report.
+pub fn verify(
+    dir: &Path,
+    cancel: &Cancel,
+    progress: Option<Arc<AtomicU64>>,
+) -> Result<VerifyReport> {
+    let mut report = VerifyReport {
+        backup: dir.display().to_string(),
+        ..VerifyReport::default()
+    };
+    if !dir.join(manifest::MANIFEST).exists() {
+        return Err(Error::usage(format!(
+            "{} is not a backup (no manifest.json)",
+            dir.display()
+        ))
+        .hint("list backups with `docker safeops backups`"));
+    }
+    let manifest: Manifest = match fs::read(dir.join(manifest::MANIFEST))
+        .map_err(|e| e.to_string())
+        .and_then(|bytes| serde_json::from_slice(&bytes).map_err(|e| e.to_string()))
+    {
+        Ok(manifest) => manifest,
+        Err(err) => {
+            report.problem(manifest::MANIFEST, format!("unreadable: {err}"));
+            return Ok(report);
+        }
+    };
+    for problem in manifest.problems() {
+        report.problem(manifest::MANIFEST, problem);
+    }
+    let sums = match fs::read_to_string(dir.join(manifest::SHA256SUMS)) {
+        Ok(text) => manifest::parse_sha256sums(&text).unwrap_or_else(|err| {
+            report.problem(manifest::SHA256SUMS, err);
+            BTreeMap::new()
+        }),
+        Err(err) => {
+            report.problem(manifest::SHA256SUMS, format!("unreadable: {err}"));
+            BTreeMap::new()
+        }
+    };
+    for (path, sum) in &sums {
+        match manifest.artifact(path) {
+            None => report.problem(
+                manifest::SHA256SUMS,
+                format!("lists {path}, the manifest does not"),
+            ),
+            Some(artifact) if artifact.sha256 != *sum => report.problem(
+                path,
+                "SHA256SUMS and manifest.json disagree on its checksum",
+            ),
+            Some(_) => {}
+        }
+    }
+    let listed: HashSet<&str> = manifest.artifacts.iter().map(|a| a.path.as_str()).collect();
+    for extra in files_under(dir) {
+        if !listed.contains(extra.as_str())
+            && extra != manifest::MANIFEST
+            && extra != manifest::SHA256SUMS
+        {
+            report.problem(&extra, "not listed in the manifest");
+        }
+    }
+    // Digest lists first: each volume archive is checked against its list.
+    let mut lists: BTreeMap<String, FileList> = BTreeMap::new();
+    let mut artifacts = manifest.artifacts.clone();
+    artifacts.sort_by_key(|a| a.kind != ArtifactKind::FileList);
+    for artifact in &artifacts {
+        if cancel.reason().is_some() {
+            return Err(Error::interrupted());
+        }
+        if !manifest::is_safe_relative(&artifact.path) {
+            continue;
+        }
+        if !sums.is_empty() && !sums.contains_key(&artifact.path) {
+            report.problem(&artifact.path, "missing from SHA256SUMS");
+        }
+        let file = match File::open(dir.join(&artifact.path)) {
+            Ok(file) => file,
+            Err(err) => {
+                report.problem(&artifact.path, format!("cannot open: {err}"));
+                continue;
+            }
+        };
+        let mut hashing = HashingReader::new(Cancellable::new(file, cancel), progress.clone());
+        let outcome = check_structure(
+            &manifest,
+            artifact.kind,
+            &artifact.path,
+            &mut hashing,
+            &mut lists,
+        );
+        // Whatever the structure check left unread still counts for the checksum.
+        let drained = io::copy(&mut hashing, &mut io::sink());
+        report.artifacts += 1;
+        let (sha256, size) = hashing.finish();
+        report.bytes += size;
+        match outcome {
+            Err(StructureError::Io(err))
+            | Err(StructureError::Archive(ArchiveError::Unreadable(err)))
+                if cancel::is_cancelled_io(&err) =>
+            {
+                return Err(Error::interrupted());
+            }
+            Err(err) => report.problem(&artifact.path, err.to_string()),
+            Ok(files) => report.volume_files += files,
+        }
+        if let Err(err) = drained {
+            report.problem(&artifact.path, format!("read error: {err}"));
+        } else if sha256 != artifact.sha256 {
+            report.problem(
+                &artifact.path,
+                "checksum mismatch (the file was changed or damaged)",
+            );
+        } else if size != artifact.size {
+            report.problem(
+                &artifact.path,
+                format!("size {size}, manifest says {}", artifact.size),
+            );
+        }
+    }
+    report.manifest = Some(manifest);
+    Ok(report)
+}
+
+/// Paths of all regular files under `dir`, relative to it.
+fn files_under(dir: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(current) = stack.pop() {
+        let Ok(entries) = fs::read_dir(&current) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if let Ok(rel) = path.strip_prefix(dir) {
+                found.push(rel.to_string_lossy().into_owned());
+            }
+        }
+    }
+    found
+}
+
+#[derive(Debug, thiserror::Error)]
+enum StructureError {
+    #[error("{0}")]
+    Io(#[from] io::Error),
+    #[error("{0}")]
+    Archive(#[from] ArchiveError),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Reads one artifact through `reader` according to its kind. Returns how many volume
+/// files it checked.
+fn check_structure(
+    manifest: &Manifest,
+    kind: ArtifactKind,
+    path: &str,
+    reader: &mut dyn Read,
+    lists: &mut BTreeMap<String, FileList>,
+) -> std::result::Result<u64, StructureError> {
+    let invalid = |what: String| StructureError::Invalid(what);
+    match kind {
+        ArtifactKind::FileList => {
+            let list: FileList = serde_json::from_reader(BufReader::new(reader))
+                .map_err(|e| invalid(format!("not a valid digest list: {e}")))?;
+            lists.insert(path.to_string(), list);
+            Ok(0)
+        }
+        ArtifactKind::VolumeArchive => {
+            let volume = manifest
+                .volumes
+                .iter()
+                .find(|v| v.archive == path)
+                .ok_or_else(|| invalid("no volume in the manifest uses this archive".into()))?;
+            let decoder = zstd::stream::read::Decoder::new(reader)
+                .map_err(|e| invalid(format!("not a zstd stream: {e}")))?;
+            let (actual, mut rest) = list_entries(decoder, Naming::Volume, &volume.name)?;
+            io::copy(&mut rest, &mut io::sink())
+                .map_err(|e| invalid(format!("damaged zstd stream: {e}")))?;
+            let expected = lists.get(&volume.file_list).ok_or_else(|| {
+                invalid(format!(
+                    "its digest list {} is unreadable",
+                    volume.file_list
+                ))
+            })?;
+            let differences = expected.differences(&actual);
+            if let Some(first) = differences.first() {
+                return Err(invalid(format!(
+                    "content differs from its digest list ({} entries, first: {first})",
+                    differences.len()
+                )));
+            }
+            if actual.fingerprint() != volume.fingerprint {
+                return Err(invalid(
+                    "file count or size differs from the manifest".into(),
+                ));
+            }
+            Ok(actual.fingerprint().file_count)
+        }
+        ArtifactKind::ContainerSpec => {
+            let spec: serde_json::Value = serde_json::from_reader(BufReader::new(reader))
+                .map_err(|e| invalid(format!("not a valid inspect document: {e}")))?;
+            if !spec.is_object() || spec.get("Config").is_none() {
+                return Err(invalid("not a container inspect document".into()));
+            }
+            Ok(0)
+        }
+        ArtifactKind::ImageArchive => {
+            check_image_archive(manifest, reader)?;
+            Ok(0)
+        }
+        ArtifactKind::Dump => {
+            let mut decoder = zstd::stream::read::Decoder::new(reader)
+                .map_err(|e| invalid(format!("not a zstd stream: {e}")))?;
+            let bytes = io::copy(&mut decoder, &mut io::sink())
+                .map_err(|e| invalid(format!("damaged zstd stream: {e}")))?;
+            if bytes == 0 {
+                return Err(invalid("empty dump".into()));
+            }
+            Ok(0)
+        }
+        ArtifactKind::ComposeFile => Ok(0),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct SavedImage {
+    config: String,
+    #[serde(default)]
+    repo_tags: Option<Vec<String>>,
+    #[serde(default)]
+    layers: Vec<String>,
+}
+
+/// Checks a `docker save` archive: readable tar, a non-empty `manifest.json` whose
+/// configs and layers are all present, listing every image the backup recorded.
+fn check_image_archive(
+    manifest: &Manifest,
+    reader: &mut dyn Read,
+) -> std::result::Result<(), StructureError> {
+    let invalid = |what: String| StructureError::Invalid(what);
+    let mut archive = tar::Archive::new(reader);
+    let mut names = BTreeSet::new();
+    let mut saved: Option<Vec<SavedImage>> = None;
+    for entry in archive.entries()? {
+        let mut entry = entry?;
+        let name = String::from_utf8_lossy(&entry.path_bytes())
+            .trim_start_matches("./")
+            .to_string();
+        if name == "manifest.json" {
+            let mut text = Vec::new();
+            entry.read_to_end(&mut text)?;
+            saved = Some(
+                serde_json::from_slice(&text)
+                    .map_err(|e| invalid(format!("its manifest.json is not valid: {e}")))?,
+            );
+        } else {
+            io::copy(&mut entry, &mut io::sink())?;
+        }
+        names.insert(name.trim_end_matches('/').to_string());
+    }
+    let saved =
+        saved.ok_or_else(|| invalid("no manifest.json inside: not an image archive".into()))?;
+    if saved.is_empty() {
+        return Err(invalid("its manifest.json lists no images".into()));
+    }
+    for image in &saved {
+        for part in std::iter::once(&image.config).chain(&image.layers) {
+            if !names.contains(part.as_str()) {
+                return Err(invalid(format!(
+                    "{part} is listed in its manifest.json but missing"
+                )));
+            }
+        }
+    }
+    for wanted in &manifest.images {
+        let id_hex = wanted.id.trim_start_matches("sha256:");
+        let found = saved.iter().any(|s| {
+            s.repo_tags.iter().flatten().any(|t| *t == wanted.reference)
+                || s.config.contains(id_hex)
+        });
+        if !found {
+            return Err(invalid(format!(
+                "image {} is not in the archive",
+                wanted.reference
+            )));
+        }
+    }
+    Ok(())
+}

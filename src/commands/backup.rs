@@ -1,0 +1,167 @@
+//! `backup [TARGET]`: a verified backup of a project or container, with a summary.
+
+use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+
+use serde::Serialize;
+
+use crate::backup::create::{self, BackupOptions, BackupOutcome, Subject};
+use crate::backup::store;
+use crate::cancel::Cancel;
+use crate::cli::{BackupArgs, Format};
+use crate::error::Result;
+use crate::inventory;
+use crate::progress::Progress;
+use crate::table::{human_bytes, render};
+use crate::target::Discovery;
+
+/// The JSON summary of a backup.
+#[derive(Debug, Serialize)]
+struct Summary<'a> {
+    path: String,
+    target: &'a str,
+    target_kind: &'a str,
+    created: &'a str,
+    size_bytes: u64,
+    seconds: f64,
+    volumes: &'a [crate::backup::manifest::VolumeInfo],
+    containers: Vec<&'a str>,
+    quiesced: &'a [String],
+    images: Vec<&'a str>,
+    dumps: Vec<&'a str>,
+    compose_files: Vec<&'a str>,
+    pruned: Vec<String>,
+    notes: &'a [String],
+}
+
+/// Runs `backup`.
+pub async fn run(discovery: &Discovery<'_>, args: &BackupArgs, cancel: &Cancel) -> Result<()> {
+    let target = super::single_target(discovery, args.target.as_deref(), "back up").await?;
+    let volumes = inventory::volumes(discovery.engine).await?;
+    let subject = Subject::of_target(&target, &volumes);
+    let options = BackupOptions {
+        root: store::backup_root(args.to.as_deref(), &|n| std::env::var(n).ok()),
+        images: args.images,
+        quiesce: !args.no_quiesce,
+        db_dump: args.db_dump,
+        keep: args.keep.map(|k| k as usize),
+        purpose: "backup".into(),
+        stop_timeout: args.timeout,
+        progress: Arc::new(AtomicU64::new(0)),
+        progress_total: Arc::new(AtomicU64::new(0)),
+    };
+    let outcome = {
+        let _bar = Progress::bytes(
+            &format!("backing up {}", subject.name),
+            options.progress.clone(),
+            options.progress_total.clone(),
+        );
+        create::create(discovery.engine, &subject, &options, cancel).await?
+    };
+    print_summary(&outcome, args.format)
+}
+
+fn print_summary(outcome: &BackupOutcome, format: Format) -> Result<()> {
+    let m = &outcome.manifest;
+    let text = match format {
+        Format::Json => {
+            let summary = Summary {
+                path: outcome.path.display().to_string(),
+                target: &m.target.name,
+                target_kind: &m.target.kind,
+                created: &m.created,
+                size_bytes: m.size_bytes(),
+                seconds: outcome.seconds,
+                volumes: &m.volumes,
+                containers: m.containers.iter().map(|c| c.name.as_str()).collect(),
+                quiesced: &m.quiesced,
+                images: m.images.iter().map(|i| i.reference.as_str()).collect(),
+                dumps: m.dumps.iter().map(|d| d.path.as_str()).collect(),
+                compose_files: m
+                    .compose_files
+                    .iter()
+                    .map(|f| f.original.as_str())
+                    .collect(),
+                pruned: outcome
+                    .pruned
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect(),
+                notes: &outcome.notes,
+            };
+            serde_json::to_string_pretty(&summary).expect("summary serializes") + "\n"
+        }
+        Format::Table => {
+            for note in &outcome.notes {
+                eprintln!("note: {note}");
+            }
+            let mut out = format!(
+                "backup of {} {} complete and verified in {:.1}s: {}\n  {}\n",
+                m.target.kind,
+                m.target.name,
+                outcome.seconds,
+                human_bytes(m.size_bytes()),
+                outcome.path.display()
+            );
+            let rows: Vec<Vec<String>> = m
+                .volumes
+                .iter()
+                .map(|v| {
+                    let archive = m.artifact(&v.archive).map_or(0, |a| a.size);
+                    vec![
+                        v.name.clone(),
+                        v.fingerprint.file_count.to_string(),
+                        human_bytes(v.fingerprint.total_bytes),
+                        human_bytes(archive),
+                        v.access.clone(),
+                    ]
+                })
+                .collect();
+            if rows.is_empty() {
+                out.push_str("  no volumes\n");
+            } else {
+                out.push_str(&render(
+                    "  ",
+                    &["VOLUME", "FILES", "CONTENT", "ARCHIVE", "READ"],
+                    &rows,
+                ));
+            }
+            let mut line = |label: &str, items: Vec<String>| {
+                if !items.is_empty() {
+                    out.push_str(&format!("  {label}: {}\n", items.join(", ")));
+                }
+            };
+            line("quiesced (stopped, then restarted)", m.quiesced.clone());
+            line(
+                "container specs",
+                m.containers.iter().map(|c| c.name.clone()).collect(),
+            );
+            line(
+                "compose files",
+                m.compose_files.iter().map(|f| f.original.clone()).collect(),
+            );
+            line(
+                "images",
+                m.images.iter().map(|i| i.reference.clone()).collect(),
+            );
+            line(
+                "database dumps",
+                m.dumps.iter().map(|d| d.path.clone()).collect(),
+            );
+            line(
+                "deleted by --keep",
+                outcome
+                    .pruned
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect(),
+            );
+            out
+        }
+    };
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(text.as_bytes())?;
+    stdout.flush()?;
+    Ok(())
+}

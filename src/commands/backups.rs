@@ -1,0 +1,63 @@
+//! `backups [TARGET]`: the backups in the backup directory, newest first.
+
+use std::io::Write;
+
+use crate::backup::store;
+use crate::cli::{BackupsArgs, Format};
+use crate::error::Result;
+use crate::table::{human_bytes, render};
+
+/// Runs `backups`.
+pub fn run(args: &BackupsArgs) -> Result<()> {
+    let root = store::backup_root(args.to.as_deref(), &|n| std::env::var(n).ok());
+    let backups: Vec<store::BackupSummary> = store::list(&root)?
+        .into_iter()
+        .filter(|b| {
+            args.target
+                .as_ref()
+                .is_none_or(|t| b.target == *t || b.volumes.contains(t))
+        })
+        .collect();
+    let text = match args.format {
+        Format::Json => serde_json::to_string_pretty(&backups).expect("list serializes") + "\n",
+        Format::Table if backups.is_empty() => format!("no backups in {}\n", root.display()),
+        Format::Table => {
+            let rows: Vec<Vec<String>> = backups
+                .iter()
+                .map(|b| {
+                    let mut contents = vec![format!("{} volume(s)", b.volumes.len())];
+                    if !b.images.is_empty() {
+                        contents.push(format!("{} image(s)", b.images.len()));
+                    }
+                    if !b.dumps.is_empty() {
+                        contents.push(format!("{} dump(s)", b.dumps.len()));
+                    }
+                    vec![
+                        std::path::Path::new(&b.path)
+                            .file_name()
+                            .map_or(b.path.clone(), |n| n.to_string_lossy().into_owned()),
+                        format!("{} {}", b.target_kind, b.target),
+                        b.created.clone(),
+                        human_bytes(b.size_bytes),
+                        contents.join(", "),
+                        if b.purpose == "backup" {
+                            b.status.clone()
+                        } else {
+                            format!("{} ({})", b.status, b.purpose)
+                        },
+                    ]
+                })
+                .collect();
+            format!("backups in {}\n", root.display())
+                + &render(
+                    "",
+                    &["BACKUP", "TARGET", "CREATED", "SIZE", "CONTENTS", "STATUS"],
+                    &rows,
+                )
+        }
+    };
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(text.as_bytes())?;
+    stdout.flush()?;
+    Ok(())
+}

@@ -1,0 +1,244 @@
+//! The recovery journal: what an operation has stopped or half-written, on disk before
+//! it happens, so that when the process dies (crash, SIGKILL, power loss) the *next*
+//! invocation of any verb restarts what was stopped and deletes what was half-written,
+//! and says what it did.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use bollard::query_parameters::{ListContainersOptionsBuilder, RemoveContainerOptionsBuilder};
+use serde::{Deserialize, Serialize};
+
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+
+/// Label on helper containers: the pid of the process that created them.
+pub const LABEL_HELPER_PID: &str = "io.safeops.helper.pid";
+
+/// What one running operation has done that must be undone if it dies.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct JournalState {
+    /// The process.
+    pub pid: u32,
+    /// The verb, e.g. `backup`.
+    pub verb: String,
+    /// The engine it works on.
+    pub engine_host: String,
+    /// When it started (RFC 3339).
+    pub started: String,
+    /// Containers it stopped and has not restarted yet: (id, name).
+    pub stopped: Vec<(String, String)>,
+    /// Directories it is writing that are not complete (partial backups, staging).
+    pub partial_dirs: Vec<PathBuf>,
+}
+
+/// The journal of this process.
+#[derive(Debug)]
+pub struct Journal {
+    path: PathBuf,
+    state: Mutex<JournalState>,
+}
+
+/// `$XDG_STATE_HOME/docker-safeops/journal` (`~/.local/state/...`).
+pub fn journal_dir() -> PathBuf {
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    env("XDG_STATE_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env("HOME").unwrap_or_else(|| "/".into())).join(".local/state")
+        })
+        .join("docker-safeops/journal")
+}
+
+impl Journal {
+    /// Opens this process's journal for `verb` on `engine`.
+    pub fn open(verb: &str, engine: &Engine) -> Result<Journal> {
+        let dir = journal_dir();
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&dir)
+            .map_err(|err| {
+                Error::preflight(format!(
+                    "cannot create the recovery journal directory {}: {err}",
+                    dir.display()
+                ))
+                .hint("set XDG_STATE_HOME to a writable directory")
+            })?;
+        let journal = Journal {
+            path: dir.join(format!("{}.json", std::process::id())),
+            state: Mutex::new(JournalState {
+                pid: std::process::id(),
+                verb: verb.to_string(),
+                engine_host: engine.endpoint.host.clone(),
+                started: crate::backup::store::rfc3339(std::time::SystemTime::now()),
+                ..JournalState::default()
+            }),
+        };
+        journal.update(|_| {})?;
+        Ok(journal)
+    }
+
+    /// Changes the state and writes it durably before returning.
+    pub fn update(&self, change: impl FnOnce(&mut JournalState)) -> Result<()> {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        change(&mut state);
+        let json = serde_json::to_vec_pretty(&*state).expect("journal serializes");
+        let tmp = self.path.with_extension("tmp");
+        let written = (|| -> std::io::Result<()> {
+            let mut file = OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(&tmp)?;
+            file.write_all(&json)?;
+            file.sync_all()?;
+            fs::rename(&tmp, &self.path)?;
+            if let Some(dir) = self.path.parent() {
+                File::open(dir)?.sync_all()?;
+            }
+            Ok(())
+        })();
+        written.map_err(|err| {
+            Error::failure(format!(
+                "cannot write the recovery journal {}: {err}",
+                self.path.display()
+            ))
+        })
+    }
+
+    /// The containers stopped and not yet restarted.
+    pub fn stopped(&self) -> Vec<(String, String)> {
+        self.state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .stopped
+            .clone()
+    }
+
+    /// Removes the journal: everything is back in order.
+    pub fn close(self) {
+        let _ = fs::remove_file(&self.path);
+    }
+}
+
+fn process_alive(pid: u32) -> bool {
+    let Some(pid) = rustix::process::Pid::from_raw(pid as i32) else {
+        return false;
+    };
+    if rustix::process::test_kill_process(pid).is_err() {
+        return false;
+    }
+    // A recycled pid belongs to some other program.
+    fs::read(format!("/proc/{}/cmdline", pid.as_raw_nonzero()))
+        .map(|cmdline| String::from_utf8_lossy(&cmdline).contains("safeops"))
+        .unwrap_or(true)
+}
+
+/// Finishes the recovery of operations whose process died, on this engine: restarts
+/// the containers they stopped, deletes what they half-wrote, removes their helper
+/// containers. Returns what it did, one line each, for the user.
+pub async fn recover(engine: &Engine) -> Vec<String> {
+    let mut done = Vec::new();
+    let Ok(entries) = fs::read_dir(journal_dir()) else {
+        return done;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let Ok(state) = fs::read(&path)
+            .map_err(|e| e.to_string())
+            .and_then(|b| serde_json::from_slice::<JournalState>(&b).map_err(|e| e.to_string()))
+        else {
+            continue;
+        };
+        if process_alive(state.pid) || state.engine_host != engine.endpoint.host {
+            continue;
+        }
+        done.extend(recover_one(engine, &state).await);
+        let _ = fs::remove_file(&path);
+    }
+    done.extend(remove_orphan_helpers(engine).await);
+    done
+}
+
+async fn recover_one(engine: &Engine, state: &JournalState) -> Vec<String> {
+    let mut done = Vec::new();
+    let what = format!(
+        "recovered an interrupted `{}` (pid {}, started {})",
+        state.verb, state.pid, state.started
+    );
+    let mut restarted = Vec::new();
+    let mut failed = Vec::new();
+    for (id, name) in &state.stopped {
+        match engine.docker.start_container(id, None).await {
+            Ok(()) => restarted.push(name.clone()),
+            Err(err) if crate::error::engine_message(&err).contains("already started") => {}
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 304, ..
+            }) => {}
+            Err(err) => failed.push(format!("{name} ({})", crate::error::engine_message(&err))),
+        }
+    }
+    if !restarted.is_empty() {
+        done.push(format!("{what}: restarted {}", restarted.join(", ")));
+    }
+    if !failed.is_empty() {
+        done.push(format!("{what}: could not restart {}", failed.join(", ")));
+    }
+    for dir in &state.partial_dirs {
+        if dir.exists() {
+            crate::backup::store::remove_tree(dir);
+            done.push(format!("{what}: deleted the incomplete {}", dir.display()));
+        }
+    }
+    done
+}
+
+async fn remove_orphan_helpers(engine: &Engine) -> Vec<String> {
+    let options = ListContainersOptionsBuilder::default()
+        .all(true)
+        .filters(&std::collections::HashMap::from([(
+            "label",
+            vec![LABEL_HELPER_PID],
+        )]))
+        .build();
+    let Ok(helpers) = engine.docker.list_containers(Some(options)).await else {
+        return Vec::new();
+    };
+    let mut done = Vec::new();
+    for helper in helpers {
+        let pid = helper
+            .labels
+            .as_ref()
+            .and_then(|l| l.get(LABEL_HELPER_PID))
+            .and_then(|p| p.parse::<u32>().ok());
+        if pid.is_some_and(process_alive) {
+            continue;
+        }
+        if let Some(id) = helper.id {
+            let options = RemoveContainerOptionsBuilder::default()
+                .force(true)
+                .v(false)
+                .build();
+            if engine
+                .docker
+                .remove_container(&id, Some(options))
+                .await
+                .is_ok()
+            {
+                done.push(format!(
+                    "removed a leftover helper container {}",
+                    &id[..12.min(id.len())]
+                ));
+            }
+        }
+    }
+    done
+}

@@ -1,0 +1,242 @@
+//! Quiescing: stop exactly the containers that write to the volumes being captured,
+//! check that they stopped, and start them again in dependency order. Every stop is
+//! in the journal before it happens, so a restart is owed even if we die.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+
+use bollard::query_parameters::StopContainerOptionsBuilder;
+
+use crate::engine::Engine;
+use crate::error::{Error, Result, engine_message};
+use crate::inventory::Container;
+use crate::journal::Journal;
+
+/// Containers with this label set to `false` are never stopped for a backup.
+pub const LABEL_QUIESCE: &str = "io.safeops.quiesce";
+/// Compose v2's dependency label: `svc:condition:required,...`.
+const LABEL_DEPENDS_ON: &str = "com.docker.compose.depends_on";
+/// How long a started container has to reach `running`.
+const START_PATIENCE: Duration = Duration::from_secs(30);
+
+/// Whether a container may be stopped for a backup.
+pub fn is_exempt(container: &Container) -> bool {
+    container
+        .labels
+        .get(LABEL_QUIESCE)
+        .is_some_and(|v| v.eq_ignore_ascii_case("false"))
+}
+
+/// `containers` in start order: a compose service after the services it depends on
+/// (same project), otherwise by name.
+pub fn start_order(containers: &[Container]) -> Vec<Container> {
+    let mut remaining: BTreeMap<String, &Container> =
+        containers.iter().map(|c| (c.name.clone(), c)).collect();
+    let depends = |c: &Container| -> BTreeSet<String> {
+        c.labels
+            .get(LABEL_DEPENDS_ON)
+            .map(|deps| {
+                deps.split(',')
+                    .filter_map(|d| d.split(':').next())
+                    .filter(|d| !d.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut ordered = Vec::new();
+    while !remaining.is_empty() {
+        let pending_services: BTreeSet<(Option<&str>, &str)> = remaining
+            .values()
+            .filter_map(|c| Some((c.project(), c.service()?)))
+            .collect();
+        let ready: Vec<String> = remaining
+            .values()
+            .filter(|c| {
+                depends(c)
+                    .iter()
+                    .all(|dep| !pending_services.contains(&(c.project(), dep.as_str())))
+            })
+            .map(|c| c.name.clone())
+            .collect();
+        // A dependency cycle cannot be honoured: start the rest by name.
+        let batch = if ready.is_empty() {
+            remaining.keys().cloned().collect()
+        } else {
+            ready
+        };
+        for name in batch {
+            if let Some(c) = remaining.remove(&name) {
+                ordered.push(c.clone());
+            }
+        }
+    }
+    ordered
+}
+
+/// Stops `containers` (dependents first), recording each in the journal before, and
+/// checks that each stopped. Returns them in start order.
+pub async fn stop(
+    engine: &Engine,
+    journal: &Journal,
+    containers: &[Container],
+    timeout_secs: i32,
+) -> Result<Vec<Container>> {
+    let order = start_order(containers);
+    for container in order.iter().rev() {
+        journal.update(|s| {
+            s.stopped
+                .push((container.id.clone(), container.name.clone()))
+        })?;
+        tracing::info!("stopping {}", container.name);
+        let options = StopContainerOptionsBuilder::default()
+            .t(timeout_secs)
+            .build();
+        engine
+            .docker
+            .stop_container(&container.id, Some(options))
+            .await
+            .map_err(|err| {
+                Error::failure(format!(
+                    "cannot stop {}: {}",
+                    container.name,
+                    engine_message(&err)
+                ))
+            })?;
+        let state = engine.docker.inspect_container(&container.id, None).await?;
+        if state.state.and_then(|s| s.running).unwrap_or(false) {
+            return Err(Error::failure(format!(
+                "{} is still running after `stop`",
+                container.name
+            )));
+        }
+    }
+    Ok(order)
+}
+
+/// Starts every container the journal says is stopped, in start order, and waits until
+/// each runs. Tries them all; fails naming those that would not start.
+pub async fn restart(
+    engine: &Engine,
+    journal: &Journal,
+    known: &[Container],
+) -> Result<Vec<String>> {
+    let stopped = journal.stopped();
+    let ordered: Vec<(String, String)> = {
+        let by_id: BTreeMap<&str, &Container> = known.iter().map(|c| (c.id.as_str(), c)).collect();
+        let listed: Vec<Container> = stopped
+            .iter()
+            .filter_map(|(id, _)| by_id.get(id.as_str()).map(|c| (*c).clone()))
+            .collect();
+        let mut ordered: Vec<(String, String)> = start_order(&listed)
+            .into_iter()
+            .map(|c| (c.id, c.name))
+            .collect();
+        for entry in &stopped {
+            if !ordered.contains(entry) {
+                ordered.push(entry.clone());
+            }
+        }
+        ordered
+    };
+    let mut failed = Vec::new();
+    let mut started = Vec::new();
+    for (id, name) in &ordered {
+        tracing::info!("starting {name}");
+        let result = match engine.docker.start_container(id, None).await {
+            Ok(()) => wait_running(engine, id).await,
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 304, ..
+            }) => Ok(()),
+            Err(err) => Err(engine_message(&err)),
+        };
+        match result {
+            Ok(()) => {
+                journal.update(|s| s.stopped.retain(|(i, _)| i != id))?;
+                started.push(name.clone());
+            }
+            Err(why) => failed.push(format!("{name}: {why}")),
+        }
+    }
+    if !failed.is_empty() {
+        return Err(Error::failure(format!(
+            "could not start again what was stopped:\n  {}",
+            failed.join("\n  ")
+        ))
+        .hint("check `docker logs CONTAINER`, then `docker start CONTAINER`"));
+    }
+    Ok(started)
+}
+
+async fn wait_running(engine: &Engine, id: &str) -> std::result::Result<(), String> {
+    let deadline = Instant::now() + START_PATIENCE;
+    loop {
+        let inspect = engine
+            .docker
+            .inspect_container(id, None)
+            .await
+            .map_err(|e| engine_message(&e))?;
+        let state = inspect.state.unwrap_or_default();
+        if state.running == Some(true) {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(format!(
+                "not running after {}s (state {:?})",
+                START_PATIENCE.as_secs(),
+                state.status
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn container(name: &str, service: &str, depends: Option<&str>) -> Container {
+        let mut labels = BTreeMap::from([
+            ("com.docker.compose.project".to_string(), "p".to_string()),
+            (
+                "com.docker.compose.service".to_string(),
+                service.to_string(),
+            ),
+        ]);
+        if let Some(d) = depends {
+            labels.insert(LABEL_DEPENDS_ON.into(), d.into());
+        }
+        Container {
+            id: name.into(),
+            name: name.into(),
+            image: "i".into(),
+            state: "running".into(),
+            status: String::new(),
+            labels,
+            volume_mounts: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn dependencies_start_first() {
+        let web = container("a-web", "web", Some("api:service_started:false"));
+        let api = container(
+            "b-api",
+            "api",
+            Some("db:service_healthy:true,cache:service_started:false"),
+        );
+        let db = container("c-db", "db", None);
+        let order: Vec<String> = start_order(&[web, api, db])
+            .into_iter()
+            .map(|c| c.name)
+            .collect();
+        assert_eq!(order, ["c-db", "b-api", "a-web"]);
+    }
+
+    #[test]
+    fn cycles_do_not_hang() {
+        let a = container("a", "a", Some("b:x:y"));
+        let b = container("b", "b", Some("a:x:y"));
+        assert_eq!(start_order(&[a, b]).len(), 2);
+    }
+}
