@@ -136,6 +136,8 @@ pub enum Verb {
     Backups(BackupsArgs),
     /// Check a backup's integrity without restoring it
     Verify(VerifyArgs),
+    /// Restore volumes (and images) from a verified backup
+    Restore(RestoreArgs),
     /// Print a shell completion script (bash, zsh or fish)
     Completions(CompletionsArgs),
 }
@@ -144,7 +146,7 @@ impl Verb {
     /// Verbs that stop containers or write backups handle Ctrl-C themselves: they must
     /// restart what they stopped and delete what they half-wrote before exiting.
     pub fn handles_cancellation(&self) -> bool {
-        matches!(self, Verb::Backup(_))
+        matches!(self, Verb::Backup(_) | Verb::Restore(_))
     }
 }
 

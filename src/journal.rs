@@ -69,7 +69,14 @@ impl Journal {
                 .hint("set XDG_STATE_HOME to a writable directory")
             })?;
         let journal = Journal {
-            path: dir.join(format!("{}.json", std::process::id())),
+            // One file per operation: a restore runs a backup inside itself.
+            path: dir.join(format!(
+                "{}-{verb}-{}.json",
+                std::process::id(),
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_nanos())
+            )),
             state: Mutex::new(JournalState {
                 pid: std::process::id(),
                 verb: verb.to_string(),

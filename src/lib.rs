@@ -7,6 +7,7 @@ pub mod cancel;
 pub mod cli;
 pub mod commands;
 pub mod compose;
+pub mod confirm;
 pub mod endpoint;
 pub mod engine;
 pub mod error;

@@ -112,6 +112,10 @@ async fn dispatch(cli: Cli) -> Result<()> {
             }
             Verb::Backups(args) => commands::backups::run(args),
             Verb::Verify(args) => commands::verify::run(args, &cancel).await,
+            Verb::Restore(args) => {
+                let engine = connect(&cli.docker).await?;
+                commands::restore::run(&engine, args, &cancel).await
+            }
         }
     };
     if cli.verb.handles_cancellation() {

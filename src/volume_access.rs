@@ -239,7 +239,7 @@ pub fn blocking_reader(
 }
 
 /// A blocking writer whose bytes become an async stream (for uploads); use the writer
-/// in a blocking thread. Dropping the writer ends the stream; [`ChannelWriter::fail`]
+/// in a blocking thread. Dropping the writer ends the stream; [`ChannelWriter::failer`]
 /// ends it with an error so the engine sees a broken upload, not a short one.
 pub fn channel_stream() -> (
     ChannelWriter,
@@ -281,7 +281,22 @@ impl ChannelWriter {
             .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the engine stopped reading"))
     }
 
-    /// Ends the stream with `err`.
+    /// A handle that can end the stream with an error while the writer is owned by
+    /// something else.
+    pub fn failer(&self) -> StreamFailer {
+        StreamFailer {
+            tx: self.tx.clone(),
+        }
+    }
+}
+
+/// Ends a [`channel_stream`] with an error.
+pub struct StreamFailer {
+    tx: tokio::sync::mpsc::Sender<io::Result<Bytes>>,
+}
+
+impl StreamFailer {
+    /// Ends the stream with `err` (blocking; call from a blocking thread).
     pub fn fail(self, err: io::Error) {
         let _ = self.tx.blocking_send(Err(err));
     }

@@ -156,11 +156,131 @@ impl<R: Read> Read for ExactSize<R> {
     }
 }
 
+/// Writes entries as a plain tar stream, optionally under a name prefix (restores
+/// through the engine stage the tree in a subdirectory of the volume).
+pub struct TarEmitter<W: Write> {
+    builder: tar::Builder<W>,
+    prefix: Option<PathBytes>,
+    progress: Option<Arc<AtomicU64>>,
+}
+
+/// The outcome of writing one file's content.
+pub struct Emitted {
+    /// SHA-256 of the content written (hex), for regular files.
+    pub sha256: Option<String>,
+    /// The source had fewer bytes than its size said (padded with zeros).
+    pub short: bool,
+}
+
+impl<W: Write> TarEmitter<W> {
+    /// A tar stream on `output`; every name is put under `prefix` when given.
+    pub fn new(output: W, prefix: Option<PathBytes>, progress: Option<Arc<AtomicU64>>) -> Self {
+        let mut builder = tar::Builder::new(output);
+        builder.follow_symlinks(false);
+        TarEmitter {
+            builder,
+            prefix,
+            progress,
+        }
+    }
+
+    fn name(&self, path: &PathBytes) -> std::path::PathBuf {
+        match &self.prefix {
+            None => tar_name(path),
+            Some(prefix) if path.is_root() => prefix.as_path().to_path_buf(),
+            Some(prefix) => prefix.as_path().join(path.as_path()),
+        }
+    }
+
+    /// Appends one entry; `content` must be given for regular files.
+    pub fn append(
+        &mut self,
+        record: &FileRecord,
+        content: Option<&mut dyn Read>,
+    ) -> io::Result<Emitted> {
+        let mut header = Header::new_gnu();
+        header.set_mode(record.mode);
+        header.set_uid(record.uid);
+        header.set_gid(record.gid);
+        header.set_mtime(record.mtime);
+        header.set_size(0);
+        if !record.xattrs.is_empty() {
+            let values: Vec<(String, Vec<u8>)> = record
+                .xattrs
+                .iter()
+                .map(|(name, value)| {
+                    (
+                        format!("SCHILY.xattr.{name}"),
+                        hex::decode(value).unwrap_or_default(),
+                    )
+                })
+                .collect();
+            self.builder
+                .append_pax_extensions(values.iter().map(|(k, v)| (k.as_str(), v.as_slice())))?;
+        }
+        let name = self.name(&record.path);
+        let mut emitted = Emitted {
+            sha256: None,
+            short: false,
+        };
+        match record.kind {
+            Kind::File => {
+                header.set_entry_type(EntryType::Regular);
+                header.set_size(record.size);
+                let content = content.ok_or_else(|| io::Error::other("file without content"))?;
+                let mut exact = ExactSize {
+                    inner: content,
+                    remaining: record.size,
+                    short: false,
+                };
+                let mut reader = HashingReader::new(&mut exact, self.progress.clone());
+                self.builder.append_data(&mut header, &name, &mut reader)?;
+                emitted.sha256 = Some(reader.finish().0);
+                emitted.short = exact.short;
+            }
+            Kind::Dir => {
+                header.set_entry_type(EntryType::Directory);
+                self.builder.append_data(&mut header, &name, io::empty())?;
+            }
+            Kind::Symlink | Kind::Hardlink => {
+                let target = record
+                    .link
+                    .clone()
+                    .ok_or_else(|| io::Error::other("link without target"))?;
+                let target = if record.kind == Kind::Hardlink {
+                    header.set_entry_type(EntryType::Link);
+                    self.name(&target)
+                } else {
+                    header.set_entry_type(EntryType::Symlink);
+                    target.as_path().to_path_buf()
+                };
+                self.builder.append_link(&mut header, &name, target)?;
+            }
+            Kind::Fifo | Kind::Char | Kind::Block => {
+                header.set_entry_type(match record.kind {
+                    Kind::Fifo => EntryType::Fifo,
+                    Kind::Char => EntryType::Char,
+                    _ => EntryType::Block,
+                });
+                let (major, minor) = record.device.unwrap_or((0, 0));
+                header.set_device_major(major)?;
+                header.set_device_minor(minor)?;
+                self.builder.append_data(&mut header, &name, io::empty())?;
+            }
+        }
+        Ok(emitted)
+    }
+
+    /// Writes the end-of-archive marker and returns the output.
+    pub fn finish(self) -> io::Result<W> {
+        self.builder.into_inner()
+    }
+}
+
 /// Writes a volume archive (`.tar.zst`) and its digest list.
 pub struct ArchiveWriter<W: Write> {
-    builder: tar::Builder<zstd::stream::write::Encoder<'static, HashingWriter<W>>>,
+    tar: TarEmitter<zstd::stream::write::Encoder<'static, HashingWriter<W>>>,
     list: FileList,
-    progress: Option<Arc<AtomicU64>>,
     changed_while_read: Vec<PathBytes>,
 }
 
@@ -192,15 +312,12 @@ impl<W: Write> ArchiveWriter<W> {
             encoder.multithread(threads)?;
         }
         encoder.include_checksum(true)?;
-        let mut builder = tar::Builder::new(encoder);
-        builder.follow_symlinks(false);
         Ok(ArchiveWriter {
-            builder,
+            tar: TarEmitter::new(encoder, None, progress),
             list: FileList {
                 volume: volume.to_string(),
                 entries: Vec::new(),
             },
-            progress,
             changed_while_read: Vec::new(),
         })
     }
@@ -208,84 +325,18 @@ impl<W: Write> ArchiveWriter<W> {
     /// Appends one entry; `content` must be given for regular files.
     pub fn append(&mut self, entry: SourceEntry, content: Option<&mut dyn Read>) -> io::Result<()> {
         let mut record = entry.record;
-        let mut header = Header::new_gnu();
-        header.set_mode(record.mode);
-        header.set_uid(record.uid);
-        header.set_gid(record.gid);
-        header.set_mtime(record.mtime);
-        header.set_size(0);
-        if !record.xattrs.is_empty() {
-            let values: Vec<(String, Vec<u8>)> = record
-                .xattrs
-                .iter()
-                .map(|(name, value)| {
-                    (
-                        format!("SCHILY.xattr.{name}"),
-                        hex::decode(value).unwrap_or_default(),
-                    )
-                })
-                .collect();
-            self.builder
-                .append_pax_extensions(values.iter().map(|(k, v)| (k.as_str(), v.as_slice())))?;
+        let emitted = self.tar.append(&record, content)?;
+        if emitted.short {
+            self.changed_while_read.push(record.path.clone());
         }
-        let name = tar_name(&record.path);
-        match record.kind {
-            Kind::File => {
-                header.set_entry_type(EntryType::Regular);
-                header.set_size(record.size);
-                let content = content.ok_or_else(|| io::Error::other("file without content"))?;
-                let mut exact = ExactSize {
-                    inner: content,
-                    remaining: record.size,
-                    short: false,
-                };
-                let mut reader = HashingReader::new(&mut exact, self.progress.clone());
-                self.builder.append_data(&mut header, &name, &mut reader)?;
-                record.sha256 = Some(reader.finish().0);
-                if exact.short {
-                    self.changed_while_read.push(record.path.clone());
-                }
-            }
-            Kind::Dir => {
-                header.set_entry_type(EntryType::Directory);
-                self.builder.append_data(&mut header, &name, io::empty())?;
-            }
-            Kind::Symlink | Kind::Hardlink => {
-                header.set_entry_type(if record.kind == Kind::Symlink {
-                    EntryType::Symlink
-                } else {
-                    EntryType::Link
-                });
-                let target = record
-                    .link
-                    .clone()
-                    .ok_or_else(|| io::Error::other("link without target"))?;
-                let target = if record.kind == Kind::Hardlink {
-                    tar_name(&target)
-                } else {
-                    target.as_path().to_path_buf()
-                };
-                self.builder.append_link(&mut header, &name, target)?;
-            }
-            Kind::Fifo | Kind::Char | Kind::Block => {
-                header.set_entry_type(match record.kind {
-                    Kind::Fifo => EntryType::Fifo,
-                    Kind::Char => EntryType::Char,
-                    _ => EntryType::Block,
-                });
-                let (major, minor) = record.device.unwrap_or((0, 0));
-                header.set_device_major(major)?;
-                header.set_device_minor(minor)?;
-                self.builder.append_data(&mut header, &name, io::empty())?;
-            }
-        }
+        record.sha256 = emitted.sha256;
         self.list.entries.push(record);
         Ok(())
     }
 
     /// Ends the tar stream and the zstd frame, and flushes.
     pub fn finish(self) -> io::Result<WrittenArchive<W>> {
-        let encoder = self.builder.into_inner()?;
+        let encoder = self.tar.finish()?;
         let hashing = encoder.finish()?;
         let (mut output, sha256, size) = hashing.finish();
         output.flush()?;

@@ -9,5 +9,6 @@ pub mod dump;
 pub mod entry;
 pub mod local;
 pub mod manifest;
+pub mod restore;
 pub mod store;
 pub mod verify;

@@ -3,6 +3,7 @@
 pub mod backup;
 pub mod backups;
 pub mod completions;
+pub mod restore;
 pub mod status;
 pub mod verify;
 

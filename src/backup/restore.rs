@@ -1,0 +1,719 @@
+//! Restoring volumes from a backup. The backup is verified first; a volume that holds
+//! data is overwritten only after confirmation and after its current content was
+//! saved. The archive is extracted into a staging directory inside the volume, checked
+//! file by file against the backup's digest list, and only then switched into place by
+//! renames; until the switch the volume is untouched, and a failed switch is undone.
+//! Entries are checked while they are read, so nothing is written outside the volume.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{self, BufReader};
+use std::path::{Path, PathBuf};
+
+use bollard::models::VolumeCreateRequest;
+use bollard::query_parameters::ImportImageOptionsBuilder;
+use futures_util::StreamExt;
+
+use super::archive::{ArchiveError, Cancellable, Naming, TarEmitter, list_entries, read_entries};
+use super::create::{self, BackupOptions, Subject};
+use super::entry::{FileList, PathBytes};
+use super::local::{self, Extractor};
+use super::manifest::{self, Manifest, VolumeInfo};
+use super::verify::{self, VerifyReport};
+use crate::cancel::{self, Cancel};
+use crate::confirm::{self, Confirmation};
+use crate::engine::Engine;
+use crate::error::{Error, Result, engine_message};
+use crate::inventory::{self, Container};
+use crate::journal::Journal;
+use crate::quiesce;
+use crate::target::{Mode, VolumeRef};
+use crate::volume_access::{self, Access, HELPER_MOUNT, Helper};
+
+/// What to restore.
+#[derive(Debug, Clone)]
+pub struct RestoreRequest {
+    /// The backup directory.
+    pub dir: PathBuf,
+    /// `--volume NAME[:NEW]` selections; empty means every volume of the backup.
+    pub selections: Vec<String>,
+    /// `--confirm`.
+    pub confirm: Option<String>,
+    /// Start the volumes' containers again afterwards.
+    pub start: bool,
+    /// Load the backup's images.
+    pub images: bool,
+    /// Seconds containers get to stop.
+    pub stop_timeout: i32,
+    /// Where the safety backup of overwritten content goes.
+    pub safety_root: PathBuf,
+}
+
+/// One restored volume.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RestoredVolume {
+    /// The volume in the backup.
+    pub from: String,
+    /// The volume written.
+    pub into: String,
+    /// It did not exist and was created.
+    pub created: bool,
+    /// Files and bytes restored, checked against the digest list.
+    pub file_count: u64,
+    /// Bytes of regular files.
+    pub total_bytes: u64,
+    /// `direct` or `api`.
+    pub access: String,
+}
+
+/// What a restore did.
+#[derive(Debug, serde::Serialize)]
+pub struct RestoreOutcome {
+    /// The backup restored from.
+    pub backup: String,
+    /// Volumes written.
+    pub volumes: Vec<RestoredVolume>,
+    /// The backup of the overwritten content, when there was any.
+    pub safety_backup: Option<String>,
+    /// How overwriting was confirmed, when it had to be.
+    pub confirmation: Option<Confirmation>,
+    /// Containers stopped for the restore.
+    pub stopped: Vec<String>,
+    /// Containers started again.
+    pub started: Vec<String>,
+    /// Images loaded.
+    pub images_loaded: Vec<String>,
+}
+
+/// Parses `NAME[:NEW]` selections against the manifest: (volume info, target name).
+fn select<'m>(
+    manifest: &'m Manifest,
+    selections: &[String],
+) -> Result<Vec<(&'m VolumeInfo, String)>> {
+    if selections.is_empty() {
+        return Ok(manifest
+            .volumes
+            .iter()
+            .map(|v| (v, v.name.clone()))
+            .collect());
+    }
+    let mut chosen = Vec::new();
+    for selection in selections {
+        let (from, into) = selection.split_once(':').unwrap_or((selection, selection));
+        let info = manifest
+            .volumes
+            .iter()
+            .find(|v| v.name == from)
+            .ok_or_else(|| {
+                let names: Vec<&str> = manifest.volumes.iter().map(|v| v.name.as_str()).collect();
+                Error::usage(format!(
+                    "the backup has no volume {from}; it has: {}",
+                    if names.is_empty() {
+                        "none".to_string()
+                    } else {
+                        names.join(", ")
+                    }
+                ))
+            })?;
+        if into.is_empty() || into.contains('/') {
+            return Err(Error::usage(format!("{into:?} is not a volume name")));
+        }
+        chosen.push((info, into.to_string()));
+    }
+    Ok(chosen)
+}
+
+/// Restores what `request` asks for.
+pub async fn restore(
+    engine: &Engine,
+    request: &RestoreRequest,
+    cancel: &Cancel,
+) -> Result<RestoreOutcome> {
+    let report = verify_backup(&request.dir, cancel).await?;
+    let manifest = report.manifest.expect("a verified backup has a manifest");
+    let chosen = select(&manifest, &request.selections)?;
+    let mut targets = Vec::new();
+    for (info, into) in &chosen {
+        let existing = match engine.docker.inspect_volume(into).await {
+            Ok(volume) => Some(volume),
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => None,
+            Err(err) => return Err(err.into()),
+        };
+        let holds_data = match &existing {
+            Some(volume) => holds_data(engine, volume).await?,
+            None => false,
+        };
+        targets.push(((*info).clone(), into.clone(), existing, holds_data));
+    }
+    let overwritten: Vec<&str> = targets
+        .iter()
+        .filter(|t| t.3)
+        .map(|t| t.1.as_str())
+        .collect();
+    let all_containers = inventory::containers(engine).await?;
+    let into_names: Vec<&str> = targets.iter().map(|t| t.1.as_str()).collect();
+    let consumers: Vec<Container> = all_containers
+        .iter()
+        .filter(|c| {
+            c.volume_mounts
+                .iter()
+                .any(|(v, _)| into_names.contains(&v.as_str()))
+        })
+        .cloned()
+        .collect();
+    let confirmation = if overwritten.is_empty() {
+        None
+    } else {
+        eprintln!("restore will overwrite volumes that hold data:");
+        for name in &overwritten {
+            let users: Vec<&str> = consumers
+                .iter()
+                .filter(|c| c.volume_mounts.iter().any(|(v, _)| v == name))
+                .map(|c| c.name.as_str())
+                .collect();
+            eprintln!(
+                "  {name} (used by {}); its current content is backed up first",
+                if users.is_empty() {
+                    "no container".to_string()
+                } else {
+                    users.join(", ")
+                }
+            );
+        }
+        let expected = if overwritten.len() == 1 {
+            overwritten[0].to_string()
+        } else {
+            manifest.target.name.clone()
+        };
+        Some(confirm::confirm(
+            &expected,
+            request.confirm.as_deref(),
+            &format!("docker safeops restore {}", request.dir.display()),
+        )?)
+    };
+    let journal = Journal::open("restore", engine)?;
+    let running: Vec<Container> = consumers
+        .iter()
+        .filter(|c| c.state == "running")
+        .cloned()
+        .collect();
+    let work = async {
+        let stopped = quiesce::stop(engine, &journal, &running, request.stop_timeout).await?;
+        let safety_backup = if overwritten.is_empty() {
+            None
+        } else {
+            Some(safety_backup(engine, &manifest, &overwritten, request, cancel).await?)
+        };
+        let mut restored = Vec::new();
+        for (info, into, existing, _) in &targets {
+            let created = existing.is_none();
+            let volume = match existing {
+                Some(volume) => volume.clone(),
+                None => create_volume(engine, info, into).await?,
+            };
+            let access = volume_access::choose(engine, &volume, true)?;
+            let list = read_file_list(&request.dir, info)?;
+            let archive = request.dir.join(&info.archive);
+            let outcome = match &access {
+                Access::Direct(mountpoint) => {
+                    restore_direct(&journal, &archive, mountpoint, &list, cancel).await
+                }
+                Access::Api => {
+                    restore_api(engine, &archive, into, created, &list, &consumers, cancel).await
+                }
+            };
+            if let Err(err) = outcome {
+                if created {
+                    let _ = engine
+                        .docker
+                        .remove_volume(into, None::<bollard::query_parameters::RemoveVolumeOptions>)
+                        .await;
+                }
+                return Err(err);
+            }
+            let fingerprint = list.fingerprint();
+            restored.push(RestoredVolume {
+                from: info.name.clone(),
+                into: into.clone(),
+                created,
+                file_count: fingerprint.file_count,
+                total_bytes: fingerprint.total_bytes,
+                access: access.label().to_string(),
+            });
+        }
+        let images_loaded = if request.images {
+            load_images(engine, &request.dir, &manifest).await?
+        } else {
+            Vec::new()
+        };
+        Ok::<_, Error>((stopped, safety_backup, restored, images_loaded))
+    };
+    let result = tokio::select! {
+        biased;
+        why = cancel.cancelled() => {
+            tracing::info!("{why}: cleaning up");
+            Err(Error::interrupted())
+        }
+        result = work => result,
+    };
+    match result {
+        Ok((stopped, safety_backup, volumes, images_loaded)) => {
+            let started = if request.start {
+                quiesce::restart(engine, &journal, &all_containers).await?
+            } else {
+                Vec::new()
+            };
+            journal.close();
+            Ok(RestoreOutcome {
+                backup: request.dir.display().to_string(),
+                volumes,
+                safety_backup: safety_backup.map(|p| p.display().to_string()),
+                confirmation,
+                stopped: stopped.iter().map(|c| c.name.clone()).collect(),
+                started,
+                images_loaded,
+            })
+        }
+        Err(err) => {
+            for dir in journal_partials(&journal) {
+                crate::backup::store::remove_tree(&dir);
+            }
+            let restarted = quiesce::restart(engine, &journal, &all_containers).await;
+            journal.close();
+            let mut err = err;
+            match restarted {
+                Ok(names) if !names.is_empty() => {
+                    err.message = format!("{}\n(restarted {})", err.message, names.join(", "));
+                }
+                Ok(_) => {}
+                Err(restart_err) => {
+                    err.message = format!("{}\n{}", err.message, restart_err.message)
+                }
+            }
+            Err(err)
+        }
+    }
+}
+
+fn journal_partials(journal: &Journal) -> Vec<PathBuf> {
+    let mut dirs = Vec::new();
+    let _ = journal.update(|s| dirs = std::mem::take(&mut s.partial_dirs));
+    dirs
+}
+
+/// Verifies the backup fully; exit 4 naming every bad file.
+pub async fn verify_backup(dir: &Path, cancel: &Cancel) -> Result<VerifyReport> {
+    let dir = dir.to_path_buf();
+    let cancel = cancel.clone();
+    tokio::task::spawn_blocking(move || verify::verify(&dir, &cancel, None))
+        .await
+        .map_err(|e| Error::failure(format!("verification worker failed: {e}")))??
+        .into_result()
+}
+
+/// True when the volume holds anything besides its root directory.
+async fn holds_data(engine: &Engine, volume: &bollard::models::Volume) -> Result<bool> {
+    if let Access::Direct(path) = volume_access::choose(engine, volume, false)? {
+        return Ok(std::fs::read_dir(&path)?.next().is_some());
+    }
+    let helper = Helper::create(engine, &volume.name, true).await?;
+    let reader = volume_access::blocking_reader(Box::pin(helper.download(HELPER_MOUNT)));
+    let found = tokio::task::spawn_blocking(move || -> io::Result<bool> {
+        let mut archive = tar::Archive::new(reader);
+        // The first entry is the volume root itself.
+        Ok(archive.entries()?.nth(1).is_some())
+    })
+    .await;
+    helper.remove().await;
+    found
+        .map_err(|e| Error::failure(format!("worker failed: {e}")))?
+        .map_err(|e| Error::failure(format!("cannot read volume {}: {e}", volume.name)))
+}
+
+async fn safety_backup(
+    engine: &Engine,
+    manifest: &Manifest,
+    overwritten: &[&str],
+    request: &RestoreRequest,
+    cancel: &Cancel,
+) -> Result<PathBuf> {
+    let subject = Subject {
+        kind: "volumes".into(),
+        name: if overwritten.len() == 1 {
+            overwritten[0].to_string()
+        } else {
+            manifest.target.name.clone()
+        },
+        mode: Mode::Run,
+        containers: Vec::new(),
+        volumes: overwritten
+            .iter()
+            .map(|v| (v.to_string(), VolumeRef::default()))
+            .collect::<BTreeMap<_, _>>(),
+        files: None,
+    };
+    let backup_name = request
+        .dir
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let options = BackupOptions {
+        root: request.safety_root.clone(),
+        images: false,
+        // The consumers are already stopped.
+        quiesce: false,
+        db_dump: false,
+        keep: None,
+        purpose: format!("before restore of {backup_name}"),
+        stop_timeout: request.stop_timeout,
+        progress: Default::default(),
+        progress_total: Default::default(),
+    };
+    let outcome = create::create(engine, &subject, &options, cancel).await.map_err(|mut err| {
+        err.message = format!(
+            "could not save the current content before overwriting it, so nothing was restored: {}",
+            err.message
+        );
+        err
+    })?;
+    eprintln!(
+        "saved the current content of {} to {}",
+        overwritten.join(", "),
+        outcome.path.display()
+    );
+    Ok(outcome.path)
+}
+
+async fn create_volume(
+    engine: &Engine,
+    info: &VolumeInfo,
+    into: &str,
+) -> Result<bollard::models::Volume> {
+    let request = VolumeCreateRequest {
+        name: Some(into.to_string()),
+        driver: Some(info.driver.clone()),
+        driver_opts: Some(info.driver_opts.clone().into_iter().collect()),
+        labels: Some(info.labels.clone().into_iter().collect()),
+        ..VolumeCreateRequest::default()
+    };
+    engine.docker.create_volume(request).await.map_err(|err| {
+        Error::failure(format!(
+            "cannot create volume {into} (driver {}): {}",
+            info.driver,
+            engine_message(&err)
+        ))
+    })
+}
+
+fn read_file_list(dir: &Path, info: &VolumeInfo) -> Result<FileList> {
+    let file = File::open(dir.join(&info.file_list))?;
+    serde_json::from_reader(BufReader::new(file))
+        .map_err(|e| Error::integrity(format!("{}: {e}", info.file_list)))
+}
+
+fn staging_name(kind: &str) -> String {
+    format!(".safeops-{kind}-{}", std::process::id())
+}
+
+fn open_archive(path: &Path, cancel: &Cancel) -> io::Result<impl io::Read + use<>> {
+    let file = Cancellable::new(File::open(path)?, cancel);
+    zstd::stream::read::Decoder::new(file)
+}
+
+fn worker_error(err: io::Error, what: &str) -> Error {
+    if cancel::is_cancelled_io(&err) {
+        Error::interrupted()
+    } else {
+        Error::failure(format!("{what}: {err}"))
+    }
+}
+
+fn archive_error(err: ArchiveError) -> io::Error {
+    match err {
+        ArchiveError::Unreadable(err) => err,
+        unsafe_entry => io::Error::other(unsafe_entry.to_string()),
+    }
+}
+
+/// Restores into a volume whose mountpoint we can write.
+async fn restore_direct(
+    journal: &Journal,
+    archive: &Path,
+    mountpoint: &Path,
+    expected: &FileList,
+    cancel: &Cancel,
+) -> Result<()> {
+    let staging = mountpoint.join(staging_name("restore"));
+    let aside = mountpoint.join(staging_name("previous"));
+    journal.update(|s| s.partial_dirs.push(staging.clone()))?;
+    let (archive, mountpoint, expected, cancel) = (
+        archive.to_path_buf(),
+        mountpoint.to_path_buf(),
+        expected.clone(),
+        cancel.clone(),
+    );
+    let (staging_w, aside_w) = (staging.clone(), aside.clone());
+    let outcome = tokio::task::spawn_blocking(move || -> Result<()> {
+        let extract = || -> io::Result<()> {
+            std::fs::create_dir(&staging_w)?;
+            let mut extractor = Extractor::new(&staging_w);
+            read_entries(open_archive(&archive, &cancel)?, Naming::Volume, |entry| {
+                extractor.write(&entry.record, entry.content)?;
+                Ok(())
+            })
+            .map_err(archive_error)?;
+            extractor.finish()
+        };
+        extract().map_err(|e| worker_error(e, "cannot extract the archive"))?;
+        let actual = local::list_dir(&staging_w, &expected.volume, &cancel)
+            .map_err(|e| worker_error(e, "cannot read back the restored files"))?;
+        check_restored(&expected, &actual)?;
+        let root = root_record(&expected)?;
+        local::switch_into_place(&mountpoint, &staging_w, &aside_w, &root).map_err(|e| {
+            Error::failure(format!(
+                "cannot switch the restored files into place (the volume was left as it was): {e}"
+            ))
+        })?;
+        Ok(())
+    })
+    .await
+    .map_err(|e| Error::failure(format!("restore worker failed: {e}")))?;
+    if outcome.is_err() {
+        crate::backup::store::remove_tree(&staging);
+    }
+    journal.update(|s| s.partial_dirs.retain(|d| *d != staging))?;
+    outcome?;
+    crate::backup::store::remove_tree(&aside);
+    Ok(())
+}
+
+fn root_record(list: &FileList) -> Result<super::entry::FileRecord> {
+    list.entries
+        .iter()
+        .find(|e| e.path.is_root())
+        .cloned()
+        .ok_or_else(|| {
+            Error::integrity(format!(
+                "the digest list of {} has no root entry",
+                list.volume
+            ))
+        })
+}
+
+fn check_restored(expected: &FileList, actual: &FileList) -> Result<()> {
+    let differences = expected.differences(actual);
+    if differences.is_empty() {
+        return Ok(());
+    }
+    Err(Error::integrity(format!(
+        "the restored files of volume {} differ from the backup, so the volume was left as it was:\n  {}",
+        expected.volume,
+        differences
+            .iter()
+            .take(20)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n  ")
+    )))
+}
+
+/// Restores through the engine: extract into a staging directory of the volume, read
+/// it back and compare, then switch it into place with a shell in a helper container
+/// (the engine API cannot rename or delete files). A volume we just created is written
+/// in place instead (it is deleted if anything fails), which needs no shell.
+async fn restore_api(
+    engine: &Engine,
+    archive: &Path,
+    volume: &str,
+    fresh: bool,
+    expected: &FileList,
+    consumers: &[Container],
+    cancel: &Cancel,
+) -> Result<()> {
+    let shell_image = if fresh {
+        None
+    } else {
+        Some(shell_image(consumers)?)
+    };
+    let staging = staging_name("restore");
+    let (prefix, read_back) = if fresh {
+        (None, HELPER_MOUNT.to_string())
+    } else {
+        (
+            Some(PathBytes(staging.clone().into_bytes())),
+            format!("{HELPER_MOUNT}/{staging}"),
+        )
+    };
+    let helper = Helper::create(engine, volume, false).await?;
+    let result = async {
+        let (writer, stream) = volume_access::channel_stream();
+        let (archive, cancel_w) = (archive.to_path_buf(), cancel.clone());
+        let failer = writer.failer();
+        let producer = tokio::task::spawn_blocking(move || {
+            let mut tar = TarEmitter::new(writer, prefix, None);
+            let emitted = open_archive(&archive, &cancel_w).and_then(|reader| {
+                read_entries(reader, Naming::Volume, |entry| {
+                    let is_file = entry.record.kind == super::entry::Kind::File;
+                    tar.append(&entry.record, is_file.then_some(entry.content))?;
+                    Ok(())
+                })
+                .map_err(archive_error)
+            });
+            if let Err(err) = emitted {
+                // The engine must see a broken upload, not a short one.
+                failer.fail(io::Error::other(err.to_string()));
+                return Err(err);
+            }
+            io::Write::flush(&mut tar.finish()?)
+        });
+        let uploaded = helper.upload(HELPER_MOUNT, stream).await;
+        producer
+            .await
+            .map_err(|e| Error::failure(format!("restore worker failed: {e}")))?
+            .map_err(|e| worker_error(e, "cannot stream the archive to the engine"))?;
+        uploaded?;
+        let reader = volume_access::blocking_reader(Box::pin(helper.download(&read_back)));
+        let volume_name = expected.volume.clone();
+        let actual = tokio::task::spawn_blocking(move || {
+            list_entries(reader, Naming::EngineCopy, &volume_name)
+        })
+        .await
+        .map_err(|e| Error::failure(format!("worker failed: {e}")))?
+        .map_err(|e| Error::failure(format!("cannot read back the restored files: {e}")))?
+        .0;
+        check_restored(expected, &actual)
+    }
+    .await;
+    helper.remove().await;
+    let Some(shell_image) = shell_image else {
+        return result;
+    };
+    let root = root_record(expected)?;
+    let script = if result.is_ok() {
+        format!(
+            "set -e; cd {HELPER_MOUNT}; s={staging}; a={aside}; mkdir \"$a\"; \
+             for f in * .[!.]* ..?*; do if [ -e \"$f\" ] || [ -L \"$f\" ]; then \
+             [ \"$f\" = \"$s\" ] || [ \"$f\" = \"$a\" ] || mv -- \"$f\" \"$a\"/; fi; done; \
+             for f in \"$s\"/* \"$s\"/.[!.]* \"$s\"/..?*; do if [ -e \"$f\" ] || [ -L \"$f\" ]; then mv -- \"$f\" ./; fi; done; \
+             rmdir \"$s\"; chown {}:{} . ; chmod {:o} . ; rm -rf \"$a\"",
+            root.uid,
+            root.gid,
+            root.mode,
+            aside = staging_name("previous")
+        )
+    } else {
+        format!("rm -rf {HELPER_MOUNT}/{staging}")
+    };
+    run_shell(engine, &shell_image, volume, &script).await?;
+    result
+}
+
+/// An image with `/bin/sh` for switching files into place through the engine:
+/// `SAFEOPS_HELPER_IMAGE`, else the image of a container that uses the volume.
+fn shell_image(consumers: &[Container]) -> Result<String> {
+    if let Ok(image) = std::env::var("SAFEOPS_HELPER_IMAGE")
+        && !image.is_empty()
+    {
+        return Ok(image);
+    }
+    consumers.first().map(|c| c.image.clone()).ok_or_else(|| {
+        Error::preflight(
+            "restoring through the engine API needs an image with /bin/sh to move files into place, and no container uses this volume",
+        )
+        .hint("set SAFEOPS_HELPER_IMAGE to a local image that has /bin/sh (e.g. busybox)")
+    })
+}
+
+async fn run_shell(engine: &Engine, image: &str, volume: &str, script: &str) -> Result<()> {
+    use bollard::models::{ContainerCreateBody, HostConfig, Mount, MountType};
+    let body = ContainerCreateBody {
+        image: Some(image.to_string()),
+        entrypoint: Some(vec!["/bin/sh".into(), "-c".into()]),
+        cmd: Some(vec![script.to_string()]),
+        user: Some("0:0".into()),
+        network_disabled: Some(true),
+        labels: Some(
+            [(
+                crate::journal::LABEL_HELPER_PID.to_string(),
+                std::process::id().to_string(),
+            )]
+            .into(),
+        ),
+        host_config: Some(HostConfig {
+            mounts: Some(vec![Mount {
+                typ: Some(MountType::VOLUME),
+                source: Some(volume.to_string()),
+                target: Some(HELPER_MOUNT.to_string()),
+                ..Mount::default()
+            }]),
+            ..HostConfig::default()
+        }),
+        ..ContainerCreateBody::default()
+    };
+    let failed = |why: String| {
+        Error::failure(format!(
+            "cannot move the restored files into place in volume {volume} with image {image}: {why}"
+        ))
+        .hint("set SAFEOPS_HELPER_IMAGE to a local image that has /bin/sh (e.g. busybox)")
+    };
+    let created = engine
+        .docker
+        .create_container(None, body)
+        .await
+        .map_err(|e| failed(engine_message(&e)))?;
+    let outcome = async {
+        engine
+            .docker
+            .start_container(&created.id, None)
+            .await
+            .map_err(|e| failed(engine_message(&e)))?;
+        let mut waits = engine.docker.wait_container(&created.id, None);
+        match waits.next().await {
+            Some(Ok(exit)) if exit.status_code == 0 => Ok(()),
+            Some(Ok(exit)) => Err(failed(format!(
+                "the script exited with {}",
+                exit.status_code
+            ))),
+            Some(Err(bollard::errors::Error::DockerContainerWaitError { code, .. })) => {
+                Err(failed(format!("the script exited with {code}")))
+            }
+            Some(Err(e)) => Err(failed(engine_message(&e))),
+            None => Err(failed("no exit status".into())),
+        }
+    }
+    .await;
+    let options = bollard::query_parameters::RemoveContainerOptionsBuilder::default()
+        .force(true)
+        .build();
+    let _ = engine
+        .docker
+        .remove_container(&created.id, Some(options))
+        .await;
+    outcome
+}
+
+async fn load_images(engine: &Engine, dir: &Path, manifest: &Manifest) -> Result<Vec<String>> {
+    if manifest.images.is_empty() {
+        return Err(Error::usage(
+            "--images: this backup holds no images (it was made without --images)",
+        ));
+    }
+    let file = tokio::fs::File::open(dir.join(manifest::images_path())).await?;
+    let stream = tokio_util::io::ReaderStream::new(file);
+    let options = ImportImageOptionsBuilder::default().quiet(true).build();
+    let mut progress = engine.docker.import_image_stream(options, stream, None);
+    while let Some(item) = progress.next().await {
+        let item = item.map_err(|e| {
+            Error::failure(format!("loading images failed: {}", engine_message(&e)))
+        })?;
+        if let Some(error) = item.error_detail.and_then(|d| d.message) {
+            return Err(Error::failure(format!("loading images failed: {error}")));
+        }
+    }
+    Ok(manifest
+        .images
+        .iter()
+        .map(|i| i.reference.clone())
+        .collect())
+}

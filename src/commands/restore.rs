@@ -1,0 +1,80 @@
+//! `restore BACKUP`: verified restore of volumes (and images), with confirmation and a
+//! safety backup before anything that holds data is overwritten.
+
+use std::io::Write;
+
+use crate::backup::restore::{self, RestoreRequest};
+use crate::backup::store;
+use crate::cancel::Cancel;
+use crate::cli::{Format, RestoreArgs};
+use crate::engine::Engine;
+use crate::error::Result;
+use crate::table::{human_bytes, render};
+
+/// Runs `restore`.
+pub async fn run(engine: &Engine, args: &RestoreArgs, cancel: &Cancel) -> Result<()> {
+    let env = |n: &str| std::env::var(n).ok();
+    let request = RestoreRequest {
+        dir: store::resolve(&args.backup, &env)?,
+        selections: args.volumes.clone(),
+        confirm: args.confirm.clone(),
+        start: !args.no_start,
+        images: args.images,
+        stop_timeout: args.timeout,
+        safety_root: store::backup_root(None, &env),
+    };
+    let outcome = restore::restore(engine, &request, cancel).await?;
+    let text = match args.format {
+        Format::Json => serde_json::to_string_pretty(&outcome).expect("outcome serializes") + "\n",
+        Format::Table => {
+            let mut out = format!("restored from {}\n", outcome.backup);
+            let rows: Vec<Vec<String>> = outcome
+                .volumes
+                .iter()
+                .map(|v| {
+                    vec![
+                        v.from.clone(),
+                        if v.created {
+                            format!("{} (created)", v.into)
+                        } else {
+                            v.into.clone()
+                        },
+                        v.file_count.to_string(),
+                        human_bytes(v.total_bytes),
+                        "every file checked".to_string(),
+                    ]
+                })
+                .collect();
+            out.push_str(&render(
+                "  ",
+                &["FROM", "INTO", "FILES", "CONTENT", "CHECK"],
+                &rows,
+            ));
+            if let Some(safety) = &outcome.safety_backup {
+                out.push_str(&format!("  previous content saved in {safety}\n"));
+            }
+            if !outcome.started.is_empty() {
+                out.push_str(&format!(
+                    "  started again: {}\n",
+                    outcome.started.join(", ")
+                ));
+            } else if !outcome.stopped.is_empty() {
+                out.push_str(&format!(
+                    "  left stopped (--no-start): {}\n",
+                    outcome.stopped.join(", ")
+                ));
+            }
+            if !outcome.images_loaded.is_empty() {
+                out.push_str(&format!(
+                    "  images loaded: {}\n",
+                    outcome.images_loaded.join(", ")
+                ));
+            }
+            out
+        }
+    };
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(text.as_bytes())?;
+    stdout.flush()?;
+    Ok(())
+}
