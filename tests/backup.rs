@@ -1,0 +1,393 @@
+//! `backup`, `backups`, `verify` and `restore` against the real engine.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::*;
+
+/// A standalone container (the backup target) mounting a fresh volume at /data.
+struct Fixture {
+    cleanup: Cleanup,
+    dir: tempfile::TempDir,
+    container: String,
+    volume: String,
+}
+
+impl Fixture {
+    fn new(prefix: &str) -> Fixture {
+        require_engine();
+        let mut cleanup = Cleanup::new();
+        let container = unique(prefix);
+        let volume = format!("{container}-data");
+        cleanup.volumes.push(volume.clone());
+        let label = format!("io.safeops.test={}", cleanup.label);
+        docker(&["volume", "create", "--label", &label, &volume]);
+        docker(&[
+            "run",
+            "-d",
+            "--name",
+            &container,
+            "--label",
+            &label,
+            "-v",
+            &format!("{volume}:/data"),
+            IMAGE,
+            "sleep",
+            "3600",
+        ]);
+        Fixture {
+            cleanup,
+            dir: tempfile::tempdir().unwrap(),
+            container,
+            volume,
+        }
+    }
+
+    fn backups(&self) -> PathBuf {
+        self.dir.path().join("backups")
+    }
+
+    /// The plugin, with the backup directory and journal inside the test directory.
+    fn safeops(&self) -> Command {
+        let mut cmd = safeops(self.dir.path());
+        cmd.env("SAFEOPS_BACKUP_DIR", self.backups())
+            .env("XDG_STATE_HOME", self.dir.path().join("state"));
+        cmd
+    }
+
+    fn exec(&self, script: &str) {
+        docker(&["exec", &self.container, "sh", "-c", script]);
+    }
+
+    fn backup(&self, extra: &[&str]) -> PathBuf {
+        let out = json(
+            self.safeops()
+                .args(["backup", &self.container, "-t", "1", "--format", "json"])
+                .args(extra),
+        );
+        PathBuf::from(out["path"].as_str().unwrap())
+    }
+
+    /// Removes `volume` with the fixture.
+    fn cleanup_volume(&mut self, volume: &str) {
+        self.cleanup.volumes.push(volume.to_string());
+    }
+
+    fn state(&self) -> String {
+        docker(&["inspect", "-f", "{{.State.Status}}", &self.container])
+            .trim()
+            .to_string()
+    }
+}
+
+fn mountpoint(volume: &str) -> PathBuf {
+    PathBuf::from(docker(&["volume", "inspect", "-f", "{{.Mountpoint}}", volume]).trim())
+}
+
+/// Everything about a tree that a restore must reproduce: per path, the type, mode,
+/// owner, size, content digest, link target and (except for the root) mtime.
+fn snapshot(root: &Path) -> BTreeMap<Vec<u8>, String> {
+    use std::os::unix::ffi::OsStrExt;
+    let mut out = BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(path) = stack.pop() {
+        let meta = std::fs::symlink_metadata(&path).unwrap();
+        let rel = path
+            .strip_prefix(root)
+            .unwrap()
+            .as_os_str()
+            .as_bytes()
+            .to_vec();
+        let ft = meta.file_type();
+        let detail = if ft.is_dir() {
+            for entry in std::fs::read_dir(&path).unwrap() {
+                stack.push(entry.unwrap().path());
+            }
+            "dir".to_string()
+        } else if ft.is_symlink() {
+            format!("link {:?}", std::fs::read_link(&path).unwrap())
+        } else if ft.is_file() {
+            let mut content = Vec::new();
+            std::fs::File::open(&path)
+                .unwrap()
+                .read_to_end(&mut content)
+                .unwrap();
+            format!("file {} {:x}", meta.len(), md5_like(&content))
+        } else {
+            format!("special {:o}", meta.mode() & 0o170000)
+        };
+        let mtime = if rel.is_empty() { 0 } else { meta.mtime() };
+        out.insert(
+            rel,
+            format!(
+                "{detail} mode={:o} owner={}:{} mtime={mtime} nlink={}",
+                meta.mode() & 0o7777,
+                meta.uid(),
+                meta.gid(),
+                if ft.is_file() { meta.nlink() } else { 0 }
+            ),
+        );
+    }
+    out
+}
+
+/// A cheap content fingerprint (FNV-1a): enough to tell contents apart in a test.
+fn md5_like(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf29ce484222325u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x100000001b3)
+    })
+}
+
+/// Owners, modes, symlinks (relative, absolute, dangling), hard links, an empty dir,
+/// names with spaces, newlines and unicode, a sparse file and a FIFO. (No setuid file
+/// with hard links: the engine's extraction clears its setuid bit (it chowns the link
+/// and then fails to chmod it), which restores through the engine detect and refuse.)
+const TRICKY_TREE: &str = r#"
+set -e
+cd /data
+mkdir -p "dir with space/empty" deep/a/b/c
+printf 'hello\n' > "dir with space/file"
+printf 'newline' > "$(printf 'new\nline')"
+printf 'ünï' > "ünïcödé ✓"
+head -c 300000 /dev/urandom > deep/a/b/c/blob
+head -c 1000 /dev/urandom > deep/linked
+ln deep/linked hardlink
+ln -s "dir with space/file" rel-link
+ln -s /etc/passwd abs-link
+ln -s nowhere dangling
+truncate -s 20M sparse
+printf 'tail' >> sparse
+mkfifo fifo
+chown 1234:5678 "dir with space/file"
+chown -h 42:43 rel-link
+chmod 4750 deep/a/b/c/blob
+chmod 0600 "ünïcödé ✓"
+chmod 0700 deep
+touch -d '2001-02-03 04:05:06' "dir with space/file" deep/a
+"#;
+
+#[test]
+fn round_trip_is_identical_direct_and_through_the_engine() {
+    let mut f = Fixture::new("rt");
+    f.exec(TRICKY_TREE);
+    let original = snapshot(&mountpoint(&f.volume));
+    for access in ["direct", "api"] {
+        let mut cmd = f.safeops();
+        cmd.env("SAFEOPS_VOLUME_ACCESS", access).args([
+            "backup",
+            &f.container,
+            "-t",
+            "1",
+            "--format",
+            "json",
+        ]);
+        let out = json(&mut cmd);
+        let backup = PathBuf::from(out["path"].as_str().unwrap());
+        assert_eq!(out["volumes"][0]["access"], access, "{out}");
+        assert_eq!(out["quiesced"][0], f.container.as_str(), "{out}");
+        assert_eq!(f.state(), "running", "restarted after the backup");
+        let check = Command::new("sha256sum")
+            .args(["-c", "SHA256SUMS"])
+            .current_dir(&backup)
+            .output()
+            .unwrap();
+        assert!(check.status.success(), "sha256sum -c: {check:?}");
+        let mode = std::fs::metadata(backup.join("manifest.json"))
+            .unwrap()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "files readable by the owner only");
+        assert_eq!(std::fs::metadata(&backup).unwrap().mode() & 0o777, 0o700);
+
+        let copy = unique("copy");
+        f.cleanup_volume(&copy);
+        let (code, stdout, stderr) = run(f
+            .safeops()
+            .env("SAFEOPS_VOLUME_ACCESS", access)
+            .args(["restore", backup.to_str().unwrap(), "--volume"])
+            .arg(format!("{}:{copy}", f.volume)));
+        assert_eq!(code, 0, "restore via {access}: {stderr}\n{stdout}");
+        let restored = snapshot(&mountpoint(&copy));
+        assert_eq!(restored, original, "restore via {access} differs");
+        let sparse = std::fs::metadata(mountpoint(&copy).join("sparse")).unwrap();
+        assert!(
+            access == "api" || sparse.blocks() * 512 < sparse.len() / 2,
+            "the sparse file stays sparse"
+        );
+    }
+}
+
+/// Copies a backup directory (to damage the copy).
+fn copy_backup(from: &Path, to: &Path) {
+    let status = Command::new("cp")
+        .arg("-a")
+        .arg(from)
+        .arg(to)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+fn flip_byte(file: &Path) {
+    let mut bytes = std::fs::read(file).unwrap();
+    let at = bytes.len() / 2;
+    bytes[at] ^= 0x01;
+    std::fs::write(file, bytes).unwrap();
+}
+
+#[test]
+fn a_flipped_byte_in_any_artifact_fails_verify_and_restore() {
+    let f = Fixture::new("flip");
+    f.exec("head -c 200000 /dev/urandom > /data/blob; echo text > /data/t");
+    let backup = f.backup(&[]);
+    let (code, stdout, _) = run(f.safeops().args(["verify", backup.to_str().unwrap()]));
+    assert_eq!(code, 0, "{stdout}");
+    assert!(stdout.contains("OK"), "{stdout}");
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(backup.join("manifest.json")).unwrap()).unwrap();
+    let mut artifacts: Vec<String> = manifest["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["path"].as_str().unwrap().to_string())
+        .collect();
+    artifacts.push("manifest.json".into());
+    artifacts.push("SHA256SUMS".into());
+    for (i, artifact) in artifacts.iter().enumerate() {
+        let damaged = f.dir.path().join(format!("damaged-{i}"));
+        copy_backup(&backup, &damaged);
+        flip_byte(&damaged.join(artifact));
+        let (code, _, stderr) = run(f.safeops().args(["verify", damaged.to_str().unwrap()]));
+        assert_eq!(code, 4, "verify of damaged {artifact}: {stderr}");
+        let named = if artifact == "SHA256SUMS" || artifact == "manifest.json" {
+            stderr.contains("SHA256SUMS") || stderr.contains("manifest.json")
+        } else {
+            stderr.contains(artifact.as_str())
+        };
+        assert!(named, "verify must name {artifact}: {stderr}");
+        let (code, _, stderr) = run(f.safeops().args([
+            "restore",
+            damaged.to_str().unwrap(),
+            "--volume",
+            &format!("{}:{}", f.volume, unique("never")),
+        ]));
+        assert_eq!(code, 4, "restore of damaged {artifact}: {stderr}");
+    }
+}
+
+/// Writes a raw tar header + data, bypassing the tar crate's own path checks.
+fn raw_entry(out: &mut Vec<u8>, name: &[u8], kind: tar::EntryType, link: &[u8], data: &[u8]) {
+    let mut header = tar::Header::new_old();
+    header.as_old_mut().name[..name.len()].copy_from_slice(name);
+    header.as_old_mut().linkname[..link.len()].copy_from_slice(link);
+    header.set_entry_type(kind);
+    header.set_mode(0o644);
+    header.set_uid(0);
+    header.set_gid(0);
+    header.set_mtime(0);
+    header.set_size(data.len() as u64);
+    header.set_cksum();
+    out.extend_from_slice(header.as_bytes());
+    out.extend_from_slice(data);
+    out.resize(out.len().div_ceil(512) * 512, 0);
+}
+
+/// Replaces the volume archive of `backup` with `tar` and recomputes every checksum,
+/// as an attacker with write access to the backup would.
+fn plant_archive(backup: &Path, volume: &str, tar: &[u8]) {
+    use sha2::Digest;
+    let mut tar = tar.to_vec();
+    tar.extend_from_slice(&[0u8; 1024]);
+    let compressed = zstd::encode_all(&tar[..], 3).unwrap();
+    let rel = format!("volumes/{volume}.tar.zst");
+    std::fs::write(backup.join(&rel), &compressed).unwrap();
+    let sum = hex::encode(sha2::Sha256::digest(&compressed));
+    let path = backup.join("manifest.json");
+    let mut manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    for artifact in manifest["artifacts"].as_array_mut().unwrap() {
+        if artifact["path"] == rel.as_str() {
+            artifact["sha256"] = sum.clone().into();
+            artifact["size"] = compressed.len().into();
+        }
+    }
+    std::fs::write(&path, serde_json::to_vec_pretty(&manifest).unwrap()).unwrap();
+    let sums: String = manifest["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            format!(
+                "{}  {}\n",
+                a["sha256"].as_str().unwrap(),
+                a["path"].as_str().unwrap()
+            )
+        })
+        .collect();
+    std::fs::write(backup.join("SHA256SUMS"), sums).unwrap();
+}
+
+#[test]
+fn hostile_archives_are_refused_and_nothing_is_written_outside() {
+    let mut f = Fixture::new("hostile");
+    f.exec("echo keep > /data/keep");
+    let backup = f.backup(&[]);
+    let outside = f.dir.path().join("outside");
+    std::fs::create_dir(&outside).unwrap();
+    let outside_str = outside.to_str().unwrap().as_bytes().to_vec();
+    let escape = [b"../../../../../..".as_slice(), &outside_str, b"/pwned"].concat();
+    let absolute = [outside_str.as_slice(), b"/abs"].concat();
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("dot-dot", {
+            let mut t = Vec::new();
+            raw_entry(&mut t, &escape, tar::EntryType::Regular, b"", b"x");
+            t
+        }),
+        ("absolute", {
+            let mut t = Vec::new();
+            raw_entry(&mut t, &absolute, tar::EntryType::Regular, b"", b"x");
+            t
+        }),
+        ("through a symlink", {
+            let mut t = Vec::new();
+            raw_entry(&mut t, b"link", tar::EntryType::Symlink, &outside_str, b"");
+            raw_entry(&mut t, b"link/pwned", tar::EntryType::Regular, b"", b"x");
+            t
+        }),
+        ("hardlink outside", {
+            let mut t = Vec::new();
+            raw_entry(&mut t, b"h", tar::EntryType::Link, b"/etc/passwd", b"");
+            t
+        }),
+    ];
+    for (i, (what, tar)) in cases.into_iter().enumerate() {
+        let hostile = f.dir.path().join(format!("hostile-{i}"));
+        copy_backup(&backup, &hostile);
+        plant_archive(&hostile, &f.volume, &tar);
+        let (code, _, stderr) = run(f.safeops().args(["verify", hostile.to_str().unwrap()]));
+        assert_eq!(code, 4, "{what}: {stderr}");
+        assert!(stderr.contains("unsafe entry"), "{what}: {stderr}");
+        let target = unique("hostile");
+        f.cleanup_volume(&target);
+        let (code, _, stderr) = run(f.safeops().args([
+            "restore",
+            hostile.to_str().unwrap(),
+            "--volume",
+            &format!("{}:{target}", f.volume),
+        ]));
+        assert_eq!(code, 4, "{what}: {stderr}");
+        assert_eq!(
+            std::fs::read_dir(&outside).unwrap().count(),
+            0,
+            "{what} wrote outside"
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(mountpoint(&f.volume).join("keep")).unwrap(),
+        "keep\n"
+    );
+}
