@@ -391,3 +391,170 @@ fn hostile_archives_are_refused_and_nothing_is_written_outside() {
         "keep\n"
     );
 }
+
+/// Enough files that capturing takes a few seconds, so a test can interrupt it.
+const MANY_FILES: &str = "mkdir -p /data/many && cd /data/many && seq 1 20000 | xargs touch && head -c 52428800 /dev/urandom > /data/blob";
+
+/// Starts a backup and returns once it has stopped the container (capture under way).
+fn backup_in_flight(f: &Fixture) -> std::process::Child {
+    let mut child = f
+        .safeops()
+        .args(["backup", &f.container, "-t", "0"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while f.state() != "exited" {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "backup ended before it stopped the container"
+        );
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the backup never stopped the container"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    child
+}
+
+fn signal(child: &std::process::Child, sig: &str) {
+    let status = Command::new("kill")
+        .args([sig, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// Names in the backup directory, hidden ones included.
+fn backup_dir_entries(f: &Fixture) -> Vec<String> {
+    match std::fs::read_dir(f.backups()) {
+        Ok(entries) => entries
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+#[test]
+fn ctrl_c_restarts_the_container_and_leaves_no_half_backup() {
+    let f = Fixture::new("sigint");
+    f.exec(MANY_FILES);
+    let child = backup_in_flight(&f);
+    signal(&child, "-INT");
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains(&format!("restarted {}", f.container)),
+        "{stderr}"
+    );
+    assert_eq!(f.state(), "running");
+    assert_eq!(backup_dir_entries(&f), Vec::<String>::new());
+}
+
+#[test]
+fn after_sigkill_the_next_invocation_recovers() {
+    let f = Fixture::new("sigkill");
+    f.exec(MANY_FILES);
+    let mut child = backup_in_flight(&f);
+    signal(&child, "-KILL");
+    child.wait().unwrap();
+    assert_eq!(f.state(), "exited", "nobody restarted it yet");
+    let leftovers = backup_dir_entries(&f);
+    assert!(
+        leftovers.iter().all(|n| n.starts_with(".partial-")),
+        "{leftovers:?}"
+    );
+    let (code, _, stderr) = run(f.safeops().args(["status", &f.container, "--no-size"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("recovered an interrupted `backup`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("restarted {}", f.container)),
+        "{stderr}"
+    );
+    assert_eq!(f.state(), "running");
+    assert_eq!(backup_dir_entries(&f), Vec::<String>::new());
+    let (_, _, stderr) = run(f.safeops().args(["status", &f.container, "--no-size"]));
+    assert!(
+        !stderr.contains("recovered"),
+        "recovery happens once: {stderr}"
+    );
+}
+
+/// A small tmpfs, unmounted on drop.
+struct SmallDisk(PathBuf);
+
+impl SmallDisk {
+    fn mount(at: PathBuf, size: &str) -> SmallDisk {
+        std::fs::create_dir_all(&at).unwrap();
+        let status = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(&at)
+            .status()
+            .unwrap();
+        assert!(status.success(), "mounting a tmpfs needs root");
+        SmallDisk(at)
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_full_target_disk_is_refused_before_anything_is_stopped() {
+    let f = Fixture::new("full");
+    f.exec("head -c 41943040 /dev/urandom > /data/blob");
+    let disk = SmallDisk::mount(f.dir.path().join("small"), "8m");
+    let (code, _, stderr) = run(f.safeops().args([
+        "backup",
+        &f.container,
+        "-t",
+        "0",
+        "--to",
+        disk.0.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 5, "{stderr}");
+    assert!(stderr.contains("not enough space"), "{stderr}");
+    assert_eq!(f.state(), "running");
+    assert_eq!(std::fs::read_dir(&disk.0).unwrap().count(), 0);
+}
+
+#[test]
+fn a_failing_database_dump_fails_the_backup() {
+    require_engine();
+    let f = Fixture::new("dumpfail");
+    // The fixture image has no pg_dumpall: the dump command fails.
+    let db = unique("fakedb");
+    let label = format!("io.safeops.test={}", f.cleanup.label);
+    docker(&[
+        "run",
+        "-d",
+        "--name",
+        &db,
+        "--label",
+        &label,
+        "--label",
+        "io.safeops.dump=postgres",
+        "-v",
+        &format!("{}:/data", f.volume),
+        IMAGE,
+        "sleep",
+        "3600",
+    ]);
+    let (code, _, stderr) = run(f.safeops().args(["backup", &db, "--db-dump", "-t", "0"]));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains(&format!("database dump of {db} failed")),
+        "{stderr}"
+    );
+    assert_eq!(backup_dir_entries(&f), Vec::<String>::new());
+    assert_eq!(f.state(), "running");
+}
