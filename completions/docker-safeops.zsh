@@ -89,6 +89,144 @@ fatal\:"Only errors"))' \
 '::target -- A compose project name or a container name (default\: the project of the compose file in this directory, else every target on the engine):_default' \
 && ret=0
 ;;
+(backup)
+_arguments "${_arguments_options[@]}" : \
+'--to=[Backup directory \[default\: \$SAFEOPS_BACKUP_DIR, else ~/.local/share/docker-safeops/backups\]]:DIR:_files' \
+'--keep=[Keep only the newest N backups of this target (older ones are deleted after the new one is verified)]:N:_default' \
+'-t+[Seconds to wait for containers to stop before killing them]:SECONDS:_default' \
+'--timeout=[Seconds to wait for containers to stop before killing them]:SECONDS:_default' \
+'--format=[Output format]:FORMAT:((table\:"Aligned tables for people"
+json\:"One JSON document for scripts"))' \
+'--config=[Location of client config files (default ~/.docker)]:DIR:_files' \
+'-c+[Name of the context to use to connect to the daemon]:NAME:_default' \
+'--context=[Name of the context to use to connect to the daemon]:NAME:_default' \
+'*-H+[Daemon socket to connect to]:HOST:_default' \
+'*--host=[Daemon socket to connect to]:HOST:_default' \
+'-l+[Set the logging level]:LEVEL:((debug\:"Everything, including each engine request"
+info\:"Progress of long operations"
+warn\:"Only warnings and errors (the default)"
+error\:"Only errors"
+fatal\:"Only errors"))' \
+'--log-level=[Set the logging level]:LEVEL:((debug\:"Everything, including each engine request"
+info\:"Progress of long operations"
+warn\:"Only warnings and errors (the default)"
+error\:"Only errors"
+fatal\:"Only errors"))' \
+'--tlscacert=[Trust certs signed only by this CA]:FILE:_files' \
+'--tlscert=[Path to TLS certificate file]:FILE:_files' \
+'--tlskey=[Path to TLS key file]:FILE:_files' \
+'--images[Also export the containers'\'' images]' \
+'--no-quiesce[Do not stop the containers that use the volumes (the copy may be inconsistent)]' \
+'--db-dump[Dump PostgreSQL/MySQL/MariaDB containers through exec, while they run]' \
+'-D[Enable debug mode (same as --log-level debug)]' \
+'--debug[Enable debug mode (same as --log-level debug)]' \
+'--tls[Use TLS; implied by --tlsverify]' \
+'--tlsverify[Use TLS and verify the remote]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+'::target -- A compose project name or a container name (default\: the project of the compose file in this directory):_default' \
+&& ret=0
+;;
+(backups)
+_arguments "${_arguments_options[@]}" : \
+'--to=[Backup directory \[default\: \$SAFEOPS_BACKUP_DIR, else ~/.local/share/docker-safeops/backups\]]:DIR:_files' \
+'--format=[Output format]:FORMAT:((table\:"Aligned tables for people"
+json\:"One JSON document for scripts"))' \
+'--config=[Location of client config files (default ~/.docker)]:DIR:_files' \
+'-c+[Name of the context to use to connect to the daemon]:NAME:_default' \
+'--context=[Name of the context to use to connect to the daemon]:NAME:_default' \
+'*-H+[Daemon socket to connect to]:HOST:_default' \
+'*--host=[Daemon socket to connect to]:HOST:_default' \
+'-l+[Set the logging level]:LEVEL:((debug\:"Everything, including each engine request"
+info\:"Progress of long operations"
+warn\:"Only warnings and errors (the default)"
+error\:"Only errors"
+fatal\:"Only errors"))' \
+'--log-level=[Set the logging level]:LEVEL:((debug\:"Everything, including each engine request"
+info\:"Progress of long operations"
+warn\:"Only warnings and errors (the default)"
+error\:"Only errors"
+fatal\:"Only errors"))' \
+'--tlscacert=[Trust certs signed only by this CA]:FILE:_files' \
+'--tlscert=[Path to TLS certificate file]:FILE:_files' \
+'--tlskey=[Path to TLS key file]:FILE:_files' \
+'-D[Enable debug mode (same as --log-level debug)]' \
+'--debug[Enable debug mode (same as --log-level debug)]' \
+'--tls[Use TLS; implied by --tlsverify]' \
+'--tlsverify[Use TLS and verify the remote]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+'::target -- Only backups of this project, container or volume:_default' \
+&& ret=0
+;;
+(verify)
+_arguments "${_arguments_options[@]}" : \
+'--format=[Output format]:FORMAT:((table\:"Aligned tables for people"
+json\:"One JSON document for scripts"))' \
+'--config=[Location of client config files (default ~/.docker)]:DIR:_files' \
+'-c+[Name of the context to use to connect to the daemon]:NAME:_default' \
+'--context=[Name of the context to use to connect to the daemon]:NAME:_default' \
+'*-H+[Daemon socket to connect to]:HOST:_default' \
+'*--host=[Daemon socket to connect to]:HOST:_default' \
+'-l+[Set the logging level]:LEVEL:((debug\:"Everything, including each engine request"
+info\:"Progress of long operations"
+warn\:"Only warnings and errors (the default)"
+error\:"Only errors"
+fatal\:"Only errors"))' \
+'--log-level=[Set the logging level]:LEVEL:((debug\:"Everything, including each engine request"
+info\:"Progress of long operations"
+warn\:"Only warnings and errors (the default)"
+error\:"Only errors"
+fatal\:"Only errors"))' \
+'--tlscacert=[Trust certs signed only by this CA]:FILE:_files' \
+'--tlscert=[Path to TLS certificate file]:FILE:_files' \
+'--tlskey=[Path to TLS key file]:FILE:_files' \
+'-D[Enable debug mode (same as --log-level debug)]' \
+'--debug[Enable debug mode (same as --log-level debug)]' \
+'--tls[Use TLS; implied by --tlsverify]' \
+'--tlsverify[Use TLS and verify the remote]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+':backup -- A backup directory, or the name of one in the backup directory:_files' \
+&& ret=0
+;;
+(restore)
+_arguments "${_arguments_options[@]}" : \
+'*--volume=[Restore only this volume; NAME\:NEW restores it into the volume NEW (repeatable)]:NAME[:NEW]:_default' \
+'--confirm=[Confirm overwriting volumes that hold data, without a terminal\: the volume name for a single volume, else the backup'\''s target name]:NAME:_default' \
+'-t+[Seconds to wait for containers to stop before killing them]:SECONDS:_default' \
+'--timeout=[Seconds to wait for containers to stop before killing them]:SECONDS:_default' \
+'--format=[Output format]:FORMAT:((table\:"Aligned tables for people"
+json\:"One JSON document for scripts"))' \
+'--config=[Location of client config files (default ~/.docker)]:DIR:_files' \
+'-c+[Name of the context to use to connect to the daemon]:NAME:_default' \
+'--context=[Name of the context to use to connect to the daemon]:NAME:_default' \
+'*-H+[Daemon socket to connect to]:HOST:_default' \
+'*--host=[Daemon socket to connect to]:HOST:_default' \
+'-l+[Set the logging level]:LEVEL:((debug\:"Everything, including each engine request"
+info\:"Progress of long operations"
+warn\:"Only warnings and errors (the default)"
+error\:"Only errors"
+fatal\:"Only errors"))' \
+'--log-level=[Set the logging level]:LEVEL:((debug\:"Everything, including each engine request"
+info\:"Progress of long operations"
+warn\:"Only warnings and errors (the default)"
+error\:"Only errors"
+fatal\:"Only errors"))' \
+'--tlscacert=[Trust certs signed only by this CA]:FILE:_files' \
+'--tlscert=[Path to TLS certificate file]:FILE:_files' \
+'--tlskey=[Path to TLS key file]:FILE:_files' \
+'--no-start[Do not start the containers again after restoring]' \
+'--images[Also load the backup'\''s images into the engine]' \
+'-D[Enable debug mode (same as --log-level debug)]' \
+'--debug[Enable debug mode (same as --log-level debug)]' \
+'--tls[Use TLS; implied by --tlsverify]' \
+'--tlsverify[Use TLS and verify the remote]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+':backup -- A backup directory, or the name of one in the backup directory:_files' \
+&& ret=0
+;;
 (completions)
 _arguments "${_arguments_options[@]}" : \
 '--config=[Location of client config files (default ~/.docker)]:DIR:_files' \
@@ -129,19 +267,43 @@ esac
 _docker-safeops_commands() {
     local commands; commands=(
 'status:Show targets, their mode, containers and volumes with protection, size and last backup' \
+'backup:Make a verified backup of a project'\''s or container'\''s volumes, specs and files' \
+'backups:List backups, newest first' \
+'verify:Check a backup'\''s integrity without restoring it' \
+'restore:Restore volumes (and images) from a verified backup' \
 'completions:Print a shell completion script (bash, zsh or fish)' \
     )
     _describe -t commands 'docker-safeops commands' commands "$@"
+}
+(( $+functions[_docker-safeops__subcmd__backup_commands] )) ||
+_docker-safeops__subcmd__backup_commands() {
+    local commands; commands=()
+    _describe -t commands 'docker-safeops backup commands' commands "$@"
+}
+(( $+functions[_docker-safeops__subcmd__backups_commands] )) ||
+_docker-safeops__subcmd__backups_commands() {
+    local commands; commands=()
+    _describe -t commands 'docker-safeops backups commands' commands "$@"
 }
 (( $+functions[_docker-safeops__subcmd__completions_commands] )) ||
 _docker-safeops__subcmd__completions_commands() {
     local commands; commands=()
     _describe -t commands 'docker-safeops completions commands' commands "$@"
 }
+(( $+functions[_docker-safeops__subcmd__restore_commands] )) ||
+_docker-safeops__subcmd__restore_commands() {
+    local commands; commands=()
+    _describe -t commands 'docker-safeops restore commands' commands "$@"
+}
 (( $+functions[_docker-safeops__subcmd__status_commands] )) ||
 _docker-safeops__subcmd__status_commands() {
     local commands; commands=()
     _describe -t commands 'docker-safeops status commands' commands "$@"
+}
+(( $+functions[_docker-safeops__subcmd__verify_commands] )) ||
+_docker-safeops__subcmd__verify_commands() {
+    local commands; commands=()
+    _describe -t commands 'docker-safeops verify commands' commands "$@"
 }
 
 if [ "$funcstack[1]" = "_docker-safeops" ]; then

@@ -55,4 +55,42 @@ if ! docker image inspect "$image" >/dev/null 2>&1; then
   tar -C "$root" -c . | docker import -c 'CMD ["/bin/sh"]' - "$image" >/dev/null
   rm -rf "$root"
 fi
+# 5. A PostgreSQL image from the host's PostgreSQL binaries and their libraries (no
+#    registry), for the database dump tests.
+pg_image=safeops-test/postgres:local
+pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+if [ -z "$pg_bin" ]; then log "installing postgresql"; apt_install postgresql; pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1); fi
+if ! docker image inspect "$pg_image" >/dev/null 2>&1; then
+  log "building $pg_image from $pg_bin"
+  pg_home=$(dirname "$pg_bin"); pg_version=$(basename "$pg_home")
+  root=$(mktemp -d)
+  mkdir -p "$root/bin" "$root/etc" "$root/tmp" "$root/var/run/postgresql" "$root/var/lib/postgresql" "$root/usr/share"
+  chmod 1777 "$root/tmp"
+  cp /bin/busybox "$root/bin/busybox"
+  for applet in sh su sleep cat echo mkdir chown chmod ls rm env id; do ln -s busybox "$root/bin/$applet"; done
+  # The server, its data files, time zones, and every shared library the binaries and
+  # modules need (with the loader), symlinks resolved.
+  libs=$(for f in "$pg_bin"/* "$pg_home"/lib/*.so; do ldd "$f" 2>/dev/null; done | grep -o '/[^ ]*' | sort -u | sed 's|^/||')
+  # shellcheck disable=SC2086
+  tar -C / -chf - "${pg_home#/}" "usr/share/postgresql/$pg_version" usr/share/zoneinfo $libs | tar -C "$root" -xf -
+  printf 'root:x:0:0:root:/root:/bin/sh\npostgres:x:999:999:postgres:/var/lib/postgresql:/bin/sh\n' > "$root/etc/passwd"
+  printf 'root:x:0:\npostgres:x:999:\n' > "$root/etc/group"
+  cat > "$root/entrypoint.sh" <<ENTRY
+#!/bin/sh
+set -e
+data=/var/lib/postgresql/data
+mkdir -p "\$data" /var/run/postgresql
+chown -R postgres:postgres "\$data" /var/run/postgresql
+chmod 700 "\$data"
+if [ ! -s "\$data/PG_VERSION" ]; then
+  su postgres -s /bin/sh -c "initdb -D \$data --no-locale -E UTF8 -A trust -U postgres >/dev/null"
+fi
+exec su postgres -s /bin/sh -c "exec postgres -D \$data -c listen_addresses= -k /var/run/postgresql"
+ENTRY
+  chmod 755 "$root/entrypoint.sh"
+  tar -C "$root" -c . | docker import \
+    -c "ENV PATH=$pg_bin:/bin" -c 'ENV TZ=UTC' -c 'CMD ["/entrypoint.sh"]' - "$pg_image" >/dev/null
+  rm -rf "$root"
+fi
+
 log "ready: $(docker version --format 'engine {{.Server.Version}} (API {{.Server.APIVersion}})'), $(docker compose version --short | sed 's/^/compose v2 /'), $(/usr/bin/docker-compose version --short | sed 's/^/compose v1 /')"

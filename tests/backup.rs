@@ -558,3 +558,279 @@ fn a_failing_database_dump_fails_the_backup() {
     assert_eq!(backup_dir_entries(&f), Vec::<String>::new());
     assert_eq!(f.state(), "running");
 }
+
+/// Runs a compose CLI for `project` in `dir`, asserting success.
+fn compose(cli: &[&str], dir: &Path, project: &str, args: &[&str]) {
+    let mut cmd = Command::new(cli[0]);
+    cmd.args(&cli[1..])
+        .args(["-p", project])
+        .args(args)
+        .current_dir(dir);
+    let (code, _, stderr) = run(&mut cmd);
+    assert_eq!(code, 0, "{cli:?} {args:?}: {stderr}");
+}
+
+/// Backup of a compose project, `down -v` (the incident), restore: the data is back,
+/// in a volume compose recognises as its own, for both compose generations.
+fn project_round_trip(cli: &[&str], separator: char) {
+    require_engine();
+    let mut cleanup = Cleanup::new();
+    let project = unique("proj");
+    cleanup.projects.push(project.clone());
+    let dir = tempfile::tempdir().unwrap();
+    write_compose(dir.path(), "");
+    compose(cli, dir.path(), &project, &["up", "-d"]);
+    let container = format!("{project}{separator}db{separator}1");
+    let volume = format!("{project}_data");
+    docker(&["exec", &container, "sh", "-c", "echo precious > /data/file"]);
+    let backups = dir.path().join("backups");
+    let safeops_cmd = || {
+        let mut cmd = safeops(dir.path());
+        cmd.env("SAFEOPS_BACKUP_DIR", &backups)
+            .env("XDG_STATE_HOME", dir.path().join("state"));
+        cmd
+    };
+    let out = json(safeops_cmd().args(["backup", &project, "-t", "0", "--format", "json"]));
+    let backup = out["path"].as_str().unwrap().to_string();
+    assert_eq!(out["target_kind"], "project", "{out}");
+    assert_eq!(out["quiesced"][0], container.as_str(), "{out}");
+    assert_eq!(out["containers"][0], container.as_str(), "{out}");
+    assert!(
+        Path::new(&backup)
+            .join(format!("containers/{container}.json"))
+            .is_file(),
+        "spec saved under the container's name"
+    );
+    assert!(Path::new(&backup).join("compose/compose.yaml").is_file());
+
+    compose(cli, dir.path(), &project, &["down", "-v", "-t", "0"]);
+    let (code, _, _) = run(Command::new("docker").args(["volume", "inspect", &volume]));
+    assert_ne!(code, 0, "down -v removed the volume");
+
+    let (code, stdout, stderr) = run(safeops_cmd().args(["restore", &backup]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("(created)"), "{stdout}");
+    compose(cli, dir.path(), &project, &["up", "-d"]);
+    let content = docker(&["exec", &container, "cat", "/data/file"]);
+    assert_eq!(content, "precious\n");
+}
+
+#[test]
+fn compose_v2_project_survives_down_v_through_backup_and_restore() {
+    project_round_trip(&["docker", "compose"], '-');
+}
+
+#[test]
+fn compose_v1_project_survives_down_v_through_backup_and_restore() {
+    project_round_trip(&[COMPOSE_V1], '_');
+}
+
+#[test]
+fn restore_over_data_needs_confirmation_and_saves_the_current_content() {
+    let f = Fixture::new("over");
+    f.exec("echo old > /data/file");
+    let backup = f.backup(&[]);
+    f.exec("echo new > /data/file; echo extra > /data/extra");
+    let (code, _, stderr) = run(f
+        .safeops()
+        .args(["restore", backup.to_str().unwrap(), "-t", "0"]));
+    assert_eq!(code, 3, "no terminal, no --confirm: {stderr}");
+    assert!(stderr.contains(&f.volume), "names the volume: {stderr}");
+    let (code, _, stderr) =
+        run(f
+            .safeops()
+            .args(["restore", backup.to_str().unwrap(), "--confirm", "wrong"]));
+    assert_eq!(code, 3, "{stderr}");
+    assert_eq!(f.state(), "running");
+    assert_eq!(
+        std::fs::read_to_string(mountpoint(&f.volume).join("file")).unwrap(),
+        "new\n",
+        "refusals change nothing"
+    );
+    let out = json(f.safeops().args([
+        "restore",
+        backup.to_str().unwrap(),
+        "--confirm",
+        &f.volume,
+        "-t",
+        "0",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(out["confirmation"], "flag", "{out}");
+    assert_eq!(out["started"][0], f.container.as_str(), "{out}");
+    assert_eq!(f.state(), "running");
+    let root = mountpoint(&f.volume);
+    assert_eq!(std::fs::read_to_string(root.join("file")).unwrap(), "old\n");
+    assert!(
+        !root.join("extra").exists(),
+        "the volume holds exactly the backup"
+    );
+    let names: Vec<String> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["file"], "no staging left behind");
+    // The overwritten content was saved and can itself be restored.
+    let safety = PathBuf::from(out["safety_backup"].as_str().unwrap());
+    let copy = unique("saved");
+    let (code, _, stderr) = run(f.safeops().args([
+        "restore",
+        safety.to_str().unwrap(),
+        "--volume",
+        &format!("{}:{copy}", f.volume),
+    ]));
+    docker(&["volume", "inspect", &copy]);
+    let saved = mountpoint(&copy);
+    let restored_new = std::fs::read_to_string(saved.join("file"));
+    let _ = Command::new("docker")
+        .args(["volume", "rm", &copy])
+        .output();
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(restored_new.unwrap(), "new\n");
+}
+
+#[test]
+fn backups_lists_newest_first_and_keep_prunes_old_ones() {
+    let f = Fixture::new("keep");
+    f.exec("echo v > /data/f");
+    let first = f.backup(&[]);
+    let second = f.backup(&["--no-quiesce"]);
+    let third = f.backup(&["--keep", "2"]);
+    assert!(!first.exists(), "--keep 2 deleted the oldest");
+    let list = json(
+        f.safeops()
+            .args(["backups", &f.container, "--format", "json"]),
+    );
+    let paths: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, [third.to_str().unwrap(), second.to_str().unwrap()]);
+    for entry in list.as_array().unwrap() {
+        assert_eq!(entry["target"], f.container.as_str());
+        assert!(entry["created"].as_str().unwrap().ends_with('Z'));
+        assert!(entry["size_bytes"].as_u64().unwrap() > 0);
+        assert_eq!(entry["status"], "complete");
+    }
+}
+
+#[test]
+fn images_are_exported_validated_and_loaded_back() {
+    let f = Fixture::new("img");
+    let image = format!("safeops-test/exported:{}", unique("t"));
+    docker(&["tag", IMAGE, &image]);
+    let container = unique("imgc");
+    let label = format!("io.safeops.test={}", f.cleanup.label);
+    docker(&[
+        "run", "-d", "--name", &container, "--label", &label, &image, "sleep", "3600",
+    ]);
+    let out = json(f.safeops().args([
+        "backup", &container, "--images", "-t", "0", "--format", "json",
+    ]));
+    assert_eq!(out["images"][0], image.as_str(), "{out}");
+    let backup = out["path"].as_str().unwrap().to_string();
+    docker(&["rm", "-f", &container]);
+    docker(&["rmi", &image]);
+    let (code, stdout, stderr) = run(f.safeops().args(["restore", &backup, "--images"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains(&image), "{stdout}");
+    docker(&["image", "inspect", &image]);
+    docker(&["rmi", &image]);
+}
+
+#[test]
+fn bad_input_gets_distinct_exit_codes() {
+    let f = Fixture::new("bad");
+    let (code, _, stderr) = run(f.safeops().args(["backup", "no-such-target-anywhere"]));
+    assert_eq!(code, 2, "{stderr}");
+    let (code, _, stderr) = run(f.safeops().args(["verify", "/nonexistent/backup"]));
+    assert_eq!(code, 2, "{stderr}");
+    let (code, _, stderr) =
+        run(f
+            .safeops()
+            .args(["backup", &f.container, "--to", "/proc/version/x"]));
+    assert_eq!(code, 5, "{stderr}");
+    assert!(stderr.contains("/proc/version/x"), "{stderr}");
+    let backup = f.backup(&[]);
+    let (code, _, stderr) = run(f.safeops().args([
+        "restore",
+        backup.to_str().unwrap(),
+        "--volume",
+        "not-in-the-backup",
+    ]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains(&f.volume),
+        "lists what the backup has: {stderr}"
+    );
+}
+
+/// PostgreSQL from the host's binaries (built by scripts/setup-test-env.sh).
+const POSTGRES_IMAGE: &str = "safeops-test/postgres:local";
+
+#[test]
+fn db_dump_of_a_running_postgres_is_consistent_and_verified() {
+    let f = Fixture::new("pgdump");
+    let db = unique("pg");
+    let label = format!("io.safeops.test={}", f.cleanup.label);
+    let pg_volume = format!("{db}-data");
+    docker(&["volume", "create", "--label", &label, &pg_volume]);
+    docker(&[
+        "run",
+        "-d",
+        "--name",
+        &db,
+        "--label",
+        &label,
+        "-v",
+        &format!("{pg_volume}:/var/lib/postgresql/data"),
+        POSTGRES_IMAGE,
+    ]);
+    let sql = |statement: &str| {
+        Command::new("docker")
+            .args([
+                "exec",
+                &db,
+                "psql",
+                "-U",
+                "postgres",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-c",
+                statement,
+            ])
+            .output()
+            .unwrap()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !sql("select 1").status.success() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "postgres did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let created = sql("create table orders(id int primary key, item text); \
+                       insert into orders select g, 'item ' || g from generate_series(1, 500) g;");
+    assert!(created.status.success(), "{created:?}");
+
+    let out = json(
+        f.safeops()
+            .args(["backup", &db, "--db-dump", "-t", "10", "--format", "json"]),
+    );
+    let backup = PathBuf::from(out["path"].as_str().unwrap());
+    let dump_path = out["dumps"][0].as_str().expect("a dump");
+    let dump = zstd::decode_all(std::fs::File::open(backup.join(dump_path)).unwrap()).unwrap();
+    let dump = String::from_utf8_lossy(&dump);
+    assert!(dump.contains("CREATE TABLE public.orders"), "{dump}");
+    assert!(dump.contains("500\titem 500"), "all rows are in the dump");
+    let (code, stdout, stderr) = run(f.safeops().args(["verify", backup.to_str().unwrap()]));
+    assert_eq!(code, 0, "{stderr}{stdout}");
+    assert!(
+        sql("select count(*) from orders").status.success(),
+        "postgres runs again"
+    );
+}

@@ -35,9 +35,9 @@ pub fn backup_root(to: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> P
     data.join("docker-safeops/backups")
 }
 
-/// RFC 3339 (UTC, seconds) for `time`.
+/// RFC 3339 (UTC, milliseconds) for `time`: sorts in time order.
 pub fn rfc3339(time: SystemTime) -> String {
-    humantime::format_rfc3339_seconds(time).to_string()
+    humantime::format_rfc3339_millis(time).to_string()
 }
 
 fn create_dir_private(path: &Path) -> io::Result<()> {
@@ -71,7 +71,8 @@ impl PartialBackup {
             ))
             .hint("choose another directory with --to DIR or SAFEOPS_BACKUP_DIR")
         })?;
-        let stamp: String = rfc3339(created)
+        let stamp: String = humantime::format_rfc3339_seconds(created)
+            .to_string()
             .chars()
             .filter(|c| !matches!(c, '-' | ':'))
             .collect();
