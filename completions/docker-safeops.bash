@@ -123,7 +123,7 @@ _docker__safeops() {
             return 0
             ;;
         docker__subcmd__safeops__subcmd__backup)
-            opts="-t -c -D -H -l -h --to --images --no-quiesce --db-dump --keep --timeout --format --config --context --debug --host --log-level --tls --tlsverify --tlscacert --tlscert --tlskey --help"
+            opts="-t -c -D -H -l -h --to --images --no-quiesce --db-dump --keep --timeout --compression-level --format --config --context --debug --host --log-level --tls --tlsverify --tlscacert --tlscert --tlskey --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -142,6 +142,10 @@ _docker__safeops() {
                     return 0
                     ;;
                 -t)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --compression-level)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

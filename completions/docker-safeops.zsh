@@ -95,6 +95,7 @@ _arguments "${_arguments_options[@]}" : \
 '--keep=[Keep only the newest N backups of this target (older ones are deleted after the new one is verified)]:N:_default' \
 '-t+[Seconds to wait for containers to stop before killing them]:SECONDS:_default' \
 '--timeout=[Seconds to wait for containers to stop before killing them]:SECONDS:_default' \
+'--compression-level=[zstd compression level\: 1 is fastest (shortest downtime), 19 smallest]:LEVEL:_default' \
 '--format=[Output format]:FORMAT:((table\:"Aligned tables for people"
 json\:"One JSON document for scripts"))' \
 '--config=[Location of client config files (default ~/.docker)]:DIR:_files' \

@@ -43,16 +43,17 @@ fi
 [ -x /bin/busybox ] || { log "installing busybox-static"; apt_install busybox-static; }
 
 # 4. The fixture image, from the host's static busybox (no registry).
-image=safeops-test/busybox:latest
-if ! docker image inspect "$image" >/dev/null 2>&1; then
+# Bump fixture_version when the image's content changes: it is rebuilt then.
+image=safeops-test/busybox:latest fixture_version=2
+if [ "$(docker image inspect -f '{{index .Config.Labels "io.safeops.fixture"}}' "$image" 2>/dev/null)" != "$fixture_version" ]; then
   log "building $image"
   root=$(mktemp -d)
   mkdir -p "$root/bin"
   cp /bin/busybox "$root/bin/busybox"
-  for applet in sh sleep ls cat echo true false tar mkdir rm find wc du ln chmod chown touch dd head sync stat; do
+  for applet in sh sleep ls cat echo true false tar gzip gunzip mkdir rm find wc du ln chmod chown touch dd head sync stat; do
     ln -s busybox "$root/bin/$applet"
   done
-  tar -C "$root" -c . | docker import -c 'CMD ["/bin/sh"]' - "$image" >/dev/null
+  tar -C "$root" -c . | docker import -c 'CMD ["/bin/sh"]' -c "LABEL io.safeops.fixture=$fixture_version" - "$image" >/dev/null
   rm -rf "$root"
 fi
 # 5. A PostgreSQL image from the host's PostgreSQL binaries and their libraries (no

@@ -180,6 +180,10 @@ pub struct BackupArgs {
         default_value_t = 10
     )]
     pub timeout: i32,
+    /// zstd compression level: 1 is fastest (shortest downtime), 19 smallest
+    #[arg(long, value_name = "LEVEL", default_value_t = 1,
+          value_parser = clap::value_parser!(i32).range(1..=19))]
+    pub compression_level: i32,
     /// Output format
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,

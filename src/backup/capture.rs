@@ -33,6 +33,7 @@ pub async fn capture_volume(
     volume: &bollard::models::Volume,
     external: bool,
     partial: &PartialBackup,
+    level: i32,
     cancel: &Cancel,
     progress: Arc<AtomicU64>,
 ) -> Result<CapturedVolume> {
@@ -45,7 +46,7 @@ pub async fn capture_volume(
         .map_err(|e| write_error(partial, e))?;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get() as u32);
     let output = BufWriter::with_capacity(WRITE_BUFFER, file);
-    let writer = ArchiveWriter::new(&name, output, threads, Some(progress))
+    let writer = ArchiveWriter::new(&name, output, level, threads, Some(progress))
         .map_err(|e| Error::failure(format!("cannot start compressing volume {name}: {e}")))?;
     let cancel_worker = cancel.clone();
     let written = match &access {
@@ -100,7 +101,7 @@ pub async fn capture_volume(
         .output
         .into_inner()
         .map_err(|e| write_error(partial, e.into_error()))?;
-    file.sync_all().map_err(|e| write_error(partial, e))?;
+    drop(file);
     if !written.changed_while_read.is_empty() {
         eprintln!(
             "warning: {} file(s) of volume {name} changed while being read (--no-quiesce); \
@@ -152,7 +153,7 @@ pub fn write_json(
     let file = writer
         .into_inner()
         .map_err(|e| write_error(partial, e.into_error()))?;
-    file.sync_all().map_err(|e| write_error(partial, e))?;
+    drop(file);
     Ok(Artifact {
         path: path.to_string(),
         kind,
@@ -177,7 +178,7 @@ pub fn write_bytes(
         .write_all(bytes)
         .map_err(|e| write_error(partial, e))?;
     let (file, sha256, size) = hashing.finish();
-    file.sync_all().map_err(|e| write_error(partial, e))?;
+    drop(file);
     Ok(Artifact {
         path: path.to_string(),
         kind,

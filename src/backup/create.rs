@@ -86,6 +86,8 @@ pub struct BackupOptions {
     pub purpose: String,
     /// Seconds containers get to stop.
     pub stop_timeout: i32,
+    /// zstd compression level.
+    pub level: i32,
     /// Advanced by every byte of volume content read (for a progress bar).
     pub progress: Arc<AtomicU64>,
     /// Set to the estimated content size once it is known.
@@ -387,15 +389,24 @@ async fn build(
     let stopped = quiesce::stop(engine, journal, &plan.to_stop, options.stop_timeout).await?;
     let mut volumes = Vec::new();
     for (volume, external) in &plan.volumes {
+        let started = Instant::now();
         let captured = capture::capture_volume(
             engine,
             volume,
             *external,
             partial,
+            options.level,
             cancel,
             options.progress.clone(),
         )
         .await?;
+        tracing::info!(
+            "captured volume {} ({} files, {} bytes) in {:.2}s",
+            volume.name,
+            captured.info.fingerprint.file_count,
+            captured.info.fingerprint.total_bytes,
+            started.elapsed().as_secs_f64()
+        );
         volumes.push(captured.info);
         artifacts.extend(captured.artifacts);
     }
@@ -441,9 +452,23 @@ async fn build(
         .map_err(|e| write_error(partial, e))?;
     let dir = partial.dir.clone();
     let worker_cancel = cancel.clone();
-    let report = tokio::task::spawn_blocking(move || verify::verify(&dir, &worker_cancel, None))
+    let verify_started = Instant::now();
+    // Flushing to disk and reading back for verification overlap.
+    let sync_dir = partial.dir.clone();
+    let synced = tokio::task::spawn_blocking(move || store::sync_tree(&sync_dir));
+    let report = tokio::task::spawn_blocking(move || {
+        verify::verify(&dir, verify::Depth::JustWritten, &worker_cancel, None)
+    })
+    .await
+    .map_err(|e| Error::failure(format!("verification worker failed: {e}")))??;
+    synced
         .await
-        .map_err(|e| Error::failure(format!("verification worker failed: {e}")))??;
+        .map_err(|e| Error::failure(format!("sync worker failed: {e}")))?
+        .map_err(|e| write_error(partial, e))?;
+    tracing::info!(
+        "verified the new backup in {:.2}s",
+        verify_started.elapsed().as_secs_f64()
+    );
     if !report.problems.is_empty() {
         let mut err = report.into_result().expect_err("problems make an error");
         err.message = format!(
@@ -549,7 +574,7 @@ async fn export_images(
     let file = writer
         .into_inner()
         .map_err(|e| write_error(partial, e.into_error()))?;
-    file.sync_all().map_err(|e| write_error(partial, e))?;
+    drop(file);
     Ok((
         Artifact {
             path: path.to_string(),

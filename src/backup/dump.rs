@@ -172,7 +172,7 @@ pub async fn dump(
     }
     let hashing = encoder.finish().map_err(|e| write_error(partial, e))?;
     let (file, sha256, size) = hashing.finish();
-    file.sync_all().map_err(|e| write_error(partial, e))?;
+    drop(file);
     Ok((
         DumpInfo {
             container: container.name.clone(),

@@ -14,12 +14,14 @@ use bollard::models::VolumeCreateRequest;
 use bollard::query_parameters::ImportImageOptionsBuilder;
 use futures_util::StreamExt;
 
-use super::archive::{ArchiveError, Cancellable, Naming, TarEmitter, list_entries, read_entries};
+use super::archive::{
+    ArchiveError, Cancellable, Content, Naming, TarEmitter, list_entries, read_entries,
+};
 use super::create::{self, BackupOptions, Subject};
 use super::entry::{FileList, PathBytes};
 use super::local::{self, Extractor};
 use super::manifest::{self, Manifest, VolumeInfo};
-use super::verify::{self, VerifyReport};
+use super::verify::{self, Depth, VerifyReport};
 use crate::cancel::{self, Cancel};
 use crate::confirm::{self, Confirmation};
 use crate::engine::Engine;
@@ -216,6 +218,7 @@ pub async fn restore(
             let access = volume_access::choose(engine, &volume, true)?;
             let list = read_file_list(&request.dir, info)?;
             let archive = request.dir.join(&info.archive);
+            let started = std::time::Instant::now();
             let outcome = match &access {
                 Access::Direct(mountpoint) => {
                     restore_direct(&journal, &archive, mountpoint, &list, cancel).await
@@ -233,6 +236,11 @@ pub async fn restore(
                 }
                 return Err(err);
             }
+            tracing::info!(
+                "restored volume {into} ({}) in {:.2}s",
+                access.label(),
+                started.elapsed().as_secs_f64()
+            );
             let fingerprint = list.fingerprint();
             restored.push(RestoredVolume {
                 from: info.name.clone(),
@@ -307,7 +315,7 @@ fn journal_partials(journal: &Journal) -> Vec<PathBuf> {
 pub async fn verify_backup(dir: &Path, cancel: &Cancel) -> Result<VerifyReport> {
     let dir = dir.to_path_buf();
     let cancel = cancel.clone();
-    tokio::task::spawn_blocking(move || verify::verify(&dir, &cancel, None))
+    tokio::task::spawn_blocking(move || verify::verify(&dir, Depth::Full, &cancel, None))
         .await
         .map_err(|e| Error::failure(format!("verification worker failed: {e}")))??
         .into_result()
@@ -367,6 +375,7 @@ async fn safety_backup(
         keep: None,
         purpose: format!("before restore of {backup_name}"),
         stop_timeout: request.stop_timeout,
+        level: super::archive::DEFAULT_LEVEL,
         progress: Default::default(),
         progress_total: Default::default(),
     };
@@ -576,7 +585,7 @@ async fn restore_api(
         let reader = volume_access::blocking_reader(Box::pin(helper.download(&read_back)));
         let volume_name = expected.volume.clone();
         let actual = tokio::task::spawn_blocking(move || {
-            list_entries(reader, Naming::EngineCopy, &volume_name)
+            list_entries(reader, Naming::EngineCopy, &volume_name, Content::Hash)
         })
         .await
         .map_err(|e| Error::failure(format!("worker failed: {e}")))?

@@ -52,6 +52,20 @@ pub fn sync_dir(path: &Path) -> io::Result<()> {
     File::open(path)?.sync_all()
 }
 
+/// Fsyncs every file and directory under `dir` (files first), so the whole backup is
+/// on disk. Writers do not fsync one by one: this runs once, while verification reads.
+pub fn sync_tree(dir: &Path) -> io::Result<()> {
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        if entry.file_type()?.is_dir() {
+            sync_tree(&entry.path())?;
+        } else {
+            File::open(entry.path())?.sync_all()?;
+        }
+    }
+    sync_dir(dir)
+}
+
 /// A backup under construction.
 #[derive(Debug)]
 pub struct PartialBackup {
@@ -109,11 +123,9 @@ impl PartialBackup {
             .open(path)
     }
 
-    /// Writes `bytes` as the file `rel`, fsynced.
+    /// Writes `bytes` as the file `rel` (made durable by [`sync_tree`] before publishing).
     pub fn write_file(&self, rel: &str, bytes: &[u8]) -> io::Result<()> {
-        let mut file = self.create_file(rel)?;
-        file.write_all(bytes)?;
-        file.sync_all()
+        self.create_file(rel)?.write_all(bytes)
     }
 
     /// Writes the manifest and then `SHA256SUMS`: the backup is now self-describing
@@ -124,16 +136,9 @@ impl PartialBackup {
         self.write_file(manifest::SHA256SUMS, manifest.sha256sums().as_bytes())
     }
 
-    /// Fsyncs every directory and renames the sealed (and verified) backup to its final
+    /// Renames the sealed, synced ([`sync_tree`]) and verified backup to its final
     /// name. Returns the final path.
     pub fn publish(self) -> io::Result<PathBuf> {
-        for sub in ["volumes", "containers", "compose", "images", "dumps"] {
-            let path = self.dir.join(sub);
-            if path.is_dir() {
-                sync_dir(&path)?;
-            }
-        }
-        sync_dir(&self.dir)?;
         fs::rename(&self.dir, &self.final_dir)?;
         if let Some(root) = self.final_dir.parent() {
             sync_dir(root)?;

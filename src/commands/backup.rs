@@ -48,6 +48,7 @@ pub async fn run(discovery: &Discovery<'_>, args: &BackupArgs, cancel: &Cancel) 
         keep: args.keep.map(|k| k as usize),
         purpose: "backup".into(),
         stop_timeout: args.timeout,
+        level: args.compression_level,
         progress: Arc::new(AtomicU64::new(0)),
         progress_total: Arc::new(AtomicU64::new(0)),
     };

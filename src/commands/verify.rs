@@ -24,9 +24,11 @@ pub async fn run(args: &VerifyArgs, cancel: &Cancel) -> Result<()> {
         let _bar = Progress::bytes("verifying", done.clone(), total);
         let cancel = cancel.clone();
         let worker_dir = dir.clone();
-        tokio::task::spawn_blocking(move || verify::verify(&worker_dir, &cancel, Some(done)))
-            .await
-            .map_err(|e| Error::failure(format!("verification worker failed: {e}")))??
+        tokio::task::spawn_blocking(move || {
+            verify::verify(&worker_dir, verify::Depth::Full, &cancel, Some(done))
+        })
+        .await
+        .map_err(|e| Error::failure(format!("verification worker failed: {e}")))??
     };
     let seconds = started.elapsed().as_secs_f64();
     if args.format == Format::Json {
