@@ -709,6 +709,16 @@ fn backups_lists_newest_first_and_keep_prunes_old_ones() {
         .map(|b| b["path"].as_str().unwrap())
         .collect();
     assert_eq!(paths, [third.to_str().unwrap(), second.to_str().unwrap()]);
+    let status = json(
+        f.safeops()
+            .args(["status", &f.container, "--no-size", "--format", "json"]),
+    );
+    let volume = &status["targets"][0]["volumes"][0];
+    assert_eq!(volume["name"], f.volume.as_str(), "{status}");
+    assert_eq!(
+        volume["last_backup"], list[0]["created"],
+        "status shows the newest backup"
+    );
     for entry in list.as_array().unwrap() {
         assert_eq!(entry["target"], f.container.as_str());
         assert!(entry["created"].as_str().unwrap().ends_with('Z'));

@@ -309,6 +309,20 @@ fn summarize(dir: &Path) -> BackupSummary {
     }
 }
 
+/// For every volume with a complete backup in `root`: when its newest one was made.
+pub fn last_backup_per_volume(root: &Path) -> std::collections::HashMap<String, String> {
+    let mut last = std::collections::HashMap::new();
+    for backup in list(root).unwrap_or_default() {
+        if backup.status != "complete" {
+            continue;
+        }
+        for volume in backup.volumes {
+            last.entry(volume).or_insert_with(|| backup.created.clone());
+        }
+    }
+    last
+}
+
 /// Deletes the complete backups of `target` (same kind) in `root` beyond the newest
 /// `keep`, never `protect` (the one just made). Returns the deleted paths.
 pub fn apply_retention(

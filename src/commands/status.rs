@@ -8,6 +8,7 @@ use std::time::Duration;
 use futures_util::future::join_all;
 use serde::Serialize;
 
+use crate::backup::store;
 use crate::cli::{Format, StatusArgs};
 use crate::engine::Engine;
 use crate::error::Result;
@@ -119,7 +120,9 @@ pub async fn run(discovery: &Discovery<'_>, args: &StatusArgs) -> Result<()> {
     let single = targets.len() == 1;
     let all_containers = inventory::containers(engine).await?;
     let volumes = inventory::volumes(engine).await?;
-    let policy = Policy::load(&Policy::default_path(&|n| std::env::var(n).ok()))?;
+    let env = |n: &str| std::env::var(n).ok();
+    let policy = Policy::load(&Policy::default_path(&env))?;
+    let last_backups = store::last_backup_per_volume(&store::backup_root(None, &env));
     let sizes = match sizes_task {
         None => None,
         Some(mut task) => {
@@ -159,6 +162,7 @@ pub async fn run(discovery: &Discovery<'_>, args: &StatusArgs) -> Result<()> {
             volumes: &volumes,
             sizes: sizes.as_ref(),
             policy: &policy,
+            last_backups: &last_backups,
         };
         reports.push(target_report(engine, target, &facts).await?);
     }
@@ -186,6 +190,7 @@ struct Facts<'a> {
     volumes: &'a HashMap<String, Volume>,
     sizes: Option<&'a HashMap<String, u64>>,
     policy: &'a Policy,
+    last_backups: &'a HashMap<String, String>,
 }
 
 async fn target_report(
@@ -287,6 +292,7 @@ async fn target_report(
                     .filter(|c| c.volume_mounts.iter().any(|(v, _)| *v == name))
                     .map(|c| c.name.clone())
                     .collect();
+                let last_backup = facts.last_backups.get(&name).cloned();
                 VolumeReport {
                     anonymous: inventory::is_anonymous_name(&name) && declared_as.is_none(),
                     driver: volume.map(|v| v.driver.clone()),
@@ -299,7 +305,7 @@ async fn target_report(
                     protected: protection.protected,
                     protection_rule: protection.rule,
                     protection_reason: protection.reason,
-                    last_backup: None,
+                    last_backup,
                 }
             },
         )
