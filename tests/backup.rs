@@ -396,9 +396,10 @@ fn hostile_archives_are_refused_and_nothing_is_written_outside() {
 const MANY_FILES: &str = "mkdir -p /data/many && cd /data/many && seq 1 20000 | xargs touch && head -c 52428800 /dev/urandom > /data/blob";
 
 /// Starts a backup and returns once it has stopped the container (capture under way).
-fn backup_in_flight(f: &Fixture) -> std::process::Child {
+fn backup_in_flight(f: &Fixture, env: &[(&str, &str)]) -> std::process::Child {
     let mut child = f
         .safeops()
+        .envs(env.iter().copied())
         .args(["backup", &f.container, "-t", "0"])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
@@ -441,7 +442,7 @@ fn backup_dir_entries(f: &Fixture) -> Vec<String> {
 fn ctrl_c_restarts_the_container_and_leaves_no_half_backup() {
     let f = Fixture::new("sigint");
     f.exec(MANY_FILES);
-    let child = backup_in_flight(&f);
+    let child = backup_in_flight(&f, &[]);
     signal(&child, "-INT");
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -455,10 +456,29 @@ fn ctrl_c_restarts_the_container_and_leaves_no_half_backup() {
 }
 
 #[test]
+fn plugin_socket_eof_mid_backup_restarts_the_container() {
+    use std::os::linux::net::SocketAddrExt;
+    let f = Fixture::new("sockeof");
+    f.exec(MANY_FILES);
+    let name = unique("safeops-backup-sock");
+    let addr = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes()).unwrap();
+    let listener = std::os::unix::net::UnixListener::bind_addr(&addr).unwrap();
+    let socket = format!("@{name}");
+    let child = backup_in_flight(&f, &[("DOCKER_CLI_PLUGIN_SOCKET", &socket)]);
+    let (conn, _) = listener.accept().unwrap();
+    drop(conn);
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert_eq!(f.state(), "running");
+    assert_eq!(backup_dir_entries(&f), Vec::<String>::new());
+}
+
+#[test]
 fn after_sigkill_the_next_invocation_recovers() {
     let f = Fixture::new("sigkill");
     f.exec(MANY_FILES);
-    let mut child = backup_in_flight(&f);
+    let mut child = backup_in_flight(&f, &[]);
     signal(&child, "-KILL");
     child.wait().unwrap();
     assert_eq!(f.state(), "exited", "nobody restarted it yet");
