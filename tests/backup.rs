@@ -444,15 +444,7 @@ fn ctrl_c_restarts_the_container_and_leaves_no_half_backup() {
     f.exec(MANY_FILES);
     let child = backup_in_flight(&f, &[]);
     signal(&child, "-INT");
-    let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(130), "{stderr}");
-    assert!(
-        stderr.contains(&format!("restarted {}", f.container)),
-        "{stderr}"
-    );
-    assert_eq!(f.state(), "running");
-    assert_eq!(backup_dir_entries(&f), Vec::<String>::new());
+    assert_stopped_cleanly(&f, child);
 }
 
 #[test]
@@ -467,11 +459,20 @@ fn plugin_socket_eof_mid_backup_restarts_the_container() {
     let child = backup_in_flight(&f, &[("DOCKER_CLI_PLUGIN_SOCKET", &socket)]);
     let (conn, _) = listener.accept().unwrap();
     drop(conn);
+    assert_stopped_cleanly(&f, child);
+}
+
+/// The backup exits 130 having restarted the container and deleted its partial backup.
+fn assert_stopped_cleanly(f: &Fixture, child: std::process::Child) {
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains(&format!("restarted {}", f.container)),
+        "{stderr}"
+    );
     assert_eq!(f.state(), "running");
-    assert_eq!(backup_dir_entries(&f), Vec::<String>::new());
+    assert_eq!(backup_dir_entries(f), Vec::<String>::new());
 }
 
 #[test]
@@ -577,17 +578,6 @@ fn a_failing_database_dump_fails_the_backup() {
     );
     assert_eq!(backup_dir_entries(&f), Vec::<String>::new());
     assert_eq!(f.state(), "running");
-}
-
-/// Runs a compose CLI for `project` in `dir`, asserting success.
-fn compose(cli: &[&str], dir: &Path, project: &str, args: &[&str]) {
-    let mut cmd = Command::new(cli[0]);
-    cmd.args(&cli[1..])
-        .args(["-p", project])
-        .args(args)
-        .current_dir(dir);
-    let (code, _, stderr) = run(&mut cmd);
-    assert_eq!(code, 0, "{cli:?} {args:?}: {stderr}");
 }
 
 /// Backup of a compose project, `down -v` (the incident), restore: the data is back,

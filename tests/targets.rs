@@ -3,20 +3,8 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
 use common::*;
-
-/// Runs a compose CLI in `dir` for `project`, asserting success.
-fn compose(cli: &[&str], dir: &Path, project: &str, args: &[&str]) {
-    let mut cmd = Command::new(cli[0]);
-    cmd.args(&cli[1..])
-        .args(["-p", project])
-        .args(args)
-        .current_dir(dir);
-    let (code, _, stderr) = run(&mut cmd);
-    assert_eq!(code, 0, "{cli:?} {args:?}: {stderr}");
-}
 
 fn target<'a>(report: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
     report["targets"]

@@ -136,6 +136,30 @@ pub async fn capture_volume(
     })
 }
 
+/// Writes the artifact `path` with `fill`, hashing and counting what it writes.
+fn write_artifact(
+    partial: &PartialBackup,
+    path: &str,
+    kind: ArtifactKind,
+    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<Artifact> {
+    let file = partial
+        .create_file(path)
+        .map_err(|e| write_error(partial, e))?;
+    let mut hashing = HashingWriter::new(BufWriter::new(file));
+    fill(&mut hashing).map_err(|e| write_error(partial, e))?;
+    let (writer, sha256, size) = hashing.finish();
+    writer
+        .into_inner()
+        .map_err(|e| write_error(partial, e.into_error()))?;
+    Ok(Artifact {
+        path: path.to_string(),
+        kind,
+        size,
+        sha256,
+    })
+}
+
 /// Writes `value` as the JSON artifact `path`.
 pub fn write_json(
     partial: &PartialBackup,
@@ -143,22 +167,8 @@ pub fn write_json(
     kind: ArtifactKind,
     value: &impl serde::Serialize,
 ) -> Result<Artifact> {
-    let file = partial
-        .create_file(path)
-        .map_err(|e| write_error(partial, e))?;
-    let mut hashing = HashingWriter::new(BufWriter::new(file));
-    serde_json::to_writer_pretty(&mut hashing, value)
-        .map_err(|e| write_error(partial, e.into()))?;
-    let (writer, sha256, size) = hashing.finish();
-    let file = writer
-        .into_inner()
-        .map_err(|e| write_error(partial, e.into_error()))?;
-    drop(file);
-    Ok(Artifact {
-        path: path.to_string(),
-        kind,
-        size,
-        sha256,
+    write_artifact(partial, path, kind, |out| {
+        serde_json::to_writer_pretty(out, value).map_err(std::io::Error::from)
     })
 }
 
@@ -169,22 +179,7 @@ pub fn write_bytes(
     kind: ArtifactKind,
     bytes: &[u8],
 ) -> Result<Artifact> {
-    let mut hashing = HashingWriter::new(
-        partial
-            .create_file(path)
-            .map_err(|e| write_error(partial, e))?,
-    );
-    hashing
-        .write_all(bytes)
-        .map_err(|e| write_error(partial, e))?;
-    let (file, sha256, size) = hashing.finish();
-    drop(file);
-    Ok(Artifact {
-        path: path.to_string(),
-        kind,
-        size,
-        sha256,
-    })
+    write_artifact(partial, path, kind, |out| out.write_all(bytes))
 }
 
 /// ENOSPC or EDQUOT.

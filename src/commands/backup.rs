@@ -1,6 +1,5 @@
 //! `backup [TARGET]`: a verified backup of a project or container, with a summary.
 
-use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
@@ -161,8 +160,5 @@ fn print_summary(outcome: &BackupOutcome, format: Format) -> Result<()> {
             out
         }
     };
-    let mut stdout = std::io::stdout().lock();
-    stdout.write_all(text.as_bytes())?;
-    stdout.flush()?;
-    Ok(())
+    super::print(&text)
 }

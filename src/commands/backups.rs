@@ -1,7 +1,5 @@
 //! `backups [TARGET]`: the backups in the backup directory, newest first.
 
-use std::io::Write;
-
 use crate::backup::store;
 use crate::cli::{BackupsArgs, Format};
 use crate::error::Result;
@@ -56,8 +54,5 @@ pub fn run(args: &BackupsArgs) -> Result<()> {
                 )
         }
     };
-    let mut stdout = std::io::stdout().lock();
-    stdout.write_all(text.as_bytes())?;
-    stdout.flush()?;
-    Ok(())
+    super::print(&text)
 }

@@ -7,6 +7,8 @@ pub mod restore;
 pub mod status;
 pub mod verify;
 
+use std::io::Write;
+
 use crate::error::{Error, Result};
 use crate::target::{Discovery, Target};
 
@@ -37,4 +39,12 @@ pub async fn single_target(
         eprintln!("note: running in run mode: {reason}");
     }
     Ok(target)
+}
+
+/// Writes a verb's report to stdout and flushes it.
+pub fn print(text: &str) -> Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(text.as_bytes())?;
+    stdout.flush()?;
+    Ok(())
 }

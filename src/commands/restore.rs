@@ -1,8 +1,6 @@
 //! `restore BACKUP`: verified restore of volumes (and images), with confirmation and a
 //! safety backup before anything that holds data is overwritten.
 
-use std::io::Write;
-
 use crate::backup::restore::{self, RestoreRequest};
 use crate::backup::store;
 use crate::cancel::Cancel;
@@ -73,8 +71,5 @@ pub async fn run(engine: &Engine, args: &RestoreArgs, cancel: &Cancel) -> Result
             out
         }
     };
-    let mut stdout = std::io::stdout().lock();
-    stdout.write_all(text.as_bytes())?;
-    stdout.flush()?;
-    Ok(())
+    super::print(&text)
 }

@@ -2,7 +2,7 @@
 //! size, users and last backup; as tables or `--format json`.
 
 use std::collections::HashMap;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::time::Duration;
 
 use futures_util::future::join_all;
@@ -179,10 +179,7 @@ pub async fn run(discovery: &Discovery<'_>, args: &StatusArgs) -> Result<()> {
         Format::Json => serde_json::to_string_pretty(&report).expect("report serializes") + "\n",
         Format::Table => render_report(&report),
     };
-    let mut stdout = std::io::stdout().lock();
-    stdout.write_all(text.as_bytes())?;
-    stdout.flush()?;
-    Ok(())
+    super::print(&text)
 }
 
 struct Facts<'a> {

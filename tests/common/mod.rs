@@ -183,3 +183,15 @@ pub fn write_compose(dir: &Path, extra: &str) -> PathBuf {
     .unwrap();
     file
 }
+
+/// Runs a compose CLI (`["docker", "compose"]` or `[COMPOSE_V1]`) for `project` in
+/// `dir`, asserting success.
+pub fn compose(cli: &[&str], dir: &Path, project: &str, args: &[&str]) {
+    let mut cmd = Command::new(cli[0]);
+    cmd.args(&cli[1..])
+        .args(["-p", project])
+        .args(args)
+        .current_dir(dir);
+    let (code, _, stderr) = run(&mut cmd);
+    assert_eq!(code, 0, "{cli:?} {args:?}: {stderr}");
+}
