@@ -228,6 +228,138 @@ fatal\:"Only errors"))' \
 ':backup -- A backup directory, or the name of one in the backup directory:_files' \
 && ret=0
 ;;
+(down)
+_arguments "${_arguments_options[@]}" : \
+'--rmi=[Remove images used by services\: "local" (no custom tag) or "all"]:TYPE:(local all)' \
+'-t+[Shutdown timeout in seconds]:SECONDS:_default' \
+'--timeout=[Shutdown timeout in seconds]:SECONDS:_default' \
+'--confirm=[Confirm destroying protected volumes without a terminal\: the project name]:NAME:_default' \
+'--format=[Output format of --dry-run]:FORMAT:((table\:"Aligned tables for people"
+json\:"One JSON document for scripts"))' \
+'--config=[Location of client config files (default ~/.docker)]:DIR:_files' \
+'-c+[Name of the context to use to connect to the daemon]:NAME:_default' \
+'--context=[Name of the context to use to connect to the daemon]:NAME:_default' \
+'*-H+[Daemon socket to connect to]:HOST:_default' \
+'*--host=[Daemon socket to connect to]:HOST:_default' \
+'-l+[Set the logging level]:LEVEL:((debug\:"Everything, including each engine request"
+info\:"Progress of long operations"
+warn\:"Only warnings and errors (the default)"
+error\:"Only errors"
+fatal\:"Only errors"))' \
+'--log-level=[Set the logging level]:LEVEL:((debug\:"Everything, including each engine request"
+info\:"Progress of long operations"
+warn\:"Only warnings and errors (the default)"
+error\:"Only errors"
+fatal\:"Only errors"))' \
+'--tlscacert=[Trust certs signed only by this CA]:FILE:_files' \
+'--tlscert=[Path to TLS certificate file]:FILE:_files' \
+'--tlskey=[Path to TLS key file]:FILE:_files' \
+'-v[Remove named volumes declared in the project and anonymous volumes attached to containers (protected ones only after confirmation and a safety backup)]' \
+'--volumes[Remove named volumes declared in the project and anonymous volumes attached to containers (protected ones only after confirmation and a safety backup)]' \
+'--remove-orphans[Remove containers for services not defined in the compose file]' \
+'--dry-run[Print what would be removed and change nothing]' \
+'--no-backup[Do not take a safety backup of protected volumes first (part of what is confirmed)]' \
+'-D[Enable debug mode (same as --log-level debug)]' \
+'--debug[Enable debug mode (same as --log-level debug)]' \
+'--tls[Use TLS; implied by --tlsverify]' \
+'--tlsverify[Use TLS and verify the remote]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+'*::services -- Only these services:_default' \
+&& ret=0
+;;
+(protect)
+_arguments "${_arguments_options[@]}" : \
+'--reason=[Why, shown by \`status\` and in confirmations]:TEXT:_default' \
+'--config=[Location of client config files (default ~/.docker)]:DIR:_files' \
+'-c+[Name of the context to use to connect to the daemon]:NAME:_default' \
+'--context=[Name of the context to use to connect to the daemon]:NAME:_default' \
+'*-H+[Daemon socket to connect to]:HOST:_default' \
+'*--host=[Daemon socket to connect to]:HOST:_default' \
+'-l+[Set the logging level]:LEVEL:((debug\:"Everything, including each engine request"
+info\:"Progress of long operations"
+warn\:"Only warnings and errors (the default)"
+error\:"Only errors"
+fatal\:"Only errors"))' \
+'--log-level=[Set the logging level]:LEVEL:((debug\:"Everything, including each engine request"
+info\:"Progress of long operations"
+warn\:"Only warnings and errors (the default)"
+error\:"Only errors"
+fatal\:"Only errors"))' \
+'--tlscacert=[Trust certs signed only by this CA]:FILE:_files' \
+'--tlscert=[Path to TLS certificate file]:FILE:_files' \
+'--tlskey=[Path to TLS key file]:FILE:_files' \
+'-D[Enable debug mode (same as --log-level debug)]' \
+'--debug[Enable debug mode (same as --log-level debug)]' \
+'--tls[Use TLS; implied by --tlsverify]' \
+'--tlsverify[Use TLS and verify the remote]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+'*::volumes -- Volume names:_default' \
+&& ret=0
+;;
+(unprotect)
+_arguments "${_arguments_options[@]}" : \
+'--config=[Location of client config files (default ~/.docker)]:DIR:_files' \
+'-c+[Name of the context to use to connect to the daemon]:NAME:_default' \
+'--context=[Name of the context to use to connect to the daemon]:NAME:_default' \
+'*-H+[Daemon socket to connect to]:HOST:_default' \
+'*--host=[Daemon socket to connect to]:HOST:_default' \
+'-l+[Set the logging level]:LEVEL:((debug\:"Everything, including each engine request"
+info\:"Progress of long operations"
+warn\:"Only warnings and errors (the default)"
+error\:"Only errors"
+fatal\:"Only errors"))' \
+'--log-level=[Set the logging level]:LEVEL:((debug\:"Everything, including each engine request"
+info\:"Progress of long operations"
+warn\:"Only warnings and errors (the default)"
+error\:"Only errors"
+fatal\:"Only errors"))' \
+'--tlscacert=[Trust certs signed only by this CA]:FILE:_files' \
+'--tlscert=[Path to TLS certificate file]:FILE:_files' \
+'--tlskey=[Path to TLS key file]:FILE:_files' \
+'-D[Enable debug mode (same as --log-level debug)]' \
+'--debug[Enable debug mode (same as --log-level debug)]' \
+'--tls[Use TLS; implied by --tlsverify]' \
+'--tlsverify[Use TLS and verify the remote]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+'*::volumes -- Volume names:_default' \
+&& ret=0
+;;
+(log)
+_arguments "${_arguments_options[@]}" : \
+'-n+[Only the last N entries]:N:_default' \
+'--tail=[Only the last N entries]:N:_default' \
+'--format=[Output format]:FORMAT:((table\:"Aligned tables for people"
+json\:"One JSON document for scripts"))' \
+'--config=[Location of client config files (default ~/.docker)]:DIR:_files' \
+'-c+[Name of the context to use to connect to the daemon]:NAME:_default' \
+'--context=[Name of the context to use to connect to the daemon]:NAME:_default' \
+'*-H+[Daemon socket to connect to]:HOST:_default' \
+'*--host=[Daemon socket to connect to]:HOST:_default' \
+'-l+[Set the logging level]:LEVEL:((debug\:"Everything, including each engine request"
+info\:"Progress of long operations"
+warn\:"Only warnings and errors (the default)"
+error\:"Only errors"
+fatal\:"Only errors"))' \
+'--log-level=[Set the logging level]:LEVEL:((debug\:"Everything, including each engine request"
+info\:"Progress of long operations"
+warn\:"Only warnings and errors (the default)"
+error\:"Only errors"
+fatal\:"Only errors"))' \
+'--tlscacert=[Trust certs signed only by this CA]:FILE:_files' \
+'--tlscert=[Path to TLS certificate file]:FILE:_files' \
+'--tlskey=[Path to TLS key file]:FILE:_files' \
+'--verify[Check the hash chain and name the first broken entry (exit 4)]' \
+'-D[Enable debug mode (same as --log-level debug)]' \
+'--debug[Enable debug mode (same as --log-level debug)]' \
+'--tls[Use TLS; implied by --tlsverify]' \
+'--tlsverify[Use TLS and verify the remote]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+&& ret=0
+;;
 (completions)
 _arguments "${_arguments_options[@]}" : \
 '--config=[Location of client config files (default ~/.docker)]:DIR:_files' \
@@ -272,6 +404,10 @@ _docker-safeops_commands() {
 'backups:List backups, newest first' \
 'verify:Check a backup'\''s integrity without restoring it' \
 'restore:Restore volumes (and images) from a verified backup' \
+'down:Stop and remove the project'\''s containers and networks (\`compose down\`), guarded\: protected volumes are only destroyed after confirmation and a safety backup' \
+'protect:Protect volumes against destructive verbs (written to the policy file)' \
+'unprotect:Mark volumes disposable\: no confirmation needed to destroy them' \
+'log:Show the audit log of guarded operations, backups and restores' \
 'completions:Print a shell completion script (bash, zsh or fish)' \
     )
     _describe -t commands 'docker-safeops commands' commands "$@"
@@ -291,6 +427,21 @@ _docker-safeops__subcmd__completions_commands() {
     local commands; commands=()
     _describe -t commands 'docker-safeops completions commands' commands "$@"
 }
+(( $+functions[_docker-safeops__subcmd__down_commands] )) ||
+_docker-safeops__subcmd__down_commands() {
+    local commands; commands=()
+    _describe -t commands 'docker-safeops down commands' commands "$@"
+}
+(( $+functions[_docker-safeops__subcmd__log_commands] )) ||
+_docker-safeops__subcmd__log_commands() {
+    local commands; commands=()
+    _describe -t commands 'docker-safeops log commands' commands "$@"
+}
+(( $+functions[_docker-safeops__subcmd__protect_commands] )) ||
+_docker-safeops__subcmd__protect_commands() {
+    local commands; commands=()
+    _describe -t commands 'docker-safeops protect commands' commands "$@"
+}
 (( $+functions[_docker-safeops__subcmd__restore_commands] )) ||
 _docker-safeops__subcmd__restore_commands() {
     local commands; commands=()
@@ -300,6 +451,11 @@ _docker-safeops__subcmd__restore_commands() {
 _docker-safeops__subcmd__status_commands() {
     local commands; commands=()
     _describe -t commands 'docker-safeops status commands' commands "$@"
+}
+(( $+functions[_docker-safeops__subcmd__unprotect_commands] )) ||
+_docker-safeops__subcmd__unprotect_commands() {
+    local commands; commands=()
+    _describe -t commands 'docker-safeops unprotect commands' commands "$@"
 }
 (( $+functions[_docker-safeops__subcmd__verify_commands] )) ||
 _docker-safeops__subcmd__verify_commands() {

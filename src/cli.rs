@@ -138,6 +138,15 @@ pub enum Verb {
     Verify(VerifyArgs),
     /// Restore volumes (and images) from a verified backup
     Restore(RestoreArgs),
+    /// Stop and remove the project's containers and networks (`compose down`), guarded:
+    /// protected volumes are only destroyed after confirmation and a safety backup
+    Down(DownArgs),
+    /// Protect volumes against destructive verbs (written to the policy file)
+    Protect(ProtectArgs),
+    /// Mark volumes disposable: no confirmation needed to destroy them
+    Unprotect(UnprotectArgs),
+    /// Show the audit log of guarded operations, backups and restores
+    Log(LogArgs),
     /// Print a shell completion script (bash, zsh or fish)
     Completions(CompletionsArgs),
 }
@@ -146,7 +155,7 @@ impl Verb {
     /// Verbs that stop containers or write backups handle Ctrl-C themselves: they must
     /// restart what they stopped and delete what they half-wrote before exiting.
     pub fn handles_cancellation(&self) -> bool {
-        matches!(self, Verb::Backup(_) | Verb::Restore(_))
+        matches!(self, Verb::Backup(_) | Verb::Restore(_) | Verb::Down(_))
     }
 }
 
@@ -184,6 +193,72 @@ pub struct BackupArgs {
     #[arg(long, value_name = "LEVEL", default_value_t = 1,
           value_parser = clap::value_parser!(i32).range(1..=19))]
     pub compression_level: i32,
+    /// Output format
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// Arguments of `down`, with compose's flags.
+#[derive(Debug, Args)]
+pub struct DownArgs {
+    /// Only these services
+    #[arg(value_name = "SERVICE")]
+    pub services: Vec<String>,
+    /// Remove named volumes declared in the project and anonymous volumes attached to
+    /// containers (protected ones only after confirmation and a safety backup)
+    #[arg(short = 'v', long = "volumes")]
+    pub volumes: bool,
+    /// Remove images used by services: "local" (no custom tag) or "all"
+    #[arg(long, value_name = "TYPE", value_parser = ["local", "all"])]
+    pub rmi: Option<String>,
+    /// Remove containers for services not defined in the compose file
+    #[arg(long)]
+    pub remove_orphans: bool,
+    /// Shutdown timeout in seconds
+    #[arg(short = 't', long = "timeout", value_name = "SECONDS")]
+    pub timeout: Option<i32>,
+    /// Print what would be removed and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Confirm destroying protected volumes without a terminal: the project name
+    #[arg(long, value_name = "NAME")]
+    pub confirm: Option<String>,
+    /// Do not take a safety backup of protected volumes first (part of what is confirmed)
+    #[arg(long)]
+    pub no_backup: bool,
+    /// Output format of --dry-run
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// Arguments of `protect`.
+#[derive(Debug, Args)]
+pub struct ProtectArgs {
+    /// Volume names
+    #[arg(value_name = "VOLUME", required = true)]
+    pub volumes: Vec<String>,
+    /// Why, shown by `status` and in confirmations
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+}
+
+/// Arguments of `unprotect`.
+#[derive(Debug, Args)]
+pub struct UnprotectArgs {
+    /// Volume names
+    #[arg(value_name = "VOLUME", required = true)]
+    pub volumes: Vec<String>,
+}
+
+/// Arguments of `log`.
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    /// Check the hash chain and name the first broken entry (exit 4)
+    #[arg(long)]
+    pub verify: bool,
+    /// Only the last N entries
+    #[arg(short = 'n', long = "tail", value_name = "N")]
+    pub tail: Option<usize>,
     /// Output format
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,

@@ -42,15 +42,21 @@ pub struct Journal {
     state: Mutex<JournalState>,
 }
 
-/// `$XDG_STATE_HOME/docker-safeops/journal` (`~/.local/state/...`).
-pub fn journal_dir() -> PathBuf {
+/// `$XDG_STATE_HOME/docker-safeops` (`~/.local/state/docker-safeops`): the journal
+/// and the audit log.
+pub fn state_dir() -> PathBuf {
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     env("XDG_STATE_HOME")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
             PathBuf::from(env("HOME").unwrap_or_else(|| "/".into())).join(".local/state")
         })
-        .join("docker-safeops/journal")
+        .join("docker-safeops")
+}
+
+/// `$XDG_STATE_HOME/docker-safeops/journal`.
+pub fn journal_dir() -> PathBuf {
+    state_dir().join("journal")
 }
 
 impl Journal {

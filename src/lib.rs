@@ -2,6 +2,7 @@
 //! Docker hosts safe. The binary (`src/main.rs`) only parses and dispatches; everything
 //! else lives in these modules.
 
+pub mod audit;
 pub mod backup;
 pub mod cancel;
 pub mod cli;
@@ -11,6 +12,7 @@ pub mod confirm;
 pub mod endpoint;
 pub mod engine;
 pub mod error;
+pub mod guard;
 pub mod inventory;
 pub mod journal;
 pub mod logging;

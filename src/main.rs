@@ -112,6 +112,13 @@ async fn dispatch(cli: Cli) -> Result<()> {
             }
             Verb::Backups(args) => commands::backups::run(args),
             Verb::Verify(args) => commands::verify::run(args, &cancel).await,
+            Verb::Down(args) => {
+                let engine = connect(&cli.docker).await?;
+                commands::down::run(&discovery(&cli, &engine), args, &cancel).await
+            }
+            Verb::Protect(args) => commands::protect::protect(args),
+            Verb::Unprotect(args) => commands::protect::unprotect(args),
+            Verb::Log(args) => commands::log::run(args),
             Verb::Restore(args) => {
                 let engine = connect(&cli.docker).await?;
                 commands::restore::run(&engine, args, &cancel).await

@@ -84,6 +84,25 @@ impl Policy {
     }
 }
 
+impl Policy {
+    /// Writes the policy file (atomically: a temporary file renamed over it).
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let failed = |err: std::io::Error| {
+            Error::failure(format!(
+                "cannot write the policy file {}: {err}",
+                path.display()
+            ))
+        };
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(failed)?;
+        }
+        let text = toml::to_string_pretty(self).map_err(|e| Error::failure(e.to_string()))?;
+        let tmp = path.with_extension("toml.tmp");
+        std::fs::write(&tmp, text).map_err(failed)?;
+        std::fs::rename(&tmp, path).map_err(failed)
+    }
+}
+
 /// What is known about a volume when deciding its protection.
 #[derive(Debug, Clone, Default)]
 pub struct VolumeFacts<'a> {

@@ -57,8 +57,24 @@ pub async fn run(discovery: &Discovery<'_>, args: &BackupArgs, cancel: &Cancel) 
             options.progress.clone(),
             options.progress_total.clone(),
         );
-        create::create(discovery.engine, &subject, &options, cancel).await?
+        create::create(discovery.engine, &subject, &options, cancel).await
     };
+    let outcome = match outcome {
+        Ok(outcome) => outcome,
+        Err(err) => {
+            crate::audit::record(serde_json::json!({
+                "verb": "backup", "target": subject.name, "outcome": format!("failed: {}", err.message),
+            }));
+            return Err(err);
+        }
+    };
+    crate::audit::record(serde_json::json!({
+        "verb": "backup",
+        "target": subject.name,
+        "path": outcome.path.display().to_string(),
+        "volumes": outcome.manifest.volumes.iter().map(|v| (&v.name, v.fingerprint)).collect::<Vec<_>>(),
+        "outcome": "ok",
+    }));
     print_summary(&outcome, args.format)
 }
 

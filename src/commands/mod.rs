@@ -3,6 +3,9 @@
 pub mod backup;
 pub mod backups;
 pub mod completions;
+pub mod down;
+pub mod log;
+pub mod protect;
 pub mod restore;
 pub mod status;
 pub mod verify;

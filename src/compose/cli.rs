@@ -61,17 +61,15 @@ impl ComposeCli {
         command
     }
 
-    /// Runs compose with the project options for `project`, then `args`, and returns
-    /// its standard output. A non-zero exit becomes an input error carrying compose's
-    /// own message (which names the file and line of a malformed file).
-    pub async fn run_for_project(
+    /// The compose command with the project options for `project`, then `args`.
+    fn project_command(
         &self,
         endpoint: &Endpoint,
         config_dir: Option<&PathBuf>,
         project: &ProjectFiles,
         name: Option<&str>,
         args: &[&str],
-    ) -> Result<Vec<u8>> {
+    ) -> Command {
         let mut command = self.command(endpoint, config_dir);
         for file in &project.files {
             command.arg("-f").arg(file);
@@ -87,6 +85,41 @@ impl ComposeCli {
             command.arg("-p").arg(name);
         }
         command.args(args);
+        command
+    }
+
+    /// Runs compose for `project` with our stdout and stderr, so the user sees exactly
+    /// what compose prints; returns its exit code.
+    pub async fn passthrough(
+        &self,
+        endpoint: &Endpoint,
+        config_dir: Option<&PathBuf>,
+        project: &ProjectFiles,
+        name: Option<&str>,
+        args: &[&str],
+    ) -> Result<i32> {
+        let mut command = self.project_command(endpoint, config_dir, project, name, args);
+        command.stdout(Stdio::inherit()).stderr(Stdio::inherit());
+        tracing::debug!(?command, "running compose");
+        let status = command
+            .status()
+            .await
+            .map_err(|err| Error::failure(format!("cannot run {}: {err}", self.display_name())))?;
+        Ok(status.code().unwrap_or(1))
+    }
+
+    /// Runs compose with the project options for `project`, then `args`, and returns
+    /// its standard output. A non-zero exit becomes an input error carrying compose's
+    /// own message (which names the file and line of a malformed file).
+    pub async fn run_for_project(
+        &self,
+        endpoint: &Endpoint,
+        config_dir: Option<&PathBuf>,
+        project: &ProjectFiles,
+        name: Option<&str>,
+        args: &[&str],
+    ) -> Result<Vec<u8>> {
+        let mut command = self.project_command(endpoint, config_dir, project, name, args);
         tracing::debug!(?command, "running compose");
         let output = command
             .output()

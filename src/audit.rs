@@ -1,0 +1,206 @@
+//! The audit log: every guarded operation (its plan, how it was confirmed, its
+//! outcome), every backup and restore, appended as one JSON line each to
+//! `$XDG_STATE_HOME/docker-safeops/audit.log`. Each entry carries the SHA-256 of the
+//! previous one and its own, so an edited, removed or reordered entry breaks the chain
+//! and `log --verify` names the first broken one.
+
+use std::fs::{self, OpenOptions};
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+
+/// The `prev` of the first entry.
+const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// One line of the log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    /// 1, 2, 3, ...
+    pub seq: u64,
+    /// When (RFC 3339, UTC).
+    pub time: String,
+    /// Who ran it (user name or uid) and where.
+    pub actor: String,
+    /// What happened.
+    pub event: serde_json::Value,
+    /// `hash` of the previous entry.
+    pub prev: String,
+    /// SHA-256 over `seq`, `time`, `actor`, `event` and `prev`.
+    pub hash: String,
+}
+
+impl Entry {
+    fn compute_hash(&self) -> String {
+        let body = serde_json::json!({
+            "seq": self.seq,
+            "time": self.time,
+            "actor": self.actor,
+            "event": self.event,
+            "prev": self.prev,
+        });
+        hex::encode(Sha256::digest(body.to_string().as_bytes()))
+    }
+}
+
+/// The default log file.
+pub fn default_path() -> PathBuf {
+    crate::journal::state_dir().join("audit.log")
+}
+
+fn actor() -> String {
+    let user = std::env::var("SUDO_USER")
+        .ok()
+        .or_else(|| std::env::var("USER").ok())
+        .unwrap_or_else(|| format!("uid {}", rustix::process::getuid().as_raw()));
+    let host = rustix::system::uname()
+        .nodename()
+        .to_string_lossy()
+        .into_owned();
+    format!("{user}@{host}")
+}
+
+/// Appends `event` to the log at `path`, chained to the last entry. The file is locked
+/// while appending, so concurrent invocations keep the chain intact.
+pub fn append(path: &Path, event: serde_json::Value) -> Result<Entry> {
+    let failed = |err: std::io::Error| {
+        Error::failure(format!(
+            "cannot write the audit log {}: {err}",
+            path.display()
+        ))
+    };
+    if let Some(dir) = path.parent() {
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(failed)?;
+    }
+    let mut file = OpenOptions::new()
+        .read(true)
+        .append(true)
+        .create(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(failed)?;
+    rustix::fs::flock(&file, rustix::fs::FlockOperation::LockExclusive)
+        .map_err(|e| failed(e.into()))?;
+    let last = BufReader::new(&file)
+        .lines()
+        .map_while(std::result::Result::ok)
+        .filter(|l| !l.trim().is_empty())
+        .last()
+        .and_then(|l| serde_json::from_str::<Entry>(&l).ok());
+    let mut entry = Entry {
+        seq: last.as_ref().map_or(1, |e| e.seq + 1),
+        time: crate::backup::store::rfc3339(std::time::SystemTime::now()),
+        actor: actor(),
+        event,
+        prev: last.map_or_else(|| GENESIS.to_string(), |e| e.hash),
+        hash: String::new(),
+    };
+    entry.hash = entry.compute_hash();
+    let line = serde_json::to_string(&entry).expect("entry serializes") + "\n";
+    file.write_all(line.as_bytes()).map_err(failed)?;
+    file.sync_data().map_err(failed)?;
+    Ok(entry)
+}
+
+/// Appends `event`, warning instead of failing: the operation it records already
+/// happened and must not be reported as failed because the log could not be written.
+pub fn record(event: serde_json::Value) {
+    if let Err(err) = append(&default_path(), event) {
+        eprintln!("warning: {err}");
+    }
+}
+
+/// Every entry of the log at `path` (a missing log is empty).
+pub fn read(path: &Path) -> Result<Vec<(usize, std::result::Result<Entry, String>)>> {
+    let text = match fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(err) => {
+            return Err(Error::failure(format!(
+                "cannot read the audit log {}: {err}",
+                path.display()
+            )));
+        }
+    };
+    Ok(text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| {
+            (
+                i + 1,
+                serde_json::from_str::<Entry>(l).map_err(|e| e.to_string()),
+            )
+        })
+        .collect())
+}
+
+/// Checks the chain: every entry's hash, its link to the previous one and its sequence
+/// number. Returns the first broken entry (line number and why), if any.
+pub fn verify_chain(
+    entries: &[(usize, std::result::Result<Entry, String>)],
+) -> Option<(usize, String)> {
+    let mut prev = GENESIS.to_string();
+    let mut seq = 0;
+    for (line, entry) in entries {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(err) => return Some((*line, format!("not a valid entry: {err}"))),
+        };
+        if entry.compute_hash() != entry.hash {
+            return Some((
+                *line,
+                format!("entry {} was modified (its hash does not match)", entry.seq),
+            ));
+        }
+        if entry.prev != prev {
+            return Some((
+                *line,
+                format!(
+                    "entry {} does not follow the previous entry (one was removed or reordered)",
+                    entry.seq
+                ),
+            ));
+        }
+        if entry.seq != seq + 1 {
+            return Some((*line, format!("entry {} follows entry {seq}", entry.seq)));
+        }
+        prev = entry.hash.clone();
+        seq = entry.seq;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_chain_detects_edits_removals_and_reordering() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.log");
+        for n in 0..3 {
+            append(&path, serde_json::json!({"verb": "backup", "n": n})).unwrap();
+        }
+        assert_eq!(verify_chain(&read(&path).unwrap()), None);
+        let text = fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+
+        fs::write(&path, text.replace("\"n\":1", "\"n\":7")).unwrap();
+        assert_eq!(verify_chain(&read(&path).unwrap()).unwrap().0, 2);
+
+        fs::write(&path, format!("{}\n{}\n", lines[0], lines[2])).unwrap();
+        assert_eq!(verify_chain(&read(&path).unwrap()).unwrap().0, 2);
+
+        fs::write(&path, format!("{}\n{}\n{}\n", lines[1], lines[0], lines[2])).unwrap();
+        assert_eq!(verify_chain(&read(&path).unwrap()).unwrap().0, 1);
+    }
+}

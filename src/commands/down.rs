@@ -1,0 +1,296 @@
+//! `down`: compose's `down`, guarded. It computes the plan first; `--dry-run` prints
+//! it. When protected volumes would be destroyed it shows what would be lost, asks for
+//! the project name (typed, or `--confirm`), takes a safety backup of exactly those
+//! volumes (unless `--no-backup`, which is part of what is confirmed), then runs the
+//! real compose (compose mode) or the same through the Engine API (run mode).
+
+use std::collections::HashMap;
+
+use bollard::query_parameters::{
+    ListNetworksOptionsBuilder, RemoveContainerOptionsBuilder, StopContainerOptionsBuilder,
+};
+use serde_json::json;
+
+use crate::audit;
+use crate::backup::create::{self, BackupOptions, Subject};
+use crate::backup::{archive, store};
+use crate::cancel::Cancel;
+use crate::cli::{DownArgs, Format};
+use crate::confirm;
+use crate::engine::Engine;
+use crate::error::{Error, Result, engine_message};
+use crate::guard::{self, Action, DownRequest, Plan, PlanFacts};
+use crate::inventory::{self, LABEL_PROJECT};
+use crate::protect::Policy;
+use crate::target::{Discovery, Mode, Project, Target, VolumeRef};
+
+/// Runs `down`.
+pub async fn run(discovery: &Discovery<'_>, args: &DownArgs, cancel: &Cancel) -> Result<()> {
+    let engine = discovery.engine;
+    let target = super::single_target(discovery, None, "take down").await?;
+    let env = |n: &str| std::env::var(n).ok();
+    let containers = inventory::containers(engine).await?;
+    let volumes = inventory::volumes(engine).await?;
+    let sizes = if args.volumes {
+        inventory::volume_sizes(engine).await.unwrap_or(None)
+    } else {
+        None
+    };
+    let policy = Policy::load(&Policy::default_path(&env))?;
+    let backup_root = store::backup_root(None, &env);
+    let last_backups = store::last_backup_per_volume(&backup_root);
+    let request = DownRequest {
+        volumes: args.volumes,
+        remove_orphans: args.remove_orphans,
+        services: args.services.clone(),
+    };
+    let plan = guard::plan_down(
+        &target,
+        &request,
+        &PlanFacts {
+            containers: &containers,
+            volumes: &volumes,
+            sizes: sizes.as_ref(),
+            policy: &policy,
+            last_backups: &last_backups,
+        },
+    )?;
+    if args.dry_run {
+        return super::print(&match args.format {
+            Format::Json => serde_json::to_string_pretty(&plan).expect("plan serializes") + "\n",
+            Format::Table => plan.render(),
+        });
+    }
+    let Target::Project(project) = &target else {
+        unreachable!("plan_down accepts projects only");
+    };
+    let at_risk: Vec<String> = plan
+        .protected_removals()
+        .iter()
+        .map(|v| v.name.clone())
+        .collect();
+    let mut confirmation = None;
+    let mut safety_backup = None;
+    if !at_risk.is_empty() {
+        eprint!("{}", plan.render());
+        eprintln!(
+            "down -v would destroy protected volume(s): {}",
+            at_risk.join(", ")
+        );
+        if args.no_backup {
+            eprintln!(
+                "--no-backup: NO safety backup will be taken; the data will be gone for good"
+            );
+        }
+        let confirmed = confirm::confirm(
+            &project.name,
+            args.confirm.as_deref(),
+            &format!("docker safeops -p {} down -v", project.name),
+        );
+        match confirmed {
+            Ok(how) => confirmation = Some(how),
+            Err(err) => {
+                audit::record(json!({
+                    "verb": "down", "project": project.name, "plan": plan,
+                    "outcome": "refused", "why": err.message,
+                }));
+                return Err(err);
+            }
+        }
+        if !args.no_backup {
+            let path = safety_backup_of(engine, project, &at_risk, &backup_root, cancel).await?;
+            eprintln!(
+                "safety backup of {}: {}\n  undo with: docker safeops restore {}",
+                at_risk.join(", "),
+                path.display(),
+                path.display()
+            );
+            safety_backup = Some(path);
+        }
+    }
+    let outcome = match project.mode {
+        Mode::Compose => compose_down(discovery, project, args).await,
+        Mode::Run => engine_down(engine, project, &plan, args).await,
+    };
+    audit::record(json!({
+        "verb": "down",
+        "project": project.name,
+        "mode": project.mode,
+        "plan": plan,
+        "confirmation": confirmation,
+        "no_backup": args.no_backup,
+        "safety_backup": safety_backup.as_ref().map(|p| p.display().to_string()),
+        "outcome": match &outcome { Ok(()) => "ok".to_string(), Err(e) => format!("failed: {}", e.message) },
+    }));
+    outcome
+}
+
+async fn safety_backup_of(
+    engine: &Engine,
+    project: &Project,
+    volumes: &[String],
+    root: &std::path::Path,
+    cancel: &Cancel,
+) -> Result<std::path::PathBuf> {
+    let subject = Subject {
+        kind: "project".into(),
+        name: project.name.clone(),
+        mode: project.mode,
+        containers: project.containers.clone(),
+        volumes: volumes
+            .iter()
+            .map(|v| (v.clone(), VolumeRef::default()))
+            .collect(),
+        files: project.files.clone(),
+    };
+    let options = BackupOptions {
+        root: root.to_path_buf(),
+        images: false,
+        quiesce: true,
+        db_dump: false,
+        keep: None,
+        purpose: "before down -v".into(),
+        stop_timeout: 10,
+        level: archive::DEFAULT_LEVEL,
+        progress: Default::default(),
+        progress_total: Default::default(),
+    };
+    let outcome = create::create(engine, &subject, &options, cancel)
+        .await
+        .map_err(|mut err| {
+            err.message = format!(
+                "the safety backup failed, so nothing was destroyed: {}",
+                err.message
+            );
+            err
+        })?;
+    audit::record(json!({
+        "verb": "backup", "target": project.name, "purpose": "before down -v",
+        "path": outcome.path.display().to_string(), "volumes": volumes,
+    }));
+    Ok(outcome.path)
+}
+
+fn down_args(args: &DownArgs) -> Vec<String> {
+    let mut argv = vec!["down".to_string()];
+    if args.volumes {
+        argv.push("--volumes".into());
+    }
+    if let Some(rmi) = &args.rmi {
+        argv.push("--rmi".into());
+        argv.push(rmi.clone());
+    }
+    if args.remove_orphans {
+        argv.push("--remove-orphans".into());
+    }
+    if let Some(t) = args.timeout {
+        argv.push("--timeout".into());
+        argv.push(t.to_string());
+    }
+    argv.extend(args.services.iter().cloned());
+    argv
+}
+
+async fn compose_down(discovery: &Discovery<'_>, project: &Project, args: &DownArgs) -> Result<()> {
+    let (Some(cli), Some(files)) = (&project.cli, &project.files) else {
+        return Err(Error::failure(
+            "compose mode without a compose CLI or files",
+        ));
+    };
+    let argv = down_args(args);
+    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+    let code = cli
+        .passthrough(
+            &discovery.engine.endpoint,
+            discovery.docker_config.as_ref(),
+            files,
+            Some(&project.name),
+            &argv,
+        )
+        .await?;
+    if code != 0 {
+        return Err(Error::failure(format!(
+            "{} down failed (exit {code})",
+            cli.display_name()
+        )));
+    }
+    Ok(())
+}
+
+/// `down` through the Engine API: stop and remove the containers (with their anonymous
+/// volumes under -v), remove the planned volumes and the project's networks.
+async fn engine_down(
+    engine: &Engine,
+    project: &Project,
+    plan: &Plan,
+    args: &DownArgs,
+) -> Result<()> {
+    if args.rmi.is_some() {
+        eprintln!("note: --rmi is not supported in run mode; images are kept");
+    }
+    let by_name: HashMap<&str, &str> = project
+        .containers
+        .iter()
+        .map(|c| (c.name.as_str(), c.id.as_str()))
+        .collect();
+    for name in &plan.containers {
+        let Some(id) = by_name.get(name.as_str()) else {
+            continue;
+        };
+        let stop = StopContainerOptionsBuilder::default()
+            .t(args.timeout.unwrap_or(10))
+            .build();
+        let _ = engine.docker.stop_container(id, Some(stop)).await;
+        let remove = RemoveContainerOptionsBuilder::default()
+            .force(true)
+            .v(args.volumes)
+            .build();
+        engine
+            .docker
+            .remove_container(id, Some(remove))
+            .await
+            .map_err(|e| Error::failure(format!("cannot remove {name}: {}", engine_message(&e))))?;
+        eprintln!(" Container {name}  Removed");
+    }
+    for volume in plan.volumes.iter().filter(|v| v.action == Action::Remove) {
+        match engine
+            .docker
+            .remove_volume(
+                &volume.name,
+                None::<bollard::query_parameters::RemoveVolumeOptions>,
+            )
+            .await
+        {
+            Ok(()) => eprintln!(" Volume {}  Removed", volume.name),
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => {}
+            Err(e) => {
+                return Err(Error::failure(format!(
+                    "cannot remove volume {}: {}",
+                    volume.name,
+                    engine_message(&e)
+                )));
+            }
+        }
+    }
+    if args.services.is_empty() {
+        let filters = HashMap::from([("label", vec![format!("{LABEL_PROJECT}={}", project.name)])]);
+        let options = ListNetworksOptionsBuilder::default()
+            .filters(&filters)
+            .build();
+        for network in engine
+            .docker
+            .list_networks(Some(options))
+            .await
+            .unwrap_or_default()
+        {
+            if let Some(name) = network.name
+                && engine.docker.remove_network(&name).await.is_ok()
+            {
+                eprintln!(" Network {name}  Removed");
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,239 @@
+//! Plans of destructive verbs: what they would destroy, with protection, size, users and
+//! last backup per volume (docs/cli.md, the dry-run plan). `down -v` follows compose:
+//! every non-external volume of the resolved model (by name, even one the project did
+//! not create) and the anonymous volumes of the removed containers; external volumes
+//! are kept.
+
+use std::collections::{BTreeSet, HashMap};
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::inventory::{self, Container, Volume};
+use crate::protect::{self, Policy, VolumeFacts};
+use crate::target::{Mode, Target};
+
+/// What the verb would do to a volume.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    /// Delete it.
+    Remove,
+    /// Leave it.
+    Keep,
+}
+
+/// One volume of a plan.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlannedVolume {
+    /// Engine name.
+    pub name: String,
+    /// What the real command would do to it.
+    pub action: Action,
+    /// Protected (destroying it needs confirmation).
+    pub protected: bool,
+    /// Size, when the engine reported it.
+    pub size_bytes: Option<u64>,
+    /// Why it is (not) protected, or why it is kept.
+    pub reason: String,
+    /// Containers that mount it.
+    pub used_by: Vec<String>,
+    /// When it was last backed up.
+    pub last_backup: Option<String>,
+}
+
+/// A destructive verb's plan (the `--dry-run --format json` document).
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    /// `compose` or `run`.
+    pub mode: Mode,
+    /// The project, for project verbs.
+    pub project: Option<String>,
+    /// Containers it removes.
+    pub containers: Vec<String>,
+    /// Every volume the target uses or declares.
+    pub volumes: Vec<PlannedVolume>,
+}
+
+impl Plan {
+    /// The protected volumes it would remove.
+    pub fn protected_removals(&self) -> Vec<&PlannedVolume> {
+        self.volumes
+            .iter()
+            .filter(|v| v.action == Action::Remove && v.protected)
+            .collect()
+    }
+
+    /// The plan for people: what goes, what stays, and why.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        if let Some(project) = &self.project {
+            out.push_str(&format!("project {project} ({:?} mode)\n", self.mode).to_lowercase());
+        }
+        if !self.containers.is_empty() {
+            out.push_str(&format!(
+                "  containers removed: {}\n",
+                self.containers.join(", ")
+            ));
+        }
+        let rows: Vec<Vec<String>> = self
+            .volumes
+            .iter()
+            .map(|v| {
+                vec![
+                    v.name.clone(),
+                    match v.action {
+                        Action::Remove => "REMOVE".into(),
+                        Action::Keep => "keep".into(),
+                    },
+                    if v.protected {
+                        "yes".into()
+                    } else {
+                        "no".into()
+                    },
+                    v.size_bytes.map_or("?".into(), crate::table::human_bytes),
+                    if v.used_by.is_empty() {
+                        "-".into()
+                    } else {
+                        v.used_by.join(", ")
+                    },
+                    v.last_backup.clone().unwrap_or_else(|| "never".into()),
+                    v.reason.clone(),
+                ]
+            })
+            .collect();
+        if !rows.is_empty() {
+            out.push_str(&crate::table::render(
+                "  ",
+                &[
+                    "VOLUME",
+                    "ACTION",
+                    "PROTECTED",
+                    "SIZE",
+                    "USED BY",
+                    "LAST BACKUP",
+                    "WHY",
+                ],
+                &rows,
+            ));
+        }
+        out
+    }
+}
+
+/// What `down` was asked to do.
+#[derive(Debug, Clone, Default)]
+pub struct DownRequest {
+    /// `-v`: remove volumes.
+    pub volumes: bool,
+    /// `--remove-orphans`.
+    pub remove_orphans: bool,
+    /// Only these services.
+    pub services: Vec<String>,
+}
+
+/// Facts about the engine a plan needs.
+pub struct PlanFacts<'a> {
+    /// Every container.
+    pub containers: &'a [Container],
+    /// Every volume.
+    pub volumes: &'a HashMap<String, Volume>,
+    /// Volume sizes, when known.
+    pub sizes: Option<&'a HashMap<String, u64>>,
+    /// The protection policy.
+    pub policy: &'a Policy,
+    /// Last backup per volume.
+    pub last_backups: &'a HashMap<String, String>,
+}
+
+/// The plan of `down` for `target`.
+pub fn plan_down(target: &Target, request: &DownRequest, facts: &PlanFacts<'_>) -> Result<Plan> {
+    let Target::Project(project) = target else {
+        return Err(Error::usage(format!(
+            "{} is a standalone container, not a compose project",
+            target.name()
+        ))
+        .hint("use `docker safeops rm CONTAINER` for containers started with docker run"));
+    };
+    let services: Option<BTreeSet<&str>> = project
+        .model
+        .as_ref()
+        .map(|m| m.services.keys().map(String::as_str).collect());
+    let removed: Vec<&Container> = project
+        .containers
+        .iter()
+        .filter(|c| {
+            let service = c.service().unwrap_or_default();
+            let in_model = services.as_ref().is_none_or(|s| s.contains(service));
+            let selected =
+                request.services.is_empty() || request.services.iter().any(|s| s == service);
+            selected && (in_model || request.remove_orphans)
+        })
+        .collect();
+    let removed_names: BTreeSet<&str> = removed.iter().map(|c| c.name.as_str()).collect();
+    let whole_project = request.services.is_empty();
+    let mut volumes = Vec::new();
+    for (name, reference) in target.volume_refs(facts.volumes) {
+        let volume = facts.volumes.get(&name);
+        let anonymous = inventory::is_anonymous_name(&name) && reference.declared_as.is_none();
+        let used_by: Vec<String> = facts
+            .containers
+            .iter()
+            .filter(|c| c.volume_mounts.iter().any(|(v, _)| *v == name))
+            .map(|c| c.name.clone())
+            .collect();
+        let only_removed_users = used_by.iter().all(|u| removed_names.contains(u.as_str()));
+        let declared = match &project.model {
+            Some(_) => reference.declared_as.is_some(),
+            // Without a model (run mode), compose's own label says it created it.
+            None => volume
+                .is_some_and(|v| v.labels.get(inventory::LABEL_PROJECT) == Some(&project.name)),
+        };
+        let (action, keep_reason) = if !request.volumes {
+            (Action::Keep, Some("down without -v keeps volumes"))
+        } else if reference.external {
+            (Action::Keep, Some("external: compose never removes it"))
+        } else if (anonymous && only_removed_users && !used_by.is_empty())
+            || (declared && whole_project && volume.is_some())
+        {
+            (Action::Remove, None)
+        } else if volume.is_none() {
+            (Action::Keep, Some("does not exist"))
+        } else {
+            (Action::Keep, Some("not declared by the project"))
+        };
+        let size_bytes = facts.sizes.and_then(|s| s.get(&name).copied());
+        let protection = protect::evaluate(
+            &VolumeFacts {
+                name: &name,
+                declared_as: reference.declared_as.as_deref(),
+                external: reference.external,
+                exists: volume.is_some(),
+                labels: volume.map(|v| &v.labels),
+                size_bytes,
+                project: Some(&project.name),
+                compose_protect: &project.compose_protect,
+            },
+            facts.policy,
+        );
+        let reason = match (action, keep_reason) {
+            (Action::Keep, Some(why)) => format!("{why}; {}", protection.reason),
+            _ => protection.reason.clone(),
+        };
+        volumes.push(PlannedVolume {
+            last_backup: facts.last_backups.get(&name).cloned(),
+            name,
+            action,
+            protected: protection.protected,
+            size_bytes,
+            reason,
+            used_by,
+        });
+    }
+    Ok(Plan {
+        mode: project.mode,
+        project: Some(project.name.clone()),
+        containers: removed.iter().map(|c| c.name.clone()).collect(),
+        volumes,
+    })
+}

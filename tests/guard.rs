@@ -1,0 +1,297 @@
+//! Guarded `down` (dry-run plan against real compose, confirmation without and with a
+//! terminal, safety backup), `protect`/`unprotect` and the audit log.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::*;
+
+/// A started compose project with data in its volume, and a private backup directory,
+/// journal, audit log and policy file.
+struct Project {
+    cleanup: Cleanup,
+    dir: tempfile::TempDir,
+    name: String,
+    cli: Vec<&'static str>,
+}
+
+impl Project {
+    fn start(prefix: &str, cli: &[&'static str], extra: &str) -> Project {
+        require_engine();
+        let mut cleanup = Cleanup::new();
+        let name = unique(prefix);
+        cleanup.projects.push(name.clone());
+        let dir = tempfile::tempdir().unwrap();
+        write_compose(dir.path(), extra);
+        compose(cli, dir.path(), &name, &["up", "-d"]);
+        let project = Project {
+            cleanup,
+            dir,
+            name,
+            cli: cli.to_vec(),
+        };
+        let separator = if cli[0] == COMPOSE_V1 { '_' } else { '-' };
+        docker(&[
+            "exec",
+            &format!("{}{separator}db{separator}1", project.name),
+            "sh",
+            "-c",
+            "echo precious > /data/file",
+        ]);
+        project
+    }
+
+    fn safeops(&self) -> Command {
+        let mut cmd = safeops(self.dir.path());
+        cmd.env("SAFEOPS_BACKUP_DIR", self.dir.path().join("backups"))
+            .env("XDG_STATE_HOME", self.dir.path().join("state"))
+            .stdin(std::process::Stdio::null())
+            .args(["-p", &self.name]);
+        if self.cli[0] == COMPOSE_V1 {
+            // Without the Docker CLI on PATH, safeops finds compose v1 only.
+            let path = path_with(
+                self.dir.path(),
+                &[("docker-compose", Path::new(COMPOSE_V1))],
+            );
+            cmd.env("PATH", path);
+        }
+        cmd
+    }
+
+    fn volume(&self) -> String {
+        format!("{}_data", self.name)
+    }
+
+    fn volume_file(&self) -> Option<String> {
+        let mountpoint = docker(&["volume", "inspect", "-f", "{{.Mountpoint}}", &self.volume()]);
+        std::fs::read_to_string(PathBuf::from(mountpoint.trim()).join("file")).ok()
+    }
+}
+
+fn volumes_on_engine() -> BTreeSet<String> {
+    docker(&["volume", "ls", "-q"])
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+fn refuses_without_confirmation(cli: &[&'static str]) {
+    let p = Project::start("guard", cli, "");
+    let (code, _, stderr) = run(p.safeops().args(["down", "-v", "-t", "0"]));
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.contains(&p.volume()), "names the volume: {stderr}");
+    assert!(
+        stderr.contains(&format!("--confirm {}", p.name)),
+        "says how to confirm: {stderr}"
+    );
+    assert_eq!(
+        p.volume_file().as_deref(),
+        Some("precious\n"),
+        "volume intact"
+    );
+    let (code, _, stderr) = run(p
+        .safeops()
+        .args(["down", "-v", "-t", "0", "--confirm", "nope"]));
+    assert_eq!(code, 3, "{stderr}");
+    assert_eq!(
+        p.volume_file().as_deref(),
+        Some("precious\n"),
+        "volume intact"
+    );
+}
+
+#[test]
+fn down_v_is_refused_without_confirmation_compose_v2() {
+    refuses_without_confirmation(&["docker", "compose"]);
+}
+
+#[test]
+fn down_v_is_refused_without_confirmation_compose_v1() {
+    refuses_without_confirmation(&[COMPOSE_V1]);
+}
+
+#[test]
+fn confirmed_down_v_takes_a_safety_backup_that_restores_the_data() {
+    let p = Project::start("undo", &["docker", "compose"], "");
+    let (code, _, stderr) = run(p
+        .safeops()
+        .args(["down", "-v", "-t", "0", "--confirm", &p.name]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        !volumes_on_engine().contains(&p.volume()),
+        "compose removed the volume"
+    );
+    let backup = stderr
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("undo with: docker safeops restore "))
+        .unwrap_or_else(|| panic!("no safety backup announced: {stderr}"))
+        .to_string();
+    let (code, _, stderr) = run(p.safeops().args(["restore", &backup]));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(p.volume_file().as_deref(), Some("precious\n"));
+    let (code, stdout, stderr) = run(p.safeops().args(["log"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("down ") && stdout.contains("restore"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn typed_confirmation_on_a_terminal() {
+    let p = Project::start("tty", &["docker", "compose"], "");
+    let typed = |answer: &str| {
+        let command = format!("{} -p {} down -v -t 0 --no-backup", bin().display(), p.name);
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c")
+            .arg(format!(
+                "printf '{answer}\\n' | script -qec '{command}' /dev/null"
+            ))
+            .current_dir(p.dir.path())
+            .env("XDG_STATE_HOME", p.dir.path().join("state"))
+            .env("XDG_CONFIG_HOME", p.dir.path().join(".xdg-config"));
+        run(&mut cmd)
+    };
+    let (code, stdout, _) = typed("wrong");
+    assert_eq!(code, 3, "{stdout}");
+    assert!(
+        stdout.contains("Type"),
+        "prompted on the terminal: {stdout}"
+    );
+    assert_eq!(
+        p.volume_file().as_deref(),
+        Some("precious\n"),
+        "volume intact"
+    );
+    let (code, stdout, _) = typed(&p.name);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(
+        !volumes_on_engine().contains(&p.volume()),
+        "confirmed: removed"
+    );
+}
+
+/// What real `down -v` removes equals the plan's `remove` set.
+fn plan_matches_compose(cli: &[&'static str]) {
+    let external = unique("ext");
+    docker(&[
+        "volume",
+        "create",
+        "--label",
+        "io.safeops.test=guard",
+        &external,
+    ]);
+    let extra = format!("  unused: {{}}\n  outside:\n    external: true\n    name: {external}\n");
+    let p = Project::start("plan", cli, &extra);
+    // The service also mounts the external volume and an anonymous one.
+    let mut p = p;
+    p.cleanup.volumes.push(external.clone());
+    let plan = json(
+        p.safeops()
+            .args(["down", "-v", "--dry-run", "--format", "json"]),
+    );
+    assert_eq!(plan["project"], p.name.as_str(), "{plan}");
+    let planned: BTreeSet<String> = plan["volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| v["action"] == "remove")
+        .map(|v| v["name"].as_str().unwrap().to_string())
+        .collect();
+    assert!(planned.contains(&p.volume()), "{plan}");
+    assert!(
+        !planned.contains(&external),
+        "external volumes are kept: {plan}"
+    );
+    let before = volumes_on_engine();
+    compose(&p.cli, p.dir.path(), &p.name, &["down", "-v", "-t", "0"]);
+    // Other tests create and remove volumes meanwhile: only this project's count.
+    let removed: BTreeSet<String> = before
+        .difference(&volumes_on_engine())
+        .filter(|v| v.starts_with(&format!("{}_", p.name)) || **v == external)
+        .cloned()
+        .collect();
+    assert_eq!(planned, removed, "plan vs real compose down -v: {plan}");
+}
+
+#[test]
+fn dry_run_plan_equals_what_compose_v2_removes() {
+    plan_matches_compose(&["docker", "compose"]);
+}
+
+#[test]
+fn dry_run_plan_equals_what_compose_v1_removes() {
+    plan_matches_compose(&[COMPOSE_V1]);
+}
+
+#[test]
+fn a_foreign_volume_is_protected_even_when_empty() {
+    require_engine();
+    let name = unique("foreign");
+    let volume = format!("{name}_data");
+    docker(&["volume", "create", &volume]);
+    let mut cleanup = Cleanup::new();
+    cleanup.volumes.push(volume.clone());
+    cleanup.projects.push(name.clone());
+    let dir = tempfile::tempdir().unwrap();
+    write_compose(dir.path(), "");
+    let mut cmd = safeops(dir.path());
+    cmd.env("XDG_STATE_HOME", dir.path().join("state")).args([
+        "-p",
+        &name,
+        "down",
+        "-v",
+        "--dry-run",
+        "--format",
+        "json",
+    ]);
+    compose(&["docker", "compose"], dir.path(), &name, &["up", "-d"]);
+    let plan = json(&mut cmd);
+    let entry = plan["volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == volume.as_str())
+        .unwrap_or_else(|| panic!("{plan}"))
+        .clone();
+    assert_eq!(entry["action"], "remove", "{entry}");
+    assert_eq!(entry["protected"], true, "{entry}");
+}
+
+#[test]
+fn protect_unprotect_and_an_edited_audit_log_is_detected() {
+    require_engine();
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let volume = unique("pol");
+    let mut cleanup = Cleanup::new();
+    cleanup.volumes.push(volume.clone());
+    docker(&["volume", "create", &volume]);
+    let safeops_cmd = || {
+        let mut cmd = safeops(dir.path());
+        cmd.env("XDG_STATE_HOME", &state);
+        cmd
+    };
+    let (code, _, stderr) =
+        run(safeops_cmd().args(["protect", &volume, "--reason", "billing data"]));
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) = run(safeops_cmd().args(["unprotect", &volume]));
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) = run(safeops_cmd().args(["protect", &volume]));
+    assert_eq!(code, 0, "{stderr}");
+    let (code, stdout, stderr) = run(safeops_cmd().args(["log", "--verify"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("3 entries, chain intact"), "{stdout}");
+    let log = state.join("docker-safeops/audit.log");
+    let text = std::fs::read_to_string(&log).unwrap();
+    std::fs::write(&log, text.replacen("billing data", "nothing much", 1)).unwrap();
+    let (code, _, stderr) = run(safeops_cmd().args(["log", "--verify"]));
+    assert_eq!(code, 4, "{stderr}");
+    assert!(
+        stderr.contains("line 1"),
+        "names the first broken entry: {stderr}"
+    );
+}
