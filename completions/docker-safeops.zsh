@@ -268,6 +268,82 @@ fatal\:"Only errors"))' \
 '*::services -- Only these services:_default' \
 && ret=0
 ;;
+(volume)
+_arguments "${_arguments_options[@]}" : \
+'--config=[Location of client config files (default ~/.docker)]:DIR:_files' \
+'-c+[Name of the context to use to connect to the daemon]:NAME:_default' \
+'--context=[Name of the context to use to connect to the daemon]:NAME:_default' \
+'*-H+[Daemon socket to connect to]:HOST:_default' \
+'*--host=[Daemon socket to connect to]:HOST:_default' \
+'-l+[Set the logging level]:LEVEL:((debug\:"Everything, including each engine request"
+info\:"Progress of long operations"
+warn\:"Only warnings and errors (the default)"
+error\:"Only errors"
+fatal\:"Only errors"))' \
+'--log-level=[Set the logging level]:LEVEL:((debug\:"Everything, including each engine request"
+info\:"Progress of long operations"
+warn\:"Only warnings and errors (the default)"
+error\:"Only errors"
+fatal\:"Only errors"))' \
+'--tlscacert=[Trust certs signed only by this CA]:FILE:_files' \
+'--tlscert=[Path to TLS certificate file]:FILE:_files' \
+'--tlskey=[Path to TLS key file]:FILE:_files' \
+'-D[Enable debug mode (same as --log-level debug)]' \
+'--debug[Enable debug mode (same as --log-level debug)]' \
+'--tls[Use TLS; implied by --tlsverify]' \
+'--tlsverify[Use TLS and verify the remote]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+":: :_docker-safeops__subcmd__volume_commands" \
+"*::: :->volume" \
+&& ret=0
+
+    case $state in
+    (volume)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:docker-safeops-volume-command-$line[1]:"
+        case $line[1] in
+            (rm)
+_arguments "${_arguments_options[@]}" : \
+'--confirm=[Confirm destroying protected volumes without a terminal\: the volume name (several protected volumes\: their names joined by commas)]:NAME:_default' \
+'--format=[Output format of --dry-run]:FORMAT:((table\:"Aligned tables for people"
+json\:"One JSON document for scripts"))' \
+'--config=[Location of client config files (default ~/.docker)]:DIR:_files' \
+'-c+[Name of the context to use to connect to the daemon]:NAME:_default' \
+'--context=[Name of the context to use to connect to the daemon]:NAME:_default' \
+'*-H+[Daemon socket to connect to]:HOST:_default' \
+'*--host=[Daemon socket to connect to]:HOST:_default' \
+'-l+[Set the logging level]:LEVEL:((debug\:"Everything, including each engine request"
+info\:"Progress of long operations"
+warn\:"Only warnings and errors (the default)"
+error\:"Only errors"
+fatal\:"Only errors"))' \
+'--log-level=[Set the logging level]:LEVEL:((debug\:"Everything, including each engine request"
+info\:"Progress of long operations"
+warn\:"Only warnings and errors (the default)"
+error\:"Only errors"
+fatal\:"Only errors"))' \
+'--tlscacert=[Trust certs signed only by this CA]:FILE:_files' \
+'--tlscert=[Path to TLS certificate file]:FILE:_files' \
+'--tlskey=[Path to TLS key file]:FILE:_files' \
+'-f[Force the removal of one or more volumes]' \
+'--force[Force the removal of one or more volumes]' \
+'--dry-run[Print what would be removed and change nothing]' \
+'--no-backup[Do not take a safety backup of protected volumes first (part of what is confirmed)]' \
+'-D[Enable debug mode (same as --log-level debug)]' \
+'--debug[Enable debug mode (same as --log-level debug)]' \
+'--tls[Use TLS; implied by --tlsverify]' \
+'--tlsverify[Use TLS and verify the remote]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+'*::volumes -- Volume names:_default' \
+&& ret=0
+;;
+        esac
+    ;;
+esac
+;;
 (protect)
 _arguments "${_arguments_options[@]}" : \
 '--reason=[Why, shown by \`status\` and in confirmations]:TEXT:_default' \
@@ -405,6 +481,7 @@ _docker-safeops_commands() {
 'verify:Check a backup'\''s integrity without restoring it' \
 'restore:Restore volumes (and images) from a verified backup' \
 'down:Stop and remove the project'\''s containers and networks (\`compose down\`), guarded\: protected volumes are only destroyed after confirmation and a safety backup' \
+'volume:Manage volumes (\`volume rm\`), guarded like \`docker volume\`' \
 'protect:Protect volumes against destructive verbs (written to the policy file)' \
 'unprotect:Mark volumes disposable\: no confirmation needed to destroy them' \
 'log:Show the audit log of guarded operations, backups and restores' \
@@ -461,6 +538,18 @@ _docker-safeops__subcmd__unprotect_commands() {
 _docker-safeops__subcmd__verify_commands() {
     local commands; commands=()
     _describe -t commands 'docker-safeops verify commands' commands "$@"
+}
+(( $+functions[_docker-safeops__subcmd__volume_commands] )) ||
+_docker-safeops__subcmd__volume_commands() {
+    local commands; commands=(
+'rm:Remove volumes (protected ones only after confirmation and a safety backup)' \
+    )
+    _describe -t commands 'docker-safeops volume commands' commands "$@"
+}
+(( $+functions[_docker-safeops__subcmd__volume__subcmd__rm_commands] )) ||
+_docker-safeops__subcmd__volume__subcmd__rm_commands() {
+    local commands; commands=()
+    _describe -t commands 'docker-safeops volume rm commands' commands "$@"
 }
 
 if [ "$funcstack[1]" = "_docker-safeops" ]; then

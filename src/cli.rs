@@ -141,6 +141,9 @@ pub enum Verb {
     /// Stop and remove the project's containers and networks (`compose down`), guarded:
     /// protected volumes are only destroyed after confirmation and a safety backup
     Down(DownArgs),
+    /// Manage volumes (`volume rm`), guarded like `docker volume`
+    #[command(subcommand)]
+    Volume(VolumeVerb),
     /// Protect volumes against destructive verbs (written to the policy file)
     Protect(ProtectArgs),
     /// Mark volumes disposable: no confirmation needed to destroy them
@@ -155,7 +158,10 @@ impl Verb {
     /// Verbs that stop containers or write backups handle Ctrl-C themselves: they must
     /// restart what they stopped and delete what they half-wrote before exiting.
     pub fn handles_cancellation(&self) -> bool {
-        matches!(self, Verb::Backup(_) | Verb::Restore(_) | Verb::Down(_))
+        matches!(
+            self,
+            Verb::Backup(_) | Verb::Restore(_) | Verb::Down(_) | Verb::Volume(_)
+        )
     }
 }
 
@@ -221,6 +227,37 @@ pub struct DownArgs {
     #[arg(long)]
     pub dry_run: bool,
     /// Confirm destroying protected volumes without a terminal: the project name
+    #[arg(long, value_name = "NAME")]
+    pub confirm: Option<String>,
+    /// Do not take a safety backup of protected volumes first (part of what is confirmed)
+    #[arg(long)]
+    pub no_backup: bool,
+    /// Output format of --dry-run
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// `volume` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum VolumeVerb {
+    /// Remove volumes (protected ones only after confirmation and a safety backup)
+    Rm(VolumeRmArgs),
+}
+
+/// Arguments of `volume rm`, with `docker volume rm`'s flags.
+#[derive(Debug, Args)]
+pub struct VolumeRmArgs {
+    /// Volume names
+    #[arg(value_name = "VOLUME", required = true)]
+    pub volumes: Vec<String>,
+    /// Force the removal of one or more volumes
+    #[arg(short = 'f', long)]
+    pub force: bool,
+    /// Print what would be removed and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Confirm destroying protected volumes without a terminal: the volume name (several
+    /// protected volumes: their names joined by commas)
     #[arg(long, value_name = "NAME")]
     pub confirm: Option<String>,
     /// Do not take a safety backup of protected volumes first (part of what is confirmed)

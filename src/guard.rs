@@ -237,3 +237,49 @@ pub fn plan_down(target: &Target, request: &DownRequest, facts: &PlanFacts<'_>) 
         volumes,
     })
 }
+
+/// The plan of `volume rm NAME...`. Unknown volumes are an input error.
+pub fn plan_volume_rm(names: &[String], facts: &PlanFacts<'_>) -> Result<Plan> {
+    let mut volumes = Vec::new();
+    for name in names {
+        let volume = facts.volumes.get(name).ok_or_else(|| {
+            Error::usage(format!("no such volume: {name}"))
+                .hint("list volumes with `docker volume ls`")
+        })?;
+        let size_bytes = facts.sizes.and_then(|s| s.get(name).copied());
+        let protection = protect::evaluate(
+            &VolumeFacts {
+                name,
+                exists: true,
+                labels: Some(&volume.labels),
+                size_bytes,
+                project: volume
+                    .labels
+                    .get(inventory::LABEL_PROJECT)
+                    .map(String::as_str),
+                ..VolumeFacts::default()
+            },
+            facts.policy,
+        );
+        volumes.push(PlannedVolume {
+            name: name.clone(),
+            action: Action::Remove,
+            protected: protection.protected,
+            size_bytes,
+            reason: protection.reason,
+            used_by: facts
+                .containers
+                .iter()
+                .filter(|c| c.volume_mounts.iter().any(|(v, _)| v == name))
+                .map(|c| c.name.clone())
+                .collect(),
+            last_backup: facts.last_backups.get(name).cloned(),
+        });
+    }
+    Ok(Plan {
+        mode: Mode::Run,
+        project: None,
+        containers: Vec::new(),
+        volumes,
+    })
+}

@@ -4,7 +4,7 @@ use std::io::Write;
 
 use clap::{CommandFactory, Parser};
 
-use docker_safeops::cli::{Cli, DockerFlags, Verb};
+use docker_safeops::cli::{Cli, DockerFlags, Verb, VolumeVerb};
 use docker_safeops::commands;
 use docker_safeops::endpoint;
 use docker_safeops::engine::{self, Engine};
@@ -115,6 +115,10 @@ async fn dispatch(cli: Cli) -> Result<()> {
             Verb::Down(args) => {
                 let engine = connect(&cli.docker).await?;
                 commands::down::run(&discovery(&cli, &engine), args, &cancel).await
+            }
+            Verb::Volume(VolumeVerb::Rm(args)) => {
+                let engine = connect(&cli.docker).await?;
+                commands::volume::rm(&engine, args, &cancel).await
             }
             Verb::Protect(args) => commands::protect::protect(args),
             Verb::Unprotect(args) => commands::protect::unprotect(args),

@@ -295,3 +295,56 @@ fn protect_unprotect_and_an_edited_audit_log_is_detected() {
         "names the first broken entry: {stderr}"
     );
 }
+
+#[test]
+fn volume_rm_of_a_standalone_containers_data_is_guarded_and_undoable() {
+    require_engine();
+    let dir = tempfile::tempdir().unwrap();
+    let mut cleanup = Cleanup::new();
+    let container = unique("solo");
+    let volume = format!("{container}-data");
+    cleanup.volumes.push(volume.clone());
+    let label = format!("io.safeops.test={}", cleanup.label);
+    docker(&[
+        "run",
+        "-d",
+        "--name",
+        &container,
+        "--label",
+        &label,
+        "-v",
+        &format!("{volume}:/data"),
+        IMAGE,
+        "sh",
+        "-c",
+        "echo precious > /data/file; sleep 3600",
+    ]);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    docker(&["rm", "-f", &container]);
+    let safeops_cmd = || {
+        let mut cmd = safeops(dir.path());
+        cmd.env("SAFEOPS_BACKUP_DIR", dir.path().join("backups"))
+            .env("XDG_STATE_HOME", dir.path().join("state"))
+            .stdin(std::process::Stdio::null());
+        cmd
+    };
+    let (code, _, stderr) = run(safeops_cmd().args(["volume", "rm", &volume]));
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.contains(&volume), "{stderr}");
+    docker(&["volume", "inspect", &volume]);
+    let (code, stdout, stderr) =
+        run(safeops_cmd().args(["volume", "rm", &volume, "--confirm", &volume]));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout.trim(), volume, "prints what it removed, like docker");
+    assert!(!volumes_on_engine().contains(&volume));
+    let backup = stderr
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("undo with: docker safeops restore "))
+        .unwrap_or_else(|| panic!("{stderr}"))
+        .to_string();
+    let (code, _, stderr) = run(safeops_cmd().args(["restore", &backup]));
+    assert_eq!(code, 0, "{stderr}");
+    let mountpoint = docker(&["volume", "inspect", "-f", "{{.Mountpoint}}", &volume]);
+    let content = std::fs::read_to_string(PathBuf::from(mountpoint.trim()).join("file")).unwrap();
+    assert_eq!(content, "precious\n");
+}

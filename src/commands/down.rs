@@ -12,17 +12,16 @@ use bollard::query_parameters::{
 use serde_json::json;
 
 use crate::audit;
-use crate::backup::create::{self, BackupOptions, Subject};
-use crate::backup::{archive, store};
+use crate::backup::create::Subject;
+use crate::backup::store;
 use crate::cancel::Cancel;
 use crate::cli::{DownArgs, Format};
-use crate::confirm;
 use crate::engine::Engine;
 use crate::error::{Error, Result, engine_message};
 use crate::guard::{self, Action, DownRequest, Plan, PlanFacts};
 use crate::inventory::{self, LABEL_PROJECT};
 use crate::protect::Policy;
-use crate::target::{Discovery, Mode, Project, Target, VolumeRef};
+use crate::target::{Discovery, Mode, Project, Target};
 
 /// Runs `down`.
 pub async fn run(discovery: &Discovery<'_>, args: &DownArgs, cancel: &Cancel) -> Result<()> {
@@ -64,50 +63,21 @@ pub async fn run(discovery: &Discovery<'_>, args: &DownArgs, cancel: &Cancel) ->
     let Target::Project(project) = &target else {
         unreachable!("plan_down accepts projects only");
     };
-    let at_risk: Vec<String> = plan
-        .protected_removals()
-        .iter()
-        .map(|v| v.name.clone())
-        .collect();
-    let mut confirmation = None;
-    let mut safety_backup = None;
-    if !at_risk.is_empty() {
-        eprint!("{}", plan.render());
-        eprintln!(
-            "down -v would destroy protected volume(s): {}",
-            at_risk.join(", ")
-        );
-        if args.no_backup {
-            eprintln!(
-                "--no-backup: NO safety backup will be taken; the data will be gone for good"
-            );
-        }
-        let confirmed = confirm::confirm(
-            &project.name,
-            args.confirm.as_deref(),
-            &format!("docker safeops -p {} down -v", project.name),
-        );
-        match confirmed {
-            Ok(how) => confirmation = Some(how),
-            Err(err) => {
-                audit::record(json!({
-                    "verb": "down", "project": project.name, "plan": plan,
-                    "outcome": "refused", "why": err.message,
-                }));
-                return Err(err);
-            }
-        }
-        if !args.no_backup {
-            let path = safety_backup_of(engine, project, &at_risk, &backup_root, cancel).await?;
-            eprintln!(
-                "safety backup of {}: {}\n  undo with: docker safeops restore {}",
-                at_risk.join(", "),
-                path.display(),
-                path.display()
-            );
-            safety_backup = Some(path);
-        }
-    }
+    let allowed = super::guarded::allow(
+        engine,
+        &plan,
+        super::guarded::Guard {
+            verb: "down -v",
+            expected: &project.name,
+            given: args.confirm.as_deref(),
+            command: format!("docker safeops -p {} down -v", project.name),
+            no_backup: args.no_backup,
+            subject: Subject::of_target(&target, &volumes),
+            backup_root,
+        },
+        cancel,
+    )
+    .await?;
     let outcome = match project.mode {
         Mode::Compose => compose_down(discovery, project, args).await,
         Mode::Run => engine_down(engine, project, &plan, args).await,
@@ -117,58 +87,12 @@ pub async fn run(discovery: &Discovery<'_>, args: &DownArgs, cancel: &Cancel) ->
         "project": project.name,
         "mode": project.mode,
         "plan": plan,
-        "confirmation": confirmation,
+        "confirmation": allowed.confirmation,
         "no_backup": args.no_backup,
-        "safety_backup": safety_backup.as_ref().map(|p| p.display().to_string()),
+        "safety_backup": allowed.safety_backup.as_ref().map(|p| p.display().to_string()),
         "outcome": match &outcome { Ok(()) => "ok".to_string(), Err(e) => format!("failed: {}", e.message) },
     }));
     outcome
-}
-
-async fn safety_backup_of(
-    engine: &Engine,
-    project: &Project,
-    volumes: &[String],
-    root: &std::path::Path,
-    cancel: &Cancel,
-) -> Result<std::path::PathBuf> {
-    let subject = Subject {
-        kind: "project".into(),
-        name: project.name.clone(),
-        mode: project.mode,
-        containers: project.containers.clone(),
-        volumes: volumes
-            .iter()
-            .map(|v| (v.clone(), VolumeRef::default()))
-            .collect(),
-        files: project.files.clone(),
-    };
-    let options = BackupOptions {
-        root: root.to_path_buf(),
-        images: false,
-        quiesce: true,
-        db_dump: false,
-        keep: None,
-        purpose: "before down -v".into(),
-        stop_timeout: 10,
-        level: archive::DEFAULT_LEVEL,
-        progress: Default::default(),
-        progress_total: Default::default(),
-    };
-    let outcome = create::create(engine, &subject, &options, cancel)
-        .await
-        .map_err(|mut err| {
-            err.message = format!(
-                "the safety backup failed, so nothing was destroyed: {}",
-                err.message
-            );
-            err
-        })?;
-    audit::record(json!({
-        "verb": "backup", "target": project.name, "purpose": "before down -v",
-        "path": outcome.path.display().to_string(), "volumes": volumes,
-    }));
-    Ok(outcome.path)
 }
 
 fn down_args(args: &DownArgs) -> Vec<String> {

@@ -4,11 +4,13 @@ pub mod backup;
 pub mod backups;
 pub mod completions;
 pub mod down;
+pub mod guarded;
 pub mod log;
 pub mod protect;
 pub mod restore;
 pub mod status;
 pub mod verify;
+pub mod volume;
 
 use std::io::Write;
 
