@@ -141,6 +141,8 @@ pub enum Verb {
     /// Stop and remove the project's containers and networks (`compose down`), guarded:
     /// protected volumes are only destroyed after confirmation and a safety backup
     Down(DownArgs),
+    /// Restart services or containers, then check that they run (and are healthy) and stay up
+    Restart(RestartArgs),
     /// Manage volumes (`volume rm`), guarded like `docker volume`
     #[command(subcommand)]
     Volume(VolumeVerb),
@@ -235,6 +237,23 @@ pub struct DownArgs {
     /// Output format of --dry-run
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
+}
+
+/// Arguments of `restart`.
+#[derive(Debug, Args)]
+pub struct RestartArgs {
+    /// Services of the project here (or of -p), else container names
+    #[arg(value_name = "SERVICE|CONTAINER")]
+    pub names: Vec<String>,
+    /// Seconds to wait for each container to stop before killing it
+    #[arg(short = 't', long = "timeout", value_name = "SECONDS")]
+    pub timeout: Option<i32>,
+    /// Longest wait for the containers to run (and be healthy, with a healthcheck)
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub wait_timeout: u64,
+    /// How long each container must then stay up without exiting or restarting
+    #[arg(long, value_name = "SECONDS", default_value_t = 3)]
+    pub stable_for: u64,
 }
 
 /// `volume` subcommands.

@@ -20,6 +20,7 @@ pub mod plugin;
 pub mod progress;
 pub mod protect;
 pub mod quiesce;
+pub mod restart_check;
 pub mod table;
 pub mod target;
 pub mod volume_access;

@@ -116,6 +116,10 @@ async fn dispatch(cli: Cli) -> Result<()> {
                 let engine = connect(&cli.docker).await?;
                 commands::down::run(&discovery(&cli, &engine), args, &cancel).await
             }
+            Verb::Restart(args) => {
+                let engine = connect(&cli.docker).await?;
+                commands::restart::run(&discovery(&cli, &engine), args).await
+            }
             Verb::Volume(VolumeVerb::Rm(args)) => {
                 let engine = connect(&cli.docker).await?;
                 commands::volume::rm(&engine, args, &cancel).await

@@ -348,3 +348,53 @@ fn volume_rm_of_a_standalone_containers_data_is_guarded_and_undoable() {
     let content = std::fs::read_to_string(PathBuf::from(mountpoint.trim()).join("file")).unwrap();
     assert_eq!(content, "precious\n");
 }
+
+fn run_container(cleanup: &Cleanup, name: &str, extra: &[&str], script: &str) {
+    let label = format!("io.safeops.test={}", cleanup.label);
+    let mut args = vec!["run", "-d", "--name", name, "--label", &label];
+    args.extend_from_slice(extra);
+    args.extend_from_slice(&[IMAGE, "sh", "-c", script]);
+    docker(&args);
+}
+
+#[test]
+fn restart_checks_that_containers_stay_up() {
+    require_engine();
+    let cleanup = Cleanup::new();
+    let dir = tempfile::tempdir().unwrap();
+    let fine = unique("fine");
+    let dies = unique("dies");
+    let loops = unique("loops");
+    run_container(&cleanup, &fine, &[], "sleep 3600");
+    // Starts fine the first time; after a restart it finds its marker and fails.
+    run_container(
+        &cleanup,
+        &dies,
+        &[],
+        "if [ -f /started ]; then echo 'fatal: lost config' >&2; exit 3; fi; touch /started; sleep 3600",
+    );
+    run_container(
+        &cleanup,
+        &loops,
+        &["--restart", "always"],
+        "if [ -f /started ]; then echo 'crash after start'; sleep 1; exit 1; fi; touch /started; sleep 3600",
+    );
+    let restart = |name: &str| {
+        run(safeops(dir.path()).args(["restart", name, "-t", "0", "--stable-for", "4"]))
+    };
+    let (code, _, stderr) = restart(&fine);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) = restart(&dies);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("exited (code 3)"), "{stderr}");
+    assert!(
+        stderr.contains("fatal: lost config"),
+        "shows its last log lines: {stderr}"
+    );
+    let (code, _, stderr) = restart(&loops);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains(&loops) && stderr.contains("crash after start"),
+        "{stderr}"
+    );
+}

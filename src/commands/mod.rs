@@ -7,6 +7,7 @@ pub mod down;
 pub mod guarded;
 pub mod log;
 pub mod protect;
+pub mod restart;
 pub mod restore;
 pub mod status;
 pub mod verify;
