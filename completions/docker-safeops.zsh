@@ -469,6 +469,37 @@ fatal\:"Only errors"))' \
 '--help[Print help (see more with '\''--help'\'')]' \
 && ret=0
 ;;
+(shell-init)
+_arguments "${_arguments_options[@]}" : \
+'--config=[Location of client config files (default ~/.docker)]:DIR:_files' \
+'-c+[Name of the context to use to connect to the daemon]:NAME:_default' \
+'--context=[Name of the context to use to connect to the daemon]:NAME:_default' \
+'*-H+[Daemon socket to connect to]:HOST:_default' \
+'*--host=[Daemon socket to connect to]:HOST:_default' \
+'-l+[Set the logging level]:LEVEL:((debug\:"Everything, including each engine request"
+info\:"Progress of long operations"
+warn\:"Only warnings and errors (the default)"
+error\:"Only errors"
+fatal\:"Only errors"))' \
+'--log-level=[Set the logging level]:LEVEL:((debug\:"Everything, including each engine request"
+info\:"Progress of long operations"
+warn\:"Only warnings and errors (the default)"
+error\:"Only errors"
+fatal\:"Only errors"))' \
+'--tlscacert=[Trust certs signed only by this CA]:FILE:_files' \
+'--tlscert=[Path to TLS certificate file]:FILE:_files' \
+'--tlskey=[Path to TLS key file]:FILE:_files' \
+'-D[Enable debug mode (same as --log-level debug)]' \
+'--debug[Enable debug mode (same as --log-level debug)]' \
+'--tls[Use TLS; implied by --tlsverify]' \
+'--tlsverify[Use TLS and verify the remote]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+':shell -- The shell to print the functions for:((bash\:"GNU bash"
+zsh\:"Z shell"
+fish\:"fish"))' \
+&& ret=0
+;;
 (completions)
 _arguments "${_arguments_options[@]}" : \
 '--config=[Location of client config files (default ~/.docker)]:DIR:_files' \
@@ -519,6 +550,7 @@ _docker-safeops_commands() {
 'protect:Protect volumes against destructive verbs (written to the policy file)' \
 'unprotect:Mark volumes disposable\: no confirmation needed to destroy them' \
 'log:Show the audit log of guarded operations, backups and restores' \
+'shell-init:Print shell functions that route \`docker compose down|restart\`, \`docker-compose\` and \`docker volume rm\` through safeops (eval it in your shell'\''s rc file)' \
 'completions:Print a shell completion script (bash, zsh or fish)' \
     )
     _describe -t commands 'docker-safeops commands' commands "$@"
@@ -562,6 +594,11 @@ _docker-safeops__subcmd__restart_commands() {
 _docker-safeops__subcmd__restore_commands() {
     local commands; commands=()
     _describe -t commands 'docker-safeops restore commands' commands "$@"
+}
+(( $+functions[_docker-safeops__subcmd__shell-init_commands] )) ||
+_docker-safeops__subcmd__shell-init_commands() {
+    local commands; commands=()
+    _describe -t commands 'docker-safeops shell-init commands' commands "$@"
 }
 (( $+functions[_docker-safeops__subcmd__status_commands] )) ||
 _docker-safeops__subcmd__status_commands() {

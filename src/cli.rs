@@ -152,6 +152,9 @@ pub enum Verb {
     Unprotect(UnprotectArgs),
     /// Show the audit log of guarded operations, backups and restores
     Log(LogArgs),
+    /// Print shell functions that route `docker compose down|restart`, `docker-compose`
+    /// and `docker volume rm` through safeops (eval it in your shell's rc file)
+    ShellInit(ShellInitArgs),
     /// Print a shell completion script (bash, zsh or fish)
     Completions(CompletionsArgs),
 }
@@ -386,6 +389,14 @@ pub struct StatusArgs {
     /// Do not ask the engine for volume sizes (they can be slow on big hosts)
     #[arg(long)]
     pub no_size: bool,
+}
+
+/// Arguments of `shell-init`.
+#[derive(Debug, Args)]
+pub struct ShellInitArgs {
+    /// The shell to print the functions for
+    #[arg(value_enum)]
+    pub shell: CompletionShell,
 }
 
 /// Arguments of `completions`.

@@ -124,6 +124,7 @@ async fn dispatch(cli: Cli) -> Result<()> {
                 let engine = connect(&cli.docker).await?;
                 commands::volume::rm(&engine, args, &cancel).await
             }
+            Verb::ShellInit(args) => commands::shell_init::run(args),
             Verb::Protect(args) => commands::protect::protect(args),
             Verb::Unprotect(args) => commands::protect::unprotect(args),
             Verb::Log(args) => commands::log::run(args),

@@ -398,3 +398,61 @@ fn restart_checks_that_containers_stay_up() {
         "{stderr}"
     );
 }
+
+#[test]
+fn shell_init_intercepts_compose_down_v_in_an_interactive_bash() {
+    let p = Project::start("shell", &["docker", "compose"], "");
+    let config = docker_config_with_plugin(p.dir.path());
+    let init = p.dir.path().join("init.bash");
+    let (code, functions, _) = run(Command::new(bin()).args(["shell-init", "bash"]));
+    assert_eq!(code, 0);
+    std::fs::write(&init, functions).unwrap();
+    // Typed into an interactive bash on a pseudo-terminal: the wrapped `docker compose
+    // down -v` asks for the project name; a wrong answer refuses (exit 3).
+    let mut cmd = Command::new("script");
+    cmd.args(["-qec", "bash --norc --noprofile -i", "/dev/null"])
+        .current_dir(p.dir.path())
+        .env("DOCKER_CONFIG", &config)
+        .env("XDG_STATE_HOME", p.dir.path().join("state"))
+        .env("XDG_CONFIG_HOME", p.dir.path().join(".xdg-config"))
+        .env_remove("DOCKER_HOST")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    // Typed like a person: each line once the previous command is waiting for it.
+    for (line, pause) in [
+        (format!("source {}", init.display()), 300),
+        (
+            format!(
+                "docker compose -p {} ps >/dev/null && echo PASSTHROUGH=$?",
+                p.name
+            ),
+            3000,
+        ),
+        (format!("docker compose -p {} down -v -t 0", p.name), 4000),
+        ("wrong".to_string(), 2000),
+        ("echo EXIT=$?".to_string(), 500),
+        ("exit".to_string(), 0),
+    ] {
+        std::io::Write::write_all(&mut stdin, format!("{line}\n").as_bytes()).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(pause));
+    }
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        screen.contains("PASSTHROUGH=0"),
+        "other commands pass through: {screen}"
+    );
+    assert!(
+        screen.contains("would destroy protected volume"),
+        "{screen}"
+    );
+    assert!(screen.contains("EXIT=3"), "{screen}");
+    assert_eq!(
+        p.volume_file().as_deref(),
+        Some("precious\n"),
+        "volume intact"
+    );
+}

@@ -73,15 +73,6 @@ fn bad_usage_exits_2_and_help_exits_0() {
     assert!(stdout.contains("--format"), "{stdout}");
 }
 
-/// A Docker config directory with the plugin installed, as `~/.docker` would be.
-fn docker_config_with_plugin(dir: &Path) -> std::path::PathBuf {
-    let config = dir.join("docker-config");
-    let plugins = config.join("cli-plugins");
-    std::fs::create_dir_all(&plugins).unwrap();
-    std::os::unix::fs::symlink(bin(), plugins.join("docker-safeops")).unwrap();
-    config
-}
-
 #[test]
 fn runs_under_the_real_docker_cli() {
     require_engine();

@@ -9,6 +9,7 @@ pub mod log;
 pub mod protect;
 pub mod restart;
 pub mod restore;
+pub mod shell_init;
 pub mod status;
 pub mod verify;
 pub mod volume;

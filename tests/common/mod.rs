@@ -195,3 +195,18 @@ pub fn compose(cli: &[&str], dir: &Path, project: &str, args: &[&str]) {
     let (code, _, stderr) = run(&mut cmd);
     assert_eq!(code, 0, "{cli:?} {args:?}: {stderr}");
 }
+
+/// A Docker config directory with the plugin installed, as `~/.docker` would be, and the
+/// compose v2 plugin beside it when the user's config has one.
+pub fn docker_config_with_plugin(dir: &Path) -> PathBuf {
+    let config = dir.join("docker-config");
+    let plugins = config.join("cli-plugins");
+    std::fs::create_dir_all(&plugins).unwrap();
+    std::os::unix::fs::symlink(bin(), plugins.join("docker-safeops")).unwrap();
+    let home = PathBuf::from(std::env::var("HOME").unwrap_or_default());
+    let compose = home.join(".docker/cli-plugins/docker-compose");
+    if compose.exists() {
+        std::os::unix::fs::symlink(compose, plugins.join("docker-compose")).unwrap();
+    }
+    config
+}
