@@ -116,3 +116,168 @@ fn builtin_loader_agrees_with_compose_on_the_corpus() {
         "too few corpus files compared: {compared:?}"
     );
 }
+
+/// Copies a corpus project directory (compose files and the env files they read).
+fn copy_dir(from: &Path, to: &Path) {
+    let status = Command::new("cp")
+        .arg("-a")
+        .arg(from)
+        .arg(to)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// `down -v --dry-run --format json` removes exactly what real `docker compose down -v`
+/// removes, on every corpus project compose can create here (the fixture image tagged
+/// as each of its images, its external volumes created, `up --no-start`).
+#[test]
+fn down_v_plan_equals_real_compose_on_the_corpus() {
+    common::require_engine();
+    let mut compared = Vec::new();
+    let mut projects: Vec<PathBuf> = std::fs::read_dir(corpus_dir())
+        .expect("the corpus is at ../shared/corpus/compose")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    projects.sort();
+    for source in projects {
+        let mut files: Vec<String> = std::fs::read_dir(&source)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|f| f.ends_with(".yml") || f.ends_with(".yaml"))
+            .collect();
+        files.sort();
+        for file in files {
+            let tmp = tempfile::tempdir().unwrap();
+            let dir = tmp.path().join("p");
+            copy_dir(&source, &dir);
+            let name = common::unique("corpus");
+            let mut cleanup = common::Cleanup::new();
+            cleanup.projects.push(name.clone());
+            let compose = |args: &[&str]| {
+                Command::new("docker")
+                    .args(["compose", "-p", &name, "-f", &file])
+                    .args(args)
+                    .current_dir(&dir)
+                    .env_remove("COMPOSE_PROJECT_NAME")
+                    .output()
+                    .unwrap()
+            };
+            let config = compose(&["config", "--format", "json"]);
+            if !config.status.success() {
+                continue;
+            }
+            let config: serde_json::Value = serde_json::from_slice(&config.stdout).unwrap();
+            let images = String::from_utf8(compose(&["config", "--images"]).stdout).unwrap();
+            if images.contains('@') {
+                continue; // pinned by digest: cannot be faked by a local tag
+            }
+            let mut tags = Vec::new();
+            let mut creatable = true;
+            for image in images.lines().filter(|l| !l.is_empty()) {
+                if Command::new("docker")
+                    .args(["image", "inspect", image])
+                    .output()
+                    .unwrap()
+                    .status
+                    .success()
+                {
+                    continue;
+                }
+                let tagged = Command::new("docker")
+                    .args(["tag", common::IMAGE, image])
+                    .output()
+                    .unwrap();
+                if !tagged.status.success() {
+                    creatable = false; // an image name that is not a valid reference here
+                    break;
+                }
+                tags.push(image.to_string());
+            }
+            if !creatable {
+                for tag in tags {
+                    let _ = Command::new("docker").args(["rmi", &tag]).output();
+                }
+                continue;
+            }
+            for volume in config["volumes"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(_, v)| v)
+            {
+                if volume["external"] == true {
+                    let external = volume["name"].as_str().unwrap().to_string();
+                    common::docker(&["volume", "create", &external]);
+                    cleanup.volumes.push(external);
+                }
+            }
+            let up = compose(&["up", "--no-start"]);
+            assert!(
+                up.status.success(),
+                "{file}: {}",
+                String::from_utf8_lossy(&up.stderr)
+            );
+            let mut cmd = common::safeops(&dir);
+            cmd.env("XDG_STATE_HOME", tmp.path().join("state")).args([
+                "-p",
+                &name,
+                "-f",
+                &file,
+                "down",
+                "-v",
+                "--dry-run",
+                "--format",
+                "json",
+            ]);
+            let plan = common::json(&mut cmd);
+            let planned: BTreeSet<String> = plan["volumes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|v| v["action"] == "remove")
+                .map(|v| v["name"].as_str().unwrap().to_string())
+                .collect();
+            let listed: BTreeSet<String> = plan["volumes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v["name"].as_str().unwrap().to_string())
+                .collect();
+            let before = volumes();
+            let down = compose(&["down", "-v", "-t", "0"]);
+            assert!(
+                down.status.success(),
+                "{file}: {}",
+                String::from_utf8_lossy(&down.stderr)
+            );
+            let removed: BTreeSet<String> = before
+                .difference(&volumes())
+                .filter(|v| listed.contains(*v) || v.starts_with(&format!("{name}_")))
+                .cloned()
+                .collect();
+            for tag in tags {
+                let _ = Command::new("docker").args(["rmi", &tag]).output();
+            }
+            let label = format!("{}/{file}", source.file_name().unwrap().to_string_lossy());
+            assert_eq!(
+                planned, removed,
+                "{label}: plan vs real compose down -v: {plan}"
+            );
+            compared.push(label);
+        }
+    }
+    eprintln!("compared: {compared:?}");
+    assert!(
+        compared.len() >= 5,
+        "too few corpus projects created: {compared:?}"
+    );
+}
+
+fn volumes() -> BTreeSet<String> {
+    common::docker(&["volume", "ls", "-q"])
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
