@@ -854,3 +854,33 @@ fn db_dump_of_a_running_postgres_is_consistent_and_verified() {
         "postgres runs again"
     );
 }
+
+#[test]
+fn status_warns_when_a_volume_holds_far_less_than_at_its_last_backup() {
+    let f = Fixture::new("shrunk");
+    f.exec("head -c 500000 /dev/urandom > /data/records");
+    f.backup(&[]);
+    let status = json(
+        f.safeops()
+            .args(["status", &f.container, "--format", "json"]),
+    );
+    assert_eq!(
+        status["targets"][0]["volumes"][0]["warning"],
+        serde_json::Value::Null
+    );
+    // The app "looks healthy" but its data is gone.
+    f.exec("rm /data/records; echo '{}' > /data/defaults.json");
+    let status = json(
+        f.safeops()
+            .args(["status", &f.container, "--format", "json"]),
+    );
+    let warning = status["targets"][0]["volumes"][0]["warning"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(warning.contains("data may be gone"), "{status}");
+    let (_, table, _) = run(f.safeops().args(["status", &f.container]));
+    assert!(
+        table.contains(&format!("warning: volume {}", f.volume)),
+        "{table}"
+    );
+}

@@ -456,3 +456,32 @@ fn shell_init_intercepts_compose_down_v_in_an_interactive_bash() {
         "volume intact"
     );
 }
+
+#[test]
+fn down_v_in_run_mode_when_the_compose_files_are_gone() {
+    let p = Project::start("gone", &["docker", "compose"], "");
+    std::fs::remove_file(p.dir.path().join("compose.yaml")).unwrap();
+    let (code, _, stderr) = run(p.safeops().args(["down", "-v", "-t", "0"]));
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.contains("note: running in run mode"), "{stderr}");
+    assert_eq!(p.volume_file().as_deref(), Some("precious\n"));
+    let (code, _, stderr) = run(p
+        .safeops()
+        .args(["down", "-v", "-t", "0", "--confirm", &p.name]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!volumes_on_engine().contains(&p.volume()), "{stderr}");
+    let containers = docker(&[
+        "ps",
+        "-aq",
+        "--filter",
+        &format!("label=com.docker.compose.project={}", p.name),
+    ]);
+    assert!(
+        containers.trim().is_empty(),
+        "containers removed: {containers}"
+    );
+    assert!(
+        stderr.contains("undo with: docker safeops restore"),
+        "{stderr}"
+    );
+}

@@ -311,13 +311,28 @@ fn summarize(dir: &Path) -> BackupSummary {
 
 /// For every volume with a complete backup in `root`: when its newest one was made.
 pub fn last_backup_per_volume(root: &Path) -> std::collections::HashMap<String, String> {
+    last_fingerprints(root)
+        .into_iter()
+        .map(|(volume, (created, _))| (volume, created))
+        .collect()
+}
+
+/// For every volume with a complete backup in `root`: when its newest one was made and
+/// what it held then (file count and bytes).
+pub fn last_fingerprints(
+    root: &Path,
+) -> std::collections::HashMap<String, (String, super::entry::Fingerprint)> {
     let mut last = std::collections::HashMap::new();
     for backup in list(root).unwrap_or_default() {
         if backup.status != "complete" {
             continue;
         }
-        for volume in backup.volumes {
-            last.entry(volume).or_insert_with(|| backup.created.clone());
+        let Ok(manifest) = read_manifest(Path::new(&backup.path)) else {
+            continue;
+        };
+        for volume in manifest.volumes {
+            last.entry(volume.name)
+                .or_insert_with(|| (backup.created.clone(), volume.fingerprint));
         }
     }
     last

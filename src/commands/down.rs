@@ -74,6 +74,7 @@ pub async fn run(discovery: &Discovery<'_>, args: &DownArgs, cancel: &Cancel) ->
             no_backup: args.no_backup,
             subject: Subject::of_target(&target, &volumes),
             backup_root,
+            stop_timeout: args.timeout.unwrap_or(10),
         },
         cancel,
     )

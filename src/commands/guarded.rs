@@ -32,6 +32,8 @@ pub struct Guard<'a> {
     pub subject: Subject,
     /// The backup directory.
     pub backup_root: PathBuf,
+    /// Seconds containers get to stop for the safety backup.
+    pub stop_timeout: i32,
 }
 
 /// How the destruction was allowed.
@@ -97,7 +99,7 @@ pub async fn allow(
         db_dump: false,
         keep: None,
         purpose: format!("before {}", guard.verb),
-        stop_timeout: 10,
+        stop_timeout: guard.stop_timeout,
         level: archive::DEFAULT_LEVEL,
         progress: Default::default(),
         progress_total: Default::default(),

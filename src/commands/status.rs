@@ -8,6 +8,7 @@ use std::time::Duration;
 use futures_util::future::join_all;
 use serde::Serialize;
 
+use crate::backup::entry::Fingerprint;
 use crate::backup::store;
 use crate::cli::{Format, StatusArgs};
 use crate::engine::Engine;
@@ -107,6 +108,31 @@ pub struct VolumeReport {
     pub protection_reason: String,
     /// When it was last backed up (RFC 3339), if ever.
     pub last_backup: Option<String>,
+    /// How many bytes of files it held then.
+    pub last_backup_bytes: Option<u64>,
+    /// Set when it now holds far less than at its last backup: the "looks healthy but
+    /// the data is gone" case (R-GUARD-5).
+    pub warning: Option<String>,
+}
+
+/// Below this share of its last backup's bytes, a volume is reported as shrunk.
+const SHRINK_RATIO: f64 = 0.5;
+/// Volumes whose last backup held less than this are too small to judge.
+const SHRINK_FLOOR: u64 = 64 << 10;
+
+fn shrink_warning(size: Option<u64>, last: Option<&(String, Fingerprint)>) -> Option<String> {
+    let (size, (created, fingerprint)) = (size?, last?);
+    let before = fingerprint.total_bytes;
+    if before < SHRINK_FLOOR || (size as f64) >= before as f64 * SHRINK_RATIO {
+        return None;
+    }
+    Some(format!(
+        "holds {} now, {} ({} files) at its last backup {created}: data may be gone; \
+         compare with `docker safeops backups` and restore if needed",
+        human_bytes(size),
+        human_bytes(before),
+        fingerprint.file_count
+    ))
 }
 
 /// Runs `status`.
@@ -122,7 +148,7 @@ pub async fn run(discovery: &Discovery<'_>, args: &StatusArgs) -> Result<()> {
     let volumes = inventory::volumes(engine).await?;
     let env = |n: &str| std::env::var(n).ok();
     let policy = Policy::load(&Policy::default_path(&env))?;
-    let last_backups = store::last_backup_per_volume(&store::backup_root(None, &env));
+    let last_backups = store::last_fingerprints(&store::backup_root(None, &env));
     let sizes = match sizes_task {
         None => None,
         Some(mut task) => {
@@ -187,7 +213,7 @@ struct Facts<'a> {
     volumes: &'a HashMap<String, Volume>,
     sizes: Option<&'a HashMap<String, u64>>,
     policy: &'a Policy,
-    last_backups: &'a HashMap<String, String>,
+    last_backups: &'a HashMap<String, (String, Fingerprint)>,
 }
 
 async fn target_report(
@@ -289,7 +315,8 @@ async fn target_report(
                     .filter(|c| c.volume_mounts.iter().any(|(v, _)| *v == name))
                     .map(|c| c.name.clone())
                     .collect();
-                let last_backup = facts.last_backups.get(&name).cloned();
+                let last = facts.last_backups.get(&name);
+                let shrunk = shrink_warning(size_bytes, last);
                 VolumeReport {
                     anonymous: inventory::is_anonymous_name(&name) && declared_as.is_none(),
                     driver: volume.map(|v| v.driver.clone()),
@@ -302,7 +329,9 @@ async fn target_report(
                     protected: protection.protected,
                     protection_rule: protection.rule,
                     protection_reason: protection.reason,
-                    last_backup,
+                    last_backup: last.map(|(created, _)| created.clone()),
+                    last_backup_bytes: last.map(|(_, fp)| fp.total_bytes),
+                    warning: shrunk,
                 }
             },
         )
@@ -433,6 +462,11 @@ fn render_report(report: &StatusReport) -> String {
                 ],
                 &rows,
             ));
+        }
+        for volume in target.volumes.iter() {
+            if let Some(warning) = &volume.warning {
+                out.push_str(&format!("  warning: volume {} {warning}\n", volume.name));
+            }
         }
     }
     out

@@ -67,6 +67,7 @@ pub async fn rm(engine: &Engine, args: &VolumeRmArgs, cancel: &Cancel) -> Result
                 files: None,
             },
             backup_root,
+            stop_timeout: 10,
         },
         cancel,
     )
