@@ -52,6 +52,8 @@ complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "verif
 complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "restore" -d 'Restore volumes (and images) from a verified backup'
 complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "down" -d 'Stop and remove the project\'s containers and networks (`compose down`), guarded: protected volumes are only destroyed after confirmation and a safety backup'
 complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "restart" -d 'Restart services or containers, then check that they run (and are healthy) and stay up'
+complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "stop" -d 'Stop services or containers (compose\'s `stop` in compose mode)'
+complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "start" -d 'Start services or containers, then check that they run and stay up'
 complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "volume" -d 'Manage volumes (`volume rm`), guarded like `docker volume`'
 complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "protect" -d 'Protect volumes against destructive verbs (written to the policy file)'
 complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "unprotect" -d 'Mark volumes disposable: no confirmation needed to destroy them'
@@ -200,6 +202,42 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restart" -
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restart" -l tls -d 'Use TLS; implied by --tlsverify'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restart" -l tlsverify -d 'Use TLS and verify the remote'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restart" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand stop" -s t -l timeout -d 'Seconds to wait for each container to stop before killing it' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand stop" -l wait-timeout -d 'Longest wait for the containers to run (and be healthy, with a healthcheck)' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand stop" -l stable-for -d 'How long each container must then stay up without exiting or restarting' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand stop" -l config -d 'Location of client config files (default ~/.docker)' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand stop" -s c -l context -d 'Name of the context to use to connect to the daemon' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand stop" -s H -l host -d 'Daemon socket to connect to' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand stop" -s l -l log-level -d 'Set the logging level' -r -f -a "debug\t'Everything, including each engine request'
+info\t'Progress of long operations'
+warn\t'Only warnings and errors (the default)'
+error\t'Only errors'
+fatal\t'Only errors'"
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand stop" -l tlscacert -d 'Trust certs signed only by this CA' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand stop" -l tlscert -d 'Path to TLS certificate file' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand stop" -l tlskey -d 'Path to TLS key file' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand stop" -s D -l debug -d 'Enable debug mode (same as --log-level debug)'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand stop" -l tls -d 'Use TLS; implied by --tlsverify'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand stop" -l tlsverify -d 'Use TLS and verify the remote'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand stop" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand start" -s t -l timeout -d 'Seconds to wait for each container to stop before killing it' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand start" -l wait-timeout -d 'Longest wait for the containers to run (and be healthy, with a healthcheck)' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand start" -l stable-for -d 'How long each container must then stay up without exiting or restarting' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand start" -l config -d 'Location of client config files (default ~/.docker)' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand start" -s c -l context -d 'Name of the context to use to connect to the daemon' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand start" -s H -l host -d 'Daemon socket to connect to' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand start" -s l -l log-level -d 'Set the logging level' -r -f -a "debug\t'Everything, including each engine request'
+info\t'Progress of long operations'
+warn\t'Only warnings and errors (the default)'
+error\t'Only errors'
+fatal\t'Only errors'"
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand start" -l tlscacert -d 'Trust certs signed only by this CA' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand start" -l tlscert -d 'Path to TLS certificate file' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand start" -l tlskey -d 'Path to TLS key file' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand start" -s D -l debug -d 'Enable debug mode (same as --log-level debug)'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand start" -l tls -d 'Use TLS; implied by --tlsverify'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand start" -l tlsverify -d 'Use TLS and verify the remote'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand start" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and not __fish_seen_subcommand_from rm" -l config -d 'Location of client config files (default ~/.docker)' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and not __fish_seen_subcommand_from rm" -s c -l context -d 'Name of the context to use to connect to the daemon' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and not __fish_seen_subcommand_from rm" -s H -l host -d 'Daemon socket to connect to' -r

@@ -301,6 +301,72 @@ fatal\:"Only errors"))' \
 '*::names -- Services of the project here (or of -p), else container names:_default' \
 && ret=0
 ;;
+(stop)
+_arguments "${_arguments_options[@]}" : \
+'-t+[Seconds to wait for each container to stop before killing it]:SECONDS:_default' \
+'--timeout=[Seconds to wait for each container to stop before killing it]:SECONDS:_default' \
+'--wait-timeout=[Longest wait for the containers to run (and be healthy, with a healthcheck)]:SECONDS:_default' \
+'--stable-for=[How long each container must then stay up without exiting or restarting]:SECONDS:_default' \
+'--config=[Location of client config files (default ~/.docker)]:DIR:_files' \
+'-c+[Name of the context to use to connect to the daemon]:NAME:_default' \
+'--context=[Name of the context to use to connect to the daemon]:NAME:_default' \
+'*-H+[Daemon socket to connect to]:HOST:_default' \
+'*--host=[Daemon socket to connect to]:HOST:_default' \
+'-l+[Set the logging level]:LEVEL:((debug\:"Everything, including each engine request"
+info\:"Progress of long operations"
+warn\:"Only warnings and errors (the default)"
+error\:"Only errors"
+fatal\:"Only errors"))' \
+'--log-level=[Set the logging level]:LEVEL:((debug\:"Everything, including each engine request"
+info\:"Progress of long operations"
+warn\:"Only warnings and errors (the default)"
+error\:"Only errors"
+fatal\:"Only errors"))' \
+'--tlscacert=[Trust certs signed only by this CA]:FILE:_files' \
+'--tlscert=[Path to TLS certificate file]:FILE:_files' \
+'--tlskey=[Path to TLS key file]:FILE:_files' \
+'-D[Enable debug mode (same as --log-level debug)]' \
+'--debug[Enable debug mode (same as --log-level debug)]' \
+'--tls[Use TLS; implied by --tlsverify]' \
+'--tlsverify[Use TLS and verify the remote]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+'*::names -- Services of the project here (or of -p), else container names:_default' \
+&& ret=0
+;;
+(start)
+_arguments "${_arguments_options[@]}" : \
+'-t+[Seconds to wait for each container to stop before killing it]:SECONDS:_default' \
+'--timeout=[Seconds to wait for each container to stop before killing it]:SECONDS:_default' \
+'--wait-timeout=[Longest wait for the containers to run (and be healthy, with a healthcheck)]:SECONDS:_default' \
+'--stable-for=[How long each container must then stay up without exiting or restarting]:SECONDS:_default' \
+'--config=[Location of client config files (default ~/.docker)]:DIR:_files' \
+'-c+[Name of the context to use to connect to the daemon]:NAME:_default' \
+'--context=[Name of the context to use to connect to the daemon]:NAME:_default' \
+'*-H+[Daemon socket to connect to]:HOST:_default' \
+'*--host=[Daemon socket to connect to]:HOST:_default' \
+'-l+[Set the logging level]:LEVEL:((debug\:"Everything, including each engine request"
+info\:"Progress of long operations"
+warn\:"Only warnings and errors (the default)"
+error\:"Only errors"
+fatal\:"Only errors"))' \
+'--log-level=[Set the logging level]:LEVEL:((debug\:"Everything, including each engine request"
+info\:"Progress of long operations"
+warn\:"Only warnings and errors (the default)"
+error\:"Only errors"
+fatal\:"Only errors"))' \
+'--tlscacert=[Trust certs signed only by this CA]:FILE:_files' \
+'--tlscert=[Path to TLS certificate file]:FILE:_files' \
+'--tlskey=[Path to TLS key file]:FILE:_files' \
+'-D[Enable debug mode (same as --log-level debug)]' \
+'--debug[Enable debug mode (same as --log-level debug)]' \
+'--tls[Use TLS; implied by --tlsverify]' \
+'--tlsverify[Use TLS and verify the remote]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+'*::names -- Services of the project here (or of -p), else container names:_default' \
+&& ret=0
+;;
 (volume)
 _arguments "${_arguments_options[@]}" : \
 '--config=[Location of client config files (default ~/.docker)]:DIR:_files' \
@@ -546,6 +612,8 @@ _docker-safeops_commands() {
 'restore:Restore volumes (and images) from a verified backup' \
 'down:Stop and remove the project'\''s containers and networks (\`compose down\`), guarded\: protected volumes are only destroyed after confirmation and a safety backup' \
 'restart:Restart services or containers, then check that they run (and are healthy) and stay up' \
+'stop:Stop services or containers (compose'\''s \`stop\` in compose mode)' \
+'start:Start services or containers, then check that they run and stay up' \
 'volume:Manage volumes (\`volume rm\`), guarded like \`docker volume\`' \
 'protect:Protect volumes against destructive verbs (written to the policy file)' \
 'unprotect:Mark volumes disposable\: no confirmation needed to destroy them' \
@@ -600,10 +668,20 @@ _docker-safeops__subcmd__shell-init_commands() {
     local commands; commands=()
     _describe -t commands 'docker-safeops shell-init commands' commands "$@"
 }
+(( $+functions[_docker-safeops__subcmd__start_commands] )) ||
+_docker-safeops__subcmd__start_commands() {
+    local commands; commands=()
+    _describe -t commands 'docker-safeops start commands' commands "$@"
+}
 (( $+functions[_docker-safeops__subcmd__status_commands] )) ||
 _docker-safeops__subcmd__status_commands() {
     local commands; commands=()
     _describe -t commands 'docker-safeops status commands' commands "$@"
+}
+(( $+functions[_docker-safeops__subcmd__stop_commands] )) ||
+_docker-safeops__subcmd__stop_commands() {
+    local commands; commands=()
+    _describe -t commands 'docker-safeops stop commands' commands "$@"
 }
 (( $+functions[_docker-safeops__subcmd__unprotect_commands] )) ||
 _docker-safeops__subcmd__unprotect_commands() {

@@ -142,7 +142,11 @@ pub enum Verb {
     /// protected volumes are only destroyed after confirmation and a safety backup
     Down(DownArgs),
     /// Restart services or containers, then check that they run (and are healthy) and stay up
-    Restart(RestartArgs),
+    Restart(LifecycleArgs),
+    /// Stop services or containers (compose's `stop` in compose mode)
+    Stop(LifecycleArgs),
+    /// Start services or containers, then check that they run and stay up
+    Start(LifecycleArgs),
     /// Manage volumes (`volume rm`), guarded like `docker volume`
     #[command(subcommand)]
     Volume(VolumeVerb),
@@ -242,9 +246,9 @@ pub struct DownArgs {
     pub format: Format,
 }
 
-/// Arguments of `restart`.
+/// Arguments of `restart`, `stop` and `start`.
 #[derive(Debug, Args)]
-pub struct RestartArgs {
+pub struct LifecycleArgs {
     /// Services of the project here (or of -p), else container names
     #[arg(value_name = "SERVICE|CONTAINER")]
     pub names: Vec<String>,

@@ -6,6 +6,7 @@ use clap::{CommandFactory, Parser};
 
 use docker_safeops::cli::{Cli, DockerFlags, Verb, VolumeVerb};
 use docker_safeops::commands;
+use docker_safeops::commands::lifecycle::Lifecycle;
 use docker_safeops::endpoint;
 use docker_safeops::engine::{self, Engine};
 use docker_safeops::error::{Error, ExitCode, Result};
@@ -116,9 +117,14 @@ async fn dispatch(cli: Cli) -> Result<()> {
                 let engine = connect(&cli.docker).await?;
                 commands::down::run(&discovery(&cli, &engine), args, &cancel).await
             }
-            Verb::Restart(args) => {
+            Verb::Restart(args) | Verb::Stop(args) | Verb::Start(args) => {
+                let verb = match &cli.verb {
+                    Verb::Stop(_) => Lifecycle::Stop,
+                    Verb::Start(_) => Lifecycle::Start,
+                    _ => Lifecycle::Restart,
+                };
                 let engine = connect(&cli.docker).await?;
-                commands::restart::run(&discovery(&cli, &engine), args).await
+                commands::lifecycle::run(&discovery(&cli, &engine), verb, args).await
             }
             Verb::Volume(VolumeVerb::Rm(args)) => {
                 let engine = connect(&cli.docker).await?;

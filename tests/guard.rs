@@ -384,6 +384,17 @@ fn restart_checks_that_containers_stay_up() {
     };
     let (code, _, stderr) = restart(&fine);
     assert_eq!(code, 0, "{stderr}");
+    let state = || {
+        docker(&["inspect", "-f", "{{.State.Status}}", &fine])
+            .trim()
+            .to_string()
+    };
+    let (code, stdout, stderr) = run(safeops(dir.path()).args(["stop", &fine, "-t", "0"]));
+    assert_eq!((code, stdout.trim()), (0, fine.as_str()), "{stderr}");
+    assert_eq!(state(), "exited");
+    let (code, _, stderr) = run(safeops(dir.path()).args(["start", &fine, "--stable-for", "1"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(state(), "running");
     let (code, _, stderr) = restart(&dies);
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("exited (code 3)"), "{stderr}");

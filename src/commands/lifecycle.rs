@@ -1,0 +1,190 @@
+//! `restart`, `stop`, `start`: compose's verbs in compose mode (same output, same exit
+//! code), the engine's otherwise. `restart` and `start` then check that every container
+//! runs, is healthy where it has a healthcheck, and stays up (see `restart_check`).
+
+use std::time::Duration;
+
+use bollard::query_parameters::{RestartContainerOptionsBuilder, StopContainerOptionsBuilder};
+
+use crate::cli::LifecycleArgs;
+use crate::engine::Engine;
+use crate::error::{Error, Result, engine_message};
+use crate::inventory::{self, Container};
+use crate::restart_check::{self, Patience};
+use crate::target::{Discovery, Mode, Target};
+
+/// Which lifecycle verb.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lifecycle {
+    /// Stop, then start.
+    Restart,
+    /// Stop.
+    Stop,
+    /// Start.
+    Start,
+}
+
+impl Lifecycle {
+    fn verb(self) -> &'static str {
+        match self {
+            Lifecycle::Restart => "restart",
+            Lifecycle::Stop => "stop",
+            Lifecycle::Start => "start",
+        }
+    }
+}
+
+/// Runs `restart`, `stop` or `start`.
+pub async fn run(discovery: &Discovery<'_>, verb: Lifecycle, args: &LifecycleArgs) -> Result<()> {
+    let engine = discovery.engine;
+    let env = |n: &str| std::env::var(n).ok();
+    let project_here = discovery.flags.any()
+        || crate::compose::project::locate(discovery.flags, &discovery.cwd, &env)?.is_some();
+    let containers = if project_here {
+        let target = super::single_target(discovery, None, verb.verb()).await?;
+        let Target::Project(project) = &target else {
+            unreachable!("a located project is a project target");
+        };
+        if let Some(unknown) = args.names.iter().find(|n| {
+            !project
+                .containers
+                .iter()
+                .any(|c| c.service() == Some(n.as_str()))
+        }) {
+            return Err(Error::usage(format!(
+                "no such service in project {}: {unknown}",
+                project.name
+            )));
+        }
+        let selected: Vec<Container> = project
+            .containers
+            .iter()
+            .filter(|c| {
+                args.names.is_empty() || args.names.iter().any(|n| Some(n.as_str()) == c.service())
+            })
+            .cloned()
+            .collect();
+        match (project.mode, &project.cli, &project.files) {
+            (Mode::Compose, Some(cli), Some(files)) => {
+                let mut argv = vec![verb.verb().to_string()];
+                if let (Some(t), false) = (args.timeout, verb == Lifecycle::Start) {
+                    argv.extend(["--timeout".to_string(), t.to_string()]);
+                }
+                argv.extend(args.names.iter().cloned());
+                let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+                let code = cli
+                    .passthrough(
+                        &engine.endpoint,
+                        discovery.docker_config.as_ref(),
+                        files,
+                        Some(&project.name),
+                        &argv,
+                    )
+                    .await?;
+                if code != 0 {
+                    return Err(Error::failure(format!(
+                        "{} {} failed (exit {code})",
+                        cli.display_name(),
+                        verb.verb()
+                    )));
+                }
+            }
+            _ => through_engine(engine, verb, &selected, args.timeout).await?,
+        }
+        selected
+    } else {
+        if args.names.is_empty() {
+            return Err(Error::usage(format!(
+                "{} what? name containers, or run it in a compose project's directory",
+                verb.verb()
+            )));
+        }
+        let all = inventory::containers(engine).await?;
+        let mut chosen = Vec::new();
+        for name in &args.names {
+            let container = all
+                .iter()
+                .find(|c| c.name == *name || (name.len() >= 12 && c.id.starts_with(name.as_str())))
+                .ok_or_else(|| Error::usage(format!("no such container: {name}")))?;
+            chosen.push(container.clone());
+        }
+        through_engine(engine, verb, &chosen, args.timeout).await?;
+        chosen
+    };
+    if verb == Lifecycle::Stop {
+        return Ok(());
+    }
+    let patience = Patience {
+        wait: Duration::from_secs(args.wait_timeout),
+        stable_for: Duration::from_secs(args.stable_for),
+    };
+    let checks = futures_util::future::join_all(
+        containers
+            .iter()
+            .map(|c| restart_check::check(engine, &c.id, &c.name, patience)),
+    )
+    .await;
+    let failures: Vec<String> = checks
+        .into_iter()
+        .filter_map(|r| r.err())
+        .map(|e| e.message)
+        .collect();
+    if !failures.is_empty() {
+        return Err(Error::failure(failures.join("\n")).hint(format!(
+            "the {} did not leave every container running; see the log lines above",
+            verb.verb()
+        )));
+    }
+    let names: Vec<&str> = containers.iter().map(|c| c.name.as_str()).collect();
+    eprintln!("running and staying up: {}", names.join(", "));
+    Ok(())
+}
+
+async fn through_engine(
+    engine: &Engine,
+    verb: Lifecycle,
+    containers: &[Container],
+    timeout: Option<i32>,
+) -> Result<()> {
+    for container in containers {
+        let done = match verb {
+            Lifecycle::Restart => {
+                let mut options = RestartContainerOptionsBuilder::default();
+                if let Some(t) = timeout {
+                    options = options.t(t);
+                }
+                engine
+                    .docker
+                    .restart_container(&container.id, Some(options.build()))
+                    .await
+            }
+            Lifecycle::Stop => {
+                let mut options = StopContainerOptionsBuilder::default();
+                if let Some(t) = timeout {
+                    options = options.t(t);
+                }
+                engine
+                    .docker
+                    .stop_container(&container.id, Some(options.build()))
+                    .await
+            }
+            Lifecycle::Start => engine.docker.start_container(&container.id, None).await,
+        };
+        match done {
+            Ok(()) => println!("{}", container.name),
+            // Already in the wanted state.
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 304, ..
+            }) => println!("{}", container.name),
+            Err(e) => {
+                return Err(Error::failure(format!(
+                    "cannot {} {}: {}",
+                    verb.verb(),
+                    container.name,
+                    engine_message(&e)
+                )));
+            }
+        }
+    }
+    Ok(())
+}
