@@ -40,6 +40,9 @@ _docker__safeops() {
             docker__safeops,restore)
                 cmd="docker__safeops__subcmd__restore"
                 ;;
+            docker__safeops,rm)
+                cmd="docker__safeops__subcmd__rm"
+                ;;
             docker__safeops,shell-init)
                 cmd="docker__safeops__subcmd__shell__subcmd__init"
                 ;;
@@ -61,6 +64,9 @@ _docker__safeops() {
             docker__safeops,volume)
                 cmd="docker__safeops__subcmd__volume"
                 ;;
+            docker__safeops__subcmd__volume,prune)
+                cmd="docker__safeops__subcmd__volume__subcmd__prune"
+                ;;
             docker__safeops__subcmd__volume,rm)
                 cmd="docker__safeops__subcmd__volume__subcmd__rm"
                 ;;
@@ -71,7 +77,7 @@ _docker__safeops() {
 
     case "${cmd}" in
         docker__safeops)
-            opts="-c -D -H -l -f -p -h -V --config --context --debug --host --log-level --tls --tlsverify --tlscacert --tlscert --tlskey --file --project-name --project-directory --env-file --profile --help --version status backup backups verify restore down restart stop start volume protect unprotect log shell-init completions"
+            opts="-c -D -H -l -f -p -h -V --config --context --debug --host --log-level --tls --tlsverify --tlscacert --tlscert --tlskey --file --project-name --project-directory --env-file --profile --help --version status backup backups verify restore down restart stop start rm volume protect unprotect log shell-init completions"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -688,6 +694,68 @@ _docker__safeops() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        docker__subcmd__safeops__subcmd__rm)
+            opts="-f -v -c -D -H -l -h --force --volumes --dry-run --confirm --no-backup --format --config --context --debug --host --log-level --tls --tlsverify --tlscacert --tlscert --tlskey --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --confirm)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-level)
+                    COMPREPLY=($(compgen -W "debug info warn error fatal" -- "${cur}"))
+                    return 0
+                    ;;
+                -l)
+                    COMPREPLY=($(compgen -W "debug info warn error fatal" -- "${cur}"))
+                    return 0
+                    ;;
+                --tlscacert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tlscert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tlskey)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         docker__subcmd__safeops__subcmd__shell__subcmd__init)
             opts="-c -D -H -l -h --config --context --debug --host --log-level --tls --tlsverify --tlscacert --tlscert --tlskey --help bash zsh fish"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -1053,12 +1121,74 @@ _docker__safeops() {
             return 0
             ;;
         docker__subcmd__safeops__subcmd__volume)
-            opts="-c -D -H -l -h --config --context --debug --host --log-level --tls --tlsverify --tlscacert --tlscert --tlskey --help rm"
+            opts="-c -D -H -l -h --config --context --debug --host --log-level --tls --tlsverify --tlscacert --tlscert --tlskey --help rm prune"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-level)
+                    COMPREPLY=($(compgen -W "debug info warn error fatal" -- "${cur}"))
+                    return 0
+                    ;;
+                -l)
+                    COMPREPLY=($(compgen -W "debug info warn error fatal" -- "${cur}"))
+                    return 0
+                    ;;
+                --tlscacert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tlscert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tlskey)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        docker__subcmd__safeops__subcmd__volume__subcmd__prune)
+            opts="-a -f -c -D -H -l -h --all --force --dry-run --confirm --no-backup --format --config --context --debug --host --log-level --tls --tlsverify --tlscacert --tlscert --tlskey --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --confirm)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -54,7 +54,8 @@ complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "down"
 complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "restart" -d 'Restart services or containers, then check that they run (and are healthy) and stay up'
 complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "stop" -d 'Stop services or containers (compose\'s `stop` in compose mode)'
 complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "start" -d 'Start services or containers, then check that they run and stay up'
-complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "volume" -d 'Manage volumes (`volume rm`), guarded like `docker volume`'
+complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "rm" -d 'Remove containers (`docker rm`), guarded when -v would remove protected volumes'
+complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "volume" -d 'Manage volumes (`volume rm`, `volume prune`), guarded'
 complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "protect" -d 'Protect volumes against destructive verbs (written to the policy file)'
 complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "unprotect" -d 'Mark volumes disposable: no confirmation needed to destroy them'
 complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "log" -d 'Show the audit log of guarded operations, backups and restores'
@@ -238,22 +239,45 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand start" -s 
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand start" -l tls -d 'Use TLS; implied by --tlsverify'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand start" -l tlsverify -d 'Use TLS and verify the remote'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand start" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and not __fish_seen_subcommand_from rm" -l config -d 'Location of client config files (default ~/.docker)' -r -F
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and not __fish_seen_subcommand_from rm" -s c -l context -d 'Name of the context to use to connect to the daemon' -r
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and not __fish_seen_subcommand_from rm" -s H -l host -d 'Daemon socket to connect to' -r
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and not __fish_seen_subcommand_from rm" -s l -l log-level -d 'Set the logging level' -r -f -a "debug\t'Everything, including each engine request'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rm" -l confirm -d 'Confirm destroying protected volumes without a terminal: the volume name (several protected volumes: their names joined by commas)' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rm" -l format -d 'Output format of --dry-run' -r -f -a "table\t'Aligned tables for people'
+json\t'One JSON document for scripts'"
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rm" -l config -d 'Location of client config files (default ~/.docker)' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rm" -s c -l context -d 'Name of the context to use to connect to the daemon' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rm" -s H -l host -d 'Daemon socket to connect to' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rm" -s l -l log-level -d 'Set the logging level' -r -f -a "debug\t'Everything, including each engine request'
 info\t'Progress of long operations'
 warn\t'Only warnings and errors (the default)'
 error\t'Only errors'
 fatal\t'Only errors'"
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and not __fish_seen_subcommand_from rm" -l tlscacert -d 'Trust certs signed only by this CA' -r -F
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and not __fish_seen_subcommand_from rm" -l tlscert -d 'Path to TLS certificate file' -r -F
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and not __fish_seen_subcommand_from rm" -l tlskey -d 'Path to TLS key file' -r -F
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and not __fish_seen_subcommand_from rm" -s D -l debug -d 'Enable debug mode (same as --log-level debug)'
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and not __fish_seen_subcommand_from rm" -l tls -d 'Use TLS; implied by --tlsverify'
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and not __fish_seen_subcommand_from rm" -l tlsverify -d 'Use TLS and verify the remote'
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and not __fish_seen_subcommand_from rm" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and not __fish_seen_subcommand_from rm" -f -a "rm" -d 'Remove volumes (protected ones only after confirmation and a safety backup)'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rm" -l tlscacert -d 'Trust certs signed only by this CA' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rm" -l tlscert -d 'Path to TLS certificate file' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rm" -l tlskey -d 'Path to TLS key file' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rm" -s f -l force -d 'Force the removal of a running container'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rm" -s v -l volumes -d 'Remove anonymous volumes associated with the containers'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rm" -l dry-run -d 'Print what would be removed and change nothing'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rm" -l no-backup -d 'Do not take a safety backup of protected volumes first (part of what is confirmed)'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rm" -s D -l debug -d 'Enable debug mode (same as --log-level debug)'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rm" -l tls -d 'Use TLS; implied by --tlsverify'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rm" -l tlsverify -d 'Use TLS and verify the remote'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rm" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and not __fish_seen_subcommand_from rm prune" -l config -d 'Location of client config files (default ~/.docker)' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and not __fish_seen_subcommand_from rm prune" -s c -l context -d 'Name of the context to use to connect to the daemon' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and not __fish_seen_subcommand_from rm prune" -s H -l host -d 'Daemon socket to connect to' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and not __fish_seen_subcommand_from rm prune" -s l -l log-level -d 'Set the logging level' -r -f -a "debug\t'Everything, including each engine request'
+info\t'Progress of long operations'
+warn\t'Only warnings and errors (the default)'
+error\t'Only errors'
+fatal\t'Only errors'"
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and not __fish_seen_subcommand_from rm prune" -l tlscacert -d 'Trust certs signed only by this CA' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and not __fish_seen_subcommand_from rm prune" -l tlscert -d 'Path to TLS certificate file' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and not __fish_seen_subcommand_from rm prune" -l tlskey -d 'Path to TLS key file' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and not __fish_seen_subcommand_from rm prune" -s D -l debug -d 'Enable debug mode (same as --log-level debug)'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and not __fish_seen_subcommand_from rm prune" -l tls -d 'Use TLS; implied by --tlsverify'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and not __fish_seen_subcommand_from rm prune" -l tlsverify -d 'Use TLS and verify the remote'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and not __fish_seen_subcommand_from rm prune" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and not __fish_seen_subcommand_from rm prune" -f -a "rm" -d 'Remove volumes (protected ones only after confirmation and a safety backup)'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and not __fish_seen_subcommand_from rm prune" -f -a "prune" -d 'Remove unused volumes (anonymous ones; named ones too with --all), guarded'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from rm" -l confirm -d 'Confirm destroying protected volumes without a terminal: the volume name (several protected volumes: their names joined by commas)' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from rm" -l format -d 'Output format of --dry-run' -r -f -a "table\t'Aligned tables for people'
 json\t'One JSON document for scripts'"
@@ -275,6 +299,28 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; an
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from rm" -l tls -d 'Use TLS; implied by --tlsverify'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from rm" -l tlsverify -d 'Use TLS and verify the remote'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from prune" -l confirm -d 'Confirm destroying protected volumes without a terminal: the volume name (several protected volumes: their names joined by commas)' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from prune" -l format -d 'Output format of --dry-run' -r -f -a "table\t'Aligned tables for people'
+json\t'One JSON document for scripts'"
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from prune" -l config -d 'Location of client config files (default ~/.docker)' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from prune" -s c -l context -d 'Name of the context to use to connect to the daemon' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from prune" -s H -l host -d 'Daemon socket to connect to' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from prune" -s l -l log-level -d 'Set the logging level' -r -f -a "debug\t'Everything, including each engine request'
+info\t'Progress of long operations'
+warn\t'Only warnings and errors (the default)'
+error\t'Only errors'
+fatal\t'Only errors'"
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from prune" -l tlscacert -d 'Trust certs signed only by this CA' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from prune" -l tlscert -d 'Path to TLS certificate file' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from prune" -l tlskey -d 'Path to TLS key file' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from prune" -s a -l all -d 'Remove all unused volumes, not just anonymous ones'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from prune" -s f -l force -d 'Do not prompt for confirmation (protected volumes still need theirs)'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from prune" -l dry-run -d 'Print what would be removed and change nothing'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from prune" -l no-backup -d 'Do not take a safety backup of protected volumes first (part of what is confirmed)'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from prune" -s D -l debug -d 'Enable debug mode (same as --log-level debug)'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from prune" -l tls -d 'Use TLS; implied by --tlsverify'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from prune" -l tlsverify -d 'Use TLS and verify the remote'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from prune" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand protect" -l reason -d 'Why, shown by `status` and in confirmations' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand protect" -l config -d 'Location of client config files (default ~/.docker)' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand protect" -s c -l context -d 'Name of the context to use to connect to the daemon' -r

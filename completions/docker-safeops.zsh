@@ -367,6 +367,44 @@ fatal\:"Only errors"))' \
 '*::names -- Services of the project here (or of -p), else container names:_default' \
 && ret=0
 ;;
+(rm)
+_arguments "${_arguments_options[@]}" : \
+'--confirm=[Confirm destroying protected volumes without a terminal\: the volume name (several protected volumes\: their names joined by commas)]:NAME:_default' \
+'--format=[Output format of --dry-run]:FORMAT:((table\:"Aligned tables for people"
+json\:"One JSON document for scripts"))' \
+'--config=[Location of client config files (default ~/.docker)]:DIR:_files' \
+'-c+[Name of the context to use to connect to the daemon]:NAME:_default' \
+'--context=[Name of the context to use to connect to the daemon]:NAME:_default' \
+'*-H+[Daemon socket to connect to]:HOST:_default' \
+'*--host=[Daemon socket to connect to]:HOST:_default' \
+'-l+[Set the logging level]:LEVEL:((debug\:"Everything, including each engine request"
+info\:"Progress of long operations"
+warn\:"Only warnings and errors (the default)"
+error\:"Only errors"
+fatal\:"Only errors"))' \
+'--log-level=[Set the logging level]:LEVEL:((debug\:"Everything, including each engine request"
+info\:"Progress of long operations"
+warn\:"Only warnings and errors (the default)"
+error\:"Only errors"
+fatal\:"Only errors"))' \
+'--tlscacert=[Trust certs signed only by this CA]:FILE:_files' \
+'--tlscert=[Path to TLS certificate file]:FILE:_files' \
+'--tlskey=[Path to TLS key file]:FILE:_files' \
+'-f[Force the removal of a running container]' \
+'--force[Force the removal of a running container]' \
+'-v[Remove anonymous volumes associated with the containers]' \
+'--volumes[Remove anonymous volumes associated with the containers]' \
+'--dry-run[Print what would be removed and change nothing]' \
+'--no-backup[Do not take a safety backup of protected volumes first (part of what is confirmed)]' \
+'-D[Enable debug mode (same as --log-level debug)]' \
+'--debug[Enable debug mode (same as --log-level debug)]' \
+'--tls[Use TLS; implied by --tlsverify]' \
+'--tlsverify[Use TLS and verify the remote]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+'*::containers -- Containers:_default' \
+&& ret=0
+;;
 (volume)
 _arguments "${_arguments_options[@]}" : \
 '--config=[Location of client config files (default ~/.docker)]:DIR:_files' \
@@ -437,6 +475,43 @@ fatal\:"Only errors"))' \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \
 '*::volumes -- Volume names:_default' \
+&& ret=0
+;;
+(prune)
+_arguments "${_arguments_options[@]}" : \
+'--confirm=[Confirm destroying protected volumes without a terminal\: the volume name (several protected volumes\: their names joined by commas)]:NAME:_default' \
+'--format=[Output format of --dry-run]:FORMAT:((table\:"Aligned tables for people"
+json\:"One JSON document for scripts"))' \
+'--config=[Location of client config files (default ~/.docker)]:DIR:_files' \
+'-c+[Name of the context to use to connect to the daemon]:NAME:_default' \
+'--context=[Name of the context to use to connect to the daemon]:NAME:_default' \
+'*-H+[Daemon socket to connect to]:HOST:_default' \
+'*--host=[Daemon socket to connect to]:HOST:_default' \
+'-l+[Set the logging level]:LEVEL:((debug\:"Everything, including each engine request"
+info\:"Progress of long operations"
+warn\:"Only warnings and errors (the default)"
+error\:"Only errors"
+fatal\:"Only errors"))' \
+'--log-level=[Set the logging level]:LEVEL:((debug\:"Everything, including each engine request"
+info\:"Progress of long operations"
+warn\:"Only warnings and errors (the default)"
+error\:"Only errors"
+fatal\:"Only errors"))' \
+'--tlscacert=[Trust certs signed only by this CA]:FILE:_files' \
+'--tlscert=[Path to TLS certificate file]:FILE:_files' \
+'--tlskey=[Path to TLS key file]:FILE:_files' \
+'-a[Remove all unused volumes, not just anonymous ones]' \
+'--all[Remove all unused volumes, not just anonymous ones]' \
+'-f[Do not prompt for confirmation (protected volumes still need theirs)]' \
+'--force[Do not prompt for confirmation (protected volumes still need theirs)]' \
+'--dry-run[Print what would be removed and change nothing]' \
+'--no-backup[Do not take a safety backup of protected volumes first (part of what is confirmed)]' \
+'-D[Enable debug mode (same as --log-level debug)]' \
+'--debug[Enable debug mode (same as --log-level debug)]' \
+'--tls[Use TLS; implied by --tlsverify]' \
+'--tlsverify[Use TLS and verify the remote]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
 && ret=0
 ;;
         esac
@@ -614,7 +689,8 @@ _docker-safeops_commands() {
 'restart:Restart services or containers, then check that they run (and are healthy) and stay up' \
 'stop:Stop services or containers (compose'\''s \`stop\` in compose mode)' \
 'start:Start services or containers, then check that they run and stay up' \
-'volume:Manage volumes (\`volume rm\`), guarded like \`docker volume\`' \
+'rm:Remove containers (\`docker rm\`), guarded when -v would remove protected volumes' \
+'volume:Manage volumes (\`volume rm\`, \`volume prune\`), guarded' \
 'protect:Protect volumes against destructive verbs (written to the policy file)' \
 'unprotect:Mark volumes disposable\: no confirmation needed to destroy them' \
 'log:Show the audit log of guarded operations, backups and restores' \
@@ -663,6 +739,11 @@ _docker-safeops__subcmd__restore_commands() {
     local commands; commands=()
     _describe -t commands 'docker-safeops restore commands' commands "$@"
 }
+(( $+functions[_docker-safeops__subcmd__rm_commands] )) ||
+_docker-safeops__subcmd__rm_commands() {
+    local commands; commands=()
+    _describe -t commands 'docker-safeops rm commands' commands "$@"
+}
 (( $+functions[_docker-safeops__subcmd__shell-init_commands] )) ||
 _docker-safeops__subcmd__shell-init_commands() {
     local commands; commands=()
@@ -697,8 +778,14 @@ _docker-safeops__subcmd__verify_commands() {
 _docker-safeops__subcmd__volume_commands() {
     local commands; commands=(
 'rm:Remove volumes (protected ones only after confirmation and a safety backup)' \
+'prune:Remove unused volumes (anonymous ones; named ones too with --all), guarded' \
     )
     _describe -t commands 'docker-safeops volume commands' commands "$@"
+}
+(( $+functions[_docker-safeops__subcmd__volume__subcmd__prune_commands] )) ||
+_docker-safeops__subcmd__volume__subcmd__prune_commands() {
+    local commands; commands=()
+    _describe -t commands 'docker-safeops volume prune commands' commands "$@"
 }
 (( $+functions[_docker-safeops__subcmd__volume__subcmd__rm_commands] )) ||
 _docker-safeops__subcmd__volume__subcmd__rm_commands() {

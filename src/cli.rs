@@ -147,7 +147,9 @@ pub enum Verb {
     Stop(LifecycleArgs),
     /// Start services or containers, then check that they run and stay up
     Start(LifecycleArgs),
-    /// Manage volumes (`volume rm`), guarded like `docker volume`
+    /// Remove containers (`docker rm`), guarded when -v would remove protected volumes
+    Rm(RmArgs),
+    /// Manage volumes (`volume rm`, `volume prune`), guarded
     #[command(subcommand)]
     Volume(VolumeVerb),
     /// Protect volumes against destructive verbs (written to the policy file)
@@ -169,7 +171,7 @@ impl Verb {
     pub fn handles_cancellation(&self) -> bool {
         matches!(
             self,
-            Verb::Backup(_) | Verb::Restore(_) | Verb::Down(_) | Verb::Volume(_)
+            Verb::Backup(_) | Verb::Restore(_) | Verb::Down(_) | Verb::Volume(_) | Verb::Rm(_)
         )
     }
 }
@@ -268,17 +270,13 @@ pub struct LifecycleArgs {
 pub enum VolumeVerb {
     /// Remove volumes (protected ones only after confirmation and a safety backup)
     Rm(VolumeRmArgs),
+    /// Remove unused volumes (anonymous ones; named ones too with --all), guarded
+    Prune(VolumePruneArgs),
 }
 
-/// Arguments of `volume rm`, with `docker volume rm`'s flags.
+/// The flags every guarded removal shares.
 #[derive(Debug, Args)]
-pub struct VolumeRmArgs {
-    /// Volume names
-    #[arg(value_name = "VOLUME", required = true)]
-    pub volumes: Vec<String>,
-    /// Force the removal of one or more volumes
-    #[arg(short = 'f', long)]
-    pub force: bool,
+pub struct GuardFlags {
     /// Print what would be removed and change nothing
     #[arg(long)]
     pub dry_run: bool,
@@ -292,6 +290,51 @@ pub struct VolumeRmArgs {
     /// Output format of --dry-run
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
+}
+
+/// Arguments of `volume prune`, with `docker volume prune`'s flags.
+#[derive(Debug, Args)]
+pub struct VolumePruneArgs {
+    /// Remove all unused volumes, not just anonymous ones
+    #[arg(short = 'a', long)]
+    pub all: bool,
+    /// Do not prompt for confirmation (protected volumes still need theirs)
+    #[arg(short = 'f', long)]
+    pub force: bool,
+    /// What every guarded removal accepts
+    #[command(flatten)]
+    pub guard: GuardFlags,
+}
+
+/// Arguments of `rm`, with `docker rm`'s flags.
+#[derive(Debug, Args)]
+pub struct RmArgs {
+    /// Containers
+    #[arg(value_name = "CONTAINER", required = true)]
+    pub containers: Vec<String>,
+    /// Force the removal of a running container
+    #[arg(short = 'f', long)]
+    pub force: bool,
+    /// Remove anonymous volumes associated with the containers
+    #[arg(short = 'v', long = "volumes")]
+    pub volumes: bool,
+    /// What every guarded removal accepts
+    #[command(flatten)]
+    pub guard: GuardFlags,
+}
+
+/// Arguments of `volume rm`, with `docker volume rm`'s flags.
+#[derive(Debug, Args)]
+pub struct VolumeRmArgs {
+    /// Volume names
+    #[arg(value_name = "VOLUME", required = true)]
+    pub volumes: Vec<String>,
+    /// Force the removal of one or more volumes
+    #[arg(short = 'f', long)]
+    pub force: bool,
+    /// What every guarded removal accepts
+    #[command(flatten)]
+    pub guard: GuardFlags,
 }
 
 /// Arguments of `protect`.

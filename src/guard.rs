@@ -238,6 +238,49 @@ pub fn plan_down(target: &Target, request: &DownRequest, facts: &PlanFacts<'_>) 
     })
 }
 
+/// A volume outside any project's model, planned for `action`.
+fn planned(volume: &Volume, action: Action, facts: &PlanFacts<'_>) -> PlannedVolume {
+    let name = &volume.name;
+    let size_bytes = facts.sizes.and_then(|s| s.get(name).copied());
+    let protection = protect::evaluate(
+        &VolumeFacts {
+            name,
+            exists: true,
+            labels: Some(&volume.labels),
+            size_bytes,
+            project: volume
+                .labels
+                .get(inventory::LABEL_PROJECT)
+                .map(String::as_str),
+            ..VolumeFacts::default()
+        },
+        facts.policy,
+    );
+    PlannedVolume {
+        name: name.clone(),
+        action,
+        protected: protection.protected,
+        size_bytes,
+        reason: protection.reason,
+        used_by: facts
+            .containers
+            .iter()
+            .filter(|c| c.volume_mounts.iter().any(|(v, _)| v == name))
+            .map(|c| c.name.clone())
+            .collect(),
+        last_backup: facts.last_backups.get(name).cloned(),
+    }
+}
+
+fn run_plan(containers: Vec<String>, volumes: Vec<PlannedVolume>) -> Plan {
+    Plan {
+        mode: Mode::Run,
+        project: None,
+        containers,
+        volumes,
+    }
+}
+
 /// The plan of `volume rm NAME...`. Unknown volumes are an input error.
 pub fn plan_volume_rm(names: &[String], facts: &PlanFacts<'_>) -> Result<Plan> {
     let mut volumes = Vec::new();
@@ -246,40 +289,73 @@ pub fn plan_volume_rm(names: &[String], facts: &PlanFacts<'_>) -> Result<Plan> {
             Error::usage(format!("no such volume: {name}"))
                 .hint("list volumes with `docker volume ls`")
         })?;
-        let size_bytes = facts.sizes.and_then(|s| s.get(name).copied());
-        let protection = protect::evaluate(
-            &VolumeFacts {
-                name,
-                exists: true,
-                labels: Some(&volume.labels),
-                size_bytes,
-                project: volume
-                    .labels
-                    .get(inventory::LABEL_PROJECT)
-                    .map(String::as_str),
-                ..VolumeFacts::default()
-            },
-            facts.policy,
-        );
-        volumes.push(PlannedVolume {
-            name: name.clone(),
-            action: Action::Remove,
-            protected: protection.protected,
-            size_bytes,
-            reason: protection.reason,
-            used_by: facts
+        volumes.push(planned(volume, Action::Remove, facts));
+    }
+    Ok(run_plan(Vec::new(), volumes))
+}
+
+/// The plan of `volume prune`: every volume no container uses; named ones only with
+/// `all` (the Docker CLI's behaviour since 23.0, whatever the engine's API version).
+pub fn plan_volume_prune(all: bool, facts: &PlanFacts<'_>) -> Plan {
+    let mut unused: Vec<&Volume> = facts
+        .volumes
+        .values()
+        .filter(|v| {
+            !facts
+                .containers
+                .iter()
+                .any(|c| c.volume_mounts.iter().any(|(m, _)| *m == v.name))
+        })
+        .filter(|v| all || inventory::is_anonymous_name(&v.name))
+        .collect();
+    unused.sort_by(|a, b| a.name.cmp(&b.name));
+    run_plan(
+        Vec::new(),
+        unused
+            .into_iter()
+            .map(|v| planned(v, Action::Remove, facts))
+            .collect(),
+    )
+}
+
+/// The plan of `rm [-v] CONTAINER...`: the containers, and with `-v` their anonymous
+/// volumes that no other container uses (named volumes are never removed by `rm`).
+pub fn plan_rm(names: &[String], remove_volumes: bool, facts: &PlanFacts<'_>) -> Result<Plan> {
+    let mut removed = Vec::new();
+    for name in names {
+        let container = facts
+            .containers
+            .iter()
+            .find(|c| c.name == *name || (name.len() >= 12 && c.id.starts_with(name.as_str())))
+            .ok_or_else(|| Error::usage(format!("no such container: {name}")))?;
+        removed.push(container);
+    }
+    let removed_names: BTreeSet<&str> = removed.iter().map(|c| c.name.as_str()).collect();
+    let mut volumes = Vec::new();
+    let mut seen = BTreeSet::new();
+    for container in &removed {
+        for (name, _) in &container.volume_mounts {
+            let Some(volume) = facts.volumes.get(name) else {
+                continue;
+            };
+            if !seen.insert(name.clone()) {
+                continue;
+            }
+            let only_these = facts
                 .containers
                 .iter()
                 .filter(|c| c.volume_mounts.iter().any(|(v, _)| v == name))
-                .map(|c| c.name.clone())
-                .collect(),
-            last_backup: facts.last_backups.get(name).cloned(),
-        });
+                .all(|c| removed_names.contains(c.name.as_str()));
+            let action = if remove_volumes && inventory::is_anonymous_name(name) && only_these {
+                Action::Remove
+            } else {
+                Action::Keep
+            };
+            volumes.push(planned(volume, action, facts));
+        }
     }
-    Ok(Plan {
-        mode: Mode::Run,
-        project: None,
-        containers: Vec::new(),
+    Ok(run_plan(
+        removed.iter().map(|c| c.name.clone()).collect(),
         volumes,
-    })
+    ))
 }

@@ -130,6 +130,14 @@ async fn dispatch(cli: Cli) -> Result<()> {
                 let engine = connect(&cli.docker).await?;
                 commands::volume::rm(&engine, args, &cancel).await
             }
+            Verb::Volume(VolumeVerb::Prune(args)) => {
+                let engine = connect(&cli.docker).await?;
+                commands::volume::prune(&engine, args, &cancel).await
+            }
+            Verb::Rm(args) => {
+                let engine = connect(&cli.docker).await?;
+                commands::volume::rm_containers(&engine, args, &cancel).await
+            }
             Verb::ShellInit(args) => commands::shell_init::run(args),
             Verb::Protect(args) => commands::protect::protect(args),
             Verb::Unprotect(args) => commands::protect::unprotect(args),

@@ -368,7 +368,7 @@ mod tests {
 
     #[test]
     fn completes_verbs_flags_and_values() {
-        let verbs = complete(&cli(), &argv(&["st"]), false);
+        let verbs = complete(&cli(), &argv(&["stat"]), false);
         assert_eq!(verbs, argv(&["status", ":4"]));
         let flags = complete(&cli(), &argv(&["status", "--for"]), true);
         assert_eq!(flags.len(), 2);

@@ -496,3 +496,85 @@ fn down_v_in_run_mode_when_the_compose_files_are_gone() {
         "{stderr}"
     );
 }
+
+#[test]
+fn volume_prune_and_rm_v_are_guarded() {
+    require_engine();
+    let dir = tempfile::tempdir().unwrap();
+    let mut cleanup = Cleanup::new();
+    let label = format!("io.safeops.test={}", cleanup.label);
+    let safeops_cmd = || {
+        let mut cmd = safeops(dir.path());
+        cmd.env("SAFEOPS_BACKUP_DIR", dir.path().join("backups"))
+            .env("XDG_STATE_HOME", dir.path().join("state"))
+            .stdin(std::process::Stdio::null());
+        cmd
+    };
+    // An unused named volume holding data: prune --all must not take it silently.
+    let kept = unique("unused");
+    cleanup.volumes.push(kept.clone());
+    docker(&["volume", "create", "--label", &label, &kept]);
+    docker(&[
+        "run",
+        "--rm",
+        "-v",
+        &format!("{kept}:/d"),
+        IMAGE,
+        "sh",
+        "-c",
+        "echo x > /d/f",
+    ]);
+    let plan =
+        json(safeops_cmd().args(["volume", "prune", "--all", "--dry-run", "--format", "json"]));
+    let entry = plan["volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == kept.as_str())
+        .cloned();
+    let entry = entry.unwrap_or_else(|| panic!("{plan}"));
+    assert_eq!(
+        (entry["action"].as_str(), entry["protected"].as_bool()),
+        (Some("remove"), Some(true))
+    );
+    let (code, _, stderr) = run(safeops_cmd().args(["volume", "prune", "--all", "-f"]));
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.contains(&kept), "{stderr}");
+    assert!(volumes_on_engine().contains(&kept));
+
+    // rm -v removes a container's anonymous volume: guarded once it is protected.
+    let container = unique("anon");
+    docker(&[
+        "run", "-d", "--name", &container, "--label", &label, "-v", "/scratch", IMAGE, "sleep",
+        "3600",
+    ]);
+    let anonymous = docker(&[
+        "inspect",
+        "-f",
+        "{{range .Mounts}}{{.Name}}{{end}}",
+        &container,
+    ])
+    .trim()
+    .to_string();
+    cleanup.volumes.push(anonymous.clone());
+    let (code, _, stderr) = run(safeops_cmd().args(["protect", &anonymous]));
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) = run(safeops_cmd().args(["rm", "-f", "-v", &container]));
+    assert_eq!(code, 3, "{stderr}");
+    docker(&["inspect", &container]);
+    let (code, stdout, stderr) = run(safeops_cmd().args([
+        "rm",
+        "-f",
+        "-v",
+        &container,
+        "--confirm",
+        &anonymous,
+        "--no-backup",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout.trim(), container);
+    assert!(
+        !volumes_on_engine().contains(&anonymous),
+        "rm -v removed the anonymous volume"
+    );
+}

@@ -45,7 +45,7 @@ fn completion_scripts_are_not_stale() {
 #[test]
 fn cobra_completion_protocol() {
     let (code, stdout, _) =
-        run(std::process::Command::new(bin()).args(["__complete", "safeops", "st"]));
+        run(std::process::Command::new(bin()).args(["__complete", "safeops", "stat"]));
     assert_eq!(code, 0);
     let lines: Vec<&str> = stdout.lines().collect();
     assert!(lines[0].starts_with("status\t"), "{stdout}");

@@ -1,14 +1,16 @@
 //! `shell-init bash|zsh|fish`: shell functions that route the volume-destroying and
-//! restarting commands through safeops (`docker compose down|restart`, `docker-compose`
-//! likewise, `docker volume rm`) and pass everything else to the real command
-//! untouched. Use: `eval "$(docker safeops shell-init bash)"` in `~/.bashrc`.
+//! lifecycle commands through safeops (`docker compose down|restart|stop|start`,
+//! `docker-compose` likewise, `docker volume rm|prune`, `docker rm -v`), refuse
+//! `docker system prune --volumes` (which deletes volumes unguarded), and pass
+//! everything else to the real command untouched.
+//! Use: `eval "$(docker safeops shell-init bash)"` in `~/.bashrc`.
 
 use crate::cli::{CompletionShell, ShellInitArgs};
 use crate::error::Result;
 
 /// The POSIX-shell version (bash and zsh): compose's global options may precede the
 /// verb, so the verb is the first word that is not an option or an option's value.
-const POSIX: &str = r#"# docker-safeops shell integration: guarded `down -v`, checked `restart`, guarded `volume rm`.
+const POSIX: &str = r#"# docker-safeops shell integration: guarded `down -v`, `volume rm|prune`, `rm -v`; checked `restart`.
 __safeops_compose_verb() {
   while [ $# -gt 0 ]; do
     case "$1" in
@@ -18,25 +20,43 @@ __safeops_compose_verb() {
     esac
   done
 }
-docker() {
-  if [ "$1" = compose ]; then
-    case "$(__safeops_compose_verb "${@:2}")" in
-      down|restart) shift; command docker safeops "$@"; return ;;
+__safeops_has_volume_flag() {
+  for arg in "$@"; do
+    case "$arg" in
+      --) return 1 ;;
+      -v|--volumes|-[a-zA-Z]*v*) return 0 ;;
     esac
-  elif [ "$1" = volume ] && [ "$2" = rm ]; then
-    command docker safeops "$@"; return
-  fi
+  done
+  return 1
+}
+docker() {
+  case "$1" in
+    compose)
+      case "$(__safeops_compose_verb "${@:2}")" in
+        down|restart|stop|start) shift; command docker safeops "$@"; return ;;
+      esac ;;
+    volume)
+      case "$2" in rm|prune) command docker safeops "$@"; return ;; esac ;;
+    rm)
+      if __safeops_has_volume_flag "${@:2}"; then command docker safeops "$@"; return; fi ;;
+    system)
+      if [ "$2" = prune ] && __safeops_has_volume_flag "${@:3}"; then
+        echo "docker-safeops: 'docker system prune --volumes' deletes volumes without any guard;" >&2
+        echo "  run 'docker system prune' and then 'docker safeops volume prune'" >&2
+        return 3
+      fi ;;
+  esac
   command docker "$@"
 }
 docker-compose() {
   case "$(__safeops_compose_verb "$@")" in
-    down|restart) command docker safeops "$@"; return ;;
+    down|restart|stop|start) command docker safeops "$@"; return ;;
   esac
   command docker-compose "$@"
 }
 "#;
 
-const FISH: &str = r#"# docker-safeops shell integration: guarded `down -v`, checked `restart`, guarded `volume rm`.
+const FISH: &str = r#"# docker-safeops shell integration: guarded `down -v`, `volume rm|prune`, `rm -v`; checked `restart`.
 function __safeops_compose_verb
     set -l skip 0
     for arg in $argv
@@ -54,22 +74,50 @@ function __safeops_compose_verb
         end
     end
 end
-function docker --wraps docker
-    if test "$argv[1]" = compose
-        switch (__safeops_compose_verb $argv[2..-1])
-            case down restart
-                command docker safeops $argv[2..-1]
-                return $status
+function __safeops_has_volume_flag
+    for arg in $argv
+        switch $arg
+            case --
+                return 1
+            case -v --volumes
+                return 0
+            case '--*'
+            case '-*v*'
+                return 0
         end
-    else if test "$argv[1]" = volume; and test "$argv[2]" = rm
-        command docker safeops $argv
-        return $status
+    end
+    return 1
+end
+function docker --wraps docker
+    switch "$argv[1]"
+        case compose
+            switch (__safeops_compose_verb $argv[2..-1])
+                case down restart stop start
+                    command docker safeops $argv[2..-1]
+                    return $status
+            end
+        case volume
+            if contains -- "$argv[2]" rm prune
+                command docker safeops $argv
+                return $status
+            end
+        case rm
+            if __safeops_has_volume_flag $argv[2..-1]
+                command docker safeops $argv
+                return $status
+            end
+        case system
+            if test "$argv[2]" = prune; and __safeops_has_volume_flag $argv[3..-1]
+                echo "docker-safeops: 'docker system prune --volumes' deletes volumes without any guard;" >&2
+                echo "  run 'docker system prune' and then 'docker safeops volume prune'" >&2
+                return 3
+            end
     end
     command docker $argv
 end
 function docker-compose --wraps docker-compose
     switch (__safeops_compose_verb $argv)
-        case down restart
+        case down restart stop start
             command docker safeops $argv
             return $status
     end

@@ -1,46 +1,92 @@
-//! `volume rm VOLUME...`: `docker volume rm`, guarded. Prints the names it removed on
-//! stdout and the engine's errors on stderr, like the Docker CLI.
+//! `volume rm`, `volume prune` and `rm [-v]`: Docker's removals, guarded. They print
+//! what they removed like the Docker CLI and report the engine's errors on stderr.
 
-use bollard::query_parameters::RemoveVolumeOptionsBuilder;
+use bollard::query_parameters::{RemoveContainerOptionsBuilder, RemoveVolumeOptionsBuilder};
 use serde_json::json;
 
 use crate::audit;
 use crate::backup::create::Subject;
 use crate::backup::store;
 use crate::cancel::Cancel;
-use crate::cli::{Format, VolumeRmArgs};
+use crate::cli::{Format, GuardFlags, RmArgs, VolumePruneArgs, VolumeRmArgs};
 use crate::engine::Engine;
 use crate::error::{Error, Result, engine_message};
-use crate::guard::{self, PlanFacts};
-use crate::inventory;
+use crate::guard::{self, Plan, PlanFacts};
+use crate::inventory::{self, Container, Volume};
 use crate::protect::Policy;
 use crate::target::Mode;
 
-/// Runs `volume rm`.
-pub async fn rm(engine: &Engine, args: &VolumeRmArgs, cancel: &Cancel) -> Result<()> {
-    let env = |n: &str| std::env::var(n).ok();
-    let containers = inventory::containers(engine).await?;
-    let volumes = inventory::volumes(engine).await?;
-    let sizes = inventory::volume_sizes(engine).await.unwrap_or(None);
-    let policy = Policy::load(&Policy::default_path(&env))?;
-    let backup_root = store::backup_root(None, &env);
-    let last_backups = store::last_backup_per_volume(&backup_root);
-    let plan = guard::plan_volume_rm(
-        &args.volumes,
-        &PlanFacts {
-            containers: &containers,
-            volumes: &volumes,
-            sizes: sizes.as_ref(),
-            policy: &policy,
-            last_backups: &last_backups,
-        },
-    )?;
-    if args.dry_run {
-        return super::print(&match args.format {
-            Format::Json => serde_json::to_string_pretty(&plan).expect("plan serializes") + "\n",
-            Format::Table => plan.render(),
-        });
+/// What the engine holds, for planning.
+struct Facts {
+    containers: Vec<Container>,
+    volumes: std::collections::HashMap<String, Volume>,
+    sizes: Option<std::collections::HashMap<String, u64>>,
+    policy: Policy,
+    last_backups: std::collections::HashMap<String, String>,
+}
+
+impl Facts {
+    async fn read(engine: &Engine) -> Result<Facts> {
+        let env = |n: &str| std::env::var(n).ok();
+        Ok(Facts {
+            containers: inventory::containers(engine).await?,
+            volumes: inventory::volumes(engine).await?,
+            sizes: inventory::volume_sizes(engine).await.unwrap_or(None),
+            policy: Policy::load(&Policy::default_path(&env))?,
+            last_backups: store::last_backup_per_volume(&store::backup_root(None, &env)),
+        })
     }
+
+    fn plan_facts(&self) -> PlanFacts<'_> {
+        PlanFacts {
+            containers: &self.containers,
+            volumes: &self.volumes,
+            sizes: self.sizes.as_ref(),
+            policy: &self.policy,
+            last_backups: &self.last_backups,
+        }
+    }
+}
+
+/// Prints the plan for `--dry-run`; `None` when the verb should go on.
+fn dry_run(plan: &Plan, flags: &GuardFlags) -> Option<Result<()>> {
+    flags.dry_run.then(|| {
+        super::print(&match flags.format {
+            Format::Json => serde_json::to_string_pretty(plan).expect("plan serializes") + "\n",
+            Format::Table => plan.render(),
+        })
+    })
+}
+
+/// A guarded removal: what the verb removes and how it was asked.
+struct Removal<'a> {
+    /// The verb, for messages and the audit log.
+    verb: &'a str,
+    /// Its plan.
+    plan: &'a Plan,
+    /// Its guard flags.
+    flags: &'a GuardFlags,
+    /// The command to repeat with `--confirm`.
+    command: String,
+    /// What `remove` is called with, in order.
+    names: &'a [String],
+}
+
+/// Confirms and backs up what the plan would destroy, runs `remove` for each name, and
+/// records it all in the audit log.
+async fn guarded_removal(
+    engine: &Engine,
+    removal: Removal<'_>,
+    cancel: &Cancel,
+    remove: impl AsyncFnMut(&str) -> std::result::Result<(), bollard::errors::Error>,
+) -> Result<Vec<String>> {
+    let Removal {
+        verb,
+        plan,
+        flags,
+        command,
+        names,
+    } = removal;
     let protected: Vec<&str> = plan
         .protected_removals()
         .iter()
@@ -49,13 +95,13 @@ pub async fn rm(engine: &Engine, args: &VolumeRmArgs, cancel: &Cancel) -> Result
     let expected = protected.join(",");
     let allowed = super::guarded::allow(
         engine,
-        &plan,
+        plan,
         super::guarded::Guard {
-            verb: "volume rm",
+            verb,
             expected: &expected,
-            given: args.confirm.as_deref(),
-            command: format!("docker safeops volume rm {}", args.volumes.join(" ")),
-            no_backup: args.no_backup,
+            given: flags.confirm.as_deref(),
+            command,
+            no_backup: flags.no_backup,
             subject: Subject {
                 kind: "volumes".into(),
                 name: protected
@@ -66,19 +112,18 @@ pub async fn rm(engine: &Engine, args: &VolumeRmArgs, cancel: &Cancel) -> Result
                 volumes: Default::default(),
                 files: None,
             },
-            backup_root,
+            backup_root: store::backup_root(None, &|n| std::env::var(n).ok()),
             stop_timeout: 10,
         },
         cancel,
     )
     .await?;
+    let mut remove = remove;
+    let mut removed = Vec::new();
     let mut failed = Vec::new();
-    for name in &args.volumes {
-        let options = RemoveVolumeOptionsBuilder::default()
-            .force(args.force)
-            .build();
-        match engine.docker.remove_volume(name, Some(options)).await {
-            Ok(()) => println!("{name}"),
+    for name in names {
+        match remove(name).await {
+            Ok(()) => removed.push(name.clone()),
             Err(err) => {
                 eprintln!("Error response from daemon: {}", engine_message(&err));
                 failed.push(name.clone());
@@ -86,20 +131,151 @@ pub async fn rm(engine: &Engine, args: &VolumeRmArgs, cancel: &Cancel) -> Result
         }
     }
     audit::record(json!({
-        "verb": "volume rm",
-        "volumes": args.volumes,
+        "verb": verb,
         "plan": plan,
         "confirmation": allowed.confirmation,
-        "no_backup": args.no_backup,
+        "no_backup": flags.no_backup,
         "safety_backup": allowed.safety_backup.as_ref().map(|p| p.display().to_string()),
         "outcome": if failed.is_empty() { "ok".to_string() } else { format!("failed: {}", failed.join(", ")) },
     }));
     if failed.is_empty() {
-        Ok(())
+        Ok(removed)
     } else {
         Err(Error::failure(format!(
             "could not remove {}",
             failed.join(", ")
         )))
     }
+}
+
+/// Runs `volume rm`.
+pub async fn rm(engine: &Engine, args: &VolumeRmArgs, cancel: &Cancel) -> Result<()> {
+    let facts = Facts::read(engine).await?;
+    let plan = guard::plan_volume_rm(&args.volumes, &facts.plan_facts())?;
+    if let Some(done) = dry_run(&plan, &args.guard) {
+        return done;
+    }
+    let force = args.force;
+    let removal = Removal {
+        verb: "volume rm",
+        plan: &plan,
+        flags: &args.guard,
+        command: format!("docker safeops volume rm {}", args.volumes.join(" ")),
+        names: &args.volumes,
+    };
+    let removed = guarded_removal(engine, removal, cancel, async |name: &str| {
+        let options = RemoveVolumeOptionsBuilder::default().force(force).build();
+        engine.docker.remove_volume(name, Some(options)).await
+    })
+    .await;
+    print_removed(&removed);
+    removed.map(|_| ())
+}
+
+fn print_removed(removed: &Result<Vec<String>>) {
+    if let Ok(names) = removed {
+        for name in names {
+            println!("{name}");
+        }
+    }
+}
+
+/// Runs `volume prune`.
+pub async fn prune(engine: &Engine, args: &VolumePruneArgs, cancel: &Cancel) -> Result<()> {
+    let facts = Facts::read(engine).await?;
+    let plan = guard::plan_volume_prune(args.all, &facts.plan_facts());
+    if let Some(done) = dry_run(&plan, &args.guard) {
+        return done;
+    }
+    if !args.force && !ask_like_docker(args.all)? {
+        return Ok(());
+    }
+    let names: Vec<String> = plan.volumes.iter().map(|v| v.name.clone()).collect();
+    let removal = Removal {
+        verb: "volume prune",
+        plan: &plan,
+        flags: &args.guard,
+        command: format!(
+            "docker safeops volume prune{}",
+            if args.all { " --all" } else { "" }
+        ),
+        names: &names,
+    };
+    let removed = guarded_removal(engine, removal, cancel, async |name: &str| {
+        let options = None::<bollard::query_parameters::RemoveVolumeOptions>;
+        engine.docker.remove_volume(name, options).await
+    })
+    .await?;
+    let reclaimed: u64 = plan
+        .volumes
+        .iter()
+        .filter(|v| removed.contains(&v.name))
+        .filter_map(|v| v.size_bytes)
+        .sum();
+    let mut out = String::new();
+    if !removed.is_empty() {
+        out.push_str("Deleted Volumes:\n");
+        for name in &removed {
+            out.push_str(&format!("{name}\n"));
+        }
+        out.push('\n');
+    }
+    out.push_str(&format!(
+        "Total reclaimed space: {}\n",
+        crate::table::human_bytes(reclaimed)
+    ));
+    super::print(&out)
+}
+
+/// Docker's own y/N question before a prune; `false` unless the answer is yes.
+fn ask_like_docker(all: bool) -> Result<bool> {
+    eprintln!(
+        "WARNING! This will remove {} local volumes not used by at least one container.",
+        if all { "all" } else { "anonymous" }
+    );
+    eprint!("Are you sure you want to continue? [y/N] ");
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "Yes"))
+}
+
+/// Runs `rm [-v] CONTAINER...`.
+pub async fn rm_containers(engine: &Engine, args: &RmArgs, cancel: &Cancel) -> Result<()> {
+    let facts = Facts::read(engine).await?;
+    let plan = guard::plan_rm(&args.containers, args.volumes, &facts.plan_facts())?;
+    if let Some(done) = dry_run(&plan, &args.guard) {
+        return done;
+    }
+    let (force, volumes) = (args.force, args.volumes);
+    let ids: std::collections::HashMap<&str, &str> = facts
+        .containers
+        .iter()
+        .flat_map(|c| {
+            [
+                (c.name.as_str(), c.id.as_str()),
+                (c.id.as_str(), c.id.as_str()),
+            ]
+        })
+        .collect();
+    let removal = Removal {
+        verb: if volumes { "rm -v" } else { "rm" },
+        plan: &plan,
+        flags: &args.guard,
+        command: format!("docker safeops rm -v {}", args.containers.join(" ")),
+        names: &args.containers,
+    };
+    let removed = guarded_removal(engine, removal, cancel, async |name: &str| {
+        let id = ids
+            .iter()
+            .find(|(key, _)| **key == name || (name.len() >= 12 && key.starts_with(name)))
+            .map_or(name, |(_, id)| *id);
+        let options = RemoveContainerOptionsBuilder::default()
+            .force(force)
+            .v(volumes)
+            .build();
+        engine.docker.remove_container(id, Some(options)).await
+    })
+    .await;
+    print_removed(&removed);
+    removed.map(|_| ())
 }
