@@ -45,11 +45,8 @@ impl Project {
     }
 
     fn safeops(&self) -> Command {
-        let mut cmd = safeops(self.dir.path());
-        cmd.env("SAFEOPS_BACKUP_DIR", self.dir.path().join("backups"))
-            .env("XDG_STATE_HOME", self.dir.path().join("state"))
-            .stdin(std::process::Stdio::null())
-            .args(["-p", &self.name]);
+        let mut cmd = isolated(self.dir.path());
+        cmd.args(["-p", &self.name]);
         if self.cli[0] == COMPOSE_V1 {
             // Without the Docker CLI on PATH, safeops finds compose v1 only.
             let path = path_with(
@@ -69,6 +66,15 @@ impl Project {
         let mountpoint = docker(&["volume", "inspect", "-f", "{{.Mountpoint}}", &self.volume()]);
         std::fs::read_to_string(PathBuf::from(mountpoint.trim()).join("file")).ok()
     }
+}
+
+/// The plugin with its backups, journal, audit log and policy inside `dir`, no terminal.
+fn isolated(dir: &Path) -> Command {
+    let mut cmd = safeops(dir);
+    cmd.env("SAFEOPS_BACKUP_DIR", dir.join("backups"))
+        .env("XDG_STATE_HOME", dir.join("state"))
+        .stdin(std::process::Stdio::null());
+    cmd
 }
 
 fn volumes_on_engine() -> BTreeSet<String> {
@@ -321,13 +327,7 @@ fn volume_rm_of_a_standalone_containers_data_is_guarded_and_undoable() {
     ]);
     std::thread::sleep(std::time::Duration::from_millis(500));
     docker(&["rm", "-f", &container]);
-    let safeops_cmd = || {
-        let mut cmd = safeops(dir.path());
-        cmd.env("SAFEOPS_BACKUP_DIR", dir.path().join("backups"))
-            .env("XDG_STATE_HOME", dir.path().join("state"))
-            .stdin(std::process::Stdio::null());
-        cmd
-    };
+    let safeops_cmd = || isolated(dir.path());
     let (code, _, stderr) = run(safeops_cmd().args(["volume", "rm", &volume]));
     assert_eq!(code, 3, "{stderr}");
     assert!(stderr.contains(&volume), "{stderr}");
@@ -503,13 +503,7 @@ fn volume_prune_and_rm_v_are_guarded() {
     let dir = tempfile::tempdir().unwrap();
     let mut cleanup = Cleanup::new();
     let label = format!("io.safeops.test={}", cleanup.label);
-    let safeops_cmd = || {
-        let mut cmd = safeops(dir.path());
-        cmd.env("SAFEOPS_BACKUP_DIR", dir.path().join("backups"))
-            .env("XDG_STATE_HOME", dir.path().join("state"))
-            .stdin(std::process::Stdio::null());
-        cmd
-    };
+    let safeops_cmd = || isolated(dir.path());
     // An unused named volume holding data: prune --all must not take it silently.
     let kept = unique("unused");
     cleanup.volumes.push(kept.clone());
