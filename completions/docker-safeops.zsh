@@ -518,6 +518,42 @@ fatal\:"Only errors"))' \
     ;;
 esac
 ;;
+(recreate)
+_arguments "${_arguments_options[@]}" : \
+'--image=[Run it on this image (already on the engine) instead of its own]:IMAGE:_default' \
+'--from=[Where to take the spec of a container that no longer exists\: a backup directory or a spec file (default\: its newest saved spec)]:BACKUP|FILE:_files' \
+'--pull=[Image pull policy\: safeops never pulls]:POLICY:(never)' \
+'-t+[Seconds the old container gets to stop]:SECONDS:_default' \
+'--timeout=[Seconds the old container gets to stop]:SECONDS:_default' \
+'--format=[Output format]:FORMAT:((table\:"Aligned tables for people"
+json\:"One JSON document for scripts"))' \
+'--config=[Location of client config files (default ~/.docker)]:DIR:_files' \
+'-c+[Name of the context to use to connect to the daemon]:NAME:_default' \
+'--context=[Name of the context to use to connect to the daemon]:NAME:_default' \
+'*-H+[Daemon socket to connect to]:HOST:_default' \
+'*--host=[Daemon socket to connect to]:HOST:_default' \
+'-l+[Set the logging level]:LEVEL:((debug\:"Everything, including each engine request"
+info\:"Progress of long operations"
+warn\:"Only warnings and errors (the default)"
+error\:"Only errors"
+fatal\:"Only errors"))' \
+'--log-level=[Set the logging level]:LEVEL:((debug\:"Everything, including each engine request"
+info\:"Progress of long operations"
+warn\:"Only warnings and errors (the default)"
+error\:"Only errors"
+fatal\:"Only errors"))' \
+'--tlscacert=[Trust certs signed only by this CA]:FILE:_files' \
+'--tlscert=[Path to TLS certificate file]:FILE:_files' \
+'--tlskey=[Path to TLS key file]:FILE:_files' \
+'-D[Enable debug mode (same as --log-level debug)]' \
+'--debug[Enable debug mode (same as --log-level debug)]' \
+'--tls[Use TLS; implied by --tlsverify]' \
+'--tlsverify[Use TLS and verify the remote]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+':container -- The container name:_default' \
+&& ret=0
+;;
 (protect)
 _arguments "${_arguments_options[@]}" : \
 '--reason=[Why, shown by \`status\` and in confirmations]:TEXT:_default' \
@@ -691,6 +727,7 @@ _docker-safeops_commands() {
 'start:Start services or containers, then check that they run and stay up' \
 'rm:Remove containers (\`docker rm\`), guarded when -v would remove protected volumes' \
 'volume:Manage volumes (\`volume rm\`, \`volume prune\`), guarded' \
+'recreate:Recreate a container from its spec (optionally on another image); bootstraps one that no longer exists from its saved spec or a backup' \
 'protect:Protect volumes against destructive verbs (written to the policy file)' \
 'unprotect:Mark volumes disposable\: no confirmation needed to destroy them' \
 'log:Show the audit log of guarded operations, backups and restores' \
@@ -728,6 +765,11 @@ _docker-safeops__subcmd__log_commands() {
 _docker-safeops__subcmd__protect_commands() {
     local commands; commands=()
     _describe -t commands 'docker-safeops protect commands' commands "$@"
+}
+(( $+functions[_docker-safeops__subcmd__recreate_commands] )) ||
+_docker-safeops__subcmd__recreate_commands() {
+    local commands; commands=()
+    _describe -t commands 'docker-safeops recreate commands' commands "$@"
 }
 (( $+functions[_docker-safeops__subcmd__restart_commands] )) ||
 _docker-safeops__subcmd__restart_commands() {

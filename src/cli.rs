@@ -152,6 +152,9 @@ pub enum Verb {
     /// Manage volumes (`volume rm`, `volume prune`), guarded
     #[command(subcommand)]
     Volume(VolumeVerb),
+    /// Recreate a container from its spec (optionally on another image); bootstraps one
+    /// that no longer exists from its saved spec or a backup
+    Recreate(RecreateArgs),
     /// Protect volumes against destructive verbs (written to the policy file)
     Protect(ProtectArgs),
     /// Mark volumes disposable: no confirmation needed to destroy them
@@ -335,6 +338,34 @@ pub struct VolumeRmArgs {
     /// What every guarded removal accepts
     #[command(flatten)]
     pub guard: GuardFlags,
+}
+
+/// Arguments of `recreate`.
+#[derive(Debug, Args)]
+pub struct RecreateArgs {
+    /// The container name
+    pub container: String,
+    /// Run it on this image (already on the engine) instead of its own
+    #[arg(long, value_name = "IMAGE")]
+    pub image: Option<String>,
+    /// Where to take the spec of a container that no longer exists: a backup directory
+    /// or a spec file (default: its newest saved spec)
+    #[arg(long, value_name = "BACKUP|FILE")]
+    pub from: Option<PathBuf>,
+    /// Image pull policy: safeops never pulls
+    #[arg(long, value_name = "POLICY", value_parser = ["never"], default_value = "never")]
+    pub pull: String,
+    /// Seconds the old container gets to stop
+    #[arg(
+        short = 't',
+        long = "timeout",
+        value_name = "SECONDS",
+        default_value_t = 10
+    )]
+    pub timeout: i32,
+    /// Output format
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
 }
 
 /// Arguments of `protect`.

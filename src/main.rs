@@ -139,6 +139,10 @@ async fn dispatch(cli: Cli) -> Result<()> {
                 commands::volume::rm_containers(&engine, args, &cancel).await
             }
             Verb::ShellInit(args) => commands::shell_init::run(args),
+            Verb::Recreate(args) => {
+                let engine = connect(&cli.docker).await?;
+                commands::recreate::run(&discovery(&cli, &engine), args).await
+            }
             Verb::Protect(args) => commands::protect::protect(args),
             Verb::Unprotect(args) => commands::protect::unprotect(args),
             Verb::Log(args) => commands::log::run(args),

@@ -8,6 +8,7 @@ pub mod guarded;
 pub mod lifecycle;
 pub mod log;
 pub mod protect;
+pub mod recreate;
 pub mod restore;
 pub mod shell_init;
 pub mod status;

@@ -1,0 +1,134 @@
+//! `recreate CONTAINER [--image IMAGE]`: rebuild a container from its spec, optionally on
+//! another image (see `recreate`); a container that no longer exists is bootstrapped
+//! from its newest saved spec or from a backup (`--from`). Containers of a compose
+//! project in compose mode are recreated by compose itself.
+
+use std::path::Path;
+
+use serde_json::json;
+
+use crate::audit;
+use crate::cli::{Format, RecreateArgs};
+use crate::error::{Error, Result};
+use crate::inventory;
+use crate::recreate::{self, Recreated};
+use crate::specs;
+use crate::target::{Discovery, Mode, Target};
+
+/// Runs `recreate`.
+pub async fn run(discovery: &Discovery<'_>, args: &RecreateArgs) -> Result<()> {
+    let engine = discovery.engine;
+    if let Some(image) = &args.image
+        && engine.docker.inspect_image(image).await.is_err()
+    {
+        return Err(Error::usage(format!(
+            "image {image} is not on the engine (safeops never pulls)"
+        ))
+        .hint(format!("docker pull {image}, or build or load it first")));
+    }
+    let containers = inventory::containers(engine).await?;
+    let existing = containers.iter().find(|c| c.name == args.container);
+    let outcome = match existing {
+        Some(container) if container.project().is_some() && args.from.is_none() => {
+            let target = discovery.targets(Some(&args.container)).await?.remove(0);
+            match &target {
+                Target::Project(p) if p.mode == Mode::Compose && args.image.is_none() => {
+                    return compose_recreate(discovery, p, container.service().unwrap_or_default())
+                        .await;
+                }
+                _ => {
+                    let spec = specs::save_current(engine, &container.id).await?;
+                    recreate::replace(engine, &spec, args.image.as_deref(), timing(args)).await
+                }
+            }
+        }
+        Some(container) => {
+            let spec = specs::save_current(engine, &container.id).await?;
+            recreate::replace(engine, &spec, args.image.as_deref(), timing(args)).await
+        }
+        None => {
+            let (spec, from) = saved_spec(&args.container, args.from.as_deref())?;
+            eprintln!(
+                "note: {} does not exist; bootstrapping it from {from}",
+                args.container
+            );
+            recreate::bootstrap(
+                engine,
+                &spec,
+                &from,
+                args.image.as_deref(),
+                recreate::patience(),
+            )
+            .await
+        }
+    };
+    audit::record(json!({
+        "verb": "recreate",
+        "container": args.container,
+        "image": args.image,
+        "outcome": match &outcome { Ok(r) => json!(r), Err(e) => json!(format!("failed: {}", e.message)) },
+    }));
+    let recreated: Recreated = outcome?;
+    // The new spec joins the history: a later bootstrap recreates *this* container.
+    if let Err(err) = specs::save_current(engine, &recreated.id).await {
+        eprintln!("warning: {err}");
+    }
+    super::print(&match args.format {
+        Format::Json => {
+            serde_json::to_string_pretty(&recreated).expect("outcome serializes") + "\n"
+        }
+        Format::Table => format!(
+            "recreated {} on {} ({}), running\n",
+            recreated.name, recreated.image, recreated.from
+        ),
+    })
+}
+
+fn timing(args: &RecreateArgs) -> recreate::Timing {
+    recreate::Timing {
+        stop_timeout: args.timeout,
+        patience: recreate::patience(),
+    }
+}
+
+/// The spec to bootstrap `name` from: `--from` (a backup directory or a spec file),
+/// else the newest saved spec.
+fn saved_spec(name: &str, from: Option<&Path>) -> Result<(serde_json::Value, String)> {
+    let path = match from {
+        Some(dir) if dir.is_dir() => dir.join(format!("containers/{name}.json")),
+        Some(file) => file.to_path_buf(),
+        None => specs::history(name).pop().ok_or_else(|| {
+            Error::usage(format!("no container {name} and no saved spec of it"))
+                .hint("give a backup that holds it: --from BACKUP")
+        })?,
+    };
+    Ok((specs::read(&path)?, path.display().to_string()))
+}
+
+async fn compose_recreate(
+    discovery: &Discovery<'_>,
+    project: &crate::target::Project,
+    service: &str,
+) -> Result<()> {
+    let (Some(cli), Some(files)) = (&project.cli, &project.files) else {
+        return Err(Error::failure(
+            "compose mode without a compose CLI or files",
+        ));
+    };
+    let code = cli
+        .passthrough(
+            &discovery.engine.endpoint,
+            discovery.docker_config.as_ref(),
+            files,
+            Some(&project.name),
+            &["up", "-d", "--force-recreate", "--no-deps", service],
+        )
+        .await?;
+    if code != 0 {
+        return Err(Error::failure(format!(
+            "{} up --force-recreate failed (exit {code})",
+            cli.display_name()
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,445 @@
+//! Run-mode recreation: a container rebuilt from its inspect spec (live, saved or from a
+//! backup), optionally on another image, keeping everything `docker run` set and
+//! dropping what the engine generated (MAC address, hostname equal to the old id,
+//! dynamic IPs). Safe order: rename the old one aside, create the new one, connect its
+//! extra networks (older APIs take one at create), stop the old one, start the new one
+//! and wait until it runs and is healthy, then remove the old one. On any failure the
+//! new one is removed and the old one gets its name back (and is started again).
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use bollard::models::{
+    ContainerCreateBody, EndpointSettings, NetworkConnectRequest, NetworkingConfig,
+};
+use bollard::query_parameters::{
+    CreateContainerOptionsBuilder, RemoveContainerOptionsBuilder, RenameContainerOptionsBuilder,
+    StopContainerOptionsBuilder,
+};
+use serde_json::{Value, json};
+
+use crate::engine::Engine;
+use crate::error::{Error, Result, engine_message};
+use crate::restart_check::{self, Patience};
+
+/// An image's own defaults, subtracted from a spec when the image changes (as
+/// watchtower does): what the old image contributed must not stick to the new one.
+#[derive(Debug, Default, Clone)]
+pub struct ImageDefaults {
+    /// `ENV` lines.
+    pub env: Vec<String>,
+    /// `LABEL`s.
+    pub labels: HashMap<String, String>,
+    /// `CMD`.
+    pub cmd: Option<Value>,
+    /// `ENTRYPOINT`.
+    pub entrypoint: Option<Value>,
+    /// `WORKDIR`.
+    pub working_dir: Option<String>,
+}
+
+/// Reads an image's defaults; an image that is gone has none we can subtract.
+pub async fn image_defaults(engine: &Engine, image: &str) -> ImageDefaults {
+    let Ok(inspect) = engine.docker.inspect_image(image).await else {
+        return ImageDefaults::default();
+    };
+    let config = serde_json::to_value(inspect.config.unwrap_or_default()).unwrap_or(Value::Null);
+    ImageDefaults {
+        env: strings(&config["Env"]),
+        labels: serde_json::from_value(config["Labels"].clone()).unwrap_or_default(),
+        cmd: Some(config["Cmd"].clone()).filter(|v| !v.is_null()),
+        entrypoint: Some(config["Entrypoint"].clone()).filter(|v| !v.is_null()),
+        working_dir: config["WorkingDir"].as_str().map(str::to_string),
+    }
+}
+
+fn strings(value: &Value) -> Vec<String> {
+    value
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn is_anonymous(name: &str) -> bool {
+    crate::inventory::is_anonymous_name(name)
+}
+
+/// What to create: the body, the network it is created on, and the networks to
+/// connect afterwards.
+#[derive(Debug)]
+pub struct Blueprint {
+    /// The container name.
+    pub name: String,
+    /// The create request.
+    pub body: ContainerCreateBody,
+    /// Further networks, connected after create.
+    pub extra_networks: Vec<(String, EndpointSettings)>,
+}
+
+/// Builds the create request from an inspect `spec`. With `new_image`, the old image's
+/// `old_defaults` are removed so the new image's own apply.
+pub fn blueprint(
+    spec: &Value,
+    new_image: Option<&str>,
+    old_defaults: &ImageDefaults,
+) -> Result<Blueprint> {
+    let name = spec["Name"]
+        .as_str()
+        .ok_or_else(|| Error::failure("the spec has no container name"))?
+        .trim_start_matches('/')
+        .to_string();
+    let id = spec["Id"].as_str().unwrap_or_default();
+    let mut config = spec["Config"].clone();
+    let Some(fields) = config.as_object_mut() else {
+        return Err(Error::failure("the spec has no Config"));
+    };
+    // Engine-generated: a hostname that is the old id, the MAC address.
+    if fields
+        .get("Hostname")
+        .and_then(Value::as_str)
+        .is_some_and(|h| !h.is_empty() && id.starts_with(h))
+    {
+        fields.remove("Hostname");
+    }
+    fields.remove("MacAddress");
+    if let Some(image) = new_image {
+        fields.insert("Image".into(), json!(image));
+        if let Some(env) = fields.get("Env").cloned() {
+            let kept: Vec<String> = strings(&env)
+                .into_iter()
+                .filter(|e| !old_defaults.env.contains(e))
+                .collect();
+            fields.insert("Env".into(), json!(kept));
+        }
+        if let Some(Value::Object(labels)) = fields.get_mut("Labels") {
+            labels.retain(|k, v| old_defaults.labels.get(k).map(String::as_str) != v.as_str());
+        }
+        for (key, default) in [
+            ("Cmd", &old_defaults.cmd),
+            ("Entrypoint", &old_defaults.entrypoint),
+        ] {
+            if default.is_some() && fields.get(key) == default.as_ref() {
+                fields.remove(key);
+            }
+        }
+        if old_defaults.working_dir.is_some()
+            && fields.get("WorkingDir").and_then(Value::as_str)
+                == old_defaults.working_dir.as_deref()
+        {
+            fields.remove("WorkingDir");
+        }
+    }
+    let mut host = spec["HostConfig"].clone();
+    // Anonymous volumes are re-attached by name, or the new container would get empty
+    // ones.
+    let bound: Vec<String> = strings(&host["Binds"])
+        .iter()
+        .filter_map(|b| b.split(':').nth(1).map(str::to_string))
+        .chain(
+            host["Mounts"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|m| m["Target"].as_str().map(str::to_string)),
+        )
+        .collect();
+    let mut mounts = host["Mounts"].as_array().cloned().unwrap_or_default();
+    for mount in spec["Mounts"].as_array().into_iter().flatten() {
+        let (Some(kind), Some(volume), Some(target)) = (
+            mount["Type"].as_str(),
+            mount["Name"].as_str(),
+            mount["Destination"].as_str(),
+        ) else {
+            continue;
+        };
+        if kind == "volume" && is_anonymous(volume) && !bound.iter().any(|b| b == target) {
+            mounts.push(json!({"Type": "volume", "Source": volume, "Target": target}));
+        }
+    }
+    if !mounts.is_empty() {
+        host["Mounts"] = json!(mounts);
+    }
+    let mut body: ContainerCreateBody = serde_json::from_value(config)
+        .map_err(|e| Error::failure(format!("cannot use the spec's Config: {e}")))?;
+    body.host_config = Some(
+        serde_json::from_value(host)
+            .map_err(|e| Error::failure(format!("cannot use the spec's HostConfig: {e}")))?,
+    );
+    let network_mode = spec["HostConfig"]["NetworkMode"]
+        .as_str()
+        .unwrap_or("default")
+        .to_string();
+    let short_id = &id[..id.len().min(12)];
+    let mut networks: Vec<(String, EndpointSettings)> = spec["NetworkSettings"]["Networks"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(network, endpoint)| {
+            let aliases: Vec<String> = strings(&endpoint["Aliases"])
+                .into_iter()
+                .filter(|a| a != short_id && *a != name)
+                .collect();
+            let settings = EndpointSettings {
+                aliases: (!aliases.is_empty()).then_some(aliases),
+                ipam_config: serde_json::from_value(endpoint["IPAMConfig"].clone())
+                    .ok()
+                    .flatten(),
+                links: Some(strings(&endpoint["Links"])).filter(|l| !l.is_empty()),
+                driver_opts: serde_json::from_value(endpoint["DriverOpts"].clone())
+                    .ok()
+                    .flatten(),
+                ..EndpointSettings::default()
+            };
+            (network.clone(), settings)
+        })
+        .collect();
+    networks.sort_by_key(|(network, _)| *network != network_mode);
+    let user_defined = !matches!(
+        network_mode.as_str(),
+        "default" | "bridge" | "host" | "none"
+    ) && !network_mode.starts_with("container:");
+    let extra_networks = if user_defined && !networks.is_empty() {
+        let primary = networks.remove(0);
+        body.networking_config = Some(NetworkingConfig {
+            endpoints_config: Some(HashMap::from([primary])),
+        });
+        networks
+    } else {
+        networks.retain(|(n, _)| n != "bridge" && *n != network_mode);
+        networks
+    };
+    Ok(Blueprint {
+        name,
+        body,
+        extra_networks,
+    })
+}
+
+/// What a recreation did.
+#[derive(Debug, serde::Serialize)]
+pub struct Recreated {
+    /// The container.
+    pub name: String,
+    /// The new container's id.
+    pub id: String,
+    /// The image it runs.
+    pub image: String,
+    /// Where the spec came from: `live`, or a saved spec / backup path.
+    pub from: String,
+}
+
+/// Creates the container from `blueprint`, connects its networks, starts it and checks
+/// that it runs; on failure removes what it created.
+async fn create_and_start(
+    engine: &Engine,
+    blueprint: &Blueprint,
+    patience: Patience,
+) -> Result<String> {
+    let options = CreateContainerOptionsBuilder::default()
+        .name(&blueprint.name)
+        .build();
+    let created = engine
+        .docker
+        .create_container(Some(options), blueprint.body.clone())
+        .await
+        .map_err(|e| {
+            Error::failure(format!(
+                "cannot create {}: {}",
+                blueprint.name,
+                engine_message(&e)
+            ))
+        })?;
+    let result = async {
+        for (network, endpoint) in &blueprint.extra_networks {
+            engine
+                .docker
+                .connect_network(
+                    network,
+                    NetworkConnectRequest {
+                        container: created.id.clone(),
+                        endpoint_config: Some(endpoint.clone()),
+                    },
+                )
+                .await
+                .map_err(|e| {
+                    Error::failure(format!(
+                        "cannot connect network {network}: {}",
+                        engine_message(&e)
+                    ))
+                })?;
+        }
+        engine
+            .docker
+            .start_container(&created.id, None)
+            .await
+            .map_err(|e| {
+                Error::failure(format!(
+                    "cannot start the new {}: {}",
+                    blueprint.name,
+                    engine_message(&e)
+                ))
+            })?;
+        restart_check::check(engine, &created.id, &blueprint.name, patience).await
+    }
+    .await;
+    if let Err(err) = result {
+        let options = RemoveContainerOptionsBuilder::default().force(true).build();
+        let _ = engine
+            .docker
+            .remove_container(&created.id, Some(options))
+            .await;
+        return Err(err);
+    }
+    Ok(created.id)
+}
+
+/// How a recreation waits: for the old container to stop, for the new one to run.
+#[derive(Debug, Clone, Copy)]
+pub struct Timing {
+    /// Seconds the old container gets to stop.
+    pub stop_timeout: i32,
+    /// What the new one must do.
+    pub patience: Patience,
+}
+
+/// Recreates the existing container `spec` describes, on `new_image` or its own image.
+pub async fn replace(
+    engine: &Engine,
+    spec: &Value,
+    new_image: Option<&str>,
+    timing: Timing,
+) -> Result<Recreated> {
+    let patience = timing.patience;
+    let old_image = spec["Image"].as_str().unwrap_or_default().to_string();
+    let defaults = match new_image {
+        Some(_) => image_defaults(engine, &old_image).await,
+        None => ImageDefaults::default(),
+    };
+    let blueprint = blueprint(spec, new_image, &defaults)?;
+    let old_id = spec["Id"].as_str().unwrap_or_default().to_string();
+    let was_running = spec["State"]["Running"].as_bool().unwrap_or(false);
+    let aside = format!("{}-safeops-old-{}", blueprint.name, std::process::id());
+    let rename = |to: String| RenameContainerOptionsBuilder::default().name(&to).build();
+    engine
+        .docker
+        .rename_container(&old_id, rename(aside.clone()))
+        .await
+        .map_err(|e| {
+            Error::failure(format!(
+                "cannot rename {} aside: {}",
+                blueprint.name,
+                engine_message(&e)
+            ))
+        })?;
+    let stop = StopContainerOptionsBuilder::default()
+        .t(timing.stop_timeout)
+        .build();
+    let started = async {
+        if was_running {
+            engine
+                .docker
+                .stop_container(&old_id, Some(stop))
+                .await
+                .map_err(|e| {
+                    Error::failure(format!(
+                        "cannot stop the old {}: {}",
+                        blueprint.name,
+                        engine_message(&e)
+                    ))
+                })?;
+        }
+        create_and_start(engine, &blueprint, patience).await
+    }
+    .await;
+    match started {
+        Ok(id) => {
+            let options = RemoveContainerOptionsBuilder::default()
+                .force(true)
+                .v(false)
+                .build();
+            engine
+                .docker
+                .remove_container(&old_id, Some(options))
+                .await
+                .map_err(|e| {
+                    Error::failure(format!(
+                        "the new {} runs, but the old one ({aside}) could not be removed: {}",
+                        blueprint.name,
+                        engine_message(&e)
+                    ))
+                })?;
+            Ok(Recreated {
+                name: blueprint.name.clone(),
+                id,
+                image: new_image.unwrap_or(&old_image).to_string(),
+                from: "live".into(),
+            })
+        }
+        Err(err) => {
+            let restored = engine
+                .docker
+                .rename_container(&old_id, rename(blueprint.name.clone()))
+                .await;
+            if was_running {
+                let _ = engine.docker.start_container(&old_id, None).await;
+            }
+            let mut err = err;
+            err.message = match restored {
+                Ok(()) => format!(
+                    "{}\nthe old {} was put back and {}",
+                    err.message,
+                    blueprint.name,
+                    if was_running {
+                        "restarted"
+                    } else {
+                        "left stopped"
+                    }
+                ),
+                Err(e) => format!(
+                    "{}\nthe old container is still there as {aside}: {}",
+                    err.message,
+                    engine_message(&e)
+                ),
+            };
+            Err(err)
+        }
+    }
+}
+
+/// Creates a container that no longer exists from a saved spec.
+pub async fn bootstrap(
+    engine: &Engine,
+    spec: &Value,
+    from: &str,
+    new_image: Option<&str>,
+    patience: Patience,
+) -> Result<Recreated> {
+    let old_image = spec["Config"]["Image"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let defaults = match new_image {
+        Some(_) => image_defaults(engine, &old_image).await,
+        None => ImageDefaults::default(),
+    };
+    let blueprint = blueprint(spec, new_image, &defaults)?;
+    let id = create_and_start(engine, &blueprint, patience).await?;
+    Ok(Recreated {
+        name: blueprint.name,
+        id,
+        image: new_image.unwrap_or(&old_image).to_string(),
+        from: from.to_string(),
+    })
+}
+
+/// How long a recreated container has to run, and then to stay up.
+pub fn patience() -> Patience {
+    Patience {
+        wait: Duration::from_secs(60),
+        stable_for: Duration::from_secs(2),
+    }
+}

@@ -1,0 +1,85 @@
+//! Saved container specs: the inspect document of every container safeops touches
+//! destructively (down, rm, recreate) or backs up, kept as a history per container name
+//! in `$XDG_STATE_HOME/docker-safeops/specs/<name>/`, so that a container that no longer
+//! exists can be recreated, and its previous images are known (rollback points).
+
+use std::fs;
+use std::os::unix::fs::DirBuilderExt;
+use std::path::{Path, PathBuf};
+
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+
+/// The specs directory.
+pub fn specs_dir() -> PathBuf {
+    crate::journal::state_dir().join("specs")
+}
+
+fn container_dir(name: &str) -> PathBuf {
+    specs_dir().join(name.trim_start_matches('/').replace('/', "_"))
+}
+
+/// Saves `spec` (an inspect document) in the history of its container. Returns the file.
+pub fn save(spec: &serde_json::Value) -> Result<PathBuf> {
+    let name = spec["Name"]
+        .as_str()
+        .unwrap_or("unnamed")
+        .trim_start_matches('/');
+    let dir = container_dir(name);
+    let failed = |err: std::io::Error| {
+        Error::failure(format!(
+            "cannot save the spec of {name} in {}: {err}",
+            dir.display()
+        ))
+    };
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&dir)
+        .map_err(failed)?;
+    let stamp: String = crate::backup::store::rfc3339(std::time::SystemTime::now())
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '.')
+        .collect();
+    let path = dir.join(format!("{stamp}.json"));
+    fs::write(
+        &path,
+        serde_json::to_vec_pretty(spec).expect("spec serializes"),
+    )
+    .map_err(failed)?;
+    Ok(path)
+}
+
+/// Inspects the container `id` and saves its spec; returns the spec.
+pub async fn save_current(engine: &Engine, id: &str) -> Result<serde_json::Value> {
+    let inspect = engine.docker.inspect_container(id, None).await?;
+    let spec = serde_json::to_value(inspect).expect("inspect serializes");
+    save(&spec)?;
+    Ok(spec)
+}
+
+/// The saved specs of container `name`, oldest first.
+pub fn history(name: &str) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = fs::read_dir(container_dir(name))
+        .map(|entries| entries.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    files.retain(|p| p.extension().is_some_and(|e| e == "json"));
+    files.sort();
+    files
+}
+
+/// Reads one saved spec.
+pub fn read(path: &Path) -> Result<serde_json::Value> {
+    let bytes = fs::read(path).map_err(|e| {
+        Error::failure(format!(
+            "cannot read the saved spec {}: {e}",
+            path.display()
+        ))
+    })?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        Error::failure(format!(
+            "the saved spec {} is not valid: {e}",
+            path.display()
+        ))
+    })
+}

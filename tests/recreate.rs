@@ -1,0 +1,193 @@
+//! Run-mode recreation against the real engine: everything `docker run` set survives a
+//! recreate on another image and a bootstrap from the saved spec; a recreate whose new
+//! container fails leaves the old one running under its name.
+
+mod common;
+
+use std::process::Command;
+
+use common::*;
+
+/// The parts of `docker inspect` that `docker run` set, normalised for comparison.
+fn run_settings(container: &str) -> serde_json::Value {
+    let inspect: serde_json::Value =
+        serde_json::from_str(&docker(&["inspect", container])).unwrap();
+    let c = &inspect[0];
+    let mut networks: Vec<(String, Vec<String>)> = c["NetworkSettings"]["Networks"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(name, ep)| {
+            let id = c["Id"].as_str().unwrap();
+            let mut aliases: Vec<String> = ep["Aliases"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|a| a.as_str())
+                .filter(|a| !id.starts_with(a))
+                .map(str::to_string)
+                .collect();
+            aliases.sort();
+            (name.clone(), aliases)
+        })
+        .collect();
+    networks.sort();
+    let mut mounts: Vec<String> = c["Mounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            format!(
+                "{} {} {} rw={}",
+                m["Type"], m["Name"], m["Destination"], m["RW"]
+            )
+        })
+        .collect();
+    mounts.sort();
+    serde_json::json!({
+        "env": c["Config"]["Env"],
+        "labels": c["Config"]["Labels"],
+        "user": c["Config"]["User"],
+        "workdir": c["Config"]["WorkingDir"],
+        "entrypoint": c["Config"]["Entrypoint"],
+        "cmd": c["Config"]["Cmd"],
+        "healthcheck": c["Config"]["Healthcheck"],
+        "binds": c["HostConfig"]["Binds"],
+        "tmpfs": c["HostConfig"]["Tmpfs"],
+        "ports": c["HostConfig"]["PortBindings"],
+        "restart": c["HostConfig"]["RestartPolicy"],
+        "memory": c["HostConfig"]["Memory"],
+        "mounts": mounts,
+        "networks": networks,
+        "running": c["State"]["Running"],
+    })
+}
+
+#[test]
+fn recreate_on_another_image_and_bootstrap_keep_everything_docker_run_set() {
+    require_engine();
+    let mut cleanup = Cleanup::new();
+    let dir = tempfile::tempdir().unwrap();
+    let name = unique("app");
+    let label = format!("io.safeops.test={}", cleanup.label);
+    let (n1, n2) = (format!("{name}-front"), format!("{name}-back"));
+    for network in [&n1, &n2] {
+        docker(&["network", "create", "--label", &label, network]);
+    }
+    let volume = format!("{name}-data");
+    cleanup.volumes.push(volume.clone());
+    let config_dir = dir.path().join("cfg");
+    std::fs::create_dir(&config_dir).unwrap();
+    let other = format!("safeops-test/other:{name}");
+    docker(&["tag", IMAGE, &other]);
+    let port = 20000 + (std::process::id() % 20000);
+    docker(&[
+        "run",
+        "-d",
+        "--name",
+        &name,
+        "--label",
+        &label,
+        "--label",
+        "tier=web",
+        "--network",
+        &n1,
+        "--network-alias",
+        "web",
+        "--restart",
+        "unless-stopped",
+        "--user",
+        "1000:1000",
+        "--workdir",
+        "/tmp",
+        "--memory",
+        "64m",
+        "--health-cmd",
+        "true",
+        "--health-interval",
+        "1s",
+        "--entrypoint",
+        "/bin/sh",
+        "-e",
+        "GREETING=hello world",
+        "-e",
+        "EQUATION=a=b=c",
+        "-v",
+        &format!("{volume}:/data"),
+        "-v",
+        &format!("{}:/cfg:ro", config_dir.display()),
+        "-v",
+        "/scratch",
+        "--tmpfs",
+        "/run:size=1m",
+        "-p",
+        &format!("{port}:80"),
+        IMAGE,
+        "-c",
+        "sleep 3600",
+    ]);
+    docker(&["network", "connect", "--alias", "api", &n2, &name]);
+    let anonymous = docker(&[
+        "inspect",
+        "-f",
+        "{{range .Mounts}}{{if eq .Destination \"/scratch\"}}{{.Name}}{{end}}{{end}}",
+        &name,
+    ])
+    .trim()
+    .to_string();
+    cleanup.volumes.push(anonymous);
+    let before = run_settings(&name);
+    let safeops_cmd = || {
+        let mut cmd = safeops(dir.path());
+        cmd.env("XDG_STATE_HOME", dir.path().join("state"));
+        cmd
+    };
+
+    let (code, stdout, stderr) =
+        run(safeops_cmd().args(["recreate", &name, "--image", &other, "-t", "0"]));
+    assert_eq!(code, 0, "{stderr}{stdout}");
+    assert_eq!(run_settings(&name), before, "recreated on {other}");
+    let image = docker(&["inspect", "-f", "{{.Config.Image}}", &name]);
+    assert_eq!(image.trim(), other);
+
+    docker(&["rm", "-f", &name]);
+    let (code, _, stderr) = run(safeops_cmd().args(["recreate", &name]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("bootstrapping it from"), "{stderr}");
+    assert_eq!(
+        run_settings(&name),
+        before,
+        "bootstrapped from the saved spec"
+    );
+
+    // A new container that cannot start leaves the old one running under its name.
+    let broken = format!("safeops-test/broken:{name}");
+    let empty = tempfile::tempdir().unwrap();
+    let mut import = Command::new("sh");
+    import.arg("-c").arg(format!(
+        "tar -C {} -c . | docker import - {broken}",
+        empty.path().display()
+    ));
+    assert!(run(&mut import).0 == 0);
+    let old_id = docker(&["inspect", "-f", "{{.Id}}", &name]);
+    let (code, _, stderr) =
+        run(safeops_cmd().args(["recreate", &name, "--image", &broken, "-t", "0"]));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("put back"), "{stderr}");
+    assert_eq!(
+        docker(&["inspect", "-f", "{{.Id}}", &name]),
+        old_id,
+        "same container"
+    );
+    assert_eq!(run_settings(&name)["running"], true);
+
+    docker(&["rm", "-f", &name]);
+    for network in [&n1, &n2] {
+        let _ = Command::new("docker")
+            .args(["network", "rm", network])
+            .output();
+    }
+    for image in [&other, &broken] {
+        let _ = Command::new("docker").args(["rmi", image]).output();
+    }
+}
