@@ -28,6 +28,9 @@ _docker__safeops() {
             docker__safeops,down)
                 cmd="docker__safeops__subcmd__down"
                 ;;
+            docker__safeops,images)
+                cmd="docker__safeops__subcmd__images"
+                ;;
             docker__safeops,log)
                 cmd="docker__safeops__subcmd__log"
                 ;;
@@ -45,6 +48,9 @@ _docker__safeops() {
                 ;;
             docker__safeops,rm)
                 cmd="docker__safeops__subcmd__rm"
+                ;;
+            docker__safeops,rollback)
+                cmd="docker__safeops__subcmd__rollback"
                 ;;
             docker__safeops,shell-init)
                 cmd="docker__safeops__subcmd__shell__subcmd__init"
@@ -67,6 +73,9 @@ _docker__safeops() {
             docker__safeops,volume)
                 cmd="docker__safeops__subcmd__volume"
                 ;;
+            docker__safeops__subcmd__images,prune)
+                cmd="docker__safeops__subcmd__images__subcmd__prune"
+                ;;
             docker__safeops__subcmd__volume,prune)
                 cmd="docker__safeops__subcmd__volume__subcmd__prune"
                 ;;
@@ -80,7 +89,7 @@ _docker__safeops() {
 
     case "${cmd}" in
         docker__safeops)
-            opts="-c -D -H -l -f -p -h -V --config --context --debug --host --log-level --tls --tlsverify --tlscacert --tlscert --tlskey --file --project-name --project-directory --env-file --profile --help --version status backup backups verify restore down restart stop start rm volume recreate protect unprotect log shell-init completions"
+            opts="-c -D -H -l -f -p -h -V --config --context --debug --host --log-level --tls --tlsverify --tlscacert --tlscert --tlskey --file --project-name --project-directory --env-file --profile --help --version status backup backups verify restore down restart stop start rm volume recreate rollback images protect unprotect log shell-init completions"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -375,6 +384,122 @@ _docker__safeops() {
                     return 0
                     ;;
                 --confirm)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-level)
+                    COMPREPLY=($(compgen -W "debug info warn error fatal" -- "${cur}"))
+                    return 0
+                    ;;
+                -l)
+                    COMPREPLY=($(compgen -W "debug info warn error fatal" -- "${cur}"))
+                    return 0
+                    ;;
+                --tlscacert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tlscert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tlskey)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        docker__subcmd__safeops__subcmd__images)
+            opts="-c -D -H -l -h --config --context --debug --host --log-level --tls --tlsverify --tlscacert --tlscert --tlskey --help prune"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-level)
+                    COMPREPLY=($(compgen -W "debug info warn error fatal" -- "${cur}"))
+                    return 0
+                    ;;
+                -l)
+                    COMPREPLY=($(compgen -W "debug info warn error fatal" -- "${cur}"))
+                    return 0
+                    ;;
+                --tlscacert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tlscert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tlskey)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        docker__subcmd__safeops__subcmd__images__subcmd__prune)
+            opts="-c -D -H -l -h --keep --dry-run --format --config --context --debug --host --log-level --tls --tlsverify --tlscacert --tlscert --tlskey --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --keep)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -788,6 +913,72 @@ _docker__safeops() {
                     ;;
                 --format)
                     COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-level)
+                    COMPREPLY=($(compgen -W "debug info warn error fatal" -- "${cur}"))
+                    return 0
+                    ;;
+                -l)
+                    COMPREPLY=($(compgen -W "debug info warn error fatal" -- "${cur}"))
+                    return 0
+                    ;;
+                --tlscacert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tlscert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tlskey)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        docker__subcmd__safeops__subcmd__rollback)
+            opts="-t -c -D -H -l -h --to --timeout --config --context --debug --host --log-level --tls --tlsverify --tlscacert --tlscert --tlskey --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -t)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --config)

@@ -57,6 +57,8 @@ complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "start
 complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "rm" -d 'Remove containers (`docker rm`), guarded when -v would remove protected volumes'
 complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "volume" -d 'Manage volumes (`volume rm`, `volume prune`), guarded'
 complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "recreate" -d 'Recreate a container from its spec (optionally on another image); bootstraps one that no longer exists from its saved spec or a backup'
+complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "rollback" -d 'Recreate a container on the previous image recorded in its spec history'
+complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "images" -d 'Image retention (`images prune`)'
 complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "protect" -d 'Protect volumes against destructive verbs (written to the policy file)'
 complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "unprotect" -d 'Mark volumes disposable: no confirmation needed to destroy them'
 complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "log" -d 'Show the audit log of guarded operations, backups and restores'
@@ -343,6 +345,58 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand recreate" 
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand recreate" -l tls -d 'Use TLS; implied by --tlsverify'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand recreate" -l tlsverify -d 'Use TLS and verify the remote'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand recreate" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rollback" -l to -d 'Roll back to this image instead of the previous one' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rollback" -s t -l timeout -d 'Seconds the current container gets to stop' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rollback" -l config -d 'Location of client config files (default ~/.docker)' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rollback" -s c -l context -d 'Name of the context to use to connect to the daemon' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rollback" -s H -l host -d 'Daemon socket to connect to' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rollback" -s l -l log-level -d 'Set the logging level' -r -f -a "debug\t'Everything, including each engine request'
+info\t'Progress of long operations'
+warn\t'Only warnings and errors (the default)'
+error\t'Only errors'
+fatal\t'Only errors'"
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rollback" -l tlscacert -d 'Trust certs signed only by this CA' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rollback" -l tlscert -d 'Path to TLS certificate file' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rollback" -l tlskey -d 'Path to TLS key file' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rollback" -s D -l debug -d 'Enable debug mode (same as --log-level debug)'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rollback" -l tls -d 'Use TLS; implied by --tlsverify'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rollback" -l tlsverify -d 'Use TLS and verify the remote'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rollback" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand images; and not __fish_seen_subcommand_from prune" -l config -d 'Location of client config files (default ~/.docker)' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand images; and not __fish_seen_subcommand_from prune" -s c -l context -d 'Name of the context to use to connect to the daemon' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand images; and not __fish_seen_subcommand_from prune" -s H -l host -d 'Daemon socket to connect to' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand images; and not __fish_seen_subcommand_from prune" -s l -l log-level -d 'Set the logging level' -r -f -a "debug\t'Everything, including each engine request'
+info\t'Progress of long operations'
+warn\t'Only warnings and errors (the default)'
+error\t'Only errors'
+fatal\t'Only errors'"
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand images; and not __fish_seen_subcommand_from prune" -l tlscacert -d 'Trust certs signed only by this CA' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand images; and not __fish_seen_subcommand_from prune" -l tlscert -d 'Path to TLS certificate file' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand images; and not __fish_seen_subcommand_from prune" -l tlskey -d 'Path to TLS key file' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand images; and not __fish_seen_subcommand_from prune" -s D -l debug -d 'Enable debug mode (same as --log-level debug)'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand images; and not __fish_seen_subcommand_from prune" -l tls -d 'Use TLS; implied by --tlsverify'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand images; and not __fish_seen_subcommand_from prune" -l tlsverify -d 'Use TLS and verify the remote'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand images; and not __fish_seen_subcommand_from prune" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand images; and not __fish_seen_subcommand_from prune" -f -a "prune" -d 'Remove unused images, keeping used ones, the newest tags and rollback points'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand images; and __fish_seen_subcommand_from prune" -l keep -d 'Keep the newest N tags of every repository' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand images; and __fish_seen_subcommand_from prune" -l format -d 'Output format of --dry-run' -r -f -a "table\t'Aligned tables for people'
+json\t'One JSON document for scripts'"
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand images; and __fish_seen_subcommand_from prune" -l config -d 'Location of client config files (default ~/.docker)' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand images; and __fish_seen_subcommand_from prune" -s c -l context -d 'Name of the context to use to connect to the daemon' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand images; and __fish_seen_subcommand_from prune" -s H -l host -d 'Daemon socket to connect to' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand images; and __fish_seen_subcommand_from prune" -s l -l log-level -d 'Set the logging level' -r -f -a "debug\t'Everything, including each engine request'
+info\t'Progress of long operations'
+warn\t'Only warnings and errors (the default)'
+error\t'Only errors'
+fatal\t'Only errors'"
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand images; and __fish_seen_subcommand_from prune" -l tlscacert -d 'Trust certs signed only by this CA' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand images; and __fish_seen_subcommand_from prune" -l tlscert -d 'Path to TLS certificate file' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand images; and __fish_seen_subcommand_from prune" -l tlskey -d 'Path to TLS key file' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand images; and __fish_seen_subcommand_from prune" -l dry-run -d 'Print the plan and remove nothing'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand images; and __fish_seen_subcommand_from prune" -s D -l debug -d 'Enable debug mode (same as --log-level debug)'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand images; and __fish_seen_subcommand_from prune" -l tls -d 'Use TLS; implied by --tlsverify'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand images; and __fish_seen_subcommand_from prune" -l tlsverify -d 'Use TLS and verify the remote'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand images; and __fish_seen_subcommand_from prune" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand protect" -l reason -d 'Why, shown by `status` and in confirmations' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand protect" -l config -d 'Location of client config files (default ~/.docker)' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand protect" -s c -l context -d 'Name of the context to use to connect to the daemon' -r

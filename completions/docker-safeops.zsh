@@ -554,6 +554,110 @@ fatal\:"Only errors"))' \
 ':container -- The container name:_default' \
 && ret=0
 ;;
+(rollback)
+_arguments "${_arguments_options[@]}" : \
+'--to=[Roll back to this image instead of the previous one]:IMAGE:_default' \
+'-t+[Seconds the current container gets to stop]:SECONDS:_default' \
+'--timeout=[Seconds the current container gets to stop]:SECONDS:_default' \
+'--config=[Location of client config files (default ~/.docker)]:DIR:_files' \
+'-c+[Name of the context to use to connect to the daemon]:NAME:_default' \
+'--context=[Name of the context to use to connect to the daemon]:NAME:_default' \
+'*-H+[Daemon socket to connect to]:HOST:_default' \
+'*--host=[Daemon socket to connect to]:HOST:_default' \
+'-l+[Set the logging level]:LEVEL:((debug\:"Everything, including each engine request"
+info\:"Progress of long operations"
+warn\:"Only warnings and errors (the default)"
+error\:"Only errors"
+fatal\:"Only errors"))' \
+'--log-level=[Set the logging level]:LEVEL:((debug\:"Everything, including each engine request"
+info\:"Progress of long operations"
+warn\:"Only warnings and errors (the default)"
+error\:"Only errors"
+fatal\:"Only errors"))' \
+'--tlscacert=[Trust certs signed only by this CA]:FILE:_files' \
+'--tlscert=[Path to TLS certificate file]:FILE:_files' \
+'--tlskey=[Path to TLS key file]:FILE:_files' \
+'-D[Enable debug mode (same as --log-level debug)]' \
+'--debug[Enable debug mode (same as --log-level debug)]' \
+'--tls[Use TLS; implied by --tlsverify]' \
+'--tlsverify[Use TLS and verify the remote]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+':container -- The container name:_default' \
+&& ret=0
+;;
+(images)
+_arguments "${_arguments_options[@]}" : \
+'--config=[Location of client config files (default ~/.docker)]:DIR:_files' \
+'-c+[Name of the context to use to connect to the daemon]:NAME:_default' \
+'--context=[Name of the context to use to connect to the daemon]:NAME:_default' \
+'*-H+[Daemon socket to connect to]:HOST:_default' \
+'*--host=[Daemon socket to connect to]:HOST:_default' \
+'-l+[Set the logging level]:LEVEL:((debug\:"Everything, including each engine request"
+info\:"Progress of long operations"
+warn\:"Only warnings and errors (the default)"
+error\:"Only errors"
+fatal\:"Only errors"))' \
+'--log-level=[Set the logging level]:LEVEL:((debug\:"Everything, including each engine request"
+info\:"Progress of long operations"
+warn\:"Only warnings and errors (the default)"
+error\:"Only errors"
+fatal\:"Only errors"))' \
+'--tlscacert=[Trust certs signed only by this CA]:FILE:_files' \
+'--tlscert=[Path to TLS certificate file]:FILE:_files' \
+'--tlskey=[Path to TLS key file]:FILE:_files' \
+'-D[Enable debug mode (same as --log-level debug)]' \
+'--debug[Enable debug mode (same as --log-level debug)]' \
+'--tls[Use TLS; implied by --tlsverify]' \
+'--tlsverify[Use TLS and verify the remote]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+":: :_docker-safeops__subcmd__images_commands" \
+"*::: :->images" \
+&& ret=0
+
+    case $state in
+    (images)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:docker-safeops-images-command-$line[1]:"
+        case $line[1] in
+            (prune)
+_arguments "${_arguments_options[@]}" : \
+'--keep=[Keep the newest N tags of every repository]:N:_default' \
+'--format=[Output format of --dry-run]:FORMAT:((table\:"Aligned tables for people"
+json\:"One JSON document for scripts"))' \
+'--config=[Location of client config files (default ~/.docker)]:DIR:_files' \
+'-c+[Name of the context to use to connect to the daemon]:NAME:_default' \
+'--context=[Name of the context to use to connect to the daemon]:NAME:_default' \
+'*-H+[Daemon socket to connect to]:HOST:_default' \
+'*--host=[Daemon socket to connect to]:HOST:_default' \
+'-l+[Set the logging level]:LEVEL:((debug\:"Everything, including each engine request"
+info\:"Progress of long operations"
+warn\:"Only warnings and errors (the default)"
+error\:"Only errors"
+fatal\:"Only errors"))' \
+'--log-level=[Set the logging level]:LEVEL:((debug\:"Everything, including each engine request"
+info\:"Progress of long operations"
+warn\:"Only warnings and errors (the default)"
+error\:"Only errors"
+fatal\:"Only errors"))' \
+'--tlscacert=[Trust certs signed only by this CA]:FILE:_files' \
+'--tlscert=[Path to TLS certificate file]:FILE:_files' \
+'--tlskey=[Path to TLS key file]:FILE:_files' \
+'--dry-run[Print the plan and remove nothing]' \
+'-D[Enable debug mode (same as --log-level debug)]' \
+'--debug[Enable debug mode (same as --log-level debug)]' \
+'--tls[Use TLS; implied by --tlsverify]' \
+'--tlsverify[Use TLS and verify the remote]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+&& ret=0
+;;
+        esac
+    ;;
+esac
+;;
 (protect)
 _arguments "${_arguments_options[@]}" : \
 '--reason=[Why, shown by \`status\` and in confirmations]:TEXT:_default' \
@@ -728,6 +832,8 @@ _docker-safeops_commands() {
 'rm:Remove containers (\`docker rm\`), guarded when -v would remove protected volumes' \
 'volume:Manage volumes (\`volume rm\`, \`volume prune\`), guarded' \
 'recreate:Recreate a container from its spec (optionally on another image); bootstraps one that no longer exists from its saved spec or a backup' \
+'rollback:Recreate a container on the previous image recorded in its spec history' \
+'images:Image retention (\`images prune\`)' \
 'protect:Protect volumes against destructive verbs (written to the policy file)' \
 'unprotect:Mark volumes disposable\: no confirmation needed to destroy them' \
 'log:Show the audit log of guarded operations, backups and restores' \
@@ -755,6 +861,18 @@ _docker-safeops__subcmd__completions_commands() {
 _docker-safeops__subcmd__down_commands() {
     local commands; commands=()
     _describe -t commands 'docker-safeops down commands' commands "$@"
+}
+(( $+functions[_docker-safeops__subcmd__images_commands] )) ||
+_docker-safeops__subcmd__images_commands() {
+    local commands; commands=(
+'prune:Remove unused images, keeping used ones, the newest tags and rollback points' \
+    )
+    _describe -t commands 'docker-safeops images commands' commands "$@"
+}
+(( $+functions[_docker-safeops__subcmd__images__subcmd__prune_commands] )) ||
+_docker-safeops__subcmd__images__subcmd__prune_commands() {
+    local commands; commands=()
+    _describe -t commands 'docker-safeops images prune commands' commands "$@"
 }
 (( $+functions[_docker-safeops__subcmd__log_commands] )) ||
 _docker-safeops__subcmd__log_commands() {
@@ -785,6 +903,11 @@ _docker-safeops__subcmd__restore_commands() {
 _docker-safeops__subcmd__rm_commands() {
     local commands; commands=()
     _describe -t commands 'docker-safeops rm commands' commands "$@"
+}
+(( $+functions[_docker-safeops__subcmd__rollback_commands] )) ||
+_docker-safeops__subcmd__rollback_commands() {
+    local commands; commands=()
+    _describe -t commands 'docker-safeops rollback commands' commands "$@"
 }
 (( $+functions[_docker-safeops__subcmd__shell-init_commands] )) ||
 _docker-safeops__subcmd__shell-init_commands() {

@@ -155,6 +155,11 @@ pub enum Verb {
     /// Recreate a container from its spec (optionally on another image); bootstraps one
     /// that no longer exists from its saved spec or a backup
     Recreate(RecreateArgs),
+    /// Recreate a container on the previous image recorded in its spec history
+    Rollback(RollbackArgs),
+    /// Image retention (`images prune`)
+    #[command(subcommand)]
+    Images(ImagesVerb),
     /// Protect volumes against destructive verbs (written to the policy file)
     Protect(ProtectArgs),
     /// Mark volumes disposable: no confirmation needed to destroy them
@@ -364,6 +369,45 @@ pub struct RecreateArgs {
     )]
     pub timeout: i32,
     /// Output format
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// Arguments of `rollback`.
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// The container name
+    pub container: String,
+    /// Roll back to this image instead of the previous one
+    #[arg(long, value_name = "IMAGE")]
+    pub to: Option<String>,
+    /// Seconds the current container gets to stop
+    #[arg(
+        short = 't',
+        long = "timeout",
+        value_name = "SECONDS",
+        default_value_t = 10
+    )]
+    pub timeout: i32,
+}
+
+/// `images` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ImagesVerb {
+    /// Remove unused images, keeping used ones, the newest tags and rollback points
+    Prune(ImagesPruneArgs),
+}
+
+/// Arguments of `images prune`.
+#[derive(Debug, Args)]
+pub struct ImagesPruneArgs {
+    /// Keep the newest N tags of every repository
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub keep: usize,
+    /// Print the plan and remove nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Output format of --dry-run
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
 }

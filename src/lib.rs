@@ -13,6 +13,7 @@ pub mod endpoint;
 pub mod engine;
 pub mod error;
 pub mod guard;
+pub mod images;
 pub mod inventory;
 pub mod journal;
 pub mod logging;

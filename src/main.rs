@@ -4,7 +4,7 @@ use std::io::Write;
 
 use clap::{CommandFactory, Parser};
 
-use docker_safeops::cli::{Cli, DockerFlags, Verb, VolumeVerb};
+use docker_safeops::cli::{Cli, DockerFlags, ImagesVerb, Verb, VolumeVerb};
 use docker_safeops::commands;
 use docker_safeops::commands::lifecycle::Lifecycle;
 use docker_safeops::endpoint;
@@ -139,6 +139,14 @@ async fn dispatch(cli: Cli) -> Result<()> {
                 commands::volume::rm_containers(&engine, args, &cancel).await
             }
             Verb::ShellInit(args) => commands::shell_init::run(args),
+            Verb::Rollback(args) => {
+                let engine = connect(&cli.docker).await?;
+                commands::recreate::rollback(&engine, args).await
+            }
+            Verb::Images(ImagesVerb::Prune(args)) => {
+                let engine = connect(&cli.docker).await?;
+                commands::images::prune(&engine, args).await
+            }
             Verb::Recreate(args) => {
                 let engine = connect(&cli.docker).await?;
                 commands::recreate::run(&discovery(&cli, &engine), args).await

@@ -83,3 +83,42 @@ pub fn read(path: &Path) -> Result<serde_json::Value> {
         ))
     })
 }
+
+/// The images container `name` ran before, newest first, other than `current_id`: its
+/// rollback points, as (reference it was run with, image id).
+pub fn rollback_points(name: &str, current_id: &str) -> Vec<(String, String)> {
+    let mut points: Vec<(String, String)> = Vec::new();
+    for path in history(name).iter().rev() {
+        let Ok(spec) = read(path) else { continue };
+        let (Some(id), Some(reference)) =
+            (spec["Image"].as_str(), spec["Config"]["Image"].as_str())
+        else {
+            continue;
+        };
+        if id != current_id && !points.iter().any(|(_, known)| known == id) {
+            points.push((reference.to_string(), id.to_string()));
+        }
+    }
+    points
+}
+
+/// Every image id any saved spec ran: what image clean-ups must keep.
+pub fn all_rollback_points() -> std::collections::BTreeSet<String> {
+    let mut ids = std::collections::BTreeSet::new();
+    let Ok(containers) = fs::read_dir(specs_dir()) else {
+        return ids;
+    };
+    for container in containers.flatten() {
+        let Ok(files) = fs::read_dir(container.path()) else {
+            continue;
+        };
+        for file in files.flatten() {
+            if let Ok(spec) = read(&file.path())
+                && let Some(id) = spec["Image"].as_str()
+            {
+                ids.insert(id.to_string());
+            }
+        }
+    }
+    ids
+}

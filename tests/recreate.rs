@@ -191,3 +191,110 @@ fn recreate_on_another_image_and_bootstrap_keep_everything_docker_run_set() {
         let _ = Command::new("docker").args(["rmi", image]).output();
     }
 }
+
+#[test]
+fn rollback_returns_to_the_previous_image_and_prune_keeps_rollback_points() {
+    require_engine();
+    let cleanup = Cleanup::new();
+    let dir = tempfile::tempdir().unwrap();
+    let repo = format!("safeops-test/{}", unique("rel"));
+    let label = format!("io.safeops.test={}", cleanup.label);
+    // Five releases with distinct image ids, oldest first.
+    let base = unique("base");
+    docker(&["create", "--name", &base, "--label", &label, IMAGE, "true"]);
+    for n in 1..=5 {
+        docker(&[
+            "commit",
+            "--change",
+            &format!("LABEL release={n}"),
+            &base,
+            &format!("{repo}:{n}"),
+        ]);
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+    }
+    let name = unique("svc");
+    docker(&[
+        "run",
+        "-d",
+        "--name",
+        &name,
+        "--label",
+        &label,
+        &format!("{repo}:1"),
+        "sleep",
+        "3600",
+    ]);
+    let safeops_cmd = || {
+        let mut cmd = safeops(dir.path());
+        cmd.env("XDG_STATE_HOME", dir.path().join("state"));
+        cmd
+    };
+    let (code, _, stderr) = run(safeops_cmd().args([
+        "recreate",
+        &name,
+        "--image",
+        &format!("{repo}:2"),
+        "-t",
+        "0",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let (code, stdout, stderr) = run(safeops_cmd().args(["rollback", &name, "-t", "0"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains(&format!("{repo}:1")), "{stdout}");
+    let image = docker(&["inspect", "-f", "{{.Config.Image}}", &name]);
+    assert_eq!(image.trim(), format!("{repo}:1"));
+    let status = json(safeops_cmd().args(["status", &name, "--no-size", "--format", "json"]));
+    assert_eq!(
+        status["targets"][0]["containers"][0]["rollback_points"][0],
+        format!("{repo}:2"),
+        "{status}"
+    );
+
+    let plan = json(safeops_cmd().args([
+        "images",
+        "prune",
+        "--keep",
+        "2",
+        "--dry-run",
+        "--format",
+        "json",
+    ]));
+    let action = |n: u32| {
+        let reference = format!("{repo}:{n}");
+        plan.as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["reference"] == reference.as_str())
+            .map(|d| d["action"].as_str().unwrap().to_string())
+    };
+    assert_eq!(action(1).as_deref(), Some("keep"), "in use: {plan}");
+    assert_eq!(action(2).as_deref(), Some("keep"), "rollback point");
+    assert_eq!(action(3).as_deref(), Some("remove"), "old and unused");
+    assert_eq!(action(4).as_deref(), Some("keep"), "newest two");
+    assert_eq!(action(5).as_deref(), Some("keep"), "newest two");
+
+    // Rolling back to an image that is gone is refused clearly.
+    docker(&["rm", "-f", &name]);
+    docker(&[
+        "run",
+        "-d",
+        "--name",
+        &name,
+        "--label",
+        &label,
+        &format!("{repo}:4"),
+        "sleep",
+        "3600",
+    ]);
+    docker(&["rmi", &format!("{repo}:3")]);
+    let (code, _, stderr) =
+        run(safeops_cmd().args(["rollback", &name, "--to", &format!("{repo}:3")]));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("no longer on the engine"), "{stderr}");
+    docker(&["rm", "-f", &name, &base]);
+    for n in [1, 2, 4, 5] {
+        let _ = Command::new("docker")
+            .args(["rmi", &format!("{repo}:{n}")])
+            .output();
+    }
+}

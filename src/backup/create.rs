@@ -354,6 +354,10 @@ async fn build(
     let mut containers = Vec::new();
     for container in &subject.containers {
         let spec = engine.docker.inspect_container(&container.id, None).await?;
+        if let Err(err) = crate::specs::save(&serde_json::to_value(&spec).expect("spec serializes"))
+        {
+            tracing::warn!("{err}");
+        }
         let path = format!("containers/{}.json", container.name);
         artifacts.push(write_json(
             partial,

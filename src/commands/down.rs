@@ -79,6 +79,14 @@ pub async fn run(discovery: &Discovery<'_>, args: &DownArgs, cancel: &Cancel) ->
         cancel,
     )
     .await?;
+    save_specs(
+        engine,
+        project
+            .containers
+            .iter()
+            .filter(|c| plan.containers.contains(&c.name)),
+    )
+    .await;
     let outcome = match project.mode {
         Mode::Compose => compose_down(discovery, project, args).await,
         Mode::Run => engine_down(engine, project, &plan, args).await,
@@ -94,6 +102,18 @@ pub async fn run(discovery: &Discovery<'_>, args: &DownArgs, cancel: &Cancel) ->
         "outcome": match &outcome { Ok(()) => "ok".to_string(), Err(e) => format!("failed: {}", e.message) },
     }));
     outcome
+}
+
+/// Saves the spec of every container about to be removed (their history outlives them).
+pub async fn save_specs(
+    engine: &Engine,
+    containers: impl Iterator<Item = &crate::inventory::Container>,
+) {
+    for container in containers {
+        if let Err(err) = crate::specs::save_current(engine, &container.id).await {
+            eprintln!("warning: {err}");
+        }
+    }
 }
 
 fn down_args(args: &DownArgs) -> Vec<String> {

@@ -5,6 +5,7 @@ pub mod backups;
 pub mod completions;
 pub mod down;
 pub mod guarded;
+pub mod images;
 pub mod lifecycle;
 pub mod log;
 pub mod protect;

@@ -132,3 +132,62 @@ async fn compose_recreate(
     }
     Ok(())
 }
+
+/// Runs `rollback`: recreate on `--to` or the previous image of the spec history.
+pub async fn rollback(
+    engine: &crate::engine::Engine,
+    args: &crate::cli::RollbackArgs,
+) -> Result<()> {
+    let inspect = engine
+        .docker
+        .inspect_container(&args.container, None)
+        .await
+        .map_err(|_| {
+            Error::usage(format!("no container {}", args.container))
+                .hint("a deleted container is brought back with `docker safeops recreate NAME`")
+        })?;
+    let current_id = inspect.image.clone().unwrap_or_default();
+    let target = match &args.to {
+        Some(image) => image.clone(),
+        None => {
+            let points = specs::rollback_points(&args.container, &current_id);
+            let (reference, id) = points.first().ok_or_else(|| {
+                Error::usage(format!(
+                    "no earlier image is recorded for {}",
+                    args.container
+                ))
+                .hint("specs are recorded by backup, recreate, rm and down; use --to IMAGE")
+            })?;
+            // The tag may have moved on: run the very image the old spec ran.
+            match engine.docker.inspect_image(reference).await {
+                Ok(image) if image.id.as_deref() == Some(id) => reference.clone(),
+                _ => id.clone(),
+            }
+        }
+    };
+    if engine.docker.inspect_image(&target).await.is_err() {
+        return Err(Error::failure(format!(
+            "cannot roll {} back: image {target} is no longer on the engine",
+            args.container
+        ))
+        .hint("load it (docker load, or a backup made with --images) or give --to IMAGE"));
+    }
+    let spec = specs::save_current(engine, &inspect.id.clone().unwrap_or_default()).await?;
+    let timing = recreate::Timing {
+        stop_timeout: args.timeout,
+        patience: recreate::patience(),
+    };
+    let outcome = recreate::replace(engine, &spec, Some(&target), timing).await;
+    audit::record(json!({
+        "verb": "rollback", "container": args.container, "to": target,
+        "outcome": match &outcome { Ok(_) => "ok".to_string(), Err(e) => format!("failed: {}", e.message) },
+    }));
+    let recreated = outcome?;
+    if let Err(err) = specs::save_current(engine, &recreated.id).await {
+        eprintln!("warning: {err}");
+    }
+    super::print(&format!(
+        "rolled {} back to {target}, running\n",
+        recreated.name
+    ))
+}

@@ -79,6 +79,8 @@ pub struct ContainerReport {
     pub health: Option<String>,
     /// How often the engine restarted it.
     pub restart_count: Option<i64>,
+    /// Images it ran before, newest first (from its saved specs): `rollback` targets.
+    pub rollback_points: Vec<String>,
 }
 
 /// One volume.
@@ -280,6 +282,16 @@ async fn target_report(
                     .and_then(|i| i.state.as_ref()?.health.as_ref()?.status)
                     .map(|s| s.to_string())
                     .filter(|s| !s.is_empty() && s != "none"),
+                rollback_points: crate::specs::rollback_points(
+                    &c.name,
+                    inspect
+                        .as_ref()
+                        .and_then(|i| i.image.as_deref())
+                        .unwrap_or_default(),
+                )
+                .into_iter()
+                .map(|(reference, _)| reference)
+                .collect(),
                 restart_count: inspect.and_then(|i| i.restart_count),
             }
         })
@@ -415,6 +427,12 @@ fn render_report(report: &StatusReport) -> String {
                 c.restart_count.map_or("-".into(), |n| n.to_string()),
                 c.image
             ));
+            if !c.rollback_points.is_empty() {
+                out.push_str(&format!(
+                    "  rollback points: {}\n",
+                    c.rollback_points.join(", ")
+                ));
+            }
         }
         let rows: Vec<Vec<String>> = target
             .volumes

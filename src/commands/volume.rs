@@ -246,6 +246,14 @@ pub async fn rm_containers(engine: &Engine, args: &RmArgs, cancel: &Cancel) -> R
     if let Some(done) = dry_run(&plan, &args.guard) {
         return done;
     }
+    super::down::save_specs(
+        engine,
+        facts
+            .containers
+            .iter()
+            .filter(|c| plan.containers.contains(&c.name)),
+    )
+    .await;
     let (force, volumes) = (args.force, args.volumes);
     let ids: std::collections::HashMap<&str, &str> = facts
         .containers

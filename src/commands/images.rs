@@ -1,0 +1,99 @@
+//! `images prune [--keep N] [--dry-run]`: remove unused images, but never one a container
+//! uses, one of the newest N tags of a repository, or a rollback point of a saved spec.
+
+use std::collections::BTreeSet;
+
+use bollard::query_parameters::{
+    ListContainersOptionsBuilder, ListImagesOptionsBuilder, RemoveImageOptionsBuilder,
+};
+use serde_json::json;
+
+use crate::audit;
+use crate::cli::{Format, ImagesPruneArgs};
+use crate::engine::Engine;
+use crate::error::{Error, Result, engine_message};
+use crate::images::{self, Image};
+use crate::specs;
+use crate::table::{human_bytes, render};
+
+/// Runs `images prune`.
+pub async fn prune(engine: &Engine, args: &ImagesPruneArgs) -> Result<()> {
+    let listed = engine
+        .docker
+        .list_images(Some(ListImagesOptionsBuilder::default().all(false).build()))
+        .await?;
+    let images: Vec<Image> = listed
+        .into_iter()
+        .map(|i| Image {
+            id: i.id,
+            tags: i.repo_tags,
+            created: i.created,
+            size: i.size,
+        })
+        .collect();
+    let containers = engine
+        .docker
+        .list_containers(Some(
+            ListContainersOptionsBuilder::default().all(true).build(),
+        ))
+        .await?;
+    let in_use: BTreeSet<String> = containers.into_iter().filter_map(|c| c.image_id).collect();
+    let decisions = images::plan(&images, &in_use, &specs::all_rollback_points(), args.keep);
+    if args.format == Format::Json && args.dry_run {
+        return super::print(
+            &(serde_json::to_string_pretty(&decisions).expect("plan serializes") + "\n"),
+        );
+    }
+    let rows: Vec<Vec<String>> = decisions
+        .iter()
+        .map(|d| {
+            vec![
+                d.reference.clone(),
+                d.action.to_uppercase(),
+                human_bytes(d.size_bytes.max(0) as u64),
+                d.reason.clone(),
+            ]
+        })
+        .collect();
+    eprint!("{}", render("", &["IMAGE", "ACTION", "SIZE", "WHY"], &rows));
+    if args.dry_run {
+        return Ok(());
+    }
+    let mut removed = Vec::new();
+    let mut failed = Vec::new();
+    for decision in decisions.iter().filter(|d| d.action == "remove") {
+        let options = RemoveImageOptionsBuilder::default().build();
+        match engine
+            .docker
+            .remove_image(&decision.reference, Some(options), None)
+            .await
+        {
+            Ok(items) => {
+                for item in items {
+                    if let Some(tag) = item.untagged {
+                        println!("Untagged: {tag}");
+                    }
+                    if let Some(id) = item.deleted {
+                        println!("Deleted: {id}");
+                    }
+                }
+                removed.push(decision.reference.clone());
+            }
+            Err(err) => {
+                eprintln!("Error response from daemon: {}", engine_message(&err));
+                failed.push(decision.reference.clone());
+            }
+        }
+    }
+    audit::record(
+        json!({"verb": "images prune", "keep": args.keep, "removed": removed, "failed": failed}),
+    );
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::failure(format!(
+            "could not remove {}",
+            failed.join(", ")
+        )))
+    }
+}
