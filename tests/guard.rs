@@ -472,6 +472,13 @@ fn shell_init_intercepts_compose_down_v_in_an_interactive_bash() {
 fn down_v_in_run_mode_when_the_compose_files_are_gone() {
     let p = Project::start("gone", &["docker", "compose"], "");
     std::fs::remove_file(p.dir.path().join("compose.yaml")).unwrap();
+    // Restarted through the Engine API, and checked.
+    let (code, stdout, stderr) = run(p
+        .safeops()
+        .args(["restart", "-t", "0", "--stable-for", "1"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("note: running in run mode"), "{stderr}");
+    assert!(stdout.contains(&format!("{}-db-1", p.name)), "{stdout}");
     let (code, _, stderr) = run(p.safeops().args(["down", "-v", "-t", "0"]));
     assert_eq!(code, 3, "{stderr}");
     assert!(stderr.contains("note: running in run mode"), "{stderr}");

@@ -28,7 +28,8 @@ fn run_settings(container: &str) -> serde_json::Value {
                 .map(str::to_string)
                 .collect();
             aliases.sort();
-            (name.clone(), aliases)
+            let fixed = ep["IPAMConfig"]["IPv4Address"].as_str().unwrap_or_default();
+            (format!("{name} {fixed}"), aliases)
         })
         .collect();
     networks.sort();
@@ -57,6 +58,9 @@ fn run_settings(container: &str) -> serde_json::Value {
         "ports": c["HostConfig"]["PortBindings"],
         "restart": c["HostConfig"]["RestartPolicy"],
         "memory": c["HostConfig"]["Memory"],
+        "caps": c["HostConfig"]["CapAdd"],
+        "log": c["HostConfig"]["LogConfig"],
+        "security": c["HostConfig"]["SecurityOpt"],
         "mounts": mounts,
         "networks": networks,
         "running": c["State"]["Running"],
@@ -71,9 +75,12 @@ fn recreate_on_another_image_and_bootstrap_keep_everything_docker_run_set() {
     let name = unique("app");
     let label = format!("io.safeops.test={}", cleanup.label);
     let (n1, n2) = (format!("{name}-front"), format!("{name}-back"));
-    for network in [&n1, &n2] {
-        docker(&["network", "create", "--label", &label, network]);
-    }
+    let subnet = format!("10.213.{}.0/24", std::process::id() % 250);
+    docker(&["network", "create", "--label", &label, &n1]);
+    docker(&[
+        "network", "create", "--label", &label, "--subnet", &subnet, &n2,
+    ]);
+    let static_ip = subnet.replace(".0/24", ".42");
     let volume = format!("{name}-data");
     cleanup.volumes.push(volume.clone());
     let config_dir = dir.path().join("cfg");
@@ -126,7 +133,9 @@ fn recreate_on_another_image_and_bootstrap_keep_everything_docker_run_set() {
         "-c",
         "sleep 3600",
     ]);
-    docker(&["network", "connect", "--alias", "api", &n2, &name]);
+    docker(&[
+        "network", "connect", "--alias", "api", "--ip", &static_ip, &n2, &name,
+    ]);
     let anonymous = docker(&[
         "inspect",
         "-f",
