@@ -579,3 +579,24 @@ fn volume_prune_and_rm_v_are_guarded() {
         "rm -v removed the anonymous volume"
     );
 }
+
+#[test]
+fn recreate_of_a_compose_service_is_done_by_compose() {
+    let p = Project::start("rec", &["docker", "compose"], "");
+    let container = format!("{}-db-1", p.name);
+    let before = docker(&["inspect", "-f", "{{.Id}}", &container]);
+    let (code, _, stderr) = run(p.safeops().args(["recreate", &container]));
+    assert_eq!(code, 0, "{stderr}");
+    let after = docker(&["inspect", "-f", "{{.Id}} {{.State.Running}}", &container]);
+    assert_ne!(
+        after.split(' ').next().unwrap(),
+        before.trim(),
+        "a new container"
+    );
+    assert!(after.trim().ends_with("true"), "{after}");
+    assert_eq!(
+        p.volume_file().as_deref(),
+        Some("precious\n"),
+        "same volume"
+    );
+}

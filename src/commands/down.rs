@@ -88,7 +88,7 @@ pub async fn run(discovery: &Discovery<'_>, args: &DownArgs, cancel: &Cancel) ->
     )
     .await;
     let outcome = match project.mode {
-        Mode::Compose => compose_down(discovery, project, args).await,
+        Mode::Compose => super::compose_passthrough(discovery, project, &down_args(args)).await,
         Mode::Run => engine_down(engine, project, &plan, args).await,
     };
     audit::record(json!({
@@ -134,32 +134,6 @@ fn down_args(args: &DownArgs) -> Vec<String> {
     }
     argv.extend(args.services.iter().cloned());
     argv
-}
-
-async fn compose_down(discovery: &Discovery<'_>, project: &Project, args: &DownArgs) -> Result<()> {
-    let (Some(cli), Some(files)) = (&project.cli, &project.files) else {
-        return Err(Error::failure(
-            "compose mode without a compose CLI or files",
-        ));
-    };
-    let argv = down_args(args);
-    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
-    let code = cli
-        .passthrough(
-            &discovery.engine.endpoint,
-            discovery.docker_config.as_ref(),
-            files,
-            Some(&project.name),
-            &argv,
-        )
-        .await?;
-    if code != 0 {
-        return Err(Error::failure(format!(
-            "{} down failed (exit {code})",
-            cli.display_name()
-        )));
-    }
-    Ok(())
 }
 
 /// `down` through the Engine API: stop and remove the containers (with their anonymous

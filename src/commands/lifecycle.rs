@@ -65,29 +65,13 @@ pub async fn run(discovery: &Discovery<'_>, verb: Lifecycle, args: &LifecycleArg
             .cloned()
             .collect();
         match (project.mode, &project.cli, &project.files) {
-            (Mode::Compose, Some(cli), Some(files)) => {
+            (Mode::Compose, Some(_), Some(_)) => {
                 let mut argv = vec![verb.verb().to_string()];
                 if let (Some(t), false) = (args.timeout, verb == Lifecycle::Start) {
                     argv.extend(["--timeout".to_string(), t.to_string()]);
                 }
                 argv.extend(args.names.iter().cloned());
-                let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
-                let code = cli
-                    .passthrough(
-                        &engine.endpoint,
-                        discovery.docker_config.as_ref(),
-                        files,
-                        Some(&project.name),
-                        &argv,
-                    )
-                    .await?;
-                if code != 0 {
-                    return Err(Error::failure(format!(
-                        "{} {} failed (exit {code})",
-                        cli.display_name(),
-                        verb.verb()
-                    )));
-                }
+                super::compose_passthrough(discovery, project, &argv).await?;
             }
             _ => through_engine(engine, verb, &selected, args.timeout).await?,
         }

@@ -33,8 +33,9 @@ pub async fn run(discovery: &Discovery<'_>, args: &RecreateArgs) -> Result<()> {
             let target = discovery.targets(Some(&args.container)).await?.remove(0);
             match &target {
                 Target::Project(p) if p.mode == Mode::Compose && args.image.is_none() => {
-                    return compose_recreate(discovery, p, container.service().unwrap_or_default())
-                        .await;
+                    let service = container.service().unwrap_or_default().to_string();
+                    let argv = ["up", "-d", "--force-recreate", "--no-deps", &service];
+                    return super::compose_passthrough(discovery, p, &argv.map(String::from)).await;
                 }
                 _ => {
                     let spec = specs::save_current(engine, &container.id).await?;
@@ -103,34 +104,6 @@ fn saved_spec(name: &str, from: Option<&Path>) -> Result<(serde_json::Value, Str
         })?,
     };
     Ok((specs::read(&path)?, path.display().to_string()))
-}
-
-async fn compose_recreate(
-    discovery: &Discovery<'_>,
-    project: &crate::target::Project,
-    service: &str,
-) -> Result<()> {
-    let (Some(cli), Some(files)) = (&project.cli, &project.files) else {
-        return Err(Error::failure(
-            "compose mode without a compose CLI or files",
-        ));
-    };
-    let code = cli
-        .passthrough(
-            &discovery.engine.endpoint,
-            discovery.docker_config.as_ref(),
-            files,
-            Some(&project.name),
-            &["up", "-d", "--force-recreate", "--no-deps", service],
-        )
-        .await?;
-    if code != 0 {
-        return Err(Error::failure(format!(
-            "{} up --force-recreate failed (exit {code})",
-            cli.display_name()
-        )));
-    }
-    Ok(())
 }
 
 /// Runs `rollback`: recreate on `--to` or the previous image of the spec history.
