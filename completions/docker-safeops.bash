@@ -171,7 +171,7 @@ _docker__safeops() {
             return 0
             ;;
         docker__subcmd__safeops__subcmd__backup)
-            opts="-t -c -D -H -l -h --to --images --no-quiesce --db-dump --keep --timeout --compression-level --format --config --context --debug --host --log-level --tls --tlsverify --tlscacert --tlscert --tlskey --help"
+            opts="-t -c -D -H -l -h --to --images --no-quiesce --db-dump --keep --keep-days --timeout --compression-level --format --config --context --debug --host --log-level --tls --tlsverify --tlscacert --tlscert --tlskey --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -182,6 +182,10 @@ _docker__safeops() {
                     return 0
                     ;;
                 --keep)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keep-days)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -84,6 +84,7 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand status" -l
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backup" -l to -d 'Backup directory [default: $SAFEOPS_BACKUP_DIR, else ~/.local/share/docker-safeops/backups]' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backup" -l keep -d 'Keep only the newest N backups of this target (older ones are deleted after the new one is verified)' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backup" -l keep-days -d 'Also delete backups of this target older than D days (after the new one is verified; the newest backup is never deleted)' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backup" -s t -l timeout -d 'Seconds to wait for containers to stop before killing them' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backup" -l compression-level -d 'zstd compression level: 1 is fastest (shortest downtime), 19 smallest' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backup" -l format -d 'Output format' -r -f -a "table\t'Aligned tables for people'

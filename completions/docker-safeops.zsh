@@ -93,6 +93,7 @@ fatal\:"Only errors"))' \
 _arguments "${_arguments_options[@]}" : \
 '--to=[Backup directory \[default\: \$SAFEOPS_BACKUP_DIR, else ~/.local/share/docker-safeops/backups\]]:DIR:_files' \
 '--keep=[Keep only the newest N backups of this target (older ones are deleted after the new one is verified)]:N:_default' \
+'--keep-days=[Also delete backups of this target older than D days (after the new one is verified; the newest backup is never deleted)]:D:_default' \
 '-t+[Seconds to wait for containers to stop before killing them]:SECONDS:_default' \
 '--timeout=[Seconds to wait for containers to stop before killing them]:SECONDS:_default' \
 '--compression-level=[zstd compression level\: 1 is fastest (shortest downtime), 19 smallest]:LEVEL:_default' \

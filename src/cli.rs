@@ -206,6 +206,10 @@ pub struct BackupArgs {
     /// the new one is verified)
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub keep: Option<u32>,
+    /// Also delete backups of this target older than D days (after the new one is verified;
+    /// the newest backup is never deleted)
+    #[arg(long, value_name = "D", value_parser = clap::value_parser!(u32).range(1..))]
+    pub keep_days: Option<u32>,
     /// Seconds to wait for containers to stop before killing them
     #[arg(
         short = 't',

@@ -884,3 +884,23 @@ fn status_warns_when_a_volume_holds_far_less_than_at_its_last_backup() {
         "{table}"
     );
 }
+
+#[test]
+fn keep_days_deletes_backups_older_than_that() {
+    let f = Fixture::new("days");
+    f.exec("echo v > /data/f");
+    let old = f.backup(&["--no-quiesce"]);
+    // Pretend it was made ten days ago.
+    let manifest_path = old.join("manifest.json");
+    let mut manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&manifest_path).unwrap()).unwrap();
+    let ten_days_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(10 * 86_400);
+    manifest["created"] = humantime::format_rfc3339_millis(ten_days_ago)
+        .to_string()
+        .into();
+    std::fs::write(&manifest_path, serde_json::to_vec(&manifest).unwrap()).unwrap();
+    let recent = f.backup(&["--no-quiesce"]);
+    let newest = f.backup(&["--no-quiesce", "--keep-days", "7"]);
+    assert!(!old.exists(), "older than 7 days: deleted");
+    assert!(recent.exists() && newest.exists());
+}

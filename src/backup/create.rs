@@ -80,8 +80,8 @@ pub struct BackupOptions {
     pub quiesce: bool,
     /// Dump databases through exec.
     pub db_dump: bool,
-    /// Keep only the newest N backups of this target.
-    pub keep: Option<usize>,
+    /// Which older backups of this target to keep.
+    pub retention: store::Retention,
     /// `backup`, or the operation this backup protects.
     pub purpose: String,
     /// Seconds containers get to stop.
@@ -300,12 +300,13 @@ pub async fn create(
         .map_err(|e| Error::failure(format!("cannot give the backup its final name: {e}")));
     journal.close();
     let path = published?;
-    let pruned = match options.keep {
-        Some(keep) => {
-            store::apply_retention(&options.root, &subject.kind, &subject.name, keep, &path)?
-        }
-        None => Vec::new(),
-    };
+    let pruned = store::apply_retention(
+        &options.root,
+        &subject.kind,
+        &subject.name,
+        options.retention,
+        &path,
+    )?;
     Ok(BackupOutcome {
         path,
         manifest,

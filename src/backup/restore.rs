@@ -196,6 +196,11 @@ pub async fn restore(
         )?)
     };
     let journal = Journal::open("restore", engine)?;
+    for consumer in &consumers {
+        if let Err(err) = crate::specs::save_current(engine, &consumer.id).await {
+            tracing::warn!("{err}");
+        }
+    }
     let running: Vec<Container> = consumers
         .iter()
         .filter(|c| c.state == "running")
@@ -372,7 +377,7 @@ async fn safety_backup(
         // The consumers are already stopped.
         quiesce: false,
         db_dump: false,
-        keep: None,
+        retention: Default::default(),
         purpose: format!("before restore of {backup_name}"),
         stop_timeout: request.stop_timeout,
         level: super::archive::DEFAULT_LEVEL,

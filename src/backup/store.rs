@@ -338,22 +338,36 @@ pub fn last_fingerprints(
     last
 }
 
-/// Deletes the complete backups of `target` (same kind) in `root` beyond the newest
-/// `keep`, never `protect` (the one just made). Returns the deleted paths.
+/// How many backups of a target to keep.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Retention {
+    /// Keep at most the newest N.
+    pub keep: Option<usize>,
+    /// Delete those older than this many days.
+    pub keep_days: Option<u32>,
+}
+
+/// Deletes the complete backups of `target` (same kind) in `root` that `retention`
+/// does not keep, never `protect` (the one just made). Returns the deleted paths.
 pub fn apply_retention(
     root: &Path,
     target_kind: &str,
     target: &str,
-    keep: usize,
+    retention: Retention,
     protect: &Path,
 ) -> Result<Vec<PathBuf>> {
+    let cutoff = retention.keep_days.map(|days| {
+        rfc3339(SystemTime::now() - std::time::Duration::from_secs(u64::from(days) * 86_400))
+    });
     let mut deleted = Vec::new();
     let same_target = list(root)?
         .into_iter()
         .filter(|b| b.target == target && b.target_kind == target_kind && b.purpose == "backup");
-    for old in same_target.skip(keep) {
+    for (index, old) in same_target.enumerate() {
         let path = PathBuf::from(&old.path);
-        if path == protect {
+        let beyond_count = retention.keep.is_some_and(|keep| index >= keep);
+        let too_old = cutoff.as_ref().is_some_and(|cutoff| old.created < *cutoff);
+        if path == protect || !(beyond_count || too_old) {
             continue;
         }
         fs::remove_dir_all(&path).map_err(|err| {

@@ -44,7 +44,10 @@ pub async fn run(discovery: &Discovery<'_>, args: &BackupArgs, cancel: &Cancel) 
         images: args.images,
         quiesce: !args.no_quiesce,
         db_dump: args.db_dump,
-        keep: args.keep.map(|k| k as usize),
+        retention: store::Retention {
+            keep: args.keep.map(|k| k as usize),
+            keep_days: args.keep_days,
+        },
         purpose: "backup".into(),
         stop_timeout: args.timeout,
         level: args.compression_level,

@@ -97,7 +97,7 @@ pub async fn allow(
         images: false,
         quiesce: true,
         db_dump: false,
-        keep: None,
+        retention: Default::default(),
         purpose: format!("before {}", guard.verb),
         stop_timeout: guard.stop_timeout,
         level: archive::DEFAULT_LEVEL,
