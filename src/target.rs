@@ -209,7 +209,19 @@ impl Discovery<'_> {
         files: ProjectFiles,
         containers: &[Container],
     ) -> Result<Project> {
-        let cli = compose::cli::detect(self.docker_config.as_ref()).await;
+        // Drive the project with the compose generation that created it, when both are
+        // installed: v1 and v2 disagree on what `down -v` removes.
+        let created_by = [Generation::V1, Generation::V2]
+            .into_iter()
+            .filter_map(|generation| self.fallback_name(&files, generation).ok())
+            .find_map(|name| {
+                containers
+                    .iter()
+                    .find(|c| c.project() == Some(name.as_str()))
+                    .and_then(|c| c.labels.get(inventory::LABEL_COMPOSE_VERSION).cloned())
+            });
+        let cli =
+            compose::cli::detect_for(self.docker_config.as_ref(), created_by.as_deref()).await;
         let compose_protect = compose::parse::protect_extension(&files.files)?;
         let model = match &cli {
             Some(cli) => {
@@ -311,7 +323,9 @@ impl Discovery<'_> {
         let config_files = split(label(inventory::LABEL_CONFIG_FILES));
         let working_dir = label(inventory::LABEL_WORKING_DIR).map(PathBuf::from);
         let env_files = split(label(inventory::LABEL_ENV_FILES));
-        let cli = compose::cli::detect(self.docker_config.as_ref()).await;
+        let created_by = label(inventory::LABEL_COMPOSE_VERSION);
+        let cli =
+            compose::cli::detect_for(self.docker_config.as_ref(), created_by.as_deref()).await;
         let mut project = Project {
             name: name.to_string(),
             mode: Mode::Run,

@@ -234,6 +234,37 @@ fn dry_run_plan_equals_what_compose_v1_removes() {
 }
 
 #[test]
+fn a_v1_project_is_planned_with_v1_even_when_v2_is_installed() {
+    let external = unique("ext");
+    docker(&[
+        "volume",
+        "create",
+        "--label",
+        "io.safeops.test=guard",
+        &external,
+    ]);
+    let extra = format!("  unused: {{}}\n  outside:\n    external: true\n    name: {external}\n");
+    let mut p = Project::start("v1both", &[COMPOSE_V1], &extra);
+    p.cleanup.volumes.push(external);
+    // Both CLIs on PATH: compose v1 created it, so compose v1 drives it.
+    let mut cmd = isolated(p.dir.path());
+    cmd.args(["-p", &p.name, "down", "-v", "--dry-run", "--format", "json"]);
+    let plan = json(&mut cmd);
+    let unused = format!("{}_unused", p.name);
+    let entry = plan["volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == unused.as_str())
+        .cloned();
+    assert_eq!(
+        entry.map(|e| e["action"].clone()),
+        Some("remove".into()),
+        "{plan}"
+    );
+}
+
+#[test]
 fn a_foreign_volume_is_protected_even_when_empty() {
     require_engine();
     let name = unique("foreign");

@@ -190,52 +190,94 @@ impl ComposeCli {
 /// Finds a compose CLI: the Docker CLI's `compose` plugin first, else `docker-compose`
 /// on `PATH`. `None` when neither answers `version`.
 pub async fn detect(config_dir: Option<&PathBuf>) -> Option<ComposeCli> {
-    let candidates = [
-        ("docker", vec!["compose".to_string()]),
-        ("docker-compose", Vec::new()),
-    ];
-    for (program, prefix) in candidates {
-        let Some(path) = find_in_path(program) else {
-            continue;
-        };
-        let mut command = Command::new(&path);
-        command.args(&prefix).args(["version", "--short"]);
-        command
-            .stdin(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true);
-        if let Some(dir) = config_dir {
-            command.env("DOCKER_CONFIG", dir);
-        }
-        let Ok(Ok(output)) = tokio::time::timeout(Duration::from_secs(10), command.output()).await
-        else {
-            continue;
-        };
-        let version = String::from_utf8_lossy(&output.stdout)
-            .trim()
-            .trim_start_matches('v')
-            .to_string();
-        if output.status.success() && version.chars().next().is_some_and(|c| c.is_ascii_digit()) {
-            let cli = ComposeCli {
-                program: path,
-                prefix,
-                version,
-            };
-            tracing::debug!(?cli, "compose CLI found");
-            return Some(cli);
-        }
-    }
-    None
+    detect_for(config_dir, None).await
 }
 
-fn find_in_path(program: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
+/// The compose CLI for a project whose containers were created by compose `created_by`
+/// (their `com.docker.compose.version` label): the same generation when it is
+/// installed, since v1 and v2 differ in what `down -v` removes; else the first found.
+/// Stops probing as soon as it has what it wants (each probe runs the CLI).
+pub async fn detect_for(
+    config_dir: Option<&PathBuf>,
+    created_by: Option<&str>,
+) -> Option<ComposeCli> {
+    let wanted = created_by.map(|v| {
+        if v.starts_with("1.") {
+            Generation::V1
+        } else {
+            Generation::V2
+        }
+    });
+    let candidates = all_in_path("docker")
+        .into_iter()
+        .take(1)
+        .map(|path| (path, vec!["compose".to_string()]))
+        .chain(
+            all_in_path("docker-compose")
+                .into_iter()
+                .map(|path| (path, Vec::new())),
+        );
+    let mut first = None;
+    for (path, prefix) in candidates {
+        let Some(cli) = probe(path, prefix, config_dir).await else {
+            continue;
+        };
+        if wanted.is_none_or(|w| w == cli.generation()) {
+            return Some(cli);
+        }
+        first.get_or_insert(cli);
+    }
+    first
+}
+
+/// Asks a compose CLI for its version; `None` when it does not answer like one.
+async fn probe(
+    path: PathBuf,
+    prefix: Vec<String>,
+    config_dir: Option<&PathBuf>,
+) -> Option<ComposeCli> {
+    let mut command = Command::new(&path);
+    command.args(&prefix).args(["version", "--short"]);
+    command
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true);
+    if let Some(dir) = config_dir {
+        command.env("DOCKER_CONFIG", dir);
+    }
+    let output = tokio::time::timeout(Duration::from_secs(10), command.output())
+        .await
+        .ok()?
+        .ok()?;
+    let version = String::from_utf8_lossy(&output.stdout)
+        .trim()
+        .trim_start_matches('v')
+        .to_string();
+    if !output.status.success() || !version.chars().next().is_some_and(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let cli = ComposeCli {
+        program: path,
+        prefix,
+        version,
+    };
+    tracing::debug!(?cli, "compose CLI found");
+    Some(cli)
+}
+
+/// Every executable `program` on `PATH`, in `PATH` order (a shim early on `PATH` may
+/// hide a different compose generation later on).
+fn all_in_path(program: &str) -> Vec<PathBuf> {
+    let Some(path) = std::env::var_os("PATH") else {
+        return Vec::new();
+    };
     std::env::split_paths(&path)
         .map(|dir| dir.join(program))
-        .find(|candidate| {
+        .filter(|candidate| {
             use std::os::unix::fs::PermissionsExt;
             candidate
                 .metadata()
                 .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
         })
+        .collect()
 }
