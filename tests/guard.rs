@@ -180,8 +180,8 @@ fn typed_confirmation_on_a_terminal() {
     );
 }
 
-/// What real `down -v` removes equals the plan's `remove` set.
-fn plan_matches_compose(cli: &[&'static str]) {
+/// A started project that also declares an unused volume and an external one.
+fn project_with_unused_and_external(prefix: &str, cli: &[&'static str]) -> (Project, String) {
     let external = unique("ext");
     docker(&[
         "volume",
@@ -191,10 +191,14 @@ fn plan_matches_compose(cli: &[&'static str]) {
         &external,
     ]);
     let extra = format!("  unused: {{}}\n  outside:\n    external: true\n    name: {external}\n");
-    let p = Project::start("plan", cli, &extra);
-    // The service also mounts the external volume and an anonymous one.
-    let mut p = p;
+    let mut p = Project::start(prefix, cli, &extra);
     p.cleanup.volumes.push(external.clone());
+    (p, external)
+}
+
+/// What real `down -v` removes equals the plan's `remove` set.
+fn plan_matches_compose(cli: &[&'static str]) {
+    let (p, external) = project_with_unused_and_external("plan", cli);
     let plan = json(
         p.safeops()
             .args(["down", "-v", "--dry-run", "--format", "json"]),
@@ -235,17 +239,7 @@ fn dry_run_plan_equals_what_compose_v1_removes() {
 
 #[test]
 fn a_v1_project_is_planned_with_v1_even_when_v2_is_installed() {
-    let external = unique("ext");
-    docker(&[
-        "volume",
-        "create",
-        "--label",
-        "io.safeops.test=guard",
-        &external,
-    ]);
-    let extra = format!("  unused: {{}}\n  outside:\n    external: true\n    name: {external}\n");
-    let mut p = Project::start("v1both", &[COMPOSE_V1], &extra);
-    p.cleanup.volumes.push(external);
+    let (p, _) = project_with_unused_and_external("v1both", &[COMPOSE_V1]);
     // Both CLIs on PATH: compose v1 created it, so compose v1 drives it.
     let mut cmd = isolated(p.dir.path());
     cmd.args(["-p", &p.name, "down", "-v", "--dry-run", "--format", "json"]);
