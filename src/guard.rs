@@ -323,10 +323,7 @@ pub fn plan_volume_prune(all: bool, facts: &PlanFacts<'_>) -> Plan {
 pub fn plan_rm(names: &[String], remove_volumes: bool, facts: &PlanFacts<'_>) -> Result<Plan> {
     let mut removed = Vec::new();
     for name in names {
-        let container = facts
-            .containers
-            .iter()
-            .find(|c| c.name == *name || (name.len() >= 12 && c.id.starts_with(name.as_str())))
+        let container = inventory::find_container(facts.containers, name)
             .ok_or_else(|| Error::usage(format!("no such container: {name}")))?;
         removed.push(container);
     }

@@ -54,6 +54,14 @@ impl Container {
     }
 }
 
+/// The container called `name`, or whose id starts with `name` (12 characters at least,
+/// like the short ids the Docker CLI prints).
+pub fn find_container<'a>(containers: &'a [Container], name: &str) -> Option<&'a Container> {
+    containers
+        .iter()
+        .find(|c| c.name == name || (name.len() >= 12 && c.id.starts_with(name)))
+}
+
 /// A volume as listed by the engine.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Volume {

@@ -189,10 +189,7 @@ impl Discovery<'_> {
                 self.from_labels(name, &containers).await,
             )));
         }
-        if let Some(container) = containers
-            .iter()
-            .find(|c| c.name == name || c.id.starts_with(name) && name.len() >= 12)
-        {
+        if let Some(container) = inventory::find_container(&containers, name) {
             return Ok(match container.project() {
                 Some(project) => {
                     Target::Project(Box::new(self.from_labels(project, &containers).await))

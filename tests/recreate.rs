@@ -8,6 +8,13 @@ use std::process::Command;
 
 use common::*;
 
+/// The plugin with its saved specs and audit log inside `dir`.
+fn with_state(dir: &std::path::Path) -> Command {
+    let mut cmd = safeops(dir);
+    cmd.env("XDG_STATE_HOME", dir.join("state"));
+    cmd
+}
+
 /// The parts of `docker inspect` that `docker run` set, normalised for comparison.
 fn run_settings(container: &str) -> serde_json::Value {
     let inspect: serde_json::Value =
@@ -146,11 +153,7 @@ fn recreate_on_another_image_and_bootstrap_keep_everything_docker_run_set() {
     .to_string();
     cleanup.volumes.push(anonymous);
     let before = run_settings(&name);
-    let safeops_cmd = || {
-        let mut cmd = safeops(dir.path());
-        cmd.env("XDG_STATE_HOME", dir.path().join("state"));
-        cmd
-    };
+    let safeops_cmd = || with_state(dir.path());
 
     let (code, stdout, stderr) =
         run(safeops_cmd().args(["recreate", &name, "--image", &other, "-t", "0"]));
@@ -233,11 +236,7 @@ fn rollback_returns_to_the_previous_image_and_prune_keeps_rollback_points() {
         "sleep",
         "3600",
     ]);
-    let safeops_cmd = || {
-        let mut cmd = safeops(dir.path());
-        cmd.env("XDG_STATE_HOME", dir.path().join("state"));
-        cmd
-    };
+    let safeops_cmd = || with_state(dir.path());
     let (code, _, stderr) = run(safeops_cmd().args([
         "recreate",
         &name,

@@ -119,13 +119,6 @@ impl<R: Read> Read for Cancellable<R> {
     }
 }
 
-/// An entry to archive, from a directory walk or from the engine's tar stream.
-#[derive(Debug, Clone)]
-pub struct SourceEntry {
-    /// Its record, without content digest (filled in while archiving).
-    pub record: FileRecord,
-}
-
 /// Exactly `size` bytes from `inner`: a file that shrank while it was read (only
 /// possible without quiescing) is padded with zeros, so the archive stays well formed.
 struct ExactSize<R> {
@@ -324,9 +317,13 @@ impl<W: Write> ArchiveWriter<W> {
         })
     }
 
-    /// Appends one entry; `content` must be given for regular files.
-    pub fn append(&mut self, entry: SourceEntry, content: Option<&mut dyn Read>) -> io::Result<()> {
-        let mut record = entry.record;
+    /// Appends one entry (its digest is filled in here); `content` must be given for
+    /// regular files.
+    pub fn append(
+        &mut self,
+        mut record: FileRecord,
+        content: Option<&mut dyn Read>,
+    ) -> io::Result<()> {
         let emitted = self.tar.append(&record, content)?;
         if emitted.short {
             self.changed_while_read.push(record.path.clone());

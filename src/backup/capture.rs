@@ -5,9 +5,7 @@ use std::io::{BufWriter, Write};
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
-use super::archive::{
-    ArchiveWriter, Cancellable, HashingWriter, Naming, SourceEntry, read_entries,
-};
+use super::archive::{ArchiveWriter, Cancellable, HashingWriter, Naming, read_entries};
 use super::local;
 use super::manifest::{Artifact, ArtifactKind, VolumeInfo};
 use super::store::PartialBackup;
@@ -69,12 +67,7 @@ pub async fn capture_volume(
                 let mut writer = writer;
                 let reader = Cancellable::new(reader, &cancel_worker);
                 read_entries(reader, Naming::EngineCopy, |entry| {
-                    writer.append(
-                        SourceEntry {
-                            record: entry.record,
-                        },
-                        Some(entry.content),
-                    )?;
+                    writer.append(entry.record, Some(entry.content))?;
                     Ok(())
                 })
                 .map_err(|e| match e {

@@ -10,12 +10,12 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use super::archive::{SourceEntry, hash_reader};
+use super::archive::hash_reader;
 use super::entry::{FileList, FileRecord, Kind, PathBytes};
 use crate::cancel::Cancel;
 
 /// Called for every entry of a walk, with the content of regular files.
-pub type Visit<'a> = dyn FnMut(SourceEntry, Option<&mut dyn Read>) -> io::Result<()> + 'a;
+pub type Visit<'a> = dyn FnMut(FileRecord, Option<&mut dyn Read>) -> io::Result<()> + 'a;
 
 /// Walks `root` depth-first in byte order of names, without following symlinks, and
 /// hands every entry (the root first, as `.`) to `visit`. A file that is linked more
@@ -60,7 +60,7 @@ fn walk_dir(
     };
     use std::os::unix::fs::FileTypeExt;
     if file_type.is_dir() {
-        visit(SourceEntry { record }, None)?;
+        visit(record, None)?;
         let mut names: Vec<_> = fs::read_dir(path)?
             .map(|e| e.map(|e| e.file_name()))
             .collect::<io::Result<_>>()?;
@@ -90,14 +90,14 @@ fn walk_dir(
             if let Some(first) = seen_inodes.get(&(meta.dev(), meta.ino())) {
                 record.kind = Kind::Hardlink;
                 record.link = Some(first.clone());
-                return visit(SourceEntry { record }, None);
+                return visit(record, None);
             }
             seen_inodes.insert((meta.dev(), meta.ino()), rel.clone());
         }
         record.kind = Kind::File;
         record.size = meta.len();
         let mut file = File::open(path)?;
-        return visit(SourceEntry { record }, Some(&mut file));
+        return visit(record, Some(&mut file));
     }
     if file_type.is_symlink() {
         record.kind = Kind::Symlink;
@@ -119,7 +119,7 @@ fn walk_dir(
         tracing::warn!("skipping socket {rel}");
         return Ok(());
     }
-    visit(SourceEntry { record }, None)
+    visit(record, None)
 }
 
 fn read_xattrs(path: &Path) -> BTreeMap<String, String> {
@@ -144,8 +144,7 @@ pub fn list_dir(root: &Path, volume: &str, cancel: &Cancel) -> io::Result<FileLi
         volume: volume.to_string(),
         entries: Vec::new(),
     };
-    walk(root, cancel, &mut |entry, content| {
-        let mut record = entry.record;
+    walk(root, cancel, &mut |mut record, content| {
         if let Some(content) = content {
             record.sha256 = Some(hash_reader(content)?);
         }

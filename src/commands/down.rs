@@ -15,50 +15,27 @@ use crate::audit;
 use crate::backup::create::Subject;
 use crate::backup::store;
 use crate::cancel::Cancel;
-use crate::cli::{DownArgs, Format};
+use crate::cli::DownArgs;
 use crate::engine::Engine;
 use crate::error::{Error, Result, engine_message};
-use crate::guard::{self, Action, DownRequest, Plan, PlanFacts};
-use crate::inventory::{self, LABEL_PROJECT};
-use crate::protect::Policy;
+use crate::guard::{self, Action, DownRequest, Plan};
+use crate::inventory::LABEL_PROJECT;
 use crate::target::{Discovery, Mode, Project, Target};
 
 /// Runs `down`.
 pub async fn run(discovery: &Discovery<'_>, args: &DownArgs, cancel: &Cancel) -> Result<()> {
     let engine = discovery.engine;
     let target = super::single_target(discovery, None, "take down").await?;
-    let env = |n: &str| std::env::var(n).ok();
-    let containers = inventory::containers(engine).await?;
-    let volumes = inventory::volumes(engine).await?;
-    let sizes = if args.volumes {
-        inventory::volume_sizes(engine).await.unwrap_or(None)
-    } else {
-        None
-    };
-    let policy = Policy::load(&Policy::default_path(&env))?;
-    let backup_root = store::backup_root(None, &env);
-    let last_backups = store::last_backup_per_volume(&backup_root);
+    let facts = super::guarded::Facts::read(engine, args.volumes).await?;
+    let backup_root = store::backup_root(None, &|n| std::env::var(n).ok());
     let request = DownRequest {
         volumes: args.volumes,
         remove_orphans: args.remove_orphans,
         services: args.services.clone(),
     };
-    let plan = guard::plan_down(
-        &target,
-        &request,
-        &PlanFacts {
-            containers: &containers,
-            volumes: &volumes,
-            sizes: sizes.as_ref(),
-            policy: &policy,
-            last_backups: &last_backups,
-        },
-    )?;
+    let plan = guard::plan_down(&target, &request, &facts.plan_facts())?;
     if args.dry_run {
-        return super::print(&match args.format {
-            Format::Json => serde_json::to_string_pretty(&plan).expect("plan serializes") + "\n",
-            Format::Table => plan.render(),
-        });
+        return super::guarded::print_plan(&plan, args.format);
     }
     let Target::Project(project) = &target else {
         unreachable!("plan_down accepts projects only");
@@ -72,7 +49,7 @@ pub async fn run(discovery: &Discovery<'_>, args: &DownArgs, cancel: &Cancel) ->
             given: args.confirm.as_deref(),
             command: format!("docker safeops -p {} down -v", project.name),
             no_backup: args.no_backup,
-            subject: Subject::of_target(&target, &volumes),
+            subject: Subject::of_target(&target, &facts.volumes),
             backup_root,
             stop_timeout: args.timeout.unwrap_or(10),
         },

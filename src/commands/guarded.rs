@@ -9,11 +9,15 @@ use serde_json::json;
 use crate::audit;
 use crate::backup::archive;
 use crate::backup::create::{self, BackupOptions, Subject};
+use crate::backup::store;
 use crate::cancel::Cancel;
+use crate::cli::Format;
 use crate::confirm::{self, Confirmation};
 use crate::engine::Engine;
 use crate::error::Result;
-use crate::guard::Plan;
+use crate::guard::{Plan, PlanFacts};
+use crate::inventory::{self, Container, Volume};
+use crate::protect::Policy;
 use crate::target::VolumeRef;
 
 /// What a verb needs to guard its plan.
@@ -125,4 +129,55 @@ pub async fn allow(
     );
     allowed.safety_backup = Some(outcome.path);
     Ok(allowed)
+}
+
+/// What the engine holds, for planning.
+pub struct Facts {
+    /// Every container.
+    pub containers: Vec<Container>,
+    /// Every volume.
+    pub volumes: std::collections::HashMap<String, Volume>,
+    /// Volume sizes, when read and known.
+    pub sizes: Option<std::collections::HashMap<String, u64>>,
+    /// The protection policy.
+    pub policy: Policy,
+    /// Last backup per volume.
+    pub last_backups: std::collections::HashMap<String, String>,
+}
+
+impl Facts {
+    /// Reads them; volume sizes only `with_sizes` (the engine may take a while).
+    pub async fn read(engine: &Engine, with_sizes: bool) -> Result<Facts> {
+        let env = |n: &str| std::env::var(n).ok();
+        Ok(Facts {
+            containers: inventory::containers(engine).await?,
+            volumes: inventory::volumes(engine).await?,
+            sizes: if with_sizes {
+                inventory::volume_sizes(engine).await.unwrap_or(None)
+            } else {
+                None
+            },
+            policy: Policy::load(&Policy::default_path(&env))?,
+            last_backups: store::last_backup_per_volume(&store::backup_root(None, &env)),
+        })
+    }
+
+    /// The facts as a plan takes them.
+    pub fn plan_facts(&self) -> PlanFacts<'_> {
+        PlanFacts {
+            containers: &self.containers,
+            volumes: &self.volumes,
+            sizes: self.sizes.as_ref(),
+            policy: &self.policy,
+            last_backups: &self.last_backups,
+        }
+    }
+}
+
+/// Prints a plan: a table for people, or cli.md's JSON document.
+pub fn print_plan(plan: &Plan, format: Format) -> Result<()> {
+    super::print(&match format {
+        Format::Json => serde_json::to_string_pretty(plan).expect("plan serializes") + "\n",
+        Format::Table => plan.render(),
+    })
 }

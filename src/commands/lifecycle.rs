@@ -86,9 +86,7 @@ pub async fn run(discovery: &Discovery<'_>, verb: Lifecycle, args: &LifecycleArg
         let all = inventory::containers(engine).await?;
         let mut chosen = Vec::new();
         for name in &args.names {
-            let container = all
-                .iter()
-                .find(|c| c.name == *name || (name.len() >= 12 && c.id.starts_with(name.as_str())))
+            let container = inventory::find_container(&all, name)
                 .ok_or_else(|| Error::usage(format!("no such container: {name}")))?;
             chosen.push(container.clone());
         }

@@ -28,21 +28,19 @@ pub async fn run(discovery: &Discovery<'_>, args: &RecreateArgs) -> Result<()> {
     }
     let containers = inventory::containers(engine).await?;
     let existing = containers.iter().find(|c| c.name == args.container);
+    // A compose service in compose mode is compose's to recreate.
+    if let Some(container) = existing
+        && container.project().is_some()
+        && args.from.is_none()
+        && args.image.is_none()
+        && let Target::Project(p) = &discovery.targets(Some(&args.container)).await?.remove(0)
+        && p.mode == Mode::Compose
+    {
+        let service = container.service().unwrap_or_default().to_string();
+        let argv = ["up", "-d", "--force-recreate", "--no-deps", &service];
+        return super::compose_passthrough(discovery, p, &argv.map(String::from)).await;
+    }
     let outcome = match existing {
-        Some(container) if container.project().is_some() && args.from.is_none() => {
-            let target = discovery.targets(Some(&args.container)).await?.remove(0);
-            match &target {
-                Target::Project(p) if p.mode == Mode::Compose && args.image.is_none() => {
-                    let service = container.service().unwrap_or_default().to_string();
-                    let argv = ["up", "-d", "--force-recreate", "--no-deps", &service];
-                    return super::compose_passthrough(discovery, p, &argv.map(String::from)).await;
-                }
-                _ => {
-                    let spec = specs::save_current(engine, &container.id).await?;
-                    recreate::replace(engine, &spec, args.image.as_deref(), timing(args)).await
-                }
-            }
-        }
         Some(container) => {
             let spec = specs::save_current(engine, &container.id).await?;
             recreate::replace(engine, &spec, args.image.as_deref(), timing(args)).await

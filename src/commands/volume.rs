@@ -8,54 +8,17 @@ use crate::audit;
 use crate::backup::create::Subject;
 use crate::backup::store;
 use crate::cancel::Cancel;
-use crate::cli::{Format, GuardFlags, RmArgs, VolumePruneArgs, VolumeRmArgs};
+use crate::cli::{GuardFlags, RmArgs, VolumePruneArgs, VolumeRmArgs};
 use crate::engine::Engine;
 use crate::error::{Error, Result, engine_message};
-use crate::guard::{self, Plan, PlanFacts};
-use crate::inventory::{self, Container, Volume};
-use crate::protect::Policy;
+use crate::guard::{self, Plan};
 use crate::target::Mode;
-
-/// What the engine holds, for planning.
-struct Facts {
-    containers: Vec<Container>,
-    volumes: std::collections::HashMap<String, Volume>,
-    sizes: Option<std::collections::HashMap<String, u64>>,
-    policy: Policy,
-    last_backups: std::collections::HashMap<String, String>,
-}
-
-impl Facts {
-    async fn read(engine: &Engine) -> Result<Facts> {
-        let env = |n: &str| std::env::var(n).ok();
-        Ok(Facts {
-            containers: inventory::containers(engine).await?,
-            volumes: inventory::volumes(engine).await?,
-            sizes: inventory::volume_sizes(engine).await.unwrap_or(None),
-            policy: Policy::load(&Policy::default_path(&env))?,
-            last_backups: store::last_backup_per_volume(&store::backup_root(None, &env)),
-        })
-    }
-
-    fn plan_facts(&self) -> PlanFacts<'_> {
-        PlanFacts {
-            containers: &self.containers,
-            volumes: &self.volumes,
-            sizes: self.sizes.as_ref(),
-            policy: &self.policy,
-            last_backups: &self.last_backups,
-        }
-    }
-}
 
 /// Prints the plan for `--dry-run`; `None` when the verb should go on.
 fn dry_run(plan: &Plan, flags: &GuardFlags) -> Option<Result<()>> {
-    flags.dry_run.then(|| {
-        super::print(&match flags.format {
-            Format::Json => serde_json::to_string_pretty(plan).expect("plan serializes") + "\n",
-            Format::Table => plan.render(),
-        })
-    })
+    flags
+        .dry_run
+        .then(|| super::guarded::print_plan(plan, flags.format))
 }
 
 /// A guarded removal: what the verb removes and how it was asked.
@@ -150,7 +113,7 @@ async fn guarded_removal(
 
 /// Runs `volume rm`.
 pub async fn rm(engine: &Engine, args: &VolumeRmArgs, cancel: &Cancel) -> Result<()> {
-    let facts = Facts::read(engine).await?;
+    let facts = super::guarded::Facts::read(engine, true).await?;
     let plan = guard::plan_volume_rm(&args.volumes, &facts.plan_facts())?;
     if let Some(done) = dry_run(&plan, &args.guard) {
         return done;
@@ -182,7 +145,7 @@ fn print_removed(removed: &Result<Vec<String>>) {
 
 /// Runs `volume prune`.
 pub async fn prune(engine: &Engine, args: &VolumePruneArgs, cancel: &Cancel) -> Result<()> {
-    let facts = Facts::read(engine).await?;
+    let facts = super::guarded::Facts::read(engine, true).await?;
     let plan = guard::plan_volume_prune(args.all, &facts.plan_facts());
     if let Some(done) = dry_run(&plan, &args.guard) {
         return done;
@@ -241,7 +204,7 @@ fn ask_like_docker(all: bool) -> Result<bool> {
 
 /// Runs `rm [-v] CONTAINER...`.
 pub async fn rm_containers(engine: &Engine, args: &RmArgs, cancel: &Cancel) -> Result<()> {
-    let facts = Facts::read(engine).await?;
+    let facts = super::guarded::Facts::read(engine, true).await?;
     let plan = guard::plan_rm(&args.containers, args.volumes, &facts.plan_facts())?;
     if let Some(done) = dry_run(&plan, &args.guard) {
         return done;
@@ -255,16 +218,6 @@ pub async fn rm_containers(engine: &Engine, args: &RmArgs, cancel: &Cancel) -> R
     )
     .await;
     let (force, volumes) = (args.force, args.volumes);
-    let ids: std::collections::HashMap<&str, &str> = facts
-        .containers
-        .iter()
-        .flat_map(|c| {
-            [
-                (c.name.as_str(), c.id.as_str()),
-                (c.id.as_str(), c.id.as_str()),
-            ]
-        })
-        .collect();
     let removal = Removal {
         verb: if volumes { "rm -v" } else { "rm" },
         plan: &plan,
@@ -272,16 +225,13 @@ pub async fn rm_containers(engine: &Engine, args: &RmArgs, cancel: &Cancel) -> R
         command: format!("docker safeops rm -v {}", args.containers.join(" ")),
         names: &args.containers,
     };
+    // The engine resolves names and id prefixes itself; the plan checked they exist.
     let removed = guarded_removal(engine, removal, cancel, async |name: &str| {
-        let id = ids
-            .iter()
-            .find(|(key, _)| **key == name || (name.len() >= 12 && key.starts_with(name)))
-            .map_or(name, |(_, id)| *id);
         let options = RemoveContainerOptionsBuilder::default()
             .force(force)
             .v(volumes)
             .build();
-        engine.docker.remove_container(id, Some(options)).await
+        engine.docker.remove_container(name, Some(options)).await
     })
     .await;
     print_removed(&removed);
