@@ -12,3 +12,5 @@ pub mod manifest;
 pub mod restore;
 pub mod store;
 pub mod verify;
+pub mod journal;
+pub mod quiesce;

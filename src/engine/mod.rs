@@ -266,3 +266,7 @@ mod raw_tests {
         assert!(http_body(b"HTTP/1.1 500 Oops\r\n\r\n{}").is_none());
     }
 }
+
+pub mod endpoint;
+pub mod inventory;
+pub mod volume_access;

@@ -1,0 +1,4 @@
+pub mod args;
+pub mod logging;
+pub mod plugin;
+pub use args::*;

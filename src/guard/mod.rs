@@ -1,0 +1,4 @@
+pub mod audit;
+pub mod plan;
+pub mod protect;
+pub use plan::*;

@@ -1,0 +1,3 @@
+pub mod confirm;
+pub mod progress;
+pub mod table;
