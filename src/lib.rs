@@ -11,13 +11,6 @@ pub mod engine;
 pub mod error;
 pub mod guard;
 pub mod runmode;
+pub mod state;
 pub mod target;
 pub mod ui;
-
-// Old paths, kept only until the imports are updated in the next commit.
-pub use backup::{journal, quiesce};
-pub use cli::{logging, plugin};
-pub use engine::{endpoint, inventory, volume_access};
-pub use guard::{audit, protect};
-pub use runmode::{images, recreate, restart_check, specs};
-pub use ui::{confirm, progress, table};

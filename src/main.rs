@@ -4,15 +4,19 @@ use std::io::Write;
 
 use clap::{CommandFactory, Parser};
 
-use docker_safeops::cli::{Cli, DockerFlags, ImagesVerb, Verb, VolumeVerb};
+use docker_safeops::backup::journal;
+use docker_safeops::cancel;
+use docker_safeops::cli::args::{Cli, DockerFlags, ImagesVerb, Verb, VolumeVerb};
+use docker_safeops::cli::{
+    logging,
+    plugin::{self, Invocation},
+};
 use docker_safeops::commands;
 use docker_safeops::commands::lifecycle::Lifecycle;
-use docker_safeops::endpoint;
+use docker_safeops::engine::endpoint;
 use docker_safeops::engine::{self, Engine};
 use docker_safeops::error::{Error, ExitCode, Result};
-use docker_safeops::plugin::{self, Invocation};
 use docker_safeops::target::Discovery;
-use docker_safeops::{cancel, journal, logging};
 
 fn main() -> std::process::ExitCode {
     let argv: Vec<String> = std::env::args_os()
@@ -76,7 +80,7 @@ fn report(err: &Error) -> ExitCode {
 /// Connects to the engine, then finishes the recovery of any operation whose process
 /// died (restart what it stopped, delete what it half-wrote) and says what it did.
 async fn connect(flags: &DockerFlags) -> Result<Engine> {
-    let endpoint = endpoint::resolve(flags, &|name| std::env::var(name).ok())?;
+    let endpoint = endpoint::resolve(&flags.connect_options(), &|name| std::env::var(name).ok())?;
     let engine = engine::connect(&endpoint).await?;
     for line in journal::recover(&engine).await {
         eprintln!("note: {line}");
@@ -87,7 +91,7 @@ async fn connect(flags: &DockerFlags) -> Result<Engine> {
 fn discovery<'a>(cli: &'a Cli, engine: &'a Engine) -> Discovery<'a> {
     Discovery {
         engine,
-        flags: &cli.project,
+        project: cli.project.options(),
         cwd: std::env::current_dir().unwrap_or_default(),
         docker_config: cli.docker.config.clone(),
     }

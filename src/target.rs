@@ -5,11 +5,11 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::cli::ProjectFlags;
+use crate::compose::project::ProjectOptions;
 use crate::compose::{self, ComposeCli, ComposeModel, Generation, ProjectFiles};
 use crate::engine::Engine;
+use crate::engine::inventory::{self, Container};
 use crate::error::{Error, Result};
-use crate::inventory::{self, Container};
 
 /// How a verb acts on a target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -125,7 +125,7 @@ pub struct Discovery<'a> {
     /// The connected engine.
     pub engine: &'a Engine,
     /// Compose's project options from the command line.
-    pub flags: &'a ProjectFlags,
+    pub project: ProjectOptions,
     /// The working directory.
     pub cwd: PathBuf,
     /// `--config`, passed on to a Docker CLI we run.
@@ -141,7 +141,7 @@ impl Discovery<'_> {
     /// options or working directory, else every project and standalone container.
     pub async fn targets(&self, name: Option<&str>) -> Result<Vec<Target>> {
         let containers = inventory::containers(self.engine).await?;
-        let located = compose::project::locate(self.flags, &self.cwd, &env)?;
+        let located = compose::project::locate(&self.project, &self.cwd, &env)?;
         if let Some(name) = name {
             return self.named(name, located, containers).await.map(|t| vec![t]);
         }
@@ -150,7 +150,7 @@ impl Discovery<'_> {
                 self.from_files(files, &containers).await?,
             ))]);
         }
-        if let Some(project) = &self.flags.project_name {
+        if let Some(project) = &self.project.project_name {
             return self.named(project, None, containers).await.map(|t| vec![t]);
         }
         let mut targets = Vec::new();

@@ -9,7 +9,7 @@ use common::*;
 
 /// Writes a context into a Docker config directory's context store.
 fn write_context(config: &Path, name: &str, host: &str) {
-    let id = docker_safeops::endpoint::context_dir_name(name);
+    let id = docker_safeops::engine::endpoint::context_dir_name(name);
     let dir = config.join("contexts/meta").join(id);
     std::fs::create_dir_all(&dir).unwrap();
     let meta = serde_json::json!({"Name": name, "Metadata": {}, "Endpoints": {"docker": {"Host": host, "SkipTLSVerify": false}}});

@@ -11,8 +11,8 @@ use super::manifest::{Artifact, ArtifactKind, VolumeInfo};
 use super::store::PartialBackup;
 use crate::cancel::{self, Cancel};
 use crate::engine::Engine;
+use crate::engine::volume_access::{self, Access, HELPER_MOUNT, Helper};
 use crate::error::{Error, Result};
-use crate::volume_access::{self, Access, HELPER_MOUNT, Helper};
 
 /// Output buffer between the compressor and the file.
 const WRITE_BUFFER: usize = 1 << 20;

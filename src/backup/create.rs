@@ -21,15 +21,15 @@ use super::manifest::{
 };
 use super::store::{self, PartialBackup};
 use super::{dump, verify};
+use crate::backup::journal::Journal;
+use crate::backup::quiesce;
 use crate::cancel::Cancel;
 use crate::compose::ProjectFiles;
 use crate::engine::Engine;
+use crate::engine::inventory::{self, Container};
+use crate::engine::volume_access::{self, Access};
 use crate::error::{Error, Result, engine_message};
-use crate::inventory::{self, Container};
-use crate::journal::Journal;
-use crate::quiesce;
 use crate::target::{Mode, Target, VolumeRef};
-use crate::volume_access::{self, Access};
 
 /// Space we want left over besides the estimate.
 const SPACE_MARGIN: u64 = 16 << 20;
@@ -326,8 +326,8 @@ fn check_space(root: &Path, estimate: u64) -> Result<()> {
         return Err(Error::preflight(format!(
             "not enough space in {}: the backup may need up to {} (content size + 10%), {} is free",
             root.display(),
-            crate::table::human_bytes(needed),
-            crate::table::human_bytes(free)
+            crate::ui::table::human_bytes(needed),
+            crate::ui::table::human_bytes(free)
         ))
         .hint("free space there or choose another directory with --to DIR"));
     }
@@ -355,7 +355,8 @@ async fn build(
     let mut containers = Vec::new();
     for container in &subject.containers {
         let spec = engine.docker.inspect_container(&container.id, None).await?;
-        if let Err(err) = crate::specs::save(&serde_json::to_value(&spec).expect("spec serializes"))
+        if let Err(err) =
+            crate::runmode::specs::save(&serde_json::to_value(&spec).expect("spec serializes"))
         {
             tracing::warn!("{err}");
         }
@@ -429,7 +430,7 @@ async fn build(
         format: manifest::FORMAT.to_string(),
         format_version: manifest::FORMAT_VERSION,
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
-        created: store::rfc3339(created),
+        created: crate::state::timestamp(created),
         purpose: options.purpose.clone(),
         engine: engine_info(engine).await,
         host: rustix::system::uname()

@@ -15,8 +15,8 @@ use super::manifest::{Artifact, ArtifactKind, DumpInfo};
 use super::store::PartialBackup;
 use crate::cancel::Cancel;
 use crate::engine::Engine;
+use crate::engine::inventory::Container;
 use crate::error::{Error, Result, engine_message};
-use crate::inventory::Container;
 
 /// `io.safeops.dump=postgres|mysql|none` overrides detection by image name.
 pub const LABEL_DUMP: &str = "io.safeops.dump";

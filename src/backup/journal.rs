@@ -13,10 +13,8 @@ use bollard::query_parameters::{ListContainersOptionsBuilder, RemoveContainerOpt
 use serde::{Deserialize, Serialize};
 
 use crate::engine::Engine;
+use crate::engine::volume_access::LABEL_HELPER_PID;
 use crate::error::{Error, Result};
-
-/// Label on helper containers: the pid of the process that created them.
-pub const LABEL_HELPER_PID: &str = "io.safeops.helper.pid";
 
 /// What one running operation has done that must be undone if it dies.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -42,21 +40,9 @@ pub struct Journal {
     state: Mutex<JournalState>,
 }
 
-/// `$XDG_STATE_HOME/docker-safeops` (`~/.local/state/docker-safeops`): the journal
-/// and the audit log.
-pub fn state_dir() -> PathBuf {
-    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    env("XDG_STATE_HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env("HOME").unwrap_or_else(|| "/".into())).join(".local/state")
-        })
-        .join("docker-safeops")
-}
-
 /// `$XDG_STATE_HOME/docker-safeops/journal`.
 pub fn journal_dir() -> PathBuf {
-    state_dir().join("journal")
+    crate::state::state_dir().join("journal")
 }
 
 impl Journal {
@@ -87,7 +73,7 @@ impl Journal {
                 pid: std::process::id(),
                 verb: verb.to_string(),
                 engine_host: engine.endpoint.host.clone(),
-                started: crate::backup::store::rfc3339(std::time::SystemTime::now()),
+                started: crate::state::now(),
                 ..JournalState::default()
             }),
         };

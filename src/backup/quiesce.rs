@@ -7,10 +7,10 @@ use std::time::{Duration, Instant};
 
 use bollard::query_parameters::StopContainerOptionsBuilder;
 
+use crate::backup::journal::Journal;
 use crate::engine::Engine;
+use crate::engine::inventory::Container;
 use crate::error::{Error, Result, engine_message};
-use crate::inventory::Container;
-use crate::journal::Journal;
 
 /// Containers with this label set to `false` are never stopped for a backup.
 pub const LABEL_QUIESCE: &str = "io.safeops.quiesce";

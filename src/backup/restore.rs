@@ -22,15 +22,15 @@ use super::entry::{FileList, PathBytes};
 use super::local::{self, Extractor};
 use super::manifest::{self, Manifest, VolumeInfo};
 use super::verify::{self, Depth, VerifyReport};
+use crate::backup::journal::Journal;
+use crate::backup::quiesce;
 use crate::cancel::{self, Cancel};
-use crate::confirm::{self, Confirmation};
 use crate::engine::Engine;
+use crate::engine::inventory::{self, Container};
+use crate::engine::volume_access::{self, Access, HELPER_MOUNT, Helper};
 use crate::error::{Error, Result, engine_message};
-use crate::inventory::{self, Container};
-use crate::journal::Journal;
-use crate::quiesce;
 use crate::target::{Mode, VolumeRef};
-use crate::volume_access::{self, Access, HELPER_MOUNT, Helper};
+use crate::ui::confirm::{self, Confirmation};
 
 /// What to restore.
 #[derive(Debug, Clone)]
@@ -197,7 +197,7 @@ pub async fn restore(
     };
     let journal = Journal::open("restore", engine)?;
     for consumer in &consumers {
-        if let Err(err) = crate::specs::save_current(engine, &consumer.id).await {
+        if let Err(err) = crate::runmode::specs::save_current(engine, &consumer.id).await {
             tracing::warn!("{err}");
         }
     }
@@ -649,7 +649,7 @@ async fn run_shell(engine: &Engine, image: &str, volume: &str, script: &str) -> 
         network_disabled: Some(true),
         labels: Some(
             [(
-                crate::journal::LABEL_HELPER_PID.to_string(),
+                volume_access::LABEL_HELPER_PID.to_string(),
                 std::process::id().to_string(),
             )]
             .into(),

@@ -26,18 +26,7 @@ pub fn backup_root(to: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> P
     if let Some(dir) = env("SAFEOPS_BACKUP_DIR").filter(|d| !d.is_empty()) {
         return PathBuf::from(dir);
     }
-    let data = env("XDG_DATA_HOME")
-        .filter(|d| !d.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env("HOME").unwrap_or_else(|| "/".into())).join(".local/share")
-        });
-    data.join("docker-safeops/backups")
-}
-
-/// RFC 3339 (UTC, milliseconds) for `time`: sorts in time order.
-pub fn rfc3339(time: SystemTime) -> String {
-    humantime::format_rfc3339_millis(time).to_string()
+    crate::state::xdg_dir(env, "XDG_DATA_HOME", ".local/share").join("backups")
 }
 
 fn create_dir_private(path: &Path) -> io::Result<()> {
@@ -357,7 +346,9 @@ pub fn apply_retention(
     protect: &Path,
 ) -> Result<Vec<PathBuf>> {
     let cutoff = retention.keep_days.map(|days| {
-        rfc3339(SystemTime::now() - std::time::Duration::from_secs(u64::from(days) * 86_400))
+        crate::state::timestamp(
+            SystemTime::now() - std::time::Duration::from_secs(u64::from(days) * 86_400),
+        )
     });
     let mut deleted = Vec::new();
     let same_target = list(root)?

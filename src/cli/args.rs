@@ -5,6 +5,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::compose::project::ProjectOptions;
+use crate::engine::endpoint::ConnectOptions;
+
 /// Make dangerous day-2 Docker operations safe.
 #[derive(Debug, Parser)]
 #[command(
@@ -105,13 +108,31 @@ pub struct ProjectFlags {
 }
 
 impl ProjectFlags {
-    /// True when any project option was given on the command line.
-    pub fn any(&self) -> bool {
-        !self.files.is_empty()
-            || self.project_name.is_some()
-            || self.project_directory.is_some()
-            || !self.env_files.is_empty()
-            || !self.profiles.is_empty()
+    /// The options for the compose layer.
+    pub fn options(&self) -> ProjectOptions {
+        ProjectOptions {
+            files: self.files.clone(),
+            project_name: self.project_name.clone(),
+            project_directory: self.project_directory.clone(),
+            env_files: self.env_files.clone(),
+            profiles: self.profiles.clone(),
+        }
+    }
+}
+
+impl DockerFlags {
+    /// The connection options for the engine layer.
+    pub fn connect_options(&self) -> ConnectOptions {
+        ConnectOptions {
+            config: self.config.clone(),
+            context: self.context.clone(),
+            host: self.host.clone(),
+            tls: self.tls,
+            tlsverify: self.tlsverify,
+            tlscacert: self.tlscacert.clone(),
+            tlscert: self.tlscert.clone(),
+            tlskey: self.tlskey.clone(),
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 
 use tracing_subscriber::EnvFilter;
 
-use crate::cli::{DockerFlags, LogLevel};
+use crate::cli::args::{DockerFlags, LogLevel};
 
 /// Installs the subscriber. `RUST_LOG` wins over the flags when set.
 pub fn init(flags: &DockerFlags) {

@@ -363,7 +363,7 @@ mod tests {
     }
 
     fn cli() -> Command {
-        <crate::cli::Cli as clap::CommandFactory>::command()
+        <crate::cli::args::Cli as clap::CommandFactory>::command()
     }
 
     #[test]

@@ -8,12 +8,12 @@ use serde::Serialize;
 use crate::backup::create::{self, BackupOptions, BackupOutcome, Subject};
 use crate::backup::store;
 use crate::cancel::Cancel;
-use crate::cli::{BackupArgs, Format};
+use crate::cli::args::{BackupArgs, Format};
+use crate::engine::inventory;
 use crate::error::Result;
-use crate::inventory;
-use crate::progress::Progress;
-use crate::table::{human_bytes, render};
 use crate::target::Discovery;
+use crate::ui::progress::Progress;
+use crate::ui::table::{human_bytes, render};
 
 /// The JSON summary of a backup.
 #[derive(Debug, Serialize)]
@@ -65,13 +65,13 @@ pub async fn run(discovery: &Discovery<'_>, args: &BackupArgs, cancel: &Cancel) 
     let outcome = match outcome {
         Ok(outcome) => outcome,
         Err(err) => {
-            crate::audit::record(serde_json::json!({
+            crate::guard::audit::record(serde_json::json!({
                 "verb": "backup", "target": subject.name, "outcome": format!("failed: {}", err.message),
             }));
             return Err(err);
         }
     };
-    crate::audit::record(serde_json::json!({
+    crate::guard::audit::record(serde_json::json!({
         "verb": "backup",
         "target": subject.name,
         "path": outcome.path.display().to_string(),

@@ -1,9 +1,9 @@
 //! `backups [TARGET]`: the backups in the backup directory, newest first.
 
 use crate::backup::store;
-use crate::cli::{BackupsArgs, Format};
+use crate::cli::args::{BackupsArgs, Format};
 use crate::error::Result;
-use crate::table::{human_bytes, render};
+use crate::ui::table::{human_bytes, render};
 
 /// Runs `backups`.
 pub fn run(args: &BackupsArgs) -> Result<()> {

@@ -11,15 +11,15 @@ use bollard::query_parameters::{
 };
 use serde_json::json;
 
-use crate::audit;
 use crate::backup::create::Subject;
 use crate::backup::store;
 use crate::cancel::Cancel;
-use crate::cli::DownArgs;
+use crate::cli::args::DownArgs;
 use crate::engine::Engine;
+use crate::engine::inventory::LABEL_PROJECT;
 use crate::error::{Error, Result, engine_message};
-use crate::guard::{self, Action, DownRequest, Plan};
-use crate::inventory::LABEL_PROJECT;
+use crate::guard::plan::{Action, DownRequest, Plan};
+use crate::guard::{self, audit};
 use crate::target::{Discovery, Mode, Project, Target};
 
 /// Runs `down`.
@@ -33,12 +33,12 @@ pub async fn run(discovery: &Discovery<'_>, args: &DownArgs, cancel: &Cancel) ->
         remove_orphans: args.remove_orphans,
         services: args.services.clone(),
     };
-    let plan = guard::plan_down(&target, &request, &facts.plan_facts())?;
+    let plan = guard::plan::down(&target, &request, &facts.plan_facts())?;
     if args.dry_run {
         return super::guarded::print_plan(&plan, args.format);
     }
     let Target::Project(project) = &target else {
-        unreachable!("plan_down accepts projects only");
+        unreachable!("plan::down accepts projects only");
     };
     let allowed = super::guarded::allow(
         engine,
@@ -84,10 +84,10 @@ pub async fn run(discovery: &Discovery<'_>, args: &DownArgs, cancel: &Cancel) ->
 /// Saves the spec of every container about to be removed (their history outlives them).
 pub async fn save_specs(
     engine: &Engine,
-    containers: impl Iterator<Item = &crate::inventory::Container>,
+    containers: impl Iterator<Item = &crate::engine::inventory::Container>,
 ) {
     for container in containers {
-        if let Err(err) = crate::specs::save_current(engine, &container.id).await {
+        if let Err(err) = crate::runmode::specs::save_current(engine, &container.id).await {
             eprintln!("warning: {err}");
         }
     }

@@ -6,19 +6,19 @@ use std::path::PathBuf;
 
 use serde_json::json;
 
-use crate::audit;
 use crate::backup::archive;
 use crate::backup::create::{self, BackupOptions, Subject};
 use crate::backup::store;
 use crate::cancel::Cancel;
-use crate::cli::Format;
-use crate::confirm::{self, Confirmation};
+use crate::cli::args::Format;
 use crate::engine::Engine;
+use crate::engine::inventory::{self, Container, Volume};
 use crate::error::Result;
-use crate::guard::{Plan, PlanFacts};
-use crate::inventory::{self, Container, Volume};
-use crate::protect::Policy;
+use crate::guard::audit;
+use crate::guard::plan::{Plan, PlanFacts};
+use crate::guard::protect::Policy;
 use crate::target::VolumeRef;
+use crate::ui::confirm::{self, Confirmation};
 
 /// What a verb needs to guard its plan.
 pub struct Guard<'a> {

@@ -8,13 +8,13 @@ use bollard::query_parameters::{
 };
 use serde_json::json;
 
-use crate::audit;
-use crate::cli::{Format, ImagesPruneArgs};
+use crate::cli::args::{Format, ImagesPruneArgs};
 use crate::engine::Engine;
 use crate::error::{Error, Result, engine_message};
-use crate::images::{self, Image};
-use crate::specs;
-use crate::table::{human_bytes, render};
+use crate::guard::audit;
+use crate::runmode::images::{self, Image};
+use crate::runmode::specs;
+use crate::ui::table::{human_bytes, render};
 
 /// Runs `images prune`.
 pub async fn prune(engine: &Engine, args: &ImagesPruneArgs) -> Result<()> {

@@ -6,11 +6,11 @@ use std::time::Duration;
 
 use bollard::query_parameters::{RestartContainerOptionsBuilder, StopContainerOptionsBuilder};
 
-use crate::cli::LifecycleArgs;
+use crate::cli::args::LifecycleArgs;
 use crate::engine::Engine;
+use crate::engine::inventory::{self, Container};
 use crate::error::{Error, Result, engine_message};
-use crate::inventory::{self, Container};
-use crate::restart_check::{self, Patience};
+use crate::runmode::restart_check::{self, Patience};
 use crate::target::{Discovery, Mode, Target};
 
 /// Which lifecycle verb.
@@ -38,8 +38,8 @@ impl Lifecycle {
 pub async fn run(discovery: &Discovery<'_>, verb: Lifecycle, args: &LifecycleArgs) -> Result<()> {
     let engine = discovery.engine;
     let env = |n: &str| std::env::var(n).ok();
-    let project_here = discovery.flags.any()
-        || crate::compose::project::locate(discovery.flags, &discovery.cwd, &env)?.is_some();
+    let project_here = discovery.project.any()
+        || crate::compose::project::locate(&discovery.project, &discovery.cwd, &env)?.is_some();
     let containers = if project_here {
         let target = super::single_target(discovery, None, verb.verb()).await?;
         let Target::Project(project) = &target else {

@@ -1,8 +1,8 @@
 //! `log [--verify]`: the audit log, and the check of its hash chain.
 
-use crate::audit;
-use crate::cli::{Format, LogArgs};
+use crate::cli::args::{Format, LogArgs};
 use crate::error::{Error, Result};
+use crate::guard::audit;
 
 /// Runs `log`.
 pub fn run(args: &LogArgs) -> Result<()> {

@@ -1,4 +1,5 @@
-//! One module per verb; each is a thin layer over the library modules.
+//! One module per verb; each is a thin layer over the layers below (`engine`, `compose`,
+//! `guard`, `runmode`, `backup`): it reads its arguments, calls them, and prints.
 
 pub mod backup;
 pub mod backups;

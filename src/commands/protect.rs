@@ -3,10 +3,10 @@
 
 use serde_json::json;
 
-use crate::audit;
-use crate::cli::{ProtectArgs, UnprotectArgs};
+use crate::cli::args::{ProtectArgs, UnprotectArgs};
 use crate::error::Result;
-use crate::protect::{Policy, PolicyEntry};
+use crate::guard::audit;
+use crate::guard::protect::{Policy, PolicyEntry};
 
 fn change(volumes: &[String], entry: PolicyEntry) -> Result<()> {
     let path = Policy::default_path(&|n| std::env::var(n).ok());

@@ -7,12 +7,12 @@ use std::path::Path;
 
 use serde_json::json;
 
-use crate::audit;
-use crate::cli::{Format, RecreateArgs};
+use crate::cli::args::{Format, RecreateArgs};
+use crate::engine::inventory;
 use crate::error::{Error, Result};
-use crate::inventory;
-use crate::recreate::{self, Recreated};
-use crate::specs;
+use crate::guard::audit;
+use crate::runmode::recreate::{self, Recreated};
+use crate::runmode::specs;
 use crate::target::{Discovery, Mode, Target};
 
 /// Runs `recreate`.
@@ -107,7 +107,7 @@ fn saved_spec(name: &str, from: Option<&Path>) -> Result<(serde_json::Value, Str
 /// Runs `rollback`: recreate on `--to` or the previous image of the spec history.
 pub async fn rollback(
     engine: &crate::engine::Engine,
-    args: &crate::cli::RollbackArgs,
+    args: &crate::cli::args::RollbackArgs,
 ) -> Result<()> {
     let inspect = engine
         .docker

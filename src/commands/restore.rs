@@ -4,10 +4,10 @@
 use crate::backup::restore::{self, RestoreRequest};
 use crate::backup::store;
 use crate::cancel::Cancel;
-use crate::cli::{Format, RestoreArgs};
+use crate::cli::args::{Format, RestoreArgs};
 use crate::engine::Engine;
 use crate::error::Result;
-use crate::table::{human_bytes, render};
+use crate::ui::table::{human_bytes, render};
 
 /// Runs `restore`.
 pub async fn run(engine: &Engine, args: &RestoreArgs, cancel: &Cancel) -> Result<()> {
@@ -22,7 +22,7 @@ pub async fn run(engine: &Engine, args: &RestoreArgs, cancel: &Cancel) -> Result
         safety_root: store::backup_root(None, &env),
     };
     let outcome = restore::restore(engine, &request, cancel).await;
-    crate::audit::record(serde_json::json!({
+    crate::guard::audit::record(serde_json::json!({
         "verb": "restore",
         "backup": request.dir.display().to_string(),
         "volumes": outcome.as_ref().ok().map(|o| &o.volumes),

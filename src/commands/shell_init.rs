@@ -5,7 +5,7 @@
 //! everything else to the real command untouched.
 //! Use: `eval "$(docker safeops shell-init bash)"` in `~/.bashrc`.
 
-use crate::cli::{CompletionShell, ShellInitArgs};
+use crate::cli::args::{CompletionShell, ShellInitArgs};
 use crate::error::Result;
 
 /// The POSIX-shell version (bash and zsh): compose's global options may precede the

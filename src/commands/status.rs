@@ -10,13 +10,13 @@ use serde::Serialize;
 
 use crate::backup::entry::Fingerprint;
 use crate::backup::store;
-use crate::cli::{Format, StatusArgs};
+use crate::cli::args::{Format, StatusArgs};
 use crate::engine::Engine;
+use crate::engine::inventory::{self, Container, Volume};
 use crate::error::Result;
-use crate::inventory::{self, Container, Volume};
-use crate::protect::{self, Policy, Rule, VolumeFacts};
-use crate::table::{human_bytes, render};
+use crate::guard::protect::{self, Policy, Rule, VolumeFacts};
 use crate::target::{Discovery, Mode, Target, VolumeRef};
+use crate::ui::table::{human_bytes, render};
 
 /// How long the table may wait for volume sizes before telling the user it is waiting.
 const SIZE_PATIENCE: Duration = Duration::from_millis(1500);
@@ -282,7 +282,7 @@ async fn target_report(
                     .and_then(|i| i.state.as_ref()?.health.as_ref()?.status)
                     .map(|s| s.to_string())
                     .filter(|s| !s.is_empty() && s != "none"),
-                rollback_points: crate::specs::rollback_points(
+                rollback_points: crate::runmode::specs::rollback_points(
                     &c.name,
                     inspect
                         .as_ref()

@@ -7,10 +7,10 @@ use std::sync::atomic::AtomicU64;
 
 use crate::backup::{store, verify};
 use crate::cancel::Cancel;
-use crate::cli::{Format, VerifyArgs};
+use crate::cli::args::{Format, VerifyArgs};
 use crate::error::{Error, Result};
-use crate::progress::Progress;
-use crate::table::human_bytes;
+use crate::ui::progress::Progress;
+use crate::ui::table::human_bytes;
 
 /// Runs `verify`.
 pub async fn run(args: &VerifyArgs, cancel: &Cancel) -> Result<()> {

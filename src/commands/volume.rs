@@ -4,14 +4,14 @@
 use bollard::query_parameters::{RemoveContainerOptionsBuilder, RemoveVolumeOptionsBuilder};
 use serde_json::json;
 
-use crate::audit;
 use crate::backup::create::Subject;
 use crate::backup::store;
 use crate::cancel::Cancel;
-use crate::cli::{GuardFlags, RmArgs, VolumePruneArgs, VolumeRmArgs};
+use crate::cli::args::{GuardFlags, RmArgs, VolumePruneArgs, VolumeRmArgs};
 use crate::engine::Engine;
 use crate::error::{Error, Result, engine_message};
-use crate::guard::{self, Plan};
+use crate::guard::plan::Plan;
+use crate::guard::{self, audit};
 use crate::target::Mode;
 
 /// Prints the plan for `--dry-run`; `None` when the verb should go on.
@@ -114,7 +114,7 @@ async fn guarded_removal(
 /// Runs `volume rm`.
 pub async fn rm(engine: &Engine, args: &VolumeRmArgs, cancel: &Cancel) -> Result<()> {
     let facts = super::guarded::Facts::read(engine, true).await?;
-    let plan = guard::plan_volume_rm(&args.volumes, &facts.plan_facts())?;
+    let plan = guard::plan::volume_rm(&args.volumes, &facts.plan_facts())?;
     if let Some(done) = dry_run(&plan, &args.guard) {
         return done;
     }
@@ -146,7 +146,7 @@ fn print_removed(removed: &Result<Vec<String>>) {
 /// Runs `volume prune`.
 pub async fn prune(engine: &Engine, args: &VolumePruneArgs, cancel: &Cancel) -> Result<()> {
     let facts = super::guarded::Facts::read(engine, true).await?;
-    let plan = guard::plan_volume_prune(args.all, &facts.plan_facts());
+    let plan = guard::plan::volume_prune(args.all, &facts.plan_facts());
     if let Some(done) = dry_run(&plan, &args.guard) {
         return done;
     }
@@ -185,7 +185,7 @@ pub async fn prune(engine: &Engine, args: &VolumePruneArgs, cancel: &Cancel) -> 
     }
     out.push_str(&format!(
         "Total reclaimed space: {}\n",
-        crate::table::human_bytes(reclaimed)
+        crate::ui::table::human_bytes(reclaimed)
     ));
     super::print(&out)
 }
@@ -205,7 +205,7 @@ fn ask_like_docker(all: bool) -> Result<bool> {
 /// Runs `rm [-v] CONTAINER...`.
 pub async fn rm_containers(engine: &Engine, args: &RmArgs, cancel: &Cancel) -> Result<()> {
     let facts = super::guarded::Facts::read(engine, true).await?;
-    let plan = guard::plan_rm(&args.containers, args.volumes, &facts.plan_facts())?;
+    let plan = guard::plan::rm(&args.containers, args.volumes, &facts.plan_facts())?;
     if let Some(done) = dry_run(&plan, &args.guard) {
         return done;
     }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio::process::Command;
 
 use super::project::{Generation, ProjectFiles};
-use crate::endpoint::Endpoint;
+use crate::engine::endpoint::Endpoint;
 use crate::error::{Error, Result};
 
 /// A compose CLI found on this machine.

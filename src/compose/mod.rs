@@ -2,6 +2,7 @@
 //! model (from compose itself when installed, else with the built-in loader).
 
 pub mod cli;
+pub mod interpolate;
 pub mod model;
 pub mod parse;
 pub mod project;

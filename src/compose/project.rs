@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::cli::ProjectFlags;
 use crate::error::{Error, Result};
 
 /// Default compose file names, in compose v2's order of preference.
@@ -23,6 +22,33 @@ const OVERRIDE_FILES: [&str; 4] = [
     "docker-compose.override.yml",
     "docker-compose.override.yaml",
 ];
+
+/// Compose's project options (`-f`, `-p`, `--project-directory`, `--env-file`,
+/// `--profile`) as given on the command line; the CLI layer fills it.
+#[derive(Debug, Clone, Default)]
+pub struct ProjectOptions {
+    /// `-f`, in order.
+    pub files: Vec<PathBuf>,
+    /// `-p`.
+    pub project_name: Option<String>,
+    /// `--project-directory`.
+    pub project_directory: Option<PathBuf>,
+    /// `--env-file`, in order.
+    pub env_files: Vec<PathBuf>,
+    /// `--profile`.
+    pub profiles: Vec<String>,
+}
+
+impl ProjectOptions {
+    /// True when any project option was given on the command line.
+    pub fn any(&self) -> bool {
+        !self.files.is_empty()
+            || self.project_name.is_some()
+            || self.project_directory.is_some()
+            || !self.env_files.is_empty()
+            || !self.profiles.is_empty()
+    }
+}
 
 /// Everything needed to load a project's model from its files.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,7 +77,7 @@ fn absolute(cwd: &Path, path: &Path) -> PathBuf {
 /// `Ok(None)` when there is no compose file to be found (the project may still be
 /// known by name through its containers' labels).
 pub fn locate(
-    flags: &ProjectFlags,
+    flags: &ProjectOptions,
     cwd: &Path,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Option<ProjectFiles>> {
@@ -148,7 +174,7 @@ pub fn read_env_file(path: &Path) -> Result<BTreeMap<String, String>> {
         } else {
             let mut scope: BTreeMap<String, String> = std::env::vars().collect();
             scope.extend(vars.clone());
-            super::parse::interpolate_str(&unquote(raw), &scope)
+            super::interpolate::interpolate_str(&unquote(raw), &scope)
                 .map_err(|msg| Error::usage(format!("env file {}: {key}: {msg}", path.display())))?
         };
         vars.insert(key.trim().to_string(), value);
@@ -297,7 +323,7 @@ mod tests {
         )
         .unwrap();
         let none = |_: &str| None;
-        let found = locate(&ProjectFlags::default(), &root.join("sub/deeper"), &none)
+        let found = locate(&ProjectOptions::default(), &root.join("sub/deeper"), &none)
             .unwrap()
             .unwrap();
         assert_eq!(found.files.len(), 2);
@@ -320,7 +346,7 @@ mod tests {
             "myproject"
         );
         assert!(
-            locate(&ProjectFlags::default(), dir.path(), &none)
+            locate(&ProjectOptions::default(), dir.path(), &none)
                 .unwrap()
                 .is_none()
         );

@@ -9,11 +9,32 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use crate::cli::DockerFlags;
 use crate::error::{Error, Result};
 
 /// The socket the Docker CLI uses when nothing else is configured.
 pub const DEFAULT_HOST: &str = "unix:///var/run/docker.sock";
+
+/// The Docker CLI's connection options as given on the command line (`--config`,
+/// `--context`, `-H`, `--tls*`). The CLI layer fills it; this layer knows no argument parser.
+#[derive(Debug, Clone, Default)]
+pub struct ConnectOptions {
+    /// `--config`: location of the client's config files.
+    pub config: Option<PathBuf>,
+    /// `--context`.
+    pub context: Option<String>,
+    /// `-H`/`--host`, as often as given.
+    pub host: Vec<String>,
+    /// `--tls`.
+    pub tls: bool,
+    /// `--tlsverify`.
+    pub tlsverify: bool,
+    /// `--tlscacert`.
+    pub tlscacert: Option<PathBuf>,
+    /// `--tlscert`.
+    pub tlscert: Option<PathBuf>,
+    /// `--tlskey`.
+    pub tlskey: Option<PathBuf>,
+}
 
 /// A resolved engine endpoint and where it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,7 +111,7 @@ impl Endpoint {
 }
 
 /// The Docker CLI configuration directory: `--config`, `DOCKER_CONFIG`, `~/.docker`.
-pub fn config_dir(flags: &DockerFlags, env: &dyn Fn(&str) -> Option<String>) -> PathBuf {
+pub fn config_dir(flags: &ConnectOptions, env: &dyn Fn(&str) -> Option<String>) -> PathBuf {
     if let Some(dir) = &flags.config {
         return dir.clone();
     }
@@ -129,7 +150,7 @@ struct ContextEndpoint {
 
 /// Resolves the endpoint from the flags and the environment (`env` looks variables up,
 /// so tests can pass their own).
-pub fn resolve(flags: &DockerFlags, env: &dyn Fn(&str) -> Option<String>) -> Result<Endpoint> {
+pub fn resolve(flags: &ConnectOptions, env: &dyn Fn(&str) -> Option<String>) -> Result<Endpoint> {
     let env_set = |name: &str| env(name).filter(|v| !v.is_empty());
     if flags.context.is_some() && !flags.host.is_empty() {
         return Err(Error::usage(
@@ -184,7 +205,7 @@ fn read_cli_config(path: &Path) -> Result<CliConfig> {
 /// The `default` context: `-H`, `DOCKER_HOST`, or the default socket, with TLS from
 /// `--tls*` flags and `DOCKER_TLS_VERIFY`/`DOCKER_CERT_PATH`.
 fn default_endpoint(
-    flags: &DockerFlags,
+    flags: &ConnectOptions,
     env: &dyn Fn(&str) -> Option<String>,
     source: Source,
 ) -> Result<Endpoint> {
@@ -350,7 +371,7 @@ mod tests {
             r#"{"currentContext":"ctx-file"}"#,
         )
         .unwrap();
-        let none = DockerFlags::default();
+        let none = ConnectOptions::default();
 
         let e = resolve(&none, &env_of(&[("DOCKER_CONFIG", cfg)])).unwrap();
         assert_eq!(e.host, "unix:///file.sock");
@@ -376,7 +397,7 @@ mod tests {
             ("unix:///env.sock", Source::DockerHostEnv)
         );
 
-        let flags = DockerFlags {
+        let flags = ConnectOptions {
             host: vec!["tcp://127.0.0.1".into()],
             ..Default::default()
         };
@@ -386,7 +407,7 @@ mod tests {
             ("tcp://127.0.0.1:2375", Source::HostFlag)
         );
 
-        let flags = DockerFlags {
+        let flags = ConnectOptions {
             context: Some("ctx-file".into()),
             ..Default::default()
         };
@@ -402,7 +423,7 @@ mod tests {
 
     #[test]
     fn conflicts_and_bad_values_are_usage_errors() {
-        let both = DockerFlags {
+        let both = ConnectOptions {
             host: vec!["unix:///a".into()],
             context: Some("x".into()),
             ..Default::default()
@@ -411,7 +432,7 @@ mod tests {
         assert_eq!(err.code, crate::error::ExitCode::Usage);
         assert!(err.message.contains("cannot specify both"));
 
-        let missing = DockerFlags {
+        let missing = ConnectOptions {
             context: Some("nope".into()),
             config: Some("/nonexistent".into()),
             ..Default::default()
@@ -420,7 +441,7 @@ mod tests {
         assert!(err.message.contains("context \"nope\""), "{}", err.message);
 
         let err = resolve(
-            &DockerFlags::default(),
+            &ConnectOptions::default(),
             &env_of(&[("DOCKER_HOST", "http://x")]),
         )
         .unwrap_err();
@@ -434,7 +455,7 @@ mod tests {
             ("DOCKER_TLS_VERIFY", "1"),
             ("DOCKER_CERT_PATH", "/certs"),
         ]);
-        let e = resolve(&DockerFlags::default(), &env).unwrap();
+        let e = resolve(&ConnectOptions::default(), &env).unwrap();
         assert_eq!(
             e.tls,
             Some(Tls {

@@ -1,12 +1,20 @@
-//! The connection to the Docker engine through bollard: built from a resolved
-//! [`Endpoint`], checked with a bounded ping so that an unreachable engine is reported
-//! within seconds (exit 5), and checked for a supported API version.
+//! The engine layer: which engine to talk to ([`endpoint`]), the connection, what is on
+//! it ([`inventory`]) and how volume contents are read and written ([`volume_access`]).
+//! Everything above talks to Docker through here.
+//!
+//! The connection goes through bollard: built from a resolved [`Endpoint`], checked
+//! with a bounded ping so that an unreachable engine is reported within seconds (exit 5),
+//! and checked for a supported API version.
+
+pub mod endpoint;
+pub mod inventory;
+pub mod volume_access;
 
 use std::time::Duration;
 
 use bollard::{API_DEFAULT_VERSION, Docker};
 
-use crate::endpoint::Endpoint;
+use crate::engine::endpoint::Endpoint;
 use crate::error::{Error, Result, engine_message};
 
 /// The oldest Engine API this tool is tested against (Docker 20.10).
@@ -266,7 +274,3 @@ mod raw_tests {
         assert!(http_body(b"HTTP/1.1 500 Oops\r\n\r\n{}").is_none());
     }
 }
-
-pub mod endpoint;
-pub mod inventory;
-pub mod volume_access;

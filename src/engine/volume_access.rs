@@ -17,7 +17,9 @@ use futures_util::{Stream, StreamExt, TryStreamExt};
 
 use crate::engine::Engine;
 use crate::error::{Error, Result, engine_message};
-use crate::journal::LABEL_HELPER_PID;
+
+/// Label on helper containers: the pid of the process that created them.
+pub const LABEL_HELPER_PID: &str = "io.safeops.helper.pid";
 
 /// The image helper containers are created from: an empty file system, imported once.
 const HELPER_IMAGE: &str = "docker-safeops/helper:scratch";

@@ -49,7 +49,7 @@ impl Entry {
 
 /// The default log file.
 pub fn default_path() -> PathBuf {
-    crate::journal::state_dir().join("audit.log")
+    crate::state::state_dir().join("audit.log")
 }
 
 fn actor() -> String {
@@ -97,7 +97,7 @@ pub fn append(path: &Path, event: serde_json::Value) -> Result<Entry> {
         .and_then(|l| serde_json::from_str::<Entry>(&l).ok());
     let mut entry = Entry {
         seq: last.as_ref().map_or(1, |e| e.seq + 1),
-        time: crate::backup::store::rfc3339(std::time::SystemTime::now()),
+        time: crate::state::now(),
         actor: actor(),
         event,
         prev: last.map_or_else(|| GENESIS.to_string(), |e| e.hash),

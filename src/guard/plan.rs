@@ -8,9 +8,9 @@ use std::collections::{BTreeSet, HashMap};
 
 use serde::Serialize;
 
+use crate::engine::inventory::{self, Container, Volume};
 use crate::error::{Error, Result};
-use crate::inventory::{self, Container, Volume};
-use crate::protect::{self, Policy, VolumeFacts};
+use crate::guard::protect::{self, Policy, VolumeFacts};
 use crate::target::{Mode, Target};
 
 /// What the verb would do to a volume.
@@ -91,7 +91,8 @@ impl Plan {
                     } else {
                         "no".into()
                     },
-                    v.size_bytes.map_or("?".into(), crate::table::human_bytes),
+                    v.size_bytes
+                        .map_or("?".into(), crate::ui::table::human_bytes),
                     if v.used_by.is_empty() {
                         "-".into()
                     } else {
@@ -103,7 +104,7 @@ impl Plan {
             })
             .collect();
         if !rows.is_empty() {
-            out.push_str(&crate::table::render(
+            out.push_str(&crate::ui::table::render(
                 "  ",
                 &[
                     "VOLUME",
@@ -147,7 +148,7 @@ pub struct PlanFacts<'a> {
 }
 
 /// The plan of `down` for `target`.
-pub fn plan_down(target: &Target, request: &DownRequest, facts: &PlanFacts<'_>) -> Result<Plan> {
+pub fn down(target: &Target, request: &DownRequest, facts: &PlanFacts<'_>) -> Result<Plan> {
     let Target::Project(project) = target else {
         return Err(Error::usage(format!(
             "{} is a standalone container, not a compose project",
@@ -282,7 +283,7 @@ fn run_plan(containers: Vec<String>, volumes: Vec<PlannedVolume>) -> Plan {
 }
 
 /// The plan of `volume rm NAME...`. Unknown volumes are an input error.
-pub fn plan_volume_rm(names: &[String], facts: &PlanFacts<'_>) -> Result<Plan> {
+pub fn volume_rm(names: &[String], facts: &PlanFacts<'_>) -> Result<Plan> {
     let mut volumes = Vec::new();
     for name in names {
         let volume = facts.volumes.get(name).ok_or_else(|| {
@@ -296,7 +297,7 @@ pub fn plan_volume_rm(names: &[String], facts: &PlanFacts<'_>) -> Result<Plan> {
 
 /// The plan of `volume prune`: every volume no container uses; named ones only with
 /// `all` (the Docker CLI's behaviour since 23.0, whatever the engine's API version).
-pub fn plan_volume_prune(all: bool, facts: &PlanFacts<'_>) -> Plan {
+pub fn volume_prune(all: bool, facts: &PlanFacts<'_>) -> Plan {
     let mut unused: Vec<&Volume> = facts
         .volumes
         .values()
@@ -320,7 +321,7 @@ pub fn plan_volume_prune(all: bool, facts: &PlanFacts<'_>) -> Plan {
 
 /// The plan of `rm [-v] CONTAINER...`: the containers, and with `-v` their anonymous
 /// volumes that no other container uses (named volumes are never removed by `rm`).
-pub fn plan_rm(names: &[String], remove_volumes: bool, facts: &PlanFacts<'_>) -> Result<Plan> {
+pub fn rm(names: &[String], remove_volumes: bool, facts: &PlanFacts<'_>) -> Result<Plan> {
     let mut removed = Vec::new();
     for name in names {
         let container = inventory::find_container(facts.containers, name)

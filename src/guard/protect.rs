@@ -59,13 +59,7 @@ pub struct Policy {
 impl Policy {
     /// The default location: `$XDG_CONFIG_HOME/docker-safeops/policy.toml`.
     pub fn default_path(env: &dyn Fn(&str) -> Option<String>) -> PathBuf {
-        let base = env("XDG_CONFIG_HOME")
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-            .unwrap_or_else(|| {
-                PathBuf::from(env("HOME").unwrap_or_else(|| "/".to_string())).join(".config")
-            });
-        base.join("docker-safeops/policy.toml")
+        crate::state::xdg_dir(env, "XDG_CONFIG_HOME", ".config").join("policy.toml")
     }
 
     /// Reads the policy file; a missing file is an empty policy.
@@ -171,7 +165,7 @@ pub fn evaluate(facts: &VolumeFacts, policy: &Policy) -> Protection {
     }
     let creator = facts
         .labels
-        .and_then(|l| l.get(crate::inventory::LABEL_PROJECT))
+        .and_then(|l| l.get(crate::engine::inventory::LABEL_PROJECT))
         .map(String::as_str);
     if let (Some(_), Some(project), false) = (facts.declared_as, facts.project, facts.external)
         && creator != Some(project)
@@ -191,7 +185,7 @@ pub fn evaluate(facts: &VolumeFacts, policy: &Policy) -> Protection {
     if entry.is_some() {
         return unprotected(Some(Rule::Policy), "marked disposable in the policy file");
     }
-    if crate::inventory::is_anonymous_name(facts.name) && facts.declared_as.is_none() {
+    if crate::engine::inventory::is_anonymous_name(facts.name) && facts.declared_as.is_none() {
         return unprotected(None, "anonymous volume");
     }
     match facts.size_bytes {
@@ -218,7 +212,7 @@ mod tests {
     #[test]
     fn rules_in_order() {
         let policy = Policy::default();
-        let mine = labels(&[(crate::inventory::LABEL_PROJECT, "shop")]);
+        let mine = labels(&[(crate::engine::inventory::LABEL_PROJECT, "shop")]);
         let base = VolumeFacts {
             name: "shop_data",
             declared_as: Some("data"),
@@ -236,7 +230,7 @@ mod tests {
         assert!(!evaluate(&empty, &policy).protected);
 
         let disposable = labels(&[
-            (crate::inventory::LABEL_PROJECT, "shop"),
+            (crate::engine::inventory::LABEL_PROJECT, "shop"),
             (LABEL_PROTECT, "false"),
         ]);
         let d = VolumeFacts {

@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 
 use crate::engine::Engine;
 use crate::error::{Error, Result, engine_message};
-use crate::restart_check::{self, Patience};
+use crate::runmode::restart_check::{self, Patience};
 
 /// An image's own defaults, subtracted from a spec when the image changes (as
 /// watchtower does): what the old image contributed must not stick to the new one.
@@ -65,7 +65,7 @@ fn strings(value: &Value) -> Vec<String> {
 }
 
 fn is_anonymous(name: &str) -> bool {
-    crate::inventory::is_anonymous_name(name)
+    crate::engine::inventory::is_anonymous_name(name)
 }
 
 /// What to create: the body, the network it is created on, and the networks to

@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 
 /// The specs directory.
 pub fn specs_dir() -> PathBuf {
-    crate::journal::state_dir().join("specs")
+    crate::state::state_dir().join("specs")
 }
 
 fn container_dir(name: &str) -> PathBuf {
@@ -37,7 +37,7 @@ pub fn save(spec: &serde_json::Value) -> Result<PathBuf> {
         .mode(0o700)
         .create(&dir)
         .map_err(failed)?;
-    let stamp: String = crate::backup::store::rfc3339(std::time::SystemTime::now())
+    let stamp: String = crate::state::now()
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || *c == '.')
         .collect();
