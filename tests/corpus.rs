@@ -1,6 +1,7 @@
-//! Every real-world compose file in `../shared/corpus/compose/` that compose itself can
-//! load resolves to the same volumes, names and mounts with the built-in loader (used
-//! when no compose CLI is installed) as with `docker compose config`.
+//! Every real-world compose file in `tests/corpus/compose/` (vendored; sources and
+//! licences in its `SOURCES.tsv`) that compose itself can load resolves to the same
+//! volumes, names and mounts with the built-in loader (used when no compose CLI is
+//! installed) as with `docker compose config`.
 
 mod common;
 
@@ -13,13 +14,13 @@ use docker_safeops::compose::parse;
 use docker_safeops::compose::project::{self, Generation, ProjectFiles};
 
 fn corpus_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/compose")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/compose")
 }
 
 /// Every compose file of the corpus as (its project directory, its file name), sorted.
 fn corpus_files() -> Vec<(PathBuf, String)> {
     let mut projects: Vec<PathBuf> = std::fs::read_dir(corpus_dir())
-        .expect("the corpus is at ../shared/corpus/compose")
+        .expect("the corpus is at tests/corpus/compose")
         .map(|e| e.unwrap().path())
         .filter(|p| p.is_dir())
         .collect();
