@@ -8,86 +8,8 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use common::fixture::*;
 use common::*;
-
-/// A standalone container (the backup target) mounting a fresh volume at /data.
-struct Fixture {
-    cleanup: Cleanup,
-    dir: tempfile::TempDir,
-    container: String,
-    volume: String,
-}
-
-impl Fixture {
-    fn new(prefix: &str) -> Fixture {
-        require_engine();
-        let mut cleanup = Cleanup::new();
-        let container = unique(prefix);
-        let volume = format!("{container}-data");
-        cleanup.volumes.push(volume.clone());
-        let label = format!("io.safeops.test={}", cleanup.label);
-        docker(&["volume", "create", "--label", &label, &volume]);
-        docker(&[
-            "run",
-            "-d",
-            "--name",
-            &container,
-            "--label",
-            &label,
-            "-v",
-            &format!("{volume}:/data"),
-            IMAGE,
-            "sleep",
-            "3600",
-        ]);
-        Fixture {
-            cleanup,
-            dir: tempfile::tempdir().unwrap(),
-            container,
-            volume,
-        }
-    }
-
-    fn backups(&self) -> PathBuf {
-        self.dir.path().join("backups")
-    }
-
-    /// The plugin, with the backup directory and journal inside the test directory.
-    fn safeops(&self) -> Command {
-        let mut cmd = safeops(self.dir.path());
-        cmd.env("SAFEOPS_BACKUP_DIR", self.backups())
-            .env("XDG_STATE_HOME", self.dir.path().join("state"));
-        cmd
-    }
-
-    fn exec(&self, script: &str) {
-        docker(&["exec", &self.container, "sh", "-c", script]);
-    }
-
-    fn backup(&self, extra: &[&str]) -> PathBuf {
-        let out = json(
-            self.safeops()
-                .args(["backup", &self.container, "-t", "1", "--format", "json"])
-                .args(extra),
-        );
-        PathBuf::from(out["path"].as_str().unwrap())
-    }
-
-    /// Removes `volume` with the fixture.
-    fn cleanup_volume(&mut self, volume: &str) {
-        self.cleanup.volumes.push(volume.to_string());
-    }
-
-    fn state(&self) -> String {
-        docker(&["inspect", "-f", "{{.State.Status}}", &self.container])
-            .trim()
-            .to_string()
-    }
-}
-
-fn mountpoint(volume: &str) -> PathBuf {
-    PathBuf::from(docker(&["volume", "inspect", "-f", "{{.Mountpoint}}", volume]).trim())
-}
 
 /// Everything about a tree that a restore must reproduce: per path, the type, mode,
 /// owner, size, content digest, link target and (except for the root) mtime.
@@ -222,16 +144,6 @@ fn round_trip_is_identical_direct_and_through_the_engine() {
 }
 
 /// Copies a backup directory (to damage the copy).
-fn copy_backup(from: &Path, to: &Path) {
-    let status = Command::new("cp")
-        .arg("-a")
-        .arg(from)
-        .arg(to)
-        .status()
-        .unwrap();
-    assert!(status.success());
-}
-
 fn flip_byte(file: &Path) {
     let mut bytes = std::fs::read(file).unwrap();
     let at = bytes.len() / 2;
