@@ -213,6 +213,14 @@ impl Manifest {
                 self.created
             ));
         }
+        let names = std::iter::once(("target", &self.target.name))
+            .chain(self.volumes.iter().map(|v| ("volume", &v.name)))
+            .chain(self.containers.iter().map(|c| ("container", &c.name)));
+        for (what, name) in names {
+            if !crate::engine::names::is_valid(name) {
+                problems.push(format!("{what} name {:?} is not a valid Docker name", name));
+            }
+        }
         let mut seen = std::collections::HashSet::new();
         for artifact in &self.artifacts {
             if !is_safe_relative(&artifact.path) {

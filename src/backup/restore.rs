@@ -43,6 +43,9 @@ pub struct RestoreRequest {
     pub confirm: Option<String>,
     /// Start the volumes' containers again afterwards.
     pub start: bool,
+    /// Volumes (by the name restored into) that may be created with the driver and
+    /// options the backup records although they reach outside the engine's storage.
+    pub trusted_volume_options: Vec<String>,
     /// Load the backup's images.
     pub images: bool,
     /// Seconds containers get to stop.
@@ -117,9 +120,7 @@ fn select<'m>(
                     }
                 ))
             })?;
-        if into.is_empty() || into.contains('/') {
-            return Err(Error::usage(format!("{into:?} is not a volume name")));
-        }
+        crate::engine::names::checked(into, "the volume name")?;
         chosen.push((info, into.to_string()));
     }
     Ok(chosen)
@@ -154,6 +155,25 @@ pub async fn restore(
         .filter(|t| t.3)
         .map(|t| t.1.as_str())
         .collect();
+    let mut reaching_out: Vec<(&str, String)> = Vec::new();
+    for (info, into, existing, _) in &targets {
+        let Some(what) = existing.is_none().then(|| reaches_outside(info)).flatten() else {
+            continue;
+        };
+        if !request.trusted_volume_options.contains(into) {
+            return Err(Error::refused(format!(
+                "the backup would create volume {into} with {what}: that reaches outside the \
+                 engine's own storage, and a backup is data, not instructions"
+            ))
+            .hint(format!(
+                "check the backup's manifest; to create it that way pass \
+                 --trust-volume-options {into} (and confirm), or restore into a plain \
+                 volume with --volume {}:NEW",
+                info.name
+            )));
+        }
+        reaching_out.push((into, what));
+    }
     let all_containers = inventory::containers(engine).await?;
     let into_names: Vec<&str> = targets.iter().map(|t| t.1.as_str()).collect();
     let consumers: Vec<Container> = all_containers
@@ -165,10 +185,15 @@ pub async fn restore(
         })
         .cloned()
         .collect();
-    let confirmation = if overwritten.is_empty() {
+    let confirmation = if overwritten.is_empty() && reaching_out.is_empty() {
         None
     } else {
-        eprintln!("restore will overwrite volumes that hold data:");
+        for (name, what) in &reaching_out {
+            eprintln!("restore will create volume {name} with {what} (from the backup)");
+        }
+        if !overwritten.is_empty() {
+            eprintln!("restore will overwrite volumes that hold data:");
+        }
         for name in &overwritten {
             let users: Vec<&str> = consumers
                 .iter()
@@ -184,8 +209,11 @@ pub async fn restore(
                 }
             );
         }
-        let expected = if overwritten.len() == 1 {
-            overwritten[0].to_string()
+        let mut confirmed: Vec<&str> = overwritten.clone();
+        confirmed.extend(reaching_out.iter().map(|(name, _)| *name));
+        confirmed.dedup();
+        let expected = if confirmed.len() == 1 {
+            confirmed[0].to_string()
         } else {
             manifest.target.name.clone()
         };
@@ -399,16 +427,46 @@ async fn safety_backup(
     Ok(outcome.path)
 }
 
+/// What in a recorded volume's driver and options reaches outside the engine's own
+/// storage, if anything: any driver but `local`, and any `local` options but a tmpfs
+/// (`device` is a host path or a remote share, `o=bind` a host directory).
+fn reaches_outside(info: &VolumeInfo) -> Option<String> {
+    let opts = &info.driver_opts;
+    let tmpfs = opts.get("type").is_some_and(|t| t == "tmpfs")
+        && opts.get("device").is_none_or(|d| d == "tmpfs")
+        && !opts
+            .get("o")
+            .is_some_and(|o| o.split(',').any(|flag| flag == "bind" || flag == "rbind"));
+    if info.driver == "local" && (opts.is_empty() || tmpfs) {
+        return None;
+    }
+    let listed: Vec<String> = opts.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    Some(if listed.is_empty() {
+        format!("driver {:?}", info.driver)
+    } else {
+        format!("driver {:?} and options {}", info.driver, listed.join(" "))
+    })
+}
+
+/// Creates the volume a backup's volume is restored into, with its recorded driver and
+/// options (checked by [`reaches_outside`] before) and its labels, less compose's when
+/// it gets another name: it is not that project's volume.
 async fn create_volume(
     engine: &Engine,
     info: &VolumeInfo,
     into: &str,
 ) -> Result<bollard::models::Volume> {
+    let labels = info
+        .labels
+        .iter()
+        .filter(|(key, _)| into == info.name || !key.starts_with("com.docker.compose."))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
     let request = VolumeCreateRequest {
         name: Some(into.to_string()),
         driver: Some(info.driver.clone()),
         driver_opts: Some(info.driver_opts.clone().into_iter().collect()),
-        labels: Some(info.labels.clone().into_iter().collect()),
+        labels: Some(labels),
         ..VolumeCreateRequest::default()
     };
     engine.docker.create_volume(request).await.map_err(|err| {

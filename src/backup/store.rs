@@ -79,6 +79,7 @@ impl PartialBackup {
             .chars()
             .filter(|c| !matches!(c, '-' | ':'))
             .collect();
+        let target = crate::engine::names::checked(target, "the target name")?;
         let mut name = format!("{target}-{stamp}");
         let mut n = 2;
         while root.join(&name).exists() {

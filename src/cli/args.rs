@@ -508,6 +508,11 @@ pub struct RestoreArgs {
     /// Do not start the containers again after restoring
     #[arg(long)]
     pub no_start: bool,
+    /// Create volume NAME with the driver and options the backup records even though
+    /// they reach outside the engine's own storage (a bind `device`, NFS, a plugin
+    /// driver); needs confirmation like overwriting data (repeatable)
+    #[arg(long = "trust-volume-options", value_name = "NAME")]
+    pub trust_volume_options: Vec<String>,
     /// Also load the backup's images into the engine
     #[arg(long)]
     pub images: bool,

@@ -16,7 +16,7 @@ use crate::engine::inventory::{self, Container, Volume};
 use crate::error::Result;
 use crate::guard::protect::{self, Policy, Rule, VolumeFacts};
 use crate::target::{Discovery, Mode, Target, VolumeRef};
-use crate::ui::table::{human_bytes, render};
+use crate::ui::table::{human_bytes, printable, render};
 
 /// How long the table may wait for volume sizes before telling the user it is waiting.
 const SIZE_PATIENCE: Duration = Duration::from_millis(1500);
@@ -384,9 +384,14 @@ fn render_report(report: &StatusReport) -> String {
             (Mode::Run, _, None) => "run mode".to_string(),
         };
         let heading = format!("{} {}", target.kind.to_uppercase(), target.name);
-        out.push_str(&format!("{}  {mode}\n", bold(&heading)));
+        out.push_str(&format!(
+            "{}  {}\n",
+            bold(&printable(&heading)),
+            printable(&mode)
+        ));
         if !target.config_files.is_empty() {
-            out.push_str(&format!("  files: {}\n", target.config_files.join(", ")));
+            let files = target.config_files.join(", ");
+            out.push_str(&format!("  files: {}\n", printable(&files)));
         }
         if target.kind == "project" {
             let rows: Vec<Vec<String>> = target
@@ -425,7 +430,7 @@ fn render_report(report: &StatusReport) -> String {
                 c.state,
                 c.health.as_deref().unwrap_or("-"),
                 c.restart_count.map_or("-".into(), |n| n.to_string()),
-                c.image
+                printable(&c.image)
             ));
             if !c.rollback_points.is_empty() {
                 out.push_str(&format!(
@@ -483,7 +488,10 @@ fn render_report(report: &StatusReport) -> String {
         }
         for volume in target.volumes.iter() {
             if let Some(warning) = &volume.warning {
-                out.push_str(&format!("  warning: volume {} {warning}\n", volume.name));
+                out.push_str(&format!(
+                    "  warning: volume {} {warning}\n",
+                    printable(&volume.name)
+                ));
             }
         }
     }

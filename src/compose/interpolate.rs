@@ -28,11 +28,28 @@ pub fn interpolate(
     Ok(())
 }
 
+/// How deep `${A:-${B:-...}}` defaults may nest. Real files nest two or three levels;
+/// the bound keeps a hostile file from exhausting the stack.
+const MAX_NESTING: usize = 32;
+
 /// Interpolates one string (see [`interpolate`]).
 pub fn interpolate_str(
     input: &str,
     vars: &BTreeMap<String, String>,
 ) -> std::result::Result<String, String> {
+    interpolate_nested(input, vars, 0)
+}
+
+fn interpolate_nested(
+    input: &str,
+    vars: &BTreeMap<String, String>,
+    nesting: usize,
+) -> std::result::Result<String, String> {
+    if nesting > MAX_NESTING {
+        return Err(format!(
+            "interpolation nested deeper than {MAX_NESTING} levels"
+        ));
+    }
     let mut out = String::with_capacity(input.len());
     let mut rest = input;
     while let Some(at) = rest.find('$') {
@@ -44,7 +61,7 @@ pub fn interpolate_str(
         } else if let Some(after) = rest.strip_prefix('{') {
             let end = matching_brace(after)
                 .ok_or_else(|| format!("invalid interpolation format for \"{input}\""))?;
-            out.push_str(&expand(&after[..end], vars)?);
+            out.push_str(&expand(&after[..end], vars, nesting)?);
             rest = &after[end + 1..];
         } else {
             let len = rest
@@ -75,14 +92,18 @@ fn matching_brace(s: &str) -> Option<usize> {
     None
 }
 
-fn expand(expr: &str, vars: &BTreeMap<String, String>) -> std::result::Result<String, String> {
+fn expand(
+    expr: &str,
+    vars: &BTreeMap<String, String>,
+    nesting: usize,
+) -> std::result::Result<String, String> {
     let name_len = expr
         .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
         .unwrap_or(expr.len());
     let (name, op) = expr.split_at(name_len);
     let value = vars.get(name);
     let set_nonempty = value.is_some_and(|v| !v.is_empty());
-    let arg = |prefix: usize| interpolate_str(&op[prefix..], vars);
+    let arg = |prefix: usize| interpolate_nested(&op[prefix..], vars, nesting + 1);
     Ok(match op {
         "" => value.cloned().unwrap_or_default(),
         _ if op.starts_with(":-") => {
@@ -159,5 +180,21 @@ mod tests {
         let err = interpolate_str("${B:?set B}", &v).unwrap_err();
         assert!(err.contains("required variable B"), "{err}");
         assert!(interpolate_str("${A", &v).is_err());
+    }
+
+    #[test]
+    fn deeply_nested_defaults_are_refused_not_a_stack_overflow() {
+        let depth = 20_000;
+        let bomb = format!("{}x{}", "${A:-".repeat(depth), "}".repeat(depth));
+        let started = std::time::Instant::now();
+        let err = interpolate_str(&bomb, &BTreeMap::new()).unwrap_err();
+        assert!(err.contains("nested deeper"), "{err}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+        let fine = format!(
+            "{}x{}",
+            "${A:-".repeat(MAX_NESTING),
+            "}".repeat(MAX_NESTING)
+        );
+        assert_eq!(interpolate_str(&fine, &BTreeMap::new()).unwrap(), "x");
     }
 }

@@ -120,7 +120,10 @@ impl Loader<'_> {
                 path.display()
             )));
         }
-        if let Some(doc) = self.cache.get(path) {
+        // Keyed by the file itself, not by how an include spelled it (`a/../f.yaml`), so
+        // that every file is loaded once however often it is reached.
+        let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        if let Some(doc) = self.cache.get(&key) {
             return Ok(doc.clone());
         }
         let mut doc = read_yaml(path)?;
@@ -144,7 +147,7 @@ impl Loader<'_> {
             doc["services"][&name] = extended;
         }
         merge(&mut base, doc);
-        self.cache.insert(path.to_path_buf(), base.clone());
+        self.cache.insert(key, base.clone());
         Ok(base)
     }
 

@@ -1,9 +1,35 @@
 //! Aligned plain-text tables and human-readable sizes for reports.
 
+use std::borrow::Cow;
+
+/// `text` with control characters (newlines, escape sequences) escaped, so that a
+/// name from a label or a backup cannot forge lines or colours on the terminal.
+pub fn printable(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(
+        text.chars()
+            .map(|c| {
+                if c.is_control() {
+                    c.escape_default().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect(),
+    )
+}
+
 /// Renders rows under headers, columns separated by two spaces, each line indented.
+/// Cells are made [`printable`].
 pub fn render(indent: &str, headers: &[&str], rows: &[Vec<String>]) -> String {
+    let rows: Vec<Vec<Cow<str>>> = rows
+        .iter()
+        .map(|row| row.iter().map(|cell| printable(cell)).collect())
+        .collect();
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
-    for row in rows {
+    for row in &rows {
         for (width, cell) in widths.iter_mut().zip(row) {
             *width = (*width).max(cell.chars().count());
         }
@@ -21,8 +47,8 @@ pub fn render(indent: &str, headers: &[&str], rows: &[Vec<String>]) -> String {
         out
     };
     let mut out = line(headers.to_vec());
-    for row in rows {
-        out.push_str(&line(row.iter().map(String::as_str).collect()));
+    for row in &rows {
+        out.push_str(&line(row.iter().map(|cell| cell.as_ref()).collect()));
     }
     out
 }
@@ -59,5 +85,7 @@ mod tests {
         );
         assert_eq!(human_bytes(1536), "1.5 KiB");
         assert_eq!(human_bytes(12), "12 B");
+        let hostile = vec![vec!["x\n\u{1b}[31mforged".to_string()]];
+        assert_eq!(render("", &["N"], &hostile), "N\nx\\n\\u{1b}[31mforged\n");
     }
 }

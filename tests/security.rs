@@ -1,0 +1,209 @@
+//! Hostile input against the real engine: forged backups, hostile names, loader bombs,
+//! racing containers. Each attack has a canary outside what safeops may touch, and the
+//! canary must stay as it was.
+
+mod common;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use common::fixture::*;
+use common::*;
+
+/// Runs `status` in `dir` with the built-in compose loader (no compose CLI on PATH) and
+/// returns (exit code, stderr, how long it took).
+fn status_with_builtin_loader(dir: &Path) -> (i32, String, Duration) {
+    let path = path_with(dir, &[]);
+    let started = Instant::now();
+    let (code, _, stderr) = run(safeops(dir).env("PATH", path).arg("status"));
+    (code, stderr, started.elapsed())
+}
+
+#[test]
+fn nested_interpolation_bomb_is_a_usage_error_not_a_crash() {
+    require_engine();
+    let dir = tempfile::tempdir().unwrap();
+    let depth = 20_000;
+    let bomb = format!("{}x{}", "${A:-".repeat(depth), "}".repeat(depth));
+    std::fs::write(
+        dir.path().join("compose.yaml"),
+        format!("services:\n  web:\n    image: \"{bomb}\"\n"),
+    )
+    .unwrap();
+    let (code, stderr, took) = status_with_builtin_loader(dir.path());
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("nested deeper"), "{stderr}");
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+}
+
+#[test]
+fn include_graph_bomb_loads_every_file_once() {
+    require_engine();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("a")).unwrap();
+    // f0 includes f1 four times under different spellings, f1 includes f2 four
+    // times, ...: 4^14 loads when the loader keys its cache by the spelling.
+    let levels = 14;
+    for level in 0..levels {
+        let next = level + 1;
+        let body = if next == levels {
+            format!("services:\n  s{level}:\n    image: {IMAGE}\n")
+        } else {
+            format!(
+                "include:\n  - f{next}.yaml\n  - ./f{next}.yaml\n  - a/../f{next}.yaml\n  - a/./../f{next}.yaml\nservices:\n  s{level}:\n    image: {IMAGE}\n"
+            )
+        };
+        let name = if level == 0 {
+            "compose.yaml".to_string()
+        } else {
+            format!("f{level}.yaml")
+        };
+        std::fs::write(dir.path().join(name), body).unwrap();
+    }
+    let (code, stderr, took) = status_with_builtin_loader(dir.path());
+    assert_eq!(code, 0, "{stderr}");
+    assert!(took < Duration::from_secs(5), "took {took:?}: {stderr}");
+}
+
+/// Rewrites a backup's `manifest.json` through `edit` (the manifest is not in
+/// `SHA256SUMS`: forging it needs no checksum).
+fn forge_manifest(backup: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
+    let path = backup.join("manifest.json");
+    let mut manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    edit(&mut manifest);
+    std::fs::write(&path, serde_json::to_vec_pretty(&manifest).unwrap()).unwrap();
+}
+
+fn volume_exists(name: &str) -> bool {
+    run(std::process::Command::new("docker").args(["volume", "inspect", name])).0 == 0
+}
+
+#[test]
+fn a_forged_bind_device_in_a_backup_does_not_reach_the_host() {
+    let mut f = Fixture::new("forgedbind");
+    f.exec("echo payload > /data/planted");
+    let backup = f.backup(&[]);
+    let canary = f.dir.path().join("canary");
+    std::fs::create_dir(&canary).unwrap();
+    std::fs::write(canary.join("host-file"), "untouched").unwrap();
+    forge_manifest(&backup, |m| {
+        m["volumes"][0]["driver_opts"] = serde_json::json!({
+            "type": "none", "o": "bind", "device": canary.to_str().unwrap()
+        });
+    });
+    let into = unique("forgedbind-new");
+    f.cleanup_volume(&into);
+    let selection = format!("{}:{into}", f.volume);
+    let backup_arg = backup.to_str().unwrap();
+    // Even with a matching --confirm: refused, nothing created, the host untouched.
+    let (code, _, stderr) = run(f.safeops().args([
+        "restore",
+        backup_arg,
+        "--volume",
+        &selection,
+        "--confirm",
+        &into,
+    ]));
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.contains("device="), "{stderr}");
+    assert!(stderr.contains("--trust-volume-options"), "{stderr}");
+    assert!(!volume_exists(&into));
+    // Naming the volume is not enough without a terminal: it must be confirmed.
+    let (code, _, stderr) = run(f.safeops().args([
+        "restore",
+        backup_arg,
+        "--volume",
+        &selection,
+        "--trust-volume-options",
+        &into,
+    ]));
+    assert_eq!(code, 3, "{stderr}");
+    assert!(!volume_exists(&into));
+    let entries: Vec<_> = std::fs::read_dir(&canary)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(entries, vec![std::ffi::OsString::from("host-file")]);
+    assert_eq!(
+        std::fs::read_to_string(canary.join("host-file")).unwrap(),
+        "untouched"
+    );
+}
+
+#[test]
+fn a_restore_into_a_new_name_is_not_labelled_as_the_old_project() {
+    let mut f = Fixture::new("relabel");
+    docker(&["rm", "-f", &f.container]);
+    f.cleanup.containers.push(f.container.clone());
+    let project = unique("relabelproj");
+    let volume = format!("{project}_data");
+    f.cleanup_volume(&volume);
+    docker(&[
+        "volume",
+        "create",
+        "--label",
+        "com.docker.compose.project=x",
+        "--label",
+        "com.docker.compose.volume=data",
+        "--label",
+        "keep.me=yes",
+        &volume,
+    ]);
+    docker(&[
+        "run",
+        "-d",
+        "--name",
+        &f.container,
+        "-v",
+        &format!("{volume}:/data"),
+        IMAGE,
+        "sh",
+        "-c",
+        "echo hi > /data/f; sleep 3600",
+    ]);
+    let out = json(
+        f.safeops()
+            .args(["backup", &f.container, "-t", "1", "--format", "json"]),
+    );
+    let backup = out["path"].as_str().unwrap().to_string();
+    let into = unique("relabel-new");
+    f.cleanup_volume(&into);
+    let (code, _, stderr) =
+        run(f
+            .safeops()
+            .args(["restore", &backup, "--volume", &format!("{volume}:{into}")]));
+    assert_eq!(code, 0, "{stderr}");
+    let labels = docker(&["volume", "inspect", "-f", "{{json .Labels}}", &into]);
+    assert!(labels.contains("keep.me"), "{labels}");
+    assert!(!labels.contains("com.docker.compose"), "{labels}");
+}
+
+#[test]
+fn hostile_names_in_a_manifest_fail_verification() {
+    let f = Fixture::new("hostilenames");
+    let backup = f.backup(&[]);
+    for (field, value) in [
+        ("target", "../../escape"),
+        ("volume", "x/../../y"),
+        ("container", "line\n\u{1b}[31mforged"),
+    ] {
+        let forged = f.dir.path().join(format!("forged-{field}"));
+        copy_backup(&backup, &forged);
+        forge_manifest(&forged, |m| match field {
+            "target" => m["target"]["name"] = value.into(),
+            "volume" => m["volumes"][0]["name"] = value.into(),
+            _ => m["containers"][0]["name"] = value.into(),
+        });
+        let (code, stdout, stderr) = run(f.safeops().args(["verify", forged.to_str().unwrap()]));
+        assert_eq!(code, 4, "{field}: {stderr}");
+        assert!(
+            stderr.contains("not a valid Docker name"),
+            "{field}: {stderr}"
+        );
+        assert!(
+            !stdout.contains('\u{1b}') && !stderr.contains('\u{1b}'),
+            "{field}: raw escape printed"
+        );
+    }
+}
