@@ -1,7 +1,12 @@
-//! safeops' own files on this host: where they live (the XDG base directories) and how
-//! times are written in them. Cross-cutting: every layer that keeps state uses it.
+//! safeops' own files on this host: where they live (the XDG base directories), how
+//! times are written in them, and how they are written: private (0600 in 0700
+//! directories, since specs and journals hold container env with its secrets) and
+//! durably. Cross-cutting: every layer that keeps state uses it.
 
-use std::path::PathBuf;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 /// `$<var>/docker-safeops`, else `$HOME/<fallback>/docker-safeops`, as the XDG base
@@ -34,9 +39,56 @@ pub fn now() -> String {
     timestamp(SystemTime::now())
 }
 
+/// Creates `dir` and its missing parents, owner-only (0700).
+pub fn create_private_dir(dir: &Path) -> io::Result<()> {
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+}
+
+/// Writes `bytes` to `path` owner-only (0600, in a 0700 directory), atomically and
+/// durably: a temporary file, fsynced, renamed over `path`, the directory fsynced. A
+/// reader sees the old content or the new one, never a torn or world-readable file.
+pub fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    create_private_dir(dir)?;
+    let mut tmp_name = path.file_name().unwrap_or_default().to_os_string();
+    tmp_name.push(".tmp");
+    let tmp = dir.join(tmp_name);
+    // A stale temporary file would keep its old mode through a truncating open.
+    match fs::remove_file(&tmp) {
+        Err(err) if err.kind() != io::ErrorKind::NotFound => return Err(err),
+        _ => {}
+    }
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&tmp)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    fs::rename(&tmp, path)?;
+    File::open(dir)?.sync_all()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn private_files_are_owner_only_and_replace_the_old_content() {
+        use std::os::unix::fs::PermissionsExt;
+        let root = tempfile::tempdir().unwrap();
+        let path = root.path().join("deep/er/file.json");
+        write_private(&path, b"one").unwrap();
+        write_private(&path, b"two").unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"two");
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(mode(path.parent().unwrap()), 0o700);
+        assert_eq!(fs::read_dir(path.parent().unwrap()).unwrap().count(), 1);
+    }
 
     #[test]
     fn xdg_dir_prefers_the_variable_and_ignores_it_when_empty() {

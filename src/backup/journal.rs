@@ -3,9 +3,7 @@
 //! invocation of any verb restarts what was stopped and deletes what was half-written,
 //! and says what it did.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::fs;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
@@ -49,17 +47,13 @@ impl Journal {
     /// Opens this process's journal for `verb` on `engine`.
     pub fn open(verb: &str, engine: &Engine) -> Result<Journal> {
         let dir = journal_dir();
-        fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(&dir)
-            .map_err(|err| {
-                Error::preflight(format!(
-                    "cannot create the recovery journal directory {}: {err}",
-                    dir.display()
-                ))
-                .hint("set XDG_STATE_HOME to a writable directory")
-            })?;
+        crate::state::create_private_dir(&dir).map_err(|err| {
+            Error::preflight(format!(
+                "cannot create the recovery journal directory {}: {err}",
+                dir.display()
+            ))
+            .hint("set XDG_STATE_HOME to a writable directory")
+        })?;
         let journal = Journal {
             // One file per operation: a restore runs a backup inside itself.
             path: dir.join(format!(
@@ -86,23 +80,7 @@ impl Journal {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         change(&mut state);
         let json = serde_json::to_vec_pretty(&*state).expect("journal serializes");
-        let tmp = self.path.with_extension("tmp");
-        let written = (|| -> std::io::Result<()> {
-            let mut file = OpenOptions::new()
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .mode(0o600)
-                .open(&tmp)?;
-            file.write_all(&json)?;
-            file.sync_all()?;
-            fs::rename(&tmp, &self.path)?;
-            if let Some(dir) = self.path.parent() {
-                File::open(dir)?.sync_all()?;
-            }
-            Ok(())
-        })();
-        written.map_err(|err| {
+        crate::state::write_private(&self.path, &json).map_err(|err| {
             Error::failure(format!(
                 "cannot write the recovery journal {}: {err}",
                 self.path.display()

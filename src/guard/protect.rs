@@ -79,7 +79,7 @@ impl Policy {
 }
 
 impl Policy {
-    /// Writes the policy file (atomically: a temporary file renamed over it).
+    /// Writes the policy file (atomically, owner-only).
     pub fn save(&self, path: &Path) -> Result<()> {
         let failed = |err: std::io::Error| {
             Error::failure(format!(
@@ -87,13 +87,8 @@ impl Policy {
                 path.display()
             ))
         };
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(failed)?;
-        }
         let text = toml::to_string_pretty(self).map_err(|e| Error::failure(e.to_string()))?;
-        let tmp = path.with_extension("toml.tmp");
-        std::fs::write(&tmp, text).map_err(failed)?;
-        std::fs::rename(&tmp, path).map_err(failed)
+        crate::state::write_private(path, text.as_bytes()).map_err(failed)
     }
 }
 

@@ -4,7 +4,6 @@
 //! exists can be recreated, and its previous images are known (rollback points).
 
 use std::fs;
-use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
 use crate::engine::Engine;
@@ -32,19 +31,14 @@ pub fn save(spec: &serde_json::Value) -> Result<PathBuf> {
             dir.display()
         ))
     };
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(&dir)
-        .map_err(failed)?;
     let stamp: String = crate::state::now()
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || *c == '.')
         .collect();
     let path = dir.join(format!("{stamp}.json"));
-    fs::write(
+    crate::state::write_private(
         &path,
-        serde_json::to_vec_pretty(spec).expect("spec serializes"),
+        &serde_json::to_vec_pretty(spec).expect("spec serializes"),
     )
     .map_err(failed)?;
     Ok(path)
