@@ -207,3 +207,90 @@ fn hostile_names_in_a_manifest_fail_verification() {
         );
     }
 }
+
+#[test]
+fn a_truncated_or_rewritten_audit_log_fails_verification() {
+    let f = Fixture::new("auditcut");
+    f.backup(&[]);
+    f.backup(&[]);
+    f.backup(&[]);
+    let log = f.dir.path().join("state/docker-safeops/audit.log");
+    let head = log.with_extension("head");
+    let verify = || run(f.safeops().args(["log", "--verify"]));
+    let (code, stdout, stderr) = verify();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("3 entries, chain intact"), "{stdout}");
+    let text = std::fs::read_to_string(&log).unwrap();
+    let first_two: String = text.lines().take(2).map(|l| format!("{l}\n")).collect();
+
+    // Cut off the last entry: the rest is a valid chain, the head file says otherwise.
+    std::fs::write(&log, &first_two).unwrap();
+    let (code, _, stderr) = verify();
+    assert_eq!(code, 4, "{stderr}");
+    assert!(stderr.contains("truncated"), "{stderr}");
+
+    // Delete the log and the head file too: the backups' manifests still anchor it.
+    std::fs::remove_file(&log).unwrap();
+    std::fs::remove_file(&head).unwrap();
+    let (code, _, stderr) = verify();
+    assert_eq!(code, 4, "{stderr}");
+    assert!(stderr.contains("backup "), "{stderr}");
+}
+
+#[test]
+fn secrets_in_container_env_stay_out_of_logs_and_private_on_disk() {
+    require_engine();
+    let mut cleanup = Cleanup::new();
+    let dir = tempfile::tempdir().unwrap();
+    let name = unique("secretenv");
+    cleanup.containers.push(name.clone());
+    let secret = "s3cr3t-canary-value";
+    docker(&[
+        "run",
+        "-d",
+        "--name",
+        &name,
+        "-e",
+        &format!("DB_PASSWORD={secret}"),
+        IMAGE,
+        "sleep",
+        "3600",
+    ]);
+    let state = dir.path().join("state");
+    let with_trace = |args: &[&str]| {
+        run(safeops(dir.path())
+            .env("RUST_LOG", "trace")
+            .env("XDG_STATE_HOME", &state)
+            .env("SAFEOPS_BACKUP_DIR", dir.path().join("backups"))
+            .args(args))
+    };
+    for args in [
+        vec!["status", name.as_str()],
+        vec!["backup", name.as_str(), "-t", "1"],
+    ] {
+        let (code, stdout, stderr) = with_trace(&args);
+        assert_eq!(code, 0, "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("TRACE") || stderr.contains("DEBUG"),
+            "no logs at all"
+        );
+        assert!(
+            !stderr.contains(secret) && !stdout.contains(secret),
+            "{args:?} printed the secret"
+        );
+    }
+    // The saved specs hold the env: owner-only files in owner-only directories.
+    use std::os::unix::fs::PermissionsExt;
+    let specs = state.join("docker-safeops/specs").join(&name);
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&specs), 0o700);
+    let files: Vec<_> = std::fs::read_dir(&specs)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert!(!files.is_empty());
+    for file in files {
+        assert!(std::fs::read_to_string(&file).unwrap().contains(secret));
+        assert_eq!(mode(&file), 0o600, "{}", file.display());
+    }
+}

@@ -452,6 +452,9 @@ async fn build(
         images,
         dumps,
         compose_files,
+        audit_head: Some(crate::guard::audit::current_head(
+            &crate::guard::audit::default_path(),
+        )),
     };
     partial
         .seal(&manifest)

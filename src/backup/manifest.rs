@@ -50,6 +50,10 @@ pub struct Manifest {
     pub dumps: Vec<DumpInfo>,
     /// Compose and env files, by their original path.
     pub compose_files: Vec<ComposeFileInfo>,
+    /// The head of the audit log when the backup was made: an anchor that `log
+    /// --verify` checks the log against.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit_head: Option<crate::guard::audit::Head>,
 }
 
 /// The engine a backup was taken from.

@@ -459,9 +459,13 @@ pub struct UnprotectArgs {
 /// Arguments of `log`.
 #[derive(Debug, Args)]
 pub struct LogArgs {
-    /// Check the hash chain and name the first broken entry (exit 4)
+    /// Check the hash chain, and the log against the heads recorded beside it and in
+    /// every backup's manifest; name the first problem (exit 4)
     #[arg(long)]
     pub verify: bool,
+    /// Backup directory whose manifests anchor the log (default: as for `backup`)
+    #[arg(long, value_name = "DIR")]
+    pub to: Option<std::path::PathBuf>,
     /// Only the last N entries
     #[arg(short = 'n', long = "tail", value_name = "N")]
     pub tail: Option<usize>,

@@ -1,26 +1,82 @@
 //! `log [--verify]`: the audit log, and the check of its hash chain.
 
+use std::path::Path;
+
+use crate::backup::store;
 use crate::cli::args::{Format, LogArgs};
 use crate::error::{Error, Result};
-use crate::guard::audit;
+use crate::guard::audit::{self, Anchor};
+
+/// The heads of the log recorded elsewhere: the state file beside it, and the
+/// manifests of this host's backups in `backup_root`.
+fn anchors(log: &Path, backup_root: &Path) -> Result<Vec<Anchor>> {
+    let mut anchors = Vec::new();
+    if let Some(head) = audit::read_head(log)? {
+        anchors.push(Anchor {
+            source: audit::head_path(log).display().to_string(),
+            head,
+        });
+    }
+    let host = rustix::system::uname()
+        .nodename()
+        .to_string_lossy()
+        .into_owned();
+    for backup in store::list(backup_root)? {
+        let Ok(manifest) = store::read_manifest(Path::new(&backup.path)) else {
+            continue;
+        };
+        if let (Some(head), true) = (manifest.audit_head, manifest.host == host) {
+            anchors.push(Anchor {
+                source: format!("backup {}", backup.path),
+                head,
+            });
+        }
+    }
+    Ok(anchors)
+}
+
+fn verify(
+    log: &Path,
+    entries: &[(usize, std::result::Result<audit::Entry, String>)],
+    backup_root: &Path,
+) -> Result<()> {
+    if let Some((line, why)) = audit::verify_chain(entries) {
+        return Err(
+            Error::integrity(format!("{}: line {line}: {why}", log.display())).hint(
+                "the log was edited after it was written; entries before this line are intact",
+            ),
+        );
+    }
+    let anchors = anchors(log, backup_root)?;
+    let problems = audit::verify_anchors(entries, &anchors);
+    if let Some(first) = problems.first() {
+        return Err(Error::integrity(format!(
+            "{}: {first}{}",
+            log.display(),
+            match problems.len() {
+                1 => String::new(),
+                n => format!(" (and {} more anchors disagree)", n - 1),
+            }
+        ))
+        .hint(
+            "entries the anchors name are gone or were rewritten; compare with a copy of the log",
+        ));
+    }
+    super::print(&format!(
+        "{}: {} entries, chain intact, checked against {} anchors\n",
+        log.display(),
+        entries.len(),
+        anchors.len()
+    ))
+}
 
 /// Runs `log`.
 pub fn run(args: &LogArgs) -> Result<()> {
     let path = audit::default_path();
     let entries = audit::read(&path)?;
     if args.verify {
-        return match audit::verify_chain(&entries) {
-            None => super::print(&format!(
-                "{}: {} entries, chain intact\n",
-                path.display(),
-                entries.len()
-            )),
-            Some((line, why)) => Err(Error::integrity(format!(
-                "{}: line {line}: {why}",
-                path.display()
-            ))
-            .hint("the log was edited after it was written; entries before this line are intact")),
-        };
+        let root = store::backup_root(args.to.as_deref(), &|n| std::env::var(n).ok());
+        return verify(&path, &entries, &root);
     }
     let skip = args.tail.map_or(0, |n| entries.len().saturating_sub(n));
     let shown: Vec<audit::Entry> = entries

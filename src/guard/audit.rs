@@ -3,10 +3,17 @@
 //! `$XDG_STATE_HOME/docker-safeops/audit.log`. Each entry carries the SHA-256 of the
 //! previous one and its own, so an edited, removed or reordered entry breaks the chain
 //! and `log --verify` names the first broken one.
+//!
+//! A chain alone cannot show that its end was cut off or that it was rewritten from
+//! some entry on. So the head of the chain (the last entry's number and hash) is also
+//! kept where the log is not: in a state file beside it, rewritten with every entry,
+//! and in the manifest of every backup. `log --verify` checks the log against those
+//! anchors: an anchored entry that is missing or has another hash means truncation,
+//! deletion or a recomputed chain.
 
 use std::fs::{self, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -47,9 +54,47 @@ impl Entry {
     }
 }
 
+/// The head of the chain: its last entry's number and hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Head {
+    /// The last entry's `seq` (0: no entry yet).
+    pub seq: u64,
+    /// The last entry's `hash`.
+    pub hash: String,
+}
+
+/// A head recorded elsewhere, and where.
+#[derive(Debug, Clone)]
+pub struct Anchor {
+    /// Where it was recorded (a file), for the message.
+    pub source: String,
+    /// What it recorded.
+    pub head: Head,
+}
+
 /// The default log file.
 pub fn default_path() -> PathBuf {
     crate::state::state_dir().join("audit.log")
+}
+
+/// The state file holding the head of the log at `log`.
+pub fn head_path(log: &Path) -> PathBuf {
+    log.with_extension("head")
+}
+
+/// The head recorded beside the log at `log`, when there is one.
+pub fn read_head(log: &Path) -> Result<Option<Head>> {
+    let path = head_path(log);
+    match fs::read(&path) {
+        Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|err| {
+            Error::integrity(format!("{} is not a chain head: {err}", path.display()))
+        }),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(err) => Err(Error::failure(format!(
+            "cannot read {}: {err}",
+            path.display()
+        ))),
+    }
 }
 
 fn actor() -> String {
@@ -74,11 +119,7 @@ pub fn append(path: &Path, event: serde_json::Value) -> Result<Entry> {
         ))
     };
     if let Some(dir) = path.parent() {
-        fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
-            .map_err(failed)?;
+        crate::state::create_private_dir(dir).map_err(failed)?;
     }
     let mut file = OpenOptions::new()
         .read(true)
@@ -107,6 +148,16 @@ pub fn append(path: &Path, event: serde_json::Value) -> Result<Entry> {
     let line = serde_json::to_string(&entry).expect("entry serializes") + "\n";
     file.write_all(line.as_bytes()).map_err(failed)?;
     file.sync_data().map_err(failed)?;
+    // Still under the lock: the head always names the last entry written.
+    let head = Head {
+        seq: entry.seq,
+        hash: entry.hash.clone(),
+    };
+    crate::state::write_private(
+        &head_path(path),
+        &serde_json::to_vec(&head).expect("head serializes"),
+    )
+    .map_err(failed)?;
     Ok(entry)
 }
 
@@ -179,6 +230,60 @@ pub fn verify_chain(
     None
 }
 
+/// Checks the log's entries against heads recorded elsewhere: each anchored entry
+/// must be in the log with the anchored hash. Returns every mismatch, explained.
+pub fn verify_anchors(
+    entries: &[(usize, std::result::Result<Entry, String>)],
+    anchors: &[Anchor],
+) -> Vec<String> {
+    let by_seq: std::collections::HashMap<u64, &Entry> = entries
+        .iter()
+        .filter_map(|(_, e)| e.as_ref().ok())
+        .map(|e| (e.seq, e))
+        .collect();
+    let last = entries
+        .iter()
+        .rev()
+        .find_map(|(_, e)| e.as_ref().ok())
+        .map_or(0, |e| e.seq);
+    let mut problems = Vec::new();
+    for anchor in anchors.iter().filter(|a| a.head.seq > 0) {
+        let Head { seq, hash } = &anchor.head;
+        match by_seq.get(seq) {
+            None => problems.push(format!(
+                "{} records entry {seq}, but the log ends at entry {last}: it was truncated or \
+                 entries were deleted",
+                anchor.source
+            )),
+            Some(entry) if &entry.hash != hash => problems.push(format!(
+                "{} records entry {seq} with another hash: the log was rewritten from there or \
+                 before",
+                anchor.source
+            )),
+            Some(_) => {}
+        }
+    }
+    problems
+}
+
+/// The current head of the log at `path` (seq 0 when it is empty or missing), for a
+/// backup's manifest to record.
+pub fn current_head(path: &Path) -> Head {
+    let last = read(path)
+        .ok()
+        .and_then(|entries| entries.into_iter().rev().find_map(|(_, e)| e.ok()));
+    last.map_or_else(
+        || Head {
+            seq: 0,
+            hash: GENESIS.to_string(),
+        },
+        |e| Head {
+            seq: e.seq,
+            hash: e.hash,
+        },
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -202,5 +307,46 @@ mod tests {
 
         fs::write(&path, format!("{}\n{}\n{}\n", lines[1], lines[0], lines[2])).unwrap();
         assert_eq!(verify_chain(&read(&path).unwrap()).unwrap().0, 1);
+    }
+
+    #[test]
+    fn anchors_detect_truncation_and_a_recomputed_chain() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.log");
+        for n in 0..4 {
+            append(&path, serde_json::json!({"verb": "backup", "n": n})).unwrap();
+        }
+        let head = read_head(&path).unwrap().unwrap();
+        assert_eq!(head, current_head(&path));
+        assert_eq!(head.seq, 4);
+        let anchors = [Anchor {
+            source: "audit.head".into(),
+            head: head.clone(),
+        }];
+        assert!(verify_anchors(&read(&path).unwrap(), &anchors).is_empty());
+        let text = fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+
+        // Truncated: the chain that is left is intact, the anchor is not there.
+        fs::write(&path, format!("{}\n{}\n", lines[0], lines[1])).unwrap();
+        let entries = read(&path).unwrap();
+        assert_eq!(verify_chain(&entries), None);
+        assert!(verify_anchors(&entries, &anchors)[0].contains("truncated"));
+
+        // Entry 2 deleted and the chain after it recomputed: intact chain, other hash.
+        let mut rebuilt = Vec::new();
+        let mut prev = GENESIS.to_string();
+        for (seq, line) in [lines[0], lines[2], lines[3], lines[3]].iter().enumerate() {
+            let mut entry: Entry = serde_json::from_str(line).unwrap();
+            entry.seq = seq as u64 + 1;
+            entry.prev = prev;
+            entry.hash = entry.compute_hash();
+            prev = entry.hash.clone();
+            rebuilt.push(serde_json::to_string(&entry).unwrap());
+        }
+        fs::write(&path, rebuilt.join("\n") + "\n").unwrap();
+        let entries = read(&path).unwrap();
+        assert_eq!(verify_chain(&entries), None);
+        assert!(verify_anchors(&entries, &anchors)[0].contains("another hash"));
     }
 }
