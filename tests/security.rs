@@ -294,3 +294,40 @@ fn secrets_in_container_env_stay_out_of_logs_and_private_on_disk() {
         assert_eq!(mode(&file), 0o600, "{}", file.display());
     }
 }
+
+#[test]
+fn symlinks_in_a_backup_directory_are_not_followed() {
+    let f = Fixture::new("backuplinks");
+    let backup = f.backup(&[]);
+    let host_dir = f.dir.path().join("host-dir");
+    std::fs::create_dir(&host_dir).unwrap();
+    std::fs::write(host_dir.join("host-only-name"), "x").unwrap();
+    let looping = f.dir.path().join("looping");
+    copy_backup(&backup, &looping);
+    std::os::unix::fs::symlink(".", looping.join("a")).unwrap();
+    std::os::unix::fs::symlink(".", looping.join("b")).unwrap();
+    std::os::unix::fs::symlink(&host_dir, looping.join("volumes/h")).unwrap();
+    let started = Instant::now();
+    let (code, stdout, stderr) = run(f.safeops().args(["verify", looping.to_str().unwrap()]));
+    assert_eq!(code, 4, "{stderr}");
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert!(stderr.contains("a symlink"), "{stderr}");
+    assert!(!stdout.contains("host-only-name") && !stderr.contains("host-only-name"));
+    // An artifact replaced by a symlink to a host file of the same content is refused.
+    let swapped = f.dir.path().join("swapped");
+    copy_backup(&backup, &swapped);
+    let list = std::fs::read_dir(swapped.join("volumes"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with(".files.json"))
+        .unwrap();
+    let moved = f.dir.path().join("moved.files.json");
+    std::fs::rename(&list, &moved).unwrap();
+    std::os::unix::fs::symlink(&moved, &list).unwrap();
+    let (code, _, stderr) = run(f.safeops().args(["verify", swapped.to_str().unwrap()]));
+    assert_eq!(code, 4, "{stderr}");
+    assert!(
+        stderr.contains("not a regular file") || stderr.contains("symlink"),
+        "{stderr}"
+    );
+}

@@ -5,6 +5,7 @@
 //! the reports it returns.
 
 pub mod archive;
+pub mod beneath;
 pub mod capture;
 pub mod create;
 pub mod dump;

@@ -21,6 +21,7 @@ use super::create::{self, BackupOptions, Subject};
 use super::entry::{FileList, PathBytes};
 use super::local::{self, Extractor};
 use super::manifest::{self, Manifest, VolumeInfo};
+use super::store;
 use super::verify::{self, Depth, VerifyReport};
 use crate::backup::journal::Journal;
 use crate::backup::quiesce;
@@ -250,14 +251,14 @@ pub async fn restore(
             };
             let access = volume_access::choose(engine, &volume, true)?;
             let list = read_file_list(&request.dir, info)?;
-            let archive = request.dir.join(&info.archive);
+            let archive = store::open_artifact(&request.dir, &info.archive)?;
             let started = std::time::Instant::now();
             let outcome = match &access {
                 Access::Direct(mountpoint) => {
-                    restore_direct(&journal, &archive, mountpoint, &list, cancel).await
+                    restore_direct(&journal, archive, mountpoint, &list, cancel).await
                 }
                 Access::Api => {
-                    restore_api(engine, &archive, into, created, &list, &consumers, cancel).await
+                    restore_api(engine, archive, into, created, &list, &consumers, cancel).await
                 }
             };
             if let Err(err) = outcome {
@@ -479,7 +480,7 @@ async fn create_volume(
 }
 
 fn read_file_list(dir: &Path, info: &VolumeInfo) -> Result<FileList> {
-    let file = File::open(dir.join(&info.file_list))?;
+    let file = store::open_artifact(dir, &info.file_list)?;
     serde_json::from_reader(BufReader::new(file))
         .map_err(|e| Error::integrity(format!("{}: {e}", info.file_list)))
 }
@@ -488,9 +489,8 @@ fn staging_name(kind: &str) -> String {
     format!(".safeops-{kind}-{}", std::process::id())
 }
 
-fn open_archive(path: &Path, cancel: &Cancel) -> io::Result<impl io::Read + use<>> {
-    let file = Cancellable::new(File::open(path)?, cancel);
-    zstd::stream::read::Decoder::new(file)
+fn open_archive(file: File, cancel: &Cancel) -> io::Result<impl io::Read + use<>> {
+    zstd::stream::read::Decoder::new(Cancellable::new(file, cancel))
 }
 
 fn worker_error(err: io::Error, what: &str) -> Error {
@@ -511,7 +511,7 @@ fn archive_error(err: ArchiveError) -> io::Error {
 /// Restores into a volume whose mountpoint we can write.
 async fn restore_direct(
     journal: &Journal,
-    archive: &Path,
+    archive: File,
     mountpoint: &Path,
     expected: &FileList,
     cancel: &Cancel,
@@ -519,18 +519,14 @@ async fn restore_direct(
     let staging = mountpoint.join(staging_name("restore"));
     let aside = mountpoint.join(staging_name("previous"));
     journal.update(|s| s.partial_dirs.push(staging.clone()))?;
-    let (archive, mountpoint, expected, cancel) = (
-        archive.to_path_buf(),
-        mountpoint.to_path_buf(),
-        expected.clone(),
-        cancel.clone(),
-    );
+    let (mountpoint, expected, cancel) =
+        (mountpoint.to_path_buf(), expected.clone(), cancel.clone());
     let (staging_w, aside_w) = (staging.clone(), aside.clone());
     let outcome = tokio::task::spawn_blocking(move || -> Result<()> {
         let extract = || -> io::Result<()> {
             std::fs::create_dir(&staging_w)?;
             let mut extractor = Extractor::new(&staging_w);
-            read_entries(open_archive(&archive, &cancel)?, Naming::Volume, |entry| {
+            read_entries(open_archive(archive, &cancel)?, Naming::Volume, |entry| {
                 extractor.write(&entry.record, entry.content)?;
                 Ok(())
             })
@@ -596,7 +592,7 @@ fn check_restored(expected: &FileList, actual: &FileList) -> Result<()> {
 /// in place instead (it is deleted if anything fails), which needs no shell.
 async fn restore_api(
     engine: &Engine,
-    archive: &Path,
+    archive: File,
     volume: &str,
     fresh: bool,
     expected: &FileList,
@@ -620,11 +616,11 @@ async fn restore_api(
     let helper = Helper::create(engine, volume, false).await?;
     let result = async {
         let (writer, stream) = volume_access::channel_stream();
-        let (archive, cancel_w) = (archive.to_path_buf(), cancel.clone());
+        let cancel_w = cancel.clone();
         let failer = writer.failer();
         let producer = tokio::task::spawn_blocking(move || {
             let mut tar = TarEmitter::new(writer, prefix, None);
-            let emitted = open_archive(&archive, &cancel_w).and_then(|reader| {
+            let emitted = open_archive(archive, &cancel_w).and_then(|reader| {
                 read_entries(reader, Naming::Volume, |entry| {
                     let is_file = entry.record.kind == super::entry::Kind::File;
                     tar.append(&entry.record, is_file.then_some(entry.content))?;
@@ -771,7 +767,7 @@ async fn load_images(engine: &Engine, dir: &Path, manifest: &Manifest) -> Result
             "--images: this backup holds no images (it was made without --images)",
         ));
     }
-    let file = tokio::fs::File::open(dir.join(manifest::images_path())).await?;
+    let file = tokio::fs::File::from_std(store::open_artifact(dir, manifest::images_path())?);
     let stream = tokio_util::io::ReaderStream::new(file);
     let options = ImportImageOptionsBuilder::default().quiet(true).build();
     let mut progress = engine.docker.import_image_stream(options, stream, None);

@@ -11,6 +11,9 @@ use std::time::SystemTime;
 
 use serde::Serialize;
 
+use std::os::fd::AsFd;
+
+use super::beneath;
 use super::manifest::{self, Manifest};
 use crate::error::{Error, Result};
 
@@ -174,10 +177,28 @@ pub fn resolve(arg: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<PathB
     .hint("list backups with `docker safeops backups`"))
 }
 
+/// The largest `manifest.json` or `SHA256SUMS` read: far above what thousands of
+/// volumes need, small enough that a forged one cannot exhaust memory.
+pub const MAX_INDEX_BYTES: u64 = 64 << 20;
+
+/// Opens the regular file `rel` of the backup in `dir`, never through a symlink and
+/// never outside `dir` (see [`super::beneath`]).
+pub fn open_artifact(dir: &Path, rel: &str) -> io::Result<File> {
+    let root = beneath::open_root(dir)?;
+    beneath::open_regular(root.as_fd(), Path::new(rel))
+        .map_err(|err| io::Error::new(err.kind(), format!("{rel}: {err}")))
+}
+
+/// Reads the index file `rel` (`manifest.json`, `SHA256SUMS`) of the backup in `dir`,
+/// bounded by [`MAX_INDEX_BYTES`].
+pub fn read_index(dir: &Path, rel: &str) -> io::Result<Vec<u8>> {
+    let root = beneath::open_root(dir)?;
+    beneath::read_bounded(root.as_fd(), Path::new(rel), MAX_INDEX_BYTES)
+}
+
 /// Reads a backup's manifest.
 pub fn read_manifest(dir: &Path) -> Result<Manifest> {
-    let path = dir.join(manifest::MANIFEST);
-    let text = fs::read(&path).map_err(|err| {
+    let text = read_index(dir, manifest::MANIFEST).map_err(|err| {
         Error::usage(format!(
             "{} is not a backup: cannot read {}: {err}",
             dir.display(),
@@ -235,7 +256,9 @@ pub fn list(root: &Path) -> Result<Vec<BackupSummary>> {
     let mut backups = Vec::new();
     for entry in entries.flatten() {
         let name = entry.file_name();
-        if name.to_string_lossy().starts_with('.') || !entry.path().is_dir() {
+        // The entry itself, not what a symlink points at: a backup is a directory.
+        let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+        if name.to_string_lossy().starts_with('.') || !is_dir {
             continue;
         }
         let dir = entry.path();

@@ -3,7 +3,7 @@
 //! unsafe to extract. Reports every bad file by name.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::fs::{self, File};
+use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::path::Path;
 use std::sync::Arc;
@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::archive::{ArchiveError, Cancellable, Content, HashingReader, Naming, list_entries};
 use super::entry::FileList;
 use super::manifest::{self, ArtifactKind, Manifest};
+use super::{beneath, store};
 use crate::cancel::{self, Cancel};
 use crate::error::{Error, Result};
 use std::sync::mpsc;
@@ -103,7 +104,7 @@ pub fn verify(
         ))
         .hint("list backups with `docker safeops backups`"));
     }
-    let manifest: Manifest = match fs::read(dir.join(manifest::MANIFEST))
+    let manifest: Manifest = match store::read_index(dir, manifest::MANIFEST)
         .map_err(|e| e.to_string())
         .and_then(|bytes| serde_json::from_slice(&bytes).map_err(|e| e.to_string()))
     {
@@ -116,11 +117,13 @@ pub fn verify(
     for problem in manifest.problems() {
         report.problem(manifest::MANIFEST, problem);
     }
-    let sums = match fs::read_to_string(dir.join(manifest::SHA256SUMS)) {
-        Ok(text) => manifest::parse_sha256sums(&text).unwrap_or_else(|err| {
-            report.problem(manifest::SHA256SUMS, err);
-            BTreeMap::new()
-        }),
+    let sums = match store::read_index(dir, manifest::SHA256SUMS) {
+        Ok(bytes) => {
+            manifest::parse_sha256sums(&String::from_utf8_lossy(&bytes)).unwrap_or_else(|err| {
+                report.problem(manifest::SHA256SUMS, err);
+                BTreeMap::new()
+            })
+        }
         Err(err) => {
             report.problem(manifest::SHA256SUMS, format!("unreadable: {err}"));
             BTreeMap::new()
@@ -140,7 +143,14 @@ pub fn verify(
         }
     }
     let listed: HashSet<&str> = manifest.artifacts.iter().map(|a| a.path.as_str()).collect();
-    for extra in files_under(dir) {
+    let (files, strangers) = files_under(dir);
+    for (path, what) in strangers {
+        report.problem(
+            &path,
+            format!("{what}: a backup holds only files and directories"),
+        );
+    }
+    for extra in files {
         if !listed.contains(extra.as_str())
             && extra != manifest::MANIFEST
             && extra != manifest::SHA256SUMS
@@ -162,7 +172,7 @@ pub fn verify(
         if !sums.is_empty() && !sums.contains_key(&artifact.path) {
             report.problem(&artifact.path, "missing from SHA256SUMS");
         }
-        let file = match File::open(dir.join(&artifact.path)) {
+        let file = match store::open_artifact(dir, &artifact.path) {
             Ok(file) => file,
             Err(err) => {
                 report.problem(&artifact.path, format!("cannot open: {err}"));
@@ -286,24 +296,56 @@ impl Read for PipedFile {
     }
 }
 
-/// Paths of all regular files under `dir`, relative to it.
-fn files_under(dir: &Path) -> Vec<String> {
+/// Paths of all regular files under `dir`, relative to it, and of everything else that
+/// is not a directory (symlinks, FIFOs, devices: what it is). Directories are opened
+/// through file descriptors and never through a symlink, so a symlink loop or a link
+/// to a host directory is one entry, not a walk out of the backup.
+fn files_under(dir: &Path) -> (Vec<String>, Vec<(String, &'static str)>) {
+    use rustix::fs::{AtFlags, Dir, FileType, Mode, OFlags};
     let mut found = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(current) = stack.pop() {
-        let Ok(entries) = fs::read_dir(&current) else {
+    let mut strangers = Vec::new();
+    let Ok(root) = beneath::open_root(dir) else {
+        return (found, strangers);
+    };
+    let mut stack = vec![(root, String::new())];
+    while let Some((fd, prefix)) = stack.pop() {
+        let Ok(mut entries) = Dir::read_from(&fd) else {
+            strangers.push((prefix, "an unreadable directory"));
             continue;
         };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if let Ok(rel) = path.strip_prefix(dir) {
-                found.push(rel.to_string_lossy().into_owned());
+        while let Some(Ok(entry)) = entries.read() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name == "." || name == ".." {
+                continue;
+            }
+            let rel = if prefix.is_empty() {
+                name.clone()
+            } else {
+                format!("{prefix}/{name}")
+            };
+            let file_type = match entry.file_type() {
+                FileType::Unknown => {
+                    rustix::fs::statat(&fd, entry.file_name(), AtFlags::SYMLINK_NOFOLLOW)
+                        .map_or(FileType::Unknown, |st| FileType::from_raw_mode(st.st_mode))
+                }
+                known => known,
+            };
+            match file_type {
+                FileType::RegularFile => found.push(rel),
+                FileType::Directory => {
+                    let flags =
+                        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+                    match rustix::fs::openat(&fd, entry.file_name(), flags, Mode::empty()) {
+                        Ok(child) => stack.push((child, rel)),
+                        Err(_) => strangers.push((rel, "an unreadable directory")),
+                    }
+                }
+                FileType::Symlink => strangers.push((rel, "a symlink")),
+                _ => strangers.push((rel, "a special file")),
             }
         }
     }
-    found
+    (found, strangers)
 }
 
 #[derive(Debug, thiserror::Error)]
