@@ -52,10 +52,12 @@ pub async fn capture_volume(
             let mountpoint = mountpoint.clone();
             tokio::task::spawn_blocking(move || {
                 let mut writer = writer;
-                local::walk(&mountpoint, &cancel_worker, &mut |entry, content| {
+                let vanished = local::walk(&mountpoint, &cancel_worker, &mut |entry, content| {
                     writer.append(entry, content)
                 })?;
-                writer.finish()
+                let mut written = writer.finish()?;
+                written.changed_while_read.extend(vanished);
+                Ok(written)
             })
             .await
             .map_err(|e| Error::failure(format!("capture worker failed: {e}")))?
@@ -97,8 +99,8 @@ pub async fn capture_volume(
     drop(file);
     if !written.changed_while_read.is_empty() {
         eprintln!(
-            "warning: {} file(s) of volume {name} changed while being read (--no-quiesce); \
-             the backup holds what was read",
+            "warning: {} file(s) of volume {name} changed or vanished while being read \
+             (--no-quiesce); the backup holds what was read",
             written.changed_while_read.len()
         );
     }

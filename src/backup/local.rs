@@ -2,137 +2,252 @@
 //! mountpoint, when the engine is local and we may read or write it): the walk that
 //! feeds an archive, the extraction of an archive into a fresh directory, and the
 //! switch of a staged restore into place.
+//!
+//! A volume's content is written by its containers, which may race us: every entry is
+//! reached through file descriptors of the directories above it (see
+//! [`super::beneath`]), opened without following symlinks, and read, changed or moved
+//! through a descriptor of what was opened, never through its path again. What a
+//! container swaps in while we walk is taken for what it is when it is opened (a
+//! symlink stays a symlink) and is never followed out of the volume.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fs::{self, File};
+use std::ffi::{OsStr, OsString};
+use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
+use rustix::fs::{AtFlags, Dir, FileType, Mode, OFlags, Timespec, Timestamps};
+use xattr::FileExt;
+
 use super::archive::hash_reader;
+use super::beneath;
 use super::entry::{FileList, FileRecord, Kind, PathBytes};
 use crate::cancel::Cancel;
 
 /// Called for every entry of a walk, with the content of regular files.
 pub type Visit<'a> = dyn FnMut(FileRecord, Option<&mut dyn Read>) -> io::Result<()> + 'a;
 
+/// Deeper trees are refused: each level holds a directory open while it is walked.
+const MAX_DEPTH: usize = 512;
+
+/// A directory being walked: its descriptor, its path and the names still to visit.
+struct Frame {
+    dir: OwnedFd,
+    rel: PathBytes,
+    names: std::vec::IntoIter<OsString>,
+}
+
+/// `/proc/self/fd/<fd>/<name>`: `name` in the directory `fd` holds open. Path calls
+/// that do not follow their last component (`lchown`, `lsetxattr`, `llistxattr`) reach
+/// exactly that entry of that directory, whatever happens to the directory's path.
+fn at(dir: BorrowedFd<'_>, name: &OsStr) -> PathBuf {
+    let mut path = PathBuf::from(format!("/proc/self/fd/{}", dir.as_raw_fd()));
+    if !name.is_empty() {
+        path.push(name);
+    }
+    path
+}
+
+/// The names in `dir`, in byte order, without `.` and `..`.
+fn sorted_names(dir: BorrowedFd<'_>) -> io::Result<Vec<OsString>> {
+    let mut names = Vec::new();
+    let mut entries = Dir::read_from(dir)?;
+    while let Some(entry) = entries.read() {
+        let name = entry?.file_name().to_bytes().to_vec();
+        if name != b"." && name != b".." {
+            names.push(OsString::from(OsStr::from_bytes(&name)));
+        }
+    }
+    names.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+    Ok(names)
+}
+
+fn open_dir_at(parent: BorrowedFd<'_>, name: &OsStr) -> io::Result<OwnedFd> {
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    Ok(rustix::fs::openat(parent, name, flags, Mode::empty())?)
+}
+
 /// Walks `root` depth-first in byte order of names, without following symlinks, and
 /// hands every entry (the root first, as `.`) to `visit`. A file that is linked more
-/// than once appears as a file the first time and as hard links afterwards.
-pub fn walk(root: &Path, cancel: &Cancel, visit: &mut Visit<'_>) -> io::Result<()> {
-    let mut seen_inodes: HashMap<(u64, u64), PathBytes> = HashMap::new();
-    walk_dir(
-        root,
-        &PathBytes::root(),
-        cancel,
-        &mut seen_inodes,
-        visit,
-        true,
-    )
+/// than once appears as a file the first time and as hard links afterwards. Entries
+/// that vanish between listing and opening (a busy volume) are skipped and returned.
+pub fn walk(root: &Path, cancel: &Cancel, visit: &mut Visit<'_>) -> io::Result<Vec<PathBytes>> {
+    walk_fd(beneath::open_root(root)?, cancel, visit)
 }
 
-fn walk_dir(
-    path: &Path,
-    rel: &PathBytes,
+/// [`walk`] of the directory `root` holds open.
+pub fn walk_fd(
+    root: OwnedFd,
     cancel: &Cancel,
-    seen_inodes: &mut HashMap<(u64, u64), PathBytes>,
     visit: &mut Visit<'_>,
-    is_root: bool,
-) -> io::Result<()> {
-    if cancel.reason().is_some() {
-        return Err(crate::cancel::cancelled_io());
+) -> io::Result<Vec<PathBytes>> {
+    let mut seen_inodes: HashMap<(u64, u64), PathBytes> = HashMap::new();
+    let mut vanished = Vec::new();
+    let root_file = File::from(root);
+    let stat = rustix::fs::fstat(&root_file)?;
+    visit(
+        record_of(&stat, PathBytes::root(), read_xattrs_fd(&root_file)),
+        None,
+    )?;
+    let mut stack = vec![Frame {
+        names: sorted_names(root_file.as_fd())?.into_iter(),
+        dir: root_file.into(),
+        rel: PathBytes::root(),
+    }];
+    while let Some(frame) = stack.last_mut() {
+        if cancel.reason().is_some() {
+            return Err(crate::cancel::cancelled_io());
+        }
+        let Some(name) = frame.names.next() else {
+            stack.pop();
+            continue;
+        };
+        let rel = if frame.rel.is_root() {
+            PathBytes(name.as_bytes().to_vec())
+        } else {
+            let mut bytes = frame.rel.0.clone();
+            bytes.push(b'/');
+            bytes.extend_from_slice(name.as_bytes());
+            PathBytes(bytes)
+        };
+        // O_PATH: a handle on whatever is there now, without opening it for I/O (a
+        // device or FIFO must not be opened), and a symlink stays a symlink.
+        let entry = match rustix::fs::openat(
+            &frame.dir,
+            &name,
+            OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        ) {
+            Ok(fd) => fd,
+            Err(rustix::io::Errno::NOENT) => {
+                vanished.push(rel);
+                continue;
+            }
+            Err(err) => return Err(err.into()),
+        };
+        let stat = rustix::fs::fstat(&entry)?;
+        let file_type = FileType::from_raw_mode(stat.st_mode);
+        match file_type {
+            FileType::Directory => {
+                if stack.len() >= MAX_DEPTH {
+                    return Err(io::Error::other(format!(
+                        "{rel}: directories nested deeper than {MAX_DEPTH} levels"
+                    )));
+                }
+                let dir = File::from(open_dir_at(entry.as_fd(), OsStr::new("."))?);
+                visit(record_of(&stat, rel.clone(), read_xattrs_fd(&dir)), None)?;
+                stack.push(Frame {
+                    names: sorted_names(dir.as_fd())?.into_iter(),
+                    dir: dir.into(),
+                    rel,
+                });
+            }
+            FileType::RegularFile => {
+                let xattrs = xattrs_at(&stack, &name);
+                let mut record = record_of(&stat, rel.clone(), xattrs);
+                let key = (stat.st_dev, stat.st_ino);
+                if stat.st_nlink > 1 {
+                    if let Some(first) = seen_inodes.get(&key) {
+                        record.kind = Kind::Hardlink;
+                        record.size = 0;
+                        record.link = Some(first.clone());
+                        visit(record, None)?;
+                        continue;
+                    }
+                    seen_inodes.insert(key, rel);
+                }
+                // Reopened through the handle: the very inode that was checked.
+                let mut file = File::open(at(entry.as_fd(), OsStr::new("")))?;
+                visit(record, Some(&mut file))?;
+            }
+            FileType::Symlink => {
+                let link = rustix::fs::readlinkat(&entry, "", Vec::new())?;
+                let mut record = record_of(&stat, rel, xattrs_at(&stack, &name));
+                record.link = Some(PathBytes(link.into_bytes()));
+                visit(record, None)?;
+            }
+            FileType::Fifo | FileType::CharacterDevice | FileType::BlockDevice => {
+                let record = record_of(&stat, rel, xattrs_at(&stack, &name));
+                visit(record, None)?;
+            }
+            _ => {
+                // Sockets only exist while their server runs; tar cannot hold them either.
+                tracing::warn!("skipping socket {rel}");
+            }
+        }
     }
-    let meta = fs::symlink_metadata(path)?;
-    let file_type = meta.file_type();
-    let mut record = FileRecord {
-        path: rel.clone(),
-        kind: Kind::Dir,
-        mode: meta.mode() & 0o7777,
-        uid: meta.uid().into(),
-        gid: meta.gid().into(),
-        mtime: meta.mtime().max(0) as u64,
-        size: 0,
+    Ok(vanished)
+}
+
+/// The record of an entry from its `fstat`.
+fn record_of(
+    stat: &rustix::fs::Stat,
+    path: PathBytes,
+    xattrs: BTreeMap<String, String>,
+) -> FileRecord {
+    let file_type = FileType::from_raw_mode(stat.st_mode);
+    let kind = match file_type {
+        FileType::Directory => Kind::Dir,
+        FileType::Symlink => Kind::Symlink,
+        FileType::Fifo => Kind::Fifo,
+        FileType::CharacterDevice => Kind::Char,
+        FileType::BlockDevice => Kind::Block,
+        _ => Kind::File,
+    };
+    let device = matches!(kind, Kind::Char | Kind::Block).then(|| {
+        (
+            rustix::fs::major(stat.st_rdev),
+            rustix::fs::minor(stat.st_rdev),
+        )
+    });
+    FileRecord {
+        path,
+        kind,
+        mode: stat.st_mode & 0o7777,
+        uid: stat.st_uid.into(),
+        gid: stat.st_gid.into(),
+        mtime: stat.st_mtime.max(0) as u64,
+        size: if kind == Kind::File {
+            stat.st_size as u64
+        } else {
+            0
+        },
         sha256: None,
         link: None,
-        device: None,
-        xattrs: read_xattrs(path),
-    };
-    use std::os::unix::fs::FileTypeExt;
-    if file_type.is_dir() {
-        visit(record, None)?;
-        let mut names: Vec<_> = fs::read_dir(path)?
-            .map(|e| e.map(|e| e.file_name()))
-            .collect::<io::Result<_>>()?;
-        names.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
-        for name in names {
-            let child_rel = if is_root {
-                PathBytes(name.as_bytes().to_vec())
-            } else {
-                let mut bytes = rel.0.clone();
-                bytes.push(b'/');
-                bytes.extend_from_slice(name.as_bytes());
-                PathBytes(bytes)
-            };
-            walk_dir(
-                &path.join(&name),
-                &child_rel,
-                cancel,
-                seen_inodes,
-                visit,
-                false,
-            )?;
-        }
-        return Ok(());
+        device,
+        xattrs,
     }
-    if file_type.is_file() {
-        if meta.nlink() > 1 {
-            if let Some(first) = seen_inodes.get(&(meta.dev(), meta.ino())) {
-                record.kind = Kind::Hardlink;
-                record.link = Some(first.clone());
-                return visit(record, None);
-            }
-            seen_inodes.insert((meta.dev(), meta.ino()), rel.clone());
-        }
-        record.kind = Kind::File;
-        record.size = meta.len();
-        let mut file = File::open(path)?;
-        return visit(record, Some(&mut file));
-    }
-    if file_type.is_symlink() {
-        record.kind = Kind::Symlink;
-        record.link = Some(PathBytes(
-            fs::read_link(path)?.as_os_str().as_bytes().to_vec(),
-        ));
-    } else if file_type.is_fifo() {
-        record.kind = Kind::Fifo;
-    } else if file_type.is_char_device() || file_type.is_block_device() {
-        record.kind = if file_type.is_char_device() {
-            Kind::Char
-        } else {
-            Kind::Block
-        };
-        let dev = meta.rdev();
-        record.device = Some((rustix::fs::major(dev), rustix::fs::minor(dev)));
-    } else {
-        // Sockets only exist while their server runs; tar cannot hold them either.
-        tracing::warn!("skipping socket {rel}");
-        return Ok(());
-    }
-    visit(record, None)
 }
 
-fn read_xattrs(path: &Path) -> BTreeMap<String, String> {
+fn read_xattrs_fd(file: &File) -> BTreeMap<String, String> {
     let mut xattrs = BTreeMap::new();
-    let Ok(names) = xattr::list(path) else {
+    let Ok(names) = file.list_xattr() else {
         return xattrs;
     };
     for name in names {
-        let Some(name_text) = name.to_str() else {
-            continue;
-        };
-        if let Ok(Some(value)) = xattr::get(path, &name) {
-            xattrs.insert(name_text.to_string(), hex::encode(value));
+        if let (Some(text), Ok(Some(value))) = (name.to_str(), file.get_xattr(&name)) {
+            xattrs.insert(text.to_string(), hex::encode(value));
+        }
+    }
+    xattrs
+}
+
+/// Extended attributes of `name` in the innermost directory of `stack`, read without
+/// following it (`llistxattr`): for entries that are not opened for I/O.
+fn xattrs_at(stack: &[Frame], name: &OsStr) -> BTreeMap<String, String> {
+    let Some(frame) = stack.last() else {
+        return BTreeMap::new();
+    };
+    let path = at(frame.dir.as_fd(), name);
+    let mut xattrs = BTreeMap::new();
+    let Ok(names) = xattr::list(&path) else {
+        return xattrs;
+    };
+    for name in names {
+        if let (Some(text), Ok(Some(value))) = (name.to_str(), xattr::get(&path, &name)) {
+            xattrs.insert(text.to_string(), hex::encode(value));
         }
     }
     xattrs
@@ -140,11 +255,16 @@ fn read_xattrs(path: &Path) -> BTreeMap<String, String> {
 
 /// The digest list of a directory as it is on disk now.
 pub fn list_dir(root: &Path, volume: &str, cancel: &Cancel) -> io::Result<FileList> {
+    list_fd(beneath::open_root(root)?, volume, cancel)
+}
+
+/// [`list_dir`] of the directory `root` holds open.
+pub fn list_fd(root: OwnedFd, volume: &str, cancel: &Cancel) -> io::Result<FileList> {
     let mut list = FileList {
         volume: volume.to_string(),
         entries: Vec::new(),
     };
-    walk(root, cancel, &mut |mut record, content| {
+    walk_fd(root, cancel, &mut |mut record, content| {
         if let Some(content) = content {
             record.sha256 = Some(hash_reader(content)?);
         }
@@ -154,90 +274,124 @@ pub fn list_dir(root: &Path, volume: &str, cancel: &Cancel) -> io::Result<FileLi
     Ok(list)
 }
 
-/// Writes archive entries into `root`, a fresh empty directory. The entries must have
-/// passed [`super::archive::SafetyCheck`] (the reader does that): no entry goes through
-/// a symlink, so nothing is written outside `root`. Directory times and modes are
-/// applied at the end, so that writing their children does not change them.
+/// Writes archive entries into a fresh empty directory it holds open. The entries must
+/// have passed [`super::archive::SafetyCheck`] (the reader does that); on top of that,
+/// every entry is created relative to a descriptor of its parent opened beneath the
+/// root without following symlinks, and its metadata is applied through a descriptor
+/// of what was created, so a writer racing in the directory cannot redirect anything
+/// outside it. Directory times and modes are applied at the end, so that writing their
+/// children does not change them.
 pub struct Extractor {
-    root: PathBuf,
+    root: OwnedFd,
     directories: Vec<FileRecord>,
 }
 
 /// Zero runs at least this long are left as holes, so sparse files stay sparse.
 const HOLE_BLOCK: usize = 64 * 1024;
 
+/// `path` split into its parent (relative, possibly empty) and its last name.
+fn split(path: &PathBytes) -> (&Path, &OsStr) {
+    let path = path.as_path();
+    (
+        path.parent().unwrap_or(Path::new("")),
+        path.file_name().unwrap_or_default(),
+    )
+}
+
 impl Extractor {
-    /// Extracts into `root`, which must exist and be empty.
-    pub fn new(root: &Path) -> Self {
+    /// Extracts into the directory `root` holds open, which must be empty.
+    pub fn new(root: OwnedFd) -> Self {
         Extractor {
-            root: root.to_path_buf(),
+            root,
             directories: Vec::new(),
         }
     }
 
-    fn target(&self, path: &PathBytes) -> PathBuf {
-        if path.is_root() {
-            self.root.clone()
-        } else {
-            self.root.join(path.as_path())
+    /// A descriptor of the directory `rel` beneath the root (the root for `""`).
+    fn dir(&self, rel: &Path) -> io::Result<OwnedFd> {
+        let flags = OFlags::RDONLY | OFlags::DIRECTORY;
+        if rel.as_os_str().is_empty() {
+            return Ok(rustix::fs::openat(
+                &self.root,
+                ".",
+                flags | OFlags::CLOEXEC,
+                Mode::empty(),
+            )?);
         }
+        beneath::open(self.root.as_fd(), rel, flags, Mode::empty())
     }
 
     /// Writes one entry.
     pub fn write(&mut self, record: &FileRecord, content: &mut dyn Read) -> io::Result<()> {
-        let target = self.target(&record.path);
+        if record.path.is_root() {
+            self.directories.push(record.clone());
+            return Ok(());
+        }
+        let (parent_rel, name) = split(&record.path);
+        let parent = self.dir(parent_rel)?;
         match record.kind {
             Kind::Dir => {
-                if !record.path.is_root() {
-                    fs::DirBuilder::new().mode(0o700).create(&target)?;
-                }
+                rustix::fs::mkdirat(&parent, name, Mode::from_raw_mode(0o700))?;
                 self.directories.push(record.clone());
-                return Ok(());
             }
             Kind::File => {
-                let mut file = fs::OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .mode(0o600)
-                    .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
-                    .open(&target)?;
+                let fd = rustix::fs::openat(
+                    &parent,
+                    name,
+                    OFlags::WRONLY
+                        | OFlags::CREATE
+                        | OFlags::EXCL
+                        | OFlags::NOFOLLOW
+                        | OFlags::CLOEXEC,
+                    Mode::from_raw_mode(0o600),
+                )?;
+                let mut file = File::from(fd);
                 copy_sparse(content, &mut file, record.size)?;
+                apply_metadata_fd(&file, record)?;
             }
             Kind::Symlink => {
                 let link = record.link.clone().unwrap_or_default();
-                std::os::unix::fs::symlink(link.as_path(), &target)?;
+                rustix::fs::symlinkat(link.as_path(), &parent, name)?;
+                apply_metadata_at(parent.as_fd(), name, record)?;
             }
             Kind::Hardlink => {
                 let link = record.link.clone().unwrap_or_default();
-                fs::hard_link(self.target(&link), &target)?;
-                return Ok(());
+                let (old_parent_rel, old_name) = split(&link);
+                let old_parent = self.dir(old_parent_rel)?;
+                rustix::fs::linkat(&old_parent, old_name, &parent, name, AtFlags::empty())?;
             }
             Kind::Fifo | Kind::Char | Kind::Block => {
                 let file_type = match record.kind {
-                    Kind::Fifo => rustix::fs::FileType::Fifo,
-                    Kind::Char => rustix::fs::FileType::CharacterDevice,
-                    _ => rustix::fs::FileType::BlockDevice,
+                    Kind::Fifo => FileType::Fifo,
+                    Kind::Char => FileType::CharacterDevice,
+                    _ => FileType::BlockDevice,
                 };
                 let (major, minor) = record.device.unwrap_or((0, 0));
                 rustix::fs::mknodat(
-                    rustix::fs::CWD,
-                    &target,
+                    &parent,
+                    name,
                     file_type,
-                    rustix::fs::Mode::from_raw_mode(0o600),
+                    Mode::from_raw_mode(0o600),
                     rustix::fs::makedev(major, minor),
                 )?;
+                apply_metadata_at(parent.as_fd(), name, record)?;
             }
         }
-        apply_metadata(&target, record)
+        Ok(())
     }
 
     /// Applies directory metadata, deepest first, and flushes the file system once
     /// (one `syncfs` instead of an fsync per file). Call after the last entry.
     pub fn finish(self) -> io::Result<()> {
         for record in self.directories.iter().rev() {
-            apply_metadata(&self.target(&record.path), record)?;
+            let rel = if record.path.is_root() {
+                Path::new("")
+            } else {
+                record.path.as_path()
+            };
+            apply_metadata_fd(&File::from(self.dir(rel)?), record)?;
         }
-        rustix::fs::syncfs(File::open(&self.root)?)?;
+        rustix::fs::syncfs(&self.root)?;
         Ok(())
     }
 }
@@ -273,63 +427,131 @@ fn copy_sparse(content: &mut dyn Read, file: &mut File, size: u64) -> io::Result
     file.set_len(size)
 }
 
-fn apply_metadata(target: &Path, record: &FileRecord) -> io::Result<()> {
-    std::os::unix::fs::lchown(target, Some(record.uid as u32), Some(record.gid as u32))?;
+fn timestamps(record: &FileRecord) -> Timestamps {
+    let time = Timespec {
+        tv_sec: record.mtime as i64,
+        tv_nsec: 0,
+    };
+    Timestamps {
+        last_access: time,
+        last_modification: time,
+    }
+}
+
+fn ids(record: &FileRecord) -> (Option<rustix::fs::Uid>, Option<rustix::fs::Gid>) {
+    (
+        Some(rustix::fs::Uid::from_raw(record.uid as u32)),
+        Some(rustix::fs::Gid::from_raw(record.gid as u32)),
+    )
+}
+
+/// Owner, xattrs, mode and times of a file or directory, through its descriptor.
+fn apply_metadata_fd(file: &File, record: &FileRecord) -> io::Result<()> {
+    let (uid, gid) = ids(record);
+    rustix::fs::fchown(file, uid, gid)?;
     for (name, value) in &record.xattrs {
         let value = hex::decode(value).unwrap_or_default();
-        if let Err(err) = xattr::set(target, name, &value) {
+        if let Err(err) = file.set_xattr(name, &value) {
             tracing::warn!("cannot set xattr {name} on {}: {err}", record.path);
         }
     }
-    if record.kind != Kind::Symlink {
-        // After chown: changing the owner clears setuid/setgid bits.
-        fs::set_permissions(target, fs::Permissions::from_mode(record.mode))?;
-    }
-    // The no-follow variant never opens the file (opening a FIFO would block).
-    let mtime = filetime::FileTime::from_unix_time(record.mtime as i64, 0);
-    filetime::set_symlink_file_times(target, mtime, mtime)
+    // After chown: changing the owner clears setuid/setgid bits.
+    rustix::fs::fchmod(file, Mode::from_raw_mode(record.mode))?;
+    rustix::fs::futimens(file, &timestamps(record))?;
+    Ok(())
 }
 
-/// Replaces the content of the volume directory `volume_root` with the staged tree
-/// `staging` (a direct child of it), by renames: the old entries move aside into
-/// `aside` (another child), the staged ones move up, and the root takes the staged
-/// root's metadata. On failure, every rename done so far is undone, so the volume is
-/// as it was. The caller deletes `aside` once it is sure.
+/// Owner, xattrs, mode and times of the symlink or special file `name` in `parent`,
+/// never following it.
+fn apply_metadata_at(parent: BorrowedFd<'_>, name: &OsStr, record: &FileRecord) -> io::Result<()> {
+    let (uid, gid) = ids(record);
+    rustix::fs::chownat(parent, name, uid, gid, AtFlags::SYMLINK_NOFOLLOW)?;
+    for (xname, value) in &record.xattrs {
+        let value = hex::decode(value).unwrap_or_default();
+        if let Err(err) = xattr::set(at(parent, name), xname, &value) {
+            tracing::warn!("cannot set xattr {xname} on {}: {err}", record.path);
+        }
+    }
+    if record.kind != Kind::Symlink {
+        // chmod has no no-follow form: pin the inode, check it is what was made, and
+        // change it through its handle.
+        let handle = rustix::fs::openat(
+            parent,
+            name,
+            OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        )?;
+        let found = FileType::from_raw_mode(rustix::fs::fstat(&handle)?.st_mode);
+        if matches!(
+            found,
+            FileType::Symlink | FileType::Directory | FileType::RegularFile
+        ) {
+            return Err(io::Error::other(format!(
+                "{} was replaced while restoring",
+                record.path
+            )));
+        }
+        rustix::fs::chmodat(
+            rustix::fs::CWD,
+            at(handle.as_fd(), OsStr::new("")),
+            Mode::from_raw_mode(record.mode),
+            AtFlags::empty(),
+        )?;
+    }
+    rustix::fs::utimensat(parent, name, &timestamps(record), AtFlags::SYMLINK_NOFOLLOW)?;
+    Ok(())
+}
+
+/// Creates the directory `name` (0700) in `volume_root` and returns it opened: the
+/// staging directory of a restore, reached from then on through the descriptor.
+pub fn create_dir_in(volume_root: &Path, name: &OsStr) -> io::Result<OwnedFd> {
+    let volume = beneath::open_root(volume_root)?;
+    rustix::fs::mkdirat(&volume, name, Mode::from_raw_mode(0o700))?;
+    open_dir_at(volume.as_fd(), name)
+}
+
+/// Replaces the content of the volume directory `volume_root` with the staged tree in
+/// its child directory `staging`, by renames: the old entries move aside into the new
+/// child `aside`, the staged ones move up, and the root takes the staged root's
+/// metadata. Every rename is relative to descriptors of the three directories, so a
+/// writer racing in the volume cannot turn a rename into a move across the host. On
+/// failure, every rename done so far is undone, so the volume is as it was. The caller
+/// deletes `aside` once it is sure.
 pub fn switch_into_place(
     volume_root: &Path,
-    staging: &Path,
-    aside: &Path,
+    staging: &OsStr,
+    aside: &OsStr,
     root_record: &FileRecord,
 ) -> io::Result<()> {
-    fs::DirBuilder::new().mode(0o700).create(aside)?;
-    let skip = [staging.file_name(), aside.file_name()];
+    let volume = File::from(beneath::open_root(volume_root)?);
+    rustix::fs::mkdirat(&volume, aside, Mode::from_raw_mode(0o700))?;
+    let aside_fd = open_dir_at(volume.as_fd(), aside)?;
+    let staging_fd = open_dir_at(volume.as_fd(), staging)?;
     let mut moved_aside = Vec::new();
     let mut moved_up = Vec::new();
     let result = (|| -> io::Result<()> {
-        for entry in fs::read_dir(volume_root)? {
-            let name = entry?.file_name();
-            if skip.contains(&Some(name.as_os_str())) {
+        for name in sorted_names(volume.as_fd())? {
+            if name == staging || name == aside {
                 continue;
             }
-            fs::rename(volume_root.join(&name), aside.join(&name))?;
+            rustix::fs::renameat(&volume, &name, &aside_fd, &name)?;
             moved_aside.push(name);
         }
-        for entry in fs::read_dir(staging)? {
-            let name = entry?.file_name();
-            fs::rename(staging.join(&name), volume_root.join(&name))?;
+        for name in sorted_names(staging_fd.as_fd())? {
+            rustix::fs::renameat(&staging_fd, &name, &volume, &name)?;
             moved_up.push(name);
         }
-        fs::remove_dir(staging)?;
-        apply_metadata(volume_root, root_record)
+        rustix::fs::unlinkat(&volume, staging, AtFlags::REMOVEDIR)?;
+        apply_metadata_fd(&volume, root_record)
     })();
     if let Err(err) = result {
         for name in moved_up.iter().rev() {
-            let _ = fs::rename(volume_root.join(name), staging.join(name));
+            let _ = rustix::fs::renameat(&volume, name, &staging_fd, name);
         }
         for name in moved_aside.iter().rev() {
-            let _ = fs::rename(aside.join(name), volume_root.join(name));
+            let _ = rustix::fs::renameat(&aside_fd, name, &volume, name);
         }
-        let _ = fs::remove_dir(aside);
+        let _ = rustix::fs::unlinkat(&volume, aside, AtFlags::REMOVEDIR);
         return Err(err);
     }
     Ok(())
@@ -338,6 +560,9 @@ pub fn switch_into_place(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+
     use crate::backup::archive::{ArchiveWriter, Content, Naming, list_entries};
     use crate::cancel;
 
@@ -384,7 +609,7 @@ mod tests {
 
         let dst = tmp.path().join("dst");
         fs::create_dir(&dst).unwrap();
-        let mut extractor = Extractor::new(&dst);
+        let mut extractor = Extractor::new(beneath::open_root(&dst).unwrap());
         let decoder = zstd::stream::read::Decoder::new(&written.output[..]).unwrap();
         crate::backup::archive::read_entries(decoder, Naming::Volume, |entry| {
             extractor.write(&entry.record, entry.content)?;
@@ -425,7 +650,13 @@ mod tests {
         };
         root_record.uid = fs::metadata(root).unwrap().uid().into();
         root_record.gid = fs::metadata(root).unwrap().gid().into();
-        switch_into_place(root, &staging, &aside, &root_record).unwrap();
+        switch_into_place(
+            root,
+            OsStr::new(".staging"),
+            OsStr::new(".aside"),
+            &root_record,
+        )
+        .unwrap();
         assert_eq!(fs::read(root.join("new")).unwrap(), b"new");
         assert_eq!(fs::read(aside.join("old")).unwrap(), b"old");
         assert!(!staging.exists());

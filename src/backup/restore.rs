@@ -516,16 +516,17 @@ async fn restore_direct(
     expected: &FileList,
     cancel: &Cancel,
 ) -> Result<()> {
-    let staging = mountpoint.join(staging_name("restore"));
-    let aside = mountpoint.join(staging_name("previous"));
+    let (staging_name, aside_name) = (staging_name("restore"), staging_name("previous"));
+    let staging = mountpoint.join(&staging_name);
+    let aside = mountpoint.join(&aside_name);
     journal.update(|s| s.partial_dirs.push(staging.clone()))?;
     let (mountpoint, expected, cancel) =
         (mountpoint.to_path_buf(), expected.clone(), cancel.clone());
-    let (staging_w, aside_w) = (staging.clone(), aside.clone());
     let outcome = tokio::task::spawn_blocking(move || -> Result<()> {
+        let staged = local::create_dir_in(&mountpoint, staging_name.as_ref())
+            .map_err(|e| worker_error(e, "cannot create the staging directory"))?;
         let extract = || -> io::Result<()> {
-            std::fs::create_dir(&staging_w)?;
-            let mut extractor = Extractor::new(&staging_w);
+            let mut extractor = Extractor::new(staged.try_clone()?);
             read_entries(open_archive(archive, &cancel)?, Naming::Volume, |entry| {
                 extractor.write(&entry.record, entry.content)?;
                 Ok(())
@@ -534,11 +535,17 @@ async fn restore_direct(
             extractor.finish()
         };
         extract().map_err(|e| worker_error(e, "cannot extract the archive"))?;
-        let actual = local::list_dir(&staging_w, &expected.volume, &cancel)
+        let actual = local::list_fd(staged, &expected.volume, &cancel)
             .map_err(|e| worker_error(e, "cannot read back the restored files"))?;
         check_restored(&expected, &actual)?;
         let root = root_record(&expected)?;
-        local::switch_into_place(&mountpoint, &staging_w, &aside_w, &root).map_err(|e| {
+        local::switch_into_place(
+            &mountpoint,
+            staging_name.as_ref(),
+            aside_name.as_ref(),
+            &root,
+        )
+        .map_err(|e| {
             Error::failure(format!(
                 "cannot switch the restored files into place (the volume was left as it was): {e}"
             ))
