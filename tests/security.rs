@@ -331,3 +331,175 @@ fn symlinks_in_a_backup_directory_are_not_followed() {
         "{stderr}"
     );
 }
+
+/// Polls until `check` holds, for at most 30 s.
+fn wait_for(what: &str, check: impl Fn() -> bool) {
+    let started = Instant::now();
+    while !check() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+#[test]
+fn a_container_swapping_entries_for_host_symlinks_gets_no_host_data_into_its_backup() {
+    let mut f = Fixture::new("swaprace");
+    let swapper = compile_static("swapper", f.dir.path());
+    let canary = f.dir.path().join("canary");
+    std::fs::create_dir_all(canary.join("hostdir")).unwrap();
+    let secret = format!("HOST-SECRET-{}", unique("s"));
+    std::fs::write(canary.join("secret"), &secret).unwrap();
+    std::fs::write(canary.join("hostdir/host-only-name"), &secret).unwrap();
+    // The target container is replaced by one that races: 100 files and 100
+    // directories, each swapped again and again with a symlink to the host canary.
+    docker(&["rm", "-f", &f.container]);
+    let pairs = 200;
+    let setup = format!(
+        "for i in $(seq 0 99); do echo volume-$i > /data/f$i; ln -s {secret_path} /data/l$i; done; \
+         for i in $(seq 100 199); do mkdir /data/f$i; echo inner > /data/f$i/inner; ln -s {dir_path} /data/l$i; done; \
+         touch /data/ready; exec /swapper /data {pairs} 200000",
+        secret_path = canary.join("secret").display(),
+        dir_path = canary.join("hostdir").display(),
+    );
+    docker(&[
+        "run",
+        "-d",
+        "--name",
+        &f.container,
+        "--label",
+        &format!("io.safeops.test={}", f.cleanup.label),
+        "--label",
+        "io.safeops.quiesce=false",
+        "-v",
+        &format!("{}:/data", f.volume),
+        "-v",
+        &format!("{}:/swapper:ro", swapper.display()),
+        IMAGE,
+        "sh",
+        "-c",
+        &setup,
+    ]);
+    wait_for("the racing container", || {
+        mountpoint(&f.volume).join("ready").exists()
+    });
+    let secret_digest = sha256_hex(secret.as_bytes());
+    for round in 0..4 {
+        let (code, stdout, stderr) = run(f
+            .safeops()
+            .env("SAFEOPS_VOLUME_ACCESS", "direct")
+            .args(["backup", &f.container, "--no-quiesce", "--format", "json"]));
+        assert_eq!(code, 0, "round {round}: {stderr}");
+        let out: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        let backup = Path::new(out["path"].as_str().unwrap()).to_path_buf();
+        let list_path = backup.join(format!("volumes/{}.files.json", f.volume));
+        let list: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&list_path).unwrap()).unwrap();
+        let entries = list["entries"].as_array().unwrap();
+        assert!(
+            entries.len() > pairs,
+            "round {round}: {} entries",
+            entries.len()
+        );
+        for entry in entries {
+            assert_ne!(
+                entry["sha256"].as_str(),
+                Some(secret_digest.as_str()),
+                "host file captured: {entry}"
+            );
+            let path = entry["path"].to_string();
+            assert!(
+                !path.contains("host-only-name"),
+                "host directory captured: {entry}"
+            );
+        }
+        let (code, _, stderr) = run(f.safeops().args(["verify", backup.to_str().unwrap()]));
+        assert_eq!(code, 0, "round {round}: {stderr}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(canary.join("secret")).unwrap(),
+        secret
+    );
+}
+
+#[test]
+fn a_writer_racing_the_staging_directory_cannot_redirect_a_restore_to_the_host() {
+    let mut f = Fixture::new("stagerace");
+    let stager = compile_static("stager", f.dir.path());
+    f.exec(
+        "for d in a b c d e; do mkdir -p /data/$d; \
+         for i in $(seq 1 1000); do echo $i > /data/$d/f$i; done; done",
+    );
+    let backup = f.backup(&[]);
+    // The host directory the racer points the staging directories at holds files of
+    // the same names, so a restore that follows the symlink changes them (chmod, chown,
+    // content) instead of failing at once.
+    let canary = f.dir.path().join("canary");
+    std::fs::create_dir(&canary).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    for i in 1..=1000 {
+        let file = canary.join(format!("f{i}"));
+        std::fs::write(&file, "untouched").unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    // A writer restore does not know about: it bind-mounts the volume's directory.
+    let racer = unique("stager");
+    f.cleanup.containers.push(racer.clone());
+    docker(&[
+        "run",
+        "-d",
+        "--name",
+        &racer,
+        "-v",
+        &format!("{}:/vol", mountpoint(&f.volume).display()),
+        "-v",
+        &format!("{}:/stager:ro", stager.display()),
+        IMAGE,
+        "/stager",
+        "/vol",
+        canary.to_str().unwrap(),
+        "100000000",
+    ]);
+    let mut outcomes = Vec::new();
+    for _ in 0..5 {
+        let (code, _, stderr) = run(f.safeops().env("SAFEOPS_VOLUME_ACCESS", "direct").args([
+            "restore",
+            backup.to_str().unwrap(),
+            "--confirm",
+            &f.volume,
+            "-t",
+            "1",
+        ]));
+        outcomes.push((code, stderr));
+    }
+    docker(&["rm", "-f", &racer]);
+    assert_eq!(
+        std::fs::read_dir(&canary).unwrap().count(),
+        1000,
+        "{outcomes:?}"
+    );
+    for i in 1..=1000 {
+        let file = canary.join(format!("f{i}"));
+        let meta = std::fs::metadata(&file).unwrap();
+        assert_eq!(
+            meta.permissions().mode() & 0o777,
+            0o600,
+            "f{i} changed: {outcomes:?}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(&file).unwrap(),
+            "untouched",
+            "{outcomes:?}"
+        );
+    }
+    for (code, stderr) in &outcomes {
+        assert!(*code == 0 || *code == 1, "{stderr}");
+    }
+}

@@ -212,3 +212,19 @@ pub fn docker_config_with_plugin(dir: &Path) -> PathBuf {
     }
     config
 }
+
+/// Builds `tests/race/<name>.c` into a static binary in `dir` (it runs inside the
+/// busybox fixture containers) and returns its path.
+pub fn compile_static(name: &str, dir: &Path) -> PathBuf {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/race/{name}.c"));
+    let binary = dir.join(name);
+    let (code, _, stderr) = run(Command::new("cc")
+        .args(["-static", "-O2", "-o"])
+        .arg(&binary)
+        .arg(&source));
+    assert_eq!(
+        code, 0,
+        "cannot build {name} (scripts/setup-test-env.sh installs gcc and libc6-dev): {stderr}"
+    );
+    binary
+}
