@@ -351,7 +351,7 @@ fn sha256_hex(bytes: &[u8]) -> String {
 
 #[test]
 fn a_container_swapping_entries_for_host_symlinks_gets_no_host_data_into_its_backup() {
-    let mut f = Fixture::new("swaprace");
+    let f = Fixture::new("swaprace");
     let swapper = compile_static("swapper", f.dir.path());
     let canary = f.dir.path().join("canary");
     std::fs::create_dir_all(canary.join("hostdir")).unwrap();
