@@ -503,3 +503,77 @@ fn a_writer_racing_the_staging_directory_cannot_redirect_a_restore_to_the_host()
         assert!(*code == 0 || *code == 1, "{stderr}");
     }
 }
+
+#[test]
+fn special_entries_are_listed_and_not_planted_in_another_volume() {
+    let mut f = Fixture::new("special");
+    f.exec(
+        "mknod /data/null c 1 3 && mkfifo /data/fifo && echo x > /data/tool && \
+         chmod 4755 /data/tool && echo plain > /data/plain",
+    );
+    let backup = f.backup(&[]);
+    let backup_arg = backup.to_str().unwrap();
+    let (code, stdout, stderr) = run(f.safeops().args(["verify", backup_arg]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("3 special entries"), "{stdout}");
+    assert!(
+        stdout.contains("null (device node)") && stdout.contains("tool (setuid)"),
+        "{stdout}"
+    );
+    use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+    for access in ["direct", "api"] {
+        let plain = unique(&format!("special-plain-{access}"));
+        let kept = unique(&format!("special-kept-{access}"));
+        f.cleanup_volume(&plain);
+        f.cleanup_volume(&kept);
+        let restore = |into: &str, extra: &[&str]| {
+            run(f
+                .safeops()
+                .env("SAFEOPS_VOLUME_ACCESS", access)
+                .args([
+                    "restore",
+                    backup_arg,
+                    "--volume",
+                    &format!("{}:{into}", f.volume),
+                ])
+                .args(extra))
+        };
+        let (code, _, stderr) = restore(&plain, &[]);
+        assert_eq!(code, 0, "{access}: {stderr}");
+        assert!(
+            stderr.contains("special entries left out"),
+            "{access}: {stderr}"
+        );
+        let root = mountpoint(&plain);
+        assert!(
+            !root.join("null").exists() && !root.join("fifo").exists(),
+            "{access}"
+        );
+        let mode = std::fs::metadata(root.join("tool"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o7777, 0o755, "{access}: setuid kept");
+        assert_eq!(
+            std::fs::read_to_string(root.join("plain")).unwrap(),
+            "plain\n"
+        );
+
+        let (code, _, stderr) = restore(&kept, &["--preserve-special"]);
+        assert_eq!(code, 0, "{access}: {stderr}");
+        let root = mountpoint(&kept);
+        let null = std::fs::symlink_metadata(root.join("null")).unwrap();
+        assert!(null.file_type().is_char_device(), "{access}");
+        assert!(
+            std::fs::symlink_metadata(root.join("fifo"))
+                .unwrap()
+                .file_type()
+                .is_fifo()
+        );
+        let mode = std::fs::metadata(root.join("tool"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o7777, 0o4755, "{access}");
+    }
+}

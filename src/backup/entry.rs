@@ -125,6 +125,46 @@ pub struct FileRecord {
     pub xattrs: BTreeMap<String, String>,
 }
 
+/// The extended attribute holding a file's capabilities (`setcap`).
+const CAPABILITY_XATTR: &str = "security.capability";
+
+impl FileRecord {
+    /// What gives this entry powers beyond its volume once a container mounts it: a
+    /// device node, a FIFO, setuid or setgid bits, file capabilities. Empty for a plain
+    /// entry.
+    pub fn special(&self) -> Vec<&'static str> {
+        let mut what = Vec::new();
+        match self.kind {
+            Kind::Char | Kind::Block => what.push("device node"),
+            Kind::Fifo => what.push("FIFO"),
+            _ => {}
+        }
+        if self.mode & 0o4000 != 0 {
+            what.push("setuid");
+        }
+        if self.mode & 0o2000 != 0 {
+            what.push("setgid");
+        }
+        if self.xattrs.contains_key(CAPABILITY_XATTR) {
+            what.push("file capabilities");
+        }
+        what
+    }
+
+    /// The entry as restored where its special powers were never seen: device nodes
+    /// and FIFOs are left out (`None`), setuid and setgid bits and file capabilities
+    /// are dropped.
+    pub fn without_special(&self) -> Option<FileRecord> {
+        if matches!(self.kind, Kind::Char | Kind::Block | Kind::Fifo) {
+            return None;
+        }
+        let mut plain = self.clone();
+        plain.mode &= !0o6000;
+        plain.xattrs.remove(CAPABILITY_XATTR);
+        Some(plain)
+    }
+}
+
 /// The digest list of one volume: its entries in archive order.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileList {
@@ -146,6 +186,46 @@ pub struct Fingerprint {
 }
 
 impl FileList {
+    /// Entries with special powers (see [`FileRecord::special`]), with what they are.
+    pub fn special_entries(&self) -> Vec<(&FileRecord, Vec<&'static str>)> {
+        self.entries
+            .iter()
+            .map(|e| (e, e.special()))
+            .filter(|(_, what)| !what.is_empty())
+            .collect()
+    }
+
+    /// The list as restored without special powers (see
+    /// [`FileRecord::without_special`]).
+    pub fn without_special(&self) -> FileList {
+        FileList {
+            volume: self.volume.clone(),
+            entries: self
+                .entries
+                .iter()
+                .filter_map(FileRecord::without_special)
+                .collect(),
+        }
+    }
+
+    /// One line summing up the special entries, e.g. `2 device node, 1 setuid`; `None`
+    /// when there are none.
+    pub fn special_summary(&self) -> Option<String> {
+        let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
+        for (_, what) in self.special_entries() {
+            for w in what {
+                *counts.entry(w).or_default() += 1;
+            }
+        }
+        (!counts.is_empty()).then(|| {
+            counts
+                .iter()
+                .map(|(what, n)| format!("{n} {what}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+    }
+
     /// The fingerprint of the list.
     pub fn fingerprint(&self) -> Fingerprint {
         let mut fp = Fingerprint {
@@ -249,6 +329,31 @@ mod tests {
             device: None,
             xattrs: BTreeMap::new(),
         }
+    }
+
+    #[test]
+    fn special_entries_are_named_and_can_be_stripped() {
+        let mut setuid = file("bin/su", "1");
+        setuid.mode = 0o4755;
+        let mut capable = file("bin/ping", "2");
+        capable.xattrs.insert(CAPABILITY_XATTR.into(), "01".into());
+        let mut device = file("dev/sda", "3");
+        device.kind = Kind::Block;
+        let plain = file("etc/motd", "4");
+        let list = FileList {
+            volume: "v".into(),
+            entries: vec![setuid, capable, device, plain.clone()],
+        };
+        assert_eq!(list.special_entries().len(), 3);
+        assert_eq!(
+            list.special_summary().unwrap(),
+            "1 device node, 1 file capabilities, 1 setuid"
+        );
+        let stripped = list.without_special();
+        assert_eq!(stripped.entries.len(), 3);
+        assert!(stripped.special_entries().is_empty());
+        assert_eq!(stripped.entries[0].mode, 0o755);
+        assert_eq!(stripped.entries[2], plain);
     }
 
     #[test]

@@ -18,7 +18,7 @@ use super::archive::{
     ArchiveError, Cancellable, Content, Naming, TarEmitter, list_entries, read_entries,
 };
 use super::create::{self, BackupOptions, Subject};
-use super::entry::{FileList, PathBytes};
+use super::entry::{FileList, FileRecord, PathBytes};
 use super::local::{self, Extractor};
 use super::manifest::{self, Manifest, VolumeInfo};
 use super::store;
@@ -44,6 +44,8 @@ pub struct RestoreRequest {
     pub confirm: Option<String>,
     /// Start the volumes' containers again afterwards.
     pub start: bool,
+    /// Restore special entries also into volumes other than the one backed up.
+    pub preserve_special: bool,
     /// Volumes (by the name restored into) that may be created with the driver and
     /// options the backup records although they reach outside the engine's storage.
     pub trusted_volume_options: Vec<String>,
@@ -127,6 +129,23 @@ fn select<'m>(
     Ok(chosen)
 }
 
+/// One volume of the backup and where it goes.
+struct Destination {
+    /// The volume in the backup.
+    info: VolumeInfo,
+    /// The volume written.
+    into: String,
+    /// It, when it exists already.
+    existing: Option<bollard::models::Volume>,
+    /// It exists and holds data (overwriting needs confirmation).
+    holds_data: bool,
+    /// What it must hold afterwards: the backup's digest list, less the special
+    /// entries unless they are kept.
+    expected: FileList,
+    /// Special entries are restored as they are.
+    keep_special: bool,
+}
+
 /// Restores what `request` asks for.
 pub async fn restore(
     engine: &Engine,
@@ -136,7 +155,7 @@ pub async fn restore(
     let report = verify_backup(&request.dir, cancel).await?;
     let manifest = report.manifest.expect("a verified backup has a manifest");
     let chosen = select(&manifest, &request.selections)?;
-    let mut targets = Vec::new();
+    let mut targets: Vec<Destination> = Vec::new();
     for (info, into) in &chosen {
         let existing = match engine.docker.inspect_volume(into).await {
             Ok(volume) => Some(volume),
@@ -149,15 +168,47 @@ pub async fn restore(
             Some(volume) => holds_data(engine, volume).await?,
             None => false,
         };
-        targets.push(((*info).clone(), into.clone(), existing, holds_data));
+        let list = read_file_list(&request.dir, info)?;
+        // Where the backup's volume itself is restored, its special entries were there
+        // before; anywhere else they would be planted.
+        let keep_special = request.preserve_special || *into == info.name;
+        if let Some(summary) = list.special_summary() {
+            if keep_special {
+                eprintln!("volume {into}: special entries restored as they are: {summary}");
+            } else {
+                eprintln!(
+                    "volume {into}: special entries left out ({summary}): the backup is of \
+                     volume {}; --preserve-special restores them",
+                    info.name
+                );
+            }
+        }
+        targets.push(Destination {
+            info: (*info).clone(),
+            into: into.clone(),
+            existing,
+            holds_data,
+            expected: if keep_special {
+                list
+            } else {
+                list.without_special()
+            },
+            keep_special,
+        });
     }
     let overwritten: Vec<&str> = targets
         .iter()
-        .filter(|t| t.3)
-        .map(|t| t.1.as_str())
+        .filter(|t| t.holds_data)
+        .map(|t| t.into.as_str())
         .collect();
     let mut reaching_out: Vec<(&str, String)> = Vec::new();
-    for (info, into, existing, _) in &targets {
+    for Destination {
+        info,
+        into,
+        existing,
+        ..
+    } in &targets
+    {
         let Some(what) = existing.is_none().then(|| reaches_outside(info)).flatten() else {
             continue;
         };
@@ -176,7 +227,7 @@ pub async fn restore(
         reaching_out.push((into, what));
     }
     let all_containers = inventory::containers(engine).await?;
-    let into_names: Vec<&str> = targets.iter().map(|t| t.1.as_str()).collect();
+    let into_names: Vec<&str> = targets.iter().map(|t| t.into.as_str()).collect();
     let consumers: Vec<Container> = all_containers
         .iter()
         .filter(|c| {
@@ -243,22 +294,42 @@ pub async fn restore(
             Some(safety_backup(engine, &manifest, &overwritten, request, cancel).await?)
         };
         let mut restored = Vec::new();
-        for (info, into, existing, _) in &targets {
+        for Destination {
+            info,
+            into,
+            existing,
+            expected,
+            keep_special,
+            ..
+        } in &targets
+        {
             let created = existing.is_none();
             let volume = match existing {
                 Some(volume) => volume.clone(),
                 None => create_volume(engine, info, into).await?,
             };
             let access = volume_access::choose(engine, &volume, true)?;
-            let list = read_file_list(&request.dir, info)?;
             let archive = store::open_artifact(&request.dir, &info.archive)?;
             let started = std::time::Instant::now();
             let outcome = match &access {
                 Access::Direct(mountpoint) => {
-                    restore_direct(&journal, archive, mountpoint, &list, cancel).await
+                    restore_direct(
+                        &journal,
+                        archive,
+                        mountpoint,
+                        expected,
+                        *keep_special,
+                        cancel,
+                    )
+                    .await
                 }
                 Access::Api => {
-                    restore_api(engine, archive, into, created, &list, &consumers, cancel).await
+                    let volume = ApiVolume {
+                        name: into,
+                        fresh: created,
+                        consumers: &consumers,
+                    };
+                    restore_api(engine, archive, &volume, expected, *keep_special, cancel).await
                 }
             };
             if let Err(err) = outcome {
@@ -275,7 +346,7 @@ pub async fn restore(
                 access.label(),
                 started.elapsed().as_secs_f64()
             );
-            let fingerprint = list.fingerprint();
+            let fingerprint = expected.fingerprint();
             restored.push(RestoredVolume {
                 from: info.name.clone(),
                 into: into.clone(),
@@ -514,6 +585,7 @@ async fn restore_direct(
     archive: File,
     mountpoint: &Path,
     expected: &FileList,
+    keep_special: bool,
     cancel: &Cancel,
 ) -> Result<()> {
     let (staging_name, aside_name) = (staging_name("restore"), staging_name("previous"));
@@ -528,7 +600,9 @@ async fn restore_direct(
         let extract = || -> io::Result<()> {
             let mut extractor = Extractor::new(staged.try_clone()?);
             read_entries(open_archive(archive, &cancel)?, Naming::Volume, |entry| {
-                extractor.write(&entry.record, entry.content)?;
+                if let Some(record) = restorable(&entry.record, keep_special) {
+                    extractor.write(&record, entry.content)?;
+                }
                 Ok(())
             })
             .map_err(archive_error)?;
@@ -593,6 +667,25 @@ fn check_restored(expected: &FileList, actual: &FileList) -> Result<()> {
     )))
 }
 
+/// The volume an engine-API restore writes.
+struct ApiVolume<'a> {
+    /// Its name.
+    name: &'a str,
+    /// It was just created: written in place, removed on failure.
+    fresh: bool,
+    /// Containers that use it (their image has the shell for the switch).
+    consumers: &'a [Container],
+}
+
+/// The entry as it is restored: as it is, or without special powers (`None`: left
+/// out).
+fn restorable(record: &FileRecord, keep_special: bool) -> Option<std::borrow::Cow<'_, FileRecord>> {
+    if keep_special {
+        return Some(std::borrow::Cow::Borrowed(record));
+    }
+    record.without_special().map(std::borrow::Cow::Owned)
+}
+
 /// Restores through the engine: extract into a staging directory of the volume, read
 /// it back and compare, then switch it into place with a shell in a helper container
 /// (the engine API cannot rename or delete files). A volume we just created is written
@@ -600,12 +693,12 @@ fn check_restored(expected: &FileList, actual: &FileList) -> Result<()> {
 async fn restore_api(
     engine: &Engine,
     archive: File,
-    volume: &str,
-    fresh: bool,
+    target: &ApiVolume<'_>,
     expected: &FileList,
-    consumers: &[Container],
+    keep_special: bool,
     cancel: &Cancel,
 ) -> Result<()> {
+    let (volume, fresh, consumers) = (target.name, target.fresh, target.consumers);
     let shell_image = if fresh {
         None
     } else {
@@ -629,8 +722,10 @@ async fn restore_api(
             let mut tar = TarEmitter::new(writer, prefix, None);
             let emitted = open_archive(archive, &cancel_w).and_then(|reader| {
                 read_entries(reader, Naming::Volume, |entry| {
-                    let is_file = entry.record.kind == super::entry::Kind::File;
-                    tar.append(&entry.record, is_file.then_some(entry.content))?;
+                    if let Some(record) = restorable(&entry.record, keep_special) {
+                        let is_file = record.kind == super::entry::Kind::File;
+                        tar.append(&record, is_file.then_some(entry.content))?;
+                    }
                     Ok(())
                 })
                 .map_err(archive_error)

@@ -41,9 +41,23 @@ pub struct VerifyReport {
     pub volume_files: u64,
     /// Everything wrong; empty when the backup is sound.
     pub problems: Vec<Problem>,
+    /// Entries with powers beyond their volume (device nodes, FIFOs, setuid/setgid,
+    /// file capabilities): a restore into another volume leaves them out unless asked.
+    pub special: Vec<SpecialEntry>,
     /// The manifest, when it could be read.
     #[serde(skip)]
     pub manifest: Option<Manifest>,
+}
+
+/// One entry with special powers.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SpecialEntry {
+    /// The volume.
+    pub volume: String,
+    /// The path in it (escaped for the terminal).
+    pub path: String,
+    /// What makes it special.
+    pub what: Vec<String>,
 }
 
 impl VerifyReport {
@@ -215,6 +229,15 @@ pub fn verify(
                 &artifact.path,
                 format!("size {size}, manifest says {}", artifact.size),
             );
+        }
+    }
+    for list in lists.values() {
+        for (entry, what) in list.special_entries() {
+            report.special.push(SpecialEntry {
+                volume: list.volume.clone(),
+                path: entry.path.to_string(),
+                what: what.iter().map(|w| w.to_string()).collect(),
+            });
         }
     }
     report.manifest = Some(manifest);

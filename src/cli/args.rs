@@ -512,6 +512,10 @@ pub struct RestoreArgs {
     /// Do not start the containers again after restoring
     #[arg(long)]
     pub no_start: bool,
+    /// Restore device nodes, FIFOs, setuid/setgid bits and file capabilities also into a
+    /// volume other than the one backed up (they are left out there otherwise)
+    #[arg(long)]
+    pub preserve_special: bool,
     /// Create volume NAME with the driver and options the backup records even though
     /// they reach outside the engine's own storage (a bind `device`, NFS, a plugin
     /// driver); needs confirmation like overwriting data (repeatable)

@@ -10,7 +10,7 @@ use crate::cancel::Cancel;
 use crate::cli::args::{Format, VerifyArgs};
 use crate::error::{Error, Result};
 use crate::ui::progress::Progress;
-use crate::ui::table::human_bytes;
+use crate::ui::table::{human_bytes, printable};
 
 /// Runs `verify`.
 pub async fn run(args: &VerifyArgs, cancel: &Cancel) -> Result<()> {
@@ -51,6 +51,20 @@ pub async fn run(args: &VerifyArgs, cancel: &Cancel) -> Result<()> {
             human_bytes(rate as u64),
             report.volume_files
         );
+    }
+    if args.format != Format::Json && !report.special.is_empty() {
+        println!(
+            "{} special entries (restored into another volume only with --preserve-special):",
+            report.special.len()
+        );
+        for entry in &report.special {
+            println!(
+                "  {}: {} ({})",
+                printable(&entry.volume),
+                entry.path,
+                entry.what.join(", ")
+            );
+        }
     }
     report.into_result().map(|_| ())
 }
