@@ -194,22 +194,6 @@ fn a_flipped_byte_in_any_artifact_fails_verify_and_restore() {
 }
 
 /// Writes a raw tar header + data, bypassing the tar crate's own path checks.
-fn raw_entry(out: &mut Vec<u8>, name: &[u8], kind: tar::EntryType, link: &[u8], data: &[u8]) {
-    let mut header = tar::Header::new_old();
-    header.as_old_mut().name[..name.len()].copy_from_slice(name);
-    header.as_old_mut().linkname[..link.len()].copy_from_slice(link);
-    header.set_entry_type(kind);
-    header.set_mode(0o644);
-    header.set_uid(0);
-    header.set_gid(0);
-    header.set_mtime(0);
-    header.set_size(data.len() as u64);
-    header.set_cksum();
-    out.extend_from_slice(header.as_bytes());
-    out.extend_from_slice(data);
-    out.resize(out.len().div_ceil(512) * 512, 0);
-}
-
 /// Replaces the volume archive of `backup` with `tar` and recomputes every checksum,
 /// as an attacker with write access to the backup would.
 fn plant_archive(backup: &Path, volume: &str, tar: &[u8]) {
@@ -258,23 +242,23 @@ fn hostile_archives_are_refused_and_nothing_is_written_outside() {
     let cases: Vec<(&str, Vec<u8>)> = vec![
         ("dot-dot", {
             let mut t = Vec::new();
-            raw_entry(&mut t, &escape, tar::EntryType::Regular, b"", b"x");
+            raw_tar_entry(&mut t, &escape, tar::EntryType::Regular, b"", b"x");
             t
         }),
         ("absolute", {
             let mut t = Vec::new();
-            raw_entry(&mut t, &absolute, tar::EntryType::Regular, b"", b"x");
+            raw_tar_entry(&mut t, &absolute, tar::EntryType::Regular, b"", b"x");
             t
         }),
         ("through a symlink", {
             let mut t = Vec::new();
-            raw_entry(&mut t, b"link", tar::EntryType::Symlink, &outside_str, b"");
-            raw_entry(&mut t, b"link/pwned", tar::EntryType::Regular, b"", b"x");
+            raw_tar_entry(&mut t, b"link", tar::EntryType::Symlink, &outside_str, b"");
+            raw_tar_entry(&mut t, b"link/pwned", tar::EntryType::Regular, b"", b"x");
             t
         }),
         ("hardlink outside", {
             let mut t = Vec::new();
-            raw_entry(&mut t, b"h", tar::EntryType::Link, b"/etc/passwd", b"");
+            raw_tar_entry(&mut t, b"h", tar::EntryType::Link, b"/etc/passwd", b"");
             t
         }),
     ];

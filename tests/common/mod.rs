@@ -228,3 +228,27 @@ pub fn compile_static(name: &str, dir: &Path) -> PathBuf {
     );
     binary
 }
+
+/// Appends a tar entry built by hand (old-style header, any name and link bytes, even
+/// ones the `tar` crate refuses to write), as a hostile archive would hold it.
+pub fn raw_tar_entry(
+    out: &mut Vec<u8>,
+    name: &[u8],
+    kind: tar::EntryType,
+    link: &[u8],
+    data: &[u8],
+) {
+    let mut header = tar::Header::new_old();
+    header.as_old_mut().name[..name.len()].copy_from_slice(name);
+    header.as_old_mut().linkname[..link.len()].copy_from_slice(link);
+    header.set_entry_type(kind);
+    header.set_mode(0o644);
+    header.set_uid(0);
+    header.set_gid(0);
+    header.set_mtime(0);
+    header.set_size(data.len() as u64);
+    header.set_cksum();
+    out.extend_from_slice(header.as_bytes());
+    out.extend_from_slice(data);
+    out.resize(out.len().div_ceil(512) * 512, 0);
+}
