@@ -5,7 +5,6 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::io::Read;
 
 use docker_safeops::backup::archive::{Content, Naming, list_entries, read_entries};
 use docker_safeops::compose::interpolate::interpolate_str;
