@@ -577,3 +577,46 @@ fn special_entries_are_listed_and_not_planted_in_another_volume() {
         assert_eq!(mode & 0o7777, 0o4755, "{access}");
     }
 }
+
+#[test]
+fn hostile_project_labels_neither_escape_the_backup_directory_nor_forge_output() {
+    require_engine();
+    let mut cleanup = Cleanup::new();
+    let dir = tempfile::tempdir().unwrap();
+    let label = format!("io.safeops.test={}", cleanup.label);
+    let escape = format!("{}/../../escape", unique("x"));
+    let forged = format!("{}\n\u{1b}[31mforged", unique("evil"));
+    for (i, project) in [&escape, &forged].iter().enumerate() {
+        let name = unique(&format!("hostile{i}"));
+        cleanup.containers.push(name.clone());
+        docker(&[
+            "run",
+            "-d",
+            "--name",
+            &name,
+            "--label",
+            &label,
+            "--label",
+            &format!("com.docker.compose.project={project}"),
+            "--label",
+            "com.docker.compose.service=web",
+            IMAGE,
+            "sleep",
+            "3600",
+        ]);
+    }
+    let backups = dir.path().join("deep/backups");
+    let (code, _, stderr) = run(safeops(dir.path())
+        .env("SAFEOPS_BACKUP_DIR", &backups)
+        .args(["backup", &escape]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("not a valid Docker name"), "{stderr}");
+    assert!(!dir.path().join("escape").exists() && !backups.exists());
+    let (code, stdout, stderr) = run(safeops(dir.path()).args(["status", "--no-size"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        !stdout.contains('\u{1b}') && !stderr.contains('\u{1b}'),
+        "raw escape printed"
+    );
+    assert!(stdout.contains("\\u{1b}[31mforged"), "{stdout}");
+}

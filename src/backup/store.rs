@@ -70,6 +70,8 @@ pub struct PartialBackup {
 impl PartialBackup {
     /// Starts a backup of `target` in `root` (created 0700 if missing).
     pub fn create(root: &Path, target: &str, created: SystemTime) -> Result<PartialBackup> {
+        // A project name comes from a label anyone can set: it must not lead out of root.
+        let target = crate::engine::names::checked(target, "the target name")?;
         create_dir_private(root).map_err(|err| {
             Error::preflight(format!(
                 "cannot create the backup directory {}: {err}",
@@ -82,7 +84,6 @@ impl PartialBackup {
             .chars()
             .filter(|c| !matches!(c, '-' | ':'))
             .collect();
-        let target = crate::engine::names::checked(target, "the target name")?;
         let mut name = format!("{target}-{stamp}");
         let mut n = 2;
         while root.join(&name).exists() {
