@@ -168,7 +168,7 @@ pub async fn restore(
             Some(volume) => holds_data(engine, volume).await?,
             None => false,
         };
-        let list = read_file_list(&request.dir, info)?;
+        let list = read_file_list(&request.dir, &manifest, info)?;
         // Where the backup's volume itself is restored, its special entries were there
         // before; anywhere else they would be planted.
         let keep_special = request.preserve_special || *into == info.name;
@@ -550,8 +550,10 @@ async fn create_volume(
     })
 }
 
-fn read_file_list(dir: &Path, info: &VolumeInfo) -> Result<FileList> {
-    let file = store::open_artifact(dir, &info.file_list)?;
+/// The digest list of `info`, read no further than the size `manifest` declares.
+fn read_file_list(dir: &Path, manifest: &Manifest, info: &VolumeInfo) -> Result<FileList> {
+    let declared = manifest.artifact(&info.file_list).map_or(0, |a| a.size);
+    let file = io::Read::take(store::open_artifact(dir, &info.file_list)?, declared);
     serde_json::from_reader(BufReader::new(file))
         .map_err(|e| Error::integrity(format!("{}: {e}", info.file_list)))
 }

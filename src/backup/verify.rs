@@ -394,7 +394,11 @@ fn check_structure(
     let invalid = |what: String| StructureError::Invalid(what);
     match kind {
         ArtifactKind::FileList => {
-            let list: FileList = serde_json::from_reader(BufReader::new(reader))
+            // No more than the manifest declares: a forged list cannot exhaust memory
+            // beyond that (a longer file fails the size check afterwards).
+            let declared = manifest.artifact(path).map_or(0, |a| a.size);
+            let bounded = io::Read::take(&mut *reader, declared);
+            let list: FileList = serde_json::from_reader(BufReader::new(bounded))
                 .map_err(|e| invalid(format!("not a valid digest list: {e}")))?;
             lists.insert(path.to_string(), list);
             Ok(0)
