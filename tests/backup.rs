@@ -290,42 +290,6 @@ fn hostile_archives_are_refused_and_nothing_is_written_outside() {
     );
 }
 
-/// Enough files that capturing takes a few seconds, so a test can interrupt it.
-const MANY_FILES: &str = "mkdir -p /data/many && cd /data/many && seq 1 20000 | xargs touch && head -c 52428800 /dev/urandom > /data/blob";
-
-/// Starts a backup and returns once it has stopped the container (capture under way).
-fn backup_in_flight(f: &Fixture, env: &[(&str, &str)]) -> std::process::Child {
-    let mut child = f
-        .safeops()
-        .envs(env.iter().copied())
-        .args(["backup", &f.container, "-t", "0"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while f.state() != "exited" {
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "backup ended before it stopped the container"
-        );
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the backup never stopped the container"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-    child
-}
-
-fn signal(child: &std::process::Child, sig: &str) {
-    let status = Command::new("kill")
-        .args([sig, &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-}
-
 /// Names in the backup directory, hidden ones included.
 fn backup_dir_entries(f: &Fixture) -> Vec<String> {
     match std::fs::read_dir(f.backups()) {

@@ -15,6 +15,7 @@ use futures_util::StreamExt;
 
 use super::archive::HashingWriter;
 use super::capture::{self, write_bytes, write_error, write_json};
+use super::lock;
 use super::manifest::{
     self, Artifact, ArtifactKind, ComposeFileInfo, ContainerInfo, EngineInfo, ImageInfo, Manifest,
     TargetInfo,
@@ -92,6 +93,8 @@ pub struct BackupOptions {
     pub progress: Arc<AtomicU64>,
     /// Set to the estimated content size once it is known.
     pub progress_total: Arc<AtomicU64>,
+    /// How long to wait for another operation on the same volumes (none: fail).
+    pub lock_wait: Option<std::time::Duration>,
 }
 
 /// What a backup produced.
@@ -180,7 +183,28 @@ async fn plan(engine: &Engine, subject: &Subject, options: &BackupOptions) -> Re
             Access::Direct(path) => disk_usage(&path),
             Access::Api => {
                 if df_sizes.is_none() {
-                    df_sizes = Some(inventory::volume_sizes(engine).await?.unwrap_or_default());
+                    // Sizes are an estimate for the free-space check: never a reason
+                    // to fail a backup.
+                    let sizes = match inventory::volume_sizes(engine).await {
+                        Ok(Some(sizes)) => sizes,
+                        Ok(None) => {
+                            notes.push(
+                                "this endpoint does not tell volume sizes: the free-space \
+                                 check cannot count the volumes read through the engine"
+                                    .into(),
+                            );
+                            Default::default()
+                        }
+                        Err(err) => {
+                            notes.push(format!(
+                                "volume sizes unknown ({}): the free-space check cannot \
+                                 count the volumes read through the engine",
+                                err.message
+                            ));
+                            Default::default()
+                        }
+                    };
+                    df_sizes = Some(sizes);
                 }
                 df_sizes
                     .as_ref()
@@ -242,6 +266,16 @@ pub async fn create(
     cancel: &Cancel,
 ) -> Result<BackupOutcome> {
     let started = Instant::now();
+    let mut keys = vec![lock::Key::Target(subject.name.clone())];
+    keys.extend(subject.volumes.keys().map(|v| lock::Key::Volume(v.clone())));
+    let _locks = lock::acquire(
+        &engine.endpoint.host,
+        &keys,
+        "backup",
+        options.lock_wait,
+        cancel,
+    )
+    .await?;
     let created = SystemTime::now();
     let plan = plan(engine, subject, options).await?;
     options

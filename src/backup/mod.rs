@@ -12,6 +12,7 @@ pub mod dump;
 pub mod entry;
 pub mod journal;
 pub mod local;
+pub mod lock;
 pub mod manifest;
 pub mod quiesce;
 pub mod restore;

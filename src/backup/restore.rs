@@ -21,8 +21,8 @@ use super::create::{self, BackupOptions, Subject};
 use super::entry::{FileList, FileRecord, PathBytes};
 use super::local::{self, Extractor};
 use super::manifest::{self, Manifest, VolumeInfo};
-use super::store;
 use super::verify::{self, Depth, VerifyReport};
+use super::{lock, store};
 use crate::backup::journal::Journal;
 use crate::backup::quiesce;
 use crate::cancel::{self, Cancel};
@@ -46,6 +46,8 @@ pub struct RestoreRequest {
     pub start: bool,
     /// Restore special entries also into volumes other than the one backed up.
     pub preserve_special: bool,
+    /// How long to wait for another operation on the same volumes (none: fail).
+    pub lock_wait: Option<std::time::Duration>,
     /// Volumes (by the name restored into) that may be created with the driver and
     /// options the backup records although they reach outside the engine's storage.
     pub trusted_volume_options: Vec<String>,
@@ -196,6 +198,18 @@ pub async fn restore(
             keep_special,
         });
     }
+    let keys: Vec<lock::Key> = targets
+        .iter()
+        .map(|t| lock::Key::Volume(t.into.clone()))
+        .collect();
+    let _locks = lock::acquire(
+        &engine.endpoint.host,
+        &keys,
+        "restore",
+        request.lock_wait,
+        cancel,
+    )
+    .await?;
     let overwritten: Vec<&str> = targets
         .iter()
         .filter(|t| t.holds_data)
@@ -483,6 +497,7 @@ async fn safety_backup(
         level: super::archive::DEFAULT_LEVEL,
         progress: Default::default(),
         progress_total: Default::default(),
+        lock_wait: request.lock_wait,
     };
     let outcome = create::create(engine, &subject, &options, cancel).await.map_err(|mut err| {
         err.message = format!(

@@ -132,12 +132,35 @@ impl PartialBackup {
 
     /// Renames the sealed, synced ([`sync_tree`]) and verified backup to its final
     /// name. Returns the final path.
+    /// Never replaces an existing backup: a name taken meanwhile (another host writing
+    /// to the same directory) gets the next free `-N` suffix.
     pub fn publish(self) -> io::Result<PathBuf> {
-        fs::rename(&self.dir, &self.final_dir)?;
-        if let Some(root) = self.final_dir.parent() {
+        let mut final_dir = self.final_dir.clone();
+        for n in 2.. {
+            match rustix::fs::renameat_with(
+                rustix::fs::CWD,
+                &self.dir,
+                rustix::fs::CWD,
+                &final_dir,
+                rustix::fs::RenameFlags::NOREPLACE,
+            ) {
+                Ok(()) => break,
+                Err(rustix::io::Errno::EXIST) => {
+                    let mut name = self
+                        .final_dir
+                        .file_name()
+                        .unwrap_or_default()
+                        .to_os_string();
+                    name.push(format!("-{n}"));
+                    final_dir = self.final_dir.with_file_name(name);
+                }
+                Err(err) => return Err(err.into()),
+            }
+        }
+        if let Some(root) = final_dir.parent() {
             sync_dir(root)?;
         }
-        Ok(self.final_dir)
+        Ok(final_dir)
     }
 
     /// Deletes the partial backup.

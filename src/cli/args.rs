@@ -136,6 +136,22 @@ impl DockerFlags {
     }
 }
 
+/// Waiting for another operation on the same volumes.
+#[derive(Debug, Clone, Default, Args)]
+pub struct LockFlags {
+    /// Wait up to SECONDS for another safeops operation on the same volumes to finish
+    /// (default: fail at once, naming it)
+    #[arg(long = "wait-lock", value_name = "SECONDS")]
+    pub wait_lock: Option<u64>,
+}
+
+impl LockFlags {
+    /// How long to wait for a lock.
+    pub fn wait(&self) -> Option<std::time::Duration> {
+        self.wait_lock.map(std::time::Duration::from_secs)
+    }
+}
+
 /// Output formats for verbs that print a report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
 pub enum Format {
@@ -243,6 +259,9 @@ pub struct BackupArgs {
     #[arg(long, value_name = "LEVEL", default_value_t = 1,
           value_parser = clap::value_parser!(i32).range(1..=19))]
     pub compression_level: i32,
+    /// Lock waiting
+    #[command(flatten)]
+    pub lock: LockFlags,
     /// Output format
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
@@ -276,6 +295,9 @@ pub struct DownArgs {
     /// Do not take a safety backup of protected volumes first (part of what is confirmed)
     #[arg(long)]
     pub no_backup: bool,
+    /// Lock waiting
+    #[command(flatten)]
+    pub lock: LockFlags,
     /// Output format of --dry-run
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
@@ -320,6 +342,9 @@ pub struct GuardFlags {
     /// Do not take a safety backup of protected volumes first (part of what is confirmed)
     #[arg(long)]
     pub no_backup: bool,
+    /// Lock waiting
+    #[command(flatten)]
+    pub lock: LockFlags,
     /// Output format of --dry-run
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
@@ -532,6 +557,9 @@ pub struct RestoreArgs {
         default_value_t = 10
     )]
     pub timeout: i32,
+    /// Lock waiting
+    #[command(flatten)]
+    pub lock: LockFlags,
     /// Output format
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,

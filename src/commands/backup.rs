@@ -53,6 +53,7 @@ pub async fn run(discovery: &Discovery<'_>, args: &BackupArgs, cancel: &Cancel) 
         level: args.compression_level,
         progress: Arc::new(AtomicU64::new(0)),
         progress_total: Arc::new(AtomicU64::new(0)),
+        lock_wait: args.lock.wait(),
     };
     let outcome = {
         let _bar = Progress::bytes(

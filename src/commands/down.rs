@@ -52,6 +52,7 @@ pub async fn run(discovery: &Discovery<'_>, args: &DownArgs, cancel: &Cancel) ->
             subject: Subject::of_target(&target, &facts.volumes),
             backup_root,
             stop_timeout: args.timeout.unwrap_or(10),
+            lock_wait: args.lock.wait(),
         },
         cancel,
     )

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::backup::archive;
 use crate::backup::create::{self, BackupOptions, Subject};
-use crate::backup::store;
+use crate::backup::{lock, store};
 use crate::cancel::Cancel;
 use crate::cli::args::Format;
 use crate::engine::Engine;
@@ -38,6 +38,8 @@ pub struct Guard<'a> {
     pub backup_root: PathBuf,
     /// Seconds containers get to stop for the safety backup.
     pub stop_timeout: i32,
+    /// How long to wait for another operation on the volumes at risk.
+    pub lock_wait: Option<std::time::Duration>,
 }
 
 /// How the destruction was allowed.
@@ -47,6 +49,8 @@ pub struct Allowed {
     pub confirmation: Option<Confirmation>,
     /// The safety backup, when one was taken.
     pub safety_backup: Option<PathBuf>,
+    /// The locks on the volumes at risk, held until the destruction is done.
+    pub locks: Option<lock::Held>,
 }
 
 /// Confirms and backs up the protected volumes `plan` would remove; nothing to do when
@@ -84,9 +88,22 @@ pub async fn allow(
             return Err(err);
         }
     };
+    let keys: Vec<lock::Key> = at_risk
+        .iter()
+        .map(|v| lock::Key::Volume(v.clone()))
+        .collect();
+    let locks = lock::acquire(
+        &engine.endpoint.host,
+        &keys,
+        guard.verb,
+        guard.lock_wait,
+        cancel,
+    )
+    .await?;
     let mut allowed = Allowed {
         confirmation: Some(confirmation),
         safety_backup: None,
+        locks: Some(locks),
     };
     if guard.no_backup {
         return Ok(allowed);
@@ -107,6 +124,7 @@ pub async fn allow(
         level: archive::DEFAULT_LEVEL,
         progress: Default::default(),
         progress_total: Default::default(),
+        lock_wait: guard.lock_wait,
     };
     let outcome = create::create(engine, &subject, &options, cancel)
         .await

@@ -19,6 +19,7 @@ pub async fn run(engine: &Engine, args: &RestoreArgs, cancel: &Cancel) -> Result
         start: !args.no_start,
         trusted_volume_options: args.trust_volume_options.clone(),
         preserve_special: args.preserve_special,
+        lock_wait: args.lock.wait(),
         images: args.images,
         stop_timeout: args.timeout,
         safety_root: store::backup_root(None, &env),

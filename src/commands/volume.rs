@@ -77,6 +77,7 @@ async fn guarded_removal(
             },
             backup_root: store::backup_root(None, &|n| std::env::var(n).ok()),
             stop_timeout: 10,
+            lock_wait: flags.lock.wait(),
         },
         cancel,
     )

@@ -131,10 +131,32 @@ pub async fn volumes(engine: &Engine) -> Result<HashMap<String, Volume>> {
         .collect())
 }
 
+/// How long to keep asking while another disk usage computation runs on the engine.
+const DF_PATIENCE: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// Volume sizes in bytes, from `GET /system/df?type=volume` (slow on big hosts).
 /// Volumes whose size the engine does not know are absent; `None` when this endpoint
-/// cannot tell sizes at all.
+/// cannot tell sizes at all. The engine computes one disk usage at a time and answers
+/// 500 "already running" to a second one (another safeops, a `docker system df`): then
+/// this waits its turn rather than failing.
 pub async fn volume_sizes(engine: &Engine) -> Result<Option<HashMap<String, u64>>> {
+    let started = std::time::Instant::now();
+    let mut pause = std::time::Duration::from_millis(100);
+    loop {
+        match volume_sizes_once(engine).await {
+            Err(err)
+                if err.message.contains("already running") && started.elapsed() < DF_PATIENCE =>
+            {
+                tracing::debug!("disk usage busy on the engine; asking again in {pause:?}");
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(std::time::Duration::from_secs(2));
+            }
+            other => return other,
+        }
+    }
+}
+
+async fn volume_sizes_once(engine: &Engine) -> Result<Option<HashMap<String, u64>>> {
     // API 1.52 moved the list from `Volumes` to `VolumeUsage.Items`; bollard's types
     // only know the new shape, so older engines are read untyped.
     let items: Vec<serde_json::Value> = if engine.api() >= (1, 52) {

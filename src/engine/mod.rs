@@ -222,9 +222,18 @@ impl Engine {
         } else {
             return Ok(None);
         };
-        let body = http_body(&response).ok_or_else(|| {
+        let (status, body) = http_response(&response).ok_or_else(|| {
             Error::failure(format!("malformed answer from the engine to GET {path}"))
         })?;
+        if status != 200 {
+            let message = serde_json::from_slice::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|v| v.get("message")?.as_str().map(str::to_string))
+                .unwrap_or_else(|| String::from_utf8_lossy(&body).trim().to_string());
+            return Err(Error::failure(format!(
+                "the engine answered {status} to GET {path}: {message}"
+            )));
+        }
         serde_json::from_slice(&body).map(Some).map_err(|err| {
             Error::failure(format!(
                 "malformed JSON from the engine for GET {path}: {err}"
@@ -233,14 +242,15 @@ impl Engine {
     }
 }
 
-/// The body of a complete HTTP/1.1 response with status 200, de-chunked if needed.
-fn http_body(response: &[u8]) -> Option<Vec<u8>> {
+/// The status and the body (de-chunked if needed) of a complete HTTP/1.1 response.
+fn http_response(response: &[u8]) -> Option<(u16, Vec<u8>)> {
     let split = response.windows(4).position(|w| w == b"\r\n\r\n")?;
     let head = std::str::from_utf8(&response[..split]).ok()?;
-    let mut body = &response[split + 4..];
-    if !head.lines().next()?.contains(" 200 ") {
-        return None;
-    }
+    let status: u16 = head.lines().next()?.split(' ').nth(1)?.parse().ok()?;
+    http_body(head, &response[split + 4..]).map(|body| (status, body))
+}
+
+fn http_body(head: &str, mut body: &[u8]) -> Option<Vec<u8>> {
     let chunked = head.lines().any(|l| {
         l.to_ascii_lowercase().starts_with("transfer-encoding:")
             && l.to_ascii_lowercase().contains("chunked")
@@ -264,14 +274,16 @@ fn http_body(response: &[u8]) -> Option<Vec<u8>> {
 
 #[cfg(test)]
 mod raw_tests {
-    use super::http_body;
+    use super::http_response;
 
     #[test]
     fn dechunks_http_bodies() {
         let plain = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}";
-        assert_eq!(http_body(plain).unwrap(), b"{}");
+        assert_eq!(http_response(plain).unwrap(), (200, b"{}".to_vec()));
         let chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\n{\"a\r\n4\r\n\":1}\r\n0\r\n\r\n";
-        assert_eq!(http_body(chunked).unwrap(), b"{\"a\":1}");
-        assert!(http_body(b"HTTP/1.1 500 Oops\r\n\r\n{}").is_none());
+        assert_eq!(http_response(chunked).unwrap().1, b"{\"a\":1}");
+        let busy = b"HTTP/1.1 500 Internal Server Error\r\n\r\n{\"message\":\"busy\"}";
+        assert_eq!(http_response(busy).unwrap().0, 500);
+        assert!(http_response(b"garbage").is_none());
     }
 }

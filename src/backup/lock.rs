@@ -1,0 +1,235 @@
+//! Locks per volume and per target, so that two operations never work on one volume at
+//! once: a backup taken while a restore switches files would hold half of each, and two
+//! restores would interleave. Backup, restore, `down -v` and `volume rm` take them.
+//!
+//! They are `flock` locks on files in `/run/lock/docker-safeops` (shared by every user
+//! of the host, as cron jobs and shells run as different users), or in the state
+//! directory where that is not writable. The kernel drops them when the process dies,
+//! SIGKILL included, so a crash never leaves a stale lock. A lock file names its holder
+//! (pid, verb, start time) for the message the next operation shows. Locks are
+//! re-entrant within one process: a restore's safety backup takes the restore's own
+//! volumes again.
+
+use std::collections::HashSet;
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use sha2::{Digest, Sha256};
+
+use crate::cancel::Cancel;
+use crate::error::{Error, Result};
+
+/// Keys this process holds now.
+static HELD: Mutex<Option<HashSet<String>>> = Mutex::new(None);
+
+/// What a lock protects.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Key {
+    /// A volume, by name.
+    Volume(String),
+    /// A backup target (project or container), by name.
+    Target(String),
+}
+
+impl Key {
+    fn describe(&self) -> String {
+        match self {
+            Key::Volume(name) => format!("volume {name}"),
+            Key::Target(name) => format!("target {name}"),
+        }
+    }
+
+    /// The lock file's name: the key, and the engine it belongs to (two engines may
+    /// have volumes of the same name).
+    fn file_name(&self, engine_host: &str) -> String {
+        let engine = hex::encode(&Sha256::digest(engine_host.as_bytes())[..6]);
+        let (kind, name) = match self {
+            Key::Volume(name) => ("volume", name),
+            Key::Target(name) => ("target", name),
+        };
+        // Names are Docker names (checked before they get here), but a lock must never
+        // be a way out of its directory: anything else is hashed.
+        let name = if crate::engine::names::is_valid(name) {
+            name.clone()
+        } else {
+            hex::encode(Sha256::digest(name.as_bytes()))
+        };
+        format!("{kind}-{name}-{engine}.lock")
+    }
+}
+
+/// Locks held until dropped.
+#[derive(Debug)]
+pub struct Held {
+    files: Vec<(String, File)>,
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        let mut held = HELD.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(held) = held.as_mut() {
+            for (id, _) in &self.files {
+                held.remove(id);
+            }
+        }
+    }
+}
+
+/// The directory of lock files.
+fn lock_dir() -> PathBuf {
+    let shared = PathBuf::from("/run/lock/docker-safeops");
+    let writable = crate::state::create_private_dir(&shared).is_ok()
+        && rustix::fs::access(&shared, rustix::fs::Access::WRITE_OK).is_ok();
+    if writable {
+        shared
+    } else {
+        crate::state::state_dir().join("locks")
+    }
+}
+
+/// Takes the locks on `keys` for `verb` on the engine at `engine_host`. When one is
+/// held by another process: waits up to `wait` (polling, Ctrl-C ends the wait), else
+/// fails with exit 5 naming the holder.
+pub async fn acquire(
+    engine_host: &str,
+    keys: &[Key],
+    verb: &str,
+    wait: Option<Duration>,
+    cancel: &Cancel,
+) -> Result<Held> {
+    let dir = lock_dir();
+    crate::state::create_private_dir(&dir).map_err(|err| {
+        Error::preflight(format!(
+            "cannot create the lock directory {}: {err}",
+            dir.display()
+        ))
+    })?;
+    let mut keys = keys.to_vec();
+    // One order for everyone: two operations never wait on each other's locks.
+    keys.sort();
+    keys.dedup();
+    let mut held = Held { files: Vec::new() };
+    let started = Instant::now();
+    let mut told = false;
+    for key in &keys {
+        let id = format!("{}/{}", dir.display(), key.file_name(engine_host));
+        {
+            let mut this_process = HELD.lock().unwrap_or_else(|e| e.into_inner());
+            if this_process.get_or_insert_with(HashSet::new).contains(&id) {
+                continue;
+            }
+        }
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(&id)
+            .map_err(|err| Error::preflight(format!("cannot open the lock {id}: {err}")))?;
+        loop {
+            match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
+                Ok(()) => break,
+                Err(rustix::io::Errno::WOULDBLOCK) => {}
+                Err(err) => {
+                    return Err(Error::preflight(format!("cannot lock {id}: {err}")));
+                }
+            }
+            let holder = holder(&mut file);
+            let Some(wait) = wait.filter(|w| started.elapsed() < *w) else {
+                return Err(
+                    Error::preflight(format!("{} is busy: {holder}", key.describe()))
+                        .hint("wait for it to finish, or pass --wait-lock SECONDS to wait here"),
+                );
+            };
+            if !told {
+                eprintln!(
+                    "note: waiting up to {}s for {} ({holder})",
+                    wait.as_secs(),
+                    key.describe()
+                );
+                told = true;
+            }
+            tokio::select! {
+                why = cancel.cancelled() => {
+                    tracing::info!("{why} while waiting for a lock");
+                    return Err(Error::interrupted());
+                }
+                _ = tokio::time::sleep(Duration::from_millis(200)) => {}
+            }
+        }
+        let stamp = format!(
+            "pid {} ({verb}) since {}\n",
+            std::process::id(),
+            crate::state::now()
+        );
+        let _ = file.set_len(0).and_then(|_| {
+            file.rewind()?;
+            file.write_all(stamp.as_bytes())
+        });
+        HELD.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get_or_insert_with(HashSet::new)
+            .insert(id.clone());
+        held.files.push((id, file));
+    }
+    Ok(held)
+}
+
+/// Who holds the lock `file`, as its holder wrote it.
+fn holder(file: &mut File) -> String {
+    let mut text = String::new();
+    let _ = file.rewind().and_then(|_| file.read_to_string(&mut text));
+    let text = text.trim();
+    if text.is_empty() {
+        "another safeops operation holds it".to_string()
+    } else {
+        format!("held by {}", crate::ui::table::printable(text))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lock_files_stay_in_their_directory_and_differ_per_engine() {
+        let plain = Key::Volume("db".into()).file_name("unix:///var/run/docker.sock");
+        assert!(plain.starts_with("volume-db-") && plain.ends_with(".lock"));
+        assert_ne!(
+            plain,
+            Key::Volume("db".into()).file_name("tcp://other:2376")
+        );
+        let hostile = Key::Target("../../etc/x".into()).file_name("h");
+        assert!(!hostile.contains('/') && !hostile.contains(".."));
+    }
+
+    #[tokio::test]
+    async fn a_lock_is_exclusive_across_processes_and_reentrant_within_one() {
+        let (_trigger, cancel) = crate::cancel::pair();
+        let host = format!("test://{}", std::process::id());
+        let key = Key::Volume(format!("locktest{}", std::process::id()));
+        let first = acquire(&host, &[key.clone()], "test", None, &cancel)
+            .await
+            .unwrap();
+        // Re-entrant here: nothing new is taken.
+        let again = acquire(&host, &[key.clone()], "test", None, &cancel)
+            .await
+            .unwrap();
+        assert!(again.files.is_empty());
+        // Another open file description (as another process has) is refused.
+        let path = lock_dir().join(key.file_name(&host));
+        let other = File::open(&path).unwrap();
+        assert!(
+            rustix::fs::flock(&other, rustix::fs::FlockOperation::NonBlockingLockExclusive)
+                .is_err()
+        );
+        drop(first);
+        rustix::fs::flock(&other, rustix::fs::FlockOperation::NonBlockingLockExclusive).unwrap();
+        let _ = std::fs::remove_file(path);
+    }
+}
