@@ -213,11 +213,11 @@ mod tests {
         let (_trigger, cancel) = crate::cancel::pair();
         let host = format!("test://{}", std::process::id());
         let key = Key::Volume(format!("locktest{}", std::process::id()));
-        let first = acquire(&host, &[key.clone()], "test", None, &cancel)
+        let first = acquire(&host, std::slice::from_ref(&key), "test", None, &cancel)
             .await
             .unwrap();
         // Re-entrant here: nothing new is taken.
-        let again = acquire(&host, &[key.clone()], "test", None, &cancel)
+        let again = acquire(&host, std::slice::from_ref(&key), "test", None, &cancel)
             .await
             .unwrap();
         assert!(again.files.is_empty());
