@@ -110,3 +110,52 @@ fn nine_concurrent_engine_api_backups_all_succeed() {
         );
     }
 }
+
+#[test]
+fn ctrl_c_during_a_slow_stop_still_ends_with_the_container_running() {
+    let f = Fixture::new("slowstop");
+    f.exec("echo data > /data/file");
+    // The fixture's PID 1 (`sleep`) ignores SIGTERM: the engine's stop takes the whole
+    // timeout, then kills it.
+    let child = f
+        .safeops()
+        .args(["backup", &f.container, "-t", "4"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The journal records the stop before asking the engine for it.
+    let journal = f.dir.path().join("state/docker-safeops/journal");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let recorded = std::fs::read_dir(&journal).into_iter().flatten().any(|e| {
+            std::fs::read_to_string(e.unwrap().path()).is_ok_and(|t| t.contains(&f.container))
+        });
+        if recorded {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the backup never began stopping"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert_eq!(f.state(), "running", "the stop should still be under way");
+    signal(&child, "-INT");
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Past the engine's stop timeout: a stop that landed after our start would show now.
+    std::thread::sleep(std::time::Duration::from_secs(5));
+    assert_eq!(f.state(), "running");
+    let (complete, leftovers) = backups_and_leftovers(&f);
+    assert!(
+        complete.is_empty() && leftovers.is_empty(),
+        "{complete:?} {leftovers:?}"
+    );
+}

@@ -36,6 +36,10 @@ pub struct JournalState {
 pub struct Journal {
     path: PathBuf,
     state: Mutex<JournalState>,
+    /// Held (shared) by every stop the engine is still carrying out: an interrupted
+    /// operation must let those finish before it starts the containers again, or the
+    /// engine's stop lands after the start and leaves them stopped.
+    stops_in_flight: std::sync::Arc<tokio::sync::RwLock<()>>,
 }
 
 /// `$XDG_STATE_HOME/docker-safeops/journal`.
@@ -63,6 +67,7 @@ impl Journal {
                     .duration_since(std::time::UNIX_EPOCH)
                     .map_or(0, |d| d.as_nanos())
             )),
+            stops_in_flight: Default::default(),
             state: Mutex::new(JournalState {
                 pid: std::process::id(),
                 verb: verb.to_string(),
@@ -95,6 +100,22 @@ impl Journal {
             .unwrap_or_else(|e| e.into_inner())
             .stopped
             .clone()
+    }
+
+    /// The gate every in-flight stop holds (see [`Journal::settle`]).
+    pub fn stops_in_flight(&self) -> std::sync::Arc<tokio::sync::RwLock<()>> {
+        self.stops_in_flight.clone()
+    }
+
+    /// Waits (up to `patience`) until no stop this operation asked for is still being
+    /// carried out by the engine.
+    pub async fn settle(&self, patience: std::time::Duration) {
+        if tokio::time::timeout(patience, self.stops_in_flight.write())
+            .await
+            .is_err()
+        {
+            tracing::warn!("a container stop was still running after {patience:?}");
+        }
     }
 
     /// Removes the journal: everything is back in order.

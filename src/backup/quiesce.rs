@@ -16,6 +16,9 @@ use crate::error::{Error, Result, engine_message};
 pub const LABEL_QUIESCE: &str = "io.safeops.quiesce";
 /// Compose v2's dependency label: `svc:condition:required,...`.
 const LABEL_DEPENDS_ON: &str = "com.docker.compose.depends_on";
+/// How long an interrupted operation waits for the stops the engine is still carrying
+/// out (the longest `-t` anyone uses, and the kill after it).
+const STOP_PATIENCE: Duration = Duration::from_secs(600);
 /// How long a started container has to reach `running`.
 const START_PATIENCE: Duration = Duration::from_secs(30);
 
@@ -92,10 +95,17 @@ pub async fn stop(
         let options = StopContainerOptionsBuilder::default()
             .t(timeout_secs)
             .build();
-        engine
-            .docker
-            .stop_container(&container.id, Some(options))
+        // On its own task, holding the journal's gate: when Ctrl-C drops this future,
+        // the engine goes on stopping the container, and the restart waits for that.
+        let gate = journal.stops_in_flight().read_owned().await;
+        let (docker, id) = (engine.docker.clone(), container.id.clone());
+        let stopping = tokio::spawn(async move {
+            let _gate = gate;
+            docker.stop_container(&id, Some(options)).await
+        });
+        stopping
             .await
+            .map_err(|err| Error::failure(format!("stop worker failed: {err}")))?
             .map_err(|err| {
                 Error::failure(format!(
                     "cannot stop {}: {}",
@@ -121,6 +131,7 @@ pub async fn restart(
     journal: &Journal,
     known: &[Container],
 ) -> Result<Vec<String>> {
+    journal.settle(STOP_PATIENCE).await;
     let stopped = journal.stopped();
     let ordered: Vec<(String, String)> = {
         let by_id: BTreeMap<&str, &Container> = known.iter().map(|c| (c.id.as_str(), c)).collect();
