@@ -159,3 +159,55 @@ fn ctrl_c_during_a_slow_stop_still_ends_with_the_container_running() {
         "{complete:?} {leftovers:?}"
     );
 }
+
+#[test]
+fn down_v_with_its_safety_backup_never_starts_a_container() {
+    let (_cleanup, project, dir) = started_v2_project("onestop", "");
+    let db = format!("{project}-db-1");
+    docker(&["exec", &db, "sh", "-c", "echo payload > /data/file"]);
+    let since = docker(&["system", "info", "-f", "{{.SystemTime}}"])
+        .trim()
+        .to_string();
+    let backups = dir.path().join("backups");
+    let (code, _, stderr) = run(safeops(dir.path())
+        .env("SAFEOPS_BACKUP_DIR", &backups)
+        .env("XDG_STATE_HOME", dir.path().join("state"))
+        .args(["-p", &project, "down", "-v", "--confirm", &project, "-t", "1"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("safety backup of"), "{stderr}");
+    let until = docker(&["system", "info", "-f", "{{.SystemTime}}"])
+        .trim()
+        .to_string();
+    let starts = docker(&[
+        "events",
+        "--since",
+        &since,
+        "--until",
+        &until,
+        "--filter",
+        "event=start",
+        "--filter",
+        &format!("container={db}"),
+        "--format",
+        "{{.Status}} {{.Actor.Attributes.name}}",
+    ]);
+    assert_eq!(starts.trim(), "", "down -v started a container");
+    let stops = docker(&[
+        "events",
+        "--since",
+        &since,
+        "--until",
+        &until,
+        "--filter",
+        "event=stop",
+        "--filter",
+        &format!("container={db}"),
+        "--format",
+        "{{.Status}}",
+    ]);
+    assert_eq!(stops.lines().count(), 1, "stopped more than once: {stops}");
+    // Nothing is owed a start any more: the journal is closed.
+    let journal = dir.path().join("state/docker-safeops/journal");
+    let left = std::fs::read_dir(&journal).map(|e| e.count()).unwrap_or(0);
+    assert_eq!(left, 0);
+}

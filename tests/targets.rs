@@ -24,18 +24,6 @@ fn volume<'a>(target: &'a serde_json::Value, name: &str) -> &'a serde_json::Valu
         .unwrap_or_else(|| panic!("no volume {name} in {target}"))
 }
 
-/// A compose project started with compose v2 from a fresh directory; taken down on drop.
-fn started_v2_project(prefix: &str, extra: &str) -> (Cleanup, String, tempfile::TempDir) {
-    require_engine();
-    let mut cleanup = Cleanup::new();
-    let project = unique(prefix);
-    cleanup.projects.push(project.clone());
-    let dir = tempfile::tempdir().unwrap();
-    write_compose(dir.path(), extra);
-    compose(&["docker", "compose"], dir.path(), &project, &["up", "-d"]);
-    (cleanup, project, dir)
-}
-
 #[test]
 fn compose_v2_project_in_compose_mode() {
     let (_cleanup, project, dir) = started_v2_project("v2p", "x-safeops:\n  protect: [data]\n");

@@ -95,6 +95,50 @@ pub struct BackupOptions {
     pub progress_total: Arc<AtomicU64>,
     /// How long to wait for another operation on the same volumes (none: fail).
     pub lock_wait: Option<std::time::Duration>,
+    /// The containers stopped for the capture stay stopped and are handed over in the
+    /// outcome, for a verb that removes them next (`down -v`): starting them only to
+    /// stop them again doubles the downtime and lets writes in that the backup lacks.
+    pub leave_stopped: bool,
+}
+
+/// Containers a backup stopped and left stopped, still owed a start by the journal
+/// until the verb that removes them says how it went.
+#[derive(Debug)]
+pub struct LeftStopped {
+    journal: Journal,
+    containers: Vec<Container>,
+}
+
+impl LeftStopped {
+    /// The containers left stopped.
+    pub fn names(&self) -> Vec<String> {
+        self.containers.iter().map(|c| c.name.clone()).collect()
+    }
+
+    /// The verb ended: when it removed them, nothing is owed; otherwise those that still
+    /// exist are started again. Returns the names started.
+    pub async fn finish(self, engine: &Engine, removed: bool) -> Result<Vec<String>> {
+        if !removed {
+            for container in &self.containers {
+                let gone = matches!(
+                    engine.docker.inspect_container(&container.id, None).await,
+                    Err(bollard::errors::Error::DockerResponseServerError {
+                        status_code: 404,
+                        ..
+                    })
+                );
+                if gone {
+                    self.journal
+                        .update(|s| s.stopped.retain(|(id, _)| *id != container.id))?;
+                }
+            }
+            let started = quiesce::restart(engine, &self.journal, &self.containers).await;
+            self.journal.close();
+            return started;
+        }
+        self.journal.close();
+        Ok(Vec::new())
+    }
 }
 
 /// What a backup produced.
@@ -110,6 +154,8 @@ pub struct BackupOutcome {
     pub pruned: Vec<PathBuf>,
     /// Things the user should know (volumes not created yet, exempt containers...).
     pub notes: Vec<String>,
+    /// With [`BackupOptions::leave_stopped`]: what stays stopped.
+    pub left_stopped: Option<LeftStopped>,
 }
 
 /// The plan, computed before anything is touched.
@@ -332,7 +378,19 @@ pub async fn create(
     let published = partial
         .publish()
         .map_err(|e| Error::failure(format!("cannot give the backup its final name: {e}")));
-    journal.close();
+    let left_stopped = if options.leave_stopped && published.is_ok() {
+        journal.update(|s| s.partial_dirs.clear())?;
+        Some(LeftStopped {
+            journal,
+            containers: plan.to_stop.clone(),
+        })
+    } else {
+        if published.is_err() {
+            quiesce::restart(engine, &journal, &plan.to_stop).await?;
+        }
+        journal.close();
+        None
+    };
     let path = published?;
     let pruned = store::apply_retention(
         &options.root,
@@ -347,6 +405,7 @@ pub async fn create(
         seconds: started.elapsed().as_secs_f64(),
         pruned,
         notes: plan.notes,
+        left_stopped,
     })
 }
 
@@ -450,7 +509,9 @@ async fn build(
         volumes.push(captured.info);
         artifacts.extend(captured.artifacts);
     }
-    quiesce::restart(engine, journal, &stopped).await?;
+    if !options.leave_stopped {
+        quiesce::restart(engine, journal, &stopped).await?;
+    }
     let mut images = Vec::new();
     if options.images {
         let references = image_references(subject);

@@ -498,6 +498,7 @@ async fn safety_backup(
         progress: Default::default(),
         progress_total: Default::default(),
         lock_wait: request.lock_wait,
+        leave_stopped: false,
     };
     let outcome = create::create(engine, &subject, &options, cancel).await.map_err(|mut err| {
         err.message = format!(

@@ -54,6 +54,7 @@ pub async fn run(discovery: &Discovery<'_>, args: &BackupArgs, cancel: &Cancel) 
         progress: Arc::new(AtomicU64::new(0)),
         progress_total: Arc::new(AtomicU64::new(0)),
         lock_wait: args.lock.wait(),
+        leave_stopped: false,
     };
     let outcome = {
         let _bar = Progress::bytes(

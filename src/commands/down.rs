@@ -40,7 +40,7 @@ pub async fn run(discovery: &Discovery<'_>, args: &DownArgs, cancel: &Cancel) ->
     let Target::Project(project) = &target else {
         unreachable!("plan::down accepts projects only");
     };
-    let allowed = super::guarded::allow(
+    let mut allowed = super::guarded::allow(
         engine,
         &plan,
         super::guarded::Guard {
@@ -53,6 +53,7 @@ pub async fn run(discovery: &Discovery<'_>, args: &DownArgs, cancel: &Cancel) ->
             backup_root,
             stop_timeout: args.timeout.unwrap_or(10),
             lock_wait: args.lock.wait(),
+            removes_containers: true,
         },
         cancel,
     )
@@ -69,6 +70,7 @@ pub async fn run(discovery: &Discovery<'_>, args: &DownArgs, cancel: &Cancel) ->
         Mode::Compose => super::compose_passthrough(discovery, project, &down_args(args)).await,
         Mode::Run => engine_down(engine, project, &plan, args).await,
     };
+    let settled = allowed.finish(engine, outcome.is_ok()).await;
     audit::record(json!({
         "verb": "down",
         "project": project.name,
@@ -79,7 +81,7 @@ pub async fn run(discovery: &Discovery<'_>, args: &DownArgs, cancel: &Cancel) ->
         "safety_backup": allowed.safety_backup.as_ref().map(|p| p.display().to_string()),
         "outcome": match &outcome { Ok(()) => "ok".to_string(), Err(e) => format!("failed: {}", e.message) },
     }));
-    outcome
+    outcome.and(settled)
 }
 
 /// Saves the spec of every container about to be removed (their history outlives them).

@@ -40,6 +40,9 @@ pub struct Guard<'a> {
     pub stop_timeout: i32,
     /// How long to wait for another operation on the volumes at risk.
     pub lock_wait: Option<std::time::Duration>,
+    /// The verb removes the containers that use the volumes (`down`, `rm`): the safety
+    /// backup leaves them stopped instead of starting them in between.
+    pub removes_containers: bool,
 }
 
 /// How the destruction was allowed.
@@ -51,6 +54,22 @@ pub struct Allowed {
     pub safety_backup: Option<PathBuf>,
     /// The locks on the volumes at risk, held until the destruction is done.
     pub locks: Option<lock::Held>,
+    /// Containers the safety backup left stopped for the verb to remove.
+    pub left_stopped: Option<create::LeftStopped>,
+}
+
+impl Allowed {
+    /// The destructive step ended (`removed`: it succeeded): settles what the safety
+    /// backup left stopped, starting again what still exists when it failed.
+    pub async fn finish(&mut self, engine: &Engine, removed: bool) -> Result<()> {
+        if let Some(left) = self.left_stopped.take() {
+            let started = left.finish(engine, removed).await?;
+            if !started.is_empty() {
+                eprintln!("started again: {}", started.join(", "));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Confirms and backs up the protected volumes `plan` would remove; nothing to do when
@@ -104,6 +123,7 @@ pub async fn allow(
         confirmation: Some(confirmation),
         safety_backup: None,
         locks: Some(locks),
+        left_stopped: None,
     };
     if guard.no_backup {
         return Ok(allowed);
@@ -125,6 +145,7 @@ pub async fn allow(
         progress: Default::default(),
         progress_total: Default::default(),
         lock_wait: guard.lock_wait,
+        leave_stopped: guard.removes_containers,
     };
     let outcome = create::create(engine, &subject, &options, cancel)
         .await
@@ -146,6 +167,7 @@ pub async fn allow(
         outcome.path.display()
     );
     allowed.safety_backup = Some(outcome.path);
+    allowed.left_stopped = outcome.left_stopped;
     Ok(allowed)
 }
 

@@ -33,6 +33,8 @@ struct Removal<'a> {
     command: String,
     /// What `remove` is called with, in order.
     names: &'a [String],
+    /// `remove` removes containers (`rm`), not only volumes.
+    removes_containers: bool,
 }
 
 /// Confirms and backs up what the plan would destroy, runs `remove` for each name, and
@@ -49,6 +51,7 @@ async fn guarded_removal(
         flags,
         command,
         names,
+        removes_containers,
     } = removal;
     let protected: Vec<&str> = plan
         .protected_removals()
@@ -56,7 +59,7 @@ async fn guarded_removal(
         .map(|v| v.name.as_str())
         .collect();
     let expected = protected.join(",");
-    let allowed = super::guarded::allow(
+    let mut allowed = super::guarded::allow(
         engine,
         plan,
         super::guarded::Guard {
@@ -78,6 +81,7 @@ async fn guarded_removal(
             backup_root: store::backup_root(None, &|n| std::env::var(n).ok()),
             stop_timeout: 10,
             lock_wait: flags.lock.wait(),
+            removes_containers,
         },
         cancel,
     )
@@ -94,6 +98,7 @@ async fn guarded_removal(
             }
         }
     }
+    let settled = allowed.finish(engine, failed.is_empty()).await;
     audit::record(json!({
         "verb": verb,
         "plan": plan,
@@ -102,6 +107,7 @@ async fn guarded_removal(
         "safety_backup": allowed.safety_backup.as_ref().map(|p| p.display().to_string()),
         "outcome": if failed.is_empty() { "ok".to_string() } else { format!("failed: {}", failed.join(", ")) },
     }));
+    settled?;
     if failed.is_empty() {
         Ok(removed)
     } else {
@@ -126,6 +132,7 @@ pub async fn rm(engine: &Engine, args: &VolumeRmArgs, cancel: &Cancel) -> Result
         flags: &args.guard,
         command: format!("docker safeops volume rm {}", args.volumes.join(" ")),
         names: &args.volumes,
+        removes_containers: false,
     };
     let removed = guarded_removal(engine, removal, cancel, async |name: &str| {
         let options = RemoveVolumeOptionsBuilder::default().force(force).build();
@@ -164,6 +171,7 @@ pub async fn prune(engine: &Engine, args: &VolumePruneArgs, cancel: &Cancel) -> 
             if args.all { " --all" } else { "" }
         ),
         names: &names,
+        removes_containers: false,
     };
     let removed = guarded_removal(engine, removal, cancel, async |name: &str| {
         let options = None::<bollard::query_parameters::RemoveVolumeOptions>;
@@ -225,6 +233,7 @@ pub async fn rm_containers(engine: &Engine, args: &RmArgs, cancel: &Cancel) -> R
         flags: &args.guard,
         command: format!("docker safeops rm -v {}", args.containers.join(" ")),
         names: &args.containers,
+        removes_containers: true,
     };
     // The engine resolves names and id prefixes itself; the plan checked they exist.
     let removed = guarded_removal(engine, removal, cancel, async |name: &str| {

@@ -252,3 +252,15 @@ pub fn raw_tar_entry(
     out.extend_from_slice(data);
     out.resize(out.len().div_ceil(512) * 512, 0);
 }
+
+/// A compose project started with compose v2 from a fresh directory; taken down on drop.
+pub fn started_v2_project(prefix: &str, extra: &str) -> (Cleanup, String, tempfile::TempDir) {
+    require_engine();
+    let mut cleanup = Cleanup::new();
+    let project = unique(prefix);
+    cleanup.projects.push(project.clone());
+    let dir = tempfile::tempdir().unwrap();
+    write_compose(dir.path(), extra);
+    compose(&["docker", "compose"], dir.path(), &project, &["up", "-d"]);
+    (cleanup, project, dir)
+}
