@@ -172,39 +172,38 @@ fn down_v_with_its_safety_backup_never_starts_a_container() {
     let (code, _, stderr) = run(safeops(dir.path())
         .env("SAFEOPS_BACKUP_DIR", &backups)
         .env("XDG_STATE_HOME", dir.path().join("state"))
-        .args(["-p", &project, "down", "-v", "--confirm", &project, "-t", "1"]));
+        .args([
+            "-p",
+            &project,
+            "down",
+            "-v",
+            "--confirm",
+            &project,
+            "-t",
+            "1",
+        ]));
     assert_eq!(code, 0, "{stderr}");
     assert!(stderr.contains("safety backup of"), "{stderr}");
     let until = docker(&["system", "info", "-f", "{{.SystemTime}}"])
         .trim()
         .to_string();
-    let starts = docker(&[
-        "events",
-        "--since",
-        &since,
-        "--until",
-        &until,
-        "--filter",
-        "event=start",
-        "--filter",
-        &format!("container={db}"),
-        "--format",
-        "{{.Status}} {{.Actor.Attributes.name}}",
-    ]);
-    assert_eq!(starts.trim(), "", "down -v started a container");
-    let stops = docker(&[
-        "events",
-        "--since",
-        &since,
-        "--until",
-        &until,
-        "--filter",
-        "event=stop",
-        "--filter",
-        &format!("container={db}"),
-        "--format",
-        "{{.Status}}",
-    ]);
+    let events = |event: &str| {
+        docker(&[
+            "events",
+            "--since",
+            &since,
+            "--until",
+            &until,
+            "--filter",
+            &format!("event={event}"),
+            "--filter",
+            &format!("container={db}"),
+            "--format",
+            "{{.Status}}",
+        ])
+    };
+    assert_eq!(events("start").trim(), "", "down -v started a container");
+    let stops = events("stop");
     assert_eq!(stops.lines().count(), 1, "stopped more than once: {stops}");
     // Nothing is owed a start any more: the journal is closed.
     let journal = dir.path().join("state/docker-safeops/journal");
