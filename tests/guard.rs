@@ -149,18 +149,22 @@ fn confirmed_down_v_takes_a_safety_backup_that_restores_the_data() {
 #[test]
 fn typed_confirmation_on_a_terminal() {
     let p = Project::start("tty", &["docker", "compose"], "");
-    let typed = |answer: &str| {
+    // `input` is a shell command whose output is typed on the terminal.
+    let on_terminal = |input: &str| {
         let command = format!("{} -p {} down -v -t 0 --no-backup", bin().display(), p.name);
         let mut cmd = Command::new("sh");
         cmd.arg("-c")
-            .arg(format!(
-                "printf '{answer}\\n' | script -qec '{command}' /dev/null"
-            ))
+            .arg(format!("{input} | script -qec '{command}' /dev/null"))
             .current_dir(p.dir.path())
             .env("XDG_STATE_HOME", p.dir.path().join("state"))
             .env("XDG_CONFIG_HOME", p.dir.path().join(".xdg-config"));
         run(&mut cmd)
     };
+    let typed = |answer: &str| on_terminal(&format!("printf '{answer}\\n'"));
+    // Ctrl-C at the prompt (once the prompt reads keys): interrupted, nothing changed.
+    let (code, stdout, _) = on_terminal("(sleep 2; printf '\\003'; sleep 1)");
+    assert_eq!(code, 130, "{stdout}");
+    assert_eq!(p.volume_file().as_deref(), Some("precious\n"), "volume intact");
     let (code, stdout, _) = typed("wrong");
     assert_eq!(code, 3, "{stdout}");
     assert!(

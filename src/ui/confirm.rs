@@ -2,7 +2,9 @@
 //! of what will be destroyed; without one, `--confirm NAME` must match exactly. There
 //! is deliberately no environment variable or setting that skips this.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::IsTerminal;
+
+use dialoguer::console::Term;
 
 use crate::error::{Error, Result};
 
@@ -35,11 +37,20 @@ pub fn confirm(expected: &str, given: Option<&str>, flag_hint: &str) -> Result<C
         ))
         .hint(format!("{flag_hint} --confirm {expected}")));
     }
-    eprint!("Type {expected:?} to confirm: ");
-    std::io::stderr().flush()?;
-    let mut answer = String::new();
-    stdin.lock().read_line(&mut answer)?;
-    let answer = answer.trim_end_matches(['\n', '\r']);
+    // dialoguer reads keys in raw mode: Ctrl-C ends the prompt (exit 130) instead of
+    // being queued behind a line the operator has not finished.
+    let answer: String = dialoguer::Input::new()
+        .with_prompt(format!("Type {expected:?} to confirm"))
+        .allow_empty(true)
+        .report(false)
+        .interact_text_on(&Term::stderr())
+        .map_err(|dialoguer::Error::IO(err)| {
+            if err.kind() == std::io::ErrorKind::Interrupted {
+                Error::interrupted()
+            } else {
+                Error::failure(format!("cannot read the confirmation: {err}"))
+            }
+        })?;
     if answer == expected {
         Ok(Confirmation::Typed)
     } else {
