@@ -164,7 +164,11 @@ fn typed_confirmation_on_a_terminal() {
     // Ctrl-C at the prompt (once the prompt reads keys): interrupted, nothing changed.
     let (code, stdout, _) = on_terminal("(sleep 2; printf '\\003'; sleep 1)");
     assert_eq!(code, 130, "{stdout}");
-    assert_eq!(p.volume_file().as_deref(), Some("precious\n"), "volume intact");
+    assert_eq!(
+        p.volume_file().as_deref(),
+        Some("precious\n"),
+        "volume intact"
+    );
     let (code, stdout, _) = typed("wrong");
     assert_eq!(code, 3, "{stdout}");
     assert!(

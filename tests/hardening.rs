@@ -210,3 +210,62 @@ fn down_v_with_its_safety_backup_never_starts_a_container() {
     let left = std::fs::read_dir(&journal).map(|e| e.count()).unwrap_or(0);
     assert_eq!(left, 0);
 }
+
+/// The names at the root of `volume`.
+fn root_names(volume: &str) -> std::collections::BTreeSet<String> {
+    std::fs::read_dir(mountpoint(volume))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
+#[test]
+fn a_restore_killed_anywhere_in_its_switch_recovers_to_all_old_or_all_new() {
+    let f = Fixture::new("killswitch");
+    let files = 1000;
+    let fill = |prefix: &str| {
+        f.exec(&format!(
+            "cd /data && rm -rf ./* && seq 1 {files} | sed 's/^/{prefix}-/' | xargs touch"
+        ))
+    };
+    let set = |prefix: &str| -> std::collections::BTreeSet<String> {
+        (1..=files).map(|i| format!("{prefix}-{i}")).collect()
+    };
+    fill("new");
+    let backup = f.backup(&[]);
+    // Renames 0..files-1 move the old entries aside, files..2*files-1 move the new up.
+    for kill_at in [0, 1, files / 2, files - 1, files, files + 1, 2 * files - 1] {
+        fill("old");
+        let (code, _, stderr) = run(f
+            .safeops()
+            .env("SAFEOPS_VOLUME_ACCESS", "direct")
+            .env("SAFEOPS_FAILPOINT_SWITCH", kill_at.to_string())
+            .args([
+                "restore",
+                backup.to_str().unwrap(),
+                "--confirm",
+                &f.volume,
+                "-t",
+                "1",
+            ]));
+        assert_eq!(code, -1, "kill at {kill_at}: not killed: {stderr}");
+        // The next invocation of any verb recovers.
+        let (code, _, stderr) = run(f.safeops().args(["status", &f.container, "--no-size"]));
+        assert_eq!(code, 0, "kill at {kill_at}: {stderr}");
+        assert!(
+            stderr.contains("recovered an interrupted `restore`"),
+            "{stderr}"
+        );
+        let expected = if kill_at < files {
+            set("old")
+        } else {
+            set("new")
+        };
+        assert_eq!(
+            root_names(&f.volume),
+            expected,
+            "kill at {kill_at}: {stderr}"
+        );
+        assert_eq!(f.state(), "running", "kill at {kill_at}");
+    }
+}

@@ -29,6 +29,9 @@ pub struct JournalState {
     pub stopped: Vec<(String, String)>,
     /// Directories it is writing that are not complete (partial backups, staging).
     pub partial_dirs: Vec<PathBuf>,
+    /// A restore's switch under way: finished or undone before anything else.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub switch: Option<super::local::Switch>,
 }
 
 /// The journal of this process.
@@ -159,19 +162,41 @@ pub async fn recover(engine: &Engine) -> Vec<String> {
         if process_alive(state.pid) || state.engine_host != engine.endpoint.host {
             continue;
         }
-        done.extend(recover_one(engine, &state).await);
-        let _ = fs::remove_file(&path);
+        let (messages, finished) = recover_one(engine, &state).await;
+        done.extend(messages);
+        if finished {
+            let _ = fs::remove_file(&path);
+        }
     }
     done.extend(remove_orphan_helpers(engine).await);
     done
 }
 
-async fn recover_one(engine: &Engine, state: &JournalState) -> Vec<String> {
+/// Undoes or finishes what `state` records. False when something could not be settled
+/// and the journal must stay for the next attempt.
+async fn recover_one(engine: &Engine, state: &JournalState) -> (Vec<String>, bool) {
     let mut done = Vec::new();
     let what = format!(
         "recovered an interrupted `{}` (pid {}, started {})",
         state.verb, state.pid, state.started
     );
+    // Before the containers start again: they must see all the old content or all the
+    // new, never a mix.
+    if let Some(switch) = &state.switch {
+        let volume = switch.volume_root.display();
+        match switch.recover() {
+            Ok(how) => done.push(format!("{what}: volume at {volume}: {how}")),
+            Err(err) => {
+                // Nothing of it is deleted: the old content may be all there is.
+                done.push(format!(
+                "{what}: volume at {volume}: cannot finish switching the restored files ({err}); \
+                 its old content is in {}; nothing was started or deleted",
+                    switch.aside
+                ));
+                return (done, false);
+            }
+        }
+    }
     let mut restarted = Vec::new();
     let mut failed = Vec::new();
     for (id, name) in &state.stopped {
@@ -196,7 +221,7 @@ async fn recover_one(engine: &Engine, state: &JournalState) -> Vec<String> {
             done.push(format!("{what}: deleted the incomplete {}", dir.display()));
         }
     }
-    done
+    (done, true)
 }
 
 async fn remove_orphan_helpers(engine: &Engine) -> Vec<String> {

@@ -19,6 +19,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use rustix::fs::{AtFlags, Dir, FileType, Mode, OFlags, Timespec, Timestamps};
+use serde::{Deserialize, Serialize};
 use xattr::FileExt;
 
 use super::archive::hash_reader;
@@ -510,51 +511,174 @@ pub fn create_dir_in(volume_root: &Path, name: &OsStr) -> io::Result<OwnedFd> {
     open_dir_at(volume.as_fd(), name)
 }
 
-/// Replaces the content of the volume directory `volume_root` with the staged tree in
-/// its child directory `staging`, by renames: the old entries move aside into the new
-/// child `aside`, the staged ones move up, and the root takes the staged root's
+/// Where a restore's switch of a staged tree into place is. The journal records it
+/// before each phase begins, so that recovery after a crash knows which way is safe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SwitchPhase {
+    /// Old entries are moving into the aside directory: recovery puts them back.
+    MovingAside,
+    /// Every old entry is aside and staged ones are moving up: recovery finishes that.
+    MovingUp,
+}
+
+/// A restore's switch: the content of the volume directory `volume_root` is replaced by
+/// the staged tree in its child `staging`, by renames: the old entries move into the
+/// child `aside`, then the staged ones move up, and the root takes the staged root's
 /// metadata. Every rename is relative to descriptors of the three directories, so a
-/// writer racing in the volume cannot turn a rename into a move across the host. On
-/// failure, every rename done so far is undone, so the volume is as it was. The caller
-/// deletes `aside` once it is sure.
-pub fn switch_into_place(
-    volume_root: &Path,
-    staging: &OsStr,
-    aside: &OsStr,
-    root_record: &FileRecord,
-) -> io::Result<()> {
-    let volume = File::from(beneath::open_root(volume_root)?);
-    rustix::fs::mkdirat(&volume, aside, Mode::from_raw_mode(0o700))?;
-    let aside_fd = open_dir_at(volume.as_fd(), aside)?;
-    let staging_fd = open_dir_at(volume.as_fd(), staging)?;
-    let mut moved_aside = Vec::new();
-    let mut moved_up = Vec::new();
-    let result = (|| -> io::Result<()> {
+/// writer racing in the volume cannot turn one into a move across the host. Each phase
+/// is idempotent: run again after a crash, it does what is left.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Switch {
+    /// The volume's directory on the host.
+    pub volume_root: PathBuf,
+    /// The staging directory's name in it.
+    pub staging: String,
+    /// The aside directory's name in it.
+    pub aside: String,
+    /// The metadata the root takes.
+    pub root: FileRecord,
+    /// How far it got.
+    pub phase: SwitchPhase,
+}
+
+/// A test hook: `SAFEOPS_FAILPOINT_SWITCH=N` kills the process with SIGKILL after N
+/// renames of a switch, so tests can stop a restore at an exact point of it.
+fn failpoint(renames: &mut u64) {
+    let limit = std::env::var("SAFEOPS_FAILPOINT_SWITCH")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok());
+    if limit == Some(*renames) {
+        let _ =
+            rustix::process::kill_process(rustix::process::getpid(), rustix::process::Signal::KILL);
+    }
+    *renames += 1;
+}
+
+impl Switch {
+    fn open(&self) -> io::Result<File> {
+        Ok(File::from(beneath::open_root(&self.volume_root)?))
+    }
+
+    /// Moves every entry of the root but `staging` and `aside` into `aside`.
+    fn move_aside(&self, volume: &File, renames: &mut u64) -> io::Result<()> {
+        match rustix::fs::mkdirat(volume, self.aside.as_str(), Mode::from_raw_mode(0o700)) {
+            Ok(()) | Err(rustix::io::Errno::EXIST) => {}
+            Err(err) => return Err(err.into()),
+        }
+        let aside = open_dir_at(volume.as_fd(), OsStr::new(&self.aside))?;
         for name in sorted_names(volume.as_fd())? {
-            if name == staging || name == aside {
+            if name == self.staging.as_str() || name == self.aside.as_str() {
                 continue;
             }
-            rustix::fs::renameat(&volume, &name, &aside_fd, &name)?;
-            moved_aside.push(name);
+            failpoint(renames);
+            rustix::fs::renameat(volume, &name, &aside, &name)?;
         }
-        for name in sorted_names(staging_fd.as_fd())? {
-            rustix::fs::renameat(&staging_fd, &name, &volume, &name)?;
-            moved_up.push(name);
-        }
-        rustix::fs::unlinkat(&volume, staging, AtFlags::REMOVEDIR)?;
-        apply_metadata_fd(&volume, root_record)
-    })();
-    if let Err(err) = result {
-        for name in moved_up.iter().rev() {
-            let _ = rustix::fs::renameat(&volume, name, &staging_fd, name);
-        }
-        for name in moved_aside.iter().rev() {
-            let _ = rustix::fs::renameat(&aside_fd, name, &volume, name);
-        }
-        let _ = rustix::fs::unlinkat(&volume, aside, AtFlags::REMOVEDIR);
-        return Err(err);
+        rustix::fs::fsync(&aside)?;
+        rustix::fs::fsync(volume)?;
+        Ok(())
     }
-    Ok(())
+
+    /// Moves every staged entry up, removes `staging` and gives the root its metadata.
+    fn move_up(&self, volume: &File, renames: &mut u64) -> io::Result<()> {
+        match open_dir_at(volume.as_fd(), OsStr::new(&self.staging)) {
+            Ok(staging) => {
+                for name in sorted_names(staging.as_fd())? {
+                    failpoint(renames);
+                    rustix::fs::renameat(&staging, &name, volume, &name)?;
+                }
+                rustix::fs::unlinkat(volume, self.staging.as_str(), AtFlags::REMOVEDIR)?;
+            }
+            Err(err) if err.kind() == io::ErrorKind::NotFound => {}
+            Err(err) => return Err(err),
+        }
+        apply_metadata_fd(volume, &self.root)?;
+        rustix::fs::fsync(volume)?;
+        Ok(())
+    }
+
+    /// Puts the old content back: in [`SwitchPhase::MovingUp`] the new entries at the
+    /// root go back into `staging` first; then every entry of `aside` returns to the
+    /// root, and `staging` (with what it holds) and `aside` are removed.
+    fn roll_back(&self, volume: &File) -> io::Result<()> {
+        if self.phase == SwitchPhase::MovingUp {
+            match rustix::fs::mkdirat(volume, self.staging.as_str(), Mode::from_raw_mode(0o700)) {
+                Ok(()) | Err(rustix::io::Errno::EXIST) => {}
+                Err(err) => return Err(err.into()),
+            }
+            let staging = open_dir_at(volume.as_fd(), OsStr::new(&self.staging))?;
+            for name in sorted_names(volume.as_fd())? {
+                if name != self.staging.as_str() && name != self.aside.as_str() {
+                    rustix::fs::renameat(volume, &name, &staging, &name)?;
+                }
+            }
+        }
+        match open_dir_at(volume.as_fd(), OsStr::new(&self.aside)) {
+            Ok(aside) => {
+                for name in sorted_names(aside.as_fd())? {
+                    rustix::fs::renameat(&aside, &name, volume, &name)?;
+                }
+                rustix::fs::unlinkat(volume, self.aside.as_str(), AtFlags::REMOVEDIR)?;
+            }
+            Err(err) if err.kind() == io::ErrorKind::NotFound => {}
+            Err(err) => return Err(err),
+        }
+        // std's remove_dir_all never follows a symlink out of the tree.
+        match std::fs::remove_dir_all(self.volume_root.join(&self.staging)) {
+            Ok(()) => {}
+            Err(err) if err.kind() == io::ErrorKind::NotFound => {}
+            Err(err) => return Err(err),
+        }
+        rustix::fs::fsync(volume)?;
+        Ok(())
+    }
+
+    /// Runs the switch. `record` is called with the switch before each phase and must
+    /// make it durable (the journal). On failure the volume is put back as it was.
+    /// The caller deletes `aside` (the old content) once the switch is recorded done.
+    pub fn run(&mut self, mut record: impl FnMut(&Switch) -> io::Result<()>) -> io::Result<()> {
+        let volume = self.open()?;
+        let mut renames = 0;
+        self.phase = SwitchPhase::MovingAside;
+        record(self)?;
+        let moved = self.move_aside(&volume, &mut renames).and_then(|()| {
+            self.phase = SwitchPhase::MovingUp;
+            record(self)?;
+            self.move_up(&volume, &mut renames)
+        });
+        if let Err(err) = moved {
+            if let Err(undo) = self.roll_back(&volume) {
+                return Err(io::Error::other(format!(
+                    "{err}; and putting the old content back failed: {undo}"
+                )));
+            }
+            return Err(err);
+        }
+        Ok(())
+    }
+
+    /// After a crash: a switch that had not moved everything aside is undone (the old
+    /// content is back), one that had is finished (the new content is in place). Says
+    /// which.
+    pub fn recover(&self) -> io::Result<&'static str> {
+        let volume = self.open()?;
+        match self.phase {
+            SwitchPhase::MovingAside => {
+                self.roll_back(&volume)?;
+                Ok("put its previous content back")
+            }
+            SwitchPhase::MovingUp => {
+                self.move_up(&volume, &mut 0)?;
+                // The new content is in place: the old one, aside, goes.
+                match std::fs::remove_dir_all(self.volume_root.join(&self.aside)) {
+                    Ok(()) => {}
+                    Err(err) if err.kind() == io::ErrorKind::NotFound => {}
+                    Err(err) => return Err(err),
+                }
+                Ok("finished switching the restored content into place")
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -650,13 +774,21 @@ mod tests {
         };
         root_record.uid = fs::metadata(root).unwrap().uid().into();
         root_record.gid = fs::metadata(root).unwrap().gid().into();
-        switch_into_place(
-            root,
-            OsStr::new(".staging"),
-            OsStr::new(".aside"),
-            &root_record,
-        )
-        .unwrap();
+        let mut switch = Switch {
+            volume_root: root.to_path_buf(),
+            staging: ".staging".into(),
+            aside: ".aside".into(),
+            root: root_record,
+            phase: SwitchPhase::MovingAside,
+        };
+        let mut phases = Vec::new();
+        switch
+            .run(|s| {
+                phases.push(s.phase);
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(phases, [SwitchPhase::MovingAside, SwitchPhase::MovingUp]);
         assert_eq!(fs::read(root.join("new")).unwrap(), b"new");
         assert_eq!(fs::read(aside.join("old")).unwrap(), b"old");
         assert!(!staging.exists());

@@ -19,7 +19,7 @@ use super::archive::{
 };
 use super::create::{self, BackupOptions, Subject};
 use super::entry::{FileList, FileRecord, PathBytes};
-use super::local::{self, Extractor};
+use super::local::{self, Extractor, Switch, SwitchPhase};
 use super::manifest::{self, Manifest, VolumeInfo};
 use super::verify::{self, Depth, VerifyReport};
 use super::{lock, store};
@@ -610,10 +610,12 @@ async fn restore_direct(
     let staging = mountpoint.join(&staging_name);
     let aside = mountpoint.join(&aside_name);
     journal.update(|s| s.partial_dirs.push(staging.clone()))?;
-    let (mountpoint, expected, cancel) =
+    let (mountpoint_w, expected_w, cancel) =
         (mountpoint.to_path_buf(), expected.clone(), cancel.clone());
-    let outcome = tokio::task::spawn_blocking(move || -> Result<()> {
-        let staged = local::create_dir_in(&mountpoint, staging_name.as_ref())
+    let staging_w = staging_name.clone();
+    let staged = tokio::task::spawn_blocking(move || -> Result<()> {
+        let (mountpoint, expected) = (mountpoint_w, expected_w);
+        let staged = local::create_dir_in(&mountpoint, staging_w.as_ref())
             .map_err(|e| worker_error(e, "cannot create the staging directory"))?;
         let extract = || -> io::Result<()> {
             let mut extractor = Extractor::new(staged.try_clone()?);
@@ -629,29 +631,48 @@ async fn restore_direct(
         extract().map_err(|e| worker_error(e, "cannot extract the archive"))?;
         let actual = local::list_fd(staged, &expected.volume, &cancel)
             .map_err(|e| worker_error(e, "cannot read back the restored files"))?;
-        check_restored(&expected, &actual)?;
-        let root = root_record(&expected)?;
-        local::switch_into_place(
-            &mountpoint,
-            staging_name.as_ref(),
-            aside_name.as_ref(),
-            &root,
-        )
-        .map_err(|e| {
-            Error::failure(format!(
-                "cannot switch the restored files into place (the volume was left as it was): {e}"
-            ))
-        })?;
-        Ok(())
+        check_restored(&expected, &actual)
     })
     .await
     .map_err(|e| Error::failure(format!("restore worker failed: {e}")))?;
+    // The switch touches only the root's entries: quick, and done here so that each of
+    // its phases is in the journal before it begins (recovery after a crash then ends
+    // with all the old content or all the new, never a mix).
+    let outcome = staged.and_then(|()| {
+        let mut switch = Switch {
+            volume_root: mountpoint.to_path_buf(),
+            staging: staging_name.clone(),
+            aside: aside_name.clone(),
+            root: root_record(expected)?,
+            phase: SwitchPhase::MovingAside,
+        };
+        switch
+            .run(|now| {
+                journal
+                    .update(|s| s.switch = Some(now.clone()))
+                    .map_err(|e| io::Error::other(e.message))
+            })
+            .map_err(|e| {
+                Error::failure(format!(
+                    "cannot switch the restored files into place (the volume was left as it was): {e}"
+                ))
+            })
+    });
     if outcome.is_err() {
         crate::backup::store::remove_tree(&staging);
     }
-    journal.update(|s| s.partial_dirs.retain(|d| *d != staging))?;
+    // Done (or undone): from here a crash leaves at most the aside directory, which
+    // holds the old content only once the new one is in place.
+    journal.update(|s| {
+        s.switch = None;
+        s.partial_dirs.retain(|d| *d != staging);
+        if outcome.is_ok() {
+            s.partial_dirs.push(aside.clone());
+        }
+    })?;
     outcome?;
     crate::backup::store::remove_tree(&aside);
+    journal.update(|s| s.partial_dirs.retain(|d| *d != aside))?;
     Ok(())
 }
 
