@@ -107,7 +107,27 @@ impl From<bollard::errors::Error> for Error {
 pub fn engine_message(err: &bollard::errors::Error) -> String {
     match err {
         bollard::errors::Error::DockerResponseServerError { message, .. } => message.clone(),
-        other => other.to_string(),
+        other => with_causes(other),
+    }
+}
+
+/// `err` and its causes, `: `-joined, without empty or repeated parts: the transport's
+/// own message ("client error (Connect)") says little, its cause ("Connection refused")
+/// says what to fix.
+fn with_causes(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut current = Some(err);
+    while let Some(e) = current {
+        let text = e.to_string();
+        if !text.trim().is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        current = e.source();
+    }
+    if parts.is_empty() {
+        format!("{err:?}")
+    } else {
+        parts.join(": ")
     }
 }
 

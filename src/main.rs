@@ -31,6 +31,13 @@ fn main() -> std::process::ExitCode {
         Invocation::Run(args) => match Cli::try_parse_from(args) {
             Ok(cli) => run(cli),
             Err(err) => {
+                if let Some(option) = misplaced_project_option(&err) {
+                    eprintln!(
+                        "error: {option} is a project option: like with `docker compose`, it goes \
+                         before the verb\nhint: docker safeops {option} VALUE VERB ..."
+                    );
+                    return std::process::ExitCode::from(ExitCode::Usage as u8);
+                }
                 let _ = err.print();
                 if err.use_stderr() {
                     ExitCode::Usage
@@ -41,6 +48,30 @@ fn main() -> std::process::ExitCode {
         },
     };
     std::process::ExitCode::from(code as u8)
+}
+
+/// The project option (`-p`, `-f`, ...) clap found after the verb, where it is unknown.
+fn misplaced_project_option(err: &clap::Error) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if err.kind() != ErrorKind::UnknownArgument {
+        return None;
+    }
+    let Some(ContextValue::String(arg)) = err.get(ContextKind::InvalidArg) else {
+        return None;
+    };
+    let option = arg.split('=').next().unwrap_or(arg);
+    let project_options = [
+        "-p",
+        "--project-name",
+        "-f",
+        "--file",
+        "--project-directory",
+        "--env-file",
+        "--profile",
+    ];
+    project_options
+        .contains(&option)
+        .then(|| option.to_string())
 }
 
 fn print_lines(lines: &[String]) -> ExitCode {
@@ -155,8 +186,14 @@ async fn dispatch(cli: Cli) -> Result<()> {
                 let engine = connect(&cli.docker).await?;
                 commands::recreate::run(&discovery(&cli, &engine), args).await
             }
-            Verb::Protect(args) => commands::protect::protect(args),
-            Verb::Unprotect(args) => commands::protect::unprotect(args),
+            Verb::Protect(args) => {
+                let engine = connect(&cli.docker).await?;
+                commands::protect::protect(&engine, args).await
+            }
+            Verb::Unprotect(args) => {
+                let engine = connect(&cli.docker).await?;
+                commands::protect::unprotect(&engine, args).await
+            }
             Verb::Log(args) => commands::log::run(args),
             Verb::Restore(args) => {
                 let engine = connect(&cli.docker).await?;

@@ -269,3 +269,58 @@ fn a_restore_killed_anywhere_in_its_switch_recovers_to_all_old_or_all_new() {
         assert_eq!(f.state(), "running", "kill at {kill_at}");
     }
 }
+
+#[test]
+fn policy_verbs_check_names_and_can_return_to_the_default_rule() {
+    let f = Fixture::new("policy");
+    let status_rule = || {
+        let report =
+            json(
+                f.safeops()
+                    .args(["status", &f.container, "--format", "json", "--no-size"]),
+            );
+        report["targets"][0]["volumes"][0]["protection_rule"].to_string()
+    };
+    f.exec("echo data > /data/file");
+    let default_rule = status_rule();
+    let missing = unique("no-such-volume");
+    let (code, _, stderr) = run(f.safeops().args(["protect", &missing]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("no volume") && stderr.contains("--allow-missing"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = run(f.safeops().args(["protect", &missing, "--allow-missing"]));
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) = run(f.safeops().args(["unprotect", &f.volume]));
+    assert_eq!(code, 0, "{stderr}");
+    assert_ne!(status_rule(), default_rule);
+    let (code, stdout, stderr) = run(f.safeops().args(["unprotect", "--default", &f.volume]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("back to the default rules"), "{stdout}");
+    assert_eq!(status_rule(), default_rule);
+    // A project option after the verb is explained, not a clap riddle.
+    let (code, _, stderr) = run(f.safeops().args(["status", "-p", "x"]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("goes before the verb"), "{stderr}");
+}
+
+#[test]
+fn output_into_a_closed_pipe_is_no_panic_and_an_unreachable_engine_says_why() {
+    let f = Fixture::new("pipe");
+    let backup = f.backup(&[]);
+    let mut cmd = std::process::Command::new("bash");
+    cmd.arg("-c")
+        .arg(format!(
+            "'{}' verify '{}' | true; echo \"exit=${{PIPESTATUS[0]}}\"",
+            bin().display(),
+            backup.display()
+        ))
+        .env("XDG_STATE_HOME", f.dir.path().join("state"));
+    let (_, stdout, stderr) = run(&mut cmd);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!stdout.contains("exit=101"), "{stdout}");
+    let (code, _, stderr) = run(f.safeops().args(["-H", "tcp://127.0.0.1:1", "status"]));
+    assert_eq!(code, 5, "{stderr}");
+    assert!(stderr.contains("Connection refused"), "{stderr}");
+}

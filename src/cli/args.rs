@@ -471,6 +471,9 @@ pub struct ProtectArgs {
     /// Why, shown by `status` and in confirmations
     #[arg(long, value_name = "TEXT")]
     pub reason: Option<String>,
+    /// Also for volumes that do not exist (yet) on this engine
+    #[arg(long)]
+    pub allow_missing: bool,
 }
 
 /// Arguments of `unprotect`.
@@ -479,6 +482,13 @@ pub struct UnprotectArgs {
     /// Volume names
     #[arg(value_name = "VOLUME", required = true)]
     pub volumes: Vec<String>,
+    /// Remove the volumes from the policy file instead: the other rules (labels,
+    /// x-safeops, the default) decide again
+    #[arg(long = "default")]
+    pub to_default: bool,
+    /// Also for volumes that do not exist on this engine
+    #[arg(long)]
+    pub allow_missing: bool,
 }
 
 /// Arguments of `log`.

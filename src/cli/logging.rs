@@ -5,10 +5,15 @@
 //! bollard logs whole request and response bodies there (a container's inspect
 //! document, a create request), and those carry the containers' env with its secrets.
 
-use tracing::Level;
+use std::io::IsTerminal;
+
+use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::filter::filter_fn;
+use tracing_subscriber::fmt::format::Writer;
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
 use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt;
 
 use crate::cli::args::{DockerFlags, LogLevel};
@@ -29,13 +34,45 @@ pub fn init(flags: &DockerFlags) {
             .any(|name| meta.target().starts_with(name));
         !client || *meta.level() <= Level::INFO
     });
-    let _ = tracing_subscriber::registry()
-        .with(filter)
-        .with(no_bodies)
-        .with(
-            tracing_subscriber::fmt::layer()
-                .with_writer(std::io::stderr)
-                .with_target(false),
-        )
-        .try_init();
+    let styled = std::io::stderr().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && std::env::var("TERM").is_ok_and(|t| t != "dumb");
+    let layer = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_ansi(styled)
+        .with_target(false);
+    let registry = tracing_subscriber::registry().with(filter).with(no_bodies);
+    let _ = if styled {
+        registry.with(layer).try_init()
+    } else {
+        registry.with(layer.event_format(Plain)).try_init()
+    };
+}
+
+/// `warning: message`, like the rest of our messages: for stderr that is a file, a
+/// pipe or a log (no colours, no timestamps a log collector adds anyway).
+struct Plain;
+
+impl<S, N> FormatEvent<S, N> for Plain
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &Event<'_>,
+    ) -> std::fmt::Result {
+        let level = match *event.metadata().level() {
+            Level::ERROR => "error",
+            Level::WARN => "warning",
+            Level::INFO => "info",
+            Level::DEBUG => "debug",
+            Level::TRACE => "trace",
+        };
+        write!(writer, "{level}: ")?;
+        ctx.field_format().format_fields(writer.by_ref(), event)?;
+        writeln!(writer)
+    }
 }

@@ -55,12 +55,15 @@ pub async fn prune(engine: &Engine, args: &ImagesPruneArgs) -> Result<()> {
             ]
         })
         .collect();
-    eprint!("{}", render("", &["IMAGE", "ACTION", "SIZE", "WHY"], &rows));
+    // The plan is data: stdout, with or without --dry-run.
+    super::print(&render("", &["IMAGE", "ACTION", "SIZE", "WHY"], &rows))?;
     if args.dry_run {
         return Ok(());
     }
     let mut removed = Vec::new();
     let mut failed = Vec::new();
+    let mut out = String::new();
+    let mut reclaimed = 0u64;
     for decision in decisions.iter().filter(|d| d.action == "remove") {
         let options = RemoveImageOptionsBuilder::default().build();
         match engine
@@ -71,12 +74,13 @@ pub async fn prune(engine: &Engine, args: &ImagesPruneArgs) -> Result<()> {
             Ok(items) => {
                 for item in items {
                     if let Some(tag) = item.untagged {
-                        println!("Untagged: {tag}");
+                        out.push_str(&format!("untagged: {tag}\n"));
                     }
                     if let Some(id) = item.deleted {
-                        println!("Deleted: {id}");
+                        out.push_str(&format!("deleted: {id}\n"));
                     }
                 }
+                reclaimed += decision.size_bytes.max(0) as u64;
                 removed.push(decision.reference.clone());
             }
             Err(err) => {
@@ -88,6 +92,18 @@ pub async fn prune(engine: &Engine, args: &ImagesPruneArgs) -> Result<()> {
     audit::record(
         json!({"verb": "images prune", "keep": args.keep, "removed": removed, "failed": failed}),
     );
+    // As `docker image prune` reports it.
+    let mut report = String::new();
+    if !out.is_empty() {
+        report.push_str("Deleted Images:\n");
+        report.push_str(&out);
+        report.push('\n');
+    }
+    report.push_str(&format!(
+        "Total reclaimed space: {}\n",
+        human_bytes(reclaimed)
+    ));
+    super::print(&report)?;
     if failed.is_empty() {
         Ok(())
     } else {

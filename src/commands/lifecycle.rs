@@ -153,11 +153,11 @@ async fn through_engine(
             Lifecycle::Start => engine.docker.start_container(&container.id, None).await,
         };
         match done {
-            Ok(()) => println!("{}", container.name),
-            // Already in the wanted state.
-            Err(bollard::errors::Error::DockerResponseServerError {
+            // 304: already in the wanted state.
+            Ok(())
+            | Err(bollard::errors::Error::DockerResponseServerError {
                 status_code: 304, ..
-            }) => println!("{}", container.name),
+            }) => super::print(&format!("{}\n", container.name))?,
             Err(e) => {
                 return Err(Error::failure(format!(
                     "cannot {} {}: {}",

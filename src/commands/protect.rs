@@ -1,56 +1,82 @@
-//! `protect VOLUME... [--reason]` and `unprotect VOLUME...`: entries in the local
-//! policy file, which `status` and every guarded verb read.
+//! `protect VOLUME... [--reason]` and `unprotect VOLUME... [--default]`: entries in the
+//! local policy file, which `status` and every guarded verb read.
 
 use serde_json::json;
 
 use crate::cli::args::{ProtectArgs, UnprotectArgs};
-use crate::error::Result;
+use crate::engine::Engine;
+use crate::engine::inventory;
+use crate::error::{Error, Result};
 use crate::guard::audit;
 use crate::guard::protect::{Policy, PolicyEntry};
 
-fn change(volumes: &[String], entry: PolicyEntry) -> Result<()> {
+/// Refuses names that are no volume on the engine (a typo would protect nothing).
+async fn check_exist(engine: &Engine, volumes: &[String]) -> Result<()> {
+    let existing = inventory::volumes(engine).await?;
+    let missing: Vec<&str> = volumes
+        .iter()
+        .filter(|v| !existing.contains_key(v.as_str()))
+        .map(String::as_str)
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(Error::usage(format!(
+        "no volume {} on this engine",
+        missing.join(", ")
+    ))
+    .hint("check the name with `docker volume ls`, or pass --allow-missing for a volume that does not exist yet"))
+}
+
+/// Sets (or, with `None`, removes) the policy entry of every volume.
+fn change(volumes: &[String], entry: Option<PolicyEntry>) -> Result<()> {
     let path = Policy::default_path(&|n| std::env::var(n).ok());
     let mut policy = Policy::load(&path)?;
     for volume in volumes {
-        policy.volumes.insert(volume.clone(), entry.clone());
+        match &entry {
+            Some(entry) => policy.volumes.insert(volume.clone(), entry.clone()),
+            None => policy.volumes.remove(volume),
+        };
     }
     policy.save(&path)?;
-    let verb = if entry.protect {
-        "protect"
-    } else {
-        "unprotect"
+    let (verb, done) = match &entry {
+        Some(e) if e.protect => ("protect", "protected"),
+        Some(_) => ("unprotect", "marked disposable"),
+        None => ("unprotect --default", "back to the default rules"),
     };
-    audit::record(json!({"verb": verb, "volumes": volumes, "reason": entry.reason}));
+    audit::record(json!({
+        "verb": verb, "target": volumes.join(","), "volumes": volumes,
+        "reason": entry.and_then(|e| e.reason), "outcome": "ok",
+    }));
     super::print(&format!(
-        "{} {} (policy file {})\n",
-        if entry.protect {
-            "protected"
-        } else {
-            "marked disposable"
-        },
+        "{done}: {} (policy file {})\n",
         volumes.join(", "),
         path.display()
     ))
 }
 
 /// Runs `protect`.
-pub fn protect(args: &ProtectArgs) -> Result<()> {
+pub async fn protect(engine: &Engine, args: &ProtectArgs) -> Result<()> {
+    if !args.allow_missing {
+        check_exist(engine, &args.volumes).await?;
+    }
     change(
         &args.volumes,
-        PolicyEntry {
+        Some(PolicyEntry {
             protect: true,
             reason: args.reason.clone(),
-        },
+        }),
     )
 }
 
 /// Runs `unprotect`.
-pub fn unprotect(args: &UnprotectArgs) -> Result<()> {
-    change(
-        &args.volumes,
-        PolicyEntry {
-            protect: false,
-            reason: None,
-        },
-    )
+pub async fn unprotect(engine: &Engine, args: &UnprotectArgs) -> Result<()> {
+    if !args.allow_missing && !args.to_default {
+        check_exist(engine, &args.volumes).await?;
+    }
+    let entry = (!args.to_default).then_some(PolicyEntry {
+        protect: false,
+        reason: None,
+    });
+    change(&args.volumes, entry)
 }

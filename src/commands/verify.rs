@@ -41,30 +41,34 @@ pub async fn run(args: &VerifyArgs, cancel: &Cancel) -> Result<()> {
             "{}",
             serde_json::to_string_pretty(&json).expect("json")
         )?;
-    } else if report.problems.is_empty() {
-        let rate = report.bytes as f64 / seconds.max(1e-6);
-        println!(
-            "{}: OK — {} artifacts, {} read at {}/s, {} volume files checked against their digests",
-            dir.display(),
-            report.artifacts,
-            human_bytes(report.bytes),
-            human_bytes(rate as u64),
-            report.volume_files
-        );
-    }
-    if args.format != Format::Json && !report.special.is_empty() {
-        println!(
-            "{} special entries (restored into another volume only with --preserve-special):",
-            report.special.len()
-        );
-        for entry in &report.special {
-            println!(
-                "  {}: {} ({})",
-                printable(&entry.volume),
-                entry.path,
-                entry.what.join(", ")
-            );
+    } else {
+        let mut out = String::new();
+        if report.problems.is_empty() {
+            let rate = report.bytes as f64 / seconds.max(1e-6);
+            out.push_str(&format!(
+                "{}: OK — {} artifacts, {} read at {}/s, {} volume files checked against their digests\n",
+                dir.display(),
+                report.artifacts,
+                human_bytes(report.bytes),
+                human_bytes(rate as u64),
+                report.volume_files
+            ));
         }
+        if !report.special.is_empty() {
+            out.push_str(&format!(
+                "{} special entries (restored into another volume only with --preserve-special):\n",
+                report.special.len()
+            ));
+            for entry in &report.special {
+                out.push_str(&format!(
+                    "  {}: {} ({})\n",
+                    printable(&entry.volume),
+                    entry.path,
+                    entry.what.join(", ")
+                ));
+            }
+        }
+        super::print(&out)?;
     }
     report.into_result().map(|_| ())
 }

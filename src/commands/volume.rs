@@ -139,15 +139,14 @@ pub async fn rm(engine: &Engine, args: &VolumeRmArgs, cancel: &Cancel) -> Result
         engine.docker.remove_volume(name, Some(options)).await
     })
     .await;
-    print_removed(&removed);
+    print_removed(&removed)?;
     removed.map(|_| ())
 }
 
-fn print_removed(removed: &Result<Vec<String>>) {
-    if let Ok(names) = removed {
-        for name in names {
-            println!("{name}");
-        }
+fn print_removed(removed: &Result<Vec<String>>) -> Result<()> {
+    match removed {
+        Ok(names) => super::print(&names.iter().map(|n| format!("{n}\n")).collect::<String>()),
+        Err(_) => Ok(()),
     }
 }
 
@@ -244,6 +243,6 @@ pub async fn rm_containers(engine: &Engine, args: &RmArgs, cancel: &Cancel) -> R
         engine.docker.remove_container(name, Some(options)).await
     })
     .await;
-    print_removed(&removed);
+    print_removed(&removed)?;
     removed.map(|_| ())
 }
