@@ -324,3 +324,26 @@ fn output_into_a_closed_pipe_is_no_panic_and_an_unreachable_engine_says_why() {
     assert_eq!(code, 5, "{stderr}");
     assert!(stderr.contains("Connection refused"), "{stderr}");
 }
+
+#[test]
+fn audit_log_lines_name_the_target_and_say_refused() {
+    let f = Fixture::new("auditlines");
+    f.exec("echo data > /data/file");
+    f.backup(&[]);
+    docker(&["rm", "-f", &f.container]);
+    let (code, _, stderr) = run(f.safeops().args(["volume", "rm", &f.volume]));
+    assert_eq!(code, 3, "{stderr}");
+    let (code, stdout, stderr) = run(f.safeops().args(["log"]));
+    assert_eq!(code, 0, "{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    assert!(
+        lines[0].ends_with(&format!("backup {}: ok", f.container)),
+        "{stdout}"
+    );
+    assert!(
+        lines[1].contains(&format!("volume rm {}: refused: ", f.volume)),
+        "{stdout}"
+    );
+    assert!(!stdout.contains('{'), "raw JSON in the log table: {stdout}");
+}

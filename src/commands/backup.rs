@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
 use serde::Serialize;
+use serde_json::json;
 
 use crate::backup::create::{self, BackupOptions, BackupOutcome, Subject};
 use crate::backup::store;
@@ -11,6 +12,7 @@ use crate::cancel::Cancel;
 use crate::cli::args::{BackupArgs, Format};
 use crate::engine::inventory;
 use crate::error::Result;
+use crate::guard::audit;
 use crate::target::Discovery;
 use crate::ui::progress::Progress;
 use crate::ui::table::{human_bytes, render};
@@ -67,19 +69,25 @@ pub async fn run(discovery: &Discovery<'_>, args: &BackupArgs, cancel: &Cancel) 
     let outcome = match outcome {
         Ok(outcome) => outcome,
         Err(err) => {
-            crate::guard::audit::record(serde_json::json!({
-                "verb": "backup", "target": subject.name, "outcome": format!("failed: {}", err.message),
-            }));
-            return Err(err);
+            let failed: Result<()> = Err(err);
+            audit::record(
+                "backup",
+                &subject.name,
+                audit::outcome_of(&failed),
+                json!({}),
+            );
+            return failed;
         }
     };
-    crate::guard::audit::record(serde_json::json!({
-        "verb": "backup",
-        "target": subject.name,
-        "path": outcome.path.display().to_string(),
-        "volumes": outcome.manifest.volumes.iter().map(|v| (&v.name, v.fingerprint)).collect::<Vec<_>>(),
-        "outcome": "ok",
-    }));
+    audit::record(
+        "backup",
+        &subject.name,
+        "ok".into(),
+        json!({
+            "path": outcome.path.display().to_string(),
+            "volumes": outcome.manifest.volumes.iter().map(|v| (&v.name, v.fingerprint)).collect::<Vec<_>>(),
+        }),
+    );
     print_summary(&outcome, args.format)
 }
 

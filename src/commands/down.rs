@@ -71,16 +71,18 @@ pub async fn run(discovery: &Discovery<'_>, args: &DownArgs, cancel: &Cancel) ->
         Mode::Run => engine_down(engine, project, &plan, args).await,
     };
     let settled = allowed.finish(engine, outcome.is_ok()).await;
-    audit::record(json!({
-        "verb": "down",
-        "project": project.name,
-        "mode": project.mode,
-        "plan": plan,
-        "confirmation": allowed.confirmation,
-        "no_backup": args.no_backup,
-        "safety_backup": allowed.safety_backup.as_ref().map(|p| p.display().to_string()),
-        "outcome": match &outcome { Ok(()) => "ok".to_string(), Err(e) => format!("failed: {}", e.message) },
-    }));
+    audit::record(
+        if args.volumes { "down -v" } else { "down" },
+        &project.name,
+        audit::outcome_of(&outcome),
+        json!({
+            "mode": project.mode,
+            "plan": plan,
+            "confirmation": allowed.confirmation,
+            "no_backup": args.no_backup,
+            "safety_backup": allowed.safety_backup.as_ref().map(|p| p.display().to_string()),
+        }),
+    );
     outcome.and(settled)
 }
 

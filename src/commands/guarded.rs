@@ -100,11 +100,14 @@ pub async fn allow(
     let confirmation = match confirm::confirm(guard.expected, guard.given, &guard.command) {
         Ok(how) => how,
         Err(err) => {
-            audit::record(json!({
-                "verb": guard.verb, "target": guard.expected, "plan": plan,
-                "outcome": "refused", "why": err.message,
-            }));
-            return Err(err);
+            let refused: Result<Allowed> = Err(err);
+            audit::record(
+                guard.verb,
+                guard.expected,
+                audit::outcome_of(&refused),
+                json!({"plan": plan}),
+            );
+            return refused;
         }
     };
     let keys: Vec<lock::Key> = at_risk
@@ -156,10 +159,16 @@ pub async fn allow(
             );
             err
         })?;
-    audit::record(json!({
-        "verb": "backup", "target": subject.name, "purpose": options.purpose,
-        "path": outcome.path.display().to_string(), "volumes": at_risk,
-    }));
+    audit::record(
+        "backup",
+        &subject.name,
+        "ok".into(),
+        json!({
+            "purpose": options.purpose,
+            "path": outcome.path.display().to_string(),
+            "volumes": at_risk,
+        }),
+    );
     eprintln!(
         "safety backup of {}: {}\n  undo with: docker safeops restore {}",
         at_risk.join(", "),

@@ -89,8 +89,16 @@ pub async fn prune(engine: &Engine, args: &ImagesPruneArgs) -> Result<()> {
             }
         }
     }
+    let outcome = if failed.is_empty() {
+        "ok".to_string()
+    } else {
+        format!("failed: {}", failed.join(", "))
+    };
     audit::record(
-        json!({"verb": "images prune", "keep": args.keep, "removed": removed, "failed": failed}),
+        "images prune",
+        &format!("keep {}", args.keep),
+        outcome,
+        json!({"removed": removed, "failed": failed}),
     );
     // As `docker image prune` reports it.
     let mut report = String::new();

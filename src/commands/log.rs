@@ -6,6 +6,7 @@ use crate::backup::store;
 use crate::cli::args::{Format, LogArgs};
 use crate::error::{Error, Result};
 use crate::guard::audit::{self, Anchor};
+use crate::ui::table::printable;
 
 /// The heads of the log recorded elsewhere: the state file beside it, and the
 /// manifests of this host's backups in `backup_root`.
@@ -89,17 +90,18 @@ pub fn run(args: &LogArgs) -> Result<()> {
         Format::Table => shown
             .iter()
             .map(|e| {
-                let verb = e.event["verb"].as_str().unwrap_or("?");
-                let what = e.event["project"]
-                    .as_str()
-                    .or(e.event["target"].as_str())
-                    .map(str::to_string)
-                    .unwrap_or_else(|| e.event["volumes"].to_string());
-                let outcome = e.event["outcome"].as_str().unwrap_or("ok");
-                format!(
-                    "{:>4}  {}  {}  {verb} {what}: {outcome}\n",
+                let text = |key: &str| e.event[key].as_str().map(str::to_string);
+                let verb = text("verb").unwrap_or_else(|| "?".into());
+                // Entries written before every entry named its target used `project`.
+                let target = text("target")
+                    .or_else(|| text("project"))
+                    .unwrap_or_default();
+                let outcome = text("outcome").unwrap_or_else(|| "ok".into());
+                let line = format!(
+                    "{:>4}  {}  {}  {verb} {target}: {outcome}",
                     e.seq, e.time, e.actor
-                )
+                );
+                format!("{}\n", printable(&line))
             })
             .collect(),
     };

@@ -44,10 +44,12 @@ fn change(volumes: &[String], entry: Option<PolicyEntry>) -> Result<()> {
         Some(_) => ("unprotect", "marked disposable"),
         None => ("unprotect --default", "back to the default rules"),
     };
-    audit::record(json!({
-        "verb": verb, "target": volumes.join(","), "volumes": volumes,
-        "reason": entry.and_then(|e| e.reason), "outcome": "ok",
-    }));
+    audit::record(
+        verb,
+        &volumes.join(","),
+        "ok".into(),
+        json!({"reason": entry.and_then(|e| e.reason)}),
+    );
     super::print(&format!(
         "{done}: {} (policy file {})\n",
         volumes.join(", "),

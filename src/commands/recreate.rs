@@ -61,12 +61,12 @@ pub async fn run(discovery: &Discovery<'_>, args: &RecreateArgs) -> Result<()> {
             .await
         }
     };
-    audit::record(json!({
-        "verb": "recreate",
-        "container": args.container,
-        "image": args.image,
-        "outcome": match &outcome { Ok(r) => json!(r), Err(e) => json!(format!("failed: {}", e.message)) },
-    }));
+    audit::record(
+        "recreate",
+        &args.container,
+        audit::outcome_of(&outcome),
+        json!({"image": args.image, "recreated": outcome.as_ref().ok()}),
+    );
     let recreated: Recreated = outcome?;
     // The new spec joins the history: a later bootstrap recreates *this* container.
     if let Err(err) = specs::save_current(engine, &recreated.id).await {
@@ -149,10 +149,12 @@ pub async fn rollback(
         patience: recreate::patience(),
     };
     let outcome = recreate::replace(engine, &spec, Some(&target), timing).await;
-    audit::record(json!({
-        "verb": "rollback", "container": args.container, "to": target,
-        "outcome": match &outcome { Ok(_) => "ok".to_string(), Err(e) => format!("failed: {}", e.message) },
-    }));
+    audit::record(
+        "rollback",
+        &args.container,
+        audit::outcome_of(&outcome),
+        json!({"to": target}),
+    );
     let recreated = outcome?;
     if let Err(err) = specs::save_current(engine, &recreated.id).await {
         eprintln!("warning: {err}");

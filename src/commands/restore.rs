@@ -25,14 +25,16 @@ pub async fn run(engine: &Engine, args: &RestoreArgs, cancel: &Cancel) -> Result
         safety_root: store::backup_root(None, &env),
     };
     let outcome = restore::restore(engine, &request, cancel).await;
-    crate::guard::audit::record(serde_json::json!({
-        "verb": "restore",
-        "backup": request.dir.display().to_string(),
-        "volumes": outcome.as_ref().ok().map(|o| &o.volumes),
-        "confirmation": outcome.as_ref().ok().and_then(|o| o.confirmation),
-        "safety_backup": outcome.as_ref().ok().and_then(|o| o.safety_backup.clone()),
-        "outcome": match &outcome { Ok(_) => "ok".to_string(), Err(e) => format!("failed: {}", e.message) },
-    }));
+    crate::guard::audit::record(
+        "restore",
+        &request.dir.display().to_string(),
+        crate::guard::audit::outcome_of(&outcome),
+        serde_json::json!({
+            "volumes": outcome.as_ref().ok().map(|o| &o.volumes),
+            "confirmation": outcome.as_ref().ok().and_then(|o| o.confirmation),
+            "safety_backup": outcome.as_ref().ok().and_then(|o| o.safety_backup.clone()),
+        }),
+    );
     let outcome = outcome?;
     let text = match args.format {
         Format::Json => serde_json::to_string_pretty(&outcome).expect("outcome serializes") + "\n",

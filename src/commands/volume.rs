@@ -99,14 +99,22 @@ async fn guarded_removal(
         }
     }
     let settled = allowed.finish(engine, failed.is_empty()).await;
-    audit::record(json!({
-        "verb": verb,
-        "plan": plan,
-        "confirmation": allowed.confirmation,
-        "no_backup": flags.no_backup,
-        "safety_backup": allowed.safety_backup.as_ref().map(|p| p.display().to_string()),
-        "outcome": if failed.is_empty() { "ok".to_string() } else { format!("failed: {}", failed.join(", ")) },
-    }));
+    let outcome = if failed.is_empty() {
+        "ok".to_string()
+    } else {
+        format!("failed: {}", failed.join(", "))
+    };
+    audit::record(
+        verb,
+        &names.join(","),
+        outcome,
+        json!({
+            "plan": plan,
+            "confirmation": allowed.confirmation,
+            "no_backup": flags.no_backup,
+            "safety_backup": allowed.safety_backup.as_ref().map(|p| p.display().to_string()),
+        }),
+    );
     settled?;
     if failed.is_empty() {
         Ok(removed)

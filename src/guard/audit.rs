@@ -161,9 +161,33 @@ pub fn append(path: &Path, event: serde_json::Value) -> Result<Entry> {
     Ok(entry)
 }
 
-/// Appends `event`, warning instead of failing: the operation it records already
-/// happened and must not be reported as failed because the log could not be written.
-pub fn record(event: serde_json::Value) {
+/// How an operation ended, for the log, on one line: `ok`, `refused: why` (a guard or
+/// lock said no) or `failed: why`.
+pub fn outcome_of<T>(result: &Result<T>) -> String {
+    match result {
+        Ok(_) => "ok".to_string(),
+        Err(err) => {
+            let why = err.message.split_whitespace().collect::<Vec<_>>().join(" ");
+            match err.code {
+                crate::error::ExitCode::Refused => format!("refused: {why}"),
+                crate::error::ExitCode::Interrupted => "interrupted".to_string(),
+                _ => format!("failed: {why}"),
+            }
+        }
+    }
+}
+
+/// Appends an entry for `verb` on `target` that ended with `outcome` (see
+/// [`outcome_of`]), with `details` (an object) merged in; warns instead of failing: the
+/// operation it records already happened and must not be reported as failed because
+/// the log could not be written.
+pub fn record(verb: &str, target: &str, outcome: String, details: serde_json::Value) {
+    let mut event = serde_json::json!({"verb": verb, "target": target, "outcome": outcome});
+    if let (Some(event), serde_json::Value::Object(details)) = (event.as_object_mut(), details) {
+        for (key, value) in details {
+            event.entry(key).or_insert(value);
+        }
+    }
     if let Err(err) = append(&default_path(), event) {
         eprintln!("warning: {err}");
     }
