@@ -271,8 +271,8 @@ fn secrets_in_container_env_stay_out_of_logs_and_private_on_disk() {
         let (code, stdout, stderr) = with_trace(&args);
         assert_eq!(code, 0, "{args:?}: {stderr}");
         assert!(
-            stderr.contains("TRACE") || stderr.contains("DEBUG"),
-            "no logs at all"
+            stderr.contains("trace: ") || stderr.contains("debug: "),
+            "no logs at all: {stderr}"
         );
         assert!(
             !stderr.contains(secret) && !stdout.contains(secret),
