@@ -347,3 +347,85 @@ fn audit_log_lines_name_the_target_and_say_refused() {
     );
     assert!(!stdout.contains('{'), "raw JSON in the log table: {stdout}");
 }
+
+#[test]
+fn a_backup_location_is_one_concept_for_every_verb() {
+    let f = Fixture::new("location");
+    f.exec("echo data > /data/file");
+    let elsewhere = f.dir.path().join("elsewhere");
+    let to = elsewhere.to_str().unwrap();
+    let out = json(f.safeops().args([
+        "backup",
+        &f.container,
+        "-t",
+        "1",
+        "--to",
+        to,
+        "--format",
+        "json",
+    ]));
+    let id = std::path::Path::new(out["path"].as_str().unwrap())
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    let listed = json(
+        f.safeops()
+            .args(["backups", "--to", to, "--format", "json"]),
+    );
+    assert_eq!(listed[0]["id"], id.as_str(), "{listed}");
+    // The id works wherever a backup is read, with the same --to.
+    let (code, _, stderr) = run(f.safeops().args(["verify", &id, "--to", to]));
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) = run(f.safeops().args(["verify", &id]));
+    assert_eq!(code, 2, "not in the default location: {stderr}");
+    let status = json(f.safeops().args([
+        "status",
+        &f.container,
+        "--to",
+        to,
+        "--format",
+        "json",
+        "--no-size",
+    ]));
+    assert_ne!(
+        status["targets"][0]["volumes"][0]["last_backup"],
+        serde_json::Value::Null,
+        "{status}"
+    );
+    let plan = json(f.safeops().args([
+        "volume",
+        "rm",
+        &f.volume,
+        "--dry-run",
+        "--format",
+        "json",
+        "--to",
+        to,
+    ]));
+    assert_ne!(
+        plan["volumes"][0]["last_backup"],
+        serde_json::Value::Null,
+        "{plan}"
+    );
+    let (code, _, stderr) = run(f.safeops().args([
+        "restore",
+        &id,
+        "--to",
+        to,
+        "--confirm",
+        &f.volume,
+        "-t",
+        "1",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    // The policy file's [backup] to is the default when nothing else says.
+    let policy = f.dir.path().join(".xdg-config/docker-safeops/policy.toml");
+    std::fs::create_dir_all(policy.parent().unwrap()).unwrap();
+    std::fs::write(&policy, format!("[backup]\nto = {to:?}\n")).unwrap();
+    let (code, _, stderr) = run(f
+        .safeops()
+        .env_remove("SAFEOPS_BACKUP_DIR")
+        .args(["verify", &id]));
+    assert_eq!(code, 0, "{stderr}");
+}

@@ -20,16 +20,21 @@ use crate::error::{Error, Result};
 /// Prefix of backups under construction; listing ignores them, recovery deletes them.
 pub const PARTIAL_PREFIX: &str = ".partial-";
 
-/// The backup directory: `--to`, else `SAFEOPS_BACKUP_DIR`, else
-/// `$XDG_DATA_HOME/docker-safeops/backups` (`~/.local/share/...`).
-pub fn backup_root(to: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> PathBuf {
+/// The backup directory: `--to`, else `SAFEOPS_BACKUP_DIR`, else the policy file's
+/// `[backup] to`, else `$XDG_DATA_HOME/docker-safeops/backups` (`~/.local/share/...`).
+pub fn backup_root(to: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> Result<PathBuf> {
     if let Some(to) = to {
-        return to.to_path_buf();
+        return Ok(to.to_path_buf());
     }
     if let Some(dir) = env("SAFEOPS_BACKUP_DIR").filter(|d| !d.is_empty()) {
-        return PathBuf::from(dir);
+        return Ok(PathBuf::from(dir));
     }
-    crate::state::xdg_dir(env, "XDG_DATA_HOME", ".local/share").join("backups")
+    let policy =
+        crate::guard::protect::Policy::load(&crate::guard::protect::Policy::default_path(env))?;
+    if let Some(to) = policy.backup.to {
+        return Ok(to);
+    }
+    Ok(crate::state::xdg_dir(env, "XDG_DATA_HOME", ".local/share").join("backups"))
 }
 
 fn create_dir_private(path: &Path) -> io::Result<()> {
@@ -182,13 +187,17 @@ pub fn remove_tree(path: &Path) {
     tracing::warn!("could not delete {}", path.display());
 }
 
-/// A backup given on the command line: a directory, or the name of one in the
-/// default backup directory.
-pub fn resolve(arg: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<PathBuf> {
+/// A backup given on the command line: a directory, or the id (directory name) of one
+/// in the backup directory (`to` as [`backup_root`] takes it).
+pub fn resolve(
+    arg: &Path,
+    to: Option<&Path>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<PathBuf> {
     if arg.is_dir() {
         return Ok(arg.to_path_buf());
     }
-    let root = backup_root(None, env);
+    let root = backup_root(to, env)?;
     let named = root.join(arg);
     if arg.components().count() == 1 && named.is_dir() {
         return Ok(named);
@@ -241,6 +250,8 @@ pub fn read_manifest(dir: &Path) -> Result<Manifest> {
 /// A backup as `backups` lists it.
 #[derive(Debug, Clone, Serialize)]
 pub struct BackupSummary {
+    /// Its id: the directory's name, which `verify`, `restore` (and `--to`) accept.
+    pub id: String,
     /// Its directory.
     pub path: String,
     /// What it is of.
@@ -297,8 +308,12 @@ pub fn list(root: &Path) -> Result<Vec<BackupSummary>> {
 
 fn summarize(dir: &Path) -> BackupSummary {
     let path = dir.display().to_string();
+    let id = dir
+        .file_name()
+        .map_or_else(|| path.clone(), |n| n.to_string_lossy().into_owned());
     match read_manifest(dir) {
         Err(err) => BackupSummary {
+            id,
             path,
             target: "?".into(),
             target_kind: "?".into(),
@@ -326,6 +341,7 @@ fn summarize(dir: &Path) -> BackupSummary {
                 "complete".to_string()
             };
             BackupSummary {
+                id,
                 path,
                 target: manifest.target.name.clone(),
                 target_kind: manifest.target.kind.clone(),
@@ -425,29 +441,52 @@ mod tests {
     use super::*;
 
     #[test]
-    fn root_follows_flag_then_env_then_xdg() {
-        let env = |vars: &'static [(&'static str, &'static str)]| {
+    fn backup_root_follows_flag_env_policy_then_xdg() {
+        let config = tempfile::tempdir().unwrap();
+        let config_home = config.path().display().to_string();
+        let env = |pairs: Vec<(&'static str, String)>| {
             move |name: &str| {
-                vars.iter()
+                pairs
+                    .iter()
                     .find(|(k, _)| *k == name)
-                    .map(|(_, v)| v.to_string())
+                    .map(|(_, v)| v.clone())
             }
         };
+        let root = |to: Option<&str>, pairs: Vec<(&'static str, String)>| {
+            backup_root(to.map(Path::new), &env(pairs)).unwrap()
+        };
+        let base = vec![
+            ("XDG_CONFIG_HOME", config_home.clone()),
+            ("HOME", "/h".to_string()),
+        ];
+        let with = |extra: (&'static str, &str)| {
+            let mut pairs = base.clone();
+            pairs.push((extra.0, extra.1.to_string()));
+            pairs
+        };
         assert_eq!(
-            backup_root(Some(Path::new("/x")), &env(&[("SAFEOPS_BACKUP_DIR", "/y")])),
+            root(Some("/x"), with(("SAFEOPS_BACKUP_DIR", "/y"))),
             PathBuf::from("/x")
         );
         assert_eq!(
-            backup_root(None, &env(&[("SAFEOPS_BACKUP_DIR", "/y")])),
+            root(None, with(("SAFEOPS_BACKUP_DIR", "/y"))),
             PathBuf::from("/y")
         );
         assert_eq!(
-            backup_root(None, &env(&[("XDG_DATA_HOME", "/d"), ("HOME", "/h")])),
+            root(None, with(("XDG_DATA_HOME", "/d"))),
             PathBuf::from("/d/docker-safeops/backups")
         );
         assert_eq!(
-            backup_root(None, &env(&[("HOME", "/h")])),
+            root(None, base.clone()),
             PathBuf::from("/h/.local/share/docker-safeops/backups")
+        );
+        let policy = config.path().join("docker-safeops/policy.toml");
+        std::fs::create_dir_all(policy.parent().unwrap()).unwrap();
+        std::fs::write(&policy, "[backup]\nto = \"/p\"\n").unwrap();
+        assert_eq!(root(None, base.clone()), PathBuf::from("/p"));
+        assert_eq!(
+            root(None, with(("SAFEOPS_BACKUP_DIR", "/y"))),
+            PathBuf::from("/y")
         );
     }
 

@@ -136,6 +136,15 @@ impl DockerFlags {
     }
 }
 
+/// Where backups are: one concept for every verb that writes or reads them.
+#[derive(Debug, Clone, Default, Args)]
+pub struct LocationFlags {
+    /// Backup directory [default: $SAFEOPS_BACKUP_DIR, else the policy file's
+    /// `[backup] to`, else ~/.local/share/docker-safeops/backups]
+    #[arg(long = "to", value_name = "DIR")]
+    pub to: Option<PathBuf>,
+}
+
 /// Waiting for another operation on the same volumes.
 #[derive(Debug, Clone, Default, Args)]
 pub struct LockFlags {
@@ -227,9 +236,9 @@ pub struct BackupArgs {
     /// A compose project name or a container name (default: the project of the
     /// compose file in this directory)
     pub target: Option<String>,
-    /// Backup directory [default: $SAFEOPS_BACKUP_DIR, else ~/.local/share/docker-safeops/backups]
-    #[arg(long, value_name = "DIR")]
-    pub to: Option<PathBuf>,
+    /// Where backups are
+    #[command(flatten)]
+    pub location: LocationFlags,
     /// Also export the containers' images
     #[arg(long)]
     pub images: bool,
@@ -298,6 +307,9 @@ pub struct DownArgs {
     /// Lock waiting
     #[command(flatten)]
     pub lock: LockFlags,
+    /// Where backups are
+    #[command(flatten)]
+    pub location: LocationFlags,
     /// Output format of --dry-run
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
@@ -345,6 +357,9 @@ pub struct GuardFlags {
     /// Lock waiting
     #[command(flatten)]
     pub lock: LockFlags,
+    /// Where backups are
+    #[command(flatten)]
+    pub location: LocationFlags,
     /// Output format of --dry-run
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
@@ -498,9 +513,9 @@ pub struct LogArgs {
     /// every backup's manifest; name the first problem (exit 4)
     #[arg(long)]
     pub verify: bool,
-    /// Backup directory whose manifests anchor the log (default: as for `backup`)
-    #[arg(long, value_name = "DIR")]
-    pub to: Option<std::path::PathBuf>,
+    /// Where backups are
+    #[command(flatten)]
+    pub location: LocationFlags,
     /// Only the last N entries
     #[arg(short = 'n', long = "tail", value_name = "N")]
     pub tail: Option<usize>,
@@ -514,9 +529,9 @@ pub struct LogArgs {
 pub struct BackupsArgs {
     /// Only backups of this project, container or volume
     pub target: Option<String>,
-    /// Backup directory [default: $SAFEOPS_BACKUP_DIR, else ~/.local/share/docker-safeops/backups]
-    #[arg(long, value_name = "DIR")]
-    pub to: Option<PathBuf>,
+    /// Where backups are
+    #[command(flatten)]
+    pub location: LocationFlags,
     /// Output format
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
@@ -527,6 +542,9 @@ pub struct BackupsArgs {
 pub struct VerifyArgs {
     /// A backup directory, or the name of one in the backup directory
     pub backup: PathBuf,
+    /// Where backups are
+    #[command(flatten)]
+    pub location: LocationFlags,
     /// Output format
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
@@ -570,6 +588,9 @@ pub struct RestoreArgs {
     /// Lock waiting
     #[command(flatten)]
     pub lock: LockFlags,
+    /// Where backups are
+    #[command(flatten)]
+    pub location: LocationFlags,
     /// Output format
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
@@ -581,6 +602,9 @@ pub struct StatusArgs {
     /// A compose project name or a container name (default: the project of the
     /// compose file in this directory, else every target on the engine)
     pub target: Option<String>,
+    /// Where backups are
+    #[command(flatten)]
+    pub location: LocationFlags,
     /// Output format
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,

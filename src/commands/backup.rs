@@ -42,7 +42,7 @@ pub async fn run(discovery: &Discovery<'_>, args: &BackupArgs, cancel: &Cancel) 
     let volumes = inventory::volumes(discovery.engine).await?;
     let subject = Subject::of_target(&target, &volumes);
     let options = BackupOptions {
-        root: store::backup_root(args.to.as_deref(), &|n| std::env::var(n).ok()),
+        root: store::backup_root(args.location.to.as_deref(), &|n| std::env::var(n).ok())?,
         images: args.images,
         quiesce: !args.no_quiesce,
         db_dump: args.db_dump,

@@ -7,7 +7,7 @@ use crate::ui::table::{human_bytes, render};
 
 /// Runs `backups`.
 pub fn run(args: &BackupsArgs) -> Result<()> {
-    let root = store::backup_root(args.to.as_deref(), &|n| std::env::var(n).ok());
+    let root = store::backup_root(args.location.to.as_deref(), &|n| std::env::var(n).ok())?;
     let backups: Vec<store::BackupSummary> = store::list(&root)?
         .into_iter()
         .filter(|b| {
@@ -31,9 +31,7 @@ pub fn run(args: &BackupsArgs) -> Result<()> {
                         contents.push(format!("{} dump(s)", b.dumps.len()));
                     }
                     vec![
-                        std::path::Path::new(&b.path)
-                            .file_name()
-                            .map_or(b.path.clone(), |n| n.to_string_lossy().into_owned()),
+                        b.id.clone(),
                         format!("{} {}", b.target_kind, b.target),
                         b.created.clone(),
                         human_bytes(b.size_bytes),
@@ -49,7 +47,7 @@ pub fn run(args: &BackupsArgs) -> Result<()> {
             format!("backups in {}\n", root.display())
                 + &render(
                     "",
-                    &["BACKUP", "TARGET", "CREATED", "SIZE", "CONTENTS", "STATUS"],
+                    &["ID", "TARGET", "CREATED", "SIZE", "CONTENTS", "STATUS"],
                     &rows,
                 )
         }

@@ -26,8 +26,8 @@ use crate::target::{Discovery, Mode, Project, Target};
 pub async fn run(discovery: &Discovery<'_>, args: &DownArgs, cancel: &Cancel) -> Result<()> {
     let engine = discovery.engine;
     let target = super::single_target(discovery, None, "take down").await?;
-    let facts = super::guarded::Facts::read(engine, args.volumes).await?;
-    let backup_root = store::backup_root(None, &|n| std::env::var(n).ok());
+    let backup_root = store::backup_root(args.location.to.as_deref(), &|n| std::env::var(n).ok())?;
+    let facts = super::guarded::Facts::read(engine, args.volumes, &backup_root).await?;
     let request = DownRequest {
         volumes: args.volumes,
         remove_orphans: args.remove_orphans,

@@ -195,8 +195,13 @@ pub struct Facts {
 }
 
 impl Facts {
-    /// Reads them; volume sizes only `with_sizes` (the engine may take a while).
-    pub async fn read(engine: &Engine, with_sizes: bool) -> Result<Facts> {
+    /// Reads them (last backups from `backup_root`); volume sizes only `with_sizes` (the
+    /// engine may take a while).
+    pub async fn read(
+        engine: &Engine,
+        with_sizes: bool,
+        backup_root: &std::path::Path,
+    ) -> Result<Facts> {
         let env = |n: &str| std::env::var(n).ok();
         Ok(Facts {
             containers: inventory::containers(engine).await?,
@@ -207,7 +212,7 @@ impl Facts {
                 None
             },
             policy: Policy::load(&Policy::default_path(&env))?,
-            last_backups: store::last_backup_per_volume(&store::backup_root(None, &env)),
+            last_backups: store::last_backup_per_volume(backup_root),
         })
     }
 

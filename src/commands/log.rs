@@ -76,7 +76,7 @@ pub fn run(args: &LogArgs) -> Result<()> {
     let path = audit::default_path();
     let entries = audit::read(&path)?;
     if args.verify {
-        let root = store::backup_root(args.to.as_deref(), &|n| std::env::var(n).ok());
+        let root = store::backup_root(args.location.to.as_deref(), &|n| std::env::var(n).ok())?;
         return verify(&path, &entries, &root);
     }
     let skip = args.tail.map_or(0, |n| entries.len().saturating_sub(n));

@@ -13,7 +13,7 @@ use crate::ui::table::{human_bytes, render};
 pub async fn run(engine: &Engine, args: &RestoreArgs, cancel: &Cancel) -> Result<()> {
     let env = |n: &str| std::env::var(n).ok();
     let request = RestoreRequest {
-        dir: store::resolve(&args.backup, &env)?,
+        dir: store::resolve(&args.backup, args.location.to.as_deref(), &env)?,
         selections: args.volumes.clone(),
         confirm: args.confirm.clone(),
         start: !args.no_start,
@@ -22,7 +22,7 @@ pub async fn run(engine: &Engine, args: &RestoreArgs, cancel: &Cancel) -> Result
         lock_wait: args.lock.wait(),
         images: args.images,
         stop_timeout: args.timeout,
-        safety_root: store::backup_root(None, &env),
+        safety_root: store::backup_root(args.location.to.as_deref(), &env)?,
     };
     let outcome = restore::restore(engine, &request, cancel).await;
     crate::guard::audit::record(

@@ -150,7 +150,8 @@ pub async fn run(discovery: &Discovery<'_>, args: &StatusArgs) -> Result<()> {
     let volumes = inventory::volumes(engine).await?;
     let env = |n: &str| std::env::var(n).ok();
     let policy = Policy::load(&Policy::default_path(&env))?;
-    let last_backups = store::last_fingerprints(&store::backup_root(None, &env));
+    let last_backups =
+        store::last_fingerprints(&store::backup_root(args.location.to.as_deref(), &env)?);
     let sizes = match sizes_task {
         None => None,
         Some(mut task) => {

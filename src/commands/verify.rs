@@ -14,7 +14,9 @@ use crate::ui::table::{human_bytes, printable};
 
 /// Runs `verify`.
 pub async fn run(args: &VerifyArgs, cancel: &Cancel) -> Result<()> {
-    let dir = store::resolve(&args.backup, &|n| std::env::var(n).ok())?;
+    let dir = store::resolve(&args.backup, args.location.to.as_deref(), &|n| {
+        std::env::var(n).ok()
+    })?;
     let done = Arc::new(AtomicU64::new(0));
     let total = Arc::new(AtomicU64::new(
         store::read_manifest(&dir).map_or(0, |m| m.size_bytes()),

@@ -78,7 +78,9 @@ async fn guarded_removal(
                 volumes: Default::default(),
                 files: None,
             },
-            backup_root: store::backup_root(None, &|n| std::env::var(n).ok()),
+            backup_root: store::backup_root(flags.location.to.as_deref(), &|n| {
+                std::env::var(n).ok()
+            })?,
             stop_timeout: 10,
             lock_wait: flags.lock.wait(),
             removes_containers,
@@ -128,7 +130,10 @@ async fn guarded_removal(
 
 /// Runs `volume rm`.
 pub async fn rm(engine: &Engine, args: &VolumeRmArgs, cancel: &Cancel) -> Result<()> {
-    let facts = super::guarded::Facts::read(engine, true).await?;
+    let backup_root = store::backup_root(args.guard.location.to.as_deref(), &|n| {
+        std::env::var(n).ok()
+    })?;
+    let facts = super::guarded::Facts::read(engine, true, &backup_root).await?;
     let plan = guard::plan::volume_rm(&args.volumes, &facts.plan_facts())?;
     if let Some(done) = dry_run(&plan, &args.guard) {
         return done;
@@ -160,7 +165,10 @@ fn print_removed(removed: &Result<Vec<String>>) -> Result<()> {
 
 /// Runs `volume prune`.
 pub async fn prune(engine: &Engine, args: &VolumePruneArgs, cancel: &Cancel) -> Result<()> {
-    let facts = super::guarded::Facts::read(engine, true).await?;
+    let backup_root = store::backup_root(args.guard.location.to.as_deref(), &|n| {
+        std::env::var(n).ok()
+    })?;
+    let facts = super::guarded::Facts::read(engine, true, &backup_root).await?;
     let plan = guard::plan::volume_prune(args.all, &facts.plan_facts());
     if let Some(done) = dry_run(&plan, &args.guard) {
         return done;
@@ -220,7 +228,10 @@ fn ask_like_docker(all: bool) -> Result<bool> {
 
 /// Runs `rm [-v] CONTAINER...`.
 pub async fn rm_containers(engine: &Engine, args: &RmArgs, cancel: &Cancel) -> Result<()> {
-    let facts = super::guarded::Facts::read(engine, true).await?;
+    let backup_root = store::backup_root(args.guard.location.to.as_deref(), &|n| {
+        std::env::var(n).ok()
+    })?;
+    let facts = super::guarded::Facts::read(engine, true, &backup_root).await?;
     let plan = guard::plan::rm(&args.containers, args.volumes, &facts.plan_facts())?;
     if let Some(done) = dry_run(&plan, &args.guard) {
         return done;

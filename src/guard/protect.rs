@@ -48,12 +48,29 @@ pub struct PolicyEntry {
     pub reason: Option<String>,
 }
 
-/// The local policy file written by `protect` / `unprotect`.
+/// Backup settings of the policy file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackupSettings {
+    /// `[backup] to = "DIR"`: the backup location when `--to` and `SAFEOPS_BACKUP_DIR`
+    /// say nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<PathBuf>,
+}
+
+/// The local policy file: protection entries (written by `protect` / `unprotect`) and
+/// backup settings (written by hand).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Policy {
+    /// `[backup]`.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub backup: BackupSettings,
     /// Entries by volume name.
     #[serde(default)]
     pub volumes: BTreeMap<String, PolicyEntry>,
+}
+
+fn is_default(settings: &BackupSettings) -> bool {
+    *settings == BackupSettings::default()
 }
 
 impl Policy {
