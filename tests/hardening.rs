@@ -429,3 +429,67 @@ fn a_backup_location_is_one_concept_for_every_verb() {
         .args(["verify", &id]));
     assert_eq!(code, 0, "{stderr}");
 }
+
+#[test]
+fn shell_integration_routes_every_spelling_docker_accepts() {
+    let (_cleanup, project, dir) = started_v2_project("spellings", "");
+    docker(&[
+        "exec",
+        &format!("{project}-db-1"),
+        "sh",
+        "-c",
+        "echo payload > /data/file",
+    ]);
+    let volume = format!("{project}_data");
+    let anonymous_owner = unique("anon");
+    let mut cleanup = Cleanup::new();
+    cleanup.containers.push(anonymous_owner.clone());
+    docker(&[
+        "run",
+        "-d",
+        "--name",
+        &anonymous_owner,
+        // Anonymous volumes are not protected by default: this one says it is.
+        "--mount",
+        "type=volume,dst=/data,volume-label=io.safeops.protect=true",
+        IMAGE,
+        "sh",
+        "-c",
+        "echo payload > /data/file; sleep 3600",
+    ]);
+    let config = docker_config_with_plugin(dir.path());
+    let (code, functions, _) = run(std::process::Command::new(bin()).args(["shell-init", "bash"]));
+    assert_eq!(code, 0);
+    let init = dir.path().join("init.bash");
+    std::fs::write(&init, functions).unwrap();
+    // A script, not a terminal: guarded commands refuse (3) unless confirmed.
+    let bash = |line: &str| {
+        run(std::process::Command::new("bash")
+            .arg("-c")
+            .arg(format!("source {}; {line}", init.display()))
+            .current_dir(dir.path())
+            .env("DOCKER_CONFIG", &config)
+            .env("XDG_STATE_HOME", dir.path().join("state"))
+            .env("XDG_CONFIG_HOME", dir.path().join(".xdg-config"))
+            .env_remove("DOCKER_HOST"))
+    };
+    for line in [
+        format!("docker volume remove {volume}"),
+        format!("docker --context default volume rm {volume}"),
+        format!("docker container rm -f -v {anonymous_owner}"),
+        format!("docker compose --ansi never --progress plain -p {project} down -v"),
+        format!("docker --context default compose -p {project} --parallel 2 down -v -t 0"),
+    ] {
+        let (code, stdout, stderr) = bash(&line);
+        assert_eq!(code, 3, "{line}: {stdout}{stderr}");
+        assert!(stderr.contains("--confirm"), "{line}: {stderr}");
+    }
+    let (code, stdout, stderr) = bash(&format!("docker compose --ansi never -p {project} ps -q"));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stdout.trim().is_empty(), "passes through: {stdout}");
+    docker(&["volume", "inspect", &volume]);
+    assert_eq!(
+        docker(&["inspect", "-f", "{{.State.Running}}", &anonymous_owner]).trim(),
+        "true"
+    );
+}

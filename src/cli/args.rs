@@ -105,17 +105,49 @@ pub struct ProjectFlags {
     /// Profiles to enable
     #[arg(long = "profile", value_name = "PROFILE")]
     pub profiles: Vec<String>,
+    /// Control when to print ANSI control characters (passed to compose)
+    #[arg(long = "ansi", value_name = "WHEN")]
+    pub ansi: Option<String>,
+    /// Set type of progress output (passed to compose)
+    #[arg(long = "progress", value_name = "TYPE")]
+    pub progress: Option<String>,
+    /// Control max parallelism (passed to compose)
+    #[arg(long = "parallel", value_name = "N", allow_negative_numbers = true)]
+    pub parallel: Option<i64>,
+    /// Run compose in backward compatibility mode (passed to compose)
+    #[arg(long = "compatibility")]
+    pub compatibility: bool,
+    /// Execute the verb in dry run mode: print the plan and change nothing
+    #[arg(long = "dry-run")]
+    pub dry_run: bool,
 }
 
 impl ProjectFlags {
     /// The options for the compose layer.
     pub fn options(&self) -> ProjectOptions {
+        let mut compose_globals = Vec::new();
+        for (flag, value) in [("--ansi", &self.ansi), ("--progress", &self.progress)] {
+            if let Some(value) = value {
+                compose_globals.extend([flag.to_string(), value.clone()]);
+            }
+        }
+        if let Some(parallel) = self.parallel {
+            compose_globals.extend(["--parallel".to_string(), parallel.to_string()]);
+        }
+        if self.compatibility {
+            compose_globals.push("--compatibility".into());
+        }
+        if self.dry_run {
+            compose_globals.push("--dry-run".into());
+        }
         ProjectOptions {
             files: self.files.clone(),
             project_name: self.project_name.clone(),
             project_directory: self.project_directory.clone(),
             env_files: self.env_files.clone(),
             profiles: self.profiles.clone(),
+            compose_globals,
+            dry_run: self.dry_run,
         }
     }
 }
@@ -336,6 +368,7 @@ pub struct LifecycleArgs {
 #[derive(Debug, Subcommand)]
 pub enum VolumeVerb {
     /// Remove volumes (protected ones only after confirmation and a safety backup)
+    #[command(alias = "remove")]
     Rm(VolumeRmArgs),
     /// Remove unused volumes (anonymous ones; named ones too with --all), guarded
     Prune(VolumePruneArgs),

@@ -34,7 +34,7 @@ pub async fn run(discovery: &Discovery<'_>, args: &DownArgs, cancel: &Cancel) ->
         services: args.services.clone(),
     };
     let plan = guard::plan::down(&target, &request, &facts.plan_facts())?;
-    if args.dry_run {
+    if args.dry_run || discovery.project.dry_run {
         return super::guarded::print_plan(&plan, args.format);
     }
     let Target::Project(project) = &target else {

@@ -71,7 +71,13 @@ pub async fn compose_passthrough(
             "compose mode without a compose CLI or files",
         ));
     };
-    let args: Vec<&str> = argv.iter().map(String::as_str).collect();
+    let args: Vec<&str> = discovery
+        .project
+        .compose_globals
+        .iter()
+        .chain(argv)
+        .map(String::as_str)
+        .collect();
     let code = cli
         .passthrough(
             &discovery.engine.endpoint,

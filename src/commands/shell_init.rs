@@ -1,6 +1,7 @@
 //! `shell-init bash|zsh|fish`: shell functions that route the volume-destroying and
 //! lifecycle commands through safeops (`docker compose down|restart|stop|start`,
-//! `docker-compose` likewise, `docker volume rm|prune`, `docker rm -v`), refuse
+//! `docker-compose` likewise, `docker volume rm|remove|prune`, `docker rm -v`,
+//! `docker container rm -v`, also after Docker's global options), refuse
 //! `docker system prune --volumes` (which deletes volumes unguarded), and pass
 //! everything else to the real command untouched.
 //! Use: `eval "$(docker safeops shell-init bash)"` in `~/.bashrc`.
@@ -30,15 +31,31 @@ __safeops_has_volume_flag() {
   return 1
 }
 docker() {
+  # Docker's own global options (`--context X`, `-H X`, ...) come first; they are
+  # handed to safeops, which resolves the engine the same way.
+  local -a __safeops_globals=()
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      -c|--context|-H|--host|--config|-l|--log-level|--tlscacert|--tlscert|--tlskey)
+        __safeops_globals+=("$1" "$2"); shift 2 ;;
+      -D|--debug|--tls|--tlsverify|--context=*|--host=*|--config=*|--log-level=*|--tlscacert=*|--tlscert=*|--tlskey=*)
+        __safeops_globals+=("$1"); shift ;;
+      *) break ;;
+    esac
+  done
   case "$1" in
     compose)
       case "$(__safeops_compose_verb "${@:2}")" in
-        down|restart|stop|start) shift; command docker safeops "$@"; return ;;
+        down|restart|stop|start) command docker "${__safeops_globals[@]}" safeops "${@:2}"; return ;;
       esac ;;
     volume)
-      case "$2" in rm|prune) command docker safeops "$@"; return ;; esac ;;
+      case "$2" in rm|remove|prune) command docker "${__safeops_globals[@]}" safeops "$@"; return ;; esac ;;
+    container)
+      case "$2" in rm|remove)
+        if __safeops_has_volume_flag "${@:3}"; then command docker "${__safeops_globals[@]}" safeops rm "${@:3}"; return; fi ;;
+      esac ;;
     rm)
-      if __safeops_has_volume_flag "${@:2}"; then command docker safeops "$@"; return; fi ;;
+      if __safeops_has_volume_flag "${@:2}"; then command docker "${__safeops_globals[@]}" safeops "$@"; return; fi ;;
     system)
       if [ "$2" = prune ] && __safeops_has_volume_flag "${@:3}"; then
         echo "docker-safeops: 'docker system prune --volumes' deletes volumes without any guard;" >&2
@@ -46,7 +63,7 @@ docker() {
         return 3
       fi ;;
   esac
-  command docker "$@"
+  command docker "${__safeops_globals[@]}" "$@"
 }
 docker-compose() {
   case "$(__safeops_compose_verb "$@")" in
@@ -89,25 +106,45 @@ function __safeops_has_volume_flag
     return 1
 end
 function docker --wraps docker
-    switch "$argv[1]"
+    # Docker's own global options come first; they are handed to safeops.
+    set -l globals
+    set -l rest $argv
+    while test (count $rest) -gt 0
+        switch $rest[1]
+            case -c --context -H --host --config -l --log-level --tlscacert --tlscert --tlskey
+                set globals $globals $rest[1..2]
+                set rest $rest[3..-1]
+            case -D --debug --tls --tlsverify '--context=*' '--host=*' '--config=*' '--log-level=*' '--tls*=*'
+                set globals $globals $rest[1]
+                set rest $rest[2..-1]
+            case '*'
+                break
+        end
+    end
+    switch "$rest[1]"
         case compose
-            switch (__safeops_compose_verb $argv[2..-1])
+            switch (__safeops_compose_verb $rest[2..-1])
                 case down restart stop start
-                    command docker safeops $argv[2..-1]
+                    command docker $globals safeops $rest[2..-1]
                     return $status
             end
         case volume
-            if contains -- "$argv[2]" rm prune
-                command docker safeops $argv
+            if contains -- "$rest[2]" rm remove prune
+                command docker $globals safeops $rest
+                return $status
+            end
+        case container
+            if contains -- "$rest[2]" rm remove; and __safeops_has_volume_flag $rest[3..-1]
+                command docker $globals safeops rm $rest[3..-1]
                 return $status
             end
         case rm
-            if __safeops_has_volume_flag $argv[2..-1]
-                command docker safeops $argv
+            if __safeops_has_volume_flag $rest[2..-1]
+                command docker $globals safeops $rest
                 return $status
             end
         case system
-            if test "$argv[2]" = prune; and __safeops_has_volume_flag $argv[3..-1]
+            if test "$rest[2]" = prune; and __safeops_has_volume_flag $rest[3..-1]
                 echo "docker-safeops: 'docker system prune --volumes' deletes volumes without any guard;" >&2
                 echo "  run 'docker system prune' and then 'docker safeops volume prune'" >&2
                 return 3

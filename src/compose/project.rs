@@ -37,6 +37,11 @@ pub struct ProjectOptions {
     pub env_files: Vec<PathBuf>,
     /// `--profile`.
     pub profiles: Vec<String>,
+    /// Compose's other global options (`--ansi`, `--progress`, `--parallel`, ...) as
+    /// given: passed to the compose CLI before the verb.
+    pub compose_globals: Vec<String>,
+    /// Compose's global `--dry-run`.
+    pub dry_run: bool,
 }
 
 impl ProjectOptions {
