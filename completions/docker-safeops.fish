@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_docker_safeops_global_optspecs
-    string join \n config= c/context= D/debug H/host= l/log-level= tls tlsverify tlscacert= tlscert= tlskey= f/file= p/project-name= project-directory= env-file= profile= h/help V/version
+    string join \n config= c/context= D/debug H/host= l/log-level= tls tlsverify tlscacert= tlscert= tlskey= f/file= p/project-name= project-directory= env-file= profile= ansi= progress= parallel= compatibility dry-run h/help V/version
 end
 
 function __fish_docker_safeops_needs_command
@@ -40,9 +40,14 @@ complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -s p -l proj
 complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -l project-directory -d 'Alternate working directory (default: the directory of the first compose file)' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -l env-file -d 'Alternate environment files' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -l profile -d 'Profiles to enable' -r
+complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -l ansi -d 'Control when to print ANSI control characters (passed to compose)' -r
+complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -l progress -d 'Set type of progress output (passed to compose)' -r
+complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -l parallel -d 'Control max parallelism (passed to compose)' -r
 complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -s D -l debug -d 'Enable debug mode (same as --log-level debug)'
 complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -l tls -d 'Use TLS; implied by --tlsverify'
 complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -l tlsverify -d 'Use TLS and verify the remote'
+complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -l compatibility -d 'Run compose in backward compatibility mode (passed to compose)'
+complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -l dry-run -d 'Execute the verb in dry run mode: print the plan and change nothing'
 complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -s V -l version -d 'Print version'
 complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "status" -d 'Show targets, their mode, containers and volumes with protection, size and last backup'
@@ -64,6 +69,7 @@ complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "unpro
 complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "log" -d 'Show the audit log of guarded operations, backups and restores'
 complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "shell-init" -d 'Print shell functions that route `docker compose down|restart`, `docker-compose` and `docker volume rm` through safeops (eval it in your shell\'s rc file)'
 complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh or fish)'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand status" -l to -d 'Backup directory [default: $SAFEOPS_BACKUP_DIR, else the policy file\'s `[backup] to`, else ~/.local/share/docker-safeops/backups]' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand status" -l format -d 'Output format' -r -f -a "table\t'Aligned tables for people'
 json\t'One JSON document for scripts'"
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand status" -l config -d 'Location of client config files (default ~/.docker)' -r -F
@@ -82,11 +88,12 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand status" -s
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand status" -l tls -d 'Use TLS; implied by --tlsverify'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand status" -l tlsverify -d 'Use TLS and verify the remote'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backup" -l to -d 'Backup directory [default: $SAFEOPS_BACKUP_DIR, else ~/.local/share/docker-safeops/backups]' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backup" -l to -d 'Backup directory [default: $SAFEOPS_BACKUP_DIR, else the policy file\'s `[backup] to`, else ~/.local/share/docker-safeops/backups]' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backup" -l keep -d 'Keep only the newest N backups of this target (older ones are deleted after the new one is verified)' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backup" -l keep-days -d 'Also delete backups of this target older than D days (after the new one is verified; the newest backup is never deleted)' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backup" -s t -l timeout -d 'Seconds to wait for containers to stop before killing them' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backup" -l compression-level -d 'zstd compression level: 1 is fastest (shortest downtime), 19 smallest' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backup" -l wait-lock -d 'Wait up to SECONDS for another safeops operation on the same volumes to finish (default: fail at once, naming it)' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backup" -l format -d 'Output format' -r -f -a "table\t'Aligned tables for people'
 json\t'One JSON document for scripts'"
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backup" -l config -d 'Location of client config files (default ~/.docker)' -r -F
@@ -107,7 +114,7 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backup" -s
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backup" -l tls -d 'Use TLS; implied by --tlsverify'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backup" -l tlsverify -d 'Use TLS and verify the remote'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backup" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups" -l to -d 'Backup directory [default: $SAFEOPS_BACKUP_DIR, else ~/.local/share/docker-safeops/backups]' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups" -l to -d 'Backup directory [default: $SAFEOPS_BACKUP_DIR, else the policy file\'s `[backup] to`, else ~/.local/share/docker-safeops/backups]' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups" -l format -d 'Output format' -r -f -a "table\t'Aligned tables for people'
 json\t'One JSON document for scripts'"
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups" -l config -d 'Location of client config files (default ~/.docker)' -r -F
@@ -125,6 +132,7 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups" -
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups" -l tls -d 'Use TLS; implied by --tlsverify'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups" -l tlsverify -d 'Use TLS and verify the remote'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand verify" -l to -d 'Backup directory [default: $SAFEOPS_BACKUP_DIR, else the policy file\'s `[backup] to`, else ~/.local/share/docker-safeops/backups]' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand verify" -l format -d 'Output format' -r -f -a "table\t'Aligned tables for people'
 json\t'One JSON document for scripts'"
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand verify" -l config -d 'Location of client config files (default ~/.docker)' -r -F
@@ -144,7 +152,10 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand verify" -l
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand verify" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -l volume -d 'Restore only this volume; NAME:NEW restores it into the volume NEW (repeatable)' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -l confirm -d 'Confirm overwriting volumes that hold data, without a terminal: the volume name for a single volume, else the backup\'s target name' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -l trust-volume-options -d 'Create volume NAME with the driver and options the backup records even though they reach outside the engine\'s own storage (a bind `device`, NFS, a plugin driver); needs confirmation like overwriting data (repeatable)' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -s t -l timeout -d 'Seconds to wait for containers to stop before killing them' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -l wait-lock -d 'Wait up to SECONDS for another safeops operation on the same volumes to finish (default: fail at once, naming it)' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -l to -d 'Backup directory [default: $SAFEOPS_BACKUP_DIR, else the policy file\'s `[backup] to`, else ~/.local/share/docker-safeops/backups]' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -l format -d 'Output format' -r -f -a "table\t'Aligned tables for people'
 json\t'One JSON document for scripts'"
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -l config -d 'Location of client config files (default ~/.docker)' -r -F
@@ -159,6 +170,7 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -l tlscert -d 'Path to TLS certificate file' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -l tlskey -d 'Path to TLS key file' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -l no-start -d 'Do not start the containers again after restoring'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -l preserve-special -d 'Restore device nodes, FIFOs, setuid/setgid bits and file capabilities also into a volume other than the one backed up (they are left out there otherwise)'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -l images -d 'Also load the backup\'s images into the engine'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -s D -l debug -d 'Enable debug mode (same as --log-level debug)'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -l tls -d 'Use TLS; implied by --tlsverify'
@@ -168,6 +180,8 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand down" -l r
 all\t''"
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand down" -s t -l timeout -d 'Shutdown timeout in seconds' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand down" -l confirm -d 'Confirm destroying protected volumes without a terminal: the project name' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand down" -l wait-lock -d 'Wait up to SECONDS for another safeops operation on the same volumes to finish (default: fail at once, naming it)' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand down" -l to -d 'Backup directory [default: $SAFEOPS_BACKUP_DIR, else the policy file\'s `[backup] to`, else ~/.local/share/docker-safeops/backups]' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand down" -l format -d 'Output format of --dry-run' -r -f -a "table\t'Aligned tables for people'
 json\t'One JSON document for scripts'"
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand down" -l config -d 'Location of client config files (default ~/.docker)' -r -F
@@ -244,6 +258,8 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand start" -l 
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand start" -l tlsverify -d 'Use TLS and verify the remote'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand start" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rm" -l confirm -d 'Confirm destroying protected volumes without a terminal: the volume name (several protected volumes: their names joined by commas)' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rm" -l wait-lock -d 'Wait up to SECONDS for another safeops operation on the same volumes to finish (default: fail at once, naming it)' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rm" -l to -d 'Backup directory [default: $SAFEOPS_BACKUP_DIR, else the policy file\'s `[backup] to`, else ~/.local/share/docker-safeops/backups]' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rm" -l format -d 'Output format of --dry-run' -r -f -a "table\t'Aligned tables for people'
 json\t'One JSON document for scripts'"
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rm" -l config -d 'Location of client config files (default ~/.docker)' -r -F
@@ -283,6 +299,8 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; an
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and not __fish_seen_subcommand_from rm prune" -f -a "rm" -d 'Remove volumes (protected ones only after confirmation and a safety backup)'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and not __fish_seen_subcommand_from rm prune" -f -a "prune" -d 'Remove unused volumes (anonymous ones; named ones too with --all), guarded'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from rm" -l confirm -d 'Confirm destroying protected volumes without a terminal: the volume name (several protected volumes: their names joined by commas)' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from rm" -l wait-lock -d 'Wait up to SECONDS for another safeops operation on the same volumes to finish (default: fail at once, naming it)' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from rm" -l to -d 'Backup directory [default: $SAFEOPS_BACKUP_DIR, else the policy file\'s `[backup] to`, else ~/.local/share/docker-safeops/backups]' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from rm" -l format -d 'Output format of --dry-run' -r -f -a "table\t'Aligned tables for people'
 json\t'One JSON document for scripts'"
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from rm" -l config -d 'Location of client config files (default ~/.docker)' -r -F
@@ -304,6 +322,8 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; an
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from rm" -l tlsverify -d 'Use TLS and verify the remote'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from prune" -l confirm -d 'Confirm destroying protected volumes without a terminal: the volume name (several protected volumes: their names joined by commas)' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from prune" -l wait-lock -d 'Wait up to SECONDS for another safeops operation on the same volumes to finish (default: fail at once, naming it)' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from prune" -l to -d 'Backup directory [default: $SAFEOPS_BACKUP_DIR, else the policy file\'s `[backup] to`, else ~/.local/share/docker-safeops/backups]' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from prune" -l format -d 'Output format of --dry-run' -r -f -a "table\t'Aligned tables for people'
 json\t'One JSON document for scripts'"
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from prune" -l config -d 'Location of client config files (default ~/.docker)' -r -F
@@ -410,6 +430,7 @@ fatal\t'Only errors'"
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand protect" -l tlscacert -d 'Trust certs signed only by this CA' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand protect" -l tlscert -d 'Path to TLS certificate file' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand protect" -l tlskey -d 'Path to TLS key file' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand protect" -l allow-missing -d 'Also for volumes that do not exist (yet) on this engine'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand protect" -s D -l debug -d 'Enable debug mode (same as --log-level debug)'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand protect" -l tls -d 'Use TLS; implied by --tlsverify'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand protect" -l tlsverify -d 'Use TLS and verify the remote'
@@ -425,10 +446,13 @@ fatal\t'Only errors'"
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand unprotect" -l tlscacert -d 'Trust certs signed only by this CA' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand unprotect" -l tlscert -d 'Path to TLS certificate file' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand unprotect" -l tlskey -d 'Path to TLS key file' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand unprotect" -l default -d 'Remove the volumes from the policy file instead: the other rules (labels, x-safeops, the default) decide again'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand unprotect" -l allow-missing -d 'Also for volumes that do not exist on this engine'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand unprotect" -s D -l debug -d 'Enable debug mode (same as --log-level debug)'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand unprotect" -l tls -d 'Use TLS; implied by --tlsverify'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand unprotect" -l tlsverify -d 'Use TLS and verify the remote'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand unprotect" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand log" -l to -d 'Backup directory [default: $SAFEOPS_BACKUP_DIR, else the policy file\'s `[backup] to`, else ~/.local/share/docker-safeops/backups]' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand log" -s n -l tail -d 'Only the last N entries' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand log" -l format -d 'Output format' -r -f -a "table\t'Aligned tables for people'
 json\t'One JSON document for scripts'"
@@ -443,7 +467,7 @@ fatal\t'Only errors'"
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand log" -l tlscacert -d 'Trust certs signed only by this CA' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand log" -l tlscert -d 'Path to TLS certificate file' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand log" -l tlskey -d 'Path to TLS key file' -r -F
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand log" -l verify -d 'Check the hash chain and name the first broken entry (exit 4)'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand log" -l verify -d 'Check the hash chain, and the log against the heads recorded beside it and in every backup\'s manifest; name the first problem (exit 4)'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand log" -s D -l debug -d 'Enable debug mode (same as --log-level debug)'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand log" -l tls -d 'Use TLS; implied by --tlsverify'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand log" -l tlsverify -d 'Use TLS and verify the remote'

@@ -40,10 +40,15 @@ fatal\:"Only errors"))' \
 '--project-directory=[Alternate working directory (default\: the directory of the first compose file)]:DIR:_files' \
 '*--env-file=[Alternate environment files]:FILE:_files' \
 '*--profile=[Profiles to enable]:PROFILE:_default' \
+'--ansi=[Control when to print ANSI control characters (passed to compose)]:WHEN:_default' \
+'--progress=[Set type of progress output (passed to compose)]:TYPE:_default' \
+'--parallel=[Control max parallelism (passed to compose)]:N:_default' \
 '-D[Enable debug mode (same as --log-level debug)]' \
 '--debug[Enable debug mode (same as --log-level debug)]' \
 '--tls[Use TLS; implied by --tlsverify]' \
 '--tlsverify[Use TLS and verify the remote]' \
+'--compatibility[Run compose in backward compatibility mode (passed to compose)]' \
+'--dry-run[Execute the verb in dry run mode\: print the plan and change nothing]' \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \
 '-V[Print version]' \
@@ -59,6 +64,7 @@ fatal\:"Only errors"))' \
         case $line[1] in
             (status)
 _arguments "${_arguments_options[@]}" : \
+'--to=[Backup directory \[default\: \$SAFEOPS_BACKUP_DIR, else the policy file'\''s \`\[backup\] to\`, else ~/.local/share/docker-safeops/backups\]]:DIR:_files' \
 '--format=[Output format]:FORMAT:((table\:"Aligned tables for people"
 json\:"One JSON document for scripts"))' \
 '--config=[Location of client config files (default ~/.docker)]:DIR:_files' \
@@ -91,12 +97,13 @@ fatal\:"Only errors"))' \
 ;;
 (backup)
 _arguments "${_arguments_options[@]}" : \
-'--to=[Backup directory \[default\: \$SAFEOPS_BACKUP_DIR, else ~/.local/share/docker-safeops/backups\]]:DIR:_files' \
+'--to=[Backup directory \[default\: \$SAFEOPS_BACKUP_DIR, else the policy file'\''s \`\[backup\] to\`, else ~/.local/share/docker-safeops/backups\]]:DIR:_files' \
 '--keep=[Keep only the newest N backups of this target (older ones are deleted after the new one is verified)]:N:_default' \
 '--keep-days=[Also delete backups of this target older than D days (after the new one is verified; the newest backup is never deleted)]:D:_default' \
 '-t+[Seconds to wait for containers to stop before killing them]:SECONDS:_default' \
 '--timeout=[Seconds to wait for containers to stop before killing them]:SECONDS:_default' \
 '--compression-level=[zstd compression level\: 1 is fastest (shortest downtime), 19 smallest]:LEVEL:_default' \
+'--wait-lock=[Wait up to SECONDS for another safeops operation on the same volumes to finish (default\: fail at once, naming it)]:SECONDS:_default' \
 '--format=[Output format]:FORMAT:((table\:"Aligned tables for people"
 json\:"One JSON document for scripts"))' \
 '--config=[Location of client config files (default ~/.docker)]:DIR:_files' \
@@ -131,7 +138,7 @@ fatal\:"Only errors"))' \
 ;;
 (backups)
 _arguments "${_arguments_options[@]}" : \
-'--to=[Backup directory \[default\: \$SAFEOPS_BACKUP_DIR, else ~/.local/share/docker-safeops/backups\]]:DIR:_files' \
+'--to=[Backup directory \[default\: \$SAFEOPS_BACKUP_DIR, else the policy file'\''s \`\[backup\] to\`, else ~/.local/share/docker-safeops/backups\]]:DIR:_files' \
 '--format=[Output format]:FORMAT:((table\:"Aligned tables for people"
 json\:"One JSON document for scripts"))' \
 '--config=[Location of client config files (default ~/.docker)]:DIR:_files' \
@@ -163,6 +170,7 @@ fatal\:"Only errors"))' \
 ;;
 (verify)
 _arguments "${_arguments_options[@]}" : \
+'--to=[Backup directory \[default\: \$SAFEOPS_BACKUP_DIR, else the policy file'\''s \`\[backup\] to\`, else ~/.local/share/docker-safeops/backups\]]:DIR:_files' \
 '--format=[Output format]:FORMAT:((table\:"Aligned tables for people"
 json\:"One JSON document for scripts"))' \
 '--config=[Location of client config files (default ~/.docker)]:DIR:_files' \
@@ -196,8 +204,11 @@ fatal\:"Only errors"))' \
 _arguments "${_arguments_options[@]}" : \
 '*--volume=[Restore only this volume; NAME\:NEW restores it into the volume NEW (repeatable)]:NAME[:NEW]:_default' \
 '--confirm=[Confirm overwriting volumes that hold data, without a terminal\: the volume name for a single volume, else the backup'\''s target name]:NAME:_default' \
+'*--trust-volume-options=[Create volume NAME with the driver and options the backup records even though they reach outside the engine'\''s own storage (a bind \`device\`, NFS, a plugin driver); needs confirmation like overwriting data (repeatable)]:NAME:_default' \
 '-t+[Seconds to wait for containers to stop before killing them]:SECONDS:_default' \
 '--timeout=[Seconds to wait for containers to stop before killing them]:SECONDS:_default' \
+'--wait-lock=[Wait up to SECONDS for another safeops operation on the same volumes to finish (default\: fail at once, naming it)]:SECONDS:_default' \
+'--to=[Backup directory \[default\: \$SAFEOPS_BACKUP_DIR, else the policy file'\''s \`\[backup\] to\`, else ~/.local/share/docker-safeops/backups\]]:DIR:_files' \
 '--format=[Output format]:FORMAT:((table\:"Aligned tables for people"
 json\:"One JSON document for scripts"))' \
 '--config=[Location of client config files (default ~/.docker)]:DIR:_files' \
@@ -219,6 +230,7 @@ fatal\:"Only errors"))' \
 '--tlscert=[Path to TLS certificate file]:FILE:_files' \
 '--tlskey=[Path to TLS key file]:FILE:_files' \
 '--no-start[Do not start the containers again after restoring]' \
+'--preserve-special[Restore device nodes, FIFOs, setuid/setgid bits and file capabilities also into a volume other than the one backed up (they are left out there otherwise)]' \
 '--images[Also load the backup'\''s images into the engine]' \
 '-D[Enable debug mode (same as --log-level debug)]' \
 '--debug[Enable debug mode (same as --log-level debug)]' \
@@ -235,6 +247,8 @@ _arguments "${_arguments_options[@]}" : \
 '-t+[Shutdown timeout in seconds]:SECONDS:_default' \
 '--timeout=[Shutdown timeout in seconds]:SECONDS:_default' \
 '--confirm=[Confirm destroying protected volumes without a terminal\: the project name]:NAME:_default' \
+'--wait-lock=[Wait up to SECONDS for another safeops operation on the same volumes to finish (default\: fail at once, naming it)]:SECONDS:_default' \
+'--to=[Backup directory \[default\: \$SAFEOPS_BACKUP_DIR, else the policy file'\''s \`\[backup\] to\`, else ~/.local/share/docker-safeops/backups\]]:DIR:_files' \
 '--format=[Output format of --dry-run]:FORMAT:((table\:"Aligned tables for people"
 json\:"One JSON document for scripts"))' \
 '--config=[Location of client config files (default ~/.docker)]:DIR:_files' \
@@ -371,6 +385,8 @@ fatal\:"Only errors"))' \
 (rm)
 _arguments "${_arguments_options[@]}" : \
 '--confirm=[Confirm destroying protected volumes without a terminal\: the volume name (several protected volumes\: their names joined by commas)]:NAME:_default' \
+'--wait-lock=[Wait up to SECONDS for another safeops operation on the same volumes to finish (default\: fail at once, naming it)]:SECONDS:_default' \
+'--to=[Backup directory \[default\: \$SAFEOPS_BACKUP_DIR, else the policy file'\''s \`\[backup\] to\`, else ~/.local/share/docker-safeops/backups\]]:DIR:_files' \
 '--format=[Output format of --dry-run]:FORMAT:((table\:"Aligned tables for people"
 json\:"One JSON document for scripts"))' \
 '--config=[Location of client config files (default ~/.docker)]:DIR:_files' \
@@ -445,6 +461,8 @@ fatal\:"Only errors"))' \
             (rm)
 _arguments "${_arguments_options[@]}" : \
 '--confirm=[Confirm destroying protected volumes without a terminal\: the volume name (several protected volumes\: their names joined by commas)]:NAME:_default' \
+'--wait-lock=[Wait up to SECONDS for another safeops operation on the same volumes to finish (default\: fail at once, naming it)]:SECONDS:_default' \
+'--to=[Backup directory \[default\: \$SAFEOPS_BACKUP_DIR, else the policy file'\''s \`\[backup\] to\`, else ~/.local/share/docker-safeops/backups\]]:DIR:_files' \
 '--format=[Output format of --dry-run]:FORMAT:((table\:"Aligned tables for people"
 json\:"One JSON document for scripts"))' \
 '--config=[Location of client config files (default ~/.docker)]:DIR:_files' \
@@ -481,6 +499,8 @@ fatal\:"Only errors"))' \
 (prune)
 _arguments "${_arguments_options[@]}" : \
 '--confirm=[Confirm destroying protected volumes without a terminal\: the volume name (several protected volumes\: their names joined by commas)]:NAME:_default' \
+'--wait-lock=[Wait up to SECONDS for another safeops operation on the same volumes to finish (default\: fail at once, naming it)]:SECONDS:_default' \
+'--to=[Backup directory \[default\: \$SAFEOPS_BACKUP_DIR, else the policy file'\''s \`\[backup\] to\`, else ~/.local/share/docker-safeops/backups\]]:DIR:_files' \
 '--format=[Output format of --dry-run]:FORMAT:((table\:"Aligned tables for people"
 json\:"One JSON document for scripts"))' \
 '--config=[Location of client config files (default ~/.docker)]:DIR:_files' \
@@ -680,6 +700,7 @@ fatal\:"Only errors"))' \
 '--tlscacert=[Trust certs signed only by this CA]:FILE:_files' \
 '--tlscert=[Path to TLS certificate file]:FILE:_files' \
 '--tlskey=[Path to TLS key file]:FILE:_files' \
+'--allow-missing[Also for volumes that do not exist (yet) on this engine]' \
 '-D[Enable debug mode (same as --log-level debug)]' \
 '--debug[Enable debug mode (same as --log-level debug)]' \
 '--tls[Use TLS; implied by --tlsverify]' \
@@ -709,6 +730,8 @@ fatal\:"Only errors"))' \
 '--tlscacert=[Trust certs signed only by this CA]:FILE:_files' \
 '--tlscert=[Path to TLS certificate file]:FILE:_files' \
 '--tlskey=[Path to TLS key file]:FILE:_files' \
+'--default[Remove the volumes from the policy file instead\: the other rules (labels, x-safeops, the default) decide again]' \
+'--allow-missing[Also for volumes that do not exist on this engine]' \
 '-D[Enable debug mode (same as --log-level debug)]' \
 '--debug[Enable debug mode (same as --log-level debug)]' \
 '--tls[Use TLS; implied by --tlsverify]' \
@@ -720,6 +743,7 @@ fatal\:"Only errors"))' \
 ;;
 (log)
 _arguments "${_arguments_options[@]}" : \
+'--to=[Backup directory \[default\: \$SAFEOPS_BACKUP_DIR, else the policy file'\''s \`\[backup\] to\`, else ~/.local/share/docker-safeops/backups\]]:DIR:_files' \
 '-n+[Only the last N entries]:N:_default' \
 '--tail=[Only the last N entries]:N:_default' \
 '--format=[Output format]:FORMAT:((table\:"Aligned tables for people"
@@ -742,7 +766,7 @@ fatal\:"Only errors"))' \
 '--tlscacert=[Trust certs signed only by this CA]:FILE:_files' \
 '--tlscert=[Path to TLS certificate file]:FILE:_files' \
 '--tlskey=[Path to TLS key file]:FILE:_files' \
-'--verify[Check the hash chain and name the first broken entry (exit 4)]' \
+'--verify[Check the hash chain, and the log against the heads recorded beside it and in every backup'\''s manifest; name the first problem (exit 4)]' \
 '-D[Enable debug mode (same as --log-level debug)]' \
 '--debug[Enable debug mode (same as --log-level debug)]' \
 '--tls[Use TLS; implied by --tlsverify]' \
