@@ -48,7 +48,7 @@ complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -l tls -d 'U
 complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -l tlsverify -d 'Use TLS and verify the remote'
 complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -l compatibility -d 'Run compose in backward compatibility mode (passed to compose)'
 complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -l dry-run -d 'Execute the verb in dry run mode: print the plan and change nothing'
-complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -s h -l help -d 'Print help'
 complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -s V -l version -d 'Print version'
 complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "status" -d 'Show targets, their mode, containers and volumes with protection, size and last backup'
 complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "backup" -d 'Make a verified backup of a project\'s or container\'s volumes, specs and files'
@@ -220,7 +220,7 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restart" -
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restart" -s D -l debug -d 'Enable debug mode (same as --log-level debug)'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restart" -l tls -d 'Use TLS; implied by --tlsverify'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restart" -l tlsverify -d 'Use TLS and verify the remote'
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restart" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restart" -s h -l help -d 'Print help'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand stop" -s t -l timeout -d 'Seconds to wait for each container to stop before killing it' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand stop" -l wait-timeout -d 'Longest wait for the containers to run (and be healthy, with a healthcheck)' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand stop" -l stable-for -d 'How long each container must then stay up without exiting or restarting' -r
@@ -238,7 +238,7 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand stop" -l t
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand stop" -s D -l debug -d 'Enable debug mode (same as --log-level debug)'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand stop" -l tls -d 'Use TLS; implied by --tlsverify'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand stop" -l tlsverify -d 'Use TLS and verify the remote'
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand stop" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand stop" -s h -l help -d 'Print help'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand start" -s t -l timeout -d 'Seconds to wait for each container to stop before killing it' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand start" -l wait-timeout -d 'Longest wait for the containers to run (and be healthy, with a healthcheck)' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand start" -l stable-for -d 'How long each container must then stay up without exiting or restarting' -r
@@ -256,7 +256,7 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand start" -l 
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand start" -s D -l debug -d 'Enable debug mode (same as --log-level debug)'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand start" -l tls -d 'Use TLS; implied by --tlsverify'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand start" -l tlsverify -d 'Use TLS and verify the remote'
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand start" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand start" -s h -l help -d 'Print help'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rm" -l confirm -d 'Confirm destroying protected volumes without a terminal: the volume name (several protected volumes: their names joined by commas)' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rm" -l wait-lock -d 'Wait up to SECONDS for another safeops operation on the same volumes to finish (default: fail at once, naming it)' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rm" -l to -d 'Backup directory [default: $SAFEOPS_BACKUP_DIR, else the policy file\'s `[backup] to`, else ~/.local/share/docker-safeops/backups]' -r -F
@@ -295,7 +295,7 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; an
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and not __fish_seen_subcommand_from rm prune" -s D -l debug -d 'Enable debug mode (same as --log-level debug)'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and not __fish_seen_subcommand_from rm prune" -l tls -d 'Use TLS; implied by --tlsverify'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and not __fish_seen_subcommand_from rm prune" -l tlsverify -d 'Use TLS and verify the remote'
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and not __fish_seen_subcommand_from rm prune" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and not __fish_seen_subcommand_from rm prune" -s h -l help -d 'Print help'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and not __fish_seen_subcommand_from rm prune" -f -a "rm" -d 'Remove volumes (protected ones only after confirmation and a safety backup)'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and not __fish_seen_subcommand_from rm prune" -f -a "prune" -d 'Remove unused volumes (anonymous ones; named ones too with --all), guarded'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from rm" -l confirm -d 'Confirm destroying protected volumes without a terminal: the volume name (several protected volumes: their names joined by commas)' -r
@@ -382,7 +382,7 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rollback" 
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rollback" -s D -l debug -d 'Enable debug mode (same as --log-level debug)'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rollback" -l tls -d 'Use TLS; implied by --tlsverify'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rollback" -l tlsverify -d 'Use TLS and verify the remote'
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rollback" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rollback" -s h -l help -d 'Print help'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand images; and not __fish_seen_subcommand_from prune" -l config -d 'Location of client config files (default ~/.docker)' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand images; and not __fish_seen_subcommand_from prune" -s c -l context -d 'Name of the context to use to connect to the daemon' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand images; and not __fish_seen_subcommand_from prune" -s H -l host -d 'Daemon socket to connect to' -r
@@ -397,7 +397,7 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand images; an
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand images; and not __fish_seen_subcommand_from prune" -s D -l debug -d 'Enable debug mode (same as --log-level debug)'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand images; and not __fish_seen_subcommand_from prune" -l tls -d 'Use TLS; implied by --tlsverify'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand images; and not __fish_seen_subcommand_from prune" -l tlsverify -d 'Use TLS and verify the remote'
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand images; and not __fish_seen_subcommand_from prune" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand images; and not __fish_seen_subcommand_from prune" -s h -l help -d 'Print help'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand images; and not __fish_seen_subcommand_from prune" -f -a "prune" -d 'Remove unused images, keeping used ones, the newest tags and rollback points'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand images; and __fish_seen_subcommand_from prune" -l keep -d 'Keep the newest N tags of every repository' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand images; and __fish_seen_subcommand_from prune" -l format -d 'Output format of --dry-run' -r -f -a "table\t'Aligned tables for people'
@@ -434,7 +434,7 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand protect" -
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand protect" -s D -l debug -d 'Enable debug mode (same as --log-level debug)'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand protect" -l tls -d 'Use TLS; implied by --tlsverify'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand protect" -l tlsverify -d 'Use TLS and verify the remote'
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand protect" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand protect" -s h -l help -d 'Print help'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand unprotect" -l config -d 'Location of client config files (default ~/.docker)' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand unprotect" -s c -l context -d 'Name of the context to use to connect to the daemon' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand unprotect" -s H -l host -d 'Daemon socket to connect to' -r
@@ -451,7 +451,7 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand unprotect"
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand unprotect" -s D -l debug -d 'Enable debug mode (same as --log-level debug)'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand unprotect" -l tls -d 'Use TLS; implied by --tlsverify'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand unprotect" -l tlsverify -d 'Use TLS and verify the remote'
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand unprotect" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand unprotect" -s h -l help -d 'Print help'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand log" -l to -d 'Backup directory [default: $SAFEOPS_BACKUP_DIR, else the policy file\'s `[backup] to`, else ~/.local/share/docker-safeops/backups]' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand log" -s n -l tail -d 'Only the last N entries' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand log" -l format -d 'Output format' -r -f -a "table\t'Aligned tables for people'

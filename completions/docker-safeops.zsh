@@ -49,8 +49,8 @@ fatal\:"Only errors"))' \
 '--tlsverify[Use TLS and verify the remote]' \
 '--compatibility[Run compose in backward compatibility mode (passed to compose)]' \
 '--dry-run[Execute the verb in dry run mode\: print the plan and change nothing]' \
-'-h[Print help (see more with '\''--help'\'')]' \
-'--help[Print help (see more with '\''--help'\'')]' \
+'-h[Print help]' \
+'--help[Print help]' \
 '-V[Print version]' \
 '--version[Print version]' \
 ":: :_docker-safeops_commands" \
@@ -311,8 +311,8 @@ fatal\:"Only errors"))' \
 '--debug[Enable debug mode (same as --log-level debug)]' \
 '--tls[Use TLS; implied by --tlsverify]' \
 '--tlsverify[Use TLS and verify the remote]' \
-'-h[Print help (see more with '\''--help'\'')]' \
-'--help[Print help (see more with '\''--help'\'')]' \
+'-h[Print help]' \
+'--help[Print help]' \
 '*::names -- Services of the project here (or of -p), else container names:_default' \
 && ret=0
 ;;
@@ -344,8 +344,8 @@ fatal\:"Only errors"))' \
 '--debug[Enable debug mode (same as --log-level debug)]' \
 '--tls[Use TLS; implied by --tlsverify]' \
 '--tlsverify[Use TLS and verify the remote]' \
-'-h[Print help (see more with '\''--help'\'')]' \
-'--help[Print help (see more with '\''--help'\'')]' \
+'-h[Print help]' \
+'--help[Print help]' \
 '*::names -- Services of the project here (or of -p), else container names:_default' \
 && ret=0
 ;;
@@ -377,8 +377,8 @@ fatal\:"Only errors"))' \
 '--debug[Enable debug mode (same as --log-level debug)]' \
 '--tls[Use TLS; implied by --tlsverify]' \
 '--tlsverify[Use TLS and verify the remote]' \
-'-h[Print help (see more with '\''--help'\'')]' \
-'--help[Print help (see more with '\''--help'\'')]' \
+'-h[Print help]' \
+'--help[Print help]' \
 '*::names -- Services of the project here (or of -p), else container names:_default' \
 && ret=0
 ;;
@@ -446,8 +446,8 @@ fatal\:"Only errors"))' \
 '--debug[Enable debug mode (same as --log-level debug)]' \
 '--tls[Use TLS; implied by --tlsverify]' \
 '--tlsverify[Use TLS and verify the remote]' \
-'-h[Print help (see more with '\''--help'\'')]' \
-'--help[Print help (see more with '\''--help'\'')]' \
+'-h[Print help]' \
+'--help[Print help]' \
 ":: :_docker-safeops__subcmd__volume_commands" \
 "*::: :->volume" \
 && ret=0
@@ -602,8 +602,8 @@ fatal\:"Only errors"))' \
 '--debug[Enable debug mode (same as --log-level debug)]' \
 '--tls[Use TLS; implied by --tlsverify]' \
 '--tlsverify[Use TLS and verify the remote]' \
-'-h[Print help (see more with '\''--help'\'')]' \
-'--help[Print help (see more with '\''--help'\'')]' \
+'-h[Print help]' \
+'--help[Print help]' \
 ':container -- The container name:_default' \
 && ret=0
 ;;
@@ -631,8 +631,8 @@ fatal\:"Only errors"))' \
 '--debug[Enable debug mode (same as --log-level debug)]' \
 '--tls[Use TLS; implied by --tlsverify]' \
 '--tlsverify[Use TLS and verify the remote]' \
-'-h[Print help (see more with '\''--help'\'')]' \
-'--help[Print help (see more with '\''--help'\'')]' \
+'-h[Print help]' \
+'--help[Print help]' \
 ":: :_docker-safeops__subcmd__images_commands" \
 "*::: :->images" \
 && ret=0
@@ -705,8 +705,8 @@ fatal\:"Only errors"))' \
 '--debug[Enable debug mode (same as --log-level debug)]' \
 '--tls[Use TLS; implied by --tlsverify]' \
 '--tlsverify[Use TLS and verify the remote]' \
-'-h[Print help (see more with '\''--help'\'')]' \
-'--help[Print help (see more with '\''--help'\'')]' \
+'-h[Print help]' \
+'--help[Print help]' \
 '*::volumes -- Volume names:_default' \
 && ret=0
 ;;
@@ -736,8 +736,8 @@ fatal\:"Only errors"))' \
 '--debug[Enable debug mode (same as --log-level debug)]' \
 '--tls[Use TLS; implied by --tlsverify]' \
 '--tlsverify[Use TLS and verify the remote]' \
-'-h[Print help (see more with '\''--help'\'')]' \
-'--help[Print help (see more with '\''--help'\'')]' \
+'-h[Print help]' \
+'--help[Print help]' \
 '*::volumes -- Volume names:_default' \
 && ret=0
 ;;

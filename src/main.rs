@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use clap::{CommandFactory, Parser};
+use clap::{CommandFactory, FromArgMatches};
 
 use docker_safeops::backup::journal;
 use docker_safeops::cancel;
@@ -22,13 +22,17 @@ fn main() -> std::process::ExitCode {
     let argv: Vec<String> = std::env::args_os()
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
+    let as_plugin = plugin::invoked_as_plugin(&argv);
     let code = match plugin::classify(argv) {
         Invocation::Metadata => print_lines(&[plugin::metadata_json()]),
         Invocation::Complete {
             words,
             descriptions,
         } => print_lines(&plugin::complete(&Cli::command(), &words, descriptions)),
-        Invocation::Run(args) => match Cli::try_parse_from(args) {
+        Invocation::Run(args) => match docker_safeops::cli::args::command(as_plugin)
+            .try_get_matches_from(args)
+            .and_then(|matches| Cli::from_arg_matches(&matches))
+        {
             Ok(cli) => run(cli),
             Err(err) => {
                 if let Some(option) = misplaced_project_option(&err) {

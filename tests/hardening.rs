@@ -493,3 +493,23 @@ fn shell_integration_routes_every_spelling_docker_accepts() {
         "true"
     );
 }
+
+#[test]
+fn help_is_short_and_named_as_invoked() {
+    let (code, stdout, _) = run(std::process::Command::new(bin()).args(["status", "--help"]));
+    assert_eq!(code, 0);
+    assert!(
+        !stdout.contains("--tlskey"),
+        "Docker's globals repeated: {stdout}"
+    );
+    assert!(stdout.contains("Usage: docker-safeops status"), "{stdout}");
+    let (code, stdout, _) =
+        run(std::process::Command::new(bin()).args(["safeops", "status", "--help"]));
+    assert_eq!(code, 0);
+    assert!(stdout.contains("Usage: docker safeops status"), "{stdout}");
+    let (_, stdout, _) = run(std::process::Command::new(bin()).arg("--help"));
+    assert!(
+        stdout.contains("--context"),
+        "the top level names them: {stdout}"
+    );
+}

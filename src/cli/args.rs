@@ -8,6 +8,17 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::compose::project::ProjectOptions;
 use crate::engine::endpoint::ConnectOptions;
 
+/// The command line as parsed and as `--help` shows it, named the way it was invoked
+/// (`docker safeops` as a plugin).
+pub fn command(as_plugin: bool) -> clap::Command {
+    use clap::CommandFactory;
+    Cli::command().bin_name(if as_plugin {
+        "docker safeops"
+    } else {
+        "docker-safeops"
+    })
+}
+
 /// Make dangerous day-2 Docker operations safe.
 #[derive(Debug, Parser)]
 #[command(
@@ -16,6 +27,9 @@ use crate::engine::endpoint::ConnectOptions;
     about = "Guarded volume-destroying verbs, verified backups and safe restores for Docker hosts",
     long_about = None,
     disable_help_subcommand = true,
+    after_help = "Docker's global options are accepted too, as with `docker`: -c/--context NAME, \
+-H/--host HOST, --config DIR, -D/--debug, -l/--log-level LEVEL, --tls, --tlsverify, \
+--tlscacert FILE, --tlscert FILE, --tlskey FILE.",
 )]
 pub struct Cli {
     /// Docker's global options (also accepted before `safeops` when run by the Docker CLI).
@@ -34,16 +48,28 @@ pub struct Cli {
 #[command(next_help_heading = "Docker options")]
 pub struct DockerFlags {
     /// Location of client config files (default ~/.docker)
-    #[arg(long = "config", value_name = "DIR", global = true)]
+    #[arg(long = "config", value_name = "DIR", global = true, hide = true)]
     pub config: Option<PathBuf>,
     /// Name of the context to use to connect to the daemon
-    #[arg(short = 'c', long = "context", value_name = "NAME", global = true)]
+    #[arg(
+        short = 'c',
+        long = "context",
+        value_name = "NAME",
+        global = true,
+        hide = true
+    )]
     pub context: Option<String>,
     /// Enable debug mode (same as --log-level debug)
-    #[arg(short = 'D', long = "debug", global = true)]
+    #[arg(short = 'D', long = "debug", global = true, hide = true)]
     pub debug: bool,
     /// Daemon socket to connect to
-    #[arg(short = 'H', long = "host", value_name = "HOST", global = true)]
+    #[arg(
+        short = 'H',
+        long = "host",
+        value_name = "HOST",
+        global = true,
+        hide = true
+    )]
     pub host: Vec<String>,
     /// Set the logging level
     #[arg(
@@ -51,23 +77,24 @@ pub struct DockerFlags {
         long = "log-level",
         value_enum,
         value_name = "LEVEL",
-        global = true
+        global = true,
+        hide = true
     )]
     pub log_level: Option<LogLevel>,
     /// Use TLS; implied by --tlsverify
-    #[arg(long = "tls", global = true)]
+    #[arg(long = "tls", global = true, hide = true)]
     pub tls: bool,
     /// Use TLS and verify the remote
-    #[arg(long = "tlsverify", global = true)]
+    #[arg(long = "tlsverify", global = true, hide = true)]
     pub tlsverify: bool,
     /// Trust certs signed only by this CA
-    #[arg(long = "tlscacert", value_name = "FILE", global = true)]
+    #[arg(long = "tlscacert", value_name = "FILE", global = true, hide = true)]
     pub tlscacert: Option<PathBuf>,
     /// Path to TLS certificate file
-    #[arg(long = "tlscert", value_name = "FILE", global = true)]
+    #[arg(long = "tlscert", value_name = "FILE", global = true, hide = true)]
     pub tlscert: Option<PathBuf>,
     /// Path to TLS key file
-    #[arg(long = "tlskey", value_name = "FILE", global = true)]
+    #[arg(long = "tlskey", value_name = "FILE", global = true, hide = true)]
     pub tlskey: Option<PathBuf>,
 }
 

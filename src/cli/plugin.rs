@@ -119,6 +119,20 @@ pub fn classify(argv: Vec<String>) -> Invocation {
     Invocation::Run(out)
 }
 
+/// True when the Docker CLI runs us as its plugin (`docker safeops ...`, `docker help
+/// safeops`), so that usage lines can say `docker safeops`.
+pub fn invoked_as_plugin(argv: &[String]) -> bool {
+    let args = argv.get(1..).unwrap_or_default();
+    let Some(pos) = first_positional(args) else {
+        return false;
+    };
+    match args[pos].as_str() {
+        PLUGIN_NAME => true,
+        "help" => args.get(pos + 1).map(String::as_str) == Some(PLUGIN_NAME),
+        _ => false,
+    }
+}
+
 /// Connects to the Docker CLI's plugin socket (`DOCKER_CLI_PLUGIN_SOCKET`) when set,
 /// and triggers cancellation when the CLI closes it: the CLI does that when the user
 /// presses Ctrl-C or the CLI itself is going away.
