@@ -521,6 +521,38 @@ fn special_entries_are_listed_and_not_planted_in_another_volume() {
         "{stdout}"
     );
     use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+    // A manifest that names another volume as the source does not make it the source.
+    let victim = unique("special-victim");
+    f.cleanup_volume(&victim);
+    docker(&["volume", "create", &victim]);
+    let forged = f.dir.path().join("forged-name");
+    copy_backup(&backup, &forged);
+    forge_manifest(&forged, |m| {
+        m["volumes"][0]["name"] = victim.as_str().into()
+    });
+    let (code, _, stderr) = run(f.safeops().env("SAFEOPS_VOLUME_ACCESS", "direct").args([
+        "restore",
+        forged.to_str().unwrap(),
+        "--volume",
+        &victim,
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("special entries left out"), "{stderr}");
+    assert!(!mountpoint(&victim).join("fifo").exists());
+    // Into the very volume backed up, they are restored as they were.
+    let (code, _, stderr) = run(f.safeops().env("SAFEOPS_VOLUME_ACCESS", "direct").args([
+        "restore",
+        backup_arg,
+        "--confirm",
+        &f.volume,
+        "-t",
+        "1",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("special entries restored as they are"),
+        "{stderr}"
+    );
     for access in ["direct", "api"] {
         let plain = unique(&format!("special-plain-{access}"));
         let kept = unique(&format!("special-kept-{access}"));
@@ -619,4 +651,114 @@ fn hostile_project_labels_neither_escape_the_backup_directory_nor_forge_output()
         "raw escape printed"
     );
     assert!(stdout.contains("\\u{1b}[31mforged"), "{stdout}");
+}
+
+#[test]
+fn a_forged_container_spec_in_a_backup_does_not_reach_the_host() {
+    let mut f = Fixture::new("forgedspec");
+    let backup = f.backup(&[]);
+    let canary = f.dir.path().join("canary");
+    std::fs::create_dir(&canary).unwrap();
+    let spec_path = backup.join(format!("containers/{}.json", f.container));
+    let mut spec: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&spec_path).unwrap()).unwrap();
+    spec["HostConfig"]["Binds"] = serde_json::json!([format!("{}:/host", canary.display())]);
+    spec["HostConfig"]["Privileged"] = true.into();
+    spec["Config"]["Cmd"] = serde_json::json!(["sh", "-c", "echo owned > /host/owned; sleep 3600"]);
+    std::fs::write(&spec_path, serde_json::to_vec(&spec).unwrap()).unwrap();
+    docker(&["rm", "-f", &f.container]);
+    f.cleanup.containers.push(f.container.clone());
+    let backup_arg = backup.to_str().unwrap();
+    let (code, _, stderr) = run(f
+        .safeops()
+        .args(["recreate", &f.container, "--from", backup_arg]));
+    assert_eq!(code, 3, "{stderr}");
+    assert!(
+        stderr.contains("bind mount") && stderr.contains("privileged"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = run(f.safeops().args([
+        "recreate",
+        &f.container,
+        "--from",
+        backup_arg,
+        "--trust-spec",
+    ]));
+    assert_eq!(code, 3, "trusting still needs a confirmation: {stderr}");
+    let (code, _, _) = run(std::process::Command::new("docker").args(["inspect", &f.container]));
+    assert_ne!(code, 0, "no container was created");
+    assert_eq!(std::fs::read_dir(&canary).unwrap().count(), 0);
+}
+
+#[test]
+fn repeated_includes_of_one_file_do_not_multiply_its_lists() {
+    require_engine();
+    let dir = tempfile::tempdir().unwrap();
+    let volumes: Vec<String> = (0..100).map(|_| "\"1\"".to_string()).collect();
+    std::fs::write(
+        dir.path().join("f2.yaml"),
+        format!(
+            "services:\n  s:\n    image: {IMAGE}\n    volumes: [{}]\n",
+            volumes.join(", ")
+        ),
+    )
+    .unwrap();
+    let includes = |file: &str| (0..40).map(|_| format!("  - {file}\n")).collect::<String>();
+    std::fs::write(
+        dir.path().join("f1.yaml"),
+        format!("include:\n{}", includes("f2.yaml")),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("compose.yaml"),
+        format!("include:\n{}", includes("f1.yaml")),
+    )
+    .unwrap();
+    let (code, stderr, took) = status_with_builtin_loader(dir.path());
+    assert!(code == 0 || code == 2, "exit {code}: {stderr}");
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+}
+
+#[test]
+fn a_tree_deeper_than_path_max_backs_up_and_restores() {
+    let mut f = Fixture::new("deeptree");
+    let deep = compile_static("deep", f.dir.path());
+    let tool = format!("{}:/deep:ro", deep.display());
+    docker(&[
+        "run",
+        "--rm",
+        "-v",
+        &format!("{}:/data", f.volume),
+        "-v",
+        &tool,
+        IMAGE,
+        "/deep",
+        "make",
+        "/data",
+        "30",
+    ]);
+    let backup = f.backup(&[]);
+    let copy = unique("deeptree-copy");
+    f.cleanup_volume(&copy);
+    let (code, _, stderr) = run(f.safeops().env("SAFEOPS_VOLUME_ACCESS", "direct").args([
+        "restore",
+        backup.to_str().unwrap(),
+        "--volume",
+        &format!("{}:{copy}", f.volume),
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let found = docker(&[
+        "run",
+        "--rm",
+        "-v",
+        &format!("{copy}:/data"),
+        "-v",
+        &tool,
+        IMAGE,
+        "/deep",
+        "read",
+        "/data",
+        "30",
+    ]);
+    assert_eq!(found.trim(), "bottom");
 }

@@ -391,6 +391,105 @@ pub enum Naming {
     EngineCopy,
 }
 
+/// The largest GNU long name or link and PAX extension accepted: real ones are a few
+/// KiB at most.
+const MAX_EXTENSION: u64 = 1 << 20;
+
+/// Follows a tar stream block by block and fails it at a header whose extension data
+/// (GNU long name or link, PAX record) is larger than [`MAX_EXTENSION`], before the
+/// tar crate reads that data whole into memory: a 30 KB compressed archive could
+/// otherwise ask for gigabytes. GNU sparse entries, which safeops never writes and whose
+/// extra header blocks this does not follow, are refused.
+struct HeaderGuard<R> {
+    inner: R,
+    /// Bytes of entry data still to pass before the next header block.
+    data_left: u64,
+    /// The header block being collected.
+    header: [u8; 512],
+    filled: usize,
+}
+
+impl<R> HeaderGuard<R> {
+    fn new(inner: R) -> Self {
+        HeaderGuard {
+            inner,
+            data_left: 0,
+            header: [0; 512],
+            filled: 0,
+        }
+    }
+
+    fn observe(&mut self, mut data: &[u8]) -> io::Result<()> {
+        while !data.is_empty() {
+            if self.data_left > 0 {
+                let passed = self.data_left.min(data.len() as u64);
+                self.data_left -= passed;
+                data = &data[passed as usize..];
+                continue;
+            }
+            let take = (512 - self.filled).min(data.len());
+            self.header[self.filled..self.filled + take].copy_from_slice(&data[..take]);
+            self.filled += take;
+            data = &data[take..];
+            if self.filled == 512 {
+                self.filled = 0;
+                self.data_left = self.check_header()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks the collected header; returns how many bytes of data (in whole blocks)
+    /// follow it.
+    fn check_header(&self) -> io::Result<u64> {
+        if self.header.iter().all(|b| *b == 0) {
+            return Ok(0);
+        }
+        let size = header_size(&self.header[124..136]).ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                "tar header with an unreadable size",
+            )
+        })?;
+        let refuse = |why: String| Err(io::Error::new(io::ErrorKind::InvalidData, why));
+        match self.header[156] {
+            b'L' | b'K' | b'x' | b'g' if size > MAX_EXTENSION => {
+                return refuse(format!(
+                    "tar extension header of {size} bytes (at most {MAX_EXTENSION} accepted)"
+                ));
+            }
+            b'S' => return refuse("GNU sparse tar entries are not accepted".into()),
+            _ => {}
+        }
+        Ok(size.div_ceil(512) * 512)
+    }
+}
+
+impl<R: Read> Read for HeaderGuard<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.observe(&buf[..n])?;
+        Ok(n)
+    }
+}
+
+/// A tar header's size field: octal digits, or base-256 when the high bit is set.
+fn header_size(field: &[u8]) -> Option<u64> {
+    if field[0] & 0x80 != 0 {
+        let mut value: u64 = u64::from(field[0] & 0x7f);
+        for byte in &field[1..] {
+            value = value.checked_mul(256)?.checked_add(u64::from(*byte))?;
+        }
+        return Some(value);
+    }
+    let text = std::str::from_utf8(field).ok()?;
+    let digits = text.trim_matches(|c: char| c == ' ' || c == '\0');
+    if digits.is_empty() {
+        return Some(0);
+    }
+    u64::from_str_radix(digits, 8).ok()
+}
+
 /// Reads every entry of the tar stream `reader`, checking each for safety (see
 /// [`SafetyCheck`]), and hands it to `visit`. Returns the reader, positioned after the
 /// tar's end marker, so the caller can drain and check what follows.
@@ -399,7 +498,7 @@ pub fn read_entries<R: Read>(
     naming: Naming,
     mut visit: impl FnMut(ReadEntry<'_>) -> Result<(), ArchiveError>,
 ) -> Result<R, ArchiveError> {
-    let mut archive = tar::Archive::new(reader);
+    let mut archive = tar::Archive::new(HeaderGuard::new(reader));
     let mut safety = SafetyCheck::default();
     for entry in archive.entries()? {
         let mut entry = entry?;
@@ -481,7 +580,7 @@ pub fn read_entries<R: Read>(
             content: &mut entry,
         })?;
     }
-    Ok(archive.into_inner())
+    Ok(archive.into_inner().inner)
 }
 
 /// How much of each file [`list_entries`] checks.
@@ -615,6 +714,40 @@ impl SafetyCheck {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn long_names_pass_and_huge_extension_headers_are_refused_before_reading_them() {
+        let mut builder = tar::Builder::new(Vec::new());
+        let long = format!("./{}", "n".repeat(300));
+        let mut header = tar::Header::new_gnu();
+        header.set_size(1);
+        header.set_mode(0o644);
+        header.set_uid(0);
+        header.set_gid(0);
+        header.set_mtime(0);
+        header.set_entry_type(tar::EntryType::Regular);
+        builder.append_data(&mut header, &long, &b"x"[..]).unwrap();
+        let archive = builder.into_inner().unwrap();
+        let mut names = Vec::new();
+        read_entries(&archive[..], Naming::Volume, |entry| {
+            names.push(entry.record.path.clone());
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(names.len(), 1);
+
+        // A GNU long-name header claiming 4 GiB: refused at the header.
+        let mut bomb = tar::Header::new_gnu();
+        bomb.as_gnu_mut().unwrap().name[..13].copy_from_slice(b"././@LongLink");
+        bomb.set_entry_type(tar::EntryType::GNULongName);
+        bomb.set_size(4 << 30);
+        bomb.set_cksum();
+        let mut stream = bomb.as_bytes().to_vec();
+        stream.extend_from_slice(&[b'a'; 4096]);
+        let err = read_entries(&stream[..], Naming::Volume, |_| Ok(())).unwrap_err();
+        assert!(err.to_string().contains("extension header"), "{err}");
+    }
+
     use super::*;
 
     fn record(path: &str, kind: Kind, link: Option<&str>) -> FileRecord {

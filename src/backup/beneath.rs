@@ -23,6 +23,9 @@ pub fn open(dir: BorrowedFd<'_>, rel: &Path, flags: OFlags, mode: Mode) -> io::R
     let resolve = ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS;
     match rustix::fs::openat2(dir, rel, flags, mode, resolve) {
         Err(rustix::io::Errno::NOSYS) => open_by_components(dir, rel, flags, mode),
+        // A path longer than PATH_MAX (a deep tree a container made) is fine one
+        // component at a time.
+        Err(rustix::io::Errno::NAMETOOLONG) => open_by_components(dir, rel, flags, mode),
         // EAGAIN: the kernel saw a concurrent rename in the tree; the open is safe to
         // repeat, and the fallback needs no retry.
         Err(rustix::io::Errno::AGAIN) => open_by_components(dir, rel, flags, mode),

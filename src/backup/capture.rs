@@ -117,6 +117,7 @@ pub async fn capture_volume(
             file_list: list_path,
             fingerprint,
             access: access.label().to_string(),
+            created_at: volume.created_at.clone(),
             changed_while_read: written.changed_while_read,
         },
         artifacts: vec![

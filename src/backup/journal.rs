@@ -105,6 +105,15 @@ impl Journal {
             .clone()
     }
 
+    /// A restore's switch is recorded as under way.
+    pub fn has_switch(&self) -> bool {
+        self.state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .switch
+            .is_some()
+    }
+
     /// The gate every in-flight stop holds (see [`Journal::settle`]).
     pub fn stops_in_flight(&self) -> std::sync::Arc<tokio::sync::RwLock<()>> {
         self.stops_in_flight.clone()

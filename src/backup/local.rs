@@ -542,6 +542,15 @@ pub struct Switch {
     pub phase: SwitchPhase,
 }
 
+/// Why a switch failed, and whether the volume was put back as it was.
+#[derive(Debug)]
+pub struct SwitchError {
+    /// What went wrong.
+    pub error: io::Error,
+    /// The old content is back in place.
+    pub undone: bool,
+}
+
 /// A test hook: `SAFEOPS_FAILPOINT_SWITCH=N` kills the process with SIGKILL after N
 /// renames of a switch, so tests can stop a restore at an exact point of it.
 fn failpoint(renames: &mut u64) {
@@ -616,7 +625,25 @@ impl Switch {
         match open_dir_at(volume.as_fd(), OsStr::new(&self.aside)) {
             Ok(aside) => {
                 for name in sorted_names(aside.as_fd())? {
-                    rustix::fs::renameat(&aside, &name, volume, &name)?;
+                    match rustix::fs::renameat(&aside, &name, volume, &name) {
+                        // Something a writer the restore did not stop made meanwhile
+                        // stands in the way: it goes into quarantine, the old entry back.
+                        Err(rustix::io::Errno::EXIST | rustix::io::Errno::NOTEMPTY) => {
+                            let quarantine = format!("{}-quarantine", self.aside);
+                            match rustix::fs::mkdirat(
+                                volume,
+                                quarantine.as_str(),
+                                Mode::from_raw_mode(0o700),
+                            ) {
+                                Ok(()) | Err(rustix::io::Errno::EXIST) => {}
+                                Err(err) => return Err(err.into()),
+                            }
+                            let quarantine = open_dir_at(volume.as_fd(), OsStr::new(&quarantine))?;
+                            rustix::fs::renameat(volume, &name, &quarantine, &name)?;
+                            rustix::fs::renameat(&aside, &name, volume, &name)?;
+                        }
+                        other => other?,
+                    }
                 }
                 rustix::fs::unlinkat(volume, self.aside.as_str(), AtFlags::REMOVEDIR)?;
             }
@@ -634,25 +661,37 @@ impl Switch {
     }
 
     /// Runs the switch. `record` is called with the switch before each phase and must
-    /// make it durable (the journal). On failure the volume is put back as it was.
-    /// The caller deletes `aside` (the old content) once the switch is recorded done.
-    pub fn run(&mut self, mut record: impl FnMut(&Switch) -> io::Result<()>) -> io::Result<()> {
-        let volume = self.open()?;
+    /// make it durable (the journal). On failure the volume is put back as it was, and
+    /// the error says whether that worked (`undone`); when it did not, the switch must
+    /// stay in the journal for recovery to finish. The caller deletes `aside` (the old
+    /// content) once the switch is recorded done.
+    pub fn run(
+        &mut self,
+        mut record: impl FnMut(&Switch) -> io::Result<()>,
+    ) -> Result<(), SwitchError> {
+        let failed = |error: io::Error| SwitchError {
+            error,
+            undone: true,
+        };
+        let volume = self.open().map_err(failed)?;
         let mut renames = 0;
         self.phase = SwitchPhase::MovingAside;
-        record(self)?;
+        record(self).map_err(failed)?;
         let moved = self.move_aside(&volume, &mut renames).and_then(|()| {
             self.phase = SwitchPhase::MovingUp;
             record(self)?;
             self.move_up(&volume, &mut renames)
         });
-        if let Err(err) = moved {
+        if let Err(error) = moved {
             if let Err(undo) = self.roll_back(&volume) {
-                return Err(io::Error::other(format!(
-                    "{err}; and putting the old content back failed: {undo}"
-                )));
+                return Err(SwitchError {
+                    error: io::Error::other(format!(
+                        "{error}; putting the old content back failed too: {undo}"
+                    )),
+                    undone: false,
+                });
             }
-            return Err(err);
+            return Err(failed(error));
         }
         Ok(())
     }

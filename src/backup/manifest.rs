@@ -138,6 +138,11 @@ pub struct VolumeInfo {
     pub fingerprint: Fingerprint,
     /// How it was read: `direct` (mountpoint) or `api` (engine archive endpoint).
     pub access: String,
+    /// When the engine created the volume: a restore into the very same volume (not one
+    /// of the same name made later, nor one a forged manifest names) keeps its special
+    /// entries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
     /// Files that changed size while read (only possible with `--no-quiesce`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub changed_while_read: Vec<PathBytes>,

@@ -171,17 +171,20 @@ pub async fn restore(
             None => false,
         };
         let list = read_file_list(&request.dir, &manifest, info)?;
-        // Where the backup's volume itself is restored, its special entries were there
-        // before; anywhere else they would be planted.
-        let keep_special = request.preserve_special || *into == info.name;
+        // Into the very volume that was backed up (same name and creation time), its
+        // special entries were there before; anywhere else they would be planted. A
+        // name alone proves nothing: a forged manifest can say any.
+        let same_volume = *into == info.name
+            && info.created_at.is_some()
+            && existing.as_ref().and_then(|v| v.created_at.as_ref()) == info.created_at.as_ref();
+        let keep_special = request.preserve_special || same_volume;
         if let Some(summary) = list.special_summary() {
             if keep_special {
                 eprintln!("volume {into}: special entries restored as they are: {summary}");
             } else {
                 eprintln!(
-                    "volume {into}: special entries left out ({summary}): the backup is of \
-                     volume {}; --preserve-special restores them",
-                    info.name
+                    "volume {into}: special entries left out ({summary}): it is not the volume \
+                     they were backed up from; --preserve-special restores them"
                 );
             }
         }
@@ -386,6 +389,9 @@ pub async fn restore(
         result = work => result,
     };
     match result {
+        // A switch that could not be undone: recovery (the next command, once this
+        // process is gone) finishes it before anything starts again.
+        Err(err) if journal.has_switch() => Err(err),
         Ok((stopped, safety_backup, volumes, images_loaded)) => {
             let started = if request.start {
                 quiesce::restart(engine, &journal, &all_containers).await?
@@ -528,11 +534,19 @@ fn reaches_outside(info: &VolumeInfo) -> Option<String> {
     if info.driver == "local" && (opts.is_empty() || tmpfs) {
         return None;
     }
-    let listed: Vec<String> = opts.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    // Escaped: the operator must see exactly what the backup asks for.
+    let listed: Vec<String> = opts
+        .iter()
+        .map(|(k, v)| format!("{}={}", k.escape_debug(), v.escape_debug()))
+        .collect();
     Some(if listed.is_empty() {
-        format!("driver {:?}", info.driver)
+        format!("driver \"{}\"", info.driver.escape_debug())
     } else {
-        format!("driver {:?} and options {}", info.driver, listed.join(" "))
+        format!(
+            "driver \"{}\" and options {}",
+            info.driver.escape_debug(),
+            listed.join(" ")
+        )
     })
 }
 
@@ -653,11 +667,26 @@ async fn restore_direct(
                     .map_err(|e| io::Error::other(e.message))
             })
             .map_err(|e| {
+                let state = if e.undone {
+                    let _ = journal.update(|s| s.switch = None);
+                    "the volume was left as it was".to_string()
+                } else {
+                    format!(
+                        "the volume is NOT as it was: its old content is in {}; the journal \
+                         keeps the switch and the next safeops command finishes it",
+                        aside.display()
+                    )
+                };
                 Error::failure(format!(
-                    "cannot switch the restored files into place (the volume was left as it was): {e}"
+                    "cannot switch the restored files into place ({state}): {}",
+                    e.error
                 ))
             })
     });
+    if journal.has_switch() && outcome.is_err() {
+        // Left for recovery: nothing of it is deleted and nothing is started.
+        return outcome;
+    }
     if outcome.is_err() {
         crate::backup::store::remove_tree(&staging);
     }

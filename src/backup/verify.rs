@@ -337,7 +337,12 @@ fn files_under(dir: &Path) -> (Vec<String>, Vec<(String, &'static str)>) {
             continue;
         };
         while let Some(Ok(entry)) = entries.read() {
-            let name = entry.file_name().to_string_lossy().into_owned();
+            // Escaped: these names are whatever the backup directory holds.
+            let name = entry
+                .file_name()
+                .to_string_lossy()
+                .escape_debug()
+                .to_string();
             if name == "." || name == ".." {
                 continue;
             }

@@ -485,6 +485,13 @@ pub struct RecreateArgs {
     /// Image pull policy: safeops never pulls
     #[arg(long, value_name = "POLICY", value_parser = ["never"], default_value = "never")]
     pub pull: String,
+    /// Run a spec taken with --from even though it reaches into the host (bind mounts,
+    /// privileged, capabilities, devices, host namespaces); needs confirmation
+    #[arg(long)]
+    pub trust_spec: bool,
+    /// Confirm --trust-spec without a terminal: the container name
+    #[arg(long, value_name = "NAME")]
+    pub confirm: Option<String>,
     /// Seconds the old container gets to stop
     #[arg(
         short = 't',

@@ -3,10 +3,9 @@
 //! from its newest saved spec or from a backup (`--from`). Containers of a compose
 //! project in compose mode are recreated by compose itself.
 
-use std::path::Path;
-
 use serde_json::json;
 
+use crate::backup::store;
 use crate::cli::args::{Format, RecreateArgs};
 use crate::engine::inventory;
 use crate::error::{Error, Result};
@@ -14,6 +13,7 @@ use crate::guard::audit;
 use crate::runmode::recreate::{self, Recreated};
 use crate::runmode::specs;
 use crate::target::{Discovery, Mode, Target};
+use crate::ui::confirm;
 
 /// Runs `recreate`.
 pub async fn run(discovery: &Discovery<'_>, args: &RecreateArgs) -> Result<()> {
@@ -46,7 +46,7 @@ pub async fn run(discovery: &Discovery<'_>, args: &RecreateArgs) -> Result<()> {
             recreate::replace(engine, &spec, args.image.as_deref(), timing(args)).await
         }
         None => {
-            let (spec, from) = saved_spec(&args.container, args.from.as_deref())?;
+            let (spec, from) = saved_spec(args)?;
             eprintln!(
                 "note: {} does not exist; bootstrapping it from {from}",
                 args.container
@@ -92,16 +92,57 @@ fn timing(args: &RecreateArgs) -> recreate::Timing {
 
 /// The spec to bootstrap `name` from: `--from` (a backup directory or a spec file),
 /// else the newest saved spec.
-fn saved_spec(name: &str, from: Option<&Path>) -> Result<(serde_json::Value, String)> {
-    let path = match from {
-        Some(dir) if dir.is_dir() => dir.join(format!("containers/{name}.json")),
-        Some(file) => file.to_path_buf(),
-        None => specs::history(name).pop().ok_or_else(|| {
+fn saved_spec(args: &RecreateArgs) -> Result<(serde_json::Value, String)> {
+    let name = crate::engine::names::checked(&args.container, "the container name")?;
+    let Some(from) = args.from.as_deref() else {
+        // Our own history (0600 in our state directory): trusted as we wrote it.
+        let path = specs::history(name).pop().ok_or_else(|| {
             Error::usage(format!("no container {name} and no saved spec of it"))
                 .hint("give a backup that holds it: --from BACKUP")
-        })?,
+        })?;
+        return Ok((specs::read(&path)?, path.display().to_string()));
     };
-    Ok((specs::read(&path)?, path.display().to_string()))
+    // A backup or a file: data, not instructions. Read bounded and never through a
+    // symlink, and what reaches into the host must be named and confirmed.
+    let (spec, what) = if from.is_dir() {
+        let rel = format!("containers/{name}.json");
+        let file = store::open_artifact(from, &rel)
+            .map_err(|e| Error::usage(format!("{}: {e}", from.display())))?;
+        (
+            specs::parse(file, &rel)?,
+            format!("{}/{rel}", from.display()),
+        )
+    } else {
+        let file = std::fs::File::open(from)
+            .map_err(|e| Error::usage(format!("cannot read {}: {e}", from.display())))?;
+        (
+            specs::parse(file, &from.display().to_string())?,
+            from.display().to_string(),
+        )
+    };
+    let reach = specs::host_reach(&spec);
+    if !reach.is_empty() {
+        eprintln!("the spec from {what} reaches into the host:");
+        for item in &reach {
+            eprintln!("  {item}");
+        }
+        if !args.trust_spec {
+            return Err(Error::refused(format!(
+                "not bootstrapping {name} from {what}: its spec reaches into the host ({})",
+                reach.join(", ")
+            ))
+            .hint("check the spec; to run it as it is pass --trust-spec (and confirm)"));
+        }
+        confirm::confirm(
+            name,
+            args.confirm.as_deref(),
+            &format!(
+                "docker safeops recreate {name} --from {} --trust-spec",
+                from.display()
+            ),
+        )?;
+    }
+    Ok((spec, what))
 }
 
 /// Runs `rollback`: recreate on `--to` or the previous image of the spec history.

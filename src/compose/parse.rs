@@ -132,8 +132,15 @@ impl Loader<'_> {
         let dir = path.parent().unwrap_or(Path::new("/")).to_path_buf();
         let mut base = Value::Object(Map::new());
         if let Some(includes) = doc.as_object_mut().and_then(|m| m.remove("include")) {
+            // A file included again (under any spelling) would only repeat its lists,
+            // and repeated at every level of an include chain that multiplies them.
+            let mut seen = std::collections::HashSet::new();
             for include in include_paths(&includes) {
-                let included = self.resolved(&dir.join(include), depth + 1)?;
+                let path = dir.join(include);
+                if !seen.insert(std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone())) {
+                    continue;
+                }
+                let included = self.resolved(&path, depth + 1)?;
                 merge(&mut base, included);
             }
         }

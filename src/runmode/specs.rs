@@ -62,20 +62,97 @@ pub fn history(name: &str) -> Vec<PathBuf> {
     files
 }
 
+/// What in a container spec reaches beyond the container's own storage into the host:
+/// bind mounts, volumes with driver options, privileged mode, added capabilities,
+/// devices, the host's namespaces, security options. Empty for a self-contained spec.
+pub fn host_reach(spec: &serde_json::Value) -> Vec<String> {
+    let host = &spec["HostConfig"];
+    let mut found = Vec::new();
+    let strings = |value: &serde_json::Value| -> Vec<String> {
+        value
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
+            .collect()
+    };
+    for bind in strings(&host["Binds"]) {
+        if bind.starts_with('/') {
+            found.push(format!("bind mount {bind}"));
+        }
+    }
+    for mount in host["Mounts"].as_array().into_iter().flatten() {
+        if mount["Type"] == "bind" {
+            found.push(format!(
+                "bind mount {} -> {}",
+                mount["Source"], mount["Target"]
+            ));
+        }
+        if !mount["VolumeOptions"]["DriverConfig"].is_null() {
+            found.push(format!("volume {} with driver options", mount["Source"]));
+        }
+    }
+    if host["Privileged"] == true {
+        found.push("privileged".into());
+    }
+    for (key, what) in [
+        ("CapAdd", "added capability"),
+        ("SecurityOpt", "security option"),
+    ] {
+        for value in strings(&host[key]) {
+            found.push(format!("{what} {value}"));
+        }
+    }
+    for device in host["Devices"].as_array().into_iter().flatten() {
+        found.push(format!("device {}", device["PathOnHost"]));
+    }
+    for key in [
+        "PidMode",
+        "NetworkMode",
+        "IpcMode",
+        "UTSMode",
+        "UsernsMode",
+        "CgroupnsMode",
+    ] {
+        if host[key] == "host" {
+            found.push(format!("{key}=host"));
+        }
+    }
+    found
+        .into_iter()
+        .map(|f| f.escape_debug().to_string())
+        .collect()
+}
+
+/// The largest spec read from a file or a backup: inspect documents are a few KiB.
+const MAX_SPEC_BYTES: u64 = 16 << 20;
+
+/// Parses a spec from `reader` (at most [`MAX_SPEC_BYTES`]); `what` names it in errors.
+pub fn parse(reader: impl std::io::Read, what: &str) -> Result<serde_json::Value> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    reader
+        .take(MAX_SPEC_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::failure(format!("cannot read the spec {what}: {e}")))?;
+    if bytes.len() as u64 > MAX_SPEC_BYTES {
+        return Err(Error::integrity(format!(
+            "the spec {what} is larger than {MAX_SPEC_BYTES} bytes"
+        )));
+    }
+    serde_json::from_slice(&bytes)
+        .map_err(|e| Error::failure(format!("the spec {what} is not valid: {e}")))
+}
+
 /// Reads one saved spec.
 pub fn read(path: &Path) -> Result<serde_json::Value> {
-    let bytes = fs::read(path).map_err(|e| {
+    let file = fs::File::open(path).map_err(|e| {
         Error::failure(format!(
             "cannot read the saved spec {}: {e}",
             path.display()
         ))
     })?;
-    serde_json::from_slice(&bytes).map_err(|e| {
-        Error::failure(format!(
-            "the saved spec {} is not valid: {e}",
-            path.display()
-        ))
-    })
+    parse(file, &path.display().to_string())
 }
 
 /// The images container `name` ran before, newest first, other than `current_id`: its
