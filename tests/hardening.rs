@@ -169,7 +169,7 @@ fn down_v_with_its_safety_backup_never_starts_a_container() {
         .trim()
         .to_string();
     let backups = dir.path().join("backups");
-    let (code, _, stderr) = run(safeops(dir.path())
+    let (code, stdout, stderr) = run(safeops(dir.path())
         .env("SAFEOPS_BACKUP_DIR", &backups)
         .env("XDG_STATE_HOME", dir.path().join("state"))
         .args([
@@ -181,9 +181,15 @@ fn down_v_with_its_safety_backup_never_starts_a_container() {
             &project,
             "-t",
             "1",
+            "--format",
+            "json",
         ]));
     assert_eq!(code, 0, "{stderr}");
     assert!(stderr.contains("safety backup of"), "{stderr}");
+    // --format json without --dry-run reports what was done.
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect(&stdout);
+    assert_eq!(report["outcome"], "ok");
+    assert!(report["safety_backup"].is_string(), "{report}");
     let until = docker(&["system", "info", "-f", "{{.SystemTime}}"])
         .trim()
         .to_string();
@@ -511,5 +517,36 @@ fn help_is_short_and_named_as_invoked() {
     assert!(
         stdout.contains("--context"),
         "the top level names them: {stdout}"
+    );
+}
+
+#[test]
+fn restart_in_a_project_directory_also_takes_a_container_name() {
+    let (_cleanup, project, dir) = started_v2_project("restartname", "");
+    let mut cleanup = Cleanup::new();
+    let solo = unique("solo");
+    cleanup.containers.push(solo.clone());
+    docker(&["run", "-d", "--name", &solo, IMAGE, "sleep", "3600"]);
+    let started = docker(&["inspect", "-f", "{{.State.StartedAt}}", &solo]);
+    let (code, _, stderr) = run(safeops(dir.path()).args([
+        "-p",
+        &project,
+        "restart",
+        &solo,
+        "-t",
+        "0",
+        "--stable-for",
+        "1",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    assert_ne!(
+        docker(&["inspect", "-f", "{{.State.StartedAt}}", &solo]),
+        started
+    );
+    let (code, _, stderr) = run(safeops(dir.path()).args(["-p", &project, "restart", "nosuch"]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("no such service in project") && stderr.contains("no such container"),
+        "{stderr}"
     );
 }

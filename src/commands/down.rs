@@ -71,18 +71,23 @@ pub async fn run(discovery: &Discovery<'_>, args: &DownArgs, cancel: &Cancel) ->
         Mode::Run => engine_down(engine, project, &plan, args).await,
     };
     let settled = allowed.finish(engine, outcome.is_ok()).await;
-    audit::record(
-        if args.volumes { "down -v" } else { "down" },
-        &project.name,
-        audit::outcome_of(&outcome),
-        json!({
-            "mode": project.mode,
-            "plan": plan,
-            "confirmation": allowed.confirmation,
-            "no_backup": args.no_backup,
-            "safety_backup": allowed.safety_backup.as_ref().map(|p| p.display().to_string()),
-        }),
-    );
+    let report = json!({
+        "mode": project.mode,
+        "plan": plan,
+        "confirmation": allowed.confirmation,
+        "no_backup": args.no_backup,
+        "safety_backup": allowed.safety_backup.as_ref().map(|p| p.display().to_string()),
+    });
+    let verb = if args.volumes { "down -v" } else { "down" };
+    let result = audit::outcome_of(&outcome);
+    audit::record(verb, &project.name, result.clone(), report.clone());
+    if args.format == crate::cli::args::Format::Json {
+        // The same document the log keeps, for scripts: what was planned and what came of it.
+        let mut report = report;
+        report["project"] = project.name.clone().into();
+        report["outcome"] = result.into();
+        super::print(&(serde_json::to_string_pretty(&report).expect("report serializes") + "\n"))?;
+    }
     outcome.and(settled)
 }
 

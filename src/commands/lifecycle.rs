@@ -40,22 +40,21 @@ pub async fn run(discovery: &Discovery<'_>, verb: Lifecycle, args: &LifecycleArg
     let env = |n: &str| std::env::var(n).ok();
     let project_here = discovery.project.any()
         || crate::compose::project::locate(&discovery.project, &discovery.cwd, &env)?.is_some();
-    let containers = if project_here {
-        let target = super::single_target(discovery, None, verb.verb()).await?;
-        let Target::Project(project) = &target else {
-            unreachable!("a located project is a project target");
-        };
-        if let Some(unknown) = args.names.iter().find(|n| {
-            !project
-                .containers
-                .iter()
-                .any(|c| c.service() == Some(n.as_str()))
-        }) {
-            return Err(Error::usage(format!(
-                "no such service in project {}: {unknown}",
-                project.name
-            )));
-        }
+    let target = if project_here {
+        Some(super::single_target(discovery, None, verb.verb()).await?)
+    } else {
+        None
+    };
+    let is_service = |project: &crate::target::Project, name: &str| {
+        project.containers.iter().any(|c| c.service() == Some(name))
+    };
+    // In a project's directory names are its services, as with compose; names that are
+    // none of its services but containers on the engine are those containers.
+    let services_here = match &target {
+        Some(Target::Project(project)) => args.names.iter().all(|n| is_service(project, n)),
+        _ => false,
+    };
+    let containers = if let (true, Some(Target::Project(project))) = (services_here, &target) {
         let selected: Vec<Container> = project
             .containers
             .iter()
@@ -86,8 +85,15 @@ pub async fn run(discovery: &Discovery<'_>, verb: Lifecycle, args: &LifecycleArg
         let all = inventory::containers(engine).await?;
         let mut chosen = Vec::new();
         for name in &args.names {
-            let container = inventory::find_container(&all, name)
-                .ok_or_else(|| Error::usage(format!("no such container: {name}")))?;
+            let container = inventory::find_container(&all, name).ok_or_else(|| {
+                Error::usage(match &target {
+                    Some(Target::Project(project)) => format!(
+                        "no such service in project {} and no such container: {name}",
+                        project.name
+                    ),
+                    _ => format!("no such container: {name}"),
+                })
+            })?;
             chosen.push(container.clone());
         }
         through_engine(engine, verb, &chosen, args.timeout).await?;

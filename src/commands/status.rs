@@ -129,8 +129,8 @@ fn shrink_warning(size: Option<u64>, last: Option<&(String, Fingerprint)>) -> Op
         return None;
     }
     Some(format!(
-        "holds {} now, {} ({} files) at its last backup {created}: data may be gone; \
-         compare with `docker safeops backups` and restore if needed",
+        "holds {} now, less than half of the {} ({} files) at its last backup {created}: \
+         data may be gone; compare with `docker safeops backups` and restore if needed",
         human_bytes(size),
         human_bytes(before),
         fingerprint.file_count
