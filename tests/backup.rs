@@ -595,7 +595,8 @@ fn backups_lists_newest_first_and_keep_prunes_old_ones() {
         assert_eq!(entry["target"], f.container.as_str());
         assert!(entry["created"].as_str().unwrap().ends_with('Z'));
         assert!(entry["size_bytes"].as_u64().unwrap() > 0);
-        assert_eq!(entry["status"], "complete");
+        assert_eq!(entry["status"], "complete (verified when made)");
+        assert_eq!(entry["sound"], true);
     }
 }
 

@@ -550,3 +550,21 @@ fn restart_in_a_project_directory_also_takes_a_container_name() {
         "{stderr}"
     );
 }
+
+#[test]
+fn backups_shows_a_failed_verification_instead_of_complete() {
+    let f = Fixture::new("corrupt");
+    f.exec("head -c 100000 /dev/urandom > /data/blob");
+    let backup = f.backup(&[]);
+    let archive = backup.join(format!("volumes/{}.tar.zst", f.volume));
+    let mut bytes = std::fs::read(&archive).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 1;
+    std::fs::write(&archive, bytes).unwrap();
+    let (code, _, _) = run(f.safeops().args(["verify", backup.to_str().unwrap()]));
+    assert_eq!(code, 4);
+    let listed = json(f.safeops().args(["backups", "--format", "json"]));
+    let status = listed[0]["status"].as_str().unwrap();
+    assert!(status.starts_with("verify failed"), "{status}");
+    assert_eq!(listed[0]["sound"], false);
+}

@@ -13,6 +13,8 @@ use serde::Serialize;
 
 use std::os::fd::AsFd;
 
+use sha2::Digest;
+
 use super::beneath;
 use super::manifest::{self, Manifest};
 use crate::error::{Error, Result};
@@ -247,6 +249,41 @@ pub fn read_manifest(dir: &Path) -> Result<Manifest> {
     })
 }
 
+/// The outcome of the last full verification of a backup, kept in the state directory
+/// (the backup itself is never written after it is published).
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct Verification {
+    /// When.
+    pub time: String,
+    /// The first problem found; none when the backup is sound.
+    pub problem: Option<String>,
+}
+
+fn verification_path(dir: &Path) -> PathBuf {
+    let dir = fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let key = hex::encode(sha2::Sha256::digest(dir.as_os_str().as_encoded_bytes()));
+    crate::state::state_dir()
+        .join("verified")
+        .join(format!("{key}.json"))
+}
+
+/// Records the outcome of a full verification of the backup in `dir`.
+pub fn record_verification(dir: &Path, problem: Option<String>) {
+    let record = Verification {
+        time: crate::state::now(),
+        problem,
+    };
+    let json = serde_json::to_vec(&record).expect("record serializes");
+    if let Err(err) = crate::state::write_private(&verification_path(dir), &json) {
+        tracing::warn!("cannot record the verification of {}: {err}", dir.display());
+    }
+}
+
+/// The last full verification of the backup in `dir`, if any was recorded.
+pub fn last_verification(dir: &Path) -> Option<Verification> {
+    serde_json::from_slice(&fs::read(verification_path(dir)).ok()?).ok()
+}
+
 /// A backup as `backups` lists it.
 #[derive(Debug, Clone, Serialize)]
 pub struct BackupSummary {
@@ -272,7 +309,11 @@ pub struct BackupSummary {
     pub images: Vec<String>,
     /// Database dumps it holds (container names).
     pub dumps: Vec<String>,
-    /// `complete`, or what is wrong at a glance (run `verify` for the full check).
+    /// No problem is known: every file is there and the last verification passed.
+    pub sound: bool,
+    /// `damaged: ...` when files are missing or of the wrong size; else the last full
+    /// verification: `verified TIME`, `verify failed TIME: ...`, or `complete (verified
+    /// when made)` when none was run since.
     pub status: String,
 }
 
@@ -324,6 +365,7 @@ fn summarize(dir: &Path) -> BackupSummary {
             containers: Vec::new(),
             images: Vec::new(),
             dumps: Vec::new(),
+            sound: false,
             status: format!("damaged: {}", err.message),
         },
         Ok(manifest) => {
@@ -333,12 +375,32 @@ fn summarize(dir: &Path) -> BackupSummary {
                 .filter(|a| fs::metadata(dir.join(&a.path)).map(|m| m.len()).ok() != Some(a.size))
                 .map(|a| a.path.as_str())
                 .collect();
+            let mut sound = false;
             let status = if !dir.join(manifest::SHA256SUMS).exists() {
                 "damaged: SHA256SUMS missing".to_string()
             } else if let Some(first) = missing.first() {
                 format!("damaged: {first} missing or of the wrong size")
             } else {
-                "complete".to_string()
+                match last_verification(dir) {
+                    None => {
+                        sound = true;
+                        "complete (verified when made)".to_string()
+                    }
+                    Some(Verification {
+                        time,
+                        problem: None,
+                    }) => {
+                        sound = true;
+                        format!("verified {time}")
+                    }
+                    Some(Verification {
+                        time,
+                        problem: Some(problem),
+                    }) => format!(
+                        "verify failed {time}: {}",
+                        crate::ui::table::printable(&problem)
+                    ),
+                }
             };
             BackupSummary {
                 id,
@@ -356,6 +418,7 @@ fn summarize(dir: &Path) -> BackupSummary {
                     .map(|i| i.reference.clone())
                     .collect(),
                 dumps: manifest.dumps.iter().map(|d| d.container.clone()).collect(),
+                sound,
                 status,
             }
         }
@@ -377,7 +440,7 @@ pub fn last_fingerprints(
 ) -> std::collections::HashMap<String, (String, super::entry::Fingerprint)> {
     let mut last = std::collections::HashMap::new();
     for backup in list(root).unwrap_or_default() {
-        if backup.status != "complete" {
+        if !backup.sound {
             continue;
         }
         let Ok(manifest) = read_manifest(Path::new(&backup.path)) else {

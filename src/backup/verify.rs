@@ -241,6 +241,13 @@ pub fn verify(
         }
     }
     report.manifest = Some(manifest);
+    if depth == Depth::Full {
+        let first = report
+            .problems
+            .first()
+            .map(|p| format!("{}: {}", p.path, p.what));
+        store::record_verification(dir, first);
+    }
     Ok(report)
 }
 
