@@ -711,7 +711,7 @@ _docker__safeops() {
             return 0
             ;;
         docker__subcmd__safeops__subcmd__recreate)
-            opts="-t -c -D -H -l -h --image --from --pull --timeout --format --config --context --debug --host --log-level --tls --tlsverify --tlscacert --tlscert --tlskey --help"
+            opts="-t -c -D -H -l -h --image --from --pull --trust-spec --confirm --timeout --format --config --context --debug --host --log-level --tls --tlsverify --tlscacert --tlscert --tlskey --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -727,6 +727,10 @@ _docker__safeops() {
                     ;;
                 --pull)
                     COMPREPLY=($(compgen -W "never" -- "${cur}"))
+                    return 0
+                    ;;
+                --confirm)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --timeout)

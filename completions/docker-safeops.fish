@@ -348,6 +348,7 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; an
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand recreate" -l image -d 'Run it on this image (already on the engine) instead of its own' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand recreate" -l from -d 'Where to take the spec of a container that no longer exists: a backup directory or a spec file (default: its newest saved spec)' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand recreate" -l pull -d 'Image pull policy: safeops never pulls' -r -f -a "never\t''"
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand recreate" -l confirm -d 'Confirm --trust-spec without a terminal: the container name' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand recreate" -s t -l timeout -d 'Seconds the old container gets to stop' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand recreate" -l format -d 'Output format' -r -f -a "table\t'Aligned tables for people'
 json\t'One JSON document for scripts'"
@@ -362,6 +363,7 @@ fatal\t'Only errors'"
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand recreate" -l tlscacert -d 'Trust certs signed only by this CA' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand recreate" -l tlscert -d 'Path to TLS certificate file' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand recreate" -l tlskey -d 'Path to TLS key file' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand recreate" -l trust-spec -d 'Run a spec taken with --from even though it reaches into the host (bind mounts, privileged, capabilities, devices, host namespaces); needs confirmation'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand recreate" -s D -l debug -d 'Enable debug mode (same as --log-level debug)'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand recreate" -l tls -d 'Use TLS; implied by --tlsverify'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand recreate" -l tlsverify -d 'Use TLS and verify the remote'

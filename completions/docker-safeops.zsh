@@ -544,6 +544,7 @@ _arguments "${_arguments_options[@]}" : \
 '--image=[Run it on this image (already on the engine) instead of its own]:IMAGE:_default' \
 '--from=[Where to take the spec of a container that no longer exists\: a backup directory or a spec file (default\: its newest saved spec)]:BACKUP|FILE:_files' \
 '--pull=[Image pull policy\: safeops never pulls]:POLICY:(never)' \
+'--confirm=[Confirm --trust-spec without a terminal\: the container name]:NAME:_default' \
 '-t+[Seconds the old container gets to stop]:SECONDS:_default' \
 '--timeout=[Seconds the old container gets to stop]:SECONDS:_default' \
 '--format=[Output format]:FORMAT:((table\:"Aligned tables for people"
@@ -566,6 +567,7 @@ fatal\:"Only errors"))' \
 '--tlscacert=[Trust certs signed only by this CA]:FILE:_files' \
 '--tlscert=[Path to TLS certificate file]:FILE:_files' \
 '--tlskey=[Path to TLS key file]:FILE:_files' \
+'--trust-spec[Run a spec taken with --from even though it reaches into the host (bind mounts, privileged, capabilities, devices, host namespaces); needs confirmation]' \
 '-D[Enable debug mode (same as --log-level debug)]' \
 '--debug[Enable debug mode (same as --log-level debug)]' \
 '--tls[Use TLS; implied by --tlsverify]' \

@@ -28,7 +28,12 @@ fn main() -> std::process::ExitCode {
         Invocation::Complete {
             words,
             descriptions,
-        } => print_lines(&plugin::complete(&Cli::command(), &words, descriptions)),
+        } => print_lines(&plugin::complete(
+            &Cli::command(),
+            &words,
+            descriptions,
+            &commands::completions::values,
+        )),
         Invocation::Run(args) => match docker_safeops::cli::args::command(as_plugin)
             .try_get_matches_from(args)
             .and_then(|matches| Cli::from_arg_matches(&matches))

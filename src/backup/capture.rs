@@ -39,6 +39,7 @@ pub async fn capture_volume(
     let archive_path = format!("volumes/{name}.tar.zst");
     let list_path = format!("volumes/{name}.files.json");
     let access = volume_access::choose(engine, volume, false)?;
+    crate::ui::progress::phase(&format!("reading volume {name} ({})", access.label()));
     let file = partial
         .create_file(&archive_path)
         .map_err(|e| write_error(partial, e))?;

@@ -232,15 +232,7 @@ async fn plan(engine: &Engine, subject: &Subject, options: &BackupOptions) -> Re
                     // Sizes are an estimate for the free-space check: never a reason
                     // to fail a backup.
                     let sizes = match inventory::volume_sizes(engine).await {
-                        Ok(Some(sizes)) => sizes,
-                        Ok(None) => {
-                            notes.push(
-                                "this endpoint does not tell volume sizes: the free-space \
-                                 check cannot count the volumes read through the engine"
-                                    .into(),
-                            );
-                            Default::default()
-                        }
+                        Ok(sizes) => sizes,
                         Err(err) => {
                             notes.push(format!(
                                 "volume sizes unknown ({}): the free-space check cannot \
@@ -557,6 +549,7 @@ async fn build(
     let dir = partial.dir.clone();
     let worker_cancel = cancel.clone();
     let verify_started = Instant::now();
+    crate::ui::progress::phase("syncing and verifying the backup");
     // Flushing to disk and reading back for verification overlap.
     let sync_dir = partial.dir.clone();
     let synced = tokio::task::spawn_blocking(move || store::sync_tree(&sync_dir));

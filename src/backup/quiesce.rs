@@ -91,7 +91,10 @@ pub async fn stop(
             s.stopped
                 .push((container.id.clone(), container.name.clone()))
         })?;
-        tracing::info!("stopping {}", container.name);
+        crate::ui::progress::phase(&format!(
+            "stopping {} (it has up to {timeout_secs} s to exit)",
+            container.name
+        ));
         let options = StopContainerOptionsBuilder::default()
             .t(timeout_secs)
             .build();
@@ -153,7 +156,7 @@ pub async fn restart(
     let mut failed = Vec::new();
     let mut started = Vec::new();
     for (id, name) in &ordered {
-        tracing::info!("starting {name}");
+        crate::ui::progress::phase(&format!("starting {name} again"));
         let result = match engine.docker.start_container(id, None).await {
             Ok(()) => wait_running(engine, id).await,
             Err(bollard::errors::Error::DockerResponseServerError {

@@ -438,6 +438,10 @@ fn journal_partials(journal: &Journal) -> Vec<PathBuf> {
 
 /// Verifies the backup fully; exit 4 naming every bad file.
 pub async fn verify_backup(dir: &Path, cancel: &Cancel) -> Result<VerifyReport> {
+    crate::ui::progress::phase(&format!(
+        "verifying {} before restoring from it",
+        dir.display()
+    ));
     let dir = dir.to_path_buf();
     let cancel = cancel.clone();
     tokio::task::spawn_blocking(move || verify::verify(&dir, Depth::Full, &cancel, None))
@@ -629,6 +633,10 @@ async fn restore_direct(
     let staging_w = staging_name.clone();
     let staged = tokio::task::spawn_blocking(move || -> Result<()> {
         let (mountpoint, expected) = (mountpoint_w, expected_w);
+        crate::ui::progress::phase(&format!(
+            "extracting and checking volume {}",
+            expected.volume
+        ));
         let staged = local::create_dir_in(&mountpoint, staging_w.as_ref())
             .map_err(|e| worker_error(e, "cannot create the staging directory"))?;
         let extract = || -> io::Result<()> {

@@ -177,10 +177,17 @@ const DIRECTIVE_NO_FILE: u32 = 4;
 /// Cobra's `ShellCompDirectiveDefault`: the shell may complete file names.
 const DIRECTIVE_DEFAULT: u32 = 0;
 
-/// Answers a cobra `__complete` request from the clap definition: verbs, flags, and
-/// the possible values of enum arguments. Returns the lines to print (candidates, then
+/// Answers a cobra `__complete` request from the clap definition: verbs, flags, the
+/// possible values of enum arguments, and for positional arguments what `dynamic`
+/// offers for their id (`backup`, `container`, `volumes`, ...: names from the engine
+/// and the backup directory). Returns the lines to print (candidates, then
 /// `:<directive>`).
-pub fn complete(root: &Command, words: &[String], descriptions: bool) -> Vec<String> {
+pub fn complete(
+    root: &Command,
+    words: &[String],
+    descriptions: bool,
+    dynamic: &dyn Fn(&str) -> Vec<(String, String)>,
+) -> Vec<String> {
     let (typed, to_complete) = match words.split_last() {
         Some((last, typed)) => (typed, last.as_str()),
         None => (&[][..], ""),
@@ -232,8 +239,15 @@ pub fn complete(root: &Command, words: &[String], descriptions: bool) -> Vec<Str
             let help = sub.get_about().map(ToString::to_string).unwrap_or_default();
             candidates.push((sub.get_name().to_string(), help));
         }
-        if let Some(arg) = current.get_positionals().nth(positionals_seen) {
+        let positional = current.get_positionals().nth(positionals_seen).or_else(|| {
+            current
+                .get_positionals()
+                .last()
+                .filter(|a| a.get_num_args().is_some_and(|n| n.max_values() > 1))
+        });
+        if let Some(arg) = positional {
             candidates.extend(possible_values(arg));
+            candidates.extend(dynamic(arg.get_id().as_str()));
         }
     }
     candidates.sort();
@@ -382,16 +396,35 @@ mod tests {
 
     #[test]
     fn completes_verbs_flags_and_values() {
-        let verbs = complete(&cli(), &argv(&["stat"]), false);
+        let verbs = complete(&cli(), &argv(&["stat"]), false, &|_| Vec::new());
         assert_eq!(verbs, argv(&["status", ":4"]));
-        let flags = complete(&cli(), &argv(&["status", "--for"]), true);
+        let flags = complete(&cli(), &argv(&["status", "--for"]), true, &|_| Vec::new());
         assert_eq!(flags.len(), 2);
         assert!(flags[0].starts_with("--format\t"), "{flags:?}");
-        let values = complete(&cli(), &argv(&["status", "--format", ""]), false);
+        let values = complete(&cli(), &argv(&["status", "--format", ""]), false, &|_| {
+            Vec::new()
+        });
         assert_eq!(values, argv(&["json", "table", ":4"]));
-        let shells = complete(&cli(), &argv(&["completions", "f"]), false);
+        let shells = complete(&cli(), &argv(&["completions", "f"]), false, &|_| Vec::new());
         assert_eq!(shells, argv(&["fish", ":4"]));
-        let files = complete(&cli(), &argv(&["-f", ""]), false);
+        let files = complete(&cli(), &argv(&["-f", ""]), false, &|_| Vec::new());
         assert_eq!(files, argv(&[":0"]));
+    }
+
+    #[test]
+    fn positionals_complete_with_names_from_outside() {
+        let offer = |id: &str| match id {
+            "backup" => vec![(
+                "shop-20261122T010203Z".to_string(),
+                "project shop".to_string(),
+            )],
+            "volumes" => vec![("shop_data".to_string(), String::new())],
+            _ => Vec::new(),
+        };
+        let backups = complete(&cli(), &argv(&["verify", "sh"]), false, &offer);
+        assert_eq!(backups, argv(&["shop-20261122T010203Z", ":4"]));
+        // Every further VOLUME of `volume rm` too.
+        let volumes = complete(&cli(), &argv(&["volume", "rm", "a", ""]), false, &offer);
+        assert_eq!(volumes, argv(&["shop_data", ":4"]));
     }
 }

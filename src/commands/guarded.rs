@@ -207,7 +207,7 @@ impl Facts {
             containers: inventory::containers(engine).await?,
             volumes: inventory::volumes(engine).await?,
             sizes: if with_sizes {
-                inventory::volume_sizes(engine).await.unwrap_or(None)
+                inventory::volume_sizes(engine).await.ok()
             } else {
                 None
             },

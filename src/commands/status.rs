@@ -166,7 +166,7 @@ pub async fn run(discovery: &Discovery<'_>, args: &StatusArgs) -> Result<()> {
                 }
             };
             match sizes {
-                Ok(Ok(sizes)) => sizes,
+                Ok(Ok(sizes)) => Some(sizes),
                 Ok(Err(err)) => {
                     tracing::warn!("volume sizes unavailable: {err}");
                     None

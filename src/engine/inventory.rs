@@ -135,11 +135,10 @@ pub async fn volumes(engine: &Engine) -> Result<HashMap<String, Volume>> {
 const DF_PATIENCE: std::time::Duration = std::time::Duration::from_secs(120);
 
 /// Volume sizes in bytes, from `GET /system/df?type=volume` (slow on big hosts).
-/// Volumes whose size the engine does not know are absent; `None` when this endpoint
-/// cannot tell sizes at all. The engine computes one disk usage at a time and answers
+/// Volumes whose size the engine does not know are absent. The engine computes one disk usage at a time and answers
 /// 500 "already running" to a second one (another safeops, a `docker system df`): then
 /// this waits its turn rather than failing.
-pub async fn volume_sizes(engine: &Engine) -> Result<Option<HashMap<String, u64>>> {
+pub async fn volume_sizes(engine: &Engine) -> Result<HashMap<String, u64>> {
     let started = std::time::Instant::now();
     let mut pause = std::time::Duration::from_millis(100);
     loop {
@@ -156,7 +155,7 @@ pub async fn volume_sizes(engine: &Engine) -> Result<Option<HashMap<String, u64>
     }
 }
 
-async fn volume_sizes_once(engine: &Engine) -> Result<Option<HashMap<String, u64>>> {
+async fn volume_sizes_once(engine: &Engine) -> Result<HashMap<String, u64>> {
     // API 1.52 moved the list from `Volumes` to `VolumeUsage.Items`; bollard's types
     // only know the new shape, so older engines are read untyped.
     let items: Vec<serde_json::Value> = if engine.api() >= (1, 52) {
@@ -166,24 +165,23 @@ async fn volume_sizes_once(engine: &Engine) -> Result<Option<HashMap<String, u64
         let df = engine.docker.df(Some(options)).await?;
         df.volume_usage.and_then(|u| u.items).unwrap_or_default()
     } else {
-        match engine.get_raw_json("/system/df?type=volume").await? {
-            Some(df) => match df.get("Volumes") {
-                Some(serde_json::Value::Array(items)) => items.clone(),
-                _ => Vec::new(),
-            },
-            None => return Ok(None),
+        match engine
+            .get_raw_json("/system/df?type=volume")
+            .await?
+            .get("Volumes")
+        {
+            Some(serde_json::Value::Array(items)) => items.clone(),
+            _ => Vec::new(),
         }
     };
-    Ok(Some(
-        items
-            .iter()
-            .filter_map(|v| {
-                let name = v.get("Name")?.as_str()?.to_string();
-                let size = v.get("UsageData")?.get("Size")?.as_i64()?;
-                u64::try_from(size).ok().map(|size| (name, size))
-            })
-            .collect(),
-    ))
+    Ok(items
+        .iter()
+        .filter_map(|v| {
+            let name = v.get("Name")?.as_str()?.to_string();
+            let size = v.get("UsageData")?.get("Size")?.as_i64()?;
+            u64::try_from(size).ok().map(|size| (name, size))
+        })
+        .collect())
 }
 
 /// True for the 64-hex-digit names the engine gives anonymous volumes.

@@ -183,6 +183,34 @@ pub async fn connect(endpoint: &Endpoint) -> Result<Engine> {
     Ok(engine)
 }
 
+impl Engine {
+    /// `GET path` (after the API version prefix) as untyped JSON, for the few answers
+    /// whose old shape bollard's types no longer describe (`/system/df` before API
+    /// 1.52). It goes over bollard's own transport, so unix, TCP, TLS and SSH endpoints
+    /// all work: a `ping` whose request is pointed at `path` returns the raw body.
+    pub async fn get_raw_json(&self, path: &str) -> Result<serde_json::Value> {
+        let (major, minor) = self.api();
+        let target = format!("/v{major}.{minor}{path}");
+        let docker = self
+            .docker
+            .clone()
+            .with_request_modifier(move |mut request| {
+                let mut parts = request.uri().clone().into_parts();
+                parts.path_and_query = target.parse().ok();
+                if let Ok(uri) = http::Uri::from_parts(parts) {
+                    *request.uri_mut() = uri;
+                }
+                request
+            });
+        let body = docker.ping().await?;
+        serde_json::from_str(&body).map_err(|err| {
+            Error::failure(format!(
+                "malformed JSON from the engine for GET {path}: {err}"
+            ))
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,98 +220,5 @@ mod tests {
         assert_eq!(parse_api_version("1.41"), Some((1, 41)));
         assert!(parse_api_version("1.100").unwrap() > parse_api_version("1.41").unwrap());
         assert_eq!(parse_api_version("garbage"), None);
-    }
-}
-
-impl Engine {
-    /// `GET path` as untyped JSON, for the few answers whose old shape bollard's types
-    /// no longer describe (`/system/df` before API 1.52). Only over unix sockets and
-    /// plain TCP; `None` for TLS and SSH endpoints.
-    pub async fn get_raw_json(&self, path: &str) -> Result<Option<serde_json::Value>> {
-        use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-        async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
-            mut stream: S,
-            request: String,
-        ) -> std::io::Result<Vec<u8>> {
-            stream.write_all(request.as_bytes()).await?;
-            let mut response = Vec::new();
-            stream.read_to_end(&mut response).await?;
-            Ok(response)
-        }
-        let (major, minor) = self.api();
-        let request = format!(
-            "GET /v{major}.{minor}{path} HTTP/1.1\r\nHost: docker\r\nUser-Agent: docker-safeops\r\nConnection: close\r\n\r\n"
-        );
-        let host = self.endpoint.host.as_str();
-        let response = if let Some(socket) = host.strip_prefix("unix://") {
-            exchange(tokio::net::UnixStream::connect(socket).await?, request).await?
-        } else if let (Some(addr), None) = (host.strip_prefix("tcp://"), &self.endpoint.tls) {
-            exchange(tokio::net::TcpStream::connect(addr).await?, request).await?
-        } else {
-            return Ok(None);
-        };
-        let (status, body) = http_response(&response).ok_or_else(|| {
-            Error::failure(format!("malformed answer from the engine to GET {path}"))
-        })?;
-        if status != 200 {
-            let message = serde_json::from_slice::<serde_json::Value>(&body)
-                .ok()
-                .and_then(|v| v.get("message")?.as_str().map(str::to_string))
-                .unwrap_or_else(|| String::from_utf8_lossy(&body).trim().to_string());
-            return Err(Error::failure(format!(
-                "the engine answered {status} to GET {path}: {message}"
-            )));
-        }
-        serde_json::from_slice(&body).map(Some).map_err(|err| {
-            Error::failure(format!(
-                "malformed JSON from the engine for GET {path}: {err}"
-            ))
-        })
-    }
-}
-
-/// The status and the body (de-chunked if needed) of a complete HTTP/1.1 response.
-fn http_response(response: &[u8]) -> Option<(u16, Vec<u8>)> {
-    let split = response.windows(4).position(|w| w == b"\r\n\r\n")?;
-    let head = std::str::from_utf8(&response[..split]).ok()?;
-    let status: u16 = head.lines().next()?.split(' ').nth(1)?.parse().ok()?;
-    http_body(head, &response[split + 4..]).map(|body| (status, body))
-}
-
-fn http_body(head: &str, mut body: &[u8]) -> Option<Vec<u8>> {
-    let chunked = head.lines().any(|l| {
-        l.to_ascii_lowercase().starts_with("transfer-encoding:")
-            && l.to_ascii_lowercase().contains("chunked")
-    });
-    if !chunked {
-        return Some(body.to_vec());
-    }
-    let mut out = Vec::new();
-    loop {
-        let line_end = body.windows(2).position(|w| w == b"\r\n")?;
-        let size_text = std::str::from_utf8(&body[..line_end]).ok()?;
-        let size = usize::from_str_radix(size_text.split(';').next()?.trim(), 16).ok()?;
-        body = &body[line_end + 2..];
-        if size == 0 {
-            return Some(out);
-        }
-        out.extend_from_slice(body.get(..size)?);
-        body = body.get(size + 2..)?;
-    }
-}
-
-#[cfg(test)]
-mod raw_tests {
-    use super::http_response;
-
-    #[test]
-    fn dechunks_http_bodies() {
-        let plain = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}";
-        assert_eq!(http_response(plain).unwrap(), (200, b"{}".to_vec()));
-        let chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\n{\"a\r\n4\r\n\":1}\r\n0\r\n\r\n";
-        assert_eq!(http_response(chunked).unwrap().1, b"{\"a\":1}");
-        let busy = b"HTTP/1.1 500 Internal Server Error\r\n\r\n{\"message\":\"busy\"}";
-        assert_eq!(http_response(busy).unwrap().0, 500);
-        assert!(http_response(b"garbage").is_none());
     }
 }
