@@ -115,29 +115,27 @@ impl LeftStopped {
         self.containers.iter().map(|c| c.name.clone()).collect()
     }
 
-    /// The verb ended: when it removed them, nothing is owed; otherwise those that still
-    /// exist are started again. Returns the names started.
-    pub async fn finish(self, engine: &Engine, removed: bool) -> Result<Vec<String>> {
-        if !removed {
-            for container in &self.containers {
-                let gone = matches!(
-                    engine.docker.inspect_container(&container.id, None).await,
-                    Err(bollard::errors::Error::DockerResponseServerError {
-                        status_code: 404,
-                        ..
-                    })
-                );
-                if gone {
-                    self.journal
-                        .update(|s| s.stopped.retain(|(id, _)| *id != container.id))?;
-                }
+    /// The verb ended: whatever it removed is owed nothing; whatever still exists (the
+    /// verb failed, or a container of another project was using the volume and compose
+    /// left it) is started again. Returns the names started. When a start fails the
+    /// journal stays, so the next command tries again.
+    pub async fn finish(self, engine: &Engine) -> Result<Vec<String>> {
+        for container in &self.containers {
+            let gone = matches!(
+                engine.docker.inspect_container(&container.id, None).await,
+                Err(bollard::errors::Error::DockerResponseServerError {
+                    status_code: 404,
+                    ..
+                })
+            );
+            if gone {
+                self.journal
+                    .update(|s| s.stopped.retain(|(id, _)| *id != container.id))?;
             }
-            let started = quiesce::restart(engine, &self.journal, &self.containers).await;
-            self.journal.close();
-            return started;
         }
+        let started = quiesce::restart(engine, &self.journal, &self.containers).await?;
         self.journal.close();
-        Ok(Vec::new())
+        Ok(started)
     }
 }
 
@@ -304,8 +302,16 @@ pub async fn create(
     cancel: &Cancel,
 ) -> Result<BackupOutcome> {
     let started = Instant::now();
-    let mut keys = vec![lock::Key::Target(subject.name.clone())];
-    keys.extend(subject.volumes.keys().map(|v| lock::Key::Volume(v.clone())));
+    // A backup of some volumes (the safety backup of a restore or removal) is no backup
+    // of a target: it locks only the volumes.
+    let mut keys: Vec<lock::Key> = subject
+        .volumes
+        .keys()
+        .map(|v| lock::Key::Volume(v.clone()))
+        .collect();
+    if subject.kind != "volumes" {
+        keys.push(lock::Key::Target(subject.name.clone()));
+    }
     let _locks = lock::acquire(
         &engine.endpoint.host,
         &keys,
@@ -370,6 +376,9 @@ pub async fn create(
     let published = partial
         .publish()
         .map_err(|e| Error::failure(format!("cannot give the backup its final name: {e}")));
+    if published.is_err() {
+        partial.discard();
+    }
     let left_stopped = if options.leave_stopped && published.is_ok() {
         journal.update(|s| s.partial_dirs.clear())?;
         Some(LeftStopped {

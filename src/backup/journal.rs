@@ -4,7 +4,7 @@
 //! and says what it did.
 
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use bollard::query_parameters::{ListContainersOptionsBuilder, RemoveContainerOptionsBuilder};
@@ -162,6 +162,15 @@ pub async fn recover(engine: &Engine) -> Vec<String> {
         if path.extension().is_none_or(|e| e != "json") {
             continue;
         }
+        // One recoverer per journal: two commands started together must not both undo
+        // the same switch or restart the same containers. The loser skips it; read after
+        // locking, a journal the winner already settled is gone.
+        let Ok(held) = fs::File::open(&path) else {
+            continue;
+        };
+        if rustix::fs::flock(&held, rustix::fs::FlockOperation::NonBlockingLockExclusive).is_err() {
+            continue;
+        }
         let Ok(state) = fs::read(&path)
             .map_err(|e| e.to_string())
             .and_then(|b| serde_json::from_slice::<JournalState>(&b).map_err(|e| e.to_string()))
@@ -171,7 +180,7 @@ pub async fn recover(engine: &Engine) -> Vec<String> {
         if process_alive(state.pid) || state.engine_host != engine.endpoint.host {
             continue;
         }
-        let (messages, finished) = recover_one(engine, &state).await;
+        let (messages, finished) = recover_one(engine, &path, state).await;
         done.extend(messages);
         if finished {
             let _ = fs::remove_file(&path);
@@ -183,7 +192,7 @@ pub async fn recover(engine: &Engine) -> Vec<String> {
 
 /// Undoes or finishes what `state` records. False when something could not be settled
 /// and the journal must stay for the next attempt.
-async fn recover_one(engine: &Engine, state: &JournalState) -> (Vec<String>, bool) {
+async fn recover_one(engine: &Engine, path: &Path, mut state: JournalState) -> (Vec<String>, bool) {
     let mut done = Vec::new();
     let what = format!(
         "recovered an interrupted `{}` (pid {}, started {})",
@@ -191,9 +200,15 @@ async fn recover_one(engine: &Engine, state: &JournalState) -> (Vec<String>, boo
     );
     // Before the containers start again: they must see all the old content or all the
     // new, never a mix.
-    if let Some(switch) = &state.switch {
-        let volume = switch.volume_root.display();
-        match switch.recover() {
+    if let Some(mut switch) = state.switch.clone() {
+        let volume = switch.volume_root.display().to_string();
+        // Recovery records its phases too: a crash during it is recovered next time.
+        let mut record = |now: &super::local::Switch| {
+            state.switch = Some(now.clone());
+            let json = serde_json::to_vec_pretty(&state).expect("journal serializes");
+            crate::state::write_private(path, &json)
+        };
+        match switch.recover(&mut record) {
             Ok(how) => done.push(format!("{what}: volume at {volume}: {how}")),
             Err(err) => {
                 // Nothing of it is deleted: the old content may be all there is.

@@ -520,7 +520,16 @@ pub enum SwitchPhase {
     MovingAside,
     /// Every old entry is aside and staged ones are moving up: recovery finishes that.
     MovingUp,
+    /// A failed switch is being undone: the new entries at the root are moving back
+    /// into staging (recovery goes on with that).
+    UndoingUp,
+    /// A failed switch is being undone: the old entries are moving back from aside
+    /// (recovery goes on with that).
+    PuttingBack,
 }
+
+/// Makes a switch's phase durable before the phase begins.
+pub type Record<'a> = dyn FnMut(&Switch) -> io::Result<()> + 'a;
 
 /// A restore's switch: the content of the volume directory `volume_root` is replaced by
 /// the staged tree in its child `staging`, by renames: the old entries move into the
@@ -565,6 +574,14 @@ fn failpoint(renames: &mut u64) {
 }
 
 impl Switch {
+    /// A directory of ours at the volume root, not content: this switch's staging and
+    /// aside, and any `.safeops-*` an earlier crash left for its recovery.
+    fn is_ours(&self, name: &OsStr) -> bool {
+        name == self.staging.as_str()
+            || name == self.aside.as_str()
+            || name.as_bytes().starts_with(b".safeops-")
+    }
+
     fn open(&self) -> io::Result<File> {
         Ok(File::from(beneath::open_root(&self.volume_root)?))
     }
@@ -577,7 +594,7 @@ impl Switch {
         }
         let aside = open_dir_at(volume.as_fd(), OsStr::new(&self.aside))?;
         for name in sorted_names(volume.as_fd())? {
-            if name == self.staging.as_str() || name == self.aside.as_str() {
+            if self.is_ours(&name) {
                 continue;
             }
             failpoint(renames);
@@ -606,22 +623,29 @@ impl Switch {
         Ok(())
     }
 
-    /// Puts the old content back: in [`SwitchPhase::MovingUp`] the new entries at the
-    /// root go back into `staging` first; then every entry of `aside` returns to the
-    /// root, and `staging` (with what it holds) and `aside` are removed.
-    fn roll_back(&self, volume: &File) -> io::Result<()> {
-        if self.phase == SwitchPhase::MovingUp {
+    /// Puts the old content back, recording each phase: after [`SwitchPhase::MovingUp`]
+    /// the new entries at the root go back into `staging` first; then every entry of
+    /// `aside` returns to the root, and `staging` (with what it holds) and `aside` are
+    /// removed.
+    fn roll_back(&mut self, volume: &File, record: &mut Record<'_>) -> io::Result<()> {
+        if matches!(self.phase, SwitchPhase::MovingUp | SwitchPhase::UndoingUp) {
+            self.phase = SwitchPhase::UndoingUp;
+            record(self)?;
             match rustix::fs::mkdirat(volume, self.staging.as_str(), Mode::from_raw_mode(0o700)) {
                 Ok(()) | Err(rustix::io::Errno::EXIST) => {}
                 Err(err) => return Err(err.into()),
             }
             let staging = open_dir_at(volume.as_fd(), OsStr::new(&self.staging))?;
             for name in sorted_names(volume.as_fd())? {
-                if name != self.staging.as_str() && name != self.aside.as_str() {
+                if !self.is_ours(&name) {
                     rustix::fs::renameat(volume, &name, &staging, &name)?;
                 }
             }
+            rustix::fs::fsync(&staging)?;
+            rustix::fs::fsync(volume)?;
         }
+        self.phase = SwitchPhase::PuttingBack;
+        record(self)?;
         match open_dir_at(volume.as_fd(), OsStr::new(&self.aside)) {
             Ok(aside) => {
                 for name in sorted_names(aside.as_fd())? {
@@ -665,10 +689,7 @@ impl Switch {
     /// the error says whether that worked (`undone`); when it did not, the switch must
     /// stay in the journal for recovery to finish. The caller deletes `aside` (the old
     /// content) once the switch is recorded done.
-    pub fn run(
-        &mut self,
-        mut record: impl FnMut(&Switch) -> io::Result<()>,
-    ) -> Result<(), SwitchError> {
+    pub fn run(&mut self, record: &mut Record<'_>) -> Result<(), SwitchError> {
         let failed = |error: io::Error| SwitchError {
             error,
             undone: true,
@@ -683,7 +704,7 @@ impl Switch {
             self.move_up(&volume, &mut renames)
         });
         if let Err(error) = moved {
-            if let Err(undo) = self.roll_back(&volume) {
+            if let Err(undo) = self.roll_back(&volume, record) {
                 return Err(SwitchError {
                     error: io::Error::other(format!(
                         "{error}; putting the old content back failed too: {undo}"
@@ -696,14 +717,20 @@ impl Switch {
         Ok(())
     }
 
-    /// After a crash: a switch that had not moved everything aside is undone (the old
-    /// content is back), one that had is finished (the new content is in place). Says
-    /// which.
-    pub fn recover(&self) -> io::Result<&'static str> {
-        let volume = self.open()?;
+    /// After a crash: a switch that had not moved everything aside, or was being undone,
+    /// is undone (the old content is back); one that had moved everything aside is
+    /// finished (the new content is in place). Phases are recorded as in [`Switch::run`],
+    /// so a crash during recovery is recovered too. Says which.
+    pub fn recover(&mut self, record: &mut Record<'_>) -> io::Result<&'static str> {
+        let volume = match self.open() {
+            Ok(volume) => volume,
+            // The volume itself was removed since: nothing is left to switch.
+            Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok("its volume is gone"),
+            Err(err) => return Err(err),
+        };
         match self.phase {
-            SwitchPhase::MovingAside => {
-                self.roll_back(&volume)?;
+            SwitchPhase::MovingAside | SwitchPhase::UndoingUp | SwitchPhase::PuttingBack => {
+                self.roll_back(&volume, record)?;
                 Ok("put its previous content back")
             }
             SwitchPhase::MovingUp => {
@@ -822,7 +849,7 @@ mod tests {
         };
         let mut phases = Vec::new();
         switch
-            .run(|s| {
+            .run(&mut |s: &Switch| {
                 phases.push(s.phase);
                 Ok(())
             })
@@ -832,5 +859,65 @@ mod tests {
         assert_eq!(fs::read(aside.join("old")).unwrap(), b"old");
         assert!(!staging.exists());
         assert_eq!(fs::metadata(root).unwrap().mode() & 0o7777, 0o750);
+    }
+
+    #[test]
+    fn recovery_goes_on_undoing_a_switch_from_where_it_stopped() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        let meta = fs::metadata(root).unwrap();
+        let record = FileRecord {
+            path: PathBytes::root(),
+            kind: Kind::Dir,
+            mode: 0o755,
+            uid: meta.uid().into(),
+            gid: meta.gid().into(),
+            mtime: 1,
+            size: 0,
+            sha256: None,
+            link: None,
+            device: None,
+            xattrs: BTreeMap::new(),
+        };
+        for phase in [SwitchPhase::UndoingUp, SwitchPhase::PuttingBack] {
+            for name in fs::read_dir(root).unwrap() {
+                let path = name.unwrap().path();
+                let _ = fs::remove_dir_all(&path).or_else(|_| fs::remove_file(&path));
+            }
+            // Killed part way: one old entry back (PuttingBack) or one new entry still at
+            // the root (UndoingUp); the rest aside or staged.
+            fs::create_dir_all(root.join(".safeops-previous-1")).unwrap();
+            fs::create_dir_all(root.join(".safeops-restore-1")).unwrap();
+            fs::write(root.join(".safeops-previous-1/o2"), b"old").unwrap();
+            fs::write(root.join(".safeops-restore-1/n2"), b"new").unwrap();
+            match phase {
+                SwitchPhase::PuttingBack => fs::write(root.join("o1"), b"old").unwrap(),
+                _ => {
+                    fs::write(root.join(".safeops-previous-1/o1"), b"old").unwrap();
+                    fs::write(root.join("n1"), b"new").unwrap();
+                }
+            }
+            let mut switch = Switch {
+                volume_root: root.to_path_buf(),
+                staging: ".safeops-restore-1".into(),
+                aside: ".safeops-previous-1".into(),
+                root: record.clone(),
+                phase,
+            };
+            let mut phases = Vec::new();
+            switch
+                .recover(&mut |s: &Switch| {
+                    phases.push(s.phase);
+                    Ok(())
+                })
+                .unwrap();
+            let mut names: Vec<String> = fs::read_dir(root)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            names.sort();
+            assert_eq!(names, ["o1", "o2"], "{phase:?}");
+            assert_eq!(phases.last(), Some(&SwitchPhase::PuttingBack));
+        }
     }
 }

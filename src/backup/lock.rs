@@ -2,9 +2,11 @@
 //! once: a backup taken while a restore switches files would hold half of each, and two
 //! restores would interleave. Backup, restore, `down -v` and `volume rm` take them.
 //!
-//! They are `flock` locks on files in `/run/lock/docker-safeops` (shared by every user
-//! of the host, as cron jobs and shells run as different users), or in the state
-//! directory where that is not writable. The kernel drops them when the process dies,
+//! They are `flock` locks on files in `/run/lock/docker-safeops`, a directory root
+//! creates 0755 (so root's shells and cron jobs, whatever their state directory, share
+//! them), or in the caller's state directory when that one is not root's own (another
+//! user, or a directory someone else planted: `/run/lock` is world-writable). Lock
+//! files are opened without following symlinks and must be ours. The kernel drops them when the process dies,
 //! SIGKILL included, so a crash never leaves a stale lock. A lock file names its holder
 //! (pid, verb, start time) for the message the next operation shows. Locks are
 //! re-entrant within one process: a restore's safety backup takes the restore's own
@@ -13,7 +15,7 @@
 use std::collections::HashSet;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, Write};
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -79,12 +81,20 @@ impl Drop for Held {
     }
 }
 
-/// The directory of lock files.
+/// The directory of lock files: the shared one when we are root and it is root's own
+/// real directory that nobody else may write, else our state directory.
 fn lock_dir() -> PathBuf {
     let shared = PathBuf::from("/run/lock/docker-safeops");
-    let writable = crate::state::create_private_dir(&shared).is_ok()
-        && rustix::fs::access(&shared, rustix::fs::Access::WRITE_OK).is_ok();
-    if writable {
+    let root = rustix::process::geteuid().is_root();
+    if root {
+        let _ = std::fs::DirBuilder::new().mode(0o755).create(&shared);
+    }
+    let trusted = rustix::fs::lstat(&shared).is_ok_and(|st| {
+        rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::Directory
+            && st.st_uid == 0
+            && st.st_mode & 0o022 == 0
+    });
+    if root && trusted {
         shared
     } else {
         crate::state::state_dir().join("locks")
@@ -128,9 +138,20 @@ pub async fn acquire(
             .write(true)
             .create(true)
             .truncate(false)
-            .mode(0o600)
+            .mode(0o644)
+            .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
             .open(&id)
             .map_err(|err| Error::preflight(format!("cannot open the lock {id}: {err}")))?;
+        let stat = rustix::fs::fstat(&file)
+            .map_err(|err| Error::preflight(format!("cannot check the lock {id}: {err}")))?;
+        if rustix::fs::FileType::from_raw_mode(stat.st_mode) != rustix::fs::FileType::RegularFile
+            || stat.st_uid != rustix::process::geteuid().as_raw()
+        {
+            return Err(Error::preflight(format!(
+                "the lock {id} is not a file of ours: refusing to use it"
+            ))
+            .hint("remove it; only safeops itself creates lock files"));
+        }
         loop {
             match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
                 Ok(()) => break,

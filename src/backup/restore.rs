@@ -157,6 +157,20 @@ pub async fn restore(
     let report = verify_backup(&request.dir, cancel).await?;
     let manifest = report.manifest.expect("a verified backup has a manifest");
     let chosen = select(&manifest, &request.selections)?;
+    // Locked before anything about the volumes is read: after a wait for another
+    // operation, what it found would be stale.
+    let keys: Vec<lock::Key> = chosen
+        .iter()
+        .map(|(_, into)| lock::Key::Volume(into.clone()))
+        .collect();
+    let _locks = lock::acquire(
+        &engine.endpoint.host,
+        &keys,
+        "restore",
+        request.lock_wait,
+        cancel,
+    )
+    .await?;
     let mut targets: Vec<Destination> = Vec::new();
     for (info, into) in &chosen {
         let existing = match engine.docker.inspect_volume(into).await {
@@ -201,18 +215,6 @@ pub async fn restore(
             keep_special,
         });
     }
-    let keys: Vec<lock::Key> = targets
-        .iter()
-        .map(|t| lock::Key::Volume(t.into.clone()))
-        .collect();
-    let _locks = lock::acquire(
-        &engine.endpoint.host,
-        &keys,
-        "restore",
-        request.lock_wait,
-        cancel,
-    )
-    .await?;
     let overwritten: Vec<&str> = targets
         .iter()
         .filter(|t| t.holds_data)
@@ -669,7 +671,7 @@ async fn restore_direct(
             phase: SwitchPhase::MovingAside,
         };
         switch
-            .run(|now| {
+            .run(&mut |now: &Switch| {
                 journal
                     .update(|s| s.switch = Some(now.clone()))
                     .map_err(|e| io::Error::other(e.message))

@@ -141,16 +141,10 @@ impl PartialBackup {
     /// name. Returns the final path.
     /// Never replaces an existing backup: a name taken meanwhile (another host writing
     /// to the same directory) gets the next free `-N` suffix.
-    pub fn publish(self) -> io::Result<PathBuf> {
+    pub fn publish(&self) -> io::Result<PathBuf> {
         let mut final_dir = self.final_dir.clone();
         for n in 2.. {
-            match rustix::fs::renameat_with(
-                rustix::fs::CWD,
-                &self.dir,
-                rustix::fs::CWD,
-                &final_dir,
-                rustix::fs::RenameFlags::NOREPLACE,
-            ) {
+            match rename_noreplace(&self.dir, &final_dir) {
                 Ok(()) => break,
                 Err(rustix::io::Errno::EXIST) => {
                     let mut name = self
@@ -170,7 +164,7 @@ impl PartialBackup {
         Ok(final_dir)
     }
 
-    /// Deletes the partial backup.
+    /// Deletes the partial backup (nothing when it was published).
     pub fn discard(&self) {
         remove_tree(&self.dir);
     }
@@ -187,6 +181,22 @@ pub fn remove_tree(path: &Path) {
         }
     }
     tracing::warn!("could not delete {}", path.display());
+}
+
+/// Renames `from` to `to` unless `to` exists. File systems without
+/// `RENAME_NOREPLACE` (NFS, some FUSE) get the same guarantee by reserving `to` as an
+/// empty directory first (`mkdir` fails on an existing name), which `rename` replaces.
+fn rename_noreplace(from: &Path, to: &Path) -> std::result::Result<(), rustix::io::Errno> {
+    use rustix::fs::{CWD, RenameFlags};
+    match rustix::fs::renameat_with(CWD, from, CWD, to, RenameFlags::NOREPLACE) {
+        Err(rustix::io::Errno::INVAL | rustix::io::Errno::NOSYS | rustix::io::Errno::NOTSUP) => {
+            rustix::fs::mkdir(to, rustix::fs::Mode::from_raw_mode(0o700))?;
+            rustix::fs::rename(from, to).inspect_err(|_| {
+                let _ = rustix::fs::rmdir(to);
+            })
+        }
+        other => other,
+    }
 }
 
 /// A backup given on the command line: a directory, or the id (directory name) of one

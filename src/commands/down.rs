@@ -70,7 +70,7 @@ pub async fn run(discovery: &Discovery<'_>, args: &DownArgs, cancel: &Cancel) ->
         Mode::Compose => super::compose_passthrough(discovery, project, &down_args(args)).await,
         Mode::Run => engine_down(engine, project, &plan, args).await,
     };
-    let settled = allowed.finish(engine, outcome.is_ok()).await;
+    let settled = allowed.finish(engine).await;
     let report = json!({
         "mode": project.mode,
         "plan": plan,

@@ -59,11 +59,11 @@ pub struct Allowed {
 }
 
 impl Allowed {
-    /// The destructive step ended (`removed`: it succeeded): settles what the safety
-    /// backup left stopped, starting again what still exists when it failed.
-    pub async fn finish(&mut self, engine: &Engine, removed: bool) -> Result<()> {
+    /// The destructive step ended: settles what the safety backup left stopped,
+    /// starting again whatever still exists.
+    pub async fn finish(&mut self, engine: &Engine) -> Result<()> {
         if let Some(left) = self.left_stopped.take() {
-            let started = left.finish(engine, removed).await?;
+            let started = left.finish(engine).await?;
             if !started.is_empty() {
                 eprintln!("started again: {}", started.join(", "));
             }

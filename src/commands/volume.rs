@@ -100,7 +100,7 @@ async fn guarded_removal(
             }
         }
     }
-    let settled = allowed.finish(engine, failed.is_empty()).await;
+    let settled = allowed.finish(engine).await;
     let outcome = if failed.is_empty() {
         "ok".to_string()
     } else {
@@ -251,7 +251,8 @@ pub async fn rm_containers(engine: &Engine, args: &RmArgs, cancel: &Cancel) -> R
         flags: &args.guard,
         command: format!("docker safeops rm -v {}", args.containers.join(" ")),
         names: &args.containers,
-        removes_containers: true,
+        // Without -f Docker refuses a running container: left stopped, it would go.
+        removes_containers: force,
     };
     // The engine resolves names and id prefixes itself; the plan checked they exist.
     let removed = guarded_removal(engine, removal, cancel, async |name: &str| {
