@@ -179,10 +179,10 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand down" -l rmi -d 'Remove images used by services: "local" (no custom tag) or "all"' -r -f -a "local\t''
 all\t''"
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand down" -s t -l timeout -d 'Shutdown timeout in seconds' -r
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand down" -l confirm -d 'Confirm destroying protected volumes without a terminal: the project name' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand down" -l confirm -d 'Confirm destroying protected volumes without a terminal: what the prompt asks for (`down`: the project name; otherwise the volume name, several joined by commas)' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand down" -l wait-lock -d 'Wait up to SECONDS for another safeops operation on the same volumes to finish (default: fail at once, naming it)' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand down" -l to -d 'Backup directory [default: $SAFEOPS_BACKUP_DIR, else the policy file\'s `[backup] to`, else ~/.local/share/docker-safeops/backups]' -r -F
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand down" -l format -d 'Output format of --dry-run' -r -f -a "table\t'Aligned tables for people'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand down" -l format -d 'Output format (the plan with --dry-run, else what was done)' -r -f -a "table\t'Aligned tables for people'
 json\t'One JSON document for scripts'"
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand down" -l config -d 'Location of client config files (default ~/.docker)' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand down" -s c -l context -d 'Name of the context to use to connect to the daemon' -r
@@ -257,10 +257,10 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand start" -s 
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand start" -l tls -d 'Use TLS; implied by --tlsverify'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand start" -l tlsverify -d 'Use TLS and verify the remote'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand start" -s h -l help -d 'Print help'
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rm" -l confirm -d 'Confirm destroying protected volumes without a terminal: the volume name (several protected volumes: their names joined by commas)' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rm" -l confirm -d 'Confirm destroying protected volumes without a terminal: what the prompt asks for (`down`: the project name; otherwise the volume name, several joined by commas)' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rm" -l wait-lock -d 'Wait up to SECONDS for another safeops operation on the same volumes to finish (default: fail at once, naming it)' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rm" -l to -d 'Backup directory [default: $SAFEOPS_BACKUP_DIR, else the policy file\'s `[backup] to`, else ~/.local/share/docker-safeops/backups]' -r -F
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rm" -l format -d 'Output format of --dry-run' -r -f -a "table\t'Aligned tables for people'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rm" -l format -d 'Output format (the plan with --dry-run, else what was done)' -r -f -a "table\t'Aligned tables for people'
 json\t'One JSON document for scripts'"
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rm" -l config -d 'Location of client config files (default ~/.docker)' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rm" -s c -l context -d 'Name of the context to use to connect to the daemon' -r
@@ -298,10 +298,10 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; an
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and not __fish_seen_subcommand_from rm prune" -s h -l help -d 'Print help'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and not __fish_seen_subcommand_from rm prune" -f -a "rm" -d 'Remove volumes (protected ones only after confirmation and a safety backup)'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and not __fish_seen_subcommand_from rm prune" -f -a "prune" -d 'Remove unused volumes (anonymous ones; named ones too with --all), guarded'
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from rm" -l confirm -d 'Confirm destroying protected volumes without a terminal: the volume name (several protected volumes: their names joined by commas)' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from rm" -l confirm -d 'Confirm destroying protected volumes without a terminal: what the prompt asks for (`down`: the project name; otherwise the volume name, several joined by commas)' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from rm" -l wait-lock -d 'Wait up to SECONDS for another safeops operation on the same volumes to finish (default: fail at once, naming it)' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from rm" -l to -d 'Backup directory [default: $SAFEOPS_BACKUP_DIR, else the policy file\'s `[backup] to`, else ~/.local/share/docker-safeops/backups]' -r -F
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from rm" -l format -d 'Output format of --dry-run' -r -f -a "table\t'Aligned tables for people'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from rm" -l format -d 'Output format (the plan with --dry-run, else what was done)' -r -f -a "table\t'Aligned tables for people'
 json\t'One JSON document for scripts'"
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from rm" -l config -d 'Location of client config files (default ~/.docker)' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from rm" -s c -l context -d 'Name of the context to use to connect to the daemon' -r
@@ -321,10 +321,10 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; an
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from rm" -l tls -d 'Use TLS; implied by --tlsverify'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from rm" -l tlsverify -d 'Use TLS and verify the remote'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from prune" -l confirm -d 'Confirm destroying protected volumes without a terminal: the volume name (several protected volumes: their names joined by commas)' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from prune" -l confirm -d 'Confirm destroying protected volumes without a terminal: what the prompt asks for (`down`: the project name; otherwise the volume name, several joined by commas)' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from prune" -l wait-lock -d 'Wait up to SECONDS for another safeops operation on the same volumes to finish (default: fail at once, naming it)' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from prune" -l to -d 'Backup directory [default: $SAFEOPS_BACKUP_DIR, else the policy file\'s `[backup] to`, else ~/.local/share/docker-safeops/backups]' -r -F
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from prune" -l format -d 'Output format of --dry-run' -r -f -a "table\t'Aligned tables for people'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from prune" -l format -d 'Output format (the plan with --dry-run, else what was done)' -r -f -a "table\t'Aligned tables for people'
 json\t'One JSON document for scripts'"
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from prune" -l config -d 'Location of client config files (default ~/.docker)' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from prune" -s c -l context -d 'Name of the context to use to connect to the daemon' -r

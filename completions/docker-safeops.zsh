@@ -246,10 +246,10 @@ _arguments "${_arguments_options[@]}" : \
 '--rmi=[Remove images used by services\: "local" (no custom tag) or "all"]:TYPE:(local all)' \
 '-t+[Shutdown timeout in seconds]:SECONDS:_default' \
 '--timeout=[Shutdown timeout in seconds]:SECONDS:_default' \
-'--confirm=[Confirm destroying protected volumes without a terminal\: the project name]:NAME:_default' \
+'--confirm=[Confirm destroying protected volumes without a terminal\: what the prompt asks for (\`down\`\: the project name; otherwise the volume name, several joined by commas)]:NAME:_default' \
 '--wait-lock=[Wait up to SECONDS for another safeops operation on the same volumes to finish (default\: fail at once, naming it)]:SECONDS:_default' \
 '--to=[Backup directory \[default\: \$SAFEOPS_BACKUP_DIR, else the policy file'\''s \`\[backup\] to\`, else ~/.local/share/docker-safeops/backups\]]:DIR:_files' \
-'--format=[Output format of --dry-run]:FORMAT:((table\:"Aligned tables for people"
+'--format=[Output format (the plan with --dry-run, else what was done)]:FORMAT:((table\:"Aligned tables for people"
 json\:"One JSON document for scripts"))' \
 '--config=[Location of client config files (default ~/.docker)]:DIR:_files' \
 '-c+[Name of the context to use to connect to the daemon]:NAME:_default' \
@@ -384,10 +384,10 @@ fatal\:"Only errors"))' \
 ;;
 (rm)
 _arguments "${_arguments_options[@]}" : \
-'--confirm=[Confirm destroying protected volumes without a terminal\: the volume name (several protected volumes\: their names joined by commas)]:NAME:_default' \
+'--confirm=[Confirm destroying protected volumes without a terminal\: what the prompt asks for (\`down\`\: the project name; otherwise the volume name, several joined by commas)]:NAME:_default' \
 '--wait-lock=[Wait up to SECONDS for another safeops operation on the same volumes to finish (default\: fail at once, naming it)]:SECONDS:_default' \
 '--to=[Backup directory \[default\: \$SAFEOPS_BACKUP_DIR, else the policy file'\''s \`\[backup\] to\`, else ~/.local/share/docker-safeops/backups\]]:DIR:_files' \
-'--format=[Output format of --dry-run]:FORMAT:((table\:"Aligned tables for people"
+'--format=[Output format (the plan with --dry-run, else what was done)]:FORMAT:((table\:"Aligned tables for people"
 json\:"One JSON document for scripts"))' \
 '--config=[Location of client config files (default ~/.docker)]:DIR:_files' \
 '-c+[Name of the context to use to connect to the daemon]:NAME:_default' \
@@ -460,10 +460,10 @@ fatal\:"Only errors"))' \
         case $line[1] in
             (rm)
 _arguments "${_arguments_options[@]}" : \
-'--confirm=[Confirm destroying protected volumes without a terminal\: the volume name (several protected volumes\: their names joined by commas)]:NAME:_default' \
+'--confirm=[Confirm destroying protected volumes without a terminal\: what the prompt asks for (\`down\`\: the project name; otherwise the volume name, several joined by commas)]:NAME:_default' \
 '--wait-lock=[Wait up to SECONDS for another safeops operation on the same volumes to finish (default\: fail at once, naming it)]:SECONDS:_default' \
 '--to=[Backup directory \[default\: \$SAFEOPS_BACKUP_DIR, else the policy file'\''s \`\[backup\] to\`, else ~/.local/share/docker-safeops/backups\]]:DIR:_files' \
-'--format=[Output format of --dry-run]:FORMAT:((table\:"Aligned tables for people"
+'--format=[Output format (the plan with --dry-run, else what was done)]:FORMAT:((table\:"Aligned tables for people"
 json\:"One JSON document for scripts"))' \
 '--config=[Location of client config files (default ~/.docker)]:DIR:_files' \
 '-c+[Name of the context to use to connect to the daemon]:NAME:_default' \
@@ -498,10 +498,10 @@ fatal\:"Only errors"))' \
 ;;
 (prune)
 _arguments "${_arguments_options[@]}" : \
-'--confirm=[Confirm destroying protected volumes without a terminal\: the volume name (several protected volumes\: their names joined by commas)]:NAME:_default' \
+'--confirm=[Confirm destroying protected volumes without a terminal\: what the prompt asks for (\`down\`\: the project name; otherwise the volume name, several joined by commas)]:NAME:_default' \
 '--wait-lock=[Wait up to SECONDS for another safeops operation on the same volumes to finish (default\: fail at once, naming it)]:SECONDS:_default' \
 '--to=[Backup directory \[default\: \$SAFEOPS_BACKUP_DIR, else the policy file'\''s \`\[backup\] to\`, else ~/.local/share/docker-safeops/backups\]]:DIR:_files' \
-'--format=[Output format of --dry-run]:FORMAT:((table\:"Aligned tables for people"
+'--format=[Output format (the plan with --dry-run, else what was done)]:FORMAT:((table\:"Aligned tables for people"
 json\:"One JSON document for scripts"))' \
 '--config=[Location of client config files (default ~/.docker)]:DIR:_files' \
 '-c+[Name of the context to use to connect to the daemon]:NAME:_default' \

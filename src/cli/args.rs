@@ -354,24 +354,9 @@ pub struct DownArgs {
     /// Shutdown timeout in seconds
     #[arg(short = 't', long = "timeout", value_name = "SECONDS")]
     pub timeout: Option<i32>,
-    /// Print what would be removed and change nothing
-    #[arg(long)]
-    pub dry_run: bool,
-    /// Confirm destroying protected volumes without a terminal: the project name
-    #[arg(long, value_name = "NAME")]
-    pub confirm: Option<String>,
-    /// Do not take a safety backup of protected volumes first (part of what is confirmed)
-    #[arg(long)]
-    pub no_backup: bool,
-    /// Lock waiting
+    /// What every guarded removal accepts
     #[command(flatten)]
-    pub lock: LockFlags,
-    /// Where backups are
-    #[command(flatten)]
-    pub location: LocationFlags,
-    /// Output format of --dry-run
-    #[arg(long, value_enum, default_value_t)]
-    pub format: Format,
+    pub guard: GuardFlags,
 }
 
 /// Arguments of `restart`, `stop` and `start`.
@@ -407,8 +392,8 @@ pub struct GuardFlags {
     /// Print what would be removed and change nothing
     #[arg(long)]
     pub dry_run: bool,
-    /// Confirm destroying protected volumes without a terminal: the volume name (several
-    /// protected volumes: their names joined by commas)
+    /// Confirm destroying protected volumes without a terminal: what the prompt asks for
+    /// (`down`: the project name; otherwise the volume name, several joined by commas)
     #[arg(long, value_name = "NAME")]
     pub confirm: Option<String>,
     /// Do not take a safety backup of protected volumes first (part of what is confirmed)
@@ -420,7 +405,7 @@ pub struct GuardFlags {
     /// Where backups are
     #[command(flatten)]
     pub location: LocationFlags,
-    /// Output format of --dry-run
+    /// Output format (the plan with --dry-run, else what was done)
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
 }

@@ -26,7 +26,9 @@ use crate::target::{Discovery, Mode, Project, Target};
 pub async fn run(discovery: &Discovery<'_>, args: &DownArgs, cancel: &Cancel) -> Result<()> {
     let engine = discovery.engine;
     let target = super::single_target(discovery, None, "take down").await?;
-    let backup_root = store::backup_root(args.location.to.as_deref(), &|n| std::env::var(n).ok())?;
+    let backup_root = store::backup_root(args.guard.location.to.as_deref(), &|n| {
+        std::env::var(n).ok()
+    })?;
     let facts = super::guarded::Facts::read(engine, args.volumes, &backup_root).await?;
     let request = DownRequest {
         volumes: args.volumes,
@@ -34,8 +36,8 @@ pub async fn run(discovery: &Discovery<'_>, args: &DownArgs, cancel: &Cancel) ->
         services: args.services.clone(),
     };
     let plan = guard::plan::down(&target, &request, &facts.plan_facts())?;
-    if args.dry_run || discovery.project.dry_run {
-        return super::guarded::print_plan(&plan, args.format);
+    if args.guard.dry_run || discovery.project.dry_run {
+        return super::guarded::print_plan(&plan, args.guard.format);
     }
     let Target::Project(project) = &target else {
         unreachable!("plan::down accepts projects only");
@@ -46,13 +48,13 @@ pub async fn run(discovery: &Discovery<'_>, args: &DownArgs, cancel: &Cancel) ->
         super::guarded::Guard {
             verb: "down -v",
             expected: &project.name,
-            given: args.confirm.as_deref(),
+            given: args.guard.confirm.as_deref(),
             command: format!("docker safeops -p {} down -v", project.name),
-            no_backup: args.no_backup,
+            no_backup: args.guard.no_backup,
             subject: Subject::of_target(&target, &facts.volumes),
             backup_root,
             stop_timeout: args.timeout.unwrap_or(10),
-            lock_wait: args.lock.wait(),
+            lock_wait: args.guard.lock.wait(),
             removes_containers: true,
         },
         cancel,
@@ -75,13 +77,13 @@ pub async fn run(discovery: &Discovery<'_>, args: &DownArgs, cancel: &Cancel) ->
         "mode": project.mode,
         "plan": plan,
         "confirmation": allowed.confirmation,
-        "no_backup": args.no_backup,
+        "no_backup": args.guard.no_backup,
         "safety_backup": allowed.safety_backup.as_ref().map(|p| p.display().to_string()),
     });
     let verb = if args.volumes { "down -v" } else { "down" };
     let result = audit::outcome_of(&outcome);
     audit::record(verb, &project.name, result.clone(), report.clone());
-    if args.format == crate::cli::args::Format::Json {
+    if args.guard.format == crate::cli::args::Format::Json {
         // The same document the log keeps, for scripts: what was planned and what came of it.
         let mut report = report;
         report["project"] = project.name.clone().into();
