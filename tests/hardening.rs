@@ -111,12 +111,9 @@ fn nine_concurrent_engine_api_backups_all_succeed() {
     }
 }
 
-#[test]
-fn ctrl_c_during_a_slow_stop_still_ends_with_the_container_running() {
-    let f = Fixture::new("slowstop");
-    f.exec("echo data > /data/file");
-    // The fixture's PID 1 (`sleep`) ignores SIGTERM: the engine's stop takes the whole
-    // timeout, then kills it.
+/// Starts a backup with `-t 4` of the fixture, whose PID 1 (`sleep`) ignores SIGTERM so
+/// the engine's stop takes the whole timeout, and returns once the stop was asked for.
+fn backup_in_a_slow_stop(f: &Fixture) -> std::process::Child {
     let child = f
         .safeops()
         .args(["backup", &f.container, "-t", "4"])
@@ -142,6 +139,14 @@ fn ctrl_c_during_a_slow_stop_still_ends_with_the_container_running() {
     }
     std::thread::sleep(std::time::Duration::from_millis(500));
     assert_eq!(f.state(), "running", "the stop should still be under way");
+    child
+}
+
+#[test]
+fn ctrl_c_during_a_slow_stop_still_ends_with_the_container_running() {
+    let f = Fixture::new("slowstop");
+    f.exec("echo data > /data/file");
+    let child = backup_in_a_slow_stop(&f);
     signal(&child, "-INT");
     let out = child.wait_with_output().unwrap();
     assert_eq!(
@@ -158,6 +163,24 @@ fn ctrl_c_during_a_slow_stop_still_ends_with_the_container_running() {
         complete.is_empty() && leftovers.is_empty(),
         "{complete:?} {leftovers:?}"
     );
+}
+
+#[test]
+fn sigkill_during_a_slow_stop_is_recovered_after_the_stop_lands() {
+    let f = Fixture::new("killstop");
+    f.exec("echo data > /data/file");
+    let child = backup_in_a_slow_stop(&f);
+    signal(&child, "-KILL");
+    let _ = child.wait_with_output().unwrap();
+    // The next command recovers at once, while the engine is still stopping it.
+    let (code, _, stderr) = run(f.safeops().args(["status", &f.container, "--no-size"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("recovered an interrupted `backup`"),
+        "{stderr}"
+    );
+    std::thread::sleep(std::time::Duration::from_secs(5));
+    assert_eq!(f.state(), "running");
 }
 
 #[test]

@@ -27,6 +27,10 @@ pub struct JournalState {
     pub started: String,
     /// Containers it stopped and has not restarted yet: (id, name).
     pub stopped: Vec<(String, String)>,
+    /// The seconds those containers were given to stop: a stop the engine was still
+    /// carrying out when the process died may land that much later.
+    #[serde(default)]
+    pub stop_timeout: i32,
     /// Directories it is writing that are not complete (partial backups, staging).
     pub partial_dirs: Vec<PathBuf>,
     /// A restore's switch under way: finished or undone before anything else.
@@ -190,6 +194,29 @@ pub async fn recover(engine: &Engine) -> Vec<String> {
     done
 }
 
+/// Waits while `id` still runs, up to the stop timeout and a margin: the process that
+/// died may have asked the engine to stop it, and a start before that stop lands would
+/// be undone by it. A container that was recorded but never asked to stop just runs on.
+async fn settle_stop(engine: &Engine, id: &str, stop_timeout: i32) {
+    let running = engine
+        .docker
+        .inspect_container(id, None)
+        .await
+        .ok()
+        .and_then(|c| c.state?.running)
+        .unwrap_or(false);
+    if !running {
+        return;
+    }
+    let patience =
+        std::time::Duration::from_secs(u64::try_from(stop_timeout.max(0)).unwrap_or(0) + 5);
+    let options = bollard::query_parameters::WaitContainerOptionsBuilder::default()
+        .condition("not-running")
+        .build();
+    let mut waiting = engine.docker.wait_container(id, Some(options));
+    let _ = tokio::time::timeout(patience, futures_util::StreamExt::next(&mut waiting)).await;
+}
+
 /// Undoes or finishes what `state` records. False when something could not be settled
 /// and the journal must stay for the next attempt.
 async fn recover_one(engine: &Engine, path: &Path, mut state: JournalState) -> (Vec<String>, bool) {
@@ -224,6 +251,7 @@ async fn recover_one(engine: &Engine, path: &Path, mut state: JournalState) -> (
     let mut restarted = Vec::new();
     let mut failed = Vec::new();
     for (id, name) in &state.stopped {
+        settle_stop(engine, id, state.stop_timeout).await;
         match engine.docker.start_container(id, None).await {
             Ok(()) => restarted.push(name.clone()),
             Err(err) if crate::error::engine_message(&err).contains("already started") => {}

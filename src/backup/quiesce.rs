@@ -88,6 +88,7 @@ pub async fn stop(
     let order = start_order(containers);
     for container in order.iter().rev() {
         journal.update(|s| {
+            s.stop_timeout = s.stop_timeout.max(timeout_secs);
             s.stopped
                 .push((container.id.clone(), container.name.clone()))
         })?;
