@@ -321,7 +321,16 @@ pub async fn create(
     )
     .await?;
     let created = SystemTime::now();
-    let plan = plan(engine, subject, options).await?;
+    // Nothing is stopped or written while planning: Ctrl-C may simply end it (sizes can
+    // take long when the engine is busy computing another disk usage).
+    let plan = tokio::select! {
+        biased;
+        why = cancel.cancelled() => {
+            tracing::info!("{why} while planning");
+            return Err(Error::interrupted());
+        }
+        plan = plan(engine, subject, options) => plan?,
+    };
     options
         .progress_total
         .store(plan.estimate, std::sync::atomic::Ordering::Relaxed);
