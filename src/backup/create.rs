@@ -312,14 +312,8 @@ pub async fn create(
     if subject.kind != "volumes" {
         keys.push(lock::Key::Target(subject.name.clone()));
     }
-    let _locks = lock::acquire(
-        &engine.endpoint.host,
-        &keys,
-        "backup",
-        options.lock_wait,
-        cancel,
-    )
-    .await?;
+    let _locks =
+        crate::backup::journal::lock(engine, &keys, "backup", options.lock_wait, cancel).await?;
     let created = SystemTime::now();
     // Nothing is stopped or written while planning: Ctrl-C may simply end it (sizes can
     // take long when the engine is busy computing another disk usage).
@@ -366,7 +360,10 @@ pub async fn create(
         Err(err) => {
             let restarted = quiesce::restart(engine, &journal, &plan.to_stop).await;
             partial.discard();
-            journal.close();
+            // A start that failed stays owed: the journal lets the next command retry.
+            if restarted.is_ok() {
+                journal.close();
+            }
             return Err(match restarted {
                 Ok(names) if !names.is_empty() => {
                     let mut err = err;

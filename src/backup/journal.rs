@@ -158,21 +158,23 @@ fn process_alive(pid: u32) -> bool {
 /// containers. Returns what it did, one line each, for the user.
 pub async fn recover(engine: &Engine) -> Vec<String> {
     let mut done = Vec::new();
+    // One recoverer at a time: two commands started together must not both undo the
+    // same switch or restart the same containers, and the second must not go on while
+    // the first is still settling what it will then touch. The lock is on a file that
+    // is never replaced (journals are rewritten by rename); journals are read after it.
+    let _recovering = match recovery_lock().await {
+        Ok(lock) => lock,
+        Err(err) => {
+            done.push(format!("cannot check for interrupted operations: {err}"));
+            return done;
+        }
+    };
     let Ok(entries) = fs::read_dir(journal_dir()) else {
         return done;
     };
     for entry in entries.flatten() {
         let path = entry.path();
         if path.extension().is_none_or(|e| e != "json") {
-            continue;
-        }
-        // One recoverer per journal: two commands started together must not both undo
-        // the same switch or restart the same containers. The loser skips it; read after
-        // locking, a journal the winner already settled is gone.
-        let Ok(held) = fs::File::open(&path) else {
-            continue;
-        };
-        if rustix::fs::flock(&held, rustix::fs::FlockOperation::NonBlockingLockExclusive).is_err() {
             continue;
         }
         let Ok(state) = fs::read(&path)
@@ -194,6 +196,50 @@ pub async fn recover(engine: &Engine) -> Vec<String> {
     done
 }
 
+/// Takes the locks on `keys` (see [`super::lock::acquire`]), then settles whatever an
+/// operation that held them and died left behind (a half-done switch, stopped
+/// containers): a command that waited for a lock must not work on what its holder
+/// left half-done.
+pub async fn lock(
+    engine: &Engine,
+    keys: &[super::lock::Key],
+    verb: &str,
+    wait: Option<std::time::Duration>,
+    cancel: &crate::cancel::Cancel,
+) -> Result<super::lock::Held> {
+    let held = super::lock::acquire(&engine.endpoint.host, keys, verb, wait, cancel).await?;
+    for line in recover(engine).await {
+        eprintln!("note: {line}");
+    }
+    Ok(held)
+}
+
+/// Takes the recovery lock, waiting for another recoverer (polled, so the wait is
+/// bounded: a recovery waits at most for the stops it settles).
+async fn recovery_lock() -> std::io::Result<fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let dir = journal_dir();
+    crate::state::create_private_dir(&dir)?;
+    let file = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+        .open(dir.join(".recover.lock"))?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(900);
+    loop {
+        match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
+            Ok(()) => return Ok(file),
+            Err(rustix::io::Errno::WOULDBLOCK) if std::time::Instant::now() < deadline => {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            Err(err) => return Err(err.into()),
+        }
+    }
+}
+
 /// Waits while `id` still runs, up to the stop timeout and a margin: the process that
 /// died may have asked the engine to stop it, and a start before that stop lands would
 /// be undone by it. A container that was recorded but never asked to stop just runs on.
@@ -208,6 +254,10 @@ async fn settle_stop(engine: &Engine, id: &str, stop_timeout: i32) {
     if !running {
         return;
     }
+    eprintln!(
+        "note: waiting up to {}s for a stop an interrupted operation asked for to finish",
+        stop_timeout.max(0) + 5
+    );
     let patience =
         std::time::Duration::from_secs(u64::try_from(stop_timeout.max(0)).unwrap_or(0) + 5);
     let options = bollard::query_parameters::WaitContainerOptionsBuilder::default()

@@ -594,6 +594,18 @@ impl Switch {
         }
         let aside = open_dir_at(volume.as_fd(), OsStr::new(&self.aside))?;
         for name in sorted_names(volume.as_fd())? {
+            if name == self.staging.as_str() || name == self.aside.as_str() {
+                continue;
+            }
+            if self.is_ours(&name) && !name.as_bytes().ends_with(b"-quarantine") {
+                // Another restore's switch that recovery could not settle: switching
+                // over it would mix its content into this one.
+                return Err(io::Error::other(format!(
+                    "the volume holds {}, left by an unfinished restore: run any safeops \
+                     command to recover it first",
+                    name.to_string_lossy()
+                )));
+            }
             if self.is_ours(&name) {
                 continue;
             }
@@ -734,7 +746,15 @@ impl Switch {
                 Ok("put its previous content back")
             }
             SwitchPhase::MovingUp => {
-                self.move_up(&volume, &mut 0)?;
+                if let Err(err) = self.move_up(&volume, &mut 0) {
+                    // What cannot be finished is undone: the old content is all aside.
+                    self.roll_back(&volume, record).map_err(|undo| {
+                        io::Error::other(format!(
+                            "{err}; putting the old content back failed too: {undo}"
+                        ))
+                    })?;
+                    return Ok("could not finish the switch, so put its previous content back");
+                }
                 // The new content is in place: the old one, aside, goes.
                 match std::fs::remove_dir_all(self.volume_root.join(&self.aside)) {
                     Ok(()) => {}

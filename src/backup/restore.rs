@@ -163,14 +163,8 @@ pub async fn restore(
         .iter()
         .map(|(_, into)| lock::Key::Volume(into.clone()))
         .collect();
-    let _locks = lock::acquire(
-        &engine.endpoint.host,
-        &keys,
-        "restore",
-        request.lock_wait,
-        cancel,
-    )
-    .await?;
+    let _locks =
+        crate::backup::journal::lock(engine, &keys, "restore", request.lock_wait, cancel).await?;
     let mut targets: Vec<Destination> = Vec::new();
     for (info, into) in &chosen {
         let existing = match engine.docker.inspect_volume(into).await {
@@ -416,7 +410,10 @@ pub async fn restore(
                 crate::backup::store::remove_tree(&dir);
             }
             let restarted = quiesce::restart(engine, &journal, &all_containers).await;
-            journal.close();
+            // A start that failed stays owed: the journal lets the next command retry.
+            if restarted.is_ok() {
+                journal.close();
+            }
             let mut err = err;
             match restarted {
                 Ok(names) if !names.is_empty() => {

@@ -143,9 +143,17 @@ impl PartialBackup {
     /// to the same directory) gets the next free `-N` suffix.
     pub fn publish(&self) -> io::Result<PathBuf> {
         let mut final_dir = self.final_dir.clone();
-        for n in 2.. {
+        let mut n = 1;
+        loop {
+            n += 1;
             match rename_noreplace(&self.dir, &final_dir) {
                 Ok(()) => break,
+                Err(rustix::io::Errno::EXIST) if n > 1000 => {
+                    return Err(io::Error::other(format!(
+                        "{} and 999 suffixed names are all taken",
+                        self.final_dir.display()
+                    )));
+                }
                 Err(rustix::io::Errno::EXIST) => {
                     let mut name = self
                         .final_dir
@@ -191,8 +199,16 @@ fn rename_noreplace(from: &Path, to: &Path) -> std::result::Result<(), rustix::i
     match rustix::fs::renameat_with(CWD, from, CWD, to, RenameFlags::NOREPLACE) {
         Err(rustix::io::Errno::INVAL | rustix::io::Errno::NOSYS | rustix::io::Errno::NOTSUP) => {
             rustix::fs::mkdir(to, rustix::fs::Mode::from_raw_mode(0o700))?;
-            rustix::fs::rename(from, to).inspect_err(|_| {
+            rustix::fs::rename(from, to).map_err(|err| {
                 let _ = rustix::fs::rmdir(to);
+                // Not "the name is taken": this file system will not rename onto the
+                // reserved name, and trying the next one would fail the same way.
+                match err {
+                    rustix::io::Errno::EXIST | rustix::io::Errno::NOTEMPTY => {
+                        rustix::io::Errno::NOTSUP
+                    }
+                    other => other,
+                }
             })
         }
         other => other,

@@ -114,14 +114,8 @@ pub async fn allow(
         .iter()
         .map(|v| lock::Key::Volume(v.clone()))
         .collect();
-    let locks = lock::acquire(
-        &engine.endpoint.host,
-        &keys,
-        guard.verb,
-        guard.lock_wait,
-        cancel,
-    )
-    .await?;
+    let locks =
+        crate::backup::journal::lock(engine, &keys, guard.verb, guard.lock_wait, cancel).await?;
     let mut allowed = Allowed {
         confirmation: Some(confirmation),
         safety_backup: None,
