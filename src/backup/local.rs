@@ -547,6 +547,9 @@ pub struct Switch {
     pub aside: String,
     /// The metadata the root takes.
     pub root: FileRecord,
+    /// The root's metadata before the switch, which undoing it puts back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_root: Option<FileRecord>,
     /// How far it got.
     pub phase: SwitchPhase,
 }
@@ -692,6 +695,9 @@ impl Switch {
             Err(err) if err.kind() == io::ErrorKind::NotFound => {}
             Err(err) => return Err(err),
         }
+        if let Some(previous) = &self.previous_root {
+            apply_metadata_fd(volume, previous)?;
+        }
         rustix::fs::fsync(volume)?;
         Ok(())
     }
@@ -708,6 +714,8 @@ impl Switch {
         };
         let volume = self.open().map_err(failed)?;
         let mut renames = 0;
+        let stat = rustix::fs::fstat(&volume).map_err(|e| failed(e.into()))?;
+        self.previous_root = Some(record_of(&stat, PathBytes::root(), read_xattrs_fd(&volume)));
         self.phase = SwitchPhase::MovingAside;
         record(self).map_err(failed)?;
         let moved = self.move_aside(&volume, &mut renames).and_then(|()| {
@@ -866,6 +874,7 @@ mod tests {
             aside: ".aside".into(),
             root: root_record,
             phase: SwitchPhase::MovingAside,
+            previous_root: None,
         };
         let mut phases = Vec::new();
         switch
@@ -923,6 +932,10 @@ mod tests {
                 aside: ".safeops-previous-1".into(),
                 root: record.clone(),
                 phase,
+                previous_root: Some(FileRecord {
+                    mode: 0o711,
+                    ..record.clone()
+                }),
             };
             let mut phases = Vec::new();
             switch
@@ -937,6 +950,7 @@ mod tests {
                 .collect();
             names.sort();
             assert_eq!(names, ["o1", "o2"], "{phase:?}");
+            assert_eq!(fs::metadata(root).unwrap().mode() & 0o7777, 0o711, "root as it was");
             assert_eq!(phases.last(), Some(&SwitchPhase::PuttingBack));
         }
     }

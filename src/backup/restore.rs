@@ -666,6 +666,7 @@ async fn restore_direct(
             aside: aside_name.clone(),
             root: root_record(expected)?,
             phase: SwitchPhase::MovingAside,
+            previous_root: None,
         };
         switch
             .run(&mut |now: &Switch| {
