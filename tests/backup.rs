@@ -290,16 +290,6 @@ fn hostile_archives_are_refused_and_nothing_is_written_outside() {
     );
 }
 
-/// Names in the backup directory, hidden ones included.
-fn backup_dir_entries(f: &Fixture) -> Vec<String> {
-    match std::fs::read_dir(f.backups()) {
-        Ok(entries) => entries
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect(),
-        Err(_) => Vec::new(),
-    }
-}
-
 #[test]
 fn ctrl_c_restarts_the_container_and_leaves_no_half_backup() {
     let f = Fixture::new("sigint");
@@ -334,7 +324,7 @@ fn assert_stopped_cleanly(f: &Fixture, child: std::process::Child) {
         "{stderr}"
     );
     assert_eq!(f.state(), "running");
-    assert_eq!(backup_dir_entries(f), Vec::<String>::new());
+    assert_eq!(f.backup_dir_entries(), Vec::<String>::new());
 }
 
 #[test]
@@ -345,7 +335,7 @@ fn after_sigkill_the_next_invocation_recovers() {
     signal(&child, "-KILL");
     child.wait().unwrap();
     assert_eq!(f.state(), "exited", "nobody restarted it yet");
-    let leftovers = backup_dir_entries(&f);
+    let leftovers = f.backup_dir_entries();
     assert!(
         leftovers.iter().all(|n| n.starts_with(".partial-")),
         "{leftovers:?}"
@@ -361,7 +351,7 @@ fn after_sigkill_the_next_invocation_recovers() {
         "{stderr}"
     );
     assert_eq!(f.state(), "running");
-    assert_eq!(backup_dir_entries(&f), Vec::<String>::new());
+    assert_eq!(f.backup_dir_entries(), Vec::<String>::new());
     let (_, _, stderr) = run(f.safeops().args(["status", &f.container, "--no-size"]));
     assert!(
         !stderr.contains("recovered"),
@@ -438,7 +428,7 @@ fn a_failing_database_dump_fails_the_backup() {
         stderr.contains(&format!("database dump of {db} failed")),
         "{stderr}"
     );
-    assert_eq!(backup_dir_entries(&f), Vec::<String>::new());
+    assert_eq!(f.backup_dir_entries(), Vec::<String>::new());
     assert_eq!(f.state(), "running");
 }
 

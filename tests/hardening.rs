@@ -11,14 +11,9 @@ use common::*;
 
 /// Complete backups in the fixture's backup directory, and leftovers (hidden entries).
 fn backups_and_leftovers(f: &Fixture) -> (Vec<String>, Vec<String>) {
-    let names: Vec<String> = std::fs::read_dir(f.backups())
-        .map(|entries| {
-            entries
-                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-                .collect()
-        })
-        .unwrap_or_default();
-    names.into_iter().partition(|n| !n.starts_with('.'))
+    f.backup_dir_entries()
+        .into_iter()
+        .partition(|n| !n.starts_with('.'))
 }
 
 #[test]

@@ -222,17 +222,23 @@ fn record_of(
     }
 }
 
-fn read_xattrs_fd(file: &File) -> BTreeMap<String, String> {
+/// Extended attributes as the digest list keeps them (name to hex value), from their
+/// `names` and a `get` for one of them; attributes that vanish meanwhile are left out.
+fn hex_xattrs(
+    names: io::Result<impl Iterator<Item = OsString>>,
+    get: impl Fn(&OsStr) -> io::Result<Option<Vec<u8>>>,
+) -> BTreeMap<String, String> {
     let mut xattrs = BTreeMap::new();
-    let Ok(names) = file.list_xattr() else {
-        return xattrs;
-    };
-    for name in names {
-        if let (Some(text), Ok(Some(value))) = (name.to_str(), file.get_xattr(&name)) {
+    for name in names.into_iter().flatten() {
+        if let (Some(text), Ok(Some(value))) = (name.to_str(), get(&name)) {
             xattrs.insert(text.to_string(), hex::encode(value));
         }
     }
     xattrs
+}
+
+fn read_xattrs_fd(file: &File) -> BTreeMap<String, String> {
+    hex_xattrs(file.list_xattr(), |name| file.get_xattr(name))
 }
 
 /// Extended attributes of `name` in the innermost directory of `stack`, read without
@@ -242,16 +248,7 @@ fn xattrs_at(stack: &[Frame], name: &OsStr) -> BTreeMap<String, String> {
         return BTreeMap::new();
     };
     let path = at(frame.dir.as_fd(), name);
-    let mut xattrs = BTreeMap::new();
-    let Ok(names) = xattr::list(&path) else {
-        return xattrs;
-    };
-    for name in names {
-        if let (Some(text), Ok(Some(value))) = (name.to_str(), xattr::get(&path, &name)) {
-            xattrs.insert(text.to_string(), hex::encode(value));
-        }
-    }
-    xattrs
+    hex_xattrs(xattr::list(&path), |name| xattr::get(&path, name))
 }
 
 /// The digest list of a directory as it is on disk now.
@@ -950,7 +947,11 @@ mod tests {
                 .collect();
             names.sort();
             assert_eq!(names, ["o1", "o2"], "{phase:?}");
-            assert_eq!(fs::metadata(root).unwrap().mode() & 0o7777, 0o711, "root as it was");
+            assert_eq!(
+                fs::metadata(root).unwrap().mode() & 0o7777,
+                0o711,
+                "root as it was"
+            );
             assert_eq!(phases.last(), Some(&SwitchPhase::PuttingBack));
         }
     }

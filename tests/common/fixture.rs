@@ -69,6 +69,16 @@ impl Fixture {
         PathBuf::from(out["path"].as_str().unwrap())
     }
 
+    /// Names in the backup directory, hidden ones (partial backups) included.
+    pub fn backup_dir_entries(&self) -> Vec<String> {
+        match std::fs::read_dir(self.backups()) {
+            Ok(entries) => entries
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+
     /// Removes `volume` with the fixture.
     pub fn cleanup_volume(&mut self, volume: &str) {
         self.cleanup.volumes.push(volume.to_string());
