@@ -67,6 +67,7 @@ complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "image
 complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "protect" -d 'Protect volumes against destructive verbs (written to the policy file)'
 complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "unprotect" -d 'Mark volumes disposable: no confirmation needed to destroy them'
 complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "log" -d 'Show the audit log of guarded operations, backups and restores'
+complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "doctor" -d 'Find what is broken: containers, mounts, network and firewall, backup age, probes, environment mix-ups (exit 1 when a check fails)'
 complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "shell-init" -d 'Print shell functions that route `docker compose down|restart`, `docker-compose` and `docker volume rm` through safeops (eval it in your shell\'s rc file)'
 complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh or fish)'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand status" -l to -d 'Backup directory [default: $SAFEOPS_BACKUP_DIR, else the policy file\'s `[backup] to`, else ~/.local/share/docker-safeops/backups]' -r -F
@@ -474,6 +475,35 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand log" -s D 
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand log" -l tls -d 'Use TLS; implied by --tlsverify'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand log" -l tlsverify -d 'Use TLS and verify the remote'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand log" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand doctor" -l check -d 'Run only this check (repeatable); `--list-checks` lists them' -r -f -a "engine\t'The engine: reachable, its version, its own warnings, free space for its data'
+containers\t'Containers that are down, exited soon after start, restart in a loop, are unhealthy or were killed for memory'
+mounts\t'Bind sources missing on the host, volumes gone, volumes emptied since their last backup'
+network\t'Container-to-container TCP connections on each network, tested for real'
+firewall\t'Host firewall chains (nftables, iptables) that drop the Docker bridges\' traffic'
+backup-age\t'Age of each target\'s newest verified backup against the RPO; space for the next'
+probes\t'HTTP/TCP probes declared by labels or the compose file'
+env-guard\t'Containers whose settings name another environment\'s hosts'"
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand doctor" -l format -d 'Output format' -r -f -a "table\t'Aligned tables for people'
+json\t'One JSON document for scripts'"
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand doctor" -l report -d 'Also write a diagnosis bundle (tar.gz, secrets redacted) to FILE' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand doctor" -l to -d 'Backup directory [default: $SAFEOPS_BACKUP_DIR, else the policy file\'s `[backup] to`, else ~/.local/share/docker-safeops/backups]' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand doctor" -l config -d 'Location of client config files (default ~/.docker)' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand doctor" -s c -l context -d 'Name of the context to use to connect to the daemon' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand doctor" -s H -l host -d 'Daemon socket to connect to' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand doctor" -s l -l log-level -d 'Set the logging level' -r -f -a "debug\t'Everything, including each engine request'
+info\t'Progress of long operations'
+warn\t'Only warnings and errors (the default)'
+error\t'Only errors'
+fatal\t'Only errors'"
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand doctor" -l tlscacert -d 'Trust certs signed only by this CA' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand doctor" -l tlscert -d 'Path to TLS certificate file' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand doctor" -l tlskey -d 'Path to TLS key file' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand doctor" -l list-checks -d 'List the checks and exit'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand doctor" -l strict -d 'Warnings fail too (exit 1)'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand doctor" -s D -l debug -d 'Enable debug mode (same as --log-level debug)'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand doctor" -l tls -d 'Use TLS; implied by --tlsverify'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand doctor" -l tlsverify -d 'Use TLS and verify the remote'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand doctor" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand shell-init" -l config -d 'Location of client config files (default ~/.docker)' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand shell-init" -s c -l context -d 'Name of the context to use to connect to the daemon' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand shell-init" -s H -l host -d 'Daemon socket to connect to' -r

@@ -777,6 +777,49 @@ fatal\:"Only errors"))' \
 '--help[Print help (see more with '\''--help'\'')]' \
 && ret=0
 ;;
+(doctor)
+_arguments "${_arguments_options[@]}" : \
+'*--check=[Run only this check (repeatable); \`--list-checks\` lists them]:ID:((engine\:"The engine\: reachable, its version, its own warnings, free space for its data"
+containers\:"Containers that are down, exited soon after start, restart in a loop, are unhealthy or were killed for memory"
+mounts\:"Bind sources missing on the host, volumes gone, volumes emptied since their last backup"
+network\:"Container-to-container TCP connections on each network, tested for real"
+firewall\:"Host firewall chains (nftables, iptables) that drop the Docker bridges'\'' traffic"
+backup-age\:"Age of each target'\''s newest verified backup against the RPO; space for the next"
+probes\:"HTTP/TCP probes declared by labels or the compose file"
+env-guard\:"Containers whose settings name another environment'\''s hosts"))' \
+'--format=[Output format]:FORMAT:((table\:"Aligned tables for people"
+json\:"One JSON document for scripts"))' \
+'--report=[Also write a diagnosis bundle (tar.gz, secrets redacted) to FILE]:FILE:_files' \
+'--to=[Backup directory \[default\: \$SAFEOPS_BACKUP_DIR, else the policy file'\''s \`\[backup\] to\`, else ~/.local/share/docker-safeops/backups\]]:DIR:_files' \
+'--config=[Location of client config files (default ~/.docker)]:DIR:_files' \
+'-c+[Name of the context to use to connect to the daemon]:NAME:_default' \
+'--context=[Name of the context to use to connect to the daemon]:NAME:_default' \
+'*-H+[Daemon socket to connect to]:HOST:_default' \
+'*--host=[Daemon socket to connect to]:HOST:_default' \
+'-l+[Set the logging level]:LEVEL:((debug\:"Everything, including each engine request"
+info\:"Progress of long operations"
+warn\:"Only warnings and errors (the default)"
+error\:"Only errors"
+fatal\:"Only errors"))' \
+'--log-level=[Set the logging level]:LEVEL:((debug\:"Everything, including each engine request"
+info\:"Progress of long operations"
+warn\:"Only warnings and errors (the default)"
+error\:"Only errors"
+fatal\:"Only errors"))' \
+'--tlscacert=[Trust certs signed only by this CA]:FILE:_files' \
+'--tlscert=[Path to TLS certificate file]:FILE:_files' \
+'--tlskey=[Path to TLS key file]:FILE:_files' \
+'--list-checks[List the checks and exit]' \
+'--strict[Warnings fail too (exit 1)]' \
+'-D[Enable debug mode (same as --log-level debug)]' \
+'--debug[Enable debug mode (same as --log-level debug)]' \
+'--tls[Use TLS; implied by --tlsverify]' \
+'--tlsverify[Use TLS and verify the remote]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+'::target -- A compose project name or a container name (default\: the project of the compose file in this directory, else every target on the engine):_default' \
+&& ret=0
+;;
 (shell-init)
 _arguments "${_arguments_options[@]}" : \
 '--config=[Location of client config files (default ~/.docker)]:DIR:_files' \
@@ -864,6 +907,7 @@ _docker-safeops_commands() {
 'protect:Protect volumes against destructive verbs (written to the policy file)' \
 'unprotect:Mark volumes disposable\: no confirmation needed to destroy them' \
 'log:Show the audit log of guarded operations, backups and restores' \
+'doctor:Find what is broken\: containers, mounts, network and firewall, backup age, probes, environment mix-ups (exit 1 when a check fails)' \
 'shell-init:Print shell functions that route \`docker compose down|restart\`, \`docker-compose\` and \`docker volume rm\` through safeops (eval it in your shell'\''s rc file)' \
 'completions:Print a shell completion script (bash, zsh or fish)' \
     )
@@ -883,6 +927,11 @@ _docker-safeops__subcmd__backups_commands() {
 _docker-safeops__subcmd__completions_commands() {
     local commands; commands=()
     _describe -t commands 'docker-safeops completions commands' commands "$@"
+}
+(( $+functions[_docker-safeops__subcmd__doctor_commands] )) ||
+_docker-safeops__subcmd__doctor_commands() {
+    local commands; commands=()
+    _describe -t commands 'docker-safeops doctor commands' commands "$@"
 }
 (( $+functions[_docker-safeops__subcmd__down_commands] )) ||
 _docker-safeops__subcmd__down_commands() {

@@ -45,6 +45,12 @@ impl Error {
         }
     }
 
+    /// An exit code whose reason was already printed (a report that says what failed):
+    /// nothing more is said on stderr.
+    pub fn reported(code: ExitCode) -> Self {
+        Self::new(code, "")
+    }
+
     /// A failure (exit 1).
     pub fn failure(message: impl Into<String>) -> Self {
         Self::new(ExitCode::Failure, message)

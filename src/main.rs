@@ -113,7 +113,9 @@ fn report(err: &Error) -> ExitCode {
         // The reader went away (`| head`): nothing left to tell anyone.
         return ExitCode::Failure;
     }
-    eprintln!("error: {err}");
+    if !err.message.is_empty() {
+        eprintln!("error: {}", docker_safeops::redact::text(&err.to_string()));
+    }
     err.code
 }
 
@@ -204,6 +206,11 @@ async fn dispatch(cli: Cli) -> Result<()> {
                 commands::protect::unprotect(&engine, args).await
             }
             Verb::Log(args) => commands::log::run(args),
+            Verb::Doctor(args) if args.list_checks => commands::doctor::list_checks(args),
+            Verb::Doctor(args) => match connect(&cli.docker).await {
+                Ok(engine) => commands::doctor::run(&discovery(&cli, &engine), args).await,
+                Err(err) => commands::doctor::unreachable(&err, args).await,
+            },
             Verb::Restore(args) => {
                 let engine = connect(&cli.docker).await?;
                 commands::restore::run(&engine, args, &cancel).await

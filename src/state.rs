@@ -72,6 +72,17 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
+/// Free and total bytes of the file system holding `path` (or, when it does not exist
+/// yet, its nearest existing ancestor): what an unprivileged writer may still use.
+pub fn free_space(path: &Path) -> io::Result<(u64, u64)> {
+    let existing = path
+        .ancestors()
+        .find(|p| p.exists())
+        .unwrap_or_else(|| Path::new("/"));
+    let stat = rustix::fs::statvfs(existing)?;
+    Ok((stat.f_bavail * stat.f_frsize, stat.f_blocks * stat.f_frsize))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

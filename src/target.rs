@@ -36,6 +36,9 @@ pub struct Project {
     pub files: Option<ProjectFiles>,
     /// The resolved model, when the files could be loaded.
     pub model: Option<ComposeModel>,
+    /// The resolved configuration tree the model was built from (secrets interpolated:
+    /// redact before showing it).
+    pub config: Option<serde_json::Value>,
     /// Volume names or keys listed under `x-safeops.protect`.
     pub compose_protect: Vec<String>,
     /// Its containers: by label, plus containers named like its services that were
@@ -220,7 +223,7 @@ impl Discovery<'_> {
         let cli =
             compose::cli::detect_for(self.docker_config.as_ref(), created_by.as_deref()).await;
         let compose_protect = compose::parse::protect_extension(&files.files)?;
-        let model = match &cli {
+        let (model, config) = match &cli {
             Some(cli) => {
                 let config = cli
                     .config(
@@ -231,7 +234,7 @@ impl Discovery<'_> {
                     )
                     .await?;
                 let name = self.fallback_name(&files, cli.generation())?;
-                ComposeModel::from_config(&config, &name)
+                (ComposeModel::from_config(&config, &name), config)
             }
             None => {
                 let vars = compose::parse::interpolation_env(&files)?;
@@ -250,7 +253,7 @@ impl Discovery<'_> {
                 );
                 let mut model = ComposeModel::from_config(&config, &name);
                 model.name = name;
-                model
+                (model, config)
             }
         };
         let name = model.name.clone();
@@ -287,6 +290,7 @@ impl Discovery<'_> {
             cli,
             files: Some(files),
             model: Some(model),
+            config: Some(config),
             compose_protect,
             containers: mine,
         })
@@ -330,6 +334,7 @@ impl Discovery<'_> {
             cli: cli.clone(),
             files: None,
             model: None,
+            config: None,
             compose_protect: Vec::new(),
             containers: mine,
         };
@@ -379,6 +384,7 @@ impl Discovery<'_> {
         {
             Ok(config) => {
                 project.model = Some(ComposeModel::from_config(&config, name));
+                project.config = Some(config);
                 project.mode = Mode::Compose;
             }
             Err(err) => {

@@ -6,13 +6,14 @@ use std::path::{Path, PathBuf};
 
 /// Layers from the bottom up; the cross-cutting modules are at the bottom.
 const LAYERS: &[&[&str]] = &[
-    &["error", "cancel", "state", "ui"],
+    &["error", "cancel", "state", "ui", "redact"],
     &["engine"],
     &["compose"],
     &["target"],
     &["guard"],
     &["runmode"],
     &["backup"],
+    &["doctor"],
     &["cli"],
     &["commands"],
 ];

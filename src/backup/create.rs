@@ -417,10 +417,9 @@ pub async fn create(
 }
 
 fn check_space(root: &Path, estimate: u64) -> Result<()> {
-    let stat = rustix::fs::statvfs(root).map_err(|e| {
+    let (free, _) = crate::state::free_space(root).map_err(|e| {
         Error::preflight(format!("cannot read free space of {}: {e}", root.display()))
     })?;
-    let free = stat.f_bavail * stat.f_frsize;
     let needed = estimate + estimate / 10 + SPACE_MARGIN;
     if free < needed {
         return Err(Error::preflight(format!(

@@ -480,6 +480,31 @@ pub fn last_fingerprints(
     last
 }
 
+/// Below this share of its last backup's bytes, a volume is reported as shrunk.
+const SHRINK_RATIO: f64 = 0.5;
+/// Volumes whose last backup held less than this are too small to judge.
+pub const SHRINK_FLOOR: u64 = 64 << 10;
+
+/// The "looks healthy but the data is gone" warning (R-GUARD-5) for a volume that now
+/// holds `size` bytes, when that is far less than at its `last` backup.
+pub fn shrink_warning(
+    size: Option<u64>,
+    last: Option<&(String, super::entry::Fingerprint)>,
+) -> Option<String> {
+    let (size, (created, fingerprint)) = (size?, last?);
+    let before = fingerprint.total_bytes;
+    if before < SHRINK_FLOOR || (size as f64) >= before as f64 * SHRINK_RATIO {
+        return None;
+    }
+    Some(format!(
+        "holds {} now, less than half of the {} ({} files) at its last backup {created}: \
+         data may be gone; compare with `docker safeops backups` and restore if needed",
+        crate::ui::table::human_bytes(size),
+        crate::ui::table::human_bytes(before),
+        fingerprint.file_count
+    ))
+}
+
 /// How many backups of a target to keep.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Retention {

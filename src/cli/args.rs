@@ -271,6 +271,9 @@ pub enum Verb {
     Unprotect(UnprotectArgs),
     /// Show the audit log of guarded operations, backups and restores
     Log(LogArgs),
+    /// Find what is broken: containers, mounts, network and firewall, backup age,
+    /// probes, environment mix-ups (exit 1 when a check fails)
+    Doctor(DoctorArgs),
     /// Print shell functions that route `docker compose down|restart`, `docker-compose`
     /// and `docker volume rm` through safeops (eval it in your shell's rc file)
     ShellInit(ShellInitArgs),
@@ -556,6 +559,32 @@ pub struct UnprotectArgs {
     /// Also for volumes that do not exist on this engine
     #[arg(long)]
     pub allow_missing: bool,
+}
+
+/// Arguments of `doctor`.
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// A compose project name or a container name (default: the project of the
+    /// compose file in this directory, else every target on the engine)
+    pub target: Option<String>,
+    /// Run only this check (repeatable); `--list-checks` lists them
+    #[arg(long = "check", value_name = "ID", value_enum)]
+    pub checks: Vec<crate::doctor::CheckId>,
+    /// List the checks and exit
+    #[arg(long)]
+    pub list_checks: bool,
+    /// Output format
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+    /// Warnings fail too (exit 1)
+    #[arg(long)]
+    pub strict: bool,
+    /// Also write a diagnosis bundle (tar.gz, secrets redacted) to FILE
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// Where backups are
+    #[command(flatten)]
+    pub location: LocationFlags,
 }
 
 /// Arguments of `log`.

@@ -4,6 +4,7 @@
 pub mod backup;
 pub mod backups;
 pub mod completions;
+pub mod doctor;
 pub mod down;
 pub mod guarded;
 pub mod images;

@@ -2,7 +2,6 @@
 //! size, users and last backup; as tables or `--format json`.
 
 use std::collections::HashMap;
-use std::io::IsTerminal;
 use std::time::Duration;
 
 use futures_util::future::join_all;
@@ -115,26 +114,6 @@ pub struct VolumeReport {
     /// Set when it now holds far less than at its last backup: the "looks healthy but
     /// the data is gone" case (R-GUARD-5).
     pub warning: Option<String>,
-}
-
-/// Below this share of its last backup's bytes, a volume is reported as shrunk.
-const SHRINK_RATIO: f64 = 0.5;
-/// Volumes whose last backup held less than this are too small to judge.
-const SHRINK_FLOOR: u64 = 64 << 10;
-
-fn shrink_warning(size: Option<u64>, last: Option<&(String, Fingerprint)>) -> Option<String> {
-    let (size, (created, fingerprint)) = (size?, last?);
-    let before = fingerprint.total_bytes;
-    if before < SHRINK_FLOOR || (size as f64) >= before as f64 * SHRINK_RATIO {
-        return None;
-    }
-    Some(format!(
-        "holds {} now, less than half of the {} ({} files) at its last backup {created}: \
-         data may be gone; compare with `docker safeops backups` and restore if needed",
-        human_bytes(size),
-        human_bytes(before),
-        fingerprint.file_count
-    ))
 }
 
 /// Runs `status`.
@@ -329,7 +308,7 @@ async fn target_report(
                     .map(|c| c.name.clone())
                     .collect();
                 let last = facts.last_backups.get(&name);
-                let shrunk = shrink_warning(size_bytes, last);
+                let shrunk = store::shrink_warning(size_bytes, last);
                 VolumeReport {
                     anonymous: inventory::is_anonymous_name(&name) && declared_as.is_none(),
                     driver: volume.map(|v| v.driver.clone()),
@@ -363,14 +342,8 @@ async fn target_report(
 
 fn render_report(report: &StatusReport) -> String {
     let mut out = String::new();
-    let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    let bold = |s: &str| {
-        if color {
-            format!("\x1b[1m{s}\x1b[0m")
-        } else {
-            s.to_string()
-        }
-    };
+    let style = crate::ui::style::Style::stdout();
+    let bold = |s: &str| style.bold(s);
     if report.targets.is_empty() {
         out.push_str("no compose projects or containers on this engine\n");
     }

@@ -27,6 +27,10 @@ pub struct Service {
     pub container_name: Option<String>,
     /// What the service mounts.
     pub mounts: Vec<Mount>,
+    /// Health probes declared under the service's `x-safeops: {probes: [...]}`.
+    pub probes: Vec<String>,
+    /// The service's `env_file` paths, when the resolved config still names them.
+    pub env_files: Vec<String>,
 }
 
 /// The kind of a service mount.
@@ -166,10 +170,29 @@ fn service(svc: &Value) -> Service {
         .flatten()
         .filter_map(mount)
         .collect();
+    let probes = svc
+        .get("x-safeops")
+        .and_then(|x| x.get("probes"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|p| string(Some(p)))
+        .collect();
+    // `env_file: FILE`, `[FILE...]`, or (v2.24+) `[{path: FILE, required: bool}...]`.
+    let env_files = match svc.get("env_file") {
+        Some(Value::String(path)) => vec![path.clone()],
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(|item| string(Some(item)).or_else(|| string(item.get("path"))))
+            .collect(),
+        _ => Vec::new(),
+    };
     Service {
         image: string(svc.get("image")),
         container_name: string(svc.get("container_name")),
         mounts,
+        probes,
+        env_files,
     }
 }
 

@@ -8,6 +8,7 @@
 
 pub mod endpoint;
 pub mod inventory;
+pub mod logs;
 pub mod names;
 pub mod volume_access;
 

@@ -55,6 +55,55 @@ pub struct BackupSettings {
     /// say nothing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to: Option<PathBuf>,
+    /// `[backup] max_age = "24h"`: the recovery point objective; `doctor` fails a
+    /// target whose newest verified backup is older.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_age: Option<String>,
+    /// `[backup.targets.NAME]`: per-target settings that override the ones above.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub targets: BTreeMap<String, TargetBackupSettings>,
+}
+
+/// `[backup.targets.NAME]` of the policy file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TargetBackupSettings {
+    /// This target's recovery point objective, e.g. `"5m"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_age: Option<String>,
+}
+
+impl BackupSettings {
+    /// The recovery point objective of `target`: its own, else the default one.
+    /// A value that is not a duration is an error naming it.
+    pub fn max_age(&self, target: &str) -> Result<Option<std::time::Duration>> {
+        let text = self
+            .targets
+            .get(target)
+            .and_then(|t| t.max_age.as_deref())
+            .or(self.max_age.as_deref());
+        text.map(|text| {
+            humantime::parse_duration(text).map_err(|err| {
+                Error::usage(format!(
+                    "policy file: max_age = {text:?} is not a duration: {err}"
+                ))
+                .hint("write it like \"24h\", \"30m\" or \"7days\"")
+            })
+        })
+        .transpose()
+    }
+}
+
+/// `[environments.NAME]` of the policy file: which engines belong to an environment,
+/// and strings (hosts, addresses, URLs) that only that environment's containers may
+/// mention.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Environment {
+    /// Context names, host URLs, engine names or IDs of the environment's engines.
+    #[serde(default)]
+    pub engines: Vec<String>,
+    /// Strings that identify the environment: addresses, host names, URLs.
+    #[serde(default)]
+    pub markers: Vec<String>,
 }
 
 /// The local policy file: protection entries (written by `protect` / `unprotect`) and
@@ -67,6 +116,9 @@ pub struct Policy {
     /// Entries by volume name.
     #[serde(default)]
     pub volumes: BTreeMap<String, PolicyEntry>,
+    /// `[environments.NAME]`: environments by name (`doctor`'s env-guard check).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub environments: BTreeMap<String, Environment>,
 }
 
 fn is_default(settings: &BackupSettings) -> bool {

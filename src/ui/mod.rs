@@ -4,4 +4,5 @@
 
 pub mod confirm;
 pub mod progress;
+pub mod style;
 pub mod table;

@@ -1,0 +1,190 @@
+//! `backup-age`: the age of each target's newest verified backup against its recovery
+//! point objective (`[backup] max_age`, `[backup.targets.NAME] max_age` in the policy
+//! file; seed 003's RPO tiers), and room at the backup location for one more.
+
+use std::time::{Duration, SystemTime};
+
+use super::containers::ago_text;
+use super::facts::Subject;
+use super::{CheckId, CheckResult, Facts, Finding};
+use crate::backup::store::{self, BackupSummary};
+use crate::engine::inventory::is_anonymous_name;
+use crate::ui::table::human_bytes;
+
+/// Runs the check.
+pub async fn check(facts: &Facts) -> CheckResult {
+    let root = &facts.backup_root;
+    let backups = match store::list(root) {
+        Ok(backups) => backups,
+        Err(err) => {
+            return CheckResult::ran(
+                CheckId::BackupAge,
+                format!("backups in {}", root.display()),
+                vec![Finding::fail("backups", err.message).remedy(
+                    "make the backup location readable, or point --to / SAFEOPS_BACKUP_DIR at it",
+                )],
+            );
+        }
+    };
+    let now = SystemTime::now();
+    let mut findings = Vec::new();
+    let mut ages = Vec::new();
+    for subject in &facts.subjects {
+        let newest = backups.iter().find(|b| b.target == subject.name && b.sound);
+        if newest.is_none() && !holds_data(subject) {
+            continue;
+        }
+        let max_age = match facts.policy.backup.max_age(&subject.name) {
+            Ok(max_age) => max_age,
+            Err(err) => {
+                findings.push(Finding::fail("policy file", err.message));
+                continue;
+            }
+        };
+        match judge(&subject.name, newest, max_age, now) {
+            Ok(age) => ages.push(age),
+            Err(finding) => findings.push(finding),
+        }
+    }
+    if let Some(last) = backups.iter().find(|b| b.sound) {
+        findings.extend(space(root, last));
+    }
+    let summary = if ages.is_empty() && findings.is_empty() {
+        format!(
+            "no target holds data to back up; backups in {}",
+            root.display()
+        )
+    } else if ages.is_empty() {
+        format!("backups in {}", root.display())
+    } else {
+        format!(
+            "newest backups: {} (in {})",
+            ages.join(", "),
+            root.display()
+        )
+    };
+    CheckResult::ran(CheckId::BackupAge, summary, findings)
+}
+
+/// Whether the target mounts a named volume: something a backup would hold.
+fn holds_data(subject: &Subject) -> bool {
+    subject.containers.iter().any(|c| {
+        c.mounts().iter().any(|m| {
+            m.get("Type").and_then(|t| t.as_str()) == Some("volume")
+                && m.get("Name")
+                    .and_then(|n| n.as_str())
+                    .is_some_and(|n| !is_anonymous_name(n))
+        })
+    })
+}
+
+/// `Ok("NAME 3 min ago")`, or the finding when the newest backup is missing or older
+/// than the RPO.
+fn judge(
+    target: &str,
+    newest: Option<&BackupSummary>,
+    max_age: Option<Duration>,
+    now: SystemTime,
+) -> Result<String, Finding> {
+    let subject = format!("target {target}");
+    let remedy = format!("docker safeops backup {target}");
+    let rpo = |d: Duration| humantime::format_duration(d).to_string();
+    let Some(backup) = newest else {
+        let finding = match max_age {
+            Some(max) => Finding::fail(
+                &subject,
+                format!("has no verified backup (its RPO is {})", rpo(max)),
+            ),
+            None => Finding::warn(&subject, "holds volumes but has no verified backup"),
+        };
+        return Err(finding.remedy(remedy));
+    };
+    let created = humantime::parse_rfc3339_weak(&backup.created).unwrap_or(SystemTime::UNIX_EPOCH);
+    let age = now.duration_since(created).unwrap_or_default();
+    match max_age {
+        Some(max) if age > max => Err(Finding::fail(
+            &subject,
+            format!(
+                "newest verified backup {} is {} old, older than its RPO of {}",
+                backup.id,
+                ago_text(age),
+                rpo(max)
+            ),
+        )
+        .remedy(format!(
+            "{remedy}, and schedule it (cron or a systemd timer) within the RPO"
+        ))),
+        Some(max) => Ok(format!("{target} {} ago (RPO {})", ago_text(age), rpo(max))),
+        None => Ok(format!("{target} {} ago", ago_text(age))),
+    }
+}
+
+/// Room at the backup location for another backup as big as the last one.
+fn space(root: &std::path::Path, last: &BackupSummary) -> Option<Finding> {
+    let (free, _) = crate::state::free_space(root).ok()?;
+    let need = last.size_bytes;
+    let message = format!(
+        "{} free at {}, the last backup ({}) took {}",
+        human_bytes(free),
+        root.display(),
+        last.id,
+        human_bytes(need)
+    );
+    let remedy = "free space there, keep fewer backups (--keep N), or move them: --to DIR";
+    if free < need {
+        Some(Finding::fail("backup location", message).remedy(remedy))
+    } else if free < need.saturating_mul(2) {
+        Some(Finding::warn("backup location", message).remedy(remedy))
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::doctor::Status;
+
+    fn backup(created: &str) -> BackupSummary {
+        BackupSummary {
+            id: "shop-x".into(),
+            path: String::new(),
+            target: "shop".into(),
+            target_kind: "project".into(),
+            created: created.into(),
+            purpose: "manual".into(),
+            size_bytes: 1,
+            volumes: Vec::new(),
+            containers: Vec::new(),
+            images: Vec::new(),
+            dumps: Vec::new(),
+            sound: true,
+            status: String::new(),
+        }
+    }
+
+    #[test]
+    fn rpo() {
+        let now = humantime::parse_rfc3339("2026-01-01T12:00:00Z").unwrap();
+        let hour = Some(Duration::from_secs(3600));
+        let fresh = backup("2026-01-01T11:30:00Z");
+        assert!(judge("shop", Some(&fresh), hour, now).is_ok());
+        let stale = backup("2026-01-01T10:00:00Z");
+        let found = judge("shop", Some(&stale), hour, now).unwrap_err();
+        assert_eq!(found.severity, Status::Fail);
+        assert!(
+            found.message.contains("older than its RPO of 1h"),
+            "{}",
+            found.message
+        );
+        assert_eq!(
+            judge("shop", None, hour, now).unwrap_err().severity,
+            Status::Fail
+        );
+        assert_eq!(
+            judge("shop", None, None, now).unwrap_err().severity,
+            Status::Warn
+        );
+        assert!(judge("shop", Some(&stale), None, now).is_ok());
+    }
+}
