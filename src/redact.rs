@@ -35,20 +35,25 @@ const SECRET_WORDS: &[&str] = &[
 ];
 
 /// Whole words (between `_`, `-`, `.`) that make a key secret, which as substrings
-/// would hit harmless names (`PASS` in `PASSENGER`, `PWD` the working directory).
-const SECRET_PARTS: &[&str] = &["PASS", "PWD", "PW", "AUTH", "DSN", "APIKEY"];
+/// would hit harmless names (`AUTHOR`).
+const SECRET_PARTS: &[&str] = &["AUTH", "DSN", "APIKEY"];
+
+/// Words that make a key secret only as a part of a longer key (`DB_PASS`,
+/// `MYSQL_PWD`): alone they are something else (`PWD` the working directory, `pass`
+/// a count of passed checks).
+const SECRET_SUFFIXES: &[&str] = &["PASS", "PWD", "PW"];
 
 /// True when a key's value should never be shown: `DB_PASSWORD`, `api_key`,
 /// `AWS_SECRET_ACCESS_KEY`, `MYSQL_PASS`, `SENTRY_DSN`, `--token`.
 pub fn is_secret_key(key: &str) -> bool {
     let upper = key.trim_start_matches('-').to_ascii_uppercase();
-    if upper == "PWD" || upper == "OLDPWD" {
+    if upper == "OLDPWD" {
         return false;
     }
+    let parts: Vec<&str> = upper.split(['_', '-', '.']).collect();
     SECRET_WORDS.iter().any(|word| upper.contains(word))
-        || upper
-            .split(['_', '-', '.'])
-            .any(|part| SECRET_PARTS.contains(&part))
+        || parts.iter().any(|part| SECRET_PARTS.contains(part))
+        || (parts.len() > 1 && parts.iter().any(|part| SECRET_SUFFIXES.contains(part)))
 }
 
 /// `scheme://user:password@` in URLs and DSNs.
@@ -194,7 +199,16 @@ mod tests {
         ] {
             assert!(is_secret_key(key), "{key}");
         }
-        for key in ["PATH", "PWD", "HOME", "PASSENGER_COUNT", "LANG", "APP_URL"] {
+        for key in [
+            "PATH",
+            "PWD",
+            "HOME",
+            "PASSENGER_COUNT",
+            "LANG",
+            "APP_URL",
+            "pass",
+            "AUTHOR",
+        ] {
             assert!(!is_secret_key(key), "{key}");
         }
     }

@@ -4,6 +4,7 @@
 //! Whatever the filter says, the HTTP client's debug and trace events are dropped:
 //! bollard logs whole request and response bodies there (a container's inspect
 //! document, a create request), and those carry the containers' env with its secrets.
+//! What is logged goes through the redactor too (`crate::redact`).
 
 use std::io::IsTerminal;
 
@@ -38,7 +39,7 @@ pub fn init(flags: &DockerFlags) {
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         && std::env::var("TERM").is_ok_and(|t| t != "dumb");
     let layer = tracing_subscriber::fmt::layer()
-        .with_writer(std::io::stderr)
+        .with_writer(|| RedactedStderr)
         .with_ansi(styled)
         .with_target(false);
     let registry = tracing_subscriber::registry().with(filter).with(no_bodies);
@@ -47,6 +48,23 @@ pub fn init(flags: &DockerFlags) {
     } else {
         registry.with(layer.event_format(Plain)).try_init()
     };
+}
+
+/// Stderr through the redactor: a log event that quotes a secret (`KEY=value`, a URL
+/// with a password, a value seen in a container's env) shows `***` instead. The
+/// formatter hands over one whole event per write.
+struct RedactedStderr;
+
+impl std::io::Write for RedactedStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let text = String::from_utf8_lossy(buf);
+        std::io::stderr().write_all(crate::redact::text(&text).as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
 }
 
 /// `warning: message`, like the rest of our messages: for stderr that is a file, a

@@ -200,7 +200,8 @@ impl Inspected {
             .collect()
     }
 
-    /// The TCP ports its image or `--expose` declares.
+    /// The TCP ports its image or `--expose` declares (`8080/tcp`; compose writes a
+    /// bare `8080`, which is TCP too).
     pub fn exposed_tcp_ports(&self) -> Vec<u16> {
         let mut ports: Vec<u16> = self
             .doc
@@ -208,7 +209,11 @@ impl Inspected {
             .and_then(Value::as_object)
             .into_iter()
             .flatten()
-            .filter_map(|(spec, _)| spec.strip_suffix("/tcp")?.parse().ok())
+            .filter_map(|(spec, _)| match spec.split_once('/') {
+                Some((port, "tcp")) | Some((port, "")) => port.parse().ok(),
+                Some(_) => None,
+                None => spec.parse().ok(),
+            })
             .collect();
         ports.sort_unstable();
         ports
