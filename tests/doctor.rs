@@ -415,7 +415,7 @@ impl Netns {
     /// `doctor --check firewall` inside the namespace: nft and iptables see its
     /// ruleset, the engine stays reachable through its unix socket.
     fn doctor(&self, dir: &Path) -> (i32, Value, String) {
-        let mut cmd = safeops(dir);
+        let cmd = safeops(dir);
         let program = cmd.get_program().to_owned();
         let mut inside = Command::new("nsenter");
         inside
