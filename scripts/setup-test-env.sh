@@ -47,15 +47,22 @@ fi
 [ -f /usr/lib/x86_64-linux-gnu/libc.a ] && command -v cc >/dev/null 2>&1 \
   || { log "installing gcc and libc6-dev"; apt_install gcc libc6-dev; }
 
+# The doctor's firewall test reads nftables and iptables inside a network namespace of
+# its own (ip netns, nsenter).
+command -v nft >/dev/null 2>&1 || { log "installing nftables"; apt_install nftables; }
+command -v iptables >/dev/null 2>&1 || { log "installing iptables"; apt_install iptables; }
+command -v ip >/dev/null 2>&1 || { log "installing iproute2"; apt_install iproute2; }
+command -v nsenter >/dev/null 2>&1 || { log "installing util-linux"; apt_install util-linux; }
+
 # 4. The fixture image, from the host's static busybox (no registry).
 # Bump fixture_version when the image's content changes: it is rebuilt then.
-image=safeops-test/busybox:latest fixture_version=2
+image=safeops-test/busybox:latest fixture_version=3
 if [ "$(docker image inspect -f '{{index .Config.Labels "io.safeops.fixture"}}' "$image" 2>/dev/null)" != "$fixture_version" ]; then
   log "building $image"
   root=$(mktemp -d)
   mkdir -p "$root/bin"
   cp /bin/busybox "$root/bin/busybox"
-  for applet in sh sleep ls cat echo true false tar gzip gunzip mkdir rm find wc du ln chmod chown touch dd head sync stat; do
+  for applet in sh sleep ls cat echo true false tar gzip gunzip mkdir rm find wc du ln chmod chown touch dd head sync stat httpd nc; do
     ln -s busybox "$root/bin/$applet"
   done
   tar -C "$root" -c . | docker import -c 'CMD ["/bin/sh"]' -c "LABEL io.safeops.fixture=$fixture_version" - "$image" >/dev/null
