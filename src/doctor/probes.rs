@@ -169,9 +169,14 @@ pub async fn run(
     };
     match (outcome, &probe.kind) {
         (Err(err), _) => Err(format!("{addr}: {}", netns::explain(&err))),
-        (Ok(Some(code)), Kind::Http { status, .. }) if code < status.0 || code > status.1 => Err(
-            format!("{addr}: HTTP {code}, expected {}-{}", status.0, status.1),
-        ),
+        (Ok(Some(code)), Kind::Http { status, .. }) if code < status.0 || code > status.1 => {
+            let expected = if status.0 == status.1 {
+                status.0.to_string()
+            } else {
+                format!("{}-{}", status.0, status.1)
+            };
+            Err(format!("{addr}: HTTP {code}, expected {expected}"))
+        }
         (Ok(Some(code)), _) => Ok(format!("{addr}: HTTP {code}")),
         (Ok(None), _) => Ok(format!("{addr}: connected")),
     }
