@@ -223,7 +223,7 @@ impl Discovery<'_> {
         let cli =
             compose::cli::detect_for(self.docker_config.as_ref(), created_by.as_deref()).await;
         let compose_protect = compose::parse::protect_extension(&files.files)?;
-        let (model, config) = match &cli {
+        let (mut model, config) = match &cli {
             Some(cli) => {
                 let config = cli
                     .config(
@@ -256,6 +256,7 @@ impl Discovery<'_> {
                 (model, config)
             }
         };
+        compose::parse::service_extras(&mut model, &files)?;
         let name = model.name.clone();
         let mut mine: Vec<Container> = containers
             .iter()
@@ -383,7 +384,11 @@ impl Discovery<'_> {
             .await
         {
             Ok(config) => {
-                project.model = Some(ComposeModel::from_config(&config, name));
+                let mut model = ComposeModel::from_config(&config, name);
+                if let Err(err) = compose::parse::service_extras(&mut model, &files) {
+                    tracing::warn!("{err}");
+                }
+                project.model = Some(model);
                 project.config = Some(config);
                 project.mode = Mode::Compose;
             }

@@ -709,10 +709,28 @@ fn db_dump_of_a_running_postgres_is_consistent_and_verified() {
 }
 
 #[test]
-fn status_warns_when_a_volume_holds_far_less_than_at_its_last_backup() {
+fn status_and_doctor_warn_when_a_volume_holds_far_less_than_at_its_last_backup() {
     let f = Fixture::new("shrunk");
     f.exec("head -c 500000 /dev/urandom > /data/records");
     f.backup(&[]);
+    let doctor_mounts = || {
+        let (code, stdout, stderr) = run(f.safeops().args([
+            "doctor",
+            &f.container,
+            "--check",
+            "mounts",
+            "--format",
+            "json",
+        ]));
+        let report: serde_json::Value = serde_json::from_str(&stdout).expect(&stderr);
+        (code, report["checks"][0].clone())
+    };
+    let (code, mounts) = doctor_mounts();
+    assert_eq!(
+        (code, &mounts["status"]),
+        (0, &serde_json::json!("pass")),
+        "{mounts}"
+    );
     let status = json(
         f.safeops()
             .args(["status", &f.container, "--format", "json"]),
@@ -735,6 +753,19 @@ fn status_warns_when_a_volume_holds_far_less_than_at_its_last_backup() {
     assert!(
         table.contains(&format!("warning: volume {}", f.volume)),
         "{table}"
+    );
+    let (code, mounts) = doctor_mounts();
+    assert_eq!(code, 1, "{mounts}");
+    assert_eq!(
+        mounts["findings"][0]["subject"],
+        format!("volume {}", f.volume)
+    );
+    assert!(
+        mounts["findings"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("data may be gone"),
+        "{mounts}"
     );
 }
 

@@ -68,6 +68,11 @@ fn a_broken_project_gets_each_finding_from_the_right_check() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("site")).unwrap();
     std::fs::write(
+        dir.path().join("cache.env"),
+        "CACHE_HOST=prod.example.com\n",
+    )
+    .unwrap();
+    std::fs::write(
         dir.path().join("compose.yaml"),
         format!(
             r#"services:
@@ -98,6 +103,10 @@ fn a_broken_project_gets_each_finding_from_the_right_check() {
     environment:
       DB_PASSWORD: "{SECRET}"
       UPSTREAM_URL: "https://prod.example.com/api"
+  filed:
+    image: {IMAGE}
+    command: ["sleep", "3600"]
+    env_file: [cache.env]
 "#
         ),
     )
@@ -181,6 +190,14 @@ markers = ["prod.example.com"]
     assert!(
         message.contains("env UPSTREAM_URL") && message.contains("environment prod"),
         "{message}"
+    );
+    let filed = findings_about(guard, &c("filed"));
+    assert!(
+        filed.iter().any(|f| f["message"]
+            .as_str()
+            .unwrap()
+            .contains("cache.env: CACHE_HOST names prod.example.com")),
+        "the compose env file is read too: {guard:#}"
     );
 
     // The ids are the ones --list-checks names.
@@ -318,6 +335,8 @@ fn container_to_container_connections_and_probes_are_tested_for_real() {
     expose: ["{ports}"]
     labels:
 {probes}
+    x-safeops:
+      probes: ["tcp://:{ports}"]
   client:
     image: {IMAGE}
     command: ["sleep", "3600"]
@@ -367,7 +386,8 @@ fn container_to_container_connections_and_probes_are_tested_for_real() {
     );
     assert_eq!(
         check(&report, "probes")["summary"],
-        "1 of 1 probes answered as expected"
+        "2 of 2 probes answered as expected",
+        "the label's and the compose file's"
     );
 
     let (code, report, _) = doctor_json(
@@ -385,12 +405,10 @@ fn container_to_container_connections_and_probes_are_tested_for_real() {
     );
     let probes = check(&report, "probes");
     assert_eq!(probes["status"], "fail");
+    let messages = probes["findings"].to_string();
     assert!(
-        probes["findings"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("tcp://:9999"),
-        "{probes:#}"
+        messages.contains("tcp://:9999") && messages.contains("tcp://:8081"),
+        "both the label's and the compose file's probe fail: {probes:#}"
     );
 }
 

@@ -170,29 +170,35 @@ fn service(svc: &Value) -> Service {
         .flatten()
         .filter_map(mount)
         .collect();
-    let probes = svc
-        .get("x-safeops")
+    Service {
+        image: string(svc.get("image")),
+        container_name: string(svc.get("container_name")),
+        mounts,
+        probes: service_probes(svc),
+        env_files: service_env_files(svc),
+    }
+}
+
+/// A service's `x-safeops: {probes: [...]}`.
+pub fn service_probes(svc: &Value) -> Vec<String> {
+    svc.get("x-safeops")
         .and_then(|x| x.get("probes"))
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
         .filter_map(|p| string(Some(p)))
-        .collect();
-    // `env_file: FILE`, `[FILE...]`, or (v2.24+) `[{path: FILE, required: bool}...]`.
-    let env_files = match svc.get("env_file") {
+        .collect()
+}
+
+/// A service's `env_file`: `FILE`, `[FILE...]`, or `[{path: FILE, required: bool}...]`.
+pub fn service_env_files(svc: &Value) -> Vec<String> {
+    match svc.get("env_file") {
         Some(Value::String(path)) => vec![path.clone()],
         Some(Value::Array(items)) => items
             .iter()
             .filter_map(|item| string(Some(item)).or_else(|| string(item.get("path"))))
             .collect(),
         _ => Vec::new(),
-    };
-    Service {
-        image: string(svc.get("image")),
-        container_name: string(svc.get("container_name")),
-        mounts,
-        probes,
-        env_files,
     }
 }
 

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value};
 
 use super::interpolate::interpolate;
+use super::model::{self, ComposeModel};
 use super::project::{ProjectFiles, read_env_file};
 use crate::error::{Error, Result};
 
@@ -70,6 +71,34 @@ pub fn protect_extension(files: &[PathBuf]) -> Result<Vec<String>> {
         );
     }
     Ok(names)
+}
+
+/// Fills in what compose's `config` output drops from services (v2 removes their
+/// `x-*` extensions and resolves `env_file` away): each service's
+/// `x-safeops.probes` and `env_file` paths, from the raw files, later files winning,
+/// relative paths resolved against the project directory.
+pub fn service_extras(model: &mut ComposeModel, files: &ProjectFiles) -> Result<()> {
+    for file in &files.files {
+        let doc = read_yaml(file)?;
+        let services = doc.get("services").and_then(Value::as_object);
+        for (name, raw) in services.into_iter().flatten() {
+            let Some(service) = model.services.get_mut(name) else {
+                continue;
+            };
+            let probes = model::service_probes(raw);
+            if !probes.is_empty() {
+                service.probes = probes;
+            }
+            let env_files = model::service_env_files(raw);
+            if !env_files.is_empty() {
+                service.env_files = env_files
+                    .iter()
+                    .map(|f| files.project_dir.join(f).to_string_lossy().into_owned())
+                    .collect();
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Parses one YAML file, naming the file, line and column on error.
