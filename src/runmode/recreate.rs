@@ -36,6 +36,12 @@ pub struct ImageDefaults {
     pub entrypoint: Option<Value>,
     /// `WORKDIR`.
     pub working_dir: Option<String>,
+    /// `USER`.
+    pub user: Option<String>,
+    /// `HEALTHCHECK`.
+    pub healthcheck: Option<Value>,
+    /// `EXPOSE`d ports (`80/tcp`).
+    pub exposed_ports: Vec<String>,
 }
 
 /// Reads an image's defaults; an image that is gone has none we can subtract.
@@ -50,6 +56,13 @@ pub async fn image_defaults(engine: &Engine, image: &str) -> ImageDefaults {
         cmd: Some(config["Cmd"].clone()).filter(|v| !v.is_null()),
         entrypoint: Some(config["Entrypoint"].clone()).filter(|v| !v.is_null()),
         working_dir: config["WorkingDir"].as_str().map(str::to_string),
+        user: config["User"].as_str().map(str::to_string),
+        healthcheck: Some(config["Healthcheck"].clone()).filter(|v| !v.is_null()),
+        // The engine's `{"80/tcp": {}}`, which bollard's model turns into a list.
+        exposed_ports: match &config["ExposedPorts"] {
+            Value::Object(ports) => ports.keys().cloned().collect(),
+            list => strings(list),
+        },
     }
 }
 
@@ -306,6 +319,116 @@ pub struct Timing {
     pub patience: Patience,
 }
 
+/// A container renamed aside to make room for its replacement; [`put_back`] undoes it.
+#[derive(Debug, Clone)]
+pub struct Aside {
+    /// Its id.
+    pub id: String,
+    /// The name it had, which its replacement takes.
+    pub name: String,
+    /// The name it has now.
+    pub aside_name: String,
+    /// Whether it ran before (it is started again when put back).
+    pub was_running: bool,
+}
+
+/// Renames the container `id` (`name`) aside.
+pub async fn rename_aside(
+    engine: &Engine,
+    id: &str,
+    name: &str,
+    was_running: bool,
+) -> Result<Aside> {
+    let aside_name = format!("{name}-safeops-old-{}", std::process::id());
+    let options = RenameContainerOptionsBuilder::default()
+        .name(&aside_name)
+        .build();
+    engine
+        .docker
+        .rename_container(id, options)
+        .await
+        .map_err(|e| {
+            Error::failure(format!(
+                "cannot rename {name} aside: {}",
+                engine_message(&e)
+            ))
+        })?;
+    Ok(Aside {
+        id: id.to_string(),
+        name: name.to_string(),
+        aside_name,
+        was_running,
+    })
+}
+
+/// Stops a container set aside (when it ran), giving it `timeout` seconds.
+pub async fn stop_aside(engine: &Engine, aside: &Aside, timeout: i32) -> Result<()> {
+    if !aside.was_running {
+        return Ok(());
+    }
+    let stop = StopContainerOptionsBuilder::default().t(timeout).build();
+    engine
+        .docker
+        .stop_container(&aside.id, Some(stop))
+        .await
+        .map_err(|e| {
+            Error::failure(format!(
+                "cannot stop the old {}: {}",
+                aside.name,
+                engine_message(&e)
+            ))
+        })
+}
+
+/// Gives a container set aside its name back and starts it again if it ran; says what
+/// happened, for the error that made it necessary.
+pub async fn put_back(engine: &Engine, aside: &Aside) -> String {
+    let options = RenameContainerOptionsBuilder::default()
+        .name(&aside.name)
+        .build();
+    match engine.docker.rename_container(&aside.id, options).await {
+        Ok(()) => {
+            if aside.was_running {
+                let _ = engine.docker.start_container(&aside.id, None).await;
+            }
+            format!(
+                "the old {} was put back and {}",
+                aside.name,
+                if aside.was_running {
+                    "restarted"
+                } else {
+                    "left stopped"
+                }
+            )
+        }
+        Err(e) => format!(
+            "the old container is still there as {}: {}",
+            aside.aside_name,
+            engine_message(&e)
+        ),
+    }
+}
+
+/// Removes a container set aside, once its replacement runs (never its volumes).
+pub async fn remove_aside(engine: &Engine, aside: &Aside) -> Result<()> {
+    let options = RemoveContainerOptionsBuilder::default()
+        .force(true)
+        .v(false)
+        .build();
+    engine
+        .docker
+        .remove_container(&aside.id, Some(options))
+        .await
+        .map_err(|e| {
+            Error::failure(format!(
+                "the new {} runs, but the old one ({}) could not be removed: {}",
+                aside.name,
+                aside.aside_name,
+                engine_message(&e)
+            ))
+        })
+}
+
 /// Recreates the existing container `spec` describes, on `new_image` or its own image.
 pub async fn replace(
     engine: &Engine,
@@ -313,65 +436,23 @@ pub async fn replace(
     new_image: Option<&str>,
     timing: Timing,
 ) -> Result<Recreated> {
-    let patience = timing.patience;
     let old_image = spec["Image"].as_str().unwrap_or_default().to_string();
     let defaults = match new_image {
         Some(_) => image_defaults(engine, &old_image).await,
         None => ImageDefaults::default(),
     };
     let blueprint = blueprint(spec, new_image, &defaults)?;
-    let old_id = spec["Id"].as_str().unwrap_or_default().to_string();
+    let old_id = spec["Id"].as_str().unwrap_or_default();
     let was_running = spec["State"]["Running"].as_bool().unwrap_or(false);
-    let aside = format!("{}-safeops-old-{}", blueprint.name, std::process::id());
-    let rename = |to: String| RenameContainerOptionsBuilder::default().name(&to).build();
-    engine
-        .docker
-        .rename_container(&old_id, rename(aside.clone()))
-        .await
-        .map_err(|e| {
-            Error::failure(format!(
-                "cannot rename {} aside: {}",
-                blueprint.name,
-                engine_message(&e)
-            ))
-        })?;
-    let stop = StopContainerOptionsBuilder::default()
-        .t(timing.stop_timeout)
-        .build();
+    let aside = rename_aside(engine, old_id, &blueprint.name, was_running).await?;
     let started = async {
-        if was_running {
-            engine
-                .docker
-                .stop_container(&old_id, Some(stop))
-                .await
-                .map_err(|e| {
-                    Error::failure(format!(
-                        "cannot stop the old {}: {}",
-                        blueprint.name,
-                        engine_message(&e)
-                    ))
-                })?;
-        }
-        create_and_start(engine, &blueprint, patience).await
+        stop_aside(engine, &aside, timing.stop_timeout).await?;
+        create_and_start(engine, &blueprint, timing.patience).await
     }
     .await;
     match started {
         Ok(id) => {
-            let options = RemoveContainerOptionsBuilder::default()
-                .force(true)
-                .v(false)
-                .build();
-            engine
-                .docker
-                .remove_container(&old_id, Some(options))
-                .await
-                .map_err(|e| {
-                    Error::failure(format!(
-                        "the new {} runs, but the old one ({aside}) could not be removed: {}",
-                        blueprint.name,
-                        engine_message(&e)
-                    ))
-                })?;
+            remove_aside(engine, &aside).await?;
             Ok(Recreated {
                 name: blueprint.name.clone(),
                 id,
@@ -379,32 +460,8 @@ pub async fn replace(
                 from: "live".into(),
             })
         }
-        Err(err) => {
-            let restored = engine
-                .docker
-                .rename_container(&old_id, rename(blueprint.name.clone()))
-                .await;
-            if was_running {
-                let _ = engine.docker.start_container(&old_id, None).await;
-            }
-            let mut err = err;
-            err.message = match restored {
-                Ok(()) => format!(
-                    "{}\nthe old {} was put back and {}",
-                    err.message,
-                    blueprint.name,
-                    if was_running {
-                        "restarted"
-                    } else {
-                        "left stopped"
-                    }
-                ),
-                Err(e) => format!(
-                    "{}\nthe old container is still there as {aside}: {}",
-                    err.message,
-                    engine_message(&e)
-                ),
-            };
+        Err(mut err) => {
+            err.message = format!("{}\n{}", err.message, put_back(engine, &aside).await);
             Err(err)
         }
     }
