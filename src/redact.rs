@@ -30,13 +30,12 @@ const SECRET_WORDS: &[&str] = &[
     "TOKEN",
     "KEY",
     "CREDENTIAL",
-    "PRIVATE",
     "SALT",
+    "AUTHORIZATION",
 ];
 
-/// Whole words (between `_`, `-`, `.`) that make a key secret, which as substrings
-/// would hit harmless names (`AUTHOR`).
-const SECRET_PARTS: &[&str] = &["AUTH", "DSN", "APIKEY"];
+/// Whole words (between `_`, `-`, `.`) that make a key secret.
+const SECRET_PARTS: &[&str] = &["DSN", "APIKEY"];
 
 /// Words that make a key secret only as a part of a longer key (`DB_PASS`,
 /// `MYSQL_PWD`): alone they are something else (`PWD` the working directory, `pass`
@@ -51,7 +50,12 @@ pub fn is_secret_key(key: &str) -> bool {
         return false;
     }
     let parts: Vec<&str> = upper.split(['_', '-', '.']).collect();
-    SECRET_WORDS.iter().any(|word| upper.contains(word))
+    // `AUTH` anywhere (`basicauth.users`, `HTTP_AUTH`), but not in `AUTHOR`.
+    let auth = upper.match_indices("AUTH").any(|(at, _)| {
+        let rest = &upper[at..];
+        !rest.starts_with("AUTHOR") || rest.starts_with("AUTHORIZ")
+    });
+    auth || SECRET_WORDS.iter().any(|word| upper.contains(word))
         || parts.iter().any(|part| SECRET_PARTS.contains(part))
         || (parts.len() > 1 && parts.iter().any(|part| SECRET_SUFFIXES.contains(part)))
 }
@@ -65,6 +69,11 @@ static URL_PASSWORD: LazyLock<Regex> = LazyLock::new(|| {
 static KEY_VALUE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"(["']?)([A-Za-z0-9_.-]+)(["']?)(\s*[=:]\s*)(["']?)([^\s"',;&]+)"#)
         .expect("valid pattern")
+});
+
+/// `--password VALUE`, `--api-token VALUE`: a secret-named flag and the word after it.
+static FLAG_VALUE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(\s|^)(--?[A-Za-z0-9_.-]+)(\s+)([^\s"'-][^\s"']*)"#).expect("valid pattern")
 });
 
 /// Secret values seen so far in this process, longest first (so that a secret that
@@ -115,7 +124,7 @@ pub fn text(input: &str) -> Cow<'_, str> {
         out = Cow::Owned(replaced);
     }
     let masked = KEY_VALUE.replace_all(&out, |caps: &Captures| {
-        if is_secret_key(&caps[2]) && &caps[6] != MASK {
+        if ends_secret(&caps[2]) && &caps[6] != MASK {
             format!(
                 "{}{}{}{}{}{MASK}",
                 &caps[1], &caps[2], &caps[3], &caps[4], &caps[5]
@@ -124,40 +133,59 @@ pub fn text(input: &str) -> Cow<'_, str> {
             caps[0].to_string()
         }
     });
-    match masked {
+    if let Cow::Owned(replaced) = masked {
+        out = Cow::Owned(replaced);
+    }
+    let flagged = FLAG_VALUE.replace_all(&out, |caps: &Captures| {
+        if ends_secret(&caps[2]) {
+            format!("{}{}{}{MASK}", &caps[1], &caps[2], &caps[3])
+        } else {
+            caps[0].to_string()
+        }
+    });
+    match flagged {
         Cow::Owned(replaced) => Cow::Owned(replaced),
         Cow::Borrowed(_) => out,
     }
 }
 
-/// A `KEY=value` environment entry with the value masked when the key is secret (and
-/// any URL password masked otherwise).
+/// In free text, a key whose value is masked: one that ends in a secret word
+/// (`DB_PASSWORD`, `api_key`, `--token`), not one that merely starts with one
+/// (`KeyError: ...`, `TOKEN_URL=https://...`).
+fn ends_secret(key: &str) -> bool {
+    let upper = key.trim_matches(['-', '"', '\'']).to_ascii_uppercase();
+    SECRET_WORDS
+        .iter()
+        .chain(SECRET_PARTS)
+        .chain(SECRET_SUFFIXES)
+        .chain(&["AUTH"])
+        .any(|word| upper.ends_with(word))
+        && upper != "PWD"
+}
+
+/// True for `KEY=value` with an identifier for a key: an environment entry.
+fn is_env_entry(text: &str) -> bool {
+    text.split_once('=').is_some_and(|(key, _)| {
+        !key.is_empty()
+            && !key.starts_with(|c: char| c.is_ascii_digit())
+            && key
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+    })
+}
+
+/// A `KEY=value` environment entry with the value masked when the key is secret, and
+/// any other text with its secrets masked.
 pub fn env_entry(entry: &str) -> String {
     match entry.split_once('=') {
-        Some((key, _)) if is_secret_key(key) => format!("{key}={MASK}"),
+        Some((key, _)) if is_env_entry(entry) && is_secret_key(key) => format!("{key}={MASK}"),
         _ => text(entry).into_owned(),
     }
 }
 
-/// A command line with secrets masked: `--password VALUE` (the value is the next
-/// argument) as well as `--password=VALUE` and URL passwords.
-pub fn args(argv: &[String]) -> Vec<String> {
-    let mut out = Vec::with_capacity(argv.len());
-    let mut mask_next = false;
-    for arg in argv {
-        if mask_next {
-            out.push(MASK.to_string());
-            mask_next = false;
-            continue;
-        }
-        mask_next = arg.starts_with('-') && !arg.contains('=') && is_secret_key(arg);
-        out.push(text(arg).into_owned());
-    }
-    out
-}
-
 /// A JSON document (an inspect document, a compose model) with secrets masked: values
-/// under secret keys, `Env` entries, and every string through [`text`].
+/// under secret keys, `Env` entries, the argument after a secret flag in a list
+/// (`["--password", "x"]`), and every string through [`text`].
 pub fn json(value: &mut Value) {
     match value {
         Value::Object(map) => {
@@ -169,7 +197,20 @@ pub fn json(value: &mut Value) {
                 }
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(json),
+        Value::Array(items) => {
+            let mut mask_next = false;
+            for item in items.iter_mut() {
+                let flag = item
+                    .as_str()
+                    .is_some_and(|s| s.starts_with('-') && !s.contains('=') && is_secret_key(s));
+                if mask_next && item.is_string() {
+                    *item = Value::String(MASK.to_string());
+                } else {
+                    json(item);
+                }
+                mask_next = flag;
+            }
+        }
         Value::String(s) => {
             let entry = env_entry(s);
             if entry != *s {
@@ -196,6 +237,8 @@ mod tests {
             "SENTRY_DSN",
             "--password",
             "smtp.pw",
+            "traefik.http.middlewares.mw.basicauth.users",
+            "HTTP_AUTHORIZATION",
         ] {
             assert!(is_secret_key(key), "{key}");
         }
@@ -229,8 +272,12 @@ mod tests {
         );
         assert_eq!(text("nothing secret here: ok"), "nothing secret here: ok");
         assert_eq!(
-            args(&["--password".into(), "pw1234".into(), "-v".into()]),
-            ["--password", "***", "-v"]
+            text("sh -c mysql --password hunter22 -h db"),
+            "sh -c mysql --password *** -h db"
+        );
+        assert_eq!(
+            text("KeyError: user_id retry=3 elapsed_ms=120"),
+            "KeyError: user_id retry=3 elapsed_ms=120"
         );
     }
 
@@ -248,16 +295,22 @@ mod tests {
     fn json_documents() {
         let mut doc = serde_json::json!({
             "Config": {"Env": ["TOKEN=abc", "URL=https://u:p4ss@h/x", "A=b"],
-                       "Labels": {"secret.key": "v", "app": "web"}},
-            "password": 1234
+                       "Labels": {"secret.key": "v", "app": "web"},
+                       "Cmd": ["sh", "-c", "run postgres://app:UrlPw7@db/app; export API_KEY=1",
+                               "--password", "ArgPw5"]},
+            "password": 1234,
+            "PrivatePort": 8080
         });
         json(&mut doc);
         assert_eq!(
             doc,
             serde_json::json!({
                 "Config": {"Env": ["TOKEN=***", "URL=https://u:***@h/x", "A=b"],
-                           "Labels": {"secret.key": "***", "app": "web"}},
-                "password": "***"
+                           "Labels": {"secret.key": "***", "app": "web"},
+                           "Cmd": ["sh", "-c", "run postgres://app:***@db/app; export API_KEY=***",
+                                   "--password", "***"]},
+                "password": "***",
+                "PrivatePort": 8080
             })
         );
     }

@@ -13,6 +13,8 @@ use common::*;
 use serde_json::Value;
 
 const SECRET: &str = "Sup3r-Secret-Value-42";
+/// A secret given on a command line, after a flag.
+const ARG_SECRET: &str = "Arg-Secret-Value-77";
 
 fn check<'a>(report: &'a Value, id: &str) -> &'a Value {
     report["checks"]
@@ -99,7 +101,7 @@ fn a_broken_project_gets_each_finding_from_the_right_check() {
       interval: 1s
   leaky:
     image: {IMAGE}
-    command: ["sh", "-c", "echo connecting with $$DB_PASSWORD; sleep 3600"]
+    command: ["sh", "-c", "echo connecting with $$DB_PASSWORD; sleep 3600", "--password", "{ARG_SECRET}"]
     environment:
       DB_PASSWORD: "{SECRET}"
       UPSTREAM_URL: "https://prod.example.com/api"
@@ -274,8 +276,20 @@ markers = ["prod.example.com"]
         .arg("-C")
         .arg(&unpacked));
     assert_eq!(code, 0, "{e}");
-    let (code, found, _) = run(Command::new("grep").args(["-rl", SECRET]).arg(&unpacked));
-    assert_eq!(code, 1, "the secret is in the bundle: {found}");
+    for secret in [SECRET, ARG_SECRET] {
+        let (code, found, _) = run(Command::new("grep").args(["-rl", secret]).arg(&unpacked));
+        assert_eq!(code, 1, "{secret} is in the bundle: {found}");
+    }
+    // A report path in a directory that does not exist is an input error.
+    let (code, _, err) = run(safeops(dir.path()).args([
+        "doctor",
+        &project,
+        "--check",
+        "engine",
+        "--report",
+        "/nonexistent-dir/r.tar.gz",
+    ]));
+    assert_eq!(code, 2, "{err}");
     let log = std::fs::read_to_string(
         unpacked.join(format!("safeops-doctor/logs/{project}-leaky-1.log")),
     )
@@ -483,7 +497,7 @@ fn the_firewall_check_finds_a_leftover_firewalld_chain() {
         finding["message"]
             .as_str()
             .unwrap()
-            .contains("firewalld's table inet firewalld (policy drop)"),
+            .contains("filter_FORWARD of firewalld's table inet firewalld (policy drop)"),
         "{finding:#}"
     );
     assert!(
@@ -494,10 +508,23 @@ fn the_firewall_check_finds_a_leftover_firewalld_chain() {
         "{finding:#}"
     );
 
-    // A rule that accepts the bridges' traffic first makes the chain harmless.
+    // Accepting what leaves the bridges is not enough: published ports still die.
     ns.exec(&[
         "nft",
         "insert rule inet firewalld filter_FORWARD iifname { \"docker0\", \"br-*\" } accept",
+    ]);
+    let (code, report, _) = ns.doctor(dir.path());
+    assert_eq!(code, 1, "{report:#}");
+    let message = check(&report, "firewall")["findings"][0]["message"].to_string();
+    assert!(
+        message.contains("connections to ports published on docker0")
+            && !message.contains("connections from containers on docker0"),
+        "{message}"
+    );
+    // With destination-NATed connections accepted too (firewalld's own way), it passes.
+    ns.exec(&[
+        "nft",
+        "insert rule inet firewalld filter_FORWARD ct status dnat accept",
     ]);
     let (code, report, _) = ns.doctor(dir.path());
     assert_eq!(code, 0, "{report:#}");

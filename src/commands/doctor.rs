@@ -14,6 +14,9 @@ use crate::ui::table::{printable, render};
 
 /// Runs `doctor` against a reachable engine.
 pub async fn run(discovery: &Discovery<'_>, args: &DoctorArgs) -> Result<()> {
+    if let Some(path) = &args.report {
+        doctor::bundle::check_destination(path)?;
+    }
     let env = |n: &str| std::env::var(n).ok();
     let policy = Policy::load(&Policy::default_path(&env))?;
     let backup_root = store::backup_root(args.location.to.as_deref(), &env)?;
@@ -121,7 +124,9 @@ fn render_report(report: &Report, style: Style) -> String {
     }
     let c = report.counts;
     let total = report.checks.len();
-    let closing = if c.fail == 0 && c.warn == 0 {
+    let closing = if total == c.skip {
+        format!("Nothing was checked: {total} checks skipped (see why above).")
+    } else if c.fail == 0 && c.warn == 0 {
         format!(
             "No issues found in {} checks{}.",
             total - c.skip,

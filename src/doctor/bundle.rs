@@ -40,9 +40,30 @@ pub async fn write(facts: Option<&Facts>, report: &Report, path: &Path) -> Resul
         engine_files(facts, &json, &mut files).await;
     }
     let path = std::path::absolute(path).map_err(|e| Error::usage(e.to_string()))?;
+    check_destination(&path)?;
     tokio::task::spawn_blocking(move || pack(&path, &files))
         .await
         .map_err(|e| Error::failure(e.to_string()))?
+}
+
+/// The report goes to a new or replaced file in an existing directory: a typo in the
+/// path is an input error, not a directory created somewhere.
+pub fn check_destination(path: &Path) -> Result<()> {
+    let usage = |what: String| {
+        Err(Error::usage(what)
+            .hint("give a file name in an existing directory, e.g. --report ./doctor.tar.gz"))
+    };
+    if path.is_dir() {
+        return usage(format!("--report {}: is a directory", path.display()));
+    }
+    match path.parent() {
+        Some(dir) if !dir.is_dir() => usage(format!(
+            "--report {}: {} is not a directory",
+            path.display(),
+            dir.display()
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// What the engine tells about itself and the examined targets.
@@ -53,7 +74,7 @@ async fn engine_files(
 ) {
     files.push(("engine/info.json".into(), json(facts.info.clone())));
     match tokio::time::timeout(DF_TIMEOUT, facts.engine.get_raw_json("/system/df")).await {
-        Ok(Ok(df)) => files.push(("engine/disk-usage.json".into(), json(df))),
+        Ok(Ok(df)) => files.push(("engine/disk-usage.json".into(), json(own_usage(facts, df)))),
         Ok(Err(err)) => files.push((
             "engine/disk-usage.error".into(),
             err.to_string().into_bytes(),
@@ -84,6 +105,31 @@ async fn engine_files(
             files.push((format!("logs/{name}.log"), log.into_bytes()));
         }
     }
+}
+
+/// `docker system df` cut down to the examined targets: the bundle is about them, and
+/// other projects' containers (their command lines) have no place in it.
+fn own_usage(facts: &Facts, mut df: Value) -> Value {
+    let containers: Vec<&super::facts::Inspected> =
+        facts.subjects.iter().flat_map(|s| &s.containers).collect();
+    let volumes: Vec<&str> = containers
+        .iter()
+        .flat_map(|c| c.mounts())
+        .filter_map(|m| m.get("Name").and_then(Value::as_str))
+        .collect();
+    if let Some(list) = df.get_mut("Containers").and_then(Value::as_array_mut) {
+        list.retain(|c| {
+            let id = c.get("Id").and_then(Value::as_str).unwrap_or("");
+            containers.iter().any(|own| own.id == id)
+        });
+    }
+    if let Some(list) = df.get_mut("Volumes").and_then(Value::as_array_mut) {
+        list.retain(|v| volumes.contains(&v.get("Name").and_then(Value::as_str).unwrap_or("")));
+    }
+    if let Some(map) = df.as_object_mut() {
+        map.remove("BuildCache");
+    }
+    df
 }
 
 /// A name safe as one path component.

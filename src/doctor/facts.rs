@@ -210,12 +210,21 @@ impl Inspected {
             .into_iter()
             .flatten()
             .filter_map(|(spec, _)| match spec.split_once('/') {
-                Some((port, "tcp")) | Some((port, "")) => port.parse().ok(),
+                Some((ports, "tcp")) | Some((ports, "")) => Some(ports),
                 Some(_) => None,
-                None => spec.parse().ok(),
+                None => Some(spec.as_str()),
+            })
+            .flat_map(|ports| {
+                // A single port, or a range `8000-8010`.
+                let (low, high) = ports.split_once('-').unwrap_or((ports, ports));
+                match (low.parse::<u16>(), high.parse::<u16>()) {
+                    (Ok(low), Ok(high)) if low <= high => (low..=high).collect(),
+                    _ => Vec::new(),
+                }
             })
             .collect();
         ports.sort_unstable();
+        ports.dedup();
         ports
     }
 

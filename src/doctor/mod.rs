@@ -288,11 +288,12 @@ pub async fn run(facts: &Facts, selected: &[CheckId]) -> Report {
 }
 
 /// The report when the engine cannot be reached: the engine check fails with the
-/// reason, every other selected check is skipped (they all need it).
+/// reason (also when it was not selected: nothing else could run), every other
+/// selected check is skipped (they all need it).
 pub fn unreachable(error: &crate::error::Error, selected: &[CheckId]) -> Report {
     let checks = CheckId::ALL
         .into_iter()
-        .filter(|id| selected.is_empty() || selected.contains(id))
+        .filter(|id| selected.is_empty() || selected.contains(id) || *id == CheckId::Engine)
         .map(|id| match id {
             CheckId::Engine => {
                 let mut finding = Finding::fail("engine", error.message.clone());

@@ -44,8 +44,10 @@ pub fn connect(addr: SocketAddr, timeout: Duration) -> io::Result<TcpStream> {
     Ok(stream)
 }
 
-/// `GET path` over a fresh connection to `addr`; the response's status code.
+/// `GET path` over a fresh connection to `addr`; the response's status code. The
+/// whole exchange, connection included, must fit in `timeout`.
 pub fn http_status(addr: SocketAddr, host: &str, path: &str, timeout: Duration) -> io::Result<u16> {
+    let deadline = std::time::Instant::now() + timeout;
     let mut stream = connect(addr, timeout)?;
     write!(
         stream,
@@ -56,6 +58,14 @@ pub fn http_status(addr: SocketAddr, host: &str, path: &str, timeout: Duration) 
     let mut head = [0u8; 64];
     let mut len = 0;
     while len < head.len() {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "no status line in time",
+            ));
+        }
+        stream.set_read_timeout(Some(left))?;
         let n = stream.read(&mut head[len..])?;
         if n == 0 || head[..len + n].contains(&b'\n') {
             len += n;

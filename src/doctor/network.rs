@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use futures_util::future::join_all;
+use futures_util::{StreamExt, stream};
 
 use super::facts::Inspected;
 use super::netns;
@@ -15,6 +15,11 @@ use super::{CheckId, CheckResult, Facts, Finding};
 
 /// How long one connection may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// Ports tried per container and network: enough to find a dead service, bounded
+/// for a container that exposes a range of thousands.
+const PORTS_PER_CONTAINER: usize = 8;
+/// Connections in flight at once (each on a thread of its own).
+const CONCURRENCY: usize = 32;
 
 /// One connection to try.
 struct Attempt<'a> {
@@ -42,10 +47,15 @@ pub async fn check(facts: &Facts) -> CheckResult {
         );
     }
     let networks: std::collections::BTreeSet<&str> = attempts.iter().map(|a| a.network).collect();
-    let results = join_all(attempts.iter().map(|a| {
-        let (pid, addr) = (a.from.pid().unwrap_or(0), a.addr);
+    let targets: Vec<(u32, SocketAddr)> = attempts
+        .iter()
+        .map(|a| (a.from.pid().unwrap_or(0), a.addr))
+        .collect();
+    let results: Vec<std::io::Result<()>> = stream::iter(targets.into_iter().map(|(pid, addr)| {
         netns::run_in(pid, move || netns::connect(addr, CONNECT_TIMEOUT).map(drop))
     }))
+    .buffered(CONCURRENCY)
+    .collect()
     .await;
     let findings: Vec<Finding> = attempts
         .iter()
@@ -112,7 +122,7 @@ fn plan(facts: &Facts) -> Vec<Attempt<'_>> {
             let Some((from, _)) = on.iter().find(|(c, _)| c.id != to.id) else {
                 continue;
             };
-            for port in to.exposed_tcp_ports() {
+            for port in to.exposed_tcp_ports().into_iter().take(PORTS_PER_CONTAINER) {
                 attempts.push(Attempt {
                     network,
                     from,

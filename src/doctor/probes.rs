@@ -8,6 +8,7 @@
 //! own address. As root the probe runs inside the container's network namespace (what
 //! its peers see); otherwise from this host to the container's address.
 
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
@@ -63,6 +64,9 @@ pub fn parse(spec: &str) -> Result<Probe, String> {
         Some(at) => (&rest[..at], &rest[at..]),
         None => (rest, "/"),
     };
+    if authority.contains('@') {
+        return Err("a probe URL takes no credentials (user:password@)".into());
+    }
     let (host, port) = authority
         .rsplit_once(':')
         .ok_or_else(|| format!("{url}: the port is missing"))?;
@@ -76,10 +80,12 @@ pub fn parse(spec: &str) -> Result<Probe, String> {
         match word.split_once('=') {
             Some(("status", value)) => {
                 let (low, high) = value.split_once('-').unwrap_or((value, value));
-                status =
-                    low.parse().ok().zip(high.parse().ok()).ok_or_else(|| {
-                        format!("{word}: expected status=CODE or status=LOW-HIGH")
-                    })?;
+                status = low
+                    .parse::<u16>()
+                    .ok()
+                    .zip(high.parse::<u16>().ok())
+                    .filter(|(low, high)| low <= high)
+                    .ok_or_else(|| format!("{word}: expected status=CODE or status=LOW-HIGH"))?;
             }
             Some(("timeout", value)) => {
                 timeout = humantime::parse_duration(value).map_err(|e| format!("{word}: {e}"))?;
@@ -129,23 +135,72 @@ pub fn declared(container: &Inspected, model: Option<&ComposeModel>) -> Vec<Stri
     specs
 }
 
+/// Container names and network aliases of the examined containers, with their
+/// addresses: what a probe's host name means on the containers' networks (the host's
+/// resolver does not know them).
+pub fn peer_addresses(facts: &Facts) -> HashMap<String, IpAddr> {
+    let mut names = HashMap::new();
+    for c in facts.subjects.iter().flat_map(|s| &s.containers) {
+        let endpoints = c
+            .doc
+            .pointer("/NetworkSettings/Networks")
+            .and_then(|n| n.as_object());
+        for endpoint in endpoints.into_iter().flatten().map(|(_, e)| e) {
+            let Some(ip) = endpoint["IPAddress"]
+                .as_str()
+                .and_then(|ip| ip.parse().ok())
+            else {
+                continue;
+            };
+            names.insert(c.name.clone(), ip);
+            for alias in endpoint["Aliases"].as_array().into_iter().flatten() {
+                if let Some(alias) = alias.as_str() {
+                    names.insert(alias.to_string(), ip);
+                }
+            }
+        }
+    }
+    names
+}
+
+/// A probe's host: an address, a peer's name, else the host's resolver (bounded by the
+/// probe's timeout).
+async fn resolve(
+    host: &str,
+    port: u16,
+    peers: &HashMap<String, IpAddr>,
+    timeout: Duration,
+) -> Result<SocketAddr, String> {
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        return Ok(SocketAddr::new(ip, port));
+    }
+    if let Some(ip) = peers.get(host) {
+        return Ok(SocketAddr::new(*ip, port));
+    }
+    let name = host.to_string();
+    let lookup = tokio::task::spawn_blocking(move || (name.as_str(), port).to_socket_addrs());
+    match tokio::time::timeout(timeout, lookup).await {
+        Ok(Ok(Ok(mut addrs))) => addrs.next().ok_or_else(|| format!("{host} has no address")),
+        Ok(Ok(Err(e))) => Err(format!("cannot resolve {host}: {e}")),
+        Ok(Err(e)) => Err(format!("cannot resolve {host}: {e}")),
+        Err(_) => Err(format!("resolving {host} took longer than {timeout:?}")),
+    }
+}
+
 /// Runs one probe against a running container: a line saying what answered, or why
-/// it failed.
+/// it failed. `peers` maps the examined containers' names and aliases to addresses.
 pub async fn run(
     probe: &Probe,
     container: &Inspected,
     in_namespace: bool,
+    peers: &HashMap<String, IpAddr>,
 ) -> Result<String, String> {
     let ip: Option<IpAddr> = container
         .networks()
         .iter()
         .find_map(|(_, ip)| ip.parse().ok());
     let addr = match &probe.host {
-        Some(host) => (host.as_str(), probe.port)
-            .to_socket_addrs()
-            .map_err(|e| format!("cannot resolve {host}: {e}"))?
-            .next()
-            .ok_or_else(|| format!("{host} has no address"))?,
+        Some(host) => resolve(host, probe.port, peers, probe.timeout).await?,
         None if in_namespace => {
             SocketAddr::new(ip.unwrap_or(IpAddr::from([127, 0, 0, 1])), probe.port)
         }
@@ -215,11 +270,13 @@ pub async fn check(facts: &Facts) -> CheckResult {
              in the compose service)",
         );
     }
+    let peers = peer_addresses(facts);
+    let peers = &peers;
     let outcomes = join_all(runs.iter().map(|(_, container, probe)| async move {
         if container.state() != "running" {
             return Err(format!("not running ({})", container.state()));
         }
-        run(probe, container, facts.root).await
+        run(probe, container, facts.root, peers).await
     }))
     .await;
     let passed = outcomes.iter().filter(|o| o.is_ok()).count();
@@ -238,7 +295,7 @@ pub async fn check(facts: &Facts) -> CheckResult {
 fn failed(subject: &Subject, container: &Inspected, probe: &Probe, err: String) -> Finding {
     Finding::fail(
         format!("container {}", container.name),
-        format!("probe {} failed: {err}", crate::redact::text(&probe.spec)),
+        crate::redact::text(&format!("probe {} failed: {err}", probe.spec)),
     )
     .remedy(format!(
         "docker logs {} shows what the service says; `docker safeops doctor {}` again once fixed",
@@ -270,5 +327,8 @@ mod tests {
         assert!(parse("http://:80/ status=2xx").is_err());
         assert!(parse("ftp://:21").is_err());
         assert!(parse("http://host").is_err());
+        assert!(parse("http://:80/ status=500-100").is_err());
+        let err = parse("http://admin:pw@127.0.0.1:81/").unwrap_err();
+        assert!(!err.contains("pw"), "{err}");
     }
 }

@@ -1,0 +1,251 @@
+//! `firewall`: the host's forward-hook chains that drop or reject the Docker bridges'
+//! traffic (seed 000 §2: a leftover `inet firewalld` table turned every connection to
+//! and from containers into "No route to host"). A forwarded packet must pass every
+//! forward base chain, so each is judged alone: typical packets of containers (a new
+//! connection going out of `docker0` or a `br-*` bridge, a new connection to a
+//! published port coming in) are followed through its rules, jumps, gotos and verdict
+//! maps. The nftables ruleset comes from `nft -j list ruleset` (all families), the
+//! iptables chains from `iptables -S` (either backend). A rule whose matches cannot be
+//! evaluated here makes a drop after it a warning, not a failure.
+
+pub mod iptables;
+pub mod nft;
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::{CheckId, CheckResult, Facts, Finding, Status};
+
+/// How long `nft` or `iptables` may take.
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A packet followed through the chains: a new connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Packet<'a> {
+    /// Input interface.
+    pub iif: &'a str,
+    /// Output interface.
+    pub oif: &'a str,
+    /// Destination-NATed (to a published port).
+    pub dnat: bool,
+    /// What it stands for, for people.
+    pub what: &'a str,
+}
+
+/// A stand-in for the host's uplink interface.
+const UPLINK: &str = "eth0";
+/// A stand-in for a user-defined network's bridge.
+const USER_BRIDGE: &str = "br-0123456789ab";
+
+/// The packets followed through foreign chains.
+pub const PACKETS: [Packet<'static>; 4] = [
+    Packet {
+        iif: "docker0",
+        oif: UPLINK,
+        dnat: false,
+        what: "connections from containers on docker0",
+    },
+    Packet {
+        iif: USER_BRIDGE,
+        oif: UPLINK,
+        dnat: false,
+        what: "connections from containers on user-defined networks (br-*)",
+    },
+    Packet {
+        iif: UPLINK,
+        oif: "docker0",
+        dnat: true,
+        what: "connections to ports published on docker0",
+    },
+    Packet {
+        iif: UPLINK,
+        oif: USER_BRIDGE,
+        dnat: true,
+        what: "connections to ports published on user-defined networks",
+    },
+];
+
+/// Whether a match holds: yes, no, or cannot tell (a match this check does not
+/// evaluate: addresses, protocols, marks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tri {
+    /// Holds.
+    Yes,
+    /// Does not hold.
+    No,
+    /// Cannot tell.
+    Maybe,
+}
+
+impl Tri {
+    /// Both hold.
+    pub fn and(self, other: Tri) -> Tri {
+        match (self, other) {
+            (Tri::No, _) | (_, Tri::No) => Tri::No,
+            (Tri::Maybe, _) | (_, Tri::Maybe) => Tri::Maybe,
+            _ => Tri::Yes,
+        }
+    }
+
+    /// From a boolean.
+    pub fn from(holds: bool) -> Tri {
+        if holds { Tri::Yes } else { Tri::No }
+    }
+}
+
+/// Where a packet ends in a chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Accepted.
+    Accept,
+    /// Dropped or rejected; by what.
+    Drop(String),
+    /// Fell off the end or returned: the caller goes on (a base chain's policy).
+    Continue,
+}
+
+/// An outcome, and whether a rule that could not be evaluated came before it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    /// Where the packet ends.
+    pub outcome: Outcome,
+    /// A rule with matches this check cannot evaluate was passed on the way.
+    pub uncertain: bool,
+}
+
+/// True when interface `name` matches `pattern` (nft's `br-*`, iptables' `br-+`).
+pub fn interface_matches(pattern: &str, name: &str) -> bool {
+    match pattern
+        .strip_suffix('*')
+        .or_else(|| pattern.strip_suffix('+'))
+    {
+        Some(prefix) => name.starts_with(prefix),
+        None => pattern == name,
+    }
+}
+
+/// Runs the check.
+pub async fn check(facts: &Facts) -> CheckResult {
+    if let Some(skipped) = facts.needs_local_root(
+        CheckId::Firewall,
+        "this host's firewall is not the one its bridges cross",
+        "reading the firewall rules",
+    ) {
+        return skipped;
+    }
+    let backend = facts
+        .info
+        .pointer("/FirewallBackend/Driver")
+        .and_then(Value::as_str)
+        .unwrap_or("iptables")
+        .to_string();
+    let (nft, iptables) = tokio::join!(
+        output("nft", &["-j", "list", "ruleset"]),
+        output("iptables", &["-S"])
+    );
+    let mut findings = Vec::new();
+    let mut looked = Vec::new();
+    match nft {
+        Some(Ok(text)) => match serde_json::from_str::<Value>(&text) {
+            Ok(ruleset) => {
+                let ruleset = nft::Ruleset::parse(&ruleset);
+                let chains = ruleset.foreign_forward_chains();
+                looked.push(format!("nftables: {} foreign forward chains", chains.len()));
+                findings.extend(nft::judge(&ruleset, &chains, firewalld_running()));
+            }
+            Err(err) => findings.push(Finding::warn(
+                "nftables",
+                format!("cannot read `nft -j list ruleset`: {err}"),
+            )),
+        },
+        Some(Err(err)) => findings.push(Finding::warn("nftables", err)),
+        None => looked.push("nft not installed".into()),
+    }
+    match iptables {
+        Some(Ok(text)) => {
+            let table = iptables::Table::parse(&text);
+            looked.push(format!(
+                "iptables FORWARD policy {}",
+                table.policy("FORWARD").unwrap_or("?")
+            ));
+            findings.extend(iptables::judge(&table));
+        }
+        Some(Err(err)) => findings.push(Finding::warn("iptables", err)),
+        None => looked.push("iptables not installed".into()),
+    }
+    if looked.iter().all(|l| l.ends_with("not installed")) && findings.is_empty() {
+        return CheckResult::skipped(CheckId::Firewall, "neither nft nor iptables is installed");
+    }
+    looked.push(format!("engine firewall backend {backend}"));
+    CheckResult::ran(CheckId::Firewall, looked.join("; "), findings)
+}
+
+/// The finding for a chain that drops some of the packets: a failure when it
+/// certainly does, a warning when rules it could not evaluate came first.
+pub fn finding(
+    subject: String,
+    dropped: &[(Packet<'_>, Verdict)],
+    context: &str,
+    remedy: String,
+) -> Option<Finding> {
+    if dropped.is_empty() {
+        return None;
+    }
+    let certain = dropped.iter().any(|(_, v)| !v.uncertain);
+    let what: Vec<String> = dropped
+        .iter()
+        .map(|(packet, verdict)| match &verdict.outcome {
+            Outcome::Drop(by) => format!("{} ({by})", packet.what),
+            _ => packet.what.to_string(),
+        })
+        .collect();
+    let message = format!(
+        "{context} drops {}{}; containers then get \"No route to host\" or time out",
+        what.join("; "),
+        if certain {
+            ""
+        } else {
+            " — unless rules before it that safeops cannot evaluate accept them first"
+        }
+    );
+    let mut finding = Finding::fail(subject, message).remedy(remedy);
+    if !certain {
+        finding.severity = Status::Warn;
+    }
+    Some(finding)
+}
+
+/// The program's stdout; `None` when it is not installed.
+async fn output(program: &str, args: &[&str]) -> Option<Result<String, String>> {
+    let run = tokio::process::Command::new(program)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .output();
+    match tokio::time::timeout(COMMAND_TIMEOUT, run).await {
+        Err(_) => Some(Err(format!(
+            "`{program}` did not answer within {COMMAND_TIMEOUT:?}"
+        ))),
+        Ok(Err(err)) if err.kind() == std::io::ErrorKind::NotFound => None,
+        Ok(Err(err)) => Some(Err(format!("cannot run `{program}`: {err}"))),
+        Ok(Ok(out)) if !out.status.success() => Some(Err(format!(
+            "`{program} {}` failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))),
+        Ok(Ok(out)) => Some(Ok(String::from_utf8_lossy(&out.stdout).into_owned())),
+    }
+}
+
+/// Whether a process named firewalld runs on this host.
+fn firewalld_running() -> bool {
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|entry| {
+            std::fs::read_to_string(entry.path().join("comm"))
+                .is_ok_and(|c| c.trim() == "firewalld")
+        })
+}
