@@ -67,6 +67,8 @@ complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "image
 complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "protect" -d 'Protect volumes against destructive verbs (written to the policy file)'
 complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "unprotect" -d 'Mark volumes disposable: no confirmation needed to destroy them'
 complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "log" -d 'Show the audit log of guarded operations, backups and restores'
+complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "export" -d 'Write a compose file for containers started with `docker run` (volumes and networks external, secrets in .env)'
+complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "adopt" -d 'Replace `docker run` containers by a compose project made from them (safe order, health gate, the old ones back on failure)'
 complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "doctor" -d 'Find what is broken: containers, mounts, network and firewall, backup age, probes, environment mix-ups (exit 1 when a check fails)'
 complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "shell-init" -d 'Print shell functions that route `docker compose down|restart`, `docker-compose` and `docker volume rm` through safeops (eval it in your shell\'s rc file)'
 complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh or fish)'
@@ -92,7 +94,7 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand status" -s
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backup" -l to -d 'Backup directory [default: $SAFEOPS_BACKUP_DIR, else the policy file\'s `[backup] to`, else ~/.local/share/docker-safeops/backups]' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backup" -l keep -d 'Keep only the newest N backups of this target (older ones are deleted after the new one is verified)' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backup" -l keep-days -d 'Also delete backups of this target older than D days (after the new one is verified; the newest backup is never deleted)' -r
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backup" -s t -l timeout -d 'Seconds to wait for containers to stop before killing them' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backup" -s t -l timeout -d 'Seconds each container gets to stop before it is killed' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backup" -l compression-level -d 'zstd compression level: 1 is fastest (shortest downtime), 19 smallest' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backup" -l wait-lock -d 'Wait up to SECONDS for another safeops operation on the same volumes to finish (default: fail at once, naming it)' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backup" -l format -d 'Output format' -r -f -a "table\t'Aligned tables for people'
@@ -154,7 +156,7 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand verify" -s
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -l volume -d 'Restore only this volume; NAME:NEW restores it into the volume NEW (repeatable)' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -l confirm -d 'Confirm overwriting volumes that hold data, without a terminal: the volume name for a single volume, else the backup\'s target name' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -l trust-volume-options -d 'Create volume NAME with the driver and options the backup records even though they reach outside the engine\'s own storage (a bind `device`, NFS, a plugin driver); needs confirmation like overwriting data (repeatable)' -r
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -s t -l timeout -d 'Seconds to wait for containers to stop before killing them' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -s t -l timeout -d 'Seconds each container gets to stop before it is killed' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -l wait-lock -d 'Wait up to SECONDS for another safeops operation on the same volumes to finish (default: fail at once, naming it)' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -l to -d 'Backup directory [default: $SAFEOPS_BACKUP_DIR, else the policy file\'s `[backup] to`, else ~/.local/share/docker-safeops/backups]' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -l format -d 'Output format' -r -f -a "table\t'Aligned tables for people'
@@ -350,7 +352,7 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand recreate" 
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand recreate" -l from -d 'Where to take the spec of a container that no longer exists: a backup directory or a spec file (default: its newest saved spec)' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand recreate" -l pull -d 'Image pull policy: safeops never pulls' -r -f -a "never\t''"
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand recreate" -l confirm -d 'Confirm --trust-spec without a terminal: the container name' -r
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand recreate" -s t -l timeout -d 'Seconds the old container gets to stop' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand recreate" -s t -l timeout -d 'Seconds each container gets to stop before it is killed' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand recreate" -l format -d 'Output format' -r -f -a "table\t'Aligned tables for people'
 json\t'One JSON document for scripts'"
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand recreate" -l config -d 'Location of client config files (default ~/.docker)' -r -F
@@ -370,7 +372,7 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand recreate" 
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand recreate" -l tlsverify -d 'Use TLS and verify the remote'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand recreate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rollback" -l to -d 'Roll back to this image instead of the previous one' -r
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rollback" -s t -l timeout -d 'Seconds the current container gets to stop' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rollback" -s t -l timeout -d 'Seconds each container gets to stop before it is killed' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rollback" -l config -d 'Location of client config files (default ~/.docker)' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rollback" -s c -l context -d 'Name of the context to use to connect to the daemon' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rollback" -s H -l host -d 'Daemon socket to connect to' -r
@@ -475,6 +477,46 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand log" -s D 
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand log" -l tls -d 'Use TLS; implied by --tlsverify'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand log" -l tlsverify -d 'Use TLS and verify the remote'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand log" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand export" -s p -l project-name -d 'The project name to write into the file (`name:`)' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand export" -s o -l output -d 'Write the compose file here (default: stdout); the .env file goes beside it' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand export" -l format -d 'Output format: the compose file, or a JSON report holding it' -r -f -a "table\t'Aligned tables for people'
+json\t'One JSON document for scripts'"
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand export" -l config -d 'Location of client config files (default ~/.docker)' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand export" -s c -l context -d 'Name of the context to use to connect to the daemon' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand export" -s H -l host -d 'Daemon socket to connect to' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand export" -s l -l log-level -d 'Set the logging level' -r -f -a "debug\t'Everything, including each engine request'
+info\t'Progress of long operations'
+warn\t'Only warnings and errors (the default)'
+error\t'Only errors'
+fatal\t'Only errors'"
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand export" -l tlscacert -d 'Trust certs signed only by this CA' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand export" -l tlscert -d 'Path to TLS certificate file' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand export" -l tlskey -d 'Path to TLS key file' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand export" -s D -l debug -d 'Enable debug mode (same as --log-level debug)'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand export" -l tls -d 'Use TLS; implied by --tlsverify'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand export" -l tlsverify -d 'Use TLS and verify the remote'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand export" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand adopt" -s p -l project-name -d 'The compose project they become' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand adopt" -l dir -d 'The project directory for compose.yaml and .env (default: ./PROJECT)' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand adopt" -s t -l timeout -d 'Seconds each container gets to stop before it is killed' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand adopt" -l format -d 'Output format' -r -f -a "table\t'Aligned tables for people'
+json\t'One JSON document for scripts'"
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand adopt" -l config -d 'Location of client config files (default ~/.docker)' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand adopt" -s c -l context -d 'Name of the context to use to connect to the daemon' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand adopt" -s H -l host -d 'Daemon socket to connect to' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand adopt" -s l -l log-level -d 'Set the logging level' -r -f -a "debug\t'Everything, including each engine request'
+info\t'Progress of long operations'
+warn\t'Only warnings and errors (the default)'
+error\t'Only errors'
+fatal\t'Only errors'"
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand adopt" -l tlscacert -d 'Trust certs signed only by this CA' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand adopt" -l tlscert -d 'Path to TLS certificate file' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand adopt" -l tlskey -d 'Path to TLS key file' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand adopt" -l dry-run -d 'Show the compose file and the plan; change nothing'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand adopt" -s D -l debug -d 'Enable debug mode (same as --log-level debug)'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand adopt" -l tls -d 'Use TLS; implied by --tlsverify'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand adopt" -l tlsverify -d 'Use TLS and verify the remote'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand adopt" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand doctor" -l check -d 'Run only this check (repeatable); `--list-checks` lists them' -r -f -a "engine\t'The engine: reachable, its version, its own warnings, free space for its data'
 containers\t'Containers that are down, exited soon after start, restart in a loop, are unhealthy or were killed for memory'
 mounts\t'Bind sources missing on the host, volumes gone, volumes emptied since their last backup'

@@ -100,8 +100,8 @@ _arguments "${_arguments_options[@]}" : \
 '--to=[Backup directory \[default\: \$SAFEOPS_BACKUP_DIR, else the policy file'\''s \`\[backup\] to\`, else ~/.local/share/docker-safeops/backups\]]:DIR:_files' \
 '--keep=[Keep only the newest N backups of this target (older ones are deleted after the new one is verified)]:N:_default' \
 '--keep-days=[Also delete backups of this target older than D days (after the new one is verified; the newest backup is never deleted)]:D:_default' \
-'-t+[Seconds to wait for containers to stop before killing them]:SECONDS:_default' \
-'--timeout=[Seconds to wait for containers to stop before killing them]:SECONDS:_default' \
+'-t+[Seconds each container gets to stop before it is killed]:SECONDS:_default' \
+'--timeout=[Seconds each container gets to stop before it is killed]:SECONDS:_default' \
 '--compression-level=[zstd compression level\: 1 is fastest (shortest downtime), 19 smallest]:LEVEL:_default' \
 '--wait-lock=[Wait up to SECONDS for another safeops operation on the same volumes to finish (default\: fail at once, naming it)]:SECONDS:_default' \
 '--format=[Output format]:FORMAT:((table\:"Aligned tables for people"
@@ -205,8 +205,8 @@ _arguments "${_arguments_options[@]}" : \
 '*--volume=[Restore only this volume; NAME\:NEW restores it into the volume NEW (repeatable)]:NAME[:NEW]:_default' \
 '--confirm=[Confirm overwriting volumes that hold data, without a terminal\: the volume name for a single volume, else the backup'\''s target name]:NAME:_default' \
 '*--trust-volume-options=[Create volume NAME with the driver and options the backup records even though they reach outside the engine'\''s own storage (a bind \`device\`, NFS, a plugin driver); needs confirmation like overwriting data (repeatable)]:NAME:_default' \
-'-t+[Seconds to wait for containers to stop before killing them]:SECONDS:_default' \
-'--timeout=[Seconds to wait for containers to stop before killing them]:SECONDS:_default' \
+'-t+[Seconds each container gets to stop before it is killed]:SECONDS:_default' \
+'--timeout=[Seconds each container gets to stop before it is killed]:SECONDS:_default' \
 '--wait-lock=[Wait up to SECONDS for another safeops operation on the same volumes to finish (default\: fail at once, naming it)]:SECONDS:_default' \
 '--to=[Backup directory \[default\: \$SAFEOPS_BACKUP_DIR, else the policy file'\''s \`\[backup\] to\`, else ~/.local/share/docker-safeops/backups\]]:DIR:_files' \
 '--format=[Output format]:FORMAT:((table\:"Aligned tables for people"
@@ -545,8 +545,8 @@ _arguments "${_arguments_options[@]}" : \
 '--from=[Where to take the spec of a container that no longer exists\: a backup directory or a spec file (default\: its newest saved spec)]:BACKUP|FILE:_files' \
 '--pull=[Image pull policy\: safeops never pulls]:POLICY:(never)' \
 '--confirm=[Confirm --trust-spec without a terminal\: the container name]:NAME:_default' \
-'-t+[Seconds the old container gets to stop]:SECONDS:_default' \
-'--timeout=[Seconds the old container gets to stop]:SECONDS:_default' \
+'-t+[Seconds each container gets to stop before it is killed]:SECONDS:_default' \
+'--timeout=[Seconds each container gets to stop before it is killed]:SECONDS:_default' \
 '--format=[Output format]:FORMAT:((table\:"Aligned tables for people"
 json\:"One JSON document for scripts"))' \
 '--config=[Location of client config files (default ~/.docker)]:DIR:_files' \
@@ -580,8 +580,8 @@ fatal\:"Only errors"))' \
 (rollback)
 _arguments "${_arguments_options[@]}" : \
 '--to=[Roll back to this image instead of the previous one]:IMAGE:_default' \
-'-t+[Seconds the current container gets to stop]:SECONDS:_default' \
-'--timeout=[Seconds the current container gets to stop]:SECONDS:_default' \
+'-t+[Seconds each container gets to stop before it is killed]:SECONDS:_default' \
+'--timeout=[Seconds each container gets to stop before it is killed]:SECONDS:_default' \
 '--config=[Location of client config files (default ~/.docker)]:DIR:_files' \
 '-c+[Name of the context to use to connect to the daemon]:NAME:_default' \
 '--context=[Name of the context to use to connect to the daemon]:NAME:_default' \
@@ -777,6 +777,78 @@ fatal\:"Only errors"))' \
 '--help[Print help (see more with '\''--help'\'')]' \
 && ret=0
 ;;
+(export)
+_arguments "${_arguments_options[@]}" : \
+'-p+[The project name to write into the file (\`name\:\`)]:NAME:_default' \
+'--project-name=[The project name to write into the file (\`name\:\`)]:NAME:_default' \
+'-o+[Write the compose file here (default\: stdout); the .env file goes beside it]:FILE:_files' \
+'--output=[Write the compose file here (default\: stdout); the .env file goes beside it]:FILE:_files' \
+'--format=[Output format\: the compose file, or a JSON report holding it]:FORMAT:((table\:"Aligned tables for people"
+json\:"One JSON document for scripts"))' \
+'--config=[Location of client config files (default ~/.docker)]:DIR:_files' \
+'-c+[Name of the context to use to connect to the daemon]:NAME:_default' \
+'--context=[Name of the context to use to connect to the daemon]:NAME:_default' \
+'*-H+[Daemon socket to connect to]:HOST:_default' \
+'*--host=[Daemon socket to connect to]:HOST:_default' \
+'-l+[Set the logging level]:LEVEL:((debug\:"Everything, including each engine request"
+info\:"Progress of long operations"
+warn\:"Only warnings and errors (the default)"
+error\:"Only errors"
+fatal\:"Only errors"))' \
+'--log-level=[Set the logging level]:LEVEL:((debug\:"Everything, including each engine request"
+info\:"Progress of long operations"
+warn\:"Only warnings and errors (the default)"
+error\:"Only errors"
+fatal\:"Only errors"))' \
+'--tlscacert=[Trust certs signed only by this CA]:FILE:_files' \
+'--tlscert=[Path to TLS certificate file]:FILE:_files' \
+'--tlskey=[Path to TLS key file]:FILE:_files' \
+'-D[Enable debug mode (same as --log-level debug)]' \
+'--debug[Enable debug mode (same as --log-level debug)]' \
+'--tls[Use TLS; implied by --tlsverify]' \
+'--tlsverify[Use TLS and verify the remote]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+'*::containers -- The containers (started with `docker run`):_default' \
+&& ret=0
+;;
+(adopt)
+_arguments "${_arguments_options[@]}" : \
+'-p+[The compose project they become]:NAME:_default' \
+'--project-name=[The compose project they become]:NAME:_default' \
+'--dir=[The project directory for compose.yaml and .env (default\: ./PROJECT)]:DIR:_files' \
+'-t+[Seconds each container gets to stop before it is killed]:SECONDS:_default' \
+'--timeout=[Seconds each container gets to stop before it is killed]:SECONDS:_default' \
+'--format=[Output format]:FORMAT:((table\:"Aligned tables for people"
+json\:"One JSON document for scripts"))' \
+'--config=[Location of client config files (default ~/.docker)]:DIR:_files' \
+'-c+[Name of the context to use to connect to the daemon]:NAME:_default' \
+'--context=[Name of the context to use to connect to the daemon]:NAME:_default' \
+'*-H+[Daemon socket to connect to]:HOST:_default' \
+'*--host=[Daemon socket to connect to]:HOST:_default' \
+'-l+[Set the logging level]:LEVEL:((debug\:"Everything, including each engine request"
+info\:"Progress of long operations"
+warn\:"Only warnings and errors (the default)"
+error\:"Only errors"
+fatal\:"Only errors"))' \
+'--log-level=[Set the logging level]:LEVEL:((debug\:"Everything, including each engine request"
+info\:"Progress of long operations"
+warn\:"Only warnings and errors (the default)"
+error\:"Only errors"
+fatal\:"Only errors"))' \
+'--tlscacert=[Trust certs signed only by this CA]:FILE:_files' \
+'--tlscert=[Path to TLS certificate file]:FILE:_files' \
+'--tlskey=[Path to TLS key file]:FILE:_files' \
+'--dry-run[Show the compose file and the plan; change nothing]' \
+'-D[Enable debug mode (same as --log-level debug)]' \
+'--debug[Enable debug mode (same as --log-level debug)]' \
+'--tls[Use TLS; implied by --tlsverify]' \
+'--tlsverify[Use TLS and verify the remote]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+'*::containers -- The containers (started with `docker run`):_default' \
+&& ret=0
+;;
 (doctor)
 _arguments "${_arguments_options[@]}" : \
 '*--check=[Run only this check (repeatable); \`--list-checks\` lists them]:ID:((engine\:"The engine\: reachable, its version, its own warnings, free space for its data"
@@ -907,11 +979,18 @@ _docker-safeops_commands() {
 'protect:Protect volumes against destructive verbs (written to the policy file)' \
 'unprotect:Mark volumes disposable\: no confirmation needed to destroy them' \
 'log:Show the audit log of guarded operations, backups and restores' \
+'export:Write a compose file for containers started with \`docker run\` (volumes and networks external, secrets in .env)' \
+'adopt:Replace \`docker run\` containers by a compose project made from them (safe order, health gate, the old ones back on failure)' \
 'doctor:Find what is broken\: containers, mounts, network and firewall, backup age, probes, environment mix-ups (exit 1 when a check fails)' \
 'shell-init:Print shell functions that route \`docker compose down|restart\`, \`docker-compose\` and \`docker volume rm\` through safeops (eval it in your shell'\''s rc file)' \
 'completions:Print a shell completion script (bash, zsh or fish)' \
     )
     _describe -t commands 'docker-safeops commands' commands "$@"
+}
+(( $+functions[_docker-safeops__subcmd__adopt_commands] )) ||
+_docker-safeops__subcmd__adopt_commands() {
+    local commands; commands=()
+    _describe -t commands 'docker-safeops adopt commands' commands "$@"
 }
 (( $+functions[_docker-safeops__subcmd__backup_commands] )) ||
 _docker-safeops__subcmd__backup_commands() {
@@ -937,6 +1016,11 @@ _docker-safeops__subcmd__doctor_commands() {
 _docker-safeops__subcmd__down_commands() {
     local commands; commands=()
     _describe -t commands 'docker-safeops down commands' commands "$@"
+}
+(( $+functions[_docker-safeops__subcmd__export_commands] )) ||
+_docker-safeops__subcmd__export_commands() {
+    local commands; commands=()
+    _describe -t commands 'docker-safeops export commands' commands "$@"
 }
 (( $+functions[_docker-safeops__subcmd__images_commands] )) ||
 _docker-safeops__subcmd__images_commands() {

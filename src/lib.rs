@@ -10,6 +10,7 @@ pub mod compose;
 pub mod doctor;
 pub mod engine;
 pub mod error;
+pub mod export;
 pub mod guard;
 pub mod redact;
 pub mod runmode;

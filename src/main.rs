@@ -206,6 +206,14 @@ async fn dispatch(cli: Cli) -> Result<()> {
                 commands::protect::unprotect(&engine, args).await
             }
             Verb::Log(args) => commands::log::run(args),
+            Verb::Export(args) => {
+                let engine = connect(&cli.docker).await?;
+                commands::export::run(&engine, args).await
+            }
+            Verb::Adopt(args) => {
+                let engine = connect(&cli.docker).await?;
+                commands::adopt::run(&discovery(&cli, &engine), args, &cancel).await
+            }
             Verb::Doctor(args) if args.list_checks => commands::doctor::list_checks(args),
             Verb::Doctor(args) => match connect(&cli.docker).await {
                 Ok(engine) => commands::doctor::run(&discovery(&cli, &engine), args).await,

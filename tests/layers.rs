@@ -12,6 +12,7 @@ const LAYERS: &[&[&str]] = &[
     &["target"],
     &["guard"],
     &["runmode"],
+    &["export"],
     &["backup"],
     &["doctor"],
     &["cli"],

@@ -6,6 +6,7 @@ mod common;
 
 use std::process::Command;
 
+use common::runspec::{RichContainer, run_settings};
 use common::*;
 
 /// The plugin with its saved specs and audit log inside `dir`.
@@ -15,143 +16,15 @@ fn with_state(dir: &std::path::Path) -> Command {
     cmd
 }
 
-/// The parts of `docker inspect` that `docker run` set, normalised for comparison.
-fn run_settings(container: &str) -> serde_json::Value {
-    let inspect: serde_json::Value =
-        serde_json::from_str(&docker(&["inspect", container])).unwrap();
-    let c = &inspect[0];
-    let mut networks: Vec<(String, Vec<String>)> = c["NetworkSettings"]["Networks"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .map(|(name, ep)| {
-            let id = c["Id"].as_str().unwrap();
-            let mut aliases: Vec<String> = ep["Aliases"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|a| a.as_str())
-                .filter(|a| !id.starts_with(a))
-                .map(str::to_string)
-                .collect();
-            aliases.sort();
-            let fixed = ep["IPAMConfig"]["IPv4Address"].as_str().unwrap_or_default();
-            (format!("{name} {fixed}"), aliases)
-        })
-        .collect();
-    networks.sort();
-    let mut mounts: Vec<String> = c["Mounts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| {
-            format!(
-                "{} {} {} rw={}",
-                m["Type"], m["Name"], m["Destination"], m["RW"]
-            )
-        })
-        .collect();
-    mounts.sort();
-    serde_json::json!({
-        "env": c["Config"]["Env"],
-        "labels": c["Config"]["Labels"],
-        "user": c["Config"]["User"],
-        "workdir": c["Config"]["WorkingDir"],
-        "entrypoint": c["Config"]["Entrypoint"],
-        "cmd": c["Config"]["Cmd"],
-        "healthcheck": c["Config"]["Healthcheck"],
-        "binds": c["HostConfig"]["Binds"],
-        "tmpfs": c["HostConfig"]["Tmpfs"],
-        "ports": c["HostConfig"]["PortBindings"],
-        "restart": c["HostConfig"]["RestartPolicy"],
-        "memory": c["HostConfig"]["Memory"],
-        "caps": c["HostConfig"]["CapAdd"],
-        "log": c["HostConfig"]["LogConfig"],
-        "security": c["HostConfig"]["SecurityOpt"],
-        "mounts": mounts,
-        "networks": networks,
-        "running": c["State"]["Running"],
-    })
-}
-
 #[test]
 fn recreate_on_another_image_and_bootstrap_keep_everything_docker_run_set() {
     require_engine();
     let mut cleanup = Cleanup::new();
     let dir = tempfile::tempdir().unwrap();
-    let name = unique("app");
-    let label = format!("io.safeops.test={}", cleanup.label);
-    let (n1, n2) = (format!("{name}-front"), format!("{name}-back"));
-    let subnet = format!("10.213.{}.0/24", std::process::id() % 250);
-    docker(&["network", "create", "--label", &label, &n1]);
-    docker(&[
-        "network", "create", "--label", &label, "--subnet", &subnet, &n2,
-    ]);
-    let static_ip = subnet.replace(".0/24", ".42");
-    let volume = format!("{name}-data");
-    cleanup.volumes.push(volume.clone());
-    let config_dir = dir.path().join("cfg");
-    std::fs::create_dir(&config_dir).unwrap();
+    let rich = RichContainer::start(&mut cleanup, dir.path(), &[]);
+    let name = rich.name.clone();
     let other = format!("safeops-test/other:{name}");
     docker(&["tag", IMAGE, &other]);
-    let port = 20000 + (std::process::id() % 20000);
-    docker(&[
-        "run",
-        "-d",
-        "--name",
-        &name,
-        "--label",
-        &label,
-        "--label",
-        "tier=web",
-        "--network",
-        &n1,
-        "--network-alias",
-        "web",
-        "--restart",
-        "unless-stopped",
-        "--user",
-        "1000:1000",
-        "--workdir",
-        "/tmp",
-        "--memory",
-        "64m",
-        "--health-cmd",
-        "true",
-        "--health-interval",
-        "1s",
-        "--entrypoint",
-        "/bin/sh",
-        "-e",
-        "GREETING=hello world",
-        "-e",
-        "EQUATION=a=b=c",
-        "-v",
-        &format!("{volume}:/data"),
-        "-v",
-        &format!("{}:/cfg:ro", config_dir.display()),
-        "-v",
-        "/scratch",
-        "--tmpfs",
-        "/run:size=1m",
-        "-p",
-        &format!("{port}:80"),
-        IMAGE,
-        "-c",
-        "sleep 3600",
-    ]);
-    docker(&[
-        "network", "connect", "--alias", "api", "--ip", &static_ip, &n2, &name,
-    ]);
-    let anonymous = docker(&[
-        "inspect",
-        "-f",
-        "{{range .Mounts}}{{if eq .Destination \"/scratch\"}}{{.Name}}{{end}}{{end}}",
-        &name,
-    ])
-    .trim()
-    .to_string();
-    cleanup.volumes.push(anonymous);
     let before = run_settings(&name);
     let safeops_cmd = || with_state(dir.path());
 
@@ -193,12 +66,6 @@ fn recreate_on_another_image_and_bootstrap_keep_everything_docker_run_set() {
     );
     assert_eq!(run_settings(&name)["running"], true);
 
-    docker(&["rm", "-f", &name]);
-    for network in [&n1, &n2] {
-        let _ = Command::new("docker")
-            .args(["network", "rm", network])
-            .output();
-    }
     for image in [&other, &broken] {
         let _ = Command::new("docker").args(["rmi", image]).output();
     }

@@ -204,6 +204,19 @@ pub struct LocationFlags {
     pub to: Option<PathBuf>,
 }
 
+/// How long a verb lets containers stop before the engine kills them.
+#[derive(Debug, Clone, Args)]
+pub struct StopFlags {
+    /// Seconds each container gets to stop before it is killed
+    #[arg(
+        short = 't',
+        long = "timeout",
+        value_name = "SECONDS",
+        default_value_t = 10
+    )]
+    pub timeout: i32,
+}
+
 /// Waiting for another operation on the same volumes.
 #[derive(Debug, Clone, Default, Args)]
 pub struct LockFlags {
@@ -271,6 +284,12 @@ pub enum Verb {
     Unprotect(UnprotectArgs),
     /// Show the audit log of guarded operations, backups and restores
     Log(LogArgs),
+    /// Write a compose file for containers started with `docker run` (volumes and
+    /// networks external, secrets in .env)
+    Export(ExportArgs),
+    /// Replace `docker run` containers by a compose project made from them (safe order,
+    /// health gate, the old ones back on failure)
+    Adopt(AdoptArgs),
     /// Find what is broken: containers, mounts, network and firewall, backup age,
     /// probes, environment mix-ups (exit 1 when a check fails)
     Doctor(DoctorArgs),
@@ -287,7 +306,12 @@ impl Verb {
     pub fn handles_cancellation(&self) -> bool {
         matches!(
             self,
-            Verb::Backup(_) | Verb::Restore(_) | Verb::Down(_) | Verb::Volume(_) | Verb::Rm(_)
+            Verb::Backup(_)
+                | Verb::Restore(_)
+                | Verb::Down(_)
+                | Verb::Volume(_)
+                | Verb::Rm(_)
+                | Verb::Adopt(_)
         )
     }
 }
@@ -318,14 +342,9 @@ pub struct BackupArgs {
     /// the newest backup is never deleted)
     #[arg(long, value_name = "D", value_parser = clap::value_parser!(u32).range(1..))]
     pub keep_days: Option<u32>,
-    /// Seconds to wait for containers to stop before killing them
-    #[arg(
-        short = 't',
-        long = "timeout",
-        value_name = "SECONDS",
-        default_value_t = 10
-    )]
-    pub timeout: i32,
+    /// How long containers get to stop
+    #[command(flatten)]
+    pub stop: StopFlags,
     /// zstd compression level: 1 is fastest (shortest downtime), 19 smallest
     #[arg(long, value_name = "LEVEL", default_value_t = 1,
           value_parser = clap::value_parser!(i32).range(1..=19))]
@@ -480,14 +499,9 @@ pub struct RecreateArgs {
     /// Confirm --trust-spec without a terminal: the container name
     #[arg(long, value_name = "NAME")]
     pub confirm: Option<String>,
-    /// Seconds the old container gets to stop
-    #[arg(
-        short = 't',
-        long = "timeout",
-        value_name = "SECONDS",
-        default_value_t = 10
-    )]
-    pub timeout: i32,
+    /// How long containers get to stop
+    #[command(flatten)]
+    pub stop: StopFlags,
     /// Output format
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
@@ -501,14 +515,9 @@ pub struct RollbackArgs {
     /// Roll back to this image instead of the previous one
     #[arg(long, value_name = "IMAGE")]
     pub to: Option<String>,
-    /// Seconds the current container gets to stop
-    #[arg(
-        short = 't',
-        long = "timeout",
-        value_name = "SECONDS",
-        default_value_t = 10
-    )]
-    pub timeout: i32,
+    /// How long containers get to stop
+    #[command(flatten)]
+    pub stop: StopFlags,
 }
 
 /// `images` subcommands.
@@ -559,6 +568,51 @@ pub struct UnprotectArgs {
     /// Also for volumes that do not exist on this engine
     #[arg(long)]
     pub allow_missing: bool,
+}
+
+/// Arguments of `export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The containers (started with `docker run`)
+    #[arg(required = true, value_name = "CONTAINER")]
+    pub containers: Vec<String>,
+    /// The project name to write into the file (`name:`)
+    #[arg(short = 'p', long = "project-name", value_name = "NAME")]
+    pub project: Option<String>,
+    /// Write the compose file here (default: stdout); the .env file goes beside it
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Output format: the compose file, or a JSON report holding it
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// Arguments of `adopt`.
+#[derive(Debug, Args)]
+pub struct AdoptArgs {
+    /// The containers (started with `docker run`)
+    #[arg(required = true, value_name = "CONTAINER")]
+    pub containers: Vec<String>,
+    /// The compose project they become
+    #[arg(
+        short = 'p',
+        long = "project-name",
+        value_name = "NAME",
+        required = true
+    )]
+    pub project: String,
+    /// The project directory for compose.yaml and .env (default: ./PROJECT)
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Show the compose file and the plan; change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// How long containers get to stop
+    #[command(flatten)]
+    pub stop: StopFlags,
+    /// Output format
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
 }
 
 /// Arguments of `doctor`.
@@ -658,14 +712,9 @@ pub struct RestoreArgs {
     /// Also load the backup's images into the engine
     #[arg(long)]
     pub images: bool,
-    /// Seconds to wait for containers to stop before killing them
-    #[arg(
-        short = 't',
-        long = "timeout",
-        value_name = "SECONDS",
-        default_value_t = 10
-    )]
-    pub timeout: i32,
+    /// How long containers get to stop
+    #[command(flatten)]
+    pub stop: StopFlags,
     /// Lock waiting
     #[command(flatten)]
     pub lock: LockFlags,

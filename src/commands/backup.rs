@@ -51,7 +51,7 @@ pub async fn run(discovery: &Discovery<'_>, args: &BackupArgs, cancel: &Cancel) 
             keep_days: args.keep_days,
         },
         purpose: "backup".into(),
-        stop_timeout: args.timeout,
+        stop_timeout: args.stop.timeout,
         level: args.compression_level,
         progress: Arc::new(AtomicU64::new(0)),
         progress_total: Arc::new(AtomicU64::new(0)),

@@ -1,11 +1,13 @@
 //! One module per verb; each is a thin layer over the layers below (`engine`, `compose`,
 //! `guard`, `runmode`, `backup`): it reads its arguments, calls them, and prints.
 
+pub mod adopt;
 pub mod backup;
 pub mod backups;
 pub mod completions;
 pub mod doctor;
 pub mod down;
+pub mod export;
 pub mod guarded;
 pub mod images;
 pub mod lifecycle;

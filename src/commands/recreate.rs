@@ -85,7 +85,7 @@ pub async fn run(discovery: &Discovery<'_>, args: &RecreateArgs) -> Result<()> {
 
 fn timing(args: &RecreateArgs) -> recreate::Timing {
     recreate::Timing {
-        stop_timeout: args.timeout,
+        stop_timeout: args.stop.timeout,
         patience: recreate::patience(),
     }
 }
@@ -186,7 +186,7 @@ pub async fn rollback(
     }
     let spec = specs::save_current(engine, &inspect.id.clone().unwrap_or_default()).await?;
     let timing = recreate::Timing {
-        stop_timeout: args.timeout,
+        stop_timeout: args.stop.timeout,
         patience: recreate::patience(),
     };
     let outcome = recreate::replace(engine, &spec, Some(&target), timing).await;

@@ -21,7 +21,7 @@ pub async fn run(engine: &Engine, args: &RestoreArgs, cancel: &Cancel) -> Result
         preserve_special: args.preserve_special,
         lock_wait: args.lock.wait(),
         images: args.images,
-        stop_timeout: args.timeout,
+        stop_timeout: args.stop.timeout,
         safety_root: store::backup_root(args.location.to.as_deref(), &env)?,
     };
     let outcome = restore::restore(engine, &request, cancel).await;

@@ -88,12 +88,15 @@ async fn engine_files(
     for subject in &facts.subjects {
         if let Some(config) = &subject.config {
             files.push((
-                format!("compose/{}.json", file_name(&subject.name)),
+                format!(
+                    "compose/{}.json",
+                    crate::engine::names::sanitized(&subject.name)
+                ),
                 json(config.clone()),
             ));
         }
         for c in &subject.containers {
-            let name = file_name(&c.name);
+            let name = crate::engine::names::sanitized(&c.name);
             files.push((format!("inspect/{name}.json"), json(c.doc.clone())));
             let log = match crate::engine::logs::tail(&facts.engine, &c.id, LOG_LINES).await {
                 Ok(lines) => lines
@@ -130,24 +133,6 @@ fn own_usage(facts: &Facts, mut df: Value) -> Value {
         map.remove("BuildCache");
     }
     df
-}
-
-/// A name safe as one path component.
-fn file_name(name: &str) -> String {
-    let clean: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "_.-".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    match clean.trim_start_matches('.') {
-        "" => "_".into(),
-        rest => rest.to_string(),
-    }
 }
 
 /// A `docker ps -a`-like table of the examined containers.
@@ -219,16 +204,4 @@ fn pack(path: &Path, files: &[(String, Vec<u8>)]) -> Result<()> {
         .and_then(|gz| gz.finish())
         .map_err(failed)?;
     crate::state::write_private(path, &bytes).map_err(failed)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_stay_one_component() {
-        assert_eq!(file_name("web-1"), "web-1");
-        assert_eq!(file_name("x/../../escape"), "x_.._.._escape");
-        assert_eq!(file_name(".."), "_");
-    }
 }

@@ -15,6 +15,29 @@ pub fn is_valid(name: &str) -> bool {
         && name.len() <= MAX_LEN
 }
 
+/// A name made valid by [`is_valid`]'s rule, for a key or a file name derived from an
+/// untrusted one: other characters become `_`, and an `x` goes first when the name
+/// does not start with a letter or digit (`..` becomes `x__`, never a path component
+/// of its own).
+pub fn sanitized(name: &str) -> String {
+    let clean: String = name
+        .chars()
+        .take(MAX_LEN - 1)
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if clean.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        clean
+    } else {
+        format!("x{clean}")
+    }
+}
+
 /// `Ok(name)` when [`is_valid`], else an error naming what it was (escaped for the
 /// terminal) and where it came from.
 pub fn checked<'n>(name: &'n str, what: &str) -> crate::error::Result<&'n str> {
@@ -30,6 +53,15 @@ pub fn checked<'n>(name: &'n str, what: &str) -> crate::error::Result<&'n str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sanitized_names_are_valid() {
+        for name in ["web-1", "x/../../escape", "..", "", "-dash", "ünï"] {
+            assert!(is_valid(&sanitized(name)), "{name} -> {}", sanitized(name));
+        }
+        assert_eq!(sanitized("web-1"), "web-1");
+        assert_eq!(sanitized(".."), "x..");
+    }
 
     #[test]
     fn docker_names_pass_and_path_tricks_do_not() {

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod fixture;
+pub mod runspec;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -77,6 +78,8 @@ pub struct Cleanup {
     pub containers: Vec<String>,
     /// Volumes by name.
     pub volumes: Vec<String>,
+    /// Networks by name (removed after the containers).
+    pub networks: Vec<String>,
 }
 
 impl Cleanup {
@@ -87,6 +90,7 @@ impl Cleanup {
             projects: Vec::new(),
             containers: Vec::new(),
             volumes: Vec::new(),
+            networks: Vec::new(),
         }
     }
 }
@@ -113,6 +117,9 @@ impl Drop for Cleanup {
         }
         for v in &self.volumes {
             sh(format!("docker volume rm -f {v}"));
+        }
+        for n in &self.networks {
+            sh(format!("docker network rm {n}"));
         }
     }
 }

@@ -1,0 +1,77 @@
+//! The way back from `docker run` to compose (seed 000 §1): `export` writes a compose
+//! file for standalone containers that keeps everything `recreate` preserves, with
+//! every volume and network external so that no compose command can delete data it did
+//! not create; `adopt` then replaces the containers by that project's, in the safe
+//! order of `recreate`.
+
+pub mod adopt;
+pub mod document;
+pub mod service;
+
+use serde_json::Value;
+
+use crate::engine::Engine;
+use crate::engine::inventory::LABEL_PROJECT;
+use crate::error::{Error, Result};
+use crate::runmode::recreate::image_defaults;
+
+pub use document::Document;
+
+/// The containers `names`, inspected: each must exist and not belong to a compose
+/// project already.
+pub async fn inspect(engine: &Engine, names: &[String]) -> Result<Vec<Value>> {
+    let mut specs = Vec::new();
+    for name in names {
+        let spec = engine
+            .get_raw_json(&format!("/containers/{name}/json"))
+            .await
+            .map_err(|err| {
+                Error::usage(format!("no container {name}: {}", err.message))
+                    .hint("name standalone containers as `docker ps -a` lists them")
+            })?;
+        if let Some(project) = spec
+            .pointer("/Config/Labels")
+            .and_then(|l| l.get(LABEL_PROJECT))
+        {
+            return Err(Error::usage(format!(
+                "{name} already belongs to the compose project {}",
+                project.as_str().unwrap_or("?")
+            ))
+            .hint("export and adopt take containers started with `docker run`"));
+        }
+        specs.push(spec);
+    }
+    Ok(specs)
+}
+
+/// The image reference a container is pinned to: a digest of the image it runs when
+/// one is known, else a tag that names that image now, else its id.
+async fn pinned_image(engine: &Engine, spec: &Value) -> String {
+    let id = spec["Image"].as_str().unwrap_or_default();
+    let configured = spec
+        .pointer("/Config/Image")
+        .and_then(Value::as_str)
+        .unwrap_or(id);
+    let Ok(image) = engine.docker.inspect_image(id).await else {
+        return id.to_string();
+    };
+    if let Some(digest) = image.repo_digests.as_ref().and_then(|d| d.first()) {
+        return digest.clone();
+    }
+    let tags = image.repo_tags.unwrap_or_default();
+    if tags.iter().any(|t| t == configured) {
+        return configured.to_string();
+    }
+    tags.into_iter().next().unwrap_or_else(|| id.to_string())
+}
+
+/// Exports the containers (inspect documents) as one compose document.
+pub async fn export(engine: &Engine, specs: &[Value], project: Option<&str>) -> Result<Document> {
+    let mut exported = Vec::new();
+    for spec in specs {
+        let image = pinned_image(engine, spec).await;
+        let defaults = image_defaults(engine, spec["Image"].as_str().unwrap_or_default()).await;
+        exported.push(service::export(spec, &image, &defaults));
+    }
+    document::assemble(project, exported)
+}

@@ -1,0 +1,575 @@
+//! One `docker run` container as a compose service: everything `recreate` preserves,
+//! minus what the image or the engine supplies by default. Named and anonymous volumes
+//! and existing networks become references to external objects, secrets in the env
+//! become `${VAR}` references, and what the compose format cannot say is listed.
+
+use std::collections::BTreeMap;
+
+use docker_compose_types as dct;
+use indexmap::IndexMap;
+use serde_json::{Map, Value, json};
+
+use crate::engine::inventory::is_anonymous_name;
+use crate::engine::names::sanitized;
+use crate::redact::is_secret_key;
+use crate::runmode::recreate::ImageDefaults;
+
+/// The engine's default `/dev/shm` size.
+const DEFAULT_SHM: i64 = 64 << 20;
+
+/// A container, exported.
+#[derive(Debug, Default)]
+pub struct Exported {
+    /// The container's name (also its service key and `container_name`).
+    pub name: String,
+    /// The typed service.
+    pub service: dct::Service,
+    /// Service fields the typed model has no place for (post-processing, see
+    /// `document.rs`): `cpus`, `pids_limit`, ...
+    pub extra: Map<String, Value>,
+    /// External volumes it mounts: key in the file, engine name.
+    pub volumes: BTreeMap<String, String>,
+    /// External networks it joins: key in the file, engine name.
+    pub networks: BTreeMap<String, String>,
+    /// Secret env entries moved to the `.env` file: variable, value.
+    pub secrets: Vec<(String, String)>,
+    /// Other containers it links to (`--link`): their names.
+    pub links: Vec<String>,
+    /// What could not be expressed, for people.
+    pub lossy: Vec<String>,
+}
+
+fn strings(value: &Value) -> Vec<String> {
+    value
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect()
+}
+
+fn text<'a>(value: &'a Value, pointer: &str) -> &'a str {
+    value.pointer(pointer).and_then(Value::as_str).unwrap_or("")
+}
+
+/// A nanosecond duration as compose writes durations (`1s`, `1500ms`).
+fn duration(ns: i64) -> String {
+    match ns {
+        n if n % 1_000_000_000 == 0 => format!("{}s", n / 1_000_000_000),
+        n if n % 1_000_000 == 0 => format!("{}ms", n / 1_000_000),
+        n => format!("{n}ns"),
+    }
+}
+
+/// Exports the container `spec` (an inspect document) whose image has `defaults`;
+/// `image` is the reference to pin it to.
+pub fn export(spec: &Value, image: &str, defaults: &ImageDefaults) -> Exported {
+    let name = text(spec, "/Name").trim_start_matches('/').to_string();
+    let id = text(spec, "/Id");
+    let config = &spec["Config"];
+    let host = &spec["HostConfig"];
+    let mut out = Exported {
+        name: name.clone(),
+        ..Exported::default()
+    };
+    let s = &mut out.service;
+    s.container_name = Some(name.clone());
+    s.image = Some(image.to_string());
+
+    // The command: the engine takes the image's CMD only when no ENTRYPOINT is given,
+    // so both are written whenever either differs from the image's.
+    let entrypoint = config.get("Entrypoint").filter(|v| !v.is_null());
+    let cmd = config.get("Cmd").filter(|v| !v.is_null());
+    let entrypoint_changed = entrypoint != defaults.entrypoint.as_ref();
+    if entrypoint_changed {
+        s.entrypoint = Some(dct::Entrypoint::List(strings(
+            entrypoint.unwrap_or(&json!([])),
+        )));
+    }
+    if entrypoint_changed || cmd != defaults.cmd.as_ref() {
+        s.command = Some(dct::Command::Args(strings(cmd.unwrap_or(&json!([])))));
+    }
+
+    // Env: what the image does not set; secrets by reference.
+    let mut env = IndexMap::new();
+    for entry in strings(&config["Env"]) {
+        if defaults.env.contains(&entry) {
+            continue;
+        }
+        let (k, v) = entry.split_once('=').unwrap_or((entry.as_str(), ""));
+        let value = if is_secret_key(k) {
+            out.secrets.push((k.to_string(), v.to_string()));
+            format!("${{{k}}}")
+        } else {
+            v.replace('$', "$$")
+        };
+        env.insert(k.to_string(), Some(dct::SingleValue::String(value)));
+    }
+    if !env.is_empty() {
+        s.environment = dct::Environment::KvPair(env);
+    }
+
+    let labels: IndexMap<String, String> = config["Labels"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(k, _)| !k.starts_with("com.docker.compose."))
+        .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+        .filter(|(k, v)| defaults.labels.get(k) != Some(v))
+        .map(|(k, v)| (k, v.replace('$', "$$")))
+        .collect();
+    if !labels.is_empty() {
+        s.labels = dct::Labels::Map(labels);
+    }
+    let set = |value: &str, default: Option<&str>| {
+        (!value.is_empty() && Some(value) != default).then(|| value.to_string())
+    };
+    s.working_dir = set(text(config, "/WorkingDir"), defaults.working_dir.as_deref());
+    s.user = set(text(config, "/User"), defaults.user.as_deref());
+    let hostname = text(config, "/Hostname");
+    if !hostname.is_empty() && !id.starts_with(hostname) {
+        s.hostname = Some(hostname.to_string());
+    }
+    s.domainname = set(text(config, "/Domainname"), None);
+    s.stop_signal = set(text(config, "/StopSignal"), None);
+    if let Some(timeout) = config["StopTimeout"].as_i64() {
+        s.stop_grace_period = Some(format!("{timeout}s"));
+    }
+    s.tty = config["Tty"].as_bool().unwrap_or(false);
+    s.stdin_open = config["OpenStdin"].as_bool().unwrap_or(false);
+
+    healthcheck(&mut out, config, defaults);
+    ports(&mut out, config, host, defaults);
+    mounts(&mut out, spec);
+    networks(&mut out, spec, id);
+    host_settings(&mut out, host);
+    out
+}
+
+fn healthcheck(out: &mut Exported, config: &Value, defaults: &ImageDefaults) {
+    let check = &config["Healthcheck"];
+    if check.is_null() || Some(check) == defaults.healthcheck.as_ref() {
+        return;
+    }
+    let test = strings(&check["Test"]);
+    let ns = |key: &str| check[key].as_i64().filter(|n| *n > 0).map(duration);
+    out.service.healthcheck = Some(dct::Healthcheck {
+        disable: test.first().is_some_and(|t| t == "NONE"),
+        test: (!test.is_empty() && test[0] != "NONE")
+            .then_some(dct::HealthcheckTest::Multiple(test)),
+        interval: ns("Interval"),
+        timeout: ns("Timeout"),
+        retries: check["Retries"].as_i64().unwrap_or(0),
+        start_period: ns("StartPeriod"),
+        start_interval: ns("StartInterval"),
+    });
+}
+
+fn ports(out: &mut Exported, config: &Value, host: &Value, defaults: &ImageDefaults) {
+    let mut published = Vec::new();
+    let bindings = host["PortBindings"].as_object();
+    for (port, binds) in bindings.into_iter().flatten() {
+        let (number, proto) = port.split_once('/').unwrap_or((port, "tcp"));
+        for bind in binds.as_array().into_iter().flatten() {
+            let host_ip = text(bind, "/HostIp");
+            let host_port = text(bind, "/HostPort");
+            let ip = match host_ip {
+                "" => String::new(),
+                ip if ip.contains(':') => format!("[{ip}]:"),
+                ip => format!("{ip}:"),
+            };
+            let entry = match host_port {
+                "" if ip.is_empty() => number.to_string(),
+                "" => format!("{ip}:{number}"),
+                hp => format!("{ip}{hp}:{number}"),
+            };
+            published.push(if proto == "tcp" {
+                entry
+            } else {
+                format!("{entry}/{proto}")
+            });
+        }
+    }
+    published.sort();
+    out.service.ports = dct::Ports::Short(published);
+    let mut expose: Vec<String> = config["ExposedPorts"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(p, _)| p.clone())
+        .filter(|p| !defaults.exposed_ports.contains(p))
+        .filter(|p| bindings.is_none_or(|b| !b.contains_key(p)))
+        .collect();
+    expose.sort();
+    out.service.expose = expose;
+}
+
+fn mounts(out: &mut Exported, spec: &Value) {
+    let binds = strings(&spec["HostConfig"]["Binds"]);
+    let mut volumes = Vec::new();
+    for mount in spec["Mounts"].as_array().into_iter().flatten() {
+        let target = text(mount, "/Destination").to_string();
+        let read_only = mount["RW"].as_bool() == Some(false);
+        match text(mount, "/Type") {
+            "volume" => {
+                let name = text(mount, "/Name");
+                let key = if is_anonymous_name(name) {
+                    format!("anonymous-{}", &name[..12])
+                } else {
+                    sanitized(name)
+                };
+                out.volumes.insert(key.clone(), name.to_string());
+                if text(mount, "/Driver") != "local" && !text(mount, "/Driver").is_empty() {
+                    out.lossy.push(format!(
+                        "{}: volume {name} uses driver {}; it is referenced as external, its \
+                         options stay with the volume",
+                        out.name,
+                        text(mount, "/Driver")
+                    ));
+                }
+                volumes.push(dct::Volumes::Advanced(dct::AdvancedVolumes {
+                    source: Some(key),
+                    target,
+                    _type: "volume".into(),
+                    read_only,
+                    bind: None,
+                    volume: None,
+                    tmpfs: None,
+                }));
+            }
+            "bind" => {
+                let source = text(mount, "/Source");
+                let propagation = text(mount, "/Propagation");
+                if source.contains(':') || target.contains(':') {
+                    out.lossy.push(format!(
+                        "{}: bind {source} -> {target} has a ':' in a path, which compose's \
+                         short syntax cannot hold; written in long syntax",
+                        out.name
+                    ));
+                }
+                let mut options = Vec::new();
+                if read_only {
+                    options.push("ro");
+                }
+                if !matches!(propagation, "" | "rprivate") {
+                    options.push(propagation);
+                }
+                // Binds given with -v are created when missing; --mount binds are not.
+                let from_v = binds.iter().any(|b| b.starts_with(&format!("{source}:")));
+                if !from_v {
+                    out.lossy.push(format!(
+                        "{}: bind {source} was a --mount (not created when missing); compose \
+                         creates a missing source directory",
+                        out.name
+                    ));
+                }
+                volumes.push(dct::Volumes::Simple(if options.is_empty() {
+                    format!("{source}:{target}")
+                } else {
+                    format!("{source}:{target}:{}", options.join(","))
+                }));
+            }
+            "tmpfs" => volumes.push(dct::Volumes::Advanced(dct::AdvancedVolumes {
+                source: None,
+                target,
+                _type: "tmpfs".into(),
+                read_only: false,
+                bind: None,
+                volume: None,
+                tmpfs: None,
+            })),
+            other => out.lossy.push(format!(
+                "{}: a {other} mount at {target} is not exported",
+                out.name
+            )),
+        }
+    }
+    out.service.volumes = volumes;
+    let tmpfs: Vec<String> = spec["HostConfig"]["Tmpfs"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(path, options)| match options.as_str().unwrap_or("") {
+            "" => path.clone(),
+            opts => format!("{path}:{opts}"),
+        })
+        .collect();
+    if !tmpfs.is_empty() {
+        out.service.tmpfs = Some(dct::Tmpfs::List(tmpfs));
+    }
+}
+
+fn networks(out: &mut Exported, spec: &Value, id: &str) {
+    let mode = text(spec, "/HostConfig/NetworkMode");
+    if mode == "host" || mode == "none" || mode.starts_with("container:") {
+        out.service.network_mode = Some(mode.to_string());
+        return;
+    }
+    let short_id = &id[..id.len().min(12)];
+    let mut advanced = IndexMap::new();
+    let endpoints = spec["NetworkSettings"]["Networks"].as_object();
+    for (network, endpoint) in endpoints.into_iter().flatten() {
+        if network == "bridge" {
+            // The default bridge cannot be joined as a compose network.
+            if endpoints.is_some_and(|e| e.len() > 1) {
+                out.lossy.push(format!(
+                    "{}: the default bridge cannot be combined with other networks in compose; \
+                     it is left out",
+                    out.name
+                ));
+            } else {
+                out.service.network_mode = Some("bridge".into());
+            }
+            continue;
+        }
+        let aliases: Vec<String> = strings(&endpoint["Aliases"])
+            .into_iter()
+            .filter(|a| a != short_id && *a != out.name)
+            .collect();
+        let ipv4 = text(endpoint, "/IPAMConfig/IPv4Address");
+        let ipv6 = text(endpoint, "/IPAMConfig/IPv6Address");
+        let settings = dct::AdvancedNetworkSettings {
+            ipv4_address: (!ipv4.is_empty()).then(|| ipv4.to_string()),
+            ipv6_address: (!ipv6.is_empty()).then(|| ipv6.to_string()),
+            aliases,
+        };
+        let key = sanitized(network);
+        out.networks.insert(key.clone(), network.clone());
+        advanced.insert(key, dct::MapOrEmpty::Map(settings));
+    }
+    if !advanced.is_empty() {
+        out.service.networks = dct::Networks::Advanced(dct::AdvancedNetworks(advanced));
+    }
+    for link in strings(&spec["HostConfig"]["Links"]) {
+        // `/other:/me/alias`
+        if let Some((other, alias)) = link.split_once(':') {
+            let other = other.trim_start_matches('/').to_string();
+            let alias = alias.rsplit('/').next().unwrap_or(&other).to_string();
+            out.service.links.push(if alias == other {
+                other.clone()
+            } else {
+                format!("{other}:{alias}")
+            });
+            out.links.push(other);
+        }
+    }
+}
+
+fn host_settings(out: &mut Exported, host: &Value) {
+    let s = &mut out.service;
+    let policy = text(host, "/RestartPolicy/Name");
+    if !matches!(policy, "" | "no") {
+        let retries = host["RestartPolicy"]["MaximumRetryCount"]
+            .as_i64()
+            .unwrap_or(0);
+        s.restart = Some(if policy == "on-failure" && retries > 0 {
+            format!("on-failure:{retries}")
+        } else {
+            policy.to_string()
+        });
+    }
+    let int = |key: &str| host[key].as_i64().unwrap_or(0);
+    if int("Memory") > 0 {
+        s.mem_limit = Some(int("Memory").to_string());
+    }
+    if int("MemoryReservation") > 0 {
+        s.mem_reservation = Some(int("MemoryReservation").to_string());
+    }
+    if int("ShmSize") > 0 && int("ShmSize") != DEFAULT_SHM {
+        s.shm_size = Some(int("ShmSize").to_string());
+    }
+    s.cap_add = strings(&host["CapAdd"]);
+    s.cap_drop = strings(&host["CapDrop"]);
+    s.security_opt = strings(&host["SecurityOpt"]);
+    s.dns = strings(&host["Dns"]);
+    s.dns_opt = strings(&host["DnsOptions"]);
+    s.extra_hosts = strings(&host["ExtraHosts"]);
+    s.privileged = host["Privileged"].as_bool().unwrap_or(false);
+    s.read_only = host["ReadonlyRootfs"].as_bool().unwrap_or(false);
+    s.init = host["Init"].as_bool().unwrap_or(false);
+    s.group_add = strings(&host["GroupAdd"])
+        .into_iter()
+        .map(dct::Group::Named)
+        .collect();
+    s.devices = host["Devices"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|d| {
+            format!(
+                "{}:{}:{}",
+                text(d, "/PathOnHost"),
+                text(d, "/PathInContainer"),
+                text(d, "/CgroupPermissions")
+            )
+        })
+        .collect();
+    let sysctls: IndexMap<String, Option<dct::SingleValue>> = host["Sysctls"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| {
+            let value = v.as_str().unwrap_or("").to_string();
+            (k.clone(), Some(dct::SingleValue::String(value)))
+        })
+        .collect();
+    if !sysctls.is_empty() {
+        s.sysctls = dct::SysCtls::Map(sysctls);
+    }
+    let mut ulimits = IndexMap::new();
+    for u in host["Ulimits"].as_array().into_iter().flatten() {
+        let (soft, hard) = (
+            u["Soft"].as_i64().unwrap_or(0),
+            u["Hard"].as_i64().unwrap_or(0),
+        );
+        ulimits.insert(
+            text(u, "/Name").to_string(),
+            dct::Ulimit::SoftHard {
+                soft: dct::StringOrUnsigned::Unsigned(soft),
+                hard: dct::StringOrUnsigned::Unsigned(hard),
+            },
+        );
+    }
+    s.ulimits = dct::Ulimits(ulimits);
+    let log_type = text(host, "/LogConfig/Type");
+    let log_options: IndexMap<String, dct::SingleValue> = host["LogConfig"]["Config"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                dct::SingleValue::String(v.as_str().unwrap_or("").to_string()),
+            )
+        })
+        .collect();
+    if !(log_type.is_empty() || log_type == "json-file" && log_options.is_empty()) {
+        s.logging = Some(dct::LoggingParameters {
+            driver: Some(log_type.to_string()),
+            options: (!log_options.is_empty()).then_some(log_options),
+        });
+    }
+    for (field, key) in [
+        ("PidMode", "pid"),
+        ("UsernsMode", "userns_mode"),
+        ("CgroupParent", "cgroup_parent"),
+    ] {
+        let value = text(host, &format!("/{field}"));
+        if !value.is_empty() {
+            match key {
+                "pid" => s.pid = Some(value.to_string()),
+                "userns_mode" => s.userns_mode = Some(value.to_string()),
+                _ => s.cgroup_parent = Some(value.to_string()),
+            }
+        }
+    }
+    let ipc = text(host, "/IpcMode");
+    if !matches!(ipc, "" | "private" | "shareable") {
+        s.ipc = Some(ipc.to_string());
+    }
+    let runtime = text(host, "/Runtime");
+    if !matches!(runtime, "" | "runc") {
+        s.runtime = Some(runtime.to_string());
+    }
+    extras(out, host);
+}
+
+/// Settings the typed service lacks, written by post-processing as compose fields.
+fn extras(out: &mut Exported, host: &Value) {
+    let int = |key: &str| host[key].as_i64().unwrap_or(0);
+    let mut put = |key: &str, value: Value| {
+        out.extra.insert(key.to_string(), value);
+    };
+    if int("NanoCpus") > 0 {
+        put("cpus", json!(int("NanoCpus") as f64 / 1e9));
+    }
+    if int("CpuShares") > 0 {
+        put("cpu_shares", json!(int("CpuShares")));
+    }
+    if int("MemorySwap") > 0 {
+        put("memswap_limit", json!(int("MemorySwap")));
+    }
+    if int("PidsLimit") > 0 {
+        put("pids_limit", json!(int("PidsLimit")));
+    }
+    if int("OomScoreAdj") != 0 {
+        put("oom_score_adj", json!(int("OomScoreAdj")));
+    }
+    if host["OomKillDisable"].as_bool() == Some(true) {
+        put("oom_kill_disable", json!(true));
+    }
+    let cpuset = text(host, "/CpusetCpus");
+    if !cpuset.is_empty() {
+        put("cpuset", json!(cpuset));
+    }
+    let search = strings(&host["DnsSearch"]);
+    if !search.is_empty() {
+        put("dns_search", json!(search));
+    }
+    if host["DeviceRequests"]
+        .as_array()
+        .is_some_and(|d| !d.is_empty())
+    {
+        out.lossy.push(format!(
+            "{}: device requests (--gpus) are not exported; add deploy.resources.reservations.devices by hand",
+            out.name
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_container_becomes_a_service() {
+        let spec = json!({
+            "Name": "/web", "Id": "0123456789abcdef",
+            "Config": {"Image": "busybox", "Env": ["PATH=/bin", "GREETING=hello world", "A=x=$y",
+                "DB_PASSWORD=s3cret"], "Cmd": ["sleep", "1"], "Labels": {"tier": "web",
+                "com.docker.compose.project": "x"}, "Hostname": "0123456789ab",
+                "ExposedPorts": {"80/tcp": {}, "9000/tcp": {}}},
+            "HostConfig": {"PortBindings": {"80/tcp": [{"HostIp": "", "HostPort": "8080"}]},
+                "RestartPolicy": {"Name": "unless-stopped"}, "Memory": 67108864,
+                "NanoCpus": 500000000, "NetworkMode": "front",
+                "Links": ["/db:/web/database"], "ShmSize": DEFAULT_SHM},
+            "Mounts": [{"Type": "volume", "Name": "data", "Destination": "/data", "RW": true,
+                "Driver": "local"}],
+            "NetworkSettings": {"Networks": {"front": {"Aliases": ["web", "0123456789ab", "api"],
+                "IPAMConfig": {"IPv4Address": "10.1.2.3"}}}}
+        });
+        let defaults = ImageDefaults {
+            env: vec!["PATH=/bin".into()],
+            cmd: Some(json!(["sh"])),
+            ..ImageDefaults::default()
+        };
+        let out = export(&spec, "busybox@sha256:abc", &defaults);
+        let s = serde_json::to_value(&out.service).unwrap();
+        assert_eq!(
+            s["environment"],
+            json!({"GREETING": "hello world", "A": "x=$$y",
+            "DB_PASSWORD": "${DB_PASSWORD}"})
+        );
+        assert_eq!(
+            out.secrets,
+            [("DB_PASSWORD".to_string(), "s3cret".to_string())]
+        );
+        assert_eq!(s["labels"], json!({"tier": "web"}));
+        assert_eq!(s["command"], json!(["sleep", "1"]));
+        assert!(s.get("entrypoint").is_none() && s.get("hostname").is_none());
+        assert_eq!(s["ports"], json!(["8080:80"]));
+        assert_eq!(s["expose"], json!(["9000/tcp"]));
+        assert_eq!(s["restart"], "unless-stopped");
+        assert_eq!(
+            s["networks"]["front"],
+            json!({"ipv4_address": "10.1.2.3", "aliases": ["api"]})
+        );
+        assert_eq!(s["links"], json!(["db:database"]));
+        assert_eq!(
+            out.volumes,
+            BTreeMap::from([("data".into(), "data".into())])
+        );
+        assert_eq!(out.extra["cpus"], json!(0.5));
+        assert!(s.get("shm_size").is_none());
+    }
+}
