@@ -109,6 +109,17 @@ pub fn remember_env<'a>(entries: impl IntoIterator<Item = &'a str>) {
     }
 }
 
+/// True when the text holds a secret: a password in a URL, or a value remembered as
+/// secret (`DATABASE_URL=postgres://app:PW@db/app` holds one, whatever its key).
+pub fn holds_secret(text: &str) -> bool {
+    URL_PASSWORD.is_match(text)
+        || KNOWN
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .any(|secret| text.contains(secret.as_str()))
+}
+
 /// The text with every secret it holds masked.
 pub fn text(input: &str) -> Cow<'_, str> {
     let mut out = Cow::Borrowed(input);
@@ -279,6 +290,12 @@ mod tests {
             text("KeyError: user_id retry=3 elapsed_ms=120"),
             "KeyError: user_id retry=3 elapsed_ms=120"
         );
+    }
+
+    #[test]
+    fn values_holding_secrets() {
+        assert!(holds_secret("postgres://app:pw@db/app"));
+        assert!(!holds_secret("https://example.com/x"));
     }
 
     #[test]

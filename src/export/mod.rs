@@ -67,6 +67,11 @@ async fn pinned_image(engine: &Engine, spec: &Value) -> String {
 
 /// Exports the containers (inspect documents) as one compose document.
 pub async fn export(engine: &Engine, specs: &[Value], project: Option<&str>) -> Result<Document> {
+    // Secrets of one container's env are secrets wherever else they appear.
+    for spec in specs {
+        let env = spec.pointer("/Config/Env").and_then(Value::as_array);
+        crate::redact::remember_env(env.into_iter().flatten().filter_map(Value::as_str));
+    }
     let mut exported = Vec::new();
     for spec in specs {
         let image = pinned_image(engine, spec).await;

@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 
 use crate::engine::inventory::is_anonymous_name;
 use crate::engine::names::sanitized;
-use crate::redact::is_secret_key;
+use crate::redact::{self, is_secret_key};
 use crate::runmode::recreate::ImageDefaults;
 
 /// The engine's default `/dev/shm` size.
@@ -62,7 +62,8 @@ fn duration(ns: i64) -> String {
 }
 
 /// Exports the container `spec` (an inspect document) whose image has `defaults`;
-/// `image` is the reference to pin it to.
+/// `image` is the reference to pin it to. An env value is a secret when its key says
+/// so or it holds one (a URL password, a value remembered by [`redact`]).
 pub fn export(spec: &Value, image: &str, defaults: &ImageDefaults) -> Exported {
     let name = text(spec, "/Name").trim_start_matches('/').to_string();
     let id = text(spec, "/Id");
@@ -97,7 +98,7 @@ pub fn export(spec: &Value, image: &str, defaults: &ImageDefaults) -> Exported {
             continue;
         }
         let (k, v) = entry.split_once('=').unwrap_or((entry.as_str(), ""));
-        let value = if is_secret_key(k) {
+        let value = if is_secret_key(k) || redact::holds_secret(v) {
             out.secrets.push((k.to_string(), v.to_string()));
             format!("${{{k}}}")
         } else {
