@@ -849,6 +849,39 @@ fatal\:"Only errors"))' \
 '*::containers -- The containers (started with `docker run`):_default' \
 && ret=0
 ;;
+(drill)
+_arguments "${_arguments_options[@]}" : \
+'--to=[Backup directory \[default\: \$SAFEOPS_BACKUP_DIR, else the policy file'\''s \`\[backup\] to\`, else ~/.local/share/docker-safeops/backups\]]:DIR:_files' \
+'--format=[Output format]:FORMAT:((table\:"Aligned tables for people"
+json\:"One JSON document for scripts"))' \
+'--config=[Location of client config files (default ~/.docker)]:DIR:_files' \
+'-c+[Name of the context to use to connect to the daemon]:NAME:_default' \
+'--context=[Name of the context to use to connect to the daemon]:NAME:_default' \
+'*-H+[Daemon socket to connect to]:HOST:_default' \
+'*--host=[Daemon socket to connect to]:HOST:_default' \
+'-l+[Set the logging level]:LEVEL:((debug\:"Everything, including each engine request"
+info\:"Progress of long operations"
+warn\:"Only warnings and errors (the default)"
+error\:"Only errors"
+fatal\:"Only errors"))' \
+'--log-level=[Set the logging level]:LEVEL:((debug\:"Everything, including each engine request"
+info\:"Progress of long operations"
+warn\:"Only warnings and errors (the default)"
+error\:"Only errors"
+fatal\:"Only errors"))' \
+'--tlscacert=[Trust certs signed only by this CA]:FILE:_files' \
+'--tlscert=[Path to TLS certificate file]:FILE:_files' \
+'--tlskey=[Path to TLS key file]:FILE:_files' \
+'--keep-running[Leave the drill'\''s containers, volumes and network running (prints how to remove them)]' \
+'-D[Enable debug mode (same as --log-level debug)]' \
+'--debug[Enable debug mode (same as --log-level debug)]' \
+'--tls[Use TLS; implied by --tlsverify]' \
+'--tlsverify[Use TLS and verify the remote]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+'::what -- A backup (id or directory), or a target whose newest sound backup is drilled (default\: the project of the compose file here):_default' \
+&& ret=0
+;;
 (doctor)
 _arguments "${_arguments_options[@]}" : \
 '*--check=[Run only this check (repeatable); \`--list-checks\` lists them]:ID:((engine\:"The engine\: reachable, its version, its own warnings, free space for its data"
@@ -981,6 +1014,7 @@ _docker-safeops_commands() {
 'log:Show the audit log of guarded operations, backups and restores' \
 'export:Write a compose file for containers started with \`docker run\` (volumes and networks external, secrets in .env)' \
 'adopt:Replace \`docker run\` containers by a compose project made from them (safe order, health gate, the old ones back on failure)' \
+'drill:Restore a backup into scratch volumes, start its services in isolation, check them, measure the recovery time, remove everything (exit 1 when it failed)' \
 'doctor:Find what is broken\: containers, mounts, network and firewall, backup age, probes, environment mix-ups (exit 1 when a check fails)' \
 'shell-init:Print shell functions that route \`docker compose down|restart\`, \`docker-compose\` and \`docker volume rm\` through safeops (eval it in your shell'\''s rc file)' \
 'completions:Print a shell completion script (bash, zsh or fish)' \
@@ -1016,6 +1050,11 @@ _docker-safeops__subcmd__doctor_commands() {
 _docker-safeops__subcmd__down_commands() {
     local commands; commands=()
     _describe -t commands 'docker-safeops down commands' commands "$@"
+}
+(( $+functions[_docker-safeops__subcmd__drill_commands] )) ||
+_docker-safeops__subcmd__drill_commands() {
+    local commands; commands=()
+    _describe -t commands 'docker-safeops drill commands' commands "$@"
 }
 (( $+functions[_docker-safeops__subcmd__export_commands] )) ||
 _docker-safeops__subcmd__export_commands() {

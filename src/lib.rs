@@ -8,6 +8,7 @@ pub mod cli;
 pub mod commands;
 pub mod compose;
 pub mod doctor;
+pub mod drill;
 pub mod engine;
 pub mod error;
 pub mod export;

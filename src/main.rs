@@ -206,6 +206,10 @@ async fn dispatch(cli: Cli) -> Result<()> {
                 commands::protect::unprotect(&engine, args).await
             }
             Verb::Log(args) => commands::log::run(args),
+            Verb::Drill(args) => {
+                let engine = connect(&cli.docker).await?;
+                commands::drill::run(&discovery(&cli, &engine), args, &cancel).await
+            }
             Verb::Export(args) => {
                 let engine = connect(&cli.docker).await?;
                 commands::export::run(&engine, args).await

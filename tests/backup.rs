@@ -194,41 +194,6 @@ fn a_flipped_byte_in_any_artifact_fails_verify_and_restore() {
 }
 
 /// Writes a raw tar header + data, bypassing the tar crate's own path checks.
-/// Replaces the volume archive of `backup` with `tar` and recomputes every checksum,
-/// as an attacker with write access to the backup would.
-fn plant_archive(backup: &Path, volume: &str, tar: &[u8]) {
-    use sha2::Digest;
-    let mut tar = tar.to_vec();
-    tar.extend_from_slice(&[0u8; 1024]);
-    let compressed = zstd::encode_all(&tar[..], 3).unwrap();
-    let rel = format!("volumes/{volume}.tar.zst");
-    std::fs::write(backup.join(&rel), &compressed).unwrap();
-    let sum = hex::encode(sha2::Sha256::digest(&compressed));
-    let path = backup.join("manifest.json");
-    let mut manifest: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-    for artifact in manifest["artifacts"].as_array_mut().unwrap() {
-        if artifact["path"] == rel.as_str() {
-            artifact["sha256"] = sum.clone().into();
-            artifact["size"] = compressed.len().into();
-        }
-    }
-    std::fs::write(&path, serde_json::to_vec_pretty(&manifest).unwrap()).unwrap();
-    let sums: String = manifest["artifacts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| {
-            format!(
-                "{}  {}\n",
-                a["sha256"].as_str().unwrap(),
-                a["path"].as_str().unwrap()
-            )
-        })
-        .collect();
-    std::fs::write(backup.join("SHA256SUMS"), sums).unwrap();
-}
-
 #[test]
 fn hostile_archives_are_refused_and_nothing_is_written_outside() {
     let mut f = Fixture::new("hostile");

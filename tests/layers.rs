@@ -15,6 +15,7 @@ const LAYERS: &[&[&str]] = &[
     &["export"],
     &["backup"],
     &["doctor"],
+    &["drill"],
     &["cli"],
     &["commands"],
 ];

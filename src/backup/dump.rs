@@ -2,8 +2,6 @@
 //! the database keeps running (`pg_dumpall`, `mysqldump --single-transaction`),
 //! compressed into `dumps/<container>.sql.zst`. A dump that fails fails the backup.
 
-use std::io::Write;
-
 use bollard::container::LogOutput;
 use bollard::exec::{StartExecOptions, StartExecResults};
 use bollard::models::ExecConfig;
@@ -86,6 +84,49 @@ pub async fn dump(
     cancel: &Cancel,
 ) -> Result<(DumpInfo, Artifact)> {
     let path = format!("dumps/{}.sql.zst", container.name);
+    let file = partial
+        .create_file(&path)
+        .map_err(|e| write_error(partial, e))?;
+    let mut encoder = zstd::stream::write::Encoder::new(HashingWriter::new(file), 3)
+        .map_err(|e| write_error(partial, e))?;
+    stream(
+        engine,
+        container,
+        kind,
+        &mut encoder,
+        &|e| write_error(partial, e),
+        cancel,
+    )
+    .await?;
+    let hashing = encoder.finish().map_err(|e| write_error(partial, e))?;
+    let (file, sha256, size) = hashing.finish();
+    drop(file);
+    Ok((
+        DumpInfo {
+            container: container.name.clone(),
+            engine: kind.name().to_string(),
+            path: path.clone(),
+        },
+        Artifact {
+            path,
+            kind: ArtifactKind::Dump,
+            size,
+            sha256,
+        },
+    ))
+}
+
+/// Runs the dump command of `kind` in `container` and writes its output to `sink`;
+/// the bytes written. A dump that exits non-zero or writes nothing is an error with
+/// the command's last stderr lines. `write_failed` turns a failed write into an error.
+pub async fn stream(
+    engine: &Engine,
+    container: &Container,
+    kind: DbKind,
+    sink: &mut dyn std::io::Write,
+    write_failed: &dyn Fn(std::io::Error) -> Error,
+    cancel: &Cancel,
+) -> Result<u64> {
     let failed = |why: String| {
         Error::failure(format!("database dump of {} failed: {why}", container.name)).hint(format!(
             "check that `docker exec {} sh -c '{}'` works, or label the container {LABEL_DUMP}=none",
@@ -121,11 +162,6 @@ pub async fn dump(
     let StartExecResults::Attached { mut output, .. } = started else {
         return Err(failed("the engine detached the dump".into()));
     };
-    let file = partial
-        .create_file(&path)
-        .map_err(|e| write_error(partial, e))?;
-    let mut encoder = zstd::stream::write::Encoder::new(HashingWriter::new(file), 3)
-        .map_err(|e| failed(e.to_string()))?;
     let mut stderr = Vec::new();
     let mut bytes = 0u64;
     loop {
@@ -137,9 +173,7 @@ pub async fn dump(
         match item.map_err(|e| failed(engine_message(&e)))? {
             LogOutput::StdOut { message } => {
                 bytes += message.len() as u64;
-                encoder
-                    .write_all(&message)
-                    .map_err(|e| write_error(partial, e))?;
+                sink.write_all(&message).map_err(write_failed)?;
             }
             LogOutput::StdErr { message } => {
                 stderr.extend_from_slice(&message);
@@ -170,20 +204,5 @@ pub async fn dump(
             }
         )));
     }
-    let hashing = encoder.finish().map_err(|e| write_error(partial, e))?;
-    let (file, sha256, size) = hashing.finish();
-    drop(file);
-    Ok((
-        DumpInfo {
-            container: container.name.clone(),
-            engine: kind.name().to_string(),
-            path: path.clone(),
-        },
-        Artifact {
-            path,
-            kind: ArtifactKind::Dump,
-            size,
-            sha256,
-        },
-    ))
+    Ok(bytes)
 }

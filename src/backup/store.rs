@@ -285,12 +285,42 @@ pub struct Verification {
     pub problem: Option<String>,
 }
 
-fn verification_path(dir: &Path) -> PathBuf {
+/// Where a record about the backup in `dir` is kept: `$XDG_STATE_HOME/docker-safeops/
+/// KIND/<hash of its path>.json`.
+fn record_path(dir: &Path, kind: &str) -> PathBuf {
     let dir = fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
     let key = hex::encode(sha2::Sha256::digest(dir.as_os_str().as_encoded_bytes()));
     crate::state::state_dir()
-        .join("verified")
+        .join(kind)
         .join(format!("{key}.json"))
+}
+
+fn verification_path(dir: &Path) -> PathBuf {
+    record_path(dir, "verified")
+}
+
+/// The outcome of the last restore drill of a backup.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct DrillRecord {
+    /// When it ended.
+    pub time: String,
+    /// `passed` or `failed`.
+    pub outcome: String,
+    /// Seconds from its start until the restored services were healthy.
+    pub rto_seconds: Option<f64>,
+}
+
+/// Records the outcome of a drill of the backup in `dir`.
+pub fn record_drill(dir: &Path, record: &DrillRecord) {
+    let json = serde_json::to_vec(record).expect("record serializes");
+    if let Err(err) = crate::state::write_private(&record_path(dir, "drilled"), &json) {
+        tracing::warn!("cannot record the drill of {}: {err}", dir.display());
+    }
+}
+
+/// The last drill of the backup in `dir`, if any was recorded.
+pub fn last_drill(dir: &Path) -> Option<DrillRecord> {
+    serde_json::from_slice(&fs::read(record_path(dir, "drilled")).ok()?).ok()
 }
 
 /// Records the outcome of a full verification of the backup in `dir`.
@@ -341,6 +371,8 @@ pub struct BackupSummary {
     /// verification: `verified TIME`, `verify failed TIME: ...`, or `complete (verified
     /// when made)` when none was run since.
     pub status: String,
+    /// Its last restore drill, when one was run.
+    pub last_drill: Option<DrillRecord>,
 }
 
 /// Every backup in `root`, newest first. A missing directory holds no backups.
@@ -393,6 +425,7 @@ fn summarize(dir: &Path) -> BackupSummary {
             dumps: Vec::new(),
             sound: false,
             status: format!("damaged: {}", err.message),
+            last_drill: None,
         },
         Ok(manifest) => {
             let missing: Vec<&str> = manifest
@@ -446,6 +479,7 @@ fn summarize(dir: &Path) -> BackupSummary {
                 dumps: manifest.dumps.iter().map(|d| d.container.clone()).collect(),
                 sound,
                 status,
+                last_drill: last_drill(dir),
             }
         }
     }

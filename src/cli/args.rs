@@ -290,6 +290,9 @@ pub enum Verb {
     /// Replace `docker run` containers by a compose project made from them (safe order,
     /// health gate, the old ones back on failure)
     Adopt(AdoptArgs),
+    /// Restore a backup into scratch volumes, start its services in isolation, check
+    /// them, measure the recovery time, remove everything (exit 1 when it failed)
+    Drill(DrillArgs),
     /// Find what is broken: containers, mounts, network and firewall, backup age,
     /// probes, environment mix-ups (exit 1 when a check fails)
     Doctor(DoctorArgs),
@@ -312,6 +315,7 @@ impl Verb {
                 | Verb::Volume(_)
                 | Verb::Rm(_)
                 | Verb::Adopt(_)
+                | Verb::Drill(_)
         )
     }
 }
@@ -568,6 +572,25 @@ pub struct UnprotectArgs {
     /// Also for volumes that do not exist on this engine
     #[arg(long)]
     pub allow_missing: bool,
+}
+
+/// Arguments of `drill`.
+#[derive(Debug, Args)]
+pub struct DrillArgs {
+    /// A backup (id or directory), or a target whose newest sound backup is drilled
+    /// (default: the project of the compose file here)
+    #[arg(value_name = "TARGET|BACKUP")]
+    pub what: Option<String>,
+    /// Where backups are
+    #[command(flatten)]
+    pub location: LocationFlags,
+    /// Leave the drill's containers, volumes and network running (prints how to remove
+    /// them)
+    #[arg(long)]
+    pub keep_running: bool,
+    /// Output format
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
 }
 
 /// Arguments of `export`.

@@ -41,13 +41,27 @@ pub fn run(args: &BackupsArgs) -> Result<()> {
                         } else {
                             format!("{} ({})", b.status, b.purpose)
                         },
+                        b.last_drill
+                            .as_ref()
+                            .map_or("-".to_string(), |d| match d.rto_seconds {
+                                Some(rto) => format!("{} {} (RTO {rto:.1} s)", d.outcome, d.time),
+                                None => format!("{} {}", d.outcome, d.time),
+                            }),
                     ]
                 })
                 .collect();
             format!("backups in {}\n", root.display())
                 + &render(
                     "",
-                    &["ID", "TARGET", "CREATED", "SIZE", "CONTENTS", "STATUS"],
+                    &[
+                        "ID",
+                        "TARGET",
+                        "CREATED",
+                        "SIZE",
+                        "CONTENTS",
+                        "STATUS",
+                        "LAST DRILL",
+                    ],
                     &rows,
                 )
         }

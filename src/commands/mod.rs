@@ -7,6 +7,7 @@ pub mod backups;
 pub mod completions;
 pub mod doctor;
 pub mod down;
+pub mod drill;
 pub mod export;
 pub mod guarded;
 pub mod images;

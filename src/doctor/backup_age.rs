@@ -160,6 +160,7 @@ mod tests {
             dumps: Vec::new(),
             sound: true,
             status: String::new(),
+            last_drill: None,
         }
     }
 

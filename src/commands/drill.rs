@@ -1,0 +1,127 @@
+//! `drill [TARGET|BACKUP]`: a restore drill of a backup (see `drill`), its checks as
+//! lines or `--format json`, recorded in the audit log and with the backup; exit 1
+//! when it failed.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::json;
+
+use crate::backup::store::{self, DrillRecord};
+use crate::cancel::Cancel;
+use crate::cli::args::{DrillArgs, Format};
+use crate::drill::{self, DrillReport};
+use crate::error::{Error, ExitCode, Result};
+use crate::guard::audit;
+use crate::target::Discovery;
+use crate::ui::style::Style;
+use crate::ui::table::printable;
+
+/// Runs `drill`.
+pub async fn run(discovery: &Discovery<'_>, args: &DrillArgs, cancel: &Cancel) -> Result<()> {
+    let dir = backup_to_drill(discovery, args).await?;
+    let scratch = drill::scratch_dir();
+    crate::state::create_private_dir(&scratch)
+        .map_err(|e| Error::failure(format!("cannot create {}: {e}", scratch.display())))?;
+    eprintln!("drilling {}", dir.display());
+    let outcome = drill::run(discovery.engine, &dir, &scratch, args.keep_running, cancel).await;
+    let audit_outcome = match &outcome {
+        Ok(report) if report.outcome == "passed" => "ok".to_string(),
+        Ok(_) => "failed: the drill failed".to_string(),
+        Err(_) => audit::outcome_of(&outcome),
+    };
+    let report = outcome?;
+    audit::record(
+        "drill",
+        &report.target,
+        audit_outcome,
+        json!({"backup": report.backup, "rto_seconds": report.rto_seconds}),
+    );
+    store::record_drill(
+        &dir,
+        &DrillRecord {
+            time: crate::state::now(),
+            outcome: report.outcome.to_string(),
+            rto_seconds: report.rto_seconds,
+        },
+    );
+    let text = match args.format {
+        Format::Json => format!(
+            "{:#}\n",
+            serde_json::to_value(&report).expect("report serializes")
+        ),
+        Format::Table => render(&report, Style::stdout()),
+    };
+    super::print(&text)?;
+    if report.outcome != "passed" {
+        return Err(Error::reported(ExitCode::Failure));
+    }
+    Ok(())
+}
+
+/// The backup named, else the newest sound backup of the target named (or of the
+/// project here).
+async fn backup_to_drill(discovery: &Discovery<'_>, args: &DrillArgs) -> Result<PathBuf> {
+    let env = |n: &str| std::env::var(n).ok();
+    let to = args.location.to.as_deref();
+    if let Some(what) = &args.what
+        && let Ok(dir) = store::resolve(Path::new(what), to, &env)
+    {
+        return Ok(dir);
+    }
+    let target = match &args.what {
+        Some(name) => name.clone(),
+        None => super::single_target(discovery, None, "drill")
+            .await?
+            .name()
+            .to_string(),
+    };
+    let root = store::backup_root(to, &env)?;
+    store::list(&root)?
+        .into_iter()
+        .find(|b| b.target == target && b.sound)
+        .map(|b| PathBuf::from(b.path))
+        .ok_or_else(|| {
+            Error::usage(format!(
+                "no sound backup of {target} in {} (nor a backup by that name)",
+                root.display()
+            ))
+            .hint(format!(
+                "docker safeops backup {target}, or list them: docker safeops backups"
+            ))
+        })
+}
+
+fn render(report: &DrillReport, style: Style) -> String {
+    let mut out = String::new();
+    for check in &report.checks {
+        let mark = match (check.status, style.unicode) {
+            ("pass", true) => style.green("✓"),
+            ("pass", false) => style.green("+"),
+            ("fail", true) => style.red("✗"),
+            ("fail", false) => style.red("x"),
+            _ => style.dim("-"),
+        };
+        out.push_str(&format!(
+            "[{mark}] {}: {}\n",
+            printable(&check.name),
+            printable(&crate::redact::text(&check.message))
+        ));
+    }
+    out.push('\n');
+    out.push_str(&match (report.outcome, report.rto_seconds) {
+        ("passed", Some(rto)) => style.green(&format!(
+            "Drill of {} passed: services healthy {rto:.1} s after the restore began (RTO).",
+            report.backup
+        )),
+        _ => style.red(&format!("Drill of {} failed.", report.backup)),
+    });
+    out.push('\n');
+    if let Some(kept) = &report.kept {
+        out.push_str(&format!(
+            "Left running: {}.\nRemove them with: docker rm -f CONTAINERS; docker volume rm VOLUMES; \
+             docker network rm NETWORK (or run another drill, after this process ended)\n",
+            kept.join(", ")
+        ));
+    }
+    out
+}

@@ -1,0 +1,735 @@
+//! Restore drills (seed 003: "a backup is only real once it has been restored"): the
+//! backup is restored into scratch volumes, the backed-up containers that use them are
+//! started from their saved specs under new names, on an internal network of their own
+//! with no published ports, no host binds, no links and no access to production; once
+//! they run and are healthy (their own healthcheck timing), the checks that apply run
+//! (a database dump inside the restored database, the probes declared for the
+//! containers), the recovery time is measured, and everything the drill created is
+//! removed.
+//!
+//! Everything a drill creates carries [`LABEL_DRILL`] and the pid of its process: a
+//! drill that was killed is cleaned up by the next one ([`clean_abandoned`]).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use bollard::models::{NetworkCreateRequest, VolumeCreateRequest};
+use bollard::query_parameters::{
+    ListContainersOptionsBuilder, ListNetworksOptionsBuilder, ListVolumesOptionsBuilder,
+    RemoveContainerOptionsBuilder,
+};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::backup::dump;
+use crate::backup::manifest::Manifest;
+use crate::backup::restore::{self, RestoreRequest};
+use crate::backup::store;
+use crate::cancel::Cancel;
+use crate::doctor::facts::Inspected;
+use crate::doctor::probes;
+use crate::engine::Engine;
+use crate::engine::inventory::Container;
+use crate::engine::names::sanitized;
+use crate::error::{Error, Result, engine_message};
+use crate::runmode::recreate::{self, ImageDefaults};
+use crate::runmode::restart_check::{self, Patience};
+
+/// The label on everything a drill creates; its value is the drill's id.
+pub const LABEL_DRILL: &str = "io.safeops.drill";
+/// The pid of the process that runs the drill.
+pub const LABEL_DRILL_PID: &str = "io.safeops.drill.pid";
+/// The longest wait for a container without a healthcheck of its own.
+const DEFAULT_WAIT: Duration = Duration::from_secs(60);
+/// How long a drill container must stay up once healthy.
+const STABLE_FOR: Duration = Duration::from_secs(2);
+
+/// One check of a drill.
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    /// What was checked: `restore`, `start NAME`, `db-dump NAME`, `probe NAME ...`.
+    pub name: String,
+    /// `pass`, `fail` or `skip`.
+    pub status: &'static str,
+    /// What happened.
+    pub message: String,
+}
+
+/// What a drill did.
+#[derive(Debug, Clone, Serialize)]
+pub struct DrillReport {
+    /// The backup drilled (its directory name).
+    pub backup: String,
+    /// Its target.
+    pub target: String,
+    /// `passed` or `failed`.
+    pub outcome: &'static str,
+    /// Seconds from the start of the restore until every container was healthy.
+    pub rto_seconds: Option<f64>,
+    /// The checks, in order.
+    pub checks: Vec<Check>,
+    /// With `--keep-running`: the containers, volumes and network left running.
+    pub kept: Option<Vec<String>>,
+}
+
+/// What a drill created, for its cleanup.
+#[derive(Debug, Default)]
+struct Created {
+    containers: Vec<String>,
+    volumes: Vec<String>,
+    network: Option<String>,
+}
+
+impl Created {
+    fn names(&self) -> Vec<String> {
+        self.containers
+            .iter()
+            .chain(&self.volumes)
+            .chain(&self.network)
+            .cloned()
+            .collect()
+    }
+}
+
+fn pass(name: impl Into<String>, message: impl Into<String>) -> Check {
+    Check {
+        name: name.into(),
+        status: "pass",
+        message: message.into(),
+    }
+}
+
+fn fail(name: impl Into<String>, message: impl Into<String>) -> Check {
+    Check {
+        status: "fail",
+        ..pass(name, message)
+    }
+}
+
+/// Runs a drill of the backup in `dir`. `scratch` is a directory for the restore's
+/// bookkeeping; `keep_running` leaves what the drill started in place.
+pub async fn run(
+    engine: &Engine,
+    dir: &Path,
+    scratch: &Path,
+    keep_running: bool,
+    cancel: &Cancel,
+) -> Result<DrillReport> {
+    for line in clean_abandoned(engine).await {
+        eprintln!("note: {line}");
+    }
+    let manifest = store::read_manifest(dir)?;
+    let id = format!(
+        "{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs()
+    );
+    let mut created = Created::default();
+    let mut checks = Vec::new();
+    let work = drill(
+        engine,
+        dir,
+        &manifest,
+        &id,
+        scratch,
+        &mut created,
+        &mut checks,
+        cancel,
+    );
+    let outcome = tokio::select! {
+        outcome = work => outcome,
+        why = cancel.cancelled() => {
+            tracing::info!("{why}");
+            Err(Error::interrupted())
+        }
+    };
+    let rto = match &outcome {
+        Ok(rto) => Some(rto.as_secs_f64()),
+        Err(_) => None,
+    };
+    let interrupted = matches!(&outcome, Err(e) if e.code == crate::error::ExitCode::Interrupted);
+    if let Err(err) = &outcome
+        && !interrupted
+    {
+        checks.push(fail("drill", err.message.clone()));
+    }
+    let kept = if keep_running && !interrupted {
+        Some(created.names())
+    } else {
+        remove(engine, &created).await;
+        None
+    };
+    if interrupted {
+        return Err(Error::interrupted());
+    }
+    let passed = !checks.is_empty() && checks.iter().all(|c| c.status != "fail");
+    Ok(DrillReport {
+        backup: dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        target: manifest.target.name.clone(),
+        outcome: if passed { "passed" } else { "failed" },
+        rto_seconds: rto.filter(|_| passed),
+        checks,
+        kept,
+    })
+}
+
+/// The labels of everything drill `id` creates.
+fn labels(id: &str) -> HashMap<String, String> {
+    HashMap::from([
+        (LABEL_DRILL.to_string(), id.to_string()),
+        (LABEL_DRILL_PID.to_string(), std::process::id().to_string()),
+    ])
+}
+
+/// A name for drill `id`'s copy of `name`, valid and bounded.
+fn scratch_name(id: &str, name: &str) -> String {
+    let base: String = sanitized(name).chars().take(60).collect();
+    format!("safeops-drill-{id}-{base}")
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn drill(
+    engine: &Engine,
+    dir: &Path,
+    manifest: &Manifest,
+    id: &str,
+    scratch: &Path,
+    created: &mut Created,
+    checks: &mut Vec<Check>,
+    cancel: &Cancel,
+) -> Result<Duration> {
+    let started = Instant::now();
+    let network = format!("safeops-drill-{id}");
+    engine
+        .docker
+        .create_network(NetworkCreateRequest {
+            name: network.clone(),
+            internal: Some(true),
+            labels: Some(labels(id)),
+            ..NetworkCreateRequest::default()
+        })
+        .await
+        .map_err(|e| {
+            Error::failure(format!(
+                "cannot create the drill's network: {}",
+                engine_message(&e)
+            ))
+        })?;
+    created.network = Some(network.clone());
+    let mut volume_map = HashMap::new();
+    for volume in &manifest.volumes {
+        let name = scratch_name(id, &volume.name);
+        engine
+            .docker
+            .create_volume(VolumeCreateRequest {
+                name: Some(name.clone()),
+                labels: Some(labels(id)),
+                ..VolumeCreateRequest::default()
+            })
+            .await
+            .map_err(|e| Error::failure(format!("cannot create {name}: {}", engine_message(&e))))?;
+        created.volumes.push(name.clone());
+        volume_map.insert(volume.name.clone(), name);
+    }
+    let request = RestoreRequest {
+        dir: dir.to_path_buf(),
+        selections: volume_map
+            .iter()
+            .map(|(from, into)| format!("{from}:{into}"))
+            .collect(),
+        confirm: None,
+        start: false,
+        preserve_special: true,
+        lock_wait: None,
+        trusted_volume_options: Vec::new(),
+        images: false,
+        stop_timeout: 10,
+        safety_root: scratch.to_path_buf(),
+    };
+    match restore::restore(engine, &request, cancel).await {
+        Ok(outcome) => {
+            let files: u64 = outcome.volumes.iter().map(|v| v.file_count).sum();
+            let bytes: u64 = outcome.volumes.iter().map(|v| v.total_bytes).sum();
+            checks.push(pass(
+                "restore",
+                format!(
+                    "{} volumes restored into scratch volumes, {files} files and {} checked \
+                     against the backup's digests",
+                    outcome.volumes.len(),
+                    crate::ui::table::human_bytes(bytes)
+                ),
+            ));
+        }
+        Err(err) => {
+            checks.push(fail("restore", err.message));
+            return Err(Error::failure("the backup could not be restored"));
+        }
+    }
+    let mut started_containers = Vec::new();
+    for info in &manifest.containers {
+        let spec: Value = serde_json::from_slice(&store::read_index(dir, &info.spec)?)
+            .map_err(|e| Error::integrity(format!("{}: {e}", info.spec)))?;
+        let uses_backup = spec["Mounts"].as_array().into_iter().flatten().any(|m| {
+            m["Name"]
+                .as_str()
+                .is_some_and(|n| volume_map.contains_key(n))
+        });
+        if !uses_backup {
+            continue;
+        }
+        let name = scratch_name(id, &info.name);
+        let (body, dropped) = blueprint(&spec, &name, &network, &volume_map, id)?;
+        for what in dropped {
+            checks.push(Check {
+                name: format!("isolate {}", info.name),
+                status: "skip",
+                message: what,
+            });
+        }
+        let created_id = engine
+            .docker
+            .create_container(
+                Some(
+                    bollard::query_parameters::CreateContainerOptionsBuilder::default()
+                        .name(&name)
+                        .build(),
+                ),
+                body,
+            )
+            .await
+            .map_err(|e| {
+                Error::failure(format!(
+                    "cannot create the drill's copy of {}: {}",
+                    info.name,
+                    engine_message(&e)
+                ))
+            })?
+            .id;
+        created.containers.push(name.clone());
+        engine
+            .docker
+            .start_container(&created_id, None)
+            .await
+            .map_err(|e| Error::failure(format!("cannot start {name}: {}", engine_message(&e))))?;
+        // The reference it ran under names its kind (`postgres:16`); the copy runs the
+        // image by id.
+        let reference = spec["Config"]["Image"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        started_containers.push((
+            info.name.clone(),
+            name,
+            created_id,
+            patience(&spec),
+            reference,
+        ));
+    }
+    if started_containers.is_empty() {
+        checks.push(Check {
+            name: "start".into(),
+            status: "skip",
+            message: "the backup holds no container spec that uses its volumes".into(),
+        });
+    }
+    let mut all_up = true;
+    for (original, name, cid, patience, _) in &started_containers {
+        match restart_check::check(engine, cid, name, *patience).await {
+            Ok(()) => checks.push(pass(format!("start {original}"), "running and healthy")),
+            Err(err) => {
+                all_up = false;
+                checks.push(fail(format!("start {original}"), err.message));
+            }
+        }
+    }
+    let rto = started.elapsed();
+    if !all_up {
+        return Ok(rto);
+    }
+    for (original, name, cid, _, reference) in &started_containers {
+        service_checks(engine, original, name, cid, reference, checks, cancel).await?;
+    }
+    Ok(rto)
+}
+
+/// The database dump and the declared probes of one restored container.
+async fn service_checks(
+    engine: &Engine,
+    original: &str,
+    name: &str,
+    id: &str,
+    reference: &str,
+    checks: &mut Vec<Check>,
+    cancel: &Cancel,
+) -> Result<()> {
+    let doc = engine
+        .get_raw_json(&format!("/containers/{id}/json"))
+        .await?;
+    let inspected = Inspected {
+        name: name.to_string(),
+        id: id.to_string(),
+        doc,
+    };
+    let container = Container {
+        id: id.to_string(),
+        name: name.to_string(),
+        image: reference.to_string(),
+        state: inspected.state().to_string(),
+        status: String::new(),
+        labels: inspected
+            .labels()
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        volume_mounts: Vec::new(),
+    };
+    if let Some(kind) = dump::db_kind(&container) {
+        let mut sink = std::io::sink();
+        let outcome = dump::stream(
+            engine,
+            &container,
+            kind,
+            &mut sink,
+            &|e| Error::failure(e.to_string()),
+            cancel,
+        )
+        .await;
+        checks.push(match outcome {
+            Ok(bytes) => pass(
+                format!("db-dump {original}"),
+                format!(
+                    "a full dump of the restored database succeeded ({} of SQL)",
+                    crate::ui::table::human_bytes(bytes)
+                ),
+            ),
+            Err(err) if err.code == crate::error::ExitCode::Interrupted => return Err(err),
+            Err(err) => fail(format!("db-dump {original}"), err.message),
+        });
+    }
+    let peers = HashMap::new();
+    for spec in probes::declared(&inspected, None) {
+        let check = format!("probe {original} {}", crate::redact::text(&spec));
+        match probes::parse(&spec) {
+            Ok(probe) => match probes::run(
+                &probe,
+                &inspected,
+                rustix::process::geteuid().is_root(),
+                &peers,
+            )
+            .await
+            {
+                Ok(answer) => checks.push(pass(check, answer)),
+                Err(err) => checks.push(fail(check, crate::redact::text(&err).into_owned())),
+            },
+            Err(err) => checks.push(fail(check, err)),
+        }
+    }
+    Ok(())
+}
+
+/// How long a container may take to come up: its own healthcheck's start period plus
+/// its retries at its interval, else a default.
+fn patience(spec: &Value) -> Patience {
+    let check = &spec["Config"]["Healthcheck"];
+    let ns = |key: &str| check[key].as_u64().unwrap_or(0);
+    let wait = if check["Test"].as_array().is_some_and(|t| !t.is_empty()) {
+        let interval = if ns("Interval") > 0 {
+            ns("Interval")
+        } else {
+            30_000_000_000
+        };
+        let retries = check["Retries"].as_u64().filter(|r| *r > 0).unwrap_or(3);
+        Duration::from_nanos(ns("StartPeriod") + interval * (retries + 1))
+            .max(Duration::from_secs(10))
+    } else {
+        DEFAULT_WAIT
+    };
+    Patience {
+        wait,
+        stable_for: STABLE_FOR,
+    }
+}
+
+/// The create request of the drill's copy of a container: its spec on the drill's
+/// network and scratch volumes, with everything that reaches production or the host
+/// taken out (said in the returned notes).
+fn blueprint(
+    spec: &Value,
+    name: &str,
+    network: &str,
+    volumes: &HashMap<String, String>,
+    id: &str,
+) -> Result<(bollard::models::ContainerCreateBody, Vec<String>)> {
+    let mut spec = spec.clone();
+    let mut notes = Vec::new();
+    let original = spec["Name"]
+        .as_str()
+        .unwrap_or_default()
+        .trim_start_matches('/')
+        .to_string();
+    spec["Name"] = json!(name);
+    // The image it ran, by id: a tag may have moved since the backup.
+    if let Some(image) = spec["Image"].as_str().map(str::to_string) {
+        spec["Config"]["Image"] = json!(image);
+    }
+    // Volumes it had without a bind or mount entry (an image's VOLUME, `-v /path`):
+    // their scratch copies, by destination; the engine's record of its mounts goes,
+    // or the production volumes would be attached again.
+    let implicit: Vec<Value> = spec["Mounts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|m| m["Type"] == "volume")
+        .filter_map(|m| {
+            let scratch = volumes.get(m["Name"].as_str()?)?;
+            Some(json!({"Type": "volume", "Source": scratch, "Target": m["Destination"]}))
+        })
+        .collect();
+    spec["Mounts"] = json!([]);
+    // Labels: compose's would make the copy part of the production project.
+    if let Some(own) = spec
+        .pointer_mut("/Config/Labels")
+        .and_then(Value::as_object_mut)
+    {
+        own.retain(|k, _| !k.starts_with("com.docker.compose."));
+        for (k, v) in labels(id) {
+            own.insert(k, json!(v));
+        }
+    } else {
+        spec["Config"]["Labels"] = json!(labels(id));
+    }
+    let host = spec["HostConfig"]
+        .as_object_mut()
+        .ok_or_else(|| Error::integrity("the spec has no HostConfig"))?;
+    host.insert("PortBindings".into(), json!({}));
+    host.insert("PublishAllPorts".into(), json!(false));
+    host.insert("RestartPolicy".into(), json!({"Name": "no"}));
+    host.insert("NetworkMode".into(), json!(network));
+    for key in ["Links", "VolumesFrom", "ExtraHosts"] {
+        if host
+            .get(key)
+            .and_then(Value::as_array)
+            .is_some_and(|a| !a.is_empty())
+        {
+            notes.push(format!(
+                "{key} of {original} left out: they reach production"
+            ));
+        }
+        host.remove(key);
+    }
+    let mut binds = Vec::new();
+    for bind in host
+        .get("Binds")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
+    {
+        let Some(bind) = bind.as_str() else { continue };
+        let mut parts = bind.splitn(2, ':');
+        let (source, rest) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+        if source.starts_with('/') {
+            notes.push(format!(
+                "host path {source} of {original} not mounted: it is production's"
+            ));
+        } else if let Some(scratch) = volumes.get(source) {
+            binds.push(json!(format!("{scratch}:{rest}")));
+        } else {
+            notes.push(format!(
+                "volume {source} of {original} is not in the backup: an empty one is used"
+            ));
+            binds.push(json!(rest.split(':').next().unwrap_or(rest)));
+        }
+    }
+    let mut mounts = Vec::new();
+    for mount in host
+        .get("Mounts")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
+    {
+        match (mount["Type"].as_str(), mount["Source"].as_str()) {
+            (Some("volume"), Some(source)) if volumes.contains_key(source) => {
+                let mut mount = mount.clone();
+                mount["Source"] = json!(volumes[source]);
+                mounts.push(mount);
+            }
+            (Some("tmpfs"), _) => mounts.push(mount.clone()),
+            (kind, source) => notes.push(format!(
+                "{} mount {} of {original} not mounted: it is not in the backup",
+                kind.unwrap_or("a"),
+                source.unwrap_or("")
+            )),
+        }
+    }
+    for mount in implicit {
+        let target = mount["Target"].as_str().unwrap_or_default();
+        let bound = binds.iter().any(|b| {
+            b.as_str()
+                .and_then(|b| b.split(':').nth(1))
+                .is_some_and(|t| t == target)
+        }) || mounts.iter().any(|m| m["Target"].as_str() == Some(target));
+        if !bound {
+            mounts.push(mount);
+        }
+    }
+    host.insert("Binds".into(), json!(binds));
+    host.insert("Mounts".into(), json!(mounts));
+    // Only the drill's network; the original aliases, so the copies find each other.
+    let aliases: Vec<String> = spec["NetworkSettings"]["Networks"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .flat_map(|(_, ep)| ep["Aliases"].as_array().cloned().unwrap_or_default())
+        .filter_map(|a| a.as_str().map(str::to_string))
+        .chain(std::iter::once(original.clone()))
+        .collect();
+    spec["NetworkSettings"]["Networks"] = json!({ network: {"Aliases": aliases} });
+    let blueprint = recreate::blueprint(&spec, None, &ImageDefaults::default())?;
+    let mut body = blueprint.body;
+    body.networking_config = Some(bollard::models::NetworkingConfig {
+        endpoints_config: Some(HashMap::from([(
+            network.to_string(),
+            bollard::models::EndpointSettings {
+                aliases: Some(
+                    spec["NetworkSettings"]["Networks"][network]["Aliases"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|a| a.as_str().map(str::to_string))
+                        .collect(),
+                ),
+                ..Default::default()
+            },
+        )])),
+    });
+    Ok((body, notes))
+}
+
+/// Removes what a drill created (containers, then volumes, then its network).
+async fn remove(engine: &Engine, created: &Created) {
+    let force = RemoveContainerOptionsBuilder::default()
+        .force(true)
+        .v(true)
+        .build();
+    for name in &created.containers {
+        if let Err(e) = engine
+            .docker
+            .remove_container(name, Some(force.clone()))
+            .await
+        {
+            eprintln!(
+                "warning: cannot remove the drill container {name}: {}",
+                engine_message(&e)
+            );
+        }
+    }
+    for name in &created.volumes {
+        if let Err(e) = engine
+            .docker
+            .remove_volume(name, None::<bollard::query_parameters::RemoveVolumeOptions>)
+            .await
+        {
+            eprintln!(
+                "warning: cannot remove the drill volume {name}: {}",
+                engine_message(&e)
+            );
+        }
+    }
+    if let Some(name) = &created.network
+        && let Err(e) = engine.docker.remove_network(name).await
+    {
+        eprintln!(
+            "warning: cannot remove the drill network {name}: {}",
+            engine_message(&e)
+        );
+    }
+}
+
+/// Removes what drills whose process is gone left behind; says what it removed.
+pub async fn clean_abandoned(engine: &Engine) -> Vec<String> {
+    let filter = HashMap::from([("label", vec![LABEL_DRILL])]);
+    let alive = |labels: Option<&HashMap<String, String>>| {
+        labels
+            .and_then(|l| l.get(LABEL_DRILL_PID))
+            .and_then(|pid| pid.parse::<u32>().ok())
+            .is_some_and(|pid| Path::new(&format!("/proc/{pid}")).exists())
+    };
+    let mut abandoned = Created::default();
+    let containers = engine
+        .docker
+        .list_containers(Some(
+            ListContainersOptionsBuilder::default()
+                .all(true)
+                .filters(&filter)
+                .build(),
+        ))
+        .await
+        .unwrap_or_default();
+    for c in containers {
+        if !alive(c.labels.as_ref())
+            && let Some(name) = c.names.and_then(|n| n.first().cloned())
+        {
+            abandoned
+                .containers
+                .push(name.trim_start_matches('/').to_string());
+        }
+    }
+    if let Ok(volumes) = engine
+        .docker
+        .list_volumes(Some(
+            ListVolumesOptionsBuilder::default()
+                .filters(&filter)
+                .build(),
+        ))
+        .await
+    {
+        for v in volumes.volumes.unwrap_or_default() {
+            if !alive(Some(&v.labels)) {
+                abandoned.volumes.push(v.name);
+            }
+        }
+    }
+    let networks: Vec<String> = engine
+        .docker
+        .list_networks(Some(
+            ListNetworksOptionsBuilder::default()
+                .filters(&filter)
+                .build(),
+        ))
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|n| !alive(n.labels.as_ref()))
+        .filter_map(|n| n.name)
+        .collect();
+    let mut removed = abandoned.names();
+    removed.extend(networks.iter().cloned());
+    if removed.is_empty() {
+        return Vec::new();
+    }
+    remove(engine, &abandoned).await;
+    for network in networks {
+        let only = Created {
+            network: Some(network),
+            ..Created::default()
+        };
+        remove(engine, &only).await;
+    }
+    vec![format!(
+        "removed what an interrupted drill left: {}",
+        removed.join(", ")
+    )]
+}
+
+/// Where the drill of `dir` keeps its restore bookkeeping: a private directory of the
+/// state directory.
+pub fn scratch_dir() -> PathBuf {
+    crate::state::state_dir().join("drills")
+}

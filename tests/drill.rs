@@ -1,0 +1,208 @@
+//! Restore drills against the real engine: a PostgreSQL compose project's backup comes
+//! up on scratch volumes in isolation and dumps, production is not touched, nothing is
+//! left behind; a backup with corrupted volume content fails its drill; an interrupted
+//! drill is cleaned up by the next one.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::fixture::*;
+use common::*;
+
+const POSTGRES_IMAGE: &str = "safeops-test/postgres:local";
+
+/// What drills created that is still there.
+fn drill_leftovers() -> String {
+    ["ps", "volume", "network"]
+        .iter()
+        .map(|kind| {
+            let mut args = vec![*kind];
+            if *kind == "ps" {
+                args.push("-a");
+            } else {
+                args.push("ls");
+            }
+            args.extend(["-q", "--filter", "label=io.safeops.drill"]);
+            docker(&args)
+        })
+        .collect()
+}
+
+fn started_at(container: &str) -> String {
+    docker(&["inspect", "-f", "{{.State.StartedAt}}", container])
+}
+
+#[test]
+fn a_postgres_project_is_drilled_in_isolation_and_nothing_is_left_behind() {
+    require_engine();
+    let mut cleanup = Cleanup::new();
+    let project = unique("pgdrill");
+    cleanup.projects.push(project.clone());
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("compose.yaml"),
+        format!(
+            r#"services:
+  db:
+    image: {IMAGE}
+    command: ["sleep", "3600"]
+    volumes: ["data:/data"]
+  pg:
+    image: {POSTGRES_IMAGE}
+    volumes: ["pgdata:/var/lib/postgresql/data"]
+    ports: ["5432"]
+    healthcheck:
+      test: ["CMD", "pg_isready", "-U", "postgres"]
+      interval: 1s
+      retries: 30
+volumes:
+  data: {{}}
+  pgdata: {{}}
+"#
+        ),
+    )
+    .unwrap();
+    compose(&["docker", "compose"], dir.path(), &project, &["up", "-d"]);
+    let pg = format!("{project}-pg-1");
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while docker(&["inspect", "-f", "{{.State.Health.Status}}", &pg]).trim() != "healthy" {
+        assert!(Instant::now() < deadline, "postgres did not become healthy");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    docker(&[
+        "exec",
+        &pg,
+        "psql",
+        "-U",
+        "postgres",
+        "-c",
+        "create table orders(id int); insert into orders values (1), (2);",
+    ]);
+    let backups = dir.path().join("backups");
+    let state = dir.path().join("state");
+    let safeops_here = || {
+        let mut cmd = safeops(dir.path());
+        cmd.args(["-p", &project])
+            .env("SAFEOPS_BACKUP_DIR", &backups)
+            .env("XDG_STATE_HOME", &state);
+        cmd
+    };
+    let (code, _, stderr) = run(safeops_here().args(["backup", "-t", "10"]));
+    assert_eq!(code, 0, "{stderr}");
+    let before = [started_at(&pg), started_at(&format!("{project}-db-1"))];
+
+    let (code, stdout, stderr) = run(safeops_here().args(["drill", "--format", "json"]));
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["outcome"], "passed", "{report:#}");
+    assert!(report["rto_seconds"].as_f64().unwrap() > 0.0, "{report:#}");
+    let checks = report["checks"].as_array().unwrap();
+    let dump = checks
+        .iter()
+        .find(|c| c["name"] == "db-dump pg" || c["name"] == format!("db-dump {pg}"))
+        .unwrap_or_else(|| panic!("no dump check: {report:#}"));
+    assert_eq!(dump["status"], "pass", "{dump}");
+    assert!(
+        checks
+            .iter()
+            .any(|c| c["name"] == "restore" && c["status"] == "pass")
+    );
+
+    assert_eq!(
+        drill_leftovers().trim(),
+        "",
+        "the drill removed what it created"
+    );
+    let after = [started_at(&pg), started_at(&format!("{project}-db-1"))];
+    assert_eq!(
+        before, after,
+        "production was neither stopped nor restarted"
+    );
+    let listed = json(safeops_here().args(["backups", "--format", "json"]));
+    assert_eq!(listed[0]["last_drill"]["outcome"], "passed", "{listed:#}");
+    let log = std::fs::read_to_string(state.join("docker-safeops/audit.log")).unwrap_or_default();
+    assert!(log.contains("\"verb\":\"drill\""), "{log}");
+}
+
+#[test]
+fn a_backup_with_corrupted_volume_content_fails_its_drill() {
+    let f = Fixture::new("drillbad");
+    f.exec("echo precious > /data/file");
+    let backup = f.backup(&[]);
+    // Other bytes under the same name, every checksum of the backup recomputed: only
+    // the per-file digests can tell.
+    let mut tar = Vec::new();
+    raw_tar_entry(
+        &mut tar,
+        b"file",
+        tar::EntryType::Regular,
+        b"",
+        b"garbage\n",
+    );
+    plant_archive(&backup, &f.volume, &tar);
+    let (code, stdout, stderr) =
+        run(f
+            .safeops()
+            .args(["drill", backup.to_str().unwrap(), "--format", "json"]));
+    assert_eq!(code, 1, "{stdout}\n{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["outcome"], "failed");
+    assert_eq!(report["rto_seconds"], serde_json::Value::Null);
+    assert_eq!(drill_leftovers().trim(), "");
+}
+
+#[test]
+fn an_interrupted_drill_is_cleaned_up_by_the_next_one() {
+    let f = Fixture::new("drillkill");
+    f.exec("echo data > /data/file");
+    let backup = f.backup(&[]);
+    // A drill whose process is gone: its objects carry a pid that no longer runs.
+    let mut dead = std::process::Command::new("true").spawn().unwrap();
+    let pid = dead.id().to_string();
+    dead.wait().unwrap();
+    let labels = ["--label", "io.safeops.drill=stale", "--label"];
+    let pid_label = format!("io.safeops.drill.pid={pid}");
+    docker(&[
+        "volume",
+        "create",
+        labels[0],
+        labels[1],
+        labels[2],
+        &pid_label,
+        "safeops-drill-stale-v",
+    ]);
+    docker(&[
+        "network",
+        "create",
+        "--internal",
+        labels[0],
+        labels[1],
+        labels[2],
+        &pid_label,
+        "safeops-drill-stale",
+    ]);
+    docker(&[
+        "run",
+        "-d",
+        "--name",
+        "safeops-drill-stale-c",
+        labels[0],
+        labels[1],
+        labels[2],
+        &pid_label,
+        "--network",
+        "safeops-drill-stale",
+        IMAGE,
+        "sleep",
+        "3600",
+    ]);
+
+    let (code, _, stderr) = run(f.safeops().args(["drill", backup.to_str().unwrap()]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("removed what an interrupted drill left"),
+        "{stderr}"
+    );
+    assert_eq!(drill_leftovers().trim(), "");
+}
