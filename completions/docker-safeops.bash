@@ -273,13 +273,17 @@ _docker__safeops() {
             return 0
             ;;
         docker__subcmd__safeops__subcmd__backup)
-            opts="-t -c -D -H -l -h --to --images --no-quiesce --db-dump --keep --keep-days --timeout --compression-level --wait-lock --format --config --context --debug --host --log-level --tls --tlsverify --tlscacert --tlscert --tlskey --help"
+            opts="-t -c -D -H -l -h --to --metrics-file --images --no-quiesce --db-dump --keep --keep-days --timeout --compression-level --wait-lock --format --config --context --debug --host --log-level --tls --tlsverify --tlscacert --tlscert --tlskey --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --metrics-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -627,13 +631,17 @@ _docker__safeops() {
             return 0
             ;;
         docker__subcmd__safeops__subcmd__drill)
-            opts="-c -D -H -l -h --to --keep-running --format --config --context --debug --host --log-level --tls --tlsverify --tlscacert --tlscert --tlskey --help"
+            opts="-c -D -H -l -h --to --metrics-file --keep-running --format --config --context --debug --host --log-level --tls --tlsverify --tlscacert --tlscert --tlskey --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --metrics-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1159,7 +1167,7 @@ _docker__safeops() {
             return 0
             ;;
         docker__subcmd__safeops__subcmd__restore)
-            opts="-t -c -D -H -l -h --volume --confirm --no-start --preserve-special --trust-volume-options --images --timeout --wait-lock --to --format --config --context --debug --host --log-level --tls --tlsverify --tlscacert --tlscert --tlskey --help"
+            opts="-t -c -D -H -l -h --volume --confirm --no-start --preserve-special --trust-volume-options --images --timeout --wait-lock --to --metrics-file --format --config --context --debug --host --log-level --tls --tlsverify --tlscacert --tlscert --tlskey --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1190,6 +1198,10 @@ _docker__safeops() {
                     return 0
                     ;;
                 --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --metrics-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

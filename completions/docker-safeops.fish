@@ -93,6 +93,7 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand status" -l
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand status" -l tlsverify -d 'Use TLS and verify the remote'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backup" -l to -d 'Backup directory [default: $SAFEOPS_BACKUP_DIR, else the policy file\'s `[backup] to`, else ~/.local/share/docker-safeops/backups]' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backup" -l metrics-file -d 'Write Prometheus metrics (node_exporter textfile format) to FILE after the run [default: the policy file\'s `[metrics] file`]' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backup" -l keep -d 'Keep only the newest N backups of this target (older ones are deleted after the new one is verified)' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backup" -l keep-days -d 'Also delete backups of this target older than D days (after the new one is verified; the newest backup is never deleted)' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backup" -s t -l timeout -d 'Seconds each container gets to stop before it is killed' -r
@@ -160,6 +161,7 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -s t -l timeout -d 'Seconds each container gets to stop before it is killed' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -l wait-lock -d 'Wait up to SECONDS for another safeops operation on the same volumes to finish (default: fail at once, naming it)' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -l to -d 'Backup directory [default: $SAFEOPS_BACKUP_DIR, else the policy file\'s `[backup] to`, else ~/.local/share/docker-safeops/backups]' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -l metrics-file -d 'Write Prometheus metrics (node_exporter textfile format) to FILE after the run [default: the policy file\'s `[metrics] file`]' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -l format -d 'Output format' -r -f -a "table\t'Aligned tables for people'
 json\t'One JSON document for scripts'"
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -l config -d 'Location of client config files (default ~/.docker)' -r -F
@@ -519,6 +521,7 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand adopt" -l 
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand adopt" -l tlsverify -d 'Use TLS and verify the remote'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand adopt" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand drill" -l to -d 'Backup directory [default: $SAFEOPS_BACKUP_DIR, else the policy file\'s `[backup] to`, else ~/.local/share/docker-safeops/backups]' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand drill" -l metrics-file -d 'Write Prometheus metrics (node_exporter textfile format) to FILE after the run [default: the policy file\'s `[metrics] file`]' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand drill" -l format -d 'Output format' -r -f -a "table\t'Aligned tables for people'
 json\t'One JSON document for scripts'"
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand drill" -l config -d 'Location of client config files (default ~/.docker)' -r -F

@@ -98,6 +98,7 @@ fatal\:"Only errors"))' \
 (backup)
 _arguments "${_arguments_options[@]}" : \
 '--to=[Backup directory \[default\: \$SAFEOPS_BACKUP_DIR, else the policy file'\''s \`\[backup\] to\`, else ~/.local/share/docker-safeops/backups\]]:DIR:_files' \
+'--metrics-file=[Write Prometheus metrics (node_exporter textfile format) to FILE after the run \[default\: the policy file'\''s \`\[metrics\] file\`\]]:FILE:_files' \
 '--keep=[Keep only the newest N backups of this target (older ones are deleted after the new one is verified)]:N:_default' \
 '--keep-days=[Also delete backups of this target older than D days (after the new one is verified; the newest backup is never deleted)]:D:_default' \
 '-t+[Seconds each container gets to stop before it is killed]:SECONDS:_default' \
@@ -209,6 +210,7 @@ _arguments "${_arguments_options[@]}" : \
 '--timeout=[Seconds each container gets to stop before it is killed]:SECONDS:_default' \
 '--wait-lock=[Wait up to SECONDS for another safeops operation on the same volumes to finish (default\: fail at once, naming it)]:SECONDS:_default' \
 '--to=[Backup directory \[default\: \$SAFEOPS_BACKUP_DIR, else the policy file'\''s \`\[backup\] to\`, else ~/.local/share/docker-safeops/backups\]]:DIR:_files' \
+'--metrics-file=[Write Prometheus metrics (node_exporter textfile format) to FILE after the run \[default\: the policy file'\''s \`\[metrics\] file\`\]]:FILE:_files' \
 '--format=[Output format]:FORMAT:((table\:"Aligned tables for people"
 json\:"One JSON document for scripts"))' \
 '--config=[Location of client config files (default ~/.docker)]:DIR:_files' \
@@ -852,6 +854,7 @@ fatal\:"Only errors"))' \
 (drill)
 _arguments "${_arguments_options[@]}" : \
 '--to=[Backup directory \[default\: \$SAFEOPS_BACKUP_DIR, else the policy file'\''s \`\[backup\] to\`, else ~/.local/share/docker-safeops/backups\]]:DIR:_files' \
+'--metrics-file=[Write Prometheus metrics (node_exporter textfile format) to FILE after the run \[default\: the policy file'\''s \`\[metrics\] file\`\]]:FILE:_files' \
 '--format=[Output format]:FORMAT:((table\:"Aligned tables for people"
 json\:"One JSON document for scripts"))' \
 '--config=[Location of client config files (default ~/.docker)]:DIR:_files' \

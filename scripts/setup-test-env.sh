@@ -54,6 +54,9 @@ command -v iptables >/dev/null 2>&1 || { log "installing iptables"; apt_install 
 command -v ip >/dev/null 2>&1 || { log "installing iproute2"; apt_install iproute2; }
 command -v nsenter >/dev/null 2>&1 || { log "installing util-linux"; apt_install util-linux; }
 
+# promtool (Debian's prometheus package) checks the metrics file the way Prometheus reads it.
+command -v promtool >/dev/null 2>&1 || { log "installing prometheus (for promtool)"; apt_install prometheus; }
+
 # 4. The fixture image, from the host's static busybox (no registry).
 # Bump fixture_version when the image's content changes: it is rebuilt then.
 image=safeops-test/busybox:latest fixture_version=3

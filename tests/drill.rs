@@ -206,3 +206,69 @@ fn an_interrupted_drill_is_cleaned_up_by_the_next_one() {
     );
     assert_eq!(drill_leftovers().trim(), "");
 }
+
+#[test]
+fn doctor_and_the_metrics_file_follow_backups_and_drills() {
+    let f = Fixture::new("drillrpo");
+    f.exec("echo data > /data/file");
+    let config = f.dir.path().join(".xdg-config/docker-safeops");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(
+        config.join("policy.toml"),
+        format!("[backup.targets.{}]\nmax_drill_age = \"1m\"\n", f.container),
+    )
+    .unwrap();
+    let metrics = f.dir.path().join("textfile/safeops.prom");
+    std::fs::create_dir_all(metrics.parent().unwrap()).unwrap();
+    let metrics_flag = ["--metrics-file", metrics.to_str().unwrap()];
+    let backup = f.backup(&metrics_flag);
+    let doctor = || {
+        let (code, stdout, _) = run(f.safeops().args([
+            "doctor",
+            &f.container,
+            "--check",
+            "backup-age",
+            "--format",
+            "json",
+        ]));
+        let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        (code, report["checks"][0].clone())
+    };
+    let (code, age) = doctor();
+    assert_eq!(code, 1, "{age:#}");
+    assert!(
+        age["findings"]
+            .to_string()
+            .contains("no passed restore drill"),
+        "{age:#}"
+    );
+    let (code, _, stderr) = run(f
+        .safeops()
+        .args(["drill", backup.to_str().unwrap()])
+        .args(metrics_flag));
+    assert_eq!(code, 0, "{stderr}");
+    let (code, age) = doctor();
+    assert_eq!(code, 0, "{age:#}");
+
+    let (code, out, err) = run(std::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::fs::File::open(&metrics).unwrap()));
+    assert_eq!(code, 0, "promtool: {out}{err}");
+    let text = std::fs::read_to_string(&metrics).unwrap();
+    let target = format!("{{target=\"{}\"}}", f.container);
+    for series in [
+        "docker_safeops_backup_last_success",
+        "docker_safeops_backup_last_files",
+        "docker_safeops_drill_last_rto_seconds",
+        "docker_safeops_drill_failures_total",
+    ] {
+        assert!(
+            text.contains(&format!("{series}{target} ")),
+            "{series}:\n{text}"
+        );
+    }
+    assert!(
+        text.contains(&format!("docker_safeops_backup_last_files{target} 1\n")),
+        "{text}"
+    );
+}

@@ -14,6 +14,7 @@ pub mod journal;
 pub mod local;
 pub mod lock;
 pub mod manifest;
+pub mod metrics;
 pub mod quiesce;
 pub mod restore;
 pub mod store;

@@ -217,6 +217,15 @@ pub struct StopFlags {
     pub timeout: i32,
 }
 
+/// Where metrics go.
+#[derive(Debug, Clone, Default, Args)]
+pub struct MetricsFlags {
+    /// Write Prometheus metrics (node_exporter textfile format) to FILE after the run
+    /// [default: the policy file's `[metrics] file`]
+    #[arg(long = "metrics-file", value_name = "FILE")]
+    pub metrics_file: Option<PathBuf>,
+}
+
 /// Waiting for another operation on the same volumes.
 #[derive(Debug, Clone, Default, Args)]
 pub struct LockFlags {
@@ -329,6 +338,9 @@ pub struct BackupArgs {
     /// Where backups are
     #[command(flatten)]
     pub location: LocationFlags,
+    /// Metrics
+    #[command(flatten)]
+    pub metrics: MetricsFlags,
     /// Also export the containers' images
     #[arg(long)]
     pub images: bool,
@@ -584,6 +596,9 @@ pub struct DrillArgs {
     /// Where backups are
     #[command(flatten)]
     pub location: LocationFlags,
+    /// Metrics
+    #[command(flatten)]
+    pub metrics: MetricsFlags,
     /// Leave the drill's containers, volumes and network running (prints how to remove
     /// them)
     #[arg(long)]
@@ -744,6 +759,9 @@ pub struct RestoreArgs {
     /// Where backups are
     #[command(flatten)]
     pub location: LocationFlags,
+    /// Metrics
+    #[command(flatten)]
+    pub metrics: MetricsFlags,
     /// Output format
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,

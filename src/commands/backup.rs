@@ -7,6 +7,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::backup::create::{self, BackupOptions, BackupOutcome, Subject};
+use crate::backup::metrics::{Operation, Run};
 use crate::backup::store;
 use crate::cancel::Cancel;
 use crate::cli::args::{BackupArgs, Format};
@@ -58,6 +59,7 @@ pub async fn run(discovery: &Discovery<'_>, args: &BackupArgs, cancel: &Cancel) 
         lock_wait: args.lock.wait(),
         leave_stopped: false,
     };
+    let started = std::time::Instant::now();
     let outcome = {
         let _bar = Progress::bytes(
             &format!("backing up {}", subject.name),
@@ -66,6 +68,23 @@ pub async fn run(discovery: &Discovery<'_>, args: &BackupArgs, cancel: &Cancel) 
         );
         create::create(discovery.engine, &subject, &options, cancel).await
     };
+    let totals = outcome.as_ref().ok().map(|o| {
+        o.manifest.volumes.iter().fold((0, 0), |(b, f), v| {
+            (b + v.fingerprint.total_bytes, f + v.fingerprint.file_count)
+        })
+    });
+    super::record_metrics(
+        args.metrics.metrics_file.as_deref(),
+        &Run {
+            operation: Operation::Backup,
+            target: subject.name.clone(),
+            success: outcome.is_ok(),
+            seconds: started.elapsed().as_secs_f64(),
+            bytes: totals.map(|t| t.0),
+            files: totals.map(|t| t.1),
+            rto_seconds: None,
+        },
+    );
     let outcome = match outcome {
         Ok(outcome) => outcome,
         Err(err) => {

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
+use crate::backup::metrics::{Operation, Run};
 use crate::backup::store::{self, DrillRecord};
 use crate::cancel::Cancel;
 use crate::cli::args::{DrillArgs, Format};
@@ -23,7 +24,25 @@ pub async fn run(discovery: &Discovery<'_>, args: &DrillArgs, cancel: &Cancel) -
     crate::state::create_private_dir(&scratch)
         .map_err(|e| Error::failure(format!("cannot create {}: {e}", scratch.display())))?;
     eprintln!("drilling {}", dir.display());
+    let started = std::time::Instant::now();
     let outcome = drill::run(discovery.engine, &dir, &scratch, args.keep_running, cancel).await;
+    super::record_metrics(
+        args.metrics.metrics_file.as_deref(),
+        &Run {
+            operation: Operation::Drill,
+            target: match &outcome {
+                Ok(report) => report.target.clone(),
+                Err(_) => store::read_manifest(&dir)
+                    .map(|m| m.target.name)
+                    .unwrap_or_default(),
+            },
+            success: outcome.as_ref().is_ok_and(|r| r.outcome == "passed"),
+            seconds: started.elapsed().as_secs_f64(),
+            bytes: None,
+            files: None,
+            rto_seconds: outcome.as_ref().ok().and_then(|r| r.rto_seconds),
+        },
+    );
     let audit_outcome = match &outcome {
         Ok(report) if report.outcome == "passed" => "ok".to_string(),
         Ok(_) => "failed: the drill failed".to_string(),

@@ -55,6 +55,28 @@ pub async fn single_target(
     Ok(target)
 }
 
+/// Records a run in the metrics file (`--metrics-file`, else the policy's `[metrics]
+/// file`), when there is one; a failure to write it is a warning, never the run's.
+pub fn record_metrics(flag: Option<&std::path::Path>, run: &crate::backup::metrics::Run) {
+    let env = |n: &str| std::env::var(n).ok();
+    let path = match flag {
+        Some(path) => Some(path.to_path_buf()),
+        None => {
+            crate::guard::protect::Policy::load(&crate::guard::protect::Policy::default_path(&env))
+                .ok()
+                .and_then(|p| p.metrics.file)
+        }
+    };
+    if let Some(path) = path
+        && let Err(err) = crate::backup::metrics::record(&path, run)
+    {
+        eprintln!(
+            "warning: cannot write the metrics file {}: {err}",
+            path.display()
+        );
+    }
+}
+
 /// Writes a verb's report to stdout and flushes it.
 pub fn print(text: &str) -> Result<()> {
     let mut stdout = std::io::stdout().lock();

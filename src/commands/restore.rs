@@ -1,6 +1,7 @@
 //! `restore BACKUP`: verified restore of volumes (and images), with confirmation and a
 //! safety backup before anything that holds data is overwritten.
 
+use crate::backup::metrics::{Operation, Run};
 use crate::backup::restore::{self, RestoreRequest};
 use crate::backup::store;
 use crate::cancel::Cancel;
@@ -24,7 +25,23 @@ pub async fn run(engine: &Engine, args: &RestoreArgs, cancel: &Cancel) -> Result
         stop_timeout: args.stop.timeout,
         safety_root: store::backup_root(args.location.to.as_deref(), &env)?,
     };
+    let started = std::time::Instant::now();
     let outcome = restore::restore(engine, &request, cancel).await;
+    let restored = outcome.as_ref().ok().map(|o| &o.volumes);
+    super::record_metrics(
+        args.metrics.metrics_file.as_deref(),
+        &Run {
+            operation: Operation::Restore,
+            target: store::read_manifest(&request.dir)
+                .map(|m| m.target.name)
+                .unwrap_or_else(|_| request.dir.display().to_string()),
+            success: outcome.is_ok(),
+            seconds: started.elapsed().as_secs_f64(),
+            bytes: restored.map(|v| v.iter().map(|v| v.total_bytes).sum()),
+            files: restored.map(|v| v.iter().map(|v| v.file_count).sum()),
+            rto_seconds: None,
+        },
+    );
     crate::guard::audit::record(
         "restore",
         &request.dir.display().to_string(),

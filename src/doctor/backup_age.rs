@@ -45,16 +45,28 @@ pub async fn check(facts: &Facts) -> CheckResult {
             Ok(age) => ages.push(age),
             Err(finding) => findings.push(finding),
         }
+        match facts.policy.backup.max_drill_age(&subject.name) {
+            Ok(Some(max)) => {
+                let drilled = newest_passed_drill(&backups, &subject.name);
+                findings.extend(judge_drill(&subject.name, drilled, max, now));
+            }
+            Ok(None) => {}
+            Err(err) => findings.push(Finding::fail("policy file", err.message)),
+        }
     }
     if let Some(last) = backups.iter().find(|b| b.sound) {
         findings.extend(space(root, last));
     }
-    let summary = if ages.is_empty() && findings.is_empty() {
-        format!(
-            "no target holds data to back up; backups in {}",
-            root.display()
-        )
-    } else if ages.is_empty() {
+    if ages.is_empty() && findings.is_empty() {
+        return CheckResult::skipped(
+            CheckId::BackupAge,
+            format!(
+                "nothing to judge: no target mounts a named volume or has a backup in {}",
+                root.display()
+            ),
+        );
+    }
+    let summary = if ages.is_empty() {
         format!("backups in {}", root.display())
     } else {
         format!(
@@ -117,6 +129,44 @@ fn judge(
         Some(max) => Ok(format!("{target} {} ago (RPO {})", ago_text(age), rpo(max))),
         None => Ok(format!("{target} {} ago", ago_text(age))),
     }
+}
+
+/// When the newest passed drill of any backup of `target` ended.
+fn newest_passed_drill(backups: &[BackupSummary], target: &str) -> Option<SystemTime> {
+    backups
+        .iter()
+        .filter(|b| b.target == target)
+        .filter_map(|b| b.last_drill.as_ref())
+        .filter(|d| d.outcome == "passed")
+        .filter_map(|d| humantime::parse_rfc3339_weak(&d.time).ok())
+        .max()
+}
+
+/// The finding when `target`'s newest passed drill is missing or older than `max`.
+fn judge_drill(
+    target: &str,
+    drilled: Option<SystemTime>,
+    max: Duration,
+    now: SystemTime,
+) -> Option<Finding> {
+    let rule = humantime::format_duration(max);
+    let message = match drilled {
+        None => format!("no passed restore drill (max_drill_age {rule})"),
+        Some(at) => {
+            let age = now.duration_since(at).unwrap_or_default();
+            if age <= max {
+                return None;
+            }
+            format!(
+                "newest passed restore drill is {} old, older than max_drill_age {rule}",
+                ago_text(age)
+            )
+        }
+    };
+    Some(
+        Finding::fail(format!("target {target}"), message)
+            .remedy(format!("docker safeops drill {target}")),
+    )
 }
 
 /// Room at the backup location for another backup as big as the last one.
@@ -187,5 +237,9 @@ mod tests {
             Status::Warn
         );
         assert!(judge("shop", Some(&stale), None, now).is_ok());
+        let minute = Duration::from_secs(60);
+        assert!(judge_drill("shop", None, minute, now).is_some());
+        assert!(judge_drill("shop", Some(now - Duration::from_secs(30)), minute, now).is_none());
+        assert!(judge_drill("shop", Some(now - Duration::from_secs(90)), minute, now).is_some());
     }
 }

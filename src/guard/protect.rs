@@ -59,6 +59,10 @@ pub struct BackupSettings {
     /// target whose newest verified backup is older.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_age: Option<String>,
+    /// `[backup] max_drill_age = "7d"`: `doctor` fails a target whose newest passed
+    /// restore drill is older.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_drill_age: Option<String>,
     /// `[backup.targets.NAME]`: per-target settings that override the ones above.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub targets: BTreeMap<String, TargetBackupSettings>,
@@ -70,27 +74,41 @@ pub struct TargetBackupSettings {
     /// This target's recovery point objective, e.g. `"5m"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_age: Option<String>,
+    /// This target's longest time without a passed drill.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_drill_age: Option<String>,
 }
 
 impl BackupSettings {
     /// The recovery point objective of `target`: its own, else the default one.
     /// A value that is not a duration is an error naming it.
     pub fn max_age(&self, target: &str) -> Result<Option<std::time::Duration>> {
-        let text = self
+        let own = self.targets.get(target).and_then(|t| t.max_age.as_deref());
+        duration("max_age", own.or(self.max_age.as_deref()))
+    }
+
+    /// The longest time `target` may go without a passed restore drill: its own, else
+    /// the default one.
+    pub fn max_drill_age(&self, target: &str) -> Result<Option<std::time::Duration>> {
+        let own = self
             .targets
             .get(target)
-            .and_then(|t| t.max_age.as_deref())
-            .or(self.max_age.as_deref());
-        text.map(|text| {
-            humantime::parse_duration(text).map_err(|err| {
-                Error::usage(format!(
-                    "policy file: max_age = {text:?} is not a duration: {err}"
-                ))
-                .hint("write it like \"24h\", \"30m\" or \"7days\"")
-            })
-        })
-        .transpose()
+            .and_then(|t| t.max_drill_age.as_deref());
+        duration("max_drill_age", own.or(self.max_drill_age.as_deref()))
     }
+}
+
+/// The duration `key = text` of the policy file, when set.
+fn duration(key: &str, text: Option<&str>) -> Result<Option<std::time::Duration>> {
+    text.map(|text| {
+        humantime::parse_duration(text).map_err(|err| {
+            Error::usage(format!(
+                "policy file: {key} = {text:?} is not a duration: {err}"
+            ))
+            .hint("write it like \"24h\", \"30m\" or \"7days\"")
+        })
+    })
+    .transpose()
 }
 
 /// `[environments.NAME]` of the policy file: which engines belong to an environment,
@@ -116,9 +134,25 @@ pub struct Policy {
     /// Entries by volume name.
     #[serde(default)]
     pub volumes: BTreeMap<String, PolicyEntry>,
+    /// `[metrics]`.
+    #[serde(default, skip_serializing_if = "is_default_metrics")]
+    pub metrics: MetricsSettings,
     /// `[environments.NAME]`: environments by name (`doctor`'s env-guard check).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub environments: BTreeMap<String, Environment>,
+}
+
+/// `[metrics]` of the policy file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MetricsSettings {
+    /// `file = "PATH"`: the Prometheus textfile written after every backup, restore
+    /// and drill, when `--metrics-file` says nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<PathBuf>,
+}
+
+fn is_default_metrics(settings: &MetricsSettings) -> bool {
+    *settings == MetricsSettings::default()
 }
 
 fn is_default(settings: &BackupSettings) -> bool {
