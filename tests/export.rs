@@ -78,10 +78,11 @@ fn an_exported_file_brings_the_same_container_back_and_down_v_keeps_its_volumes(
     let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(report["services"][0], rich.name);
     let yaml = std::fs::read_to_string(&file).unwrap();
+    let prefix = format!("${{SAFEOPS_{}_", rich.name.to_uppercase());
     for needle in [
         "external: true",
-        "${DB_PASSWORD}",
-        "${API_TOKEN}",
+        &format!("{prefix}DB_PASSWORD}}"),
+        &format!("{prefix}API_TOKEN}}"),
         "ipv4_address",
     ] {
         assert!(yaml.contains(needle), "{needle} missing:\n{yaml}");
@@ -284,5 +285,84 @@ fn a_failing_adopt_leaves_the_original_containers_running() {
     assert!(
         compose_left.trim().is_empty(),
         "compose's containers are gone"
+    );
+}
+
+#[test]
+fn export_keeps_every_secret_out_of_the_file_and_refuses_what_it_would_lose() {
+    require_engine();
+    let mut cleanup = Cleanup::new();
+    let dir = tempfile::tempdir().unwrap();
+    let label = format!("io.safeops.test={}", cleanup.label);
+    let name = unique("exsec");
+    cleanup.containers.push(name.clone());
+    docker(&[
+        "run",
+        "-d",
+        "--name",
+        &name,
+        "--label",
+        &label,
+        "--label",
+        "traefik.http.middlewares.a.basicauth.users=admin:LabelSecret1",
+        "--health-cmd",
+        "wget -q http://u:HealthSecret2@localhost/ || true",
+        "-e",
+        "my.api-key=KeySecret3",
+        IMAGE,
+        "sh",
+        "-c",
+        "echo $HOME; sleep 600",
+        "--password",
+        "CmdSecret4",
+    ]);
+    let out = dir.path().join("compose.yaml");
+    let (code, _, stderr) =
+        run(with_state(dir.path()).args(["export", &name, "-o", out.to_str().unwrap()]));
+    assert_eq!(code, 0, "{stderr}");
+    let yaml = std::fs::read_to_string(&out).unwrap();
+    for secret in ["LabelSecret1", "HealthSecret2", "KeySecret3", "CmdSecret4"] {
+        assert!(!yaml.contains(secret), "{secret} in the file:\n{yaml}");
+        assert!(!stderr.contains(secret), "{secret} on stderr: {stderr}");
+    }
+    assert!(
+        yaml.contains("echo $$HOME"),
+        "a $ of the command stays a $:\n{yaml}"
+    );
+    // compose reads the file and the .env back to the very values.
+    let (code, config, e) = run(Command::new("docker")
+        .args([
+            "compose",
+            "-f",
+            out.to_str().unwrap(),
+            "config",
+            "--format",
+            "json",
+        ])
+        .current_dir(dir.path()));
+    assert_eq!(code, 0, "{e}");
+    for secret in ["LabelSecret1", "HealthSecret2", "KeySecret3", "CmdSecret4"] {
+        assert!(config.contains(secret), "{secret} not resolved: {config}");
+    }
+    assert!(config.contains("echo $$HOME"), "{config}");
+
+    // An existing file is never overwritten.
+    let (code, _, stderr) =
+        run(with_state(dir.path()).args(["export", &name, "-o", out.to_str().unwrap()]));
+    assert_eq!(code, 2, "{stderr}");
+
+    // A --rm container would be deleted by the engine when adopt stops it.
+    let doomed = unique("exrm");
+    cleanup.containers.push(doomed.clone());
+    docker(&[
+        "run", "-d", "--rm", "--name", &doomed, "--label", &label, IMAGE, "sleep", "600",
+    ]);
+    let (code, _, stderr) =
+        run(with_state(dir.path()).args(["adopt", &doomed, "-p", &unique("rmp")]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("--rm"), "{stderr}");
+    assert_eq!(
+        docker(&["inspect", "-f", "{{.State.Running}}", &doomed]).trim(),
+        "true"
     );
 }

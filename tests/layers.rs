@@ -12,10 +12,10 @@ const LAYERS: &[&[&str]] = &[
     &["target"],
     &["guard"],
     &["runmode"],
-    &["export"],
     &["backup"],
     &["doctor"],
     &["drill"],
+    &["export"],
     &["cli"],
     &["commands"],
 ];

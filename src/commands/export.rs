@@ -21,6 +21,10 @@ pub async fn run(engine: &Engine, args: &ExportArgs) -> Result<()> {
         .and_then(Path::parent)
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
+    if let Some(file) = args.output.as_ref().filter(|f| f.exists()) {
+        return Err(Error::usage(format!("{} exists already", file.display()))
+            .hint("choose another file, or move that one away"));
+    }
     let env_file = write_env(&document, dir)?;
     if let Some(file) = &args.output {
         std::fs::write(file, &document.yaml)

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::Document;
+use crate::backup::lock::{self, Key};
 use crate::cancel::Cancel;
 use crate::compose::cli::ComposeCli;
 use crate::compose::project::{Generation, ProjectFiles};
@@ -123,7 +124,10 @@ pub async fn validate(engine: &Engine, compose: &Compose<'_>, files: &ProjectFil
         .map(drop)
 }
 
-/// Replaces the containers `specs` by the project in `files`.
+/// Replaces the containers `specs` by the project in `files`. Steps that the engine or
+/// compose carry out are never cut short by Ctrl-C (a half-done rename or a compose
+/// killed while creating would leave containers no one knows about): the interruption
+/// is noticed between steps, and everything is put back.
 pub async fn replace(
     engine: &Engine,
     compose: &Compose<'_>,
@@ -132,39 +136,15 @@ pub async fn replace(
     timing: Timing,
     cancel: &Cancel,
 ) -> Result<()> {
+    let project = files.name_flag.clone().unwrap_or_default();
+    let mut keys = vec![Key::Target(project.clone())];
+    keys.extend(specs.iter().filter_map(|s| {
+        let name = s["Name"].as_str()?.trim_start_matches('/');
+        Some(Key::Target(name.to_string()))
+    }));
+    let _locks = lock::acquire(&engine.endpoint.host, &keys, "adopt", None, cancel).await?;
     let mut aside: Vec<Aside> = Vec::new();
-    let work = async {
-        for spec in specs {
-            crate::runmode::specs::save(spec)?;
-            let id = spec["Id"].as_str().unwrap_or_default();
-            let name = spec["Name"]
-                .as_str()
-                .unwrap_or_default()
-                .trim_start_matches('/');
-            let running = spec["State"]["Running"].as_bool().unwrap_or(false);
-            aside.push(recreate::rename_aside(engine, id, name, running).await?);
-        }
-        for old in &aside {
-            recreate::stop_aside(engine, old, timing.stop_timeout).await?;
-        }
-        let mut up = vec!["up", "--detach", "--no-build"];
-        if compose.cli.generation() == Generation::V2 {
-            up.extend(["--pull", "never"]);
-        }
-        compose.run(engine, files, &up).await?;
-        for old in &aside {
-            restart_check::check(engine, &old.name, &old.name, timing.patience).await?;
-        }
-        Ok::<(), Error>(())
-    };
-    let outcome = tokio::select! {
-        outcome = work => outcome,
-        why = cancel.cancelled() => {
-            tracing::info!("{why}");
-            Err(Error::interrupted())
-        }
-    };
-    match outcome {
+    match steps(engine, compose, files, specs, timing, cancel, &mut aside).await {
         Ok(()) => {
             for old in &aside {
                 recreate::remove_aside(engine, old).await?;
@@ -172,19 +152,107 @@ pub async fn replace(
             Ok(())
         }
         Err(mut err) => {
-            let down = compose
-                .run(engine, files, &["down", "--remove-orphans"])
-                .await;
-            if let Err(down) = down {
-                err.message.push_str(&format!(
-                    "\nremoving the project's containers failed: {down}"
-                ));
-            }
-            for old in &aside {
+            for line in roll_back(engine, &project, &aside).await {
                 err.message.push('\n');
-                err.message.push_str(&recreate::put_back(engine, old).await);
+                err.message.push_str(&line);
             }
             Err(err)
         }
     }
+}
+
+fn interrupted(cancel: &Cancel) -> Result<()> {
+    match cancel.reason() {
+        Some(why) => {
+            tracing::info!("{why}");
+            Err(Error::interrupted())
+        }
+        None => Ok(()),
+    }
+}
+
+async fn steps(
+    engine: &Engine,
+    compose: &Compose<'_>,
+    files: &ProjectFiles,
+    specs: &[Value],
+    timing: Timing,
+    cancel: &Cancel,
+    aside: &mut Vec<Aside>,
+) -> Result<()> {
+    for spec in specs {
+        interrupted(cancel)?;
+        crate::runmode::specs::save(spec)?;
+        let id = spec["Id"].as_str().unwrap_or_default();
+        let name = spec["Name"]
+            .as_str()
+            .unwrap_or_default()
+            .trim_start_matches('/');
+        let running = spec["State"]["Running"].as_bool().unwrap_or(false);
+        aside.push(recreate::rename_aside(engine, id, name, running).await?);
+    }
+    for old in aside.iter() {
+        interrupted(cancel)?;
+        recreate::stop_aside(engine, old, timing.stop_timeout).await?;
+    }
+    interrupted(cancel)?;
+    let mut up = vec!["up", "--detach", "--no-build"];
+    if compose.cli.generation() == Generation::V2 {
+        up.extend(["--pull", "never"]);
+    }
+    compose.run(engine, files, &up).await?;
+    interrupted(cancel)?;
+    // What was stopped stays stopped: compose started it with the rest.
+    for old in aside.iter().filter(|old| !old.was_running) {
+        let stop = bollard::query_parameters::StopContainerOptionsBuilder::default()
+            .t(timing.stop_timeout)
+            .build();
+        engine
+            .docker
+            .stop_container(&old.name, Some(stop))
+            .await
+            .map_err(|e| Error::failure(format!("cannot stop the new {}: {e}", old.name)))?;
+    }
+    for old in aside.iter().filter(|old| old.was_running) {
+        tokio::select! {
+            checked = restart_check::check(engine, &old.name, &old.name, timing.patience) => checked?,
+            why = cancel.cancelled() => {
+                tracing::info!("{why}");
+                return Err(Error::interrupted());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Removes the containers this adopt had compose create (by name and project, never
+/// another's, never a volume), then gives the old ones their names back.
+async fn roll_back(engine: &Engine, project: &str, aside: &[Aside]) -> Vec<String> {
+    let mut lines = Vec::new();
+    for old in aside {
+        let created = engine.docker.inspect_container(&old.name, None).await;
+        let ours = created.as_ref().ok().is_some_and(|c| {
+            c.id.as_deref() != Some(old.id.as_str())
+                && c.config
+                    .as_ref()
+                    .and_then(|c| c.labels.as_ref())
+                    .and_then(|l| l.get(crate::engine::inventory::LABEL_PROJECT))
+                    .is_some_and(|p| p == project)
+        });
+        if ours {
+            let options = bollard::query_parameters::RemoveContainerOptionsBuilder::default()
+                .force(true)
+                .v(false)
+                .build();
+            if let Err(e) = engine
+                .docker
+                .remove_container(&old.name, Some(options))
+                .await
+            {
+                lines.push(format!("cannot remove the new {}: {e}", old.name));
+            }
+        }
+        lines.push(recreate::put_back(engine, old).await);
+    }
+    lines
 }

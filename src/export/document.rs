@@ -13,7 +13,7 @@ use docker_compose_types as dct;
 use indexmap::IndexMap;
 use serde_json::Value;
 
-use super::service::Exported;
+use super::service::{Exported, placeholder};
 use crate::error::{Error, Result};
 
 /// A compose file and what goes with it.
@@ -34,10 +34,15 @@ pub struct Document {
 }
 
 /// Builds the document from exported containers.
-pub fn assemble(project: Option<&str>, mut exported: Vec<Exported>) -> Result<Document> {
+pub fn assemble(project: Option<&str>, exported: Vec<Exported>) -> Result<Document> {
     let names: BTreeSet<String> = exported.iter().map(|e| e.name.clone()).collect();
+    // Env mentions suggest an order; one that would close a cycle (two containers
+    // naming each other) is no order at all and is left out.
+    let mentions: BTreeMap<String, Vec<String>> = exported
+        .iter()
+        .map(|e| (e.name.clone(), mentioned_peers(e, &names)))
+        .collect();
     let mut lossy = Vec::new();
-    let secrets = secret_variables(&mut exported);
     let mut compose = dct::Compose {
         name: project.map(str::to_string),
         ..dct::Compose::default()
@@ -45,7 +50,12 @@ pub fn assemble(project: Option<&str>, mut exported: Vec<Exported>) -> Result<Do
     let mut volumes = BTreeMap::new();
     let mut networks = BTreeMap::new();
     let mut services = IndexMap::new();
+    let links_of: BTreeMap<String, Vec<String>> = exported
+        .iter()
+        .map(|e| (e.name.clone(), e.links.clone()))
+        .collect();
     let mut extras = Vec::new();
+    let mut secrets_of = Vec::new();
     for mut e in exported {
         let mut after: Vec<String> = e
             .links
@@ -61,16 +71,39 @@ pub fn assemble(project: Option<&str>, mut exported: Vec<Exported>) -> Result<Do
                 ));
             }
         }
-        after.extend(mentioned_peers(&e, &names));
+        after.extend(
+            mentions[&e.name]
+                .iter()
+                .filter(|peer| {
+                    let back = mentions[*peer].contains(&e.name)
+                        || exported_links(&e.name, peer, &links_of);
+                    !back
+                })
+                .cloned(),
+        );
         after.sort();
         after.dedup();
         if !after.is_empty() {
             e.service.depends_on = dct::DependsOnOptions::Simple(after);
         }
-        volumes.extend(e.volumes);
-        networks.extend(e.networks);
+        for (kind, from, into) in [
+            ("volume", e.volumes, &mut volumes),
+            ("network", e.networks, &mut networks),
+        ] {
+            for (key, name) in from {
+                if let Some(other) = into.get(&key).filter(|other| **other != name) {
+                    return Err(Error::usage(format!(
+                        "the {kind}s {other} and {name} would share the key {key} in the \
+                         compose file"
+                    ))
+                    .hint("rename one of them (names this long or this alike cannot both be exported)"));
+                }
+                into.insert(key, name);
+            }
+        }
         lossy.extend(e.lossy);
         extras.push((e.name.clone(), e.extra));
+        secrets_of.push((e.name.clone(), e.secrets));
         services.insert(e.name.clone(), Some(e.service));
     }
     compose.services = dct::Services(services);
@@ -104,10 +137,17 @@ pub fn assemble(project: Option<&str>, mut exported: Vec<Exported>) -> Result<Do
     );
     let mut tree = serde_json::to_value(&compose)
         .map_err(|e| Error::failure(format!("cannot serialize the compose file: {e}")))?;
-    // Post-processing: the fields the typed service lacks.
+    // Post-processing: the fields the typed service lacks, then the secrets'
+    // variables and `$` escaping over each whole service.
     for (name, extra) in extras {
         if let Some(Value::Object(service)) = tree.pointer_mut(&format!("/services/{name}")) {
             service.extend(extra);
+        }
+    }
+    let mut secrets = Vec::new();
+    for (name, list) in &secrets_of {
+        if let Some(service) = tree.pointer_mut(&format!("/services/{name}")) {
+            resolve_secrets(service, name, list, &mut secrets);
         }
     }
     let body = serde_norway::to_string(&tree)
@@ -117,7 +157,7 @@ pub fn assemble(project: Option<&str>, mut exported: Vec<Exported>) -> Result<Do
          # Every volume and network is external: no compose command deletes them.\n{body}",
         names.iter().cloned().collect::<Vec<_>>().join(", ")
     );
-    let dotenv = (!secrets.is_empty()).then(|| dotenv(&secrets, &mut lossy));
+    let dotenv = (!secrets.is_empty()).then(|| dotenv(&secrets));
     Ok(Document {
         yaml,
         dotenv,
@@ -128,47 +168,68 @@ pub fn assemble(project: Option<&str>, mut exported: Vec<Exported>) -> Result<Do
     })
 }
 
-/// Gives every secret a variable of its own in the `.env` file: its env key, or
-/// `<CONTAINER>_<KEY>` when two containers hold different values under one key.
-fn secret_variables(exported: &mut [Exported]) -> Vec<(String, String)> {
-    let mut values: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for e in exported.iter() {
-        for (key, value) in &e.secrets {
-            values.entry(key.clone()).or_default().insert(value.clone());
-        }
-    }
-    let mut out: Vec<(String, String)> = Vec::new();
-    for e in exported.iter_mut() {
-        for (key, value) in &e.secrets {
-            let variable = if values[key].len() > 1 {
-                let prefix: String = e
-                    .name
-                    .chars()
-                    .map(|c| {
-                        if c.is_ascii_alphanumeric() {
-                            c.to_ascii_uppercase()
-                        } else {
-                            '_'
-                        }
-                    })
-                    .collect();
-                let variable = format!("{prefix}_{key}");
-                if let dct::Environment::KvPair(env) = &mut e.service.environment {
-                    env.insert(
-                        key.clone(),
-                        Some(dct::SingleValue::String(format!("${{{variable}}}"))),
-                    );
+/// A variable name for the `.env` file: `SAFEOPS_<CONTAINER>_<WHAT>`, uppercase,
+/// letters, digits and `_` only (so that no shell variable of the operator's takes
+/// its place by accident, and compose accepts it).
+fn variable(container: &str, what: &str) -> String {
+    let clean = |s: &str| -> String {
+        s.chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_uppercase()
+                } else {
+                    '_'
                 }
-                variable
-            } else {
-                key.clone()
-            };
-            if !out.iter().any(|(v, _)| *v == variable) {
-                out.push((variable, value.clone()));
-            }
+            })
+            .collect()
+    };
+    format!("SAFEOPS_{}_{}", clean(container), clean(what))
+}
+
+/// Gives every secret a variable of its own (distinct also when two names clean up
+/// the same) and puts `${VARIABLE}` where its placeholder is; escapes every other `$`
+/// of the service as `$$`, so that compose interpolates nothing else.
+fn resolve_secrets(
+    service: &mut Value,
+    container: &str,
+    secrets: &[(String, String)],
+    taken: &mut Vec<(String, String)>,
+) {
+    let mut names = Vec::new();
+    for (what, value) in secrets {
+        let base = variable(container, what);
+        let mut name = base.clone();
+        let mut n = 1;
+        while taken.iter().any(|(v, _)| *v == name) {
+            n += 1;
+            name = format!("{base}_{n}");
         }
+        taken.push((name.clone(), value.clone()));
+        names.push(name);
     }
-    out
+    escape_strings(service, &names);
+}
+
+fn escape_strings(value: &mut Value, names: &[String]) {
+    match value {
+        Value::String(s) => {
+            let mut out = s.replace('$', "$$");
+            for (i, name) in names.iter().enumerate() {
+                out = out.replace(&placeholder(i), &format!("${{{name}}}"));
+            }
+            *s = out;
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| escape_strings(v, names)),
+        Value::Object(map) => map.values_mut().for_each(|v| escape_strings(v, names)),
+        _ => {}
+    }
+}
+
+/// Whether `peer` links to `container` (so `container` cannot wait for `peer`).
+fn exported_links(container: &str, peer: &str, links_of: &BTreeMap<String, Vec<String>>) -> bool {
+    links_of
+        .get(peer)
+        .is_some_and(|l| l.iter().any(|x| x == container))
 }
 
 /// Exported containers whose env names `e`'s peers by container name as a host
@@ -192,21 +253,52 @@ fn mentioned_peers(e: &Exported, names: &BTreeSet<String>) -> Vec<String> {
         .collect()
 }
 
-/// The `.env` file: single-quoted values, which compose reads literally (no `$`
-/// expansion) but for `\'`, an escaped quote.
-fn dotenv(secrets: &[(String, String)], lossy: &mut Vec<String>) -> String {
+/// The `.env` file: double-quoted values with compose's escapes (`\\`, `\"`, `\$`,
+/// `\n`), which hold any value exactly.
+fn dotenv(secrets: &[(String, String)]) -> String {
     let mut out = String::from(
         "# Secrets of the exported containers, referenced by the compose file. Keep it 0600.\n",
     );
     for (variable, value) in secrets {
-        // A backslash before a quote or at the end would read as an escape.
-        if value.contains("\\'") || value.ends_with('\\') || value.contains('\n') {
-            lossy.push(format!(
-                "{variable}: its value has a backslash before a quote, at its end, or a \
-                 newline, which .env cannot hold exactly; check it in .env"
-            ));
-        }
-        out.push_str(&format!("{variable}='{}'\n", value.replace('\'', "\\'")));
+        let escaped = value
+            .replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace('$', "\\$")
+            .replace('\n', "\\n");
+        out.push_str(&format!("{variable}=\"{escaped}\"\n"));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn secrets_become_variables_and_every_other_dollar_is_escaped() {
+        let mut service = json!({
+            "command": ["sh", "-c", "echo $HOME", placeholder(0)],
+            "environment": {"A": "x=$y", "PW": placeholder(1)},
+        });
+        let mut taken = vec![("SAFEOPS_Q_X_PW".to_string(), "other".to_string())];
+        let secrets = [
+            ("COMMAND".to_string(), "--k".to_string()),
+            ("PW".to_string(), "v".to_string()),
+        ];
+        resolve_secrets(&mut service, "q.x", &secrets, &mut taken);
+        assert_eq!(
+            service,
+            json!({
+                "command": ["sh", "-c", "echo $$HOME", "${SAFEOPS_Q_X_COMMAND}"],
+                "environment": {"A": "x=$$y", "PW": "${SAFEOPS_Q_X_PW_2}"},
+            })
+        );
+        assert_eq!(
+            dotenv(&[("V".into(), "p$w\\'d\\\"q\nx".into())])
+                .lines()
+                .nth(1),
+            Some("V=\"p\\$w\\\\'d\\\\\\\"q\\nx\"")
+        );
+    }
 }

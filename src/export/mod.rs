@@ -8,6 +8,8 @@ pub mod adopt;
 pub mod document;
 pub mod service;
 
+use std::collections::BTreeMap;
+
 use serde_json::Value;
 
 use crate::engine::Engine;
@@ -22,6 +24,7 @@ pub use document::Document;
 pub async fn inspect(engine: &Engine, names: &[String]) -> Result<Vec<Value>> {
     let mut specs = Vec::new();
     for name in names {
+        crate::engine::names::checked(name, "the container name")?;
         let spec = engine
             .get_raw_json(&format!("/containers/{name}/json"))
             .await
@@ -38,6 +41,20 @@ pub async fn inspect(engine: &Engine, names: &[String]) -> Result<Vec<Value>> {
                 project.as_str().unwrap_or("?")
             ))
             .hint("export and adopt take containers started with `docker run`"));
+        }
+        if spec
+            .pointer("/HostConfig/AutoRemove")
+            .and_then(Value::as_bool)
+            == Some(true)
+        {
+            return Err(Error::usage(format!(
+                "{name} was started with --rm: the engine deletes it, and its anonymous \
+                 volumes, as soon as it stops"
+            ))
+            .hint("export it (export never stops it), then recreate it from the file yourself"));
+        }
+        if specs.iter().any(|s: &Value| s["Id"] == spec["Id"]) {
+            continue;
         }
         specs.push(spec);
     }
@@ -72,11 +89,22 @@ pub async fn export(engine: &Engine, specs: &[Value], project: Option<&str>) -> 
         let env = spec.pointer("/Config/Env").and_then(Value::as_array);
         crate::redact::remember_env(env.into_iter().flatten().filter_map(Value::as_str));
     }
+    // Every container by id, with whether it is exported here: what a
+    // `container:ID` namespace becomes.
+    let chosen: Vec<&str> = specs.iter().filter_map(|s| s["Id"].as_str()).collect();
+    let peers: BTreeMap<String, (String, bool)> = crate::engine::inventory::containers(engine)
+        .await?
+        .into_iter()
+        .map(|c| {
+            let exported = chosen.contains(&c.id.as_str());
+            (c.id, (c.name, exported))
+        })
+        .collect();
     let mut exported = Vec::new();
     for spec in specs {
         let image = pinned_image(engine, spec).await;
         let defaults = image_defaults(engine, spec["Image"].as_str().unwrap_or_default()).await;
-        exported.push(service::export(spec, &image, &defaults));
+        exported.push(service::export(spec, &image, &defaults, &peers));
     }
     document::assemble(project, exported)
 }

@@ -31,12 +31,53 @@ pub struct Exported {
     pub volumes: BTreeMap<String, String>,
     /// External networks it joins: key in the file, engine name.
     pub networks: BTreeMap<String, String>,
-    /// Secret env entries moved to the `.env` file: variable, value.
+    /// Secrets moved to the `.env` file: what each is (`DB_PASSWORD`, `LABEL_1`), its
+    /// value. The service holds [`placeholder`]s for them, replaced by `${VARIABLE}`
+    /// references when the document is assembled.
     pub secrets: Vec<(String, String)>,
     /// Other containers it links to (`--link`): their names.
     pub links: Vec<String>,
     /// What could not be expressed, for people.
     pub lossy: Vec<String>,
+}
+
+/// Marks the `i`-th secret of a container in its service until the document gives it
+/// a variable (`\u{1}` never occurs in what compose files hold).
+pub fn placeholder(i: usize) -> String {
+    format!("\u{1}{i}\u{1}")
+}
+
+impl Exported {
+    /// Moves `value` to the secrets and returns its placeholder.
+    fn secret(&mut self, what: &str, value: &str) -> String {
+        self.secrets.push((what.to_string(), value.to_string()));
+        placeholder(self.secrets.len() - 1)
+    }
+
+    /// `args` with every argument that holds a secret, or follows a secret flag
+    /// (`--password X`), moved to the secrets.
+    fn secret_args(&mut self, what: &str, args: Vec<String>) -> Vec<String> {
+        let mut after_flag = false;
+        let mut out = Vec::with_capacity(args.len());
+        for arg in args {
+            let flag = arg.starts_with('-') && !arg.contains('=') && is_secret_key(&arg);
+            out.push(
+                if after_flag || redact::holds_secret(&arg) || inline_secret(&arg) {
+                    self.secret(what, &arg)
+                } else {
+                    arg
+                },
+            );
+            after_flag = flag;
+        }
+        out
+    }
+}
+
+/// `--password=X` or `KEY=X` with a secret key, inside one argument.
+fn inline_secret(arg: &str) -> bool {
+    arg.split_once('=')
+        .is_some_and(|(key, _)| is_secret_key(key) && !key.contains(char::is_whitespace))
 }
 
 fn strings(value: &Value) -> Vec<String> {
@@ -64,7 +105,12 @@ fn duration(ns: i64) -> String {
 /// Exports the container `spec` (an inspect document) whose image has `defaults`;
 /// `image` is the reference to pin it to. An env value is a secret when its key says
 /// so or it holds one (a URL password, a value remembered by [`redact`]).
-pub fn export(spec: &Value, image: &str, defaults: &ImageDefaults) -> Exported {
+pub fn export(
+    spec: &Value,
+    image: &str,
+    defaults: &ImageDefaults,
+    peers: &BTreeMap<String, (String, bool)>,
+) -> Exported {
     let name = text(spec, "/Name").trim_start_matches('/').to_string();
     let id = text(spec, "/Id");
     let config = &spec["Config"];
@@ -73,9 +119,8 @@ pub fn export(spec: &Value, image: &str, defaults: &ImageDefaults) -> Exported {
         name: name.clone(),
         ..Exported::default()
     };
-    let s = &mut out.service;
-    s.container_name = Some(name.clone());
-    s.image = Some(image.to_string());
+    out.service.container_name = Some(name.clone());
+    out.service.image = Some(image.to_string());
 
     // The command: the engine takes the image's CMD only when no ENTRYPOINT is given,
     // so both are written whenever either differs from the image's.
@@ -83,12 +128,12 @@ pub fn export(spec: &Value, image: &str, defaults: &ImageDefaults) -> Exported {
     let cmd = config.get("Cmd").filter(|v| !v.is_null());
     let entrypoint_changed = entrypoint != defaults.entrypoint.as_ref();
     if entrypoint_changed {
-        s.entrypoint = Some(dct::Entrypoint::List(strings(
-            entrypoint.unwrap_or(&json!([])),
-        )));
+        let args = out.secret_args("ENTRYPOINT", strings(entrypoint.unwrap_or(&json!([]))));
+        out.service.entrypoint = Some(dct::Entrypoint::List(args));
     }
     if entrypoint_changed || cmd != defaults.cmd.as_ref() {
-        s.command = Some(dct::Command::Args(strings(cmd.unwrap_or(&json!([])))));
+        let args = out.secret_args("COMMAND", strings(cmd.unwrap_or(&json!([]))));
+        out.service.command = Some(dct::Command::Args(args));
     }
 
     // Env: what the image does not set; secrets by reference.
@@ -99,26 +144,32 @@ pub fn export(spec: &Value, image: &str, defaults: &ImageDefaults) -> Exported {
         }
         let (k, v) = entry.split_once('=').unwrap_or((entry.as_str(), ""));
         let value = if is_secret_key(k) || redact::holds_secret(v) {
-            out.secrets.push((k.to_string(), v.to_string()));
-            format!("${{{k}}}")
+            out.secret(k, v)
         } else {
-            v.replace('$', "$$")
+            v.to_string()
         };
         env.insert(k.to_string(), Some(dct::SingleValue::String(value)));
     }
     if !env.is_empty() {
-        s.environment = dct::Environment::KvPair(env);
+        out.service.environment = dct::Environment::KvPair(env);
     }
 
-    let labels: IndexMap<String, String> = config["Labels"]
-        .as_object()
-        .into_iter()
-        .flatten()
-        .filter(|(k, _)| !k.starts_with("com.docker.compose."))
-        .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
-        .filter(|(k, v)| defaults.labels.get(k) != Some(v))
-        .map(|(k, v)| (k, v.replace('$', "$$")))
-        .collect();
+    let mut labels = IndexMap::new();
+    for (k, v) in config["Labels"].as_object().into_iter().flatten() {
+        let Some(v) = v.as_str() else { continue };
+        if k.starts_with("com.docker.compose.")
+            || defaults.labels.get(k).map(String::as_str) == Some(v)
+        {
+            continue;
+        }
+        let value = if is_secret_key(k) || redact::holds_secret(v) {
+            out.secret("LABEL", v)
+        } else {
+            v.to_string()
+        };
+        labels.insert(k.clone(), value);
+    }
+    let s = &mut out.service;
     if !labels.is_empty() {
         s.labels = dct::Labels::Map(labels);
     }
@@ -128,7 +179,9 @@ pub fn export(spec: &Value, image: &str, defaults: &ImageDefaults) -> Exported {
     s.working_dir = set(text(config, "/WorkingDir"), defaults.working_dir.as_deref());
     s.user = set(text(config, "/User"), defaults.user.as_deref());
     let hostname = text(config, "/Hostname");
-    if !hostname.is_empty() && !id.starts_with(hostname) {
+    // A container in another's network namespace has that one's hostname.
+    let shares_network = text(host, "/NetworkMode").starts_with("container:");
+    if !hostname.is_empty() && !id.starts_with(hostname) && !shares_network {
         s.hostname = Some(hostname.to_string());
     }
     s.domainname = set(text(config, "/Domainname"), None);
@@ -142,9 +195,26 @@ pub fn export(spec: &Value, image: &str, defaults: &ImageDefaults) -> Exported {
     healthcheck(&mut out, config, defaults);
     ports(&mut out, config, host, defaults);
     mounts(&mut out, spec);
-    networks(&mut out, spec, id);
-    host_settings(&mut out, host);
+    networks(&mut out, spec, id, peers);
+    host_settings(&mut out, host, peers);
+    lossy_settings(&mut out, host, spec);
     out
+}
+
+/// `container:ID` as compose says it: `service:NAME` for a container exported with
+/// this one, else `container:NAME` (the id changes when that container is recreated).
+fn namespace_of(mode: &str, peers: &BTreeMap<String, (String, bool)>) -> String {
+    let Some(id) = mode.strip_prefix("container:") else {
+        return mode.to_string();
+    };
+    match peers
+        .iter()
+        .find(|(peer_id, (name, _))| peer_id.starts_with(id) || name == id)
+    {
+        Some((_, (name, true))) => format!("service:{name}"),
+        Some((_, (name, false))) => format!("container:{name}"),
+        None => mode.to_string(),
+    }
 }
 
 fn healthcheck(out: &mut Exported, config: &Value, defaults: &ImageDefaults) {
@@ -152,7 +222,7 @@ fn healthcheck(out: &mut Exported, config: &Value, defaults: &ImageDefaults) {
     if check.is_null() || Some(check) == defaults.healthcheck.as_ref() {
         return;
     }
-    let test = strings(&check["Test"]);
+    let test = out.secret_args("HEALTHCHECK", strings(&check["Test"]));
     let ns = |key: &str| check[key].as_i64().filter(|n| *n > 0).map(duration);
     out.service.healthcheck = Some(dct::Healthcheck {
         disable: test.first().is_some_and(|t| t == "NONE"),
@@ -241,13 +311,6 @@ fn mounts(out: &mut Exported, spec: &Value) {
             "bind" => {
                 let source = text(mount, "/Source");
                 let propagation = text(mount, "/Propagation");
-                if source.contains(':') || target.contains(':') {
-                    out.lossy.push(format!(
-                        "{}: bind {source} -> {target} has a ':' in a path, which compose's \
-                         short syntax cannot hold; written in long syntax",
-                        out.name
-                    ));
-                }
                 let mut options = Vec::new();
                 if read_only {
                     options.push("ro");
@@ -264,21 +327,50 @@ fn mounts(out: &mut Exported, spec: &Value) {
                         out.name
                     ));
                 }
-                volumes.push(dct::Volumes::Simple(if options.is_empty() {
-                    format!("{source}:{target}")
+                if source.contains(':') || target.contains(':') {
+                    volumes.push(dct::Volumes::Advanced(dct::AdvancedVolumes {
+                        source: Some(source.to_string()),
+                        target,
+                        _type: "bind".into(),
+                        read_only,
+                        bind: None,
+                        volume: None,
+                        tmpfs: None,
+                    }));
                 } else {
-                    format!("{source}:{target}:{}", options.join(","))
+                    volumes.push(dct::Volumes::Simple(if options.is_empty() {
+                        format!("{source}:{target}")
+                    } else {
+                        format!("{source}:{target}:{}", options.join(","))
+                    }));
+                }
+            }
+            "tmpfs" => {
+                let options = spec["HostConfig"]["Mounts"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .find(|m| m["Target"].as_str() == Some(target.as_str()))
+                    .map(|m| &m["TmpfsOptions"]);
+                let size = options
+                    .and_then(|o| o["SizeBytes"].as_u64())
+                    .filter(|s| *s > 0);
+                if options.is_some_and(|o| o["Mode"].as_u64().is_some()) {
+                    out.lossy.push(format!(
+                        "{}: the mode of the tmpfs at {target} is not exported",
+                        out.name
+                    ));
+                }
+                volumes.push(dct::Volumes::Advanced(dct::AdvancedVolumes {
+                    source: None,
+                    target,
+                    _type: "tmpfs".into(),
+                    read_only: false,
+                    bind: None,
+                    volume: None,
+                    tmpfs: size.map(|size| dct::TmpfsSettings { size }),
                 }));
             }
-            "tmpfs" => volumes.push(dct::Volumes::Advanced(dct::AdvancedVolumes {
-                source: None,
-                target,
-                _type: "tmpfs".into(),
-                read_only: false,
-                bind: None,
-                volume: None,
-                tmpfs: None,
-            })),
             other => out.lossy.push(format!(
                 "{}: a {other} mount at {target} is not exported",
                 out.name
@@ -300,10 +392,10 @@ fn mounts(out: &mut Exported, spec: &Value) {
     }
 }
 
-fn networks(out: &mut Exported, spec: &Value, id: &str) {
+fn networks(out: &mut Exported, spec: &Value, id: &str, peers: &BTreeMap<String, (String, bool)>) {
     let mode = text(spec, "/HostConfig/NetworkMode");
     if mode == "host" || mode == "none" || mode.starts_with("container:") {
-        out.service.network_mode = Some(mode.to_string());
+        out.service.network_mode = Some(namespace_of(mode, peers));
         return;
     }
     let short_id = &id[..id.len().min(12)];
@@ -356,7 +448,7 @@ fn networks(out: &mut Exported, spec: &Value, id: &str) {
     }
 }
 
-fn host_settings(out: &mut Exported, host: &Value) {
+fn host_settings(out: &mut Exported, host: &Value, peers: &BTreeMap<String, (String, bool)>) {
     let s = &mut out.service;
     let policy = text(host, "/RestartPolicy/Name");
     if !matches!(policy, "" | "no") {
@@ -458,21 +550,47 @@ fn host_settings(out: &mut Exported, host: &Value) {
         let value = text(host, &format!("/{field}"));
         if !value.is_empty() {
             match key {
-                "pid" => s.pid = Some(value.to_string()),
+                "pid" => s.pid = Some(namespace_of(value, peers)),
                 "userns_mode" => s.userns_mode = Some(value.to_string()),
                 _ => s.cgroup_parent = Some(value.to_string()),
             }
         }
     }
+    // `private` is the engine's default here; `shareable` must be said, or containers
+    // joining this one's IPC namespace fail.
     let ipc = text(host, "/IpcMode");
-    if !matches!(ipc, "" | "private" | "shareable") {
-        s.ipc = Some(ipc.to_string());
+    if !matches!(ipc, "" | "private") {
+        s.ipc = Some(namespace_of(ipc, peers));
     }
     let runtime = text(host, "/Runtime");
     if !matches!(runtime, "" | "runc") {
         s.runtime = Some(runtime.to_string());
     }
     extras(out, host);
+}
+
+/// Settings compose cannot express, said on stderr rather than dropped silently.
+fn lossy_settings(out: &mut Exported, host: &Value, spec: &Value) {
+    if host["PublishAllPorts"].as_bool() == Some(true) {
+        out.lossy.push(format!(
+            "{}: -P (publish every exposed port on a random host port) has no compose \
+             equivalent; list the ports under ports:",
+            out.name
+        ));
+    }
+    let link_local = spec["NetworkSettings"]["Networks"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .any(|(_, ep)| {
+            ep.pointer("/IPAMConfig/LinkLocalIPs")
+                .and_then(Value::as_array)
+                .is_some_and(|l| !l.is_empty())
+        });
+    if link_local {
+        out.lossy
+            .push(format!("{}: --link-local-ip is not exported", out.name));
+    }
 }
 
 /// Settings the typed service lacks, written by post-processing as compose fields.
@@ -487,8 +605,20 @@ fn extras(out: &mut Exported, host: &Value) {
     if int("CpuShares") > 0 {
         put("cpu_shares", json!(int("CpuShares")));
     }
-    if int("MemorySwap") > 0 {
+    // -1: unlimited swap, which must be said (compose would default to twice the memory).
+    if int("MemorySwap") > 0 || int("MemorySwap") == -1 && int("Memory") > 0 {
         put("memswap_limit", json!(int("MemorySwap")));
+    }
+    if let Some(swappiness) = host["MemorySwappiness"].as_i64().filter(|s| *s >= 0) {
+        put("mem_swappiness", json!(swappiness));
+    }
+    let rules = strings(&host["DeviceCgroupRules"]);
+    if !rules.is_empty() {
+        put("device_cgroup_rules", json!(rules));
+    }
+    let uts = text(host, "/UTSMode");
+    if !uts.is_empty() {
+        put("uts", json!(uts));
     }
     if int("PidsLimit") > 0 {
         put("pids_limit", json!(int("PidsLimit")));
@@ -544,12 +674,11 @@ mod tests {
             cmd: Some(json!(["sh"])),
             ..ImageDefaults::default()
         };
-        let out = export(&spec, "busybox@sha256:abc", &defaults);
+        let out = export(&spec, "busybox@sha256:abc", &defaults, &BTreeMap::new());
         let s = serde_json::to_value(&out.service).unwrap();
         assert_eq!(
             s["environment"],
-            json!({"GREETING": "hello world", "A": "x=$$y",
-            "DB_PASSWORD": "${DB_PASSWORD}"})
+            json!({"GREETING": "hello world", "A": "x=$y", "DB_PASSWORD": placeholder(0)})
         );
         assert_eq!(
             out.secrets,
