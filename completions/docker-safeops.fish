@@ -69,6 +69,7 @@ complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "unpro
 complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "log" -d 'Show the audit log of guarded operations, backups and restores'
 complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "export" -d 'Write a compose file for containers started with `docker run` (volumes and networks external, secrets in .env)'
 complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "adopt" -d 'Replace `docker run` containers by a compose project made from them (safe order, health gate, the old ones back on failure)'
+complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "schedule" -d 'Scheduled backups as systemd timers or cron.d entries (`add`, `ls`, `rm`)'
 complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "drill" -d 'Restore a backup into scratch volumes, start its services in isolation, check them, measure the recovery time, remove everything (exit 1 when it failed)'
 complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "doctor" -d 'Find what is broken: containers, mounts, network and firewall, backup age, probes, environment mix-ups (exit 1 when a check fails)'
 complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "shell-init" -d 'Print shell functions that route `docker compose down|restart`, `docker-compose` and `docker volume rm` through safeops (eval it in your shell\'s rc file)'
@@ -520,6 +521,74 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand adopt" -s 
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand adopt" -l tls -d 'Use TLS; implied by --tlsverify'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand adopt" -l tlsverify -d 'Use TLS and verify the remote'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand adopt" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand schedule; and not __fish_seen_subcommand_from add ls rm" -l config -d 'Location of client config files (default ~/.docker)' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand schedule; and not __fish_seen_subcommand_from add ls rm" -s c -l context -d 'Name of the context to use to connect to the daemon' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand schedule; and not __fish_seen_subcommand_from add ls rm" -s H -l host -d 'Daemon socket to connect to' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand schedule; and not __fish_seen_subcommand_from add ls rm" -s l -l log-level -d 'Set the logging level' -r -f -a "debug\t'Everything, including each engine request'
+info\t'Progress of long operations'
+warn\t'Only warnings and errors (the default)'
+error\t'Only errors'
+fatal\t'Only errors'"
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand schedule; and not __fish_seen_subcommand_from add ls rm" -l tlscacert -d 'Trust certs signed only by this CA' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand schedule; and not __fish_seen_subcommand_from add ls rm" -l tlscert -d 'Path to TLS certificate file' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand schedule; and not __fish_seen_subcommand_from add ls rm" -l tlskey -d 'Path to TLS key file' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand schedule; and not __fish_seen_subcommand_from add ls rm" -s D -l debug -d 'Enable debug mode (same as --log-level debug)'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand schedule; and not __fish_seen_subcommand_from add ls rm" -l tls -d 'Use TLS; implied by --tlsverify'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand schedule; and not __fish_seen_subcommand_from add ls rm" -l tlsverify -d 'Use TLS and verify the remote'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand schedule; and not __fish_seen_subcommand_from add ls rm" -s h -l help -d 'Print help'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand schedule; and not __fish_seen_subcommand_from add ls rm" -f -a "add" -d 'Schedule backups of a target: `schedule add TARGET --every 1h [-- BACKUP FLAGS...]`'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand schedule; and not __fish_seen_subcommand_from add ls rm" -f -a "ls" -d 'List scheduled backups with their next run and last result'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand schedule; and not __fish_seen_subcommand_from add ls rm" -f -a "rm" -d 'Remove a scheduled backup'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand schedule; and __fish_seen_subcommand_from add" -l every -d 'Run every DURATION (whole minutes dividing an hour, hours dividing a day, 1d)' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand schedule; and __fish_seen_subcommand_from add" -l cron -d 'Run at the times of a cron expression (`MIN HOUR DOM MONTH DOW`)' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand schedule; and __fish_seen_subcommand_from add" -l config -d 'Location of client config files (default ~/.docker)' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand schedule; and __fish_seen_subcommand_from add" -s c -l context -d 'Name of the context to use to connect to the daemon' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand schedule; and __fish_seen_subcommand_from add" -s H -l host -d 'Daemon socket to connect to' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand schedule; and __fish_seen_subcommand_from add" -s l -l log-level -d 'Set the logging level' -r -f -a "debug\t'Everything, including each engine request'
+info\t'Progress of long operations'
+warn\t'Only warnings and errors (the default)'
+error\t'Only errors'
+fatal\t'Only errors'"
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand schedule; and __fish_seen_subcommand_from add" -l tlscacert -d 'Trust certs signed only by this CA' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand schedule; and __fish_seen_subcommand_from add" -l tlscert -d 'Path to TLS certificate file' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand schedule; and __fish_seen_subcommand_from add" -l tlskey -d 'Path to TLS key file' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand schedule; and __fish_seen_subcommand_from add" -l dry-run -d 'Print the systemd units and the cron.d file; install nothing'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand schedule; and __fish_seen_subcommand_from add" -s D -l debug -d 'Enable debug mode (same as --log-level debug)'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand schedule; and __fish_seen_subcommand_from add" -l tls -d 'Use TLS; implied by --tlsverify'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand schedule; and __fish_seen_subcommand_from add" -l tlsverify -d 'Use TLS and verify the remote'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand schedule; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand schedule; and __fish_seen_subcommand_from ls" -l format -d 'Output format' -r -f -a "table\t'Aligned tables for people'
+json\t'One JSON document for scripts'"
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand schedule; and __fish_seen_subcommand_from ls" -l config -d 'Location of client config files (default ~/.docker)' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand schedule; and __fish_seen_subcommand_from ls" -s c -l context -d 'Name of the context to use to connect to the daemon' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand schedule; and __fish_seen_subcommand_from ls" -s H -l host -d 'Daemon socket to connect to' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand schedule; and __fish_seen_subcommand_from ls" -s l -l log-level -d 'Set the logging level' -r -f -a "debug\t'Everything, including each engine request'
+info\t'Progress of long operations'
+warn\t'Only warnings and errors (the default)'
+error\t'Only errors'
+fatal\t'Only errors'"
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand schedule; and __fish_seen_subcommand_from ls" -l tlscacert -d 'Trust certs signed only by this CA' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand schedule; and __fish_seen_subcommand_from ls" -l tlscert -d 'Path to TLS certificate file' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand schedule; and __fish_seen_subcommand_from ls" -l tlskey -d 'Path to TLS key file' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand schedule; and __fish_seen_subcommand_from ls" -s D -l debug -d 'Enable debug mode (same as --log-level debug)'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand schedule; and __fish_seen_subcommand_from ls" -l tls -d 'Use TLS; implied by --tlsverify'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand schedule; and __fish_seen_subcommand_from ls" -l tlsverify -d 'Use TLS and verify the remote'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand schedule; and __fish_seen_subcommand_from ls" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand schedule; and __fish_seen_subcommand_from rm" -l config -d 'Location of client config files (default ~/.docker)' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand schedule; and __fish_seen_subcommand_from rm" -s c -l context -d 'Name of the context to use to connect to the daemon' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand schedule; and __fish_seen_subcommand_from rm" -s H -l host -d 'Daemon socket to connect to' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand schedule; and __fish_seen_subcommand_from rm" -s l -l log-level -d 'Set the logging level' -r -f -a "debug\t'Everything, including each engine request'
+info\t'Progress of long operations'
+warn\t'Only warnings and errors (the default)'
+error\t'Only errors'
+fatal\t'Only errors'"
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand schedule; and __fish_seen_subcommand_from rm" -l tlscacert -d 'Trust certs signed only by this CA' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand schedule; and __fish_seen_subcommand_from rm" -l tlscert -d 'Path to TLS certificate file' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand schedule; and __fish_seen_subcommand_from rm" -l tlskey -d 'Path to TLS key file' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand schedule; and __fish_seen_subcommand_from rm" -s D -l debug -d 'Enable debug mode (same as --log-level debug)'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand schedule; and __fish_seen_subcommand_from rm" -l tls -d 'Use TLS; implied by --tlsverify'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand schedule; and __fish_seen_subcommand_from rm" -l tlsverify -d 'Use TLS and verify the remote'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand schedule; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand drill" -l to -d 'Backup directory [default: $SAFEOPS_BACKUP_DIR, else the policy file\'s `[backup] to`, else ~/.local/share/docker-safeops/backups]' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand drill" -l metrics-file -d 'Write Prometheus metrics (node_exporter textfile format) to FILE after the run [default: the policy file\'s `[metrics] file`]' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand drill" -l format -d 'Output format' -r -f -a "table\t'Aligned tables for people'

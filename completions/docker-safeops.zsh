@@ -851,6 +851,138 @@ fatal\:"Only errors"))' \
 '*::containers -- The containers (started with `docker run`):_default' \
 && ret=0
 ;;
+(schedule)
+_arguments "${_arguments_options[@]}" : \
+'--config=[Location of client config files (default ~/.docker)]:DIR:_files' \
+'-c+[Name of the context to use to connect to the daemon]:NAME:_default' \
+'--context=[Name of the context to use to connect to the daemon]:NAME:_default' \
+'*-H+[Daemon socket to connect to]:HOST:_default' \
+'*--host=[Daemon socket to connect to]:HOST:_default' \
+'-l+[Set the logging level]:LEVEL:((debug\:"Everything, including each engine request"
+info\:"Progress of long operations"
+warn\:"Only warnings and errors (the default)"
+error\:"Only errors"
+fatal\:"Only errors"))' \
+'--log-level=[Set the logging level]:LEVEL:((debug\:"Everything, including each engine request"
+info\:"Progress of long operations"
+warn\:"Only warnings and errors (the default)"
+error\:"Only errors"
+fatal\:"Only errors"))' \
+'--tlscacert=[Trust certs signed only by this CA]:FILE:_files' \
+'--tlscert=[Path to TLS certificate file]:FILE:_files' \
+'--tlskey=[Path to TLS key file]:FILE:_files' \
+'-D[Enable debug mode (same as --log-level debug)]' \
+'--debug[Enable debug mode (same as --log-level debug)]' \
+'--tls[Use TLS; implied by --tlsverify]' \
+'--tlsverify[Use TLS and verify the remote]' \
+'-h[Print help]' \
+'--help[Print help]' \
+":: :_docker-safeops__subcmd__schedule_commands" \
+"*::: :->schedule" \
+&& ret=0
+
+    case $state in
+    (schedule)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:docker-safeops-schedule-command-$line[1]:"
+        case $line[1] in
+            (add)
+_arguments "${_arguments_options[@]}" : \
+'(--cron)--every=[Run every DURATION (whole minutes dividing an hour, hours dividing a day, 1d)]:DURATION:_default' \
+'--cron=[Run at the times of a cron expression (\`MIN HOUR DOM MONTH DOW\`)]:EXPR:_default' \
+'--config=[Location of client config files (default ~/.docker)]:DIR:_files' \
+'-c+[Name of the context to use to connect to the daemon]:NAME:_default' \
+'--context=[Name of the context to use to connect to the daemon]:NAME:_default' \
+'*-H+[Daemon socket to connect to]:HOST:_default' \
+'*--host=[Daemon socket to connect to]:HOST:_default' \
+'-l+[Set the logging level]:LEVEL:((debug\:"Everything, including each engine request"
+info\:"Progress of long operations"
+warn\:"Only warnings and errors (the default)"
+error\:"Only errors"
+fatal\:"Only errors"))' \
+'--log-level=[Set the logging level]:LEVEL:((debug\:"Everything, including each engine request"
+info\:"Progress of long operations"
+warn\:"Only warnings and errors (the default)"
+error\:"Only errors"
+fatal\:"Only errors"))' \
+'--tlscacert=[Trust certs signed only by this CA]:FILE:_files' \
+'--tlscert=[Path to TLS certificate file]:FILE:_files' \
+'--tlskey=[Path to TLS key file]:FILE:_files' \
+'--dry-run[Print the systemd units and the cron.d file; install nothing]' \
+'-D[Enable debug mode (same as --log-level debug)]' \
+'--debug[Enable debug mode (same as --log-level debug)]' \
+'--tls[Use TLS; implied by --tlsverify]' \
+'--tlsverify[Use TLS and verify the remote]' \
+'-h[Print help]' \
+'--help[Print help]' \
+':target -- A compose project name or a container name:_default' \
+'*::backup_flags -- Flags for each `backup` run, after `--` (e.g. `-- --db-dump --keep 7 --wait-lock 600`); `--to` defaults to today'\''s backup location:_default' \
+&& ret=0
+;;
+(ls)
+_arguments "${_arguments_options[@]}" : \
+'--format=[Output format]:FORMAT:((table\:"Aligned tables for people"
+json\:"One JSON document for scripts"))' \
+'--config=[Location of client config files (default ~/.docker)]:DIR:_files' \
+'-c+[Name of the context to use to connect to the daemon]:NAME:_default' \
+'--context=[Name of the context to use to connect to the daemon]:NAME:_default' \
+'*-H+[Daemon socket to connect to]:HOST:_default' \
+'*--host=[Daemon socket to connect to]:HOST:_default' \
+'-l+[Set the logging level]:LEVEL:((debug\:"Everything, including each engine request"
+info\:"Progress of long operations"
+warn\:"Only warnings and errors (the default)"
+error\:"Only errors"
+fatal\:"Only errors"))' \
+'--log-level=[Set the logging level]:LEVEL:((debug\:"Everything, including each engine request"
+info\:"Progress of long operations"
+warn\:"Only warnings and errors (the default)"
+error\:"Only errors"
+fatal\:"Only errors"))' \
+'--tlscacert=[Trust certs signed only by this CA]:FILE:_files' \
+'--tlscert=[Path to TLS certificate file]:FILE:_files' \
+'--tlskey=[Path to TLS key file]:FILE:_files' \
+'-D[Enable debug mode (same as --log-level debug)]' \
+'--debug[Enable debug mode (same as --log-level debug)]' \
+'--tls[Use TLS; implied by --tlsverify]' \
+'--tlsverify[Use TLS and verify the remote]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+&& ret=0
+;;
+(rm)
+_arguments "${_arguments_options[@]}" : \
+'--config=[Location of client config files (default ~/.docker)]:DIR:_files' \
+'-c+[Name of the context to use to connect to the daemon]:NAME:_default' \
+'--context=[Name of the context to use to connect to the daemon]:NAME:_default' \
+'*-H+[Daemon socket to connect to]:HOST:_default' \
+'*--host=[Daemon socket to connect to]:HOST:_default' \
+'-l+[Set the logging level]:LEVEL:((debug\:"Everything, including each engine request"
+info\:"Progress of long operations"
+warn\:"Only warnings and errors (the default)"
+error\:"Only errors"
+fatal\:"Only errors"))' \
+'--log-level=[Set the logging level]:LEVEL:((debug\:"Everything, including each engine request"
+info\:"Progress of long operations"
+warn\:"Only warnings and errors (the default)"
+error\:"Only errors"
+fatal\:"Only errors"))' \
+'--tlscacert=[Trust certs signed only by this CA]:FILE:_files' \
+'--tlscert=[Path to TLS certificate file]:FILE:_files' \
+'--tlskey=[Path to TLS key file]:FILE:_files' \
+'-D[Enable debug mode (same as --log-level debug)]' \
+'--debug[Enable debug mode (same as --log-level debug)]' \
+'--tls[Use TLS; implied by --tlsverify]' \
+'--tlsverify[Use TLS and verify the remote]' \
+'-h[Print help]' \
+'--help[Print help]' \
+':id -- The schedule'\''s id (`schedule ls` shows it):_default' \
+&& ret=0
+;;
+        esac
+    ;;
+esac
+;;
 (drill)
 _arguments "${_arguments_options[@]}" : \
 '--to=[Backup directory \[default\: \$SAFEOPS_BACKUP_DIR, else the policy file'\''s \`\[backup\] to\`, else ~/.local/share/docker-safeops/backups\]]:DIR:_files' \
@@ -1017,6 +1149,7 @@ _docker-safeops_commands() {
 'log:Show the audit log of guarded operations, backups and restores' \
 'export:Write a compose file for containers started with \`docker run\` (volumes and networks external, secrets in .env)' \
 'adopt:Replace \`docker run\` containers by a compose project made from them (safe order, health gate, the old ones back on failure)' \
+'schedule:Scheduled backups as systemd timers or cron.d entries (\`add\`, \`ls\`, \`rm\`)' \
 'drill:Restore a backup into scratch volumes, start its services in isolation, check them, measure the recovery time, remove everything (exit 1 when it failed)' \
 'doctor:Find what is broken\: containers, mounts, network and firewall, backup age, probes, environment mix-ups (exit 1 when a check fails)' \
 'shell-init:Print shell functions that route \`docker compose down|restart\`, \`docker-compose\` and \`docker volume rm\` through safeops (eval it in your shell'\''s rc file)' \
@@ -1110,6 +1243,30 @@ _docker-safeops__subcmd__rm_commands() {
 _docker-safeops__subcmd__rollback_commands() {
     local commands; commands=()
     _describe -t commands 'docker-safeops rollback commands' commands "$@"
+}
+(( $+functions[_docker-safeops__subcmd__schedule_commands] )) ||
+_docker-safeops__subcmd__schedule_commands() {
+    local commands; commands=(
+'add:Schedule backups of a target\: \`schedule add TARGET --every 1h \[-- BACKUP FLAGS...\]\`' \
+'ls:List scheduled backups with their next run and last result' \
+'rm:Remove a scheduled backup' \
+    )
+    _describe -t commands 'docker-safeops schedule commands' commands "$@"
+}
+(( $+functions[_docker-safeops__subcmd__schedule__subcmd__add_commands] )) ||
+_docker-safeops__subcmd__schedule__subcmd__add_commands() {
+    local commands; commands=()
+    _describe -t commands 'docker-safeops schedule add commands' commands "$@"
+}
+(( $+functions[_docker-safeops__subcmd__schedule__subcmd__ls_commands] )) ||
+_docker-safeops__subcmd__schedule__subcmd__ls_commands() {
+    local commands; commands=()
+    _describe -t commands 'docker-safeops schedule ls commands' commands "$@"
+}
+(( $+functions[_docker-safeops__subcmd__schedule__subcmd__rm_commands] )) ||
+_docker-safeops__subcmd__schedule__subcmd__rm_commands() {
+    local commands; commands=()
+    _describe -t commands 'docker-safeops schedule rm commands' commands "$@"
 }
 (( $+functions[_docker-safeops__subcmd__shell-init_commands] )) ||
 _docker-safeops__subcmd__shell-init_commands() {

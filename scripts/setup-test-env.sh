@@ -57,6 +57,9 @@ command -v nsenter >/dev/null 2>&1 || { log "installing util-linux"; apt_install
 # promtool (Debian's prometheus package) checks the metrics file the way Prometheus reads it.
 command -v promtool >/dev/null 2>&1 || { log "installing prometheus (for promtool)"; apt_install prometheus; }
 
+# systemd-analyze checks the units `schedule add --dry-run` prints.
+command -v systemd-analyze >/dev/null 2>&1 || { log "installing systemd (for systemd-analyze)"; apt_install systemd; }
+
 # 4. The fixture image, from the host's static busybox (no registry).
 # Bump fixture_version when the image's content changes: it is rebuilt then.
 image=safeops-test/busybox:latest fixture_version=3

@@ -15,6 +15,7 @@ pub mod export;
 pub mod guard;
 pub mod redact;
 pub mod runmode;
+pub mod schedule;
 pub mod state;
 pub mod target;
 pub mod ui;

@@ -6,7 +6,7 @@ use clap::{CommandFactory, FromArgMatches};
 
 use docker_safeops::backup::journal;
 use docker_safeops::cancel;
-use docker_safeops::cli::args::{Cli, DockerFlags, ImagesVerb, Verb, VolumeVerb};
+use docker_safeops::cli::args::{Cli, DockerFlags, ImagesVerb, ScheduleVerb, Verb, VolumeVerb};
 use docker_safeops::cli::{
     logging,
     plugin::{self, Invocation},
@@ -206,6 +206,12 @@ async fn dispatch(cli: Cli) -> Result<()> {
                 commands::protect::unprotect(&engine, args).await
             }
             Verb::Log(args) => commands::log::run(args),
+            Verb::Schedule(ScheduleVerb::Add(args)) => {
+                let engine = connect(&cli.docker).await?;
+                commands::schedule::add(&discovery(&cli, &engine), &cli.docker, args).await
+            }
+            Verb::Schedule(ScheduleVerb::Ls(args)) => commands::schedule::ls(args),
+            Verb::Schedule(ScheduleVerb::Rm(args)) => commands::schedule::rm(args),
             Verb::Drill(args) => {
                 let engine = connect(&cli.docker).await?;
                 commands::drill::run(&discovery(&cli, &engine), args, &cancel).await

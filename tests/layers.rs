@@ -13,6 +13,7 @@ const LAYERS: &[&[&str]] = &[
     &["guard"],
     &["runmode"],
     &["backup"],
+    &["schedule"],
     &["doctor"],
     &["drill"],
     &["export"],

@@ -299,6 +299,9 @@ pub enum Verb {
     /// Replace `docker run` containers by a compose project made from them (safe order,
     /// health gate, the old ones back on failure)
     Adopt(AdoptArgs),
+    /// Scheduled backups as systemd timers or cron.d entries (`add`, `ls`, `rm`)
+    #[command(subcommand)]
+    Schedule(ScheduleVerb),
     /// Restore a backup into scratch volumes, start its services in isolation, check
     /// them, measure the recovery time, remove everything (exit 1 when it failed)
     Drill(DrillArgs),
@@ -584,6 +587,57 @@ pub struct UnprotectArgs {
     /// Also for volumes that do not exist on this engine
     #[arg(long)]
     pub allow_missing: bool,
+}
+
+/// `schedule` verbs.
+#[derive(Debug, Subcommand)]
+pub enum ScheduleVerb {
+    /// Schedule backups of a target: `schedule add TARGET --every 1h [-- BACKUP FLAGS...]`
+    Add(ScheduleAddArgs),
+    /// List scheduled backups with their next run and last result
+    Ls(ScheduleLsArgs),
+    /// Remove a scheduled backup
+    Rm(ScheduleRmArgs),
+}
+
+/// Arguments of `schedule add`.
+#[derive(Debug, Args)]
+pub struct ScheduleAddArgs {
+    /// A compose project name or a container name
+    pub target: String,
+    /// Run every DURATION (whole minutes dividing an hour, hours dividing a day, 1d)
+    #[arg(
+        long,
+        value_name = "DURATION",
+        conflicts_with = "cron",
+        required_unless_present = "cron"
+    )]
+    pub every: Option<String>,
+    /// Run at the times of a cron expression (`MIN HOUR DOM MONTH DOW`)
+    #[arg(long, value_name = "EXPR")]
+    pub cron: Option<String>,
+    /// Print the systemd units and the cron.d file; install nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Flags for each `backup` run, after `--` (e.g. `-- --db-dump --keep 7
+    /// --wait-lock 600`); `--to` defaults to today's backup location
+    #[arg(last = true, value_name = "BACKUP FLAGS")]
+    pub backup_flags: Vec<String>,
+}
+
+/// Arguments of `schedule ls`.
+#[derive(Debug, Args)]
+pub struct ScheduleLsArgs {
+    /// Output format
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// Arguments of `schedule rm`.
+#[derive(Debug, Args)]
+pub struct ScheduleRmArgs {
+    /// The schedule's id (`schedule ls` shows it)
+    pub id: String,
 }
 
 /// Arguments of `drill`.

@@ -93,7 +93,7 @@ pub async fn run(discovery: &Discovery<'_>, args: &BackupArgs, cancel: &Cancel) 
                 "backup",
                 &subject.name,
                 audit::outcome_of(&failed),
-                json!({}),
+                json!({"seconds": started.elapsed().as_secs_f64()}),
             );
             return failed;
         }
@@ -103,6 +103,7 @@ pub async fn run(discovery: &Discovery<'_>, args: &BackupArgs, cancel: &Cancel) 
         &subject.name,
         "ok".into(),
         json!({
+            "seconds": outcome.seconds,
             "path": outcome.path.display().to_string(),
             "volumes": outcome.manifest.volumes.iter().map(|v| (&v.name, v.fingerprint)).collect::<Vec<_>>(),
         }),

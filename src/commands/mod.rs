@@ -16,6 +16,7 @@ pub mod log;
 pub mod protect;
 pub mod recreate;
 pub mod restore;
+pub mod schedule;
 pub mod shell_init;
 pub mod status;
 pub mod verify;

@@ -57,6 +57,7 @@ pub async fn check(facts: &Facts) -> CheckResult {
     if let Some(last) = backups.iter().find(|b| b.sound) {
         findings.extend(space(root, last));
     }
+    findings.extend(failed_schedules(facts));
     if ages.is_empty() && findings.is_empty() {
         return CheckResult::skipped(
             CheckId::BackupAge,
@@ -129,6 +130,34 @@ fn judge(
         Some(max) => Ok(format!("{target} {} ago (RPO {})", ago_text(age), rpo(max))),
         None => Ok(format!("{target} {} ago", ago_text(age))),
     }
+}
+
+/// Scheduled targets whose last backup failed (the audit log's newest backup entry).
+fn failed_schedules(facts: &Facts) -> Vec<Finding> {
+    let env = |n: &str| std::env::var(n).ok();
+    crate::schedule::list(&crate::schedule::Backend::of_host(&env))
+        .into_iter()
+        .filter(|job| facts.subjects.iter().any(|s| s.name == job.target))
+        .filter_map(|job| {
+            let entry = crate::guard::audit::last("backup", &job.target)?;
+            let outcome = entry.event["outcome"].as_str().unwrap_or("");
+            outcome.starts_with("failed").then(|| {
+                Finding::fail(
+                    format!("schedule {}", job.id),
+                    format!(
+                        "the last backup of {} ({}) failed: {}",
+                        job.target,
+                        entry.time,
+                        outcome.trim_start_matches("failed: ")
+                    ),
+                )
+                .remedy(format!(
+                    "run it by hand to see why: {}",
+                    job.shell_command()
+                ))
+            })
+        })
+        .collect()
 }
 
 /// When the newest passed drill of any backup of `target` ended.

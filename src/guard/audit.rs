@@ -218,6 +218,16 @@ pub fn read(path: &Path) -> Result<Vec<(usize, std::result::Result<Entry, String
         .collect())
 }
 
+/// The newest entry of the default log for `verb` on `target`.
+pub fn last(verb: &str, target: &str) -> Option<Entry> {
+    read(&default_path())
+        .ok()?
+        .into_iter()
+        .rev()
+        .filter_map(|(_, entry)| entry.ok())
+        .find(|e| e.event["verb"] == verb && e.event["target"] == target)
+}
+
 /// Checks the chain: every entry's hash, its link to the previous one and its sequence
 /// number. Returns the first broken entry (line number and why), if any.
 pub fn verify_chain(

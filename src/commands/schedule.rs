@@ -1,0 +1,247 @@
+//! `schedule add|ls|rm`: scheduled backups installed as systemd timers or cron.d files
+//! (see `schedule`), listed with their next run and the last result from the audit log.
+
+use std::time::{Duration, SystemTime};
+
+use serde_json::json;
+
+use crate::backup::store;
+use crate::cli::args::{DockerFlags, Format, ScheduleAddArgs, ScheduleLsArgs, ScheduleRmArgs};
+use crate::engine::endpoint::{self, Source};
+use crate::error::{Error, Result};
+use crate::guard::audit;
+use crate::schedule::{self, Backend, Cron, Job};
+use crate::target::Discovery;
+use crate::ui::table::render;
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+/// The state directories the jobs run with: the ones this shell uses, so that their
+/// audit log, specs and locks are the ones `schedule ls` and `doctor` read.
+const BAKED_ENV: &[&str] = &["XDG_STATE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME"];
+
+/// Runs `schedule add`.
+pub async fn add(
+    discovery: &Discovery<'_>,
+    docker: &DockerFlags,
+    args: &ScheduleAddArgs,
+) -> Result<()> {
+    let cron = match (&args.every, &args.cron) {
+        (Some(every), _) => {
+            let every = humantime::parse_duration(every)
+                .map_err(|e| Error::usage(format!("--every {every}: {e}")))?;
+            Cron::every(every).map_err(Error::usage)?
+        }
+        (None, Some(expr)) => Cron::parse(expr).map_err(Error::usage)?,
+        (None, None) => return Err(Error::usage("say when: --every DURATION or --cron EXPR")),
+    };
+    // The target must exist now; a typo would only show in cron's mail.
+    super::single_target(discovery, Some(&args.target), "schedule").await?;
+    let mut backup = vec!["backup".to_string(), args.target.clone()];
+    backup.extend(args.backup_flags.iter().cloned());
+    if !args
+        .backup_flags
+        .iter()
+        .any(|f| f == "--to" || f.starts_with("--to="))
+    {
+        let root = store::backup_root(None, &env)?;
+        backup.extend(["--to".to_string(), root.display().to_string()]);
+    }
+    let program = std::env::current_exe()
+        .and_then(std::fs::canonicalize)
+        .map_err(|e| Error::failure(format!("cannot tell where this program is: {e}")))?;
+    let mut command = vec![program.display().to_string()];
+    command.extend(endpoint_flags(discovery, docker));
+    command.extend(backup);
+    // The whole command line must parse, as cron will run it.
+    crate::cli::args::command(false)
+        .try_get_matches_from(&command)
+        .map_err(|e| {
+            Error::usage(format!("the backup flags do not parse: {}", e.kind())).hint(
+                "give `backup` flags after `--`, e.g. `schedule add shop --every 1h -- --db-dump`",
+            )
+        })?;
+    let job = Job {
+        id: crate::engine::names::sanitized(&args.target),
+        target: args.target.clone(),
+        schedule: cron.text.clone(),
+        every: args.every.clone(),
+        env: BAKED_ENV
+            .iter()
+            .filter_map(|k| env(k).filter(|v| !v.is_empty()).map(|v| (k.to_string(), v)))
+            .collect(),
+        command,
+    };
+    if args.dry_run {
+        let (service, timer) = job.systemd_units()?;
+        return super::print(&format!(
+            "# /etc/systemd/system/docker-safeops-{id}.service\n{service}\n\
+             # /etc/systemd/system/docker-safeops-{id}.timer\n{timer}\n\
+             # /etc/cron.d/docker-safeops-{id}\n{}",
+            job.cron_file(),
+            id = job.id
+        ));
+    }
+    let backend = Backend::of_host(&env);
+    let files = schedule::install(&backend, &job)?;
+    let next = cron
+        .next_after(SystemTime::now())
+        .map(crate::state::timestamp);
+    eprintln!(
+        "scheduled backups of {} ({}), as {}: {}; next run {} (UTC)",
+        job.target,
+        args.every
+            .as_deref()
+            .map_or(cron.text.clone(), |e| format!("every {e}")),
+        backend.name(),
+        files
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
+        next.unwrap_or_else(|| "never".into())
+    );
+    Ok(())
+}
+
+/// How the jobs reach this engine: the context (with its config directory) it was
+/// chosen by, else its host and TLS material.
+fn endpoint_flags(discovery: &Discovery<'_>, docker: &DockerFlags) -> Vec<String> {
+    let endpoint = &discovery.engine.endpoint;
+    match endpoint.source {
+        Source::ContextFlag | Source::DockerContextEnv | Source::ConfigFile(_) => {
+            let config = endpoint::config_dir(&docker.connect_options(), &env);
+            vec![
+                "--config".into(),
+                config.display().to_string(),
+                "--context".into(),
+                endpoint.context.clone(),
+            ]
+        }
+        _ => {
+            let mut flags = vec!["-H".to_string(), endpoint.host.clone()];
+            if let Some(tls) = &endpoint.tls {
+                flags.push(if tls.verify { "--tlsverify" } else { "--tls" }.into());
+                for (flag, path) in [
+                    ("--tlscacert", &tls.ca),
+                    ("--tlscert", &tls.cert),
+                    ("--tlskey", &tls.key),
+                ] {
+                    flags.extend([flag.to_string(), path.display().to_string()]);
+                }
+            }
+            flags
+        }
+    }
+}
+
+/// The last backup of a job's target, from the audit log.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+struct LastRun {
+    time: String,
+    outcome: String,
+    seconds: Option<f64>,
+}
+
+fn last_run(target: &str) -> Option<LastRun> {
+    let entry = audit::last("backup", target)?;
+    Some(LastRun {
+        time: entry.time,
+        outcome: entry.event["outcome"].as_str().unwrap_or("?").to_string(),
+        seconds: entry.event["seconds"].as_f64(),
+    })
+}
+
+/// Runs `schedule ls`.
+pub fn ls(args: &ScheduleLsArgs) -> Result<()> {
+    let backend = Backend::of_host(&env);
+    let jobs = schedule::list(&backend);
+    let now = SystemTime::now();
+    let rows: Vec<(Job, Option<String>, Option<LastRun>)> = jobs
+        .into_iter()
+        .map(|job| {
+            let next = Cron::parse(&job.schedule)
+                .ok()
+                .and_then(|c| c.next_after(now))
+                .map(crate::state::timestamp);
+            let last = last_run(&job.target);
+            (job, next, last)
+        })
+        .collect();
+    let text = match args.format {
+        Format::Json => {
+            let list: Vec<serde_json::Value> = rows
+                .iter()
+                .map(|(job, next, last)| {
+                    json!({
+                        "id": job.id, "target": job.target, "schedule": job.schedule,
+                        "every": job.every, "backend": backend.name(), "next_run": next,
+                        "last_run": last,
+                        "command": job.shell_command(),
+                    })
+                })
+                .collect();
+            format!("{:#}\n", json!(list))
+        }
+        Format::Table if rows.is_empty() => format!("no scheduled backups ({})\n", backend.name()),
+        Format::Table => render(
+            "",
+            &[
+                "ID",
+                "TARGET",
+                "SCHEDULE",
+                "NEXT RUN (UTC)",
+                "LAST RUN",
+                "RESULT",
+                "TOOK",
+            ],
+            &rows
+                .iter()
+                .map(|(job, next, last)| {
+                    let LastRun {
+                        time,
+                        outcome,
+                        seconds,
+                    } = last.clone().unwrap_or_default();
+                    vec![
+                        job.id.clone(),
+                        job.target.clone(),
+                        job.every
+                            .as_ref()
+                            .map_or(job.schedule.clone(), |e| format!("every {e}")),
+                        next.clone().unwrap_or_else(|| "-".into()),
+                        if time.is_empty() {
+                            "never".into()
+                        } else {
+                            time
+                        },
+                        crate::ui::table::printable(&outcome).into_owned(),
+                        seconds.map_or("-".into(), |s| {
+                            humantime::format_duration(Duration::from_secs(s.round() as u64))
+                                .to_string()
+                        }),
+                    ]
+                })
+                .collect::<Vec<_>>(),
+        ),
+    };
+    super::print(&text)
+}
+
+/// Runs `schedule rm`.
+pub fn rm(args: &ScheduleRmArgs) -> Result<()> {
+    let backend = Backend::of_host(&env);
+    let files = schedule::remove(&backend, &args.id)?;
+    eprintln!(
+        "removed the schedule {}: {}",
+        args.id,
+        files
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(())
+}

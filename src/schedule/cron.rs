@@ -1,0 +1,244 @@
+//! Cron expressions (`MIN HOUR DOM MONTH DOW`, numbers, `*`, `*/N`, `A-B`, `A-B/N`,
+//! lists): parsed, turned into systemd `OnCalendar=` values, and asked for their next
+//! run. `--every DURATION` becomes such an expression.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// A parsed cron expression.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cron {
+    /// As written.
+    pub text: String,
+    fields: [Vec<u32>; 5],
+    /// Day of month and day of week both restricted: either matches (cron's rule).
+    dom_or_dow: bool,
+}
+
+const RANGES: [(u32, u32); 5] = [(0, 59), (0, 23), (1, 31), (1, 12), (0, 7)];
+const NAMES: [&str; 5] = ["minute", "hour", "day of month", "month", "day of week"];
+
+fn field(text: &str, index: usize) -> Result<Vec<u32>, String> {
+    let (low, high) = RANGES[index];
+    let mut values = Vec::new();
+    for part in text.split(',') {
+        let (range, step) = match part.split_once('/') {
+            Some((range, step)) => (
+                range,
+                step.parse::<u32>()
+                    .ok()
+                    .filter(|s| *s > 0)
+                    .ok_or_else(|| format!("{part}: bad step in the {}", NAMES[index]))?,
+            ),
+            None => (part, 1),
+        };
+        let (from, to) = match range {
+            "*" => (low, high),
+            _ => {
+                let (a, b) = range.split_once('-').unwrap_or((range, range));
+                let parse = |v: &str| {
+                    v.parse::<u32>()
+                        .ok()
+                        .filter(|v| (low..=high).contains(v))
+                        .ok_or_else(|| {
+                            format!("{part}: {v} is not a {} ({low}-{high})", NAMES[index])
+                        })
+                };
+                let (a, b) = (parse(a)?, parse(b)?);
+                // `5/15` means from 5 on, like `5-59/15`.
+                if part.contains('/') && !range.contains('-') {
+                    (a, high)
+                } else {
+                    (a, b)
+                }
+            }
+        };
+        if from > to {
+            return Err(format!("{part}: an empty range in the {}", NAMES[index]));
+        }
+        values.extend((from..=to).step_by(step as usize));
+    }
+    if index == 4 {
+        // Sunday is 0 and 7.
+        values = values.into_iter().map(|d| d % 7).collect();
+    }
+    values.sort_unstable();
+    values.dedup();
+    Ok(values)
+}
+
+impl Cron {
+    /// Parses `MIN HOUR DOM MONTH DOW`.
+    pub fn parse(text: &str) -> Result<Cron, String> {
+        let parts: Vec<&str> = text.split_whitespace().collect();
+        if parts.len() != 5 {
+            return Err(format!(
+                "{text:?}: a cron expression has five fields: minute hour day-of-month month day-of-week"
+            ));
+        }
+        let mut fields: [Vec<u32>; 5] = Default::default();
+        for (i, part) in parts.iter().enumerate() {
+            fields[i] = field(part, i)?;
+        }
+        Ok(Cron {
+            text: parts.join(" "),
+            fields,
+            dom_or_dow: parts[2] != "*" && parts[4] != "*",
+        })
+    }
+
+    /// The expression that runs every `every`: whole minutes dividing an hour, whole
+    /// hours dividing a day, or one day.
+    pub fn every(every: Duration) -> Result<Cron, String> {
+        let minutes = every.as_secs() / 60;
+        let text = match minutes {
+            _ if every.as_secs() % 60 != 0 || minutes == 0 => None,
+            1 => Some("* * * * *".to_string()),
+            m if m < 60 && 60 % m == 0 => Some(format!("*/{m} * * * *")),
+            60 => Some("0 * * * *".to_string()),
+            m if m % 60 == 0 && m < 1440 && 24 % (m / 60) == 0 => {
+                Some(format!("0 */{} * * *", m / 60))
+            }
+            1440 => Some("0 0 * * *".to_string()),
+            _ => None,
+        };
+        let text = text.ok_or_else(|| {
+            format!(
+                "every {}: use whole minutes that divide an hour, hours that divide a day, \
+                 or 1d; --cron for anything else",
+                humantime::format_duration(every)
+            )
+        })?;
+        Cron::parse(&text)
+    }
+
+    /// The same schedule as systemd's `OnCalendar=` (`DOW *-MONTH-DOM HOUR:MINUTE:00`).
+    pub fn on_calendar(&self) -> String {
+        let parts: Vec<&str> = self.text.split_whitespace().collect();
+        let convert = |part: &str| -> String {
+            part.split(',')
+                .map(|p| {
+                    let (range, step) = p.split_once('/').map_or((p, None), |(r, s)| (r, Some(s)));
+                    let range = match range {
+                        "*" if step.is_some() => "0".to_string(),
+                        r => r.replace('-', ".."),
+                    };
+                    match step {
+                        Some(step) => format!("{range}/{step}"),
+                        None => range,
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        const DAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+        let dow = if parts[4] == "*" {
+            String::new()
+        } else {
+            let days: Vec<&str> = self.fields[4].iter().map(|d| DAYS[*d as usize]).collect();
+            format!("{} ", days.join(","))
+        };
+        format!(
+            "{dow}*-{}-{} {}:{}:00",
+            convert(parts[3]),
+            convert(parts[2]),
+            convert(parts[1]),
+            convert(parts[0])
+        )
+    }
+
+    /// Whether the schedule fires at the minute `t` (UTC).
+    fn matches(&self, t: u64) -> bool {
+        let minute = (t / 60 % 60) as u32;
+        let hour = (t / 3600 % 24) as u32;
+        let days = t / 86_400;
+        let (_, month, day) = civil(days as i64);
+        let dow = ((days + 4) % 7) as u32; // 1970-01-01 was a Thursday.
+        let has = |i: usize, v: u32| self.fields[i].contains(&v);
+        let day_ok = if self.dom_or_dow {
+            has(2, day) || has(4, dow)
+        } else {
+            has(2, day) && has(4, dow)
+        };
+        has(0, minute) && has(1, hour) && has(3, month) && day_ok
+    }
+
+    /// The next time after `now` the schedule fires (UTC), within four years.
+    pub fn next_after(&self, now: SystemTime) -> Option<SystemTime> {
+        let start = now.duration_since(UNIX_EPOCH).ok()?.as_secs() / 60 * 60 + 60;
+        (0..4 * 366 * 1440u64)
+            .map(|m| start + m * 60)
+            .find(|t| self.matches(*t))
+            .map(|t| UNIX_EPOCH + Duration::from_secs(t))
+    }
+}
+
+/// Year, month (1-12) and day (1-31) of a day count since 1970-01-01 (proleptic
+/// Gregorian; Howard Hinnant's algorithm).
+fn civil(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> SystemTime {
+        humantime::parse_rfc3339(text).unwrap()
+    }
+
+    #[test]
+    fn every_and_next() {
+        assert_eq!(
+            Cron::every(Duration::from_secs(60)).unwrap().text,
+            "* * * * *"
+        );
+        assert_eq!(
+            Cron::every(Duration::from_secs(300)).unwrap().text,
+            "*/5 * * * *"
+        );
+        assert_eq!(
+            Cron::every(Duration::from_secs(6 * 3600)).unwrap().text,
+            "0 */6 * * *"
+        );
+        assert!(Cron::every(Duration::from_secs(7 * 60)).is_err());
+        let five = Cron::every(Duration::from_secs(300)).unwrap();
+        assert_eq!(
+            five.next_after(at("2026-11-22T06:12:30Z")),
+            Some(at("2026-11-22T06:15:00Z"))
+        );
+        let monday = Cron::parse("30 2 * * 1").unwrap();
+        assert_eq!(
+            monday.next_after(at("2026-11-22T06:12:30Z")),
+            Some(at("2026-11-23T02:30:00Z"))
+        );
+        assert_eq!(civil(0), (1970, 1, 1));
+        assert_eq!(civil(20_414), (2025, 11, 22));
+    }
+
+    #[test]
+    fn systemd_calendar() {
+        assert_eq!(
+            Cron::parse("*/5 * * * *").unwrap().on_calendar(),
+            "*-*-* *:0/5:00"
+        );
+        assert_eq!(
+            Cron::parse("30 2 * * 1-5").unwrap().on_calendar(),
+            "Mon,Tue,Wed,Thu,Fri *-*-* 2:30:00"
+        );
+        assert_eq!(
+            Cron::parse("0 0 1 1 *").unwrap().on_calendar(),
+            "*-1-1 0:0:00"
+        );
+        assert!(Cron::parse("61 * * * *").is_err());
+        assert!(Cron::parse("* * *").is_err());
+    }
+}

@@ -1,0 +1,324 @@
+//! Scheduled backups installed the host's way (seed 003's cron-scheduled RPO tiers): a
+//! systemd timer and service when systemd is the init system, else a file in
+//! `/etc/cron.d` (`SAFEOPS_CRON_DIR` names another directory). Each job runs
+//! `docker-safeops backup` with the endpoint, locations and state directories baked
+//! in, so that cron's bare environment runs what the operator tested; overlapping runs
+//! of one target are kept apart by the backup's own target lock.
+//!
+//! A job's files carry a `# docker-safeops-schedule: {json}` line that `schedule ls`,
+//! `schedule rm` and `doctor` read back.
+
+pub mod cron;
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+pub use cron::Cron;
+
+/// The marker line of a job's files.
+const MARKER: &str = "# docker-safeops-schedule: ";
+/// The prefix of a job's file names.
+const PREFIX: &str = "docker-safeops-";
+
+/// Where jobs are installed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Backend {
+    /// systemd units in this directory.
+    Systemd(PathBuf),
+    /// cron.d files in this directory.
+    Cron(PathBuf),
+}
+
+impl Backend {
+    /// The host's way: `SAFEOPS_CRON_DIR` when set, else systemd when it is the init
+    /// system, else `/etc/cron.d`.
+    pub fn of_host(env: &dyn Fn(&str) -> Option<String>) -> Backend {
+        if let Some(dir) = env("SAFEOPS_CRON_DIR").filter(|d| !d.is_empty()) {
+            return Backend::Cron(PathBuf::from(dir));
+        }
+        if Path::new("/run/systemd/system").is_dir() {
+            Backend::Systemd(PathBuf::from("/etc/systemd/system"))
+        } else {
+            Backend::Cron(PathBuf::from("/etc/cron.d"))
+        }
+    }
+
+    fn dir(&self) -> &Path {
+        match self {
+            Backend::Systemd(dir) | Backend::Cron(dir) => dir,
+        }
+    }
+
+    /// `systemd` or `cron`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Backend::Systemd(_) => "systemd",
+            Backend::Cron(_) => "cron",
+        }
+    }
+}
+
+/// A scheduled backup.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Job {
+    /// Its id (and the name of its files, after the prefix).
+    pub id: String,
+    /// The target it backs up.
+    pub target: String,
+    /// When, as a cron expression.
+    pub schedule: String,
+    /// `--every`, when it was given that way.
+    pub every: Option<String>,
+    /// Environment assignments the command runs with.
+    pub env: Vec<(String, String)>,
+    /// The command, absolute program first.
+    pub command: Vec<String>,
+}
+
+/// A single-quoted shell word.
+fn shell_word(word: &str) -> String {
+    if !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:@,+".contains(c))
+    {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
+/// A word of a systemd command line: double-quoted, `%` and `$` escaped.
+fn systemd_word(word: &str) -> String {
+    format!(
+        "\"{}\"",
+        word.replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace('%', "%%")
+            .replace('$', "$$")
+    )
+}
+
+impl Job {
+    fn marker(&self) -> String {
+        format!(
+            "{MARKER}{}",
+            serde_json::to_string(self).expect("a job serializes")
+        )
+    }
+
+    /// The command as `sh` runs it: env assignments, then the quoted words.
+    pub fn shell_command(&self) -> String {
+        self.env
+            .iter()
+            .map(|(k, v)| format!("{k}={}", shell_word(v)))
+            .chain(self.command.iter().map(|w| shell_word(w)))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// The file in `/etc/cron.d`: cron's own format, `%` escaped (cron reads it as a
+    /// newline).
+    pub fn cron_file(&self) -> String {
+        format!(
+            "{}\n# Backup of {} written by `docker safeops schedule add`; remove it with \
+             `docker safeops schedule rm {}`.\nSHELL=/bin/sh\n\
+             PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n{} root {}\n",
+            self.marker(),
+            self.target,
+            self.id,
+            self.schedule,
+            self.shell_command().replace('%', "\\%")
+        )
+    }
+
+    /// The systemd service and timer units.
+    pub fn systemd_units(&self) -> Result<(String, String)> {
+        let cron = Cron::parse(&self.schedule).map_err(Error::usage)?;
+        let environment: String = self
+            .env
+            .iter()
+            .map(|(k, v)| format!("Environment={}\n", systemd_word(&format!("{k}={v}"))))
+            .collect();
+        let exec: Vec<String> = self.command.iter().map(|w| systemd_word(w)).collect();
+        let service = format!(
+            "{}\n[Unit]\nDescription=docker-safeops backup of {}\nWants=docker.service\n\
+             After=docker.service\n\n[Service]\nType=oneshot\n{environment}ExecStart={}\n",
+            self.marker(),
+            self.target,
+            exec.join(" ")
+        );
+        let timer = format!(
+            "{}\n[Unit]\nDescription=docker-safeops backup of {} ({})\n\n[Timer]\n\
+             OnCalendar={}\nPersistent=true\nUnit={PREFIX}{}.service\n\n[Install]\n\
+             WantedBy=timers.target\n",
+            self.marker(),
+            self.target,
+            self.every
+                .as_deref()
+                .map_or(self.schedule.clone(), |e| format!("every {e}")),
+            cron.on_calendar(),
+            self.id
+        );
+        Ok((service, timer))
+    }
+
+    /// The files it is installed in.
+    pub fn files(&self, backend: &Backend) -> Vec<PathBuf> {
+        match backend {
+            Backend::Cron(dir) => vec![dir.join(format!("{PREFIX}{}", self.id))],
+            Backend::Systemd(dir) => vec![
+                dir.join(format!("{PREFIX}{}.service", self.id)),
+                dir.join(format!("{PREFIX}{}.timer", self.id)),
+            ],
+        }
+    }
+}
+
+/// Installs `job`; refuses when a job of that id exists.
+pub fn install(backend: &Backend, job: &Job) -> Result<Vec<PathBuf>> {
+    let files = job.files(backend);
+    if files.iter().any(|f| f.exists()) {
+        return Err(
+            Error::usage(format!("a schedule {} exists already", job.id)).hint(format!(
+                "remove it first: docker safeops schedule rm {}",
+                job.id
+            )),
+        );
+    }
+    let contents = match backend {
+        Backend::Cron(_) => vec![job.cron_file()],
+        Backend::Systemd(_) => {
+            let (service, timer) = job.systemd_units()?;
+            vec![service, timer]
+        }
+    };
+    for (file, text) in files.iter().zip(&contents) {
+        write_readable(file, text)?;
+    }
+    if let Backend::Systemd(_) = backend {
+        systemctl(&["daemon-reload"])?;
+        systemctl(&["enable", "--now", &format!("{PREFIX}{}.timer", job.id)])?;
+    }
+    Ok(files)
+}
+
+/// Cron and systemd read these files as root; they must not be writable by others.
+fn write_readable(path: &Path, text: &str) -> Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let failed =
+        |e: std::io::Error| Error::failure(format!("cannot write {}: {e}", path.display()));
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o644)
+        .open(path)
+        .map_err(failed)?;
+    file.write_all(text.as_bytes()).map_err(failed)
+}
+
+fn systemctl(args: &[&str]) -> Result<()> {
+    let status = std::process::Command::new("systemctl")
+        .args(args)
+        .status()
+        .map_err(|e| Error::failure(format!("cannot run systemctl: {e}")))?;
+    if !status.success() {
+        return Err(Error::failure(format!(
+            "systemctl {} failed",
+            args.join(" ")
+        )));
+    }
+    Ok(())
+}
+
+/// The jobs installed in `backend`.
+pub fn list(backend: &Backend) -> Vec<Job> {
+    let mut jobs: Vec<Job> = std::fs::read_dir(backend.dir())
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.starts_with(PREFIX)
+                && match backend {
+                    Backend::Cron(_) => !name.contains('.'),
+                    Backend::Systemd(_) => name.ends_with(".timer"),
+                }
+        })
+        .filter_map(|e| {
+            let text = std::fs::read_to_string(e.path()).ok()?;
+            let line = text.lines().find_map(|l| l.strip_prefix(MARKER))?;
+            serde_json::from_str(line).ok()
+        })
+        .collect();
+    jobs.sort_by(|a, b| a.id.cmp(&b.id));
+    jobs
+}
+
+/// Removes the job `id`.
+pub fn remove(backend: &Backend, id: &str) -> Result<Vec<PathBuf>> {
+    let Some(job) = list(backend).into_iter().find(|j| j.id == id) else {
+        let ids: Vec<String> = list(backend).into_iter().map(|j| j.id).collect();
+        return Err(Error::usage(format!(
+            "no schedule {id}; there are: {}",
+            if ids.is_empty() {
+                "none".to_string()
+            } else {
+                ids.join(", ")
+            }
+        )));
+    };
+    if let Backend::Systemd(_) = backend {
+        systemctl(&["disable", "--now", &format!("{PREFIX}{}.timer", job.id)])?;
+    }
+    let files = job.files(backend);
+    for file in &files {
+        std::fs::remove_file(file)
+            .map_err(|e| Error::failure(format!("cannot remove {}: {e}", file.display())))?;
+    }
+    if let Backend::Systemd(_) = backend {
+        systemctl(&["daemon-reload"])?;
+    }
+    Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job() -> Job {
+        Job {
+            id: "shop".into(),
+            target: "shop".into(),
+            schedule: "*/5 * * * *".into(),
+            every: Some("5m".into()),
+            env: vec![("XDG_STATE_HOME".into(), "/var/lib/x y".into())],
+            command: vec![
+                "/usr/bin/docker-safeops".into(),
+                "backup".into(),
+                "shop".into(),
+                "--to".into(),
+                "/srv/it's 100%".into(),
+            ],
+        }
+    }
+
+    #[test]
+    fn cron_and_systemd_forms() {
+        let cron = job().cron_file();
+        assert!(cron.contains(
+            "*/5 * * * * root XDG_STATE_HOME='/var/lib/x y' /usr/bin/docker-safeops backup shop \
+             --to '/srv/it'\\''s 100\\%'\n"
+        ), "{cron}");
+        let (service, timer) = job().systemd_units().unwrap();
+        assert!(service.contains("ExecStart=\"/usr/bin/docker-safeops\" \"backup\" \"shop\" \"--to\" \"/srv/it's 100%%\""), "{service}");
+        assert!(timer.contains("OnCalendar=*-*-* *:0/5:00"), "{timer}");
+        let back: Job =
+            serde_json::from_str(cron.lines().next().unwrap().strip_prefix(MARKER).unwrap())
+                .unwrap();
+        assert_eq!(back, job());
+    }
+}

@@ -1,0 +1,150 @@
+//! Scheduled backups: the systemd units `--dry-run` prints are valid for systemd, and
+//! an installed cron.d job runs the backup as cron would (no terminal, a bare
+//! environment), two runs started together do not overlap, `schedule ls` shows the
+//! last result, and doctor reports a scheduled target whose last run failed.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use common::fixture::*;
+use common::*;
+
+/// The command of the job in the cron.d file at `file` (after `MIN HOUR DOM MON DOW root`).
+fn cron_command(file: &Path) -> String {
+    let text = std::fs::read_to_string(file).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("* * * * * root "))
+        .unwrap_or_else(|| panic!("no job line in:\n{text}"));
+    line.trim_start_matches("* * * * * root ").to_string()
+}
+
+/// Runs `command` as cron does: `sh -c`, no terminal, only PATH in the environment.
+fn as_cron(command: &str) -> std::process::Child {
+    Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .env_clear()
+        .env(
+            "PATH",
+            "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        )
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+#[test]
+fn dry_run_prints_valid_systemd_units_and_a_cron_line() {
+    let f = Fixture::new("schdry");
+    let (code, out, stderr) = run(f.safeops().args([
+        "schedule",
+        "add",
+        &f.container,
+        "--every",
+        "1m",
+        "--dry-run",
+        "--",
+        "--keep",
+        "3",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let dir = f.dir.path().join("units");
+    std::fs::create_dir(&dir).unwrap();
+    let mut units = Vec::new();
+    for part in out.split("# /etc/").skip(1) {
+        let (header, body) = part.split_once('\n').unwrap();
+        let name = header.rsplit('/').next().unwrap();
+        std::fs::write(dir.join(name), body).unwrap();
+        if name.ends_with(".service") || name.ends_with(".timer") {
+            units.push(dir.join(name));
+        }
+    }
+    assert_eq!(units.len(), 2, "{out}");
+    let (code, o, e) = run(Command::new("systemd-analyze").arg("verify").args(&units));
+    assert_eq!(code, 0, "systemd-analyze verify: {o}{e}\n{out}");
+    assert!(out.contains("OnCalendar=*-*-* *:*:00"), "{out}");
+    let cron = cron_command(&dir.join(format!("docker-safeops-{}", f.container)));
+    assert!(
+        cron.contains(&format!("backup {} --keep 3 --to ", f.container)),
+        "{cron}"
+    );
+    assert!(
+        cron.contains(" -H unix://"),
+        "the endpoint is baked in: {cron}"
+    );
+}
+
+#[test]
+fn a_cron_job_runs_the_backup_without_overlap_and_doctor_reports_its_failure() {
+    let f = Fixture::new("schcron");
+    f.exec(MANY_FILES);
+    let cron_dir = f.dir.path().join("cron.d");
+    std::fs::create_dir(&cron_dir).unwrap();
+    let scheduled = || {
+        let mut cmd = f.safeops();
+        cmd.env("SAFEOPS_CRON_DIR", &cron_dir);
+        cmd
+    };
+    let (code, _, stderr) =
+        run(scheduled().args(["schedule", "add", &f.container, "--every", "1m"]));
+    assert_eq!(code, 0, "{stderr}");
+    let file = cron_dir.join(format!("docker-safeops-{}", f.container));
+    let command = cron_command(&file);
+
+    // Two runs started together: one backs up, the other finds the target locked.
+    let (first, second) = (as_cron(&command), as_cron(&command));
+    let outcomes: Vec<(i32, String)> = [first, second]
+        .into_iter()
+        .map(|child| {
+            let out = child.wait_with_output().unwrap();
+            (
+                out.status.code().unwrap_or(-1),
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+            )
+        })
+        .collect();
+    let codes: Vec<i32> = outcomes.iter().map(|(c, _)| *c).collect();
+    assert!(codes.contains(&0) && codes.contains(&5), "{outcomes:#?}");
+    let refused = &outcomes.iter().find(|(c, _)| *c == 5).unwrap().1;
+    assert!(refused.contains("held by"), "{refused}");
+    assert_eq!(
+        f.backup_dir_entries().len(),
+        1,
+        "one backup, no partial one"
+    );
+
+    let listed = json(scheduled().args(["schedule", "ls", "--format", "json"]));
+    assert_eq!(listed[0]["id"], f.container.as_str(), "{listed:#}");
+    assert!(listed[0]["next_run"].is_string(), "{listed:#}");
+    assert!(listed[0]["last_run"]["outcome"].is_string(), "{listed:#}");
+
+    // A scheduled run that fails (the target is locked by a backup that then dies):
+    // doctor names the schedule.
+    let in_flight = backup_in_flight(&f, &[]);
+    let failed = as_cron(&command).wait_with_output().unwrap();
+    assert_eq!(failed.status.code(), Some(5));
+    signal(&in_flight, "-KILL");
+    let _ = in_flight.wait_with_output();
+    let (code, stdout, _) = run(scheduled().args([
+        "doctor",
+        &f.container,
+        "--check",
+        "backup-age",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains(&format!("schedule {}", f.container)) && stdout.contains("failed"),
+        "{stdout}"
+    );
+
+    let (code, _, stderr) = run(scheduled().args(["schedule", "rm", &f.container]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!file.exists());
+}
