@@ -12,8 +12,12 @@ use common::*;
 
 const POSTGRES_IMAGE: &str = "safeops-test/postgres:local";
 
-/// What drills created that is still there.
-fn drill_leftovers() -> String {
+/// What drills of `backup` (a backup directory) created that is still there.
+fn drill_leftovers(backup: &std::path::Path) -> String {
+    let filter = format!(
+        "label=io.safeops.drill.backup={}",
+        backup.file_name().unwrap().to_string_lossy()
+    );
     ["ps", "volume", "network"]
         .iter()
         .map(|kind| {
@@ -23,7 +27,7 @@ fn drill_leftovers() -> String {
             } else {
                 args.push("ls");
             }
-            args.extend(["-q", "--filter", "label=io.safeops.drill"]);
+            args.extend(["-q", "--filter", &filter]);
             docker(&args)
         })
         .collect()
@@ -109,8 +113,9 @@ volumes:
             .any(|c| c["name"] == "restore" && c["status"] == "pass")
     );
 
+    let drilled = std::path::Path::new(report["backup"].as_str().unwrap());
     assert_eq!(
-        drill_leftovers().trim(),
+        drill_leftovers(drilled).trim(),
         "",
         "the drill removed what it created"
     );
@@ -149,7 +154,7 @@ fn a_backup_with_corrupted_volume_content_fails_its_drill() {
     let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(report["outcome"], "failed");
     assert_eq!(report["rto_seconds"], serde_json::Value::Null);
-    assert_eq!(drill_leftovers().trim(), "");
+    assert_eq!(drill_leftovers(&backup).trim(), "");
 }
 
 #[test]
@@ -157,46 +162,42 @@ fn an_interrupted_drill_is_cleaned_up_by_the_next_one() {
     let f = Fixture::new("drillkill");
     f.exec("echo data > /data/file");
     let backup = f.backup(&[]);
-    // A drill whose process is gone: its objects carry a pid that no longer runs.
-    let mut dead = std::process::Command::new("true").spawn().unwrap();
-    let pid = dead.id().to_string();
-    dead.wait().unwrap();
-    let labels = ["--label", "io.safeops.drill=stale", "--label"];
-    let pid_label = format!("io.safeops.drill.pid={pid}");
-    docker(&[
-        "volume",
-        "create",
-        labels[0],
-        labels[1],
-        labels[2],
-        &pid_label,
-        "safeops-drill-stale-v",
-    ]);
-    docker(&[
-        "network",
-        "create",
-        "--internal",
-        labels[0],
-        labels[1],
-        labels[2],
-        &pid_label,
-        "safeops-drill-stale",
-    ]);
-    docker(&[
-        "run",
-        "-d",
-        "--name",
-        "safeops-drill-stale-c",
-        labels[0],
-        labels[1],
-        labels[2],
-        &pid_label,
-        "--network",
-        "safeops-drill-stale",
-        IMAGE,
-        "sleep",
-        "3600",
-    ]);
+    // A drill killed once its copy of the container exists (SIGKILL: no cleanup of
+    // its own).
+    let mut drill = f
+        .safeops()
+        .args(["drill", backup.to_str().unwrap()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let started = docker(&[
+            "ps",
+            "-aq",
+            "--filter",
+            &format!(
+                "label=io.safeops.drill.backup={}",
+                backup.file_name().unwrap().to_string_lossy()
+            ),
+        ]);
+        if !started.trim().is_empty() {
+            break;
+        }
+        assert!(drill.try_wait().unwrap().is_none(), "the drill ended first");
+        assert!(
+            Instant::now() < deadline,
+            "the drill never created its container"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    signal(&drill, "-KILL");
+    drill.wait().unwrap();
+    assert!(
+        !drill_leftovers(&backup).trim().is_empty(),
+        "the killed drill left its objects"
+    );
 
     let (code, _, stderr) = run(f.safeops().args(["drill", backup.to_str().unwrap()]));
     assert_eq!(code, 0, "{stderr}");
@@ -204,7 +205,7 @@ fn an_interrupted_drill_is_cleaned_up_by_the_next_one() {
         stderr.contains("removed what an interrupted drill left"),
         "{stderr}"
     );
-    assert_eq!(drill_leftovers().trim(), "");
+    assert_eq!(drill_leftovers(&backup).trim(), "");
 }
 
 #[test]

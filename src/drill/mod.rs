@@ -40,6 +40,8 @@ use crate::runmode::restart_check::{self, Patience};
 pub const LABEL_DRILL: &str = "io.safeops.drill";
 /// The pid of the process that runs the drill.
 pub const LABEL_DRILL_PID: &str = "io.safeops.drill.pid";
+/// The backup drilled (its directory name).
+pub const LABEL_DRILL_BACKUP: &str = "io.safeops.drill.backup";
 /// The longest wait for a container without a healthcheck of its own.
 const DEFAULT_WAIT: Duration = Duration::from_secs(60);
 /// How long a drill container must stay up once healthy.
@@ -128,6 +130,11 @@ pub async fn run(
             .unwrap_or_default()
             .as_secs()
     );
+    let backup = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tags = labels(&id, &backup);
     let mut created = Created::default();
     let mut checks = Vec::new();
     let work = drill(
@@ -135,6 +142,7 @@ pub async fn run(
         dir,
         &manifest,
         &id,
+        &tags,
         scratch,
         &mut created,
         &mut checks,
@@ -168,10 +176,7 @@ pub async fn run(
     }
     let passed = !checks.is_empty() && checks.iter().all(|c| c.status != "fail");
     Ok(DrillReport {
-        backup: dir
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default(),
+        backup,
         target: manifest.target.name.clone(),
         outcome: if passed { "passed" } else { "failed" },
         rto_seconds: rto.filter(|_| passed),
@@ -180,11 +185,12 @@ pub async fn run(
     })
 }
 
-/// The labels of everything drill `id` creates.
-fn labels(id: &str) -> HashMap<String, String> {
+/// The labels of everything drill `id` of `backup` creates.
+fn labels(id: &str, backup: &str) -> HashMap<String, String> {
     HashMap::from([
         (LABEL_DRILL.to_string(), id.to_string()),
         (LABEL_DRILL_PID.to_string(), std::process::id().to_string()),
+        (LABEL_DRILL_BACKUP.to_string(), backup.to_string()),
     ])
 }
 
@@ -200,6 +206,7 @@ async fn drill(
     dir: &Path,
     manifest: &Manifest,
     id: &str,
+    tags: &HashMap<String, String>,
     scratch: &Path,
     created: &mut Created,
     checks: &mut Vec<Check>,
@@ -212,7 +219,7 @@ async fn drill(
         .create_network(NetworkCreateRequest {
             name: network.clone(),
             internal: Some(true),
-            labels: Some(labels(id)),
+            labels: Some(tags.clone()),
             ..NetworkCreateRequest::default()
         })
         .await
@@ -230,7 +237,7 @@ async fn drill(
             .docker
             .create_volume(VolumeCreateRequest {
                 name: Some(name.clone()),
-                labels: Some(labels(id)),
+                labels: Some(tags.clone()),
                 ..VolumeCreateRequest::default()
             })
             .await
@@ -285,7 +292,7 @@ async fn drill(
             continue;
         }
         let name = scratch_name(id, &info.name);
-        let (body, dropped) = blueprint(&spec, &name, &network, &volume_map, id)?;
+        let (body, dropped) = blueprint(&spec, &name, &network, &volume_map, tags)?;
         for what in dropped {
             checks.push(Check {
                 name: format!("isolate {}", info.name),
@@ -465,7 +472,7 @@ fn blueprint(
     name: &str,
     network: &str,
     volumes: &HashMap<String, String>,
-    id: &str,
+    tags: &HashMap<String, String>,
 ) -> Result<(bollard::models::ContainerCreateBody, Vec<String>)> {
     let mut spec = spec.clone();
     let mut notes = Vec::new();
@@ -499,11 +506,11 @@ fn blueprint(
         .and_then(Value::as_object_mut)
     {
         own.retain(|k, _| !k.starts_with("com.docker.compose."));
-        for (k, v) in labels(id) {
-            own.insert(k, json!(v));
+        for (k, v) in tags {
+            own.insert(k.clone(), json!(v));
         }
     } else {
-        spec["Config"]["Labels"] = json!(labels(id));
+        spec["Config"]["Labels"] = json!(tags);
     }
     let host = spec["HostConfig"]
         .as_object_mut()
