@@ -173,3 +173,24 @@ fn rollback_returns_to_the_previous_image_and_prune_keeps_rollback_points() {
             .output();
     }
 }
+
+#[test]
+fn a_container_started_with_rm_is_not_recreated() {
+    require_engine();
+    let mut cleanup = Cleanup::new();
+    let dir = tempfile::tempdir().unwrap();
+    let name = unique("rmd");
+    cleanup.containers.push(name.clone());
+    let label = format!("io.safeops.test={}", cleanup.label);
+    docker(&[
+        "run", "-d", "--rm", "--name", &name, "--label", &label, "-v", "/data", IMAGE, "sleep",
+        "600",
+    ]);
+    let (code, _, stderr) = run(with_state(dir.path()).args(["recreate", &name, "-t", "0"]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("--rm"), "{stderr}");
+    assert_eq!(
+        docker(&["inspect", "-f", "{{.State.Running}}", &name]).trim(),
+        "true"
+    );
+}

@@ -442,6 +442,14 @@ pub async fn replace(
         None => ImageDefaults::default(),
     };
     let blueprint = blueprint(spec, new_image, &defaults)?;
+    if spec["HostConfig"]["AutoRemove"].as_bool() == Some(true) {
+        return Err(Error::usage(format!(
+            "{} was started with --rm: stopping it would make the engine delete it and its \
+             anonymous volumes, with no way back",
+            blueprint.name
+        ))
+        .hint("start it without --rm first (docker safeops export shows its settings)"));
+    }
     let old_id = spec["Id"].as_str().unwrap_or_default();
     let was_running = spec["State"]["Running"].as_bool().unwrap_or(false);
     let aside = rename_aside(engine, old_id, &blueprint.name, was_running).await?;
