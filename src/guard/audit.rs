@@ -323,6 +323,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn entries_with_fractional_numbers_verify() {
+        // Durations are floats; the chain must survive their text round trip.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.log");
+        let mut x = 0.1f64;
+        for _ in 0..200 {
+            x = x * 7.3 + 0.000_001_234_567_89;
+            append(&path, serde_json::json!({"verb": "backup", "seconds": x % 1000.0})).unwrap();
+        }
+        assert_eq!(verify_chain(&read(&path).unwrap()), None);
+    }
+
+    #[test]
     fn the_chain_detects_edits_removals_and_reordering() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("audit.log");
