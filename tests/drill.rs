@@ -273,3 +273,142 @@ fn doctor_and_the_metrics_file_follow_backups_and_drills() {
         "{text}"
     );
 }
+
+/// `drill BACKUP --keep-running --format json` in `f`'s state; the report.
+fn drill_json(f: &Fixture, backup: &std::path::Path, extra: &[&str]) -> (i32, serde_json::Value) {
+    let (code, stdout, stderr) = run(f
+        .safeops()
+        .args(["drill", backup.to_str().unwrap(), "--format", "json"])
+        .args(extra));
+    let report =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"));
+    (code, report)
+}
+
+#[test]
+fn drill_copies_share_nothing_with_production_and_one_shots_are_judged_by_their_exit() {
+    let f = Fixture::new("drilliso");
+    let label = format!("io.safeops.test={}", f.cleanup.label);
+    let peer = format!("{}-peer", f.container);
+    let shot = format!("{}-shot", f.container);
+    let crash = format!("{}-crash", f.container);
+    // A container in production's pid and ipc namespaces, with a device.
+    docker(&[
+        "run",
+        "-d",
+        "--name",
+        &peer,
+        "--label",
+        &label,
+        "--pid",
+        &format!("container:{}", f.container),
+        "--device",
+        "/dev/zero:/dev/xprod",
+        "-v",
+        &format!("{}:/data", f.volume),
+        IMAGE,
+        "sleep",
+        "600",
+    ]);
+    let (code, _, stderr) = run(f.safeops().args(["backup", &peer, "--no-quiesce"]));
+    assert_eq!(code, 0, "{stderr}");
+    let backups = json(f.safeops().args(["backups", "--format", "json"]));
+    let backup = std::path::PathBuf::from(backups[0]["path"].as_str().unwrap());
+    let (code, report) = drill_json(&f, &backup, &["--keep-running"]);
+    assert_eq!(code, 0, "{report:#}");
+    let copies = docker(&[
+        "ps",
+        "-q",
+        "--filter",
+        &format!(
+            "label=io.safeops.drill.backup={}",
+            backup.file_name().unwrap().to_string_lossy()
+        ),
+    ]);
+    let copy = copies.split_whitespace().next().expect("the copy runs");
+    let host = docker(&[
+        "inspect",
+        "-f",
+        "{{.HostConfig.PidMode}}|{{json .HostConfig.Devices}}|{{.HostConfig.NetworkMode}}",
+        copy,
+    ]);
+    assert!(
+        host.starts_with("||") || host.starts_with("|[]|") || host.starts_with("|null|"),
+        "{host}"
+    );
+    assert!(
+        report["checks"].to_string().contains("PidMode"),
+        "{report:#}"
+    );
+    for kind in ["rm -f", "volume rm", "network rm"] {
+        let what = match kind {
+            "rm -f" => "ps",
+            "volume rm" => "volume",
+            _ => "network",
+        };
+        let mut args = vec![what];
+        if what == "ps" {
+            args.push("-a");
+        } else {
+            args.push("ls");
+        }
+        let filter = format!(
+            "label=io.safeops.drill.backup={}",
+            backup.file_name().unwrap().to_string_lossy()
+        );
+        args.extend(["-q", "--filter", &filter]);
+        for id in docker(&args).split_whitespace() {
+            let mut remove: Vec<&str> = kind.split(' ').collect();
+            remove.push(id);
+            docker(&remove);
+        }
+    }
+
+    // A one-shot container (exited 0 when backed up) passes by running to completion.
+    docker(&[
+        "run",
+        "--name",
+        &shot,
+        "--label",
+        &label,
+        "-v",
+        &format!("{}:/data", f.volume),
+        IMAGE,
+        "sh",
+        "-c",
+        "echo migrated > /data/m",
+    ]);
+    let (code, _, stderr) = run(f.safeops().args(["backup", &shot]));
+    assert_eq!(code, 0, "{stderr}");
+    let backups = json(f.safeops().args(["backups", "--format", "json"]));
+    let newest = std::path::PathBuf::from(backups[0]["path"].as_str().unwrap());
+    let (code, report) = drill_json(&f, &newest, &[]);
+    assert_eq!(code, 0, "{report:#}");
+    assert!(
+        report["checks"].to_string().contains("ran to completion"),
+        "{report:#}"
+    );
+
+    // A service that dies three seconds after its start did not recover.
+    docker(&[
+        "run",
+        "-d",
+        "--name",
+        &crash,
+        "--label",
+        &label,
+        "-v",
+        &format!("{}:/data", f.volume),
+        IMAGE,
+        "sh",
+        "-c",
+        "sleep 3; exit 1",
+    ]);
+    let (code, _, stderr) = run(f.safeops().args(["backup", &crash, "--no-quiesce"]));
+    assert_eq!(code, 0, "{stderr}");
+    let backups = json(f.safeops().args(["backups", "--format", "json"]));
+    let newest = std::path::PathBuf::from(backups[0]["path"].as_str().unwrap());
+    let (code, report) = drill_json(&f, &newest, &[]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(report["outcome"], "failed");
+}

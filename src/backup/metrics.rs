@@ -137,6 +137,9 @@ fn write_public(path: &Path, bytes: &[u8]) -> io::Result<()> {
         .mode(0o644)
         .open(&tmp)
         .and_then(|mut file| {
+            // The mode is set, not left to the umask: the exporter must read it.
+            use std::os::unix::fs::PermissionsExt;
+            file.set_permissions(std::fs::Permissions::from_mode(0o644))?;
             file.write_all(bytes)?;
             file.sync_all()
         })

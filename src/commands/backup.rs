@@ -12,7 +12,7 @@ use crate::backup::store;
 use crate::cancel::Cancel;
 use crate::cli::args::{BackupArgs, Format};
 use crate::engine::inventory;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::guard::audit;
 use crate::target::Discovery;
 use crate::ui::progress::Progress;
@@ -39,7 +39,18 @@ struct Summary<'a> {
 
 /// Runs `backup`.
 pub async fn run(discovery: &Discovery<'_>, args: &BackupArgs, cancel: &Cancel) -> Result<()> {
-    let target = super::single_target(discovery, args.target.as_deref(), "back up").await?;
+    let target = match super::single_target(discovery, args.target.as_deref(), "back up").await {
+        Ok(target) => target,
+        Err(err) => {
+            // A scheduled backup of a target that is gone must leave a trace that
+            // `schedule ls` and `doctor` see.
+            if let Some(name) = &args.target {
+                let failed: Result<()> = Err(Error::failure(err.message.clone()));
+                audit::record("backup", name, audit::outcome_of(&failed), json!({}));
+            }
+            return Err(err);
+        }
+    };
     let volumes = inventory::volumes(discovery.engine).await?;
     let subject = Subject::of_target(&target, &volumes);
     let options = BackupOptions {

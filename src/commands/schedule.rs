@@ -40,14 +40,14 @@ pub async fn add(
     // The target must exist now; a typo would only show in cron's mail.
     super::single_target(discovery, Some(&args.target), "schedule").await?;
     let mut backup = vec!["backup".to_string(), args.target.clone()];
-    backup.extend(args.backup_flags.iter().cloned());
+    backup.extend(absolute_paths(&args.backup_flags));
     if !args
         .backup_flags
         .iter()
         .any(|f| f == "--to" || f.starts_with("--to="))
     {
         let root = store::backup_root(None, &env)?;
-        backup.extend(["--to".to_string(), root.display().to_string()]);
+        backup.extend(["--to".to_string(), absolute(&root.display().to_string())]);
     }
     let program = std::env::current_exe()
         .and_then(std::fs::canonicalize)
@@ -64,13 +64,17 @@ pub async fn add(
             )
         })?;
     let job = Job {
-        id: crate::engine::names::sanitized(&args.target),
+        id: schedule::job_id(&args.target),
         target: args.target.clone(),
         schedule: cron.text.clone(),
         every: args.every.clone(),
         env: BAKED_ENV
             .iter()
-            .filter_map(|k| env(k).filter(|v| !v.is_empty()).map(|v| (k.to_string(), v)))
+            .filter_map(|k| {
+                env(k)
+                    .filter(|v| !v.is_empty())
+                    .map(|v| (k.to_string(), absolute(&v)))
+            })
             .collect(),
         command,
     };
@@ -104,6 +108,37 @@ pub async fn add(
         next.unwrap_or_else(|| "never".into())
     );
     Ok(())
+}
+
+/// A path as an absolute one: cron runs jobs from another directory.
+fn absolute(path: &str) -> String {
+    std::path::absolute(path)
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| path.to_string())
+}
+
+/// The backup flags with the values of path flags made absolute.
+fn absolute_paths(flags: &[String]) -> Vec<String> {
+    const PATH_FLAGS: &[&str] = &["--to", "--metrics-file"];
+    let mut out = Vec::with_capacity(flags.len());
+    let mut path_next = false;
+    for flag in flags {
+        if path_next {
+            out.push(absolute(flag));
+            path_next = false;
+            continue;
+        }
+        match flag.split_once('=') {
+            Some((name, value)) if PATH_FLAGS.contains(&name) => {
+                out.push(format!("{name}={}", absolute(value)));
+            }
+            _ => {
+                path_next = PATH_FLAGS.contains(&flag.as_str());
+                out.push(flag.clone());
+            }
+        }
+    }
+    out
 }
 
 /// How the jobs reach this engine: the context (with its config directory) it was

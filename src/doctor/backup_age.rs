@@ -57,7 +57,7 @@ pub async fn check(facts: &Facts) -> CheckResult {
     if let Some(last) = backups.iter().find(|b| b.sound) {
         findings.extend(space(root, last));
     }
-    findings.extend(failed_schedules(facts));
+    findings.extend(failed_schedules());
     if ages.is_empty() && findings.is_empty() {
         return CheckResult::skipped(
             CheckId::BackupAge,
@@ -132,12 +132,12 @@ fn judge(
     }
 }
 
-/// Scheduled targets whose last backup failed (the audit log's newest backup entry).
-fn failed_schedules(facts: &Facts) -> Vec<Finding> {
+/// Scheduled targets whose last backup failed (the audit log's newest backup entry),
+/// those whose target is gone included: a job that cannot run is the worst kind.
+fn failed_schedules() -> Vec<Finding> {
     let env = |n: &str| std::env::var(n).ok();
     crate::schedule::list(&crate::schedule::Backend::of_host(&env))
         .into_iter()
-        .filter(|job| facts.subjects.iter().any(|s| s.name == job.target))
         .filter_map(|job| {
             let entry = crate::guard::audit::last("backup", &job.target)?;
             let outcome = entry.event["outcome"].as_str().unwrap_or("");

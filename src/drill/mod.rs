@@ -42,10 +42,13 @@ pub const LABEL_DRILL: &str = "io.safeops.drill";
 pub const LABEL_DRILL_PID: &str = "io.safeops.drill.pid";
 /// The backup drilled (its directory name).
 pub const LABEL_DRILL_BACKUP: &str = "io.safeops.drill.backup";
+/// Where the drill's process runs: host name and pid namespace. Only a drill of the
+/// same owner can tell whether that pid still runs.
+pub const LABEL_DRILL_OWNER: &str = "io.safeops.drill.owner";
 /// The longest wait for a container without a healthcheck of its own.
 const DEFAULT_WAIT: Duration = Duration::from_secs(60);
 /// How long a drill container must stay up once healthy.
-const STABLE_FOR: Duration = Duration::from_secs(2);
+const STABLE_FOR: Duration = Duration::from_secs(5);
 
 /// One check of a drill.
 #[derive(Debug, Clone, Serialize)]
@@ -166,6 +169,11 @@ pub async fn run(
         checks.push(fail("drill", err.message.clone()));
     }
     let kept = if keep_running && !interrupted {
+        let marker = kept_marker(&id);
+        if let Some(dir) = marker.parent() {
+            let _ = crate::state::create_private_dir(dir);
+        }
+        let _ = std::fs::write(&marker, created.names().join("\n"));
         Some(created.names())
     } else {
         remove(engine, &created).await;
@@ -191,7 +199,26 @@ fn labels(id: &str, backup: &str) -> HashMap<String, String> {
         (LABEL_DRILL.to_string(), id.to_string()),
         (LABEL_DRILL_PID.to_string(), std::process::id().to_string()),
         (LABEL_DRILL_BACKUP.to_string(), backup.to_string()),
+        (LABEL_DRILL_OWNER.to_string(), owner()),
     ])
+}
+
+/// This process's host name and pid namespace.
+fn owner() -> String {
+    let host = rustix::system::uname()
+        .nodename()
+        .to_string_lossy()
+        .into_owned();
+    let pidns = std::fs::read_link("/proc/self/ns/pid")
+        .map(|l| l.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    format!("{host} {pidns}")
+}
+
+/// The marker of a drill left running on purpose (`--keep-running`): its objects are
+/// not an interrupted drill's.
+fn kept_marker(id: &str) -> PathBuf {
+    scratch_dir().join("kept").join(id)
 }
 
 /// A name for drill `id`'s copy of `name`, valid and bounded.
@@ -274,6 +301,7 @@ async fn drill(
                 ),
             ));
         }
+        Err(err) if err.code == crate::error::ExitCode::Interrupted => return Err(err),
         Err(err) => {
             checks.push(fail("restore", err.message));
             return Err(Error::failure("the backup could not be restored"));
@@ -331,13 +359,16 @@ async fn drill(
             .as_str()
             .unwrap_or_default()
             .to_string();
-        started_containers.push((
-            info.name.clone(),
+        started_containers.push(Copy {
+            original: info.name.clone(),
             name,
-            created_id,
-            patience(&spec),
+            id: created_id,
+            patience: patience(&spec),
             reference,
-        ));
+            // A container that was not running when it was backed up (a migration,
+            // an init job) is judged by running to completion.
+            one_shot: spec["State"]["Running"].as_bool() != Some(true),
+        });
     }
     if started_containers.is_empty() {
         checks.push(Check {
@@ -346,24 +377,99 @@ async fn drill(
             message: "the backup holds no container spec that uses its volumes".into(),
         });
     }
+    // Every copy at once: the recovery time is the slowest one's, not their sum.
+    let outcomes =
+        futures_util::future::join_all(started_containers.iter().map(|copy| came_up(engine, copy)))
+            .await;
+    // The health gate ends with a watch for a crash right after the start; the
+    // services were up when it began.
+    let rto = started.elapsed().saturating_sub(STABLE_FOR);
     let mut all_up = true;
-    for (original, name, cid, patience, _) in &started_containers {
-        match restart_check::check(engine, cid, name, *patience).await {
-            Ok(()) => checks.push(pass(format!("start {original}"), "running and healthy")),
+    for (copy, outcome) in started_containers.iter().zip(outcomes) {
+        match outcome {
+            Ok(how) => checks.push(pass(format!("start {}", copy.original), how)),
             Err(err) => {
                 all_up = false;
-                checks.push(fail(format!("start {original}"), err.message));
+                checks.push(fail(format!("start {}", copy.original), err.message));
             }
         }
     }
-    let rto = started.elapsed();
     if !all_up {
         return Ok(rto);
     }
-    for (original, name, cid, _, reference) in &started_containers {
-        service_checks(engine, original, name, cid, reference, checks, cancel).await?;
+    for copy in started_containers.iter().filter(|c| !c.one_shot) {
+        service_checks(
+            engine,
+            &copy.original,
+            &copy.name,
+            &copy.id,
+            &copy.reference,
+            checks,
+            cancel,
+        )
+        .await?;
+    }
+    // A service that died while it was being checked did not recover.
+    for copy in started_containers.iter().filter(|c| !c.one_shot) {
+        let state = engine
+            .docker
+            .inspect_container(&copy.id, None)
+            .await?
+            .state
+            .unwrap_or_default();
+        if state.running != Some(true) {
+            checks.push(fail(
+                format!("still running {}", copy.original),
+                format!(
+                    "stopped during the checks (exit code {})",
+                    state.exit_code.unwrap_or(-1)
+                ),
+            ));
+        }
     }
     Ok(rto)
+}
+
+/// A drill's copy of a container.
+struct Copy {
+    original: String,
+    name: String,
+    id: String,
+    patience: Patience,
+    reference: String,
+    one_shot: bool,
+}
+
+/// Whether a copy came up: running and healthy (and staying up), or, for a one-shot
+/// container, run to completion with exit code 0.
+async fn came_up(engine: &Engine, copy: &Copy) -> Result<String> {
+    if !copy.one_shot {
+        restart_check::check(engine, &copy.id, &copy.name, copy.patience).await?;
+        return Ok("running and healthy".into());
+    }
+    let deadline = Instant::now() + copy.patience.wait;
+    loop {
+        let state = engine
+            .docker
+            .inspect_container(&copy.id, None)
+            .await?
+            .state
+            .unwrap_or_default();
+        if state.running != Some(true) {
+            return match state.exit_code.unwrap_or(-1) {
+                0 => Ok("ran to completion (exit code 0), as when it was backed up".into()),
+                code => Err(Error::failure(format!(
+                    "{} exited with code {code}; its last log lines:\n{}",
+                    copy.name,
+                    restart_check::last_logs(engine, &copy.id).await
+                ))),
+            };
+        }
+        if Instant::now() > deadline {
+            return Ok("still running (it was stopped when backed up)".into());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 /// The database dump and the declared probes of one restored container.
@@ -420,18 +526,26 @@ async fn service_checks(
             Err(err) => fail(format!("db-dump {original}"), err.message),
         });
     }
+    // Probes run inside the copy's own network namespace, to its own address: one
+    // that names a host, or runs from this host's namespace, could be answered by
+    // production.
+    let root = rustix::process::geteuid().is_root();
     let peers = HashMap::new();
     for spec in probes::declared(&inspected, None) {
         let check = format!("probe {original} {}", crate::redact::text(&spec));
+        let skip = |why: &str| Check {
+            name: check.clone(),
+            status: "skip",
+            message: why.to_string(),
+        };
         match probes::parse(&spec) {
-            Ok(probe) => match probes::run(
-                &probe,
-                &inspected,
-                rustix::process::geteuid().is_root(),
-                &peers,
-            )
-            .await
-            {
+            Ok(probe) if probe.host.is_some() => {
+                checks.push(skip("it names a host, which may be production's"));
+            }
+            Ok(_) if !root => {
+                checks.push(skip("entering the copy's network namespace needs root"));
+            }
+            Ok(probe) => match probes::run(&probe, &inspected, true, &peers).await {
                 Ok(answer) => checks.push(pass(check, answer)),
                 Err(err) => checks.push(fail(check, crate::redact::text(&err).into_owned())),
             },
@@ -519,6 +633,36 @@ fn blueprint(
     host.insert("PublishAllPorts".into(), json!(false));
     host.insert("RestartPolicy".into(), json!({"Name": "no"}));
     host.insert("NetworkMode".into(), json!(network));
+    // Namespaces, devices and privileges that reach the host or another container:
+    // the copy gets its own (the engine's defaults) or none.
+    for (key, isolated) in [
+        ("PidMode", json!("")),
+        ("IpcMode", json!("private")),
+        ("UTSMode", json!("")),
+        ("UsernsMode", json!("")),
+        ("CgroupnsMode", json!("private")),
+        ("Privileged", json!(false)),
+        ("Devices", json!([])),
+        ("DeviceRequests", json!([])),
+        ("DeviceCgroupRules", json!([])),
+        ("CapAdd", json!([])),
+        ("VolumeDriver", json!("")),
+    ] {
+        let current = host.get(key).cloned().unwrap_or(Value::Null);
+        let harmless = current.is_null()
+            || current == isolated
+            || current == json!("")
+            || current == json!(false)
+            || current.as_array().is_some_and(|a| a.is_empty())
+            || (key == "IpcMode"
+                && matches!(current.as_str(), Some("private" | "shareable" | "none")));
+        if !harmless {
+            notes.push(format!(
+                "{key} {current} of {original} not given to the copy: it reaches the host or production"
+            ));
+            host.insert(key.into(), isolated);
+        }
+    }
     for key in ["Links", "VolumesFrom", "ExtraHosts"] {
         if host
             .get(key)
@@ -662,11 +806,23 @@ async fn remove(engine: &Engine, created: &Created) {
 /// Removes what drills whose process is gone left behind; says what it removed.
 pub async fn clean_abandoned(engine: &Engine) -> Vec<String> {
     let filter = HashMap::from([("label", vec![LABEL_DRILL])]);
+    let me = owner();
+    // Alive unless it is certainly dead: same owner, pid gone, not kept on purpose.
     let alive = |labels: Option<&HashMap<String, String>>| {
+        let Some(labels) = labels else { return true };
+        if labels.get(LABEL_DRILL_OWNER) != Some(&me) {
+            return true;
+        }
+        if labels
+            .get(LABEL_DRILL)
+            .is_some_and(|id| kept_marker(id).exists())
+        {
+            return true;
+        }
         labels
-            .and_then(|l| l.get(LABEL_DRILL_PID))
+            .get(LABEL_DRILL_PID)
             .and_then(|pid| pid.parse::<u32>().ok())
-            .is_some_and(|pid| Path::new(&format!("/proc/{pid}")).exists())
+            .is_none_or(|pid| Path::new(&format!("/proc/{pid}")).exists())
     };
     let mut abandoned = Created::default();
     let containers = engine

@@ -330,7 +330,11 @@ mod tests {
         let mut x = 0.1f64;
         for _ in 0..200 {
             x = x * 7.3 + 0.000_001_234_567_89;
-            append(&path, serde_json::json!({"verb": "backup", "seconds": x % 1000.0})).unwrap();
+            append(
+                &path,
+                serde_json::json!({"verb": "backup", "seconds": x % 1000.0}),
+            )
+            .unwrap();
         }
         assert_eq!(verify_chain(&read(&path).unwrap()), None);
     }

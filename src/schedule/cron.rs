@@ -82,7 +82,8 @@ impl Cron {
         Ok(Cron {
             text: parts.join(" "),
             fields,
-            dom_or_dow: parts[2] != "*" && parts[4] != "*",
+            // Vixie cron: a field that starts with `*` does not restrict.
+            dom_or_dow: !parts[2].starts_with('*') && !parts[4].starts_with('*'),
         })
     }
 
@@ -111,15 +112,20 @@ impl Cron {
         Cron::parse(&text)
     }
 
-    /// The same schedule as systemd's `OnCalendar=` (`DOW *-MONTH-DOM HOUR:MINUTE:00`).
-    pub fn on_calendar(&self) -> String {
+    /// The same schedule as systemd `OnCalendar=` values (`DOW *-MONTH-DOM
+    /// HOUR:MINUTE:00`); two when both day fields restrict, since cron fires on either
+    /// and one systemd value needs both.
+    pub fn on_calendar(&self) -> Vec<String> {
         let parts: Vec<&str> = self.text.split_whitespace().collect();
-        let convert = |part: &str| -> String {
-            part.split(',')
+        // `*/N` counts from the field's first value: 0 for minutes and hours, 1 for
+        // days and months.
+        let convert = |index: usize| -> String {
+            parts[index]
+                .split(',')
                 .map(|p| {
                     let (range, step) = p.split_once('/').map_or((p, None), |(r, s)| (r, Some(s)));
                     let range = match range {
-                        "*" if step.is_some() => "0".to_string(),
+                        "*" if step.is_some() => RANGES[index].0.to_string(),
                         r => r.replace('-', ".."),
                     };
                     match step {
@@ -131,19 +137,22 @@ impl Cron {
                 .join(",")
         };
         const DAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
-        let dow = if parts[4] == "*" {
-            String::new()
-        } else {
+        let time = format!("{}:{}:00", convert(1), convert(0));
+        let dow = || {
             let days: Vec<&str> = self.fields[4].iter().map(|d| DAYS[*d as usize]).collect();
-            format!("{} ", days.join(","))
+            days.join(",")
         };
-        format!(
-            "{dow}*-{}-{} {}:{}:00",
-            convert(parts[3]),
-            convert(parts[2]),
-            convert(parts[1]),
-            convert(parts[0])
-        )
+        let month = convert(3);
+        if self.dom_or_dow {
+            vec![
+                format!("*-{month}-{} {time}", convert(2)),
+                format!("{} *-{month}-* {time}", dow()),
+            ]
+        } else if parts[4] == "*" {
+            vec![format!("*-{month}-{} {time}", convert(2))]
+        } else {
+            vec![format!("{} *-{month}-{} {time}", dow(), convert(2))]
+        }
     }
 
     /// Whether the schedule fires at the minute `t` (UTC).
@@ -226,18 +235,15 @@ mod tests {
 
     #[test]
     fn systemd_calendar() {
+        let calendar = |expr: &str| Cron::parse(expr).unwrap().on_calendar();
+        assert_eq!(calendar("*/5 * * * *"), ["*-*-* *:0/5:00"]);
         assert_eq!(
-            Cron::parse("*/5 * * * *").unwrap().on_calendar(),
-            "*-*-* *:0/5:00"
+            calendar("30 2 * * 1-5"),
+            ["Mon,Tue,Wed,Thu,Fri *-*-* 2:30:00"]
         );
-        assert_eq!(
-            Cron::parse("30 2 * * 1-5").unwrap().on_calendar(),
-            "Mon,Tue,Wed,Thu,Fri *-*-* 2:30:00"
-        );
-        assert_eq!(
-            Cron::parse("0 0 1 1 *").unwrap().on_calendar(),
-            "*-1-1 0:0:00"
-        );
+        assert_eq!(calendar("0 0 1 1 *"), ["*-1-1 0:0:00"]);
+        assert_eq!(calendar("0 0 */2 */3 *"), ["*-1/3-1/2 0:0:00"]);
+        assert_eq!(calendar("0 0 1 * 1"), ["*-*-1 0:0:00", "Mon *-*-* 0:0:00"]);
         assert!(Cron::parse("61 * * * *").is_err());
         assert!(Cron::parse("* * *").is_err());
     }

@@ -77,6 +77,21 @@ pub struct Job {
     pub command: Vec<String>,
 }
 
+/// A job's id for `target`: letters, digits, `-` and `_` only (cron skips files in
+/// cron.d whose names hold a `.`).
+pub fn job_id(target: &str) -> String {
+    target
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
 /// A single-quoted shell word.
 fn shell_word(word: &str) -> String {
     if !word.is_empty()
@@ -92,12 +107,17 @@ fn shell_word(word: &str) -> String {
 
 /// A word of a systemd command line: double-quoted, `%` and `$` escaped.
 fn systemd_word(word: &str) -> String {
+    systemd_quoted(&word.replace('$', "$$"))
+}
+
+/// A double-quoted systemd value with `%` escaped (`Environment=` does not expand `$`).
+fn systemd_quoted(value: &str) -> String {
     format!(
         "\"{}\"",
-        word.replace('\\', "\\\\")
+        value
+            .replace('\\', "\\\\")
             .replace('"', "\\\"")
             .replace('%', "%%")
-            .replace('$', "$$")
     )
 }
 
@@ -140,7 +160,7 @@ impl Job {
         let environment: String = self
             .env
             .iter()
-            .map(|(k, v)| format!("Environment={}\n", systemd_word(&format!("{k}={v}"))))
+            .map(|(k, v)| format!("Environment={}\n", systemd_quoted(&format!("{k}={v}"))))
             .collect();
         let exec: Vec<String> = self.command.iter().map(|w| systemd_word(w)).collect();
         let service = format!(
@@ -150,16 +170,20 @@ impl Job {
             self.target,
             exec.join(" ")
         );
+        let calendars: String = cron
+            .on_calendar()
+            .iter()
+            .map(|c| format!("OnCalendar={c}\n"))
+            .collect();
         let timer = format!(
             "{}\n[Unit]\nDescription=docker-safeops backup of {} ({})\n\n[Timer]\n\
-             OnCalendar={}\nPersistent=true\nUnit={PREFIX}{}.service\n\n[Install]\n\
+             {calendars}Persistent=true\nUnit={PREFIX}{}.service\n\n[Install]\n\
              WantedBy=timers.target\n",
             self.marker(),
             self.target,
             self.every
                 .as_deref()
                 .map_or(self.schedule.clone(), |e| format!("every {e}")),
-            cron.on_calendar(),
             self.id
         );
         Ok((service, timer))
@@ -320,5 +344,10 @@ mod tests {
             serde_json::from_str(cron.lines().next().unwrap().strip_prefix(MARKER).unwrap())
                 .unwrap();
         assert_eq!(back, job());
+        assert_eq!(job_id("my.app_1"), "my-app_1");
+        let mut odd = job();
+        odd.env = vec![("XDG_STATE_HOME".into(), "/x $y".into())];
+        let (service, _) = odd.systemd_units().unwrap();
+        assert!(service.contains("Environment=\"XDG_STATE_HOME=/x $y\""), "{service}");
     }
 }
