@@ -274,7 +274,13 @@ fn doctor_and_the_metrics_file_follow_backups_and_drills() {
     );
 }
 
-/// `drill BACKUP --keep-running --format json` in `f`'s state; the report.
+/// The newest backup in `f`'s backup directory.
+fn newest_backup(f: &Fixture) -> std::path::PathBuf {
+    let backups = json(f.safeops().args(["backups", "--format", "json"]));
+    std::path::PathBuf::from(backups[0]["path"].as_str().unwrap())
+}
+
+/// `drill BACKUP --format json ...` in `f`'s state: exit code and report.
 fn drill_json(f: &Fixture, backup: &std::path::Path, extra: &[&str]) -> (i32, serde_json::Value) {
     let (code, stdout, stderr) = run(f
         .safeops()
@@ -312,8 +318,7 @@ fn drill_copies_share_nothing_with_production_and_one_shots_are_judged_by_their_
     ]);
     let (code, _, stderr) = run(f.safeops().args(["backup", &peer, "--no-quiesce"]));
     assert_eq!(code, 0, "{stderr}");
-    let backups = json(f.safeops().args(["backups", "--format", "json"]));
-    let backup = std::path::PathBuf::from(backups[0]["path"].as_str().unwrap());
+    let backup = newest_backup(&f);
     let (code, report) = drill_json(&f, &backup, &["--keep-running"]);
     assert_eq!(code, 0, "{report:#}");
     let copies = docker(&[
@@ -380,8 +385,7 @@ fn drill_copies_share_nothing_with_production_and_one_shots_are_judged_by_their_
     ]);
     let (code, _, stderr) = run(f.safeops().args(["backup", &shot]));
     assert_eq!(code, 0, "{stderr}");
-    let backups = json(f.safeops().args(["backups", "--format", "json"]));
-    let newest = std::path::PathBuf::from(backups[0]["path"].as_str().unwrap());
+    let newest = newest_backup(&f);
     let (code, report) = drill_json(&f, &newest, &[]);
     assert_eq!(code, 0, "{report:#}");
     assert!(
@@ -406,8 +410,7 @@ fn drill_copies_share_nothing_with_production_and_one_shots_are_judged_by_their_
     ]);
     let (code, _, stderr) = run(f.safeops().args(["backup", &crash, "--no-quiesce"]));
     assert_eq!(code, 0, "{stderr}");
-    let backups = json(f.safeops().args(["backups", "--format", "json"]));
-    let newest = std::path::PathBuf::from(backups[0]["path"].as_str().unwrap());
+    let newest = newest_backup(&f);
     let (code, report) = drill_json(&f, &newest, &[]);
     assert_eq!(code, 1, "{report:#}");
     assert_eq!(report["outcome"], "failed");

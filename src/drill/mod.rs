@@ -411,12 +411,7 @@ async fn drill(
     }
     // A service that died while it was being checked did not recover.
     for copy in started_containers.iter().filter(|c| !c.one_shot) {
-        let state = engine
-            .docker
-            .inspect_container(&copy.id, None)
-            .await?
-            .state
-            .unwrap_or_default();
+        let state = state_of(engine, &copy.id).await?;
         if state.running != Some(true) {
             checks.push(fail(
                 format!("still running {}", copy.original),
@@ -440,6 +435,12 @@ struct Copy {
     one_shot: bool,
 }
 
+/// A container's state as the engine reports it now.
+async fn state_of(engine: &Engine, id: &str) -> Result<bollard::models::ContainerState> {
+    let inspect = engine.docker.inspect_container(id, None).await?;
+    Ok(inspect.state.unwrap_or_default())
+}
+
 /// Whether a copy came up: running and healthy (and staying up), or, for a one-shot
 /// container, run to completion with exit code 0.
 async fn came_up(engine: &Engine, copy: &Copy) -> Result<String> {
@@ -449,12 +450,7 @@ async fn came_up(engine: &Engine, copy: &Copy) -> Result<String> {
     }
     let deadline = Instant::now() + copy.patience.wait;
     loop {
-        let state = engine
-            .docker
-            .inspect_container(&copy.id, None)
-            .await?
-            .state
-            .unwrap_or_default();
+        let state = state_of(engine, &copy.id).await?;
         if state.running != Some(true) {
             return match state.exit_code.unwrap_or(-1) {
                 0 => Ok("ran to completion (exit code 0), as when it was backed up".into()),

@@ -348,6 +348,9 @@ mod tests {
         let mut odd = job();
         odd.env = vec![("XDG_STATE_HOME".into(), "/x $y".into())];
         let (service, _) = odd.systemd_units().unwrap();
-        assert!(service.contains("Environment=\"XDG_STATE_HOME=/x $y\""), "{service}");
+        assert!(
+            service.contains("Environment=\"XDG_STATE_HOME=/x $y\""),
+            "{service}"
+        );
     }
 }
