@@ -2,7 +2,7 @@
 //! check that they stopped, and start them again in dependency order. Every stop is
 //! in the journal before it happens, so a restart is owed even if we die.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
 use bollard::query_parameters::StopContainerOptionsBuilder;
@@ -30,9 +30,50 @@ pub fn is_exempt(container: &Container) -> bool {
         .is_some_and(|v| v.eq_ignore_ascii_case("false"))
 }
 
+/// For each container (by id), the containers among `containers` whose network, pid or
+/// ipc namespace it joins (`--network container:X`, `--pid container:X`): those must
+/// run before it starts, or its start fails.
+pub async fn namespace_joins(
+    engine: &Engine,
+    containers: &[Container],
+) -> HashMap<String, Vec<String>> {
+    let mut joins = HashMap::new();
+    for c in containers {
+        let Ok(inspect) = engine.docker.inspect_container(&c.id, None).await else {
+            continue;
+        };
+        let host = inspect.host_config.unwrap_or_default();
+        let modes = [
+            host.network_mode,
+            host.pid_mode,
+            host.ipc_mode.map(|m| m.to_string()),
+        ];
+        let parents: Vec<String> = modes
+            .into_iter()
+            .flatten()
+            .filter_map(|mode| {
+                let other = mode.strip_prefix("container:")?.to_string();
+                containers
+                    .iter()
+                    .find(|p| p.id.starts_with(&other) || p.name == other)
+                    .map(|p| p.id.clone())
+            })
+            .filter(|p| *p != c.id)
+            .collect();
+        if !parents.is_empty() {
+            joins.insert(c.id.clone(), parents);
+        }
+    }
+    joins
+}
+
 /// `containers` in start order: a compose service after the services it depends on
-/// (same project), otherwise by name.
-pub fn start_order(containers: &[Container]) -> Vec<Container> {
+/// (same project), a container after those whose namespaces it joins (`joins`, from
+/// [`namespace_joins`]), otherwise by name.
+pub fn start_order(
+    containers: &[Container],
+    joins: &HashMap<String, Vec<String>>,
+) -> Vec<Container> {
     let mut remaining: BTreeMap<String, &Container> =
         containers.iter().map(|c| (c.name.clone(), c)).collect();
     let depends = |c: &Container| -> BTreeSet<String> {
@@ -53,12 +94,16 @@ pub fn start_order(containers: &[Container]) -> Vec<Container> {
             .values()
             .filter_map(|c| Some((c.project(), c.service()?)))
             .collect();
+        let pending_ids: BTreeSet<&str> = remaining.values().map(|c| c.id.as_str()).collect();
         let ready: Vec<String> = remaining
             .values()
             .filter(|c| {
                 depends(c)
                     .iter()
                     .all(|dep| !pending_services.contains(&(c.project(), dep.as_str())))
+                    && joins.get(&c.id).is_none_or(|parents| {
+                        parents.iter().all(|p| !pending_ids.contains(p.as_str()))
+                    })
             })
             .map(|c| c.name.clone())
             .collect();
@@ -85,7 +130,8 @@ pub async fn stop(
     containers: &[Container],
     timeout_secs: i32,
 ) -> Result<Vec<Container>> {
-    let order = start_order(containers);
+    let joins = namespace_joins(engine, containers).await;
+    let order = start_order(containers, &joins);
     for container in order.iter().rev() {
         journal.update(|s| {
             s.stop_timeout = s.stop_timeout.max(timeout_secs);
@@ -143,7 +189,8 @@ pub async fn restart(
             .iter()
             .filter_map(|(id, _)| by_id.get(id.as_str()).map(|c| (*c).clone()))
             .collect();
-        let mut ordered: Vec<(String, String)> = start_order(&listed)
+        let joins = namespace_joins(engine, &listed).await;
+        let mut ordered: Vec<(String, String)> = start_order(&listed, &joins)
             .into_iter()
             .map(|c| (c.id, c.name))
             .collect();
@@ -241,7 +288,7 @@ mod tests {
             Some("db:service_healthy:true,cache:service_started:false"),
         );
         let db = container("c-db", "db", None);
-        let order: Vec<String> = start_order(&[web, api, db])
+        let order: Vec<String> = start_order(&[web, api, db], &HashMap::new())
             .into_iter()
             .map(|c| c.name)
             .collect();
@@ -249,9 +296,22 @@ mod tests {
     }
 
     #[test]
+    fn namespace_joiners_start_after_the_container_they_join() {
+        // `a-peer` joins `b-app`'s pid namespace: by name it would start first.
+        let peer = container("a-peer", "peer", None);
+        let app = container("b-app", "app", None);
+        let joins = HashMap::from([("a-peer".to_string(), vec!["b-app".to_string()])]);
+        let order: Vec<String> = start_order(&[peer, app], &joins)
+            .into_iter()
+            .map(|c| c.name)
+            .collect();
+        assert_eq!(order, ["b-app", "a-peer"]);
+    }
+
+    #[test]
     fn cycles_do_not_hang() {
         let a = container("a", "a", Some("b:x:y"));
         let b = container("b", "b", Some("a:x:y"));
-        assert_eq!(start_order(&[a, b]).len(), 2);
+        assert_eq!(start_order(&[a, b], &HashMap::new()).len(), 2);
     }
 }
