@@ -137,20 +137,18 @@ pub async fn run(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let tags = labels(&id, &backup);
-    let mut created = Created::default();
-    let mut checks = Vec::new();
-    let work = drill(
+    let plan = Plan {
         engine,
         dir,
-        &manifest,
-        &id,
-        &tags,
+        manifest: &manifest,
+        tags: labels(&id, &backup),
+        id: id.clone(),
         scratch,
-        &mut created,
-        &mut checks,
         cancel,
-    );
+    };
+    let mut created = Created::default();
+    let mut checks = Vec::new();
+    let work = drill(&plan, &mut created, &mut checks);
     let outcome = tokio::select! {
         outcome = work => outcome,
         why = cancel.cancelled() => {
@@ -227,18 +225,37 @@ fn scratch_name(id: &str, name: &str) -> String {
     format!("safeops-drill-{id}-{base}")
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What a drill works on.
+struct Plan<'a> {
+    engine: &'a Engine,
+    /// The backup directory.
+    dir: &'a Path,
+    manifest: &'a Manifest,
+    /// The drill's id (in the names of what it creates).
+    id: String,
+    /// The labels of what it creates.
+    tags: HashMap<String, String>,
+    /// The restore's bookkeeping directory.
+    scratch: &'a Path,
+    cancel: &'a Cancel,
+}
+
+/// The drill itself; what it creates goes into `created` (for the cleanup), what it
+/// finds into `checks`. Returns the recovery time.
 async fn drill(
-    engine: &Engine,
-    dir: &Path,
-    manifest: &Manifest,
-    id: &str,
-    tags: &HashMap<String, String>,
-    scratch: &Path,
+    plan: &Plan<'_>,
     created: &mut Created,
     checks: &mut Vec<Check>,
-    cancel: &Cancel,
 ) -> Result<Duration> {
+    let Plan {
+        engine,
+        dir,
+        manifest,
+        id,
+        tags,
+        scratch,
+        cancel,
+    } = plan;
     let started = Instant::now();
     let network = format!("safeops-drill-{id}");
     engine
