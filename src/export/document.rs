@@ -38,9 +38,10 @@ pub fn assemble(project: Option<&str>, exported: Vec<Exported>) -> Result<Docume
     let names: BTreeSet<String> = exported.iter().map(|e| e.name.clone()).collect();
     // Env mentions suggest an order; one that would close a cycle (two containers
     // naming each other) is no order at all and is left out.
+    let hosts = host_names(&exported);
     let mentions: BTreeMap<String, Vec<String>> = exported
         .iter()
-        .map(|e| (e.name.clone(), mentioned_peers(e, &names)))
+        .map(|e| (e.name.clone(), mentioned_peers(e, &hosts)))
         .collect();
     let mut lossy = Vec::new();
     let mut compose = dct::Compose {
@@ -232,25 +233,61 @@ fn exported_links(container: &str, peer: &str, links_of: &BTreeMap<String, Vec<S
         .is_some_and(|l| l.iter().any(|x| x == container))
 }
 
-/// Exported containers whose env names `e`'s peers by container name as a host
-/// (`DB_HOST=db`, `postgres://db:5432/x`): compose starts those first.
-fn mentioned_peers(e: &Exported, names: &BTreeSet<String>) -> Vec<String> {
+/// The names the exported containers answer to on their networks, each with its
+/// container: container names, and network aliases that only one of them has.
+fn host_names(exported: &[Exported]) -> BTreeMap<String, String> {
+    let mut hosts: BTreeMap<String, Option<String>> = BTreeMap::new();
+    for e in exported {
+        let aliases = match &e.service.networks {
+            dct::Networks::Advanced(networks) => networks
+                .0
+                .values()
+                .filter_map(|n| match n {
+                    dct::MapOrEmpty::Map(settings) => Some(settings.aliases.clone()),
+                    dct::MapOrEmpty::Empty => None,
+                })
+                .flatten()
+                .collect(),
+            dct::Networks::Simple(_) => Vec::new(),
+        };
+        for alias in aliases {
+            let entry = hosts.entry(alias).or_insert_with(|| Some(e.name.clone()));
+            if entry.as_deref() != Some(e.name.as_str()) {
+                *entry = None;
+            }
+        }
+    }
+    let mut unambiguous: BTreeMap<String, String> = hosts
+        .into_iter()
+        .filter_map(|(alias, owner)| Some((alias, owner?)))
+        .collect();
+    for e in exported {
+        unambiguous.insert(e.name.clone(), e.name.clone());
+    }
+    unambiguous
+}
+
+/// Exported containers whose env names `e`'s peers as a host, by container name or
+/// alias (`DB_HOST=db`, `postgres://db:5432/x`): compose starts those first.
+fn mentioned_peers(e: &Exported, hosts: &BTreeMap<String, String>) -> Vec<String> {
     let dct::Environment::KvPair(env) = &e.service.environment else {
         return Vec::new();
     };
-    let values: Vec<String> = env.values().flatten().map(|v| v.to_string()).collect();
-    names
-        .iter()
-        .filter(|peer| **peer != e.name)
-        .filter(|peer| {
-            values.iter().any(|value| {
-                value
-                    .split(|c: char| !(c.is_ascii_alphanumeric() || "_.-".contains(c)))
-                    .any(|token| token == peer.as_str())
-            })
+    let mut peers: Vec<String> = env
+        .values()
+        .flatten()
+        .map(|v| v.to_string())
+        .flat_map(|value| {
+            value
+                .split(|c: char| !(c.is_ascii_alphanumeric() || "_.-".contains(c)))
+                .filter_map(|token| hosts.get(token).cloned())
+                .collect::<Vec<_>>()
         })
-        .cloned()
-        .collect()
+        .filter(|peer| *peer != e.name)
+        .collect();
+    peers.sort();
+    peers.dedup();
+    peers
 }
 
 /// The `.env` file: double-quoted values with compose's escapes (`\\`, `\"`, `\$`,
@@ -274,6 +311,46 @@ fn dotenv(secrets: &[(String, String)]) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn env_mentions_of_names_and_unambiguous_aliases_order_the_services() {
+        let with = |name: &str, aliases: &[&str], env: &[(&str, &str)]| {
+            let mut e = Exported {
+                name: name.into(),
+                ..Exported::default()
+            };
+            let settings = dct::AdvancedNetworkSettings {
+                aliases: aliases.iter().map(|a| a.to_string()).collect(),
+                ..dct::AdvancedNetworkSettings::default()
+            };
+            e.service.networks =
+                dct::Networks::Advanced(dct::AdvancedNetworks(IndexMap::from([(
+                    "net".to_string(),
+                    dct::MapOrEmpty::Map(settings),
+                )])));
+            e.service.environment = dct::Environment::KvPair(
+                env.iter()
+                    .map(|(k, v)| (k.to_string(), Some(dct::SingleValue::String(v.to_string()))))
+                    .collect(),
+            );
+            e
+        };
+        let all = vec![
+            with("pg-1", &["database", "shared"], &[]),
+            with("cache-1", &["shared"], &[]),
+            with(
+                "web-1",
+                &[],
+                &[("DB", "postgres://database:5432/x"), ("C", "shared:6379")],
+            ),
+        ];
+        let hosts = host_names(&all);
+        assert_eq!(
+            mentioned_peers(&all[2], &hosts),
+            ["pg-1"],
+            "an ambiguous alias says nothing"
+        );
+    }
 
     #[test]
     fn secrets_become_variables_and_every_other_dollar_is_escaped() {
