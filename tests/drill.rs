@@ -415,3 +415,19 @@ fn drill_copies_share_nothing_with_production_and_one_shots_are_judged_by_their_
     assert_eq!(code, 1, "{report:#}");
     assert_eq!(report["outcome"], "failed");
 }
+
+#[test]
+fn a_drill_through_the_engine_api_restores_without_a_helper_image() {
+    let f = Fixture::new("drillapi");
+    f.exec("echo data > /data/file");
+    let backup = f.backup(&[]);
+    let (code, stdout, stderr) = run(f
+        .safeops()
+        .env("SAFEOPS_VOLUME_ACCESS", "api")
+        .env_remove("SAFEOPS_HELPER_IMAGE")
+        .args(["drill", backup.to_str().unwrap(), "--format", "json"]));
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["outcome"], "passed", "{report:#}");
+    assert_eq!(drill_leftovers(&backup).trim(), "");
+}

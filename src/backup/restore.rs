@@ -57,6 +57,9 @@ pub struct RestoreRequest {
     pub stop_timeout: i32,
     /// Where the safety backup of overwritten content goes.
     pub safety_root: PathBuf,
+    /// An image with `/bin/sh` for moving files into place through the engine when
+    /// no container uses the volume (a drill's scratch volumes).
+    pub shell_image: Option<String>,
 }
 
 /// One restored volume.
@@ -341,6 +344,7 @@ pub async fn restore(
                         name: into,
                         fresh: created,
                         consumers: &consumers,
+                        shell_image: request.shell_image.as_deref(),
                     };
                     restore_api(engine, archive, &volume, expected, *keep_special, cancel).await
                 }
@@ -751,6 +755,8 @@ struct ApiVolume<'a> {
     fresh: bool,
     /// Containers that use it (their image has the shell for the switch).
     consumers: &'a [Container],
+    /// The image with the shell when no container uses it.
+    shell_image: Option<&'a str>,
 }
 
 /// The entry as it is restored: as it is, or without special powers (`None`: left
@@ -778,7 +784,7 @@ async fn restore_api(
     let shell_image = if fresh {
         None
     } else {
-        Some(shell_image(consumers)?)
+        Some(shell_image(consumers, target.shell_image)?)
     };
     let staging = staging_name("restore");
     let (prefix, read_back) = if fresh {
@@ -856,14 +862,19 @@ async fn restore_api(
 }
 
 /// An image with `/bin/sh` for switching files into place through the engine:
-/// `SAFEOPS_HELPER_IMAGE`, else the image of a container that uses the volume.
-fn shell_image(consumers: &[Container]) -> Result<String> {
+/// `SAFEOPS_HELPER_IMAGE`, else the image of a container that uses the volume, else
+/// the one the caller names.
+fn shell_image(consumers: &[Container], fallback: Option<&str>) -> Result<String> {
     if let Ok(image) = std::env::var("SAFEOPS_HELPER_IMAGE")
         && !image.is_empty()
     {
         return Ok(image);
     }
-    consumers.first().map(|c| c.image.clone()).ok_or_else(|| {
+    let image = consumers
+        .first()
+        .map(|c| c.image.clone())
+        .or_else(|| fallback.map(str::to_string));
+    image.ok_or_else(|| {
         Error::preflight(
             "restoring through the engine API needs an image with /bin/sh to move files into place, and no container uses this volume",
         )

@@ -24,6 +24,7 @@ pub async fn run(engine: &Engine, args: &RestoreArgs, cancel: &Cancel) -> Result
         images: args.images,
         stop_timeout: args.stop.timeout,
         safety_root: store::backup_root(args.location.to.as_deref(), &env)?,
+        shell_image: None,
     };
     let started = std::time::Instant::now();
     let outcome = restore::restore(engine, &request, cancel).await;
