@@ -53,22 +53,36 @@ pub fn create_private_dir(dir: &Path) -> io::Result<()> {
 pub fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     create_private_dir(dir)?;
+    write_atomic(path, bytes, 0o600)
+}
+
+/// Writes `bytes` to `path` with `mode` (set, not left to the umask), atomically and
+/// durably: a temporary file of this process, fsynced, renamed over `path`, the
+/// directory fsynced. A failed write leaves no temporary file behind.
+pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let mut tmp_name = path.file_name().unwrap_or_default().to_os_string();
-    tmp_name.push(".tmp");
+    tmp_name.push(format!(".{}.tmp", std::process::id()));
     let tmp = dir.join(tmp_name);
     // A stale temporary file would keep its old mode through a truncating open.
     match fs::remove_file(&tmp) {
         Err(err) if err.kind() != io::ErrorKind::NotFound => return Err(err),
         _ => {}
     }
-    let mut file = OpenOptions::new()
+    let written = OpenOptions::new()
         .write(true)
         .create_new(true)
-        .mode(0o600)
-        .open(&tmp)?;
-    let written = file
-        .write_all(bytes)
-        .and_then(|()| file.sync_all())
+        .mode(mode)
+        .open(&tmp)
+        .and_then(|mut file| {
+            file.set_permissions(fs::Permissions::from_mode(mode))?;
+            file.write_all(bytes)?;
+            file.sync_all()
+        })
         .and_then(|()| fs::rename(&tmp, path));
     if let Err(err) = written {
         let _ = fs::remove_file(&tmp);

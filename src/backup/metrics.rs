@@ -6,7 +6,7 @@
 //! directory so that every write holds them all.
 
 use std::collections::BTreeMap;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -117,37 +117,8 @@ pub fn record(path: &Path, run: &Run) -> io::Result<()> {
         &state_path(),
         &serde_json::to_vec(&list).expect("serializes"),
     )?;
-    write_public(path, render(&state).as_bytes())
-}
-
-/// Writes `bytes` to `path` atomically with mode 0644 (the exporter runs as another
-/// user).
-fn write_public(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(format!(".{}.tmp", std::process::id()));
-    let tmp = dir.join(name);
-    let written = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o644)
-        .open(&tmp)
-        .and_then(|mut file| {
-            // The mode is set, not left to the umask: the exporter must read it.
-            use std::os::unix::fs::PermissionsExt;
-            file.set_permissions(std::fs::Permissions::from_mode(0o644))?;
-            file.write_all(bytes)?;
-            file.sync_all()
-        })
-        .and_then(|()| std::fs::rename(&tmp, path));
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written
+    // World-readable: the exporter runs as another user.
+    crate::state::write_atomic(path, render(&state).as_bytes(), 0o644)
 }
 
 /// A label value escaped as the exposition format wants.

@@ -204,14 +204,8 @@ async fn steps(
     interrupted(cancel)?;
     // What was stopped stays stopped: compose started it with the rest.
     for old in aside.iter().filter(|old| !old.was_running) {
-        let stop = bollard::query_parameters::StopContainerOptionsBuilder::default()
-            .t(timing.stop_timeout)
-            .build();
-        engine
-            .docker
-            .stop_container(&old.name, Some(stop))
-            .await
-            .map_err(|e| Error::failure(format!("cannot stop the new {}: {e}", old.name)))?;
+        let what = format!("the new {}", old.name);
+        recreate::stop(engine, &old.name, &what, timing.stop_timeout).await?;
     }
     for old in aside.iter().filter(|old| old.was_running) {
         tokio::select! {

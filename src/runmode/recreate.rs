@@ -366,18 +366,23 @@ pub async fn stop_aside(engine: &Engine, aside: &Aside, timeout: i32) -> Result<
     if !aside.was_running {
         return Ok(());
     }
-    let stop = StopContainerOptionsBuilder::default().t(timeout).build();
+    stop(
+        engine,
+        &aside.id,
+        &format!("the old {}", aside.name),
+        timeout,
+    )
+    .await
+}
+
+/// Stops the container `id` (`what`, for the error), giving it `timeout` seconds.
+pub async fn stop(engine: &Engine, id: &str, what: &str, timeout: i32) -> Result<()> {
+    let options = StopContainerOptionsBuilder::default().t(timeout).build();
     engine
         .docker
-        .stop_container(&aside.id, Some(stop))
+        .stop_container(id, Some(options))
         .await
-        .map_err(|e| {
-            Error::failure(format!(
-                "cannot stop the old {}: {}",
-                aside.name,
-                engine_message(&e)
-            ))
-        })
+        .map_err(|e| Error::failure(format!("cannot stop {what}: {}", engine_message(&e))))
 }
 
 /// Gives a container set aside its name back and starts it again if it ran; says what
