@@ -140,6 +140,38 @@ fn env(name: &str) -> Option<String> {
 }
 
 impl Discovery<'_> {
+    /// Runs `project`'s compose CLI with the global compose options, then `argv`; its
+    /// standard output goes where `stdout` says. A non-zero exit is a failure.
+    pub async fn compose(
+        &self,
+        project: &Project,
+        argv: &[impl AsRef<str>],
+        stdout: compose::Stdout,
+    ) -> Result<()> {
+        let (Some(cli), Some(files)) = (&project.cli, &project.files) else {
+            return Err(Error::failure(format!(
+                "project {} has no compose CLI or files here to run compose with",
+                project.name
+            )));
+        };
+        let args: Vec<&str> = self
+            .project
+            .compose_globals
+            .iter()
+            .map(String::as_str)
+            .chain(argv.iter().map(AsRef::as_ref))
+            .collect();
+        cli.passthrough(
+            &self.engine.endpoint,
+            self.docker_config.as_ref(),
+            files,
+            Some(&project.name),
+            &args,
+            stdout,
+        )
+        .await
+    }
+
     /// The targets a verb acts on: the one named, else the project of the compose
     /// options or working directory, else every project and standalone container.
     pub async fn targets(&self, name: Option<&str>) -> Result<Vec<Target>> {

@@ -15,6 +15,7 @@ use crate::backup::create::Subject;
 use crate::backup::store;
 use crate::cancel::Cancel;
 use crate::cli::args::DownArgs;
+use crate::compose::Stdout;
 use crate::engine::Engine;
 use crate::engine::inventory::LABEL_PROJECT;
 use crate::error::{Error, Result, engine_message};
@@ -69,7 +70,11 @@ pub async fn run(discovery: &Discovery<'_>, args: &DownArgs, cancel: &Cancel) ->
     )
     .await;
     let outcome = match project.mode {
-        Mode::Compose => super::compose_passthrough(discovery, project, &down_args(args)).await,
+        Mode::Compose => {
+            discovery
+                .compose(project, &down_args(args), Stdout::Ours)
+                .await
+        }
         Mode::Run => engine_down(engine, project, &plan, args).await,
     };
     let settled = allowed.finish(engine).await;

@@ -7,6 +7,7 @@ use std::time::Duration;
 use bollard::query_parameters::{RestartContainerOptionsBuilder, StopContainerOptionsBuilder};
 
 use crate::cli::args::LifecycleArgs;
+use crate::compose::Stdout;
 use crate::engine::Engine;
 use crate::engine::inventory::{self, Container};
 use crate::error::{Error, Result, engine_message};
@@ -70,7 +71,7 @@ pub async fn run(discovery: &Discovery<'_>, verb: Lifecycle, args: &LifecycleArg
                     argv.extend(["--timeout".to_string(), t.to_string()]);
                 }
                 argv.extend(args.names.iter().cloned());
-                super::compose_passthrough(discovery, project, &argv).await?;
+                discovery.compose(project, &argv, Stdout::Ours).await?;
             }
             _ => through_engine(engine, verb, &selected, args.timeout).await?,
         }

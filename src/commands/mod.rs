@@ -15,6 +15,7 @@ pub mod lifecycle;
 pub mod log;
 pub mod protect;
 pub mod recreate;
+pub mod release;
 pub mod restore;
 pub mod schedule;
 pub mod shell_init;
@@ -83,43 +84,5 @@ pub fn print(text: &str) -> Result<()> {
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(text.as_bytes())?;
     stdout.flush()?;
-    Ok(())
-}
-
-/// Runs the project's compose CLI with `argv` (after the project options), with our
-/// stdout and stderr; a non-zero exit is a failure naming the verb.
-pub async fn compose_passthrough(
-    discovery: &Discovery<'_>,
-    project: &crate::target::Project,
-    argv: &[String],
-) -> Result<()> {
-    let (Some(cli), Some(files)) = (&project.cli, &project.files) else {
-        return Err(Error::failure(
-            "compose mode without a compose CLI or files",
-        ));
-    };
-    let args: Vec<&str> = discovery
-        .project
-        .compose_globals
-        .iter()
-        .chain(argv)
-        .map(String::as_str)
-        .collect();
-    let code = cli
-        .passthrough(
-            &discovery.engine.endpoint,
-            discovery.docker_config.as_ref(),
-            files,
-            Some(&project.name),
-            &args,
-        )
-        .await?;
-    if code != 0 {
-        return Err(Error::failure(format!(
-            "{} {} failed (exit {code})",
-            cli.display_name(),
-            argv.first().map_or("", String::as_str)
-        )));
-    }
     Ok(())
 }

@@ -7,6 +7,7 @@ use serde_json::json;
 
 use crate::backup::store;
 use crate::cli::args::{Format, RecreateArgs};
+use crate::compose::Stdout;
 use crate::engine::inventory;
 use crate::error::{Error, Result};
 use crate::guard::audit;
@@ -38,7 +39,7 @@ pub async fn run(discovery: &Discovery<'_>, args: &RecreateArgs) -> Result<()> {
     {
         let service = container.service().unwrap_or_default().to_string();
         let argv = ["up", "-d", "--force-recreate", "--no-deps", &service];
-        return super::compose_passthrough(discovery, p, &argv.map(String::from)).await;
+        return discovery.compose(p, &argv, Stdout::Ours).await;
     }
     let outcome = match existing {
         Some(container) => {

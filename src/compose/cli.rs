@@ -11,6 +11,15 @@ use super::project::{Generation, ProjectFiles};
 use crate::engine::endpoint::Endpoint;
 use crate::error::{Error, Result};
 
+/// Where a compose run's standard output goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stdout {
+    /// Ours: compose's output is what the verb prints.
+    Ours,
+    /// Our standard error: the verb's own standard output is a report scripts read.
+    OnStderr,
+}
+
 /// A compose CLI found on this machine.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ComposeCli {
@@ -88,8 +97,9 @@ impl ComposeCli {
         command
     }
 
-    /// Runs compose for `project` with our stdout and stderr, so the user sees exactly
-    /// what compose prints; returns its exit code.
+    /// Runs compose for `project` with our stderr, and its standard output where
+    /// `stdout` says, so the user sees exactly what compose prints. A non-zero exit is a
+    /// failure naming the compose verb.
     pub async fn passthrough(
         &self,
         endpoint: &Endpoint,
@@ -97,15 +107,42 @@ impl ComposeCli {
         project: &ProjectFiles,
         name: Option<&str>,
         args: &[&str],
-    ) -> Result<i32> {
+        stdout: Stdout,
+    ) -> Result<()> {
+        let stdout = match stdout {
+            Stdout::Ours => Stdio::inherit(),
+            Stdout::OnStderr => {
+                use std::os::fd::AsFd;
+                let stderr = std::io::stderr()
+                    .as_fd()
+                    .try_clone_to_owned()
+                    .map_err(|e| Error::failure(format!("cannot pass stderr to compose: {e}")))?;
+                Stdio::from(stderr)
+            }
+        };
         let mut command = self.project_command(endpoint, config_dir, project, name, args);
-        command.stdout(Stdio::inherit()).stderr(Stdio::inherit());
+        // A process group of its own: Ctrl-C at the terminal is ours to handle (finish
+        // a switch-over, put containers back), not a signal that cuts compose short in
+        // the middle of recreating a service. A verb that gives up drops the child,
+        // which kills it.
+        command
+            .stdout(stdout)
+            .stderr(Stdio::inherit())
+            .process_group(0);
         tracing::debug!(?command, "running compose");
         let status = command
             .status()
             .await
             .map_err(|err| Error::failure(format!("cannot run {}: {err}", self.display_name())))?;
-        Ok(status.code().unwrap_or(1))
+        if !status.success() {
+            let verb = args.iter().find(|a| !a.starts_with('-')).unwrap_or(&"");
+            return Err(Error::failure(format!(
+                "{} {verb} failed (exit {})",
+                self.display_name(),
+                status.code().unwrap_or(1)
+            )));
+        }
+        Ok(())
     }
 
     /// Runs compose with the project options for `project`, then `args`, and returns

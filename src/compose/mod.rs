@@ -7,6 +7,6 @@ pub mod model;
 pub mod parse;
 pub mod project;
 
-pub use cli::ComposeCli;
+pub use cli::{ComposeCli, Stdout};
 pub use model::ComposeModel;
 pub use project::{Generation, ProjectFiles};

@@ -571,27 +571,9 @@ async fn service_checks(
     Ok(())
 }
 
-/// How long a container may take to come up: its own healthcheck's start period plus
-/// its retries at its interval, else a default.
+/// How long a container may take to come up, after its own healthcheck.
 fn patience(spec: &Value) -> Patience {
-    let check = &spec["Config"]["Healthcheck"];
-    let ns = |key: &str| check[key].as_u64().unwrap_or(0);
-    let wait = if check["Test"].as_array().is_some_and(|t| !t.is_empty()) {
-        let interval = if ns("Interval") > 0 {
-            ns("Interval")
-        } else {
-            30_000_000_000
-        };
-        let retries = check["Retries"].as_u64().filter(|r| *r > 0).unwrap_or(3);
-        Duration::from_nanos(ns("StartPeriod") + interval * (retries + 1))
-            .max(Duration::from_secs(10))
-    } else {
-        DEFAULT_WAIT
-    };
-    Patience {
-        wait,
-        stable_for: STABLE_FOR,
-    }
+    Patience::for_healthcheck(&spec["Config"]["Healthcheck"], DEFAULT_WAIT, STABLE_FOR)
 }
 
 /// The create request of the drill's copy of a container: its spec on the drill's

@@ -12,6 +12,7 @@ use serde_json::Value;
 use super::Document;
 use crate::backup::lock::{self, Key};
 use crate::cancel::Cancel;
+use crate::compose::Stdout;
 use crate::compose::cli::ComposeCli;
 use crate::compose::project::{Generation, ProjectFiles};
 use crate::engine::Engine;
@@ -84,18 +85,16 @@ impl Compose<'_> {
     /// Runs compose for the project with `args`, its output on ours; a non-zero exit
     /// is a failure naming the verb.
     async fn run(&self, engine: &Engine, files: &ProjectFiles, args: &[&str]) -> Result<()> {
-        let code = self
-            .cli
-            .passthrough(&engine.endpoint, self.config_dir, files, None, args)
-            .await?;
-        if code != 0 {
-            return Err(Error::failure(format!(
-                "{} {} failed (exit {code})",
-                self.cli.display_name(),
-                args[0]
-            )));
-        }
-        Ok(())
+        self.cli
+            .passthrough(
+                &engine.endpoint,
+                self.config_dir,
+                files,
+                None,
+                args,
+                Stdout::Ours,
+            )
+            .await
     }
 }
 

@@ -245,13 +245,9 @@ pub struct Recreated {
     pub from: String,
 }
 
-/// Creates the container from `blueprint`, connects its networks, starts it and checks
-/// that it runs; on failure removes what it created.
-async fn create_and_start(
-    engine: &Engine,
-    blueprint: &Blueprint,
-    patience: Patience,
-) -> Result<String> {
+/// Creates the container from `blueprint` and connects its extra networks; on failure
+/// removes what it created.
+async fn create(engine: &Engine, blueprint: &Blueprint) -> Result<String> {
     let options = CreateContainerOptionsBuilder::default()
         .name(&blueprint.name)
         .build();
@@ -266,48 +262,64 @@ async fn create_and_start(
                 engine_message(&e)
             ))
         })?;
-    let result = async {
-        for (network, endpoint) in &blueprint.extra_networks {
-            engine
-                .docker
-                .connect_network(
-                    network,
-                    NetworkConnectRequest {
-                        container: created.id.clone(),
-                        endpoint_config: Some(endpoint.clone()),
-                    },
-                )
-                .await
-                .map_err(|e| {
-                    Error::failure(format!(
-                        "cannot connect network {network}: {}",
-                        engine_message(&e)
-                    ))
-                })?;
-        }
-        engine
+    for (network, endpoint) in &blueprint.extra_networks {
+        let connected = engine
             .docker
-            .start_container(&created.id, None)
-            .await
-            .map_err(|e| {
-                Error::failure(format!(
-                    "cannot start the new {}: {}",
-                    blueprint.name,
-                    engine_message(&e)
-                ))
-            })?;
-        restart_check::check(engine, &created.id, &blueprint.name, patience).await
-    }
-    .await;
-    if let Err(err) = result {
-        let options = RemoveContainerOptionsBuilder::default().force(true).build();
-        let _ = engine
-            .docker
-            .remove_container(&created.id, Some(options))
+            .connect_network(
+                network,
+                NetworkConnectRequest {
+                    container: created.id.clone(),
+                    endpoint_config: Some(endpoint.clone()),
+                },
+            )
             .await;
-        return Err(err);
+        if let Err(e) = connected {
+            remove_new(engine, &created.id).await;
+            return Err(Error::failure(format!(
+                "cannot connect network {network}: {}",
+                engine_message(&e)
+            )));
+        }
     }
     Ok(created.id)
+}
+
+/// Starts the new container `id` and checks that it runs, then passes `gate`.
+async fn start_checked(
+    engine: &Engine,
+    id: &str,
+    name: &str,
+    patience: Patience,
+    gate: impl AsyncFnOnce(&str) -> Result<()>,
+) -> Result<()> {
+    engine.docker.start_container(id, None).await.map_err(|e| {
+        Error::failure(format!(
+            "cannot start the new {name}: {}",
+            engine_message(&e)
+        ))
+    })?;
+    restart_check::check(engine, id, name, patience).await?;
+    gate(id).await
+}
+
+async fn remove_new(engine: &Engine, id: &str) {
+    let options = RemoveContainerOptionsBuilder::default().force(true).build();
+    let _ = engine.docker.remove_container(id, Some(options)).await;
+}
+
+/// Creates, starts and checks the container from `blueprint`; on failure removes it.
+async fn create_and_start(
+    engine: &Engine,
+    blueprint: &Blueprint,
+    patience: Patience,
+) -> Result<String> {
+    let id = create(engine, blueprint).await?;
+    if let Err(err) = start_checked(engine, &id, &blueprint.name, patience, async |_| Ok(())).await
+    {
+        remove_new(engine, &id).await;
+        return Err(err);
+    }
+    Ok(id)
 }
 
 /// How a recreation waits: for the old container to stop, for the new one to run.
@@ -434,12 +446,43 @@ pub async fn remove_aside(engine: &Engine, aside: &Aside) -> Result<()> {
         })
 }
 
+/// What a replacement does when its new container fails to start or to pass its checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnFailure {
+    /// Remove the new container and put the old one back.
+    PutBack,
+    /// Keep the new container as it is, for inspection, and remove the old one (its spec
+    /// stays in the history, so `rollback` brings it back).
+    KeepNew,
+}
+
 /// Recreates the existing container `spec` describes, on `new_image` or its own image.
 pub async fn replace(
     engine: &Engine,
     spec: &Value,
     new_image: Option<&str>,
     timing: Timing,
+) -> Result<Recreated> {
+    replace_checked(
+        engine,
+        spec,
+        new_image,
+        timing,
+        async |_| Ok(()),
+        OnFailure::PutBack,
+    )
+    .await
+}
+
+/// [`replace`], where the new container must also pass `gate` (given its id) before
+/// the old one is removed.
+pub async fn replace_checked(
+    engine: &Engine,
+    spec: &Value,
+    new_image: Option<&str>,
+    timing: Timing,
+    gate: impl AsyncFnOnce(&str) -> Result<()>,
+    on_failure: OnFailure,
 ) -> Result<Recreated> {
     let old_image = spec["Image"].as_str().unwrap_or_default().to_string();
     let defaults = match new_image {
@@ -458,22 +501,42 @@ pub async fn replace(
     let old_id = spec["Id"].as_str().unwrap_or_default();
     let was_running = spec["State"]["Running"].as_bool().unwrap_or(false);
     let aside = rename_aside(engine, old_id, &blueprint.name, was_running).await?;
-    let started = async {
+    let created = async {
         stop_aside(engine, &aside, timing.stop_timeout).await?;
-        create_and_start(engine, &blueprint, timing.patience).await
+        create(engine, &blueprint).await
     }
     .await;
-    match started {
-        Ok(id) => {
+    let id = match created {
+        Ok(id) => id,
+        Err(mut err) => {
+            err.message = format!("{}\n{}", err.message, put_back(engine, &aside).await);
+            return Err(err);
+        }
+    };
+    let recreated = Recreated {
+        name: blueprint.name.clone(),
+        id: id.clone(),
+        image: new_image.unwrap_or(&old_image).to_string(),
+        from: "live".into(),
+    };
+    match start_checked(engine, &id, &blueprint.name, timing.patience, gate).await {
+        Ok(()) => {
             remove_aside(engine, &aside).await?;
-            Ok(Recreated {
-                name: blueprint.name.clone(),
-                id,
-                image: new_image.unwrap_or(&old_image).to_string(),
-                from: "live".into(),
-            })
+            Ok(recreated)
+        }
+        Err(mut err) if on_failure == OnFailure::KeepNew => {
+            let removed = match remove_aside(engine, &aside).await {
+                Ok(()) => "the old container was removed".to_string(),
+                Err(e) => e.message,
+            };
+            err.message = format!(
+                "{}\nthe new {} was kept as it is for inspection; {removed}",
+                err.message, blueprint.name
+            );
+            Err(err)
         }
         Err(mut err) => {
+            remove_new(engine, &id).await;
             err.message = format!("{}\n{}", err.message, put_back(engine, &aside).await);
             Err(err)
         }

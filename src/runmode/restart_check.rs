@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use bollard::container::LogOutput;
 use bollard::query_parameters::LogsOptionsBuilder;
 use futures_util::StreamExt;
+use serde_json::Value;
 
 use crate::engine::Engine;
 use crate::error::{Error, Result};
@@ -22,6 +23,31 @@ pub struct Patience {
     pub wait: Duration,
     /// How long a container must then stay up without exiting or restarting.
     pub stable_for: Duration,
+}
+
+impl Patience {
+    /// As long as a container's own healthcheck (`Config.Healthcheck` of an inspect)
+    /// lets it take to become healthy: its start period plus its retries, and one more
+    /// check, at its interval (Docker's defaults where unset); `otherwise` without one.
+    pub fn for_healthcheck(check: &Value, otherwise: Duration, stable_for: Duration) -> Patience {
+        let ns = |key: &str| check[key].as_u64().unwrap_or(0);
+        let has_test = check["Test"]
+            .as_array()
+            .is_some_and(|t| !t.is_empty() && t[0] != "NONE");
+        let wait = if has_test {
+            let interval = if ns("Interval") > 0 {
+                ns("Interval")
+            } else {
+                30_000_000_000
+            };
+            let retries = check["Retries"].as_u64().filter(|r| *r > 0).unwrap_or(3);
+            Duration::from_nanos(ns("StartPeriod") + interval * (retries + 1))
+                .max(Duration::from_secs(10))
+        } else {
+            otherwise
+        };
+        Patience { wait, stable_for }
+    }
 }
 
 struct Seen {
