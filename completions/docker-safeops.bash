@@ -52,6 +52,9 @@ _docker__safeops() {
             docker__safeops,recreate)
                 cmd="docker__safeops__subcmd__recreate"
                 ;;
+            docker__safeops,release)
+                cmd="docker__safeops__subcmd__release"
+                ;;
             docker__safeops,restart)
                 cmd="docker__safeops__subcmd__restart"
                 ;;
@@ -113,7 +116,7 @@ _docker__safeops() {
 
     case "${cmd}" in
         docker__safeops)
-            opts="-c -D -H -l -f -p -h -V --config --context --debug --host --log-level --tls --tlsverify --tlscacert --tlscert --tlskey --file --project-name --project-directory --env-file --profile --ansi --progress --parallel --compatibility --dry-run --help --version status backup backups verify restore down restart stop start rm volume recreate rollback images protect unprotect log export adopt schedule drill doctor shell-init completions"
+            opts="-c -D -H -l -f -p -h -V --config --context --debug --host --log-level --tls --tlsverify --tlscacert --tlscert --tlskey --file --project-name --project-directory --env-file --profile --ansi --progress --parallel --compatibility --dry-run --help --version status backup backups verify restore down restart stop start rm volume recreate rollback images protect unprotect log export adopt release schedule drill doctor shell-init completions"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1046,6 +1049,84 @@ _docker__safeops() {
                     return 0
                     ;;
                 --confirm)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -t)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-level)
+                    COMPREPLY=($(compgen -W "debug info warn error fatal" -- "${cur}"))
+                    return 0
+                    ;;
+                -l)
+                    COMPREPLY=($(compgen -W "debug info warn error fatal" -- "${cur}"))
+                    return 0
+                    ;;
+                --tlscacert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tlscert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tlskey)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        docker__subcmd__safeops__subcmd__release)
+            opts="-t -c -D -H -l -h --from --image --dry-run --no-rollback --stable-for --timeout --format --config --context --debug --host --log-level --tls --tlsverify --tlscacert --tlscert --tlskey --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --image)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stable-for)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

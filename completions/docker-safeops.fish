@@ -69,6 +69,7 @@ complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "unpro
 complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "log" -d 'Show the audit log of guarded operations, backups and restores'
 complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "export" -d 'Write a compose file for containers started with `docker run` (volumes and networks external, secrets in .env)'
 complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "adopt" -d 'Replace `docker run` containers by a compose project made from them (safe order, health gate, the old ones back on failure)'
+complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "release" -d 'Move an image from another engine without a registry (only the layers this engine lacks), switch containers or compose services over to it, check them, and roll back when it fails'
 complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "schedule" -d 'Scheduled backups as systemd timers or cron.d entries (`add`, `ls`, `rm`)'
 complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "drill" -d 'Restore a backup into scratch volumes, start its services in isolation, check them, measure the recovery time, remove everything (exit 1 when it failed)'
 complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "doctor" -d 'Find what is broken: containers, mounts, network and firewall, backup age, probes, environment mix-ups (exit 1 when a check fails)'
@@ -521,6 +522,29 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand adopt" -s 
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand adopt" -l tls -d 'Use TLS; implied by --tlsverify'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand adopt" -l tlsverify -d 'Use TLS and verify the remote'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand adopt" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand release" -l from -d 'The engine the image comes from: a context name or an address (unix://, tcp://, ssh://)' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand release" -l image -d 'The image to release, as the source engine names it [default: the image the same-named container runs there]' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand release" -l stable-for -d 'How long a switched container must stay up before it counts as released' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand release" -s t -l timeout -d 'Seconds each container gets to stop before it is killed' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand release" -l format -d 'Output format' -r -f -a "table\t'Aligned tables for people'
+json\t'One JSON document for scripts'"
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand release" -l config -d 'Location of client config files (default ~/.docker)' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand release" -s c -l context -d 'Name of the context to use to connect to the daemon' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand release" -s H -l host -d 'Daemon socket to connect to' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand release" -s l -l log-level -d 'Set the logging level' -r -f -a "debug\t'Everything, including each engine request'
+info\t'Progress of long operations'
+warn\t'Only warnings and errors (the default)'
+error\t'Only errors'
+fatal\t'Only errors'"
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand release" -l tlscacert -d 'Trust certs signed only by this CA' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand release" -l tlscert -d 'Path to TLS certificate file' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand release" -l tlskey -d 'Path to TLS key file' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand release" -l dry-run -d 'Show the plan (image, layers to send, containers, rollback points); change nothing'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand release" -l no-rollback -d 'Keep a container that fails its checks on the new image instead of going back'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand release" -s D -l debug -d 'Enable debug mode (same as --log-level debug)'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand release" -l tls -d 'Use TLS; implied by --tlsverify'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand release" -l tlsverify -d 'Use TLS and verify the remote'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand release" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand schedule; and not __fish_seen_subcommand_from add ls rm" -l config -d 'Location of client config files (default ~/.docker)' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand schedule; and not __fish_seen_subcommand_from add ls rm" -s c -l context -d 'Name of the context to use to connect to the daemon' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand schedule; and not __fish_seen_subcommand_from add ls rm" -s H -l host -d 'Daemon socket to connect to' -r

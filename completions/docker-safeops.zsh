@@ -851,6 +851,44 @@ fatal\:"Only errors"))' \
 '*::containers -- The containers (started with `docker run`):_default' \
 && ret=0
 ;;
+(release)
+_arguments "${_arguments_options[@]}" : \
+'--from=[The engine the image comes from\: a context name or an address (unix\://, tcp\://, ssh\://)]:ENGINE:_default' \
+'--image=[The image to release, as the source engine names it \[default\: the image the same-named container runs there\]]:REF:_default' \
+'--stable-for=[How long a switched container must stay up before it counts as released]:DURATION:_default' \
+'-t+[Seconds each container gets to stop before it is killed]:SECONDS:_default' \
+'--timeout=[Seconds each container gets to stop before it is killed]:SECONDS:_default' \
+'--format=[Output format]:FORMAT:((table\:"Aligned tables for people"
+json\:"One JSON document for scripts"))' \
+'--config=[Location of client config files (default ~/.docker)]:DIR:_files' \
+'-c+[Name of the context to use to connect to the daemon]:NAME:_default' \
+'--context=[Name of the context to use to connect to the daemon]:NAME:_default' \
+'*-H+[Daemon socket to connect to]:HOST:_default' \
+'*--host=[Daemon socket to connect to]:HOST:_default' \
+'-l+[Set the logging level]:LEVEL:((debug\:"Everything, including each engine request"
+info\:"Progress of long operations"
+warn\:"Only warnings and errors (the default)"
+error\:"Only errors"
+fatal\:"Only errors"))' \
+'--log-level=[Set the logging level]:LEVEL:((debug\:"Everything, including each engine request"
+info\:"Progress of long operations"
+warn\:"Only warnings and errors (the default)"
+error\:"Only errors"
+fatal\:"Only errors"))' \
+'--tlscacert=[Trust certs signed only by this CA]:FILE:_files' \
+'--tlscert=[Path to TLS certificate file]:FILE:_files' \
+'--tlskey=[Path to TLS key file]:FILE:_files' \
+'--dry-run[Show the plan (image, layers to send, containers, rollback points); change nothing]' \
+'--no-rollback[Keep a container that fails its checks on the new image instead of going back]' \
+'-D[Enable debug mode (same as --log-level debug)]' \
+'--debug[Enable debug mode (same as --log-level debug)]' \
+'--tls[Use TLS; implied by --tlsverify]' \
+'--tlsverify[Use TLS and verify the remote]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+'*::names -- Containers (run mode) or compose services (compose mode) on this engine:_default' \
+&& ret=0
+;;
 (schedule)
 _arguments "${_arguments_options[@]}" : \
 '--config=[Location of client config files (default ~/.docker)]:DIR:_files' \
@@ -1149,6 +1187,7 @@ _docker-safeops_commands() {
 'log:Show the audit log of guarded operations, backups and restores' \
 'export:Write a compose file for containers started with \`docker run\` (volumes and networks external, secrets in .env)' \
 'adopt:Replace \`docker run\` containers by a compose project made from them (safe order, health gate, the old ones back on failure)' \
+'release:Move an image from another engine without a registry (only the layers this engine lacks), switch containers or compose services over to it, check them, and roll back when it fails' \
 'schedule:Scheduled backups as systemd timers or cron.d entries (\`add\`, \`ls\`, \`rm\`)' \
 'drill:Restore a backup into scratch volumes, start its services in isolation, check them, measure the recovery time, remove everything (exit 1 when it failed)' \
 'doctor:Find what is broken\: containers, mounts, network and firewall, backup age, probes, environment mix-ups (exit 1 when a check fails)' \
@@ -1223,6 +1262,11 @@ _docker-safeops__subcmd__protect_commands() {
 _docker-safeops__subcmd__recreate_commands() {
     local commands; commands=()
     _describe -t commands 'docker-safeops recreate commands' commands "$@"
+}
+(( $+functions[_docker-safeops__subcmd__release_commands] )) ||
+_docker-safeops__subcmd__release_commands() {
+    local commands; commands=()
+    _describe -t commands 'docker-safeops release commands' commands "$@"
 }
 (( $+functions[_docker-safeops__subcmd__restart_commands] )) ||
 _docker-safeops__subcmd__restart_commands() {

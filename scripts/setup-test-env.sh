@@ -112,4 +112,10 @@ ENTRY
   rm -rf "$root"
 fi
 
+# 6. A second engine for the release tests: its own dockerd in a network namespace, on
+#    a unix socket and on TCP with TLS, with the docker context safeops-b
+#    (docs/second-engine.md). Idempotent: a running one is left alone.
+command -v openssl >/dev/null 2>&1 || { log "installing openssl"; apt_install openssl; }
+bash "$(dirname "$0")/second-engine/setup.sh" >/dev/null
+
 log "ready: $(docker version --format 'engine {{.Server.Version}} (API {{.Server.APIVersion}})'), $(docker compose version --short | sed 's/^/compose v2 /'), $(/usr/bin/docker-compose version --short | sed 's/^/compose v1 /')"

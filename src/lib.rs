@@ -14,6 +14,7 @@ pub mod error;
 pub mod export;
 pub mod guard;
 pub mod redact;
+pub mod release;
 pub mod runmode;
 pub mod schedule;
 pub mod state;

@@ -224,6 +224,10 @@ async fn dispatch(cli: Cli) -> Result<()> {
                 let engine = connect(&cli.docker).await?;
                 commands::adopt::run(&discovery(&cli, &engine), args, &cancel).await
             }
+            Verb::Release(args) => {
+                let engine = connect(&cli.docker).await?;
+                commands::release::run(&discovery(&cli, &engine), &cli.docker, args, &cancel).await
+            }
             Verb::Doctor(args) if args.list_checks => commands::doctor::list_checks(args),
             Verb::Doctor(args) => match connect(&cli.docker).await {
                 Ok(engine) => commands::doctor::run(&discovery(&cli, &engine), args).await,

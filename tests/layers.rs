@@ -17,6 +17,7 @@ const LAYERS: &[&[&str]] = &[
     &["doctor"],
     &["drill"],
     &["export"],
+    &["release"],
     &["cli"],
     &["commands"],
 ];

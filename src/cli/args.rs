@@ -299,6 +299,10 @@ pub enum Verb {
     /// Replace `docker run` containers by a compose project made from them (safe order,
     /// health gate, the old ones back on failure)
     Adopt(AdoptArgs),
+    /// Move an image from another engine without a registry (only the layers this
+    /// engine lacks), switch containers or compose services over to it, check them, and
+    /// roll back when it fails
+    Release(ReleaseArgs),
     /// Scheduled backups as systemd timers or cron.d entries (`add`, `ls`, `rm`)
     #[command(subcommand)]
     Schedule(ScheduleVerb),
@@ -328,6 +332,7 @@ impl Verb {
                 | Verb::Rm(_)
                 | Verb::Adopt(_)
                 | Verb::Drill(_)
+                | Verb::Release(_)
         )
     }
 }
@@ -518,6 +523,38 @@ pub struct RecreateArgs {
     /// Confirm --trust-spec without a terminal: the container name
     #[arg(long, value_name = "NAME")]
     pub confirm: Option<String>,
+    /// How long containers get to stop
+    #[command(flatten)]
+    pub stop: StopFlags,
+    /// Output format
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// Arguments of `release`.
+#[derive(Debug, Args)]
+pub struct ReleaseArgs {
+    /// Containers (run mode) or compose services (compose mode) on this engine
+    #[arg(required = true, value_name = "NAME")]
+    pub names: Vec<String>,
+    /// The engine the image comes from: a context name or an address (unix://, tcp://,
+    /// ssh://)
+    #[arg(long, value_name = "ENGINE", required = true)]
+    pub from: String,
+    /// The image to release, as the source engine names it [default: the image the
+    /// same-named container runs there]
+    #[arg(long, value_name = "REF")]
+    pub image: Option<String>,
+    /// Show the plan (image, layers to send, containers, rollback points); change
+    /// nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Keep a container that fails its checks on the new image instead of going back
+    #[arg(long)]
+    pub no_rollback: bool,
+    /// How long a switched container must stay up before it counts as released
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = humantime::parse_duration)]
+    pub stable_for: std::time::Duration,
     /// How long containers get to stop
     #[command(flatten)]
     pub stop: StopFlags,

@@ -77,6 +77,8 @@ pub enum Source {
     ConfigFile(PathBuf),
     /// Nothing configured: the default socket.
     Default,
+    /// `--from` of `release`: the engine an image comes from.
+    FromFlag,
 }
 
 impl fmt::Display for Source {
@@ -88,6 +90,7 @@ impl fmt::Display for Source {
             Source::DockerContextEnv => write!(f, "DOCKER_CONTEXT"),
             Source::ConfigFile(path) => write!(f, "currentContext in {}", path.display()),
             Source::Default => write!(f, "the default socket"),
+            Source::FromFlag => write!(f, "--from"),
         }
     }
 }
@@ -136,6 +139,8 @@ struct CliConfig {
 
 #[derive(Deserialize)]
 struct ContextMeta {
+    #[serde(rename = "Name", default)]
+    name: Option<String>,
     #[serde(rename = "Endpoints", default)]
     endpoints: std::collections::HashMap<String, ContextEndpoint>,
 }
@@ -294,6 +299,55 @@ fn context_endpoint(config_dir: &Path, name: &str, source: Source) -> Result<End
     })
 }
 
+/// Resolves a second engine named on the command line (`release --from`): a context
+/// name, or an address (`unix://`, `tcp://`, `ssh://`). A `tcp://` address that a
+/// context points at uses that context's TLS material; another one uses the TLS
+/// settings of the environment (`DOCKER_TLS_VERIFY`, `DOCKER_CERT_PATH`), as `-H` does.
+pub fn resolve_named(
+    value: &str,
+    flags: &ConnectOptions,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Endpoint> {
+    let config_dir = config_dir(flags, env);
+    if !value.contains("://") {
+        if value == "default" {
+            let no_host = |name: &str| env(name).filter(|_| name != "DOCKER_HOST");
+            return default_endpoint(&ConnectOptions::default(), &no_host, Source::FromFlag);
+        }
+        return context_endpoint(&config_dir, value, Source::FromFlag);
+    }
+    let host = normalize_host(value, &Source::FromFlag)?;
+    let contexts = std::fs::read_dir(config_dir.join("contexts/meta"))
+        .into_iter()
+        .flatten()
+        .flatten();
+    for dir in contexts {
+        let Ok(bytes) = std::fs::read(dir.path().join("meta.json")) else {
+            continue;
+        };
+        let Ok(meta) = serde_json::from_slice::<ContextMeta>(&bytes) else {
+            continue;
+        };
+        let points_here = meta
+            .endpoints
+            .get("docker")
+            .and_then(|d| d.host.as_deref())
+            .and_then(|h| normalize_host(h, &Source::FromFlag).ok())
+            .is_some_and(|h| h == host);
+        if points_here && let Some(name) = meta.name {
+            return context_endpoint(&config_dir, &name, Source::FromFlag);
+        }
+    }
+    let as_host = ConnectOptions {
+        host: vec![host],
+        config: flags.config.clone(),
+        ..ConnectOptions::default()
+    };
+    let mut endpoint = default_endpoint(&as_host, env, Source::FromFlag)?;
+    endpoint.source = Source::FromFlag;
+    Ok(endpoint)
+}
+
 /// Checks the scheme and fills in defaults the Docker CLI fills in (`tcp://` port).
 fn normalize_host(host: &str, source: &Source) -> Result<String> {
     let host = host.trim();
@@ -358,6 +412,36 @@ mod tests {
                 std::fs::write(tls_dir.join(f), "x").unwrap();
             }
         }
+    }
+
+    #[test]
+    fn a_second_engine_is_a_context_or_an_address_with_its_contexts_tls() {
+        let config = tempfile::tempdir().unwrap();
+        let cfg = config.path().to_str().unwrap();
+        write_context(config.path(), "staging", "tcp://10.0.0.9:2376", true);
+        let env = env_of(&[
+            ("DOCKER_CONFIG", cfg),
+            ("DOCKER_HOST", "unix:///target.sock"),
+        ]);
+        let none = ConnectOptions::default();
+        let by_name = resolve_named("staging", &none, &env).unwrap();
+        assert_eq!(by_name.host, "tcp://10.0.0.9:2376");
+        assert!(by_name.tls.is_some());
+        let by_address = resolve_named("tcp://10.0.0.9:2376", &none, &env).unwrap();
+        assert_eq!(
+            (by_address.context.as_str(), by_address.tls.is_some()),
+            ("staging", true)
+        );
+        let plain = resolve_named("tcp://10.0.0.7", &none, &env).unwrap();
+        assert_eq!(
+            (plain.host.as_str(), plain.tls),
+            ("tcp://10.0.0.7:2375", None)
+        );
+        // `default` is the default socket, not the target's DOCKER_HOST.
+        let default = resolve_named("default", &none, &env).unwrap();
+        assert_eq!(default.host, DEFAULT_HOST);
+        assert!(resolve_named("nope", &none, &env).is_err());
+        assert!(resolve_named("ftp://x", &none, &env).is_err());
     }
 
     #[test]

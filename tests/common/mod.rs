@@ -5,6 +5,7 @@
 
 pub mod fixture;
 pub mod runspec;
+pub mod second;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
