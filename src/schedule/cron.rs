@@ -92,7 +92,7 @@ impl Cron {
     pub fn every(every: Duration) -> Result<Cron, String> {
         let minutes = every.as_secs() / 60;
         let text = match minutes {
-            _ if every.as_secs() % 60 != 0 || minutes == 0 => None,
+            _ if !every.as_secs().is_multiple_of(60) || minutes == 0 => None,
             1 => Some("* * * * *".to_string()),
             m if m < 60 && 60 % m == 0 => Some(format!("*/{m} * * * *")),
             60 => Some("0 * * * *".to_string()),

@@ -6,6 +6,7 @@
 pub mod fixture;
 pub mod runspec;
 pub mod second;
+pub mod storage;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

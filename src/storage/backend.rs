@@ -1,0 +1,253 @@
+//! A restic-format repository's storage through Apache OpenDAL: the local file system,
+//! S3 and SFTP behind rustic_core's backend traits, in restic's layout (`config`,
+//! `keys/`, `snapshots/`, `index/`, `locks/`, `data/XX/`), with OpenDAL's retry layer
+//! for a network that drops a request.
+//!
+//! rustic_core is synchronous: every call here blocks its thread and runs the storage
+//! future on the tokio runtime whose handle was current when the backend was made.
+//! Call it from `spawn_blocking`, never from an async task.
+
+use bytes::Bytes;
+use opendal::layers::RetryLayer;
+use opendal::{ErrorKind as DalErrorKind, Operator, blocking};
+use rustic_core::{
+    BytesList, ErrorKind, FileType, Id, ReadBackend, RusticError, RusticResult, WriteBackend,
+};
+
+use super::location::Repository;
+
+/// A repository's storage.
+#[derive(Debug)]
+pub struct Storage {
+    op: blocking::Operator,
+    location: String,
+    /// File systems need the layout's directories; object stores have none.
+    has_directories: bool,
+}
+
+/// What went wrong with the storage, in terms an operator can act on.
+fn storage_error(what: String, err: opendal::Error) -> Box<RusticError> {
+    let hint = match err.kind() {
+        DalErrorKind::PermissionDenied => {
+            " (access denied: check AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, the bucket \
+             policy, or the SSH user's rights)"
+        }
+        DalErrorKind::NotFound => " (not found)",
+        DalErrorKind::RateLimited => " (the server is throttling requests)",
+        _ => "",
+    };
+    RusticError::new(ErrorKind::Backend, format!("{what}{hint}: {}", short(&err)))
+}
+
+/// An OpenDAL error in one line: its kind, its message and the HTTP status, without the
+/// request's headers and the backtrace.
+fn short(err: &opendal::Error) -> String {
+    let text = err.to_string();
+    let status = text
+        .split_once("status: ")
+        .and_then(|(_, rest)| rest.split([',', ' ']).next())
+        .map(|code| format!(", HTTP {code}"))
+        .unwrap_or_default();
+    format!("{}{status}: {}", err.kind(), err.message())
+}
+
+impl Storage {
+    /// Connects to `repository`. Needs a current tokio runtime (the handle is kept).
+    pub fn new(repository: &Repository) -> Result<Storage, opendal::Error> {
+        // OpenDAL's HTTP transport and services are registered once per process.
+        static INSTALLED: std::sync::Once = std::sync::Once::new();
+        INSTALLED.call_once(opendal::install_default);
+        let op = match repository {
+            Repository::Local(path) => {
+                let builder = opendal::services::Fs::default().root(&path.to_string_lossy());
+                Operator::new(builder)?
+            }
+            Repository::S3 {
+                endpoint,
+                bucket,
+                prefix,
+            } => {
+                let region = std::env::var("AWS_DEFAULT_REGION")
+                    .or_else(|_| std::env::var("AWS_REGION"))
+                    .unwrap_or_else(|_| "us-east-1".to_string());
+                let builder = opendal::services::S3::default()
+                    .endpoint(endpoint)
+                    .bucket(bucket)
+                    .root(&format!("/{prefix}"))
+                    .region(&region);
+                Operator::new(builder)?
+            }
+            Repository::Sftp {
+                user,
+                host,
+                port,
+                path,
+            } => {
+                let endpoint = match port {
+                    Some(port) => format!("ssh://{host}:{port}"),
+                    None => format!("ssh://{host}"),
+                };
+                let mut builder = opendal::services::Sftp::default()
+                    .endpoint(&endpoint)
+                    .root(path);
+                if let Some(user) = user {
+                    builder = builder.user(user);
+                }
+                if let Ok(key) = std::env::var("SAFEOPS_SFTP_KEY") {
+                    builder = builder.key(&key);
+                }
+                if let Ok(strategy) = std::env::var("SAFEOPS_SFTP_KNOWN_HOSTS") {
+                    builder = builder.known_hosts_strategy(&strategy);
+                }
+                Operator::new(builder)?
+            }
+        };
+        let retry = RetryLayer::new()
+            .with_max_times(4)
+            .with_jitter()
+            .with_notify(|event: opendal::layers::RetryEvent<'_>| {
+                tracing::warn!(
+                    "retrying {:?} (attempt {}) in {:.1}s: {}",
+                    event.op,
+                    event.attempt,
+                    event.retry_after.as_secs_f64(),
+                    short(event.err)
+                );
+            });
+        Ok(Storage {
+            op: blocking::Operator::new(op.layer(retry))?,
+            location: repository.to_string(),
+            has_directories: !matches!(repository, Repository::S3 { .. }),
+        })
+    }
+
+    fn path(tpe: FileType, id: &Id) -> String {
+        let hex = id.to_hex();
+        match tpe {
+            FileType::Config => "config".to_string(),
+            FileType::Pack => format!("data/{}/{}", &hex[..2], &*hex),
+            other => format!("{}/{}", other.dirname(), &*hex),
+        }
+    }
+}
+
+impl ReadBackend for Storage {
+    fn location(&self) -> String {
+        self.location.clone()
+    }
+
+    fn list_with_size(&self, tpe: FileType) -> RusticResult<Vec<(Id, u32)>> {
+        if tpe == FileType::Config {
+            return match self.op.stat("config") {
+                Ok(meta) => Ok(vec![(Id::default(), meta.content_length() as u32)]),
+                Err(err) if err.kind() == DalErrorKind::NotFound => Ok(Vec::new()),
+                Err(err) => Err(storage_error(
+                    format!("cannot read {}/config", self.location),
+                    err,
+                )),
+            };
+        }
+        let dir = format!("{}/", tpe.dirname());
+        let options = opendal::options::ListOptions {
+            recursive: true,
+            ..Default::default()
+        };
+        let entries = match self.op.list_options(&dir, options) {
+            Ok(entries) => entries,
+            Err(err) if err.kind() == DalErrorKind::NotFound => return Ok(Vec::new()),
+            Err(err) => {
+                return Err(storage_error(
+                    format!("cannot list {}/{dir}", self.location),
+                    err,
+                ));
+            }
+        };
+        let mut found = Vec::new();
+        for entry in entries {
+            if entry.metadata().is_dir() {
+                continue;
+            }
+            let Ok(id) = entry.name().parse::<Id>() else {
+                continue;
+            };
+            let size = match entry.metadata().content_length() {
+                0 => self
+                    .op
+                    .stat(entry.path())
+                    .map(|m| m.content_length())
+                    .unwrap_or(0),
+                n => n,
+            };
+            found.push((id, size as u32));
+        }
+        Ok(found)
+    }
+
+    fn read_full(&self, tpe: FileType, id: &Id) -> RusticResult<Bytes> {
+        let path = Self::path(tpe, id);
+        self.op
+            .read(&path)
+            .map(|buffer| buffer.to_bytes())
+            .map_err(|err| storage_error(format!("cannot read {}/{path}", self.location), err))
+    }
+
+    fn read_partial(
+        &self,
+        tpe: FileType,
+        id: &Id,
+        _cacheable: bool,
+        offset: u32,
+        length: u32,
+    ) -> RusticResult<Bytes> {
+        let path = Self::path(tpe, id);
+        let range = u64::from(offset)..u64::from(offset) + u64::from(length);
+        let options = opendal::options::ReadOptions {
+            range: range.into(),
+            ..Default::default()
+        };
+        self.op
+            .read_options(&path, options)
+            .map(|buffer| buffer.to_bytes())
+            .map_err(|err| storage_error(format!("cannot read {}/{path}", self.location), err))
+    }
+
+    fn warmup_path(&self, tpe: FileType, id: &Id) -> String {
+        Self::path(tpe, id)
+    }
+}
+
+impl WriteBackend for Storage {
+    fn create(&self) -> RusticResult<()> {
+        if !self.has_directories {
+            return Ok(());
+        }
+        for dir in ["keys/", "snapshots/", "index/", "locks/", "data/"] {
+            self.op.create_dir(dir).map_err(|err| {
+                storage_error(format!("cannot create {}/{dir}", self.location), err)
+            })?;
+        }
+        Ok(())
+    }
+
+    fn write_bytes(
+        &self,
+        tpe: FileType,
+        id: &Id,
+        _cacheable: bool,
+        content: BytesList,
+    ) -> RusticResult<()> {
+        let path = Self::path(tpe, id);
+        let buffer: opendal::Buffer = content.into_vec().into_iter().collect();
+        self.op
+            .write(&path, buffer)
+            .map(|_| ())
+            .map_err(|err| storage_error(format!("cannot write {}/{path}", self.location), err))
+    }
+
+    fn remove(&self, tpe: FileType, id: &Id, _cacheable: bool) -> RusticResult<()> {
+        let path = Self::path(tpe, id);
+        self.op
+            .delete(&path)
+            .map_err(|err| storage_error(format!("cannot remove {}/{path}", self.location), err))
+    }
+}

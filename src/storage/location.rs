@@ -1,0 +1,261 @@
+//! Where backups go, in restic's repository syntax: a plain directory (today's format),
+//! or a restic-format repository on the local disk (`repo:/path`), on S3
+//! (`s3:https://HOST/BUCKET/PREFIX`, `s3:http://` for a local test server) or over SFTP
+//! (`sftp:USER@HOST:/PATH`, `sftp://USER@HOST:PORT/PATH`).
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// A backup location.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    /// A directory of plain backups.
+    Plain(PathBuf),
+    /// A restic-format repository.
+    Repository(Repository),
+}
+
+/// Where a restic-format repository lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Repository {
+    /// On this host's file system.
+    Local(PathBuf),
+    /// In an S3 bucket.
+    S3 {
+        /// `https://HOST[:PORT]` or `http://...`.
+        endpoint: String,
+        /// The bucket.
+        bucket: String,
+        /// The key prefix inside the bucket (may be empty).
+        prefix: String,
+    },
+    /// On an SFTP server.
+    Sftp {
+        /// The user, when given.
+        user: Option<String>,
+        /// The host.
+        host: String,
+        /// The port, when not 22.
+        port: Option<u16>,
+        /// The directory on the server.
+        path: String,
+    },
+}
+
+/// Why a location does not parse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadLocation(pub String);
+
+impl fmt::Display for BadLocation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Location {
+    /// Parses a location as given to `--to`, `SAFEOPS_BACKUP_DIR` or `[backup] to`.
+    pub fn parse(text: &str) -> Result<Location, BadLocation> {
+        if let Some(path) = text.strip_prefix("repo:") {
+            if path.is_empty() {
+                return Err(BadLocation(
+                    "repo: needs a path: repo:/srv/backups/repo".into(),
+                ));
+            }
+            return Ok(Location::Repository(Repository::Local(PathBuf::from(path))));
+        }
+        if let Some(rest) = text.strip_prefix("s3:") {
+            return parse_s3(rest).map(Location::Repository);
+        }
+        if let Some(rest) = text.strip_prefix("sftp:") {
+            return parse_sftp(rest).map(Location::Repository);
+        }
+        if let Some((scheme, _)) = text.split_once("://")
+            && !scheme.contains('/')
+        {
+            return Err(BadLocation(format!(
+                "{text}: unknown location type {scheme}:// (use a directory, repo:/PATH, \
+                 s3:https://HOST/BUCKET/PREFIX or sftp:USER@HOST:/PATH)"
+            )));
+        }
+        Ok(Location::Plain(PathBuf::from(text)))
+    }
+}
+
+fn parse_s3(rest: &str) -> Result<Repository, BadLocation> {
+    let bad = || {
+        BadLocation(format!(
+            "s3:{rest}: expected s3:https://HOST/BUCKET[/PREFIX] (or s3:http:// for a server \
+             without TLS)"
+        ))
+    };
+    // restic also takes `s3:HOST/BUCKET`, meaning https.
+    let (scheme, rest) = match rest.split_once("://") {
+        Some((scheme @ ("http" | "https"), rest)) => (scheme, rest),
+        Some(_) => return Err(bad()),
+        None => ("https", rest),
+    };
+    let mut parts = rest.splitn(3, '/');
+    let host = parts.next().filter(|h| !h.is_empty()).ok_or_else(bad)?;
+    let bucket = parts.next().filter(|b| !b.is_empty()).ok_or_else(bad)?;
+    let prefix = parts.next().unwrap_or("").trim_matches('/').to_string();
+    Ok(Repository::S3 {
+        endpoint: format!("{scheme}://{host}"),
+        bucket: bucket.to_string(),
+        prefix,
+    })
+}
+
+fn parse_sftp(rest: &str) -> Result<Repository, BadLocation> {
+    let bad = || {
+        BadLocation(format!(
+            "sftp:{rest}: expected sftp:USER@HOST:/PATH or sftp://USER@HOST[:PORT]/PATH"
+        ))
+    };
+    let split_user = |authority: &str| match authority.rsplit_once('@') {
+        Some((user, host)) => (Some(user.to_string()), host.to_string()),
+        None => (None, authority.to_string()),
+    };
+    if let Some(url) = rest.strip_prefix("//") {
+        let (authority, path) = url.split_once('/').ok_or_else(bad)?;
+        let (user, host) = split_user(authority);
+        let (host, port) = match host.rsplit_once(':') {
+            Some((host, port)) => (host.to_string(), Some(port.parse().map_err(|_| bad())?)),
+            None => (host, None),
+        };
+        if host.is_empty() || path.is_empty() {
+            return Err(bad());
+        }
+        return Ok(Repository::Sftp {
+            user,
+            host,
+            port,
+            path: format!("/{}", path.trim_start_matches('/')),
+        });
+    }
+    let (authority, path) = rest.split_once(':').ok_or_else(bad)?;
+    let (user, host) = split_user(authority);
+    if host.is_empty() || path.is_empty() {
+        return Err(bad());
+    }
+    Ok(Repository::Sftp {
+        user,
+        host,
+        port: None,
+        path: path.to_string(),
+    })
+}
+
+impl fmt::Display for Repository {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Repository::Local(path) => write!(f, "repo:{}", path.display()),
+            Repository::S3 {
+                endpoint,
+                bucket,
+                prefix,
+            } => {
+                write!(f, "s3:{endpoint}/{bucket}")?;
+                if !prefix.is_empty() {
+                    write!(f, "/{prefix}")?;
+                }
+                Ok(())
+            }
+            Repository::Sftp {
+                user,
+                host,
+                port,
+                path,
+            } => {
+                let user = user.as_deref().map(|u| format!("{u}@")).unwrap_or_default();
+                match port {
+                    Some(port) => write!(
+                        f,
+                        "sftp://{user}{host}:{port}/{}",
+                        path.trim_start_matches('/')
+                    ),
+                    None => write!(f, "sftp:{user}{host}:{path}"),
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn repo(text: &str) -> Repository {
+        match Location::parse(text).unwrap() {
+            Location::Repository(r) => r,
+            other => panic!("{text} parsed as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn restic_syntax_is_understood() {
+        assert_eq!(repo("repo:/srv/r"), Repository::Local("/srv/r".into()));
+        assert_eq!(
+            repo("s3:https://s3.example.com/bucket/some/prefix/"),
+            Repository::S3 {
+                endpoint: "https://s3.example.com".into(),
+                bucket: "bucket".into(),
+                prefix: "some/prefix".into()
+            }
+        );
+        assert_eq!(
+            repo("s3:http://127.0.0.1:9000/b"),
+            Repository::S3 {
+                endpoint: "http://127.0.0.1:9000".into(),
+                bucket: "b".into(),
+                prefix: String::new()
+            }
+        );
+        assert_eq!(
+            repo("sftp:backup@nas:/srv/repo"),
+            Repository::Sftp {
+                user: Some("backup".into()),
+                host: "nas".into(),
+                port: None,
+                path: "/srv/repo".into()
+            }
+        );
+        assert_eq!(
+            repo("sftp://backup@nas:2222/srv/repo"),
+            Repository::Sftp {
+                user: Some("backup".into()),
+                host: "nas".into(),
+                port: Some(2222),
+                path: "/srv/repo".into()
+            }
+        );
+        for text in [
+            "repo:/srv/r",
+            "s3:https://h/b/p",
+            "sftp:u@h:/p",
+            "sftp://u@h:2222/p",
+        ] {
+            assert_eq!(repo(text).to_string(), text);
+        }
+    }
+
+    #[test]
+    fn plain_directories_stay_plain_and_nonsense_is_refused() {
+        assert_eq!(
+            Location::parse("/var/backups").unwrap(),
+            Location::Plain("/var/backups".into())
+        );
+        assert_eq!(
+            Location::parse("./rel/dir").unwrap(),
+            Location::Plain("./rel/dir".into())
+        );
+        for bad in [
+            "repo:",
+            "s3:https://host",
+            "s3:ftp://h/b",
+            "sftp:host",
+            "ftp://x/y",
+        ] {
+            assert!(Location::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,7 @@
+//! Backup locations beyond a plain directory: restic-format repositories (issue 14) on
+//! the local disk, S3 and SFTP. [`location`] parses restic's syntax, [`backend`] is the
+//! storage behind rustic_core, [`repository`] opens and creates repositories.
+
+pub mod backend;
+pub mod location;
+pub mod repository;

@@ -1,0 +1,143 @@
+//! Opening and creating restic-format repositories: the password (never on the command
+//! line, never printed), the storage, and errors an operator can act on (wrong
+//! password, access denied, missing bucket, unreachable server).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rustic_core::{
+    ConfigOptions, Credentials, KeyOptions, OpenStatus, Repository as RusticRepository,
+    RepositoryBackends, RepositoryOptions, RusticError,
+};
+
+use super::backend::Storage;
+use super::location::Repository;
+use crate::error::{Error, Result};
+
+/// The environment variable naming the repository password file.
+pub const PASSWORD_FILE_ENV: &str = "SAFEOPS_REPOSITORY_PASSWORD_FILE";
+
+/// A repository password. Its `Debug` never shows it.
+#[derive(Clone)]
+pub struct Password(String);
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Password(***)")
+    }
+}
+
+/// An open repository.
+pub type Open = RusticRepository<OpenStatus>;
+
+/// Reads the password: `--password-file`, else `$SAFEOPS_REPOSITORY_PASSWORD_FILE`, else
+/// a prompt on the terminal (asked twice when `new`).
+pub fn password(flag: Option<&Path>, new: bool) -> Result<Password> {
+    let file = flag
+        .map(Path::to_path_buf)
+        .or_else(|| std::env::var_os(PASSWORD_FILE_ENV).map(PathBuf::from));
+    if let Some(file) = file {
+        let text = std::fs::read_to_string(&file).map_err(|e| {
+            Error::usage(format!(
+                "cannot read the password file {}: {e}",
+                file.display()
+            ))
+        })?;
+        // Like restic: the first line, without its line ending.
+        let password = text.lines().next().unwrap_or_default().to_string();
+        if password.is_empty() {
+            return Err(Error::usage(format!(
+                "the password file {} is empty",
+                file.display()
+            )));
+        }
+        return Ok(Password(password));
+    }
+    if !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        return Err(
+            Error::usage("a repository needs its password").hint(format!(
+                "give --password-file FILE or set {PASSWORD_FILE_ENV}"
+            )),
+        );
+    }
+    let mut prompt = dialoguer::Password::new().with_prompt("repository password");
+    if new {
+        prompt = prompt.with_confirmation("repeat it", "the two passwords differ");
+    }
+    prompt
+        .interact()
+        .map(Password)
+        .map_err(|e| Error::failure(format!("cannot read the password: {e}")))
+}
+
+/// An error of rustic_core or of the storage as one for the user: a wrong password or
+/// an unreachable or refusing server is a preflight failure (exit 5).
+pub fn repository_error(location: &Repository, err: &RusticError) -> Error {
+    if err.is_incorrect_password() {
+        return Error::preflight(format!("wrong password for the repository {location}"))
+            .hint("check --password-file / SAFEOPS_REPOSITORY_PASSWORD_FILE");
+    }
+    let text = err.display_log();
+    let text = text.strip_prefix("Error: ").unwrap_or(&text).to_string();
+    let unreachable = [
+        "access denied",
+        "Permission",
+        "connection",
+        "dns",
+        "NotFound",
+        "timed out",
+    ]
+    .iter()
+    .any(|needle| text.contains(needle));
+    let message = format!("repository {location}: {}", crate::redact::text(&text));
+    if unreachable {
+        Error::preflight(message)
+            .hint("check the address, the credentials (AWS_*, ~/.aws/credentials, SSH keys) and that the server is up")
+    } else {
+        Error::failure(message)
+    }
+}
+
+fn rustic(location: &Repository) -> Result<RusticRepository<()>> {
+    let storage = Storage::new(location)
+        .map_err(|e| Error::usage(format!("cannot use the repository {location}: {e}")))?;
+    let backends = RepositoryBackends::new(Arc::new(storage), None);
+    // The repository's index and snapshot cache (encrypted, as in the repository).
+    let cache = crate::state::xdg_dir(&|n| std::env::var(n).ok(), "XDG_CACHE_HOME", ".cache")
+        .join("repositories");
+    let options = RepositoryOptions::default().cache_dir(cache);
+    RusticRepository::new(&options, &backends).map_err(|e| repository_error(location, &e))
+}
+
+/// Opens the repository at `location`. Blocks: call it from `spawn_blocking`.
+pub fn open(location: &Repository, password: &Password) -> Result<Open> {
+    rustic(location)?
+        .open(&Credentials::password(&password.0))
+        .map_err(|e| match e.is_incorrect_password() {
+            true => repository_error(location, &e),
+            false if e.display_log().contains("No repository config file found") => {
+                Error::usage(format!("no repository at {location}")).hint(format!(
+                    "create one with `docker safeops backups init {location}`"
+                ))
+            }
+            false => repository_error(location, &e),
+        })
+}
+
+/// Creates a repository at `location`. Blocks: call it from `spawn_blocking`.
+pub fn init(location: &Repository, password: &Password) -> Result<Open> {
+    rustic(location)?
+        .init(
+            &Credentials::password(&password.0),
+            &KeyOptions::default(),
+            &ConfigOptions::default(),
+        )
+        .map_err(|e| {
+            let text = e.display_log();
+            if text.contains("already") || text.contains("exists") {
+                Error::usage(format!("{location} already holds a repository"))
+            } else {
+                repository_error(location, &e)
+            }
+        })
+}
