@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[&[&str]] = &[
     &["error", "cancel", "state", "ui", "redact"],
     &["engine"],
+    &["storage"],
     &["compose"],
     &["target"],
     &["guard"],
