@@ -291,13 +291,17 @@ _docker__safeops() {
             return 0
             ;;
         docker__subcmd__safeops__subcmd__backup)
-            opts="-t -c -D -H -l -h --to --metrics-file --images --no-quiesce --db-dump --keep --keep-days --timeout --compression-level --wait-lock --format --config --context --debug --host --log-level --tls --tlsverify --tlscacert --tlscert --tlskey --help"
+            opts="-t -c -D -H -l -h --to --password-file --metrics-file --images --no-quiesce --db-dump --keep --keep-days --timeout --compression-level --wait-lock --format --config --context --debug --host --log-level --tls --tlsverify --tlscacert --tlscert --tlskey --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1173,7 +1177,7 @@ _docker__safeops() {
             return 0
             ;;
         docker__subcmd__safeops__subcmd__release)
-            opts="-t -c -D -H -l -h --from --image --dry-run --no-rollback --stable-for --timeout --format --config --context --debug --host --log-level --tls --tlsverify --tlscacert --tlscert --tlskey --help"
+            opts="-t -c -D -H -l -h --from --image --dry-run --no-rollback --stable-for --wait-lock --timeout --format --config --context --debug --host --log-level --tls --tlsverify --tlscacert --tlscert --tlskey --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1188,6 +1192,10 @@ _docker__safeops() {
                     return 0
                     ;;
                 --stable-for)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait-lock)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

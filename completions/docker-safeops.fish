@@ -95,6 +95,7 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand status" -l
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand status" -l tlsverify -d 'Use TLS and verify the remote'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backup" -l to -d 'Backup directory [default: $SAFEOPS_BACKUP_DIR, else the policy file\'s `[backup] to`, else ~/.local/share/docker-safeops/backups]' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backup" -l password-file -d 'For a repository: read its password from this file\'s first line [default: $SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt]' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backup" -l metrics-file -d 'Write Prometheus metrics (node_exporter textfile format) to FILE after the run [default: the policy file\'s `[metrics] file`]' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backup" -l keep -d 'Keep only the newest N backups of this target (older ones are deleted after the new one is verified)' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backup" -l keep-days -d 'Also delete backups of this target older than D days (after the new one is verified; the newest backup is never deleted)' -r
@@ -542,6 +543,7 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand adopt" -s 
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand release" -l from -d 'The engine the image comes from: a context name or an address (unix://, tcp://, ssh://)' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand release" -l image -d 'The image to release, as the source engine names it [default: the image the same-named container runs there]' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand release" -l stable-for -d 'How long a switched container must stay up before it counts as released' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand release" -l wait-lock -d 'Wait up to SECONDS for another safeops operation on the same volumes to finish (default: fail at once, naming it)' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand release" -s t -l timeout -d 'Seconds each container gets to stop before it is killed' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand release" -l format -d 'Output format' -r -f -a "table\t'Aligned tables for people'
 json\t'One JSON document for scripts'"

@@ -98,6 +98,7 @@ fatal\:"Only errors"))' \
 (backup)
 _arguments "${_arguments_options[@]}" : \
 '--to=[Backup directory \[default\: \$SAFEOPS_BACKUP_DIR, else the policy file'\''s \`\[backup\] to\`, else ~/.local/share/docker-safeops/backups\]]:DIR:_files' \
+'--password-file=[For a repository\: read its password from this file'\''s first line \[default\: \$SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt\]]:FILE:_files' \
 '--metrics-file=[Write Prometheus metrics (node_exporter textfile format) to FILE after the run \[default\: the policy file'\''s \`\[metrics\] file\`\]]:FILE:_files' \
 '--keep=[Keep only the newest N backups of this target (older ones are deleted after the new one is verified)]:N:_default' \
 '--keep-days=[Also delete backups of this target older than D days (after the new one is verified; the newest backup is never deleted)]:D:_default' \
@@ -898,6 +899,7 @@ _arguments "${_arguments_options[@]}" : \
 '--from=[The engine the image comes from\: a context name or an address (unix\://, tcp\://, ssh\://)]:ENGINE:_default' \
 '--image=[The image to release, as the source engine names it \[default\: the image the same-named container runs there\]]:REF:_default' \
 '--stable-for=[How long a switched container must stay up before it counts as released]:DURATION:_default' \
+'--wait-lock=[Wait up to SECONDS for another safeops operation on the same volumes to finish (default\: fail at once, naming it)]:SECONDS:_default' \
 '-t+[Seconds each container gets to stop before it is killed]:SECONDS:_default' \
 '--timeout=[Seconds each container gets to stop before it is killed]:SECONDS:_default' \
 '--format=[Output format]:FORMAT:((table\:"Aligned tables for people"

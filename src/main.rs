@@ -97,6 +97,9 @@ fn print_lines(lines: &[String]) -> ExitCode {
 
 fn run(cli: Cli) -> ExitCode {
     logging::init(&cli.docker);
+    // bollard's TLS (ring) and OpenDAL's HTTP client (aws-lc-rs) both link a provider,
+    // so rustls cannot pick one by itself. An error means one is installed already.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

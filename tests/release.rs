@@ -219,7 +219,17 @@ fn a_broken_image_is_rolled_back_with_its_logs() {
     );
     assert!(stderr.contains("put back"), "{stderr}");
     assert!(started.elapsed() < Duration::from_secs(60));
-    // The old container runs again on the previous image; the new image stays on B.
+    // The name the rejected image came with does not stay on it: a later recreate or
+    // `docker run` must not pick it up.
+    let tag = Command::new("docker")
+        .args(["-H", second::SOCKET, "image", "inspect", &image])
+        .output()
+        .unwrap();
+    assert!(
+        !tag.status.success(),
+        "{image} still names the rejected image on B"
+    );
+    // The old container runs again on the previous image.
     assert_eq!(inspect_b(&name, "{{.Id}}"), before);
     assert_eq!(inspect_b(&name, "{{.Image}}"), base_id);
     assert_eq!(inspect_b(&name, "{{.State.Status}}"), "running");
@@ -282,26 +292,26 @@ fn a_compose_service_is_released_through_compose() {
         "a service that runs nothing is not released into: {stderr}"
     );
     assert!(stderr.contains("-p"), "{stderr}");
-    let mut cmd = common::safeops(dir.path());
-    cmd.env("XDG_STATE_HOME", dir.path().join("state"))
-        .args([
-            "--context",
-            CONTEXT,
-            "-p",
-            &project,
-            "release",
-            "web",
-            "--from",
-            "default",
-        ])
-        .args([
-            "--image",
-            &source_image,
-            "--format",
-            "json",
-            "--stable-for",
-            "2s",
-        ]);
+    // Without --image the source must run the same project's service.
+    let project_release = |extra: &[&str]| {
+        let mut cmd = common::safeops(dir.path());
+        cmd.env("XDG_STATE_HOME", dir.path().join("state"))
+            .args(["--context", CONTEXT, "-p", &project, "release", "web"])
+            .args(["--from", "default"])
+            .args(extra);
+        cmd
+    };
+    let (code, _, stderr) = run(&mut project_release(&[]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("--image"), "{stderr}");
+    let mut cmd = project_release(&[
+        "--image",
+        &source_image,
+        "--format",
+        "json",
+        "--stable-for",
+        "2s",
+    ]);
     let report = json(&mut cmd);
     assert_eq!(report["containers"][0]["outcome"], "released", "{report}");
     assert_eq!(

@@ -346,6 +346,10 @@ pub struct BackupArgs {
     /// Where backups are
     #[command(flatten)]
     pub location: LocationFlags,
+    /// For a repository: read its password from this file's first line [default:
+    /// $SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt]
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
     /// Metrics
     #[command(flatten)]
     pub metrics: MetricsFlags,
@@ -555,6 +559,9 @@ pub struct ReleaseArgs {
     /// How long a switched container must stay up before it counts as released
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = humantime::parse_duration)]
     pub stable_for: std::time::Duration,
+    /// Waiting for another safeops operation on the same containers
+    #[command(flatten)]
+    pub lock: LockFlags,
     /// How long containers get to stop
     #[command(flatten)]
     pub stop: StopFlags,

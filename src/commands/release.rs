@@ -17,7 +17,7 @@ use crate::engine::{self, Engine, endpoint, inventory};
 use crate::error::{Error, Result};
 use crate::guard::audit;
 use crate::release::gate::Gate;
-use crate::release::switch::{self, Release};
+use crate::release::switch::Release;
 use crate::release::transfer::{self, Plan, Sent};
 use crate::release::{ContainerReport, Outcome, is_image_id};
 use crate::target::{Discovery, Mode, Project, Target};
@@ -33,6 +33,16 @@ enum Switch {
         project: Box<Project>,
         service: String,
     },
+}
+
+impl Switch {
+    /// What it switches: a container id, or a project and service.
+    fn identity(&self) -> String {
+        match self {
+            Switch::Container { id } => id.clone(),
+            Switch::Service { project, service } => format!("{}/{service}", project.name),
+        }
+    }
 }
 
 /// One NAME of the command line, resolved.
@@ -54,7 +64,10 @@ pub async fn run(
 ) -> Result<()> {
     let target = discovery.engine;
     let source = connect_source(&args.from, docker).await?;
-    if source.endpoint.host == target.endpoint.host {
+    let (source_id, target_id) = (engine_id(&source).await, engine_id(target).await);
+    if source.endpoint.host == target.endpoint.host
+        || (source_id.is_some() && source_id == target_id)
+    {
         return Err(Error::usage(format!(
             "--from {} is the engine the release goes to ({})",
             args.from, target.endpoint.host
@@ -63,17 +76,47 @@ pub async fn run(
             "run release against the target engine (--context/-H) and name the source with --from",
         ));
     }
-    let mut items = Vec::new();
-    for name in &args.names {
-        items.push(resolve(discovery, &source, args, name).await?);
-    }
+    // Locked before anything is read, so that what is resolved stays true.
+    let keys: Vec<Key> = args.names.iter().map(|n| Key::Target(n.clone())).collect();
+    let _names = lock::acquire(
+        &target.endpoint.host,
+        &keys,
+        "release",
+        args.lock.wait(),
+        cancel,
+    )
+    .await?;
     let mut by_image: BTreeMap<String, Vec<Item>> = BTreeMap::new();
-    for item in items {
+    let mut seen = Vec::new();
+    for name in &args.names {
+        let item = resolve(discovery, &source, args, name).await?;
+        let key = item.switch.identity();
+        if seen.contains(&key) {
+            eprintln!("note: {name} is named twice (or by name and id): released once");
+            continue;
+        }
+        seen.push(key);
         by_image
             .entry(item.image_id.clone())
             .or_default()
             .push(item);
     }
+    let projects: Vec<Key> = by_image
+        .values()
+        .flatten()
+        .filter_map(|item| match &item.switch {
+            Switch::Service { project, .. } => Some(Key::Target(project.name.clone())),
+            Switch::Container { .. } => None,
+        })
+        .collect();
+    let _projects = lock::acquire(
+        &target.endpoint.host,
+        &projects,
+        "release",
+        args.lock.wait(),
+        cancel,
+    )
+    .await?;
     let mut plans = Vec::new();
     for id in by_image.keys() {
         let image = transfer::source_image(&source, id).await?;
@@ -86,42 +129,38 @@ pub async fn run(
         }
         return print_reports(args.format, reports, &[]);
     }
-    let mut keys: Vec<Key> = Vec::new();
-    for item in by_image.values().flatten() {
-        keys.push(Key::Target(item.name.clone()));
-        if let Switch::Service { project, .. } = &item.switch {
-            keys.push(Key::Target(project.name.clone()));
-        }
+    // Every image travels before any container is touched: a transfer that fails
+    // leaves every container as it was.
+    let mut sent = Vec::new();
+    for plan in &plans {
+        sent.push(send(&source, target, plan, cancel).await?);
     }
-    let _locks = lock::acquire(&target.endpoint.host, &keys, "release", None, cancel).await?;
-    let gate_for = |project: Option<&Project>| Gate {
-        stable_for: args.stable_for,
-        model: project.and_then(|p| p.model.clone()),
-    };
     let mut reports = Vec::new();
     let mut failures = Vec::new();
-    for (plan, items) in plans.iter().zip(by_image.values()) {
-        let sent = send(&source, target, plan, cancel).await?;
+    for ((plan, sent), items) in plans.iter().zip(&sent).zip(by_image.values()) {
         let mut containers = Vec::new();
         for item in items {
             if let Some(why) = cancel.reason() {
                 failures.push(format!("{}: not switched over ({why})", item.name));
                 continue;
             }
-            let gate = gate_for(match &item.switch {
-                Switch::Service { project, .. } => Some(project),
-                Switch::Container { .. } => None,
-            });
+            let gate = Gate {
+                stable_for: args.stable_for,
+                model: match &item.switch {
+                    Switch::Service { project, .. } => project.model.clone(),
+                    Switch::Container { .. } => None,
+                },
+            };
             let release = Release {
                 engine: target,
                 image_id: &item.image_id,
                 gate: &gate,
                 rollback: !args.no_rollback,
                 stop_timeout: args.stop.timeout,
+                cancel,
             };
             let switched = match &item.switch {
                 Switch::Container { id } => {
-                    switch::tag(target, &item.image_id, &item.reference).await?;
                     release.run_mode(id, &item.reference).await.map(|r| vec![r])
                 }
                 Switch::Service { project, service } => {
@@ -150,15 +189,37 @@ pub async fn run(
                     json!({"image": item.image_id, "from": source.endpoint.host,
                            "outcome": report.outcome}),
                 );
-                if let Some(message) = &report.message {
+                if let Some(message) = &report.message
+                    && !failures.contains(message)
+                {
                     failures.push(message.clone());
                 }
                 containers.push(report);
             }
         }
-        reports.push(release_report(plan, &sent, items, containers));
+        reports.push(release_report(plan, sent, items, containers));
     }
-    print_reports(args.format, reports, &failures)
+    let printed = print_reports(args.format, reports, &failures);
+    if cancel.reason().is_some() {
+        if let Err(err) = printed {
+            eprintln!("error: {}", crate::redact::text(&err.message));
+        }
+        return Err(Error::interrupted());
+    }
+    printed
+}
+
+/// What two addresses of one engine share: its id, host name and data root (`docker
+/// info`). The id alone is not enough: engines started from one image or one
+/// `/etc/docker` share it.
+async fn engine_id(engine: &Engine) -> Option<String> {
+    let info = engine.docker.info().await.ok()?;
+    let id = info.id.filter(|id| !id.is_empty())?;
+    Some(format!(
+        "{id} {} {}",
+        info.name.unwrap_or_default(),
+        info.docker_root_dir.unwrap_or_default()
+    ))
 }
 
 /// Connects to the `--from` engine, within seconds (exit 5 when it does not answer).
@@ -200,12 +261,32 @@ async fn resolve(
                     None,
                 ),
             },
-            None => (
-                Switch::Container {
-                    id: container.id.clone(),
-                },
-                None,
-            ),
+            None => {
+                if let Some(project) = located_project(discovery, &containers).await?
+                    && has_service(&project, name)
+                {
+                    return Err(Error::usage(format!(
+                        "{name} is both a container and a service of project {}",
+                        project.name
+                    ))
+                    .hint(format!(
+                        "name the container by its id, or the service's container ({})",
+                        project
+                            .containers
+                            .iter()
+                            .filter(|c| c.service() == Some(name))
+                            .map(|c| c.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )));
+                }
+                (
+                    Switch::Container {
+                        id: container.id.clone(),
+                    },
+                    None,
+                )
+            }
         },
         None => {
             let project = located_project(discovery, &containers).await?;
@@ -249,7 +330,7 @@ async fn resolve(
         }
     };
     let service = match &switch {
-        Switch::Service { service, .. } => Some(service.as_str()),
+        Switch::Service { project, service } => Some((project.name.as_str(), service.as_str())),
         Switch::Container { .. } => None,
     };
     let (image_id, source_reference) = source_image_of(source, args, name, service).await?;
@@ -310,36 +391,56 @@ fn compose_image(project: &Project, service: &str) -> String {
 }
 
 /// The image to release and how the source names it: `--image`, else what the
-/// same-named container (or a container of the same compose service) runs there.
+/// same-named container runs there, or for a compose service what the containers of the
+/// same project and service run there.
 async fn source_image_of(
     source: &Engine,
     args: &ReleaseArgs,
     name: &str,
-    service: Option<&str>,
+    service: Option<(&str, &str)>,
 ) -> Result<(String, String)> {
     if let Some(reference) = &args.image {
         let image = transfer::source_image(source, reference).await?;
         return Ok((image.id, reference.clone()));
     }
     let containers = inventory::containers(source).await?;
-    let found = inventory::find_container(&containers, name).or_else(|| {
-        let service = service?;
-        containers.iter().find(|c| c.service() == Some(service))
-    });
-    let Some(container) = found else {
-        return Err(Error::usage(format!(
-            "no container {name} on the source engine ({}) to take the image from",
+    let found: Vec<&inventory::Container> = match service {
+        Some((project, service)) => containers
+            .iter()
+            .filter(|c| c.project() == Some(project) && c.service() == Some(service))
+            .collect(),
+        None => inventory::find_container(&containers, name)
+            .into_iter()
+            .collect(),
+    };
+    let what = match service {
+        Some((project, service)) => format!("service {service} of project {project}"),
+        None => format!("container {name}"),
+    };
+    let mut images = Vec::new();
+    for container in &found {
+        let inspect = source.docker.inspect_container(&container.id, None).await?;
+        let id = inspect.image.unwrap_or_default();
+        let reference = inspect
+            .config
+            .and_then(|c| c.image)
+            .unwrap_or_else(|| id.clone());
+        if !images.iter().any(|(known, _)| *known == id) {
+            images.push((id, reference));
+        }
+    }
+    match images.len() {
+        1 => Ok(images.remove(0)),
+        0 => Err(Error::usage(format!(
+            "no {what} on the source engine ({}) to take the image from",
             source.endpoint.host
         ))
-        .hint("name the image with --image REF"));
-    };
-    let inspect = source.docker.inspect_container(&container.id, None).await?;
-    let id = inspect.image.unwrap_or_default();
-    let reference = inspect
-        .config
-        .and_then(|c| c.image)
-        .unwrap_or_else(|| id.clone());
-    Ok((id, reference))
+        .hint("name the image with --image REF")),
+        _ => Err(Error::usage(format!(
+            "the containers of {what} on the source engine run different images"
+        ))
+        .hint("name the image with --image REF")),
+    }
 }
 
 /// Sends one image, with progress on a terminal; Ctrl-C stops the transfer (the target
@@ -476,9 +577,11 @@ fn table(report: &Value) -> String {
     let id = short(report["image_id"].as_str().unwrap_or_default());
     if dry {
         text.push_str(&format!(
-            "would release {image} ({id}): {} of {} layers missing, about {} to send{}\n",
+            "would release {image} ({id}): {} of {} layers to send ({} missing on the target), \
+             about {}{}\n",
             report["layers_to_send"],
             report["layers_total"],
+            report["layers_missing"],
             human_bytes(report["bytes_to_send"].as_u64().unwrap_or(0)),
             match report["already_on_target"] == true {
                 true => " (already on the target)",

@@ -6,14 +6,15 @@
 //! for the service, so compose stays the owner of its containers; on failure the
 //! reference goes back to the image the service ran before, and `up` runs again.
 
-use bollard::query_parameters::TagImageOptionsBuilder;
+use bollard::query_parameters::{RemoveImageOptionsBuilder, TagImageOptionsBuilder};
 use serde_json::Value;
 
 use super::gate::Gate;
 use super::{ContainerReport, Outcome, tag_parts};
-use crate::compose::Stdout;
+use crate::cancel::Cancel;
+use crate::compose::{Generation, Stdout};
 use crate::engine::{Engine, inventory};
-use crate::error::{Error, Result, engine_message};
+use crate::error::{Error, ExitCode, Result, engine_message};
 use crate::runmode::recreate::{self, OnFailure, Timing};
 use crate::runmode::{restart_check, specs};
 use crate::target::{Discovery, Project};
@@ -30,6 +31,39 @@ pub struct Release<'a> {
     pub rollback: bool,
     /// Seconds an old container gets to stop.
     pub stop_timeout: i32,
+    /// Ctrl-C: ends a gate's wait, which then counts as failed (the old one comes back).
+    pub cancel: &'a Cancel,
+}
+
+/// Where `reference` points on `engine` now (an image id), when it is a name there.
+pub async fn tagged(engine: &Engine, reference: &str) -> Option<String> {
+    tag_parts(reference)?;
+    engine.docker.inspect_image(reference).await.ok()?.id
+}
+
+/// Puts `reference` back where it pointed before a failed release (`previous`), or
+/// removes it when it named nothing: a later recreate must not pick up a rejected image.
+pub async fn untag(engine: &Engine, reference: &str, previous: Option<&str>) -> Result<()> {
+    if tag_parts(reference).is_none() {
+        return Ok(());
+    }
+    match previous {
+        Some(id) => tag(engine, id, reference).await,
+        None => {
+            let options = RemoveImageOptionsBuilder::default().noprune(true).build();
+            engine
+                .docker
+                .remove_image(reference, Some(options), None)
+                .await
+                .map(|_| ())
+                .map_err(|e| {
+                    Error::failure(format!(
+                        "cannot remove the tag {reference} of the rejected image: {}",
+                        engine_message(&e)
+                    ))
+                })
+        }
+    }
 }
 
 /// Points `reference` (when it is a name) at the image `id` on `engine`.
@@ -67,7 +101,8 @@ async fn image_healthcheck(engine: &Engine, id: &str) -> Value {
 }
 
 impl Release<'_> {
-    /// Switches the run-mode container `id` over to the image, created as `reference`.
+    /// Switches the run-mode container `id` over to the image, created as `reference`
+    /// (tagged first; put back as it was when the release fails).
     pub async fn run_mode(&self, id: &str, reference: &str) -> Result<ContainerReport> {
         // Saving the spec first records the current image as a rollback point, which
         // `images prune` keeps and `rollback` goes back to.
@@ -88,6 +123,13 @@ impl Release<'_> {
         if from_image == self.image_id {
             return Ok(report);
         }
+        // A digest or an id cannot be tagged: the container is created by the image id.
+        let create_as = match tag_parts(reference) {
+            Some(_) => reference,
+            None => self.image_id,
+        };
+        let previous_tag = tagged(self.engine, reference).await;
+        tag(self.engine, self.image_id, reference).await?;
         let new_check = image_healthcheck(self.engine, self.image_id).await;
         let timing = Timing {
             stop_timeout: self.stop_timeout,
@@ -103,10 +145,11 @@ impl Release<'_> {
         let switched = recreate::replace_checked(
             self.engine,
             &spec,
-            Some(reference),
+            Some(create_as),
             timing,
             gate,
             on_failure,
+            self.cancel,
         )
         .await;
         match switched {
@@ -116,12 +159,19 @@ impl Release<'_> {
                 }
                 report.outcome = Outcome::Released;
             }
-            Err(err) => {
-                report.outcome = match self.rollback {
+            Err(mut err) => {
+                let put_back = self.rollback || err.code == ExitCode::Interrupted;
+                if put_back
+                    && let Err(untag_err) =
+                        untag(self.engine, reference, previous_tag.as_deref()).await
+                {
+                    err.message = format!("{}\n{}", err.message, untag_err.message);
+                }
+                report.outcome = match put_back {
                     true => Outcome::RolledBack,
                     false => Outcome::Failed,
                 };
-                report.to_image = match self.rollback {
+                report.to_image = match put_back {
                     true => from_image,
                     false => self.image_id.to_string(),
                 };
@@ -160,7 +210,7 @@ impl Release<'_> {
         }
         tag(self.engine, self.image_id, reference).await?;
         let failure = match self.up(discovery, project, service).await {
-            Ok(()) => self.check_service(&project.name, service).await.err(),
+            Ok(()) => self.check_service(&project.name, service, true).await.err(),
             Err(err) => Some(err),
         };
         let Some(failure) = failure else {
@@ -184,12 +234,13 @@ impl Release<'_> {
             return Ok(reports);
         };
         let mut message = failure.message.clone();
-        let rolled_back = match (&previous, self.rollback) {
+        let rollback = self.rollback || failure.code == ExitCode::Interrupted;
+        let rolled_back = match (&previous, rollback) {
             (Some(previous), true) => {
                 let back = async {
                     tag(self.engine, previous, reference).await?;
                     self.up(discovery, project, service).await?;
-                    self.check_service(&project.name, service).await
+                    self.check_service(&project.name, service, false).await
                 }
                 .await;
                 match back {
@@ -251,12 +302,23 @@ impl Release<'_> {
     }
 
     async fn up(&self, discovery: &Discovery<'_>, project: &Project, service: &str) -> Result<()> {
-        let argv = ["up", "-d", "--no-deps", service];
+        // Never a pull: it would replace the image just tagged (`pull_policy: always`).
+        let v2 = project
+            .cli
+            .as_ref()
+            .is_some_and(|c| c.generation() == Generation::V2);
+        let argv: Vec<&str> = match v2 {
+            true => vec!["up", "-d", "--no-deps", "--pull", "never", service],
+            false => vec!["up", "-d", "--no-deps", service],
+        };
         discovery.compose(project, &argv, Stdout::OnStderr).await
     }
 
-    /// The gate, for every container of the service.
-    async fn check_service(&self, project: &str, service: &str) -> Result<()> {
+    /// The gate, for every container of the service; a `cancellable` one ends at Ctrl-C
+    /// (a rollback's is not: it finishes).
+    async fn check_service(&self, project: &str, service: &str, cancellable: bool) -> Result<()> {
+        let (_, never) = crate::cancel::pair();
+        let cancel = if cancellable { self.cancel } else { &never };
         let containers = self.service_containers(project, service).await?;
         if containers.is_empty() {
             return Err(Error::failure(format!(
@@ -272,8 +334,18 @@ impl Release<'_> {
             let patience = self
                 .gate
                 .patience(&[&doc["Config"]["Healthcheck"], &new_check]);
-            restart_check::check(self.engine, &container.id, &container.name, patience).await?;
-            self.gate.probes(self.engine, &container.id).await?;
+            let checked = async {
+                restart_check::check(self.engine, &container.id, &container.name, patience).await?;
+                self.gate.probes(self.engine, &container.id).await
+            };
+            tokio::select! {
+                checked = checked => checked?,
+                why = cancel.cancelled() => {
+                    let mut err = Error::interrupted();
+                    err.message = format!("{why} while checking {}", container.name);
+                    return Err(err);
+                }
+            }
         }
         Ok(())
     }

@@ -6,7 +6,7 @@
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bollard::query_parameters::{ImportImageOptionsBuilder, ListImagesOptionsBuilder};
 use bytes::Bytes;
@@ -19,6 +19,14 @@ use crate::error::{Error, Result, engine_message};
 
 /// How many image inspections run at once when reading the target's layers.
 const INSPECT_CONCURRENCY: usize = 8;
+/// The export and the load are one request each that lasts as long as the image takes
+/// to travel: no request timeout, a stall timer instead.
+const TRANSFER_REQUEST_TIMEOUT: Duration = Duration::from_secs(7 * 24 * 3600);
+/// The source writes the whole image to its disk before the first byte: a big image
+/// takes a while.
+const FIRST_BYTE_WAIT: Duration = Duration::from_secs(3600);
+/// Longest pause in the export's stream once it flows.
+const STALL: Duration = Duration::from_secs(300);
 
 /// The image on the source engine.
 #[derive(Debug, Clone)]
@@ -255,15 +263,17 @@ async fn load(
 ) -> Result<Tally> {
     let failure: Arc<Mutex<Option<String>>> = Arc::default();
     let tally: Arc<Mutex<Tally>> = Arc::default();
+    let source_docker = source.docker.clone().with_timeout(TRANSFER_REQUEST_TIMEOUT);
+    let target_docker = target.docker.clone().with_timeout(TRANSFER_REQUEST_TIMEOUT);
     let archive = filtered(
-        source.docker.export_image(id),
+        source_docker.export_image(id),
         LayerFilter::new(skip),
         Arc::clone(&tally),
         Arc::clone(&failure),
         Arc::clone(progress),
     );
     let options = ImportImageOptionsBuilder::default().quiet(true).build();
-    let mut answers = target.docker.import_image_stream(options, archive, None);
+    let mut answers = target_docker.import_image_stream(options, archive, None);
     let mut load_error = None;
     while let Some(answer) = answers.next().await {
         if let Err(err) = answer {
@@ -308,7 +318,16 @@ fn filtered(
                 std::io::Error::other(why)
             };
             loop {
-                let outcome = match export.next().await {
+                let tally_now = filter.tally();
+                let wait = match tally_now.bytes_out + tally_now.bytes_skipped {
+                    0 => FIRST_BYTE_WAIT,
+                    _ => STALL,
+                };
+                let Ok(next) = tokio::time::timeout(wait, export.next()).await else {
+                    let why = format!("the export stalled for {}s", wait.as_secs());
+                    return Some((Err(fail(why)), (export, None)));
+                };
+                let outcome = match next {
                     Some(Ok(chunk)) => filter.push(&chunk).map_err(|e| e.0),
                     Some(Err(err)) => Err(engine_message(&err)),
                     None => {

@@ -18,8 +18,9 @@ use bollard::query_parameters::{
 };
 use serde_json::{Value, json};
 
+use crate::cancel::Cancel;
 use crate::engine::Engine;
-use crate::error::{Error, Result, engine_message};
+use crate::error::{Error, ExitCode, Result, engine_message};
 use crate::runmode::restart_check::{self, Patience};
 
 /// An image's own defaults, subtracted from a spec when the image changes (as
@@ -284,13 +285,15 @@ async fn create(engine: &Engine, blueprint: &Blueprint) -> Result<String> {
     Ok(created.id)
 }
 
-/// Starts the new container `id` and checks that it runs, then passes `gate`.
+/// Starts the new container `id` and checks that it runs, then passes `gate`; `cancel`
+/// ends the wait (an interrupted check is a failed one).
 async fn start_checked(
     engine: &Engine,
     id: &str,
     name: &str,
     patience: Patience,
     gate: impl AsyncFnOnce(&str) -> Result<()>,
+    cancel: &Cancel,
 ) -> Result<()> {
     engine.docker.start_container(id, None).await.map_err(|e| {
         Error::failure(format!(
@@ -298,8 +301,18 @@ async fn start_checked(
             engine_message(&e)
         ))
     })?;
-    restart_check::check(engine, id, name, patience).await?;
-    gate(id).await
+    let checked = async {
+        restart_check::check(engine, id, name, patience).await?;
+        gate(id).await
+    };
+    tokio::select! {
+        checked = checked => checked,
+        why = cancel.cancelled() => {
+            let mut err = Error::interrupted();
+            err.message = format!("{why} while checking the new {name}");
+            Err(err)
+        }
+    }
 }
 
 async fn remove_new(engine: &Engine, id: &str) {
@@ -314,8 +327,17 @@ async fn create_and_start(
     patience: Patience,
 ) -> Result<String> {
     let id = create(engine, blueprint).await?;
-    if let Err(err) = start_checked(engine, &id, &blueprint.name, patience, async |_| Ok(())).await
-    {
+    let (_, never) = crate::cancel::pair();
+    let started = start_checked(
+        engine,
+        &id,
+        &blueprint.name,
+        patience,
+        async |_| Ok(()),
+        &never,
+    )
+    .await;
+    if let Err(err) = started {
         remove_new(engine, &id).await;
         return Err(err);
     }
@@ -463,6 +485,7 @@ pub async fn replace(
     new_image: Option<&str>,
     timing: Timing,
 ) -> Result<Recreated> {
+    let (_, never) = crate::cancel::pair();
     replace_checked(
         engine,
         spec,
@@ -470,12 +493,14 @@ pub async fn replace(
         timing,
         async |_| Ok(()),
         OnFailure::PutBack,
+        &never,
     )
     .await
 }
 
 /// [`replace`], where the new container must also pass `gate` (given its id) before
-/// the old one is removed.
+/// the old one is removed. `cancel` ends the checks; the old container is then put back
+/// whatever `on_failure` says.
 pub async fn replace_checked(
     engine: &Engine,
     spec: &Value,
@@ -483,6 +508,7 @@ pub async fn replace_checked(
     timing: Timing,
     gate: impl AsyncFnOnce(&str) -> Result<()>,
     on_failure: OnFailure,
+    cancel: &Cancel,
 ) -> Result<Recreated> {
     let old_image = spec["Image"].as_str().unwrap_or_default().to_string();
     let defaults = match new_image {
@@ -519,12 +545,12 @@ pub async fn replace_checked(
         image: new_image.unwrap_or(&old_image).to_string(),
         from: "live".into(),
     };
-    match start_checked(engine, &id, &blueprint.name, timing.patience, gate).await {
+    match start_checked(engine, &id, &blueprint.name, timing.patience, gate, cancel).await {
         Ok(()) => {
             remove_aside(engine, &aside).await?;
             Ok(recreated)
         }
-        Err(mut err) if on_failure == OnFailure::KeepNew => {
+        Err(mut err) if on_failure == OnFailure::KeepNew && err.code != ExitCode::Interrupted => {
             let removed = match remove_aside(engine, &aside).await {
                 Ok(()) => "the old container was removed".to_string(),
                 Err(e) => e.message,

@@ -27,8 +27,9 @@ pub struct Patience {
 
 impl Patience {
     /// As long as a container's own healthcheck (`Config.Healthcheck` of an inspect)
-    /// lets it take to become healthy: its start period plus its retries, and one more
-    /// check, at its interval (Docker's defaults where unset); `otherwise` without one.
+    /// lets it take to become healthy: its start period, then its retries each taking up
+    /// to its interval plus its timeout, and one more interval (Docker's defaults where
+    /// unset); `otherwise` without one.
     pub fn for_healthcheck(check: &Value, otherwise: Duration, stable_for: Duration) -> Patience {
         let ns = |key: &str| check[key].as_u64().unwrap_or(0);
         let has_test = check["Test"]
@@ -40,8 +41,13 @@ impl Patience {
             } else {
                 30_000_000_000
             };
+            let timeout = if ns("Timeout") > 0 {
+                ns("Timeout")
+            } else {
+                30_000_000_000
+            };
             let retries = check["Retries"].as_u64().filter(|r| *r > 0).unwrap_or(3);
-            Duration::from_nanos(ns("StartPeriod") + interval * (retries + 1))
+            Duration::from_nanos(ns("StartPeriod") + retries * (interval + timeout) + interval)
                 .max(Duration::from_secs(10))
         } else {
             otherwise
