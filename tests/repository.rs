@@ -129,3 +129,159 @@ fn wrong_credentials_and_bad_locations_fail_clearly() {
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("--password-file"), "{stderr}");
 }
+
+/// A container with a volume holding a 4 MiB file, a small file with an owner, and a
+/// symlink; removed on drop.
+fn data_container(dir: &Path) -> (common::Cleanup, String, String) {
+    common::require_engine();
+    let mut cleanup = common::Cleanup::new();
+    let name = common::unique("repo");
+    let volume = format!("{name}-data");
+    cleanup.containers.push(name.clone());
+    cleanup.volumes.push(volume.clone());
+    common::docker(&[
+        "run",
+        "-d",
+        "--name",
+        &name,
+        "-v",
+        &format!("{volume}:/data"),
+        common::IMAGE,
+        "sleep",
+        "3600",
+    ]);
+    common::docker(&[
+        "exec",
+        &name,
+        "sh",
+        "-c",
+        "mkdir -p /data/sub && echo one > /data/a && chown 123:456 /data/a && \
+         dd if=/dev/urandom of=/data/sub/big bs=1M count=4 2>/dev/null && ln -s a /data/link",
+    ]);
+    let _ = dir;
+    (cleanup, name, volume)
+}
+
+fn backup_json(dir: &Path, key: Option<&Path>, container: &str, to: &str) -> serde_json::Value {
+    common::json(safeops(dir, key).args([
+        "backup", container, "--to", to, "--format", "json", "-t", "1",
+    ]))
+}
+
+#[test]
+fn backups_into_s3_and_sftp_are_incremental_and_restic_restores_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let s3 = storage::s3(dir.path());
+    let (sftp, key) = storage::sftp(dir.path());
+    let (_cleanup, container, volume) = data_container(dir.path());
+    let mountpoint = common::fixture::mountpoint(&volume);
+    let s3_url = format!("s3:http://127.0.0.1:{}/bucket/off-site", s3.port);
+    let sftp_url = format!("sftp://safeops@127.0.0.1:{}/repo", sftp.port);
+    let sftp_command = format!(
+        "sftp.command=ssh -i {} -p {} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null safeops@127.0.0.1 -s sftp",
+        key.display(),
+        sftp.port
+    );
+    let cases: [(&str, &str, Vec<&str>); 2] = [
+        (&s3_url, &s3_url, vec![]),
+        (
+            &sftp_url,
+            "sftp:safeops@127.0.0.1:/repo",
+            vec!["-o", &sftp_command],
+        ),
+    ];
+    for (n, (url, restic_url, extra)) in cases.iter().enumerate() {
+        common::docker(&["exec", &container, "sh", "-c", "echo one > /data/a"]);
+        let (code, _, stderr) = run(safeops(dir.path(), Some(&key)).args(["backups", "init", url]));
+        assert_eq!(code, 0, "{stderr}");
+        let first = backup_json(dir.path(), Some(&key), &container, url);
+        let snap = &first["snapshot"];
+        assert!(snap["added_bytes"].as_u64().unwrap() >= 4 << 20, "{first}");
+        // Unchanged: the volume's files are not read again, (almost) nothing is added.
+        let second = backup_json(dir.path(), Some(&key), &container, url);
+        let again = &second["snapshot"];
+        assert!(
+            again["added_bytes"].as_u64().unwrap() < 64 << 10,
+            "{second}"
+        );
+        assert!(again["files_unchanged"].as_u64().unwrap() >= 3, "{second}");
+        assert_eq!(again["parent"], snap["id"], "{second}");
+        // A changed file: the newest snapshot has the new version, the first the old.
+        common::docker(&["exec", &container, "sh", "-c", "echo two > /data/a"]);
+        let third = backup_json(dir.path(), Some(&key), &container, url);
+        assert_eq!(
+            common::docker(&["inspect", &container, "--format", "{{.State.Status}}"]).trim(),
+            "running"
+        );
+        for (snapshot, expected) in [(&third["snapshot"]["id"], "two"), (&snap["id"], "one")] {
+            let target = dir.path().join(format!("restored-{n}-{expected}"));
+            let id = snapshot.as_str().unwrap();
+            let (code, said) = restic(
+                restic_url,
+                extra,
+                &["restore", &id[..8], "--target", target.to_str().unwrap()],
+            );
+            assert_eq!(code, 0, "restic restore: {said}");
+            let root = target.join("volumes").join(&volume);
+            assert_eq!(
+                std::fs::read_to_string(root.join("a")).unwrap().trim(),
+                expected
+            );
+            assert_eq!(
+                std::fs::read(root.join("sub/big")).unwrap(),
+                std::fs::read(mountpoint.join("sub/big")).unwrap(),
+                "the big file restores byte for byte"
+            );
+            use std::os::unix::fs::MetadataExt;
+            let meta = std::fs::symlink_metadata(root.join("a")).unwrap();
+            assert_eq!((meta.uid(), meta.gid()), (123, 456));
+            assert_eq!(
+                std::fs::read_link(root.join("link")).unwrap(),
+                Path::new("a")
+            );
+            assert!(target.join("manifest.json").is_file());
+            assert!(
+                target
+                    .join(format!("containers/{container}.json"))
+                    .is_file()
+            );
+        }
+        let (code, said) = restic(restic_url, extra, &["check", "--read-data"]);
+        assert_eq!(code, 0, "restic check --read-data: {said}");
+    }
+}
+
+#[test]
+fn a_failing_repository_backup_restarts_the_containers_and_publishes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let s3 = storage::s3(dir.path());
+    let (_cleanup, container, _) = data_container(dir.path());
+    let url = format!("s3:http://127.0.0.1:{}/bucket/r", s3.port);
+    let (code, _, stderr) = run(safeops(dir.path(), None).args(["backups", "init", &url]));
+    assert_eq!(code, 0, "{stderr}");
+    let snapshots =
+        || std::fs::read_dir(s3.root.join("bucket/r/snapshots")).map_or(0, |d| d.count());
+    // Wrong password, wrong secret: exit 5, the container runs again, no snapshot.
+    let wrong = dir.path().join("wrong-password");
+    std::fs::write(&wrong, "not it\n").unwrap();
+    let (code, _, stderr) = run(safeops(dir.path(), None)
+        .env("SAFEOPS_REPOSITORY_PASSWORD_FILE", &wrong)
+        .args(["backup", &container, "--to", &url, "-t", "1"]));
+    assert_eq!(code, 5, "{stderr}");
+    assert!(stderr.contains("wrong password"), "{stderr}");
+    assert!(!stderr.contains("not it"), "{stderr}");
+    let (code, _, stderr) = run(safeops(dir.path(), None)
+        .env("AWS_SECRET_ACCESS_KEY", "nope")
+        .args(["backup", &container, "--to", &url, "-t", "1"]));
+    assert_eq!(code, 5, "{stderr}");
+    assert!(stderr.contains("403"), "{stderr}");
+    assert_eq!(
+        common::docker(&["inspect", &container, "--format", "{{.State.Status}}"]).trim(),
+        "running"
+    );
+    assert_eq!(snapshots(), 0);
+    // Not supported yet, said so before anything is stopped.
+    let (code, _, stderr) =
+        run(safeops(dir.path(), None).args(["backup", &container, "--to", &url, "--keep", "3"]));
+    assert_eq!(code, 2, "{stderr}");
+}

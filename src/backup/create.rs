@@ -18,8 +18,9 @@ use super::capture::{self, write_bytes, write_error, write_json};
 use super::lock;
 use super::manifest::{
     self, Artifact, ArtifactKind, ComposeFileInfo, ContainerInfo, EngineInfo, ImageInfo, Manifest,
-    TargetInfo,
+    TargetInfo, VolumeInfo,
 };
+use super::snapshot;
 use super::store::{self, PartialBackup};
 use super::{dump, verify};
 use crate::backup::journal::Journal;
@@ -30,6 +31,8 @@ use crate::engine::Engine;
 use crate::engine::inventory::{self, Container};
 use crate::engine::volume_access::{self, Access};
 use crate::error::{Error, Result, engine_message};
+use crate::storage::location::Repository;
+use crate::storage::repository::Password;
 use crate::target::{Mode, Target, VolumeRef};
 
 /// Space we want left over besides the estimate.
@@ -99,6 +102,18 @@ pub struct BackupOptions {
     /// outcome, for a verb that removes them next (`down -v`): starting them only to
     /// stop them again doubles the downtime and lets writes in that the backup lacks.
     pub leave_stopped: bool,
+    /// A restic-format repository to write the backup into as one snapshot, instead of
+    /// a backup directory under `root` (which then only stages the small files).
+    pub repository: Option<RepositoryTarget>,
+}
+
+/// A repository a backup goes into, with its password.
+#[derive(Debug, Clone)]
+pub struct RepositoryTarget {
+    /// Where it is.
+    pub location: Repository,
+    /// Its password.
+    pub password: Password,
 }
 
 /// Containers a backup stopped and left stopped, still owed a start by the journal
@@ -154,6 +169,8 @@ pub struct BackupOutcome {
     pub notes: Vec<String>,
     /// With [`BackupOptions::leave_stopped`]: what stays stopped.
     pub left_stopped: Option<LeftStopped>,
+    /// The snapshot, for a backup into a repository.
+    pub snapshot: Option<snapshot::Written>,
 }
 
 /// The plan, computed before anything is touched.
@@ -329,7 +346,12 @@ pub async fn create(
         .progress_total
         .store(plan.estimate, std::sync::atomic::Ordering::Relaxed);
     let partial = PartialBackup::create(&options.root, &subject.name, created)?;
-    if let Err(err) = check_space(&options.root, plan.estimate) {
+    // A backup into a repository stages only the small files here.
+    let staged_estimate = match options.repository {
+        Some(_) => 0,
+        None => plan.estimate,
+    };
+    if let Err(err) = check_space(&options.root, staged_estimate) {
         partial.discard();
         return Err(err);
     }
@@ -355,8 +377,8 @@ pub async fn create(
         }
         result = body => result,
     };
-    let manifest = match result {
-        Ok(manifest) => manifest,
+    let (manifest, written) = match result {
+        Ok(built) => built,
         Err(err) => {
             let restarted = quiesce::restart(engine, &journal, &plan.to_stop).await;
             partial.discard();
@@ -379,6 +401,29 @@ pub async fn create(
             });
         }
     };
+    if let (Some(written), Some(repository)) = (written, &options.repository) {
+        // The staging directory's content is in the snapshot now.
+        partial.discard();
+        let left_stopped = if options.leave_stopped {
+            journal.update(|s| s.partial_dirs.clear())?;
+            Some(LeftStopped {
+                journal,
+                containers: plan.to_stop.clone(),
+            })
+        } else {
+            journal.close();
+            None
+        };
+        return Ok(BackupOutcome {
+            path: PathBuf::from(format!("{}#{}", repository.location, written.id)),
+            manifest,
+            seconds: started.elapsed().as_secs_f64(),
+            pruned: Vec::new(),
+            notes: plan.notes,
+            left_stopped,
+            snapshot: Some(written),
+        });
+    }
     let published = partial
         .publish()
         .map_err(|e| Error::failure(format!("cannot give the backup its final name: {e}")));
@@ -413,6 +458,7 @@ pub async fn create(
         pruned,
         notes: plan.notes,
         left_stopped,
+        snapshot: None,
     })
 }
 
@@ -443,7 +489,7 @@ async fn build(
     journal: &Journal,
     created: SystemTime,
     cancel: &Cancel,
-) -> Result<Manifest> {
+) -> Result<(Manifest, Option<snapshot::Written>)> {
     let mut artifacts: Vec<Artifact> = Vec::new();
     let mut dumps = Vec::new();
     for (container, kind) in &plan.databases {
@@ -492,7 +538,47 @@ async fn build(
         }
     }
     let stopped = quiesce::stop(engine, journal, &plan.to_stop, options.stop_timeout).await?;
+    let quiesced: Vec<String> = stopped.iter().map(|c| c.name.clone()).collect();
     let mut volumes = Vec::new();
+    if let Some(repository) = &options.repository {
+        let mut trees = vec![snapshot::Tree {
+            root: partial.dir.clone(),
+            at: PathBuf::new(),
+        }];
+        for (volume, external) in &plan.volumes {
+            let (info, tree) = volume_tree(engine, volume, *external)?;
+            volumes.push(info);
+            trees.push(tree);
+        }
+        // The manifest goes into the snapshot with everything it describes.
+        let pieces = Pieces {
+            artifacts,
+            volumes,
+            containers,
+            images: Vec::new(),
+            dumps,
+            compose_files,
+            quiesced,
+        };
+        let manifest = sealed_manifest(engine, subject, options, created, pieces, partial).await?;
+        crate::ui::progress::phase(&format!("writing the snapshot to {}", repository.location));
+        let request = snapshot::Request {
+            target: subject.name.clone(),
+            trees,
+        };
+        let repository = repository.clone();
+        let written = tokio::task::spawn_blocking(move || {
+            let repo =
+                crate::storage::repository::open(&repository.location, &repository.password)?;
+            snapshot::write(&repository.location, repo, &request)
+        })
+        .await
+        .map_err(|e| Error::failure(format!("snapshot worker failed: {e}")))??;
+        if !options.leave_stopped {
+            quiesce::restart(engine, journal, &stopped).await?;
+        }
+        return Ok((manifest, Some(written)));
+    }
     for (volume, external) in &plan.volumes {
         let started = Instant::now();
         let captured = capture::capture_volume(
@@ -527,39 +613,16 @@ async fn build(
             images = infos;
         }
     }
-    let manifest = Manifest {
-        format: manifest::FORMAT.to_string(),
-        format_version: manifest::FORMAT_VERSION,
-        tool_version: env!("CARGO_PKG_VERSION").to_string(),
-        created: crate::state::timestamp(created),
-        purpose: options.purpose.clone(),
-        engine: engine_info(engine).await,
-        host: rustix::system::uname()
-            .nodename()
-            .to_string_lossy()
-            .into_owned(),
-        target: TargetInfo {
-            kind: subject.kind.clone(),
-            name: subject.name.clone(),
-            mode: match subject.mode {
-                Mode::Compose => "compose".into(),
-                Mode::Run => "run".into(),
-            },
-        },
-        quiesced: stopped.iter().map(|c| c.name.clone()).collect(),
+    let pieces = Pieces {
         artifacts,
         volumes,
         containers,
         images,
         dumps,
         compose_files,
-        audit_head: Some(crate::guard::audit::current_head(
-            &crate::guard::audit::default_path(),
-        )),
+        quiesced,
     };
-    partial
-        .seal(&manifest)
-        .map_err(|e| write_error(partial, e))?;
+    let manifest = sealed_manifest(engine, subject, options, created, pieces, partial).await?;
     let dir = partial.dir.clone();
     let worker_cancel = cancel.clone();
     let verify_started = Instant::now();
@@ -588,7 +651,100 @@ async fn build(
         );
         return Err(err);
     }
+    Ok((manifest, None))
+}
+
+/// What a manifest is made of, besides the engine and the target.
+struct Pieces {
+    artifacts: Vec<Artifact>,
+    volumes: Vec<VolumeInfo>,
+    containers: Vec<ContainerInfo>,
+    images: Vec<manifest::ImageInfo>,
+    dumps: Vec<manifest::DumpInfo>,
+    compose_files: Vec<ComposeFileInfo>,
+    quiesced: Vec<String>,
+}
+
+/// The manifest of `pieces`, written into `partial` with its checksums.
+async fn sealed_manifest(
+    engine: &Engine,
+    subject: &Subject,
+    options: &BackupOptions,
+    created: SystemTime,
+    pieces: Pieces,
+    partial: &PartialBackup,
+) -> Result<Manifest> {
+    let manifest = Manifest {
+        format: manifest::FORMAT.to_string(),
+        format_version: manifest::FORMAT_VERSION,
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        created: crate::state::timestamp(created),
+        purpose: options.purpose.clone(),
+        engine: engine_info(engine).await,
+        host: rustix::system::uname()
+            .nodename()
+            .to_string_lossy()
+            .into_owned(),
+        target: TargetInfo {
+            kind: subject.kind.clone(),
+            name: subject.name.clone(),
+            mode: match subject.mode {
+                Mode::Compose => "compose".into(),
+                Mode::Run => "run".into(),
+            },
+        },
+        quiesced: pieces.quiesced,
+        artifacts: pieces.artifacts,
+        volumes: pieces.volumes,
+        containers: pieces.containers,
+        images: pieces.images,
+        dumps: pieces.dumps,
+        compose_files: pieces.compose_files,
+        audit_head: Some(crate::guard::audit::current_head(
+            &crate::guard::audit::default_path(),
+        )),
+    };
+    partial
+        .seal(&manifest)
+        .map_err(|e| write_error(partial, e))?;
     Ok(manifest)
+}
+
+/// A volume as a tree of a snapshot (`volumes/<name>/`), read directly on this host.
+fn volume_tree(
+    engine: &Engine,
+    volume: &bollard::models::Volume,
+    external: bool,
+) -> Result<(VolumeInfo, snapshot::Tree)> {
+    let name = volume.name.clone();
+    let Access::Direct(mountpoint) = volume_access::choose(engine, volume, false)? else {
+        return Err(Error::usage(format!(
+            "a backup into a repository reads volume {name} directly, which needs the \
+             engine on this host and root"
+        ))
+        .hint("back up into a plain directory (--to DIR) for a remote engine"));
+    };
+    let at = format!("volumes/{name}");
+    let info = VolumeInfo {
+        name: name.clone(),
+        driver: volume.driver.clone(),
+        driver_opts: volume.options.clone().into_iter().collect(),
+        labels: volume.labels.clone().into_iter().collect(),
+        external,
+        archive: format!("{at}/"),
+        file_list: String::new(),
+        fingerprint: Default::default(),
+        access: "direct".into(),
+        created_at: volume.created_at.clone(),
+        changed_while_read: Vec::new(),
+    };
+    Ok((
+        info,
+        snapshot::Tree {
+            root: mountpoint,
+            at: PathBuf::from(at),
+        },
+    ))
 }
 
 /// Artifact names for compose and env files: `compose/<file name>`, numbered when two

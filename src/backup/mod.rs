@@ -17,5 +17,6 @@ pub mod manifest;
 pub mod metrics;
 pub mod quiesce;
 pub mod restore;
+pub mod snapshot;
 pub mod store;
 pub mod verify;

@@ -6,7 +6,7 @@ use std::sync::atomic::AtomicU64;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::backup::create::{self, BackupOptions, BackupOutcome, Subject};
+use crate::backup::create::{self, BackupOptions, BackupOutcome, RepositoryTarget, Subject};
 use crate::backup::metrics::{Operation, Run};
 use crate::backup::store;
 use crate::cancel::Cancel;
@@ -14,6 +14,8 @@ use crate::cli::args::{BackupArgs, Format};
 use crate::engine::inventory;
 use crate::error::{Error, Result};
 use crate::guard::audit;
+use crate::storage::location::Location;
+use crate::storage::repository;
 use crate::target::Discovery;
 use crate::ui::progress::Progress;
 use crate::ui::table::{human_bytes, render};
@@ -35,6 +37,38 @@ struct Summary<'a> {
     compose_files: Vec<&'a str>,
     pruned: Vec<String>,
     notes: &'a [String],
+    /// A backup into a repository: its snapshot.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    snapshot: Option<&'a crate::backup::snapshot::Written>,
+}
+
+/// Where the backup goes: a plain backup directory, or a repository (with the
+/// directory its small files are staged in).
+fn location(args: &BackupArgs) -> Result<(std::path::PathBuf, Option<RepositoryTarget>)> {
+    let root = store::backup_root(args.location.to.as_deref(), &|n| std::env::var(n).ok())?;
+    match Location::parse(&root.to_string_lossy()) {
+        Ok(Location::Plain(dir)) => Ok((dir, None)),
+        Ok(Location::Repository(location)) => {
+            let unsupported = [
+                (args.images, "--images"),
+                (args.keep.is_some(), "--keep"),
+                (args.keep_days.is_some(), "--keep-days"),
+            ];
+            if let Some((_, flag)) = unsupported.iter().find(|(set, _)| *set) {
+                return Err(Error::usage(format!(
+                    "{flag} is not supported yet for a backup into a repository"
+                ))
+                .hint("back up into a plain directory for it, or leave it out"));
+            }
+            let password = repository::password(args.password_file.as_deref(), false)?;
+            let staging = crate::state::state_dir().join("staging");
+            crate::state::create_private_dir(&staging).map_err(|e| {
+                Error::preflight(format!("cannot create {}: {e}", staging.display()))
+            })?;
+            Ok((staging, Some(RepositoryTarget { location, password })))
+        }
+        Err(bad) => Err(Error::usage(bad.to_string())),
+    }
 }
 
 /// Runs `backup`.
@@ -53,8 +87,10 @@ pub async fn run(discovery: &Discovery<'_>, args: &BackupArgs, cancel: &Cancel) 
     };
     let volumes = inventory::volumes(discovery.engine).await?;
     let subject = Subject::of_target(&target, &volumes);
+    let (root, repository) = location(args)?;
     let options = BackupOptions {
-        root: store::backup_root(args.location.to.as_deref(), &|n| std::env::var(n).ok())?,
+        root,
+        repository,
         images: args.images,
         quiesce: !args.no_quiesce,
         db_dump: args.db_dump,
@@ -149,8 +185,26 @@ fn print_summary(outcome: &BackupOutcome, format: Format) -> Result<()> {
                     .map(|p| p.display().to_string())
                     .collect(),
                 notes: &outcome.notes,
+                snapshot: outcome.snapshot.as_ref(),
             };
             serde_json::to_string_pretty(&summary).expect("summary serializes") + "\n"
+        }
+        Format::Table if outcome.snapshot.is_some() => {
+            let snap = outcome.snapshot.as_ref().expect("checked");
+            format!(
+                "snapshot {} of {} {} written in {:.1}s: {} files, {}; {} read, {} unchanged \
+                 since the last snapshot, {} added to the repository\n  {}\n",
+                &snap.id[..snap.id.len().min(8)],
+                m.target.kind,
+                m.target.name,
+                outcome.seconds,
+                snap.files,
+                human_bytes(snap.bytes),
+                snap.files_read,
+                snap.files_unchanged,
+                human_bytes(snap.added_bytes),
+                outcome.path.display()
+            )
         }
         Format::Table => {
             for note in &outcome.notes {

@@ -1,0 +1,231 @@
+//! One backup as one snapshot: the small files a backup stages (container specs, compose
+//! files, database dumps, `manifest.json`) and each volume's tree under
+//! `volumes/<name>/`, owners, modes, xattrs and links included, read directly from the
+//! volume's directory. The target's previous snapshot is the parent: files whose size,
+//! mtime and ctime did not change are not read again, and only new chunks are stored.
+//!
+//! Files are opened beneath their tree's root without following symlinks, so an entry a
+//! container swapped for a symlink is never followed out of the volume. Everything here
+//! blocks: run it on `spawn_blocking`.
+
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use rustic_core::{
+    BackupOptions, ErrorKind, LocalSource, LocalSourceFilterOptions, LocalSourceSaveOptions,
+    ParentOptions, ReadSource, ReadSourceEntry, ReadSourceOpen, RusticError, RusticResult,
+    SnapshotOptions, repofile::SnapshotFile,
+};
+
+use super::beneath;
+use crate::error::{Error, Result};
+use crate::storage::location::Repository;
+use crate::storage::repository::{Open, repository_error};
+
+/// The tag every snapshot of a target carries: `safeops-target=<name>`.
+pub fn target_tag(target: &str) -> String {
+    format!("safeops-target={target}")
+}
+
+/// A directory tree that goes into the snapshot at `at` (relative, e.g.
+/// `volumes/data`).
+#[derive(Debug, Clone)]
+pub struct Tree {
+    /// Where it is on this host.
+    pub root: PathBuf,
+    /// Where it goes in the snapshot.
+    pub at: PathBuf,
+}
+
+/// What a snapshot holds and whose it is.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// The target's name (its tag).
+    pub target: String,
+    /// The trees: the staged files at `.`, the volumes at `volumes/<name>`.
+    pub trees: Vec<Tree>,
+}
+
+/// What was written.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Written {
+    /// The snapshot's id.
+    pub id: String,
+    /// Bytes added to the repository (after dedup, before compression).
+    pub added_bytes: u64,
+    /// Files in the snapshot.
+    pub files: u64,
+    /// Bytes of those files.
+    pub bytes: u64,
+    /// Files new or changed since the parent (read again).
+    pub files_read: u64,
+    /// Files unchanged since the parent (not read).
+    pub files_unchanged: u64,
+    /// The parent snapshot, when there was one.
+    pub parent: Option<String>,
+}
+
+/// Opens a regular file beneath its tree's root, never through a symlink.
+pub struct BeneathOpen {
+    root: Arc<OwnedFd>,
+    rel: PathBuf,
+    failures: Arc<Mutex<Vec<String>>>,
+}
+
+impl ReadSourceOpen for BeneathOpen {
+    type Reader = std::fs::File;
+
+    fn open(self) -> RusticResult<Self::Reader> {
+        beneath::open_regular(self.root.as_fd(), &self.rel).map_err(|err| {
+            let why = format!("{}: {err}", self.rel.display());
+            self.failures
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(why.clone());
+            RusticError::new(ErrorKind::InputOutput, why)
+        })
+    }
+}
+
+/// The trees of a request, walked in snapshot order.
+struct Source {
+    entries: Mutex<Option<Vec<ReadSourceEntry<BeneathOpen>>>>,
+}
+
+impl ReadSource for Source {
+    type Open = BeneathOpen;
+    type Iter = std::vec::IntoIter<RusticResult<ReadSourceEntry<BeneathOpen>>>;
+
+    fn size(&self) -> RusticResult<Option<u64>> {
+        Ok(None)
+    }
+
+    fn entries(&self) -> Self::Iter {
+        let entries = self
+            .entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+            .unwrap_or_default();
+        entries.into_iter().map(Ok).collect::<Vec<_>>().into_iter()
+    }
+}
+
+/// Walks every tree (metadata only: contents are read by the archiver when needed) and
+/// puts the entries in snapshot order.
+fn walk(
+    request: &Request,
+    failures: &Arc<Mutex<Vec<String>>>,
+) -> Result<Vec<ReadSourceEntry<BeneathOpen>>> {
+    let mut entries = Vec::new();
+    for tree in &request.trees {
+        let root =
+            Arc::new(beneath::open_root(&tree.root).map_err(|e| {
+                Error::failure(format!("cannot open {}: {e}", tree.root.display()))
+            })?);
+        let source = LocalSource::new(
+            LocalSourceSaveOptions::default(),
+            &rustic_core::Excludes::default(),
+            &LocalSourceFilterOptions::default(),
+            &[&tree.root],
+        )
+        .map_err(|e| {
+            Error::failure(format!(
+                "cannot walk {}: {}",
+                tree.root.display(),
+                e.display_log()
+            ))
+        })?;
+        for entry in source.entries() {
+            let entry = entry.map_err(|e| {
+                Error::failure(format!(
+                    "cannot walk {}: {}",
+                    tree.root.display(),
+                    e.display_log()
+                ))
+            })?;
+            let rel = entry
+                .path
+                .strip_prefix(&tree.root)
+                .unwrap_or(Path::new(""))
+                .to_path_buf();
+            let path = tree.at.join(&rel);
+            if path.as_os_str().is_empty() {
+                // The staged files' root is the snapshot's root: no entry of its own.
+                continue;
+            }
+            let mut node = entry.node;
+            if rel.as_os_str().is_empty()
+                && let Some(name) = tree.at.file_name()
+            {
+                node.name = name.to_string_lossy().into_owned();
+            }
+            let open = entry.open.map(|_| BeneathOpen {
+                root: Arc::clone(&root),
+                rel: rel.clone(),
+                failures: Arc::clone(failures),
+            });
+            entries.push(ReadSourceEntry { path, node, open });
+        }
+    }
+    entries.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(entries)
+}
+
+/// The target's newest snapshot, the parent of the next one.
+pub fn latest(repo: &Open, target: &str) -> Result<Option<SnapshotFile>> {
+    let tag = target_tag(target);
+    let snapshots = repo
+        .get_matching_snapshots(|s| s.tags.contains(&tag))
+        .map_err(|e| Error::failure(format!("cannot list snapshots: {}", e.display_log())))?;
+    Ok(snapshots.into_iter().max_by(|a, b| a.time.cmp(&b.time)))
+}
+
+/// Writes one snapshot of `request` into the open repository `repo` at `location`.
+/// A file that could not be read fails the whole snapshot, which is then removed.
+pub fn write(location: &Repository, repo: Open, request: &Request) -> Result<Written> {
+    let failures: Arc<Mutex<Vec<String>>> = Arc::default();
+    let entries = walk(request, &failures)?;
+    let parent = latest(&repo, &request.target)?;
+    let mut parent_opts = ParentOptions::default();
+    match &parent {
+        Some(parent) => parent_opts = parent_opts.parents(vec![parent.id.to_string()]),
+        None => parent_opts = parent_opts.force(true),
+    }
+    let options = BackupOptions::default().parent_opts(parent_opts);
+    let snapshot = SnapshotOptions::default()
+        .add_tags(&target_tag(&request.target))
+        .and_then(|o| o.add_tags("docker-safeops"))
+        .and_then(|o| o.to_snapshot())
+        .map_err(|e| repository_error(location, &e))?;
+    // `archive` does not update the index it works with: a fresh one per snapshot.
+    let repo = repo
+        .to_indexed_ids()
+        .map_err(|e| repository_error(location, &e))?;
+    let source = Source {
+        entries: Mutex::new(Some(entries)),
+    };
+    let saved = repo
+        .archive(&options, &source, snapshot, &[PathBuf::from("/")])
+        .map_err(|e| repository_error(location, &e))?;
+    let failed = failures.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    if !failed.is_empty() {
+        let _ = repo.delete_snapshots(&[saved.id]);
+        return Err(Error::failure(format!(
+            "{} file(s) could not be read, no snapshot was kept: {}",
+            failed.len(),
+            failed.join("; ")
+        )));
+    }
+    let summary = saved.summary.clone().unwrap_or_default();
+    Ok(Written {
+        id: saved.id.to_string(),
+        added_bytes: summary.data_added,
+        files: summary.total_files_processed,
+        bytes: summary.total_bytes_processed,
+        files_read: summary.files_new + summary.files_changed,
+        files_unchanged: summary.files_unmodified,
+        parent: saved.parent.map(|p| p.to_string()),
+    })
+}
