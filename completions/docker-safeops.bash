@@ -385,13 +385,17 @@ _docker__safeops() {
             return 0
             ;;
         docker__subcmd__safeops__subcmd__backups)
-            opts="-c -D -H -l -h --to --format --config --context --debug --host --log-level --tls --tlsverify --tlscacert --tlscert --tlskey --help init"
+            opts="-c -D -H -l -h --to --password-file --format --config --context --debug --host --log-level --tls --tlsverify --tlscacert --tlscert --tlskey --help init"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

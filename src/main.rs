@@ -164,7 +164,7 @@ async fn dispatch(cli: Cli) -> Result<()> {
             }
             Verb::Backups(args) => match &args.action {
                 Some(BackupsAction::Init(init)) => commands::backups::init(init).await,
-                None => commands::backups::run(args),
+                None => commands::backups::run(args).await,
             },
             Verb::Verify(args) => commands::verify::run(args, &cancel).await,
             Verb::Down(args) => {

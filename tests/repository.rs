@@ -246,6 +246,28 @@ fn backups_into_s3_and_sftp_are_incremental_and_restic_restores_them() {
                     .is_file()
             );
         }
+        // `backups` lists the three, newest first, with what each added.
+        let listed = common::json(
+            safeops(dir.path(), Some(&key))
+                .args(["backups", &container, "--to", url, "--format", "json"]),
+        );
+        let ids: Vec<&str> = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            ids,
+            [&third["snapshot"]["id"], &again["id"], &snap["id"]]
+                .map(|v| v.as_str().unwrap())
+                .to_vec(),
+            "{listed}"
+        );
+        assert!(
+            listed[1]["added_bytes"].as_u64().unwrap() < 64 << 10,
+            "{listed}"
+        );
         let (code, said) = restic(restic_url, extra, &["check", "--read-data"]);
         assert_eq!(code, 0, "restic check --read-data: {said}");
     }

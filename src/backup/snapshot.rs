@@ -23,6 +23,11 @@ use crate::error::{Error, Result};
 use crate::storage::location::Repository;
 use crate::storage::repository::{Open, repository_error};
 
+/// A snapshot's whole id (64 hex digits); restic takes any unique prefix.
+fn full_id(id: &rustic_core::repofile::SnapshotId) -> String {
+    id.to_hex().to_string()
+}
+
 /// The tag every snapshot of a target carries: `safeops-target=<name>`.
 pub fn target_tag(target: &str) -> String {
     format!("safeops-target={target}")
@@ -220,12 +225,68 @@ pub fn write(location: &Repository, repo: Open, request: &Request) -> Result<Wri
     }
     let summary = saved.summary.clone().unwrap_or_default();
     Ok(Written {
-        id: saved.id.to_string(),
+        id: full_id(&saved.id),
         added_bytes: summary.data_added,
         files: summary.total_files_processed,
         bytes: summary.total_bytes_processed,
         files_read: summary.files_new + summary.files_changed,
         files_unchanged: summary.files_unmodified,
-        parent: saved.parent.map(|p| p.to_string()),
+        parent: saved.parent.map(|p| full_id(&p)),
     })
+}
+
+/// One snapshot as `backups` lists it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Listed {
+    /// The snapshot id, which `restic` and `rustic` accept too.
+    pub id: String,
+    /// The target it backs up.
+    pub target: String,
+    /// When it was made (RFC 3339).
+    pub created: String,
+    /// Files in it.
+    pub files: u64,
+    /// Their bytes.
+    pub size_bytes: u64,
+    /// Bytes it added to the repository.
+    pub added_bytes: u64,
+    /// The snapshot it was made against.
+    pub parent: Option<String>,
+}
+
+/// The safeops snapshots in `repo` (of `target` only, when given), newest first.
+pub fn list(repo: &Open, target: Option<&str>) -> Result<Vec<Listed>> {
+    let wanted = target.map(target_tag);
+    let snapshots = repo
+        .get_matching_snapshots(|s| match &wanted {
+            Some(tag) => s.tags.contains(tag),
+            None => s.tags.contains("docker-safeops"),
+        })
+        .map_err(|e| Error::failure(format!("cannot list snapshots: {}", e.display_log())))?;
+    let mut listed: Vec<(i128, Listed)> = snapshots
+        .into_iter()
+        .map(|s| {
+            let summary = s.summary.clone().unwrap_or_default();
+            let target = s
+                .tags
+                .iter()
+                .find_map(|t| t.strip_prefix("safeops-target="))
+                .unwrap_or_default()
+                .to_string();
+            (
+                s.time.timestamp().as_nanosecond(),
+                Listed {
+                    id: full_id(&s.id),
+                    target,
+                    created: s.time.timestamp().to_string(),
+                    files: summary.total_files_processed,
+                    size_bytes: summary.total_bytes_processed,
+                    added_bytes: summary.data_added,
+                    parent: s.parent.map(|p| full_id(&p)),
+                },
+            )
+        })
+        .collect();
+    listed.sort_by(|a, b| b.0.cmp(&a.0));
+    Ok(listed.into_iter().map(|(_, l)| l).collect())
 }

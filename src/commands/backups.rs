@@ -1,16 +1,21 @@
 //! `backups [TARGET]`: the backups in the backup directory, newest first;
 //! `backups init LOCATION`: a new restic-format repository.
 
-use crate::backup::store;
+use crate::backup::{snapshot, store};
 use crate::cli::args::{BackupsArgs, BackupsInitArgs, Format};
 use crate::error::{Error, Result};
-use crate::storage::location::Location;
+use crate::storage::location::{Location, Repository};
 use crate::storage::repository;
 use crate::ui::table::{human_bytes, render};
 
 /// Runs `backups`.
-pub fn run(args: &BackupsArgs) -> Result<()> {
+pub async fn run(args: &BackupsArgs) -> Result<()> {
     let root = store::backup_root(args.location.to.as_deref(), &|n| std::env::var(n).ok())?;
+    if let Location::Repository(location) =
+        Location::parse(&root.to_string_lossy()).map_err(|bad| Error::usage(bad.to_string()))?
+    {
+        return list_snapshots(args, location).await;
+    }
     let backups: Vec<store::BackupSummary> = store::list(&root)?
         .into_iter()
         .filter(|b| {
@@ -101,4 +106,43 @@ pub async fn init(args: &BackupsInitArgs) -> Result<()> {
          included, can read the backups in it, and there is no way to recover it"
     );
     Ok(())
+}
+
+/// `backups --to REPOSITORY`: the safeops snapshots in it.
+async fn list_snapshots(args: &BackupsArgs, location: Repository) -> Result<()> {
+    let password = repository::password(args.password_file.as_deref(), false)?;
+    let target = args.target.clone();
+    let shown = location.clone();
+    let listed = tokio::task::spawn_blocking(move || {
+        let repo = repository::open(&location, &password)?;
+        snapshot::list(&repo, target.as_deref())
+    })
+    .await
+    .map_err(|e| Error::failure(format!("the repository worker failed: {e}")))??;
+    let text = match args.format {
+        Format::Json => serde_json::to_string_pretty(&listed).expect("list serializes") + "\n",
+        Format::Table if listed.is_empty() => format!("no backups in {shown}\n"),
+        Format::Table => {
+            let rows: Vec<Vec<String>> = listed
+                .iter()
+                .map(|s| {
+                    vec![
+                        s.id[..s.id.len().min(8)].to_string(),
+                        s.target.clone(),
+                        s.created.clone(),
+                        s.files.to_string(),
+                        human_bytes(s.size_bytes),
+                        human_bytes(s.added_bytes),
+                    ]
+                })
+                .collect();
+            format!("snapshots in {shown}\n")
+                + &render(
+                    "",
+                    &["ID", "TARGET", "CREATED", "FILES", "SIZE", "ADDED"],
+                    &rows,
+                )
+        }
+    };
+    super::print(&text)
 }
