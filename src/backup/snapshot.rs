@@ -287,6 +287,6 @@ pub fn list(repo: &Open, target: Option<&str>) -> Result<Vec<Listed>> {
             )
         })
         .collect();
-    listed.sort_by(|a, b| b.0.cmp(&a.0));
+    listed.sort_by_key(|(time, _)| std::cmp::Reverse(*time));
     Ok(listed.into_iter().map(|(_, l)| l).collect())
 }
