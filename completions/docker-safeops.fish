@@ -159,6 +159,7 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; a
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; and __fish_seen_subcommand_from init" -l tlsverify -d 'Use TLS and verify the remote'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; and __fish_seen_subcommand_from init" -s h -l help -d 'Print help'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand verify" -l to -d 'Backup directory [default: $SAFEOPS_BACKUP_DIR, else the policy file\'s `[backup] to`, else ~/.local/share/docker-safeops/backups]' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand verify" -l password-file -d 'For a repository: read its password from this file\'s first line [default: $SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt]' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand verify" -l format -d 'Output format' -r -f -a "table\t'Aligned tables for people'
 json\t'One JSON document for scripts'"
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand verify" -l config -d 'Location of client config files (default ~/.docker)' -r -F

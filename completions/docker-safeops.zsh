@@ -216,6 +216,7 @@ esac
 (verify)
 _arguments "${_arguments_options[@]}" : \
 '--to=[Backup directory \[default\: \$SAFEOPS_BACKUP_DIR, else the policy file'\''s \`\[backup\] to\`, else ~/.local/share/docker-safeops/backups\]]:DIR:_files' \
+'--password-file=[For a repository\: read its password from this file'\''s first line \[default\: \$SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt\]]:FILE:_files' \
 '--format=[Output format]:FORMAT:((table\:"Aligned tables for people"
 json\:"One JSON document for scripts"))' \
 '--config=[Location of client config files (default ~/.docker)]:DIR:_files' \
@@ -242,7 +243,7 @@ fatal\:"Only errors"))' \
 '--tlsverify[Use TLS and verify the remote]' \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \
-':backup -- A backup directory, or the name of one in the backup directory:_files' \
+':backup -- A backup directory, or the name of one in the backup directory (with --to REPOSITORY\: a snapshot id or a unique prefix of one):_files' \
 && ret=0
 ;;
 (restore)

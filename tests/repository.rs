@@ -307,3 +307,43 @@ fn a_failing_repository_backup_restarts_the_containers_and_publishes_nothing() {
         run(safeops(dir.path(), None).args(["backup", &container, "--to", &url, "--keep", "3"]));
     assert_eq!(code, 2, "{stderr}");
 }
+
+#[test]
+fn verify_reads_the_repository_back_and_a_flipped_byte_fails_with_exit_4() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_cleanup, container, _) = data_container(dir.path());
+    let repo = dir.path().join("repo");
+    let url = format!("repo:{}", repo.display());
+    let (code, _, stderr) = run(safeops(dir.path(), None).args(["backups", "init", &url]));
+    assert_eq!(code, 0, "{stderr}");
+    let backup = backup_json(dir.path(), None, &container, &url);
+    let id = backup["snapshot"]["id"].as_str().unwrap().to_string();
+    let verified = common::json(safeops(dir.path(), None).args([
+        "verify",
+        &id[..10],
+        "--to",
+        &url,
+        "--format",
+        "json",
+    ]));
+    assert_eq!(verified["ok"], true, "{verified}");
+    assert!(verified["artifacts"].as_u64().unwrap() >= 1, "{verified}");
+    // One byte of the biggest pack flipped: found, named, exit 4.
+    let mut packs: Vec<std::path::PathBuf> = std::fs::read_dir(repo.join("data"))
+        .unwrap()
+        .flat_map(|d| std::fs::read_dir(d.unwrap().path()).unwrap())
+        .map(|f| f.unwrap().path())
+        .collect();
+    packs.sort_by_key(|p| std::fs::metadata(p).unwrap().len());
+    let pack = packs.last().unwrap();
+    let mut bytes = std::fs::read(pack).unwrap();
+    bytes[1000] ^= 0xff;
+    std::fs::write(pack, bytes).unwrap();
+    let (code, _, stderr) = run(safeops(dir.path(), None).args(["verify", &id, "--to", &url]));
+    assert_eq!(code, 4, "{stderr}");
+    assert!(
+        stderr.contains("did not verify") && stderr.contains("MAC"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("Backtrace"), "{stderr}");
+}

@@ -839,11 +839,16 @@ pub struct BackupsInitArgs {
 /// Arguments of `verify`.
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// A backup directory, or the name of one in the backup directory
+    /// A backup directory, or the name of one in the backup directory (with --to
+    /// REPOSITORY: a snapshot id or a unique prefix of one)
     pub backup: PathBuf,
     /// Where backups are
     #[command(flatten)]
     pub location: LocationFlags,
+    /// For a repository: read its password from this file's first line [default:
+    /// $SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt]
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
     /// Output format
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,

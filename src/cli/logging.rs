@@ -4,7 +4,8 @@
 //! Whatever the filter says, the HTTP client's debug and trace events are dropped:
 //! bollard logs whole request and response bodies there (a container's inspect
 //! document, a create request), and those carry the containers' env with its secrets.
-//! What is logged goes through the redactor too (`crate::redact`).
+//! What is logged goes through the redactor too (`crate::redact`). rustic_core's own
+//! log lines are off unless `RUST_LOG` asks for them: its errors reach the user as ours.
 
 use std::io::IsTerminal;
 
@@ -28,7 +29,7 @@ pub fn init(flags: &DockerFlags) {
         _ => "warn",
     };
     let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new(format!("docker_safeops={level},warn")));
+        .unwrap_or_else(|_| EnvFilter::new(format!("docker_safeops={level},rustic_core=off,warn")));
     let no_bodies = filter_fn(|meta| {
         let client = ["bollard", "hyper", "h2", "reqwest"]
             .iter()
