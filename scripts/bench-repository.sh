@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Benchmark (not a test): backups into a restic-format repository (issue 14) on one
+# generated volume (N MB in files of 100 KiB, random content), side by side in one run:
+#   - the first backup into a local repository vs a plain backup of the same volume;
+#   - a second backup of the unchanged volume (direct read: nothing is read again);
+#   - a backup after 1% of the data changed: seconds and bytes added;
+#   - a restore of the snapshot by restic itself vs `tar xf` of a plain archive
+#     (safeops' own restore from a repository is not there yet).
+# Goals (issue 14): unchanged re-backup under 0.5 s wall and 10x faster than the first;
+# bytes added after a 1% change under 2% of the volume; first backup at most 1.5x the
+# plain format's time. Release build; needs root (direct volume access).
+#
+#   scripts/bench-repository.sh [--size-mb N]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+size_mb=500
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --size-mb) size_mb=$2; shift 2 ;;
+    *) echo "usage: $0 [--size-mb N]" >&2; exit 2 ;;
+  esac
+done
+
+bash scripts/setup-test-env.sh
+cargo build --release --quiet
+exec python3 - "$size_mb" <<'PY'
+import json, os, shutil, subprocess, sys, tempfile, time
+
+size_mb = int(sys.argv[1])
+BIN = os.path.abspath("target/release/docker-safeops")
+IMAGE = "safeops-test/busybox:latest"
+VOL, CONTAINER = "safeops-bench-repo-data", "safeops-bench-repo-app"
+work = tempfile.mkdtemp(prefix="safeops-bench-repo-", dir=os.environ.get("BENCH_DIR", "/var/tmp"))
+password = os.path.join(work, "password")
+open(password, "w").write("bench\n")
+env = dict(os.environ, SAFEOPS_REPOSITORY_PASSWORD_FILE=password, XDG_STATE_HOME=os.path.join(work, "state"),
+           XDG_CACHE_HOME=os.path.join(work, "cache"), RESTIC_PASSWORD="bench")
+repo = "repo:" + os.path.join(work, "repo")
+
+def sh(cmd, **kw):
+    return subprocess.run(cmd, shell=True, check=True, capture_output=True, text=True, env=env, **kw).stdout.strip()
+
+def timed(cmd):
+    t = time.monotonic(); out = sh(cmd); return time.monotonic() - t, out
+
+def cleanup():
+    subprocess.run(f"docker rm -f {CONTAINER}; docker volume rm -f {VOL}", shell=True, capture_output=True)
+
+def repo_backup():
+    t, out = timed(f"{BIN} backup {CONTAINER} --to {repo} --format json -t 0")
+    return t, json.loads(out)["snapshot"]
+
+try:
+    cleanup()
+    files = size_mb * 10
+    sh(f"docker run -d --name {CONTAINER} -v {VOL}:/data {IMAGE} sleep 36000")
+    sh(f"docker exec {CONTAINER} sh -c 'i=0; while [ $i -lt {files} ]; do "
+       f"head -c 102400 /dev/urandom > /data/f$i; i=$((i+1)); done'")
+    sh(f"{BIN} backups init {repo}")
+    plain_dir = os.path.join(work, "plain")
+    plain, _ = timed(f"{BIN} backup {CONTAINER} --to {plain_dir} -t 0 --format json")
+    first, snap1 = repo_backup()
+    second, snap2 = repo_backup()
+    changed = files // 100
+    sh(f"docker exec {CONTAINER} sh -c 'i=0; while [ $i -lt {changed} ]; do "
+       f"head -c 102400 /dev/urandom > /data/f$i; i=$((i+1)); done'")
+    third, snap3 = repo_backup()
+    volume_bytes = snap1["bytes"]
+    # Restores: restic from the repository vs tar of the plain archive.
+    backup_dir = os.path.join(plain_dir, sorted(os.listdir(plain_dir))[-1])
+    archive = os.path.join(backup_dir, "volumes", f"{VOL}.tar.zst")
+    out1, out2 = os.path.join(work, "r1"), os.path.join(work, "r2")
+    os.makedirs(out2)
+    restic_restore, _ = timed(f"restic -r {repo[5:]} --no-cache restore {snap3['id'][:8]} --target {out1}")
+    tar_restore, _ = timed(f"zstd -dc {archive} | tar -C {out2} -xf -")
+    mb = volume_bytes / 1e6
+    print(f"volume: {files} files, {mb:.0f} MB; release build, 2 cores")
+    print(f"{'':42} {'seconds':>8} {'added':>12}")
+    print(f"{'plain backup (tar.zst, verified)':42} {plain:8.2f}")
+    print(f"{'repository, first backup':42} {first:8.2f} {snap1['added_bytes']:12d}")
+    print(f"{'repository, unchanged':42} {second:8.2f} {snap2['added_bytes']:12d}")
+    print(f"{'repository, after 1% changed':42} {third:8.2f} {snap3['added_bytes']:12d}")
+    print(f"{'restic restore from the repository':42} {restic_restore:8.2f}")
+    print(f"{'zstd -dc | tar xf of the plain archive':42} {tar_restore:8.2f}")
+    print(f"ratios: first/plain {first / plain:.2f}x (goal <= 1.5), first/unchanged {first / second:.1f}x "
+          f"(goal >= 10, unchanged goal < 0.5 s), added after 1% change {100 * snap3['added_bytes'] / volume_bytes:.2f}% "
+          f"of the volume (goal < 2%); unchanged read {snap2['files_read']} file(s) (the staged specs and manifest)")
+finally:
+    cleanup()
+    shutil.rmtree(work, ignore_errors=True)
+PY
