@@ -78,14 +78,17 @@ pub async fn run(
     }
     // Locked before anything is read, so that what is resolved stays true.
     let keys: Vec<Key> = args.names.iter().map(|n| Key::Target(n.clone())).collect();
-    let _names = lock::acquire(
-        &target.endpoint.host,
-        &keys,
-        "release",
-        args.lock.wait(),
-        cancel,
-    )
-    .await?;
+    let lock = async |keys: &[Key]| {
+        lock::acquire(
+            &target.endpoint.host,
+            keys,
+            "release",
+            args.lock.wait(),
+            cancel,
+        )
+        .await
+    };
+    let _names = lock(&keys).await?;
     let mut by_image: BTreeMap<String, Vec<Item>> = BTreeMap::new();
     let mut seen = Vec::new();
     for name in &args.names {
@@ -109,14 +112,7 @@ pub async fn run(
             Switch::Container { .. } => None,
         })
         .collect();
-    let _projects = lock::acquire(
-        &target.endpoint.host,
-        &projects,
-        "release",
-        args.lock.wait(),
-        cancel,
-    )
-    .await?;
+    let _projects = lock(&projects).await?;
     let mut plans = Vec::new();
     for id in by_image.keys() {
         let image = transfer::source_image(&source, id).await?;
