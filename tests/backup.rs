@@ -281,14 +281,7 @@ fn plugin_socket_eof_mid_backup_restarts_the_container() {
 
 /// The backup exits 130 having restarted the container and deleted its partial backup.
 fn assert_stopped_cleanly(f: &Fixture, child: std::process::Child) {
-    let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(130), "{stderr}");
-    assert!(
-        stderr.contains(&format!("restarted {}", f.container)),
-        "{stderr}"
-    );
-    assert_eq!(f.state(), "running");
+    assert_interrupted_and_restarted(f, child);
     assert_eq!(f.backup_dir_entries(), Vec::<String>::new());
 }
 

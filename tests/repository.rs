@@ -156,6 +156,7 @@ fn data_container(dir: &Path) -> (common::Cleanup, String, String) {
         "sh",
         "-c",
         "mkdir -p /data/sub && echo one > /data/a && chown 123:456 /data/a && \
+         chmod 751 /data && chown 77:88 /data && \
          dd if=/dev/urandom of=/data/sub/big bs=1M count=4 2>/dev/null && ln -s a /data/link",
     ]);
     let _ = dir;
@@ -235,6 +236,10 @@ fn backups_into_s3_and_sftp_are_incremental_and_restic_restores_them() {
             use std::os::unix::fs::MetadataExt;
             let meta = std::fs::symlink_metadata(root.join("a")).unwrap();
             assert_eq!((meta.uid(), meta.gid()), (123, 456));
+            // The volume's own directory keeps its owner and mode too.
+            let meta = std::fs::symlink_metadata(&root).unwrap();
+            assert_eq!((meta.uid(), meta.gid()), (77, 88));
+            assert_eq!(meta.mode() & 0o7777, 0o751);
             assert_eq!(
                 std::fs::read_link(root.join("link")).unwrap(),
                 Path::new("a")
@@ -346,4 +351,28 @@ fn verify_reads_the_repository_back_and_a_flipped_byte_fails_with_exit_4() {
         "{stderr}"
     );
     assert!(!stderr.contains("Backtrace"), "{stderr}");
+}
+
+#[test]
+fn ctrl_c_while_the_snapshot_is_written_publishes_nothing_and_restarts() {
+    use common::fixture::{
+        Fixture, MANY_FILES, assert_interrupted_and_restarted, in_flight, signal,
+    };
+    let f = Fixture::new("repo-sigint");
+    f.exec(MANY_FILES);
+    let repo = format!("repo:{}", f.dir.path().join("repository").display());
+    let (code, _, stderr) = run(safeops(f.dir.path(), None).args(["backups", "init", &repo]));
+    assert_eq!(code, 0, "{stderr}");
+    let mut backup = safeops(f.dir.path(), None);
+    backup.args(["backup", &f.container, "--to", &repo, "-t", "0"]);
+    let child = in_flight(&f, backup);
+    // Into the snapshot's writing (20,000 files and 50 MB take a few seconds).
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    signal(&child, "-INT");
+    assert_interrupted_and_restarted(&f, child);
+    let restic_repo = repo.strip_prefix("repo:").unwrap();
+    let (code, said) = restic(restic_repo, &[], &["snapshots", "--json"]);
+    assert_eq!((code, said.trim()), (0, "[]"), "no snapshot was published");
+    let (code, said) = restic(restic_repo, &[], &["check"]);
+    assert_eq!(code, 0, "the repository stays sound: {said}");
 }

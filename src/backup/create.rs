@@ -362,10 +362,11 @@ pub async fn create(
             return Err(err);
         }
     };
+    let worker = SnapshotWorker::default();
     let body = async {
         journal.update(|s| s.partial_dirs.push(partial.dir.clone()))?;
         build(
-            engine, subject, options, &plan, &partial, &journal, created, cancel,
+            engine, subject, options, &plan, &partial, &journal, created, cancel, &worker,
         )
         .await
     };
@@ -380,6 +381,11 @@ pub async fn create(
     let (manifest, written) = match result {
         Ok(built) => built,
         Err(err) => {
+            // A snapshot being written still reads the volumes: it stops on the
+            // cancellation, and only then do the containers start again.
+            if let Some(running) = worker.lock().await.take() {
+                let _ = running.await;
+            }
             let restarted = quiesce::restart(engine, &journal, &plan.to_stop).await;
             partial.discard();
             // A start that failed stays owed: the journal lets the next command retry.
@@ -479,6 +485,10 @@ fn check_space(root: &Path, estimate: u64) -> Result<()> {
     Ok(())
 }
 
+/// The thread writing a snapshot, kept where an interrupted backup can wait for it.
+type SnapshotWorker =
+    tokio::sync::Mutex<Option<tokio::task::JoinHandle<Result<snapshot::Written>>>>;
+
 #[allow(clippy::too_many_arguments)]
 async fn build(
     engine: &Engine,
@@ -489,6 +499,7 @@ async fn build(
     journal: &Journal,
     created: SystemTime,
     cancel: &Cancel,
+    worker: &SnapshotWorker,
 ) -> Result<(Manifest, Option<snapshot::Written>)> {
     let mut artifacts: Vec<Artifact> = Vec::new();
     let mut dumps = Vec::new();
@@ -567,13 +578,18 @@ async fn build(
             trees,
         };
         let repository = repository.clone();
-        let written = tokio::task::spawn_blocking(move || {
+        let worker_cancel = cancel.clone();
+        let mut slot = worker.lock().await;
+        let running = slot.insert(tokio::task::spawn_blocking(move || {
             let repo =
                 crate::storage::repository::open(&repository.location, &repository.password)?;
-            snapshot::write(&repository.location, repo, &request)
-        })
-        .await
-        .map_err(|e| Error::failure(format!("snapshot worker failed: {e}")))??;
+            snapshot::write(&repository.location, repo, &request, &worker_cancel)
+        }));
+        let joined = running.await;
+        *slot = None;
+        drop(slot);
+        let written =
+            joined.map_err(|e| Error::failure(format!("snapshot worker failed: {e}")))??;
         if !options.leave_stopped {
             quiesce::restart(engine, journal, &stopped).await?;
         }

@@ -21,6 +21,7 @@ use rustic_core::{
 use sha2::Digest;
 
 use super::beneath;
+use crate::cancel::Cancel;
 use crate::error::{Error, Result};
 use crate::storage::location::Repository;
 use crate::storage::repository::{Open, repository_error};
@@ -78,19 +79,57 @@ pub struct BeneathOpen {
     root: Arc<OwnedFd>,
     rel: PathBuf,
     failures: Arc<Mutex<Vec<String>>>,
+    cancel: Cancel,
 }
 
 impl ReadSourceOpen for BeneathOpen {
-    type Reader = std::fs::File;
+    type Reader = RecordedRead;
 
     fn open(self) -> RusticResult<Self::Reader> {
-        beneath::open_regular(self.root.as_fd(), &self.rel).map_err(|err| {
-            let why = format!("{}: {err}", self.rel.display());
-            self.failures
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(why.clone());
-            RusticError::new(ErrorKind::InputOutput, why)
+        match beneath::open_regular(self.root.as_fd(), &self.rel) {
+            Ok(file) => Ok(RecordedRead {
+                file,
+                rel: self.rel,
+                failures: self.failures,
+                cancel: self.cancel,
+            }),
+            Err(err) => Err(record(&self.failures, &self.rel, &err)),
+        }
+    }
+}
+
+/// Notes that `rel` could not be read, for the snapshot to be dropped: the archiver
+/// only logs a file it cannot read and goes on without it.
+fn record(failures: &Mutex<Vec<String>>, rel: &Path, err: &std::io::Error) -> Box<RusticError> {
+    let why = format!("{}: {err}", rel.display());
+    failures
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(why.clone());
+    RusticError::new(ErrorKind::InputOutput, why)
+}
+
+/// A file being archived: a read error (an I/O error of the disk, say) is recorded like
+/// a failed open, so the file is never silently missing from a snapshot. Cancellation
+/// ends the reading too: the containers are not restarted while their volume is read.
+pub struct RecordedRead {
+    file: std::fs::File,
+    rel: PathBuf,
+    failures: Arc<Mutex<Vec<String>>>,
+    cancel: Cancel,
+}
+
+impl std::io::Read for RecordedRead {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.cancel.reason().is_some() {
+            let err = crate::cancel::cancelled_io();
+            record(&self.failures, &self.rel, &err);
+            return Err(err);
+        }
+        self.file.read(buf).inspect_err(|err| {
+            if err.kind() != std::io::ErrorKind::Interrupted {
+                record(&self.failures, &self.rel, err);
+            }
         })
     }
 }
@@ -124,6 +163,7 @@ impl ReadSource for Source {
 fn walk(
     request: &Request,
     failures: &Arc<Mutex<Vec<String>>>,
+    cancel: &Cancel,
 ) -> Result<Vec<ReadSourceEntry<BeneathOpen>>> {
     let mut entries = Vec::new();
     for tree in &request.trees {
@@ -144,7 +184,12 @@ fn walk(
                 e.display_log()
             ))
         })?;
-        for entry in source.entries() {
+        // The walker leaves out its root: a volume's own directory (owner, mode) is
+        // taken here, so a restore gives it back as it was.
+        let tree_root = (!tree.at.as_os_str().is_empty())
+            .then(|| root_entry(&tree.root))
+            .transpose()?;
+        for entry in tree_root.into_iter().map(Ok).chain(source.entries()) {
             let entry = entry.map_err(|e| {
                 Error::failure(format!(
                     "cannot walk {}: {}",
@@ -163,6 +208,10 @@ fn walk(
                 continue;
             }
             let mut node = entry.node;
+            // Owners are the containers' numeric ids: this host's names for them mean
+            // nothing inside a container (and would map them to other ids on restore).
+            node.meta.user = None;
+            node.meta.group = None;
             if rel.as_os_str().is_empty()
                 && let Some(name) = tree.at.file_name()
             {
@@ -172,12 +221,29 @@ fn walk(
                 root: Arc::clone(&root),
                 rel: rel.clone(),
                 failures: Arc::clone(failures),
+                cancel: cancel.clone(),
             });
             entries.push(ReadSourceEntry { path, node, open });
         }
     }
     entries.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(entries)
+}
+
+/// The entry of a tree's root directory itself, with its metadata.
+fn root_entry(root: &Path) -> Result<ReadSourceEntry<<LocalSource as ReadSource>::Open>> {
+    let cannot = |why: String| Error::failure(format!("cannot read {}: {why}", root.display()));
+    let entry = ignore::WalkBuilder::new(root)
+        .standard_filters(false)
+        .follow_links(false)
+        .max_depth(Some(0))
+        .build()
+        .next()
+        .ok_or_else(|| cannot("it is gone".into()))?
+        .map_err(|e| cannot(e.to_string()))?;
+    LocalSourceSaveOptions::default()
+        .map_entry(entry)
+        .map_err(|e| cannot(e.to_string()))
 }
 
 /// The target's newest snapshot, the parent of the next one.
@@ -190,10 +256,16 @@ pub fn latest(repo: &Open, target: &str) -> Result<Option<SnapshotFile>> {
 }
 
 /// Writes one snapshot of `request` into the open repository `repo` at `location`.
-/// A file that could not be read fails the whole snapshot, which is then removed.
-pub fn write(location: &Repository, repo: Open, request: &Request) -> Result<Written> {
+/// A file that could not be read fails the whole snapshot, which is then removed, and
+/// so does `cancel`.
+pub fn write(
+    location: &Repository,
+    repo: Open,
+    request: &Request,
+    cancel: &Cancel,
+) -> Result<Written> {
     let failures: Arc<Mutex<Vec<String>>> = Arc::default();
-    let entries = walk(request, &failures)?;
+    let entries = walk(request, &failures, cancel)?;
     let parent = latest(&repo, &request.target)?;
     let mut parent_opts = ParentOptions::default();
     match &parent {
@@ -216,6 +288,10 @@ pub fn write(location: &Repository, repo: Open, request: &Request) -> Result<Wri
     let saved = repo
         .archive(&options, &source, snapshot, &[PathBuf::from("/")])
         .map_err(|e| repository_error(location, &e))?;
+    if cancel.reason().is_some() {
+        let _ = repo.delete_snapshots(&[saved.id]);
+        return Err(Error::interrupted());
+    }
     let failed = failures.lock().unwrap_or_else(|e| e.into_inner()).clone();
     if !failed.is_empty() {
         let _ = repo.delete_snapshots(&[saved.id]);
@@ -402,4 +478,51 @@ fn concise(text: &str) -> String {
         .map(|m| format!(" {m}"))
         .unwrap_or_default();
     format!("{first}{message}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    #[test]
+    fn a_read_error_after_a_successful_open_is_recorded() {
+        // Reading a process's memory at offset 0 fails with EIO: a regular file that
+        // opens fine and then cannot be read, like a file on a failing disk.
+        let root = PathBuf::from(format!("/proc/{}", std::process::id()));
+        let failures: Arc<Mutex<Vec<String>>> = Arc::default();
+        let (_trigger, cancel) = crate::cancel::pair();
+        let open = BeneathOpen {
+            root: Arc::new(beneath::open_root(&root).unwrap()),
+            rel: PathBuf::from("mem"),
+            failures: Arc::clone(&failures),
+            cancel,
+        };
+        let mut reader = open.open().unwrap();
+        assert!(reader.read(&mut [0; 16]).is_err());
+        let failed = failures.lock().unwrap().clone();
+        assert_eq!(failed.len(), 1, "{failed:?}");
+        assert!(failed[0].starts_with("mem: "), "{failed:?}");
+    }
+
+    #[test]
+    fn cancellation_ends_the_reading() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("f"), b"content").unwrap();
+        let failures: Arc<Mutex<Vec<String>>> = Arc::default();
+        let (trigger, cancel) = crate::cancel::pair();
+        let open = BeneathOpen {
+            root: Arc::new(beneath::open_root(dir.path()).unwrap()),
+            rel: PathBuf::from("f"),
+            failures: Arc::clone(&failures),
+            cancel,
+        };
+        let mut reader = open.open().unwrap();
+        let mut buf = [0; 3];
+        assert_eq!(reader.read(&mut buf).unwrap(), 3);
+        trigger.trigger("test");
+        let err = reader.read(&mut buf).unwrap_err();
+        assert!(crate::cancel::is_cancelled_io(&err), "{err}");
+        assert_eq!(failures.lock().unwrap().len(), 1);
+    }
 }

@@ -113,10 +113,16 @@ pub const MANY_FILES: &str = "mkdir -p /data/many && cd /data/many && seq 1 2000
 
 /// Starts a backup and returns once it has stopped the container (capture under way).
 pub fn backup_in_flight(f: &Fixture, env: &[(&str, &str)]) -> std::process::Child {
-    let mut child = f
-        .safeops()
+    let mut backup = f.safeops();
+    backup
         .envs(env.iter().copied())
-        .args(["backup", &f.container, "-t", "0"])
+        .args(["backup", &f.container, "-t", "0"]);
+    in_flight(f, backup)
+}
+
+/// Starts `backup` (of `f`'s container) and returns once it has stopped the container.
+pub fn in_flight(f: &Fixture, mut backup: Command) -> std::process::Child {
+    let mut child = backup
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -134,6 +140,18 @@ pub fn backup_in_flight(f: &Fixture, env: &[(&str, &str)]) -> std::process::Chil
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
     child
+}
+
+/// The interrupted backup `child` exits 130 having restarted `f`'s container.
+pub fn assert_interrupted_and_restarted(f: &Fixture, child: std::process::Child) {
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains(&format!("restarted {}", f.container)),
+        "{stderr}"
+    );
+    assert_eq!(f.state(), "running");
 }
 
 /// Sends `sig` (`-INT`, `-KILL`, ...) to `child`.
