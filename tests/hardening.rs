@@ -52,24 +52,11 @@ fn a_second_operation_on_a_volume_is_told_who_holds_it_or_waits() {
 fn backups_of_one_target_started_together_all_complete_under_distinct_names() {
     let f = Fixture::new("sametime");
     f.exec("echo data > /data/file");
-    let children: Vec<_> = (0..3)
-        .map(|_| {
-            f.safeops()
-                .args(["backup", &f.container, "-t", "1", "--wait-lock", "120"])
-                .stdout(Stdio::null())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
-    for child in children {
-        let out = child.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    common::all_succeed((0..3).map(|_| {
+        let mut backup = f.safeops();
+        backup.args(["backup", &f.container, "-t", "1", "--wait-lock", "120"]);
+        backup
+    }));
     let (complete, leftovers) = backups_and_leftovers(&f);
     assert_eq!(complete.len(), 3, "{complete:?}");
     assert!(leftovers.is_empty(), "{leftovers:?}");

@@ -376,3 +376,108 @@ fn ctrl_c_while_the_snapshot_is_written_publishes_nothing_and_restarts() {
     let (code, said) = restic(restic_repo, &[], &["check"]);
     assert_eq!(code, 0, "the repository stays sound: {said}");
 }
+
+/// The files in a local repository's `locks/`.
+fn lock_files(repository: &Path) -> usize {
+    std::fs::read_dir(repository.join("locks")).map_or(0, |d| d.count())
+}
+
+#[test]
+fn safeops_and_restic_respect_each_others_locks() {
+    use common::fixture::{Fixture, MANY_FILES, in_flight};
+    let f = Fixture::new("repo-locks");
+    let path = f.dir.path().join("repository");
+    let repo = format!("repo:{}", path.display());
+    let (code, _, stderr) = run(safeops(f.dir.path(), None).args(["backups", "init", &repo]));
+    assert_eq!(code, 0, "{stderr}");
+    // restic holds an exclusive lock while `key passwd` waits for the new password.
+    let mut holder = Command::new("restic")
+        .args(["-r", path.to_str().unwrap(), "--no-cache", "key", "passwd"])
+        .env("RESTIC_PASSWORD", PASSWORD)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while lock_files(&path) == 0 {
+        assert!(std::time::Instant::now() < deadline, "restic never locked");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let started = || common::docker(&["inspect", "-f", "{{.State.StartedAt}}", &f.container]);
+    let before = started();
+    let (code, _, stderr) = run(safeops(f.dir.path(), None).args([
+        "backup",
+        &f.container,
+        "--to",
+        &repo,
+        "--wait-lock",
+        "1",
+    ]));
+    assert_eq!(code, 5, "{stderr}");
+    assert!(stderr.contains("waiting for the repository"), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "is locked: an exclusive lock of pid {}",
+            holder.id()
+        )),
+        "{stderr}"
+    );
+    assert_eq!(started(), before, "nothing was stopped");
+    // Waiting long enough: the backup goes ahead once restic lets go.
+    let waiting = safeops(f.dir.path(), None)
+        .args(["backup", &f.container, "--to", &repo, "--wait-lock", "60"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    drop(holder.stdin.take());
+    holder.wait().unwrap();
+    let out = waiting.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(lock_files(&path), 0, "the backup's lock is gone with it");
+    // While a backup writes (its packs not yet indexed), `restic prune` must not run.
+    f.exec(MANY_FILES);
+    let mut backup = safeops(f.dir.path(), None);
+    backup.args(["backup", &f.container, "--to", &repo, "-t", "0"]);
+    let child = in_flight(&f, backup);
+    let (code, said) = restic(path.to_str().unwrap(), &[], &["prune"]);
+    assert_ne!(code, 0, "restic prune ran beside a backup: {said}");
+    assert!(said.contains("already locked"), "{said}");
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(lock_files(&path), 0);
+    let (code, said) = restic(path.to_str().unwrap(), &[], &["check"]);
+    assert_eq!(code, 0, "{said}");
+}
+
+#[test]
+fn two_backups_into_one_repository_at_once_both_succeed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("repository");
+    let repo = format!("repo:{}", path.display());
+    let (code, _, stderr) = run(safeops(dir.path(), None).args(["backups", "init", &repo]));
+    assert_eq!(code, 0, "{stderr}");
+    let (_one, first, _) = data_container(dir.path());
+    let (_two, second, _) = data_container(dir.path());
+    common::all_succeed([&first, &second].map(|container| {
+        let mut backup = safeops(dir.path(), None);
+        backup.args(["backup", container, "--to", &repo, "-t", "1"]);
+        backup
+    }));
+    let (code, said) = restic(path.to_str().unwrap(), &[], &["snapshots", "--json"]);
+    assert_eq!(code, 0, "{said}");
+    let snapshots: serde_json::Value = serde_json::from_str(&said).unwrap();
+    assert_eq!(snapshots.as_array().unwrap().len(), 2, "{said}");
+    let (code, said) = restic(path.to_str().unwrap(), &[], &["check", "--read-data"]);
+    assert_eq!(code, 0, "{said}");
+}

@@ -345,6 +345,12 @@ pub async fn create(
     options
         .progress_total
         .store(plan.estimate, std::sync::atomic::Ordering::Relaxed);
+    // The repository is opened and locked before anything is stopped: a wrong password,
+    // an unreachable server or a restic prune under way fail here, everything running.
+    let into = match &options.repository {
+        Some(target) => Some(IntoRepository::open(target, options.lock_wait, cancel).await?),
+        None => None,
+    };
     let partial = PartialBackup::create(&options.root, &subject.name, created)?;
     // A backup into a repository stages only the small files here.
     let staged_estimate = match options.repository {
@@ -362,11 +368,18 @@ pub async fn create(
             return Err(err);
         }
     };
-    let worker = SnapshotWorker::default();
     let body = async {
         journal.update(|s| s.partial_dirs.push(partial.dir.clone()))?;
         build(
-            engine, subject, options, &plan, &partial, &journal, created, cancel, &worker,
+            engine,
+            subject,
+            options,
+            &plan,
+            &partial,
+            &journal,
+            created,
+            cancel,
+            into.as_ref(),
         )
         .await
     };
@@ -383,7 +396,9 @@ pub async fn create(
         Err(err) => {
             // A snapshot being written still reads the volumes: it stops on the
             // cancellation, and only then do the containers start again.
-            if let Some(running) = worker.lock().await.take() {
+            if let Some(into) = &into
+                && let Some(running) = into.worker.lock().await.take()
+            {
                 let _ = running.await;
             }
             let restarted = quiesce::restart(engine, &journal, &plan.to_stop).await;
@@ -485,9 +500,41 @@ fn check_space(root: &Path, estimate: u64) -> Result<()> {
     Ok(())
 }
 
-/// The thread writing a snapshot, kept where an interrupted backup can wait for it.
-type SnapshotWorker =
-    tokio::sync::Mutex<Option<tokio::task::JoinHandle<Result<snapshot::Written>>>>;
+/// The repository a backup writes its snapshot into, open and locked (shared, as
+/// restic's backups do) for as long as the backup runs.
+struct IntoRepository {
+    repo: std::sync::Mutex<Option<crate::storage::repository::Open>>,
+    _lock: crate::storage::lock::Held,
+    /// The thread writing the snapshot, where an interrupted backup can wait for it.
+    worker: tokio::sync::Mutex<Option<tokio::task::JoinHandle<Result<snapshot::Written>>>>,
+}
+
+impl IntoRepository {
+    async fn open(
+        target: &RepositoryTarget,
+        wait: Option<std::time::Duration>,
+        cancel: &Cancel,
+    ) -> Result<IntoRepository> {
+        let target = target.clone();
+        let cancel = cancel.clone();
+        let (repo, lock) = tokio::task::spawn_blocking(move || {
+            crate::storage::repository::open_locked(
+                &target.location,
+                &target.password,
+                crate::storage::lock::Kind::Shared,
+                wait,
+                &cancel,
+            )
+        })
+        .await
+        .map_err(|e| Error::failure(format!("repository worker failed: {e}")))??;
+        Ok(IntoRepository {
+            repo: std::sync::Mutex::new(Some(repo)),
+            _lock: lock,
+            worker: tokio::sync::Mutex::default(),
+        })
+    }
+}
 
 #[allow(clippy::too_many_arguments)]
 async fn build(
@@ -499,7 +546,7 @@ async fn build(
     journal: &Journal,
     created: SystemTime,
     cancel: &Cancel,
-    worker: &SnapshotWorker,
+    into: Option<&IntoRepository>,
 ) -> Result<(Manifest, Option<snapshot::Written>)> {
     let mut artifacts: Vec<Artifact> = Vec::new();
     let mut dumps = Vec::new();
@@ -551,7 +598,7 @@ async fn build(
     let stopped = quiesce::stop(engine, journal, &plan.to_stop, options.stop_timeout).await?;
     let quiesced: Vec<String> = stopped.iter().map(|c| c.name.clone()).collect();
     let mut volumes = Vec::new();
-    if let Some(repository) = &options.repository {
+    if let (Some(repository), Some(into)) = (&options.repository, into) {
         let mut trees = vec![snapshot::Tree {
             root: partial.dir.clone(),
             at: PathBuf::new(),
@@ -577,13 +624,17 @@ async fn build(
             target: subject.name.clone(),
             trees,
         };
-        let repository = repository.clone();
+        let location = repository.location.clone();
+        let repo = into
+            .repo
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+            .expect("one snapshot per backup");
         let worker_cancel = cancel.clone();
-        let mut slot = worker.lock().await;
+        let mut slot = into.worker.lock().await;
         let running = slot.insert(tokio::task::spawn_blocking(move || {
-            let repo =
-                crate::storage::repository::open(&repository.location, &repository.password)?;
-            snapshot::write(&repository.location, repo, &request, &worker_cancel)
+            snapshot::write(&location, repo, &request, &worker_cancel)
         }));
         let joined = running.await;
         *slot = None;

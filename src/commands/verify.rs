@@ -10,20 +10,24 @@ use crate::cancel::Cancel;
 use crate::cli::args::{Format, VerifyArgs};
 use crate::error::{Error, Result};
 use crate::storage::location::{Location, Repository};
+use crate::storage::lock::Kind;
 use crate::storage::repository;
 use crate::ui::progress::Progress;
 use crate::ui::table::{human_bytes, printable};
 
 /// `verify ID --to REPOSITORY`: the repository read back, the snapshot's artifacts
 /// checked against the manifest; exit 4 naming each problem.
-async fn verify_snapshot(args: &VerifyArgs, location: Repository) -> Result<()> {
+async fn verify_snapshot(args: &VerifyArgs, location: Repository, cancel: &Cancel) -> Result<()> {
     let password = repository::password(args.password_file.as_deref(), false)?;
     let id = args.backup.to_string_lossy().into_owned();
     let shown = location.clone();
     let started = std::time::Instant::now();
     crate::ui::progress::phase(&format!("reading back every pack of {shown}"));
+    let cancel = cancel.clone();
     let verified = tokio::task::spawn_blocking(move || {
-        let repo = repository::open(&location, &password)?;
+        // Shared: a restic prune deleting packs meanwhile would look like corruption.
+        let (repo, _lock) =
+            repository::open_locked(&location, &password, Kind::Shared, None, &cancel)?;
         snapshot::verify(&location, repo, &id)
     })
     .await
@@ -59,7 +63,7 @@ async fn verify_snapshot(args: &VerifyArgs, location: Repository) -> Result<()> 
 pub async fn run(args: &VerifyArgs, cancel: &Cancel) -> Result<()> {
     let root = store::backup_root(args.location.to.as_deref(), &|n| std::env::var(n).ok())?;
     if let Ok(Location::Repository(location)) = Location::parse(&root.to_string_lossy()) {
-        return verify_snapshot(args, location).await;
+        return verify_snapshot(args, location, cancel).await;
     }
     let dir = store::resolve(&args.backup, args.location.to.as_deref(), &|n| {
         std::env::var(n).ok()

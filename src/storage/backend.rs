@@ -121,6 +121,49 @@ impl Storage {
         })
     }
 
+    /// The names of the files in `locks/` (restic's locks; rustic_core has no type for
+    /// them).
+    pub fn lock_names(&self) -> RusticResult<Vec<String>> {
+        match self.op.list("locks/") {
+            Ok(entries) => Ok(entries
+                .into_iter()
+                .filter(|e| !e.metadata().is_dir())
+                .map(|e| e.name().to_string())
+                .collect()),
+            Err(err) if err.kind() == DalErrorKind::NotFound => Ok(Vec::new()),
+            Err(err) => Err(storage_error(
+                format!("cannot list {}/locks/", self.location),
+                err,
+            )),
+        }
+    }
+
+    /// The content of lock file `name`.
+    pub fn read_lock(&self, name: &str) -> RusticResult<Bytes> {
+        let path = format!("locks/{name}");
+        self.op
+            .read(&path)
+            .map(|buffer| buffer.to_bytes())
+            .map_err(|err| storage_error(format!("cannot read {}/{path}", self.location), err))
+    }
+
+    /// Writes lock file `name`.
+    pub fn write_lock(&self, name: &str, content: Vec<u8>) -> RusticResult<()> {
+        let path = format!("locks/{name}");
+        self.op
+            .write(&path, content)
+            .map(|_| ())
+            .map_err(|err| storage_error(format!("cannot write {}/{path}", self.location), err))
+    }
+
+    /// Removes lock file `name`.
+    pub fn remove_lock(&self, name: &str) -> RusticResult<()> {
+        let path = format!("locks/{name}");
+        self.op
+            .delete(&path)
+            .map_err(|err| storage_error(format!("cannot remove {}/{path}", self.location), err))
+    }
+
     fn path(tpe: FileType, id: &Id) -> String {
         let hex = id.to_hex();
         match tpe {

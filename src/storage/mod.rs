@@ -1,7 +1,8 @@
 //! Backup locations beyond a plain directory: restic-format repositories (issue 14) on
 //! the local disk, S3 and SFTP. [`location`] parses restic's syntax, [`backend`] is the
-//! storage behind rustic_core, [`repository`] opens and creates repositories.
+//! storage behind rustic_core, [`repository`] opens and creates repositories, [`lock`] keeps restic's locks.
 
 pub mod backend;
 pub mod location;
+pub mod lock;
 pub mod repository;

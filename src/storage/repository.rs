@@ -141,3 +141,17 @@ pub fn init(location: &Repository, password: &Password) -> Result<Open> {
             }
         })
 }
+
+/// Opens the repository at `location` and locks it for `kind`, waiting up to `wait` for
+/// the locks of others (restic's included). Blocks: call it from `spawn_blocking`.
+pub fn open_locked(
+    location: &Repository,
+    password: &Password,
+    kind: super::lock::Kind,
+    wait: Option<std::time::Duration>,
+    cancel: &crate::cancel::Cancel,
+) -> Result<(Open, super::lock::Held)> {
+    let repo = open(location, password)?;
+    let held = super::lock::acquire(location, &repo.key(), kind, wait, cancel)?;
+    Ok((repo, held))
+}

@@ -175,6 +175,27 @@ pub fn run(cmd: &mut Command) -> (i32, String, String) {
     )
 }
 
+/// Runs `commands` all at once and asserts that each succeeds.
+pub fn all_succeed(commands: impl IntoIterator<Item = Command>) {
+    let children: Vec<_> = commands
+        .into_iter()
+        .map(|mut cmd| {
+            cmd.stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
 /// Parses the JSON a command printed, with its stderr in the failure message.
 pub fn json(cmd: &mut Command) -> serde_json::Value {
     let (code, stdout, stderr) = run(cmd);

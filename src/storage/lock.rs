@@ -1,0 +1,303 @@
+//! restic's repository locks, so that safeops and restic (or rustic) working on one
+//! repository respect each other.
+//!
+//! rustic_core needs no locks for its own work (its prune deletes packs only a day after
+//! it stopped indexing them), but `restic prune` deletes at once every pack no index
+//! names, and a backup's packs are unindexed until its end: a backup therefore holds a
+//! shared lock in `locks/`, which makes `restic prune` (exclusive) wait or refuse, and
+//! honours an exclusive lock of restic's by waiting or refusing in turn. The format is
+//! restic's: an encrypted JSON document named by the SHA-256 of its encrypted bytes,
+//! refreshed every 5 minutes, stale after 30 minutes or when its process on this host
+//! is gone.
+
+use std::sync::Arc;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use aes256ctr_poly1305aes::Aes256CtrPoly1305Aes;
+use aes256ctr_poly1305aes::aead::Aead;
+use rustic_core::jiff::Timestamp;
+use rustic_core::repofile::MasterKey;
+use sha2::Digest;
+
+use super::backend::Storage;
+use super::location::Repository;
+use crate::cancel::Cancel;
+use crate::error::{Error, Result};
+
+/// How often restic refreshes a lock it holds, and so do we.
+const REFRESH: Duration = Duration::from_secs(5 * 60);
+/// A lock not refreshed for this long belongs to a process that is gone (restic's rule).
+const STALE: Duration = Duration::from_secs(30 * 60);
+/// How long to wait before looking again for a lock that raced ours (restic waits 200 ms).
+const RACE: Duration = Duration::from_millis(200);
+
+/// Which lock: a backup shares the repository, a prune needs it alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Others may read and add; no one may delete.
+    Shared,
+    /// No one else may work on the repository.
+    Exclusive,
+}
+
+/// A lock file, as restic writes and reads it.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct LockFile {
+    time: String,
+    exclusive: bool,
+    hostname: String,
+    #[serde(default)]
+    username: String,
+    pid: i64,
+    #[serde(default)]
+    uid: u32,
+    #[serde(default)]
+    gid: u32,
+}
+
+impl LockFile {
+    fn ours(kind: Kind) -> LockFile {
+        LockFile {
+            time: Timestamp::now().to_string(),
+            exclusive: kind == Kind::Exclusive,
+            hostname: hostname(),
+            username: std::env::var("USER").unwrap_or_default(),
+            pid: i64::from(std::process::id()),
+            uid: rustix::process::getuid().as_raw(),
+            gid: rustix::process::getgid().as_raw(),
+        }
+    }
+
+    /// restic's rule: not refreshed for 30 minutes, or its process on this host is gone.
+    fn is_stale(&self) -> bool {
+        let age = self
+            .time
+            .parse::<Timestamp>()
+            .map(|t| Timestamp::now().duration_since(t))
+            .ok()
+            .and_then(|d| Duration::try_from(d).ok());
+        if age.is_none_or(|age| age > STALE) {
+            return true;
+        }
+        self.hostname == hostname()
+            && !std::path::Path::new(&format!("/proc/{}", self.pid)).exists()
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "{} lock of pid {} on {} (user {}) since {}",
+            if self.exclusive { "an exclusive" } else { "a" },
+            self.pid,
+            self.hostname,
+            self.username,
+            self.time
+        )
+    }
+}
+
+fn hostname() -> String {
+    rustix::system::uname()
+        .nodename()
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// The repository's data key as AES-256-CTR + Poly1305-AES, restic's cipher.
+fn cipher(key: &MasterKey) -> Aes256CtrPoly1305Aes {
+    let mut bytes = Vec::with_capacity(64);
+    bytes.extend_from_slice(&key.encrypt);
+    bytes.extend_from_slice(&key.mac.k);
+    bytes.extend_from_slice(&key.mac.r);
+    Aes256CtrPoly1305Aes::new(aes256ctr_poly1305aes::Key::from_slice(&bytes))
+}
+
+/// restic's encrypted file: a random 16-byte nonce, the ciphertext and its MAC.
+fn seal(cipher: &Aes256CtrPoly1305Aes, plain: &[u8]) -> Result<Vec<u8>> {
+    let mut nonce = [0u8; 16];
+    getrandom::fill(&mut nonce)
+        .map_err(|e| Error::failure(format!("no randomness for a lock: {e}")))?;
+    let sealed = cipher
+        .encrypt((&nonce).into(), plain)
+        .map_err(|_| Error::failure("cannot encrypt a lock"))?;
+    Ok([nonce.as_slice(), &sealed].concat())
+}
+
+/// The lock in an encrypted lock file, or `None` when it is not one (another key's, or
+/// garbage: restic ignores those too).
+fn open(cipher: &Aes256CtrPoly1305Aes, sealed: &[u8]) -> Option<LockFile> {
+    let (nonce, text) = sealed.split_at_checked(16)?;
+    let nonce: &[u8; 16] = nonce.try_into().ok()?;
+    let plain = cipher.decrypt(nonce.into(), text).ok()?;
+    // Repository format 2 may compress it: a leading 2 and zstd.
+    let json = match plain.split_first() {
+        Some((2, compressed)) => zstd::decode_all(compressed).ok()?,
+        _ => plain,
+    };
+    serde_json::from_slice(&json).ok()
+}
+
+/// A lock this process holds; refreshed in the background, removed when dropped.
+#[derive(Debug)]
+pub struct Held {
+    stop: Option<mpsc::Sender<()>>,
+    refresher: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        // The refresher removes the lock as it ends: a thread of its own, so that the
+        // blocking storage is never called from an async task.
+        drop(self.stop.take());
+        if let Some(refresher) = self.refresher.take() {
+            let _ = refresher.join();
+        }
+    }
+}
+
+/// The locks of others that keep a lock of `kind` out, described.
+fn conflicts(
+    storage: &Storage,
+    cipher: &Aes256CtrPoly1305Aes,
+    kind: Kind,
+    ours: Option<&str>,
+) -> Result<Vec<String>> {
+    let mut found = Vec::new();
+    for name in storage
+        .lock_names()
+        .map_err(|e| Error::preflight(e.display_log()))?
+    {
+        if Some(name.as_str()) == ours {
+            continue;
+        }
+        // A lock removed meanwhile is no conflict.
+        let Ok(sealed) = storage.read_lock(&name) else {
+            continue;
+        };
+        let Some(lock) = open(cipher, &sealed) else {
+            continue;
+        };
+        if (lock.exclusive || kind == Kind::Exclusive) && !lock.is_stale() {
+            found.push(lock.describe());
+        }
+    }
+    Ok(found)
+}
+
+/// Writes a fresh lock file of `kind`, returning its name.
+fn write(storage: &Storage, cipher: &Aes256CtrPoly1305Aes, kind: Kind) -> Result<String> {
+    let json = serde_json::to_vec(&LockFile::ours(kind)).expect("a lock serializes");
+    let sealed = seal(cipher, &json)?;
+    let name = hex::encode(sha2::Sha256::digest(&sealed));
+    storage
+        .write_lock(&name, sealed)
+        .map_err(|e| Error::preflight(e.display_log()))?;
+    Ok(name)
+}
+
+/// Locks the repository at `location` (opened with `key`) for `kind`, waiting up to
+/// `wait` for the locks of others. Blocks: call it from `spawn_blocking`.
+pub fn acquire(
+    location: &Repository,
+    key: &MasterKey,
+    kind: Kind,
+    wait: Option<Duration>,
+    cancel: &Cancel,
+) -> Result<Held> {
+    let storage = Arc::new(
+        Storage::new(location)
+            .map_err(|e| Error::usage(format!("cannot use the repository {location}: {e}")))?,
+    );
+    let cipher = cipher(key);
+    let started = Instant::now();
+    let mut told = false;
+    let name = loop {
+        let mut found = conflicts(&storage, &cipher, kind, None)?;
+        if found.is_empty() {
+            let name = write(&storage, &cipher, kind)?;
+            // Someone may have locked at the same moment: look again, as restic does.
+            std::thread::sleep(RACE);
+            found = conflicts(&storage, &cipher, kind, Some(&name))?;
+            if found.is_empty() {
+                break name;
+            }
+            let _ = storage.remove_lock(&name);
+        }
+        if wait.is_none_or(|w| started.elapsed() >= w) {
+            return Err(Error::preflight(format!(
+                "the repository {location} is locked: {}",
+                found.join("; ")
+            ))
+            .hint(
+                "wait for it to finish, or pass --wait-lock SECONDS to wait here; a lock \
+                 left by a crashed restic on another host goes stale after 30 minutes \
+                 (or remove it with `restic unlock`)",
+            ));
+        }
+        if !told {
+            eprintln!("note: waiting for the repository {location}: {}", found[0]);
+            told = true;
+        }
+        for _ in 0..10 {
+            if cancel.reason().is_some() {
+                return Err(Error::interrupted());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    let (stop, stopped) = mpsc::channel::<()>();
+    let refresher = std::thread::spawn(move || {
+        let mut name = name;
+        // Ends when the sender is dropped: the lock is released.
+        while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(REFRESH) {
+            match write(&storage, &cipher, kind) {
+                Ok(fresh) => {
+                    let _ = storage.remove_lock(&name);
+                    name = fresh;
+                }
+                Err(err) => tracing::warn!("cannot refresh the repository lock: {}", err.message),
+            }
+        }
+        if let Err(err) = storage.remove_lock(&name) {
+            tracing::warn!("cannot remove the repository lock: {}", err.display_log());
+        }
+    });
+    Ok(Held {
+        stop: Some(stop),
+        refresher: Some(refresher),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key() -> MasterKey {
+        MasterKey::new()
+    }
+
+    #[test]
+    fn a_sealed_lock_opens_with_its_key_only() {
+        let key = key();
+        let lock = LockFile::ours(Kind::Exclusive);
+        let sealed = seal(&cipher(&key), &serde_json::to_vec(&lock).unwrap()).unwrap();
+        let opened = open(&cipher(&key), &sealed).expect("opens");
+        assert!(opened.exclusive);
+        assert_eq!(opened.pid, i64::from(std::process::id()));
+        assert!(open(&cipher(&MasterKey::new()), &sealed).is_none());
+        assert!(open(&cipher(&key), b"short").is_none());
+    }
+
+    #[test]
+    fn staleness_follows_restics_rule() {
+        let mut lock = LockFile::ours(Kind::Shared);
+        assert!(!lock.is_stale(), "ours, fresh, our process alive");
+        lock.time = (Timestamp::now() - Duration::from_secs(31 * 60)).to_string();
+        assert!(lock.is_stale(), "not refreshed for 31 minutes");
+        let mut gone = LockFile::ours(Kind::Shared);
+        gone.pid = i64::from(i32::MAX);
+        assert!(gone.is_stale(), "its process on this host is gone");
+        gone.hostname = "elsewhere".into();
+        assert!(!gone.is_stale(), "another host's process cannot be checked");
+    }
+}
