@@ -1333,7 +1333,7 @@ _docker__safeops() {
             return 0
             ;;
         docker__subcmd__safeops__subcmd__restore)
-            opts="-t -c -D -H -l -h --volume --confirm --no-start --preserve-special --trust-volume-options --images --timeout --wait-lock --to --metrics-file --format --config --context --debug --host --log-level --tls --tlsverify --tlscacert --tlscert --tlskey --help"
+            opts="-t -c -D -H -l -h --volume --confirm --no-start --preserve-special --trust-volume-options --images --timeout --wait-lock --to --password-file --metrics-file --format --config --context --debug --host --log-level --tls --tlsverify --tlscacert --tlscert --tlskey --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1364,6 +1364,10 @@ _docker__safeops() {
                     return 0
                     ;;
                 --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

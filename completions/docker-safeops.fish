@@ -183,6 +183,7 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -s t -l timeout -d 'Seconds each container gets to stop before it is killed' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -l wait-lock -d 'Wait up to SECONDS for another safeops operation on the same volumes to finish (default: fail at once, naming it)' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -l to -d 'Backup directory [default: $SAFEOPS_BACKUP_DIR, else the policy file\'s `[backup] to`, else ~/.local/share/docker-safeops/backups]' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -l password-file -d 'For a repository: read its password from this file\'s first line [default: $SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt]' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -l metrics-file -d 'Write Prometheus metrics (node_exporter textfile format) to FILE after the run [default: the policy file\'s `[metrics] file`]' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -l format -d 'Output format' -r -f -a "table\t'Aligned tables for people'
 json\t'One JSON document for scripts'"

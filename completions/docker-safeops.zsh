@@ -255,6 +255,7 @@ _arguments "${_arguments_options[@]}" : \
 '--timeout=[Seconds each container gets to stop before it is killed]:SECONDS:_default' \
 '--wait-lock=[Wait up to SECONDS for another safeops operation on the same volumes to finish (default\: fail at once, naming it)]:SECONDS:_default' \
 '--to=[Backup directory \[default\: \$SAFEOPS_BACKUP_DIR, else the policy file'\''s \`\[backup\] to\`, else ~/.local/share/docker-safeops/backups\]]:DIR:_files' \
+'--password-file=[For a repository\: read its password from this file'\''s first line \[default\: \$SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt\]]:FILE:_files' \
 '--metrics-file=[Write Prometheus metrics (node_exporter textfile format) to FILE after the run \[default\: the policy file'\''s \`\[metrics\] file\`\]]:FILE:_files' \
 '--format=[Output format]:FORMAT:((table\:"Aligned tables for people"
 json\:"One JSON document for scripts"))' \
@@ -285,7 +286,7 @@ fatal\:"Only errors"))' \
 '--tlsverify[Use TLS and verify the remote]' \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \
-':backup -- A backup directory, or the name of one in the backup directory:_files' \
+':backup -- A backup directory, or the name of one in the backup directory; with --to REPOSITORY, a snapshot id (or a unique prefix of one):_files' \
 && ret=0
 ;;
 (down)

@@ -334,16 +334,7 @@ fn verify_reads_the_repository_back_and_a_flipped_byte_fails_with_exit_4() {
     assert_eq!(verified["ok"], true, "{verified}");
     assert!(verified["artifacts"].as_u64().unwrap() >= 1, "{verified}");
     // One byte of the biggest pack flipped: found, named, exit 4.
-    let mut packs: Vec<std::path::PathBuf> = std::fs::read_dir(repo.join("data"))
-        .unwrap()
-        .flat_map(|d| std::fs::read_dir(d.unwrap().path()).unwrap())
-        .map(|f| f.unwrap().path())
-        .collect();
-    packs.sort_by_key(|p| std::fs::metadata(p).unwrap().len());
-    let pack = packs.last().unwrap();
-    let mut bytes = std::fs::read(pack).unwrap();
-    bytes[1000] ^= 0xff;
-    std::fs::write(pack, bytes).unwrap();
+    flip_a_byte_of_the_biggest_pack(&repo);
     let (code, _, stderr) = run(safeops(dir.path(), None).args(["verify", &id, "--to", &url]));
     assert_eq!(code, 4, "{stderr}");
     assert!(
@@ -480,4 +471,126 @@ fn two_backups_into_one_repository_at_once_both_succeed() {
     assert_eq!(snapshots.as_array().unwrap().len(), 2, "{said}");
     let (code, said) = restic(path.to_str().unwrap(), &[], &["check", "--read-data"]);
     assert_eq!(code, 0, "{said}");
+}
+
+/// The content, owners and modes of a volume tree, for comparing two of them.
+fn tree_state(root: &Path) -> Vec<(String, u32, u32, u32, Vec<u8>)> {
+    use std::os::unix::fs::MetadataExt;
+    let mut state = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(path) = stack.pop() {
+        let meta = std::fs::symlink_metadata(&path).unwrap();
+        let content = if meta.is_file() {
+            std::fs::read(&path).unwrap()
+        } else if meta.file_type().is_symlink() {
+            std::fs::read_link(&path)
+                .unwrap()
+                .into_os_string()
+                .into_encoded_bytes()
+        } else {
+            for entry in std::fs::read_dir(&path).unwrap() {
+                stack.push(entry.unwrap().path());
+            }
+            Vec::new()
+        };
+        let rel = path.strip_prefix(root).unwrap().display().to_string();
+        state.push((rel, meta.mode(), meta.uid(), meta.gid(), content));
+    }
+    state.sort();
+    state
+}
+
+#[test]
+fn restores_from_s3_and_sftp_keep_every_guarantee_and_a_bad_pack_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let s3 = storage::s3(dir.path());
+    let (sftp, key) = storage::sftp(dir.path());
+    let (mut cleanup, container, volume) = data_container(dir.path());
+    let mountpoint = common::fixture::mountpoint(&volume);
+    let backups = dir.path().join("plain-backups");
+    let restore = |args: &[&str]| {
+        run(safeops(dir.path(), Some(&key))
+            .env("SAFEOPS_BACKUP_DIR", &backups)
+            .arg("restore")
+            .args(args))
+    };
+    let s3_url = format!("s3:http://127.0.0.1:{}/bucket/restores", s3.port);
+    let sftp_url = format!("sftp://safeops@127.0.0.1:{}/restores", sftp.port);
+    for (n, url) in [&s3_url, &sftp_url].into_iter().enumerate() {
+        common::docker(&["exec", &container, "sh", "-c", "echo one > /data/a"]);
+        let original = tree_state(&mountpoint);
+        let (code, _, stderr) = run(safeops(dir.path(), Some(&key)).args(["backups", "init", url]));
+        assert_eq!(code, 0, "{stderr}");
+        let old = backup_json(dir.path(), Some(&key), &container, url)["snapshot"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        common::docker(&["exec", &container, "sh", "-c", "echo two > /data/a"]);
+        let changed = tree_state(&mountpoint);
+        let new = backup_json(dir.path(), Some(&key), &container, url)["snapshot"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        // The older snapshot into a new volume: byte for byte, owners and modes too.
+        let copy = format!("{volume}-copy{n}");
+        cleanup.volumes.push(copy.clone());
+        let (code, stdout, stderr) = restore(&[
+            &old[..8],
+            "--to",
+            url,
+            "--volume",
+            &format!("{volume}:{copy}"),
+            "--format",
+            "json",
+        ]);
+        assert_eq!(code, 0, "{stderr}");
+        let outcome: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        assert_eq!(outcome["volumes"][0]["created"], true, "{outcome}");
+        assert_eq!(tree_state(&common::fixture::mountpoint(&copy)), original);
+        // The newer one over the volume itself: refused without confirmation, then
+        // done with it, the current content saved first and the container restarted.
+        common::docker(&["exec", &container, "sh", "-c", "echo three > /data/a"]);
+        let (code, _, stderr) = restore(&[&new, "--to", url]);
+        assert_eq!(code, 3, "{stderr}");
+        assert_eq!(
+            std::fs::read_to_string(mountpoint.join("a")).unwrap(),
+            "three\n"
+        );
+        let (code, stdout, stderr) =
+            restore(&[&new, "--to", url, "--confirm", &volume, "--format", "json"]);
+        assert_eq!(code, 0, "{stderr}");
+        assert_eq!(tree_state(&mountpoint), changed);
+        let outcome: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        let safety = outcome["safety_backup"].as_str().unwrap();
+        assert!(Path::new(safety).starts_with(&backups), "{outcome}");
+        assert_eq!(
+            common::docker(&["inspect", &container, "--format", "{{.State.Status}}"]).trim(),
+            "running"
+        );
+    }
+    // A flipped byte in a pack: the restore stops before anything is touched (exit 4).
+    flip_a_byte_of_the_biggest_pack(&s3.root.join("bucket/restores"));
+    let before = tree_state(&mountpoint);
+    let listed = common::json(
+        safeops(dir.path(), None).args(["backups", "--to", &s3_url, "--format", "json"]),
+    );
+    let newest = listed[0]["id"].as_str().unwrap();
+    let (code, _, stderr) = restore(&[newest, "--to", &s3_url, "--confirm", &volume]);
+    assert_eq!(code, 4, "{stderr}");
+    assert!(stderr.contains("did not verify"), "{stderr}");
+    assert_eq!(tree_state(&mountpoint), before);
+}
+
+/// Flips one byte of the biggest pack file of the repository stored at `repository`.
+fn flip_a_byte_of_the_biggest_pack(repository: &Path) {
+    let mut packs: Vec<std::path::PathBuf> = std::fs::read_dir(repository.join("data"))
+        .unwrap()
+        .flat_map(|d| std::fs::read_dir(d.unwrap().path()).unwrap())
+        .map(|f| f.unwrap().path())
+        .collect();
+    packs.sort_by_key(|p| std::fs::metadata(p).unwrap().len());
+    let pack = packs.last().unwrap();
+    let mut bytes = std::fs::read(pack).unwrap();
+    bytes[1000] ^= 0xff;
+    std::fs::write(pack, bytes).unwrap();
 }

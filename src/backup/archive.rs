@@ -629,7 +629,7 @@ pub fn hash_reader(reader: &mut dyn Read) -> io::Result<String> {
 
 /// Normalizes an archive member name to a volume path: strips `./` and trailing `/`;
 /// `None` for absolute paths, `..` components and NUL bytes.
-fn normalize(name: &[u8]) -> Option<PathBytes> {
+pub fn normalize(name: &[u8]) -> Option<PathBytes> {
     if name.starts_with(b"/") || name.contains(&0) {
         return None;
     }

@@ -239,6 +239,17 @@ impl FileList {
         fp
     }
 
+    /// The list with the content digests of its regular files set from `digests`.
+    pub fn with_digests(&self, digests: &BTreeMap<PathBytes, String>) -> FileList {
+        let mut list = self.clone();
+        for entry in &mut list.entries {
+            if entry.kind == Kind::File {
+                entry.sha256 = digests.get(&entry.path).cloned();
+            }
+        }
+        list
+    }
+
     /// Every difference between `self` (expected) and `actual`, described for people;
     /// empty when they match. Entries are compared by path, whatever their order.
     pub fn differences(&self, actual: &FileList) -> Vec<String> {

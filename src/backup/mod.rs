@@ -18,5 +18,6 @@ pub mod metrics;
 pub mod quiesce;
 pub mod restore;
 pub mod snapshot;
+pub mod snapshot_source;
 pub mod store;
 pub mod verify;

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, BufReader};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use bollard::models::VolumeCreateRequest;
 use bollard::query_parameters::ImportImageOptionsBuilder;
@@ -21,6 +22,7 @@ use super::create::{self, BackupOptions, Subject};
 use super::entry::{FileList, FileRecord, PathBytes};
 use super::local::{self, Extractor, Switch, SwitchPhase};
 use super::manifest::{self, Manifest, VolumeInfo};
+use super::snapshot_source::SnapshotSource;
 use super::verify::{self, Depth, VerifyReport};
 use super::{lock, store};
 use crate::backup::journal::Journal;
@@ -33,11 +35,57 @@ use crate::error::{Error, Result, engine_message};
 use crate::target::{Mode, VolumeRef};
 use crate::ui::confirm::{self, Confirmation};
 
+/// What a restore reads.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// A plain backup directory.
+    Plain(PathBuf),
+    /// A snapshot in a repository, open, locked and checked.
+    Snapshot(Arc<SnapshotSource>),
+}
+
+impl Source {
+    /// The backup's name: its directory, or `REPOSITORY#ID`.
+    pub fn describe(&self) -> String {
+        match self {
+            Source::Plain(dir) => dir.display().to_string(),
+            Source::Snapshot(source) => source.describe(),
+        }
+    }
+
+    /// The command that restores it.
+    fn command(&self) -> String {
+        match self {
+            Source::Plain(dir) => format!("docker safeops restore {}", dir.display()),
+            Source::Snapshot(source) => source.command(),
+        }
+    }
+
+    /// Runs `work` on the snapshot on a blocking thread.
+    async fn blocking<T: Send + 'static>(
+        source: &Arc<SnapshotSource>,
+        work: impl FnOnce(&SnapshotSource) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let source = Arc::clone(source);
+        tokio::task::spawn_blocking(move || work(&source))
+            .await
+            .map_err(|e| Error::failure(format!("repository worker failed: {e}")))?
+    }
+}
+
+/// Where a volume's content comes from.
+enum VolumeContent {
+    /// A plain backup's archive.
+    Archive(File),
+    /// The volume's tree in a snapshot.
+    Snapshot(Arc<SnapshotSource>, String),
+}
+
 /// What to restore.
 #[derive(Debug, Clone)]
 pub struct RestoreRequest {
-    /// The backup directory.
-    pub dir: PathBuf,
+    /// The backup.
+    pub from: Source,
     /// `--volume NAME[:NEW]` selections; empty means every volume of the backup.
     pub selections: Vec<String>,
     /// `--confirm`.
@@ -157,8 +205,17 @@ pub async fn restore(
     request: &RestoreRequest,
     cancel: &Cancel,
 ) -> Result<RestoreOutcome> {
-    let report = verify_backup(&request.dir, cancel).await?;
-    let manifest = report.manifest.expect("a verified backup has a manifest");
+    let manifest = match &request.from {
+        Source::Plain(dir) => {
+            let report = verify_backup(dir, cancel).await?;
+            report.manifest.expect("a verified backup has a manifest")
+        }
+        Source::Snapshot(source) => source.manifest().clone(),
+    };
+    if request.images && matches!(request.from, Source::Snapshot(_)) {
+        return Err(Error::usage("a backup in a repository holds no images")
+            .hint("leave out --images; images go into plain backups (--to DIR --images)"));
+    }
     let chosen = select(&manifest, &request.selections)?;
     // Locked before anything about the volumes is read: after a wait for another
     // operation, what it found would be stale.
@@ -181,7 +238,16 @@ pub async fn restore(
             Some(volume) => holds_data(engine, volume).await?,
             None => false,
         };
-        let list = read_file_list(&request.dir, &manifest, info)?;
+        let list = match &request.from {
+            Source::Plain(dir) => read_file_list(dir, &manifest, info)?,
+            Source::Snapshot(source) => {
+                if let Some(volume) = &existing {
+                    snapshot_access(engine, volume)?;
+                }
+                let name = info.name.clone();
+                Source::blocking(source, move |s| s.file_list(&name)).await?
+            }
+        };
         // Into the very volume that was backed up (same name and creation time), its
         // special entries were there before; anywhere else they would be planted. A
         // name alone proves nothing: a forged manifest can say any.
@@ -288,7 +354,7 @@ pub async fn restore(
         Some(confirm::confirm(
             &expected,
             request.confirm.as_deref(),
-            &format!("docker safeops restore {}", request.dir.display()),
+            &request.from.command(),
         )?)
     };
     let journal = Journal::open("restore", engine)?;
@@ -325,13 +391,20 @@ pub async fn restore(
                 None => create_volume(engine, info, into).await?,
             };
             let access = volume_access::choose(engine, &volume, true)?;
-            let archive = store::open_artifact(&request.dir, &info.archive)?;
+            let content = match &request.from {
+                Source::Plain(dir) => {
+                    VolumeContent::Archive(store::open_artifact(dir, &info.archive)?)
+                }
+                Source::Snapshot(source) => {
+                    VolumeContent::Snapshot(Arc::clone(source), info.name.clone())
+                }
+            };
             let started = std::time::Instant::now();
             let outcome = match &access {
                 Access::Direct(mountpoint) => {
                     restore_direct(
                         &journal,
-                        archive,
+                        content,
                         mountpoint,
                         expected,
                         *keep_special,
@@ -346,7 +419,13 @@ pub async fn restore(
                         consumers: &consumers,
                         shell_image: request.shell_image.as_deref(),
                     };
-                    restore_api(engine, archive, &volume, expected, *keep_special, cancel).await
+                    match content {
+                        VolumeContent::Archive(archive) => {
+                            restore_api(engine, archive, &volume, expected, *keep_special, cancel)
+                                .await
+                        }
+                        VolumeContent::Snapshot(..) => Err(snapshot_needs_direct(into)),
+                    }
                 }
             };
             if let Err(err) = outcome {
@@ -373,8 +452,8 @@ pub async fn restore(
                 access: access.label().to_string(),
             });
         }
-        let images_loaded = if request.images {
-            load_images(engine, &request.dir, &manifest).await?
+        let images_loaded = if let (true, Source::Plain(dir)) = (request.images, &request.from) {
+            load_images(engine, dir, &manifest).await?
         } else {
             Vec::new()
         };
@@ -400,7 +479,7 @@ pub async fn restore(
             };
             journal.close();
             Ok(RestoreOutcome {
-                backup: request.dir.display().to_string(),
+                backup: request.from.describe(),
                 volumes,
                 safety_backup: safety_backup.map(|p| p.display().to_string()),
                 confirmation,
@@ -494,10 +573,12 @@ async fn safety_backup(
             .collect::<BTreeMap<_, _>>(),
         files: None,
     };
-    let backup_name = request
-        .dir
-        .file_name()
-        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let backup_name = match &request.from {
+        Source::Plain(dir) => dir
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+        Source::Snapshot(source) => source.describe(),
+    };
     let options = BackupOptions {
         root: request.safety_root.clone(),
         images: false,
@@ -619,10 +700,26 @@ fn archive_error(err: ArchiveError) -> io::Error {
     }
 }
 
+/// A restore from a repository writes the volume's directory itself.
+fn snapshot_access(engine: &Engine, volume: &bollard::models::Volume) -> Result<()> {
+    match volume_access::choose(engine, volume, true)? {
+        Access::Direct(_) => Ok(()),
+        Access::Api => Err(snapshot_needs_direct(&volume.name)),
+    }
+}
+
+fn snapshot_needs_direct(volume: &str) -> Error {
+    Error::usage(format!(
+        "a restore from a repository writes volume {volume} directly, which needs the engine \
+         on this host and root"
+    ))
+    .hint("restore from a plain backup (--to DIR) through a remote engine")
+}
+
 /// Restores into a volume whose mountpoint we can write.
 async fn restore_direct(
     journal: &Journal,
-    archive: File,
+    content: VolumeContent,
     mountpoint: &Path,
     expected: &FileList,
     keep_special: bool,
@@ -643,18 +740,36 @@ async fn restore_direct(
         ));
         let staged = local::create_dir_in(&mountpoint, staging_w.as_ref())
             .map_err(|e| worker_error(e, "cannot create the staging directory"))?;
-        let extract = || -> io::Result<()> {
+        // A snapshot's digests are those of what the repository handed out.
+        let extract = || -> io::Result<Option<BTreeMap<PathBytes, String>>> {
             let mut extractor = Extractor::new(staged.try_clone()?);
-            read_entries(open_archive(archive, &cancel)?, Naming::Volume, |entry| {
-                if let Some(record) = restorable(&entry.record, keep_special) {
-                    extractor.write(&record, entry.content)?;
+            let mut sink = |record: &FileRecord, content: &mut dyn io::Read| match restorable(
+                record,
+                keep_special,
+            ) {
+                Some(record) => extractor.write(&record, content),
+                None => Ok(()),
+            };
+            let digests = match content {
+                VolumeContent::Archive(archive) => {
+                    read_entries(open_archive(archive, &cancel)?, Naming::Volume, |entry| {
+                        sink(&entry.record, entry.content).map_err(ArchiveError::Unreadable)
+                    })
+                    .map_err(archive_error)?;
+                    None
                 }
-                Ok(())
-            })
-            .map_err(archive_error)?;
-            extractor.finish()
+                VolumeContent::Snapshot(source, volume) => {
+                    Some(source.extract(&volume, &mut sink, &cancel)?)
+                }
+            };
+            extractor.finish()?;
+            Ok(digests)
         };
-        extract().map_err(|e| worker_error(e, "cannot extract the archive"))?;
+        let digests = extract().map_err(|e| worker_error(e, "cannot extract the backup"))?;
+        let expected = match digests {
+            Some(digests) => expected.with_digests(&digests),
+            None => expected,
+        };
         let actual = local::list_fd(staged, &expected.volume, &cancel)
             .map_err(|e| worker_error(e, "cannot read back the restored files"))?;
         check_restored(&expected, &actual)

@@ -387,23 +387,11 @@ pub fn verify(location: &Repository, repo: Open, id: &str) -> Result<Verified> {
     let checked = repo
         .check(rustic_core::CheckOptions::default().read_data(true))
         .map_err(|e| repository_error(location, &e))?;
-    let mut problems: Vec<String> = checked
-        .0
-        .iter()
-        .map(|(level, err)| format!("{level:?}: {}", concise(&err.to_string())))
-        .collect();
+    let mut problems = problems(&checked);
     let repo = repo
         .to_indexed()
         .map_err(|e| repository_error(location, &e))?;
-    let snapshot = repo
-        .get_snapshot_from_str(id, |s| s.tags.contains("docker-safeops"))
-        .map_err(|e| {
-            Error::usage(format!(
-                "no snapshot {id} in {location}: {}",
-                e.display_log()
-            ))
-            .hint(format!("docker safeops backups --to {location} lists them"))
-        })?;
+    let snapshot = find(&repo, location, id)?;
     let dump = |path: &str, into: &mut dyn std::io::Write| -> std::result::Result<(), String> {
         let node = repo
             .node_from_snapshot_and_path(&snapshot, path)
@@ -454,6 +442,31 @@ pub fn verify(location: &Repository, repo: Open, id: &str) -> Result<Verified> {
     Ok(verified)
 }
 
+/// Snapshot `id` (or a unique prefix) of the safeops snapshots in `repo`.
+pub fn find<S: rustic_core::Open>(
+    repo: &rustic_core::Repository<S>,
+    location: &Repository,
+    id: &str,
+) -> Result<SnapshotFile> {
+    repo.get_snapshot_from_str(id, |s| s.tags.contains("docker-safeops"))
+        .map_err(|e| {
+            Error::usage(format!(
+                "no snapshot {id} in {location}: {}",
+                concise(&e.display_log())
+            ))
+            .hint(format!("docker safeops backups --to {location} lists them"))
+        })
+}
+
+/// What a check found, one line each.
+pub fn problems(checked: &rustic_core::CheckResults) -> Vec<String> {
+    checked
+        .0
+        .iter()
+        .map(|(level, err)| format!("{level:?}: {}", concise(&err.to_string())))
+        .collect()
+}
+
 /// A `Write` over a `&mut dyn Write` (rustic_core's `dump` takes a sized writer).
 struct WriteRef<'a>(&'a mut dyn std::io::Write);
 
@@ -469,7 +482,7 @@ impl std::io::Write for WriteRef<'_> {
 
 /// rustic_core's multi-line error text (message, context, backtrace) in one line: its
 /// first line and its message.
-fn concise(text: &str) -> String {
+pub fn concise(text: &str) -> String {
     let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
     let first = lines.next().unwrap_or_default().to_string();
     let message = lines

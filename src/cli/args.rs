@@ -857,7 +857,8 @@ pub struct VerifyArgs {
 /// Arguments of `restore`.
 #[derive(Debug, Args)]
 pub struct RestoreArgs {
-    /// A backup directory, or the name of one in the backup directory
+    /// A backup directory, or the name of one in the backup directory; with --to
+    /// REPOSITORY, a snapshot id (or a unique prefix of one)
     pub backup: PathBuf,
     /// Restore only this volume; NAME:NEW restores it into the volume NEW (repeatable)
     #[arg(long = "volume", value_name = "NAME[:NEW]")]
@@ -890,6 +891,10 @@ pub struct RestoreArgs {
     /// Where backups are
     #[command(flatten)]
     pub location: LocationFlags,
+    /// For a repository: read its password from this file's first line [default:
+    /// $SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt]
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
     /// Metrics
     #[command(flatten)]
     pub metrics: MetricsFlags,

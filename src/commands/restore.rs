@@ -2,19 +2,47 @@
 //! safety backup before anything that holds data is overwritten.
 
 use crate::backup::metrics::{Operation, Run};
-use crate::backup::restore::{self, RestoreRequest};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::backup::restore::{self, RestoreRequest, Source};
+use crate::backup::snapshot_source::SnapshotSource;
 use crate::backup::store;
 use crate::cancel::Cancel;
 use crate::cli::args::{Format, RestoreArgs};
 use crate::engine::Engine;
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::storage::location::Location;
+use crate::storage::repository;
 use crate::ui::table::{human_bytes, render};
+
+/// The backup `restore` reads: a plain backup, or a snapshot of the repository `--to`
+/// names (opened under a shared lock and checked before anything is touched).
+async fn source(args: &RestoreArgs, cancel: &Cancel) -> Result<(Source, PathBuf)> {
+    let env = |n: &str| std::env::var(n).ok();
+    let root = store::backup_root(args.location.to.as_deref(), &env)?;
+    let Ok(Location::Repository(location)) = Location::parse(&root.to_string_lossy()) else {
+        let dir = store::resolve(&args.backup, args.location.to.as_deref(), &env)?;
+        return Ok((Source::Plain(dir), root));
+    };
+    let password = repository::password(args.password_file.as_deref(), false)?;
+    let id = args.backup.to_string_lossy().into_owned();
+    let (wait, cancel) = (args.lock.wait(), cancel.clone());
+    let opened = tokio::task::spawn_blocking(move || {
+        SnapshotSource::open(&location, &password, &id, wait, &cancel)
+    })
+    .await
+    .map_err(|e| Error::failure(format!("the repository worker failed: {e}")))??;
+    // The content a restore replaces is saved as a plain backup, where it always is.
+    let safety_root = store::backup_root(None, &env)?;
+    Ok((Source::Snapshot(Arc::new(opened)), safety_root))
+}
 
 /// Runs `restore`.
 pub async fn run(engine: &Engine, args: &RestoreArgs, cancel: &Cancel) -> Result<()> {
-    let env = |n: &str| std::env::var(n).ok();
+    let (from, safety_root) = source(args, cancel).await?;
     let request = RestoreRequest {
-        dir: store::resolve(&args.backup, args.location.to.as_deref(), &env)?,
+        from,
         selections: args.volumes.clone(),
         confirm: args.confirm.clone(),
         start: !args.no_start,
@@ -23,7 +51,7 @@ pub async fn run(engine: &Engine, args: &RestoreArgs, cancel: &Cancel) -> Result
         lock_wait: args.lock.wait(),
         images: args.images,
         stop_timeout: args.stop.timeout,
-        safety_root: store::backup_root(args.location.to.as_deref(), &env)?,
+        safety_root,
         shell_image: None,
     };
     let started = std::time::Instant::now();
@@ -33,9 +61,11 @@ pub async fn run(engine: &Engine, args: &RestoreArgs, cancel: &Cancel) -> Result
         args.metrics.metrics_file.as_deref(),
         &Run {
             operation: Operation::Restore,
-            target: store::read_manifest(&request.dir)
-                .map(|m| m.target.name)
-                .unwrap_or_else(|_| request.dir.display().to_string()),
+            target: match &request.from {
+                Source::Plain(dir) => store::read_manifest(dir).map(|m| m.target.name).ok(),
+                Source::Snapshot(source) => Some(source.manifest().target.name.clone()),
+            }
+            .unwrap_or_else(|| request.from.describe()),
             success: outcome.is_ok(),
             seconds: started.elapsed().as_secs_f64(),
             bytes: restored.map(|v| v.iter().map(|v| v.total_bytes).sum()),
@@ -45,7 +75,7 @@ pub async fn run(engine: &Engine, args: &RestoreArgs, cancel: &Cancel) -> Result
     );
     crate::guard::audit::record(
         "restore",
-        &request.dir.display().to_string(),
+        &request.from.describe(),
         crate::guard::audit::outcome_of(&outcome),
         serde_json::json!({
             "volumes": outcome.as_ref().ok().map(|o| &o.volumes),

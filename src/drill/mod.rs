@@ -24,7 +24,7 @@ use serde_json::{Value, json};
 
 use crate::backup::dump;
 use crate::backup::manifest::Manifest;
-use crate::backup::restore::{self, RestoreRequest};
+use crate::backup::restore::{self, RestoreRequest, Source};
 use crate::backup::store;
 use crate::cancel::Cancel;
 use crate::doctor::facts::Inspected;
@@ -290,7 +290,7 @@ async fn drill(
         volume_map.insert(volume.name.clone(), name);
     }
     let request = RestoreRequest {
-        dir: dir.to_path_buf(),
+        from: Source::Plain(dir.to_path_buf()),
         selections: volume_map
             .iter()
             .map(|(from, into)| format!("{from}:{into}"))

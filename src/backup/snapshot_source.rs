@@ -1,0 +1,433 @@
+//! A repository snapshot as the source of a restore: opened under a shared lock,
+//! checked before anything is changed (every pack it needs read back, decrypted and
+//! authenticated), its manifest, each volume's entries as the records a plain backup's
+//! digest list holds, and the files' content streamed out of the repository.
+//!
+//! A snapshot carries no digest list: the digests of what the repository hands out
+//! (authenticated by its MACs) are taken while it is written into the staging
+//! directory, and the staged files are then read back and compared with them, so a
+//! restore from a repository checks every file as one from a plain backup does.
+//! Everything here blocks: run it on `spawn_blocking`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::{self, Read};
+use std::os::unix::ffi::OsStrExt;
+use std::time::Duration;
+
+use bytes::Bytes;
+use rustic_core::repofile::{Node, NodeType, SnapshotFile};
+use rustic_core::{CheckOptions, IndexedFullStatus, LsOptions};
+use sha2::Digest;
+
+use super::archive::{SafetyCheck, normalize};
+use super::entry::{FileList, FileRecord, Kind, PathBytes};
+use super::manifest::{self, Manifest};
+use super::snapshot;
+use crate::cancel::Cancel;
+use crate::error::{Error, Result};
+use crate::storage::location::Repository;
+use crate::storage::lock::{self, Held};
+use crate::storage::repository::{self, Password, repository_error};
+
+/// The node at `path` in `snapshot`.
+fn node(
+    repo: &rustic_core::Repository<IndexedFullStatus>,
+    snapshot: &SnapshotFile,
+    location: &Repository,
+    path: &str,
+) -> Result<Node> {
+    repo.node_from_snapshot_and_path(snapshot, path)
+        .map_err(|e| {
+            Error::integrity(format!(
+                "{location}#{}: no {path} in the snapshot: {}",
+                snapshot.id,
+                snapshot::concise(&e.display_log())
+            ))
+        })
+}
+
+/// How much of a file is asked of the repository at once.
+const READ_AHEAD: usize = 4 << 20;
+
+/// An open, checked snapshot.
+pub struct SnapshotSource {
+    location: Repository,
+    repo: rustic_core::Repository<IndexedFullStatus>,
+    snapshot: SnapshotFile,
+    manifest: Manifest,
+    _lock: Held,
+}
+
+impl std::fmt::Debug for SnapshotSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.describe())
+    }
+}
+
+/// The entry in a restore of the volume tree `node` at `path`, or `None` for what a
+/// volume backup does not restore (sockets). `inodes` maps the hard-linked files seen
+/// so far to their first path.
+fn record(
+    path: PathBytes,
+    node: &Node,
+    inodes: &mut HashMap<(u64, u64), PathBytes>,
+) -> Option<FileRecord> {
+    let meta = &node.meta;
+    let (kind, link, device) = match &node.node_type {
+        NodeType::Dir => (Kind::Dir, None, None),
+        NodeType::File if meta.links > 1 => match inodes.entry((meta.device_id, meta.inode)) {
+            std::collections::hash_map::Entry::Occupied(first) => {
+                (Kind::Hardlink, Some(first.get().clone()), None)
+            }
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(path.clone());
+                (Kind::File, None, None)
+            }
+        },
+        NodeType::File => (Kind::File, None, None),
+        NodeType::Symlink { .. } => {
+            let target = node.node_type.to_link().as_os_str().as_bytes().to_vec();
+            (Kind::Symlink, Some(PathBytes(target)), None)
+        }
+        NodeType::Dev { device } => (Kind::Block, None, Some(major_minor(*device))),
+        NodeType::Chardev { device } => (Kind::Char, None, Some(major_minor(*device))),
+        NodeType::Fifo => (Kind::Fifo, None, None),
+        NodeType::Socket => return None,
+    };
+    Some(FileRecord {
+        path,
+        kind,
+        mode: meta.mode.map_or(0o700, mode_from_go),
+        uid: meta.uid.unwrap_or(0).into(),
+        gid: meta.gid.unwrap_or(0).into(),
+        mtime: meta
+            .mtime
+            .map_or(0, |t| u64::try_from(t.as_second()).unwrap_or(0)),
+        size: if kind == Kind::File { meta.size } else { 0 },
+        sha256: None,
+        link,
+        device,
+        xattrs: meta
+            .extended_attributes
+            .iter()
+            .map(|x| {
+                let value = x.value.as_deref().unwrap_or_default();
+                (x.name.clone(), hex::encode(value))
+            })
+            .collect(),
+    })
+}
+
+fn major_minor(device: u64) -> (u32, u32) {
+    (rustix::fs::major(device), rustix::fs::minor(device))
+}
+
+/// restic stores Go's file modes: permissions, and setuid, setgid and sticky in bits
+/// of their own.
+fn mode_from_go(go: u32) -> u32 {
+    const SETUID: u32 = 1 << 23;
+    const SETGID: u32 = 1 << 22;
+    const STICKY: u32 = 1 << 20;
+    let mut mode = go & 0o777;
+    for (go_bit, bit) in [(SETUID, 0o4000), (SETGID, 0o2000), (STICKY, 0o1000)] {
+        if go & go_bit != 0 {
+            mode |= bit;
+        }
+    }
+    mode
+}
+
+/// A file's content out of the repository, hashed as it is read.
+struct Content<'a> {
+    source: &'a SnapshotSource,
+    file: rustic_core::vfs::OpenFile,
+    path: &'a PathBytes,
+    offset: usize,
+    size: usize,
+    pending: Bytes,
+    hasher: sha2::Sha256,
+}
+
+impl Read for Content<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.pending.is_empty() {
+            if self.offset >= self.size {
+                return Ok(0);
+            }
+            let want = READ_AHEAD.min(self.size - self.offset);
+            self.pending = self
+                .source
+                .repo
+                .read_file_at(&self.file, self.offset, want)
+                .map_err(|e| {
+                    io::Error::other(format!(
+                        "{}: {}",
+                        self.path,
+                        snapshot::concise(&e.display_log())
+                    ))
+                })?;
+            if self.pending.is_empty() {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    format!("{}: the repository holds less than its size", self.path),
+                ));
+            }
+            self.offset += self.pending.len();
+        }
+        let n = buf.len().min(self.pending.len());
+        let chunk = self.pending.split_to(n);
+        buf[..n].copy_from_slice(&chunk);
+        self.hasher.update(&chunk);
+        Ok(n)
+    }
+}
+
+/// Where a restore writes an entry and its content.
+pub type Sink<'a> = dyn FnMut(&FileRecord, &mut dyn Read) -> io::Result<()> + 'a;
+
+impl SnapshotSource {
+    /// Opens snapshot `id` (or a unique prefix) of the repository at `location` under
+    /// a shared lock, and checks it: every pack its trees and files are in is read back
+    /// and authenticated. A snapshot that does not check is an integrity error (exit 4).
+    pub fn open(
+        location: &Repository,
+        password: &Password,
+        id: &str,
+        wait: Option<Duration>,
+        cancel: &Cancel,
+    ) -> Result<SnapshotSource> {
+        let (repo, held) =
+            repository::open_locked(location, password, lock::Kind::Shared, wait, cancel)?;
+        let snapshot = snapshot::find(&repo, location, id)?;
+        crate::ui::progress::phase(&format!(
+            "checking snapshot {} in {location}: every pack it needs read back",
+            &snapshot.id.to_hex()[..8]
+        ));
+        let checked = repo
+            .check_with_trees(CheckOptions::default().read_data(true), vec![snapshot.tree])
+            .map_err(|e| repository_error(location, &e))?;
+        let problems = snapshot::problems(&checked);
+        if !problems.is_empty() {
+            return Err(Error::integrity(format!(
+                "snapshot {} in {location} did not verify, so nothing was changed:\n  {}",
+                snapshot.id,
+                problems.join("\n  ")
+            )));
+        }
+        let repo = repo
+            .to_indexed()
+            .map_err(|e| repository_error(location, &e))?;
+        let manifest_node = node(&repo, &snapshot, location, manifest::MANIFEST)?;
+        let mut bytes = Vec::new();
+        repo.dump(&manifest_node, &mut bytes)
+            .map_err(|e| repository_error(location, &e))?;
+        let manifest = serde_json::from_slice(&bytes).map_err(|e| {
+            Error::integrity(format!("{location}#{}: manifest.json: {e}", snapshot.id))
+        })?;
+        Ok(SnapshotSource {
+            location: location.clone(),
+            repo,
+            snapshot,
+            manifest,
+            _lock: held,
+        })
+    }
+
+    /// `REPOSITORY#ID`, as restores and audits name it.
+    pub fn describe(&self) -> String {
+        format!("{}#{}", self.location, &*self.snapshot.id.to_hex())
+    }
+
+    /// The command that restores it, for confirmation prompts.
+    pub fn command(&self) -> String {
+        format!(
+            "docker safeops restore {} --to {}",
+            &self.snapshot.id.to_hex()[..8],
+            self.location
+        )
+    }
+
+    /// The snapshot's manifest.
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// Volume `volume`'s entries in restore order with their nodes, each checked like
+    /// an archive's (no path leaves the volume, none goes through a symlink).
+    fn entries(&self, volume: &str) -> Result<Vec<(FileRecord, Node)>> {
+        let unsafe_entry = |why: String| {
+            Error::integrity(format!(
+                "{}: volume {volume}: unsafe entry: {why}",
+                self.describe()
+            ))
+        };
+        let root = node(
+            &self.repo,
+            &self.snapshot,
+            &self.location,
+            &format!("volumes/{volume}"),
+        )?;
+        let mut inodes = HashMap::new();
+        let mut safety = SafetyCheck::default();
+        let mut entries = Vec::new();
+        let mut add = |path: PathBytes, node: Node| -> Result<()> {
+            if let Some(record) = record(path, &node, &mut inodes) {
+                safety
+                    .check(&record)
+                    .map_err(|e| unsafe_entry(e.to_string()))?;
+                entries.push((record, node));
+            }
+            Ok(())
+        };
+        add(PathBytes::root(), root.clone())?;
+        let listed = self
+            .repo
+            .ls(&root, &LsOptions::default())
+            .map_err(|e| repository_error(&self.location, &e))?;
+        for item in listed {
+            let (path, node) = item.map_err(|e| repository_error(&self.location, &e))?;
+            let raw = path.as_os_str().as_bytes();
+            let path = normalize(raw)
+                .filter(|p| !p.is_root())
+                .ok_or_else(|| unsafe_entry(String::from_utf8_lossy(raw).into_owned()))?;
+            add(path, node)?;
+        }
+        Ok(entries)
+    }
+
+    /// What volume `volume` holds in the snapshot, without digests (see the module).
+    pub fn file_list(&self, volume: &str) -> Result<FileList> {
+        Ok(FileList {
+            volume: volume.to_string(),
+            entries: self.entries(volume)?.into_iter().map(|(r, _)| r).collect(),
+        })
+    }
+
+    /// Hands every entry of volume `volume` and its content to `sink`, in order, and
+    /// returns the digest of each regular file's content as the repository gave it.
+    pub fn extract(
+        &self,
+        volume: &str,
+        sink: &mut Sink<'_>,
+        cancel: &Cancel,
+    ) -> io::Result<BTreeMap<PathBytes, String>> {
+        let entries = self
+            .entries(volume)
+            .map_err(|e| io::Error::other(e.message))?;
+        let mut digests = BTreeMap::new();
+        for (record, node) in &entries {
+            if cancel.reason().is_some() {
+                return Err(crate::cancel::cancelled_io());
+            }
+            if record.kind != Kind::File {
+                sink(record, &mut io::empty())?;
+                continue;
+            }
+            let file = self.repo.open_file(node).map_err(|e| {
+                io::Error::other(format!(
+                    "{}: {}",
+                    record.path,
+                    snapshot::concise(&e.display_log())
+                ))
+            })?;
+            let mut content = Content {
+                source: self,
+                file,
+                path: &record.path,
+                offset: 0,
+                size: usize::try_from(record.size).unwrap_or(usize::MAX),
+                pending: Bytes::new(),
+                hasher: sha2::Sha256::new(),
+            };
+            sink(record, &mut content)?;
+            // Whatever the sink left unread still counts in the digest.
+            io::copy(&mut content, &mut io::sink())?;
+            digests.insert(record.path.clone(), hex::encode(content.hasher.finalize()));
+        }
+        Ok(digests)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rustic_core::repofile::Metadata;
+
+    fn node(node_type: NodeType, mode: u32, links: u64, inode: u64) -> Node {
+        let meta = Metadata {
+            mode: Some(mode),
+            uid: Some(999),
+            gid: Some(998),
+            links,
+            inode,
+            device_id: 7,
+            size: 5,
+            ..Metadata::default()
+        };
+        Node::new_node(std::ffi::OsStr::new("x"), node_type, meta)
+    }
+
+    #[test]
+    fn go_modes_become_unix_modes() {
+        assert_eq!(mode_from_go(0o755), 0o755);
+        assert_eq!(mode_from_go(0o755 | 1 << 23), 0o4755);
+        assert_eq!(mode_from_go(0o775 | 1 << 22 | 1 << 31), 0o2775);
+        assert_eq!(mode_from_go(0o777 | 1 << 20 | 1 << 31), 0o1777);
+    }
+
+    #[test]
+    fn nodes_become_records_and_hard_links_point_to_their_first_path() {
+        let mut inodes = HashMap::new();
+        let first = record(
+            PathBytes(b"a".to_vec()),
+            &node(NodeType::File, 0o640, 2, 42),
+            &mut inodes,
+        )
+        .unwrap();
+        assert_eq!(
+            (first.kind, first.mode, first.uid, first.gid),
+            (Kind::File, 0o640, 999, 998)
+        );
+        assert_eq!(first.size, 5);
+        let second = record(
+            PathBytes(b"b".to_vec()),
+            &node(NodeType::File, 0o640, 2, 42),
+            &mut inodes,
+        )
+        .unwrap();
+        assert_eq!(second.kind, Kind::Hardlink);
+        assert_eq!(second.link, Some(PathBytes(b"a".to_vec())));
+        assert_eq!(second.size, 0);
+        let link = record(
+            PathBytes(b"l".to_vec()),
+            &node(
+                NodeType::from_link(std::path::Path::new("a")),
+                0o777 | 1 << 27,
+                1,
+                3,
+            ),
+            &mut inodes,
+        )
+        .unwrap();
+        assert_eq!(
+            (link.kind, link.link),
+            (Kind::Symlink, Some(PathBytes(b"a".to_vec())))
+        );
+        let device = rustix::fs::makedev(1, 3);
+        let null = record(
+            PathBytes(b"null".to_vec()),
+            &node(NodeType::Chardev { device }, 0o666, 1, 4),
+            &mut inodes,
+        )
+        .unwrap();
+        assert_eq!((null.kind, null.device), (Kind::Char, Some((1, 3))));
+        assert!(
+            record(
+                PathBytes(b"s".to_vec()),
+                &node(NodeType::Socket, 0o777, 1, 5),
+                &mut inodes
+            )
+            .is_none()
+        );
+    }
+}
