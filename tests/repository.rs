@@ -132,6 +132,38 @@ fn wrong_credentials_and_bad_locations_fail_clearly() {
 
 /// A container with a volume holding a 4 MiB file, a small file with an owner, and a
 /// symlink; removed on drop.
+/// `backups TARGET --to URL` as JSON, and the ids it lists, newest first.
+fn listed_ids(
+    dir: &Path,
+    key: Option<&Path>,
+    target: &str,
+    url: &str,
+) -> (serde_json::Value, Vec<String>) {
+    let listed =
+        common::json(safeops(dir, key).args(["backups", target, "--to", url, "--format", "json"]));
+    let ids = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["id"].as_str().unwrap().to_string())
+        .collect();
+    (listed, ids)
+}
+
+/// `backups init URL`, which must succeed.
+fn init(dir: &Path, key: Option<&Path>, url: &str) {
+    let (code, _, stderr) = run(safeops(dir, key).args(["backups", "init", url]));
+    assert_eq!(code, 0, "{stderr}");
+}
+
+/// A new repository in `dir/repository`: its path and its location.
+fn local_repository(dir: &Path) -> (std::path::PathBuf, String) {
+    let path = dir.join("repository");
+    let url = format!("repo:{}", path.display());
+    init(dir, None, &url);
+    (path, url)
+}
+
 fn data_container(dir: &Path) -> (common::Cleanup, String, String) {
     common::require_engine();
     let mut cleanup = common::Cleanup::new();
@@ -193,8 +225,7 @@ fn backups_into_s3_and_sftp_are_incremental_and_restic_restores_them() {
     ];
     for (n, (url, restic_url, extra)) in cases.iter().enumerate() {
         common::docker(&["exec", &container, "sh", "-c", "echo one > /data/a"]);
-        let (code, _, stderr) = run(safeops(dir.path(), Some(&key)).args(["backups", "init", url]));
-        assert_eq!(code, 0, "{stderr}");
+        init(dir.path(), Some(&key), url);
         let first = backup_json(dir.path(), Some(&key), &container, url);
         let snap = &first["snapshot"];
         assert!(snap["added_bytes"].as_u64().unwrap() >= 4 << 20, "{first}");
@@ -252,16 +283,7 @@ fn backups_into_s3_and_sftp_are_incremental_and_restic_restores_them() {
             );
         }
         // `backups` lists the three, newest first, with what each added.
-        let listed = common::json(
-            safeops(dir.path(), Some(&key))
-                .args(["backups", &container, "--to", url, "--format", "json"]),
-        );
-        let ids: Vec<&str> = listed
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|b| b["id"].as_str().unwrap())
-            .collect();
+        let (listed, ids) = listed_ids(dir.path(), Some(&key), &container, url);
         assert_eq!(
             ids,
             [&third["snapshot"]["id"], &again["id"], &snap["id"]]
@@ -284,8 +306,7 @@ fn a_failing_repository_backup_restarts_the_containers_and_publishes_nothing() {
     let s3 = storage::s3(dir.path());
     let (_cleanup, container, _) = data_container(dir.path());
     let url = format!("s3:http://127.0.0.1:{}/bucket/r", s3.port);
-    let (code, _, stderr) = run(safeops(dir.path(), None).args(["backups", "init", &url]));
-    assert_eq!(code, 0, "{stderr}");
+    init(dir.path(), None, &url);
     let snapshots =
         || std::fs::read_dir(s3.root.join("bucket/r/snapshots")).map_or(0, |d| d.count());
     // Wrong password, wrong secret: exit 5, the container runs again, no snapshot.
@@ -309,18 +330,71 @@ fn a_failing_repository_backup_restarts_the_containers_and_publishes_nothing() {
     assert_eq!(snapshots(), 0);
     // Not supported yet, said so before anything is stopped.
     let (code, _, stderr) =
-        run(safeops(dir.path(), None).args(["backup", &container, "--to", &url, "--keep", "3"]));
+        run(safeops(dir.path(), None).args(["backup", &container, "--to", &url, "--images"]));
     assert_eq!(code, 2, "{stderr}");
+}
+
+/// Bytes stored under `dir`.
+fn stored_bytes(dir: &Path) -> u64 {
+    walk_files(dir)
+        .iter()
+        .map(|f| std::fs::metadata(f).unwrap().len())
+        .sum()
+}
+
+#[test]
+fn keep_forgets_the_oldest_snapshots_and_prunes_what_only_they_held() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_cleanup, container, _) = data_container(dir.path());
+    let (path, url) = local_repository(dir.path());
+    // 8 MiB only the first snapshot holds.
+    common::docker(&[
+        "exec",
+        &container,
+        "sh",
+        "-c",
+        "dd if=/dev/urandom of=/data/once bs=1M count=8 2>/dev/null",
+    ]);
+    let keep = |extra: &[&str]| {
+        let mut cmd = safeops(dir.path(), None);
+        cmd.args([
+            "backup", &container, "--to", &url, "-t", "1", "--format", "json",
+        ])
+        .args(extra);
+        common::json(&mut cmd)
+    };
+    let first = keep(&[]);
+    common::docker(&["exec", &container, "rm", "/data/once"]);
+    let with_once = stored_bytes(&path);
+    let second = keep(&["--keep", "2"]);
+    assert_eq!(second["pruned"], serde_json::json!([]), "{second}");
+    let third = keep(&["--keep", "2"]);
+    let first_id = first["snapshot"]["id"].as_str().unwrap();
+    assert_eq!(
+        third["pruned"],
+        serde_json::json!([format!("{url}#{first_id}")]),
+        "{third}"
+    );
+    let (listed, ids) = listed_ids(dir.path(), None, &container, &url);
+    assert_eq!(
+        ids,
+        [&third, &second].map(|b| b["snapshot"]["id"].as_str().unwrap()),
+        "{listed}"
+    );
+    assert!(
+        stored_bytes(&path) + (7 << 20) < with_once,
+        "the data only the forgotten snapshot held is pruned"
+    );
+    assert_eq!(lock_files(&path), 0);
+    let (code, said) = restic(path.to_str().unwrap(), &[], &["check", "--read-data"]);
+    assert_eq!(code, 0, "{said}");
 }
 
 #[test]
 fn verify_reads_the_repository_back_and_a_flipped_byte_fails_with_exit_4() {
     let dir = tempfile::tempdir().unwrap();
     let (_cleanup, container, _) = data_container(dir.path());
-    let repo = dir.path().join("repo");
-    let url = format!("repo:{}", repo.display());
-    let (code, _, stderr) = run(safeops(dir.path(), None).args(["backups", "init", &url]));
-    assert_eq!(code, 0, "{stderr}");
+    let (repo, url) = local_repository(dir.path());
     let backup = backup_json(dir.path(), None, &container, &url);
     let id = backup["snapshot"]["id"].as_str().unwrap().to_string();
     let verified = common::json(safeops(dir.path(), None).args([
@@ -352,8 +426,7 @@ fn ctrl_c_while_the_snapshot_is_written_publishes_nothing_and_restarts() {
     let f = Fixture::new("repo-sigint");
     f.exec(MANY_FILES);
     let repo = format!("repo:{}", f.dir.path().join("repository").display());
-    let (code, _, stderr) = run(safeops(f.dir.path(), None).args(["backups", "init", &repo]));
-    assert_eq!(code, 0, "{stderr}");
+    init(f.dir.path(), None, &repo);
     let mut backup = safeops(f.dir.path(), None);
     backup.args(["backup", &f.container, "--to", &repo, "-t", "0"]);
     let child = in_flight(&f, backup);
@@ -379,8 +452,7 @@ fn safeops_and_restic_respect_each_others_locks() {
     let f = Fixture::new("repo-locks");
     let path = f.dir.path().join("repository");
     let repo = format!("repo:{}", path.display());
-    let (code, _, stderr) = run(safeops(f.dir.path(), None).args(["backups", "init", &repo]));
-    assert_eq!(code, 0, "{stderr}");
+    init(f.dir.path(), None, &repo);
     // restic holds an exclusive lock while `key passwd` waits for the new password.
     let mut holder = Command::new("restic")
         .args(["-r", path.to_str().unwrap(), "--no-cache", "key", "passwd"])
@@ -456,8 +528,7 @@ fn two_backups_into_one_repository_at_once_both_succeed() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("repository");
     let repo = format!("repo:{}", path.display());
-    let (code, _, stderr) = run(safeops(dir.path(), None).args(["backups", "init", &repo]));
-    assert_eq!(code, 0, "{stderr}");
+    init(dir.path(), None, &repo);
     let (_one, first, _) = data_container(dir.path());
     let (_two, second, _) = data_container(dir.path());
     common::all_succeed([&first, &second].map(|container| {
@@ -519,8 +590,7 @@ fn restores_from_s3_and_sftp_keep_every_guarantee_and_a_bad_pack_changes_nothing
     for (n, url) in [&s3_url, &sftp_url].into_iter().enumerate() {
         common::docker(&["exec", &container, "sh", "-c", "echo one > /data/a"]);
         let original = tree_state(&mountpoint);
-        let (code, _, stderr) = run(safeops(dir.path(), Some(&key)).args(["backups", "init", url]));
-        assert_eq!(code, 0, "{stderr}");
+        init(dir.path(), Some(&key), url);
         let old = backup_json(dir.path(), Some(&key), &container, url)["snapshot"]["id"]
             .as_str()
             .unwrap()
@@ -593,4 +663,18 @@ fn flip_a_byte_of_the_biggest_pack(repository: &Path) {
     let mut bytes = std::fs::read(pack).unwrap();
     bytes[1000] ^= 0xff;
     std::fs::write(pack, bytes).unwrap();
+}
+
+/// Every file under `dir`, recursively.
+fn walk_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(walk_files(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
 }

@@ -425,6 +425,9 @@ pub async fn create(
     if let (Some(written), Some(repository)) = (written, &options.repository) {
         // The staging directory's content is in the snapshot now.
         partial.discard();
+        // Forgetting needs the repository alone: the backup's shared lock goes first.
+        drop(into);
+        let pruned = forget(repository, &subject.name, options, &written.id, cancel).await;
         let left_stopped = if options.leave_stopped {
             journal.update(|s| s.partial_dirs.clear())?;
             Some(LeftStopped {
@@ -439,7 +442,7 @@ pub async fn create(
             path: PathBuf::from(format!("{}#{}", repository.location, written.id)),
             manifest,
             seconds: started.elapsed().as_secs_f64(),
-            pruned: Vec::new(),
+            pruned: pruned?,
             notes: plan.notes,
             left_stopped,
             snapshot: Some(written),
@@ -480,6 +483,53 @@ pub async fn create(
         notes: plan.notes,
         left_stopped,
         snapshot: None,
+    })
+}
+
+/// `--keep`/`--keep-days` in a repository: the target's snapshots they do not keep
+/// forgotten and what only those used pruned, under the repository's exclusive lock,
+/// after the new snapshot (`protect`) was written and verified.
+async fn forget(
+    repository: &RepositoryTarget,
+    target: &str,
+    options: &BackupOptions,
+    protect: &str,
+    cancel: &Cancel,
+) -> Result<Vec<PathBuf>> {
+    let retention = options.retention;
+    if retention.keep.is_none() && retention.keep_days.is_none() {
+        return Ok(Vec::new());
+    }
+    crate::ui::progress::phase(&format!(
+        "forgetting old snapshots in {}",
+        repository.location
+    ));
+    let (repository, target, protect) =
+        (repository.clone(), target.to_string(), protect.to_string());
+    let (wait, cancel) = (options.lock_wait, cancel.clone());
+    let forgotten = tokio::task::spawn_blocking(move || {
+        let (repo, _lock) = crate::storage::repository::open_locked(
+            &repository.location,
+            &repository.password,
+            crate::storage::lock::Kind::Exclusive,
+            wait,
+            &cancel,
+        )?;
+        let ids = snapshot::forget(&repository.location, repo, &target, retention, &protect)?;
+        Ok::<_, Error>(
+            ids.into_iter()
+                .map(|id| PathBuf::from(format!("{}#{id}", repository.location)))
+                .collect(),
+        )
+    })
+    .await
+    .map_err(|e| Error::failure(format!("repository worker failed: {e}")))?;
+    forgotten.map_err(|mut err| {
+        err.message = format!(
+            "the backup is complete, but old snapshots were not forgotten: {}",
+            err.message
+        );
+        err
     })
 }
 

@@ -24,6 +24,7 @@ use super::beneath;
 use crate::cancel::Cancel;
 use crate::error::{Error, Result};
 use crate::storage::location::Repository;
+use crate::storage::readback;
 use crate::storage::repository::{Open, repository_error};
 
 /// A snapshot's whole id (64 hex digits); restic takes any unique prefix.
@@ -72,6 +73,8 @@ pub struct Written {
     pub files_unchanged: u64,
     /// The parent snapshot, when there was one.
     pub parent: Option<String>,
+    /// Bytes of new packs read back and checked.
+    pub verified_bytes: u64,
 }
 
 /// Opens a regular file beneath its tree's root, never through a symlink.
@@ -285,12 +288,24 @@ pub fn write(
     let source = Source {
         entries: Mutex::new(Some(entries)),
     };
+    let before = readback::index_ids(&repo, location)?;
     let saved = repo
         .archive(&options, &source, snapshot, &[PathBuf::from("/")])
         .map_err(|e| repository_error(location, &e))?;
     if cancel.reason().is_some() {
         let _ = repo.delete_snapshots(&[saved.id]);
         return Err(Error::interrupted());
+    }
+    // Complete only once what it added reads back sound.
+    let new_packs = readback::new_packs(&repo, location, &before)?;
+    let (problems, verified_bytes) = readback::check(location, &repo.key(), &new_packs)?;
+    if !problems.is_empty() {
+        let _ = repo.delete_snapshots(&[saved.id]);
+        return Err(Error::integrity(format!(
+            "what the backup wrote to {location} does not read back sound, so no snapshot \
+             was kept:\n  {}",
+            problems.join("\n  ")
+        )));
     }
     let failed = failures.lock().unwrap_or_else(|e| e.into_inner()).clone();
     if !failed.is_empty() {
@@ -310,7 +325,52 @@ pub fn write(
         files_read: summary.files_new + summary.files_changed,
         files_unchanged: summary.files_unmodified,
         parent: saved.parent.map(|p| full_id(&p)),
+        verified_bytes,
     })
+}
+
+/// Forgets the snapshots of `target` that `retention` does not keep, never `protect`
+/// (the one just made), and prunes what only they used. Call it holding the
+/// repository's exclusive lock: packs are deleted at once, as restic's prune does.
+/// Returns the ids forgotten.
+pub fn forget(
+    location: &Repository,
+    repo: Open,
+    target: &str,
+    retention: super::store::Retention,
+    protect: &str,
+) -> Result<Vec<String>> {
+    let tag = target_tag(target);
+    let mut snapshots = repo
+        .get_matching_snapshots(|s| s.tags.contains(&tag))
+        .map_err(|e| repository_error(location, &e))?;
+    snapshots.sort_by_key(|s| std::cmp::Reverse(s.time.timestamp()));
+    let now = rustic_core::jiff::Timestamp::now();
+    let gone: Vec<_> = snapshots
+        .iter()
+        .enumerate()
+        .filter(|(index, s)| {
+            let age = std::time::Duration::try_from(now.duration_since(s.time.timestamp()))
+                .unwrap_or_default();
+            full_id(&s.id) != protect && retention.drops(*index, age)
+        })
+        .map(|(_, s)| s.id)
+        .collect();
+    if gone.is_empty() {
+        return Ok(Vec::new());
+    }
+    repo.delete_snapshots(&gone)
+        .map_err(|e| repository_error(location, &e))?;
+    // restic's defaults: repack as much as it takes to leave at most 5% unused.
+    let options = rustic_core::PruneOptions::default()
+        .instant_delete(true)
+        .max_repack(rustic_core::LimitOption::Unlimited);
+    let plan = repo
+        .prune_plan(&options)
+        .map_err(|e| repository_error(location, &e))?;
+    repo.prune(&options, plan)
+        .map_err(|e| repository_error(location, &e))?;
+    Ok(gone.iter().map(full_id).collect())
 }
 
 /// One snapshot as `backups` lists it.

@@ -548,6 +548,18 @@ pub struct Retention {
     pub keep_days: Option<u32>,
 }
 
+impl Retention {
+    /// Whether the backup at `index` among its target's (0: the newest), made `age`
+    /// ago, goes.
+    pub fn drops(&self, index: usize, age: std::time::Duration) -> bool {
+        let beyond_count = self.keep.is_some_and(|keep| index >= keep);
+        let too_old = self
+            .keep_days
+            .is_some_and(|days| age > std::time::Duration::from_secs(u64::from(days) * 86_400));
+        beyond_count || too_old
+    }
+}
+
 /// Deletes the complete backups of `target` (same kind) in `root` that `retention`
 /// does not keep, never `protect` (the one just made). Returns the deleted paths.
 pub fn apply_retention(
@@ -557,20 +569,17 @@ pub fn apply_retention(
     retention: Retention,
     protect: &Path,
 ) -> Result<Vec<PathBuf>> {
-    let cutoff = retention.keep_days.map(|days| {
-        crate::state::timestamp(
-            SystemTime::now() - std::time::Duration::from_secs(u64::from(days) * 86_400),
-        )
-    });
     let mut deleted = Vec::new();
     let same_target = list(root)?
         .into_iter()
         .filter(|b| b.target == target && b.target_kind == target_kind && b.purpose == "backup");
     for (index, old) in same_target.enumerate() {
         let path = PathBuf::from(&old.path);
-        let beyond_count = retention.keep.is_some_and(|keep| index >= keep);
-        let too_old = cutoff.as_ref().is_some_and(|cutoff| old.created < *cutoff);
-        if path == protect || !(beyond_count || too_old) {
+        let age = humantime::parse_rfc3339(&old.created)
+            .ok()
+            .and_then(|created| SystemTime::now().duration_since(created).ok())
+            .unwrap_or_default();
+        if path == protect || !retention.drops(index, age) {
             continue;
         }
         fs::remove_dir_all(&path).map_err(|err| {

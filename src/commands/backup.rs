@@ -49,15 +49,10 @@ fn location(args: &BackupArgs) -> Result<(std::path::PathBuf, Option<RepositoryT
     match Location::parse(&root.to_string_lossy()) {
         Ok(Location::Plain(dir)) => Ok((dir, None)),
         Ok(Location::Repository(location)) => {
-            let unsupported = [
-                (args.images, "--images"),
-                (args.keep.is_some(), "--keep"),
-                (args.keep_days.is_some(), "--keep-days"),
-            ];
-            if let Some((_, flag)) = unsupported.iter().find(|(set, _)| *set) {
-                return Err(Error::usage(format!(
-                    "{flag} is not supported yet for a backup into a repository"
-                ))
+            if args.images {
+                return Err(Error::usage(
+                    "--images is not supported yet for a backup into a repository",
+                )
                 .hint("back up into a plain directory for it, or leave it out"));
             }
             let password = repository::password(args.password_file.as_deref(), false)?;
@@ -192,8 +187,9 @@ fn print_summary(outcome: &BackupOutcome, format: Format) -> Result<()> {
         Format::Table if outcome.snapshot.is_some() => {
             let snap = outcome.snapshot.as_ref().expect("checked");
             format!(
-                "snapshot {} of {} {} written in {:.1}s: {} files, {}; {} read, {} unchanged \
-                 since the last snapshot, {} added to the repository\n  {}\n",
+                "snapshot {} of {} {} written and verified in {:.1}s: {} files, {}; {} read, \
+                 {} unchanged since the last snapshot, {} added to the repository and read \
+                 back\n  {}\n",
                 &snap.id[..snap.id.len().min(8)],
                 m.target.kind,
                 m.target.name,

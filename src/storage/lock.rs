@@ -15,12 +15,12 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use aes256ctr_poly1305aes::Aes256CtrPoly1305Aes;
-use aes256ctr_poly1305aes::aead::Aead;
 use rustic_core::jiff::Timestamp;
 use rustic_core::repofile::MasterKey;
 use sha2::Digest;
 
 use super::backend::Storage;
+use super::crypto::{self, cipher, seal};
 use super::location::Repository;
 use crate::cancel::Cancel;
 use crate::error::{Error, Result};
@@ -103,32 +103,10 @@ fn hostname() -> String {
         .into_owned()
 }
 
-/// The repository's data key as AES-256-CTR + Poly1305-AES, restic's cipher.
-fn cipher(key: &MasterKey) -> Aes256CtrPoly1305Aes {
-    let mut bytes = Vec::with_capacity(64);
-    bytes.extend_from_slice(&key.encrypt);
-    bytes.extend_from_slice(&key.mac.k);
-    bytes.extend_from_slice(&key.mac.r);
-    Aes256CtrPoly1305Aes::new(aes256ctr_poly1305aes::Key::from_slice(&bytes))
-}
-
-/// restic's encrypted file: a random 16-byte nonce, the ciphertext and its MAC.
-fn seal(cipher: &Aes256CtrPoly1305Aes, plain: &[u8]) -> Result<Vec<u8>> {
-    let mut nonce = [0u8; 16];
-    getrandom::fill(&mut nonce)
-        .map_err(|e| Error::failure(format!("no randomness for a lock: {e}")))?;
-    let sealed = cipher
-        .encrypt((&nonce).into(), plain)
-        .map_err(|_| Error::failure("cannot encrypt a lock"))?;
-    Ok([nonce.as_slice(), &sealed].concat())
-}
-
 /// The lock in an encrypted lock file, or `None` when it is not one (another key's, or
 /// garbage: restic ignores those too).
 fn open(cipher: &Aes256CtrPoly1305Aes, sealed: &[u8]) -> Option<LockFile> {
-    let (nonce, text) = sealed.split_at_checked(16)?;
-    let nonce: &[u8; 16] = nonce.try_into().ok()?;
-    let plain = cipher.decrypt(nonce.into(), text).ok()?;
+    let plain = crypto::open(cipher, sealed)?;
     // Repository format 2 may compress it: a leading 2 and zstd.
     let json = match plain.split_first() {
         Some((2, compressed)) => zstd::decode_all(compressed).ok()?,
