@@ -678,3 +678,40 @@ fn walk_files(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     files
 }
+
+#[test]
+fn a_server_that_dies_mid_upload_fails_cleanly_and_the_containers_run_again() {
+    use common::fixture::{Fixture, MANY_FILES, in_flight};
+    let f = Fixture::new("repo-dies");
+    f.exec(MANY_FILES);
+    let s3 = storage::s3(f.dir.path());
+    let url = format!("s3:http://127.0.0.1:{}/bucket/dies", s3.port);
+    init(f.dir.path(), None, &url);
+    let stored = s3.root.join("bucket/dies");
+    let mut backup = safeops(f.dir.path(), None);
+    backup.args(["backup", &f.container, "--to", &url, "-t", "0"]);
+    let child = in_flight(&f, backup);
+    // Once the first pack is on the server, the server dies.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !stored.join("data").exists() || walk_files(&stored.join("data")).is_empty() {
+        assert!(std::time::Instant::now() < deadline, "no pack was uploaded");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    drop(s3);
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(matches!(out.status.code(), Some(1 | 5)), "{stderr}");
+    assert!(
+        stderr.contains("repository s3:http://127.0.0.1"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("Connection refused"), "{stderr}");
+    assert!(!stderr.contains("Backtrace"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("restarted {}", f.container)),
+        "{stderr}"
+    );
+    assert_eq!(f.state(), "running");
+    let snapshots = std::fs::read_dir(stored.join("snapshots")).map_or(0, |d| d.count());
+    assert_eq!(snapshots, 0, "no snapshot was published");
+}

@@ -39,8 +39,8 @@ fn storage_error(what: String, err: opendal::Error) -> Box<RusticError> {
     RusticError::new(ErrorKind::Backend, format!("{what}{hint}: {}", short(&err)))
 }
 
-/// An OpenDAL error in one line: its kind, its message and the HTTP status, without the
-/// request's headers and the backtrace.
+/// An OpenDAL error in one line: its kind, its message, the HTTP status and the root
+/// cause (`Connection refused`, say), without the request's headers and the backtrace.
 fn short(err: &opendal::Error) -> String {
     let text = err.to_string();
     let status = text
@@ -48,7 +48,11 @@ fn short(err: &opendal::Error) -> String {
         .and_then(|(_, rest)| rest.split([',', ' ']).next())
         .map(|code| format!(", HTTP {code}"))
         .unwrap_or_default();
-    format!("{}{status}: {}", err.kind(), err.message())
+    let cause = std::iter::successors(std::error::Error::source(err), |e| e.source())
+        .last()
+        .map(|root| format!(" ({root})"))
+        .unwrap_or_default();
+    format!("{}{status}: {}{cause}", err.kind(), err.message())
 }
 
 impl Storage {
@@ -102,8 +106,12 @@ impl Storage {
                 Operator::new(builder)?
             }
         };
+        // A network blip is retried; a dead server fails within about 15 s per request,
+        // since the containers may be stopped meanwhile.
         let retry = RetryLayer::new()
             .with_max_times(4)
+            .with_min_delay(std::time::Duration::from_secs(1))
+            .with_max_delay(std::time::Duration::from_secs(8))
             .with_jitter()
             .with_notify(|event: opendal::layers::RetryEvent<'_>| {
                 tracing::warn!(
