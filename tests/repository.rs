@@ -388,6 +388,22 @@ fn keep_forgets_the_oldest_snapshots_and_prunes_what_only_they_held() {
     assert_eq!(lock_files(&path), 0);
     let (code, said) = restic(path.to_str().unwrap(), &[], &["check", "--read-data"]);
     assert_eq!(code, 0, "{said}");
+    // `status` reads each volume's last backup off the snapshot list.
+    let status = common::json(safeops(dir.path(), None).args([
+        "status",
+        &container,
+        "--to",
+        &url,
+        "--format",
+        "json",
+        "--no-size",
+    ]));
+    let volume = &status["targets"][0]["volumes"][0];
+    assert_eq!(volume["last_backup"], listed[0]["created"], "{status}");
+    assert!(
+        volume["last_backup_bytes"].as_u64().unwrap() >= 4 << 20,
+        "{status}"
+    );
 }
 
 #[test]

@@ -8,6 +8,7 @@
 //! container swapped for a symlink is never followed out of the volume. Everything here
 //! blocks: run it on `spawn_blocking`.
 
+use std::collections::{BTreeMap, HashMap};
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -21,6 +22,7 @@ use rustic_core::{
 use sha2::Digest;
 
 use super::beneath;
+use super::entry::Fingerprint;
 use crate::cancel::Cancel;
 use crate::error::{Error, Result};
 use crate::storage::location::Repository;
@@ -249,6 +251,69 @@ fn root_entry(root: &Path) -> Result<ReadSourceEntry<<LocalSource as ReadSource>
         .map_err(|e| cannot(e.to_string()))
 }
 
+/// The prefix of the tags naming a snapshot's volumes with their fingerprints:
+/// `safeops-volume=NAME:FILES:BYTES:ENTRIES`, so that `status` learns each volume's last
+/// backup from the snapshot list alone.
+const VOLUME_TAG: &str = "safeops-volume=";
+
+/// The volume tags (comma-separated) of a snapshot of `entries`.
+fn volume_tags(entries: &[ReadSourceEntry<BeneathOpen>]) -> String {
+    let mut volumes: BTreeMap<String, Fingerprint> = BTreeMap::new();
+    for entry in entries {
+        let mut parts = entry.path.components();
+        if parts.next().and_then(|c| c.as_os_str().to_str()) != Some("volumes") {
+            continue;
+        }
+        let Some(name) = parts.next() else { continue };
+        let fingerprint = volumes
+            .entry(name.as_os_str().to_string_lossy().into_owned())
+            .or_default();
+        fingerprint.entry_count += 1;
+        if entry.node.is_file() {
+            fingerprint.file_count += 1;
+            fingerprint.total_bytes += entry.node.meta.size;
+        }
+    }
+    volumes
+        .iter()
+        .map(|(name, f)| {
+            format!(
+                "{VOLUME_TAG}{name}:{}:{}:{}",
+                f.file_count, f.total_bytes, f.entry_count
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Each volume's last backup in the repository (its time and fingerprint), from the
+/// snapshots' tags.
+pub fn last_by_volume(repo: &Open) -> Result<HashMap<String, (String, Fingerprint)>> {
+    let mut snapshots = repo
+        .get_matching_snapshots(|s| s.tags.contains("docker-safeops"))
+        .map_err(|e| Error::failure(format!("cannot list snapshots: {}", e.display_log())))?;
+    snapshots.sort_by_key(|s| std::cmp::Reverse(s.time.timestamp()));
+    let mut last = HashMap::new();
+    for snapshot in &snapshots {
+        for tag in snapshot.tags.iter() {
+            let Some(value) = tag.strip_prefix(VOLUME_TAG) else {
+                continue;
+            };
+            let mut fields = value.split(':');
+            let name = fields.next().unwrap_or_default().to_string();
+            let mut number = || fields.next().and_then(|n| n.parse().ok()).unwrap_or(0);
+            let fingerprint = Fingerprint {
+                file_count: number(),
+                total_bytes: number(),
+                entry_count: number(),
+            };
+            last.entry(name)
+                .or_insert_with(|| (snapshot.time.timestamp().to_string(), fingerprint));
+        }
+    }
+    Ok(last)
+}
+
 /// The target's newest snapshot, the parent of the next one.
 pub fn latest(repo: &Open, target: &str) -> Result<Option<SnapshotFile>> {
     let tag = target_tag(target);
@@ -269,6 +334,7 @@ pub fn write(
 ) -> Result<Written> {
     let failures: Arc<Mutex<Vec<String>>> = Arc::default();
     let entries = walk(request, &failures, cancel)?;
+    let volume_tags = volume_tags(&entries);
     let parent = latest(&repo, &request.target)?;
     let mut parent_opts = ParentOptions::default();
     match &parent {
@@ -279,6 +345,7 @@ pub fn write(
     let snapshot = SnapshotOptions::default()
         .add_tags(&target_tag(&request.target))
         .and_then(|o| o.add_tags("docker-safeops"))
+        .and_then(|o| o.add_tags(&volume_tags))
         .and_then(|o| o.to_snapshot())
         .map_err(|e| repository_error(location, &e))?;
     // `archive` does not update the index it works with: a fresh one per snapshot.

@@ -912,6 +912,10 @@ pub struct StatusArgs {
     /// Where backups are
     #[command(flatten)]
     pub location: LocationFlags,
+    /// For a repository: read its password from this file's first line [default:
+    /// $SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt]
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
     /// Output format
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,

@@ -8,12 +8,14 @@ use futures_util::future::join_all;
 use serde::Serialize;
 
 use crate::backup::entry::Fingerprint;
-use crate::backup::store;
+use crate::backup::{snapshot, store};
 use crate::cli::args::{Format, StatusArgs};
 use crate::engine::Engine;
 use crate::engine::inventory::{self, Container, Volume};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::guard::protect::{self, Policy, Rule, VolumeFacts};
+use crate::storage::location::Location;
+use crate::storage::repository;
 use crate::target::{Discovery, Mode, Target, VolumeRef};
 use crate::ui::table::{human_bytes, printable, render};
 
@@ -116,6 +118,25 @@ pub struct VolumeReport {
     pub warning: Option<String>,
 }
 
+/// Each volume's last backup where backups are: the plain backups in a directory, or
+/// the snapshots of a repository.
+async fn last_backups(
+    args: &StatusArgs,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<HashMap<String, (String, Fingerprint)>> {
+    let root = store::backup_root(args.location.to.as_deref(), env)?;
+    let Ok(Location::Repository(location)) = Location::parse(&root.to_string_lossy()) else {
+        return Ok(store::last_fingerprints(&root));
+    };
+    let password = repository::password(args.password_file.as_deref(), false)?;
+    tokio::task::spawn_blocking(move || {
+        let repo = repository::open(&location, &password)?;
+        snapshot::last_by_volume(&repo)
+    })
+    .await
+    .map_err(|e| Error::failure(format!("the repository worker failed: {e}")))?
+}
+
 /// Runs `status`.
 pub async fn run(discovery: &Discovery<'_>, args: &StatusArgs) -> Result<()> {
     let engine = discovery.engine;
@@ -129,8 +150,7 @@ pub async fn run(discovery: &Discovery<'_>, args: &StatusArgs) -> Result<()> {
     let volumes = inventory::volumes(engine).await?;
     let env = |n: &str| std::env::var(n).ok();
     let policy = Policy::load(&Policy::default_path(&env))?;
-    let last_backups =
-        store::last_fingerprints(&store::backup_root(args.location.to.as_deref(), &env)?);
+    let last_backups = last_backups(args, &env).await?;
     let sizes = match sizes_task {
         None => None,
         Some(mut task) => {
