@@ -457,6 +457,25 @@ fn ctrl_c_while_the_snapshot_is_written_publishes_nothing_and_restarts() {
     assert_eq!(code, 0, "the repository stays sound: {said}");
 }
 
+/// restic holding an exclusive lock on the local repository at `path`: `key passwd`
+/// waits for the new password on its stdin.
+fn restic_holding_an_exclusive_lock(path: &Path) -> std::process::Child {
+    let holder = Command::new("restic")
+        .args(["-r", path.to_str().unwrap(), "--no-cache", "key", "passwd"])
+        .env("RESTIC_PASSWORD", PASSWORD)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while lock_files(path) == 0 {
+        assert!(std::time::Instant::now() < deadline, "restic never locked");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    holder
+}
+
 /// The files in a local repository's `locks/`.
 fn lock_files(repository: &Path) -> usize {
     std::fs::read_dir(repository.join("locks")).map_or(0, |d| d.count())
@@ -469,20 +488,7 @@ fn safeops_and_restic_respect_each_others_locks() {
     let path = f.dir.path().join("repository");
     let repo = format!("repo:{}", path.display());
     init(f.dir.path(), None, &repo);
-    // restic holds an exclusive lock while `key passwd` waits for the new password.
-    let mut holder = Command::new("restic")
-        .args(["-r", path.to_str().unwrap(), "--no-cache", "key", "passwd"])
-        .env("RESTIC_PASSWORD", PASSWORD)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while lock_files(&path) == 0 {
-        assert!(std::time::Instant::now() < deadline, "restic never locked");
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    let mut holder = restic_holding_an_exclusive_lock(&path);
     let started = || common::docker(&["inspect", "-f", "{{.State.StartedAt}}", &f.container]);
     let before = started();
     let (code, _, stderr) = run(safeops(f.dir.path(), None).args([
@@ -537,6 +543,20 @@ fn safeops_and_restic_respect_each_others_locks() {
     assert_eq!(lock_files(&path), 0);
     let (code, said) = restic(path.to_str().unwrap(), &[], &["check"]);
     assert_eq!(code, 0, "{said}");
+    // A restic that was killed leaves its lock: it still counts, as for restic, and is
+    // named stale; `restic unlock` removes it.
+    let mut crashed = restic_holding_an_exclusive_lock(&path);
+    crashed.kill().unwrap();
+    crashed.wait().unwrap();
+    let (code, _, stderr) =
+        run(safeops(f.dir.path(), None).args(["backup", &f.container, "--to", &repo]));
+    assert_eq!(code, 5, "{stderr}");
+    assert!(stderr.contains("looks stale"), "{stderr}");
+    let (code, said) = restic(path.to_str().unwrap(), &[], &["unlock"]);
+    assert_eq!(code, 0, "{said}");
+    let (code, _, stderr) =
+        run(safeops(f.dir.path(), None).args(["backup", &f.container, "--to", &repo, "-t", "0"]));
+    assert_eq!(code, 0, "{stderr}");
 }
 
 #[test]
@@ -606,6 +626,13 @@ fn restores_from_s3_and_sftp_keep_every_guarantee_and_a_bad_pack_changes_nothing
     for (n, url) in [&s3_url, &sftp_url].into_iter().enumerate() {
         common::docker(&["exec", &container, "sh", "-c", "echo one > /data/a"]);
         let original = tree_state(&mountpoint);
+        if n == 0 {
+            // A pack no index names (a backup under way, or one that died) is no reason
+            // to refuse a restore.
+            let orphan = s3.root.join("bucket/restores/data/00");
+            std::fs::create_dir_all(&orphan).unwrap();
+            std::fs::write(orphan.join("00".repeat(32)), b"unindexed").unwrap();
+        }
         init(dir.path(), Some(&key), url);
         let old = backup_json(dir.path(), Some(&key), &container, url)["snapshot"]["id"]
             .as_str()

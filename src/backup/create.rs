@@ -396,10 +396,13 @@ pub async fn create(
         Err(err) => {
             // A snapshot being written still reads the volumes: it stops on the
             // cancellation, and only then do the containers start again.
-            if let Some(into) = &into
-                && let Some(running) = into.worker.lock().await.take()
-            {
-                let _ = running.await;
+            if let Some(into) = &into {
+                if let Some(running) = into.worker.lock().await.take() {
+                    let _ = running.await;
+                }
+                if let Some(running) = into.publisher.lock().await.take() {
+                    let _ = running.await;
+                }
             }
             let restarted = quiesce::restart(engine, &journal, &plan.to_stop).await;
             partial.discard();
@@ -425,9 +428,17 @@ pub async fn create(
     if let (Some(written), Some(repository)) = (written, &options.repository) {
         // The staging directory's content is in the snapshot now.
         partial.discard();
-        // Forgetting needs the repository alone: the backup's shared lock goes first.
-        drop(into);
-        let pruned = forget(repository, &subject.name, options, &written.id, cancel).await;
+        // Forgetting needs the repository alone: the backup's shared lock goes first
+        // (released on a blocking thread: it is a request to the storage).
+        let _ = tokio::task::spawn_blocking(move || drop(into)).await;
+        let mut notes = plan.notes.clone();
+        // The backup is complete: a forget that fails is said, not a failure.
+        let pruned = forget(repository, &subject.name, options, &written.id, cancel)
+            .await
+            .unwrap_or_else(|err| {
+                notes.push(err.message);
+                Vec::new()
+            });
         let left_stopped = if options.leave_stopped {
             journal.update(|s| s.partial_dirs.clear())?;
             Some(LeftStopped {
@@ -442,8 +453,8 @@ pub async fn create(
             path: PathBuf::from(format!("{}#{}", repository.location, written.id)),
             manifest,
             seconds: started.elapsed().as_secs_f64(),
-            pruned: pruned?,
-            notes: plan.notes,
+            pruned,
+            notes,
             left_stopped,
             snapshot: Some(written),
         });
@@ -556,7 +567,9 @@ struct IntoRepository {
     repo: std::sync::Mutex<Option<crate::storage::repository::Open>>,
     _lock: crate::storage::lock::Held,
     /// The thread writing the snapshot, where an interrupted backup can wait for it.
-    worker: tokio::sync::Mutex<Option<tokio::task::JoinHandle<Result<snapshot::Written>>>>,
+    worker: tokio::sync::Mutex<Option<tokio::task::JoinHandle<Result<snapshot::Pending>>>>,
+    /// The thread reading it back and publishing it, likewise.
+    publisher: tokio::sync::Mutex<Option<tokio::task::JoinHandle<Result<snapshot::Written>>>>,
 }
 
 impl IntoRepository {
@@ -582,6 +595,7 @@ impl IntoRepository {
             repo: std::sync::Mutex::new(Some(repo)),
             _lock: lock,
             worker: tokio::sync::Mutex::default(),
+            publisher: tokio::sync::Mutex::default(),
         })
     }
 }
@@ -689,11 +703,26 @@ async fn build(
         let joined = running.await;
         *slot = None;
         drop(slot);
-        let written =
+        let pending =
             joined.map_err(|e| Error::failure(format!("snapshot worker failed: {e}")))??;
+        // Every file is read: the containers need not wait for the read-back.
         if !options.leave_stopped {
             quiesce::restart(engine, journal, &stopped).await?;
         }
+        crate::ui::progress::phase(&format!(
+            "reading back what the snapshot added to {}",
+            repository.location
+        ));
+        let worker_cancel = cancel.clone();
+        let mut slot = into.publisher.lock().await;
+        let running = slot.insert(tokio::task::spawn_blocking(move || {
+            snapshot::publish(pending, &worker_cancel)
+        }));
+        let joined = running.await;
+        *slot = None;
+        drop(slot);
+        let written =
+            joined.map_err(|e| Error::failure(format!("snapshot worker failed: {e}")))??;
         return Ok((manifest, Some(written)));
     }
     for (volume, external) in &plan.volumes {

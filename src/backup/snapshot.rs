@@ -318,20 +318,50 @@ pub fn last_by_volume(repo: &Open) -> Result<HashMap<String, (String, Fingerprin
 pub fn latest(repo: &Open, target: &str) -> Result<Option<SnapshotFile>> {
     let tag = target_tag(target);
     let snapshots = repo
-        .get_matching_snapshots(|s| s.tags.contains(&tag))
+        .get_matching_snapshots(|s| s.tags.contains(&tag) && s.tags.contains("docker-safeops"))
         .map_err(|e| Error::failure(format!("cannot list snapshots: {}", e.display_log())))?;
     Ok(snapshots.into_iter().max_by(|a, b| a.time.cmp(&b.time)))
 }
 
-/// Writes one snapshot of `request` into the open repository `repo` at `location`.
-/// A file that could not be read fails the whole snapshot, which is then removed, and
-/// so does `cancel`.
+/// The tag of a snapshot written but not yet published. Without the `docker-safeops`
+/// tag it is invisible to `backups`, `verify`, `restore` and as a parent; restic lists
+/// it, and a run that died leaves it for the next prune's forget to ignore and for an
+/// operator to remove with `restic forget --tag safeops-pending`.
+const PENDING: &str = "safeops-pending";
+
+/// A snapshot written, every file of it read, but not yet checked and published.
+pub struct Pending {
+    location: Repository,
+    repo: rustic_core::Repository<rustic_core::IndexedIdsStatus>,
+    snapshot: SnapshotFile,
+    before: std::collections::BTreeSet<rustic_core::repofile::IndexId>,
+}
+
+impl Pending {
+    /// Removes the unpublished snapshot after `err`, saying so when it cannot.
+    fn discard(self, mut err: Error) -> Error {
+        if let Err(e) = self.repo.delete_snapshots(&[self.snapshot.id]) {
+            err.message = format!(
+                "{}\n(the unpublished snapshot {} could not be removed: {}; it is tagged \
+                 {PENDING} and never used)",
+                err.message,
+                full_id(&self.snapshot.id),
+                concise(&e.display_log())
+            );
+        }
+        err
+    }
+}
+
+/// Writes one snapshot of `request` into the open repository `repo` at `location`,
+/// unpublished. A file that could not be read fails it, and so does `cancel`; either
+/// way the snapshot is removed.
 pub fn write(
     location: &Repository,
     repo: Open,
     request: &Request,
     cancel: &Cancel,
-) -> Result<Written> {
+) -> Result<Pending> {
     let failures: Arc<Mutex<Vec<String>>> = Arc::default();
     let entries = walk(request, &failures, cancel)?;
     let volume_tags = volume_tags(&entries);
@@ -344,7 +374,7 @@ pub fn write(
     let options = BackupOptions::default().parent_opts(parent_opts);
     let snapshot = SnapshotOptions::default()
         .add_tags(&target_tag(&request.target))
-        .and_then(|o| o.add_tags("docker-safeops"))
+        .and_then(|o| o.add_tags(PENDING))
         .and_then(|o| o.add_tags(&volume_tags))
         .and_then(|o| o.to_snapshot())
         .map_err(|e| repository_error(location, &e))?;
@@ -356,33 +386,75 @@ pub fn write(
         entries: Mutex::new(Some(entries)),
     };
     let before = readback::index_ids(&repo, location)?;
-    let saved = repo
+    let snapshot = repo
         .archive(&options, &source, snapshot, &[PathBuf::from("/")])
         .map_err(|e| repository_error(location, &e))?;
+    let pending = Pending {
+        location: location.clone(),
+        repo,
+        snapshot,
+        before,
+    };
     if cancel.reason().is_some() {
-        let _ = repo.delete_snapshots(&[saved.id]);
-        return Err(Error::interrupted());
-    }
-    // Complete only once what it added reads back sound.
-    let new_packs = readback::new_packs(&repo, location, &before)?;
-    let (problems, verified_bytes) = readback::check(location, &repo.key(), &new_packs)?;
-    if !problems.is_empty() {
-        let _ = repo.delete_snapshots(&[saved.id]);
-        return Err(Error::integrity(format!(
-            "what the backup wrote to {location} does not read back sound, so no snapshot \
-             was kept:\n  {}",
-            problems.join("\n  ")
-        )));
+        return Err(pending.discard(Error::interrupted()));
     }
     let failed = failures.lock().unwrap_or_else(|e| e.into_inner()).clone();
     if !failed.is_empty() {
-        let _ = repo.delete_snapshots(&[saved.id]);
-        return Err(Error::failure(format!(
+        return Err(pending.discard(Error::failure(format!(
             "{} file(s) could not be read, no snapshot was kept: {}",
             failed.len(),
             failed.join("; ")
-        )));
+        ))));
     }
+    Ok(pending)
+}
+
+/// Reads back what `pending` added (see [`readback`]) and publishes it: the snapshot is
+/// saved again with the `docker-safeops` tag and the unpublished one removed. On any
+/// failure, or `cancel`, it is removed instead.
+pub fn publish(pending: Pending, cancel: &Cancel) -> Result<Written> {
+    let location = pending.location.clone();
+    let checked = readback::new_packs(&pending.repo, &location, &pending.before)
+        .and_then(|packs| readback::check(&location, &pending.repo.key(), &packs, cancel));
+    let verified_bytes = match checked {
+        Ok((problems, bytes)) if problems.is_empty() => bytes,
+        Ok((problems, _)) => {
+            return Err(pending.discard(Error::integrity(format!(
+                "what the backup wrote to {location} does not read back sound, so no \
+                 snapshot was kept:\n  {}",
+                problems.join("\n  ")
+            ))));
+        }
+        Err(err) => return Err(pending.discard(err)),
+    };
+    let mut published = pending.snapshot.clone();
+    published
+        .tags
+        .remove_all(&[PENDING.parse().expect("a tag")]);
+    published.tags.add("docker-safeops".to_string());
+    let time = published.time.clone();
+    if let Err(e) = pending.repo.save_snapshots(vec![published]) {
+        let err = repository_error(&location, &e);
+        return Err(pending.discard(err));
+    }
+    let tag = target_tag(
+        pending
+            .snapshot
+            .tags
+            .iter()
+            .find_map(|t| t.strip_prefix("safeops-target="))
+            .unwrap_or_default(),
+    );
+    let saved = pending
+        .repo
+        .get_matching_snapshots(|s| {
+            s.time == time && s.tags.contains(&tag) && s.tags.contains("docker-safeops")
+        })
+        .map_err(|e| repository_error(&location, &e))?
+        .into_iter()
+        .next()
+        .ok_or_else(|| Error::failure(format!("the snapshot saved in {location} is not there")))?;
+    let _ = pending.repo.delete_snapshots(&[pending.snapshot.id]);
     let summary = saved.summary.clone().unwrap_or_default();
     Ok(Written {
         id: full_id(&saved.id),
@@ -409,7 +481,7 @@ pub fn forget(
 ) -> Result<Vec<String>> {
     let tag = target_tag(target);
     let mut snapshots = repo
-        .get_matching_snapshots(|s| s.tags.contains(&tag))
+        .get_matching_snapshots(|s| s.tags.contains(&tag) && s.tags.contains("docker-safeops"))
         .map_err(|e| repository_error(location, &e))?;
     snapshots.sort_by_key(|s| std::cmp::Reverse(s.time.timestamp()));
     let now = rustic_core::jiff::Timestamp::now();
@@ -463,9 +535,8 @@ pub struct Listed {
 pub fn list(repo: &Open, target: Option<&str>) -> Result<Vec<Listed>> {
     let wanted = target.map(target_tag);
     let snapshots = repo
-        .get_matching_snapshots(|s| match &wanted {
-            Some(tag) => s.tags.contains(tag),
-            None => s.tags.contains("docker-safeops"),
+        .get_matching_snapshots(|s| {
+            s.tags.contains("docker-safeops") && wanted.as_ref().is_none_or(|t| s.tags.contains(t))
         })
         .map_err(|e| Error::failure(format!("cannot list snapshots: {}", e.display_log())))?;
     let mut listed: Vec<(i128, Listed)> = snapshots
@@ -585,13 +656,20 @@ pub fn find<S: rustic_core::Open>(
         })
 }
 
-/// What a check found, one line each.
+/// What a check found wrong, one line each (its warnings are logged).
 pub fn problems(checked: &rustic_core::CheckResults) -> Vec<String> {
-    checked
-        .0
-        .iter()
-        .map(|(level, err)| format!("{level:?}: {}", concise(&err.to_string())))
-        .collect()
+    let mut problems = Vec::new();
+    for (level, err) in &checked.0 {
+        let text = concise(&err.to_string());
+        // Warnings (the unindexed packs of a backup under way or of one that died, say)
+        // leave the data sound. rustic_core does not export the level's type.
+        if format!("{level:?}") == "Warn" {
+            tracing::warn!("check: {text}");
+        } else {
+            problems.push(text);
+        }
+    }
+    problems
 }
 
 /// A `Write` over a `&mut dyn Write` (rustic_core's `dump` takes a sized writer).

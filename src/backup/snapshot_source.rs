@@ -146,26 +146,40 @@ struct Content<'a> {
     size: usize,
     pending: Bytes,
     hasher: sha2::Sha256,
+    end_checked: bool,
+}
+
+impl Content<'_> {
+    fn read_at(&self, offset: usize, length: usize) -> io::Result<Bytes> {
+        self.source
+            .repo
+            .read_file_at(&self.file, offset, length)
+            .map_err(|e| {
+                io::Error::other(format!(
+                    "{}: {}",
+                    self.path,
+                    snapshot::concise(&e.display_log())
+                ))
+            })
+    }
 }
 
 impl Read for Content<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if self.pending.is_empty() {
             if self.offset >= self.size {
+                // Content beyond the recorded size would be cut off unnoticed.
+                if !self.end_checked && !self.read_at(self.size, 1)?.is_empty() {
+                    return Err(io::Error::other(format!(
+                        "{}: the repository holds more than its size",
+                        self.path
+                    )));
+                }
+                self.end_checked = true;
                 return Ok(0);
             }
             let want = READ_AHEAD.min(self.size - self.offset);
-            self.pending = self
-                .source
-                .repo
-                .read_file_at(&self.file, self.offset, want)
-                .map_err(|e| {
-                    io::Error::other(format!(
-                        "{}: {}",
-                        self.path,
-                        snapshot::concise(&e.display_log())
-                    ))
-                })?;
+            self.pending = self.read_at(self.offset, want)?;
             if self.pending.is_empty() {
                 return Err(io::Error::new(
                     io::ErrorKind::UnexpectedEof,
@@ -338,6 +352,7 @@ impl SnapshotSource {
                 size: usize::try_from(record.size).unwrap_or(usize::MAX),
                 pending: Bytes::new(),
                 hasher: sha2::Sha256::new(),
+                end_checked: false,
             };
             sink(record, &mut content)?;
             // Whatever the sink left unread still counts in the digest.

@@ -36,7 +36,13 @@ pub fn backup_root(to: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> R
     if let Some(to) = policy.backup.to {
         return Ok(to);
     }
-    Ok(crate::state::xdg_dir(env, "XDG_DATA_HOME", ".local/share").join("backups"))
+    Ok(default_root(env))
+}
+
+/// Where plain backups go when nothing says otherwise: `$XDG_DATA_HOME`'s (or
+/// `~/.local/share`'s) `docker-safeops/backups`.
+pub fn default_root(env: &dyn Fn(&str) -> Option<String>) -> PathBuf {
+    crate::state::xdg_dir(env, "XDG_DATA_HOME", ".local/share").join("backups")
 }
 
 fn create_dir_private(path: &Path) -> io::Result<()> {

@@ -155,6 +155,11 @@ pub async fn run(discovery: &Discovery<'_>, args: &BackupArgs, cancel: &Cancel) 
 
 fn print_summary(outcome: &BackupOutcome, format: Format) -> Result<()> {
     let m = &outcome.manifest;
+    if format == Format::Table {
+        for note in &outcome.notes {
+            eprintln!("note: {note}");
+        }
+    }
     let text = match format {
         Format::Json => {
             let summary = Summary {
@@ -203,9 +208,6 @@ fn print_summary(outcome: &BackupOutcome, format: Format) -> Result<()> {
             )
         }
         Format::Table => {
-            for note in &outcome.notes {
-                eprintln!("note: {note}");
-            }
             let mut out = format!(
                 "backup of {} {} complete and verified in {:.1}s: {}\n  {}\n",
                 m.target.kind,

@@ -33,8 +33,12 @@ async fn source(args: &RestoreArgs, cancel: &Cancel) -> Result<(Source, PathBuf)
     })
     .await
     .map_err(|e| Error::failure(format!("the repository worker failed: {e}")))??;
-    // The content a restore replaces is saved as a plain backup, where it always is.
-    let safety_root = store::backup_root(None, &env)?;
+    // The content a restore replaces is saved as a plain backup: where plain backups go,
+    // or the default directory when that is a repository too.
+    let safety_root = match Location::parse(&store::backup_root(None, &env)?.to_string_lossy()) {
+        Ok(Location::Plain(dir)) => dir,
+        _ => store::default_root(&env),
+    };
     Ok((Source::Snapshot(Arc::new(opened)), safety_root))
 }
 
@@ -75,7 +79,7 @@ pub async fn run(engine: &Engine, args: &RestoreArgs, cancel: &Cancel) -> Result
     );
     crate::guard::audit::record(
         "restore",
-        &request.from.describe(),
+        &crate::redact::text(&request.from.describe()),
         crate::guard::audit::outcome_of(&outcome),
         serde_json::json!({
             "volumes": outcome.as_ref().ok().map(|o| &o.volumes),
@@ -83,6 +87,8 @@ pub async fn run(engine: &Engine, args: &RestoreArgs, cancel: &Cancel) -> Result
             "safety_backup": outcome.as_ref().ok().and_then(|o| o.safety_backup.clone()),
         }),
     );
+    // The repository's lock is released by a request to the storage: off the runtime.
+    let _ = tokio::task::spawn_blocking(move || drop(request)).await;
     let outcome = outcome?;
     let text = match args.format {
         Format::Json => serde_json::to_string_pretty(&outcome).expect("outcome serializes") + "\n",

@@ -5,10 +5,11 @@
 //! it stopped indexing them), but `restic prune` deletes at once every pack no index
 //! names, and a backup's packs are unindexed until its end: a backup therefore holds a
 //! shared lock in `locks/`, which makes `restic prune` (exclusive) wait or refuse, and
-//! honours an exclusive lock of restic's by waiting or refusing in turn. The format is
-//! restic's: an encrypted JSON document named by the SHA-256 of its encrypted bytes,
-//! refreshed every 5 minutes, stale after 30 minutes or when its process on this host
-//! is gone.
+//! honours an exclusive lock of restic's by waiting or refusing in turn; `--keep`'s
+//! prune (which deletes at once too) holds an exclusive one. The format is restic's: an
+//! encrypted JSON document named by the SHA-256 of its encrypted bytes, refreshed every
+//! 5 minutes. As restic 0.14 does, every lock counts until it is removed: a stale one
+//! (a run that crashed) is named as such, and `restic unlock` removes it.
 
 use std::sync::Arc;
 use std::sync::mpsc;
@@ -69,29 +70,34 @@ impl LockFile {
         }
     }
 
-    /// restic's rule: not refreshed for 30 minutes, or its process on this host is gone.
-    fn is_stale(&self) -> bool {
+    /// What `restic unlock` would remove: not refreshed for 30 minutes, or its process
+    /// on this host is gone. Only said, never acted on: a process in another pid
+    /// namespace with this host's name, or a clock running ahead, would be misjudged.
+    fn looks_stale(&self) -> bool {
         let age = self
             .time
             .parse::<Timestamp>()
-            .map(|t| Timestamp::now().duration_since(t))
             .ok()
-            .and_then(|d| Duration::try_from(d).ok());
-        if age.is_none_or(|age| age > STALE) {
-            return true;
-        }
-        self.hostname == hostname()
-            && !std::path::Path::new(&format!("/proc/{}", self.pid)).exists()
+            .and_then(|t| Duration::try_from(Timestamp::now().duration_since(t)).ok());
+        let old = age.is_some_and(|age| age > STALE);
+        let gone = self.hostname == hostname()
+            && !std::path::Path::new(&format!("/proc/{}", self.pid)).exists();
+        old || gone
     }
 
     fn describe(&self) -> String {
         format!(
-            "{} lock of pid {} on {} (user {}) since {}",
+            "{} lock of pid {} on {} (user {}) since {}{}",
             if self.exclusive { "an exclusive" } else { "a" },
             self.pid,
             self.hostname,
             self.username,
-            self.time
+            self.time,
+            if self.looks_stale() {
+                " (it looks stale: `restic unlock` removes it)"
+            } else {
+                ""
+            }
         )
     }
 }
@@ -155,7 +161,8 @@ fn conflicts(
         let Some(lock) = open(cipher, &sealed) else {
             continue;
         };
-        if (lock.exclusive || kind == Kind::Exclusive) && !lock.is_stale() {
+        // Like restic, every lock counts until someone removes it.
+        if lock.exclusive || kind == Kind::Exclusive {
             found.push(lock.describe());
         }
     }
@@ -208,12 +215,17 @@ pub fn acquire(
             ))
             .hint(
                 "wait for it to finish, or pass --wait-lock SECONDS to wait here; a lock \
-                 left by a crashed restic on another host goes stale after 30 minutes \
-                 (or remove it with `restic unlock`)",
+                 left by a run that crashed stays until `restic unlock` removes it",
             ));
         }
         if !told {
-            eprintln!("note: waiting for the repository {location}: {}", found[0]);
+            eprintln!(
+                "{}",
+                crate::redact::text(&format!(
+                    "note: waiting for the repository {location}: {}",
+                    found[0]
+                ))
+            );
             told = true;
         }
         for _ in 0..10 {
@@ -267,15 +279,21 @@ mod tests {
     }
 
     #[test]
-    fn staleness_follows_restics_rule() {
+    fn staleness_is_told_as_restic_unlock_judges_it() {
         let mut lock = LockFile::ours(Kind::Shared);
-        assert!(!lock.is_stale(), "ours, fresh, our process alive");
+        assert!(!lock.looks_stale(), "ours, fresh, our process alive");
+        lock.time = (Timestamp::now() + Duration::from_secs(120)).to_string();
+        assert!(!lock.looks_stale(), "a clock ahead is not staleness");
         lock.time = (Timestamp::now() - Duration::from_secs(31 * 60)).to_string();
-        assert!(lock.is_stale(), "not refreshed for 31 minutes");
+        assert!(lock.looks_stale(), "not refreshed for 31 minutes");
+        assert!(lock.describe().contains("restic unlock"));
         let mut gone = LockFile::ours(Kind::Shared);
         gone.pid = i64::from(i32::MAX);
-        assert!(gone.is_stale(), "its process on this host is gone");
+        assert!(gone.looks_stale(), "its process on this host is gone");
         gone.hostname = "elsewhere".into();
-        assert!(!gone.is_stale(), "another host's process cannot be checked");
+        assert!(
+            !gone.looks_stale(),
+            "another host's process cannot be checked"
+        );
     }
 }

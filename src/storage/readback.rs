@@ -6,7 +6,7 @@
 
 use std::collections::BTreeSet;
 
-use rustic_core::repofile::{IndexFile, IndexId, IndexPack, MasterKey};
+use rustic_core::repofile::{IndexBlob, IndexFile, IndexId, IndexPack, MasterKey};
 use rustic_core::{FileType, ReadBackend};
 use sha2::Digest;
 
@@ -14,6 +14,7 @@ use super::backend::Storage;
 use super::crypto;
 use super::location::Repository;
 use super::repository::repository_error;
+use crate::cancel::Cancel;
 use crate::error::{Error, Result};
 
 /// The index files of `repo`, to tell later which ones are new.
@@ -43,11 +44,16 @@ pub fn new_packs<S: rustic_core::Open>(
     Ok(packs)
 }
 
+/// Blobs read back in one request, at most this much (adjacent blobs of a pack).
+const RUN: u32 = 8 << 20;
+
 /// What reading back `packs` found wrong (empty: all sound), and the bytes read.
+/// Stops early, with an interrupted error, on `cancel`.
 pub fn check(
     location: &Repository,
     key: &MasterKey,
     packs: &[IndexPack],
+    cancel: &Cancel,
 ) -> Result<(Vec<String>, u64)> {
     let storage = Storage::new(location)
         .map_err(|e| Error::usage(format!("cannot use the repository {location}: {e}")))?;
@@ -56,38 +62,72 @@ pub fn check(
     let mut read = 0u64;
     for pack in packs {
         let pack_id = pack.id.to_hex();
-        for blob in &pack.blobs {
+        let mut blobs: Vec<_> = pack.blobs.iter().collect();
+        blobs.sort_by_key(|b| b.location.offset);
+        // Adjacent blobs in runs of up to RUN bytes: one request each.
+        let mut runs: Vec<Vec<&IndexBlob>> = Vec::new();
+        for blob in blobs {
             let at = &blob.location;
-            let blob_id = blob.id.to_hex();
-            let what = format!("pack {}: blob {}", &pack_id[..8], &blob_id[..8]);
-            let sealed =
-                match storage.read_partial(FileType::Pack, &pack.id, false, at.offset, at.length) {
-                    Ok(sealed) => sealed,
+            match runs.last_mut() {
+                Some(run)
+                    if run.last().is_some_and(|last| {
+                        last.location.offset + last.location.length == at.offset
+                    }) && at.offset + at.length - run[0].location.offset <= RUN =>
+                {
+                    run.push(blob)
+                }
+                _ => runs.push(vec![blob]),
+            }
+        }
+        for run in runs {
+            if cancel.reason().is_some() {
+                return Err(Error::interrupted());
+            }
+            let start = run[0].location.offset;
+            let end = run
+                .iter()
+                .map(|b| b.location.offset + b.location.length)
+                .max()
+                .unwrap_or(start);
+            let bytes =
+                match storage.read_partial(FileType::Pack, &pack.id, false, start, end - start) {
+                    Ok(bytes) => bytes,
                     Err(err) => {
                         problems.push(format!(
-                            "{what}: cannot read it back: {}",
+                            "pack {}: cannot read it back: {}",
+                            &pack_id[..8],
                             err.display_log()
                         ));
                         continue;
                     }
                 };
-            read += sealed.len() as u64;
-            let Some(plain) = crypto::open(&cipher, &sealed) else {
-                problems.push(format!("{what}: does not authenticate (MAC)"));
-                continue;
-            };
-            let data = match at.uncompressed_length {
-                Some(_) => match zstd::decode_all(plain.as_slice()) {
-                    Ok(data) => data,
-                    Err(err) => {
-                        problems.push(format!("{what}: cannot decompress: {err}"));
-                        continue;
-                    }
-                },
-                None => plain,
-            };
-            if hex::encode(sha2::Sha256::digest(&data)) != *blob_id {
-                problems.push(format!("{what}: content differs from its id"));
+            read += bytes.len() as u64;
+            for blob in &run {
+                let at = &blob.location;
+                let blob_id = blob.id.to_hex();
+                let what = format!("pack {}: blob {}", &pack_id[..8], &blob_id[..8]);
+                let from = (at.offset - start) as usize;
+                let Some(sealed) = bytes.get(from..from + at.length as usize) else {
+                    problems.push(format!("{what}: shorter than the index says"));
+                    continue;
+                };
+                let Some(plain) = crypto::open(&cipher, sealed) else {
+                    problems.push(format!("{what}: does not authenticate (MAC)"));
+                    continue;
+                };
+                let data = match at.uncompressed_length {
+                    Some(_) => match zstd::decode_all(plain.as_slice()) {
+                        Ok(data) => data,
+                        Err(err) => {
+                            problems.push(format!("{what}: cannot decompress: {err}"));
+                            continue;
+                        }
+                    },
+                    None => plain,
+                };
+                if hex::encode(sha2::Sha256::digest(&data)) != *blob_id {
+                    problems.push(format!("{what}: content differs from its id"));
+                }
             }
         }
     }
@@ -123,7 +163,8 @@ mod tests {
                     repo.backup(&rustic_core::BackupOptions::default(), &paths, snapshot)
                         .unwrap();
                     let packs = new_packs(&repo, &location, &before)?;
-                    let (problems, read) = check(&location, &repo.key(), &packs)?;
+                    let (_trigger, cancel) = crate::cancel::pair();
+                    let (problems, read) = check(&location, &repo.key(), &packs, &cancel)?;
                     // One byte of the data pack flipped where it is stored.
                     let biggest = packs.iter().max_by_key(|p| p.pack_size()).unwrap();
                     let hex = biggest.id.to_hex();
@@ -134,7 +175,7 @@ mod tests {
                     let mut bytes = std::fs::read(&path).unwrap();
                     bytes[20] ^= 1;
                     std::fs::write(&path, bytes).unwrap();
-                    let (corrupted, _) = check(&location, &repo.key(), &packs)?;
+                    let (corrupted, _) = check(&location, &repo.key(), &packs, &cancel)?;
                     Ok::<_, Error>((problems, read, corrupted))
                 })
                 .await
