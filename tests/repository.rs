@@ -128,10 +128,12 @@ fn wrong_credentials_and_bad_locations_fail_clearly() {
         .args(["backups", "init", &repo]));
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("--password-file"), "{stderr}");
+    // Drills read plain backups only, for now: said so.
+    let (code, _, stderr) = run(safeops(dir.path(), None).args(["drill", "x", "--to", &repo]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("not supported yet"), "{stderr}");
 }
 
-/// A container with a volume holding a 4 MiB file, a small file with an owner, and a
-/// symlink; removed on drop.
 /// `backups TARGET --to URL` as JSON, and the ids it lists, newest first.
 fn listed_ids(
     dir: &Path,
@@ -164,6 +166,8 @@ fn local_repository(dir: &Path) -> (std::path::PathBuf, String) {
     (path, url)
 }
 
+/// A container with a volume holding a 4 MiB file, a small file with an owner, and a
+/// symlink; removed on drop.
 fn data_container(dir: &Path) -> (common::Cleanup, String, String) {
     common::require_engine();
     let mut cleanup = common::Cleanup::new();
@@ -757,4 +761,52 @@ fn a_server_that_dies_mid_upload_fails_cleanly_and_the_containers_run_again() {
     assert_eq!(f.state(), "running");
     let snapshots = std::fs::read_dir(stored.join("snapshots")).map_or(0, |d| d.count());
     assert_eq!(snapshots, 0, "no snapshot was published");
+}
+
+#[test]
+fn one_run_writes_the_same_snapshot_into_every_repository_it_is_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let s3 = storage::s3(dir.path());
+    let (_cleanup, container, volume) = data_container(dir.path());
+    let (path, local) = local_repository(dir.path());
+    let off_site = format!("s3:http://127.0.0.1:{}/bucket/off-site", s3.port);
+    init(dir.path(), None, &off_site);
+    let started = || common::docker(&["inspect", "-f", "{{.State.StartedAt}}", &container]);
+    let before = started();
+    let outcome = common::json(safeops(dir.path(), None).args([
+        "backup", &container, "--to", &local, "--to", &off_site, "-t", "1", "--format", "json",
+    ]));
+    let snapshots = outcome["snapshots"].as_array().unwrap();
+    assert_eq!(snapshots.len(), 2, "{outcome}");
+    assert_eq!(snapshots[0]["location"], local.as_str(), "{outcome}");
+    assert_eq!(snapshots[1]["location"], off_site.as_str(), "{outcome}");
+    assert_ne!(started(), before, "stopped once, started again");
+    // Each repository restores the same bytes (restic itself, from either).
+    for (repository, extra) in [
+        (path.to_str().unwrap().to_string(), "local"),
+        (off_site.clone(), "s3"),
+    ] {
+        let target = dir.path().join(format!("restored-{extra}"));
+        let (code, said) = restic(
+            &repository,
+            &[],
+            &["restore", "latest", "--target", target.to_str().unwrap()],
+        );
+        assert_eq!(code, 0, "{said}");
+        assert_eq!(
+            std::fs::read(target.join(format!("volumes/{volume}/sub/big"))).unwrap(),
+            std::fs::read(common::fixture::mountpoint(&volume).join("sub/big")).unwrap()
+        );
+    }
+    // A plain directory among several locations: refused before anything is stopped.
+    let (code, _, stderr) = run(safeops(dir.path(), None).args([
+        "backup",
+        &container,
+        "--to",
+        &local,
+        "--to",
+        dir.path().join("plain").to_str().unwrap(),
+    ]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("repositories only"), "{stderr}");
 }

@@ -102,9 +102,10 @@ pub struct BackupOptions {
     /// outcome, for a verb that removes them next (`down -v`): starting them only to
     /// stop them again doubles the downtime and lets writes in that the backup lacks.
     pub leave_stopped: bool,
-    /// A restic-format repository to write the backup into as one snapshot, instead of
-    /// a backup directory under `root` (which then only stages the small files).
-    pub repository: Option<RepositoryTarget>,
+    /// Restic-format repositories to write the backup into, one snapshot each of the
+    /// same quiesced content, instead of a backup directory under `root` (which then
+    /// only stages the small files).
+    pub repositories: Vec<RepositoryTarget>,
 }
 
 /// A repository a backup goes into, with its password.
@@ -169,8 +170,8 @@ pub struct BackupOutcome {
     pub notes: Vec<String>,
     /// With [`BackupOptions::leave_stopped`]: what stays stopped.
     pub left_stopped: Option<LeftStopped>,
-    /// The snapshot, for a backup into a repository.
-    pub snapshot: Option<snapshot::Written>,
+    /// The snapshots, for a backup into repositories (in `--to` order).
+    pub snapshots: Vec<snapshot::Written>,
 }
 
 /// The plan, computed before anything is touched.
@@ -347,15 +348,16 @@ pub async fn create(
         .store(plan.estimate, std::sync::atomic::Ordering::Relaxed);
     // The repository is opened and locked before anything is stopped: a wrong password,
     // an unreachable server or a restic prune under way fail here, everything running.
-    let into = match &options.repository {
-        Some(target) => Some(IntoRepository::open(target, options.lock_wait, cancel).await?),
-        None => None,
-    };
+    let mut into = Vec::new();
+    for target in &options.repositories {
+        into.push(IntoRepository::open(target, options.lock_wait, cancel).await?);
+    }
+    let workers = SnapshotWorkers::default();
     let partial = PartialBackup::create(&options.root, &subject.name, created)?;
     // A backup into a repository stages only the small files here.
-    let staged_estimate = match options.repository {
-        Some(_) => 0,
-        None => plan.estimate,
+    let staged_estimate = match options.repositories.is_empty() {
+        false => 0,
+        true => plan.estimate,
     };
     if let Err(err) = check_space(&options.root, staged_estimate) {
         partial.discard();
@@ -371,15 +373,7 @@ pub async fn create(
     let body = async {
         journal.update(|s| s.partial_dirs.push(partial.dir.clone()))?;
         build(
-            engine,
-            subject,
-            options,
-            &plan,
-            &partial,
-            &journal,
-            created,
-            cancel,
-            into.as_ref(),
+            engine, subject, options, &plan, &partial, &journal, created, cancel, &into, &workers,
         )
         .await
     };
@@ -396,13 +390,11 @@ pub async fn create(
         Err(err) => {
             // A snapshot being written still reads the volumes: it stops on the
             // cancellation, and only then do the containers start again.
-            if let Some(into) = &into {
-                if let Some(running) = into.worker.lock().await.take() {
-                    let _ = running.await;
-                }
-                if let Some(running) = into.publisher.lock().await.take() {
-                    let _ = running.await;
-                }
+            if let Some(running) = workers.writer.lock().await.take() {
+                let _ = running.await;
+            }
+            if let Some(running) = workers.publisher.lock().await.take() {
+                let _ = running.await;
             }
             let restarted = quiesce::restart(engine, &journal, &plan.to_stop).await;
             partial.discard();
@@ -425,20 +417,21 @@ pub async fn create(
             });
         }
     };
-    if let (Some(written), Some(repository)) = (written, &options.repository) {
-        // The staging directory's content is in the snapshot now.
+    if !written.is_empty() {
+        // The staging directory's content is in the snapshots now.
         partial.discard();
-        // Forgetting needs the repository alone: the backup's shared lock goes first
+        // Forgetting needs a repository alone: the backup's shared locks go first
         // (released on a blocking thread: it is a request to the storage).
         let _ = tokio::task::spawn_blocking(move || drop(into)).await;
         let mut notes = plan.notes.clone();
-        // The backup is complete: a forget that fails is said, not a failure.
-        let pruned = forget(repository, &subject.name, options, &written.id, cancel)
-            .await
-            .unwrap_or_else(|err| {
-                notes.push(err.message);
-                Vec::new()
-            });
+        let mut pruned = Vec::new();
+        for (repository, written) in options.repositories.iter().zip(&written) {
+            // The backup is complete: a forget that fails is said, not a failure.
+            match forget(repository, &subject.name, options, &written.id, cancel).await {
+                Ok(forgotten) => pruned.extend(forgotten),
+                Err(err) => notes.push(err.message),
+            }
+        }
         let left_stopped = if options.leave_stopped {
             journal.update(|s| s.partial_dirs.clear())?;
             Some(LeftStopped {
@@ -450,13 +443,13 @@ pub async fn create(
             None
         };
         return Ok(BackupOutcome {
-            path: PathBuf::from(format!("{}#{}", repository.location, written.id)),
+            path: PathBuf::from(format!("{}#{}", written[0].location, written[0].id)),
             manifest,
             seconds: started.elapsed().as_secs_f64(),
             pruned,
             notes,
             left_stopped,
-            snapshot: Some(written),
+            snapshots: written,
         });
     }
     let published = partial
@@ -493,7 +486,7 @@ pub async fn create(
         pruned,
         notes: plan.notes,
         left_stopped,
-        snapshot: None,
+        snapshots: Vec::new(),
     })
 }
 
@@ -561,15 +554,20 @@ fn check_space(root: &Path, estimate: u64) -> Result<()> {
     Ok(())
 }
 
-/// The repository a backup writes its snapshot into, open and locked (shared, as
+/// A repository a backup writes its snapshot into, open and locked (shared, as
 /// restic's backups do) for as long as the backup runs.
 struct IntoRepository {
+    location: Repository,
     repo: std::sync::Mutex<Option<crate::storage::repository::Open>>,
     _lock: crate::storage::lock::Held,
-    /// The thread writing the snapshot, where an interrupted backup can wait for it.
-    worker: tokio::sync::Mutex<Option<tokio::task::JoinHandle<Result<snapshot::Pending>>>>,
-    /// The thread reading it back and publishing it, likewise.
-    publisher: tokio::sync::Mutex<Option<tokio::task::JoinHandle<Result<snapshot::Written>>>>,
+}
+
+/// The threads writing the snapshots and reading them back, kept where an interrupted
+/// backup can wait for them.
+#[derive(Default)]
+struct SnapshotWorkers {
+    writer: tokio::sync::Mutex<Option<tokio::task::JoinHandle<Result<Vec<snapshot::Pending>>>>>,
+    publisher: tokio::sync::Mutex<Option<tokio::task::JoinHandle<Result<Vec<snapshot::Written>>>>>,
 }
 
 impl IntoRepository {
@@ -579,6 +577,7 @@ impl IntoRepository {
         cancel: &Cancel,
     ) -> Result<IntoRepository> {
         let target = target.clone();
+        let location = target.location.clone();
         let cancel = cancel.clone();
         let (repo, lock) = tokio::task::spawn_blocking(move || {
             crate::storage::repository::open_locked(
@@ -592,10 +591,9 @@ impl IntoRepository {
         .await
         .map_err(|e| Error::failure(format!("repository worker failed: {e}")))??;
         Ok(IntoRepository {
+            location,
             repo: std::sync::Mutex::new(Some(repo)),
             _lock: lock,
-            worker: tokio::sync::Mutex::default(),
-            publisher: tokio::sync::Mutex::default(),
         })
     }
 }
@@ -610,8 +608,9 @@ async fn build(
     journal: &Journal,
     created: SystemTime,
     cancel: &Cancel,
-    into: Option<&IntoRepository>,
-) -> Result<(Manifest, Option<snapshot::Written>)> {
+    into: &[IntoRepository],
+    workers: &SnapshotWorkers,
+) -> Result<(Manifest, Vec<snapshot::Written>)> {
     let mut artifacts: Vec<Artifact> = Vec::new();
     let mut dumps = Vec::new();
     for (container, kind) in &plan.databases {
@@ -662,7 +661,7 @@ async fn build(
     let stopped = quiesce::stop(engine, journal, &plan.to_stop, options.stop_timeout).await?;
     let quiesced: Vec<String> = stopped.iter().map(|c| c.name.clone()).collect();
     let mut volumes = Vec::new();
-    if let (Some(repository), Some(into)) = (&options.repository, into) {
+    if !into.is_empty() {
         let mut trees = vec![snapshot::Tree {
             root: partial.dir.clone(),
             at: PathBuf::new(),
@@ -683,22 +682,33 @@ async fn build(
             quiesced,
         };
         let manifest = sealed_manifest(engine, subject, options, created, pieces, partial).await?;
-        crate::ui::progress::phase(&format!("writing the snapshot to {}", repository.location));
         let request = snapshot::Request {
             target: subject.name.clone(),
             trees,
         };
-        let location = repository.location.clone();
-        let repo = into
-            .repo
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
-            .expect("one snapshot per backup");
+        let repos: Vec<_> = into
+            .iter()
+            .map(|into| {
+                let repo = into.repo.lock().unwrap_or_else(|e| e.into_inner()).take();
+                (
+                    into.location.clone(),
+                    repo.expect("one snapshot per backup"),
+                )
+            })
+            .collect();
         let worker_cancel = cancel.clone();
-        let mut slot = into.worker.lock().await;
+        let mut slot = workers.writer.lock().await;
         let running = slot.insert(tokio::task::spawn_blocking(move || {
-            snapshot::write(&location, repo, &request, &worker_cancel)
+            let mut pending: Vec<snapshot::Pending> = Vec::new();
+            for (location, repo) in repos {
+                crate::ui::progress::phase(&format!("writing the snapshot to {location}"));
+                match snapshot::write(&location, repo, &request, &worker_cancel) {
+                    Ok(written) => pending.push(written),
+                    // One snapshot of the same content everywhere, or none.
+                    Err(err) => return Err(pending.into_iter().fold(err, |e, p| p.discard(e))),
+                }
+            }
+            Ok(pending)
         }));
         let joined = running.await;
         *slot = None;
@@ -709,21 +719,29 @@ async fn build(
         if !options.leave_stopped {
             quiesce::restart(engine, journal, &stopped).await?;
         }
-        crate::ui::progress::phase(&format!(
-            "reading back what the snapshot added to {}",
-            repository.location
-        ));
         let worker_cancel = cancel.clone();
-        let mut slot = into.publisher.lock().await;
+        let mut slot = workers.publisher.lock().await;
         let running = slot.insert(tokio::task::spawn_blocking(move || {
-            snapshot::publish(pending, &worker_cancel)
+            let mut written = Vec::new();
+            let mut pending = pending.into_iter();
+            while let Some(next) = pending.next() {
+                crate::ui::progress::phase(&format!(
+                    "reading back what the snapshot added to {}",
+                    next.location()
+                ));
+                match snapshot::publish(next, &worker_cancel) {
+                    Ok(done) => written.push(done),
+                    Err(err) => return Err(pending.fold(err, |e, p| p.discard(e))),
+                }
+            }
+            Ok(written)
         }));
         let joined = running.await;
         *slot = None;
         drop(slot);
         let written =
             joined.map_err(|e| Error::failure(format!("snapshot worker failed: {e}")))??;
-        return Ok((manifest, Some(written)));
+        return Ok((manifest, written));
     }
     for (volume, external) in &plan.volumes {
         let started = Instant::now();
@@ -797,7 +815,7 @@ async fn build(
         );
         return Err(err);
     }
-    Ok((manifest, None))
+    Ok((manifest, Vec::new()))
 }
 
 /// What a manifest is made of, besides the engine and the target.

@@ -593,7 +593,7 @@ async fn safety_backup(
         progress_total: Default::default(),
         lock_wait: request.lock_wait,
         leave_stopped: false,
-        repository: None,
+        repositories: Vec::new(),
     };
     let outcome = create::create(engine, &subject, &options, cancel).await.map_err(|mut err| {
         err.message = format!(

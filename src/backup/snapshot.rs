@@ -77,6 +77,8 @@ pub struct Written {
     pub parent: Option<String>,
     /// Bytes of new packs read back and checked.
     pub verified_bytes: u64,
+    /// The repository it is in.
+    pub location: String,
 }
 
 /// Opens a regular file beneath its tree's root, never through a symlink.
@@ -338,8 +340,13 @@ pub struct Pending {
 }
 
 impl Pending {
+    /// The repository it is in.
+    pub fn location(&self) -> &Repository {
+        &self.location
+    }
+
     /// Removes the unpublished snapshot after `err`, saying so when it cannot.
-    fn discard(self, mut err: Error) -> Error {
+    pub fn discard(self, mut err: Error) -> Error {
         if let Err(e) = self.repo.delete_snapshots(&[self.snapshot.id]) {
             err.message = format!(
                 "{}\n(the unpublished snapshot {} could not be removed: {}; it is tagged \
@@ -465,6 +472,7 @@ pub fn publish(pending: Pending, cancel: &Cancel) -> Result<Written> {
         files_unchanged: summary.files_unmodified,
         parent: saved.parent.map(|p| full_id(&p)),
         verified_bytes,
+        location: location.to_string(),
     })
 }
 

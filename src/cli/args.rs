@@ -343,11 +343,13 @@ pub struct BackupArgs {
     /// A compose project name or a container name (default: the project of the
     /// compose file in this directory)
     pub target: Option<String>,
-    /// Where backups are
-    #[command(flatten)]
-    pub location: LocationFlags,
-    /// For a repository: read its password from this file's first line [default:
-    /// $SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt]
+    /// Backup directory or repository [default: $SAFEOPS_BACKUP_DIR, else the policy
+    /// file's `[backup] to`, else ~/.local/share/docker-safeops/backups]; repeatable for
+    /// repositories: one run writes the same snapshot into each
+    #[arg(long = "to", value_name = "LOCATION")]
+    pub to: Vec<PathBuf>,
+    /// For a repository: read its password from this file's first line (every
+    /// repository of the run) [default: $SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt]
     #[arg(long, value_name = "FILE")]
     pub password_file: Option<PathBuf>,
     /// Metrics

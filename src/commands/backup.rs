@@ -37,33 +37,55 @@ struct Summary<'a> {
     compose_files: Vec<&'a str>,
     pruned: Vec<String>,
     notes: &'a [String],
-    /// A backup into a repository: its snapshot.
+    /// A backup into repositories: the snapshot in the first one.
     #[serde(skip_serializing_if = "Option::is_none")]
     snapshot: Option<&'a crate::backup::snapshot::Written>,
+    /// And in each of them, in `--to` order.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    snapshots: &'a [crate::backup::snapshot::Written],
 }
 
-/// Where the backup goes: a plain backup directory, or a repository (with the
-/// directory its small files are staged in).
-fn location(args: &BackupArgs) -> Result<(std::path::PathBuf, Option<RepositoryTarget>)> {
-    let root = store::backup_root(args.location.to.as_deref(), &|n| std::env::var(n).ok())?;
-    match Location::parse(&root.to_string_lossy()) {
-        Ok(Location::Plain(dir)) => Ok((dir, None)),
-        Ok(Location::Repository(location)) => {
-            if args.images {
-                return Err(Error::usage(
-                    "--images is not supported yet for a backup into a repository",
-                )
-                .hint("back up into a plain directory for it, or leave it out"));
+/// Where the backup goes: a plain backup directory, or one or more repositories (with
+/// the directory their small files are staged in).
+fn location(args: &BackupArgs) -> Result<(std::path::PathBuf, Vec<RepositoryTarget>)> {
+    let env = |n: &str| std::env::var(n).ok();
+    let roots = match args.to.as_slice() {
+        [] => vec![store::backup_root(None, &env)?],
+        given => given.to_vec(),
+    };
+    let mut repositories = Vec::new();
+    for root in &roots {
+        match Location::parse(&root.to_string_lossy()) {
+            Ok(Location::Plain(dir)) if roots.len() == 1 => return Ok((dir, Vec::new())),
+            Ok(Location::Plain(dir)) => {
+                return Err(Error::usage(format!(
+                    "several --to are repositories only: {} is a directory",
+                    dir.display()
+                ))
+                .hint("give the plain directory a run of its own, or use repo:/PATH"));
             }
-            let password = repository::password(args.password_file.as_deref(), false)?;
-            let staging = crate::state::state_dir().join("staging");
-            crate::state::create_private_dir(&staging).map_err(|e| {
-                Error::preflight(format!("cannot create {}: {e}", staging.display()))
-            })?;
-            Ok((staging, Some(RepositoryTarget { location, password })))
+            Ok(Location::Repository(location)) => repositories.push(location),
+            Err(bad) => return Err(Error::usage(bad.to_string())),
         }
-        Err(bad) => Err(Error::usage(bad.to_string())),
     }
+    if args.images {
+        return Err(
+            Error::usage("--images is not supported yet for a backup into a repository")
+                .hint("back up into a plain directory for it, or leave it out"),
+        );
+    }
+    let password = repository::password(args.password_file.as_deref(), false)?;
+    let staging = crate::state::state_dir().join("staging");
+    crate::state::create_private_dir(&staging)
+        .map_err(|e| Error::preflight(format!("cannot create {}: {e}", staging.display())))?;
+    let targets = repositories
+        .into_iter()
+        .map(|location| RepositoryTarget {
+            location,
+            password: password.clone(),
+        })
+        .collect();
+    Ok((staging, targets))
 }
 
 /// Runs `backup`.
@@ -82,10 +104,10 @@ pub async fn run(discovery: &Discovery<'_>, args: &BackupArgs, cancel: &Cancel) 
     };
     let volumes = inventory::volumes(discovery.engine).await?;
     let subject = Subject::of_target(&target, &volumes);
-    let (root, repository) = location(args)?;
+    let (root, repositories) = location(args)?;
     let options = BackupOptions {
         root,
-        repository,
+        repositories,
         images: args.images,
         quiesce: !args.no_quiesce,
         db_dump: args.db_dump,
@@ -185,27 +207,32 @@ fn print_summary(outcome: &BackupOutcome, format: Format) -> Result<()> {
                     .map(|p| p.display().to_string())
                     .collect(),
                 notes: &outcome.notes,
-                snapshot: outcome.snapshot.as_ref(),
+                snapshot: outcome.snapshots.first(),
+                snapshots: &outcome.snapshots,
             };
             serde_json::to_string_pretty(&summary).expect("summary serializes") + "\n"
         }
-        Format::Table if outcome.snapshot.is_some() => {
-            let snap = outcome.snapshot.as_ref().expect("checked");
-            format!(
-                "snapshot {} of {} {} written and verified in {:.1}s: {} files, {}; {} read, \
-                 {} unchanged since the last snapshot, {} added to the repository and read \
-                 back\n  {}\n",
-                &snap.id[..snap.id.len().min(8)],
-                m.target.kind,
-                m.target.name,
-                outcome.seconds,
-                snap.files,
-                human_bytes(snap.bytes),
-                snap.files_read,
-                snap.files_unchanged,
-                human_bytes(snap.added_bytes),
-                outcome.path.display()
-            )
+        Format::Table if !outcome.snapshots.is_empty() => {
+            let mut out = String::new();
+            for snap in &outcome.snapshots {
+                out.push_str(&format!(
+                    "snapshot {} of {} {} written and verified in {:.1}s: {} files, {}; {} \
+                     read, {} unchanged since the last snapshot, {} added to the repository \
+                     and read back\n  {}#{}\n",
+                    &snap.id[..snap.id.len().min(8)],
+                    m.target.kind,
+                    m.target.name,
+                    outcome.seconds,
+                    snap.files,
+                    human_bytes(snap.bytes),
+                    snap.files_read,
+                    snap.files_unchanged,
+                    human_bytes(snap.added_bytes),
+                    snap.location,
+                    snap.id
+                ));
+            }
+            out
         }
         Format::Table => {
             let mut out = format!(

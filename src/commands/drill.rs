@@ -13,6 +13,7 @@ use crate::cli::args::{DrillArgs, Format};
 use crate::drill::{self, DrillReport};
 use crate::error::{Error, ExitCode, Result};
 use crate::guard::audit;
+use crate::storage::location::Location;
 use crate::target::Discovery;
 use crate::ui::style::Style;
 use crate::ui::table::printable;
@@ -82,6 +83,16 @@ pub async fn run(discovery: &Discovery<'_>, args: &DrillArgs, cancel: &Cancel) -
 async fn backup_to_drill(discovery: &Discovery<'_>, args: &DrillArgs) -> Result<PathBuf> {
     let env = |n: &str| std::env::var(n).ok();
     let to = args.location.to.as_deref();
+    let root = store::backup_root(to, &env)?;
+    if let Ok(Location::Repository(location)) = Location::parse(&root.to_string_lossy()) {
+        return Err(Error::usage(format!(
+            "drills from a repository ({location}) are not supported yet"
+        ))
+        .hint(format!(
+            "restore a snapshot into a new volume with `docker safeops restore ID --to \
+                     {location} --volume NAME:NEW`, or drill a plain backup"
+        )));
+    }
     if let Some(what) = &args.what
         && let Ok(dir) = store::resolve(Path::new(what), to, &env)
     {
@@ -94,7 +105,6 @@ async fn backup_to_drill(discovery: &Discovery<'_>, args: &DrillArgs) -> Result<
             .name()
             .to_string(),
     };
-    let root = store::backup_root(to, &env)?;
     store::list(&root)?
         .into_iter()
         .find(|b| b.target == target && b.sound)

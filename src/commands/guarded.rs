@@ -143,7 +143,7 @@ pub async fn allow(
         progress_total: Default::default(),
         lock_wait: guard.lock_wait,
         leave_stopped: guard.removes_containers,
-        repository: None,
+        repositories: Vec::new(),
     };
     let outcome = create::create(engine, &subject, &options, cancel)
         .await
