@@ -780,6 +780,7 @@ fn one_run_writes_the_same_snapshot_into_every_repository_it_is_given() {
     assert_eq!(snapshots.len(), 2, "{outcome}");
     assert_eq!(snapshots[0]["location"], local.as_str(), "{outcome}");
     assert_eq!(snapshots[1]["location"], off_site.as_str(), "{outcome}");
+    assert_eq!(outcome["snapshot"], snapshots[0], "{outcome}");
     assert_ne!(started(), before, "stopped once, started again");
     // Each repository restores the same bytes (restic itself, from either).
     for (repository, extra) in [
@@ -793,12 +794,22 @@ fn one_run_writes_the_same_snapshot_into_every_repository_it_is_given() {
             &["restore", "latest", "--target", target.to_str().unwrap()],
         );
         assert_eq!(code, 0, "{said}");
+        let (code, said) = restic(&repository, &[], &["snapshots", "--json"]);
+        assert_eq!(code, 0, "{said}");
+        let listed: serde_json::Value = serde_json::from_str(&said).unwrap();
+        assert_eq!(
+            listed.as_array().unwrap().len(),
+            1,
+            "only the published one: {said}"
+        );
+        assert!(!said.contains("safeops-pending"), "{said}");
         assert_eq!(
             std::fs::read(target.join(format!("volumes/{volume}/sub/big"))).unwrap(),
             std::fs::read(common::fixture::mountpoint(&volume).join("sub/big")).unwrap()
         );
     }
     // A plain directory among several locations: refused before anything is stopped.
+    let before = started();
     let (code, _, stderr) = run(safeops(dir.path(), None).args([
         "backup",
         &container,
@@ -809,4 +820,5 @@ fn one_run_writes_the_same_snapshot_into_every_repository_it_is_given() {
     ]));
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("repositories only"), "{stderr}");
+    assert_eq!(started(), before);
 }

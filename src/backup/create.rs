@@ -396,6 +396,10 @@ pub async fn create(
             if let Some(running) = workers.publisher.lock().await.take() {
                 let _ = running.await;
             }
+            let pending = Arc::clone(&workers.pending);
+            let _ =
+                tokio::task::spawn_blocking(move || discard_all(&pending, Error::interrupted()))
+                    .await;
             let restarted = quiesce::restart(engine, &journal, &plan.to_stop).await;
             partial.discard();
             // A start that failed stays owed: the journal lets the next command retry.
@@ -490,6 +494,12 @@ pub async fn create(
     })
 }
 
+/// Removes the unpublished snapshots in `pending` after `err`.
+fn discard_all(pending: &std::sync::Mutex<Vec<snapshot::Pending>>, err: Error) -> Error {
+    let all = std::mem::take(&mut *pending.lock().unwrap_or_else(|e| e.into_inner()));
+    all.into_iter().fold(err, |e, p| p.discard(e))
+}
+
 /// `--keep`/`--keep-days` in a repository: the target's snapshots they do not keep
 /// forgotten and what only those used pruned, under the repository's exclusive lock,
 /// after the new snapshot (`protect`) was written and verified.
@@ -566,7 +576,9 @@ struct IntoRepository {
 /// backup can wait for them.
 #[derive(Default)]
 struct SnapshotWorkers {
-    writer: tokio::sync::Mutex<Option<tokio::task::JoinHandle<Result<Vec<snapshot::Pending>>>>>,
+    writer: tokio::sync::Mutex<Option<tokio::task::JoinHandle<Result<()>>>>,
+    /// The snapshots written and not yet handed to the publisher.
+    pending: Arc<std::sync::Mutex<Vec<snapshot::Pending>>>,
     publisher: tokio::sync::Mutex<Option<tokio::task::JoinHandle<Result<Vec<snapshot::Written>>>>>,
 }
 
@@ -698,40 +710,65 @@ async fn build(
             .collect();
         let worker_cancel = cancel.clone();
         let mut slot = workers.writer.lock().await;
+        let shared = Arc::clone(&workers.pending);
         let running = slot.insert(tokio::task::spawn_blocking(move || {
-            let mut pending: Vec<snapshot::Pending> = Vec::new();
             for (location, repo) in repos {
                 crate::ui::progress::phase(&format!("writing the snapshot to {location}"));
                 match snapshot::write(&location, repo, &request, &worker_cancel) {
-                    Ok(written) => pending.push(written),
+                    Ok(written) => shared
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push(written),
                     // One snapshot of the same content everywhere, or none.
-                    Err(err) => return Err(pending.into_iter().fold(err, |e, p| p.discard(e))),
+                    Err(err) => return Err(discard_all(&shared, err)),
                 }
             }
-            Ok(pending)
+            Ok(())
         }));
         let joined = running.await;
         *slot = None;
         drop(slot);
-        let pending =
-            joined.map_err(|e| Error::failure(format!("snapshot worker failed: {e}")))??;
-        // Every file is read: the containers need not wait for the read-back.
+        joined.map_err(|e| Error::failure(format!("snapshot worker failed: {e}")))??;
+        // Every file is read: the containers need not wait for the read-back. (If they
+        // do not start, the error path discards the unpublished snapshots.)
         if !options.leave_stopped {
             quiesce::restart(engine, journal, &stopped).await?;
         }
+        let pending =
+            std::mem::take(&mut *workers.pending.lock().unwrap_or_else(|e| e.into_inner()));
         let worker_cancel = cancel.clone();
         let mut slot = workers.publisher.lock().await;
         let running = slot.insert(tokio::task::spawn_blocking(move || {
-            let mut written = Vec::new();
+            // All read back before any is published: the same snapshot everywhere, or
+            // none.
+            let mut checked = Vec::new();
             let mut pending = pending.into_iter();
             while let Some(next) = pending.next() {
                 crate::ui::progress::phase(&format!(
                     "reading back what the snapshot added to {}",
                     next.location()
                 ));
-                match snapshot::publish(next, &worker_cancel) {
+                match snapshot::read_back(next, &worker_cancel) {
+                    Ok(sound) => checked.push(sound),
+                    Err(err) => {
+                        let err = pending.fold(err, |e, p| p.discard(e));
+                        return Err(checked.into_iter().fold(err, |e, (p, _)| p.discard(e)));
+                    }
+                }
+            }
+            let mut written: Vec<snapshot::Written> = Vec::new();
+            for (sound, bytes) in checked {
+                match snapshot::publish(sound, bytes) {
                     Ok(done) => written.push(done),
-                    Err(err) => return Err(pending.fold(err, |e, p| p.discard(e))),
+                    Err(mut err) => {
+                        for done in &written {
+                            err.message.push_str(&format!(
+                                "\n(published nevertheless: {}#{})",
+                                done.location, done.id
+                            ));
+                        }
+                        return Err(err);
+                    }
                 }
             }
             Ok(written)

@@ -416,52 +416,68 @@ pub fn write(
     Ok(pending)
 }
 
-/// Reads back what `pending` added (see [`readback`]) and publishes it: the snapshot is
-/// saved again with the `docker-safeops` tag and the unpublished one removed. On any
-/// failure, or `cancel`, it is removed instead.
-pub fn publish(pending: Pending, cancel: &Cancel) -> Result<Written> {
+/// Reads back what `pending` added (see [`readback`]): the bytes read. On any failure,
+/// or `cancel`, it is removed.
+pub fn read_back(pending: Pending, cancel: &Cancel) -> Result<(Pending, u64)> {
     let location = pending.location.clone();
     let checked = readback::new_packs(&pending.repo, &location, &pending.before)
         .and_then(|packs| readback::check(&location, &pending.repo.key(), &packs, cancel));
-    let verified_bytes = match checked {
-        Ok((problems, bytes)) if problems.is_empty() => bytes,
-        Ok((problems, _)) => {
-            return Err(pending.discard(Error::integrity(format!(
-                "what the backup wrote to {location} does not read back sound, so no \
-                 snapshot was kept:\n  {}",
-                problems.join("\n  ")
-            ))));
-        }
-        Err(err) => return Err(pending.discard(err)),
-    };
+    match checked {
+        Ok((problems, bytes)) if problems.is_empty() => Ok((pending, bytes)),
+        Ok((problems, _)) => Err(pending.discard(Error::integrity(format!(
+            "what the backup wrote to {location} does not read back sound, so no snapshot \
+             was kept:\n  {}",
+            problems.join("\n  ")
+        )))),
+        Err(err) => Err(pending.discard(err)),
+    }
+}
+
+/// Publishes `pending`, read back (`verified_bytes`): the snapshot is saved again with
+/// the `docker-safeops` tag and the unpublished one removed.
+pub fn publish(pending: Pending, verified_bytes: u64) -> Result<Written> {
+    let location = pending.location.clone();
     let mut published = pending.snapshot.clone();
     published
         .tags
         .remove_all(&[PENDING.parse().expect("a tag")]);
     published.tags.add("docker-safeops".to_string());
     let time = published.time.clone();
+    let tags = published.tags.clone();
+    let listed = |repo: &rustic_core::Repository<rustic_core::IndexedIdsStatus>| {
+        repo.list::<rustic_core::repofile::SnapshotId>()
+            .map(|ids| ids.collect::<std::collections::BTreeSet<_>>())
+            .map_err(|e| repository_error(&location, &e))
+    };
+    let before = match listed(&pending.repo) {
+        Ok(before) => before,
+        Err(err) => return Err(pending.discard(err)),
+    };
     if let Err(e) = pending.repo.save_snapshots(vec![published]) {
         let err = repository_error(&location, &e);
         return Err(pending.discard(err));
     }
-    let tag = target_tag(
-        pending
-            .snapshot
-            .tags
-            .iter()
-            .find_map(|t| t.strip_prefix("safeops-target="))
-            .unwrap_or_default(),
-    );
+    // Only the new snapshot files are read: others may come and go meanwhile (the
+    // pending snapshots of concurrent backups).
+    let new: Vec<String> = listed(&pending.repo)?
+        .difference(&before)
+        .map(|id| id.to_string())
+        .collect();
     let saved = pending
         .repo
-        .get_matching_snapshots(|s| {
-            s.time == time && s.tags.contains(&tag) && s.tags.contains("docker-safeops")
-        })
+        .get_snapshots(&new)
         .map_err(|e| repository_error(&location, &e))?
         .into_iter()
-        .next()
+        .find(|s| s.time == time && s.tags == tags)
         .ok_or_else(|| Error::failure(format!("the snapshot saved in {location} is not there")))?;
-    let _ = pending.repo.delete_snapshots(&[pending.snapshot.id]);
+    if let Err(e) = pending.repo.delete_snapshots(&[pending.snapshot.id]) {
+        tracing::warn!(
+            "the unpublished copy {} stays in {location} ({}); `restic forget --tag {PENDING}` \
+             removes it",
+            full_id(&pending.snapshot.id),
+            concise(&e.display_log())
+        );
+    }
     let summary = saved.summary.clone().unwrap_or_default();
     Ok(Written {
         id: full_id(&saved.id),

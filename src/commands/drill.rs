@@ -83,6 +83,11 @@ pub async fn run(discovery: &Discovery<'_>, args: &DrillArgs, cancel: &Cancel) -
 async fn backup_to_drill(discovery: &Discovery<'_>, args: &DrillArgs) -> Result<PathBuf> {
     let env = |n: &str| std::env::var(n).ok();
     let to = args.location.to.as_deref();
+    if let Some(what) = &args.what
+        && let Ok(dir) = store::resolve(Path::new(what), to, &env)
+    {
+        return Ok(dir);
+    }
     let root = store::backup_root(to, &env)?;
     if let Ok(Location::Repository(location)) = Location::parse(&root.to_string_lossy()) {
         return Err(Error::usage(format!(
@@ -92,11 +97,6 @@ async fn backup_to_drill(discovery: &Discovery<'_>, args: &DrillArgs) -> Result<
             "restore a snapshot into a new volume with `docker safeops restore ID --to \
                      {location} --volume NAME:NEW`, or drill a plain backup"
         )));
-    }
-    if let Some(what) = &args.what
-        && let Ok(dir) = store::resolve(Path::new(what), to, &env)
-    {
-        return Ok(dir);
     }
     let target = match &args.what {
         Some(name) => name.clone(),
