@@ -291,9 +291,7 @@ fn volume_tags(entries: &[ReadSourceEntry<BeneathOpen>]) -> String {
 /// Each volume's last backup in the repository (its time and fingerprint), from the
 /// snapshots' tags.
 pub fn last_by_volume(repo: &Open) -> Result<HashMap<String, (String, Fingerprint)>> {
-    let mut snapshots = repo
-        .get_matching_snapshots(|s| s.tags.contains("docker-safeops"))
-        .map_err(|e| Error::failure(format!("cannot list snapshots: {}", e.display_log())))?;
+    let mut snapshots = matching(repo, |s| s.tags.contains("docker-safeops"))?;
     snapshots.sort_by_key(|s| std::cmp::Reverse(s.time.timestamp()));
     let mut last = HashMap::new();
     for snapshot in &snapshots {
@@ -319,10 +317,35 @@ pub fn last_by_volume(repo: &Open) -> Result<HashMap<String, (String, Fingerprin
 /// The target's newest snapshot, the parent of the next one.
 pub fn latest(repo: &Open, target: &str) -> Result<Option<SnapshotFile>> {
     let tag = target_tag(target);
-    let snapshots = repo
-        .get_matching_snapshots(|s| s.tags.contains(&tag) && s.tags.contains("docker-safeops"))
-        .map_err(|e| Error::failure(format!("cannot list snapshots: {}", e.display_log())))?;
+    let snapshots = matching(repo, |s| {
+        s.tags.contains(&tag) && s.tags.contains("docker-safeops")
+    })?;
     Ok(snapshots.into_iter().max_by(|a, b| a.time.cmp(&b.time)))
+}
+
+/// The snapshots `filter` matches. rustic lists the snapshot files and then reads each:
+/// a concurrent backup removing its unpublished snapshot in between fails the listing,
+/// which is therefore tried again.
+fn matching<S: rustic_core::Open>(
+    repo: &rustic_core::Repository<S>,
+    filter: impl Fn(&SnapshotFile) -> bool,
+) -> Result<Vec<SnapshotFile>> {
+    let mut attempt = 0;
+    loop {
+        match repo.get_matching_snapshots(&filter) {
+            Ok(found) => return Ok(found),
+            Err(e) if attempt < 3 => {
+                attempt += 1;
+                tracing::debug!("listing snapshots again: {}", concise(&e.display_log()));
+            }
+            Err(e) => {
+                return Err(Error::failure(format!(
+                    "cannot list snapshots: {}",
+                    concise(&e.display_log())
+                )));
+            }
+        }
+    }
 }
 
 /// The tag of a snapshot written but not yet published. Without the `docker-safeops`
@@ -504,9 +527,9 @@ pub fn forget(
     protect: &str,
 ) -> Result<Vec<String>> {
     let tag = target_tag(target);
-    let mut snapshots = repo
-        .get_matching_snapshots(|s| s.tags.contains(&tag) && s.tags.contains("docker-safeops"))
-        .map_err(|e| repository_error(location, &e))?;
+    let mut snapshots = matching(&repo, |s| {
+        s.tags.contains(&tag) && s.tags.contains("docker-safeops")
+    })?;
     snapshots.sort_by_key(|s| std::cmp::Reverse(s.time.timestamp()));
     let now = rustic_core::jiff::Timestamp::now();
     let gone: Vec<_> = snapshots
@@ -558,11 +581,9 @@ pub struct Listed {
 /// The safeops snapshots in `repo` (of `target` only, when given), newest first.
 pub fn list(repo: &Open, target: Option<&str>) -> Result<Vec<Listed>> {
     let wanted = target.map(target_tag);
-    let snapshots = repo
-        .get_matching_snapshots(|s| {
-            s.tags.contains("docker-safeops") && wanted.as_ref().is_none_or(|t| s.tags.contains(t))
-        })
-        .map_err(|e| Error::failure(format!("cannot list snapshots: {}", e.display_log())))?;
+    let snapshots = matching(repo, |s| {
+        s.tags.contains("docker-safeops") && wanted.as_ref().is_none_or(|t| s.tags.contains(t))
+    })?;
     let mut listed: Vec<(i128, Listed)> = snapshots
         .into_iter()
         .map(|s| {
