@@ -55,6 +55,9 @@ pub struct SnapshotSource {
     repo: rustic_core::Repository<IndexedFullStatus>,
     snapshot: SnapshotFile,
     manifest: Manifest,
+    /// Each volume's entries as `file_list` walked them, for `extract` not to walk
+    /// the tree again.
+    walked: std::sync::Mutex<HashMap<String, Vec<(FileRecord, Node)>>>,
     _lock: Held,
 }
 
@@ -243,6 +246,7 @@ impl SnapshotSource {
             repo,
             snapshot,
             manifest,
+            walked: std::sync::Mutex::default(),
             _lock: held,
         })
     }
@@ -311,10 +315,16 @@ impl SnapshotSource {
 
     /// What volume `volume` holds in the snapshot, without digests (see the module).
     pub fn file_list(&self, volume: &str) -> Result<FileList> {
-        Ok(FileList {
+        let entries = self.entries(volume)?;
+        let list = FileList {
             volume: volume.to_string(),
-            entries: self.entries(volume)?.into_iter().map(|(r, _)| r).collect(),
-        })
+            entries: entries.iter().map(|(r, _)| r.clone()).collect(),
+        };
+        self.walked
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(volume.to_string(), entries);
+        Ok(list)
     }
 
     /// Hands every entry of volume `volume` and its content to `sink`, in order, and
@@ -325,9 +335,17 @@ impl SnapshotSource {
         sink: &mut Sink<'_>,
         cancel: &Cancel,
     ) -> io::Result<BTreeMap<PathBytes, String>> {
-        let entries = self
-            .entries(volume)
-            .map_err(|e| io::Error::other(e.message))?;
+        let walked = self
+            .walked
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(volume);
+        let entries = match walked {
+            Some(entries) => entries,
+            None => self
+                .entries(volume)
+                .map_err(|e| io::Error::other(e.message))?,
+        };
         let mut digests = BTreeMap::new();
         for (record, node) in &entries {
             if cancel.reason().is_some() {
