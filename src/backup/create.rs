@@ -494,6 +494,20 @@ pub async fn create(
     })
 }
 
+/// A blocking worker kept where an interrupted backup can wait for it.
+type KeptWorker<T> = tokio::sync::Mutex<Option<tokio::task::JoinHandle<Result<T>>>>;
+
+/// Runs `work` on a blocking thread kept in `slot` until it is done.
+async fn run_kept<T: Send + 'static>(
+    slot: &KeptWorker<T>,
+    work: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
+    let mut slot = slot.lock().await;
+    let joined = slot.insert(tokio::task::spawn_blocking(work)).await;
+    *slot = None;
+    joined.map_err(|e| Error::failure(format!("snapshot worker failed: {e}")))?
+}
+
 /// Removes the unpublished snapshots in `pending` after `err`.
 fn discard_all(pending: &std::sync::Mutex<Vec<snapshot::Pending>>, err: Error) -> Error {
     let all = std::mem::take(&mut *pending.lock().unwrap_or_else(|e| e.into_inner()));
@@ -521,7 +535,7 @@ async fn forget(
     let (repository, target, protect) =
         (repository.clone(), target.to_string(), protect.to_string());
     let (wait, cancel) = (options.lock_wait, cancel.clone());
-    let forgotten = tokio::task::spawn_blocking(move || {
+    let forgotten = crate::storage::repository::blocking(move || {
         let (repo, _lock) = crate::storage::repository::open_locked(
             &repository.location,
             &repository.password,
@@ -530,14 +544,12 @@ async fn forget(
             &cancel,
         )?;
         let ids = snapshot::forget(&repository.location, repo, &target, retention, &protect)?;
-        Ok::<_, Error>(
-            ids.into_iter()
-                .map(|id| PathBuf::from(format!("{}#{id}", repository.location)))
-                .collect(),
-        )
+        Ok(ids
+            .into_iter()
+            .map(|id| PathBuf::from(format!("{}#{id}", repository.location)))
+            .collect())
     })
-    .await
-    .map_err(|e| Error::failure(format!("repository worker failed: {e}")))?;
+    .await;
     forgotten.map_err(|mut err| {
         err.message = format!(
             "the backup is complete, but old snapshots were not forgotten: {}",
@@ -576,10 +588,10 @@ struct IntoRepository {
 /// backup can wait for them.
 #[derive(Default)]
 struct SnapshotWorkers {
-    writer: tokio::sync::Mutex<Option<tokio::task::JoinHandle<Result<()>>>>,
+    writer: KeptWorker<()>,
     /// The snapshots written and not yet handed to the publisher.
     pending: Arc<std::sync::Mutex<Vec<snapshot::Pending>>>,
-    publisher: tokio::sync::Mutex<Option<tokio::task::JoinHandle<Result<Vec<snapshot::Written>>>>>,
+    publisher: KeptWorker<Vec<snapshot::Written>>,
 }
 
 impl IntoRepository {
@@ -591,7 +603,7 @@ impl IntoRepository {
         let target = target.clone();
         let location = target.location.clone();
         let cancel = cancel.clone();
-        let (repo, lock) = tokio::task::spawn_blocking(move || {
+        let (repo, lock) = crate::storage::repository::blocking(move || {
             crate::storage::repository::open_locked(
                 &target.location,
                 &target.password,
@@ -600,8 +612,7 @@ impl IntoRepository {
                 &cancel,
             )
         })
-        .await
-        .map_err(|e| Error::failure(format!("repository worker failed: {e}")))??;
+        .await?;
         Ok(IntoRepository {
             location,
             repo: std::sync::Mutex::new(Some(repo)),
@@ -709,9 +720,8 @@ async fn build(
             })
             .collect();
         let worker_cancel = cancel.clone();
-        let mut slot = workers.writer.lock().await;
         let shared = Arc::clone(&workers.pending);
-        let running = slot.insert(tokio::task::spawn_blocking(move || {
+        run_kept(&workers.writer, move || {
             for (location, repo) in repos {
                 crate::ui::progress::phase(&format!("writing the snapshot to {location}"));
                 match snapshot::write(&location, repo, &request, &worker_cancel) {
@@ -724,11 +734,8 @@ async fn build(
                 }
             }
             Ok(())
-        }));
-        let joined = running.await;
-        *slot = None;
-        drop(slot);
-        joined.map_err(|e| Error::failure(format!("snapshot worker failed: {e}")))??;
+        })
+        .await?;
         // Every file is read: the containers need not wait for the read-back. (If they
         // do not start, the error path discards the unpublished snapshots.)
         if !options.leave_stopped {
@@ -737,8 +744,7 @@ async fn build(
         let pending =
             std::mem::take(&mut *workers.pending.lock().unwrap_or_else(|e| e.into_inner()));
         let worker_cancel = cancel.clone();
-        let mut slot = workers.publisher.lock().await;
-        let running = slot.insert(tokio::task::spawn_blocking(move || {
+        let written = run_kept(&workers.publisher, move || {
             // All read back before any is published: the same snapshot everywhere, or
             // none.
             let mut checked = Vec::new();
@@ -772,12 +778,8 @@ async fn build(
                 }
             }
             Ok(written)
-        }));
-        let joined = running.await;
-        *slot = None;
-        drop(slot);
-        let written =
-            joined.map_err(|e| Error::failure(format!("snapshot worker failed: {e}")))??;
+        })
+        .await?;
         return Ok((manifest, written));
     }
     for (volume, external) in &plan.volumes {

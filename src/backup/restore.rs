@@ -67,9 +67,7 @@ impl Source {
         work: impl FnOnce(&SnapshotSource) -> Result<T> + Send + 'static,
     ) -> Result<T> {
         let source = Arc::clone(source);
-        tokio::task::spawn_blocking(move || work(&source))
-            .await
-            .map_err(|e| Error::failure(format!("repository worker failed: {e}")))?
+        crate::storage::repository::blocking(move || work(&source)).await
     }
 }
 

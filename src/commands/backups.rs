@@ -94,9 +94,7 @@ pub async fn init(args: &BackupsInitArgs) -> Result<()> {
     };
     let password = repository::password(args.password_file.as_deref(), true)?;
     let location = repository.clone();
-    let opened = tokio::task::spawn_blocking(move || repository::init(&location, &password))
-        .await
-        .map_err(|e| Error::failure(format!("the repository worker failed: {e}")))??;
+    let opened = repository::blocking(move || repository::init(&location, &password)).await?;
     super::print(&format!(
         "created repository {repository} (id {})\n",
         opened.config().id
@@ -113,12 +111,11 @@ async fn list_snapshots(args: &BackupsArgs, location: Repository) -> Result<()> 
     let password = repository::password(args.password_file.as_deref(), false)?;
     let target = args.target.clone();
     let shown = location.clone();
-    let listed = tokio::task::spawn_blocking(move || {
+    let listed = repository::blocking(move || {
         let repo = repository::open(&location, &password)?;
         snapshot::list(&repo, target.as_deref())
     })
-    .await
-    .map_err(|e| Error::failure(format!("the repository worker failed: {e}")))??;
+    .await?;
     let text = match args.format {
         Format::Json => serde_json::to_string_pretty(&listed).expect("list serializes") + "\n",
         Format::Table if listed.is_empty() => format!("no backups in {shown}\n"),

@@ -11,7 +11,7 @@ use crate::backup::store;
 use crate::cancel::Cancel;
 use crate::cli::args::{Format, RestoreArgs};
 use crate::engine::Engine;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::storage::location::Location;
 use crate::storage::repository;
 use crate::ui::table::{human_bytes, render};
@@ -28,11 +28,10 @@ async fn source(args: &RestoreArgs, cancel: &Cancel) -> Result<(Source, PathBuf)
     let password = repository::password(args.password_file.as_deref(), false)?;
     let id = args.backup.to_string_lossy().into_owned();
     let (wait, cancel) = (args.lock.wait(), cancel.clone());
-    let opened = tokio::task::spawn_blocking(move || {
+    let opened = repository::blocking(move || {
         SnapshotSource::open(&location, &password, &id, wait, &cancel)
     })
-    .await
-    .map_err(|e| Error::failure(format!("the repository worker failed: {e}")))??;
+    .await?;
     // The content a restore replaces is saved as a plain backup: where plain backups go,
     // or the default directory when that is a repository too.
     let safety_root = match Location::parse(&store::backup_root(None, &env)?.to_string_lossy()) {

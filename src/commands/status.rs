@@ -12,7 +12,7 @@ use crate::backup::{snapshot, store};
 use crate::cli::args::{Format, StatusArgs};
 use crate::engine::Engine;
 use crate::engine::inventory::{self, Container, Volume};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::guard::protect::{self, Policy, Rule, VolumeFacts};
 use crate::storage::location::Location;
 use crate::storage::repository;
@@ -129,12 +129,11 @@ async fn last_backups(
         return Ok(store::last_fingerprints(&root));
     };
     let password = repository::password(args.password_file.as_deref(), false)?;
-    tokio::task::spawn_blocking(move || {
+    repository::blocking(move || {
         let repo = repository::open(&location, &password)?;
         snapshot::last_by_volume(&repo)
     })
     .await
-    .map_err(|e| Error::failure(format!("the repository worker failed: {e}")))?
 }
 
 /// Runs `status`.

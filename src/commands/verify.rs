@@ -24,14 +24,13 @@ async fn verify_snapshot(args: &VerifyArgs, location: Repository, cancel: &Cance
     let started = std::time::Instant::now();
     crate::ui::progress::phase(&format!("reading back every pack of {shown}"));
     let cancel = cancel.clone();
-    let verified = tokio::task::spawn_blocking(move || {
+    let verified = repository::blocking(move || {
         // Shared: a restic prune deleting packs meanwhile would look like corruption.
         let (repo, _lock) =
             repository::open_locked(&location, &password, Kind::Shared, None, &cancel)?;
         snapshot::verify(&location, repo, &id)
     })
-    .await
-    .map_err(|e| Error::failure(format!("the repository worker failed: {e}")))??;
+    .await?;
     let seconds = started.elapsed().as_secs_f64();
     let text = match args.format {
         Format::Json => {

@@ -109,6 +109,15 @@ fn rustic(location: &Repository) -> Result<RusticRepository<()>> {
     RusticRepository::new(&options, &backends).map_err(|e| repository_error(location, &e))
 }
 
+/// Runs `work` on repository storage, which blocks, on a blocking thread.
+pub async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| Error::failure(format!("the repository worker failed: {e}")))?
+}
+
 /// Opens the repository at `location`. Blocks: call it from `spawn_blocking`.
 pub fn open(location: &Repository, password: &Password) -> Result<Open> {
     rustic(location)?
