@@ -480,9 +480,17 @@ fn restic_holding_an_exclusive_lock(path: &Path) -> std::process::Child {
     holder
 }
 
-/// The files in a local repository's `locks/`.
+/// The locks in a local repository's `locks/`: files named by a hex ID (restic writes a
+/// lock under a temporary name first).
 fn lock_files(repository: &Path) -> usize {
-    std::fs::read_dir(repository.join("locks")).map_or(0, |d| d.count())
+    std::fs::read_dir(repository.join("locks")).map_or(0, |dir| {
+        dir.filter(|entry| {
+            let name = entry.as_ref().unwrap().file_name();
+            let name = name.to_string_lossy();
+            name.len() == 64 && name.chars().all(|c| c.is_ascii_hexdigit())
+        })
+        .count()
+    })
 }
 
 #[test]

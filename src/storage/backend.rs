@@ -135,7 +135,9 @@ impl Storage {
         match self.op.list("locks/") {
             Ok(entries) => Ok(entries
                 .into_iter()
-                .filter(|e| !e.metadata().is_dir())
+                // restic writes a lock under a temporary name and renames it: only
+                // names that are IDs are locks, as for `restic unlock`.
+                .filter(|e| !e.metadata().is_dir() && e.name().parse::<Id>().is_ok())
                 .map(|e| e.name().to_string())
                 .collect()),
             Err(err) if err.kind() == DalErrorKind::NotFound => Ok(Vec::new()),
@@ -300,5 +302,25 @@ impl WriteBackend for Storage {
         self.op
             .delete(&path)
             .map_err(|err| storage_error(format!("cannot remove {}/{path}", self.location), err))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lock_still_under_its_temporary_name_is_no_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let locks = dir.path().join("locks");
+        std::fs::create_dir(&locks).unwrap();
+        let id = "0f".repeat(32);
+        std::fs::write(locks.join(&id), b"sealed").unwrap();
+        std::fs::write(locks.join(format!("{id}-tmp-1234")), b"half").unwrap();
+        // The blocking operator runs on a tokio runtime of the caller's.
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let _inside = runtime.enter();
+        let storage = Storage::new(&Repository::Local(dir.path().to_path_buf())).unwrap();
+        assert_eq!(storage.lock_names().unwrap(), vec![id]);
     }
 }
