@@ -170,9 +170,7 @@ fn down_v_with_its_safety_backup_never_starts_a_container() {
     let (_cleanup, project, dir) = started_v2_project("onestop", "");
     let db = format!("{project}-db-1");
     docker(&["exec", &db, "sh", "-c", "echo payload > /data/file"]);
-    let since = docker(&["system", "info", "-f", "{{.SystemTime}}"])
-        .trim()
-        .to_string();
+    let since = common::engine_time();
     let backups = dir.path().join("backups");
     let (code, stdout, stderr) = run(safeops(dir.path())
         .env("SAFEOPS_BACKUP_DIR", &backups)
@@ -195,24 +193,8 @@ fn down_v_with_its_safety_backup_never_starts_a_container() {
     let report: serde_json::Value = serde_json::from_str(&stdout).expect(&stdout);
     assert_eq!(report["outcome"], "ok");
     assert!(report["safety_backup"].is_string(), "{report}");
-    let until = docker(&["system", "info", "-f", "{{.SystemTime}}"])
-        .trim()
-        .to_string();
-    let events = |event: &str| {
-        docker(&[
-            "events",
-            "--since",
-            &since,
-            "--until",
-            &until,
-            "--filter",
-            &format!("event={event}"),
-            "--filter",
-            &format!("container={db}"),
-            "--format",
-            "{{.Status}}",
-        ])
-    };
+    let until = common::engine_time();
+    let events = |event: &str| common::container_events(&db, event, &since, &until);
     assert_eq!(events("start").trim(), "", "down -v started a container");
     let stops = events("stop");
     assert_eq!(stops.lines().count(), 1, "stopped more than once: {stops}");

@@ -816,17 +816,85 @@ fn one_run_writes_the_same_snapshot_into_every_repository_it_is_given() {
             std::fs::read(common::fixture::mountpoint(&volume).join("sub/big")).unwrap()
         );
     }
-    // A plain directory among several locations: refused before anything is stopped.
+}
+
+#[test]
+fn a_plain_directory_and_a_repository_get_the_same_backup_in_one_stop() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_cleanup, container, volume) = data_container(dir.path());
+    let (path, repo) = local_repository(dir.path());
+    let plain = dir.path().join("plain");
+    let since = common::engine_time();
+    let outcome = common::json(safeops(dir.path(), None).args([
+        "backup",
+        &container,
+        "--to",
+        plain.to_str().unwrap(),
+        "--to",
+        &repo,
+        "-t",
+        "1",
+        "--format",
+        "json",
+    ]));
+    let backup = Path::new(outcome["path"].as_str().unwrap());
+    assert!(backup.starts_with(&plain), "{outcome}");
+    let snapshots = outcome["snapshots"].as_array().unwrap();
+    assert_eq!(snapshots.len(), 1, "{outcome}");
+    assert_eq!(snapshots[0]["location"], repo.as_str(), "{outcome}");
+    let stops = common::container_events(&container, "stop", &since, &common::engine_time());
+    assert_eq!(stops.lines().count(), 1, "stopped once for both: {stops}");
+    assert_eq!(
+        common::docker(&["inspect", "-f", "{{.State.Running}}", &container]).trim(),
+        "true"
+    );
+    // Each verifies on its own; nothing is left staged.
+    let (code, _, stderr) =
+        run(safeops(dir.path(), None).args(["verify", outcome["path"].as_str().unwrap()]));
+    assert_eq!(code, 0, "{stderr}");
+    let id = snapshots[0]["id"].as_str().unwrap();
+    let (code, _, stderr) = run(safeops(dir.path(), None).args(["verify", id, "--to", &repo]));
+    assert_eq!(code, 0, "{stderr}");
+    let staging = dir.path().join("state/docker-safeops/staging");
+    let left: Vec<_> = std::fs::read_dir(&staging).unwrap().collect();
+    assert!(left.is_empty(), "nothing left staged: {left:?}");
+    // The snapshot holds what the plain backup holds: the container's spec, the volume.
+    let restored = dir.path().join("restored");
+    let (code, said) = restic(
+        path.to_str().unwrap(),
+        &[],
+        &["restore", "latest", "--target", restored.to_str().unwrap()],
+    );
+    assert_eq!(code, 0, "{said}");
+    assert!(
+        restored
+            .join(format!("containers/{container}.json"))
+            .is_file()
+    );
+    assert!(
+        backup
+            .join(format!("containers/{container}.json"))
+            .is_file()
+    );
+    assert_eq!(
+        std::fs::read(restored.join(format!("volumes/{volume}/sub/big"))).unwrap(),
+        std::fs::read(common::fixture::mountpoint(&volume).join("sub/big")).unwrap()
+    );
+    // Two plain directories: refused before anything is stopped.
+    let started = || common::docker(&["inspect", "-f", "{{.State.StartedAt}}", &container]);
     let before = started();
     let (code, _, stderr) = run(safeops(dir.path(), None).args([
         "backup",
         &container,
         "--to",
-        &local,
+        plain.to_str().unwrap(),
         "--to",
-        dir.path().join("plain").to_str().unwrap(),
+        dir.path().join("second").to_str().unwrap(),
     ]));
     assert_eq!(code, 2, "{stderr}");
-    assert!(stderr.contains("repositories only"), "{stderr}");
+    assert!(
+        stderr.contains("one plain backup directory per run"),
+        "{stderr}"
+    );
     assert_eq!(started(), before);
 }

@@ -76,8 +76,9 @@ impl Subject {
 /// How to back up.
 #[derive(Debug, Clone)]
 pub struct BackupOptions {
-    /// The backup directory.
-    pub root: PathBuf,
+    /// The root of the plain backup directories, or none when the backup goes into
+    /// repositories only.
+    pub root: Option<PathBuf>,
     /// Export the containers' images.
     pub images: bool,
     /// Stop the volumes' writers while capturing.
@@ -158,8 +159,11 @@ impl LeftStopped {
 /// What a backup produced.
 #[derive(Debug)]
 pub struct BackupOutcome {
-    /// The backup directory.
+    /// The plain backup directory, or (into repositories only) the first snapshot as
+    /// `LOCATION#ID`.
     pub path: PathBuf,
+    /// Whether a plain backup directory was written (`path`).
+    pub plain: bool,
     /// Its manifest.
     pub manifest: Manifest,
     /// Wall time.
@@ -353,27 +357,70 @@ pub async fn create(
         into.push(IntoRepository::open(target, options.lock_wait, cancel).await?);
     }
     let workers = SnapshotWorkers::default();
-    let partial = PartialBackup::create(&options.root, &subject.name, created)?;
-    // A backup into a repository stages only the small files here.
-    let staged_estimate = match options.repositories.is_empty() {
-        false => 0,
-        true => plan.estimate,
+    // The small files a snapshot holds are staged in the plain backup when there is one
+    // (the snapshot's own manifest beside it), else in the state directory.
+    let staging_root = match into.is_empty() {
+        true => None,
+        false => {
+            let staging = crate::state::state_dir().join("staging");
+            crate::state::create_private_dir(&staging).map_err(|e| {
+                Error::preflight(format!("cannot create {}: {e}", staging.display()))
+            })?;
+            Some(staging)
+        }
     };
-    if let Err(err) = check_space(&options.root, staged_estimate) {
+    let plain_root = options
+        .root
+        .as_ref()
+        .or(staging_root.as_ref())
+        .ok_or_else(|| {
+            Error::usage("a backup needs a plain directory or a repository to go into")
+        })?;
+    let partial = PartialBackup::create(plain_root, &subject.name, created)?;
+    let snapshot_staging = match (&options.root, &staging_root) {
+        (Some(_), Some(staging)) => match PartialBackup::create(staging, &subject.name, created) {
+            Ok(staging) => Some(staging),
+            Err(err) => {
+                partial.discard();
+                return Err(err);
+            }
+        },
+        _ => None,
+    };
+    let discard_partials = || {
         partial.discard();
+        if let Some(staging) = &snapshot_staging {
+            staging.discard();
+        }
+    };
+    // A backup into repositories alone stages only the small files.
+    let staged_estimate = match options.root.is_some() {
+        true => plan.estimate,
+        false => 0,
+    };
+    if let Err(err) = check_space(plain_root, staged_estimate) {
+        discard_partials();
         return Err(err);
     }
     let journal = match Journal::open("backup", engine) {
         Ok(journal) => journal,
         Err(err) => {
-            partial.discard();
+            discard_partials();
             return Err(err);
         }
     };
     let body = async {
-        journal.update(|s| s.partial_dirs.push(partial.dir.clone()))?;
+        journal.update(|s| {
+            s.partial_dirs.push(partial.dir.clone());
+            s.partial_dirs
+                .extend(snapshot_staging.iter().map(|staging| staging.dir.clone()));
+        })?;
+        let staged = Staged {
+            plain: options.root.is_some().then_some(&partial),
+            snapshot: snapshot_staging.as_ref().unwrap_or(&partial),
+        };
         build(
-            engine, subject, options, &plan, &partial, &journal, created, cancel, &into, &workers,
+            engine, subject, options, &plan, &staged, &journal, created, cancel, &into, &workers,
         )
         .await
     };
@@ -401,7 +448,7 @@ pub async fn create(
                 tokio::task::spawn_blocking(move || discard_all(&pending, Error::interrupted()))
                     .await;
             let restarted = quiesce::restart(engine, &journal, &plan.to_stop).await;
-            partial.discard();
+            discard_partials();
             // A start that failed stays owed: the journal lets the next command retry.
             if restarted.is_ok() {
                 journal.close();
@@ -421,47 +468,30 @@ pub async fn create(
             });
         }
     };
-    if !written.is_empty() {
-        // The staging directory's content is in the snapshots now.
-        partial.discard();
-        // Forgetting needs a repository alone: the backup's shared locks go first
-        // (released on a blocking thread: it is a request to the storage).
-        let _ = tokio::task::spawn_blocking(move || drop(into)).await;
-        let mut notes = plan.notes.clone();
-        let mut pruned = Vec::new();
-        for (repository, written) in options.repositories.iter().zip(&written) {
-            // The backup is complete: a forget that fails is said, not a failure.
-            match forget(repository, &subject.name, options, &written.id, cancel).await {
-                Ok(forgotten) => pruned.extend(forgotten),
-                Err(err) => notes.push(err.message),
-            }
+    // What was staged for the snapshots is in them now.
+    if let Some(staging) = &snapshot_staging {
+        staging.discard();
+    }
+    let published = match options.root {
+        None => {
+            partial.discard();
+            Ok(PathBuf::from(format!(
+                "{}#{}",
+                written[0].location, written[0].id
+            )))
         }
-        let left_stopped = if options.leave_stopped {
-            journal.update(|s| s.partial_dirs.clear())?;
-            Some(LeftStopped {
-                journal,
-                containers: plan.to_stop.clone(),
-            })
-        } else {
-            journal.close();
-            None
-        };
-        return Ok(BackupOutcome {
-            path: PathBuf::from(format!("{}#{}", written[0].location, written[0].id)),
-            manifest,
-            seconds: started.elapsed().as_secs_f64(),
-            pruned,
-            notes,
-            left_stopped,
-            snapshots: written,
-        });
-    }
-    let published = partial
-        .publish()
-        .map_err(|e| Error::failure(format!("cannot give the backup its final name: {e}")));
-    if published.is_err() {
-        partial.discard();
-    }
+        Some(_) => partial.publish().map_err(|e| {
+            partial.discard();
+            let mut err = Error::failure(format!("cannot give the backup its final name: {e}"));
+            for done in &written {
+                err.message.push_str(&format!(
+                    "\n(the snapshot is written nevertheless: {}#{})",
+                    done.location, done.id
+                ));
+            }
+            err
+        }),
+    };
     let left_stopped = if options.leave_stopped && published.is_ok() {
         journal.update(|s| s.partial_dirs.clear())?;
         Some(LeftStopped {
@@ -476,22 +506,42 @@ pub async fn create(
         None
     };
     let path = published?;
-    let pruned = store::apply_retention(
-        &options.root,
-        &subject.kind,
-        &subject.name,
-        options.retention,
-        &path,
-    )?;
+    let mut notes = plan.notes;
+    let mut pruned = match &options.root {
+        Some(root) => {
+            store::apply_retention(root, &subject.kind, &subject.name, options.retention, &path)?
+        }
+        None => Vec::new(),
+    };
+    // Forgetting needs a repository alone: the backup's shared locks go first (released
+    // on a blocking thread: it is a request to the storage).
+    let _ = tokio::task::spawn_blocking(move || drop(into)).await;
+    for (repository, written) in options.repositories.iter().zip(&written) {
+        // The backup is complete: a forget that fails is said, not a failure.
+        match forget(repository, &subject.name, options, &written.id, cancel).await {
+            Ok(forgotten) => pruned.extend(forgotten),
+            Err(err) => notes.push(err.message),
+        }
+    }
     Ok(BackupOutcome {
         path,
+        plain: options.root.is_some(),
         manifest,
         seconds: started.elapsed().as_secs_f64(),
         pruned,
-        notes: plan.notes,
+        notes,
         left_stopped,
-        snapshots: Vec::new(),
+        snapshots: written,
     })
+}
+
+/// Where a backup's files are staged.
+struct Staged<'a> {
+    /// The plain backup being built, if one is.
+    plain: Option<&'a PartialBackup>,
+    /// The directory whose files are the snapshots' root (`manifest.json` and, without
+    /// a plain backup, the small files): the plain backup's are taken from it.
+    snapshot: &'a PartialBackup,
 }
 
 /// A blocking worker kept where an interrupted backup can wait for it.
@@ -627,17 +677,18 @@ async fn build(
     subject: &Subject,
     options: &BackupOptions,
     plan: &Plan,
-    partial: &PartialBackup,
+    staged: &Staged<'_>,
     journal: &Journal,
     created: SystemTime,
     cancel: &Cancel,
     into: &[IntoRepository],
     workers: &SnapshotWorkers,
 ) -> Result<(Manifest, Vec<snapshot::Written>)> {
+    let small_files = staged.plain.unwrap_or(staged.snapshot);
     let mut artifacts: Vec<Artifact> = Vec::new();
     let mut dumps = Vec::new();
     for (container, kind) in &plan.databases {
-        let (info, artifact) = dump::dump(engine, container, *kind, partial, cancel).await?;
+        let (info, artifact) = dump::dump(engine, container, *kind, small_files, cancel).await?;
         dumps.push(info);
         artifacts.push(artifact);
     }
@@ -651,7 +702,7 @@ async fn build(
         }
         let path = format!("containers/{}.json", container.name);
         artifacts.push(write_json(
-            partial,
+            small_files,
             &path,
             ArtifactKind::ContainerSpec,
             &spec,
@@ -670,7 +721,7 @@ async fn build(
             let bytes = std::fs::read(&original)
                 .map_err(|e| Error::failure(format!("cannot read {}: {e}", original.display())))?;
             artifacts.push(write_bytes(
-                partial,
+                small_files,
                 &path,
                 ArtifactKind::ComposeFile,
                 &bytes,
@@ -681,151 +732,217 @@ async fn build(
             });
         }
     }
+    // A volume a snapshot cannot read is found before anything is stopped.
+    let mut volume_trees = Vec::new();
+    if !into.is_empty() {
+        for (volume, external) in &plan.volumes {
+            volume_trees.push(volume_tree(engine, volume, *external)?);
+        }
+    }
     let stopped = quiesce::stop(engine, journal, &plan.to_stop, options.stop_timeout).await?;
     let quiesced: Vec<String> = stopped.iter().map(|c| c.name.clone()).collect();
     let mut volumes = Vec::new();
-    if !into.is_empty() {
-        let mut trees = vec![snapshot::Tree {
-            root: partial.dir.clone(),
-            at: PathBuf::new(),
-        }];
+    let small_artifacts = artifacts.clone();
+    if let Some(partial) = staged.plain {
         for (volume, external) in &plan.volumes {
-            let (info, tree) = volume_tree(engine, volume, *external)?;
-            volumes.push(info);
-            trees.push(tree);
+            let started = Instant::now();
+            let captured = capture::capture_volume(
+                engine,
+                volume,
+                *external,
+                partial,
+                options.level,
+                cancel,
+                options.progress.clone(),
+            )
+            .await?;
+            tracing::info!(
+                "captured volume {} ({} files, {} bytes) in {:.2}s",
+                volume.name,
+                captured.info.fingerprint.file_count,
+                captured.info.fingerprint.total_bytes,
+                started.elapsed().as_secs_f64()
+            );
+            volumes.push(captured.info);
+            artifacts.extend(captured.artifacts);
         }
-        // The manifest goes into the snapshot with everything it describes.
-        let pieces = Pieces {
-            artifacts,
-            volumes,
-            containers,
-            images: Vec::new(),
-            dumps,
-            compose_files,
-            quiesced,
-        };
-        let manifest = sealed_manifest(engine, subject, options, created, pieces, partial).await?;
-        let request = snapshot::Request {
-            target: subject.name.clone(),
-            trees,
-        };
-        let repos: Vec<_> = into
-            .iter()
-            .map(|into| {
-                let repo = into.repo.lock().unwrap_or_else(|e| e.into_inner()).take();
-                (
-                    into.location.clone(),
-                    repo.expect("one snapshot per backup"),
-                )
-            })
-            .collect();
-        let worker_cancel = cancel.clone();
-        let shared = Arc::clone(&workers.pending);
-        run_kept(&workers.writer, move || {
-            for (location, repo) in repos {
-                crate::ui::progress::phase(&format!("writing the snapshot to {location}"));
-                match snapshot::write(&location, repo, &request, &worker_cancel) {
-                    Ok(written) => shared
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .push(written),
-                    // One snapshot of the same content everywhere, or none.
-                    Err(err) => return Err(discard_all(&shared, err)),
-                }
+    }
+    let snapshot_manifest = match into.is_empty() {
+        true => None,
+        false => {
+            // The manifest goes into the snapshot with everything it describes.
+            let (infos, trees): (Vec<_>, Vec<_>) = volume_trees.into_iter().unzip();
+            let pieces = Pieces {
+                artifacts: small_artifacts.clone(),
+                volumes: infos,
+                containers: containers.clone(),
+                images: Vec::new(),
+                dumps: dumps.clone(),
+                compose_files: compose_files.clone(),
+                quiesced: quiesced.clone(),
+            };
+            let manifest =
+                sealed_manifest(engine, subject, options, created, pieces, staged.snapshot).await?;
+            let mut request = snapshot::Request {
+                target: subject.name.clone(),
+                trees: vec![snapshot::Tree {
+                    root: staged.snapshot.dir.clone(),
+                    at: PathBuf::new(),
+                }],
+            };
+            if let Some(partial) = staged.plain {
+                request
+                    .trees
+                    .extend(small_file_dirs(&small_artifacts).map(|dir| snapshot::Tree {
+                        root: partial.dir.join(&dir),
+                        at: dir,
+                    }));
             }
-            Ok(())
-        })
-        .await?;
-        // Every file is read: the containers need not wait for the read-back. (If they
-        // do not start, the error path discards the unpublished snapshots.)
-        if !options.leave_stopped {
-            quiesce::restart(engine, journal, &stopped).await?;
+            request.trees.extend(trees);
+            write_snapshots(into, request, workers, cancel).await?;
+            Some(manifest)
         }
-        let pending =
-            std::mem::take(&mut *workers.pending.lock().unwrap_or_else(|e| e.into_inner()));
-        let worker_cancel = cancel.clone();
-        let written = run_kept(&workers.publisher, move || {
-            // All read back before any is published: the same snapshot everywhere, or
-            // none.
-            let mut checked = Vec::new();
-            let mut pending = pending.into_iter();
-            while let Some(next) = pending.next() {
-                crate::ui::progress::phase(&format!(
-                    "reading back what the snapshot added to {}",
-                    next.location()
-                ));
-                match snapshot::read_back(next, &worker_cancel) {
-                    Ok(sound) => checked.push(sound),
-                    Err(err) => {
-                        let err = pending.fold(err, |e, p| p.discard(e));
-                        return Err(checked.into_iter().fold(err, |e, (p, _)| p.discard(e)));
-                    }
-                }
-            }
-            let mut written: Vec<snapshot::Written> = Vec::new();
-            for (sound, bytes) in checked {
-                match snapshot::publish(sound, bytes) {
-                    Ok(done) => written.push(done),
-                    Err(mut err) => {
-                        for done in &written {
-                            err.message.push_str(&format!(
-                                "\n(published nevertheless: {}#{})",
-                                done.location, done.id
-                            ));
-                        }
-                        return Err(err);
-                    }
-                }
-            }
-            Ok(written)
-        })
-        .await?;
-        return Ok((manifest, written));
-    }
-    for (volume, external) in &plan.volumes {
-        let started = Instant::now();
-        let captured = capture::capture_volume(
-            engine,
-            volume,
-            *external,
-            partial,
-            options.level,
-            cancel,
-            options.progress.clone(),
-        )
-        .await?;
-        tracing::info!(
-            "captured volume {} ({} files, {} bytes) in {:.2}s",
-            volume.name,
-            captured.info.fingerprint.file_count,
-            captured.info.fingerprint.total_bytes,
-            started.elapsed().as_secs_f64()
-        );
-        volumes.push(captured.info);
-        artifacts.extend(captured.artifacts);
-    }
+    };
+    // Every file is read: the containers need not wait for the verification. (If they
+    // do not start, the error path discards the unpublished snapshots.)
     if !options.leave_stopped {
         quiesce::restart(engine, journal, &stopped).await?;
     }
-    let mut images = Vec::new();
-    if options.images {
-        let references = image_references(subject);
-        if !references.is_empty() {
-            let (artifact, infos) = export_images(engine, &references, partial).await?;
-            artifacts.push(artifact);
-            images = infos;
+    let plain_manifest = match staged.plain {
+        None => None,
+        Some(partial) => {
+            let mut images = Vec::new();
+            if options.images {
+                let references = image_references(subject);
+                if !references.is_empty() {
+                    let (artifact, infos) = export_images(engine, &references, partial).await?;
+                    artifacts.push(artifact);
+                    images = infos;
+                }
+            }
+            let pieces = Pieces {
+                artifacts,
+                volumes,
+                containers,
+                images,
+                dumps,
+                compose_files,
+                quiesced,
+            };
+            let manifest =
+                sealed_manifest(engine, subject, options, created, pieces, partial).await?;
+            verify_plain(partial, cancel).await?;
+            Some(manifest)
         }
-    }
-    let pieces = Pieces {
-        artifacts,
-        volumes,
-        containers,
-        images,
-        dumps,
-        compose_files,
-        quiesced,
     };
-    let manifest = sealed_manifest(engine, subject, options, created, pieces, partial).await?;
+    let written = match into.is_empty() {
+        true => Vec::new(),
+        false => read_back_and_publish(workers, cancel).await?,
+    };
+    let manifest = plain_manifest
+        .or(snapshot_manifest)
+        .expect("a backup goes somewhere");
+    Ok((manifest, written))
+}
+
+/// The directories of the plain backup holding `artifacts` (`containers`, `dumps`...),
+/// which a snapshot written beside it takes from there.
+fn small_file_dirs(artifacts: &[Artifact]) -> impl Iterator<Item = PathBuf> {
+    let dirs: BTreeSet<PathBuf> = artifacts
+        .iter()
+        .filter_map(|artifact| {
+            // Every small file is written in a directory of its kind.
+            let mut components = Path::new(&artifact.path).components();
+            let top = components.next()?;
+            components.next().map(|_| PathBuf::from(top.as_os_str()))
+        })
+        .collect();
+    dirs.into_iter()
+}
+
+/// Writes the snapshot of `request` into every repository of `into`, unpublished: one
+/// snapshot of the same content everywhere, or none.
+async fn write_snapshots(
+    into: &[IntoRepository],
+    request: snapshot::Request,
+    workers: &SnapshotWorkers,
+    cancel: &Cancel,
+) -> Result<()> {
+    let repos: Vec<_> = into
+        .iter()
+        .map(|into| {
+            let repo = into.repo.lock().unwrap_or_else(|e| e.into_inner()).take();
+            (
+                into.location.clone(),
+                repo.expect("one snapshot per backup"),
+            )
+        })
+        .collect();
+    let worker_cancel = cancel.clone();
+    let shared = Arc::clone(&workers.pending);
+    run_kept(&workers.writer, move || {
+        for (location, repo) in repos {
+            crate::ui::progress::phase(&format!("writing the snapshot to {location}"));
+            match snapshot::write(&location, repo, &request, &worker_cancel) {
+                Ok(written) => shared
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(written),
+                Err(err) => return Err(discard_all(&shared, err)),
+            }
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// Reads back what the pending snapshots added and publishes them: all read back before
+/// any is published, so the same snapshot is everywhere, or none.
+async fn read_back_and_publish(
+    workers: &SnapshotWorkers,
+    cancel: &Cancel,
+) -> Result<Vec<snapshot::Written>> {
+    let pending = std::mem::take(&mut *workers.pending.lock().unwrap_or_else(|e| e.into_inner()));
+    let worker_cancel = cancel.clone();
+    run_kept(&workers.publisher, move || {
+        let mut checked = Vec::new();
+        let mut pending = pending.into_iter();
+        while let Some(next) = pending.next() {
+            crate::ui::progress::phase(&format!(
+                "reading back what the snapshot added to {}",
+                next.location()
+            ));
+            match snapshot::read_back(next, &worker_cancel) {
+                Ok(sound) => checked.push(sound),
+                Err(err) => {
+                    let err = pending.fold(err, |e, p| p.discard(e));
+                    return Err(checked.into_iter().fold(err, |e, (p, _)| p.discard(e)));
+                }
+            }
+        }
+        let mut written: Vec<snapshot::Written> = Vec::new();
+        for (sound, bytes) in checked {
+            match snapshot::publish(sound, bytes) {
+                Ok(done) => written.push(done),
+                Err(mut err) => {
+                    for done in &written {
+                        err.message.push_str(&format!(
+                            "\n(published nevertheless: {}#{})",
+                            done.location, done.id
+                        ));
+                    }
+                    return Err(err);
+                }
+            }
+        }
+        Ok(written)
+    })
+    .await
+}
+
+/// Syncs the sealed plain backup in `partial` to disk and verifies all of it: a backup
+/// that does not verify is an error (and is deleted by the caller).
+async fn verify_plain(partial: &PartialBackup, cancel: &Cancel) -> Result<()> {
     let dir = partial.dir.clone();
     let worker_cancel = cancel.clone();
     let verify_started = Instant::now();
@@ -854,7 +971,7 @@ async fn build(
         );
         return Err(err);
     }
-    Ok((manifest, Vec::new()))
+    Ok(())
 }
 
 /// What a manifest is made of, besides the engine and the target.

@@ -578,7 +578,7 @@ async fn safety_backup(
         Source::Snapshot(source) => source.describe(),
     };
     let options = BackupOptions {
-        root: request.safety_root.clone(),
+        root: Some(request.safety_root.clone()),
         images: false,
         // The consumers are already stopped.
         quiesce: false,

@@ -18,7 +18,7 @@ use crate::storage::location::Location;
 use crate::storage::repository;
 use crate::target::Discovery;
 use crate::ui::progress::Progress;
-use crate::ui::table::{human_bytes, render};
+use crate::ui::table::{human_bytes, render_or_none};
 
 /// The JSON summary of a backup.
 #[derive(Debug, Serialize)]
@@ -45,47 +45,52 @@ struct Summary<'a> {
     snapshots: &'a [crate::backup::snapshot::Written],
 }
 
-/// Where the backup goes: a plain backup directory, or one or more repositories (with
-/// the directory their small files are staged in).
-fn location(args: &BackupArgs) -> Result<(std::path::PathBuf, Vec<RepositoryTarget>)> {
+/// Where the backup goes: a plain backup directory, repositories, or both (3-2-1: one
+/// run, the same quiesced content in each).
+fn location(args: &BackupArgs) -> Result<(Option<std::path::PathBuf>, Vec<RepositoryTarget>)> {
     let env = |n: &str| std::env::var(n).ok();
     let roots = match args.to.as_slice() {
         [] => vec![store::backup_root(None, &env)?],
         given => given.to_vec(),
     };
+    let mut plain = None;
     let mut repositories = Vec::new();
     for root in &roots {
         match Location::parse(&root.to_string_lossy()) {
-            Ok(Location::Plain(dir)) if roots.len() == 1 => return Ok((dir, Vec::new())),
             Ok(Location::Plain(dir)) => {
-                return Err(Error::usage(format!(
-                    "several --to are repositories only: {} is a directory",
-                    dir.display()
-                ))
-                .hint("give the plain directory a run of its own, or use repo:/PATH"));
+                if let Some(first) = plain.replace(dir.clone()) {
+                    return Err(Error::usage(format!(
+                        "one plain backup directory per run: {} and {} are both directories",
+                        first.display(),
+                        dir.display()
+                    ))
+                    .hint("copy the backup to the second directory, or make one of them a repository (repo:/PATH)"));
+                }
             }
             Ok(Location::Repository(location)) => repositories.push(location),
             Err(bad) => return Err(Error::usage(bad.to_string())),
         }
     }
-    if args.images {
+    if args.images && !repositories.is_empty() {
         return Err(
             Error::usage("--images is not supported yet for a backup into a repository")
-                .hint("back up into a plain directory for it, or leave it out"),
+                .hint("back up into a plain directory alone for it, or leave it out"),
         );
     }
-    let password = repository::password(args.password_file.as_deref(), false)?;
-    let staging = crate::state::state_dir().join("staging");
-    crate::state::create_private_dir(&staging)
-        .map_err(|e| Error::preflight(format!("cannot create {}: {e}", staging.display())))?;
-    let targets = repositories
-        .into_iter()
-        .map(|location| RepositoryTarget {
-            location,
-            password: password.clone(),
-        })
-        .collect();
-    Ok((staging, targets))
+    let targets = match repositories.is_empty() {
+        true => Vec::new(),
+        false => {
+            let password = repository::password(args.password_file.as_deref(), false)?;
+            repositories
+                .into_iter()
+                .map(|location| RepositoryTarget {
+                    location,
+                    password: password.clone(),
+                })
+                .collect()
+        }
+    };
+    Ok((plain, targets))
 }
 
 /// Runs `backup`.
@@ -212,8 +217,11 @@ fn print_summary(outcome: &BackupOutcome, format: Format) -> Result<()> {
             };
             serde_json::to_string_pretty(&summary).expect("summary serializes") + "\n"
         }
-        Format::Table if !outcome.snapshots.is_empty() => {
+        Format::Table => {
             let mut out = String::new();
+            if outcome.plain {
+                out.push_str(&plain_summary(outcome));
+            }
             for snap in &outcome.snapshots {
                 out.push_str(&format!(
                     "snapshot {} of {} {} written and verified in {:.1}s: {} files, {}; {} \
@@ -234,70 +242,69 @@ fn print_summary(outcome: &BackupOutcome, format: Format) -> Result<()> {
             }
             out
         }
-        Format::Table => {
-            let mut out = format!(
-                "backup of {} {} complete and verified in {:.1}s: {}\n  {}\n",
-                m.target.kind,
-                m.target.name,
-                outcome.seconds,
-                human_bytes(m.size_bytes()),
-                outcome.path.display()
-            );
-            let rows: Vec<Vec<String>> = m
-                .volumes
-                .iter()
-                .map(|v| {
-                    let archive = m.artifact(&v.archive).map_or(0, |a| a.size);
-                    vec![
-                        v.name.clone(),
-                        v.fingerprint.file_count.to_string(),
-                        human_bytes(v.fingerprint.total_bytes),
-                        human_bytes(archive),
-                        v.access.clone(),
-                    ]
-                })
-                .collect();
-            if rows.is_empty() {
-                out.push_str("  no volumes\n");
-            } else {
-                out.push_str(&render(
-                    "  ",
-                    &["VOLUME", "FILES", "CONTENT", "ARCHIVE", "READ"],
-                    &rows,
-                ));
-            }
-            let mut line = |label: &str, items: Vec<String>| {
-                if !items.is_empty() {
-                    out.push_str(&format!("  {label}: {}\n", items.join(", ")));
-                }
-            };
-            line("quiesced (stopped, then restarted)", m.quiesced.clone());
-            line(
-                "container specs",
-                m.containers.iter().map(|c| c.name.clone()).collect(),
-            );
-            line(
-                "compose files",
-                m.compose_files.iter().map(|f| f.original.clone()).collect(),
-            );
-            line(
-                "images",
-                m.images.iter().map(|i| i.reference.clone()).collect(),
-            );
-            line(
-                "database dumps",
-                m.dumps.iter().map(|d| d.path.clone()).collect(),
-            );
-            line(
-                "deleted by --keep",
-                outcome
-                    .pruned
-                    .iter()
-                    .map(|p| p.display().to_string())
-                    .collect(),
-            );
-            out
-        }
     };
     super::print(&text)
+}
+
+/// The table summary of a plain backup.
+fn plain_summary(outcome: &BackupOutcome) -> String {
+    let m = &outcome.manifest;
+    let mut out = format!(
+        "backup of {} {} complete and verified in {:.1}s: {}\n  {}\n",
+        m.target.kind,
+        m.target.name,
+        outcome.seconds,
+        human_bytes(m.size_bytes()),
+        outcome.path.display()
+    );
+    let rows: Vec<Vec<String>> = m
+        .volumes
+        .iter()
+        .map(|v| {
+            let archive = m.artifact(&v.archive).map_or(0, |a| a.size);
+            vec![
+                v.name.clone(),
+                v.fingerprint.file_count.to_string(),
+                human_bytes(v.fingerprint.total_bytes),
+                human_bytes(archive),
+                v.access.clone(),
+            ]
+        })
+        .collect();
+    out.push_str(&render_or_none(
+        "volumes",
+        &["VOLUME", "FILES", "CONTENT", "ARCHIVE", "READ"],
+        &rows,
+    ));
+    let mut line = |label: &str, items: Vec<String>| {
+        if !items.is_empty() {
+            out.push_str(&format!("  {label}: {}\n", items.join(", ")));
+        }
+    };
+    line("quiesced (stopped, then restarted)", m.quiesced.clone());
+    line(
+        "container specs",
+        m.containers.iter().map(|c| c.name.clone()).collect(),
+    );
+    line(
+        "compose files",
+        m.compose_files.iter().map(|f| f.original.clone()).collect(),
+    );
+    line(
+        "images",
+        m.images.iter().map(|i| i.reference.clone()).collect(),
+    );
+    line(
+        "database dumps",
+        m.dumps.iter().map(|d| d.path.clone()).collect(),
+    );
+    line(
+        "deleted by --keep",
+        outcome
+            .pruned
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect(),
+    );
+    out
 }

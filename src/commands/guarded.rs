@@ -131,7 +131,7 @@ pub async fn allow(
         .map(|v| (v.clone(), VolumeRef::default()))
         .collect();
     let options = BackupOptions {
-        root: guard.backup_root,
+        root: Some(guard.backup_root),
         images: false,
         quiesce: true,
         db_dump: false,

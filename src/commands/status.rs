@@ -17,7 +17,7 @@ use crate::guard::protect::{self, Policy, Rule, VolumeFacts};
 use crate::storage::location::Location;
 use crate::storage::repository;
 use crate::target::{Discovery, Mode, Target, VolumeRef};
-use crate::ui::table::{human_bytes, printable, render};
+use crate::ui::table::{human_bytes, printable, render_or_none};
 
 /// How long the table may wait for volume sizes before telling the user it is waiting.
 const SIZE_PATIENCE: Duration = Duration::from_millis(1500);
@@ -401,22 +401,18 @@ fn render_report(report: &StatusReport) -> String {
                     ]
                 })
                 .collect();
-            if rows.is_empty() {
-                out.push_str("  no containers\n");
-            } else {
-                out.push_str(&render(
-                    "  ",
-                    &[
-                        "CONTAINER",
-                        "SERVICE",
-                        "STATE",
-                        "HEALTH",
-                        "RESTARTS",
-                        "IMAGE",
-                    ],
-                    &rows,
-                ));
-            }
+            out.push_str(&render_or_none(
+                "containers",
+                &[
+                    "CONTAINER",
+                    "SERVICE",
+                    "STATE",
+                    "HEALTH",
+                    "RESTARTS",
+                    "IMAGE",
+                ],
+                &rows,
+            ));
         } else if let Some(c) = target.containers.first() {
             out.push_str(&format!(
                 "  state: {}  health: {}  restarts: {}  image: {}\n",
@@ -462,23 +458,19 @@ fn render_report(report: &StatusReport) -> String {
                 ]
             })
             .collect();
-        if rows.is_empty() {
-            out.push_str("  no volumes\n");
-        } else {
-            out.push_str(&render(
-                "  ",
-                &[
-                    "VOLUME",
-                    "DRIVER",
-                    "SIZE",
-                    "USED BY",
-                    "PROTECTED",
-                    "WHY",
-                    "LAST BACKUP",
-                ],
-                &rows,
-            ));
-        }
+        out.push_str(&render_or_none(
+            "volumes",
+            &[
+                "VOLUME",
+                "DRIVER",
+                "SIZE",
+                "USED BY",
+                "PROTECTED",
+                "WHY",
+                "LAST BACKUP",
+            ],
+            &rows,
+        ));
         for volume in target.volumes.iter() {
             if let Some(warning) = &volume.warning {
                 out.push_str(&format!(

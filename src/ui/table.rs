@@ -21,6 +21,15 @@ pub fn printable(text: &str) -> Cow<'_, str> {
     )
 }
 
+/// [`render`] indented by two spaces under a heading line, or `  no NONE` when there
+/// are no rows.
+pub fn render_or_none(none: &str, headers: &[&str], rows: &[Vec<String>]) -> String {
+    match rows.is_empty() {
+        true => format!("  no {none}\n"),
+        false => render("  ", headers, rows),
+    }
+}
+
 /// Renders rows under headers, columns separated by two spaces, each line indented.
 /// Cells are made [`printable`].
 pub fn render(indent: &str, headers: &[&str], rows: &[Vec<String>]) -> String {

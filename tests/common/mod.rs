@@ -228,6 +228,31 @@ pub fn compose(cli: &[&str], dir: &Path, project: &str, args: &[&str]) {
     assert_eq!(code, 0, "{cli:?} {args:?}: {stderr}");
 }
 
+/// The engine's clock now, for [`container_events`].
+pub fn engine_time() -> String {
+    docker(&["system", "info", "-f", "{{.SystemTime}}"])
+        .trim()
+        .to_string()
+}
+
+/// The `event`s (`stop`, `start`...) of `container` between two [`engine_time`]s, one
+/// line each.
+pub fn container_events(container: &str, event: &str, since: &str, until: &str) -> String {
+    docker(&[
+        "events",
+        "--since",
+        since,
+        "--until",
+        until,
+        "--filter",
+        &format!("event={event}"),
+        "--filter",
+        &format!("container={container}"),
+        "--format",
+        "{{.Status}}",
+    ])
+}
+
 /// A Docker config directory with the plugin installed, as `~/.docker` would be, and the
 /// compose v2 plugin beside it when the user's config has one.
 pub fn docker_config_with_plugin(dir: &Path) -> PathBuf {
