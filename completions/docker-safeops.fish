@@ -76,7 +76,7 @@ complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "docto
 complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "shell-init" -d 'Print shell functions that route `docker compose down|restart`, `docker-compose` and `docker volume rm` through safeops (eval it in your shell\'s rc file)'
 complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh or fish)'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand status" -l to -d 'Backup directory [default: $SAFEOPS_BACKUP_DIR, else the policy file\'s `[backup] to`, else ~/.local/share/docker-safeops/backups]' -r -F
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand status" -l password-file -d 'For a repository: read its password from this file\'s first line [default: $SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt]' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand status" -l password-file -d 'For a repository: read its password from this file\'s first line (every repository of the run) [default: $SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt]' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand status" -l format -d 'Output format' -r -f -a "table\t'Aligned tables for people'
 json\t'One JSON document for scripts'"
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand status" -l config -d 'Location of client config files (default ~/.docker)' -r -F
@@ -124,7 +124,7 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backup" -l
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backup" -l tlsverify -d 'Use TLS and verify the remote'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backup" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; and not __fish_seen_subcommand_from init" -l to -d 'Backup directory [default: $SAFEOPS_BACKUP_DIR, else the policy file\'s `[backup] to`, else ~/.local/share/docker-safeops/backups]' -r -F
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; and not __fish_seen_subcommand_from init" -l password-file -d 'For a repository: read its password from this file\'s first line [default: $SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt]' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; and not __fish_seen_subcommand_from init" -l password-file -d 'For a repository: read its password from this file\'s first line (every repository of the run) [default: $SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt]' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; and not __fish_seen_subcommand_from init" -l format -d 'Output format' -r -f -a "table\t'Aligned tables for people'
 json\t'One JSON document for scripts'"
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; and not __fish_seen_subcommand_from init" -l config -d 'Location of client config files (default ~/.docker)' -r -F
@@ -143,7 +143,7 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; a
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; and not __fish_seen_subcommand_from init" -l tlsverify -d 'Use TLS and verify the remote'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; and not __fish_seen_subcommand_from init" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; and not __fish_seen_subcommand_from init" -a "init" -d 'Create a restic-format repository (repo:/PATH, s3:https://HOST/BUCKET/PREFIX, sftp:USER@HOST:/PATH); its password is asked for, or read from --password-file'
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; and __fish_seen_subcommand_from init" -l password-file -d 'Read the repository password from this file\'s first line [default: $SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt]' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; and __fish_seen_subcommand_from init" -l password-file -d 'For a repository: read its password from this file\'s first line (every repository of the run) [default: $SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt]' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; and __fish_seen_subcommand_from init" -l config -d 'Location of client config files (default ~/.docker)' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; and __fish_seen_subcommand_from init" -s c -l context -d 'Name of the context to use to connect to the daemon' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; and __fish_seen_subcommand_from init" -s H -l host -d 'Daemon socket to connect to' -r
@@ -160,7 +160,7 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; a
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; and __fish_seen_subcommand_from init" -l tlsverify -d 'Use TLS and verify the remote'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; and __fish_seen_subcommand_from init" -s h -l help -d 'Print help'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand verify" -l to -d 'Backup directory [default: $SAFEOPS_BACKUP_DIR, else the policy file\'s `[backup] to`, else ~/.local/share/docker-safeops/backups]' -r -F
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand verify" -l password-file -d 'For a repository: read its password from this file\'s first line [default: $SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt]' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand verify" -l password-file -d 'For a repository: read its password from this file\'s first line (every repository of the run) [default: $SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt]' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand verify" -l format -d 'Output format' -r -f -a "table\t'Aligned tables for people'
 json\t'One JSON document for scripts'"
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand verify" -l config -d 'Location of client config files (default ~/.docker)' -r -F
@@ -184,7 +184,7 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -s t -l timeout -d 'Seconds each container gets to stop before it is killed' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -l wait-lock -d 'Wait up to SECONDS for another safeops operation on the same volumes to finish (default: fail at once, naming it)' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -l to -d 'Backup directory [default: $SAFEOPS_BACKUP_DIR, else the policy file\'s `[backup] to`, else ~/.local/share/docker-safeops/backups]' -r -F
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -l password-file -d 'For a repository: read its password from this file\'s first line [default: $SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt]' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -l password-file -d 'For a repository: read its password from this file\'s first line (every repository of the run) [default: $SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt]' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -l metrics-file -d 'Write Prometheus metrics (node_exporter textfile format) to FILE after the run [default: the policy file\'s `[metrics] file`]' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -l format -d 'Output format' -r -f -a "table\t'Aligned tables for people'
 json\t'One JSON document for scripts'"
@@ -637,6 +637,8 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand schedule; 
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand schedule; and __fish_seen_subcommand_from rm" -l tlsverify -d 'Use TLS and verify the remote'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand schedule; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand drill" -l to -d 'Backup directory [default: $SAFEOPS_BACKUP_DIR, else the policy file\'s `[backup] to`, else ~/.local/share/docker-safeops/backups]' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand drill" -l password-file -d 'For a repository: read its password from this file\'s first line (every repository of the run) [default: $SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt]' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand drill" -l wait-lock -d 'Wait up to SECONDS for another safeops operation on the same volumes to finish (default: fail at once, naming it)' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand drill" -l metrics-file -d 'Write Prometheus metrics (node_exporter textfile format) to FILE after the run [default: the policy file\'s `[metrics] file`]' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand drill" -l format -d 'Output format' -r -f -a "table\t'Aligned tables for people'
 json\t'One JSON document for scripts'"

@@ -13,24 +13,9 @@ use common::*;
 const POSTGRES_IMAGE: &str = "safeops-test/postgres:local";
 
 /// What drills of `backup` (a backup directory) created that is still there.
-fn drill_leftovers(backup: &std::path::Path) -> String {
-    let filter = format!(
-        "label=io.safeops.drill.backup={}",
-        backup.file_name().unwrap().to_string_lossy()
-    );
-    ["ps", "volume", "network"]
-        .iter()
-        .map(|kind| {
-            let mut args = vec![*kind];
-            if *kind == "ps" {
-                args.push("-a");
-            } else {
-                args.push("ls");
-            }
-            args.extend(["-q", "--filter", &filter]);
-            docker(&args)
-        })
-        .collect()
+/// What a drill of the plain backup `backup` left behind.
+fn leftovers_of(backup: &std::path::Path) -> String {
+    drill_leftovers(&backup.file_name().unwrap().to_string_lossy())
 }
 
 fn started_at(container: &str) -> String {
@@ -115,7 +100,7 @@ volumes:
 
     let drilled = std::path::Path::new(report["backup"].as_str().unwrap());
     assert_eq!(
-        drill_leftovers(drilled).trim(),
+        leftovers_of(drilled).trim(),
         "",
         "the drill removed what it created"
     );
@@ -154,7 +139,7 @@ fn a_backup_with_corrupted_volume_content_fails_its_drill() {
     let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(report["outcome"], "failed");
     assert_eq!(report["rto_seconds"], serde_json::Value::Null);
-    assert_eq!(drill_leftovers(&backup).trim(), "");
+    assert_eq!(leftovers_of(&backup).trim(), "");
 }
 
 #[test]
@@ -195,7 +180,7 @@ fn an_interrupted_drill_is_cleaned_up_by_the_next_one() {
     signal(&drill, "-KILL");
     drill.wait().unwrap();
     assert!(
-        !drill_leftovers(&backup).trim().is_empty(),
+        !leftovers_of(&backup).trim().is_empty(),
         "the killed drill left its objects"
     );
 
@@ -205,7 +190,7 @@ fn an_interrupted_drill_is_cleaned_up_by_the_next_one() {
         stderr.contains("removed what an interrupted drill left"),
         "{stderr}"
     );
-    assert_eq!(drill_leftovers(&backup).trim(), "");
+    assert_eq!(leftovers_of(&backup).trim(), "");
 }
 
 #[test]
@@ -429,5 +414,5 @@ fn a_drill_through_the_engine_api_restores_without_a_helper_image() {
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(report["outcome"], "passed", "{report:#}");
-    assert_eq!(drill_leftovers(&backup).trim(), "");
+    assert_eq!(leftovers_of(&backup).trim(), "");
 }

@@ -128,10 +128,6 @@ fn wrong_credentials_and_bad_locations_fail_clearly() {
         .args(["backups", "init", &repo]));
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("--password-file"), "{stderr}");
-    // Drills read plain backups only, for now: said so.
-    let (code, _, stderr) = run(safeops(dir.path(), None).args(["drill", "x", "--to", &repo]));
-    assert_eq!(code, 2, "{stderr}");
-    assert!(stderr.contains("not supported yet"), "{stderr}");
 }
 
 /// `backups TARGET --to URL` as JSON, and the ids it lists, newest first.
@@ -897,4 +893,52 @@ fn a_plain_directory_and_a_repository_get_the_same_backup_in_one_stop() {
         "{stderr}"
     );
     assert_eq!(started(), before);
+}
+
+#[test]
+fn snapshots_are_drilled_from_the_repository_and_a_bad_pack_refuses_the_drill() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_cleanup, container, _volume) = data_container(dir.path());
+    let (path, repo) = local_repository(dir.path());
+    let backup = common::json(safeops(dir.path(), None).args([
+        "backup", &container, "--to", &repo, "-t", "1", "--format", "json",
+    ]));
+    let id = backup["snapshot"]["id"].as_str().unwrap().to_string();
+    let started = || common::docker(&["inspect", "-f", "{{.State.StartedAt}}", &container]);
+    let before = started();
+    // The target's newest snapshot, then one named by a prefix of its ID.
+    for what in [container.as_str(), &id[..8]] {
+        let (code, stdout, stderr) =
+            run(safeops(dir.path(), None).args(["drill", what, "--to", &repo, "--format", "json"]));
+        assert_eq!(code, 0, "{stdout}\n{stderr}");
+        let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        assert_eq!(report["outcome"], "passed", "{report:#}");
+        let drilled = format!("{repo}#{id}");
+        assert_eq!(report["backup"], drilled.as_str(), "{report:#}");
+        let checks = report["checks"].as_array().unwrap();
+        for name in ["restore".to_string(), format!("start {container}")] {
+            assert!(
+                checks
+                    .iter()
+                    .any(|c| c["name"] == name.as_str() && c["status"] == "pass"),
+                "{name}: {report:#}"
+            );
+        }
+        assert_eq!(common::drill_leftovers(&drilled).trim(), "", "all removed");
+    }
+    assert_eq!(
+        started(),
+        before,
+        "production was neither stopped nor restarted"
+    );
+    let (code, _, stderr) =
+        run(safeops(dir.path(), None).args(["drill", "no-such-target", "--to", &repo]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("no snapshot of no-such-target"), "{stderr}");
+    // A pack that does not read back: the snapshot is refused before anything is made.
+    flip_a_byte_of_the_biggest_pack(&path);
+    let (code, _, stderr) = run(safeops(dir.path(), None).args(["drill", &id, "--to", &repo]));
+    assert_eq!(code, 4, "{stderr}");
+    assert!(stderr.contains("did not verify"), "{stderr}");
+    assert_eq!(common::drill_leftovers(&format!("{repo}#{id}")).trim(), "");
 }

@@ -53,11 +53,42 @@ impl Source {
         }
     }
 
+    /// The backup's short name: its directory's name, or `REPOSITORY#ID`.
+    pub fn name(&self) -> String {
+        match self {
+            Source::Plain(dir) => dir
+                .file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+            Source::Snapshot(source) => source.describe(),
+        }
+    }
+
     /// The command that restores it.
     fn command(&self) -> String {
         match self {
             Source::Plain(dir) => format!("docker safeops restore {}", dir.display()),
             Source::Snapshot(source) => source.command(),
+        }
+    }
+
+    /// The backup's manifest (a plain backup's read as it is, before any verification).
+    pub fn manifest(&self) -> Result<Manifest> {
+        match self {
+            Source::Plain(dir) => store::read_manifest(dir),
+            Source::Snapshot(source) => Ok(source.manifest().clone()),
+        }
+    }
+
+    /// The backup's small file at `rel` (a container spec, say).
+    pub async fn read_small(&self, rel: &str) -> Result<Vec<u8>> {
+        match self {
+            Source::Plain(dir) => store::read_index(dir, rel).map_err(|e| {
+                Error::integrity(format!("{}: cannot read {rel}: {e}", dir.display()))
+            }),
+            Source::Snapshot(source) => {
+                let rel = rel.to_string();
+                Self::blocking(source, move |source| source.read_small(&rel)).await
+            }
         }
     }
 
@@ -571,12 +602,7 @@ async fn safety_backup(
             .collect::<BTreeMap<_, _>>(),
         files: None,
     };
-    let backup_name = match &request.from {
-        Source::Plain(dir) => dir
-            .file_name()
-            .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
-        Source::Snapshot(source) => source.describe(),
-    };
+    let backup_name = request.from.name();
     let options = BackupOptions {
         root: Some(request.safety_root.clone()),
         images: false,

@@ -701,6 +701,46 @@ pub fn find<S: rustic_core::Open>(
         })
 }
 
+/// Which snapshot a verb means.
+#[derive(Debug, Clone)]
+pub enum Pick {
+    /// Snapshot ID, or a unique prefix.
+    Id(String),
+    /// The newest snapshot of the target of this name.
+    NewestOf(String),
+    /// A snapshot ID, else the newest snapshot of the target of that name.
+    IdOrNewestOf(String),
+}
+
+/// The snapshot `pick` means among the safeops snapshots in `repo`.
+pub fn pick<S: rustic_core::Open>(
+    repo: &rustic_core::Repository<S>,
+    location: &Repository,
+    pick: &Pick,
+) -> Result<SnapshotFile> {
+    let newest_of = |target: &str| {
+        let tag = target_tag(target);
+        repo.get_snapshot_from_str("latest", |s| {
+            s.tags.contains("docker-safeops") && s.tags.contains(&tag)
+        })
+        .map_err(|e| {
+            Error::usage(format!(
+                "no snapshot of {target} in {location}: {}",
+                concise(&e.display_log())
+            ))
+            .hint(format!(
+                "docker safeops backup {target} --to {location}, or list them: docker \
+                 safeops backups --to {location}"
+            ))
+        })
+    };
+    match pick {
+        Pick::Id(id) => find(repo, location, id),
+        Pick::NewestOf(target) => newest_of(target),
+        Pick::IdOrNewestOf(what) => find(repo, location, what).or_else(|_| newest_of(what)),
+    }
+}
+
 /// What a check found wrong, one line each (its warnings are logged).
 pub fn problems(checked: &rustic_core::CheckResults) -> Vec<String> {
     let mut problems = Vec::new();

@@ -23,6 +23,7 @@ use super::archive::{SafetyCheck, normalize};
 use super::entry::{FileList, FileRecord, Kind, PathBytes};
 use super::manifest::{self, Manifest};
 use super::snapshot;
+use super::store::MAX_INDEX_BYTES;
 use crate::cancel::Cancel;
 use crate::error::{Error, Result};
 use crate::storage::location::Repository;
@@ -44,6 +45,27 @@ fn node(
                 snapshot::concise(&e.display_log())
             ))
         })
+}
+
+/// The small file at `path` in `snapshot` (the manifest, a container spec), bounded
+/// like a plain backup's index files.
+fn read_small(
+    repo: &rustic_core::Repository<IndexedFullStatus>,
+    snapshot: &SnapshotFile,
+    location: &Repository,
+    path: &str,
+) -> Result<Vec<u8>> {
+    let found = node(repo, snapshot, location, path)?;
+    if !found.is_file() || found.meta.size > MAX_INDEX_BYTES {
+        return Err(Error::integrity(format!(
+            "{location}#{}: {path} is not a file of at most {} bytes",
+            snapshot.id, MAX_INDEX_BYTES
+        )));
+    }
+    let mut bytes = Vec::new();
+    repo.dump(&found, &mut bytes)
+        .map_err(|e| repository_error(location, &e))?;
+    Ok(bytes)
 }
 
 /// How much of a file is asked of the repository at once.
@@ -203,19 +225,19 @@ impl Read for Content<'_> {
 pub type Sink<'a> = dyn FnMut(&FileRecord, &mut dyn Read) -> io::Result<()> + 'a;
 
 impl SnapshotSource {
-    /// Opens snapshot `id` (or a unique prefix) of the repository at `location` under
-    /// a shared lock, and checks it: every pack its trees and files are in is read back
-    /// and authenticated. A snapshot that does not check is an integrity error (exit 4).
+    /// Opens the snapshot `which` picks in the repository at `location` under a shared
+    /// lock, and checks it: every pack its trees and files are in is read back and
+    /// authenticated. A snapshot that does not check is an integrity error (exit 4).
     pub fn open(
         location: &Repository,
         password: &Password,
-        id: &str,
+        which: &snapshot::Pick,
         wait: Option<Duration>,
         cancel: &Cancel,
     ) -> Result<SnapshotSource> {
         let (repo, held) =
             repository::open_locked(location, password, lock::Kind::Shared, wait, cancel)?;
-        let snapshot = snapshot::find(&repo, location, id)?;
+        let snapshot = snapshot::pick(&repo, location, which)?;
         crate::ui::progress::phase(&format!(
             "checking snapshot {} in {location}: every pack it needs read back",
             &snapshot.id.to_hex()[..8]
@@ -234,10 +256,7 @@ impl SnapshotSource {
         let repo = repo
             .to_indexed()
             .map_err(|e| repository_error(location, &e))?;
-        let manifest_node = node(&repo, &snapshot, location, manifest::MANIFEST)?;
-        let mut bytes = Vec::new();
-        repo.dump(&manifest_node, &mut bytes)
-            .map_err(|e| repository_error(location, &e))?;
+        let bytes = read_small(&repo, &snapshot, location, manifest::MANIFEST)?;
         let manifest = serde_json::from_slice(&bytes).map_err(|e| {
             Error::integrity(format!("{location}#{}: manifest.json: {e}", snapshot.id))
         })?;
@@ -268,6 +287,11 @@ impl SnapshotSource {
     /// The snapshot's manifest.
     pub fn manifest(&self) -> &Manifest {
         &self.manifest
+    }
+
+    /// The small file at `path` (a container spec, say).
+    pub fn read_small(&self, path: &str) -> Result<Vec<u8>> {
+        read_small(&self.repo, &self.snapshot, &self.location, path)
     }
 
     /// Volume `volume`'s entries in restore order with their nodes, each checked like

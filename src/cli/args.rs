@@ -204,6 +204,15 @@ pub struct LocationFlags {
     pub to: Option<PathBuf>,
 }
 
+/// The password of the repositories a verb reads or writes.
+#[derive(Debug, Clone, Default, Args)]
+pub struct RepositoryFlags {
+    /// For a repository: read its password from this file's first line (every
+    /// repository of the run) [default: $SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt]
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+}
+
 /// How long a verb lets containers stop before the engine kills them.
 #[derive(Debug, Clone, Args)]
 pub struct StopFlags {
@@ -348,10 +357,9 @@ pub struct BackupArgs {
     /// repositories: one run writes the same snapshot into each
     #[arg(long = "to", value_name = "LOCATION")]
     pub to: Vec<PathBuf>,
-    /// For a repository: read its password from this file's first line (every
-    /// repository of the run) [default: $SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt]
-    #[arg(long, value_name = "FILE")]
-    pub password_file: Option<PathBuf>,
+    /// The password of a repository
+    #[command(flatten)]
+    pub repository: RepositoryFlags,
     /// Metrics
     #[command(flatten)]
     pub metrics: MetricsFlags,
@@ -696,6 +704,12 @@ pub struct DrillArgs {
     /// Where backups are
     #[command(flatten)]
     pub location: LocationFlags,
+    /// The password of a repository
+    #[command(flatten)]
+    pub repository: RepositoryFlags,
+    /// Lock waiting
+    #[command(flatten)]
+    pub lock: LockFlags,
     /// Metrics
     #[command(flatten)]
     pub metrics: MetricsFlags,
@@ -809,10 +823,9 @@ pub struct BackupsArgs {
     /// Where backups are
     #[command(flatten)]
     pub location: LocationFlags,
-    /// For a repository: read its password from this file's first line [default:
-    /// $SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt]
-    #[arg(long, value_name = "FILE")]
-    pub password_file: Option<PathBuf>,
+    /// The password of a repository
+    #[command(flatten)]
+    pub repository: RepositoryFlags,
     /// Output format
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
@@ -832,10 +845,9 @@ pub struct BackupsInitArgs {
     /// Where the repository goes, in restic's syntax
     #[arg(value_name = "LOCATION")]
     pub location: String,
-    /// Read the repository password from this file's first line [default:
-    /// $SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt]
-    #[arg(long, value_name = "FILE")]
-    pub password_file: Option<PathBuf>,
+    /// Its password
+    #[command(flatten)]
+    pub repository: RepositoryFlags,
 }
 
 /// Arguments of `verify`.
@@ -847,10 +859,9 @@ pub struct VerifyArgs {
     /// Where backups are
     #[command(flatten)]
     pub location: LocationFlags,
-    /// For a repository: read its password from this file's first line [default:
-    /// $SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt]
-    #[arg(long, value_name = "FILE")]
-    pub password_file: Option<PathBuf>,
+    /// The password of a repository
+    #[command(flatten)]
+    pub repository: RepositoryFlags,
     /// Output format
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
@@ -893,10 +904,9 @@ pub struct RestoreArgs {
     /// Where backups are
     #[command(flatten)]
     pub location: LocationFlags,
-    /// For a repository: read its password from this file's first line [default:
-    /// $SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt]
-    #[arg(long, value_name = "FILE")]
-    pub password_file: Option<PathBuf>,
+    /// The password of a repository
+    #[command(flatten)]
+    pub repository: RepositoryFlags,
     /// Metrics
     #[command(flatten)]
     pub metrics: MetricsFlags,
@@ -914,10 +924,9 @@ pub struct StatusArgs {
     /// Where backups are
     #[command(flatten)]
     pub location: LocationFlags,
-    /// For a repository: read its password from this file's first line [default:
-    /// $SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt]
-    #[arg(long, value_name = "FILE")]
-    pub password_file: Option<PathBuf>,
+    /// The password of a repository
+    #[command(flatten)]
+    pub repository: RepositoryFlags,
     /// Output format
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,

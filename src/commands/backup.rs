@@ -80,7 +80,7 @@ fn location(args: &BackupArgs) -> Result<(Option<std::path::PathBuf>, Vec<Reposi
     let targets = match repositories.is_empty() {
         true => Vec::new(),
         false => {
-            let password = repository::password(args.password_file.as_deref(), false)?;
+            let password = repository::password(args.repository.password_file.as_deref(), false)?;
             repositories
                 .into_iter()
                 .map(|location| RepositoryTarget {

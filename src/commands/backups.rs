@@ -92,7 +92,7 @@ pub async fn init(args: &BackupsInitArgs) -> Result<()> {
         }
         Err(bad) => return Err(Error::usage(bad.to_string())),
     };
-    let password = repository::password(args.password_file.as_deref(), true)?;
+    let password = repository::password(args.repository.password_file.as_deref(), true)?;
     let location = repository.clone();
     let opened = repository::blocking(move || repository::init(&location, &password)).await?;
     super::print(&format!(
@@ -108,7 +108,7 @@ pub async fn init(args: &BackupsInitArgs) -> Result<()> {
 
 /// `backups --to REPOSITORY`: the safeops snapshots in it.
 async fn list_snapshots(args: &BackupsArgs, location: Repository) -> Result<()> {
-    let password = repository::password(args.password_file.as_deref(), false)?;
+    let password = repository::password(args.repository.password_file.as_deref(), false)?;
     let target = args.target.clone();
     let shown = location.clone();
     let listed = repository::blocking(move || {

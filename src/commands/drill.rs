@@ -3,10 +3,14 @@
 //! when it failed.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde_json::json;
 
 use crate::backup::metrics::{Operation, Run};
+use crate::backup::restore::Source;
+use crate::backup::snapshot::Pick;
+use crate::backup::snapshot_source::SnapshotSource;
 use crate::backup::store::{self, DrillRecord};
 use crate::cancel::Cancel;
 use crate::cli::args::{DrillArgs, Format};
@@ -14,28 +18,27 @@ use crate::drill::{self, DrillReport};
 use crate::error::{Error, ExitCode, Result};
 use crate::guard::audit;
 use crate::storage::location::Location;
+use crate::storage::repository;
 use crate::target::Discovery;
 use crate::ui::style::Style;
 use crate::ui::table::printable;
 
 /// Runs `drill`.
 pub async fn run(discovery: &Discovery<'_>, args: &DrillArgs, cancel: &Cancel) -> Result<()> {
-    let dir = backup_to_drill(discovery, args).await?;
+    let from = backup_to_drill(discovery, args, cancel).await?;
     let scratch = drill::scratch_dir();
     crate::state::create_private_dir(&scratch)
         .map_err(|e| Error::failure(format!("cannot create {}: {e}", scratch.display())))?;
-    eprintln!("drilling {}", dir.display());
+    eprintln!("drilling {}", from.describe());
     let started = std::time::Instant::now();
-    let outcome = drill::run(discovery.engine, &dir, &scratch, args.keep_running, cancel).await;
+    let outcome = drill::run(discovery.engine, &from, &scratch, args.keep_running, cancel).await;
     super::record_metrics(
         args.metrics.metrics_file.as_deref(),
         &Run {
             operation: Operation::Drill,
             target: match &outcome {
                 Ok(report) => report.target.clone(),
-                Err(_) => store::read_manifest(&dir)
-                    .map(|m| m.target.name)
-                    .unwrap_or_default(),
+                Err(_) => from.manifest().map(|m| m.target.name).unwrap_or_default(),
             },
             success: outcome.as_ref().is_ok_and(|r| r.outcome == "passed"),
             seconds: started.elapsed().as_secs_f64(),
@@ -56,14 +59,18 @@ pub async fn run(discovery: &Discovery<'_>, args: &DrillArgs, cancel: &Cancel) -
         audit_outcome,
         json!({"backup": report.backup, "rto_seconds": report.rto_seconds}),
     );
-    store::record_drill(
-        &dir,
-        &DrillRecord {
-            time: crate::state::now(),
-            outcome: report.outcome.to_string(),
-            rto_seconds: report.rto_seconds,
-        },
-    );
+    // A snapshot is never written after it is published: its drills are in the audit
+    // log only.
+    if let Source::Plain(dir) = &from {
+        store::record_drill(
+            dir,
+            &DrillRecord {
+                time: crate::state::now(),
+                outcome: report.outcome.to_string(),
+                rto_seconds: report.rto_seconds,
+            },
+        );
+    }
     let text = match args.format {
         Format::Json => format!(
             "{:#}\n",
@@ -79,36 +86,50 @@ pub async fn run(discovery: &Discovery<'_>, args: &DrillArgs, cancel: &Cancel) -
 }
 
 /// The backup named, else the newest sound backup of the target named (or of the
-/// project here).
-async fn backup_to_drill(discovery: &Discovery<'_>, args: &DrillArgs) -> Result<PathBuf> {
+/// project here); in a repository, the snapshot named, else the target's newest
+/// (opened under a shared lock and checked).
+async fn backup_to_drill(
+    discovery: &Discovery<'_>,
+    args: &DrillArgs,
+    cancel: &Cancel,
+) -> Result<Source> {
     let env = |n: &str| std::env::var(n).ok();
     let to = args.location.to.as_deref();
     if let Some(what) = &args.what
         && let Ok(dir) = store::resolve(Path::new(what), to, &env)
     {
-        return Ok(dir);
+        return Ok(Source::Plain(dir));
     }
     let root = store::backup_root(to, &env)?;
+    let target = || async {
+        Ok::<_, Error>(
+            super::single_target(discovery, None, "drill")
+                .await?
+                .name()
+                .to_string(),
+        )
+    };
     if let Ok(Location::Repository(location)) = Location::parse(&root.to_string_lossy()) {
-        return Err(Error::usage(format!(
-            "drills from a repository ({location}) are not supported yet"
-        ))
-        .hint(format!(
-            "restore a snapshot into a new volume with `docker safeops restore ID --to \
-                     {location} --volume NAME:NEW`, or drill a plain backup"
-        )));
+        let which = match &args.what {
+            Some(what) => Pick::IdOrNewestOf(what.clone()),
+            None => Pick::NewestOf(target().await?),
+        };
+        let password = repository::password(args.repository.password_file.as_deref(), false)?;
+        let (wait, cancel) = (args.lock.wait(), cancel.clone());
+        let opened = repository::blocking(move || {
+            SnapshotSource::open(&location, &password, &which, wait, &cancel)
+        })
+        .await?;
+        return Ok(Source::Snapshot(Arc::new(opened)));
     }
     let target = match &args.what {
         Some(name) => name.clone(),
-        None => super::single_target(discovery, None, "drill")
-            .await?
-            .name()
-            .to_string(),
+        None => target().await?,
     };
     store::list(&root)?
         .into_iter()
         .find(|b| b.target == target && b.sound)
-        .map(|b| PathBuf::from(b.path))
+        .map(|b| Source::Plain(PathBuf::from(b.path)))
         .ok_or_else(|| {
             Error::usage(format!(
                 "no sound backup of {target} in {} (nor a backup by that name)",

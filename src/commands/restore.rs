@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::backup::restore::{self, RestoreRequest, Source};
+use crate::backup::snapshot::Pick;
 use crate::backup::snapshot_source::SnapshotSource;
 use crate::backup::store;
 use crate::cancel::Cancel;
@@ -25,8 +26,8 @@ async fn source(args: &RestoreArgs, cancel: &Cancel) -> Result<(Source, PathBuf)
         let dir = store::resolve(&args.backup, args.location.to.as_deref(), &env)?;
         return Ok((Source::Plain(dir), root));
     };
-    let password = repository::password(args.password_file.as_deref(), false)?;
-    let id = args.backup.to_string_lossy().into_owned();
+    let password = repository::password(args.repository.password_file.as_deref(), false)?;
+    let id = Pick::Id(args.backup.to_string_lossy().into_owned());
     let (wait, cancel) = (args.lock.wait(), cancel.clone());
     let opened = repository::blocking(move || {
         SnapshotSource::open(&location, &password, &id, wait, &cancel)

@@ -128,7 +128,7 @@ async fn last_backups(
     let Ok(Location::Repository(location)) = Location::parse(&root.to_string_lossy()) else {
         return Ok(store::last_fingerprints(&root));
     };
-    let password = repository::password(args.password_file.as_deref(), false)?;
+    let password = repository::password(args.repository.password_file.as_deref(), false)?;
     repository::blocking(move || {
         let repo = repository::open(&location, &password)?;
         snapshot::last_by_volume(&repo)

@@ -18,7 +18,7 @@ use crate::ui::table::{human_bytes, printable};
 /// `verify ID --to REPOSITORY`: the repository read back, the snapshot's artifacts
 /// checked against the manifest; exit 4 naming each problem.
 async fn verify_snapshot(args: &VerifyArgs, location: Repository, cancel: &Cancel) -> Result<()> {
-    let password = repository::password(args.password_file.as_deref(), false)?;
+    let password = repository::password(args.repository.password_file.as_deref(), false)?;
     let id = args.backup.to_string_lossy().into_owned();
     let shown = location.clone();
     let started = std::time::Instant::now();

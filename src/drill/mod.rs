@@ -25,7 +25,6 @@ use serde_json::{Value, json};
 use crate::backup::dump;
 use crate::backup::manifest::Manifest;
 use crate::backup::restore::{self, RestoreRequest, Source};
-use crate::backup::store;
 use crate::cancel::Cancel;
 use crate::doctor::facts::Inspected;
 use crate::doctor::probes;
@@ -40,7 +39,7 @@ use crate::runmode::restart_check::{self, Patience};
 pub const LABEL_DRILL: &str = "io.safeops.drill";
 /// The pid of the process that runs the drill.
 pub const LABEL_DRILL_PID: &str = "io.safeops.drill.pid";
-/// The backup drilled (its directory name).
+/// The backup drilled (its directory name, or `REPOSITORY#ID`).
 pub const LABEL_DRILL_BACKUP: &str = "io.safeops.drill.backup";
 /// Where the drill's process runs: host name and pid namespace. Only a drill of the
 /// same owner can tell whether that pid still runs.
@@ -64,7 +63,7 @@ pub struct Check {
 /// What a drill did.
 #[derive(Debug, Clone, Serialize)]
 pub struct DrillReport {
-    /// The backup drilled (its directory name).
+    /// The backup drilled (its directory name, or `REPOSITORY#ID`).
     pub backup: String,
     /// Its target.
     pub target: String,
@@ -112,11 +111,12 @@ fn fail(name: impl Into<String>, message: impl Into<String>) -> Check {
     }
 }
 
-/// Runs a drill of the backup in `dir`. `scratch` is a directory for the restore's
-/// bookkeeping; `keep_running` leaves what the drill started in place.
+/// Runs a drill of the backup `from` (a plain backup or a snapshot). `scratch` is a
+/// directory for the restore's bookkeeping; `keep_running` leaves what the drill
+/// started in place.
 pub async fn run(
     engine: &Engine,
-    dir: &Path,
+    from: &Source,
     scratch: &Path,
     keep_running: bool,
     cancel: &Cancel,
@@ -124,7 +124,7 @@ pub async fn run(
     for line in clean_abandoned(engine).await {
         eprintln!("note: {line}");
     }
-    let manifest = store::read_manifest(dir)?;
+    let manifest = from.manifest()?;
     let id = format!(
         "{}-{}",
         std::process::id(),
@@ -133,13 +133,10 @@ pub async fn run(
             .unwrap_or_default()
             .as_secs()
     );
-    let backup = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let backup = from.name();
     let plan = Plan {
         engine,
-        dir,
+        from,
         manifest: &manifest,
         tags: labels(&id, &backup),
         id: id.clone(),
@@ -228,8 +225,8 @@ fn scratch_name(id: &str, name: &str) -> String {
 /// What a drill works on.
 struct Plan<'a> {
     engine: &'a Engine,
-    /// The backup directory.
-    dir: &'a Path,
+    /// The backup.
+    from: &'a Source,
     manifest: &'a Manifest,
     /// The drill's id (in the names of what it creates).
     id: String,
@@ -249,7 +246,7 @@ async fn drill(
 ) -> Result<Duration> {
     let Plan {
         engine,
-        dir,
+        from,
         manifest,
         id,
         tags,
@@ -290,7 +287,7 @@ async fn drill(
         volume_map.insert(volume.name.clone(), name);
     }
     let request = RestoreRequest {
-        from: Source::Plain(dir.to_path_buf()),
+        from: (*from).clone(),
         selections: volume_map
             .iter()
             .map(|(from, into)| format!("{from}:{into}"))
@@ -329,7 +326,7 @@ async fn drill(
     }
     let mut started_containers = Vec::new();
     for info in &manifest.containers {
-        let spec: Value = serde_json::from_slice(&store::read_index(dir, &info.spec)?)
+        let spec: Value = serde_json::from_slice(&from.read_small(&info.spec).await?)
             .map_err(|e| Error::integrity(format!("{}: {e}", info.spec)))?;
         let uses_backup = spec["Mounts"].as_array().into_iter().flatten().any(|m| {
             m["Name"]

@@ -228,6 +228,25 @@ pub fn compose(cli: &[&str], dir: &Path, project: &str, args: &[&str]) {
     assert_eq!(code, 0, "{cli:?} {args:?}: {stderr}");
 }
 
+/// The containers, volumes and networks a drill of `backup` (its name as the drill
+/// labels it) left, one id per line.
+pub fn drill_leftovers(backup: &str) -> String {
+    let filter = format!("label=io.safeops.drill.backup={backup}");
+    ["ps", "volume", "network"]
+        .iter()
+        .map(|kind| {
+            let mut args = vec![*kind];
+            if *kind == "ps" {
+                args.push("-a");
+            } else {
+                args.push("ls");
+            }
+            args.extend(["-q", "--filter", &filter]);
+            docker(&args)
+        })
+        .collect()
+}
+
 /// The engine's clock now, for [`container_events`].
 pub fn engine_time() -> String {
     docker(&["system", "info", "-f", "{{.SystemTime}}"])
