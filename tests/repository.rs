@@ -562,6 +562,18 @@ fn safeops_and_restic_respect_each_others_locks() {
     assert!(stderr.contains("looks stale"), "{stderr}");
     let (code, said) = restic(path.to_str().unwrap(), &[], &["unlock"]);
     assert_eq!(code, 0, "{said}");
+    // A lock file that does not decrypt might be anyone's exclusive lock: it keeps the
+    // backup out, and says how to remove it.
+    let garbage = path.join("locks").join("3d".repeat(32));
+    std::fs::write(&garbage, [7u8; 200]).unwrap();
+    let (code, _, stderr) =
+        run(safeops(f.dir.path(), None).args(["backup", &f.container, "--to", &repo]));
+    assert_eq!(code, 5, "{stderr}");
+    assert!(
+        stderr.contains("does not open") && stderr.contains("restic unlock --remove-all"),
+        "{stderr}"
+    );
+    std::fs::remove_file(&garbage).unwrap();
     let (code, _, stderr) =
         run(safeops(f.dir.path(), None).args(["backup", &f.container, "--to", &repo, "-t", "0"]));
     assert_eq!(code, 0, "{stderr}");
@@ -739,8 +751,19 @@ fn a_server_that_dies_mid_upload_fails_cleanly_and_the_containers_run_again() {
     let url = format!("s3:http://127.0.0.1:{}/bucket/dies", s3.port);
     init(f.dir.path(), None, &url);
     let stored = s3.root.join("bucket/dies");
+    // With a plain backup in the same run: it goes too when the snapshot fails.
+    let plain = f.dir.path().join("plain");
     let mut backup = safeops(f.dir.path(), None);
-    backup.args(["backup", &f.container, "--to", &url, "-t", "0"]);
+    backup.args([
+        "backup",
+        &f.container,
+        "--to",
+        plain.to_str().unwrap(),
+        "--to",
+        &url,
+        "-t",
+        "0",
+    ]);
     let child = in_flight(&f, backup);
     // Once the first pack is on the server, the server dies.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
@@ -765,6 +788,11 @@ fn a_server_that_dies_mid_upload_fails_cleanly_and_the_containers_run_again() {
     assert_eq!(f.state(), "running");
     let snapshots = std::fs::read_dir(stored.join("snapshots")).map_or(0, |d| d.count());
     assert_eq!(snapshots, 0, "no snapshot was published");
+    let left: Vec<_> = std::fs::read_dir(&plain).unwrap().collect();
+    assert!(left.is_empty(), "no plain backup either: {left:?}");
+    let staging = f.dir.path().join("state/docker-safeops/staging");
+    let staged: Vec<_> = std::fs::read_dir(&staging).unwrap().collect();
+    assert!(staged.is_empty(), "nothing left staged: {staged:?}");
 }
 
 #[test]

@@ -376,15 +376,37 @@ pub async fn create(
         .ok_or_else(|| {
             Error::usage("a backup needs a plain directory or a repository to go into")
         })?;
-    let partial = PartialBackup::create(plain_root, &subject.name, created)?;
+    // The journal records each partial directory as soon as it exists: the next command
+    // removes what a killed run left.
+    let journal = Journal::open("backup", engine)?;
+    let recorded = |partial: PartialBackup| match journal
+        .update(|s| s.partial_dirs.push(partial.dir.clone()))
+    {
+        Ok(()) => Ok(partial),
+        Err(err) => {
+            partial.discard();
+            Err(err)
+        }
+    };
+    let partial = match PartialBackup::create(plain_root, &subject.name, created).and_then(recorded)
+    {
+        Ok(partial) => partial,
+        Err(err) => {
+            journal.close();
+            return Err(err);
+        }
+    };
     let snapshot_staging = match (&options.root, &staging_root) {
-        (Some(_), Some(staging)) => match PartialBackup::create(staging, &subject.name, created) {
-            Ok(staging) => Some(staging),
-            Err(err) => {
-                partial.discard();
-                return Err(err);
+        (Some(_), Some(staging)) => {
+            match PartialBackup::create(staging, &subject.name, created).and_then(recorded) {
+                Ok(staging) => Some(staging),
+                Err(err) => {
+                    partial.discard();
+                    journal.close();
+                    return Err(err);
+                }
             }
-        },
+        }
         _ => None,
     };
     let discard_partials = || {
@@ -400,21 +422,10 @@ pub async fn create(
     };
     if let Err(err) = check_space(plain_root, staged_estimate) {
         discard_partials();
+        journal.close();
         return Err(err);
     }
-    let journal = match Journal::open("backup", engine) {
-        Ok(journal) => journal,
-        Err(err) => {
-            discard_partials();
-            return Err(err);
-        }
-    };
     let body = async {
-        journal.update(|s| {
-            s.partial_dirs.push(partial.dir.clone());
-            s.partial_dirs
-                .extend(snapshot_staging.iter().map(|staging| staging.dir.clone()));
-        })?;
         let staged = Staged {
             plain: options.root.is_some().then_some(&partial),
             snapshot: snapshot_staging.as_ref().unwrap_or(&partial),
@@ -432,92 +443,94 @@ pub async fn create(
         }
         result = body => result,
     };
-    let (manifest, written) = match result {
-        Ok(built) => built,
+    // Ctrl-C after the last check still stops the backup: nothing is published yet.
+    let result = match result {
+        Ok(_) if cancel.reason().is_some() => Err(Error::interrupted()),
+        result => result,
+    };
+    let manifest = match result {
+        Ok(manifest) => manifest,
         Err(err) => {
             // A snapshot being written still reads the volumes: it stops on the
             // cancellation, and only then do the containers start again.
             if let Some(running) = workers.writer.lock().await.take() {
                 let _ = running.await;
             }
-            if let Some(running) = workers.publisher.lock().await.take() {
+            if let Some(running) = workers.reader.lock().await.take() {
                 let _ = running.await;
             }
-            let pending = Arc::clone(&workers.pending);
-            let _ =
-                tokio::task::spawn_blocking(move || discard_all(&pending, Error::interrupted()))
-                    .await;
-            let restarted = quiesce::restart(engine, &journal, &plan.to_stop).await;
+            let err = workers.discard_all(err).await;
             discard_partials();
-            // A start that failed stays owed: the journal lets the next command retry.
-            if restarted.is_ok() {
-                journal.close();
-            }
-            return Err(match restarted {
-                Ok(names) if !names.is_empty() => {
-                    let mut err = err;
-                    err.message = format!("{}\n(restarted {})", err.message, names.join(", "));
-                    err
-                }
-                Ok(_) => err,
-                Err(restart_err) => {
-                    let mut err = err;
-                    err.message = format!("{}\n{}", err.message, restart_err.message);
-                    err
-                }
-            });
+            return Err(restart_after(engine, journal, &plan.to_stop, err).await);
         }
     };
     // What was staged for the snapshots is in them now.
     if let Some(staging) = &snapshot_staging {
         staging.discard();
     }
-    let published = match options.root {
+    // The point of no return: everything is verified, and publishing is not interrupted.
+    // The plain backup comes first: if it cannot be named, no snapshot is published.
+    let plain = match &options.root {
+        Some(_) => match partial.publish() {
+            Ok(path) => Some(path),
+            Err(e) => {
+                partial.discard();
+                let err = Error::failure(format!("cannot give the backup its final name: {e}"));
+                let err = workers.discard_all(err).await;
+                return Err(restart_after(engine, journal, &plan.to_stop, err).await);
+            }
+        },
         None => {
             partial.discard();
-            Ok(PathBuf::from(format!(
-                "{}#{}",
-                written[0].location, written[0].id
-            )))
+            None
         }
-        Some(_) => partial.publish().map_err(|e| {
-            partial.discard();
-            let mut err = Error::failure(format!("cannot give the backup its final name: {e}"));
-            for done in &written {
-                err.message.push_str(&format!(
-                    "\n(the snapshot is written nevertheless: {}#{})",
-                    done.location, done.id
-                ));
-            }
-            err
-        }),
     };
-    let left_stopped = if options.leave_stopped && published.is_ok() {
+    let sound = std::mem::take(&mut *workers.sound.lock().unwrap_or_else(|e| e.into_inner()));
+    let (written, failed) =
+        crate::storage::repository::blocking(move || Ok(publish_all(sound))).await?;
+    if let Some(mut err) = failed {
+        let complete: Vec<String> = plain
+            .iter()
+            .map(|path| path.display().to_string())
+            .chain(written.iter().map(|w| format!("{}#{}", w.location, w.id)))
+            .collect();
+        if !complete.is_empty() {
+            err.message = format!(
+                "{}\n(the backup is complete nevertheless in {})",
+                err.message,
+                complete.join(", ")
+            );
+        }
+        return Err(restart_after(engine, journal, &plan.to_stop, err).await);
+    }
+    let path = plain
+        .unwrap_or_else(|| PathBuf::from(format!("{}#{}", written[0].location, written[0].id)));
+    let left_stopped = if options.leave_stopped {
         journal.update(|s| s.partial_dirs.clear())?;
         Some(LeftStopped {
             journal,
             containers: plan.to_stop.clone(),
         })
     } else {
-        if published.is_err() {
-            quiesce::restart(engine, &journal, &plan.to_stop).await?;
-        }
         journal.close();
         None
     };
-    let path = published?;
+    // The backup is complete: retention that fails is said, not a failure.
     let mut notes = plan.notes;
-    let mut pruned = match &options.root {
-        Some(root) => {
-            store::apply_retention(root, &subject.kind, &subject.name, options.retention, &path)?
+    let mut pruned = Vec::new();
+    if let Some(root) = &options.root {
+        match store::apply_retention(root, &subject.kind, &subject.name, options.retention, &path) {
+            Ok(deleted) => pruned = deleted,
+            Err(err) => notes.push(format!(
+                "the backup is complete, but its older backups were not thinned: {}",
+                err.message
+            )),
         }
-        None => Vec::new(),
-    };
+    }
     // Forgetting needs a repository alone: the backup's shared locks go first (released
     // on a blocking thread: it is a request to the storage).
     let _ = tokio::task::spawn_blocking(move || drop(into)).await;
     for (repository, written) in options.repositories.iter().zip(&written) {
-        // The backup is complete: a forget that fails is said, not a failure.
         match forget(repository, &subject.name, options, &written.id, cancel).await {
             Ok(forgotten) => pruned.extend(forgotten),
             Err(err) => notes.push(err.message),
@@ -533,6 +546,45 @@ pub async fn create(
         left_stopped,
         snapshots: written,
     })
+}
+
+/// Starts again what a failed backup stopped (a start that fails stays owed: the
+/// journal, kept, lets the next command retry) and says so in `err`.
+async fn restart_after(
+    engine: &Engine,
+    journal: Journal,
+    stopped: &[Container],
+    mut err: Error,
+) -> Error {
+    match quiesce::restart(engine, &journal, stopped).await {
+        Ok(names) => {
+            journal.close();
+            if !names.is_empty() {
+                err.message = format!("{}\n(restarted {})", err.message, names.join(", "));
+            }
+        }
+        Err(restart_err) => {
+            err.message = format!("{}\n{}", err.message, restart_err.message);
+        }
+    }
+    err
+}
+
+/// Publishes the snapshots read back, in `--to` order. At the first that fails the
+/// others are discarded: returns those published and the error.
+fn publish_all(sound: Vec<(snapshot::Pending, u64)>) -> (Vec<snapshot::Written>, Option<Error>) {
+    let mut written = Vec::new();
+    let mut rest = sound.into_iter();
+    while let Some((pending, verified_bytes)) = rest.next() {
+        match snapshot::publish(pending, verified_bytes) {
+            Ok(done) => written.push(done),
+            Err(err) => {
+                let err = rest.fold(err, |e, (p, _)| p.discard(e));
+                return (written, Some(err));
+            }
+        }
+    }
+    (written, None)
 }
 
 /// Where a backup's files are staged.
@@ -562,6 +614,12 @@ async fn run_kept<T: Send + 'static>(
 fn discard_all(pending: &std::sync::Mutex<Vec<snapshot::Pending>>, err: Error) -> Error {
     let all = std::mem::take(&mut *pending.lock().unwrap_or_else(|e| e.into_inner()));
     all.into_iter().fold(err, |e, p| p.discard(e))
+}
+
+/// Removes the snapshots read back but not published in `sound` after `err`.
+fn discard_sound(sound: &std::sync::Mutex<Vec<(snapshot::Pending, u64)>>, err: Error) -> Error {
+    let all = std::mem::take(&mut *sound.lock().unwrap_or_else(|e| e.into_inner()));
+    all.into_iter().fold(err, |e, (p, _)| p.discard(e))
 }
 
 /// `--keep`/`--keep-days` in a repository: the target's snapshots they do not keep
@@ -635,13 +693,30 @@ struct IntoRepository {
 }
 
 /// The threads writing the snapshots and reading them back, kept where an interrupted
-/// backup can wait for them.
+/// backup can wait for them, and the snapshots not yet published.
 #[derive(Default)]
 struct SnapshotWorkers {
     writer: KeptWorker<()>,
-    /// The snapshots written and not yet handed to the publisher.
+    /// The snapshots written and not yet read back.
     pending: Arc<std::sync::Mutex<Vec<snapshot::Pending>>>,
-    publisher: KeptWorker<Vec<snapshot::Written>>,
+    reader: KeptWorker<()>,
+    /// The snapshots read back, with the bytes read, not yet published.
+    sound: Arc<std::sync::Mutex<Vec<(snapshot::Pending, u64)>>>,
+}
+
+impl SnapshotWorkers {
+    /// Removes every unpublished snapshot after `err` (on a blocking thread: these are
+    /// requests to the storage).
+    async fn discard_all(&self, err: Error) -> Error {
+        let pending = Arc::clone(&self.pending);
+        let sound = Arc::clone(&self.sound);
+        let message = err.message.clone();
+        let discarded =
+            tokio::task::spawn_blocking(move || discard_sound(&sound, discard_all(&pending, err)));
+        discarded.await.unwrap_or_else(|join| {
+            Error::failure(format!("{message}\n(snapshot cleanup failed: {join})"))
+        })
+    }
 }
 
 impl IntoRepository {
@@ -683,7 +758,14 @@ async fn build(
     cancel: &Cancel,
     into: &[IntoRepository],
     workers: &SnapshotWorkers,
-) -> Result<(Manifest, Vec<snapshot::Written>)> {
+) -> Result<Manifest> {
+    // A volume a snapshot cannot read is found before anything is dumped or stopped.
+    let mut volume_trees = Vec::new();
+    if !into.is_empty() {
+        for (volume, external) in &plan.volumes {
+            volume_trees.push(volume_tree(engine, volume, *external)?);
+        }
+    }
     let small_files = staged.plain.unwrap_or(staged.snapshot);
     let mut artifacts: Vec<Artifact> = Vec::new();
     let mut dumps = Vec::new();
@@ -730,13 +812,6 @@ async fn build(
                 original: original.display().to_string(),
                 path,
             });
-        }
-    }
-    // A volume a snapshot cannot read is found before anything is stopped.
-    let mut volume_trees = Vec::new();
-    if !into.is_empty() {
-        for (volume, external) in &plan.volumes {
-            volume_trees.push(volume_tree(engine, volume, *external)?);
         }
     }
     let stopped = quiesce::stop(engine, journal, &plan.to_stop, options.stop_timeout).await?;
@@ -835,14 +910,12 @@ async fn build(
             Some(manifest)
         }
     };
-    let written = match into.is_empty() {
-        true => Vec::new(),
-        false => read_back_and_publish(workers, cancel).await?,
-    };
-    let manifest = plain_manifest
+    if !into.is_empty() {
+        read_back_all(workers, cancel).await?;
+    }
+    Ok(plain_manifest
         .or(snapshot_manifest)
-        .expect("a backup goes somewhere");
-    Ok((manifest, written))
+        .expect("a backup goes somewhere"))
 }
 
 /// The directories of the plain backup holding `artifacts` (`containers`, `dumps`...),
@@ -896,16 +969,12 @@ async fn write_snapshots(
     .await
 }
 
-/// Reads back what the pending snapshots added and publishes them: all read back before
-/// any is published, so the same snapshot is everywhere, or none.
-async fn read_back_and_publish(
-    workers: &SnapshotWorkers,
-    cancel: &Cancel,
-) -> Result<Vec<snapshot::Written>> {
+/// Reads back what the pending snapshots added: all of them sound, or none kept.
+async fn read_back_all(workers: &SnapshotWorkers, cancel: &Cancel) -> Result<()> {
     let pending = std::mem::take(&mut *workers.pending.lock().unwrap_or_else(|e| e.into_inner()));
+    let sound = Arc::clone(&workers.sound);
     let worker_cancel = cancel.clone();
-    run_kept(&workers.publisher, move || {
-        let mut checked = Vec::new();
+    run_kept(&workers.reader, move || {
         let mut pending = pending.into_iter();
         while let Some(next) = pending.next() {
             crate::ui::progress::phase(&format!(
@@ -913,29 +982,17 @@ async fn read_back_and_publish(
                 next.location()
             ));
             match snapshot::read_back(next, &worker_cancel) {
-                Ok(sound) => checked.push(sound),
+                Ok(checked) => sound
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(checked),
                 Err(err) => {
                     let err = pending.fold(err, |e, p| p.discard(e));
-                    return Err(checked.into_iter().fold(err, |e, (p, _)| p.discard(e)));
+                    return Err(discard_sound(&sound, err));
                 }
             }
         }
-        let mut written: Vec<snapshot::Written> = Vec::new();
-        for (sound, bytes) in checked {
-            match snapshot::publish(sound, bytes) {
-                Ok(done) => written.push(done),
-                Err(mut err) => {
-                    for done in &written {
-                        err.message.push_str(&format!(
-                            "\n(published nevertheless: {}#{})",
-                            done.location, done.id
-                        ));
-                    }
-                    return Err(err);
-                }
-            }
-        }
-        Ok(written)
+        Ok(())
     })
     .await
 }
@@ -1042,7 +1099,9 @@ fn volume_tree(
             "a backup into a repository reads volume {name} directly, which needs the \
              engine on this host and root"
         ))
-        .hint("back up into a plain directory (--to DIR) for a remote engine"));
+        .hint(
+            "for a remote engine, back up into a plain directory alone (--to DIR, no repository)",
+        ));
     };
     let at = format!("volumes/{name}");
     let info = VolumeInfo {

@@ -482,17 +482,29 @@ pub fn publish(pending: Pending, verified_bytes: u64) -> Result<Written> {
     }
     // Only the new snapshot files are read: others may come and go meanwhile (the
     // pending snapshots of concurrent backups).
-    let new: Vec<String> = listed(&pending.repo)?
-        .difference(&before)
-        .map(|id| id.to_string())
-        .collect();
-    let saved = pending
-        .repo
-        .get_snapshots(&new)
-        .map_err(|e| repository_error(&location, &e))?
-        .into_iter()
-        .find(|s| s.time == time && s.tags == tags)
-        .ok_or_else(|| Error::failure(format!("the snapshot saved in {location} is not there")))?;
+    let confirmed = listed(&pending.repo).and_then(|after| {
+        let new: Vec<String> = after.difference(&before).map(|id| id.to_string()).collect();
+        pending
+            .repo
+            .get_snapshots(&new)
+            .map_err(|e| repository_error(&location, &e))?
+            .into_iter()
+            .find(|s| s.time == time && s.tags == tags)
+            .ok_or_else(|| Error::failure("it is not among the new snapshot files"))
+    });
+    let saved = match confirmed {
+        Ok(saved) => saved,
+        Err(mut err) => {
+            // Saved is published: the pending copy goes, and the error says where it is.
+            let _ = pending.repo.delete_snapshots(&[pending.snapshot.id]);
+            err.message = format!(
+                "the snapshot is published in {location} but could not be confirmed: {}\n\
+                 (`docker safeops backups --to {location}` lists it)",
+                err.message
+            );
+            return Err(err);
+        }
+    };
     if let Err(e) = pending.repo.delete_snapshots(&[pending.snapshot.id]) {
         tracing::warn!(
             "the unpublished copy {} stays in {location} ({}); `restic forget --tag {PENDING}` \

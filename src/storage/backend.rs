@@ -148,22 +148,51 @@ impl Storage {
         }
     }
 
-    /// The content of lock file `name`.
-    pub fn read_lock(&self, name: &str) -> RusticResult<Bytes> {
+    /// The content of lock file `name`; none when it is gone (removed since listed).
+    pub fn read_lock(&self, name: &str) -> RusticResult<Option<Bytes>> {
         let path = format!("locks/{name}");
-        self.op
-            .read(&path)
-            .map(|buffer| buffer.to_bytes())
-            .map_err(|err| storage_error(format!("cannot read {}/{path}", self.location), err))
+        match self.op.read(&path) {
+            Ok(buffer) => Ok(Some(buffer.to_bytes())),
+            Err(err) if err.kind() == DalErrorKind::NotFound => Ok(None),
+            Err(err) => Err(storage_error(
+                format!("cannot read {}/{path}", self.location),
+                err,
+            )),
+        }
+    }
+
+    /// Writes `path` whole or not at all. On a file system and over SFTP it is written
+    /// under a temporary name and renamed into place, as restic does: a file cut short
+    /// under its final name (a full disk, a dropped connection, a kill) would break every
+    /// later open of the repository. An S3 PUT is atomic already.
+    fn write_whole(&self, path: &str, content: opendal::Buffer) -> RusticResult<()> {
+        let cannot = |err| storage_error(format!("cannot write {}/{path}", self.location), err);
+        if !self.has_directories {
+            return self.op.write(path, content).map(|_| ()).map_err(cannot);
+        }
+        // Not an ID, so no reader takes it for a file of the repository.
+        let temporary = format!("{path}-tmp-{}", &Id::random().to_hex()[..16]);
+        let size = content.len() as u64;
+        if let Err(err) = self.op.write(&temporary, content) {
+            let _ = self.op.delete(&temporary);
+            return Err(cannot(err));
+        }
+        match self.op.rename(&temporary, path) {
+            Ok(()) => Ok(()),
+            Err(err) => {
+                let _ = self.op.delete(&temporary);
+                // A rename retried after its answer was lost finds its work done.
+                match self.op.stat(path) {
+                    Ok(meta) if meta.content_length() == size => Ok(()),
+                    _ => Err(cannot(err)),
+                }
+            }
+        }
     }
 
     /// Writes lock file `name`.
     pub fn write_lock(&self, name: &str, content: Vec<u8>) -> RusticResult<()> {
-        let path = format!("locks/{name}");
-        self.op
-            .write(&path, content)
-            .map(|_| ())
-            .map_err(|err| storage_error(format!("cannot write {}/{path}", self.location), err))
+        self.write_whole(&format!("locks/{name}"), content.into())
     }
 
     /// Removes lock file `name`.
@@ -224,11 +253,18 @@ impl ReadBackend for Storage {
                 continue;
             };
             let size = match entry.metadata().content_length() {
-                0 => self
-                    .op
-                    .stat(entry.path())
-                    .map(|m| m.content_length())
-                    .unwrap_or(0),
+                // Listings without sizes (SFTP, some S3 servers) are completed one by one;
+                // a file removed meanwhile (a concurrent prune) is not listed.
+                0 => match self.op.stat(entry.path()) {
+                    Ok(meta) => meta.content_length(),
+                    Err(err) if err.kind() == DalErrorKind::NotFound => continue,
+                    Err(err) => {
+                        return Err(storage_error(
+                            format!("cannot read the size of {}/{}", self.location, entry.path()),
+                            err,
+                        ));
+                    }
+                },
                 n => n,
             };
             found.push((id, size as u32));
@@ -289,12 +325,8 @@ impl WriteBackend for Storage {
         _cacheable: bool,
         content: BytesList,
     ) -> RusticResult<()> {
-        let path = Self::path(tpe, id);
         let buffer: opendal::Buffer = content.into_vec().into_iter().collect();
-        self.op
-            .write(&path, buffer)
-            .map(|_| ())
-            .map_err(|err| storage_error(format!("cannot write {}/{path}", self.location), err))
+        self.write_whole(&Self::path(tpe, id), buffer)
     }
 
     fn remove(&self, tpe: FileType, id: &Id, _cacheable: bool) -> RusticResult<()> {
@@ -321,6 +353,27 @@ mod tests {
         let runtime = tokio::runtime::Runtime::new().unwrap();
         let _inside = runtime.enter();
         let storage = Storage::new(&Repository::Local(dir.path().to_path_buf())).unwrap();
-        assert_eq!(storage.lock_names().unwrap(), vec![id]);
+        assert_eq!(storage.lock_names().unwrap(), vec![id.clone()]);
+        assert_eq!(&storage.read_lock(&id).unwrap().unwrap()[..], b"sealed");
+        assert!(storage.read_lock(&"1f".repeat(32)).unwrap().is_none());
+    }
+
+    #[test]
+    fn a_file_is_renamed_into_place_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let _inside = runtime.enter();
+        let storage = Storage::new(&Repository::Local(dir.path().to_path_buf())).unwrap();
+        let id = "2e".repeat(32);
+        storage.write_lock(&id, b"sealed".to_vec()).unwrap();
+        let names: Vec<_> = std::fs::read_dir(dir.path().join("locks"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(names, vec![id.clone()], "no temporary file left");
+        assert_eq!(
+            std::fs::read(dir.path().join("locks").join(id)).unwrap(),
+            b"sealed"
+        );
     }
 }

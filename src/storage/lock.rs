@@ -109,8 +109,7 @@ fn hostname() -> String {
         .into_owned()
 }
 
-/// The lock in an encrypted lock file, or `None` when it is not one (another key's, or
-/// garbage: restic ignores those too).
+/// The lock in an encrypted lock file, or `None` when it is not one.
 fn open(cipher: &Aes256CtrPoly1305Aes, sealed: &[u8]) -> Option<LockFile> {
     let plain = crypto::open(cipher, sealed)?;
     // Repository format 2 may compress it: a leading 2 and zstd.
@@ -154,16 +153,28 @@ fn conflicts(
         if Some(name.as_str()) == ours {
             continue;
         }
-        // A lock removed meanwhile is no conflict.
-        let Ok(sealed) = storage.read_lock(&name) else {
-            continue;
+        let sealed = match storage
+            .read_lock(&name)
+            .map_err(|e| Error::preflight(e.display_log()))?
+        {
+            // Removed meanwhile.
+            None => continue,
+            // As for restic: an empty file is what a crash while writing a lock leaves.
+            Some(sealed) if sealed.is_empty() => continue,
+            Some(sealed) => sealed,
         };
-        let Some(lock) = open(cipher, &sealed) else {
-            continue;
-        };
-        // Like restic, every lock counts until someone removes it.
-        if lock.exclusive || kind == Kind::Exclusive {
-            found.push(lock.describe());
+        // Like restic, every lock counts until someone removes it, and one that cannot
+        // be read keeps everyone out: it might be an exclusive one.
+        match open(cipher, &sealed) {
+            Some(lock) if lock.exclusive || kind == Kind::Exclusive => {
+                found.push(lock.describe());
+            }
+            Some(_) => {}
+            None => found.push(format!(
+                "a lock file that does not open with this repository's key (locks/{name}; \
+                 once nothing else uses the repository, `restic unlock --remove-all` removes \
+                 it)"
+            )),
         }
     }
     Ok(found)
