@@ -97,7 +97,10 @@ touch -d '2001-02-03 04:05:06' "dir with space/file" deep/a
 fn round_trip_is_identical_direct_and_through_the_engine() {
     let mut f = Fixture::new("rt");
     f.exec(TRICKY_TREE);
+    // A volume root of its own owner and mode: a new volume gets them too.
+    f.exec("chmod 751 /data && chown 5:6 /data");
     let original = snapshot(&mountpoint(&f.volume));
+    let root = std::fs::metadata(mountpoint(&f.volume)).unwrap();
     for access in ["direct", "api"] {
         let mut cmd = f.safeops();
         cmd.env("SAFEOPS_VOLUME_ACCESS", access).args([
@@ -137,6 +140,12 @@ fn round_trip_is_identical_direct_and_through_the_engine() {
         assert_eq!(code, 0, "restore via {access}: {stderr}\n{stdout}");
         let restored = snapshot(&mountpoint(&copy));
         assert_eq!(restored, original, "restore via {access} differs");
+        let copy_root = std::fs::metadata(mountpoint(&copy)).unwrap();
+        assert_eq!(
+            (copy_root.mode(), copy_root.uid(), copy_root.gid()),
+            (root.mode(), root.uid(), root.gid()),
+            "the root via {access}"
+        );
         let sparse = std::fs::metadata(mountpoint(&copy).join("sparse")).unwrap();
         assert!(
             access == "api" || sparse.blocks() * 512 < sparse.len() / 2,

@@ -970,3 +970,87 @@ fn snapshots_are_drilled_from_the_repository_and_a_bad_pack_refuses_the_drill() 
     assert!(stderr.contains("did not verify"), "{stderr}");
     assert_eq!(common::drill_leftovers(&format!("{repo}#{id}")).trim(), "");
 }
+
+#[test]
+fn volumes_read_through_the_engine_api_go_into_a_repository_and_come_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut cleanup, container, volume) = data_container(dir.path());
+    common::docker(&["exec", &container, "ln", "/data/a", "/data/hard"]);
+    let mountpoint = common::fixture::mountpoint(&volume);
+    let (path, repo) = local_repository(dir.path());
+    let through_api = || {
+        let mut cmd = safeops(dir.path(), None);
+        cmd.env("SAFEOPS_VOLUME_ACCESS", "api");
+        cmd
+    };
+    let backup = |cmd: &mut Command| {
+        common::json(cmd.args([
+            "backup", &container, "--to", &repo, "-t", "1", "--format", "json",
+        ]))
+    };
+    let first = backup(&mut through_api());
+    assert_eq!(first["volumes"][0]["access"], "api", "{first}");
+    let restored = dir.path().join("restored");
+    let restic_restore = |id: &str, into: &Path| {
+        let (code, said) = restic(
+            path.to_str().unwrap(),
+            &[],
+            &["restore", id, "--target", into.to_str().unwrap()],
+        );
+        assert_eq!(code, 0, "{said}");
+    };
+    restic_restore(first["snapshot"]["id"].as_str().unwrap(), &restored);
+    // Owners, modes, links and content as in the volume; the hard link as a copy.
+    assert_eq!(
+        tree_state(&restored.join(format!("volumes/{volume}"))),
+        tree_state(&mountpoint)
+    );
+    // Unchanged: every byte crosses the stream again, almost nothing is stored.
+    let second = backup(&mut through_api());
+    assert!(
+        second["snapshot"]["files_read"].as_u64().unwrap() > 0,
+        "{second}"
+    );
+    assert!(
+        second["snapshot"]["added_bytes"].as_u64().unwrap() < 100_000,
+        "{second}"
+    );
+    // Changed in place, same size and mtime: still taken anew (the stream's mtimes are
+    // whole seconds, so the parent's metadata proves nothing).
+    let small = mountpoint.join("a");
+    let mtime = filetime::FileTime::from_last_modification_time(&small.metadata().unwrap());
+    std::fs::write(&small, "two\n").unwrap();
+    filetime::set_file_mtime(&small, mtime).unwrap();
+    let third = backup(&mut through_api());
+    let again = dir.path().join("again");
+    restic_restore(third["snapshot"]["id"].as_str().unwrap(), &again);
+    assert_eq!(
+        std::fs::read(again.join(format!("volumes/{volume}/a"))).unwrap(),
+        b"two\n"
+    );
+    // Back through the engine API into a new volume, every file checked.
+    let copy = format!("{volume}-copy");
+    cleanup.volumes.push(copy.clone());
+    let id = third["snapshot"]["id"].as_str().unwrap();
+    let (code, _, stderr) = run(through_api().args([
+        "restore",
+        &id[..12],
+        "--to",
+        &repo,
+        "--volume",
+        &format!("{volume}:{copy}"),
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.is_empty() || !stderr.contains("error"), "{stderr}");
+    assert_eq!(
+        tree_state(&common::fixture::mountpoint(&copy)),
+        tree_state(&mountpoint)
+    );
+    // No helper container is left on the volume.
+    let users = common::docker(&["ps", "-aq", "--filter", &format!("volume={volume}")]);
+    assert_eq!(
+        users.lines().count(),
+        1,
+        "only the container itself: {users}"
+    );
+}

@@ -22,6 +22,7 @@ use super::manifest::{
 };
 use super::snapshot;
 use super::store::{self, PartialBackup};
+use super::streamed::EngineTree;
 use super::{dump, verify};
 use crate::backup::journal::Journal;
 use crate::backup::quiesce;
@@ -29,7 +30,7 @@ use crate::cancel::Cancel;
 use crate::compose::ProjectFiles;
 use crate::engine::Engine;
 use crate::engine::inventory::{self, Container};
-use crate::engine::volume_access::{self, Access};
+use crate::engine::volume_access::{self, Access, Helper};
 use crate::error::{Error, Result, engine_message};
 use crate::storage::location::Repository;
 use crate::storage::repository::Password;
@@ -459,6 +460,7 @@ pub async fn create(
             if let Some(running) = workers.reader.lock().await.take() {
                 let _ = running.await;
             }
+            workers.remove_helpers().await;
             let err = workers.discard_all(err).await;
             discard_partials();
             return Err(restart_after(engine, journal, &plan.to_stop, err).await);
@@ -702,9 +704,18 @@ struct SnapshotWorkers {
     reader: KeptWorker<()>,
     /// The snapshots read back, with the bytes read, not yet published.
     sound: Arc<std::sync::Mutex<Vec<(snapshot::Pending, u64)>>>,
+    /// The helper containers the volumes read through the engine are streamed from.
+    helpers: tokio::sync::Mutex<Vec<Helper>>,
 }
 
 impl SnapshotWorkers {
+    /// Removes the helper containers.
+    async fn remove_helpers(&self) {
+        for helper in std::mem::take(&mut *self.helpers.lock().await) {
+            helper.remove().await;
+        }
+    }
+
     /// Removes every unpublished snapshot after `err` (on a blocking thread: these are
     /// requests to the storage).
     async fn discard_all(&self, err: Error) -> Error {
@@ -763,7 +774,9 @@ async fn build(
     let mut volume_trees = Vec::new();
     if !into.is_empty() {
         for (volume, external) in &plan.volumes {
-            volume_trees.push(volume_tree(engine, volume, *external)?);
+            let (info, tree, helpers) = volume_tree(engine, volume, *external).await?;
+            workers.helpers.lock().await.extend(helpers);
+            volume_trees.push((info, tree));
         }
     }
     let small_files = staged.plain.unwrap_or(staged.snapshot);
@@ -861,7 +874,7 @@ async fn build(
             let mut request = snapshot::Request {
                 target: subject.name.clone(),
                 trees: vec![snapshot::Tree {
-                    root: staged.snapshot.dir.clone(),
+                    root: snapshot::TreeRoot::Dir(staged.snapshot.dir.clone()),
                     at: PathBuf::new(),
                 }],
             };
@@ -869,12 +882,14 @@ async fn build(
                 request
                     .trees
                     .extend(small_file_dirs(&small_artifacts).map(|dir| snapshot::Tree {
-                        root: partial.dir.join(&dir),
+                        root: snapshot::TreeRoot::Dir(partial.dir.join(&dir)),
                         at: dir,
                     }));
             }
             request.trees.extend(trees);
-            write_snapshots(into, request, workers, cancel).await?;
+            let written = write_snapshots(into, request, workers, cancel).await;
+            workers.remove_helpers().await;
+            written?;
             Some(manifest)
         }
     };
@@ -1087,22 +1102,16 @@ async fn sealed_manifest(
     Ok(manifest)
 }
 
-/// A volume as a tree of a snapshot (`volumes/<name>/`), read directly on this host.
-fn volume_tree(
+/// A volume as a tree of a snapshot (`volumes/<name>/`): read directly on this host,
+/// else streamed through helper containers, returned to be removed once the snapshots
+/// are written.
+async fn volume_tree(
     engine: &Engine,
     volume: &bollard::models::Volume,
     external: bool,
-) -> Result<(VolumeInfo, snapshot::Tree)> {
+) -> Result<(VolumeInfo, snapshot::Tree, Vec<Helper>)> {
     let name = volume.name.clone();
-    let Access::Direct(mountpoint) = volume_access::choose(engine, volume, false)? else {
-        return Err(Error::usage(format!(
-            "a backup into a repository reads volume {name} directly, which needs the \
-             engine on this host and root"
-        ))
-        .hint(
-            "for a remote engine, back up into a plain directory alone (--to DIR, no repository)",
-        ));
-    };
+    let access = volume_access::choose(engine, volume, false)?;
     let at = format!("volumes/{name}");
     let info = VolumeInfo {
         name: name.clone(),
@@ -1113,17 +1122,34 @@ fn volume_tree(
         archive: format!("{at}/"),
         file_list: String::new(),
         fingerprint: Default::default(),
-        access: "direct".into(),
+        access: access.label().to_string(),
         created_at: volume.created_at.clone(),
         changed_while_read: Vec::new(),
     };
-    Ok((
-        info,
-        snapshot::Tree {
-            root: mountpoint,
-            at: PathBuf::from(at),
-        },
-    ))
+    let (root, helpers) = match access {
+        Access::Direct(mountpoint) => (snapshot::TreeRoot::Dir(mountpoint), Vec::new()),
+        Access::Api => {
+            let streamer = Helper::create(engine, &name, true).await?;
+            let fetcher = match Helper::create(engine, &name, true).await {
+                Ok(fetcher) => fetcher,
+                Err(err) => {
+                    streamer.remove().await;
+                    return Err(err);
+                }
+            };
+            let spill = crate::state::state_dir().join("staging");
+            let tree = EngineTree::new(name, streamer.downloader(), fetcher.downloader(), spill);
+            (
+                snapshot::TreeRoot::Engine(Arc::new(tree)),
+                vec![streamer, fetcher],
+            )
+        }
+    };
+    let tree = snapshot::Tree {
+        root,
+        at: PathBuf::from(at),
+    };
+    Ok((info, tree, helpers))
 }
 
 /// Artifact names for compose and env files: `compose/<file name>`, numbered when two

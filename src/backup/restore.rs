@@ -270,9 +270,6 @@ pub async fn restore(
         let list = match &request.from {
             Source::Plain(dir) => read_file_list(dir, &manifest, info)?,
             Source::Snapshot(source) => {
-                if let Some(volume) = &existing {
-                    snapshot_access(engine, volume)?;
-                }
                 let name = info.name.clone();
                 Source::blocking(source, move |s| s.file_list(&name)).await?
             }
@@ -448,13 +445,7 @@ pub async fn restore(
                         consumers: &consumers,
                         shell_image: request.shell_image.as_deref(),
                     };
-                    match content {
-                        VolumeContent::Archive(archive) => {
-                            restore_api(engine, archive, &volume, expected, *keep_special, cancel)
-                                .await
-                        }
-                        VolumeContent::Snapshot(..) => Err(snapshot_needs_direct(into)),
-                    }
+                    restore_api(engine, content, &volume, expected, *keep_special, cancel).await
                 }
             };
             if let Err(err) = outcome {
@@ -724,22 +715,6 @@ fn archive_error(err: ArchiveError) -> io::Error {
     }
 }
 
-/// A restore from a repository writes the volume's directory itself.
-fn snapshot_access(engine: &Engine, volume: &bollard::models::Volume) -> Result<()> {
-    match volume_access::choose(engine, volume, true)? {
-        Access::Direct(_) => Ok(()),
-        Access::Api => Err(snapshot_needs_direct(&volume.name)),
-    }
-}
-
-fn snapshot_needs_direct(volume: &str) -> Error {
-    Error::usage(format!(
-        "a restore from a repository writes volume {volume} directly, which needs the engine \
-         on this host and root"
-    ))
-    .hint("restore from a plain backup (--to DIR) through a remote engine")
-}
-
 /// Restores into a volume whose mountpoint we can write.
 async fn restore_direct(
     journal: &Journal,
@@ -914,7 +889,7 @@ fn restorable(record: &FileRecord, keep_special: bool) -> Option<std::borrow::Co
 /// in place instead (it is deleted if anything fails), which needs no shell.
 async fn restore_api(
     engine: &Engine,
-    archive: File,
+    content: VolumeContent,
     target: &ApiVolume<'_>,
     expected: &FileList,
     keep_special: bool,
@@ -927,11 +902,21 @@ async fn restore_api(
         Some(shell_image(consumers, target.shell_image)?)
     };
     let staging = staging_name("restore");
-    let (prefix, read_back) = if fresh {
-        (None, HELPER_MOUNT.to_string())
+    // A fresh volume is written whole from the helper's root, its own directory as the
+    // archive's first entry: the engine gives the mountpoint that entry's owner and
+    // mode (it leaves a `.` entry alone).
+    let (prefix, upload_into, read_back) = if fresh {
+        (
+            Some(PathBytes(
+                HELPER_MOUNT.trim_start_matches('/').as_bytes().to_vec(),
+            )),
+            "/".to_string(),
+            HELPER_MOUNT.to_string(),
+        )
     } else {
         (
             Some(PathBytes(staging.clone().into_bytes())),
+            HELPER_MOUNT.to_string(),
             format!("{HELPER_MOUNT}/{staging}"),
         )
     };
@@ -942,29 +927,50 @@ async fn restore_api(
         let failer = writer.failer();
         let producer = tokio::task::spawn_blocking(move || {
             let mut tar = TarEmitter::new(writer, prefix, None);
-            let emitted = open_archive(archive, &cancel_w).and_then(|reader| {
-                read_entries(reader, Naming::Volume, |entry| {
-                    if let Some(record) = restorable(&entry.record, keep_special) {
-                        let is_file = record.kind == super::entry::Kind::File;
-                        tar.append(&record, is_file.then_some(entry.content))?;
-                    }
-                    Ok(())
-                })
-                .map_err(archive_error)
-            });
-            if let Err(err) = emitted {
-                // The engine must see a broken upload, not a short one.
-                failer.fail(io::Error::other(err.to_string()));
-                return Err(err);
+            let mut emit = |record: &FileRecord, content: &mut dyn io::Read| -> io::Result<()> {
+                if let Some(record) = restorable(record, keep_special) {
+                    let is_file = record.kind == super::entry::Kind::File;
+                    tar.append(&record, is_file.then_some(content))?;
+                }
+                Ok(())
+            };
+            // A snapshot's digests are those of what the repository handed out.
+            let emitted = match content {
+                VolumeContent::Archive(archive) => {
+                    open_archive(archive, &cancel_w).and_then(|reader| {
+                        read_entries(reader, Naming::Volume, |entry| {
+                            Ok(emit(&entry.record, entry.content)?)
+                        })
+                        .map_err(archive_error)
+                        .map(|_| None)
+                    })
+                }
+                VolumeContent::Snapshot(source, volume) => {
+                    source.extract(&volume, &mut emit, &cancel_w).map(Some)
+                }
+            };
+            match emitted {
+                Ok(digests) => {
+                    io::Write::flush(&mut tar.finish()?)?;
+                    Ok(digests)
+                }
+                Err(err) => {
+                    // The engine must see a broken upload, not a short one.
+                    failer.fail(io::Error::other(err.to_string()));
+                    Err(err)
+                }
             }
-            io::Write::flush(&mut tar.finish()?)
         });
-        let uploaded = helper.upload(HELPER_MOUNT, stream).await;
-        producer
+        let uploaded = helper.upload(&upload_into, stream).await;
+        let digests = producer
             .await
             .map_err(|e| Error::failure(format!("restore worker failed: {e}")))?
-            .map_err(|e| worker_error(e, "cannot stream the archive to the engine"))?;
+            .map_err(|e| worker_error(e, "cannot stream the backup to the engine"))?;
         uploaded?;
+        let expected = match digests {
+            Some(digests) => expected.with_digests(&digests),
+            None => expected.clone(),
+        };
         let reader = volume_access::blocking_reader(Box::pin(helper.download(&read_back)));
         let volume_name = expected.volume.clone();
         let actual = tokio::task::spawn_blocking(move || {
@@ -974,7 +980,7 @@ async fn restore_api(
         .map_err(|e| Error::failure(format!("worker failed: {e}")))?
         .map_err(|e| Error::failure(format!("cannot read back the restored files: {e}")))?
         .0;
-        check_restored(expected, &actual)
+        check_restored(&expected, &actual)
     }
     .await;
     helper.remove().await;

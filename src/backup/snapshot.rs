@@ -23,6 +23,7 @@ use sha2::Digest;
 
 use super::beneath;
 use super::entry::Fingerprint;
+use super::streamed::{EngineTree, Held};
 use crate::cancel::Cancel;
 use crate::error::{Error, Result};
 use crate::storage::location::Repository;
@@ -39,14 +40,22 @@ pub fn target_tag(target: &str) -> String {
     format!("safeops-target={target}")
 }
 
-/// A directory tree that goes into the snapshot at `at` (relative, e.g.
-/// `volumes/data`).
+/// A tree that goes into the snapshot at `at` (relative, e.g. `volumes/data`).
 #[derive(Debug, Clone)]
 pub struct Tree {
-    /// Where it is on this host.
-    pub root: PathBuf,
+    /// Where it comes from.
+    pub root: TreeRoot,
     /// Where it goes in the snapshot.
     pub at: PathBuf,
+}
+
+/// Where a tree of a snapshot comes from.
+#[derive(Debug, Clone)]
+pub enum TreeRoot {
+    /// A directory on this host, read directly.
+    Dir(PathBuf),
+    /// A volume read through the engine's archive endpoint.
+    Engine(Arc<EngineTree>),
 }
 
 /// What a snapshot holds and whose it is.
@@ -141,72 +150,154 @@ impl std::io::Read for RecordedRead {
     }
 }
 
-/// The trees of a request, walked in snapshot order.
-struct Source {
-    entries: Mutex<Option<Vec<ReadSourceEntry<BeneathOpen>>>>,
+/// How the archiver opens an entry's content.
+pub enum EntryOpen {
+    /// A file beneath a directory tree's root.
+    Beneath(BeneathOpen),
+    /// The content a volume's stream delivered.
+    Held(Held),
 }
 
+impl ReadSourceOpen for EntryOpen {
+    type Reader = Box<dyn std::io::Read + Send>;
+
+    fn open(self) -> RusticResult<Self::Reader> {
+        match self {
+            EntryOpen::Beneath(beneath) => Ok(Box::new(beneath.open()?)),
+            EntryOpen::Held(held) => Ok(Box::new(held)),
+        }
+    }
+}
+
+/// The trees of a request in snapshot order: the directory trees' entries, walked
+/// beforehand, with each volume read through the engine streamed in at its place.
+struct Source {
+    walked: Mutex<Option<Vec<ReadSourceEntry<EntryOpen>>>>,
+    /// The volumes read through the engine, by their place in the snapshot.
+    streams: Vec<(PathBuf, Arc<EngineTree>)>,
+    failures: Arc<Mutex<Vec<String>>>,
+    cancel: Cancel,
+    /// Each volume's files, bytes and entries, counted as they go to the archiver.
+    counted: Arc<Mutex<BTreeMap<String, Fingerprint>>>,
+}
+
+type Entries = Box<dyn Iterator<Item = ReadSourceEntry<EntryOpen>> + Send>;
+
 impl ReadSource for Source {
-    type Open = BeneathOpen;
-    type Iter = std::vec::IntoIter<RusticResult<ReadSourceEntry<BeneathOpen>>>;
+    type Open = EntryOpen;
+    type Iter = Box<dyn Iterator<Item = RusticResult<ReadSourceEntry<EntryOpen>>> + Send>;
 
     fn size(&self) -> RusticResult<Option<u64>> {
         Ok(None)
     }
 
     fn entries(&self) -> Self::Iter {
-        let entries = self
-            .entries
+        let mut walked = self
+            .walked
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .take()
             .unwrap_or_default();
-        entries.into_iter().map(Ok).collect::<Vec<_>>().into_iter()
+        // A subtree is contiguous in path order: each stream goes between the walked
+        // entries before its place and those after it.
+        let mut pieces: Vec<Entries> = Vec::new();
+        for (at, tree) in &self.streams {
+            let after = walked.split_off(walked.partition_point(|e| e.path < *at));
+            pieces.push(Box::new(std::mem::replace(&mut walked, after).into_iter()));
+            let (tree, at) = (Arc::clone(tree), at.clone());
+            let (failures, cancel) = (Arc::clone(&self.failures), self.cancel.clone());
+            // The stream starts when the archiver reaches it.
+            pieces.push(Box::new(std::iter::once(()).flat_map(move |()| {
+                tree.entries(at.clone(), Arc::clone(&failures), cancel.clone())
+                    .map(|(path, node, held)| ReadSourceEntry {
+                        path,
+                        node,
+                        open: held.map(EntryOpen::Held),
+                    })
+            })));
+        }
+        pieces.push(Box::new(walked.into_iter()));
+        let counted = Arc::clone(&self.counted);
+        Box::new(pieces.into_iter().flatten().map(move |entry| {
+            count(&counted, &entry);
+            Ok(entry)
+        }))
     }
 }
 
-/// Walks every tree (metadata only: contents are read by the archiver when needed) and
-/// puts the entries in snapshot order.
+/// Adds `entry` to its volume's fingerprint, if it is in a volume.
+fn count(counted: &Mutex<BTreeMap<String, Fingerprint>>, entry: &ReadSourceEntry<EntryOpen>) {
+    let mut parts = entry.path.components();
+    if parts.next().and_then(|c| c.as_os_str().to_str()) != Some("volumes") {
+        return;
+    }
+    let Some(name) = parts.next() else { return };
+    let mut counted = counted.lock().unwrap_or_else(|e| e.into_inner());
+    let fingerprint = counted
+        .entry(name.as_os_str().to_string_lossy().into_owned())
+        .or_default();
+    fingerprint.entry_count += 1;
+    if entry.node.is_file() {
+        fingerprint.file_count += 1;
+        fingerprint.total_bytes += entry.node.meta.size;
+    }
+}
+
+/// Walks every directory tree (metadata only: contents are read by the archiver when
+/// needed) and puts the entries in snapshot order; the trees read through the engine
+/// are returned by their place, in order.
+#[allow(clippy::type_complexity)]
 fn walk(
     request: &Request,
     failures: &Arc<Mutex<Vec<String>>>,
     cancel: &Cancel,
-) -> Result<Vec<ReadSourceEntry<BeneathOpen>>> {
+) -> Result<(
+    Vec<ReadSourceEntry<EntryOpen>>,
+    Vec<(PathBuf, Arc<EngineTree>)>,
+)> {
     let mut entries = Vec::new();
+    let mut streams = Vec::new();
     for tree in &request.trees {
-        let root =
-            Arc::new(beneath::open_root(&tree.root).map_err(|e| {
-                Error::failure(format!("cannot open {}: {e}", tree.root.display()))
-            })?);
+        let root = match &tree.root {
+            TreeRoot::Dir(root) => root,
+            TreeRoot::Engine(engine) => {
+                streams.push((tree.at.clone(), Arc::clone(engine)));
+                continue;
+            }
+        };
+        let opened = Arc::new(
+            beneath::open_root(root)
+                .map_err(|e| Error::failure(format!("cannot open {}: {e}", root.display())))?,
+        );
         let source = LocalSource::new(
             LocalSourceSaveOptions::default(),
             &rustic_core::Excludes::default(),
             &LocalSourceFilterOptions::default(),
-            &[&tree.root],
+            &[root],
         )
         .map_err(|e| {
             Error::failure(format!(
                 "cannot walk {}: {}",
-                tree.root.display(),
+                root.display(),
                 e.display_log()
             ))
         })?;
         // The walker leaves out its root: a volume's own directory (owner, mode) is
         // taken here, so a restore gives it back as it was.
         let tree_root = (!tree.at.as_os_str().is_empty())
-            .then(|| root_entry(&tree.root))
+            .then(|| root_entry(root))
             .transpose()?;
         for entry in tree_root.into_iter().map(Ok).chain(source.entries()) {
             let entry = entry.map_err(|e| {
                 Error::failure(format!(
                     "cannot walk {}: {}",
-                    tree.root.display(),
+                    root.display(),
                     e.display_log()
                 ))
             })?;
             let rel = entry
                 .path
-                .strip_prefix(&tree.root)
+                .strip_prefix(root)
                 .unwrap_or(Path::new(""))
                 .to_path_buf();
             let path = tree.at.join(&rel);
@@ -224,17 +315,20 @@ fn walk(
             {
                 node.name = name.to_string_lossy().into_owned();
             }
-            let open = entry.open.map(|_| BeneathOpen {
-                root: Arc::clone(&root),
-                rel: rel.clone(),
-                failures: Arc::clone(failures),
-                cancel: cancel.clone(),
+            let open = entry.open.map(|_| {
+                EntryOpen::Beneath(BeneathOpen {
+                    root: Arc::clone(&opened),
+                    rel: rel.clone(),
+                    failures: Arc::clone(failures),
+                    cancel: cancel.clone(),
+                })
             });
             entries.push(ReadSourceEntry { path, node, open });
         }
     }
     entries.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(entries)
+    streams.sort_by(|a: &(PathBuf, _), b| a.0.cmp(&b.0));
+    Ok((entries, streams))
 }
 
 /// The entry of a tree's root directory itself, with its metadata.
@@ -258,25 +352,9 @@ fn root_entry(root: &Path) -> Result<ReadSourceEntry<<LocalSource as ReadSource>
 /// backup from the snapshot list alone.
 const VOLUME_TAG: &str = "safeops-volume=";
 
-/// The volume tags (comma-separated) of a snapshot of `entries`.
-fn volume_tags(entries: &[ReadSourceEntry<BeneathOpen>]) -> String {
-    let mut volumes: BTreeMap<String, Fingerprint> = BTreeMap::new();
-    for entry in entries {
-        let mut parts = entry.path.components();
-        if parts.next().and_then(|c| c.as_os_str().to_str()) != Some("volumes") {
-            continue;
-        }
-        let Some(name) = parts.next() else { continue };
-        let fingerprint = volumes
-            .entry(name.as_os_str().to_string_lossy().into_owned())
-            .or_default();
-        fingerprint.entry_count += 1;
-        if entry.node.is_file() {
-            fingerprint.file_count += 1;
-            fingerprint.total_bytes += entry.node.meta.size;
-        }
-    }
-    volumes
+/// The tags naming each volume of a snapshot with its fingerprint.
+fn volume_tags(counted: &BTreeMap<String, Fingerprint>) -> Vec<String> {
+    counted
         .iter()
         .map(|(name, f)| {
             format!(
@@ -284,8 +362,7 @@ fn volume_tags(entries: &[ReadSourceEntry<BeneathOpen>]) -> String {
                 f.file_count, f.total_bytes, f.entry_count
             )
         })
-        .collect::<Vec<_>>()
-        .join(",")
+        .collect()
 }
 
 /// Each volume's last backup in the repository (its time and fingerprint), from the
@@ -360,6 +437,8 @@ pub struct Pending {
     repo: rustic_core::Repository<rustic_core::IndexedIdsStatus>,
     snapshot: SnapshotFile,
     before: std::collections::BTreeSet<rustic_core::repofile::IndexId>,
+    /// Its volumes' tags, known once every entry went by: given when it is published.
+    volume_tags: Vec<String>,
 }
 
 impl Pending {
@@ -393,8 +472,7 @@ pub fn write(
     cancel: &Cancel,
 ) -> Result<Pending> {
     let failures: Arc<Mutex<Vec<String>>> = Arc::default();
-    let entries = walk(request, &failures, cancel)?;
-    let volume_tags = volume_tags(&entries);
+    let (walked, streams) = walk(request, &failures, cancel)?;
     let parent = latest(&repo, &request.target)?;
     let mut parent_opts = ParentOptions::default();
     match &parent {
@@ -405,7 +483,6 @@ pub fn write(
     let snapshot = SnapshotOptions::default()
         .add_tags(&target_tag(&request.target))
         .and_then(|o| o.add_tags(PENDING))
-        .and_then(|o| o.add_tags(&volume_tags))
         .and_then(|o| o.to_snapshot())
         .map_err(|e| repository_error(location, &e))?;
     // `archive` does not update the index it works with: a fresh one per snapshot.
@@ -413,7 +490,11 @@ pub fn write(
         .to_indexed_ids()
         .map_err(|e| repository_error(location, &e))?;
     let source = Source {
-        entries: Mutex::new(Some(entries)),
+        walked: Mutex::new(Some(walked)),
+        streams,
+        failures: Arc::clone(&failures),
+        cancel: cancel.clone(),
+        counted: Arc::default(),
     };
     let before = readback::index_ids(&repo, location)?;
     let snapshot = repo
@@ -424,6 +505,7 @@ pub fn write(
         repo,
         snapshot,
         before,
+        volume_tags: volume_tags(&source.counted.lock().unwrap_or_else(|e| e.into_inner())),
     };
     if cancel.reason().is_some() {
         return Err(pending.discard(Error::interrupted()));
@@ -465,6 +547,9 @@ pub fn publish(pending: Pending, verified_bytes: u64) -> Result<Written> {
         .tags
         .remove_all(&[PENDING.parse().expect("a tag")]);
     published.tags.add("docker-safeops".to_string());
+    for tag in &pending.volume_tags {
+        published.tags.add(tag.clone());
+    }
     let time = published.time.clone();
     let tags = published.tags.clone();
     let listed = |repo: &rustic_core::Repository<rustic_core::IndexedIdsStatus>| {

@@ -15,13 +15,14 @@ use std::os::unix::ffi::OsStrExt;
 use std::time::Duration;
 
 use bytes::Bytes;
-use rustic_core::repofile::{Node, NodeType, SnapshotFile};
+use rustic_core::repofile::{Node, SnapshotFile};
 use rustic_core::{CheckOptions, IndexedFullStatus, LsOptions};
 use sha2::Digest;
 
 use super::archive::{SafetyCheck, normalize};
 use super::entry::{FileList, FileRecord, Kind, PathBytes};
 use super::manifest::{self, Manifest};
+use super::restic_node::record;
 use super::snapshot;
 use super::store::MAX_INDEX_BYTES;
 use crate::cancel::Cancel;
@@ -87,79 +88,6 @@ impl std::fmt::Debug for SnapshotSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.describe())
     }
-}
-
-/// The entry in a restore of the volume tree `node` at `path`, or `None` for what a
-/// volume backup does not restore (sockets). `inodes` maps the hard-linked files seen
-/// so far to their first path.
-fn record(
-    path: PathBytes,
-    node: &Node,
-    inodes: &mut HashMap<(u64, u64), PathBytes>,
-) -> Option<FileRecord> {
-    let meta = &node.meta;
-    let (kind, link, device) = match &node.node_type {
-        NodeType::Dir => (Kind::Dir, None, None),
-        NodeType::File if meta.links > 1 => match inodes.entry((meta.device_id, meta.inode)) {
-            std::collections::hash_map::Entry::Occupied(first) => {
-                (Kind::Hardlink, Some(first.get().clone()), None)
-            }
-            std::collections::hash_map::Entry::Vacant(slot) => {
-                slot.insert(path.clone());
-                (Kind::File, None, None)
-            }
-        },
-        NodeType::File => (Kind::File, None, None),
-        NodeType::Symlink { .. } => {
-            let target = node.node_type.to_link().as_os_str().as_bytes().to_vec();
-            (Kind::Symlink, Some(PathBytes(target)), None)
-        }
-        NodeType::Dev { device } => (Kind::Block, None, Some(major_minor(*device))),
-        NodeType::Chardev { device } => (Kind::Char, None, Some(major_minor(*device))),
-        NodeType::Fifo => (Kind::Fifo, None, None),
-        NodeType::Socket => return None,
-    };
-    Some(FileRecord {
-        path,
-        kind,
-        mode: meta.mode.map_or(0o700, mode_from_go),
-        uid: meta.uid.unwrap_or(0).into(),
-        gid: meta.gid.unwrap_or(0).into(),
-        mtime: meta
-            .mtime
-            .map_or(0, |t| u64::try_from(t.as_second()).unwrap_or(0)),
-        size: if kind == Kind::File { meta.size } else { 0 },
-        sha256: None,
-        link,
-        device,
-        xattrs: meta
-            .extended_attributes
-            .iter()
-            .map(|x| {
-                let value = x.value.as_deref().unwrap_or_default();
-                (x.name.clone(), hex::encode(value))
-            })
-            .collect(),
-    })
-}
-
-fn major_minor(device: u64) -> (u32, u32) {
-    (rustix::fs::major(device), rustix::fs::minor(device))
-}
-
-/// restic stores Go's file modes: permissions, and setuid, setgid and sticky in bits
-/// of their own.
-fn mode_from_go(go: u32) -> u32 {
-    const SETUID: u32 = 1 << 23;
-    const SETGID: u32 = 1 << 22;
-    const STICKY: u32 = 1 << 20;
-    let mut mode = go & 0o777;
-    for (go_bit, bit) in [(SETUID, 0o4000), (SETGID, 0o2000), (STICKY, 0o1000)] {
-        if go & go_bit != 0 {
-            mode |= bit;
-        }
-    }
-    mode
 }
 
 /// A file's content out of the repository, hashed as it is read.
@@ -402,89 +330,5 @@ impl SnapshotSource {
             digests.insert(record.path.clone(), hex::encode(content.hasher.finalize()));
         }
         Ok(digests)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use rustic_core::repofile::Metadata;
-
-    fn node(node_type: NodeType, mode: u32, links: u64, inode: u64) -> Node {
-        let meta = Metadata {
-            mode: Some(mode),
-            uid: Some(999),
-            gid: Some(998),
-            links,
-            inode,
-            device_id: 7,
-            size: 5,
-            ..Metadata::default()
-        };
-        Node::new_node(std::ffi::OsStr::new("x"), node_type, meta)
-    }
-
-    #[test]
-    fn go_modes_become_unix_modes() {
-        assert_eq!(mode_from_go(0o755), 0o755);
-        assert_eq!(mode_from_go(0o755 | 1 << 23), 0o4755);
-        assert_eq!(mode_from_go(0o775 | 1 << 22 | 1 << 31), 0o2775);
-        assert_eq!(mode_from_go(0o777 | 1 << 20 | 1 << 31), 0o1777);
-    }
-
-    #[test]
-    fn nodes_become_records_and_hard_links_point_to_their_first_path() {
-        let mut inodes = HashMap::new();
-        let first = record(
-            PathBytes(b"a".to_vec()),
-            &node(NodeType::File, 0o640, 2, 42),
-            &mut inodes,
-        )
-        .unwrap();
-        assert_eq!(
-            (first.kind, first.mode, first.uid, first.gid),
-            (Kind::File, 0o640, 999, 998)
-        );
-        assert_eq!(first.size, 5);
-        let second = record(
-            PathBytes(b"b".to_vec()),
-            &node(NodeType::File, 0o640, 2, 42),
-            &mut inodes,
-        )
-        .unwrap();
-        assert_eq!(second.kind, Kind::Hardlink);
-        assert_eq!(second.link, Some(PathBytes(b"a".to_vec())));
-        assert_eq!(second.size, 0);
-        let link = record(
-            PathBytes(b"l".to_vec()),
-            &node(
-                NodeType::from_link(std::path::Path::new("a")),
-                0o777 | 1 << 27,
-                1,
-                3,
-            ),
-            &mut inodes,
-        )
-        .unwrap();
-        assert_eq!(
-            (link.kind, link.link),
-            (Kind::Symlink, Some(PathBytes(b"a".to_vec())))
-        );
-        let device = rustix::fs::makedev(1, 3);
-        let null = record(
-            PathBytes(b"null".to_vec()),
-            &node(NodeType::Chardev { device }, 0o666, 1, 4),
-            &mut inodes,
-        )
-        .unwrap();
-        assert_eq!((null.kind, null.device), (Kind::Char, Some((1, 3))));
-        assert!(
-            record(
-                PathBytes(b"s".to_vec()),
-                &node(NodeType::Socket, 0o777, 1, 5),
-                &mut inodes
-            )
-            .is_none()
-        );
     }
 }

@@ -181,13 +181,15 @@ impl Helper {
     /// The tar stream of `path` inside the helper (entries are prefixed with its last
     /// component).
     pub fn download(&self, path: &str) -> impl Stream<Item = io::Result<Bytes>> + use<> {
-        let options = DownloadFromContainerOptionsBuilder::default()
-            .path(path)
-            .build();
-        self.engine
-            .docker
-            .download_from_container(&self.id, Some(options))
-            .map_err(|err| io::Error::other(engine_message(&err)))
+        self.downloader().download(path)
+    }
+
+    /// What downloads from the helper, for as long as the helper exists.
+    pub fn downloader(&self) -> Downloader {
+        Downloader {
+            engine: self.engine.clone(),
+            id: self.id.clone(),
+        }
     }
 
     /// Extracts the tar `stream` into `path` inside the helper, keeping owners.
@@ -230,6 +232,27 @@ impl Helper {
                 engine_message(&err)
             );
         }
+    }
+}
+
+/// Downloads from a helper container.
+#[derive(Clone)]
+pub struct Downloader {
+    engine: Engine,
+    id: String,
+}
+
+impl Downloader {
+    /// The tar stream of `path` inside the helper (entries are prefixed with its last
+    /// component).
+    pub fn download(&self, path: &str) -> impl Stream<Item = io::Result<Bytes>> + use<> {
+        let options = DownloadFromContainerOptionsBuilder::default()
+            .path(path)
+            .build();
+        self.engine
+            .docker
+            .download_from_container(&self.id, Some(options))
+            .map_err(|err| io::Error::other(engine_message(&err)))
     }
 }
 
