@@ -1054,3 +1054,64 @@ fn volumes_read_through_the_engine_api_go_into_a_repository_and_come_back() {
         "only the container itself: {users}"
     );
 }
+
+#[test]
+fn images_go_into_the_snapshot_and_restore_images_loads_them_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut cleanup, container, volume) = data_container(dir.path());
+    let (path, repo) = local_repository(dir.path());
+    // The container's image under a tag of this test's own, removed after the backup.
+    let tag = format!("safeops-test/{}:1", common::unique("img"));
+    common::docker(&["tag", common::IMAGE, &tag]);
+    let app = common::unique("imgapp");
+    cleanup.containers.push(app.clone());
+    common::docker(&[
+        "create",
+        "--name",
+        &app,
+        "-v",
+        &format!("{volume}:/data"),
+        &tag,
+        "true",
+    ]);
+    let outcome = common::json(safeops(dir.path(), None).args([
+        "backup", &app, "--to", &repo, "--images", "-t", "1", "--format", "json",
+    ]));
+    assert_eq!(outcome["images"][0], tag.as_str(), "{outcome}");
+    let id = outcome["snapshot"]["id"].as_str().unwrap().to_string();
+    let listed = dir.path().join("listed");
+    let (code, said) = restic(
+        path.to_str().unwrap(),
+        &[],
+        &[
+            "restore",
+            &id,
+            "--target",
+            listed.to_str().unwrap(),
+            "--include",
+            "/images",
+        ],
+    );
+    assert_eq!(code, 0, "{said}");
+    assert!(listed.join("images/images.tar").metadata().unwrap().len() > 100_000);
+    common::docker(&["rm", "-f", &app]);
+    common::docker(&["rmi", &tag]);
+    let copy = format!("{volume}-copy");
+    cleanup.volumes.push(copy.clone());
+    let (code, _, stderr) = run(safeops(dir.path(), None).args([
+        "restore",
+        &id,
+        "--to",
+        &repo,
+        "--images",
+        "--volume",
+        &format!("{volume}:{copy}"),
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    common::docker(&["image", "inspect", &tag]);
+    common::docker(&["rmi", &tag]);
+    assert_eq!(
+        common::docker(&["inspect", "-f", "{{.State.Running}}", &container]).trim(),
+        "true"
+    );
+}

@@ -185,6 +185,8 @@ struct Plan {
     to_stop: Vec<Container>,
     databases: Vec<(Container, dump::DbKind)>,
     estimate: u64,
+    /// The part of the estimate that is exported images.
+    images_estimate: u64,
     notes: Vec<String>,
 }
 
@@ -273,10 +275,11 @@ async fn plan(engine: &Engine, subject: &Subject, options: &BackupOptions) -> Re
             }
         };
     }
+    let mut images_estimate = 0;
     if options.images {
         for image in image_references(subject) {
             if let Ok(inspect) = engine.docker.inspect_image(&image).await {
-                estimate += inspect.size.unwrap_or(0).max(0) as u64;
+                images_estimate += inspect.size.unwrap_or(0).max(0) as u64;
             }
         }
     }
@@ -284,7 +287,8 @@ async fn plan(engine: &Engine, subject: &Subject, options: &BackupOptions) -> Re
         volumes,
         to_stop,
         databases,
-        estimate,
+        estimate: estimate + images_estimate,
+        images_estimate,
         notes,
     })
 }
@@ -416,10 +420,10 @@ pub async fn create(
             staging.discard();
         }
     };
-    // A backup into repositories alone stages only the small files.
+    // A backup into repositories alone stages only the small files and the images.
     let staged_estimate = match options.root.is_some() {
         true => plan.estimate,
-        false => 0,
+        false => plan.images_estimate,
     };
     if let Err(err) = check_space(plain_root, staged_estimate) {
         discard_partials();
@@ -827,6 +831,16 @@ async fn build(
             });
         }
     }
+    // Images do not change when the containers stop: they are exported while running.
+    let mut images = Vec::new();
+    if options.images {
+        let references = image_references(subject);
+        if !references.is_empty() {
+            let (artifact, infos) = export_images(engine, &references, small_files).await?;
+            artifacts.push(artifact);
+            images = infos;
+        }
+    }
     let stopped = quiesce::stop(engine, journal, &plan.to_stop, options.stop_timeout).await?;
     let quiesced: Vec<String> = stopped.iter().map(|c| c.name.clone()).collect();
     let mut volumes = Vec::new();
@@ -864,7 +878,7 @@ async fn build(
                 artifacts: small_artifacts.clone(),
                 volumes: infos,
                 containers: containers.clone(),
-                images: Vec::new(),
+                images: images.clone(),
                 dumps: dumps.clone(),
                 compose_files: compose_files.clone(),
                 quiesced: quiesced.clone(),
@@ -901,15 +915,6 @@ async fn build(
     let plain_manifest = match staged.plain {
         None => None,
         Some(partial) => {
-            let mut images = Vec::new();
-            if options.images {
-                let references = image_references(subject);
-                if !references.is_empty() {
-                    let (artifact, infos) = export_images(engine, &references, partial).await?;
-                    artifacts.push(artifact);
-                    images = infos;
-                }
-            }
             let pieces = Pieces {
                 artifacts,
                 volumes,

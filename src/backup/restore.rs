@@ -241,10 +241,6 @@ pub async fn restore(
         }
         Source::Snapshot(source) => source.manifest().clone(),
     };
-    if request.images && matches!(request.from, Source::Snapshot(_)) {
-        return Err(Error::usage("a backup in a repository holds no images")
-            .hint("leave out --images; images go into plain backups (--to DIR --images)"));
-    }
     let chosen = select(&manifest, &request.selections)?;
     // Locked before anything about the volumes is read: after a wait for another
     // operation, what it found would be stale.
@@ -472,10 +468,9 @@ pub async fn restore(
                 access: access.label().to_string(),
             });
         }
-        let images_loaded = if let (true, Source::Plain(dir)) = (request.images, &request.from) {
-            load_images(engine, dir, &manifest).await?
-        } else {
-            Vec::new()
+        let images_loaded = match request.images {
+            true => load_images(engine, &request.from, &manifest).await?,
+            false => Vec::new(),
         };
         Ok::<_, Error>((stopped, safety_backup, restored, images_loaded))
     };
@@ -682,6 +677,24 @@ async fn create_volume(
             engine_message(&err)
         ))
     })
+}
+
+/// Loads the `docker save` stream `stream` into the engine.
+async fn import_images(
+    engine: &Engine,
+    stream: impl futures_util::Stream<Item = io::Result<bytes::Bytes>> + Send + 'static,
+) -> Result<()> {
+    let options = ImportImageOptionsBuilder::default().quiet(true).build();
+    let mut progress = engine.docker.import_image_stream(options, stream, None);
+    while let Some(item) = progress.next().await {
+        let item = item.map_err(|e| {
+            Error::failure(format!("loading images failed: {}", engine_message(&e)))
+        })?;
+        if let Some(error) = item.error_detail.and_then(|d| d.message) {
+            return Err(Error::failure(format!("loading images failed: {error}")));
+        }
+    }
+    Ok(())
 }
 
 /// The digest list of `info`, read no further than the size `manifest` declares.
@@ -1096,22 +1109,48 @@ async fn run_shell(engine: &Engine, image: &str, volume: &str, script: &str) -> 
     outcome
 }
 
-async fn load_images(engine: &Engine, dir: &Path, manifest: &Manifest) -> Result<Vec<String>> {
+async fn load_images(engine: &Engine, from: &Source, manifest: &Manifest) -> Result<Vec<String>> {
     if manifest.images.is_empty() {
         return Err(Error::usage(
             "--images: this backup holds no images (it was made without --images)",
         ));
     }
-    let file = tokio::fs::File::from_std(store::open_artifact(dir, manifest::images_path())?);
-    let stream = tokio_util::io::ReaderStream::new(file);
-    let options = ImportImageOptionsBuilder::default().quiet(true).build();
-    let mut progress = engine.docker.import_image_stream(options, stream, None);
-    while let Some(item) = progress.next().await {
-        let item = item.map_err(|e| {
-            Error::failure(format!("loading images failed: {}", engine_message(&e)))
-        })?;
-        if let Some(error) = item.error_detail.and_then(|d| d.message) {
-            return Err(Error::failure(format!("loading images failed: {error}")));
+    let path = manifest::images_path();
+    match from {
+        Source::Plain(dir) => {
+            let file = tokio::fs::File::from_std(store::open_artifact(dir, path)?);
+            import_images(engine, tokio_util::io::ReaderStream::new(file)).await?;
+        }
+        Source::Snapshot(source) => {
+            // Streamed out of the repository into the engine, its digest compared with
+            // the manifest's once the engine has it all.
+            let (writer, stream) = volume_access::channel_stream();
+            let failer = writer.failer();
+            let source = Arc::clone(source);
+            let producer = tokio::task::spawn_blocking(move || {
+                let mut writer = writer;
+                match source.copy_file(path, &mut writer) {
+                    Ok(digest) => io::Write::flush(&mut writer).map(|()| digest),
+                    Err(err) => {
+                        failer.fail(io::Error::other(err.message.clone()));
+                        Err(io::Error::other(err.message))
+                    }
+                }
+            });
+            let imported = import_images(engine, stream).await;
+            let digest = producer
+                .await
+                .map_err(|e| Error::failure(format!("image worker failed: {e}")))?
+                .map_err(|e| Error::failure(format!("cannot read the images: {e}")))?;
+            imported?;
+            let expected = manifest.artifact(path).map(|a| a.sha256.as_str());
+            if expected != Some(digest.as_str()) {
+                return Err(Error::integrity(format!(
+                    "{}: {path} does not match the manifest's digest (the engine may hold \
+                     images loaded from it)",
+                    from.describe()
+                )));
+            }
         }
     }
     Ok(manifest

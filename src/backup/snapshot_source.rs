@@ -69,6 +69,24 @@ fn read_small(
     Ok(bytes)
 }
 
+/// A writer that hashes what goes through it.
+struct HashingWrite<'a> {
+    into: &'a mut dyn io::Write,
+    hasher: sha2::Sha256,
+}
+
+impl io::Write for HashingWrite<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let written = self.into.write(buf)?;
+        self.hasher.update(&buf[..written]);
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.into.flush()
+    }
+}
+
 /// How much of a file is asked of the repository at once.
 const READ_AHEAD: usize = 4 << 20;
 
@@ -215,6 +233,20 @@ impl SnapshotSource {
     /// The snapshot's manifest.
     pub fn manifest(&self) -> &Manifest {
         &self.manifest
+    }
+
+    /// Writes the file at `path` into `into`, returning the SHA-256 of what the
+    /// repository gave.
+    pub fn copy_file(&self, path: &str, into: &mut dyn io::Write) -> Result<String> {
+        let found = node(&self.repo, &self.snapshot, &self.location, path)?;
+        let mut hashing = HashingWrite {
+            into,
+            hasher: sha2::Sha256::new(),
+        };
+        self.repo
+            .dump(&found, &mut hashing)
+            .map_err(|e| repository_error(&self.location, &e))?;
+        Ok(hex::encode(hashing.hasher.finalize()))
     }
 
     /// The small file at `path` (a container spec, say).

@@ -71,12 +71,6 @@ fn location(args: &BackupArgs) -> Result<(Option<std::path::PathBuf>, Vec<Reposi
             Err(bad) => return Err(Error::usage(bad.to_string())),
         }
     }
-    if args.images && !repositories.is_empty() {
-        return Err(
-            Error::usage("--images is not supported yet for a backup into a repository")
-                .hint("back up into a plain directory alone for it, or leave it out"),
-        );
-    }
     let targets = match repositories.is_empty() {
         true => Vec::new(),
         false => {
