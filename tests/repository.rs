@@ -1115,3 +1115,37 @@ fn images_go_into_the_snapshot_and_restore_images_loads_them_back() {
         "true"
     );
 }
+
+#[test]
+fn s3_credentials_come_from_an_aws_profile_as_for_the_aws_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let s3 = storage::s3(dir.path());
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(home.join(".aws")).unwrap();
+    std::fs::write(
+        home.join(".aws/credentials"),
+        format!(
+            "[default]\naws_access_key_id = wrong\naws_secret_access_key = wrong\n\n\
+             [backups]\naws_access_key_id = {ACCESS_KEY}\naws_secret_access_key = {SECRET_KEY}\n"
+        ),
+    )
+    .unwrap();
+    let init = |profile: Option<&str>, prefix: &str| {
+        let mut cmd = safeops(dir.path(), None);
+        cmd.env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env("HOME", &home);
+        match profile {
+            Some(profile) => cmd.env("AWS_PROFILE", profile),
+            None => cmd.env_remove("AWS_PROFILE"),
+        };
+        let url = format!("s3:http://127.0.0.1:{}/bucket/{prefix}", s3.port);
+        run(cmd.args(["backups", "init", &url]))
+    };
+    let (code, _, stderr) = init(Some("backups"), "profile");
+    assert_eq!(code, 0, "{stderr}");
+    // The default profile's keys are wrong: denied, and said so.
+    let (code, _, stderr) = init(None, "default");
+    assert_eq!(code, 5, "{stderr}");
+    assert!(stderr.contains("403"), "{stderr}");
+}
