@@ -326,33 +326,11 @@ fn after_sigkill_the_next_invocation_recovers() {
     );
 }
 
-/// A small tmpfs, unmounted on drop.
-struct SmallDisk(PathBuf);
-
-impl SmallDisk {
-    fn mount(at: PathBuf, size: &str) -> SmallDisk {
-        std::fs::create_dir_all(&at).unwrap();
-        let status = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(&at)
-            .status()
-            .unwrap();
-        assert!(status.success(), "mounting a tmpfs needs root");
-        SmallDisk(at)
-    }
-}
-
-impl Drop for SmallDisk {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg(&self.0).status();
-    }
-}
-
 #[test]
 fn a_full_target_disk_is_refused_before_anything_is_stopped() {
     let f = Fixture::new("full");
     f.exec("head -c 41943040 /dev/urandom > /data/blob");
-    let disk = SmallDisk::mount(f.dir.path().join("small"), "8m");
+    let disk = common::SmallDisk::mount(f.dir.path().join("small"), "8m");
     let (code, _, stderr) = run(f.safeops().args([
         "backup",
         &f.container,

@@ -1149,3 +1149,43 @@ fn s3_credentials_come_from_an_aws_profile_as_for_the_aws_cli() {
     assert_eq!(code, 5, "{stderr}");
     assert!(stderr.contains("403"), "{stderr}");
 }
+
+#[test]
+fn a_full_repository_fails_clearly_and_publishes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_cleanup, container, _volume) = data_container(dir.path());
+    common::docker(&[
+        "exec",
+        &container,
+        "sh",
+        "-c",
+        "head -c 12582912 /dev/urandom > /data/blob",
+    ]);
+    let disk = common::SmallDisk::mount(dir.path().join("small"), "8m");
+    let path = dir.path().join("small/repository");
+    let repo = format!("repo:{}", path.display());
+    init(dir.path(), None, &repo);
+    let started = || common::docker(&["inspect", "-f", "{{.State.StartedAt}}", &container]);
+    let before = started();
+    let (code, _, stderr) =
+        run(safeops(dir.path(), None).args(["backup", &container, "--to", &repo, "-t", "0"]));
+    assert!(matches!(code, 1 | 5), "{code}: {stderr}");
+    assert!(stderr.contains("No space left on device"), "{stderr}");
+    assert!(stderr.contains("storage is full"), "{stderr}");
+    assert!(
+        !stderr.contains("retrying"),
+        "a full disk is no blip: {stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("restarted {container}")),
+        "{stderr}"
+    );
+    assert_ne!(started(), before, "it was stopped, then started again");
+    assert_eq!(
+        common::docker(&["inspect", "-f", "{{.State.Running}}", &container]).trim(),
+        "true"
+    );
+    let (code, said) = restic(path.to_str().unwrap(), &[], &["snapshots", "--json"]);
+    assert_eq!((code, said.trim()), (0, "[]"), "nothing published");
+    drop(disk);
+}

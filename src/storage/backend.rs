@@ -34,6 +34,10 @@ fn storage_error(what: String, err: opendal::Error) -> Box<RusticError> {
         }
         DalErrorKind::NotFound => " (not found)",
         DalErrorKind::RateLimited => " (the server is throttling requests)",
+        _ if err.to_string().contains("No space left") => {
+            " (the repository's storage is full: free space there, or thin the repository \
+             with `restic forget --keep-last N --prune`)"
+        }
         _ => "",
     };
     RusticError::new(ErrorKind::Backend, format!("{what}{hint}: {}", short(&err)))
@@ -107,7 +111,15 @@ impl Storage {
             }
         };
         // A network blip is retried; a dead server fails within about 15 s per request,
-        // since the containers may be stopped meanwhile.
+        // since the containers may be stopped meanwhile. A local file system has no
+        // blips: its errors (a full disk) are said at once.
+        if matches!(repository, Repository::Local(_)) {
+            return Ok(Storage {
+                op: blocking::Operator::new(op)?,
+                location: repository.to_string(),
+                has_directories: true,
+            });
+        }
         let retry = RetryLayer::new()
             .with_max_times(4)
             .with_min_delay(std::time::Duration::from_secs(1))

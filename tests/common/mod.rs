@@ -247,6 +247,29 @@ pub fn drill_leftovers(backup: &str) -> String {
         .collect()
 }
 
+/// A small tmpfs (mounted at `.0`), unmounted on drop.
+pub struct SmallDisk(pub PathBuf);
+
+impl SmallDisk {
+    /// Mounts a tmpfs of `size` (`8m`) at `at`, created if missing.
+    pub fn mount(at: PathBuf, size: &str) -> SmallDisk {
+        std::fs::create_dir_all(&at).unwrap();
+        let status = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(&at)
+            .status()
+            .unwrap();
+        assert!(status.success(), "mounting a tmpfs needs root");
+        SmallDisk(at)
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
 /// The engine's clock now, for [`container_events`].
 pub fn engine_time() -> String {
     docker(&["system", "info", "-f", "{{.SystemTime}}"])
