@@ -778,9 +778,7 @@ async fn build(
     let mut volume_trees = Vec::new();
     if !into.is_empty() {
         for (volume, external) in &plan.volumes {
-            let (info, tree, helpers) = volume_tree(engine, volume, *external).await?;
-            workers.helpers.lock().await.extend(helpers);
-            volume_trees.push((info, tree));
+            volume_trees.push(volume_tree(engine, volume, *external, &workers.helpers).await?);
         }
     }
     let small_files = staged.plain.unwrap_or(staged.snapshot);
@@ -1108,13 +1106,14 @@ async fn sealed_manifest(
 }
 
 /// A volume as a tree of a snapshot (`volumes/<name>/`): read directly on this host,
-/// else streamed through helper containers, returned to be removed once the snapshots
-/// are written.
+/// else streamed through helper containers, each put in `helpers` as soon as it exists
+/// (to be removed once the snapshots are written, or the backup failed).
 async fn volume_tree(
     engine: &Engine,
     volume: &bollard::models::Volume,
     external: bool,
-) -> Result<(VolumeInfo, snapshot::Tree, Vec<Helper>)> {
+    helpers: &tokio::sync::Mutex<Vec<Helper>>,
+) -> Result<(VolumeInfo, snapshot::Tree)> {
     let name = volume.name.clone();
     let access = volume_access::choose(engine, volume, false)?;
     let at = format!("volumes/{name}");
@@ -1131,30 +1130,24 @@ async fn volume_tree(
         created_at: volume.created_at.clone(),
         changed_while_read: Vec::new(),
     };
-    let (root, helpers) = match access {
-        Access::Direct(mountpoint) => (snapshot::TreeRoot::Dir(mountpoint), Vec::new()),
+    let root = match access {
+        Access::Direct(mountpoint) => snapshot::TreeRoot::Dir(mountpoint),
         Access::Api => {
             let streamer = Helper::create(engine, &name, true).await?;
-            let fetcher = match Helper::create(engine, &name, true).await {
-                Ok(fetcher) => fetcher,
-                Err(err) => {
-                    streamer.remove().await;
-                    return Err(err);
-                }
-            };
+            let streaming = streamer.downloader();
+            helpers.lock().await.push(streamer);
+            let fetcher = Helper::create(engine, &name, true).await?;
+            let fetching = fetcher.downloader();
+            helpers.lock().await.push(fetcher);
             let spill = crate::state::state_dir().join("staging");
-            let tree = EngineTree::new(name, streamer.downloader(), fetcher.downloader(), spill);
-            (
-                snapshot::TreeRoot::Engine(Arc::new(tree)),
-                vec![streamer, fetcher],
-            )
+            snapshot::TreeRoot::Engine(Arc::new(EngineTree::new(name, streaming, fetching, spill)))
         }
     };
     let tree = snapshot::Tree {
         root,
         at: PathBuf::from(at),
     };
-    Ok((info, tree, helpers))
+    Ok((info, tree))
 }
 
 /// Artifact names for compose and env files: `compose/<file name>`, numbered when two

@@ -136,8 +136,8 @@ pub fn go_mode(kind: Kind, mode: u32) -> u32 {
 }
 
 /// The node named `name` of `record`, an entry read from a tar stream (a hard link is
-/// a regular file: its content is given again). `ctime` goes into its metadata.
-pub fn node(record: &FileRecord, name: &OsStr, ctime: Option<Timestamp>) -> Node {
+/// a regular file: its content is given again).
+pub fn node(record: &FileRecord, name: &OsStr) -> Node {
     let device = record
         .device
         .map_or(0, |(major, minor)| rustix::fs::makedev(major, minor));
@@ -157,7 +157,6 @@ pub fn node(record: &FileRecord, name: &OsStr, ctime: Option<Timestamp>) -> Node
         mtime: i64::try_from(record.mtime)
             .ok()
             .and_then(|seconds| Timestamp::from_second(seconds).ok()),
-        ctime,
         uid: u32::try_from(record.uid).ok(),
         gid: u32::try_from(record.gid).ok(),
         size: record.size,
@@ -206,7 +205,7 @@ mod tests {
         };
         let back = super::record(
             record.path.clone(),
-            &super::node(&record, OsStr::new("tool"), None),
+            &super::node(&record, OsStr::new("tool")),
             &mut HashMap::new(),
         )
         .unwrap();
@@ -217,7 +216,7 @@ mod tests {
         record.device = Some((4, 1));
         let back = super::record(
             record.path.clone(),
-            &super::node(&record, OsStr::new("tty"), None),
+            &super::node(&record, OsStr::new("tty")),
             &mut HashMap::new(),
         )
         .unwrap();

@@ -128,14 +128,14 @@ fn record(failures: &Mutex<Vec<String>>, rel: &Path, err: &std::io::Error) -> Bo
 /// A file being archived: a read error (an I/O error of the disk, say) is recorded like
 /// a failed open, so the file is never silently missing from a snapshot. Cancellation
 /// ends the reading too: the containers are not restarted while their volume is read.
-pub struct RecordedRead {
-    file: std::fs::File,
+pub struct RecordedRead<R = std::fs::File> {
+    file: R,
     rel: PathBuf,
     failures: Arc<Mutex<Vec<String>>>,
     cancel: Cancel,
 }
 
-impl std::io::Read for RecordedRead {
+impl<R: std::io::Read> std::io::Read for RecordedRead<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         if self.cancel.reason().is_some() {
             let err = crate::cancel::cancelled_io();
@@ -154,8 +154,8 @@ impl std::io::Read for RecordedRead {
 pub enum EntryOpen {
     /// A file beneath a directory tree's root.
     Beneath(BeneathOpen),
-    /// The content a volume's stream delivered.
-    Held(Held),
+    /// The content a volume's stream delivered, read like a file of a directory tree.
+    Held(RecordedRead<Held>),
 }
 
 impl ReadSourceOpen for EntryOpen {
@@ -208,12 +208,21 @@ impl ReadSource for Source {
             let (failures, cancel) = (Arc::clone(&self.failures), self.cancel.clone());
             // The stream starts when the archiver reaches it.
             pieces.push(Box::new(std::iter::once(()).flat_map(move |()| {
-                tree.entries(at.clone(), Arc::clone(&failures), cancel.clone())
-                    .map(|(path, node, held)| ReadSourceEntry {
-                        path,
-                        node,
-                        open: held.map(EntryOpen::Held),
+                let (failures, cancel) = (Arc::clone(&failures), cancel.clone());
+                let entries = tree.entries(at.clone(), Arc::clone(&failures), cancel.clone());
+                let recorded = move |path: &PathBuf, held| {
+                    EntryOpen::Held(RecordedRead {
+                        file: held,
+                        rel: path.clone(),
+                        failures: Arc::clone(&failures),
+                        cancel: cancel.clone(),
                     })
+                };
+                entries.map(move |(path, node, held)| ReadSourceEntry {
+                    open: held.map(|held| recorded(&path, held)),
+                    path,
+                    node,
+                })
             })));
         }
         pieces.push(Box::new(walked.into_iter()));
@@ -473,7 +482,16 @@ pub fn write(
 ) -> Result<Pending> {
     let failures: Arc<Mutex<Vec<String>>> = Arc::default();
     let (walked, streams) = walk(request, &failures, cancel)?;
-    let parent = latest(&repo, &request.target)?;
+    // A volume streamed through the engine has whole-second mtimes, which cannot prove
+    // a file unchanged since the parent: such a snapshot is read whole, with no parent.
+    let streamed = request
+        .trees
+        .iter()
+        .any(|t| matches!(t.root, TreeRoot::Engine(_)));
+    let parent = match streamed {
+        true => None,
+        false => latest(&repo, &request.target)?,
+    };
     let mut parent_opts = ParentOptions::default();
     match &parent {
         Some(parent) => parent_opts = parent_opts.parents(vec![parent.id.to_string()]),
