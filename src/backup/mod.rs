@@ -10,6 +10,7 @@ pub mod capture;
 pub mod create;
 pub mod dump;
 pub mod entry;
+pub mod into_repository;
 pub mod journal;
 pub mod local;
 pub mod lock;

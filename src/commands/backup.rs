@@ -6,7 +6,8 @@ use std::sync::atomic::AtomicU64;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::backup::create::{self, BackupOptions, BackupOutcome, RepositoryTarget, Subject};
+use crate::backup::create::{self, BackupOptions, BackupOutcome, Subject};
+use crate::backup::into_repository::RepositoryTarget;
 use crate::backup::metrics::{Operation, Run};
 use crate::backup::store;
 use crate::cancel::Cancel;
