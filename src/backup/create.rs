@@ -17,7 +17,7 @@ use super::archive::HashingWriter;
 use super::capture::{self, write_bytes, write_error, write_json};
 use super::into_repository::{
     IntoRepository, RepositoryTarget, SnapshotWorkers, forget, publish_all, read_back_all,
-    small_file_dirs, volume_tree, write_snapshots,
+    small_file_dirs, take_all, volume_tree, write_snapshots,
 };
 use super::lock;
 use super::manifest::{
@@ -483,7 +483,7 @@ pub async fn create(
             None
         }
     };
-    let sound = std::mem::take(&mut *workers.sound.lock().unwrap_or_else(|e| e.into_inner()));
+    let sound = take_all(&workers.sound);
     let (written, failed) =
         crate::storage::repository::blocking(move || Ok(publish_all(sound))).await?;
     if let Some(mut err) = failed {

@@ -63,8 +63,12 @@ pub(super) async fn run_kept<T: Send + 'static>(
 
 /// Removes the unpublished snapshots in `pending` after `err`.
 pub(super) fn discard_all(pending: &std::sync::Mutex<Vec<snapshot::Pending>>, err: Error) -> Error {
-    let all = std::mem::take(&mut *pending.lock().unwrap_or_else(|e| e.into_inner()));
-    all.into_iter().fold(err, |e, p| p.discard(e))
+    take_all(pending).into_iter().fold(err, |e, p| p.discard(e))
+}
+
+/// Everything in `slot`, which is left empty (also after a worker panicked holding it).
+pub(super) fn take_all<T>(slot: &std::sync::Mutex<Vec<T>>) -> Vec<T> {
+    std::mem::take(&mut *slot.lock().unwrap_or_else(|e| e.into_inner()))
 }
 
 /// Removes the snapshots read back but not published in `sound` after `err`.
@@ -72,8 +76,9 @@ pub(super) fn discard_sound(
     sound: &std::sync::Mutex<Vec<(snapshot::Pending, u64)>>,
     err: Error,
 ) -> Error {
-    let all = std::mem::take(&mut *sound.lock().unwrap_or_else(|e| e.into_inner()));
-    all.into_iter().fold(err, |e, (p, _)| p.discard(e))
+    take_all(sound)
+        .into_iter()
+        .fold(err, |e, (p, _)| p.discard(e))
 }
 
 /// `--keep`/`--keep-days` in a repository: the target's snapshots they do not keep
@@ -245,7 +250,7 @@ pub(super) async fn write_snapshots(
 
 /// Reads back what the pending snapshots added: all of them sound, or none kept.
 pub(super) async fn read_back_all(workers: &SnapshotWorkers, cancel: &Cancel) -> Result<()> {
-    let pending = std::mem::take(&mut *workers.pending.lock().unwrap_or_else(|e| e.into_inner()));
+    let pending = take_all(&workers.pending);
     let sound = Arc::clone(&workers.sound);
     let worker_cancel = cancel.clone();
     run_kept(&workers.reader, move || {
