@@ -152,12 +152,28 @@ pub fn judge(table: &Table) -> Vec<Finding> {
     let Some(policy) = table.policy("FORWARD") else {
         return Vec::new();
     };
+    let bridge_in = |rule: &[String]| -> Option<String> {
+        rule.windows(2)
+            .find(|w| w[0] == "-i" && w[1].starts_with("br-") && !w[1].ends_with('+'))
+            .map(|w| w[1].clone())
+    };
+    // An internal network's bridge forwards nothing out by design: Docker's own
+    // `! -d SUBNET -i BRIDGE -j DROP` in DOCKER-ISOLATION-STAGE-1 says which.
+    let internal: Vec<String> = table
+        .rules
+        .iter()
+        .filter(|(chain, rule)| {
+            chain == "DOCKER-ISOLATION-STAGE-1"
+                && rule.windows(2).any(|w| w[0] == "!" && w[1] == "-d")
+                && target(rule).is_some_and(|(t, _)| t == "DROP")
+        })
+        .filter_map(|(_, rule)| bridge_in(rule))
+        .collect();
     let mut bridges: Vec<String> = table
         .rules
         .iter()
-        .flat_map(|(_, rule)| rule.windows(2))
-        .filter(|w| w[0] == "-i" && w[1].starts_with("br-") && !w[1].ends_with('+'))
-        .map(|w| w[1].clone())
+        .filter_map(|(_, rule)| bridge_in(rule))
+        .filter(|bridge| !internal.contains(bridge))
         .collect();
     bridges.sort();
     bridges.dedup();
@@ -241,6 +257,13 @@ mod tests {
     fn docker_rules_pass_and_a_reject_in_docker_user_fails() {
         let table = Table::parse(DOCKER);
         assert!(judge(&table).is_empty(), "{:?}", judge(&table));
+        // An internal network (a drill's) forwards nothing out, and is no finding.
+        let internal = format!(
+            "{DOCKER}-A FORWARD -i br-7393e5a7c1fb -o br-7393e5a7c1fb -j ACCEPT\n\
+             -A DOCKER-ISOLATION-STAGE-1 ! -s 172.24.0.0/16 -o br-7393e5a7c1fb -j DROP\n\
+             -A DOCKER-ISOLATION-STAGE-1 ! -d 172.24.0.0/16 -i br-7393e5a7c1fb -j DROP\n"
+        );
+        assert!(judge(&Table::parse(&internal)).is_empty());
         assert!(judge(&Table::parse("-P FORWARD ACCEPT\n")).is_empty());
 
         let rejecting = DOCKER.replace(
