@@ -201,6 +201,26 @@ fn backup_json(dir: &Path, key: Option<&Path>, container: &str, to: &str) -> ser
     ]))
 }
 
+/// Every regular file of `volume` in a snapshot restored by restic into `restored` has
+/// the digest the snapshot's digest list gives it.
+fn assert_digest_list_matches(restored: &Path, volume: &str) {
+    use sha2::Digest;
+    let list = restored.join(format!("volumes/{volume}.files.json"));
+    let list: serde_json::Value = serde_json::from_slice(&std::fs::read(&list).unwrap()).unwrap();
+    let root = restored.join(format!("volumes/{volume}"));
+    let mut files = 0;
+    for entry in list["entries"].as_array().unwrap() {
+        if entry["kind"] != "file" {
+            continue;
+        }
+        let path = root.join(entry["path"].as_str().unwrap());
+        let digest = hex::encode(sha2::Sha256::digest(std::fs::read(&path).unwrap()));
+        assert_eq!(entry["sha256"], digest.as_str(), "{}", path.display());
+        files += 1;
+    }
+    assert!(files >= 2, "{list}");
+}
+
 #[test]
 fn backups_into_s3_and_sftp_are_incremental_and_restic_restores_them() {
     let dir = tempfile::tempdir().unwrap();
@@ -281,6 +301,9 @@ fn backups_into_s3_and_sftp_are_incremental_and_restic_restores_them() {
                     .join(format!("containers/{container}.json"))
                     .is_file()
             );
+            // The digest list holds what was read, and what the parent's gave for
+            // the files unchanged since.
+            assert_digest_list_matches(&target, &volume);
         }
         // `backups` lists the three, newest first, with what each added.
         let (listed, ids) = listed_ids(dir.path(), Some(&key), &container, url);
@@ -419,6 +442,10 @@ fn verify_reads_the_repository_back_and_a_flipped_byte_fails_with_exit_4() {
     ]));
     assert_eq!(verified["ok"], true, "{verified}");
     assert!(verified["artifacts"].as_u64().unwrap() >= 1, "{verified}");
+    assert!(
+        verified["volume_files"].as_u64().unwrap() >= 2,
+        "{verified}"
+    );
     // One byte of the biggest pack flipped: found, named, exit 4.
     flip_a_byte_of_the_biggest_pack(&repo);
     let (code, _, stderr) = run(safeops(dir.path(), None).args(["verify", &id, "--to", &url]));
@@ -1024,6 +1051,7 @@ fn volumes_read_through_the_engine_api_go_into_a_repository_and_come_back() {
         std::fs::read(again.join(format!("volumes/{volume}/a"))).unwrap(),
         b"two\n"
     );
+    assert_digest_list_matches(&again, &volume);
     // Back through the engine API into a new volume, every file checked.
     let copy = format!("{volume}-copy");
     cleanup.volumes.push(copy.clone());

@@ -250,6 +250,32 @@ impl FileList {
         list
     }
 
+    /// The list with the digests of the content a repository handed out; the files
+    /// whose content differs from the digest this list already has are the error.
+    pub fn with_handed_out(
+        &self,
+        handed_out: &BTreeMap<PathBytes, String>,
+    ) -> Result<FileList, Vec<String>> {
+        let differ: Vec<String> = self
+            .entries
+            .iter()
+            .filter(|e| e.kind == Kind::File)
+            .filter_map(|e| {
+                let known = e.sha256.as_ref()?;
+                (handed_out.get(&e.path) != Some(known)).then(|| {
+                    format!(
+                        "{}: the content the repository gave differs from the digest list",
+                        e.path
+                    )
+                })
+            })
+            .collect();
+        match differ.is_empty() {
+            true => Ok(self.with_digests(handed_out)),
+            false => Err(differ),
+        }
+    }
+
     /// Every difference between `self` (expected) and `actual`, described for people;
     /// empty when they match. Entries are compared by path, whatever their order.
     pub fn differences(&self, actual: &FileList) -> Vec<String> {
@@ -278,6 +304,16 @@ impl FileList {
         }
         problems
     }
+}
+
+/// The first 20 of `differences`, one per indented line, for an error message.
+pub fn first_differences(differences: &[String]) -> String {
+    differences
+        .iter()
+        .take(20)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("\n  ")
 }
 
 fn record_differences(expected: &FileRecord, found: &FileRecord) -> Vec<&'static str> {
@@ -404,5 +440,25 @@ mod tests {
                 entry_count: 2
             }
         );
+    }
+
+    #[test]
+    fn content_handed_out_must_match_the_digests_the_list_has() {
+        let list = FileList {
+            volume: "v".into(),
+            entries: vec![file("a", "aa"), file("b", "bb")],
+        };
+        let handed_out: BTreeMap<PathBytes, String> = [
+            (PathBytes(b"a".to_vec()), "aa".to_string()),
+            (PathBytes(b"b".to_vec()), "cc".to_string()),
+        ]
+        .into();
+        let differ = list.with_handed_out(&handed_out).unwrap_err();
+        assert_eq!(differ.len(), 1);
+        assert!(differ[0].starts_with("b: "), "{differ:?}");
+        let mut without = list.clone();
+        without.entries.iter_mut().for_each(|e| e.sha256 = None);
+        let taken = without.with_handed_out(&handed_out).unwrap();
+        assert_eq!(taken.entries[1].sha256.as_deref(), Some("cc"));
     }
 }

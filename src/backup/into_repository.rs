@@ -295,7 +295,7 @@ pub(super) async fn volume_tree(
         labels: volume.labels.clone().into_iter().collect(),
         external,
         archive: format!("{at}/"),
-        file_list: String::new(),
+        file_list: super::digest_list::path_of(&name),
         fingerprint: Default::default(),
         access: access.label().to_string(),
         created_at: volume.created_at.clone(),

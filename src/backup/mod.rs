@@ -8,6 +8,7 @@ pub mod archive;
 pub mod beneath;
 pub mod capture;
 pub mod create;
+pub mod digest_list;
 pub mod dump;
 pub mod entry;
 pub mod into_repository;

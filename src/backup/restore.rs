@@ -19,7 +19,7 @@ use super::archive::{
     ArchiveError, Cancellable, Content, Naming, TarEmitter, list_entries, read_entries,
 };
 use super::create::{self, BackupOptions, Subject};
-use super::entry::{FileList, FileRecord, PathBytes};
+use super::entry::{FileList, FileRecord, PathBytes, first_differences};
 use super::local::{self, Extractor, Switch, SwitchPhase};
 use super::manifest::{self, Manifest, VolumeInfo};
 use super::snapshot_source::SnapshotSource;
@@ -778,10 +778,7 @@ async fn restore_direct(
             Ok(digests)
         };
         let digests = extract().map_err(|e| worker_error(e, "cannot extract the backup"))?;
-        let expected = match digests {
-            Some(digests) => expected.with_digests(&digests),
-            None => expected,
-        };
+        let expected = handed_out(expected, digests)?;
         let actual = local::list_fd(staged, &expected.volume, &cancel)
             .map_err(|e| worker_error(e, "cannot read back the restored files"))?;
         check_restored(&expected, &actual)
@@ -858,6 +855,25 @@ fn root_record(list: &FileList) -> Result<super::entry::FileRecord> {
         })
 }
 
+/// What a volume must hold after a restore from a snapshot: `expected` with the digests
+/// of what the repository `handed_out` (`None` for a plain backup: its list has them).
+fn handed_out(
+    expected: FileList,
+    handed_out: Option<BTreeMap<PathBytes, String>>,
+) -> Result<FileList> {
+    let Some(digests) = handed_out else {
+        return Ok(expected);
+    };
+    expected.with_handed_out(&digests).map_err(|differ| {
+        Error::integrity(format!(
+            "the snapshot of volume {} does not match its digest list, so the volume was \
+             left as it was:\n  {}",
+            expected.volume,
+            first_differences(&differ)
+        ))
+    })
+}
+
 fn check_restored(expected: &FileList, actual: &FileList) -> Result<()> {
     let differences = expected.differences(actual);
     if differences.is_empty() {
@@ -866,12 +882,7 @@ fn check_restored(expected: &FileList, actual: &FileList) -> Result<()> {
     Err(Error::integrity(format!(
         "the restored files of volume {} differ from the backup, so the volume was left as it was:\n  {}",
         expected.volume,
-        differences
-            .iter()
-            .take(20)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join("\n  ")
+        first_differences(&differences)
     )))
 }
 
@@ -980,10 +991,7 @@ async fn restore_api(
             .map_err(|e| Error::failure(format!("restore worker failed: {e}")))?
             .map_err(|e| worker_error(e, "cannot stream the backup to the engine"))?;
         uploaded?;
-        let expected = match digests {
-            Some(digests) => expected.with_digests(&digests),
-            None => expected.clone(),
-        };
+        let expected = handed_out(expected.clone(), digests)?;
         let reader = volume_access::blocking_reader(Box::pin(helper.download(&read_back)));
         let volume_name = expected.volume.clone();
         let actual = tokio::task::spawn_blocking(move || {

@@ -1,18 +1,22 @@
 //! One backup as one snapshot: the small files a backup stages (container specs, compose
 //! files, database dumps, `manifest.json`) and each volume's tree under
 //! `volumes/<name>/`, owners, modes, xattrs and links included, read directly from the
-//! volume's directory. The target's previous snapshot is the parent: files whose size,
-//! mtime and ctime did not change are not read again, and only new chunks are stored.
+//! volume's directory or streamed through the engine, each followed by its digest list
+//! (`volumes/<name>.files.json`, see [`digest_list`]). The target's previous snapshot is
+//! the parent: files whose size, mtime and ctime did not change are not read again, and
+//! only new chunks are stored.
 //!
 //! Files are opened beneath their tree's root without following symlinks, so an entry a
 //! container swapped for a symlink is never followed out of the volume. Everything here
 //! blocks: run it on `spawn_blocking`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use rustic_core::repofile::{Metadata, Node, NodeType};
 use rustic_core::{
     BackupOptions, ErrorKind, LocalSource, LocalSourceFilterOptions, LocalSourceSaveOptions,
     ParentOptions, ReadSource, ReadSourceEntry, ReadSourceOpen, RusticError, RusticResult,
@@ -21,8 +25,11 @@ use rustic_core::{
 
 use sha2::Digest;
 
+use super::archive::{SafetyCheck, normalize};
 use super::beneath;
-use super::entry::Fingerprint;
+use super::digest_list::{self, DigestSlot, VolumeList, VolumeLists};
+use super::entry::{FileList, FileRecord, Fingerprint, Kind, PathBytes, first_differences};
+use super::restic_node;
 use super::streamed::{EngineTree, Held};
 use crate::cancel::Cancel;
 use crate::error::{Error, Result};
@@ -150,21 +157,61 @@ impl<R: std::io::Read> std::io::Read for RecordedRead<R> {
     }
 }
 
-/// How the archiver opens an entry's content.
-pub enum EntryOpen {
+/// How the archiver opens an entry's content, and the digest list slot a volume's
+/// regular file fills as it is read.
+pub struct EntryOpen {
+    content: EntryContent,
+    digest: Option<DigestSlot>,
+}
+
+/// Where an entry's content comes from.
+pub enum EntryContent {
     /// A file beneath a directory tree's root.
     Beneath(BeneathOpen),
     /// The content a volume's stream delivered, read like a file of a directory tree.
     Held(RecordedRead<Held>),
+    /// A volume's digest list, made once the volume's files were read.
+    DigestList(DigestListOpen),
+}
+
+impl EntryOpen {
+    fn new(content: EntryContent) -> EntryOpen {
+        EntryOpen {
+            content,
+            digest: None,
+        }
+    }
 }
 
 impl ReadSourceOpen for EntryOpen {
     type Reader = Box<dyn std::io::Read + Send>;
 
     fn open(self) -> RusticResult<Self::Reader> {
-        match self {
-            EntryOpen::Beneath(beneath) => Ok(Box::new(beneath.open()?)),
-            EntryOpen::Held(held) => Ok(Box::new(held)),
+        let reader: Self::Reader = match self.content {
+            EntryContent::Beneath(beneath) => Box::new(beneath.open()?),
+            EntryContent::Held(held) => Box::new(held),
+            EntryContent::DigestList(list) => Box::new(list.open()?),
+        };
+        Ok(match self.digest {
+            Some(slot) => Box::new(slot.hashing(reader)),
+            None => reader,
+        })
+    }
+}
+
+/// Makes a volume's digest list when the archiver opens it.
+pub struct DigestListOpen {
+    list: Arc<VolumeList>,
+    path: PathBuf,
+    failures: Arc<Mutex<Vec<String>>>,
+    cancel: Cancel,
+}
+
+impl DigestListOpen {
+    fn open(self) -> RusticResult<std::io::Cursor<Vec<u8>>> {
+        match self.list.content(&self.cancel) {
+            Ok(bytes) => Ok(std::io::Cursor::new(bytes)),
+            Err(err) => Err(record(&self.failures, &self.path, &err)),
         }
     }
 }
@@ -177,8 +224,8 @@ struct Source {
     streams: Vec<(PathBuf, Arc<EngineTree>)>,
     failures: Arc<Mutex<Vec<String>>>,
     cancel: Cancel,
-    /// Each volume's files, bytes and entries, counted as they go to the archiver.
-    counted: Arc<Mutex<BTreeMap<String, Fingerprint>>>,
+    /// Each volume's digest list, filled as its entries go to the archiver.
+    lists: Arc<VolumeLists>,
 }
 
 type Entries = Box<dyn Iterator<Item = ReadSourceEntry<EntryOpen>> + Send>;
@@ -211,12 +258,12 @@ impl ReadSource for Source {
                 let (failures, cancel) = (Arc::clone(&failures), cancel.clone());
                 let entries = tree.entries(at.clone(), Arc::clone(&failures), cancel.clone());
                 let recorded = move |path: &PathBuf, held| {
-                    EntryOpen::Held(RecordedRead {
+                    EntryOpen::new(EntryContent::Held(RecordedRead {
                         file: held,
                         rel: path.clone(),
                         failures: Arc::clone(&failures),
                         cancel: cancel.clone(),
-                    })
+                    }))
                 };
                 entries.map(move |(path, node, held)| ReadSourceEntry {
                     open: held.map(|held| recorded(&path, held)),
@@ -226,51 +273,76 @@ impl ReadSource for Source {
             })));
         }
         pieces.push(Box::new(walked.into_iter()));
-        let counted = Arc::clone(&self.counted);
-        Box::new(pieces.into_iter().flatten().map(move |entry| {
-            count(&counted, &entry);
-            Ok(entry)
-        }))
+        let lists = Arc::clone(&self.lists);
+        Box::new(
+            pieces
+                .into_iter()
+                .flatten()
+                .map(move |entry| Ok(listed(&lists, entry))),
+        )
     }
 }
 
-/// Adds `entry` to its volume's fingerprint, if it is in a volume.
-fn count(counted: &Mutex<BTreeMap<String, Fingerprint>>, entry: &ReadSourceEntry<EntryOpen>) {
-    let mut parts = entry.path.components();
-    if parts.next().and_then(|c| c.as_os_str().to_str()) != Some("volumes") {
-        return;
+/// `entry` with its place in its volume's digest list: a regular file gets the slot
+/// its reader fills, a digest list its node (all of its volume's entries went by).
+fn listed(
+    lists: &VolumeLists,
+    mut entry: ReadSourceEntry<EntryOpen>,
+) -> ReadSourceEntry<EntryOpen> {
+    if let Some(EntryContent::DigestList(list)) = entry.open.as_ref().map(|o| &o.content) {
+        entry.node = list.list.node(&entry.node.name().to_string_lossy());
+        return entry;
     }
-    let Some(name) = parts.next() else { return };
-    let mut counted = counted.lock().unwrap_or_else(|e| e.into_inner());
-    let fingerprint = counted
-        .entry(name.as_os_str().to_string_lossy().into_owned())
-        .or_default();
-    fingerprint.entry_count += 1;
-    if entry.node.is_file() {
-        fingerprint.file_count += 1;
-        fingerprint.total_bytes += entry.node.meta.size;
+    let volume: PathBuf = entry.path.components().take(2).collect();
+    let Some(list) = lists.get(&volume) else {
+        return entry;
+    };
+    let rel = entry.path.strip_prefix(&volume).unwrap_or(Path::new(""));
+    let rel = match rel.as_os_str().is_empty() {
+        true => PathBytes::root(),
+        false => PathBytes(rel.as_os_str().as_bytes().to_vec()),
+    };
+    let slot = list.track(rel, &entry.node);
+    if let Some(open) = entry.open.as_mut() {
+        open.digest = slot;
     }
+    entry
+}
+
+/// The entries of a snapshot's directory trees in snapshot order, the trees read
+/// through the engine by their place, in order, and each volume's digest list.
+struct Walked {
+    entries: Vec<ReadSourceEntry<EntryOpen>>,
+    streams: Vec<(PathBuf, Arc<EngineTree>)>,
+    lists: VolumeLists,
 }
 
 /// Walks every directory tree (metadata only: contents are read by the archiver when
-/// needed) and puts the entries in snapshot order; the trees read through the engine
-/// are returned by their place, in order.
-#[allow(clippy::type_complexity)]
+/// needed) and puts the entries in snapshot order, each volume's digest list after its
+/// tree. `parents` are the parent snapshot's digest lists, by the volume's place.
 fn walk(
     request: &Request,
+    mut parents: HashMap<PathBuf, FileList>,
     failures: &Arc<Mutex<Vec<String>>>,
     cancel: &Cancel,
-) -> Result<(
-    Vec<ReadSourceEntry<EntryOpen>>,
-    Vec<(PathBuf, Arc<EngineTree>)>,
-)> {
+) -> Result<Walked> {
     let mut entries = Vec::new();
     let mut streams = Vec::new();
+    let mut lists = VolumeLists::new();
+    let mut marker_entries = Vec::new();
+    let mut add_list = |tree: &Tree, root: Option<Arc<OwnedFd>>| -> Result<()> {
+        let parent = parents.remove(&tree.at);
+        let (list, entry) = digest_list_entry(request, tree, root, parent, failures, cancel)?;
+        lists.insert(tree.at.clone(), list);
+        marker_entries.push(entry);
+        Ok(())
+    };
     for tree in &request.trees {
         let root = match &tree.root {
             TreeRoot::Dir(root) => root,
             TreeRoot::Engine(engine) => {
                 streams.push((tree.at.clone(), Arc::clone(engine)));
+                add_list(tree, None)?;
                 continue;
             }
         };
@@ -278,6 +350,9 @@ fn walk(
             beneath::open_root(root)
                 .map_err(|e| Error::failure(format!("cannot open {}: {e}", root.display())))?,
         );
+        if !tree.at.as_os_str().is_empty() {
+            add_list(tree, Some(Arc::clone(&opened)))?;
+        }
         let source = LocalSource::new(
             LocalSourceSaveOptions::default(),
             &rustic_core::Excludes::default(),
@@ -325,19 +400,66 @@ fn walk(
                 node.name = name.to_string_lossy().into_owned();
             }
             let open = entry.open.map(|_| {
-                EntryOpen::Beneath(BeneathOpen {
+                EntryOpen::new(EntryContent::Beneath(BeneathOpen {
                     root: Arc::clone(&opened),
                     rel: rel.clone(),
                     failures: Arc::clone(failures),
                     cancel: cancel.clone(),
-                })
+                }))
             });
             entries.push(ReadSourceEntry { path, node, open });
         }
     }
+    entries.append(&mut marker_entries);
     entries.sort_by(|a, b| a.path.cmp(&b.path));
     streams.sort_by(|a: &(PathBuf, _), b| a.0.cmp(&b.0));
-    Ok((entries, streams))
+    Ok(Walked {
+        entries,
+        streams,
+        lists,
+    })
+}
+
+/// The digest list of volume tree `tree` and its entry, placed after the tree (see
+/// [`digest_list`]).
+fn digest_list_entry(
+    request: &Request,
+    tree: &Tree,
+    root: Option<Arc<OwnedFd>>,
+    parent: Option<FileList>,
+    failures: &Arc<Mutex<Vec<String>>>,
+    cancel: &Cancel,
+) -> Result<(Arc<VolumeList>, ReadSourceEntry<EntryOpen>)> {
+    let name = tree
+        .at
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let path = PathBuf::from(digest_list::path_of(&name));
+    if request.trees.iter().any(|t| t.at == path) {
+        return Err(Error::usage(format!(
+            "volume {name}'s digest list and the volume {name}.files.json would be one \
+             path in a snapshot: back them up separately"
+        )));
+    }
+    let list = Arc::new(VolumeList::new(&name, root, parent));
+    let node = Node::new_node(
+        path.file_name().unwrap_or_default(),
+        NodeType::File,
+        Metadata::default(),
+    );
+    let open = EntryOpen::new(EntryContent::DigestList(DigestListOpen {
+        list: Arc::clone(&list),
+        path: path.clone(),
+        failures: Arc::clone(failures),
+        cancel: cancel.clone(),
+    }));
+    let entry = ReadSourceEntry {
+        path,
+        node,
+        open: Some(open),
+    };
+    Ok((list, entry))
 }
 
 /// The entry of a tree's root directory itself, with its metadata.
@@ -362,16 +484,179 @@ fn root_entry(root: &Path) -> Result<ReadSourceEntry<<LocalSource as ReadSource>
 const VOLUME_TAG: &str = "safeops-volume=";
 
 /// The tags naming each volume of a snapshot with its fingerprint.
-fn volume_tags(counted: &BTreeMap<String, Fingerprint>) -> Vec<String> {
-    counted
-        .iter()
-        .map(|(name, f)| {
+fn volume_tags(lists: &VolumeLists) -> Vec<String> {
+    lists
+        .values()
+        .map(|list| {
+            let f = list.fingerprint();
             format!(
-                "{VOLUME_TAG}{name}:{}:{}:{}",
-                f.file_count, f.total_bytes, f.entry_count
+                "{VOLUME_TAG}{}:{}:{}:{}",
+                list.name(),
+                f.file_count,
+                f.total_bytes,
+                f.entry_count
             )
         })
         .collect()
+}
+
+/// The parent snapshot's digest list of each volume read directly, by its place; a
+/// list that cannot be read is left out (the files the archiver skips are then hashed
+/// from the volume).
+fn parent_lists(
+    repo: &rustic_core::Repository<rustic_core::IndexedFullStatus>,
+    location: &Repository,
+    parent: &SnapshotFile,
+    request: &Request,
+) -> HashMap<PathBuf, FileList> {
+    request
+        .trees
+        .iter()
+        .filter(|t| matches!(t.root, TreeRoot::Dir(_)))
+        .filter_map(|tree| {
+            let name = tree.at.file_name()?.to_string_lossy().into_owned();
+            let path = digest_list::path_of(&name);
+            let read = read_file(repo, parent, location, &path, u64::MAX)
+                .map_err(|e| e.message)
+                .and_then(|bytes| serde_json::from_slice(&bytes).map_err(|e| e.to_string()));
+            match read {
+                Ok(list) => Some((tree.at.clone(), list)),
+                Err(why) => {
+                    tracing::debug!("the parent's digest list of {name}: {why}");
+                    None
+                }
+            }
+        })
+        .collect()
+}
+
+/// Volume `volume`'s entries in `snapshot`, in restore order with their nodes, each
+/// checked like an archive's (no path leaves the volume, none goes through a symlink).
+pub fn volume_entries(
+    repo: &rustic_core::Repository<rustic_core::IndexedFullStatus>,
+    snapshot: &SnapshotFile,
+    location: &Repository,
+    volume: &str,
+) -> Result<Vec<(FileRecord, Node)>> {
+    let unsafe_entry = |why: String| {
+        Error::integrity(format!(
+            "{location}#{}: volume {volume}: unsafe entry: {why}",
+            full_id(&snapshot.id)
+        ))
+    };
+    let root = node(repo, snapshot, location, &format!("volumes/{volume}"))?;
+    let mut inodes = HashMap::new();
+    let mut safety = SafetyCheck::default();
+    let mut entries = Vec::new();
+    let mut add = |path: PathBytes, node: Node| -> Result<()> {
+        if let Some(record) = restic_node::record(path, &node, &mut inodes) {
+            safety
+                .check(&record)
+                .map_err(|e| unsafe_entry(e.to_string()))?;
+            entries.push((record, node));
+        }
+        Ok(())
+    };
+    add(PathBytes::root(), root.clone())?;
+    let listed = repo
+        .ls(&root, &rustic_core::LsOptions::default())
+        .map_err(|e| repository_error(location, &e))?;
+    for item in listed {
+        let (path, node) = item.map_err(|e| repository_error(location, &e))?;
+        let raw = path.as_os_str().as_bytes();
+        let path = normalize(raw)
+            .filter(|p| !p.is_root())
+            .ok_or_else(|| unsafe_entry(String::from_utf8_lossy(raw).into_owned()))?;
+        add(path, node)?;
+    }
+    Ok(entries)
+}
+
+/// The most a digest list read from a repository may hold: about seven million entries.
+const MAX_DIGEST_LIST_BYTES: u64 = 1 << 30;
+
+/// `list`, what volume `info` holds in `snapshot` by its tree, with the digests of the
+/// volume's digest list; an error when the two disagree on any entry. Snapshots made
+/// before digest lists existed have none: `list` is returned as it is.
+pub fn with_stored_digests(
+    repo: &rustic_core::Repository<rustic_core::IndexedFullStatus>,
+    snapshot: &SnapshotFile,
+    location: &Repository,
+    info: &crate::backup::manifest::VolumeInfo,
+    list: FileList,
+) -> Result<FileList> {
+    if info.file_list.is_empty() {
+        return Ok(list);
+    }
+    let bytes = read_file(
+        repo,
+        snapshot,
+        location,
+        &info.file_list,
+        MAX_DIGEST_LIST_BYTES,
+    )?;
+    let stored: FileList = serde_json::from_slice(&bytes).map_err(|e| {
+        Error::integrity(format!(
+            "{location}#{}: {}: {e}",
+            full_id(&snapshot.id),
+            info.file_list
+        ))
+    })?;
+    let digests = stored
+        .entries
+        .iter()
+        .filter_map(|e| Some((e.path.clone(), e.sha256.clone()?)))
+        .collect();
+    let list = list.with_digests(&digests);
+    let differences = stored.differences(&list);
+    if !differences.is_empty() {
+        return Err(Error::integrity(format!(
+            "{location}#{}: volume {}: the snapshot's tree differs from its digest list:\n  {}",
+            full_id(&snapshot.id),
+            info.name,
+            first_differences(&differences)
+        )));
+    }
+    Ok(list)
+}
+
+/// The node at `path` in `snapshot`.
+pub fn node(
+    repo: &rustic_core::Repository<rustic_core::IndexedFullStatus>,
+    snapshot: &SnapshotFile,
+    location: &Repository,
+    path: &str,
+) -> Result<Node> {
+    repo.node_from_snapshot_and_path(snapshot, path)
+        .map_err(|e| {
+            Error::integrity(format!(
+                "{location}#{}: no {path} in the snapshot: {}",
+                snapshot.id,
+                concise(&e.display_log())
+            ))
+        })
+}
+
+/// The file at `path` in `snapshot`, refused when it is not a regular file of at most
+/// `max` bytes.
+pub fn read_file(
+    repo: &rustic_core::Repository<rustic_core::IndexedFullStatus>,
+    snapshot: &SnapshotFile,
+    location: &Repository,
+    path: &str,
+    max: u64,
+) -> Result<Vec<u8>> {
+    let found = node(repo, snapshot, location, path)?;
+    if !found.is_file() || found.meta.size > max {
+        return Err(Error::integrity(format!(
+            "{location}#{}: {path} is not a file of at most {max} bytes",
+            snapshot.id
+        )));
+    }
+    let mut bytes = Vec::new();
+    repo.dump(&found, &mut bytes)
+        .map_err(|e| repository_error(location, &e))?;
+    Ok(bytes)
 }
 
 /// Each volume's last backup in the repository (its time and fingerprint), from the
@@ -443,7 +728,7 @@ const PENDING: &str = "safeops-pending";
 /// A snapshot written, every file of it read, but not yet checked and published.
 pub struct Pending {
     location: Repository,
-    repo: rustic_core::Repository<rustic_core::IndexedIdsStatus>,
+    repo: rustic_core::Repository<rustic_core::IndexedFullStatus>,
     snapshot: SnapshotFile,
     before: std::collections::BTreeSet<rustic_core::repofile::IndexId>,
     /// Its volumes' tags, known once every entry went by: given when it is published.
@@ -481,7 +766,6 @@ pub fn write(
     cancel: &Cancel,
 ) -> Result<Pending> {
     let failures: Arc<Mutex<Vec<String>>> = Arc::default();
-    let (walked, streams) = walk(request, &failures, cancel)?;
     // A volume streamed through the engine has whole-second mtimes, which cannot prove
     // a file unchanged since the parent: such a snapshot is read whole, with no parent.
     let streamed = request
@@ -503,16 +787,23 @@ pub fn write(
         .and_then(|o| o.add_tags(PENDING))
         .and_then(|o| o.to_snapshot())
         .map_err(|e| repository_error(location, &e))?;
-    // `archive` does not update the index it works with: a fresh one per snapshot.
+    // `archive` does not update the index it works with: a fresh one per snapshot. A
+    // full one: the parent's digest lists are read from it.
     let repo = repo
-        .to_indexed_ids()
+        .to_indexed()
         .map_err(|e| repository_error(location, &e))?;
+    let parents = match &parent {
+        Some(parent) => parent_lists(&repo, location, parent, request),
+        None => HashMap::new(),
+    };
+    let walked = walk(request, parents, &failures, cancel)?;
+    let lists = Arc::new(walked.lists);
     let source = Source {
-        walked: Mutex::new(Some(walked)),
-        streams,
+        walked: Mutex::new(Some(walked.entries)),
+        streams: walked.streams,
         failures: Arc::clone(&failures),
         cancel: cancel.clone(),
-        counted: Arc::default(),
+        lists: Arc::clone(&lists),
     };
     let before = readback::index_ids(&repo, location)?;
     let snapshot = repo
@@ -523,7 +814,7 @@ pub fn write(
         repo,
         snapshot,
         before,
-        volume_tags: volume_tags(&source.counted.lock().unwrap_or_else(|e| e.into_inner())),
+        volume_tags: volume_tags(&lists),
     };
     if cancel.reason().is_some() {
         return Err(pending.discard(Error::interrupted()));
@@ -570,7 +861,7 @@ pub fn publish(pending: Pending, verified_bytes: u64) -> Result<Written> {
     }
     let time = published.time.clone();
     let tags = published.tags.clone();
-    let listed = |repo: &rustic_core::Repository<rustic_core::IndexedIdsStatus>| {
+    let listed = |repo: &rustic_core::Repository<rustic_core::IndexedFullStatus>| {
         repo.list::<rustic_core::repofile::SnapshotId>()
             .map(|ids| ids.collect::<std::collections::BTreeSet<_>>())
             .map_err(|e| repository_error(&location, &e))
@@ -734,13 +1025,16 @@ pub struct Verified {
     pub id: String,
     /// Artifacts of the manifest checked against their digests.
     pub artifacts: usize,
+    /// Volume files checked against their digest lists.
+    pub volume_files: usize,
     /// What is wrong (empty: sound).
     pub problems: Vec<String>,
 }
 
 /// Verifies snapshot `id` (or a unique prefix): the whole repository read back and
 /// checked (`check --read-data`: every pack decrypted and hashed), then the snapshot's
-/// manifest read and each of its artifacts compared with its digest.
+/// manifest read and each of its artifacts compared with its digest, and each volume's
+/// tree compared with its digest list, every file's content with its digest.
 pub fn verify(location: &Repository, repo: Open, id: &str) -> Result<Verified> {
     let checked = repo
         .check(rustic_core::CheckOptions::default().read_data(true))
@@ -796,8 +1090,56 @@ pub fn verify(location: &Repository, repo: Open, id: &str) -> Result<Verified> {
             Err(why) => problems.push(why),
         }
     }
+    for info in manifest.iter().flat_map(|m| &m.volumes) {
+        match verify_volume(&repo, &snapshot, location, info) {
+            Ok((files, differ)) => {
+                verified.volume_files += files;
+                problems.extend(differ);
+            }
+            Err(err) => problems.push(err.message),
+        }
+    }
     verified.problems = problems;
     Ok(verified)
+}
+
+/// Compares volume `info`'s tree in `snapshot` with its digest list and the content of
+/// each of its files with its digest: the files checked, and what differs.
+fn verify_volume(
+    repo: &rustic_core::Repository<rustic_core::IndexedFullStatus>,
+    snapshot: &SnapshotFile,
+    location: &Repository,
+    info: &crate::backup::manifest::VolumeInfo,
+) -> Result<(usize, Vec<String>)> {
+    let entries = volume_entries(repo, snapshot, location, &info.name)?;
+    let list = FileList {
+        volume: info.name.clone(),
+        entries: entries.iter().map(|(r, _)| r.clone()).collect(),
+    };
+    let expected = with_stored_digests(repo, snapshot, location, info, list)?;
+    let mut files = 0;
+    let mut differ = Vec::new();
+    for (record, (_, node)) in expected.entries.iter().zip(&entries) {
+        let Some(digest) = record.sha256.as_ref().filter(|_| record.kind == Kind::File) else {
+            continue;
+        };
+        let mut hasher = sha2::Sha256::new();
+        files += 1;
+        match repo.dump(node, &mut WriteRef(&mut hasher)) {
+            Ok(()) if hex::encode(hasher.finalize()) == *digest => {}
+            Ok(()) => differ.push(format!(
+                "volume {}: {}: content differs from its digest",
+                info.name, record.path
+            )),
+            Err(e) => differ.push(format!(
+                "volume {}: {}: {}",
+                info.name,
+                record.path,
+                concise(&e.display_log())
+            )),
+        }
+    }
+    Ok((files, differ))
 }
 
 /// Snapshot `id` (or a unique prefix) of the safeops snapshots in `repo`.

@@ -3,26 +3,26 @@
 //! authenticated), its manifest, each volume's entries as the records a plain backup's
 //! digest list holds, and the files' content streamed out of the repository.
 //!
-//! A snapshot carries no digest list: the digests of what the repository hands out
-//! (authenticated by its MACs) are taken while it is written into the staging
-//! directory, and the staged files are then read back and compared with them, so a
-//! restore from a repository checks every file as one from a plain backup does.
+//! Each volume's tree is compared with the digest list the snapshot carries for it
+//! (`volumes/<name>.files.json`, see [`super::digest_list`]); the digests of what the
+//! repository hands out are taken while it is written into the staging directory and
+//! compared with that list, and the staged files are then read back and compared with
+//! them, so a restore from a repository checks every file as one from a plain backup
+//! does. (A snapshot made before digest lists existed is checked against the digests of
+//! what the repository, authenticated by its MACs, handed out.)
 //! Everything here blocks: run it on `spawn_blocking`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{self, Read};
-use std::os::unix::ffi::OsStrExt;
 use std::time::Duration;
 
 use bytes::Bytes;
 use rustic_core::repofile::{Node, SnapshotFile};
-use rustic_core::{CheckOptions, IndexedFullStatus, LsOptions};
+use rustic_core::{CheckOptions, IndexedFullStatus};
 use sha2::Digest;
 
-use super::archive::{SafetyCheck, normalize};
 use super::entry::{FileList, FileRecord, Kind, PathBytes};
 use super::manifest::{self, Manifest};
-use super::restic_node::record;
 use super::snapshot;
 use super::store::MAX_INDEX_BYTES;
 use crate::cancel::Cancel;
@@ -30,23 +30,6 @@ use crate::error::{Error, Result};
 use crate::storage::location::Repository;
 use crate::storage::lock::{self, Held};
 use crate::storage::repository::{self, Password, repository_error};
-
-/// The node at `path` in `snapshot`.
-fn node(
-    repo: &rustic_core::Repository<IndexedFullStatus>,
-    snapshot: &SnapshotFile,
-    location: &Repository,
-    path: &str,
-) -> Result<Node> {
-    repo.node_from_snapshot_and_path(snapshot, path)
-        .map_err(|e| {
-            Error::integrity(format!(
-                "{location}#{}: no {path} in the snapshot: {}",
-                snapshot.id,
-                snapshot::concise(&e.display_log())
-            ))
-        })
-}
 
 /// The small file at `path` in `snapshot` (the manifest, a container spec), bounded
 /// like a plain backup's index files.
@@ -56,17 +39,7 @@ fn read_small(
     location: &Repository,
     path: &str,
 ) -> Result<Vec<u8>> {
-    let found = node(repo, snapshot, location, path)?;
-    if !found.is_file() || found.meta.size > MAX_INDEX_BYTES {
-        return Err(Error::integrity(format!(
-            "{location}#{}: {path} is not a file of at most {} bytes",
-            snapshot.id, MAX_INDEX_BYTES
-        )));
-    }
-    let mut bytes = Vec::new();
-    repo.dump(&found, &mut bytes)
-        .map_err(|e| repository_error(location, &e))?;
-    Ok(bytes)
+    snapshot::read_file(repo, snapshot, location, path, MAX_INDEX_BYTES)
 }
 
 /// A writer that hashes what goes through it.
@@ -238,7 +211,7 @@ impl SnapshotSource {
     /// Writes the file at `path` into `into`, returning the SHA-256 of what the
     /// repository gave.
     pub fn copy_file(&self, path: &str, into: &mut dyn io::Write) -> Result<String> {
-        let found = node(&self.repo, &self.snapshot, &self.location, path)?;
+        let found = snapshot::node(&self.repo, &self.snapshot, &self.location, path)?;
         let mut hashing = HashingWrite {
             into,
             hasher: sha2::Sha256::new(),
@@ -254,55 +227,28 @@ impl SnapshotSource {
         read_small(&self.repo, &self.snapshot, &self.location, path)
     }
 
-    /// Volume `volume`'s entries in restore order with their nodes, each checked like
-    /// an archive's (no path leaves the volume, none goes through a symlink).
     fn entries(&self, volume: &str) -> Result<Vec<(FileRecord, Node)>> {
-        let unsafe_entry = |why: String| {
-            Error::integrity(format!(
-                "{}: volume {volume}: unsafe entry: {why}",
-                self.describe()
-            ))
-        };
-        let root = node(
-            &self.repo,
-            &self.snapshot,
-            &self.location,
-            &format!("volumes/{volume}"),
-        )?;
-        let mut inodes = HashMap::new();
-        let mut safety = SafetyCheck::default();
-        let mut entries = Vec::new();
-        let mut add = |path: PathBytes, node: Node| -> Result<()> {
-            if let Some(record) = record(path, &node, &mut inodes) {
-                safety
-                    .check(&record)
-                    .map_err(|e| unsafe_entry(e.to_string()))?;
-                entries.push((record, node));
-            }
-            Ok(())
-        };
-        add(PathBytes::root(), root.clone())?;
-        let listed = self
-            .repo
-            .ls(&root, &LsOptions::default())
-            .map_err(|e| repository_error(&self.location, &e))?;
-        for item in listed {
-            let (path, node) = item.map_err(|e| repository_error(&self.location, &e))?;
-            let raw = path.as_os_str().as_bytes();
-            let path = normalize(raw)
-                .filter(|p| !p.is_root())
-                .ok_or_else(|| unsafe_entry(String::from_utf8_lossy(raw).into_owned()))?;
-            add(path, node)?;
-        }
-        Ok(entries)
+        snapshot::volume_entries(&self.repo, &self.snapshot, &self.location, volume)
     }
 
-    /// What volume `volume` holds in the snapshot, without digests (see the module).
+    /// What volume `volume` holds in the snapshot, with the digests of its digest list
+    /// (see the module).
     pub fn file_list(&self, volume: &str) -> Result<FileList> {
         let entries = self.entries(volume)?;
         let list = FileList {
             volume: volume.to_string(),
             entries: entries.iter().map(|(r, _)| r.clone()).collect(),
+        };
+        let info = self.manifest.volumes.iter().find(|v| v.name == volume);
+        let list = match info {
+            Some(info) => snapshot::with_stored_digests(
+                &self.repo,
+                &self.snapshot,
+                &self.location,
+                info,
+                list,
+            )?,
+            None => list,
         };
         self.walked
             .lock()

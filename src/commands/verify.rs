@@ -40,10 +40,11 @@ async fn verify_snapshot(args: &VerifyArgs, location: Repository, cancel: &Cance
             serde_json::to_string_pretty(&json).expect("json") + "\n"
         }
         Format::Table if verified.problems.is_empty() => format!(
-            "{shown} snapshot {}: OK — every pack read back and checked, {} artifacts checked \
-             against their digests in {seconds:.1}s\n",
+            "{shown} snapshot {}: OK — every pack read back and checked, {} artifacts and {} \
+             volume files checked against their digests in {seconds:.1}s\n",
             &verified.id[..8.min(verified.id.len())],
-            verified.artifacts
+            verified.artifacts,
+            verified.volume_files
         ),
         Format::Table => String::new(),
     };

@@ -1,0 +1,399 @@
+//! The digest list a snapshot carries beside each volume's tree,
+//! `volumes/<name>.files.json`: the plain format's `files.json`, every entry's record
+//! with the SHA-256 of each regular file's content, so that `verify` and `restore`
+//! compare what the repository hands out with what was read from the volume.
+//!
+//! The digests are taken as the archiver reads the files, never by reading them again:
+//! a file the archiver skips as unchanged since the parent snapshot keeps the digest the
+//! parent's list gives it (it is only hashed here when that list has none). The list is
+//! itself an entry of the snapshot, after the volume's entries in path order: the
+//! archiver hands entries to its workers in order, so when a worker opens the list every
+//! entry before it has been taken by a worker, and the list waits for their digests.
+//! Its size is declared when the iterator reaches it (every record is known by then,
+//! and a digest is always 64 hex digits), so the tree node is right before the content
+//! exists.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::{self, Read};
+use std::os::fd::{AsFd, OwnedFd};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+use rustic_core::repofile::{Metadata, Node, NodeType};
+use sha2::Digest;
+
+use super::archive::hash_reader;
+use super::beneath;
+use super::entry::{FileList, FileRecord, Fingerprint, Kind, PathBytes};
+use super::restic_node::record;
+use crate::cancel::Cancel;
+
+/// Where a volume's digest list is in a snapshot.
+pub fn path_of(volume: &str) -> String {
+    format!("volumes/{volume}.files.json")
+}
+
+/// What became of one regular file's content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum State {
+    /// Not yet opened by the archiver.
+    Waiting,
+    /// Being read by the archiver.
+    Reading,
+    /// Read to its end: the digest of what was read.
+    Hashed(String),
+    /// Never opened: the archiver found it unchanged since the parent snapshot.
+    NotOpened,
+    /// Opened but not read to its end (the read failed, which fails the backup).
+    Unfinished,
+}
+
+/// One regular file's digest, as it becomes known.
+#[derive(Debug)]
+struct Slot {
+    state: Mutex<State>,
+    changed: Condvar,
+}
+
+impl Slot {
+    fn set(&self, from: &[State], to: State) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if from.contains(&state) {
+            *state = to;
+            self.changed.notify_all();
+        }
+    }
+}
+
+/// The archiver's handle on a regular file's digest: it becomes the hashing reader
+/// when the file is opened, and says the file was not opened when it is dropped unused.
+#[derive(Debug)]
+pub struct DigestSlot(Arc<Slot>);
+
+impl DigestSlot {
+    /// `reader`, hashed as the archiver reads it.
+    pub fn hashing<R: Read>(self, reader: R) -> HashingRead<R> {
+        self.0.set(&[State::Waiting], State::Reading);
+        HashingRead {
+            inner: reader,
+            hasher: sha2::Sha256::new(),
+            slot: self,
+        }
+    }
+}
+
+impl Drop for DigestSlot {
+    fn drop(&mut self) {
+        self.0.set(&[State::Waiting], State::NotOpened);
+        self.0.set(&[State::Reading], State::Unfinished);
+    }
+}
+
+/// A file's content on its way to the archiver, hashed; its digest is known once the
+/// archiver read it to its end.
+pub struct HashingRead<R> {
+    inner: R,
+    hasher: sha2::Sha256,
+    slot: DigestSlot,
+}
+
+impl<R: Read> Read for HashingRead<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        match n {
+            0 if !buf.is_empty() => {
+                let digest = hex::encode(std::mem::take(&mut self.hasher).finalize());
+                self.slot.0.set(&[State::Reading], State::Hashed(digest));
+            }
+            _ => self.hasher.update(&buf[..n]),
+        }
+        Ok(n)
+    }
+}
+
+/// One volume's digest list, filled as its entries go to the archiver.
+pub struct VolumeList {
+    name: String,
+    /// The volume's directory, to hash what the parent's list has no digest for;
+    /// `None` for a volume read through the engine (never compared with a parent).
+    root: Option<Arc<OwnedFd>>,
+    /// The parent snapshot's list: the digests of the files the archiver skips.
+    parent: HashMap<PathBytes, FileRecord>,
+    tracked: Mutex<Tracked>,
+}
+
+#[derive(Default)]
+struct Tracked {
+    records: Vec<FileRecord>,
+    /// The slot of each regular file, by its index in `records`.
+    slots: Vec<(usize, Arc<Slot>)>,
+    inodes: HashMap<(u64, u64), PathBytes>,
+    /// The size declared in the list's node.
+    declared: Option<u64>,
+}
+
+/// 64 hex digits, as every SHA-256 is written: stands for the digests not yet known
+/// when the list's size is declared.
+const PLACEHOLDER: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+impl VolumeList {
+    /// The list of volume `name`, read from `root` when it is read directly, with the
+    /// parent snapshot's list of it when there is one.
+    pub fn new(name: &str, root: Option<Arc<OwnedFd>>, parent: Option<FileList>) -> VolumeList {
+        VolumeList {
+            name: name.to_string(),
+            root,
+            parent: parent
+                .map(|list| {
+                    list.entries
+                        .into_iter()
+                        .map(|r| (r.path.clone(), r))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            tracked: Mutex::default(),
+        }
+    }
+
+    /// The volume's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn tracked(&self) -> std::sync::MutexGuard<'_, Tracked> {
+        self.tracked.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Adds the entry `node` at `path` (relative to the volume, `.` for its root); for a
+    /// regular file with content, returns the slot its reader fills.
+    pub fn track(&self, path: PathBytes, node: &Node) -> Option<DigestSlot> {
+        let mut tracked = self.tracked();
+        let tracked = &mut *tracked;
+        let record = record(path, node, &mut tracked.inodes)?;
+        let is_file = record.kind == Kind::File;
+        tracked.records.push(record);
+        is_file.then(|| {
+            let slot = Arc::new(Slot {
+                state: Mutex::new(State::Waiting),
+                changed: Condvar::new(),
+            });
+            tracked
+                .slots
+                .push((tracked.records.len() - 1, Arc::clone(&slot)));
+            DigestSlot(slot)
+        })
+    }
+
+    /// The volume's fingerprint, from the entries seen.
+    pub fn fingerprint(&self) -> Fingerprint {
+        self.list(&self.tracked().records).fingerprint()
+    }
+
+    fn list(&self, records: &[FileRecord]) -> FileList {
+        FileList {
+            volume: self.name.clone(),
+            entries: records.to_vec(),
+        }
+    }
+
+    /// The list's tree node, named `name`, once every entry of the volume went by: its
+    /// size is that of the content [`VolumeList::content`] gives.
+    pub fn node(&self, name: &str) -> Node {
+        let mut tracked = self.tracked();
+        let mut placeholders = self.list(&tracked.records);
+        for record in placeholders.entries.iter_mut() {
+            if record.kind == Kind::File {
+                record.sha256 = Some(PLACEHOLDER.to_string());
+            }
+        }
+        let size = serde_json::to_vec(&placeholders).map_or(0, |b| b.len() as u64);
+        tracked.declared = Some(size);
+        let meta = Metadata {
+            mode: Some(0o600),
+            // Never equal to the parent's list: the archiver must not skip it.
+            mtime: Some(rustic_core::jiff::Timestamp::now()),
+            size,
+            ..Metadata::default()
+        };
+        Node::new_node(std::ffi::OsStr::new(name), NodeType::File, meta)
+    }
+
+    /// The list's content: waits for the digest of every regular file (the archiver's
+    /// workers hold them all, see the module), takes those of the files it skipped from
+    /// the parent's list, and fails when one is missing or the size is not the one
+    /// declared.
+    pub fn content(&self, cancel: &Cancel) -> io::Result<Vec<u8>> {
+        let (mut records, slots, declared) = {
+            let tracked = self.tracked();
+            (
+                tracked.records.clone(),
+                tracked.slots.clone(),
+                tracked.declared,
+            )
+        };
+        for (index, slot) in slots {
+            let state = wait(&slot, cancel)?;
+            let record = &mut records[index];
+            record.sha256 = Some(match state {
+                State::Hashed(digest) => digest,
+                State::NotOpened => self.unchanged_digest(record)?,
+                _ => {
+                    return Err(io::Error::other(format!(
+                        "{}: it was not read to its end",
+                        record.path
+                    )));
+                }
+            });
+        }
+        let bytes = serde_json::to_vec(&self.list(&records)).map_err(io::Error::other)?;
+        if Some(bytes.len() as u64) != declared {
+            return Err(io::Error::other(format!(
+                "the digest list of volume {} is {} bytes, not the {declared:?} declared",
+                self.name,
+                bytes.len()
+            )));
+        }
+        Ok(bytes)
+    }
+
+    /// The digest of a file the archiver skipped as unchanged: the parent's, when its
+    /// list has the file with this size and mtime, else hashed from the volume.
+    fn unchanged_digest(&self, record: &FileRecord) -> io::Result<String> {
+        let known = self
+            .parent
+            .get(&record.path)
+            .filter(|p| p.kind == Kind::File && p.size == record.size && p.mtime == record.mtime);
+        if let Some(digest) = known.and_then(|p| p.sha256.clone()) {
+            return Ok(digest);
+        }
+        let root = self.root.as_ref().ok_or_else(|| {
+            io::Error::other(format!(
+                "{}: not read, and no digest of it is known",
+                record.path
+            ))
+        })?;
+        let mut file = beneath::open_regular(root.as_fd(), record.path.as_path())?;
+        hash_reader(&mut file)
+    }
+}
+
+/// The final state of `slot`, once the archiver is done with its file.
+fn wait(slot: &Slot, cancel: &Cancel) -> io::Result<State> {
+    let mut state = slot.state.lock().unwrap_or_else(|e| e.into_inner());
+    while matches!(*state, State::Waiting | State::Reading) {
+        if cancel.reason().is_some() {
+            return Err(crate::cancel::cancelled_io());
+        }
+        state = slot
+            .changed
+            .wait_timeout(state, Duration::from_millis(100))
+            .unwrap_or_else(|e| e.into_inner())
+            .0;
+    }
+    Ok(state.clone())
+}
+
+/// The digest lists of a snapshot's volumes, by the volume's place in the snapshot
+/// (`volumes/<name>`).
+pub type VolumeLists = BTreeMap<std::path::PathBuf, Arc<VolumeList>>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file_node(name: &str, size: u64) -> Node {
+        let meta = Metadata {
+            size,
+            mode: Some(0o644),
+            ..Metadata::default()
+        };
+        Node::new_node(std::ffi::OsStr::new(name), NodeType::File, meta)
+    }
+
+    fn read_all(slot: DigestSlot, content: &[u8]) {
+        let mut reader = slot.hashing(content);
+        io::copy(&mut reader, &mut io::sink()).unwrap();
+    }
+
+    #[test]
+    fn the_list_holds_what_was_read_and_the_parents_digests_of_what_was_not() {
+        let parent = FileList {
+            volume: "data".into(),
+            entries: vec![FileRecord {
+                path: PathBytes(b"old".to_vec()),
+                kind: Kind::File,
+                mode: 0o644,
+                uid: 0,
+                gid: 0,
+                mtime: 0,
+                size: 3,
+                sha256: Some("ab".repeat(32)),
+                link: None,
+                device: None,
+                xattrs: BTreeMap::new(),
+            }],
+        };
+        let list = VolumeList::new("data", None, Some(parent));
+        let mut root = file_node("data", 0);
+        root.node_type = NodeType::Dir;
+        assert!(list.track(PathBytes::root(), &root).is_none());
+        let new = list.track(PathBytes(b"new".to_vec()), &file_node("new", 5));
+        let old = list.track(PathBytes(b"old".to_vec()), &file_node("old", 3));
+        let node = list.node("data.files.json");
+        let worker = std::thread::spawn(move || {
+            read_all(new.unwrap(), b"hello");
+            drop(old);
+        });
+        let content = list.content(&crate::cancel::pair().1).unwrap();
+        worker.join().unwrap();
+        assert_eq!(content.len() as u64, node.meta.size);
+        let written: FileList = serde_json::from_slice(&content).unwrap();
+        let digests: Vec<_> = written.entries.iter().map(|e| e.sha256.clone()).collect();
+        assert_eq!(
+            digests,
+            vec![
+                None,
+                Some(hex::encode(sha2::Sha256::digest(b"hello"))),
+                Some("ab".repeat(32)),
+            ]
+        );
+        assert_eq!(list.fingerprint().file_count, 2);
+    }
+
+    #[test]
+    fn a_file_not_read_to_its_end_or_without_a_known_digest_fails_the_list() {
+        let list = VolumeList::new("data", None, None);
+        let partly = list.track(PathBytes(b"partly".to_vec()), &file_node("partly", 5));
+        list.node("data.files.json");
+        let mut reader = partly.unwrap().hashing(&b"hello"[..]);
+        reader.read_exact(&mut [0; 2]).unwrap();
+        drop(reader);
+        let err = list.content(&crate::cancel::pair().1).unwrap_err();
+        assert!(err.to_string().contains("not read to its end"), "{err}");
+
+        let list = VolumeList::new("data", None, None);
+        drop(list.track(PathBytes(b"skipped".to_vec()), &file_node("skipped", 5)));
+        list.node("data.files.json");
+        let err = list.content(&crate::cancel::pair().1).unwrap_err();
+        assert!(
+            err.to_string().contains("no digest of it is known"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_skipped_file_the_parents_list_does_not_know_is_hashed_from_the_volume() {
+        let volume = tempfile::tempdir().unwrap();
+        std::fs::write(volume.path().join("kept"), b"same").unwrap();
+        let root = Arc::new(beneath::open_root(volume.path()).unwrap());
+        let list = VolumeList::new("data", Some(root), None);
+        drop(list.track(PathBytes(b"kept".to_vec()), &file_node("kept", 4)));
+        list.node("data.files.json");
+        let content = list.content(&crate::cancel::pair().1).unwrap();
+        let written: FileList = serde_json::from_slice(&content).unwrap();
+        assert_eq!(
+            written.entries[0].sha256,
+            Some(hex::encode(sha2::Sha256::digest(b"same")))
+        );
+    }
+}
