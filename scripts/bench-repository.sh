@@ -74,6 +74,14 @@ try:
     repo_backup("api")
     through_api, snap_api = repo_backup("api")
     mountpoint = sh(f"docker volume inspect -f '{{{{.Mountpoint}}}}' {VOL}")
+    # The manual recipe: stop, `restic backup` of the volume's directory, start (no
+    # read-back of what it wrote), into a repository of its own.
+    manual_repo = os.path.join(work, "manual")
+    sh(f"restic -r {manual_repo} init")
+    recipe = (f"docker stop -t 0 {CONTAINER} >/dev/null && restic -r {manual_repo} --no-cache -q backup "
+              f"{mountpoint}; code=$?; docker start {CONTAINER} >/dev/null; exit $code")
+    manual_first, _ = timed(recipe)
+    manual_unchanged, _ = timed(recipe)
     sh("sync; echo 3 > /proc/sys/vm/drop_caches")
     cold_read, _ = timed(f"tar -C {mountpoint} -cf - . | cat > /dev/null")
     volume_bytes = snap1["bytes"]
@@ -95,6 +103,8 @@ try:
     print(f"{'repository, unchanged':42} {second:8.2f} {snap2['added_bytes']:12d}")
     print(f"{'repository, after 1% changed':42} {third:8.2f} {snap3['added_bytes']:12d}")
     print(f"{'repository, unchanged, through the API':42} {through_api:8.2f} {snap_api['added_bytes']:12d}")
+    print(f"{'manual: stop, restic backup, start (first)':42} {manual_first:8.2f}")
+    print(f"{'manual: the same, unchanged':42} {manual_unchanged:8.2f}")
     print(f"{'reading the volume cold (tar, the limit)':42} {cold_read:8.2f}")
     print(f"{'safeops restore from the repository':42} {safeops_restore:8.2f}")
     print(f"{'restic restore from the repository':42} {restic_restore:8.2f}")
@@ -103,7 +113,8 @@ try:
           f"(goal >= 10, unchanged goal < 0.5 s), added after 1% change {100 * snap3['added_bytes'] / volume_bytes:.2f}% "
           f"of the volume (goal < 2%); unchanged read {snap2['files_read']} file(s) (the staged specs and manifest); "
           f"safeops restore / tar {safeops_restore / tar_restore:.2f}x; first / reading cold "
-          f"{first / cold_read:.2f}x")
+          f"{first / cold_read:.2f}x; first / manual restic {first / manual_first:.2f}x, unchanged / manual "
+          f"restic {second / manual_unchanged:.2f}x")
 finally:
     cleanup()
     shutil.rmtree(work, ignore_errors=True)

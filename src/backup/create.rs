@@ -336,23 +336,32 @@ pub async fn create(
     let created = SystemTime::now();
     // Nothing is stopped or written while planning: Ctrl-C may simply end it (sizes can
     // take long when the engine is busy computing another disk usage).
-    let plan = tokio::select! {
-        biased;
-        why = cancel.cancelled() => {
-            tracing::info!("{why} while planning");
-            return Err(Error::interrupted());
+    let planning = async {
+        tokio::select! {
+            biased;
+            why = cancel.cancelled() => {
+                tracing::info!("{why} while planning");
+                Err(Error::interrupted())
+            }
+            plan = plan(engine, subject, options) => plan,
         }
-        plan = plan(engine, subject, options) => plan?,
     };
+    // The repositories are opened and locked before anything is stopped (a wrong
+    // password, an unreachable server or a restic prune under way fail here, everything
+    // running), while the plan is made: deriving the key and restic's wait for a racing
+    // lock take most of a second.
+    let opening = futures_util::future::join_all(
+        options
+            .repositories
+            .iter()
+            .map(|target| IntoRepository::open(target, options.lock_wait, cancel)),
+    );
+    let (plan, opened) = tokio::join!(planning, opening);
+    let plan = plan?;
+    let into = opened.into_iter().collect::<Result<Vec<_>>>()?;
     options
         .progress_total
         .store(plan.estimate, std::sync::atomic::Ordering::Relaxed);
-    // The repository is opened and locked before anything is stopped: a wrong password,
-    // an unreachable server or a restic prune under way fail here, everything running.
-    let mut into = Vec::new();
-    for target in &options.repositories {
-        into.push(IntoRepository::open(target, options.lock_wait, cancel).await?);
-    }
     let workers = SnapshotWorkers::default();
     // The small files a snapshot holds are staged in the plain backup when there is one
     // (the snapshot's own manifest beside it), else in the state directory.
