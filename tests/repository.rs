@@ -1077,6 +1077,21 @@ fn volumes_read_through_the_engine_api_go_into_a_repository_and_come_back() {
         1,
         "only the container itself: {users}"
     );
+    // A snapshot with a volume read through the engine is no parent for a direct read
+    // (its mtimes prove nothing): the next direct backup reads every file once.
+    let direct = backup(&mut safeops(dir.path(), None));
+    assert_eq!(direct["volumes"][0]["access"], "direct", "{direct}");
+    assert!(direct["snapshot"]["parent"].is_null(), "{direct}");
+    assert_eq!(direct["snapshot"]["files_unchanged"], 0, "{direct}");
+    let next = backup(&mut safeops(dir.path(), None));
+    assert_eq!(
+        next["snapshot"]["parent"], direct["snapshot"]["id"],
+        "{next}"
+    );
+    assert!(
+        next["snapshot"]["files_unchanged"].as_u64().unwrap() >= 2,
+        "{next}"
+    );
 }
 
 #[test]

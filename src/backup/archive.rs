@@ -121,10 +121,26 @@ impl<R: Read> Read for Cancellable<R> {
 
 /// Exactly `size` bytes from `inner`: a file that shrank while it was read (only
 /// possible without quiescing) is padded with zeros, so the archive stays well formed.
-struct ExactSize<R> {
+pub struct ExactSize<R> {
     inner: R,
     remaining: u64,
     short: bool,
+}
+
+impl<R> ExactSize<R> {
+    /// The first `size` bytes of `inner`, padded with zeros if it has fewer.
+    pub fn new(inner: R, size: u64) -> ExactSize<R> {
+        ExactSize {
+            inner,
+            remaining: size,
+            short: false,
+        }
+    }
+
+    /// True once `inner` ended before the size: the rest is zeros.
+    pub fn shrank(&self) -> bool {
+        self.short
+    }
 }
 
 impl<R: Read> Read for ExactSize<R> {
@@ -222,11 +238,7 @@ impl<W: Write> TarEmitter<W> {
                 header.set_entry_type(EntryType::Regular);
                 header.set_size(record.size);
                 let content = content.ok_or_else(|| io::Error::other("file without content"))?;
-                let mut exact = ExactSize {
-                    inner: content,
-                    remaining: record.size,
-                    short: false,
-                };
+                let mut exact = ExactSize::new(content, record.size);
                 let mut reader = HashingReader::new(&mut exact, self.progress.clone());
                 self.builder.append_data(&mut header, &name, &mut reader)?;
                 emitted.sha256 = Some(reader.finish().0);

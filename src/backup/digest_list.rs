@@ -5,7 +5,7 @@
 //!
 //! The digests are taken as the archiver reads the files, never by reading them again:
 //! a file the archiver skips as unchanged since the parent snapshot keeps the digest the
-//! parent's list gives it (it is only hashed here when that list has none). The list is
+//! parent's list gives it (a parent without sound lists is no parent). The list is
 //! itself an entry of the snapshot, after the volume's entries in path order: the
 //! archiver hands entries to its workers in order, so when a worker opens the list every
 //! entry before it has been taken by a worker, and the list waits for their digests.
@@ -15,18 +15,33 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{self, Read};
-use std::os::fd::{AsFd, OwnedFd};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use rustic_core::repofile::{Metadata, Node, NodeType};
 use sha2::Digest;
 
-use super::archive::hash_reader;
-use super::beneath;
 use super::entry::{FileList, FileRecord, Fingerprint, Kind, PathBytes};
 use super::restic_node::record;
 use crate::cancel::Cancel;
+
+/// The most a digest list may hold: some five million entries.
+pub const MAX_DIGEST_LIST_BYTES: u64 = 1 << 30;
+
+/// What makes `list` unfit to vouch for content: regular files without a SHA-256 of 64
+/// lowercase hex digits, one line each (empty: sound).
+pub fn unsound(list: &FileList) -> Vec<String> {
+    list.entries
+        .iter()
+        .filter(|e| e.kind == Kind::File)
+        .filter(|e| {
+            !e.sha256.as_ref().is_some_and(|d| {
+                d.len() == 64 && d.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+            })
+        })
+        .map(|e| format!("{}: no valid digest in the digest list", e.path))
+        .collect()
+}
 
 /// Where a volume's digest list is in a snapshot.
 pub fn path_of(volume: &str) -> String {
@@ -114,9 +129,6 @@ impl<R: Read> Read for HashingRead<R> {
 /// One volume's digest list, filled as its entries go to the archiver.
 pub struct VolumeList {
     name: String,
-    /// The volume's directory, to hash what the parent's list has no digest for;
-    /// `None` for a volume read through the engine (never compared with a parent).
-    root: Option<Arc<OwnedFd>>,
     /// The parent snapshot's list: the digests of the files the archiver skips.
     parent: HashMap<PathBytes, FileRecord>,
     tracked: Mutex<Tracked>,
@@ -137,12 +149,11 @@ struct Tracked {
 const PLACEHOLDER: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 impl VolumeList {
-    /// The list of volume `name`, read from `root` when it is read directly, with the
-    /// parent snapshot's list of it when there is one.
-    pub fn new(name: &str, root: Option<Arc<OwnedFd>>, parent: Option<FileList>) -> VolumeList {
+    /// The list of volume `name`, with the parent snapshot's list of it when there is
+    /// one.
+    pub fn new(name: &str, parent: Option<FileList>) -> VolumeList {
         VolumeList {
             name: name.to_string(),
-            root,
             parent: parent
                 .map(|list| {
                     list.entries
@@ -220,8 +231,8 @@ impl VolumeList {
 
     /// The list's content: waits for the digest of every regular file (the archiver's
     /// workers hold them all, see the module), takes those of the files it skipped from
-    /// the parent's list, and fails when one is missing or the size is not the one
-    /// declared.
+    /// the parent's list, and fails when one is missing, the list is too large or its
+    /// size is not the one declared.
     pub fn content(&self, cancel: &Cancel) -> io::Result<Vec<u8>> {
         let (mut records, slots, declared) = {
             let tracked = self.tracked();
@@ -231,6 +242,13 @@ impl VolumeList {
                 tracked.declared,
             )
         };
+        if declared.is_some_and(|size| size > MAX_DIGEST_LIST_BYTES) {
+            return Err(io::Error::other(format!(
+                "volume {} has too many entries for its digest list ({declared:?} bytes, at \
+                 most {MAX_DIGEST_LIST_BYTES}): back it up to a plain directory",
+                self.name
+            )));
+        }
         for (index, slot) in slots {
             let state = wait(&slot, cancel)?;
             let record = &mut records[index];
@@ -256,24 +274,19 @@ impl VolumeList {
         Ok(bytes)
     }
 
-    /// The digest of a file the archiver skipped as unchanged: the parent's, when its
-    /// list has the file with this size and mtime, else hashed from the volume.
+    /// The digest of a file the archiver skipped as unchanged: the parent's, which it
+    /// has with this size and mtime (the archiver's own test is stricter).
     fn unchanged_digest(&self, record: &FileRecord) -> io::Result<String> {
-        let known = self
-            .parent
+        self.parent
             .get(&record.path)
-            .filter(|p| p.kind == Kind::File && p.size == record.size && p.mtime == record.mtime);
-        if let Some(digest) = known.and_then(|p| p.sha256.clone()) {
-            return Ok(digest);
-        }
-        let root = self.root.as_ref().ok_or_else(|| {
-            io::Error::other(format!(
-                "{}: not read, and no digest of it is known",
-                record.path
-            ))
-        })?;
-        let mut file = beneath::open_regular(root.as_fd(), record.path.as_path())?;
-        hash_reader(&mut file)
+            .filter(|p| p.kind == Kind::File && p.size == record.size && p.mtime == record.mtime)
+            .and_then(|p| p.sha256.clone())
+            .ok_or_else(|| {
+                io::Error::other(format!(
+                    "{}: not read, and the parent's digest list has no digest of it",
+                    record.path
+                ))
+            })
     }
 }
 
@@ -333,7 +346,7 @@ mod tests {
                 xattrs: BTreeMap::new(),
             }],
         };
-        let list = VolumeList::new("data", None, Some(parent));
+        let list = VolumeList::new("data", Some(parent));
         let mut root = file_node("data", 0);
         root.node_type = NodeType::Dir;
         assert!(list.track(PathBytes::root(), &root).is_none());
@@ -362,7 +375,7 @@ mod tests {
 
     #[test]
     fn a_file_not_read_to_its_end_or_without_a_known_digest_fails_the_list() {
-        let list = VolumeList::new("data", None, None);
+        let list = VolumeList::new("data", None);
         let partly = list.track(PathBytes(b"partly".to_vec()), &file_node("partly", 5));
         list.node("data.files.json");
         let mut reader = partly.unwrap().hashing(&b"hello"[..]);
@@ -371,29 +384,25 @@ mod tests {
         let err = list.content(&crate::cancel::pair().1).unwrap_err();
         assert!(err.to_string().contains("not read to its end"), "{err}");
 
-        let list = VolumeList::new("data", None, None);
+        let list = VolumeList::new("data", None);
         drop(list.track(PathBytes(b"skipped".to_vec()), &file_node("skipped", 5)));
         list.node("data.files.json");
         let err = list.content(&crate::cancel::pair().1).unwrap_err();
-        assert!(
-            err.to_string().contains("no digest of it is known"),
-            "{err}"
-        );
+        assert!(err.to_string().contains("has no digest of it"), "{err}");
     }
 
     #[test]
-    fn a_skipped_file_the_parents_list_does_not_know_is_hashed_from_the_volume() {
-        let volume = tempfile::tempdir().unwrap();
-        std::fs::write(volume.path().join("kept"), b"same").unwrap();
-        let root = Arc::new(beneath::open_root(volume.path()).unwrap());
-        let list = VolumeList::new("data", Some(root), None);
-        drop(list.track(PathBytes(b"kept".to_vec()), &file_node("kept", 4)));
+    fn a_list_with_a_file_without_a_valid_digest_is_unsound() {
+        let list = VolumeList::new("data", None);
+        let slot = list.track(PathBytes(b"f".to_vec()), &file_node("f", 2));
         list.node("data.files.json");
+        read_all(slot.unwrap(), b"hi");
         let content = list.content(&crate::cancel::pair().1).unwrap();
-        let written: FileList = serde_json::from_slice(&content).unwrap();
-        assert_eq!(
-            written.entries[0].sha256,
-            Some(hex::encode(sha2::Sha256::digest(b"same")))
-        );
+        let mut written: FileList = serde_json::from_slice(&content).unwrap();
+        assert!(unsound(&written).is_empty());
+        for bad in [None, Some("AB".repeat(32)), Some("ab".to_string())] {
+            written.entries[0].sha256 = bad;
+            assert_eq!(unsound(&written).len(), 1);
+        }
     }
 }

@@ -25,11 +25,13 @@ use rustic_core::{
 
 use sha2::Digest;
 
-use super::archive::{SafetyCheck, normalize};
+use super::archive::{ExactSize, SafetyCheck, normalize};
 use super::beneath;
-use super::digest_list::{self, DigestSlot, VolumeList, VolumeLists};
+use super::digest_list::{self, DigestSlot, MAX_DIGEST_LIST_BYTES, VolumeList, VolumeLists};
 use super::entry::{FileList, FileRecord, Fingerprint, Kind, PathBytes, first_differences};
+use super::manifest::{MANIFEST, Manifest};
 use super::restic_node;
+use super::store::MAX_INDEX_BYTES;
 use super::streamed::{EngineTree, Held};
 use crate::cancel::Cancel;
 use crate::error::{Error, Result};
@@ -101,23 +103,54 @@ pub struct Written {
 pub struct BeneathOpen {
     root: Arc<OwnedFd>,
     rel: PathBuf,
+    /// The size its node declares.
+    size: u64,
     failures: Arc<Mutex<Vec<String>>>,
     cancel: Cancel,
 }
 
 impl ReadSourceOpen for BeneathOpen {
-    type Reader = RecordedRead;
+    type Reader = RecordedRead<SizedFile>;
 
     fn open(self) -> RusticResult<Self::Reader> {
         match beneath::open_regular(self.root.as_fd(), &self.rel) {
             Ok(file) => Ok(RecordedRead {
-                file,
+                file: SizedFile {
+                    exact: ExactSize::new(file, self.size),
+                    rel: self.rel.clone(),
+                    warned: false,
+                },
                 rel: self.rel,
                 failures: self.failures,
                 cancel: self.cancel,
             }),
             Err(err) => Err(record(&self.failures, &self.rel, &err)),
         }
+    }
+}
+
+/// A file read directly, as the snapshot stores it: exactly the size its node declares
+/// (the archiver reads to the end, but a restore trusts the node), as a tar archive
+/// holds it. One that shrank while it was read, possible only without quiescing, is
+/// padded with zeros and named in a warning.
+pub struct SizedFile {
+    exact: ExactSize<std::fs::File>,
+    rel: PathBuf,
+    warned: bool,
+}
+
+impl std::io::Read for SizedFile {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.exact.read(buf)?;
+        if self.exact.shrank() && !self.warned {
+            self.warned = true;
+            tracing::warn!(
+                "{}: it shrank while it was read (a container wrote it meanwhile): padded \
+                 with zeros to its size, as tar does",
+                self.rel.display()
+            );
+        }
+        Ok(n)
     }
 }
 
@@ -330,9 +363,9 @@ fn walk(
     let mut streams = Vec::new();
     let mut lists = VolumeLists::new();
     let mut marker_entries = Vec::new();
-    let mut add_list = |tree: &Tree, root: Option<Arc<OwnedFd>>| -> Result<()> {
+    let mut add_list = |tree: &Tree| -> Result<()> {
         let parent = parents.remove(&tree.at);
-        let (list, entry) = digest_list_entry(request, tree, root, parent, failures, cancel)?;
+        let (list, entry) = digest_list_entry(request, tree, parent, failures, cancel)?;
         lists.insert(tree.at.clone(), list);
         marker_entries.push(entry);
         Ok(())
@@ -342,7 +375,7 @@ fn walk(
             TreeRoot::Dir(root) => root,
             TreeRoot::Engine(engine) => {
                 streams.push((tree.at.clone(), Arc::clone(engine)));
-                add_list(tree, None)?;
+                add_list(tree)?;
                 continue;
             }
         };
@@ -351,7 +384,7 @@ fn walk(
                 .map_err(|e| Error::failure(format!("cannot open {}: {e}", root.display())))?,
         );
         if !tree.at.as_os_str().is_empty() {
-            add_list(tree, Some(Arc::clone(&opened)))?;
+            add_list(tree)?;
         }
         let source = LocalSource::new(
             LocalSourceSaveOptions::default(),
@@ -403,6 +436,7 @@ fn walk(
                 EntryOpen::new(EntryContent::Beneath(BeneathOpen {
                     root: Arc::clone(&opened),
                     rel: rel.clone(),
+                    size: node.meta.size,
                     failures: Arc::clone(failures),
                     cancel: cancel.clone(),
                 }))
@@ -425,7 +459,6 @@ fn walk(
 fn digest_list_entry(
     request: &Request,
     tree: &Tree,
-    root: Option<Arc<OwnedFd>>,
     parent: Option<FileList>,
     failures: &Arc<Mutex<Vec<String>>>,
     cancel: &Cancel,
@@ -442,7 +475,7 @@ fn digest_list_entry(
              path in a snapshot: back them up separately"
         )));
     }
-    let list = Arc::new(VolumeList::new(&name, root, parent));
+    let list = Arc::new(VolumeList::new(&name, parent));
     let node = Node::new_node(
         path.file_name().unwrap_or_default(),
         NodeType::File,
@@ -500,34 +533,84 @@ fn volume_tags(lists: &VolumeLists) -> Vec<String> {
         .collect()
 }
 
-/// The parent snapshot's digest list of each volume read directly, by its place; a
-/// list that cannot be read is left out (the files the archiver skips are then hashed
-/// from the volume).
+/// The parent snapshot's digest list of each volume read directly that it holds, by
+/// the volume's place: the digests of the files the archiver finds unchanged. `None`
+/// when the parent cannot be one: a volume of it was read through the engine (its
+/// whole-second mtimes and missing ctimes prove nothing), or a volume of it has no
+/// sound digest list (made by an older version, say); the snapshot is then read whole.
 fn parent_lists(
     repo: &rustic_core::Repository<rustic_core::IndexedFullStatus>,
     location: &Repository,
     parent: &SnapshotFile,
     request: &Request,
-) -> HashMap<PathBuf, FileList> {
-    request
+) -> Option<HashMap<PathBuf, FileList>> {
+    let unusable = |why: String| {
+        tracing::info!(
+            "snapshot {} is no parent, every file is read: {why}",
+            full_id(&parent.id)
+        );
+    };
+    let manifest = read_file(repo, parent, location, MANIFEST, MAX_INDEX_BYTES)
+        .map_err(|e| e.message)
+        .and_then(|b| serde_json::from_slice::<Manifest>(&b).map_err(|e| e.to_string()));
+    let manifest = match manifest {
+        Ok(manifest) => manifest,
+        Err(why) => {
+            unusable(why);
+            return None;
+        }
+    };
+    if let Some(api) = manifest.volumes.iter().find(|v| v.access == "api") {
+        {
+            unusable(format!("volume {} was read through the engine", api.name));
+            return None;
+        }
+    }
+    let mut lists = HashMap::new();
+    for tree in request
         .trees
         .iter()
         .filter(|t| matches!(t.root, TreeRoot::Dir(_)))
-        .filter_map(|tree| {
-            let name = tree.at.file_name()?.to_string_lossy().into_owned();
-            let path = digest_list::path_of(&name);
-            let read = read_file(repo, parent, location, &path, u64::MAX)
-                .map_err(|e| e.message)
-                .and_then(|bytes| serde_json::from_slice(&bytes).map_err(|e| e.to_string()));
-            match read {
-                Ok(list) => Some((tree.at.clone(), list)),
-                Err(why) => {
-                    tracing::debug!("the parent's digest list of {name}: {why}");
-                    None
+    {
+        let name = tree
+            .at
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned());
+        let Some(info) = manifest
+            .volumes
+            .iter()
+            .find(|v| Some(&v.name) == name.as_ref())
+        else {
+            // Not in the parent: the archiver reads all of it.
+            continue;
+        };
+        let list = read_file(
+            repo,
+            parent,
+            location,
+            &info.file_list,
+            MAX_DIGEST_LIST_BYTES,
+        )
+        .map_err(|e| e.message)
+        .and_then(|b| serde_json::from_slice::<FileList>(&b).map_err(|e| e.to_string()));
+        match list {
+            Ok(list) if digest_list::unsound(&list).is_empty() => {
+                lists.insert(tree.at.clone(), list);
+            }
+            Ok(list) => {
+                let why = digest_list::unsound(&list).join("; ");
+                {
+                    unusable(format!("volume {}: {why}", info.name));
+                    return None;
                 }
             }
-        })
-        .collect()
+            Err(why) => {
+                unusable(format!("volume {}: {why}", info.name));
+                return None;
+            }
+        }
+    }
+    Some(lists)
 }
 
 /// Volume `volume`'s entries in `snapshot`, in restore order with their nodes, each
@@ -572,9 +655,6 @@ pub fn volume_entries(
     Ok(entries)
 }
 
-/// The most a digest list read from a repository may hold: about seven million entries.
-const MAX_DIGEST_LIST_BYTES: u64 = 1 << 30;
-
 /// `list`, what volume `info` holds in `snapshot` by its tree, with the digests of the
 /// volume's digest list; an error when the two disagree on any entry. Snapshots made
 /// before digest lists existed have none: `list` is returned as it is.
@@ -608,7 +688,8 @@ pub fn with_stored_digests(
         .filter_map(|e| Some((e.path.clone(), e.sha256.clone()?)))
         .collect();
     let list = list.with_digests(&digests);
-    let differences = stored.differences(&list);
+    let mut differences = digest_list::unsound(&stored);
+    differences.extend(stored.differences(&list));
     if !differences.is_empty() {
         return Err(Error::integrity(format!(
             "{location}#{}: volume {}: the snapshot's tree differs from its digest list:\n  {}",
@@ -776,6 +857,18 @@ pub fn write(
         true => None,
         false => latest(&repo, &request.target)?,
     };
+    // `archive` does not update the index it works with: a fresh one per snapshot. A
+    // full one: the parent's digest lists are read from it.
+    let repo = repo
+        .to_indexed()
+        .map_err(|e| repository_error(location, &e))?;
+    let (parent, parents) = match parent {
+        Some(parent) => match parent_lists(&repo, location, &parent, request) {
+            Some(lists) => (Some(parent), lists),
+            None => (None, HashMap::new()),
+        },
+        None => (None, HashMap::new()),
+    };
     let mut parent_opts = ParentOptions::default();
     match &parent {
         Some(parent) => parent_opts = parent_opts.parents(vec![parent.id.to_string()]),
@@ -787,15 +880,6 @@ pub fn write(
         .and_then(|o| o.add_tags(PENDING))
         .and_then(|o| o.to_snapshot())
         .map_err(|e| repository_error(location, &e))?;
-    // `archive` does not update the index it works with: a fresh one per snapshot. A
-    // full one: the parent's digest lists are read from it.
-    let repo = repo
-        .to_indexed()
-        .map_err(|e| repository_error(location, &e))?;
-    let parents = match &parent {
-        Some(parent) => parent_lists(&repo, location, parent, request),
-        None => HashMap::new(),
-    };
     let walked = walk(request, parents, &failures, cancel)?;
     let lists = Arc::new(walked.lists);
     let source = Source {
@@ -1255,6 +1339,7 @@ mod tests {
         let open = BeneathOpen {
             root: Arc::new(beneath::open_root(&root).unwrap()),
             rel: PathBuf::from("mem"),
+            size: 16,
             failures: Arc::clone(&failures),
             cancel,
         };
@@ -1274,6 +1359,7 @@ mod tests {
         let open = BeneathOpen {
             root: Arc::new(beneath::open_root(dir.path()).unwrap()),
             rel: PathBuf::from("f"),
+            size: 7,
             failures: Arc::clone(&failures),
             cancel,
         };
@@ -1284,5 +1370,28 @@ mod tests {
         let err = reader.read(&mut buf).unwrap_err();
         assert!(crate::cancel::is_cancelled_io(&err), "{err}");
         assert_eq!(failures.lock().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_file_is_stored_at_the_size_its_node_declares() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("f"), b"content").unwrap();
+        let (_trigger, cancel) = crate::cancel::pair();
+        let root = Arc::new(beneath::open_root(dir.path()).unwrap());
+        let read = |size| {
+            let open = BeneathOpen {
+                root: Arc::clone(&root),
+                rel: PathBuf::from("f"),
+                size,
+                failures: Arc::default(),
+                cancel: cancel.clone(),
+            };
+            let mut bytes = Vec::new();
+            open.open().unwrap().read_to_end(&mut bytes).unwrap();
+            bytes
+        };
+        // Grown since the walk: cut; shrunk: padded with zeros, as tar does.
+        assert_eq!(read(4), b"cont");
+        assert_eq!(read(9), b"content\0\0");
     }
 }
