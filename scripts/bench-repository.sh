@@ -7,6 +7,7 @@
 #   - a restore of the snapshot into a new volume by safeops (checked first, every file
 #     read back) and by restic itself, vs `zstd -dc | tar xf` of the plain archive (the
 #     manual recipe, nothing checked).
+# `down` is how long the container was stopped (the backup's `downtime_seconds`).
 # Goals (issue 14): unchanged re-backup under 0.5 s wall and 10x faster than the first;
 # bytes added after a 1% change under 2% of the volume; first backup at most 1.5x the
 # plain format's time. Release build; needs root (direct volume access).
@@ -51,7 +52,9 @@ def cleanup():
 
 def repo_backup(access="auto"):
     t, out = timed(f"SAFEOPS_VOLUME_ACCESS={access} {BIN} backup {CONTAINER} --to {repo} --format json -t 0")
-    return t, json.loads(out)["snapshot"]
+    out = json.loads(out)
+    down[len(down)] = out["downtime_seconds"]
+    return t, out["snapshot"]
 
 try:
     cleanup()
@@ -61,7 +64,9 @@ try:
        f"head -c 102400 /dev/urandom > /data/f$i; i=$((i+1)); done'")
     sh(f"{BIN} backups init {repo}")
     plain_dir = os.path.join(work, "plain")
-    plain, _ = timed(f"{BIN} backup {CONTAINER} --to {plain_dir} -t 0 --format json")
+    down = {}
+    plain, plain_out = timed(f"{BIN} backup {CONTAINER} --to {plain_dir} -t 0 --format json")
+    plain_down = json.loads(plain_out)["downtime_seconds"]
     first, snap1 = repo_backup()
     second, snap2 = repo_backup()
     changed = files // 100
@@ -97,12 +102,12 @@ try:
     tar_restore, _ = timed(f"zstd -dc {archive} | tar -C {out2} -xf -")
     mb = volume_bytes / 1e6
     print(f"volume: {files} files, {mb:.0f} MB; release build, 2 cores")
-    print(f"{'':42} {'seconds':>8} {'added':>12}")
-    print(f"{'plain backup (tar.zst, verified)':42} {plain:8.2f}")
-    print(f"{'repository, first backup':42} {first:8.2f} {snap1['added_bytes']:12d}")
-    print(f"{'repository, unchanged':42} {second:8.2f} {snap2['added_bytes']:12d}")
-    print(f"{'repository, after 1% changed':42} {third:8.2f} {snap3['added_bytes']:12d}")
-    print(f"{'repository, unchanged, through the API':42} {through_api:8.2f} {snap_api['added_bytes']:12d}")
+    print(f"{'':42} {'seconds':>8} {'added':>12} {'down':>6}")
+    print(f"{'plain backup (tar.zst, verified)':42} {plain:8.2f} {'':12} {plain_down:6.2f}")
+    print(f"{'repository, first backup':42} {first:8.2f} {snap1['added_bytes']:12d} {down[0]:6.2f}")
+    print(f"{'repository, unchanged':42} {second:8.2f} {snap2['added_bytes']:12d} {down[1]:6.2f}")
+    print(f"{'repository, after 1% changed':42} {third:8.2f} {snap3['added_bytes']:12d} {down[2]:6.2f}")
+    print(f"{'repository, unchanged, through the API':42} {through_api:8.2f} {snap_api['added_bytes']:12d} {down[4]:6.2f}")
     print(f"{'manual: stop, restic backup, start (first)':42} {manual_first:8.2f}")
     print(f"{'manual: the same, unchanged':42} {manual_unchanged:8.2f}")
     print(f"{'reading the volume cold (tar, the limit)':42} {cold_read:8.2f}")

@@ -115,6 +115,11 @@ fn round_trip_is_identical_direct_and_through_the_engine() {
         let backup = PathBuf::from(out["path"].as_str().unwrap());
         assert_eq!(out["volumes"][0]["access"], access, "{out}");
         assert_eq!(out["quiesced"][0], f.container.as_str(), "{out}");
+        let down = out["downtime_seconds"].as_f64().unwrap();
+        assert!(
+            down > 0.0 && down < out["seconds"].as_f64().unwrap(),
+            "{out}"
+        );
         assert_eq!(f.state(), "running", "restarted after the backup");
         let check = Command::new("sha256sum")
             .args(["-c", "SHA256SUMS"])

@@ -249,6 +249,11 @@ fn backups_into_s3_and_sftp_are_incremental_and_restic_restores_them() {
         let first = backup_json(dir.path(), Some(&key), &container, url);
         let snap = &first["snapshot"];
         assert!(snap["added_bytes"].as_u64().unwrap() >= 4 << 20, "{first}");
+        let down = first["downtime_seconds"].as_f64().unwrap();
+        assert!(
+            down > 0.0 && down < first["seconds"].as_f64().unwrap(),
+            "{first}"
+        );
         // Unchanged: the volume's files are not read again, (almost) nothing is added.
         let second = backup_json(dir.path(), Some(&key), &container, url);
         let again = &second["snapshot"];

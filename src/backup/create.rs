@@ -161,6 +161,9 @@ pub struct BackupOutcome {
     pub manifest: Manifest,
     /// Wall time.
     pub seconds: f64,
+    /// How long the quiesced containers were down, from the first stop until all ran
+    /// again; `None` when none was stopped, or they were left stopped.
+    pub downtime_seconds: Option<f64>,
     /// Older backups deleted by `--keep`.
     pub pruned: Vec<PathBuf>,
     /// Things the user should know (volumes not created yet, exempt containers...).
@@ -454,8 +457,8 @@ pub async fn create(
         Ok(_) if cancel.reason().is_some() => Err(Error::interrupted()),
         result => result,
     };
-    let manifest = match result {
-        Ok(manifest) => manifest,
+    let (manifest, downtime_seconds) = match result {
+        Ok(built) => built,
         Err(err) => {
             // A snapshot being written still reads the volumes: it stops on the
             // cancellation, and only then do the containers start again.
@@ -557,6 +560,7 @@ pub async fn create(
         plain: options.root.is_some(),
         manifest,
         seconds: started.elapsed().as_secs_f64(),
+        downtime_seconds,
         pruned,
         notes,
         left_stopped,
@@ -624,7 +628,7 @@ async fn build(
     cancel: &Cancel,
     into: &[IntoRepository],
     workers: &SnapshotWorkers,
-) -> Result<Manifest> {
+) -> Result<(Manifest, Option<f64>)> {
     // A volume a snapshot cannot read is found before anything is dumped or stopped.
     let mut volume_trees = Vec::new();
     if !into.is_empty() {
@@ -690,6 +694,7 @@ async fn build(
             images = infos;
         }
     }
+    let stopping = Instant::now();
     let stopped = quiesce::stop(engine, journal, &plan.to_stop, options.stop_timeout).await?;
     let quiesced: Vec<String> = stopped.iter().map(|c| c.name.clone()).collect();
     let mut volumes = Vec::new();
@@ -758,9 +763,13 @@ async fn build(
     };
     // Every file is read: the containers need not wait for the verification. (If they
     // do not start, the error path discards the unpublished snapshots.)
-    if !options.leave_stopped {
-        quiesce::restart(engine, journal, &stopped).await?;
-    }
+    let downtime = match options.leave_stopped {
+        true => None,
+        false => {
+            quiesce::restart(engine, journal, &stopped).await?;
+            (!stopped.is_empty()).then(|| stopping.elapsed().as_secs_f64())
+        }
+    };
     let plain_manifest = match staged.plain {
         None => None,
         Some(partial) => {
@@ -782,9 +791,10 @@ async fn build(
     if !into.is_empty() {
         read_back_all(workers, cancel).await?;
     }
-    Ok(plain_manifest
+    let manifest = plain_manifest
         .or(snapshot_manifest)
-        .expect("a backup goes somewhere"))
+        .expect("a backup goes somewhere");
+    Ok((manifest, downtime))
 }
 
 /// Syncs the sealed plain backup in `partial` to disk and verifies all of it: a backup

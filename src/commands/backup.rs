@@ -30,6 +30,7 @@ struct Summary<'a> {
     created: &'a str,
     size_bytes: u64,
     seconds: f64,
+    downtime_seconds: Option<f64>,
     volumes: &'a [crate::backup::manifest::VolumeInfo],
     containers: Vec<&'a str>,
     quiesced: &'a [String],
@@ -191,6 +192,7 @@ fn print_summary(outcome: &BackupOutcome, format: Format) -> Result<()> {
                 created: &m.created,
                 size_bytes: m.size_bytes(),
                 seconds: outcome.seconds,
+                downtime_seconds: outcome.downtime_seconds,
                 volumes: &m.volumes,
                 containers: m.containers.iter().map(|c| c.name.as_str()).collect(),
                 quiesced: &m.quiesced,
@@ -219,13 +221,14 @@ fn print_summary(outcome: &BackupOutcome, format: Format) -> Result<()> {
             }
             for snap in &outcome.snapshots {
                 out.push_str(&format!(
-                    "snapshot {} of {} {} written and verified in {:.1}s: {} files, {}; {} \
+                    "snapshot {} of {} {} written and verified in {:.1}s{}: {} files, {}; {} \
                      read, {} unchanged since the last snapshot, {} added to the repository \
                      and read back\n  {}#{}\n",
                     &snap.id[..snap.id.len().min(8)],
                     m.target.kind,
                     m.target.name,
                     outcome.seconds,
+                    downtime(outcome),
                     snap.files,
                     human_bytes(snap.bytes),
                     snap.files_read,
@@ -242,13 +245,22 @@ fn print_summary(outcome: &BackupOutcome, format: Format) -> Result<()> {
 }
 
 /// The table summary of a plain backup.
+/// ` (containers down 0.3s)`, or nothing when none was stopped and restarted.
+fn downtime(outcome: &BackupOutcome) -> String {
+    outcome
+        .downtime_seconds
+        .map(|s| format!(" (containers down {s:.1}s)"))
+        .unwrap_or_default()
+}
+
 fn plain_summary(outcome: &BackupOutcome) -> String {
     let m = &outcome.manifest;
     let mut out = format!(
-        "backup of {} {} complete and verified in {:.1}s: {}\n  {}\n",
+        "backup of {} {} complete and verified in {:.1}s{}: {}\n  {}\n",
         m.target.kind,
         m.target.name,
         outcome.seconds,
+        downtime(outcome),
         human_bytes(m.size_bytes()),
         outcome.path.display()
     );
