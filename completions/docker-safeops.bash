@@ -563,7 +563,7 @@ _docker__safeops() {
             return 0
             ;;
         docker__subcmd__safeops__subcmd__doctor)
-            opts="-c -D -H -l -h --check --list-checks --format --strict --report --to --config --context --debug --host --log-level --tls --tlsverify --tlscacert --tlscert --tlskey --help"
+            opts="-c -D -H -l -h --check --list-checks --format --strict --report --to --password-file --config --context --debug --host --log-level --tls --tlsverify --tlscacert --tlscert --tlskey --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -582,6 +582,10 @@ _docker__safeops() {
                     return 0
                     ;;
                 --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -670,6 +670,7 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand doctor" -l
 json\t'One JSON document for scripts'"
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand doctor" -l report -d 'Also write a diagnosis bundle (tar.gz, secrets redacted) to FILE' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand doctor" -l to -d 'Backup directory [default: $SAFEOPS_BACKUP_DIR, else the policy file\'s `[backup] to`, else ~/.local/share/docker-safeops/backups]' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand doctor" -l password-file -d 'For a repository: read its password from this file\'s first line (every repository of the run) [default: $SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt]' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand doctor" -l config -d 'Location of client config files (default ~/.docker)' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand doctor" -s c -l context -d 'Name of the context to use to connect to the daemon' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand doctor" -s H -l host -d 'Daemon socket to connect to' -r

@@ -1119,6 +1119,7 @@ env-guard\:"Containers whose settings name another environment'\''s hosts"))' \
 json\:"One JSON document for scripts"))' \
 '--report=[Also write a diagnosis bundle (tar.gz, secrets redacted) to FILE]:FILE:_files' \
 '--to=[Backup directory \[default\: \$SAFEOPS_BACKUP_DIR, else the policy file'\''s \`\[backup\] to\`, else ~/.local/share/docker-safeops/backups\]]:DIR:_files' \
+'--password-file=[For a repository\: read its password from this file'\''s first line (every repository of the run) \[default\: \$SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt\]]:FILE:_files' \
 '--config=[Location of client config files (default ~/.docker)]:DIR:_files' \
 '-c+[Name of the context to use to connect to the daemon]:NAME:_default' \
 '--context=[Name of the context to use to connect to the daemon]:NAME:_default' \

@@ -23,7 +23,7 @@ pub enum ExitCode {
 }
 
 /// An error for the user: what went wrong, the exit code, and optionally what to do.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Error {
     /// The exit code this error ends the process with.
     pub code: ExitCode,

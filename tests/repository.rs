@@ -960,6 +960,46 @@ fn snapshots_are_drilled_from_the_repository_and_a_bad_pack_refuses_the_drill() 
         "backup", &container, "--to", &repo, "-t", "1", "--format", "json",
     ]));
     let id = backup["snapshot"]["id"].as_str().unwrap().to_string();
+    // `doctor` judges the snapshots where backups go (here the repository), and their
+    // drills from the audit log.
+    let config = dir.path().join(".xdg-config/docker-safeops");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(
+        config.join("policy.toml"),
+        "[backup]\nmax_age = \"1d\"\nmax_drill_age = \"1d\"\n",
+    )
+    .unwrap();
+    let doctor = || {
+        let (code, stdout, stderr) = run(safeops(dir.path(), None)
+            .env("SAFEOPS_BACKUP_DIR", &repo)
+            .args([
+                "doctor",
+                &container,
+                "--check",
+                "backup-age",
+                "--format",
+                "json",
+            ]));
+        let report: serde_json::Value =
+            serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"));
+        (code, report["checks"][0].clone())
+    };
+    let (code, age) = doctor();
+    assert_eq!(code, 1, "{age:#}");
+    let summary = age["summary"].as_str().unwrap();
+    assert!(
+        summary.contains(&format!("newest backups: {container}")),
+        "{age:#}"
+    );
+    assert!(summary.contains(&repo), "{age:#}");
+    assert_eq!(age["findings"].as_array().unwrap().len(), 1, "{age:#}");
+    assert!(
+        age["findings"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no passed restore drill"),
+        "{age:#}"
+    );
     let started = || common::docker(&["inspect", "-f", "{{.State.StartedAt}}", &container]);
     let before = started();
     // The target's newest snapshot, then one named by a prefix of its ID.
@@ -987,6 +1027,9 @@ fn snapshots_are_drilled_from_the_repository_and_a_bad_pack_refuses_the_drill() 
         before,
         "production was neither stopped nor restarted"
     );
+    let (code, age) = doctor();
+    assert_eq!(code, 0, "{age:#}");
+    assert_eq!(age["status"], "pass", "{age:#}");
     let (code, _, stderr) =
         run(safeops(dir.path(), None).args(["drill", "no-such-target", "--to", &repo]));
     assert_eq!(code, 2, "{stderr}");

@@ -791,6 +791,9 @@ pub struct DoctorArgs {
     /// Where backups are
     #[command(flatten)]
     pub location: LocationFlags,
+    /// A repository's password
+    #[command(flatten)]
+    pub repository: RepositoryFlags,
 }
 
 /// Arguments of `log`.

@@ -7,22 +7,23 @@ use std::time::{Duration, SystemTime};
 use super::containers::ago_text;
 use super::facts::Subject;
 use super::{CheckId, CheckResult, Facts, Finding};
-use crate::backup::store::{self, BackupSummary};
+use crate::backup::store::BackupSummary;
 use crate::engine::inventory::is_anonymous_name;
 use crate::ui::table::human_bytes;
 
 /// Runs the check.
 pub async fn check(facts: &Facts) -> CheckResult {
-    let root = &facts.backup_root;
-    let backups = match store::list(root) {
+    let root = facts.backups.describe();
+    let backups = match facts.backups.summaries() {
         Ok(backups) => backups,
         Err(err) => {
+            let remedy = err.hint.unwrap_or_else(|| {
+                "make the backup location readable, or point --to / SAFEOPS_BACKUP_DIR at it".into()
+            });
             return CheckResult::ran(
                 CheckId::BackupAge,
-                format!("backups in {}", root.display()),
-                vec![Finding::fail("backups", err.message).remedy(
-                    "make the backup location readable, or point --to / SAFEOPS_BACKUP_DIR at it",
-                )],
+                format!("backups in {root}"),
+                vec![Finding::fail("backups", err.message).remedy(remedy)],
             );
         }
     };
@@ -54,27 +55,22 @@ pub async fn check(facts: &Facts) -> CheckResult {
             Err(err) => findings.push(Finding::fail("policy file", err.message)),
         }
     }
-    if let Some(last) = backups.iter().find(|b| b.sound) {
-        findings.extend(space(root, last));
+    // The room left in a repository's storage is not known here.
+    if let (Some(dir), Some(last)) = (facts.backups.plain_root(), backups.iter().find(|b| b.sound))
+    {
+        findings.extend(space(dir, last));
     }
     findings.extend(failed_schedules());
     if ages.is_empty() && findings.is_empty() {
         return CheckResult::skipped(
             CheckId::BackupAge,
-            format!(
-                "nothing to judge: no target mounts a named volume or has a backup in {}",
-                root.display()
-            ),
+            format!("nothing to judge: no target mounts a named volume or has a backup in {root}"),
         );
     }
     let summary = if ages.is_empty() {
-        format!("backups in {}", root.display())
+        format!("backups in {root}")
     } else {
-        format!(
-            "newest backups: {} (in {})",
-            ages.join(", "),
-            root.display()
-        )
+        format!("newest backups: {} (in {root})", ages.join(", "))
     };
     CheckResult::ran(CheckId::BackupAge, summary, findings)
 }

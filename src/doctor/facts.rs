@@ -3,12 +3,12 @@
 //! last hour.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use futures_util::{StreamExt, future::join_all};
 use serde_json::Value;
 
+use super::backups::Backups;
 use crate::compose::model::ComposeModel;
 use crate::engine::Engine;
 use crate::engine::inventory::{self, Volume};
@@ -42,8 +42,8 @@ pub struct Facts {
     pub dies: HashMap<String, u32>,
     /// The policy file.
     pub policy: Policy,
-    /// Where plain backups are.
-    pub backup_root: PathBuf,
+    /// Where backups go, and what is there.
+    pub backups: Backups,
 }
 
 impl Facts {
@@ -260,13 +260,15 @@ pub async fn gather(
     engine: Engine,
     targets: Vec<Target>,
     policy: Policy,
-    backup_root: PathBuf,
+    backups: Option<super::backups::Where>,
 ) -> Result<Facts> {
     let info = engine.get_raw_json("/info");
     let volumes = inventory::volumes(&engine);
     let dies = die_counts(&engine);
     let inspected = inspect_all(&engine, &targets);
-    let (info, volumes, dies, mut inspected) = tokio::join!(info, volumes, dies, inspected);
+    let backups = Backups::read(backups);
+    let (info, volumes, dies, mut inspected, backups) =
+        tokio::join!(info, volumes, dies, inspected, backups);
     let (info, volumes) = (info?, volumes?);
     let subjects = targets
         .into_iter()
@@ -299,7 +301,7 @@ pub async fn gather(
         volumes,
         dies,
         policy,
-        backup_root,
+        backups,
     })
 }
 

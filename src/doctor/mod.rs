@@ -8,6 +8,7 @@
 //! here says `skip` and why: a skipped check is never reported as a pass.
 
 pub mod backup_age;
+pub mod backups;
 pub mod bundle;
 pub mod containers;
 pub mod engine;
@@ -265,6 +266,15 @@ impl Report {
         }
         Report { checks, counts }
     }
+}
+
+/// Whether the `selected` checks (all when empty) look at the backups: reading a
+/// repository's snapshots derives its key, and may ask for its password.
+pub fn reads_backups(selected: &[CheckId]) -> bool {
+    selected.is_empty()
+        || selected
+            .iter()
+            .any(|id| matches!(id, CheckId::Mounts | CheckId::BackupAge))
 }
 
 /// Runs the `selected` checks (all when empty) concurrently on the facts.

@@ -98,7 +98,7 @@ pub async fn check(facts: &Facts) -> CheckResult {
 /// `docker system df`, which is slow on big hosts: it is only asked when some volume in
 /// use has a last backup big enough to judge.
 async fn shrunk(facts: &Facts, used: &BTreeSet<&str>) -> Vec<Finding> {
-    let last = store::last_fingerprints(&facts.backup_root);
+    let last = facts.backups.last_fingerprints();
     let judged: Vec<&str> = used
         .iter()
         .copied()
