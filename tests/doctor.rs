@@ -570,6 +570,27 @@ fn backup_age_fails_against_the_rpo_and_passes_after_a_backup() {
 }
 
 #[test]
+fn a_backup_location_that_is_no_location_fails_backup_age() {
+    let f = Fixture::new("docbadloc");
+    let args = ["doctor", f.container.as_str(), "--check", "backup-age"];
+    let (code, report, _) = doctor_json(
+        f.safeops()
+            .env("SAFEOPS_BACKUP_DIR", "sftp:backuphost")
+            .args(args),
+    );
+    assert_eq!(code, 1, "{report:#}");
+    let age = check(&report, "backup-age");
+    assert_eq!(age["status"], "fail", "{age:#}");
+    assert!(
+        age["findings"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("sftp:backuphost"),
+        "{age:#}"
+    );
+}
+
+#[test]
 fn an_unreachable_engine_fails_the_engine_check_and_skips_the_rest() {
     let dir = tempfile::tempdir().unwrap();
     let (code, report, _) =

@@ -1030,6 +1030,27 @@ fn snapshots_are_drilled_from_the_repository_and_a_bad_pack_refuses_the_drill() 
     let (code, age) = doctor();
     assert_eq!(code, 0, "{age:#}");
     assert_eq!(age["status"], "pass", "{age:#}");
+    // A wrong password fails the checks that read the repository, and says why.
+    let wrong = dir.path().join("wrong-password");
+    std::fs::write(&wrong, "wrong\n").unwrap();
+    let (code, stdout, _) = run(safeops(dir.path(), None)
+        .env("SAFEOPS_BACKUP_DIR", &repo)
+        .args([
+            "doctor",
+            &container,
+            "--check",
+            "backup-age",
+            "--check",
+            "mounts",
+        ])
+        .args([
+            "--password-file",
+            wrong.to_str().unwrap(),
+            "--format",
+            "json",
+        ]));
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("wrong password"), "{stdout}");
     let (code, _, stderr) =
         run(safeops(dir.path(), None).args(["drill", "no-such-target", "--to", &repo]));
     assert_eq!(code, 2, "{stderr}");

@@ -337,8 +337,8 @@ pub async fn create(
     let _locks =
         crate::backup::journal::lock(engine, &keys, "backup", options.lock_wait, cancel).await?;
     let created = SystemTime::now();
-    // Nothing is stopped or written while planning: Ctrl-C may simply end it (sizes can
-    // take long when the engine is busy computing another disk usage).
+    // Nothing is stopped while planning: Ctrl-C may simply end it (sizes can take long
+    // when the engine is busy computing another disk usage).
     let planning = async {
         tokio::select! {
             biased;
@@ -360,6 +360,15 @@ pub async fn create(
             .map(|target| IntoRepository::open(target, options.lock_wait, cancel)),
     );
     let (plan, opened) = tokio::join!(planning, opening);
+    let failed = match &plan {
+        Err(err) => Some(err.clone()),
+        Ok(_) => opened.iter().find_map(|o| o.as_ref().err()).cloned(),
+    };
+    if let Some(err) = failed {
+        // Releasing a lock is a request to the storage: not on this thread.
+        let _ = tokio::task::spawn_blocking(move || drop(opened)).await;
+        return Err(err);
+    }
     let plan = plan?;
     let into = opened.into_iter().collect::<Result<Vec<_>>>()?;
     options

@@ -244,7 +244,6 @@ fn print_summary(outcome: &BackupOutcome, format: Format) -> Result<()> {
     super::print(&text)
 }
 
-/// The table summary of a plain backup.
 /// ` (containers down 0.3s)`, or nothing when none was stopped and restarted.
 fn downtime(outcome: &BackupOutcome) -> String {
     outcome
@@ -253,6 +252,7 @@ fn downtime(outcome: &BackupOutcome) -> String {
         .unwrap_or_default()
 }
 
+/// The table summary of a plain backup.
 fn plain_summary(outcome: &BackupOutcome) -> String {
     let m = &outcome.manifest;
     let mut out = format!(

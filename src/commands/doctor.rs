@@ -21,9 +21,8 @@ pub async fn run(discovery: &Discovery<'_>, args: &DoctorArgs) -> Result<()> {
     let policy = Policy::load(&Policy::default_path(&env))?;
     let backup_root = store::backup_root(args.location.to.as_deref(), &env)?;
     let targets = discovery.targets(args.target.as_deref()).await?;
-    let backups = doctor::reads_backups(&args.checks).then(|| doctor::backups::Where {
-        root: backup_root,
-        password_file: args.repository.password_file.clone(),
+    let backups = doctor::reads_backups(&args.checks).then(|| {
+        doctor::backups::Where::resolve(backup_root, args.repository.password_file.as_deref())
     });
     let facts = doctor::facts::gather(discovery.engine.clone(), targets, policy, backups).await?;
     let report = doctor::run(&facts, &args.checks).await;

@@ -8,17 +8,34 @@ use std::path::{Path, PathBuf};
 use crate::backup::entry::Fingerprint;
 use crate::backup::snapshot;
 use crate::backup::store::{self, BackupSummary, DrillRecord};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::guard::audit;
 use crate::storage::location::{Location, Repository};
-use crate::storage::repository;
+use crate::storage::repository::{self, Password};
 
-/// Where backups go, as the command line, the environment and the policy file say.
+/// Where backups go, as the command line, the environment and the policy file say,
+/// with a repository's password (asked for before any check runs: a prompt must not
+/// stall the engine requests, nor Ctrl-C).
 pub struct Where {
-    /// The directory or the repository.
-    pub root: PathBuf,
-    /// `--password-file`, for a repository.
-    pub password_file: Option<PathBuf>,
+    root: PathBuf,
+    location: Result<Location>,
+    password: Option<Result<Password>>,
+}
+
+impl Where {
+    /// The backup location `root`; for a repository, its password from
+    /// `password_file`, `SAFEOPS_REPOSITORY_PASSWORD_FILE` or a prompt on a terminal.
+    pub fn resolve(root: PathBuf, password_file: Option<&Path>) -> Where {
+        let location = Location::parse(&root.to_string_lossy())
+            .map_err(|bad| Error::usage(format!("the backup location {}: {bad}", root.display())));
+        let password = matches!(location, Ok(Location::Repository(_)))
+            .then(|| repository::password(password_file, false));
+        Where {
+            root,
+            location,
+            password,
+        }
+    }
 }
 
 /// Where backups go, and what a repository there holds.
@@ -29,6 +46,8 @@ pub enum Backups {
     Plain(PathBuf),
     /// A repository, with its snapshots or why they could not be read.
     Repository(Repository, Result<SnapshotBackups>),
+    /// A location that is no valid one, and why.
+    Invalid(PathBuf, Error),
 }
 
 /// What a repository holds, as the checks judge it.
@@ -40,25 +59,30 @@ pub struct SnapshotBackups {
 }
 
 impl Backups {
-    /// Reads what the backup location holds: a repository is opened (with the password
-    /// of `--password-file`, `SAFEOPS_REPOSITORY_PASSWORD_FILE`, or a prompt) and
-    /// its snapshots listed. `None`: nothing is read.
+    /// Reads what the backup location holds (a repository's snapshots are listed);
+    /// `None`: nothing is read.
     pub async fn read(at: Option<Where>) -> Backups {
         let Some(at) = at else {
             return Backups::Unread;
         };
-        let Ok(Location::Repository(location)) = Location::parse(&at.root.to_string_lossy()) else {
-            return Backups::Plain(at.root);
-        };
-        let read = read_repository(location.clone(), at.password_file.as_deref()).await;
-        Backups::Repository(location, read)
+        match (at.location, at.password) {
+            (Err(err), _) => Backups::Invalid(at.root, err),
+            (Ok(Location::Repository(location)), Some(password)) => {
+                let read = match password {
+                    Ok(password) => read_repository(location.clone(), password).await,
+                    Err(err) => Err(err),
+                };
+                Backups::Repository(location, read)
+            }
+            (Ok(_), _) => Backups::Plain(at.root),
+        }
     }
 
     /// The location, as the user gave it.
     pub fn describe(&self) -> String {
         match self {
             Backups::Unread => "(not read)".into(),
-            Backups::Plain(root) => root.display().to_string(),
+            Backups::Plain(root) | Backups::Invalid(root, _) => root.display().to_string(),
             Backups::Repository(location, _) => location.to_string(),
         }
     }
@@ -67,7 +91,7 @@ impl Backups {
     pub fn plain_root(&self) -> Option<&Path> {
         match self {
             Backups::Plain(root) => Some(root),
-            Backups::Unread | Backups::Repository(..) => None,
+            Backups::Unread | Backups::Repository(..) | Backups::Invalid(..) => None,
         }
     }
 
@@ -77,25 +101,22 @@ impl Backups {
             Backups::Unread => Ok(Vec::new()),
             Backups::Plain(root) => store::list(root),
             Backups::Repository(_, Ok(read)) => Ok(read.summaries.clone()),
-            Backups::Repository(_, Err(err)) => Err(err.clone()),
+            Backups::Repository(_, Err(err)) | Backups::Invalid(_, err) => Err(err.clone()),
         }
     }
 
     /// Each volume's last backup (its time and fingerprint).
-    pub fn last_fingerprints(&self) -> HashMap<String, (String, Fingerprint)> {
+    pub fn last_fingerprints(&self) -> Result<HashMap<String, (String, Fingerprint)>> {
         match self {
-            Backups::Plain(root) => store::last_fingerprints(root),
-            Backups::Repository(_, Ok(read)) => read.last_by_volume.clone(),
-            Backups::Unread | Backups::Repository(_, Err(_)) => HashMap::new(),
+            Backups::Unread => Ok(HashMap::new()),
+            Backups::Plain(root) => Ok(store::last_fingerprints(root)),
+            Backups::Repository(_, Ok(read)) => Ok(read.last_by_volume.clone()),
+            Backups::Repository(_, Err(err)) | Backups::Invalid(_, err) => Err(err.clone()),
         }
     }
 }
 
-async fn read_repository(
-    location: Repository,
-    password_file: Option<&Path>,
-) -> Result<SnapshotBackups> {
-    let password = repository::password(password_file, false)?;
+async fn read_repository(location: Repository, password: Password) -> Result<SnapshotBackups> {
     let shown = location.clone();
     let (listed, last_by_volume) = repository::blocking(move || {
         let repo = repository::open(&location, &password)?;
@@ -115,7 +136,7 @@ async fn read_repository(
         .map(|s| {
             let path = format!("{shown}#{}", s.id);
             BackupSummary {
-                last_drill: drills.get(&path).cloned(),
+                last_drill: drills.get(&s.id).cloned(),
                 id: s.id,
                 path,
                 target: s.target,
@@ -139,33 +160,35 @@ async fn read_repository(
     })
 }
 
-/// The last drill of each snapshot (`LOCATION#ID`), from the audit log: a published
-/// snapshot is never written again, so drills are recorded there only.
+/// The drill of each snapshot (by its id) that counts, from the audit log: a published
+/// snapshot is never written again, so drills are recorded there only. The newest
+/// passed one counts, else the newest.
 fn snapshot_drills() -> HashMap<String, DrillRecord> {
-    let mut drills = HashMap::new();
+    let mut drills: HashMap<String, DrillRecord> = HashMap::new();
     let Ok(entries) = audit::read(&audit::default_path()) else {
         return drills;
     };
     for entry in entries.into_iter().filter_map(|(_, e)| e.ok()) {
         let event = &entry.event;
-        let Some(backup) = event["backup"]
-            .as_str()
-            .filter(|_| event["verb"] == "drill")
-        else {
+        if event["verb"] != "drill" {
+            continue;
+        }
+        // `LOCATION#ID`: the id alone, however the location was spelled.
+        let Some((_, id)) = event["backup"].as_str().and_then(|b| b.rsplit_once('#')) else {
             continue;
         };
-        let outcome = match event["outcome"].as_str() {
-            Some("ok") => "passed",
-            _ => "failed",
-        };
-        drills.insert(
-            backup.to_string(),
-            DrillRecord {
-                time: entry.time.clone(),
-                outcome: outcome.into(),
-                rto_seconds: event["rto_seconds"].as_f64(),
+        let drill = DrillRecord {
+            time: entry.time.clone(),
+            outcome: match event["outcome"].as_str() {
+                Some("ok") => "passed".into(),
+                _ => "failed".into(),
             },
-        );
+            rto_seconds: event["rto_seconds"].as_f64(),
+        };
+        let passed_before = drills.get(id).is_some_and(|d| d.outcome == "passed");
+        if drill.outcome == "passed" || !passed_before {
+            drills.insert(id.to_string(), drill);
+        }
     }
     drills
 }

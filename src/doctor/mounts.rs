@@ -98,7 +98,24 @@ pub async fn check(facts: &Facts) -> CheckResult {
 /// `docker system df`, which is slow on big hosts: it is only asked when some volume in
 /// use has a last backup big enough to judge.
 async fn shrunk(facts: &Facts, used: &BTreeSet<&str>) -> Vec<Finding> {
-    let last = facts.backups.last_fingerprints();
+    let last = match facts.backups.last_fingerprints() {
+        Ok(last) => last,
+        Err(err) => {
+            return vec![
+                Finding::warn(
+                    "backups",
+                    format!(
+                        "volumes not compared with their last backup: {}",
+                        err.message
+                    ),
+                )
+                .remedy(
+                    err.hint
+                        .unwrap_or_else(|| "check the backup location".into()),
+                ),
+            ];
+        }
+    };
     let judged: Vec<&str> = used
         .iter()
         .copied()

@@ -208,6 +208,9 @@ pub fn acquire(
     let started = Instant::now();
     let mut told = false;
     let name = loop {
+        if cancel.reason().is_some() {
+            return Err(Error::interrupted());
+        }
         let mut found = conflicts(&storage, &cipher, kind, None)?;
         if found.is_empty() {
             let name = write(&storage, &cipher, kind)?;

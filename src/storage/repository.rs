@@ -161,6 +161,10 @@ pub fn open_locked(
     cancel: &crate::cancel::Cancel,
 ) -> Result<(Open, super::lock::Held)> {
     let repo = open(location, password)?;
+    // Opening may take long (a slow server): no lock is written after Ctrl-C.
+    if cancel.reason().is_some() {
+        return Err(crate::error::Error::interrupted());
+    }
     let held = super::lock::acquire(location, &repo.key(), kind, wait, cancel)?;
     Ok((repo, held))
 }
