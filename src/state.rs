@@ -29,6 +29,15 @@ pub fn state_dir() -> PathBuf {
     )
 }
 
+/// This host's name (`uname -n`): what backups, snapshots and repository locks record
+/// as theirs.
+pub fn hostname() -> String {
+    rustix::system::uname()
+        .nodename()
+        .to_string_lossy()
+        .into_owned()
+}
+
 /// RFC 3339 (UTC, milliseconds) for `time`: sorts in time order.
 pub fn timestamp(time: SystemTime) -> String {
     humantime::format_rfc3339_millis(time).to_string()

@@ -367,6 +367,92 @@ fn stored_bytes(dir: &Path) -> u64 {
 }
 
 #[test]
+fn a_repository_shared_by_hosts_keeps_each_hosts_snapshots_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_cleanup, container, _) = data_container(dir.path());
+    let (path, url) = local_repository(dir.path());
+    let repository = path.to_str().unwrap();
+    // Another host's target of the same name (and of one only other hosts have),
+    // backed up into the same repository by restic itself.
+    let elsewhere = dir.path().join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    std::fs::write(elsewhere.join("manifest.json"), "{}").unwrap();
+    let other_host = |host: &str, target: &str| {
+        let tags = format!("docker-safeops,safeops-target={target}");
+        let (code, said) = restic(
+            repository,
+            &[],
+            &[
+                "backup",
+                "--host",
+                host,
+                "--tag",
+                &tags,
+                elsewhere.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(code, 0, "{said}");
+    };
+    let backup = |extra: &[&str]| {
+        let mut cmd = safeops(dir.path(), None);
+        cmd.args([
+            "backup", &container, "--to", &url, "-t", "1", "--format", "json",
+        ])
+        .args(extra);
+        common::json(&mut cmd)
+    };
+    let first = backup(&[]);
+    other_host("other-host", &container);
+    // The parent is this host's snapshot, not the other host's newer one; `--keep 1`
+    // forgets this host's older snapshot only.
+    let second = backup(&["--keep", "1"]);
+    assert_eq!(
+        second["snapshot"]["parent"], first["snapshot"]["id"],
+        "{second}"
+    );
+    let first_id = first["snapshot"]["id"].as_str().unwrap();
+    assert_eq!(
+        second["pruned"],
+        serde_json::json!([format!("{url}#{first_id}")]),
+        "{second}"
+    );
+    let (code, said) = restic(repository, &[], &["snapshots", "--host", "other-host"]);
+    assert_eq!(code, 0, "{said}");
+    assert!(
+        said.contains("1 snapshots"),
+        "the other host's stays: {said}"
+    );
+    let listed =
+        common::json(safeops(dir.path(), None).args(["backups", "--to", &url, "--format", "json"]));
+    let hosts: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["host"].as_str().unwrap())
+        .collect();
+    assert_eq!(hosts.len(), 2, "{listed}");
+    assert!(hosts.contains(&"other-host"), "{listed}");
+    // A target only other hosts have: that of one host is taken (a restore onto a new
+    // machine; this one is no safeops backup, so the drill refuses its manifest), two
+    // are ambiguous and an ID is asked for.
+    let drill = |what: &str| {
+        run(safeops(dir.path(), None).args(["drill", what, "--to", &url, "--format", "json"]))
+    };
+    other_host("host-a", "shared-name");
+    let (code, _, stderr) = drill("shared-name");
+    assert_ne!(code, 0, "{stderr}");
+    assert!(!stderr.contains("several hosts"), "{stderr}");
+    assert!(stderr.contains("manifest.json"), "{stderr}");
+    other_host("host-b", "shared-name");
+    let (code, _, stderr) = drill("shared-name");
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("several hosts (host-a, host-b)"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn keep_forgets_the_oldest_snapshots_and_prunes_what_only_they_held() {
     let dir = tempfile::tempdir().unwrap();
     let (_cleanup, container, _) = data_container(dir.path());

@@ -867,10 +867,7 @@ async fn sealed_manifest(
         created: crate::state::timestamp(created),
         purpose: options.purpose.clone(),
         engine: engine_info(engine).await,
-        host: rustix::system::uname()
-            .nodename()
-            .to_string_lossy()
-            .into_owned(),
+        host: crate::state::hostname(),
         target: TargetInfo {
             kind: subject.kind.clone(),
             name: subject.name.clone(),

@@ -740,10 +740,13 @@ pub fn read_file(
     Ok(bytes)
 }
 
-/// Each volume's last backup in the repository (its time and fingerprint), from the
-/// snapshots' tags.
+/// Each volume's last backup in the repository (its time and fingerprint) by this
+/// host, from the snapshots' tags.
 pub fn last_by_volume(repo: &Open) -> Result<HashMap<String, (String, Fingerprint)>> {
-    let mut snapshots = matching(repo, |s| s.tags.contains("docker-safeops"))?;
+    let host = crate::state::hostname();
+    let mut snapshots = matching(repo, |s| {
+        s.tags.contains("docker-safeops") && s.hostname == host
+    })?;
     snapshots.sort_by_key(|s| std::cmp::Reverse(s.time.timestamp()));
     let mut last = HashMap::new();
     for snapshot in &snapshots {
@@ -766,13 +769,24 @@ pub fn last_by_volume(repo: &Open) -> Result<HashMap<String, (String, Fingerprin
     Ok(last)
 }
 
-/// The target's newest snapshot, the parent of the next one.
+/// The published snapshots of `target` made on this host. A repository may be shared by
+/// several hosts, each with a target of that name (restic's `forget` groups by host
+/// for the same reason): their snapshots are never a parent here, nor forgotten here.
+fn of_target_here<S: rustic_core::Open>(
+    repo: &rustic_core::Repository<S>,
+    target: &str,
+) -> Result<Vec<SnapshotFile>> {
+    let (tag, host) = (target_tag(target), crate::state::hostname());
+    matching(repo, |s| {
+        s.tags.contains(&tag) && s.tags.contains("docker-safeops") && s.hostname == host
+    })
+}
+
+/// The target's newest snapshot made on this host, the parent of the next one.
 pub fn latest(repo: &Open, target: &str) -> Result<Option<SnapshotFile>> {
-    let tag = target_tag(target);
-    let snapshots = matching(repo, |s| {
-        s.tags.contains(&tag) && s.tags.contains("docker-safeops")
-    })?;
-    Ok(snapshots.into_iter().max_by(|a, b| a.time.cmp(&b.time)))
+    Ok(of_target_here(repo, target)?
+        .into_iter()
+        .max_by(|a, b| a.time.cmp(&b.time)))
 }
 
 /// The snapshots `filter` matches. rustic lists the snapshot files and then reads each:
@@ -876,6 +890,7 @@ pub fn write(
     }
     let options = BackupOptions::default().parent_opts(parent_opts);
     let snapshot = SnapshotOptions::default()
+        .host(crate::state::hostname())
         .add_tags(&target_tag(&request.target))
         .and_then(|o| o.add_tags(PENDING))
         .and_then(|o| o.to_snapshot())
@@ -1016,10 +1031,7 @@ pub fn forget(
     retention: super::store::Retention,
     protect: &str,
 ) -> Result<Vec<String>> {
-    let tag = target_tag(target);
-    let mut snapshots = matching(&repo, |s| {
-        s.tags.contains(&tag) && s.tags.contains("docker-safeops")
-    })?;
+    let mut snapshots = of_target_here(&repo, target)?;
     snapshots.sort_by_key(|s| std::cmp::Reverse(s.time.timestamp()));
     let now = rustic_core::jiff::Timestamp::now();
     let gone: Vec<_> = snapshots
@@ -1056,6 +1068,8 @@ pub struct Listed {
     pub id: String,
     /// The target it backs up.
     pub target: String,
+    /// The host it was made on.
+    pub host: String,
     /// When it was made (RFC 3339).
     pub created: String,
     /// Files in it.
@@ -1089,6 +1103,7 @@ pub fn list(repo: &Open, target: Option<&str>) -> Result<Vec<Listed>> {
                 Listed {
                     id: full_id(&s.id),
                     target,
+                    host: s.hostname.clone(),
                     created: s.time.timestamp().to_string(),
                     files: summary.total_files_processed,
                     size_bytes: summary.total_bytes_processed,
@@ -1259,27 +1274,51 @@ pub fn pick<S: rustic_core::Open>(
     location: &Repository,
     pick: &Pick,
 ) -> Result<SnapshotFile> {
-    let newest_of = |target: &str| {
-        let tag = target_tag(target);
-        repo.get_snapshot_from_str("latest", |s| {
-            s.tags.contains("docker-safeops") && s.tags.contains(&tag)
-        })
-        .map_err(|e| {
-            Error::usage(format!(
-                "no snapshot of {target} in {location}: {}",
-                concise(&e.display_log())
-            ))
-            .hint(format!(
+    match pick {
+        Pick::Id(id) => find(repo, location, id),
+        Pick::NewestOf(target) => newest_of(repo, location, target),
+        Pick::IdOrNewestOf(what) => {
+            find(repo, location, what).or_else(|_| newest_of(repo, location, what))
+        }
+    }
+}
+
+/// The newest snapshot of `target`: this host's. On a host that has none (a restore
+/// onto a new machine), that of the one host that has them; several are ambiguous, as
+/// a shared repository may hold different targets of one name.
+fn newest_of<S: rustic_core::Open>(
+    repo: &rustic_core::Repository<S>,
+    location: &Repository,
+    target: &str,
+) -> Result<SnapshotFile> {
+    let tag = target_tag(target);
+    let all = matching(repo, |s| {
+        s.tags.contains("docker-safeops") && s.tags.contains(&tag)
+    })?;
+    let host = crate::state::hostname();
+    let hosts: std::collections::BTreeSet<&str> = all.iter().map(|s| s.hostname.as_str()).collect();
+    if hosts.len() > 1 && !hosts.contains(host.as_str()) {
+        return Err(Error::usage(format!(
+            "the snapshots of {target} in {location} come from several hosts ({}), none \
+             from this one ({host})",
+            hosts.into_iter().collect::<Vec<_>>().join(", ")
+        ))
+        .hint(format!(
+            "name the snapshot by its ID: docker safeops backups --to {location} --format \
+             json lists each with its host"
+        )));
+    }
+    let here = hosts.contains(host.as_str());
+    all.iter()
+        .filter(|s| !here || s.hostname == host)
+        .max_by(|a, b| a.time.cmp(&b.time))
+        .cloned()
+        .ok_or_else(|| {
+            Error::usage(format!("no snapshot of {target} in {location}")).hint(format!(
                 "docker safeops backup {target} --to {location}, or list them: docker \
                  safeops backups --to {location}"
             ))
         })
-    };
-    match pick {
-        Pick::Id(id) => find(repo, location, id),
-        Pick::NewestOf(target) => newest_of(target),
-        Pick::IdOrNewestOf(what) => find(repo, location, what).or_else(|_| newest_of(what)),
-    }
 }
 
 /// What a check found wrong, one line each (its warnings are logged).

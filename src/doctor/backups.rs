@@ -131,8 +131,11 @@ async fn read_repository(location: Repository, password: Password) -> Result<Sna
         err
     })?;
     let drills = snapshot_drills();
+    // Another host's target of the same name is not this one's backup.
+    let host = crate::state::hostname();
     let summaries = listed
         .into_iter()
+        .filter(|s| s.host == host)
         .map(|s| {
             let path = format!("{shown}#{}", s.id);
             BackupSummary {

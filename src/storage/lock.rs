@@ -62,7 +62,7 @@ impl LockFile {
         LockFile {
             time: Timestamp::now().to_string(),
             exclusive: kind == Kind::Exclusive,
-            hostname: hostname(),
+            hostname: crate::state::hostname(),
             username: std::env::var("USER").unwrap_or_default(),
             pid: i64::from(std::process::id()),
             uid: rustix::process::getuid().as_raw(),
@@ -80,7 +80,7 @@ impl LockFile {
             .ok()
             .and_then(|t| Duration::try_from(Timestamp::now().duration_since(t)).ok());
         let old = age.is_some_and(|age| age > STALE);
-        let gone = self.hostname == hostname()
+        let gone = self.hostname == crate::state::hostname()
             && !std::path::Path::new(&format!("/proc/{}", self.pid)).exists();
         old || gone
     }
@@ -100,13 +100,6 @@ impl LockFile {
             }
         )
     }
-}
-
-fn hostname() -> String {
-    rustix::system::uname()
-        .nodename()
-        .to_string_lossy()
-        .into_owned()
 }
 
 /// The lock in an encrypted lock file, or `None` when it is not one.
