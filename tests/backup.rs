@@ -187,7 +187,7 @@ fn a_flipped_byte_in_any_artifact_fails_verify_and_restore() {
     artifacts.push("SHA256SUMS".into());
     for (i, artifact) in artifacts.iter().enumerate() {
         let damaged = f.dir.path().join(format!("damaged-{i}"));
-        copy_backup(&backup, &damaged);
+        copy_dir(&backup, &damaged);
         flip_byte(&damaged.join(artifact));
         let (code, _, stderr) = run(f.safeops().args(["verify", damaged.to_str().unwrap()]));
         assert_eq!(code, 4, "verify of damaged {artifact}: {stderr}");
@@ -243,7 +243,7 @@ fn hostile_archives_are_refused_and_nothing_is_written_outside() {
     ];
     for (i, (what, tar)) in cases.into_iter().enumerate() {
         let hostile = f.dir.path().join(format!("hostile-{i}"));
-        copy_backup(&backup, &hostile);
+        copy_dir(&backup, &hostile);
         plant_archive(&hostile, &f.volume, &tar);
         let (code, _, stderr) = run(f.safeops().args(["verify", hostile.to_str().unwrap()]));
         assert_eq!(code, 4, "{what}: {stderr}");
@@ -507,9 +507,21 @@ fn backups_lists_newest_first_and_keep_prunes_old_ones() {
     let f = Fixture::new("keep");
     f.exec("echo v > /data/f");
     let first = f.backup(&[]);
+    // The same target's backup from another host sharing the directory (an NFS
+    // export, say): older than all, but never this host's to delete.
+    let elsewhere = first.with_file_name(format!("{}-20200101T000000Z", f.container));
+    common::fixture::copy_dir(&first, &elsewhere);
+    let manifest = elsewhere.join("manifest.json");
+    let mut doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&manifest).unwrap()).unwrap();
+    doc["host"] = "other-host".into();
+    doc["created"] = "2020-01-01T00:00:00Z".into();
+    std::fs::write(&manifest, serde_json::to_vec(&doc).unwrap()).unwrap();
     let second = f.backup(&["--no-quiesce"]);
     let third = f.backup(&["--keep", "2"]);
     assert!(!first.exists(), "--keep 2 deleted the oldest");
+    assert!(elsewhere.exists(), "another host's backup stays");
+    std::fs::remove_dir_all(&elsewhere).unwrap();
     let list = json(
         f.safeops()
             .args(["backups", &f.container, "--format", "json"]),

@@ -126,17 +126,6 @@ fn builtin_loader_agrees_with_compose_on_the_corpus() {
     );
 }
 
-/// Copies a corpus project directory (compose files and the env files they read).
-fn copy_dir(from: &Path, to: &Path) {
-    let status = Command::new("cp")
-        .arg("-a")
-        .arg(from)
-        .arg(to)
-        .status()
-        .unwrap();
-    assert!(status.success());
-}
-
 /// `down -v --dry-run --format json` removes exactly what real `docker compose down -v`
 /// removes, on every corpus project compose can create here (the fixture image tagged
 /// as each of its images, its external volumes created, `up --no-start`).
@@ -147,7 +136,7 @@ fn down_v_plan_equals_real_compose_on_the_corpus() {
     for (source, file) in corpus_files() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("p");
-        copy_dir(&source, &dir);
+        common::fixture::copy_dir(&source, &dir);
         let name = common::unique("corpus");
         let mut cleanup = common::Cleanup::new();
         cleanup.projects.push(name.clone());

@@ -189,7 +189,7 @@ fn hostile_names_in_a_manifest_fail_verification() {
         ("container", "line\n\u{1b}[31mforged"),
     ] {
         let forged = f.dir.path().join(format!("forged-{field}"));
-        copy_backup(&backup, &forged);
+        copy_dir(&backup, &forged);
         forge_manifest(&forged, |m| match field {
             "target" => m["target"]["name"] = value.into(),
             "volume" => m["volumes"][0]["name"] = value.into(),
@@ -303,7 +303,7 @@ fn symlinks_in_a_backup_directory_are_not_followed() {
     std::fs::create_dir(&host_dir).unwrap();
     std::fs::write(host_dir.join("host-only-name"), "x").unwrap();
     let looping = f.dir.path().join("looping");
-    copy_backup(&backup, &looping);
+    copy_dir(&backup, &looping);
     std::os::unix::fs::symlink(".", looping.join("a")).unwrap();
     std::os::unix::fs::symlink(".", looping.join("b")).unwrap();
     std::os::unix::fs::symlink(&host_dir, looping.join("volumes/h")).unwrap();
@@ -315,7 +315,7 @@ fn symlinks_in_a_backup_directory_are_not_followed() {
     assert!(!stdout.contains("host-only-name") && !stderr.contains("host-only-name"));
     // An artifact replaced by a symlink to a host file of the same content is refused.
     let swapped = f.dir.path().join("swapped");
-    copy_backup(&backup, &swapped);
+    copy_dir(&backup, &swapped);
     let list = std::fs::read_dir(swapped.join("volumes"))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -526,7 +526,7 @@ fn special_entries_are_listed_and_not_planted_in_another_volume() {
     f.cleanup_volume(&victim);
     docker(&["volume", "create", &victim]);
     let forged = f.dir.path().join("forged-name");
-    copy_backup(&backup, &forged);
+    copy_dir(&backup, &forged);
     forge_manifest(&forged, |m| {
         m["volumes"][0]["name"] = victim.as_str().into()
     });

@@ -355,6 +355,8 @@ pub struct BackupSummary {
     pub path: String,
     /// What it is of.
     pub target: String,
+    /// The host it was made on (empty when its manifest cannot be read).
+    pub host: String,
     /// `project`, `container` or `volumes`.
     pub target_kind: String,
     /// When it was made (RFC 3339).
@@ -421,6 +423,7 @@ fn summarize(dir: &Path) -> BackupSummary {
             id,
             path,
             target: "?".into(),
+            host: String::new(),
             target_kind: "?".into(),
             created: String::new(),
             purpose: String::new(),
@@ -471,6 +474,7 @@ fn summarize(dir: &Path) -> BackupSummary {
                 id,
                 path,
                 target: manifest.target.name.clone(),
+                host: manifest.host.clone(),
                 target_kind: manifest.target.kind.clone(),
                 created: manifest.created.clone(),
                 purpose: manifest.purpose.clone(),
@@ -505,8 +509,10 @@ pub fn last_fingerprints(
     root: &Path,
 ) -> std::collections::HashMap<String, (String, super::entry::Fingerprint)> {
     let mut last = std::collections::HashMap::new();
+    let host = crate::state::hostname();
     for backup in list(root).unwrap_or_default() {
-        if !backup.sound {
+        // A directory shared by hosts holds their volumes of the same name too.
+        if !backup.sound || backup.host != host {
             continue;
         }
         let Ok(manifest) = read_manifest(Path::new(&backup.path)) else {
@@ -566,8 +572,10 @@ impl Retention {
     }
 }
 
-/// Deletes the complete backups of `target` (same kind) in `root` that `retention`
-/// does not keep, never `protect` (the one just made). Returns the deleted paths.
+/// Deletes the complete backups of `target` (same kind) made on this host in `root`
+/// that `retention` does not keep, never `protect` (the one just made): a directory
+/// shared by hosts keeps the others' backups of a target of the same name. Returns the
+/// deleted paths.
 pub fn apply_retention(
     root: &Path,
     target_kind: &str,
@@ -576,9 +584,13 @@ pub fn apply_retention(
     protect: &Path,
 ) -> Result<Vec<PathBuf>> {
     let mut deleted = Vec::new();
-    let same_target = list(root)?
-        .into_iter()
-        .filter(|b| b.target == target && b.target_kind == target_kind && b.purpose == "backup");
+    let host = crate::state::hostname();
+    let same_target = list(root)?.into_iter().filter(|b| {
+        b.target == target
+            && b.target_kind == target_kind
+            && b.purpose == "backup"
+            && b.host == host
+    });
     for (index, old) in same_target.enumerate() {
         let path = PathBuf::from(&old.path);
         let age = humantime::parse_rfc3339(&old.created)

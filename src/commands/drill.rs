@@ -126,10 +126,17 @@ async fn backup_to_drill(
         Some(name) => name.clone(),
         None => target().await?,
     };
-    store::list(&root)?
+    // This host's newest, else (a drill on another machine) the newest of any host.
+    let sound: Vec<_> = store::list(&root)?
         .into_iter()
-        .find(|b| b.target == target && b.sound)
-        .map(|b| Source::Plain(PathBuf::from(b.path)))
+        .filter(|b| b.target == target && b.sound)
+        .collect();
+    let host = crate::state::hostname();
+    sound
+        .iter()
+        .find(|b| b.host == host)
+        .or(sound.first())
+        .map(|b| Source::Plain(PathBuf::from(&b.path)))
         .ok_or_else(|| {
             Error::usage(format!(
                 "no sound backup of {target} in {} (nor a backup by that name)",

@@ -225,6 +225,7 @@ mod tests {
             id: "shop-x".into(),
             path: String::new(),
             target: "shop".into(),
+            host: "here".into(),
             target_kind: "project".into(),
             created: created.into(),
             purpose: "manual".into(),

@@ -99,7 +99,11 @@ impl Backups {
     pub fn summaries(&self) -> Result<Vec<BackupSummary>> {
         match self {
             Backups::Unread => Ok(Vec::new()),
-            Backups::Plain(root) => store::list(root),
+            // Another host's target of the same name is not this one's backup.
+            Backups::Plain(root) => Ok(store::list(root)?
+                .into_iter()
+                .filter(|b| b.host == crate::state::hostname())
+                .collect()),
             Backups::Repository(_, Ok(read)) => Ok(read.summaries.clone()),
             Backups::Repository(_, Err(err)) | Backups::Invalid(_, err) => Err(err.clone()),
         }
@@ -143,6 +147,7 @@ async fn read_repository(location: Repository, password: Password) -> Result<Sna
                 id: s.id,
                 path,
                 target: s.target,
+                host: s.host,
                 target_kind: String::new(),
                 created: s.created,
                 purpose: "backup".into(),

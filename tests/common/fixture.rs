@@ -97,8 +97,8 @@ pub fn mountpoint(volume: &str) -> PathBuf {
     PathBuf::from(docker(&["volume", "inspect", "-f", "{{.Mountpoint}}", volume]).trim())
 }
 
-/// Copies a backup directory as it is (`cp -a`).
-pub fn copy_backup(from: &Path, to: &Path) {
+/// Copies a directory as it is, owners and modes kept (`cp -a`).
+pub fn copy_dir(from: &Path, to: &Path) {
     let status = Command::new("cp")
         .arg("-a")
         .arg(from)
