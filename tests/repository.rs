@@ -432,6 +432,12 @@ fn a_repository_shared_by_hosts_keeps_each_hosts_snapshots_apart() {
         .collect();
     assert_eq!(hosts.len(), 2, "{listed}");
     assert!(hosts.contains(&"other-host"), "{listed}");
+    let (code, table, _) = run(safeops(dir.path(), None).args(["backups", "--to", &url]));
+    assert_eq!(code, 0, "{table}");
+    assert!(
+        table.contains("HOST") && table.contains("other-host"),
+        "{table}"
+    );
     // A target only other hosts have: that of one host is taken (a restore onto a new
     // machine; this one is no safeops backup, so the drill refuses its manifest), two
     // are ambiguous and an ID is asked for.

@@ -58,20 +58,18 @@ pub async fn run(args: &BackupsArgs) -> Result<()> {
                     ]
                 })
                 .collect();
-            format!("backups in {}\n", root.display())
-                + &render(
-                    "",
-                    &[
-                        "ID",
-                        "TARGET",
-                        "CREATED",
-                        "SIZE",
-                        "CONTENTS",
-                        "STATUS",
-                        "LAST DRILL",
-                    ],
-                    &rows,
-                )
+            let headers = [
+                "ID",
+                "TARGET",
+                "CREATED",
+                "SIZE",
+                "CONTENTS",
+                "STATUS",
+                "LAST DRILL",
+            ];
+            let hosts: Vec<&str> = backups.iter().map(|b| b.host.as_str()).collect();
+            let (headers, rows) = with_hosts(&headers, rows, &hosts);
+            format!("backups in {}\n", root.display()) + &render("", &headers, &rows)
         }
     };
     super::print(&text)
@@ -133,13 +131,44 @@ async fn list_snapshots(args: &BackupsArgs, location: Repository) -> Result<()> 
                     ]
                 })
                 .collect();
-            format!("snapshots in {shown}\n")
-                + &render(
-                    "",
-                    &["ID", "TARGET", "CREATED", "FILES", "SIZE", "ADDED"],
-                    &rows,
-                )
+            let headers = ["ID", "TARGET", "CREATED", "FILES", "SIZE", "ADDED"];
+            let hosts: Vec<&str> = listed.iter().map(|s| s.host.as_str()).collect();
+            let (headers, rows) = with_hosts(&headers, rows, &hosts);
+            format!("snapshots in {shown}\n") + &render("", &headers, &rows)
         }
     };
     super::print(&text)
+}
+
+/// The table with a HOST column after TARGET when its rows (whose hosts are `hosts`)
+/// come from more than one host: a directory or repository shared by several.
+fn with_hosts(
+    headers: &[&'static str],
+    mut rows: Vec<Vec<String>>,
+    hosts: &[&str],
+) -> (Vec<&'static str>, Vec<Vec<String>>) {
+    let mut headers = headers.to_vec();
+    let distinct: std::collections::BTreeSet<&&str> = hosts.iter().collect();
+    if distinct.len() > 1 {
+        headers.insert(2, "HOST");
+        for (row, host) in rows.iter_mut().zip(hosts) {
+            row.insert(2, host.to_string());
+        }
+    }
+    (headers, rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_host_column_appears_only_for_several_hosts() {
+        let rows = || vec![vec!["a".into(), "t".into()], vec!["b".into(), "t".into()]];
+        let (headers, same) = with_hosts(&["ID", "TARGET"], rows(), &["h", "h"]);
+        assert_eq!((headers, same), (vec!["ID", "TARGET"], rows()));
+        let (headers, mixed) = with_hosts(&["ID", "TARGET"], rows(), &["h", "k"]);
+        assert_eq!(headers, ["ID", "TARGET", "HOST"]);
+        assert_eq!(mixed[1], ["b", "t", "k"]);
+    }
 }
