@@ -14,11 +14,13 @@ use common::*;
 /// The command of the job in the cron.d file at `file` (after `MIN HOUR DOM MON DOW root`).
 fn cron_command(file: &Path) -> String {
     let text = std::fs::read_to_string(file).unwrap();
-    let line = text
-        .lines()
-        .find(|l| l.starts_with("* * * * * root "))
-        .unwrap_or_else(|| panic!("no job line in:\n{text}"));
-    line.trim_start_matches("* * * * * root ").to_string()
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .find_map(|l| {
+            l.split_once(" root ")
+                .map(|(_, command)| command.to_string())
+        })
+        .unwrap_or_else(|| panic!("no job line in:\n{text}"))
 }
 
 /// Runs `command` as cron does: `sh -c`, no terminal, only PATH in the environment.
@@ -147,4 +149,65 @@ fn a_cron_job_runs_the_backup_without_overlap_and_doctor_reports_its_failure() {
     let (code, _, stderr) = run(scheduled().args(["schedule", "rm", &f.container]));
     assert_eq!(code, 0, "{stderr}");
     assert!(!file.exists());
+}
+
+#[test]
+fn a_scheduled_backup_into_a_repository_runs_unattended() {
+    let f = Fixture::new("schrepo");
+    f.exec("echo data > /data/file");
+    let cron_dir = f.dir.path().join("cron.d");
+    std::fs::create_dir(&cron_dir).unwrap();
+    std::fs::write(f.dir.path().join("pw"), "secret\n").unwrap();
+    let scheduled = || {
+        let mut cmd = f.safeops();
+        cmd.env("SAFEOPS_CRON_DIR", &cron_dir)
+            .env("XDG_STATE_HOME", f.dir.path().join("state"))
+            .env("XDG_CACHE_HOME", f.dir.path().join("cache"));
+        cmd
+    };
+    // Relative to this directory, as an operator types them.
+    let (code, _, stderr) = run(scheduled()
+        .env("SAFEOPS_REPOSITORY_PASSWORD_FILE", "pw")
+        .args(["backups", "init", "repo:repo"]));
+    assert_eq!(code, 0, "{stderr}");
+    // No password for the job: refused now, not at 3 a.m.
+    let add = [
+        "schedule",
+        "add",
+        &f.container,
+        "--every",
+        "5m",
+        "--",
+        "--to",
+        "repo:repo",
+    ];
+    let (code, _, stderr) = run(scheduled()
+        .env_remove("SAFEOPS_REPOSITORY_PASSWORD_FILE")
+        .args(add));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("needs the repository's password"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = run(scheduled()
+        .env("SAFEOPS_REPOSITORY_PASSWORD_FILE", "pw")
+        .args(add));
+    assert_eq!(code, 0, "{stderr}");
+    let command = cron_command(&cron_dir.join(format!("docker-safeops-{}", f.container)));
+    let repo = format!("repo:{}", f.dir.path().join("repo").display());
+    assert!(command.contains(&repo), "{command}");
+    let out = as_cron(&command).wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let listed = json(
+        scheduled()
+            .env("SAFEOPS_REPOSITORY_PASSWORD_FILE", "pw")
+            .args(["backups", "--to", &repo, "--format", "json"]),
+    );
+    assert_eq!(listed[0]["target"], f.container.as_str(), "{listed:#}");
+    let (code, _, stderr) = run(scheduled().args(["schedule", "rm", &f.container]));
+    assert_eq!(code, 0, "{stderr}");
 }

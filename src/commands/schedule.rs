@@ -11,6 +11,8 @@ use crate::engine::endpoint::{self, Source};
 use crate::error::{Error, Result};
 use crate::guard::audit;
 use crate::schedule::{self, Backend, Cron, Job};
+use crate::storage::location::{Location, Repository};
+use crate::storage::repository::PASSWORD_FILE_ENV;
 use crate::target::Discovery;
 use crate::ui::table::render;
 
@@ -18,9 +20,33 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok()
 }
 
-/// The state directories the jobs run with: the ones this shell uses, so that their
-/// audit log, specs and locks are the ones `schedule ls` and `doctor` read.
-const BAKED_ENV: &[&str] = &["XDG_STATE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME"];
+/// The paths the jobs run with, made absolute: the state directories this shell uses
+/// (so that their audit log, specs and locks are the ones `schedule ls` and `doctor`
+/// read), and where a repository's password, SSH key and AWS files are.
+const BAKED_PATHS: &[&str] = &[
+    "XDG_STATE_HOME",
+    "XDG_CONFIG_HOME",
+    "XDG_DATA_HOME",
+    PASSWORD_FILE_ENV,
+    "SAFEOPS_SFTP_KEY",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_CONFIG_FILE",
+];
+
+/// The settings the jobs run with as they are. Never a secret: a job's file is there
+/// for every user to read.
+const BAKED_VALUES: &[&str] = &[
+    "SAFEOPS_SFTP_KNOWN_HOSTS",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_REGION",
+];
+
+/// Credentials a job cannot be given (see [`BAKED_VALUES`]).
+const SECRET_ENV: &[&str] = &[
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+];
 
 /// Runs `schedule add`.
 pub async fn add(
@@ -47,8 +73,12 @@ pub async fn add(
         .any(|f| f == "--to" || f.starts_with("--to="))
     {
         let root = store::backup_root(None, &env)?;
-        backup.extend(["--to".to_string(), absolute(&root.display().to_string())]);
+        backup.extend([
+            "--to".to_string(),
+            absolute_location(&root.display().to_string()),
+        ]);
     }
+    check_unattended(&backup)?;
     let program = std::env::current_exe()
         .and_then(std::fs::canonicalize)
         .map_err(|e| Error::failure(format!("cannot tell where this program is: {e}")))?;
@@ -68,12 +98,14 @@ pub async fn add(
         target: args.target.clone(),
         schedule: cron.text.clone(),
         every: args.every.clone(),
-        env: BAKED_ENV
+        env: BAKED_PATHS
             .iter()
-            .filter_map(|k| {
+            .map(|k| (k, true))
+            .chain(BAKED_VALUES.iter().map(|k| (k, false)))
+            .filter_map(|(k, path)| {
                 env(k)
                     .filter(|v| !v.is_empty())
-                    .map(|v| (k.to_string(), absolute(&v)))
+                    .map(|v| (k.to_string(), if path { absolute(&v) } else { v }))
             })
             .collect(),
         command,
@@ -117,28 +149,97 @@ fn absolute(path: &str) -> String {
         .unwrap_or_else(|_| path.to_string())
 }
 
+/// A backup location as an absolute one: a plain directory's or a local repository's
+/// path made absolute, a remote repository as it is.
+fn absolute_location(text: &str) -> String {
+    match Location::parse(text) {
+        Ok(Location::Repository(Repository::Local(path))) => {
+            format!("repo:{}", absolute(&path.display().to_string()))
+        }
+        Ok(Location::Repository(_)) => text.to_string(),
+        Ok(Location::Plain(_)) | Err(_) => absolute(text),
+    }
+}
+
 /// The backup flags with the values of path flags made absolute.
 fn absolute_paths(flags: &[String]) -> Vec<String> {
-    const PATH_FLAGS: &[&str] = &["--to", "--metrics-file"];
+    const PATH_FLAGS: &[&str] = &["--to", "--metrics-file", "--password-file"];
+    let made_absolute = |name: &str, value: &str| match name {
+        "--to" => absolute_location(value),
+        _ => absolute(value),
+    };
     let mut out = Vec::with_capacity(flags.len());
-    let mut path_next = false;
+    let mut path_next: Option<&str> = None;
     for flag in flags {
-        if path_next {
-            out.push(absolute(flag));
-            path_next = false;
+        if let Some(name) = path_next.take() {
+            out.push(made_absolute(name, flag));
             continue;
         }
         match flag.split_once('=') {
             Some((name, value)) if PATH_FLAGS.contains(&name) => {
-                out.push(format!("{name}={}", absolute(value)));
+                out.push(format!("{name}={}", made_absolute(name, value)));
             }
             _ => {
-                path_next = PATH_FLAGS.contains(&flag.as_str());
+                path_next = PATH_FLAGS.iter().copied().find(|f| f == flag);
                 out.push(flag.clone());
             }
         }
     }
     out
+}
+
+/// Refuses a job that cannot run unattended: a backup into a repository with no
+/// password file (cron has no terminal to ask on). Says so when AWS keys from this
+/// shell's environment stay behind.
+fn check_unattended(backup: &[String]) -> Result<()> {
+    let locations: Vec<Location> = backup
+        .iter()
+        .zip(backup.iter().skip(1))
+        .filter(|(flag, _)| *flag == "--to")
+        .map(|(_, value)| value.as_str())
+        .chain(backup.iter().filter_map(|f| f.strip_prefix("--to=")))
+        .filter_map(|text| Location::parse(text).ok())
+        .collect();
+    let repositories: Vec<&Repository> = locations
+        .iter()
+        .filter_map(|l| match l {
+            Location::Repository(r) => Some(r),
+            Location::Plain(_) => None,
+        })
+        .collect();
+    let has_password_file = backup
+        .iter()
+        .any(|f| f == "--password-file" || f.starts_with("--password-file="))
+        || env(PASSWORD_FILE_ENV).is_some_and(|v| !v.is_empty());
+    if let Some(repository) = repositories.first()
+        && !has_password_file
+    {
+        return Err(Error::usage(format!(
+            "a scheduled backup into {repository} needs the repository's password in a \
+             file: the job has no terminal to ask on"
+        ))
+        .hint(format!(
+            "give `-- --password-file FILE` or set {PASSWORD_FILE_ENV} (a file only root \
+             can read)"
+        )));
+    }
+    let on_s3 = repositories
+        .iter()
+        .any(|r| matches!(r, Repository::S3 { .. }));
+    let secrets: Vec<&str> = SECRET_ENV
+        .iter()
+        .copied()
+        .filter(|k| env(k).is_some())
+        .collect();
+    if on_s3 && !secrets.is_empty() {
+        eprintln!(
+            "note: the job does not carry {} from this shell (its file is readable by every \
+             user): give root the credentials in ~/.aws/credentials, or name a profile \
+             with AWS_PROFILE",
+            secrets.join(", ")
+        );
+    }
+    Ok(())
 }
 
 /// How the jobs reach this engine: the context (with its config directory) it was
@@ -279,4 +380,45 @@ pub fn rm(args: &ScheduleRmArgs) -> Result<()> {
             .join(", ")
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn job_paths_are_absolute_and_remote_repositories_untouched() {
+        let cwd = std::env::current_dir().unwrap().display().to_string();
+        let flags: Vec<String> = [
+            "--to",
+            "rel",
+            "--to=repo:r",
+            "--to",
+            "s3:https://host/bucket/prefix",
+            "--to",
+            "sftp:u@h:/srv/r",
+            "--password-file",
+            "pw",
+            "--keep",
+            "3",
+        ]
+        .map(String::from)
+        .to_vec();
+        assert_eq!(
+            absolute_paths(&flags),
+            [
+                "--to".to_string(),
+                format!("{cwd}/rel"),
+                format!("--to=repo:{cwd}/r"),
+                "--to".into(),
+                "s3:https://host/bucket/prefix".into(),
+                "--to".into(),
+                "sftp:u@h:/srv/r".into(),
+                "--password-file".into(),
+                format!("{cwd}/pw"),
+                "--keep".into(),
+                "3".into(),
+            ]
+        );
+    }
 }
