@@ -637,7 +637,7 @@ _docker__safeops() {
             return 0
             ;;
         docker__subcmd__safeops__subcmd__down)
-            opts="-v -t -c -D -H -l -h --volumes --rmi --remove-orphans --timeout --dry-run --confirm --no-backup --wait-lock --to --format --config --context --debug --host --log-level --tls --tlsverify --tlscacert --tlscert --tlskey --help"
+            opts="-v -t -c -D -H -l -h --volumes --rmi --remove-orphans --timeout --dry-run --confirm --no-backup --wait-lock --to --password-file --format --config --context --debug --host --log-level --tls --tlsverify --tlscacert --tlscert --tlskey --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -664,6 +664,10 @@ _docker__safeops() {
                     return 0
                     ;;
                 --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1439,7 +1443,7 @@ _docker__safeops() {
             return 0
             ;;
         docker__subcmd__safeops__subcmd__rm)
-            opts="-f -v -c -D -H -l -h --force --volumes --dry-run --confirm --no-backup --wait-lock --to --format --config --context --debug --host --log-level --tls --tlsverify --tlscacert --tlscert --tlskey --help"
+            opts="-f -v -c -D -H -l -h --force --volumes --dry-run --confirm --no-backup --wait-lock --to --password-file --format --config --context --debug --host --log-level --tls --tlsverify --tlscacert --tlscert --tlskey --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1454,6 +1458,10 @@ _docker__safeops() {
                     return 0
                     ;;
                 --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2237,7 +2245,7 @@ _docker__safeops() {
             return 0
             ;;
         docker__subcmd__safeops__subcmd__volume__subcmd__prune)
-            opts="-a -f -c -D -H -l -h --all --force --dry-run --confirm --no-backup --wait-lock --to --format --config --context --debug --host --log-level --tls --tlsverify --tlscacert --tlscert --tlskey --help"
+            opts="-a -f -c -D -H -l -h --all --force --dry-run --confirm --no-backup --wait-lock --to --password-file --format --config --context --debug --host --log-level --tls --tlsverify --tlscacert --tlscert --tlskey --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2252,6 +2260,10 @@ _docker__safeops() {
                     return 0
                     ;;
                 --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2307,7 +2319,7 @@ _docker__safeops() {
             return 0
             ;;
         docker__subcmd__safeops__subcmd__volume__subcmd__rm)
-            opts="-f -c -D -H -l -h --force --dry-run --confirm --no-backup --wait-lock --to --format --config --context --debug --host --log-level --tls --tlsverify --tlscacert --tlscert --tlskey --help"
+            opts="-f -c -D -H -l -h --force --dry-run --confirm --no-backup --wait-lock --to --password-file --format --config --context --debug --host --log-level --tls --tlsverify --tlscacert --tlscert --tlskey --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2322,6 +2334,10 @@ _docker__safeops() {
                     return 0
                     ;;
                 --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

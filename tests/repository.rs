@@ -1389,3 +1389,53 @@ fn a_full_repository_fails_clearly_and_publishes_nothing() {
     assert_eq!((code, said.trim()), (0, "[]"), "nothing published");
     drop(disk);
 }
+
+#[test]
+fn a_safety_backup_goes_into_the_repository_and_its_undo_command_restores() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, url) = local_repository(dir.path());
+    let mut cleanup = common::Cleanup::new();
+    let volume = common::unique("repo-safety");
+    cleanup.volumes.push(volume.clone());
+    common::docker(&["volume", "create", &volume]);
+    common::docker(&[
+        "run",
+        "--rm",
+        "-v",
+        &format!("{volume}:/d"),
+        common::IMAGE,
+        "sh",
+        "-c",
+        "echo precious > /d/f",
+    ]);
+    let remove = ["volume", "rm", &volume, "--to", &url, "--confirm", &volume];
+    // Without a password (no terminal to ask on) nothing is destroyed.
+    let (code, _, stderr) = run(safeops(dir.path(), None)
+        .env_remove("SAFEOPS_REPOSITORY_PASSWORD_FILE")
+        .args(remove));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("nothing was destroyed"), "{stderr}");
+    common::docker(&["volume", "inspect", &volume]);
+    let (code, _, stderr) = run(safeops(dir.path(), None).args(remove));
+    assert_eq!(code, 0, "{stderr}");
+    let undo = stderr
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("undo with: docker safeops "))
+        .unwrap_or_else(|| panic!("no undo command: {stderr}"));
+    assert!(undo.ends_with(&format!("--to {url}")), "{undo}");
+    let words: Vec<&str> = undo.split(' ').collect();
+    let (code, _, stderr) = run(safeops(dir.path(), None)
+        .args(&words)
+        .args(["--confirm", &volume]));
+    assert_eq!(code, 0, "{stderr}");
+    let content = common::docker(&[
+        "run",
+        "--rm",
+        "-v",
+        &format!("{volume}:/d"),
+        common::IMAGE,
+        "cat",
+        "/d/f",
+    ]);
+    assert_eq!(content.trim(), "precious");
+}

@@ -465,6 +465,9 @@ pub struct GuardFlags {
     /// Where backups are
     #[command(flatten)]
     pub location: LocationFlags,
+    /// The password of a repository the safety backup goes into
+    #[command(flatten)]
+    pub repository: RepositoryFlags,
     /// Output format (the plan with --dry-run, else what was done)
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,

@@ -54,6 +54,7 @@ pub async fn run(discovery: &Discovery<'_>, args: &DownArgs, cancel: &Cancel) ->
             no_backup: args.guard.no_backup,
             subject: Subject::of_target(&target, &facts.volumes),
             backup_root,
+            password_file: args.guard.repository.password_file.clone(),
             stop_timeout: args.timeout.unwrap_or(10),
             lock_wait: args.guard.lock.wait(),
             removes_containers: true,

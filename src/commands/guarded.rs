@@ -8,15 +8,18 @@ use serde_json::json;
 
 use crate::backup::archive;
 use crate::backup::create::{self, BackupOptions, Subject};
+use crate::backup::into_repository::RepositoryTarget;
 use crate::backup::{lock, store};
 use crate::cancel::Cancel;
 use crate::cli::args::Format;
 use crate::engine::Engine;
 use crate::engine::inventory::{self, Container, Volume};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::guard::audit;
 use crate::guard::plan::{Plan, PlanFacts};
 use crate::guard::protect::Policy;
+use crate::storage::location::Location;
+use crate::storage::repository;
 use crate::target::VolumeRef;
 use crate::ui::confirm::{self, Confirmation};
 
@@ -34,8 +37,10 @@ pub struct Guard<'a> {
     pub no_backup: bool,
     /// What to back up: its `volumes` are replaced by the protected ones at risk.
     pub subject: Subject,
-    /// The backup directory.
+    /// Where the safety backup goes: a plain directory or a repository.
     pub backup_root: PathBuf,
+    /// `--password-file`, for a repository.
+    pub password_file: Option<PathBuf>,
     /// Seconds containers get to stop for the safety backup.
     pub stop_timeout: i32,
     /// How long to wait for another operation on the volumes at risk.
@@ -125,13 +130,14 @@ pub async fn allow(
     if guard.no_backup {
         return Ok(allowed);
     }
+    let (root, repositories) = safety_backup_location(&guard)?;
     let mut subject = guard.subject;
     subject.volumes = at_risk
         .iter()
         .map(|v| (v.clone(), VolumeRef::default()))
         .collect();
     let options = BackupOptions {
-        root: Some(guard.backup_root),
+        root,
         images: false,
         quiesce: true,
         db_dump: false,
@@ -143,7 +149,7 @@ pub async fn allow(
         progress_total: Default::default(),
         lock_wait: guard.lock_wait,
         leave_stopped: guard.removes_containers,
-        repositories: Vec::new(),
+        repositories,
     };
     let outcome = create::create(engine, &subject, &options, cancel)
         .await
@@ -164,15 +170,43 @@ pub async fn allow(
             "volumes": at_risk,
         }),
     );
+    let undo = match outcome.snapshots.first() {
+        Some(snapshot) => format!(
+            "docker safeops restore {} --to {}",
+            &snapshot.id[..snapshot.id.len().min(8)],
+            snapshot.location
+        ),
+        None => format!("docker safeops restore {}", outcome.path.display()),
+    };
     eprintln!(
-        "safety backup of {}: {}\n  undo with: docker safeops restore {}",
+        "safety backup of {}: {}\n  undo with: {undo}",
         at_risk.join(", "),
         outcome.path.display(),
-        outcome.path.display()
     );
     allowed.safety_backup = Some(outcome.path);
     allowed.left_stopped = outcome.left_stopped;
     Ok(allowed)
+}
+
+/// Where a safety backup goes: the plain directory, or the repository with its
+/// password (from `--password-file`, `SAFEOPS_REPOSITORY_PASSWORD_FILE` or a prompt).
+fn safety_backup_location(guard: &Guard<'_>) -> Result<(Option<PathBuf>, Vec<RepositoryTarget>)> {
+    let failed = |mut err: Error| {
+        err.message = format!(
+            "the safety backup failed, so nothing was destroyed: {}",
+            err.message
+        );
+        err
+    };
+    match Location::parse(&guard.backup_root.to_string_lossy()) {
+        Ok(Location::Plain(_)) => Ok((Some(guard.backup_root.clone()), Vec::new())),
+        Ok(Location::Repository(location)) => {
+            let password =
+                repository::password(guard.password_file.as_deref(), false).map_err(failed)?;
+            Ok((None, vec![RepositoryTarget { location, password }]))
+        }
+        Err(bad) => Err(failed(Error::usage(bad.to_string()))),
+    }
 }
 
 /// What the engine holds, for planning.

@@ -81,6 +81,7 @@ async fn guarded_removal(
             backup_root: store::backup_root(flags.location.to.as_deref(), &|n| {
                 std::env::var(n).ok()
             })?,
+            password_file: flags.repository.password_file.clone(),
             stop_timeout: 10,
             lock_wait: flags.lock.wait(),
             removes_containers,
