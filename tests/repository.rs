@@ -249,6 +249,13 @@ fn backups_into_s3_and_sftp_are_incremental_and_restic_restores_them() {
         let first = backup_json(dir.path(), Some(&key), &container, url);
         let snap = &first["snapshot"];
         assert!(snap["added_bytes"].as_u64().unwrap() >= 4 << 20, "{first}");
+        // The volume's counts, though the snapshot's manifest was sealed before.
+        let counted = &first["volumes"][0]["fingerprint"];
+        assert!(counted["file_count"].as_u64().unwrap() >= 2, "{first}");
+        assert!(
+            counted["total_bytes"].as_u64().unwrap() >= 4 << 20,
+            "{first}"
+        );
         let down = first["downtime_seconds"].as_f64().unwrap();
         assert!(
             down > 0.0 && down < first["seconds"].as_f64().unwrap(),
@@ -456,6 +463,28 @@ fn a_repository_shared_by_hosts_keeps_each_hosts_snapshots_apart() {
         stderr.contains("several hosts (host-a, host-b)"),
         "{stderr}"
     );
+    // An unpublished snapshot (a run that died) is no snapshot to any verb, by id too.
+    let (code, said) = restic(
+        repository,
+        &[],
+        &[
+            "backup",
+            "--tag",
+            "safeops-pending",
+            elsewhere.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{said}");
+    let (_, listed) = restic(
+        repository,
+        &[],
+        &["snapshots", "--tag", "safeops-pending", "--json"],
+    );
+    let pending: serde_json::Value = serde_json::from_str(&listed).unwrap();
+    let id = pending[0]["id"].as_str().unwrap();
+    let (code, _, stderr) = run(safeops(dir.path(), None).args(["verify", &id[..8], "--to", &url]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("no snapshot"), "{stderr}");
 }
 
 #[test]

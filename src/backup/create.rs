@@ -522,6 +522,15 @@ pub async fn create(
         }
         return Err(restart_after(engine, journal, &plan.to_stop, err).await);
     }
+    let mut manifest = manifest;
+    if plain.is_none() {
+        // The snapshot's manifest was sealed before its volumes were read.
+        for volume in &mut manifest.volumes {
+            if let Some(counted) = written[0].volumes.get(&volume.name) {
+                volume.fingerprint = *counted;
+            }
+        }
+    }
     let path = plain
         .unwrap_or_else(|| PathBuf::from(format!("{}#{}", written[0].location, written[0].id)));
     let left_stopped = if options.leave_stopped {
@@ -641,6 +650,7 @@ async fn build(
     // A volume a snapshot cannot read is found before anything is dumped or stopped.
     let mut volume_trees = Vec::new();
     if !into.is_empty() {
+        super::digest_list::check_names(plan.volumes.iter().map(|(v, _)| v.name.as_str()))?;
         for (volume, external) in &plan.volumes {
             volume_trees.push(volume_tree(engine, volume, *external, &workers.helpers).await?);
         }

@@ -43,6 +43,21 @@ pub fn unsound(list: &FileList) -> Vec<String> {
         .collect()
 }
 
+/// Refuses volumes `names` of which one's digest list would be another's place in a
+/// snapshot (`x` and `x.files.json`).
+pub fn check_names<'a>(names: impl Iterator<Item = &'a str> + Clone) -> crate::error::Result<()> {
+    for name in names.clone() {
+        let list = format!("{name}.files.json");
+        if names.clone().any(|other| other == list) {
+            return Err(crate::error::Error::usage(format!(
+                "volume {name}'s digest list and the volume {list} would be one path in a \
+                 snapshot: back them up separately"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Where a volume's digest list is in a snapshot.
 pub fn path_of(volume: &str) -> String {
     format!("volumes/{volume}.files.json")

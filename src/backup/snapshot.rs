@@ -10,7 +10,7 @@
 //! container swapped for a symlink is never followed out of the volume. Everything here
 //! blocks: run it on `spawn_blocking`.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
@@ -97,6 +97,9 @@ pub struct Written {
     pub verified_bytes: u64,
     /// The repository it is in.
     pub location: String,
+    /// Each volume's files, bytes and entries (the snapshot's manifest was written
+    /// before they were read).
+    pub volumes: BTreeMap<String, Fingerprint>,
 }
 
 /// Opens a regular file beneath its tree's root, never through a symlink.
@@ -363,19 +366,18 @@ fn walk(
     let mut streams = Vec::new();
     let mut lists = VolumeLists::new();
     let mut marker_entries = Vec::new();
-    let mut add_list = |tree: &Tree| -> Result<()> {
+    let mut add_list = |tree: &Tree| {
         let parent = parents.remove(&tree.at);
-        let (list, entry) = digest_list_entry(request, tree, parent, failures, cancel)?;
+        let (list, entry) = digest_list_entry(tree, parent, failures, cancel);
         lists.insert(tree.at.clone(), list);
         marker_entries.push(entry);
-        Ok(())
     };
     for tree in &request.trees {
         let root = match &tree.root {
             TreeRoot::Dir(root) => root,
             TreeRoot::Engine(engine) => {
                 streams.push((tree.at.clone(), Arc::clone(engine)));
-                add_list(tree)?;
+                add_list(tree);
                 continue;
             }
         };
@@ -384,7 +386,7 @@ fn walk(
                 .map_err(|e| Error::failure(format!("cannot open {}: {e}", root.display())))?,
         );
         if !tree.at.as_os_str().is_empty() {
-            add_list(tree)?;
+            add_list(tree);
         }
         let source = LocalSource::new(
             LocalSourceSaveOptions::default(),
@@ -457,24 +459,17 @@ fn walk(
 /// The digest list of volume tree `tree` and its entry, placed after the tree (see
 /// [`digest_list`]).
 fn digest_list_entry(
-    request: &Request,
     tree: &Tree,
     parent: Option<FileList>,
     failures: &Arc<Mutex<Vec<String>>>,
     cancel: &Cancel,
-) -> Result<(Arc<VolumeList>, ReadSourceEntry<EntryOpen>)> {
+) -> (Arc<VolumeList>, ReadSourceEntry<EntryOpen>) {
     let name = tree
         .at
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let path = PathBuf::from(digest_list::path_of(&name));
-    if request.trees.iter().any(|t| t.at == path) {
-        return Err(Error::usage(format!(
-            "volume {name}'s digest list and the volume {name}.files.json would be one \
-             path in a snapshot: back them up separately"
-        )));
-    }
     let list = Arc::new(VolumeList::new(&name, parent));
     let node = Node::new_node(
         path.file_name().unwrap_or_default(),
@@ -492,7 +487,7 @@ fn digest_list_entry(
         node,
         open: Some(open),
     };
-    Ok((list, entry))
+    (list, entry)
 }
 
 /// The entry of a tree's root directory itself, with its metadata.
@@ -828,6 +823,8 @@ pub struct Pending {
     before: std::collections::BTreeSet<rustic_core::repofile::IndexId>,
     /// Its volumes' tags, known once every entry went by: given when it is published.
     volume_tags: Vec<String>,
+    /// Its volumes' fingerprints, likewise.
+    fingerprints: BTreeMap<String, Fingerprint>,
 }
 
 impl Pending {
@@ -914,6 +911,10 @@ pub fn write(
         snapshot,
         before,
         volume_tags: volume_tags(&lists),
+        fingerprints: lists
+            .values()
+            .map(|l| (l.name().to_string(), l.fingerprint()))
+            .collect(),
     };
     if cancel.reason().is_some() {
         return Err(pending.discard(Error::interrupted()));
@@ -1017,6 +1018,7 @@ pub fn publish(pending: Pending, verified_bytes: u64) -> Result<Written> {
         parent: saved.parent.map(|p| full_id(&p)),
         verified_bytes,
         location: location.to_string(),
+        volumes: pending.fingerprints.clone(),
     })
 }
 
@@ -1241,20 +1243,26 @@ fn verify_volume(
     Ok((files, differ))
 }
 
-/// Snapshot `id` (or a unique prefix) of the safeops snapshots in `repo`.
+/// Snapshot `id` (or a unique prefix) of the published safeops snapshots in `repo`:
+/// never an unpublished one, nor another tool's.
 pub fn find<S: rustic_core::Open>(
     repo: &rustic_core::Repository<S>,
     location: &Repository,
     id: &str,
 ) -> Result<SnapshotFile> {
-    repo.get_snapshot_from_str(id, |s| s.tags.contains("docker-safeops"))
-        .map_err(|e| {
-            Error::usage(format!(
-                "no snapshot {id} in {location}: {}",
-                concise(&e.display_log())
-            ))
-            .hint(format!("docker safeops backups --to {location} lists them"))
-        })
+    let prefix = id.to_ascii_lowercase();
+    let mut found = matching(repo, |s| {
+        s.tags.contains("docker-safeops") && full_id(&s.id).starts_with(&prefix)
+    })?;
+    let hint = format!("docker safeops backups --to {location} lists them");
+    match found.len() {
+        1 => Ok(found.remove(0)),
+        0 => Err(Error::usage(format!("no snapshot {id} in {location}")).hint(hint)),
+        n => Err(Error::usage(format!(
+            "{id} names {n} snapshots in {location}: give more of the id"
+        ))
+        .hint(hint)),
+    }
 }
 
 /// Which snapshot a verb means.
@@ -1276,21 +1284,28 @@ pub fn pick<S: rustic_core::Open>(
 ) -> Result<SnapshotFile> {
     match pick {
         Pick::Id(id) => find(repo, location, id),
-        Pick::NewestOf(target) => newest_of(repo, location, target),
-        Pick::IdOrNewestOf(what) => {
-            find(repo, location, what).or_else(|_| newest_of(repo, location, what))
-        }
+        Pick::NewestOf(target) => newest_of(repo, location, target)?.ok_or_else(|| {
+            Error::usage(format!("no snapshot of {target} in {location}")).hint(format!(
+                "docker safeops backup {target} --to {location}, or list them: docker \
+                 safeops backups --to {location}"
+            ))
+        }),
+        // A target's name first: a name such as `db` may also begin some snapshot id.
+        Pick::IdOrNewestOf(what) => match newest_of(repo, location, what)? {
+            Some(newest) => Ok(newest),
+            None => find(repo, location, what),
+        },
     }
 }
 
-/// The newest snapshot of `target`: this host's. On a host that has none (a restore
-/// onto a new machine), that of the one host that has them; several are ambiguous, as
-/// a shared repository may hold different targets of one name.
+/// The newest snapshot of `target` (`None`: it has none): this host's. On a host that
+/// has none (a restore onto a new machine), that of the one host that has them; several
+/// are ambiguous, as a shared repository may hold different targets of one name.
 fn newest_of<S: rustic_core::Open>(
     repo: &rustic_core::Repository<S>,
     location: &Repository,
     target: &str,
-) -> Result<SnapshotFile> {
+) -> Result<Option<SnapshotFile>> {
     let tag = target_tag(target);
     let all = matching(repo, |s| {
         s.tags.contains("docker-safeops") && s.tags.contains(&tag)
@@ -1301,7 +1316,11 @@ fn newest_of<S: rustic_core::Open>(
         return Err(Error::usage(format!(
             "the snapshots of {target} in {location} come from several hosts ({}), none \
              from this one ({host})",
-            hosts.into_iter().collect::<Vec<_>>().join(", ")
+            hosts
+                .into_iter()
+                .map(|h| crate::ui::table::printable(h).into_owned())
+                .collect::<Vec<_>>()
+                .join(", ")
         ))
         .hint(format!(
             "name the snapshot by its ID: docker safeops backups --to {location} --format \
@@ -1309,16 +1328,11 @@ fn newest_of<S: rustic_core::Open>(
         )));
     }
     let here = hosts.contains(host.as_str());
-    all.iter()
+    Ok(all
+        .iter()
         .filter(|s| !here || s.hostname == host)
         .max_by(|a, b| a.time.cmp(&b.time))
-        .cloned()
-        .ok_or_else(|| {
-            Error::usage(format!("no snapshot of {target} in {location}")).hint(format!(
-                "docker safeops backup {target} --to {location}, or list them: docker \
-                 safeops backups --to {location}"
-            ))
-        })
+        .cloned())
 }
 
 /// What a check found wrong, one line each (its warnings are logged).

@@ -69,6 +69,15 @@ impl Location {
         if let Some(rest) = text.strip_prefix("sftp:") {
             return parse_sftp(rest).map(Location::Repository);
         }
+        // restic's other backends: a typo of the tool, not a directory to create here.
+        const OTHER_BACKENDS: &[&str] = &["rclone:", "b2:", "azure:", "gs:", "swift:", "rest:"];
+        if let Some(backend) = OTHER_BACKENDS.iter().find(|b| text.starts_with(**b)) {
+            return Err(BadLocation(format!(
+                "{text}: restic's {} backend is not supported (use a directory, repo:/PATH, \
+                 s3:https://HOST/BUCKET/PREFIX or sftp:USER@HOST:/PATH)",
+                backend.trim_end_matches(':')
+            )));
+        }
         if let Some((scheme, _)) = text.split_once("://")
             && !scheme.contains('/')
         {
@@ -254,6 +263,8 @@ mod tests {
             "s3:ftp://h/b",
             "sftp:host",
             "ftp://x/y",
+            "rclone:offsite:backups",
+            "b2:bucket:path",
         ] {
             assert!(Location::parse(bad).is_err(), "{bad}");
         }
