@@ -1132,19 +1132,23 @@ pub struct Verified {
     pub problems: Vec<String>,
 }
 
-/// Verifies snapshot `id` (or a unique prefix): the whole repository read back and
-/// checked (`check --read-data`: every pack decrypted and hashed), then the snapshot's
+/// Verifies snapshot `id` (or a unique prefix): every pack it needs read back and
+/// checked (`check --read-data` of its trees: each pack decrypted and hashed), then its
 /// manifest read and each of its artifacts compared with its digest, and each volume's
 /// tree compared with its digest list, every file's content with its digest.
 pub fn verify(location: &Repository, repo: Open, id: &str) -> Result<Verified> {
+    let snapshot = find(&repo, location, id)?;
+    // The packs this snapshot needs: a damaged pack of another one is not its problem.
     let checked = repo
-        .check(rustic_core::CheckOptions::default().read_data(true))
+        .check_with_trees(
+            rustic_core::CheckOptions::default().read_data(true),
+            vec![snapshot.tree],
+        )
         .map_err(|e| repository_error(location, &e))?;
     let mut problems = problems(&checked);
     let repo = repo
         .to_indexed()
         .map_err(|e| repository_error(location, &e))?;
-    let snapshot = find(&repo, location, id)?;
     let dump = |path: &str, into: &mut dyn std::io::Write| -> std::result::Result<(), String> {
         let node = repo
             .node_from_snapshot_and_path(&snapshot, path)
@@ -1251,9 +1255,11 @@ pub fn find<S: rustic_core::Open>(
     id: &str,
 ) -> Result<SnapshotFile> {
     let prefix = id.to_ascii_lowercase();
-    let mut found = matching(repo, |s| {
-        s.tags.contains("docker-safeops") && full_id(&s.id).starts_with(&prefix)
-    })?;
+    // rustic sets a snapshot's id only after the filter saw it.
+    let mut found: Vec<SnapshotFile> = matching(repo, |s| s.tags.contains("docker-safeops"))?
+        .into_iter()
+        .filter(|s| full_id(&s.id).starts_with(&prefix))
+        .collect();
     let hint = format!("docker safeops backups --to {location} lists them");
     match found.len() {
         1 => Ok(found.remove(0)),

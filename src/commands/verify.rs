@@ -22,7 +22,9 @@ async fn verify_snapshot(args: &VerifyArgs, location: Repository, cancel: &Cance
     let id = args.backup.to_string_lossy().into_owned();
     let shown = location.clone();
     let started = std::time::Instant::now();
-    crate::ui::progress::phase(&format!("reading back every pack of {shown}"));
+    crate::ui::progress::phase(&format!(
+        "reading back every pack of snapshot {id} in {shown}"
+    ));
     let cancel = cancel.clone();
     let verified = repository::blocking(move || {
         // Shared: a restic prune deleting packs meanwhile would look like corruption.
@@ -40,7 +42,7 @@ async fn verify_snapshot(args: &VerifyArgs, location: Repository, cancel: &Cance
             serde_json::to_string_pretty(&json).expect("json") + "\n"
         }
         Format::Table if verified.problems.is_empty() => format!(
-            "{shown} snapshot {}: OK — every pack read back and checked, {} artifacts and {} \
+            "{shown} snapshot {}: OK — every pack it needs read back and checked, {} artifacts and {} \
              volume files checked against their digests in {seconds:.1}s\n",
             &verified.id[..8.min(verified.id.len())],
             verified.artifacts,
