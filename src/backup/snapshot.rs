@@ -1254,20 +1254,30 @@ pub fn find<S: rustic_core::Open>(
     location: &Repository,
     id: &str,
 ) -> Result<SnapshotFile> {
+    find_or_none(repo, location, id)?.ok_or_else(|| {
+        Error::usage(format!("no snapshot {id} in {location}"))
+            .hint(format!("docker safeops backups --to {location} lists them"))
+    })
+}
+
+/// Like [`find`], `None` when no snapshot id begins with `id`.
+fn find_or_none<S: rustic_core::Open>(
+    repo: &rustic_core::Repository<S>,
+    location: &Repository,
+    id: &str,
+) -> Result<Option<SnapshotFile>> {
     let prefix = id.to_ascii_lowercase();
     // rustic sets a snapshot's id only after the filter saw it.
     let mut found: Vec<SnapshotFile> = matching(repo, |s| s.tags.contains("docker-safeops"))?
         .into_iter()
         .filter(|s| full_id(&s.id).starts_with(&prefix))
         .collect();
-    let hint = format!("docker safeops backups --to {location} lists them");
     match found.len() {
-        1 => Ok(found.remove(0)),
-        0 => Err(Error::usage(format!("no snapshot {id} in {location}")).hint(hint)),
+        0 | 1 => Ok(found.pop()),
         n => Err(Error::usage(format!(
             "{id} names {n} snapshots in {location}: give more of the id"
         ))
-        .hint(hint)),
+        .hint(format!("docker safeops backups --to {location} lists them"))),
     }
 }
 
@@ -1290,18 +1300,30 @@ pub fn pick<S: rustic_core::Open>(
 ) -> Result<SnapshotFile> {
     match pick {
         Pick::Id(id) => find(repo, location, id),
-        Pick::NewestOf(target) => newest_of(repo, location, target)?.ok_or_else(|| {
-            Error::usage(format!("no snapshot of {target} in {location}")).hint(format!(
-                "docker safeops backup {target} --to {location}, or list them: docker \
-                 safeops backups --to {location}"
-            ))
-        }),
+        Pick::NewestOf(target) => {
+            newest_of(repo, location, target)?.ok_or_else(|| no_snapshot_of(target, location, ""))
+        }
         // A target's name first: a name such as `db` may also begin some snapshot id.
         Pick::IdOrNewestOf(what) => match newest_of(repo, location, what)? {
             Some(newest) => Ok(newest),
-            None => find(repo, location, what),
+            None => find_or_none(repo, location, what)?.ok_or_else(|| {
+                no_snapshot_of(
+                    what,
+                    location,
+                    &format!(", nor one whose id begins with {what}"),
+                )
+            }),
         },
     }
+}
+
+/// The error for a target without snapshots in `location` (`and`: what else was looked
+/// for).
+fn no_snapshot_of(target: &str, location: &Repository, and: &str) -> Error {
+    Error::usage(format!("no snapshot of {target} in {location}{and}")).hint(format!(
+        "docker safeops backup {target} --to {location}, or list them: docker safeops \
+         backups --to {location}"
+    ))
 }
 
 /// The newest snapshot of `target` (`None`: it has none): this host's. On a host that
