@@ -196,9 +196,24 @@ fn data_container(dir: &Path) -> (common::Cleanup, String, String) {
 }
 
 fn backup_json(dir: &Path, key: Option<&Path>, container: &str, to: &str) -> serde_json::Value {
-    common::json(safeops(dir, key).args([
-        "backup", container, "--to", to, "--format", "json", "-t", "1",
-    ]))
+    backup_json_with(dir, key, container, to, &[])
+}
+
+/// `backup CONTAINER --to TO --format json` with `extra` flags.
+fn backup_json_with(
+    dir: &Path,
+    key: Option<&Path>,
+    container: &str,
+    to: &str,
+    extra: &[&str],
+) -> serde_json::Value {
+    common::json(
+        safeops(dir, key)
+            .args([
+                "backup", container, "--to", to, "--format", "json", "-t", "1",
+            ])
+            .args(extra),
+    )
 }
 
 /// Every regular file of `volume` in a snapshot restored by restic into `restored` has
@@ -400,14 +415,7 @@ fn a_repository_shared_by_hosts_keeps_each_hosts_snapshots_apart() {
         );
         assert_eq!(code, 0, "{said}");
     };
-    let backup = |extra: &[&str]| {
-        let mut cmd = safeops(dir.path(), None);
-        cmd.args([
-            "backup", &container, "--to", &url, "-t", "1", "--format", "json",
-        ])
-        .args(extra);
-        common::json(&mut cmd)
-    };
+    let backup = |extra: &[&str]| backup_json_with(dir.path(), None, &container, &url, extra);
     let first = backup(&[]);
     other_host("other-host", &container);
     // The parent is this host's snapshot, not the other host's newer one; `--keep 1`
@@ -500,14 +508,7 @@ fn keep_forgets_the_oldest_snapshots_and_prunes_what_only_they_held() {
         "-c",
         "dd if=/dev/urandom of=/data/once bs=1M count=8 2>/dev/null",
     ]);
-    let keep = |extra: &[&str]| {
-        let mut cmd = safeops(dir.path(), None);
-        cmd.args([
-            "backup", &container, "--to", &url, "-t", "1", "--format", "json",
-        ])
-        .args(extra);
-        common::json(&mut cmd)
-    };
+    let keep = |extra: &[&str]| backup_json_with(dir.path(), None, &container, &url, extra);
     let first = keep(&[]);
     common::docker(&["exec", &container, "rm", "/data/once"]);
     let with_once = stored_bytes(&path);
