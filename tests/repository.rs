@@ -1091,17 +1091,15 @@ fn snapshots_are_drilled_from_the_repository_and_a_bad_pack_refuses_the_drill() 
         "[backup]\nmax_age = \"1d\"\nmax_drill_age = \"1d\"\n",
     )
     .unwrap();
-    let doctor = || {
-        let (code, stdout, stderr) = run(safeops(dir.path(), None)
+    // `doctor TARGET --format json` with the repository as where backups go.
+    let doctor_with = |checks: &[&str]| {
+        run(safeops(dir.path(), None)
             .env("SAFEOPS_BACKUP_DIR", &repo)
-            .args([
-                "doctor",
-                &container,
-                "--check",
-                "backup-age",
-                "--format",
-                "json",
-            ]));
+            .args(["doctor", &container, "--format", "json"])
+            .args(checks))
+    };
+    let doctor = || {
+        let (code, stdout, stderr) = doctor_with(&["--check", "backup-age"]);
         let report: serde_json::Value =
             serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"));
         (code, report["checks"][0].clone())
@@ -1155,22 +1153,14 @@ fn snapshots_are_drilled_from_the_repository_and_a_bad_pack_refuses_the_drill() 
     // A wrong password fails the checks that read the repository, and says why.
     let wrong = dir.path().join("wrong-password");
     std::fs::write(&wrong, "wrong\n").unwrap();
-    let (code, stdout, _) = run(safeops(dir.path(), None)
-        .env("SAFEOPS_BACKUP_DIR", &repo)
-        .args([
-            "doctor",
-            &container,
-            "--check",
-            "backup-age",
-            "--check",
-            "mounts",
-        ])
-        .args([
-            "--password-file",
-            wrong.to_str().unwrap(),
-            "--format",
-            "json",
-        ]));
+    let (code, stdout, _) = doctor_with(&[
+        "--check",
+        "backup-age",
+        "--check",
+        "mounts",
+        "--password-file",
+        wrong.to_str().unwrap(),
+    ]);
     assert_eq!(code, 1, "{stdout}");
     assert!(stdout.contains("wrong password"), "{stdout}");
     let (code, _, stderr) =

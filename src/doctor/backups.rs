@@ -100,10 +100,13 @@ impl Backups {
         match self {
             Backups::Unread => Ok(Vec::new()),
             // Another host's target of the same name is not this one's backup.
-            Backups::Plain(root) => Ok(store::list(root)?
-                .into_iter()
-                .filter(|b| b.host == crate::state::hostname())
-                .collect()),
+            Backups::Plain(root) => {
+                let host = crate::state::hostname();
+                Ok(store::list(root)?
+                    .into_iter()
+                    .filter(|b| b.host == host)
+                    .collect())
+            }
             Backups::Repository(_, Ok(read)) => Ok(read.summaries.clone()),
             Backups::Repository(_, Err(err)) | Backups::Invalid(_, err) => Err(err.clone()),
         }
