@@ -495,6 +495,41 @@ fn a_repository_shared_by_hosts_keeps_each_hosts_snapshots_apart() {
     assert!(stderr.contains("no snapshot"), "{stderr}");
 }
 
+/// The chunks safeops cuts are restic's: restic backing up the same volume after safeops
+/// stores no data of its own, for a file cut into several chunks as for small ones.
+#[test]
+fn restic_finds_every_chunk_of_a_safeops_snapshot_already_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_cleanup, container, volume) = data_container(dir.path());
+    common::docker(&[
+        "exec",
+        &container,
+        "sh",
+        "-c",
+        "dd if=/dev/urandom of=/data/sub/bigger bs=1M count=11 2>/dev/null && \
+         for i in 1 2 3 4 5 6 7 8; do head -c $((i * 70000)) /dev/urandom > /data/small$i; done",
+    ]);
+    let (path, url) = local_repository(dir.path());
+    backup_json(dir.path(), None, &container, &url);
+    let mountpoint = common::fixture::mountpoint(&volume);
+    let (code, said) = restic(
+        path.to_str().unwrap(),
+        &[],
+        &["backup", "--json", mountpoint.to_str().unwrap()],
+    );
+    assert_eq!(code, 0, "{said}");
+    let summary: serde_json::Value = said
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .find(|message| message["message_type"] == "summary")
+        .unwrap_or_else(|| panic!("no summary from restic: {said}"));
+    assert!(summary["files_new"].as_u64().unwrap() >= 11, "{summary}");
+    assert_eq!(
+        summary["data_blobs"], 0,
+        "restic stored chunks of its own: {summary}"
+    );
+}
+
 #[test]
 fn keep_forgets_the_oldest_snapshots_and_prunes_what_only_they_held() {
     let dir = tempfile::tempdir().unwrap();
