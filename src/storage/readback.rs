@@ -5,6 +5,8 @@
 //! Blocks: call it from `spawn_blocking`.
 
 use std::collections::BTreeSet;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use rustic_core::repofile::{IndexBlob, IndexFile, IndexId, IndexPack, MasterKey};
 use rustic_core::{FileType, ReadBackend};
@@ -47,6 +49,47 @@ pub fn new_packs<S: rustic_core::Open>(
 /// Blobs read back in one request, at most this much (adjacent blobs of a pack).
 const RUN: u32 = 8 << 20;
 
+/// Requests in flight at once, at most: enough to keep every core busy decrypting and
+/// hashing on a local repository, and a remote one busy serving.
+const MAX_READERS: usize = 8;
+
+/// A blob's claimed size beyond which it is not decompressed (rustic cuts chunks of at
+/// most 8 MiB; a tree of millions of entries stays well below).
+const MAX_BLOB: u64 = 1 << 30;
+
+/// Adjacent blobs of one pack, read in one request.
+struct Run<'a> {
+    pack: &'a IndexPack,
+    blobs: Vec<&'a IndexBlob>,
+}
+
+/// `packs`' blobs in runs of adjacent ones of up to RUN bytes.
+fn runs(packs: &[IndexPack]) -> Vec<Run<'_>> {
+    let mut runs: Vec<Run> = Vec::new();
+    for pack in packs {
+        let mut blobs: Vec<_> = pack.blobs.iter().collect();
+        blobs.sort_by_key(|b| b.location.offset);
+        let first = runs.len();
+        for blob in blobs {
+            let at = &blob.location;
+            match runs[first..].last_mut() {
+                Some(run)
+                    if run.blobs.last().is_some_and(|last| {
+                        last.location.offset + last.location.length == at.offset
+                    }) && at.offset + at.length - run.blobs[0].location.offset <= RUN =>
+                {
+                    run.blobs.push(blob)
+                }
+                _ => runs.push(Run {
+                    pack,
+                    blobs: vec![blob],
+                }),
+            }
+        }
+    }
+    runs
+}
+
 /// What reading back `packs` found wrong (empty: all sound), and the bytes read.
 /// Stops early, with an interrupted error, on `cancel`.
 pub fn check(
@@ -58,80 +101,121 @@ pub fn check(
     let storage = Storage::new(location)
         .map_err(|e| Error::usage(format!("cannot use the repository {location}: {e}")))?;
     let cipher = crypto::cipher(key);
-    let mut problems = Vec::new();
-    let mut read = 0u64;
-    for pack in packs {
-        let pack_id = pack.id.to_hex();
-        let mut blobs: Vec<_> = pack.blobs.iter().collect();
-        blobs.sort_by_key(|b| b.location.offset);
-        // Adjacent blobs in runs of up to RUN bytes: one request each.
-        let mut runs: Vec<Vec<&IndexBlob>> = Vec::new();
-        for blob in blobs {
-            let at = &blob.location;
-            match runs.last_mut() {
-                Some(run)
-                    if run.last().is_some_and(|last| {
-                        last.location.offset + last.location.length == at.offset
-                    }) && at.offset + at.length - run[0].location.offset <= RUN =>
-                {
-                    run.push(blob)
+    let runs = runs(packs);
+    let next = AtomicUsize::new(0);
+    let read = AtomicU64::new(0);
+    let found = Mutex::new(Vec::new());
+    let readers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(2, MAX_READERS)
+        .min(runs.len().max(1));
+    std::thread::scope(|scope| {
+        for _ in 0..readers {
+            scope.spawn(|| {
+                let mut decompressor = zstd::bulk::Decompressor::new().ok();
+                while cancel.reason().is_none() {
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(run) = runs.get(index) else {
+                        break;
+                    };
+                    let (problems, bytes) =
+                        check_run(&storage, &cipher, decompressor.as_mut(), run);
+                    read.fetch_add(bytes, Ordering::Relaxed);
+                    if !problems.is_empty() {
+                        found
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .push((index, problems));
+                    }
                 }
-                _ => runs.push(vec![blob]),
-            }
+            });
         }
-        for run in runs {
-            if cancel.reason().is_some() {
-                return Err(Error::interrupted());
+    });
+    if cancel.reason().is_some() {
+        return Err(Error::interrupted());
+    }
+    // In the order of the packs, whichever reader found them.
+    let mut found = found.into_inner().unwrap_or_else(|e| e.into_inner());
+    found.sort_by_key(|(index, _)| *index);
+    let problems = found.into_iter().flat_map(|(_, p)| p).collect();
+    Ok((problems, read.into_inner()))
+}
+
+/// What is wrong with the blobs of `run`, and the bytes read.
+fn check_run(
+    storage: &Storage,
+    cipher: &aes256ctr_poly1305aes::Aes256CtrPoly1305Aes,
+    mut decompressor: Option<&mut zstd::bulk::Decompressor<'static>>,
+    run: &Run,
+) -> (Vec<String>, u64) {
+    let pack_id = run.pack.id.to_hex();
+    let start = run.blobs[0].location.offset;
+    let end = run
+        .blobs
+        .iter()
+        .map(|b| b.location.offset + b.location.length)
+        .max()
+        .unwrap_or(start);
+    let bytes = match storage.read_partial(FileType::Pack, &run.pack.id, false, start, end - start)
+    {
+        Ok(bytes) => bytes,
+        Err(err) => {
+            return (
+                vec![format!(
+                    "pack {}: cannot read it back: {}",
+                    &pack_id[..8],
+                    err.display_log()
+                )],
+                0,
+            );
+        }
+    };
+    let mut problems = Vec::new();
+    for blob in &run.blobs {
+        let at = &blob.location;
+        let blob_id = blob.id.to_hex();
+        let what = format!("pack {}: blob {}", &pack_id[..8], &blob_id[..8]);
+        let from = (at.offset - start) as usize;
+        let Some(sealed) = bytes.get(from..from + at.length as usize) else {
+            problems.push(format!("{what}: shorter than the index says"));
+            continue;
+        };
+        let Some(plain) = crypto::open(cipher, sealed) else {
+            problems.push(format!("{what}: does not authenticate (MAC)"));
+            continue;
+        };
+        let data = match at.uncompressed_length {
+            Some(size) if u64::from(size.get()) > MAX_BLOB => {
+                problems.push(format!("{what}: the index claims {size} bytes"));
+                continue;
             }
-            let start = run[0].location.offset;
-            let end = run
-                .iter()
-                .map(|b| b.location.offset + b.location.length)
-                .max()
-                .unwrap_or(start);
-            let bytes =
-                match storage.read_partial(FileType::Pack, &pack.id, false, start, end - start) {
-                    Ok(bytes) => bytes,
-                    Err(err) => {
+            Some(size) => {
+                let decompressed = match decompressor.as_deref_mut() {
+                    Some(d) => d.decompress(&plain, size.get() as usize),
+                    None => zstd::decode_all(plain.as_slice()),
+                };
+                match decompressed {
+                    Ok(data) if data.len() == size.get() as usize => data,
+                    Ok(data) => {
                         problems.push(format!(
-                            "pack {}: cannot read it back: {}",
-                            &pack_id[..8],
-                            err.display_log()
+                            "{what}: {} bytes decompressed, the index says {size}",
+                            data.len()
                         ));
                         continue;
                     }
-                };
-            read += bytes.len() as u64;
-            for blob in &run {
-                let at = &blob.location;
-                let blob_id = blob.id.to_hex();
-                let what = format!("pack {}: blob {}", &pack_id[..8], &blob_id[..8]);
-                let from = (at.offset - start) as usize;
-                let Some(sealed) = bytes.get(from..from + at.length as usize) else {
-                    problems.push(format!("{what}: shorter than the index says"));
-                    continue;
-                };
-                let Some(plain) = crypto::open(&cipher, sealed) else {
-                    problems.push(format!("{what}: does not authenticate (MAC)"));
-                    continue;
-                };
-                let data = match at.uncompressed_length {
-                    Some(_) => match zstd::decode_all(plain.as_slice()) {
-                        Ok(data) => data,
-                        Err(err) => {
-                            problems.push(format!("{what}: cannot decompress: {err}"));
-                            continue;
-                        }
-                    },
-                    None => plain,
-                };
-                if hex::encode(sha2::Sha256::digest(&data)) != *blob_id {
-                    problems.push(format!("{what}: content differs from its id"));
+                    Err(err) => {
+                        problems.push(format!("{what}: cannot decompress: {err}"));
+                        continue;
+                    }
                 }
             }
+            None => plain,
+        };
+        if hex::encode(sha2::Sha256::digest(&data)) != *blob_id {
+            problems.push(format!("{what}: content differs from its id"));
         }
     }
-    Ok((problems, read))
+    (problems, bytes.len() as u64)
 }
 
 #[cfg(test)]
