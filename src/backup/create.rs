@@ -780,43 +780,38 @@ async fn build(
             Some(manifest)
         }
     };
-    // Every file is read: the containers start while what was written is verified.
+    // Every file is read: the containers need not wait for the verification, which
+    // starts once they run: beside their start it made them start later (by 0.2 s of a
+    // 1.3 s downtime on two cores), for a gain in wall time only.
     // (If they do not start, the error path discards the unpublished snapshots.)
-    let restarted = async {
-        match options.leave_stopped {
-            true => Ok::<_, Error>(None),
-            false => {
-                quiesce::restart(engine, journal, &stopped).await?;
-                Ok((!stopped.is_empty()).then(|| stopping.elapsed().as_secs_f64()))
-            }
+    let downtime = match options.leave_stopped {
+        true => None,
+        false => {
+            quiesce::restart(engine, journal, &stopped).await?;
+            (!stopped.is_empty()).then(|| stopping.elapsed().as_secs_f64())
         }
     };
-    let verified = async {
-        let plain_manifest = match staged.plain {
-            None => None,
-            Some(partial) => {
-                let pieces = Pieces {
-                    artifacts,
-                    volumes,
-                    containers,
-                    images,
-                    dumps,
-                    compose_files,
-                    quiesced,
-                };
-                let manifest =
-                    sealed_manifest(engine, subject, options, created, pieces, partial).await?;
-                verify_plain(partial, cancel).await?;
-                Some(manifest)
-            }
-        };
-        if !into.is_empty() {
-            read_back_all(workers, cancel).await?;
+    let plain_manifest = match staged.plain {
+        None => None,
+        Some(partial) => {
+            let pieces = Pieces {
+                artifacts,
+                volumes,
+                containers,
+                images,
+                dumps,
+                compose_files,
+                quiesced,
+            };
+            let manifest =
+                sealed_manifest(engine, subject, options, created, pieces, partial).await?;
+            verify_plain(partial, cancel).await?;
+            Some(manifest)
         }
-        Ok::<_, Error>(plain_manifest)
     };
-    let (downtime, plain_manifest) = tokio::join!(restarted, verified);
-    let (downtime, plain_manifest) = (downtime?, plain_manifest?);
+    if !into.is_empty() {
+        read_back_all(workers, cancel).await?;
+    }
     let manifest = plain_manifest
         .or(snapshot_manifest)
         .expect("a backup goes somewhere");
