@@ -63,7 +63,9 @@ impl LockFile {
             time: Timestamp::now().to_string(),
             exclusive: kind == Kind::Exclusive,
             hostname: crate::state::hostname(),
-            username: std::env::var("USER").unwrap_or_default(),
+            username: std::env::var("USER")
+                .or_else(|_| std::env::var("LOGNAME"))
+                .unwrap_or_default(),
             pid: i64::from(std::process::id()),
             uid: rustix::process::getuid().as_raw(),
             gid: rustix::process::getgid().as_raw(),
@@ -86,12 +88,16 @@ impl LockFile {
     }
 
     fn describe(&self) -> String {
+        // restic leaves the user out when it cannot tell it; the uid is always there.
+        let user = match self.username.as_str() {
+            "" => format!("uid {}", self.uid),
+            name => format!("user {name}"),
+        };
         format!(
-            "{} lock of pid {} on {} (user {}) since {}{}",
+            "{} lock of pid {} on {} ({user}) since {}{}",
             if self.exclusive { "an exclusive" } else { "a" },
             self.pid,
             self.hostname,
-            self.username,
             self.time,
             if self.looks_stale() {
                 " (it looks stale: `restic unlock` removes it)"
@@ -294,6 +300,19 @@ mod tests {
         lock.time = (Timestamp::now() - Duration::from_secs(31 * 60)).to_string();
         assert!(lock.looks_stale(), "not refreshed for 31 minutes");
         assert!(lock.describe().contains("restic unlock"));
+        lock.username = String::new();
+        lock.uid = 1000;
+        assert!(
+            lock.describe().contains("(uid 1000)"),
+            "{}",
+            lock.describe()
+        );
+        lock.username = "backup".into();
+        assert!(
+            lock.describe().contains("(user backup)"),
+            "{}",
+            lock.describe()
+        );
         let mut gone = LockFile::ours(Kind::Shared);
         gone.pid = i64::from(i32::MAX);
         assert!(gone.looks_stale(), "its process on this host is gone");
