@@ -1470,6 +1470,10 @@ fn a_safety_backup_goes_into_the_repository_and_its_undo_command_restores() {
         .args(remove));
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("nothing was destroyed"), "{stderr}");
+    assert!(
+        stderr.contains("LAST BACKUP below leaves out the snapshots in"),
+        "the plan says it did not read the repository: {stderr}"
+    );
     common::docker(&["volume", "inspect", &volume]);
     let (code, _, stderr) = run(safeops(dir.path(), None).args(remove));
     assert_eq!(code, 0, "{stderr}");
@@ -1493,4 +1497,19 @@ fn a_safety_backup_goes_into_the_repository_and_its_undo_command_restores() {
         "/d/f",
     ]);
     assert_eq!(content.trim(), "precious");
+    // The plan of the next removal tells the safety backup as the volume's last backup.
+    let plan = common::json(safeops(dir.path(), None).args([
+        "volume",
+        "rm",
+        &volume,
+        "--to",
+        &url,
+        "--dry-run",
+        "--format",
+        "json",
+    ]));
+    let last = plan["volumes"][0]["last_backup"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(last.starts_with("20"), "{plan}");
 }

@@ -27,10 +27,7 @@ use crate::target::{Discovery, Mode, Project, Target};
 pub async fn run(discovery: &Discovery<'_>, args: &DownArgs, cancel: &Cancel) -> Result<()> {
     let engine = discovery.engine;
     let target = super::single_target(discovery, None, "take down").await?;
-    let backup_root = store::backup_root(args.guard.location.to.as_deref(), &|n| {
-        std::env::var(n).ok()
-    })?;
-    let facts = super::guarded::Facts::read(engine, args.volumes, &backup_root).await?;
+    let facts = super::guarded::Facts::read(engine, args.volumes, &args.guard).await?;
     let request = DownRequest {
         volumes: args.volumes,
         remove_orphans: args.remove_orphans,
@@ -53,7 +50,9 @@ pub async fn run(discovery: &Discovery<'_>, args: &DownArgs, cancel: &Cancel) ->
             command: format!("docker safeops -p {} down -v", project.name),
             no_backup: args.guard.no_backup,
             subject: Subject::of_target(&target, &facts.volumes),
-            backup_root,
+            backup_root: store::backup_root(args.guard.location.to.as_deref(), &|n| {
+                std::env::var(n).ok()
+            })?,
             password_file: args.guard.repository.password_file.clone(),
             stop_timeout: args.timeout.unwrap_or(10),
             lock_wait: args.guard.lock.wait(),

@@ -11,7 +11,7 @@ use crate::backup::create::{self, BackupOptions, Subject};
 use crate::backup::into_repository::RepositoryTarget;
 use crate::backup::{lock, store};
 use crate::cancel::Cancel;
-use crate::cli::args::Format;
+use crate::cli::args::{Format, GuardFlags};
 use crate::engine::Engine;
 use crate::engine::inventory::{self, Container, Volume};
 use crate::error::{Error, Result};
@@ -224,24 +224,29 @@ pub struct Facts {
 }
 
 impl Facts {
-    /// Reads them (last backups from `backup_root`); volume sizes only `with_sizes` (the
-    /// engine may take a while).
+    /// Reads them, with the last backups where `flags` say backups go. Volume sizes, and
+    /// the snapshots of a repository, only when the verb `destroys_volumes` (the engine
+    /// may take a while, and a repository is opened with its password).
     pub async fn read(
         engine: &Engine,
-        with_sizes: bool,
-        backup_root: &std::path::Path,
+        destroys_volumes: bool,
+        flags: &GuardFlags,
     ) -> Result<Facts> {
         let env = |n: &str| std::env::var(n).ok();
+        let backup_root = store::backup_root(flags.location.to.as_deref(), &env)?;
         Ok(Facts {
             containers: inventory::containers(engine).await?,
             volumes: inventory::volumes(engine).await?,
-            sizes: if with_sizes {
+            sizes: if destroys_volumes {
                 inventory::volume_sizes(engine).await.ok()
             } else {
                 None
             },
             policy: Policy::load(&Policy::default_path(&env))?,
-            last_backups: store::last_backup_per_volume(backup_root),
+            last_backups: match destroys_volumes {
+                true => last_backups(&backup_root, flags.repository.password_file.as_deref()).await,
+                false => store::last_backup_per_volume(&backup_root),
+            },
         })
     }
 
@@ -253,6 +258,50 @@ impl Facts {
             sizes: self.sizes.as_ref(),
             policy: &self.policy,
             last_backups: &self.last_backups,
+        }
+    }
+}
+
+/// When each volume was last backed up in `root`. A repository is read when its
+/// password is in a file (the prompt, if any, comes with the safety backup); when it
+/// cannot be read, a note says that the plan's LAST BACKUP leaves its snapshots out.
+async fn last_backups(
+    root: &std::path::Path,
+    password_file: Option<&std::path::Path>,
+) -> std::collections::HashMap<String, String> {
+    let Ok(Location::Repository(location)) = Location::parse(&root.to_string_lossy()) else {
+        return store::last_backup_per_volume(root);
+    };
+    let read = match repository::given_password(password_file) {
+        Ok(Some(password)) => {
+            let location = location.clone();
+            repository::blocking(move || {
+                let repo = repository::open(&location, &password)?;
+                crate::backup::snapshot::last_by_volume(&repo)
+            })
+            .await
+        }
+        Ok(None) => Err(
+            Error::usage("its password is asked for later").hint(format!(
+                "give --password-file or set {}",
+                repository::PASSWORD_FILE_ENV
+            )),
+        ),
+        Err(err) => Err(err),
+    };
+    match read {
+        Ok(last) => last
+            .into_iter()
+            .map(|(volume, (created, _))| (volume, created))
+            .collect(),
+        Err(err) => {
+            eprintln!(
+                "note: LAST BACKUP below leaves out the snapshots in {location}, which were not \
+                 read: {}{}",
+                err.message,
+                err.hint.map(|h| format!(" ({h})")).unwrap_or_default()
+            );
+            std::collections::HashMap::new()
         }
     }
 }

@@ -131,10 +131,7 @@ async fn guarded_removal(
 
 /// Runs `volume rm`.
 pub async fn rm(engine: &Engine, args: &VolumeRmArgs, cancel: &Cancel) -> Result<()> {
-    let backup_root = store::backup_root(args.guard.location.to.as_deref(), &|n| {
-        std::env::var(n).ok()
-    })?;
-    let facts = super::guarded::Facts::read(engine, true, &backup_root).await?;
+    let facts = super::guarded::Facts::read(engine, true, &args.guard).await?;
     let plan = guard::plan::volume_rm(&args.volumes, &facts.plan_facts())?;
     if let Some(done) = dry_run(&plan, &args.guard) {
         return done;
@@ -166,10 +163,7 @@ fn print_removed(removed: &Result<Vec<String>>) -> Result<()> {
 
 /// Runs `volume prune`.
 pub async fn prune(engine: &Engine, args: &VolumePruneArgs, cancel: &Cancel) -> Result<()> {
-    let backup_root = store::backup_root(args.guard.location.to.as_deref(), &|n| {
-        std::env::var(n).ok()
-    })?;
-    let facts = super::guarded::Facts::read(engine, true, &backup_root).await?;
+    let facts = super::guarded::Facts::read(engine, true, &args.guard).await?;
     let plan = guard::plan::volume_prune(args.all, &facts.plan_facts());
     if let Some(done) = dry_run(&plan, &args.guard) {
         return done;
@@ -229,10 +223,7 @@ fn ask_like_docker(all: bool) -> Result<bool> {
 
 /// Runs `rm [-v] CONTAINER...`.
 pub async fn rm_containers(engine: &Engine, args: &RmArgs, cancel: &Cancel) -> Result<()> {
-    let backup_root = store::backup_root(args.guard.location.to.as_deref(), &|n| {
-        std::env::var(n).ok()
-    })?;
-    let facts = super::guarded::Facts::read(engine, true, &backup_root).await?;
+    let facts = super::guarded::Facts::read(engine, true, &args.guard).await?;
     let plan = guard::plan::rm(&args.containers, args.volumes, &facts.plan_facts())?;
     if let Some(done) = dry_run(&plan, &args.guard) {
         return done;

@@ -30,28 +30,37 @@ impl std::fmt::Debug for Password {
 /// An open repository.
 pub type Open = RusticRepository<OpenStatus>;
 
-/// Reads the password: `--password-file`, else `$SAFEOPS_REPOSITORY_PASSWORD_FILE`, else
-/// a prompt on the terminal (asked twice when `new`).
-pub fn password(flag: Option<&Path>, new: bool) -> Result<Password> {
+/// The password in `--password-file`, else in `$SAFEOPS_REPOSITORY_PASSWORD_FILE`; `None`
+/// when neither is given.
+pub fn given_password(flag: Option<&Path>) -> Result<Option<Password>> {
     let file = flag
         .map(Path::to_path_buf)
         .or_else(|| std::env::var_os(PASSWORD_FILE_ENV).map(PathBuf::from));
-    if let Some(file) = file {
-        let text = std::fs::read_to_string(&file).map_err(|e| {
-            Error::usage(format!(
-                "cannot read the password file {}: {e}",
-                file.display()
-            ))
-        })?;
-        // Like restic: the first line, without its line ending.
-        let password = text.lines().next().unwrap_or_default().to_string();
-        if password.is_empty() {
-            return Err(Error::usage(format!(
-                "the password file {} is empty",
-                file.display()
-            )));
-        }
-        return Ok(Password(password));
+    let Some(file) = file else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(&file).map_err(|e| {
+        Error::usage(format!(
+            "cannot read the password file {}: {e}",
+            file.display()
+        ))
+    })?;
+    // Like restic: the first line, without its line ending.
+    let password = text.lines().next().unwrap_or_default().to_string();
+    if password.is_empty() {
+        return Err(Error::usage(format!(
+            "the password file {} is empty",
+            file.display()
+        )));
+    }
+    Ok(Some(Password(password)))
+}
+
+/// Reads the password: `--password-file`, else `$SAFEOPS_REPOSITORY_PASSWORD_FILE`, else
+/// a prompt on the terminal (asked twice when `new`).
+pub fn password(flag: Option<&Path>, new: bool) -> Result<Password> {
+    if let Some(password) = given_password(flag)? {
+        return Ok(password);
     }
     if !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
         return Err(
