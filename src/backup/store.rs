@@ -241,7 +241,10 @@ pub fn resolve(
         arg.display(),
         root.display()
     ))
-    .hint("list backups with `docker safeops backups`"))
+    .hint(format!(
+        "list them with `docker safeops backups --to {}`",
+        root.display()
+    )))
 }
 
 /// The largest `manifest.json` or `SHA256SUMS` read: far above what thousands of

@@ -42,14 +42,14 @@ pub async fn check(facts: &Facts) -> CheckResult {
                 continue;
             }
         };
-        match judge(&subject.name, newest, max_age, now) {
+        match judge(&subject.name, &root, newest, max_age, now) {
             Ok(age) => ages.push(age),
             Err(finding) => findings.push(finding),
         }
         match facts.policy.backup.max_drill_age(&subject.name) {
             Ok(Some(max)) => {
                 let drilled = newest_passed_drill(&backups, &subject.name);
-                findings.extend(judge_drill(&subject.name, drilled, max, now));
+                findings.extend(judge_drill(&subject.name, &root, drilled, max, now));
             }
             Ok(None) => {}
             Err(err) => findings.push(Finding::fail("policy file", err.message)),
@@ -88,15 +88,16 @@ fn holds_data(subject: &Subject) -> bool {
 }
 
 /// `Ok("NAME 3 min ago")`, or the finding when the newest backup is missing or older
-/// than the RPO.
+/// than the RPO; its remedy backs up into `to`, the location judged.
 fn judge(
     target: &str,
+    to: &str,
     newest: Option<&BackupSummary>,
     max_age: Option<Duration>,
     now: SystemTime,
 ) -> Result<String, Finding> {
     let subject = format!("target {target}");
-    let remedy = format!("docker safeops backup {target}");
+    let remedy = format!("docker safeops backup {target} --to {to}");
     let rpo = |d: Duration| humantime::format_duration(d).to_string();
     let Some(backup) = newest else {
         let finding = match max_age {
@@ -167,9 +168,11 @@ fn newest_passed_drill(backups: &[BackupSummary], target: &str) -> Option<System
         .max()
 }
 
-/// The finding when `target`'s newest passed drill is missing or older than `max`.
+/// The finding when `target`'s newest passed drill (of a backup in `to`) is missing or
+/// older than `max`.
 fn judge_drill(
     target: &str,
+    to: &str,
     drilled: Option<SystemTime>,
     max: Duration,
     now: SystemTime,
@@ -190,7 +193,7 @@ fn judge_drill(
     };
     Some(
         Finding::fail(format!("target {target}"), message)
-            .remedy(format!("docker safeops drill {target}")),
+            .remedy(format!("docker safeops drill {target} --to {to}")),
     )
 }
 
@@ -245,27 +248,51 @@ mod tests {
         let now = humantime::parse_rfc3339("2026-01-01T12:00:00Z").unwrap();
         let hour = Some(Duration::from_secs(3600));
         let fresh = backup("2026-01-01T11:30:00Z");
-        assert!(judge("shop", Some(&fresh), hour, now).is_ok());
+        assert!(judge("shop", "/b", Some(&fresh), hour, now).is_ok());
         let stale = backup("2026-01-01T10:00:00Z");
-        let found = judge("shop", Some(&stale), hour, now).unwrap_err();
+        let found = judge("shop", "/b", Some(&stale), hour, now).unwrap_err();
         assert_eq!(found.severity, Status::Fail);
+        assert_eq!(
+            found.remedy.as_deref(),
+            Some(
+                "docker safeops backup shop --to /b, and schedule it (cron or a systemd timer) within the RPO"
+            )
+        );
         assert!(
             found.message.contains("older than its RPO of 1h"),
             "{}",
             found.message
         );
         assert_eq!(
-            judge("shop", None, hour, now).unwrap_err().severity,
+            judge("shop", "/b", None, hour, now).unwrap_err().severity,
             Status::Fail
         );
         assert_eq!(
-            judge("shop", None, None, now).unwrap_err().severity,
+            judge("shop", "/b", None, None, now).unwrap_err().severity,
             Status::Warn
         );
-        assert!(judge("shop", Some(&stale), None, now).is_ok());
+        assert!(judge("shop", "/b", Some(&stale), None, now).is_ok());
         let minute = Duration::from_secs(60);
-        assert!(judge_drill("shop", None, minute, now).is_some());
-        assert!(judge_drill("shop", Some(now - Duration::from_secs(30)), minute, now).is_none());
-        assert!(judge_drill("shop", Some(now - Duration::from_secs(90)), minute, now).is_some());
+        assert!(judge_drill("shop", "/b", None, minute, now).is_some());
+        assert!(
+            judge_drill(
+                "shop",
+                "/b",
+                Some(now - Duration::from_secs(30)),
+                minute,
+                now
+            )
+            .is_none()
+        );
+        assert!(
+            judge_drill(
+                "shop",
+                "/b",
+                Some(now - Duration::from_secs(90)),
+                minute,
+                now
+            )
+            .is_some()
+        );
     }
 }
