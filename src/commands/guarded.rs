@@ -263,7 +263,7 @@ impl Facts {
 }
 
 /// When each volume was last backed up in `root`. A repository is read when its
-/// password is in a file (the prompt, if any, comes with the safety backup); when it
+/// password is in a file (a prompt, if any, comes with the safety backup); when it
 /// cannot be read, a note says that the plan's LAST BACKUP leaves its snapshots out.
 async fn last_backups(
     root: &std::path::Path,
@@ -281,12 +281,10 @@ async fn last_backups(
             })
             .await
         }
-        Ok(None) => Err(
-            Error::usage("its password is asked for later").hint(format!(
-                "give --password-file or set {}",
-                repository::PASSWORD_FILE_ENV
-            )),
-        ),
+        Ok(None) => Err(Error::usage("no password file is given").hint(format!(
+            "give --password-file or set {}",
+            repository::PASSWORD_FILE_ENV
+        ))),
         Err(err) => Err(err),
     };
     match read {

@@ -223,7 +223,7 @@ fn ask_like_docker(all: bool) -> Result<bool> {
 
 /// Runs `rm [-v] CONTAINER...`.
 pub async fn rm_containers(engine: &Engine, args: &RmArgs, cancel: &Cancel) -> Result<()> {
-    let facts = super::guarded::Facts::read(engine, true, &args.guard).await?;
+    let facts = super::guarded::Facts::read(engine, args.volumes, &args.guard).await?;
     let plan = guard::plan::rm(&args.containers, args.volumes, &facts.plan_facts())?;
     if let Some(done) = dry_run(&plan, &args.guard) {
         return done;

@@ -51,6 +51,7 @@ struct LockFile {
     #[serde(default)]
     username: String,
     pid: i64,
+    /// restic leaves it out when it is 0 (root), as Go's `omitempty` does.
     #[serde(default)]
     uid: u32,
     #[serde(default)]
@@ -88,7 +89,7 @@ impl LockFile {
     }
 
     fn describe(&self) -> String {
-        // restic leaves the user out when it cannot tell it; the uid is always there.
+        // restic leaves the user name out when it cannot tell it.
         let user = match self.username.as_str() {
             "" => format!("uid {}", self.uid),
             name => format!("user {name}"),

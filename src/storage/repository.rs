@@ -144,17 +144,16 @@ pub fn open(location: &Repository, password: &Password) -> Result<Open> {
 
 /// Creates a repository at `location`. Blocks: call it from `spawn_blocking`.
 ///
-/// Its configuration turns off rustic's extra verification, which decrypts and
-/// decompresses every blob in memory once more before it is uploaded: a safeops backup
-/// reads every new blob back from the storage before it publishes a snapshot, which
-/// checks all that and the stored bytes too, and the extra pass cost a tenth of the
-/// CPU of a first backup. restic ignores the setting; rustic honours it.
+/// rustic's extra verification (every blob decrypted and decompressed once more in
+/// memory before it is uploaded) stays on, although a backup reads its new blobs back:
+/// a prune's repacking has no read-back, and the setting would hold for every rustic
+/// client of the repository.
 pub fn init(location: &Repository, password: &Password) -> Result<Open> {
     rustic(location)?
         .init(
             &Credentials::password(&password.0),
             &KeyOptions::default(),
-            &ConfigOptions::default().set_extra_verify(false),
+            &ConfigOptions::default(),
         )
         .map_err(|e| {
             let text = e.display_log();
