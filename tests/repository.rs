@@ -162,26 +162,26 @@ fn local_repository(dir: &Path) -> (std::path::PathBuf, String) {
     (path, url)
 }
 
-/// A container with a volume holding a 4 MiB file, a small file with an owner, and a
-/// symlink; removed on drop.
-fn data_container(dir: &Path) -> (common::Cleanup, String, String) {
+/// A container named after `prefix` running `command` with a volume at `/data`; both
+/// removed on drop.
+fn container_with_volume(prefix: &str, command: &[&str]) -> (common::Cleanup, String, String) {
     common::require_engine();
     let mut cleanup = common::Cleanup::new();
-    let name = common::unique("repo");
+    let name = common::unique(prefix);
     let volume = format!("{name}-data");
     cleanup.containers.push(name.clone());
     cleanup.volumes.push(volume.clone());
-    common::docker(&[
-        "run",
-        "-d",
-        "--name",
-        &name,
-        "-v",
-        &format!("{volume}:/data"),
-        common::IMAGE,
-        "sleep",
-        "3600",
-    ]);
+    let mount = format!("{volume}:/data");
+    let mut run = vec!["run", "-d", "--name", &name, "-v", &mount, common::IMAGE];
+    run.extend(command);
+    common::docker(&run);
+    (cleanup, name, volume)
+}
+
+/// A container with a volume holding a 4 MiB file, a small file with an owner, and a
+/// symlink; removed on drop.
+fn data_container(dir: &Path) -> (common::Cleanup, String, String) {
+    let (cleanup, name, volume) = container_with_volume("repo", &["sleep", "3600"]);
     common::docker(&[
         "exec",
         &name,
@@ -528,6 +528,89 @@ fn restic_finds_every_chunk_of_a_safeops_snapshot_already_stored() {
         summary["data_blobs"], 0,
         "restic stored chunks of its own: {summary}"
     );
+}
+
+/// Without quiescing, files a container removes while the volume is read are left out of
+/// the snapshot and its digest list, with a warning, as the plain format does: the
+/// snapshot is published and verifies.
+#[test]
+fn files_that_vanish_while_read_without_quiescing_are_left_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, url) = local_repository(dir.path());
+    let (_cleanup, name, _) = container_with_volume(
+        "repo-churn",
+        &[
+            "sh",
+            "-c",
+            "i=0; while true; do i=$((i+1)); for j in 0 1 2 3 4 5 6 7 8 9; do \
+             echo $i > /data/t$j; rm -f /data/t$((9-j)); done; done",
+        ],
+    );
+    let mut warned = None;
+    for _ in 0..20 {
+        let (code, stdout, stderr) = run(safeops(dir.path(), None).args([
+            "backup",
+            &name,
+            "--to",
+            &url,
+            "--no-quiesce",
+            "--format",
+            "json",
+        ]));
+        assert_eq!(code, 0, "{stderr}");
+        if stderr.contains("vanished while being read") {
+            let done: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+            warned = Some(done["snapshot"]["id"].as_str().unwrap().to_string());
+            break;
+        }
+    }
+    let id = warned.expect("in 20 backups of a volume this busy, a file vanished");
+    let (code, _, stderr) = run(safeops(dir.path(), None).args(["verify", &id[..8], "--to", &url]));
+    assert_eq!(code, 0, "{stderr}");
+}
+
+/// A backup reads back the blobs it reuses from elsewhere than the target's last
+/// snapshot (here those of a snapshot restic wrote, which safeops never read back):
+/// sound, they are read back and the snapshot is published; damaged, it is not.
+#[test]
+fn blobs_reused_from_other_snapshots_are_read_back_before_publishing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_cleanup, container, volume) = data_container(dir.path());
+    let mountpoint = common::fixture::mountpoint(&volume);
+    let restic_first = |name: &str| {
+        let path = dir.path().join(name);
+        let url = format!("repo:{}", path.display());
+        init(dir.path(), None, &url);
+        let (code, said) = restic(
+            path.to_str().unwrap(),
+            &[],
+            &["backup", mountpoint.to_str().unwrap()],
+        );
+        assert_eq!(code, 0, "{said}");
+        (path, url)
+    };
+    let (_, sound) = restic_first("sound");
+    let done = backup_json(dir.path(), None, &container, &sound);
+    let snapshot = &done["snapshot"];
+    let (added, verified) = (
+        snapshot["added_bytes"].as_u64(),
+        snapshot["verified_bytes"].as_u64(),
+    );
+    assert!(
+        added.unwrap() < 1 << 20,
+        "the 4 MiB file was restic's: {done}"
+    );
+    assert!(verified.unwrap() > 4 << 20, "and it was read back: {done}");
+    let (damaged_path, damaged) = restic_first("damaged");
+    flip_a_byte_of_the_biggest_pack(&damaged_path);
+    let (code, _, stderr) =
+        run(safeops(dir.path(), None).args(["backup", &container, "--to", &damaged, "-t", "1"]));
+    assert_eq!(code, 4, "{stderr}");
+    assert!(stderr.contains("does not read back sound"), "{stderr}");
+    let listed = common::json(
+        safeops(dir.path(), None).args(["backups", "--to", &damaged, "--format", "json"]),
+    );
+    assert_eq!(listed, serde_json::json!([]), "nothing published");
 }
 
 #[test]

@@ -76,6 +76,9 @@ enum State {
     NotOpened,
     /// Opened but not read to its end (the read failed, which fails the backup).
     Unfinished,
+    /// Gone when the archiver came to open it (it was removed after the walk, possible
+    /// only without quiescing): the archiver leaves it out, and so does the list.
+    Vanished,
 }
 
 /// One regular file's digest, as it becomes known.
@@ -109,6 +112,13 @@ impl DigestSlot {
             hasher: sha2::Sha256::new(),
             slot: self,
         }
+    }
+}
+
+impl DigestSlot {
+    /// Says the file was gone when the archiver came to open it.
+    pub fn vanished(self) {
+        self.0.set(&[State::Waiting], State::Vanished);
     }
 }
 
@@ -147,6 +157,8 @@ pub struct VolumeList {
     /// The parent snapshot's list: the digests of the files the archiver skips.
     parent: HashMap<PathBytes, FileRecord>,
     tracked: Mutex<Tracked>,
+    /// Entries gone between their directory being listed and being looked at.
+    vanished_in_walk: std::sync::atomic::AtomicUsize,
 }
 
 #[derive(Default)]
@@ -178,7 +190,14 @@ impl VolumeList {
                 })
                 .unwrap_or_default(),
             tracked: Mutex::default(),
+            vanished_in_walk: Default::default(),
         }
+    }
+
+    /// Notes an entry of the volume that was gone when the walk came to look at it.
+    pub fn vanished_in_walk(&self) {
+        self.vanished_in_walk
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// The volume's name.
@@ -264,12 +283,17 @@ impl VolumeList {
                 self.name
             )));
         }
+        let mut vanished = vec![false; records.len()];
         for (index, slot) in slots {
             let state = wait(&slot, cancel)?;
             let record = &mut records[index];
             record.sha256 = Some(match state {
                 State::Hashed(digest) => digest,
                 State::NotOpened => self.unchanged_digest(record)?,
+                State::Vanished => {
+                    vanished[index] = true;
+                    continue;
+                }
                 _ => {
                     return Err(io::Error::other(format!(
                         "{}: it was not read to its end",
@@ -278,7 +302,21 @@ impl VolumeList {
                 }
             });
         }
-        let bytes = serde_json::to_vec(&self.list(&records)).map_err(io::Error::other)?;
+        let mut gone = vanished.iter();
+        records.retain(|_| !gone.next().is_some_and(|v| *v));
+        let vanished = vanished.iter().filter(|v| **v).count()
+            + self
+                .vanished_in_walk
+                .load(std::sync::atomic::Ordering::Relaxed);
+        let mut bytes = serde_json::to_vec(&self.list(&records)).map_err(io::Error::other)?;
+        // A list without the files that vanished is shorter than declared: JSON's
+        // whitespace makes up the difference.
+        if vanished > 0
+            && let Some(declared) = declared
+            && (bytes.len() as u64) < declared
+        {
+            bytes.resize(declared as usize, b' ');
+        }
         if Some(bytes.len() as u64) != declared {
             return Err(io::Error::other(format!(
                 "the digest list of volume {} is {} bytes, not the {declared:?} declared",
@@ -286,6 +324,14 @@ impl VolumeList {
                 bytes.len()
             )));
         }
+        if vanished > 0 {
+            eprintln!(
+                "warning: {vanished} file(s) of volume {} vanished while being read \
+                 (--no-quiesce); the snapshot holds what was read",
+                self.name
+            );
+        }
+        self.tracked().records = records;
         Ok(bytes)
     }
 

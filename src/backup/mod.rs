@@ -20,6 +20,7 @@ pub mod metrics;
 pub mod quiesce;
 pub mod restic_node;
 pub mod restore;
+pub mod reused;
 pub mod snapshot;
 pub mod snapshot_source;
 pub mod store;

@@ -31,6 +31,7 @@ use super::digest_list::{self, DigestSlot, MAX_DIGEST_LIST_BYTES, VolumeList, Vo
 use super::entry::{FileList, FileRecord, Fingerprint, Kind, PathBytes, first_differences};
 use super::manifest::{MANIFEST, Manifest};
 use super::restic_node;
+use super::reused;
 use super::store::MAX_INDEX_BYTES;
 use super::streamed::{EngineTree, Held};
 use crate::cancel::Cancel;
@@ -112,24 +113,41 @@ pub struct BeneathOpen {
     cancel: Cancel,
 }
 
-impl ReadSourceOpen for BeneathOpen {
-    type Reader = RecordedRead<SizedFile>;
+impl BeneathOpen {
+    /// Opens the file, never through a symlink.
+    fn open_file(&self) -> std::io::Result<std::fs::File> {
+        beneath::open_regular(self.root.as_fd(), &self.rel)
+    }
 
-    fn open(self) -> RusticResult<Self::Reader> {
-        match beneath::open_regular(self.root.as_fd(), &self.rel) {
-            Ok(file) => Ok(RecordedRead {
-                file: SizedFile {
-                    exact: ExactSize::new(file, self.size),
-                    rel: self.rel.clone(),
-                    warned: false,
-                },
-                rel: self.rel,
-                failures: self.failures,
-                cancel: self.cancel,
-            }),
-            Err(err) => Err(record(&self.failures, &self.rel, &err)),
+    /// The opened `file` as the archiver reads it.
+    fn reading(self, file: std::fs::File) -> RecordedRead<SizedFile> {
+        RecordedRead {
+            file: SizedFile {
+                exact: ExactSize::new(file, self.size),
+                rel: self.rel.clone(),
+                warned: false,
+            },
+            rel: self.rel,
+            failures: self.failures,
+            cancel: self.cancel,
         }
     }
+}
+
+/// Whether `err` says an entry was gone when the walk came to look at it.
+fn vanished(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(err);
+    while let Some(err) = next {
+        let io = err.downcast_ref::<std::io::Error>().or_else(|| {
+            err.downcast_ref::<ignore::Error>()
+                .and_then(ignore::Error::io_error)
+        });
+        if io.is_some_and(|io| io.kind() == std::io::ErrorKind::NotFound) {
+            return true;
+        }
+        next = err.source();
+    }
+    false
 }
 
 /// A file read directly, as the snapshot stores it: exactly the size its node declares
@@ -224,7 +242,25 @@ impl ReadSourceOpen for EntryOpen {
 
     fn open(self) -> RusticResult<Self::Reader> {
         let reader: Self::Reader = match self.content {
-            EntryContent::Beneath(beneath) => Box::new(beneath.open()?),
+            // A volume's file removed since the walk (possible only without quiescing)
+            // is left out of the snapshot and of the digest list.
+            EntryContent::Beneath(beneath) => match (beneath.open_file(), self.digest) {
+                (Ok(file), digest) => {
+                    let file = beneath.reading(file);
+                    return Ok(match digest {
+                        Some(slot) => Box::new(slot.hashing(file)),
+                        None => Box::new(file),
+                    });
+                }
+                (Err(err), Some(slot)) if err.kind() == std::io::ErrorKind::NotFound => {
+                    slot.vanished();
+                    return Err(RusticError::new(
+                        ErrorKind::InputOutput,
+                        format!("{}: vanished", beneath.rel.display()),
+                    ));
+                }
+                (Err(err), _) => return Err(record(&beneath.failures, &beneath.rel, &err)),
+            },
             EntryContent::Held(held) => Box::new(held),
             EntryContent::DigestList(list) => Box::new(list.open()?),
         };
@@ -369,8 +405,9 @@ fn walk(
     let mut add_list = |tree: &Tree| {
         let parent = parents.remove(&tree.at);
         let (list, entry) = digest_list_entry(tree, parent, failures, cancel);
-        lists.insert(tree.at.clone(), list);
+        lists.insert(tree.at.clone(), Arc::clone(&list));
         marker_entries.push(entry);
+        list
     };
     for tree in &request.trees {
         let root = match &tree.root {
@@ -385,9 +422,7 @@ fn walk(
             beneath::open_root(root)
                 .map_err(|e| Error::failure(format!("cannot open {}: {e}", root.display())))?,
         );
-        if !tree.at.as_os_str().is_empty() {
-            add_list(tree);
-        }
+        let list = (!tree.at.as_os_str().is_empty()).then(|| add_list(tree));
         let source = LocalSource::new(
             LocalSourceSaveOptions::default(),
             &rustic_core::Excludes::default(),
@@ -407,13 +442,22 @@ fn walk(
             .then(|| root_entry(root))
             .transpose()?;
         for entry in tree_root.into_iter().map(Ok).chain(source.entries()) {
-            let entry = entry.map_err(|e| {
-                Error::failure(format!(
-                    "cannot walk {}: {}",
-                    root.display(),
-                    e.display_log()
-                ))
-            })?;
+            let entry = match (entry, &list) {
+                (Ok(entry), _) => entry,
+                // Removed since its directory was listed (a volume written while it is
+                // read): not in the snapshot, as tar leaves it out.
+                (Err(e), Some(list)) if vanished(&*e) => {
+                    list.vanished_in_walk();
+                    continue;
+                }
+                (Err(e), _) => {
+                    return Err(Error::failure(format!(
+                        "cannot walk {}: {}",
+                        root.display(),
+                        e.display_log()
+                    )));
+                }
+            };
             let rel = entry
                 .path
                 .strip_prefix(root)
@@ -821,6 +865,8 @@ pub struct Pending {
     repo: rustic_core::Repository<rustic_core::IndexedFullStatus>,
     snapshot: SnapshotFile,
     before: std::collections::BTreeSet<rustic_core::repofile::IndexId>,
+    /// The root tree of the target's last snapshot, whose blobs were read back.
+    reference: Option<rustic_core::TreeId>,
     /// Its volumes' tags, known once every entry went by: given when it is published.
     volume_tags: Vec<String>,
     /// Its volumes' fingerprints, likewise.
@@ -864,10 +910,11 @@ pub fn write(
         .trees
         .iter()
         .any(|t| matches!(t.root, TreeRoot::Engine(_)));
-    let parent = match streamed {
-        true => None,
-        false => latest(&repo, &request.target)?,
-    };
+    // The target's last snapshot, read back when it was published: what the new one
+    // reuses from it needs no read-back (see `reused`).
+    let last = latest(&repo, &request.target)?;
+    let reference = last.as_ref().map(|s| s.tree);
+    let parent = last.filter(|_| !streamed);
     // `archive` does not update the index it works with: a fresh one per snapshot. A
     // full one: the parent's digest lists are read from it.
     let repo = repo
@@ -910,6 +957,7 @@ pub fn write(
         repo,
         snapshot,
         before,
+        reference,
         volume_tags: volume_tags(&lists),
         fingerprints: lists
             .values()
@@ -930,12 +978,41 @@ pub fn write(
     Ok(pending)
 }
 
-/// Reads back what `pending` added (see [`readback`]): the bytes read. On any failure,
-/// or `cancel`, it is removed.
+/// Reads back what `pending` added (see [`readback`]) and the blobs it reuses from
+/// elsewhere than the target's last snapshot (see [`reused`]): the bytes read. On any
+/// failure, or `cancel`, it is removed.
 pub fn read_back(pending: Pending, cancel: &Cancel) -> Result<(Pending, u64)> {
     let location = pending.location.clone();
-    let checked = readback::new_packs(&pending.repo, &location, &pending.before)
-        .and_then(|packs| readback::check(&location, &pending.repo.key(), &packs, cancel));
+    let written = match readback::new_packs(&pending.repo, &location, &pending.before) {
+        Ok(written) => written,
+        Err(err) => return Err(pending.discard(err)),
+    };
+    // An index that knows the blobs the snapshot added, to walk its new trees.
+    let mut pending = pending;
+    pending.repo = match pending.repo.drop_index().to_indexed() {
+        Ok(repo) => repo,
+        Err(e) => {
+            let mut err = repository_error(&location, &e);
+            err.message = format!(
+                "{} (the unpublished snapshot stays, tagged {PENDING}: no verb lists it, \
+                 `restic forget` removes it)",
+                err.message
+            );
+            return Err(err);
+        }
+    };
+    let written_ids: std::collections::BTreeSet<_> = written.iter().map(|p| p.id).collect();
+    let checked = reused::outside_parent(
+        &pending.repo,
+        &location,
+        pending.snapshot.tree,
+        pending.reference,
+        &written_ids,
+    )
+    .and_then(|reused| {
+        let packs: Vec<_> = written.into_iter().chain(reused).collect();
+        readback::check(&location, &pending.repo.key(), &packs, cancel)
+    });
     match checked {
         Ok((problems, bytes)) if problems.is_empty() => Ok((pending, bytes)),
         Ok((problems, _)) => Err(pending.discard(Error::integrity(format!(
@@ -961,6 +1038,7 @@ pub fn publish(pending: Pending, verified_bytes: u64) -> Result<Written> {
     }
     let time = published.time.clone();
     let tags = published.tags.clone();
+    let tree = published.tree;
     let listed = |repo: &rustic_core::Repository<rustic_core::IndexedFullStatus>| {
         repo.list::<rustic_core::repofile::SnapshotId>()
             .map(|ids| ids.collect::<std::collections::BTreeSet<_>>())
@@ -983,7 +1061,8 @@ pub fn publish(pending: Pending, verified_bytes: u64) -> Result<Written> {
             .get_snapshots(&new)
             .map_err(|e| repository_error(&location, &e))?
             .into_iter()
-            .find(|s| s.time == time && s.tags == tags)
+            // The tree the read-back vouched for, read back from the stored file.
+            .find(|s| s.time == time && s.tags == tags && s.tree == tree)
             .ok_or_else(|| Error::failure("it is not among the new snapshot files"))
     });
     let saved = match confirmed {
@@ -1424,7 +1503,7 @@ mod tests {
             failures: Arc::clone(&failures),
             cancel,
         };
-        let mut reader = open.open().unwrap();
+        let mut reader = EntryOpen::new(EntryContent::Beneath(open)).open().unwrap();
         assert!(reader.read(&mut [0; 16]).is_err());
         let failed = failures.lock().unwrap().clone();
         assert_eq!(failed.len(), 1, "{failed:?}");
@@ -1444,7 +1523,7 @@ mod tests {
             failures: Arc::clone(&failures),
             cancel,
         };
-        let mut reader = open.open().unwrap();
+        let mut reader = EntryOpen::new(EntryContent::Beneath(open)).open().unwrap();
         let mut buf = [0; 3];
         assert_eq!(reader.read(&mut buf).unwrap(), 3);
         trigger.trigger("test");
@@ -1468,7 +1547,11 @@ mod tests {
                 cancel: cancel.clone(),
             };
             let mut bytes = Vec::new();
-            open.open().unwrap().read_to_end(&mut bytes).unwrap();
+            EntryOpen::new(EntryContent::Beneath(open))
+                .open()
+                .unwrap()
+                .read_to_end(&mut bytes)
+                .unwrap();
             bytes
         };
         // Grown since the walk: cut; shrunk: padded with zeros, as tar does.
