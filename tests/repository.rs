@@ -589,7 +589,7 @@ fn blobs_reused_from_other_snapshots_are_read_back_before_publishing() {
         assert_eq!(code, 0, "{said}");
         (path, url)
     };
-    let (_, sound) = restic_first("sound");
+    let (sound_path, sound) = restic_first("sound");
     let done = backup_json(dir.path(), None, &container, &sound);
     let snapshot = &done["snapshot"];
     let (added, verified) = (
@@ -601,6 +601,13 @@ fn blobs_reused_from_other_snapshots_are_read_back_before_publishing() {
         "the 4 MiB file was restic's: {done}"
     );
     assert!(verified.unwrap() > 4 << 20, "and it was read back: {done}");
+    let (_, listed) = restic(
+        sound_path.to_str().unwrap(),
+        &[],
+        &["snapshots", "--tag", "safeops-all-read-back", "--json"],
+    );
+    let vouching: serde_json::Value = serde_json::from_str(&listed).unwrap();
+    assert_eq!(vouching.as_array().map(Vec::len), Some(1), "{listed}");
     let (damaged_path, damaged) = restic_first("damaged");
     flip_a_byte_of_the_biggest_pack(&damaged_path);
     let (code, _, stderr) =

@@ -302,6 +302,22 @@ impl VolumeList {
                 }
             });
         }
+        let gone: Vec<&PathBytes> = records
+            .iter()
+            .zip(&vanished)
+            .filter(|(_, v)| **v)
+            .map(|(r, _)| &r.path)
+            .collect();
+        // The other names of a file that vanished would be links to nothing the list
+        // holds, their content unchecked: such a volume is backed up again.
+        if let Some(link) = records.iter().find(|r| {
+            r.kind == Kind::Hardlink && r.link.as_ref().is_some_and(|l| gone.contains(&l))
+        }) {
+            return Err(io::Error::other(format!(
+                "{}: a hard link to a file that vanished while it was read",
+                link.path
+            )));
+        }
         let mut gone = vanished.iter();
         records.retain(|_| !gone.next().is_some_and(|v| *v));
         let vanished = vanished.iter().filter(|v| **v).count()
@@ -327,7 +343,8 @@ impl VolumeList {
         if vanished > 0 {
             eprintln!(
                 "warning: {vanished} file(s) of volume {} vanished while being read \
-                 (--no-quiesce); the snapshot holds what was read",
+                 (written meanwhile: --no-quiesce, or a writer nothing stopped); the \
+                 snapshot holds what was read",
                 self.name
             );
         }
@@ -450,6 +467,38 @@ mod tests {
         list.node("data.files.json");
         let err = list.content(&crate::cancel::pair().1).unwrap_err();
         assert!(err.to_string().contains("has no digest of it"), "{err}");
+    }
+
+    #[test]
+    fn a_vanished_file_leaves_the_list_which_keeps_its_declared_size() {
+        let list = VolumeList::new("data", None);
+        let kept = list.track(PathBytes(b"kept".to_vec()), &file_node("kept", 2));
+        let gone = list.track(PathBytes(b"gone".to_vec()), &file_node("gone", 3));
+        let node = list.node("data.files.json");
+        read_all(kept.unwrap(), b"hi");
+        gone.unwrap().vanished();
+        let content = list.content(&crate::cancel::pair().1).unwrap();
+        assert_eq!(content.len() as u64, node.meta.size);
+        let written: FileList = serde_json::from_slice(&content).unwrap();
+        let paths: Vec<_> = written.entries.iter().map(|e| e.path.clone()).collect();
+        assert_eq!(paths, vec![PathBytes(b"kept".to_vec())]);
+        assert_eq!(list.fingerprint().file_count, 1);
+
+        // A file with another name in the volume vanished: that name would be a link to
+        // nothing the list holds.
+        let list = VolumeList::new("data", None);
+        let linked = |name: &str| {
+            let mut node = file_node(name, 2);
+            node.meta.links = 2;
+            node.meta.inode = 7;
+            node
+        };
+        let first = list.track(PathBytes(b"a".to_vec()), &linked("a"));
+        assert!(list.track(PathBytes(b"b".to_vec()), &linked("b")).is_none());
+        list.node("data.files.json");
+        first.unwrap().vanished();
+        let err = list.content(&crate::cancel::pair().1).unwrap_err();
+        assert!(err.to_string().contains("b: a hard link"), "{err}");
     }
 
     #[test]

@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use rustic_core::repofile::{BlobType, IndexBlob, IndexPack, NodeType, PackId};
 use rustic_core::{BlobId, DataId, IndexedFull, Repository, TreeId};
 
+use crate::cancel::Cancel;
 use crate::error::{Error, Result};
 use crate::storage::location::Repository as Location;
 use crate::storage::repository::repository_error;
@@ -26,25 +27,30 @@ pub fn outside_parent<S: IndexedFull>(
     tree: TreeId,
     parent: Option<TreeId>,
     written: &BTreeSet<PackId>,
+    cancel: &Cancel,
 ) -> Result<Vec<IndexPack>> {
     let failed = |e: Box<rustic_core::RusticError>| repository_error(location, &e);
     let mut blobs: HashSet<(BlobType, BlobId)> = HashSet::new();
     let mut stack = vec![(tree, parent)];
     while let Some((tree, parent)) = stack.pop() {
+        if cancel.reason().is_some() {
+            return Err(Error::interrupted());
+        }
         if parent == Some(tree) {
             continue;
         }
         blobs.insert((BlobType::Tree, BlobId::from(tree)));
-        let known: HashMap<_, _> = match parent {
-            Some(parent) => repo
-                .get_tree(&parent)
-                .map_err(failed)?
-                .nodes
-                .into_iter()
-                .map(|node| (node.name().into_owned(), node))
-                .collect(),
-            None => HashMap::new(),
-        };
+        // A last snapshot that cannot be read vouches for nothing there: everything
+        // below is read back, and the backup goes on.
+        let known: HashMap<_, _> = parent
+            .and_then(|parent| repo.get_tree(&parent).ok())
+            .map(|tree| {
+                tree.nodes
+                    .into_iter()
+                    .map(|node| (node.name().into_owned(), node))
+                    .collect()
+            })
+            .unwrap_or_default();
         for node in repo.get_tree(&tree).map_err(failed)?.nodes {
             let before = known.get(&*node.name());
             if let Some(subtree) = node.subtree {

@@ -59,6 +59,14 @@ pub struct Tree {
     pub at: PathBuf,
 }
 
+impl Tree {
+    /// Whether it is a volume's (`volumes/<name>`), with a digest list beside it, rather
+    /// than one of the staged small files' directories.
+    fn is_volume(&self) -> bool {
+        self.at.parent() == Some(Path::new("volumes"))
+    }
+}
+
 /// Where a tree of a snapshot comes from.
 #[derive(Debug, Clone)]
 pub enum TreeRoot {
@@ -422,7 +430,7 @@ fn walk(
             beneath::open_root(root)
                 .map_err(|e| Error::failure(format!("cannot open {}: {e}", root.display())))?,
         );
-        let list = (!tree.at.as_os_str().is_empty()).then(|| add_list(tree));
+        let list = tree.is_volume().then(|| add_list(tree));
         let source = LocalSource::new(
             LocalSourceSaveOptions::default(),
             &rustic_core::Excludes::default(),
@@ -609,7 +617,7 @@ fn parent_lists(
     for tree in request
         .trees
         .iter()
-        .filter(|t| matches!(t.root, TreeRoot::Dir(_)))
+        .filter(|t| matches!(t.root, TreeRoot::Dir(_)) && t.is_volume())
     {
         let name = tree
             .at
@@ -859,6 +867,11 @@ fn matching<S: rustic_core::Open>(
 /// operator to remove with `restic forget --tag safeops-pending`.
 const PENDING: &str = "safeops-pending";
 
+/// The tag of a snapshot every blob of which was read back before it was published, its
+/// new ones and those it reused from elsewhere (see [`reused`]); snapshots of earlier
+/// versions had only their new packs read back, and vouch for nothing they reuse.
+const ALL_READ_BACK: &str = "safeops-all-read-back";
+
 /// A snapshot written, every file of it read, but not yet checked and published.
 pub struct Pending {
     location: Repository,
@@ -910,10 +923,13 @@ pub fn write(
         .trees
         .iter()
         .any(|t| matches!(t.root, TreeRoot::Engine(_)));
-    // The target's last snapshot, read back when it was published: what the new one
-    // reuses from it needs no read-back (see `reused`).
+    // The target's last snapshot, all of whose blobs were read back when it was
+    // published: what the new one reuses from it needs no read-back (see `reused`).
     let last = latest(&repo, &request.target)?;
-    let reference = last.as_ref().map(|s| s.tree);
+    let reference = last
+        .as_ref()
+        .filter(|s| s.tags.contains(ALL_READ_BACK))
+        .map(|s| s.tree);
     let parent = last.filter(|_| !streamed);
     // `archive` does not update the index it works with: a fresh one per snapshot. A
     // full one: the parent's digest lists are read from it.
@@ -1008,6 +1024,7 @@ pub fn read_back(pending: Pending, cancel: &Cancel) -> Result<(Pending, u64)> {
         pending.snapshot.tree,
         pending.reference,
         &written_ids,
+        cancel,
     )
     .and_then(|reused| {
         let packs: Vec<_> = written.into_iter().chain(reused).collect();
@@ -1033,6 +1050,7 @@ pub fn publish(pending: Pending, verified_bytes: u64) -> Result<Written> {
         .tags
         .remove_all(&[PENDING.parse().expect("a tag")]);
     published.tags.add("docker-safeops".to_string());
+    published.tags.add(ALL_READ_BACK.to_string());
     for tag in &pending.volume_tags {
         published.tags.add(tag.clone());
     }
