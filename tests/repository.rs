@@ -620,6 +620,56 @@ fn blobs_reused_from_other_snapshots_are_read_back_before_publishing() {
     assert_eq!(listed, serde_json::json!([]), "nothing published");
 }
 
+/// A run that died before publishing (SIGKILL) leaves an unpublished snapshot: the next
+/// backup of the target on this host removes it; another host's stays.
+#[test]
+fn the_next_backup_removes_the_unpublished_snapshots_a_dead_run_left() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_cleanup, container, _) = data_container(dir.path());
+    let (path, url) = local_repository(dir.path());
+    let repository = path.to_str().unwrap();
+    let elsewhere = dir.path().join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    std::fs::write(elsewhere.join("manifest.json"), "{}").unwrap();
+    let here = String::from_utf8(Command::new("uname").arg("-n").output().unwrap().stdout).unwrap();
+    let tags = format!("safeops-pending,safeops-target={container}");
+    for host in [here.trim(), "other-host"] {
+        let (code, said) = restic(
+            repository,
+            &[],
+            &[
+                "backup",
+                "--host",
+                host,
+                "--tag",
+                &tags,
+                elsewhere.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(code, 0, "{said}");
+    }
+    let (code, _, stderr) =
+        run(safeops(dir.path(), None).args(["backup", &container, "--to", &url]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("removed 1 unpublished snapshot(s)"),
+        "{stderr}"
+    );
+    let (_, listed) = restic(
+        repository,
+        &[],
+        &["snapshots", "--tag", "safeops-pending", "--json"],
+    );
+    let left: serde_json::Value = serde_json::from_str(&listed).unwrap();
+    let hosts: Vec<&str> = left
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["hostname"].as_str().unwrap())
+        .collect();
+    assert_eq!(hosts, ["other-host"], "{listed}");
+}
+
 #[test]
 fn keep_forgets_the_oldest_snapshots_and_prunes_what_only_they_held() {
     let dir = tempfile::tempdir().unwrap();

@@ -829,6 +829,37 @@ fn of_target_here<S: rustic_core::Open>(
     })
 }
 
+/// Removes the unpublished snapshots of `target` that runs on this host left when they
+/// died before publishing (SIGKILL, a power cut): the caller holds the target's lock,
+/// so no run of it is under way here. What they wrote stays until a prune.
+fn forget_abandoned(repo: &Open, location: &Repository, target: &str) {
+    let (tag, host) = (target_tag(target), crate::state::hostname());
+    let abandoned = matching(repo, |s| {
+        s.tags.contains(PENDING) && s.tags.contains(&tag) && s.hostname == host
+    });
+    let ids: Vec<_> = match abandoned {
+        Ok(found) => found.iter().map(|s| s.id).collect(),
+        Err(err) => {
+            tracing::warn!("cannot look for unpublished snapshots: {}", err.message);
+            return;
+        }
+    };
+    if ids.is_empty() {
+        return;
+    }
+    match repo.delete_snapshots(&ids) {
+        Ok(()) => eprintln!(
+            "note: removed {} unpublished snapshot(s) of {target} from {location}, left by \
+             a run that died",
+            ids.len()
+        ),
+        Err(e) => tracing::warn!(
+            "cannot remove the unpublished snapshots a run that died left: {}",
+            concise(&e.display_log())
+        ),
+    }
+}
+
 /// The target's newest snapshot made on this host, the parent of the next one.
 pub fn latest(repo: &Open, target: &str) -> Result<Option<SnapshotFile>> {
     Ok(of_target_here(repo, target)?
@@ -863,8 +894,8 @@ fn matching<S: rustic_core::Open>(
 
 /// The tag of a snapshot written but not yet published. Without the `docker-safeops`
 /// tag it is invisible to `backups`, `verify`, `restore` and as a parent; restic lists
-/// it, and a run that died leaves it for the next prune's forget to ignore and for an
-/// operator to remove with `restic forget --tag safeops-pending`.
+/// it, and one a run that died left is removed by the target's next backup on the same
+/// host (or by `restic forget --tag safeops-pending`).
 const PENDING: &str = "safeops-pending";
 
 /// The tag of a snapshot every blob of which was read back before it was published, its
@@ -925,6 +956,7 @@ pub fn write(
         .any(|t| matches!(t.root, TreeRoot::Engine(_)));
     // The target's last snapshot, all of whose blobs were read back when it was
     // published: what the new one reuses from it needs no read-back (see `reused`).
+    forget_abandoned(&repo, location, &request.target);
     let last = latest(&repo, &request.target)?;
     let reference = last
         .as_ref()
