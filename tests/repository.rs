@@ -180,6 +180,21 @@ fn container_with_volume(prefix: &str, command: &[&str]) -> (common::Cleanup, St
 
 /// A container with a volume holding a 4 MiB file, a small file with an owner, and a
 /// symlink; removed on drop.
+/// Has restic back up a stand-in for a backup (a directory holding a `manifest.json` of
+/// `{}`, in `dir/elsewhere`) into `repository`, as host `host` with `tags`.
+fn restic_stand_in(dir: &Path, repository: &str, host: &str, tags: &str) {
+    let elsewhere = dir.join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    std::fs::write(elsewhere.join("manifest.json"), "{}").unwrap();
+    let stand_in = elsewhere.to_str().unwrap();
+    let (code, said) = restic(
+        repository,
+        &[],
+        &["backup", "--host", host, "--tag", tags, stand_in],
+    );
+    assert_eq!(code, 0, "{said}");
+}
+
 fn data_container(dir: &Path) -> (common::Cleanup, String, String) {
     let (cleanup, name, volume) = container_with_volume("repo", &["sleep", "3600"]);
     common::docker(&[
@@ -396,24 +411,9 @@ fn a_repository_shared_by_hosts_keeps_each_hosts_snapshots_apart() {
     let repository = path.to_str().unwrap();
     // Another host's target of the same name (and of one only other hosts have),
     // backed up into the same repository by restic itself.
-    let elsewhere = dir.path().join("elsewhere");
-    std::fs::create_dir_all(&elsewhere).unwrap();
-    std::fs::write(elsewhere.join("manifest.json"), "{}").unwrap();
     let other_host = |host: &str, target: &str| {
         let tags = format!("docker-safeops,safeops-target={target}");
-        let (code, said) = restic(
-            repository,
-            &[],
-            &[
-                "backup",
-                "--host",
-                host,
-                "--tag",
-                &tags,
-                elsewhere.to_str().unwrap(),
-            ],
-        );
-        assert_eq!(code, 0, "{said}");
+        restic_stand_in(dir.path(), repository, host, &tags);
     };
     let backup = |extra: &[&str]| backup_json_with(dir.path(), None, &container, &url, extra);
     let first = backup(&[]);
@@ -472,17 +472,7 @@ fn a_repository_shared_by_hosts_keeps_each_hosts_snapshots_apart() {
         "{stderr}"
     );
     // An unpublished snapshot (a run that died) is no snapshot to any verb, by id too.
-    let (code, said) = restic(
-        repository,
-        &[],
-        &[
-            "backup",
-            "--tag",
-            "safeops-pending",
-            elsewhere.to_str().unwrap(),
-        ],
-    );
-    assert_eq!(code, 0, "{said}");
+    restic_stand_in(dir.path(), repository, "host-c", "safeops-pending");
     let (_, listed) = restic(
         repository,
         &[],
@@ -628,25 +618,10 @@ fn the_next_backup_removes_the_unpublished_snapshots_a_dead_run_left() {
     let (_cleanup, container, _) = data_container(dir.path());
     let (path, url) = local_repository(dir.path());
     let repository = path.to_str().unwrap();
-    let elsewhere = dir.path().join("elsewhere");
-    std::fs::create_dir_all(&elsewhere).unwrap();
-    std::fs::write(elsewhere.join("manifest.json"), "{}").unwrap();
     let here = String::from_utf8(Command::new("uname").arg("-n").output().unwrap().stdout).unwrap();
     let tags = format!("safeops-pending,safeops-target={container}");
     for host in [here.trim(), "other-host"] {
-        let (code, said) = restic(
-            repository,
-            &[],
-            &[
-                "backup",
-                "--host",
-                host,
-                "--tag",
-                &tags,
-                elsewhere.to_str().unwrap(),
-            ],
-        );
-        assert_eq!(code, 0, "{said}");
+        restic_stand_in(dir.path(), repository, host, &tags);
     }
     let (code, _, stderr) =
         run(safeops(dir.path(), None).args(["backup", &container, "--to", &url]));
