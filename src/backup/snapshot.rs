@@ -250,24 +250,20 @@ impl ReadSourceOpen for EntryOpen {
 
     fn open(self) -> RusticResult<Self::Reader> {
         let reader: Self::Reader = match self.content {
-            // A volume's file removed since the walk (possible only without quiescing)
-            // is left out of the snapshot and of the digest list.
-            EntryContent::Beneath(beneath) => match (beneath.open_file(), self.digest) {
-                (Ok(file), digest) => {
-                    let file = beneath.reading(file);
-                    return Ok(match digest {
-                        Some(slot) => Box::new(slot.hashing(file)),
-                        None => Box::new(file),
-                    });
-                }
-                (Err(err), Some(slot)) if err.kind() == std::io::ErrorKind::NotFound => {
-                    slot.vanished();
-                    return Err(RusticError::new(
-                        ErrorKind::InputOutput,
-                        format!("{}: vanished", beneath.rel.display()),
-                    ));
-                }
-                (Err(err), _) => return Err(record(&beneath.failures, &beneath.rel, &err)),
+            EntryContent::Beneath(beneath) => match beneath.open_file() {
+                Ok(file) => Box::new(beneath.reading(file)),
+                Err(err) => match self.digest {
+                    // A volume's file removed since the walk (by a writer nothing
+                    // stopped) is left out of the snapshot and of the digest list.
+                    Some(slot) if err.kind() == std::io::ErrorKind::NotFound => {
+                        slot.vanished();
+                        return Err(RusticError::new(
+                            ErrorKind::InputOutput,
+                            format!("{}: vanished", beneath.rel.display()),
+                        ));
+                    }
+                    _ => return Err(record(&beneath.failures, &beneath.rel, &err)),
+                },
             },
             EntryContent::Held(held) => Box::new(held),
             EntryContent::DigestList(list) => Box::new(list.open()?),
@@ -954,9 +950,9 @@ pub fn write(
         .trees
         .iter()
         .any(|t| matches!(t.root, TreeRoot::Engine(_)));
+    forget_abandoned(&repo, location, &request.target);
     // The target's last snapshot, all of whose blobs were read back when it was
     // published: what the new one reuses from it needs no read-back (see `reused`).
-    forget_abandoned(&repo, location, &request.target);
     let last = latest(&repo, &request.target)?;
     let reference = last
         .as_ref()
