@@ -115,6 +115,37 @@ volumes:
     assert!(log.contains("\"verb\":\"drill\""), "{log}");
 }
 
+/// In a directory shared by hosts, a target with no backup from this host and backups
+/// from several others is ambiguous: the drill asks for the backup's ID.
+#[test]
+fn a_target_only_several_other_hosts_backed_up_is_no_guess() {
+    let f = Fixture::new("drillhosts");
+    f.exec("echo v > /data/f");
+    let ours = f.backup(&[]);
+    let as_host = |host: &str| {
+        let copy = ours.with_file_name(format!("{}-{host}", f.container));
+        copy_dir(&ours, &copy);
+        let manifest = copy.join("manifest.json");
+        let mut doc: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&manifest).unwrap()).unwrap();
+        doc["host"] = host.into();
+        std::fs::write(&manifest, serde_json::to_vec(&doc).unwrap()).unwrap();
+        copy
+    };
+    let (_a, b) = (as_host("host-a"), as_host("host-b"));
+    std::fs::remove_dir_all(&ours).unwrap();
+    let (code, _, stderr) = run(f.safeops().args(["drill", &f.container]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("several hosts (host-a, host-b)"),
+        "{stderr}"
+    );
+    // One other host's backups are taken (a drill on a new machine).
+    std::fs::remove_dir_all(&b).unwrap();
+    let (_, _, stderr) = run(f.safeops().args(["drill", &f.container]));
+    assert!(!stderr.contains("several hosts"), "{stderr}");
+}
+
 #[test]
 fn a_backup_with_corrupted_volume_content_fails_its_drill() {
     let f = Fixture::new("drillbad");

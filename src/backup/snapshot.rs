@@ -1466,19 +1466,12 @@ fn newest_of<S: rustic_core::Open>(
     let host = crate::state::hostname();
     let hosts: std::collections::BTreeSet<&str> = all.iter().map(|s| s.hostname.as_str()).collect();
     if hosts.len() > 1 && !hosts.contains(host.as_str()) {
-        return Err(Error::usage(format!(
-            "the snapshots of {target} in {location} come from several hosts ({}), none \
-             from this one ({host})",
-            hosts
-                .into_iter()
-                .map(|h| crate::ui::table::printable(h).into_owned())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))
-        .hint(format!(
-            "name the snapshot by its ID: docker safeops backups --to {location} --format \
-             json lists each with its host"
-        )));
+        return Err(super::store::several_hosts(
+            target,
+            &location.to_string(),
+            hosts,
+            &host,
+        ));
     }
     let here = hosts.contains(host.as_str());
     Ok(all

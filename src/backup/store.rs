@@ -575,6 +575,30 @@ impl Retention {
     }
 }
 
+/// The error for a target whose backups at `location` come from `hosts`, several and
+/// none of them this one (`here`): which is meant cannot be told, as a location shared
+/// by hosts may hold different targets of one name.
+pub fn several_hosts<'a>(
+    target: &str,
+    location: &str,
+    hosts: impl IntoIterator<Item = &'a str>,
+    here: &str,
+) -> Error {
+    let hosts: Vec<_> = hosts
+        .into_iter()
+        .map(|h| crate::ui::table::printable(h).into_owned())
+        .collect();
+    Error::usage(format!(
+        "the backups of {target} in {location} come from several hosts ({}), none from \
+         this one ({here})",
+        hosts.join(", ")
+    ))
+    .hint(format!(
+        "name the one meant by its ID: docker safeops backups --to {location} --format json \
+         lists each with its host"
+    ))
+}
+
 /// Deletes the complete backups of `target` (same kind) made on this host in `root`
 /// that `retention` does not keep, never `protect` (the one just made): a directory
 /// shared by hosts keeps the others' backups of a target of the same name. Returns the

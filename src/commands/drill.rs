@@ -126,12 +126,18 @@ async fn backup_to_drill(
         Some(name) => name.clone(),
         None => target().await?,
     };
-    // This host's newest, else (a drill on another machine) the newest of any host.
+    // This host's newest, else (a drill on another machine) the newest of the one other
+    // host that has them: of several, which is meant cannot be told.
     let sound: Vec<_> = store::list(&root)?
         .into_iter()
         .filter(|b| b.target == target && b.sound)
         .collect();
     let host = crate::state::hostname();
+    let hosts: std::collections::BTreeSet<&str> = sound.iter().map(|b| b.host.as_str()).collect();
+    if hosts.len() > 1 && !hosts.contains(host.as_str()) {
+        let location = root.display().to_string();
+        return Err(store::several_hosts(&target, &location, hosts, &host));
+    }
     sound
         .iter()
         .find(|b| b.host == host)
@@ -143,7 +149,9 @@ async fn backup_to_drill(
                 root.display()
             ))
             .hint(format!(
-                "docker safeops backup {target}, or list them: docker safeops backups"
+                "docker safeops backup {target} --to {0}, or list them: docker safeops \
+                 backups --to {0}",
+                root.display()
             ))
         })
 }
