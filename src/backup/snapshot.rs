@@ -1039,7 +1039,7 @@ pub fn read_back(pending: Pending, cancel: &Cancel) -> Result<(Pending, u64)> {
             let mut err = repository_error(&location, &e);
             err.message = format!(
                 "{} (the unpublished snapshot stays, tagged {PENDING}: no verb lists it, \
-                 `restic forget` removes it)",
+                 and the target's next backup on this host removes it)",
                 err.message
             );
             return Err(err);
