@@ -12,7 +12,6 @@ use bollard::query_parameters::{
 use serde_json::json;
 
 use crate::backup::create::Subject;
-use crate::backup::store;
 use crate::cancel::Cancel;
 use crate::cli::args::DownArgs;
 use crate::compose::Stdout;
@@ -50,9 +49,7 @@ pub async fn run(discovery: &Discovery<'_>, args: &DownArgs, cancel: &Cancel) ->
             command: format!("docker safeops -p {} down -v", project.name),
             no_backup: args.guard.no_backup,
             subject: Subject::of_target(&target, &facts.volumes),
-            backup_root: store::backup_root(args.guard.location.to.as_deref(), &|n| {
-                std::env::var(n).ok()
-            })?,
+            backup_root: facts.backup_root.clone(),
             password_file: args.guard.repository.password_file.clone(),
             stop_timeout: args.timeout.unwrap_or(10),
             lock_wait: args.guard.lock.wait(),

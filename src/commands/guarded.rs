@@ -221,6 +221,8 @@ pub struct Facts {
     pub policy: Policy,
     /// Last backup per volume.
     pub last_backups: std::collections::HashMap<String, String>,
+    /// Where backups go, as the guard flags say: a plain directory or a repository.
+    pub backup_root: PathBuf,
 }
 
 impl Facts {
@@ -247,6 +249,7 @@ impl Facts {
                 true => last_backups(&backup_root, flags.repository.password_file.as_deref()).await,
                 false => store::last_backup_per_volume(&backup_root),
             },
+            backup_root,
         })
     }
 
@@ -269,32 +272,27 @@ async fn last_backups(
     root: &std::path::Path,
     password_file: Option<&std::path::Path>,
 ) -> std::collections::HashMap<String, String> {
-    let Ok(Location::Repository(location)) = Location::parse(&root.to_string_lossy()) else {
-        return store::last_backup_per_volume(root);
-    };
-    let read = match repository::given_password(password_file) {
-        Ok(Some(password)) => {
-            let location = location.clone();
-            repository::blocking(move || {
-                let repo = repository::open(&location, &password)?;
-                crate::backup::snapshot::last_by_volume(&repo)
-            })
-            .await
-        }
-        Ok(None) => Err(Error::usage("no password file is given").hint(format!(
-            "give --password-file or set {}",
-            repository::PASSWORD_FILE_ENV
-        ))),
-        Err(err) => Err(err),
-    };
-    match read {
+    let read = super::last_backups(root, || {
+        repository::given_password(password_file)?.ok_or_else(|| {
+            Error::usage("no password file is given").hint(format!(
+                "give --password-file or set {}",
+                repository::PASSWORD_FILE_ENV
+            ))
+        })
+    });
+    match read.await {
         Ok(last) => last
             .into_iter()
             .map(|(volume, (created, _))| (volume, created))
             .collect(),
         Err(err) => {
+            // The location as parsed: what it was given as may carry more.
+            let shown = match Location::parse(&root.to_string_lossy()) {
+                Ok(Location::Repository(location)) => location.to_string(),
+                _ => root.display().to_string(),
+            };
             eprintln!(
-                "note: LAST BACKUP below leaves out the snapshots in {location}, which were not \
+                "note: LAST BACKUP below leaves out the snapshots in {shown}, which were not \
                  read: {}{}",
                 err.message,
                 err.hint.map(|h| format!(" ({h})")).unwrap_or_default()

@@ -28,6 +28,26 @@ use std::io::Write;
 use crate::error::{Error, Result};
 use crate::target::{Discovery, Target};
 
+/// Each volume's last backup in `root` by this host (its time and fingerprint): the
+/// plain backups of a directory, or the snapshots of a repository, opened with the
+/// password `password` gives.
+pub async fn last_backups(
+    root: &std::path::Path,
+    password: impl FnOnce() -> Result<crate::storage::repository::Password>,
+) -> Result<std::collections::HashMap<String, (String, crate::backup::entry::Fingerprint)>> {
+    use crate::storage::location::Location;
+    use crate::storage::repository;
+    let Ok(Location::Repository(location)) = Location::parse(&root.to_string_lossy()) else {
+        return Ok(crate::backup::store::last_fingerprints(root));
+    };
+    let password = password()?;
+    repository::blocking(move || {
+        let repo = repository::open(&location, &password)?;
+        crate::backup::snapshot::last_by_volume(&repo)
+    })
+    .await
+}
+
 /// The one target a verb acts on: the one named, else the project of the compose
 /// options or working directory. Says on stderr when it runs in run mode.
 pub async fn single_target(

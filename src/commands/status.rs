@@ -8,13 +8,12 @@ use futures_util::future::join_all;
 use serde::Serialize;
 
 use crate::backup::entry::Fingerprint;
-use crate::backup::{snapshot, store};
+use crate::backup::store;
 use crate::cli::args::{Format, StatusArgs};
 use crate::engine::Engine;
 use crate::engine::inventory::{self, Container, Volume};
 use crate::error::Result;
 use crate::guard::protect::{self, Policy, Rule, VolumeFacts};
-use crate::storage::location::Location;
 use crate::storage::repository;
 use crate::target::{Discovery, Mode, Target, VolumeRef};
 use crate::ui::table::{human_bytes, printable, render_or_none};
@@ -125,13 +124,8 @@ async fn last_backups(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<HashMap<String, (String, Fingerprint)>> {
     let root = store::backup_root(args.location.to.as_deref(), env)?;
-    let Ok(Location::Repository(location)) = Location::parse(&root.to_string_lossy()) else {
-        return Ok(store::last_fingerprints(&root));
-    };
-    let password = repository::password(args.repository.password_file.as_deref(), false)?;
-    repository::blocking(move || {
-        let repo = repository::open(&location, &password)?;
-        snapshot::last_by_volume(&repo)
+    super::last_backups(&root, || {
+        repository::password(args.repository.password_file.as_deref(), false)
     })
     .await
 }

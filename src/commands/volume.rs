@@ -5,7 +5,6 @@ use bollard::query_parameters::{RemoveContainerOptionsBuilder, RemoveVolumeOptio
 use serde_json::json;
 
 use crate::backup::create::Subject;
-use crate::backup::store;
 use crate::cancel::Cancel;
 use crate::cli::args::{GuardFlags, RmArgs, VolumePruneArgs, VolumeRmArgs};
 use crate::engine::Engine;
@@ -29,6 +28,8 @@ struct Removal<'a> {
     plan: &'a Plan,
     /// Its guard flags.
     flags: &'a GuardFlags,
+    /// Where its safety backup goes (see [`super::guarded::Facts`]).
+    backup_root: &'a std::path::Path,
     /// The command to repeat with `--confirm`.
     command: String,
     /// What `remove` is called with, in order.
@@ -49,6 +50,7 @@ async fn guarded_removal(
         verb,
         plan,
         flags,
+        backup_root,
         command,
         names,
         removes_containers,
@@ -78,9 +80,7 @@ async fn guarded_removal(
                 volumes: Default::default(),
                 files: None,
             },
-            backup_root: store::backup_root(flags.location.to.as_deref(), &|n| {
-                std::env::var(n).ok()
-            })?,
+            backup_root: backup_root.to_path_buf(),
             password_file: flags.repository.password_file.clone(),
             stop_timeout: 10,
             lock_wait: flags.lock.wait(),
@@ -141,6 +141,7 @@ pub async fn rm(engine: &Engine, args: &VolumeRmArgs, cancel: &Cancel) -> Result
         verb: "volume rm",
         plan: &plan,
         flags: &args.guard,
+        backup_root: &facts.backup_root,
         command: format!("docker safeops volume rm {}", args.volumes.join(" ")),
         names: &args.volumes,
         removes_containers: false,
@@ -176,6 +177,7 @@ pub async fn prune(engine: &Engine, args: &VolumePruneArgs, cancel: &Cancel) -> 
         verb: "volume prune",
         plan: &plan,
         flags: &args.guard,
+        backup_root: &facts.backup_root,
         command: format!(
             "docker safeops volume prune{}",
             if args.all { " --all" } else { "" }
@@ -241,6 +243,7 @@ pub async fn rm_containers(engine: &Engine, args: &RmArgs, cancel: &Cancel) -> R
         verb: if volumes { "rm -v" } else { "rm" },
         plan: &plan,
         flags: &args.guard,
+        backup_root: &facts.backup_root,
         command: format!("docker safeops rm -v {}", args.containers.join(" ")),
         names: &args.containers,
         // Without -f Docker refuses a running container: left stopped, it would go.
