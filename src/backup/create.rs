@@ -352,13 +352,13 @@ pub async fn create(
     // The repositories are opened and locked before anything is stopped (a wrong
     // password, an unreachable server or a restic prune under way fail here, everything
     // running), while the plan is made: deriving the key and restic's wait for a racing
-    // lock take most of a second.
-    let opening = futures_util::future::join_all(
-        options
-            .repositories
-            .iter()
-            .map(|target| IntoRepository::open(target, options.lock_wait, cancel)),
-    );
+    // lock take most of a second. What the snapshots need from them (the index, the
+    // parent) is read then too, so that the containers are down only while the volumes
+    // are read.
+    let opening = futures_util::future::join_all(options.repositories.iter().map(|target| {
+        let volumes = subject.volumes.keys().cloned().collect();
+        IntoRepository::open(target, &subject.name, volumes, options.lock_wait, cancel)
+    }));
     let (plan, opened) = tokio::join!(planning, opening);
     let failed = match &plan {
         Err(err) => Some(err.clone()),

@@ -127,10 +127,11 @@ pub(super) async fn forget(
 }
 
 /// A repository a backup writes its snapshot into, open and locked (shared, as
-/// restic's backups do) for as long as the backup runs.
+/// restic's backups do) for as long as the backup runs, with what the snapshot needs
+/// from it read before anything stops.
 pub(super) struct IntoRepository {
     location: Repository,
-    repo: std::sync::Mutex<Option<crate::storage::repository::Open>>,
+    prepared: std::sync::Mutex<Option<snapshot::Prepared>>,
     _lock: crate::storage::lock::Held,
 }
 
@@ -171,27 +172,45 @@ impl SnapshotWorkers {
 }
 
 impl IntoRepository {
+    /// Opens and locks the repository of `target` for a backup of the target `name`
+    /// (its `volumes`), and reads what the snapshot needs from there: while restic's
+    /// lock protocol waits, when that reading is still current once the lock is
+    /// confirmed, else again.
     pub(super) async fn open(
         target: &RepositoryTarget,
+        name: &str,
+        volumes: Vec<String>,
         wait: Option<std::time::Duration>,
         cancel: &Cancel,
     ) -> Result<IntoRepository> {
         let target = target.clone();
         let location = target.location.clone();
+        let name = name.to_string();
         let cancel = cancel.clone();
-        let (repo, lock) = crate::storage::repository::blocking(move || {
-            crate::storage::repository::open_locked(
-                &target.location,
+        let (prepared, lock) = crate::storage::repository::blocking(move || {
+            let at = &target.location;
+            let (repo, lock, early) = crate::storage::repository::open_locked_reading(
+                at,
                 &target.password,
                 crate::storage::lock::Kind::Shared,
                 wait,
                 &cancel,
-            )
+                |key| {
+                    let repo = crate::storage::repository::open_with_key(at, key.clone())?;
+                    snapshot::prepare(repo, at, &name, &volumes)
+                },
+            )?;
+            let mut prepared = match early {
+                Some(early) if early.current(at)? => early,
+                _ => snapshot::prepare(repo, at, &name, &volumes)?,
+            };
+            prepared.forget_abandoned(at, &name);
+            Ok((prepared, lock))
         })
         .await?;
         Ok(IntoRepository {
             location,
-            repo: std::sync::Mutex::new(Some(repo)),
+            prepared: std::sync::Mutex::new(Some(prepared)),
             _lock: lock,
         })
     }
@@ -223,19 +242,23 @@ pub(super) async fn write_snapshots(
     let repos: Vec<_> = into
         .iter()
         .map(|into| {
-            let repo = into.repo.lock().unwrap_or_else(|e| e.into_inner()).take();
+            let prepared = into
+                .prepared
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take();
             (
                 into.location.clone(),
-                repo.expect("one snapshot per backup"),
+                prepared.expect("one snapshot per backup"),
             )
         })
         .collect();
     let worker_cancel = cancel.clone();
     let shared = Arc::clone(&workers.pending);
     run_kept(&workers.writer, move || {
-        for (location, repo) in repos {
+        for (location, prepared) in repos {
             crate::ui::progress::phase(&format!("writing the snapshot to {location}"));
-            match snapshot::write(&location, repo, &request, &worker_cancel) {
+            match snapshot::write(&location, prepared, &request, &worker_cancel) {
                 Ok(written) => shared
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())

@@ -576,8 +576,8 @@ fn volume_tags(lists: &VolumeLists) -> Vec<String> {
         .collect()
 }
 
-/// The parent snapshot's digest list of each volume read directly that it holds, by
-/// the volume's place: the digests of the files the archiver finds unchanged. `None`
+/// The parent snapshot's digest list of each of `volumes` that it holds, by the volume's
+/// name: the digests of the files the archiver finds unchanged. `None`
 /// when the parent cannot be one: a volume of it was read through the engine (its
 /// whole-second mtimes and missing ctimes prove nothing), or a volume of it has no
 /// sound digest list (made by an older version, say); the snapshot is then read whole.
@@ -585,8 +585,8 @@ fn parent_lists(
     repo: &rustic_core::Repository<rustic_core::IndexedFullStatus>,
     location: &Repository,
     parent: &SnapshotFile,
-    request: &Request,
-) -> Option<HashMap<PathBuf, FileList>> {
+    volumes: &[String],
+) -> Option<HashMap<String, FileList>> {
     let unusable = |why: String| {
         tracing::info!(
             "snapshot {} is no parent, every file is read: {why}",
@@ -610,20 +610,8 @@ fn parent_lists(
         }
     }
     let mut lists = HashMap::new();
-    for tree in request
-        .trees
-        .iter()
-        .filter(|t| matches!(t.root, TreeRoot::Dir(_)) && t.is_volume())
-    {
-        let name = tree
-            .at
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned());
-        let Some(info) = manifest
-            .volumes
-            .iter()
-            .find(|v| Some(&v.name) == name.as_ref())
-        else {
+    for name in volumes {
+        let Some(info) = manifest.volumes.iter().find(|v| &v.name == name) else {
             // Not in the parent: the archiver reads all of it.
             continue;
         };
@@ -638,7 +626,7 @@ fn parent_lists(
         .and_then(|b| serde_json::from_slice::<FileList>(&b).map_err(|e| e.to_string()));
         match list {
             Ok(list) if digest_list::unsound(&list).is_empty() => {
-                lists.insert(tree.at.clone(), list);
+                lists.insert(name.clone(), list);
             }
             Ok(list) => {
                 let why = digest_list::unsound(&list).join("; ");
@@ -825,42 +813,91 @@ fn of_target_here<S: rustic_core::Open>(
     })
 }
 
-/// Removes the unpublished snapshots of `target` that runs on this host left when they
-/// died before publishing (SIGKILL, a power cut): the caller holds the target's lock,
-/// so no run of it is under way here. What they wrote stays until a prune.
-fn forget_abandoned(repo: &Open, location: &Repository, target: &str) {
-    let (tag, host) = (target_tag(target), crate::state::hostname());
-    let abandoned = matching(repo, |s| {
-        s.tags.contains(PENDING) && s.tags.contains(&tag) && s.hostname == host
-    });
-    let ids: Vec<_> = match abandoned {
-        Ok(found) => found.iter().map(|s| s.id).collect(),
-        Err(err) => {
-            tracing::warn!("cannot look for unpublished snapshots: {}", err.message);
-            return;
-        }
-    };
-    if ids.is_empty() {
-        return;
-    }
-    match repo.delete_snapshots(&ids) {
-        Ok(()) => eprintln!(
-            "note: removed {} unpublished snapshot(s) of {target} from {location}, left by \
-             a run that died",
-            ids.len()
-        ),
-        Err(e) => tracing::warn!(
-            "cannot remove the unpublished snapshots a run that died left: {}",
-            concise(&e.display_log())
-        ),
-    }
+/// What a backup into a repository reads there before the containers stop, so that
+/// they are stopped only while the volumes are read: the index, the target's last
+/// snapshot on this host and its digest lists, and the unpublished snapshots runs that
+/// died left.
+pub struct Prepared {
+    repo: rustic_core::Repository<rustic_core::IndexedFullStatus>,
+    /// The index files listed before the index was read: the new snapshot's packs are
+    /// in the others, and a prune that ran meanwhile removed one of these.
+    before: std::collections::BTreeSet<rustic_core::repofile::IndexId>,
+    /// The target's last published snapshot made on this host.
+    last: Option<SnapshotFile>,
+    /// Its digest list of each volume, by name; `None` when it cannot be a parent.
+    parent_lists: Option<HashMap<String, FileList>>,
+    /// The target's unpublished snapshots made on this host.
+    abandoned: Vec<rustic_core::repofile::SnapshotId>,
 }
 
-/// The target's newest snapshot made on this host, the parent of the next one.
-pub fn latest(repo: &Open, target: &str) -> Result<Option<SnapshotFile>> {
-    Ok(of_target_here(repo, target)?
-        .into_iter()
-        .max_by(|a, b| a.time.cmp(&b.time)))
+/// Reads what a backup of `target`'s `volumes` needs from `repo` before anything stops
+/// (see [`Prepared`]). Only reads.
+pub fn prepare(
+    repo: Open,
+    location: &Repository,
+    target: &str,
+    volumes: &[String],
+) -> Result<Prepared> {
+    let (tag, host) = (target_tag(target), crate::state::hostname());
+    let (published, unpublished): (Vec<_>, Vec<_>) =
+        matching(&repo, |s| s.tags.contains(&tag) && s.hostname == host)?
+            .into_iter()
+            .partition(|s| s.tags.contains("docker-safeops"));
+    let abandoned = unpublished
+        .iter()
+        .filter(|s| s.tags.contains(PENDING))
+        .map(|s| s.id)
+        .collect();
+    let last = published.into_iter().max_by(|a, b| a.time.cmp(&b.time));
+    let before = readback::index_ids(&repo, location)?;
+    // `archive` does not update the index it works with: a fresh one per snapshot. A
+    // full one: the parent's digest lists are read from it.
+    let repo = repo
+        .to_indexed()
+        .map_err(|e| repository_error(location, &e))?;
+    let parent_lists = last
+        .as_ref()
+        .and_then(|last| parent_lists(&repo, location, last, volumes));
+    Ok(Prepared {
+        repo,
+        before,
+        last,
+        parent_lists,
+        abandoned,
+    })
+}
+
+impl Prepared {
+    /// Whether every index file listed before the index was read is still there: a
+    /// prune (restic's, one that finished while restic's lock protocol waited) replaces
+    /// index files, and what was read before it may name packs it deleted.
+    pub fn current(&self, location: &Repository) -> Result<bool> {
+        Ok(self
+            .before
+            .is_subset(&readback::index_ids(&self.repo, location)?))
+    }
+
+    /// Removes the unpublished snapshots of `target` that runs on this host left when
+    /// they died before publishing (SIGKILL, a power cut). The caller holds the
+    /// target's lock, so no run of it is under way here, and the repository's, so no
+    /// prune is. What they wrote stays until a prune.
+    pub fn forget_abandoned(&mut self, location: &Repository, target: &str) {
+        let ids = std::mem::take(&mut self.abandoned);
+        if ids.is_empty() {
+            return;
+        }
+        match self.repo.delete_snapshots(&ids) {
+            Ok(()) => eprintln!(
+                "note: removed {} unpublished snapshot(s) of {target} from {location}, left \
+                 by a run that died",
+                ids.len()
+            ),
+            Err(e) => tracing::warn!(
+                "cannot remove the unpublished snapshots a run that died left: {}",
+                concise(&e.display_log())
+            ),
+        }
+    }
 }
 
 /// The snapshots `filter` matches. rustic lists the snapshot files and then reads each:
@@ -934,42 +971,49 @@ impl Pending {
     }
 }
 
-/// Writes one snapshot of `request` into the open repository `repo` at `location`,
-/// unpublished. A file that could not be read fails it, and so does `cancel`; either
-/// way the snapshot is removed.
+/// Writes one snapshot of `request` into the repository at `location`, `prepared`
+/// there, unpublished. A file that could not be read fails it, and so does `cancel`;
+/// either way the snapshot is removed.
 pub fn write(
     location: &Repository,
-    repo: Open,
+    prepared: Prepared,
     request: &Request,
     cancel: &Cancel,
 ) -> Result<Pending> {
     let failures: Arc<Mutex<Vec<String>>> = Arc::default();
+    let Prepared {
+        repo,
+        before,
+        last,
+        parent_lists,
+        ..
+    } = prepared;
+    // The target's last snapshot, all of whose blobs were read back when it was
+    // published: what the new one reuses from it needs no read-back (see `reused`).
+    let reference = last
+        .as_ref()
+        .filter(|s| s.tags.contains(ALL_READ_BACK))
+        .map(|s| s.tree);
     // A volume streamed through the engine has whole-second mtimes, which cannot prove
     // a file unchanged since the parent: such a snapshot is read whole, with no parent.
     let streamed = request
         .trees
         .iter()
         .any(|t| matches!(t.root, TreeRoot::Engine(_)));
-    forget_abandoned(&repo, location, &request.target);
-    // The target's last snapshot, all of whose blobs were read back when it was
-    // published: what the new one reuses from it needs no read-back (see `reused`).
-    let last = latest(&repo, &request.target)?;
-    let reference = last
-        .as_ref()
-        .filter(|s| s.tags.contains(ALL_READ_BACK))
-        .map(|s| s.tree);
-    let parent = last.filter(|_| !streamed);
-    // `archive` does not update the index it works with: a fresh one per snapshot. A
-    // full one: the parent's digest lists are read from it.
-    let repo = repo
-        .to_indexed()
-        .map_err(|e| repository_error(location, &e))?;
-    let (parent, parents) = match parent {
-        Some(parent) => match parent_lists(&repo, location, &parent, request) {
-            Some(lists) => (Some(parent), lists),
-            None => (None, HashMap::new()),
-        },
-        None => (None, HashMap::new()),
+    let (parent, parents) = match (last, parent_lists) {
+        (Some(parent), Some(mut lists)) if !streamed => {
+            let parents = request
+                .trees
+                .iter()
+                .filter(|t| t.is_volume())
+                .filter_map(|t| {
+                    let name = t.at.file_name()?.to_string_lossy();
+                    Some((t.at.clone(), lists.remove(name.as_ref())?))
+                })
+                .collect();
+            (Some(parent), parents)
+        }
+        _ => (None, HashMap::new()),
     };
     let mut parent_opts = ParentOptions::default();
     match &parent {
@@ -992,7 +1036,6 @@ pub fn write(
         cancel: cancel.clone(),
         lists: Arc::clone(&lists),
     };
-    let before = readback::index_ids(&repo, location)?;
     let snapshot = repo
         .archive(&options, &source, snapshot, &[PathBuf::from("/")])
         .map_err(|e| repository_error(location, &e))?;
@@ -1569,6 +1612,61 @@ mod tests {
         let err = reader.read(&mut buf).unwrap_err();
         assert!(crate::cancel::is_cancelled_io(&err), "{err}");
         assert_eq!(failures.lock().unwrap().len(), 1);
+    }
+
+    /// A local repository in `dir`, and its location and password.
+    fn local_repository(dir: &Path) -> (Repository, crate::storage::repository::Password) {
+        let password_file = dir.join("password");
+        std::fs::write(&password_file, "test\n").unwrap();
+        let password = crate::storage::repository::given_password(Some(&password_file))
+            .unwrap()
+            .unwrap();
+        let text = format!("repo:{}", dir.join("repo").display());
+        let crate::storage::location::Location::Repository(location) =
+            crate::storage::location::Location::parse(&text).unwrap()
+        else {
+            panic!("{text} is a repository");
+        };
+        crate::storage::repository::init(&location, &password).unwrap();
+        (location, password)
+    }
+
+    #[test]
+    fn what_was_read_before_a_prune_replaced_index_files_is_not_current() {
+        // The storage calls block on the runtime's handle, as on `spawn_blocking`.
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let _entered = runtime.enter();
+        let dir = tempfile::tempdir().unwrap();
+        let (location, password) = local_repository(dir.path());
+        let open = || crate::storage::repository::open(&location, &password).unwrap();
+        let source = dir.path().join("source");
+        std::fs::create_dir(&source).unwrap();
+        std::fs::write(source.join("file"), b"content").unwrap();
+        let request = Request {
+            target: "t".into(),
+            trees: vec![Tree {
+                root: TreeRoot::Dir(source),
+                at: PathBuf::new(),
+            }],
+        };
+        let (_trigger, cancel) = crate::cancel::pair();
+        let prepared = prepare(open(), &location, "t", &[]).unwrap();
+        drop(write(&location, prepared, &request, &cancel).unwrap());
+        let index = dir.path().join("repo/index");
+        let written: Vec<_> = std::fs::read_dir(&index)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        assert_eq!(written.len(), 1, "{written:?}");
+
+        let prepared = prepare(open(), &location, "t", &[]).unwrap();
+        assert!(prepared.current(&location).unwrap());
+        // A concurrent backup adds an index file: what was read is still sound.
+        std::fs::copy(&written[0], index.join("ab".repeat(32))).unwrap();
+        assert!(prepared.current(&location).unwrap());
+        // A prune replaces one: what was read may name deleted packs.
+        std::fs::remove_file(&written[0]).unwrap();
+        assert!(!prepared.current(&location).unwrap());
     }
 
     #[test]

@@ -200,6 +200,24 @@ pub fn acquire(
     wait: Option<Duration>,
     cancel: &Cancel,
 ) -> Result<Held> {
+    acquire_reading(location, key, kind, wait, cancel, || Ok(())).map(|(held, _)| held)
+}
+
+/// [`acquire`], running `read` while restic's protocol waits for a lock that raced
+/// ours, and returning what it read (`None` when it failed) along with the lock.
+///
+/// `read` must only read, and what it read may predate a prune that finished before the
+/// lock was confirmed: the caller checks that it is still current before using it, and
+/// reads again under the lock when it is not (see `snapshot::Prepared::current`). A
+/// retry (with `wait`) runs it again.
+pub fn acquire_reading<T>(
+    location: &Repository,
+    key: &MasterKey,
+    kind: Kind,
+    wait: Option<Duration>,
+    cancel: &Cancel,
+    mut read: impl FnMut() -> Result<T>,
+) -> Result<(Held, Option<T>)> {
     let storage = Arc::new(
         Storage::new(location)
             .map_err(|e| Error::usage(format!("cannot use the repository {location}: {e}")))?,
@@ -207,18 +225,22 @@ pub fn acquire(
     let cipher = cipher(key);
     let started = Instant::now();
     let mut told = false;
-    let name = loop {
+    let (name, read) = loop {
         if cancel.reason().is_some() {
             return Err(Error::interrupted());
         }
         let mut found = conflicts(&storage, &cipher, kind, None)?;
         if found.is_empty() {
             let name = write(&storage, &cipher, kind)?;
+            let written = Instant::now();
+            let read = read()
+                .inspect_err(|e| tracing::debug!("read while locking: {}", e.message))
+                .ok();
             // Someone may have locked at the same moment: look again, as restic does.
-            std::thread::sleep(RACE);
+            std::thread::sleep(RACE.saturating_sub(written.elapsed()));
             found = conflicts(&storage, &cipher, kind, Some(&name))?;
             if found.is_empty() {
-                break name;
+                break (name, read);
             }
             let _ = storage.remove_lock(&name);
         }
@@ -266,10 +288,11 @@ pub fn acquire(
             tracing::warn!("cannot remove the repository lock: {}", err.display_log());
         }
     });
-    Ok(Held {
+    let held = Held {
         stop: Some(stop),
         refresher: Some(refresher),
-    })
+    };
+    Ok((held, read))
 }
 
 #[cfg(test)]

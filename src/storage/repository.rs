@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use rustic_core::repofile::MasterKey;
 use rustic_core::{
     ConfigOptions, Credentials, KeyOptions, OpenStatus, Repository as RusticRepository,
     RepositoryBackends, RepositoryOptions, RusticError,
@@ -129,17 +130,31 @@ pub async fn blocking<T: Send + 'static>(
 
 /// Opens the repository at `location`. Blocks: call it from `spawn_blocking`.
 pub fn open(location: &Repository, password: &Password) -> Result<Open> {
-    rustic(location)?
-        .open(&Credentials::password(&password.0))
-        .map_err(|e| match e.is_incorrect_password() {
-            true => repository_error(location, &e),
-            false if e.display_log().contains("No repository config file found") => {
-                Error::usage(format!("no repository at {location}")).hint(format!(
-                    "create one with `docker safeops backups init {location}`"
-                ))
-            }
-            false => repository_error(location, &e),
-        })
+    opened(
+        location,
+        rustic(location)?.open(&Credentials::password(&password.0)),
+    )
+}
+
+/// Opens the repository at `location` again with the `key` an opening with the password
+/// gave, without deriving it anew. Blocks: call it from `spawn_blocking`.
+pub fn open_with_key(location: &Repository, key: MasterKey) -> Result<Open> {
+    opened(
+        location,
+        rustic(location)?.open(&Credentials::Masterkey(key)),
+    )
+}
+
+fn opened(location: &Repository, result: rustic_core::RusticResult<Open>) -> Result<Open> {
+    result.map_err(|e| match e.is_incorrect_password() {
+        true => repository_error(location, &e),
+        false if e.display_log().contains("No repository config file found") => {
+            Error::usage(format!("no repository at {location}")).hint(format!(
+                "create one with `docker safeops backups init {location}`"
+            ))
+        }
+        false => repository_error(location, &e),
+    })
 }
 
 /// Creates a repository at `location`. Blocks: call it from `spawn_blocking`.
@@ -174,11 +189,28 @@ pub fn open_locked(
     wait: Option<std::time::Duration>,
     cancel: &crate::cancel::Cancel,
 ) -> Result<(Open, super::lock::Held)> {
+    open_locked_reading(location, password, kind, wait, cancel, |_| Ok(()))
+        .map(|(repo, held, _)| (repo, held))
+}
+
+/// [`open_locked`], running `read` with the repository's key while the lock protocol
+/// waits (see [`super::lock::acquire_reading`] for what `read` may do), and returning
+/// what it read, `None` when it failed.
+pub fn open_locked_reading<T>(
+    location: &Repository,
+    password: &Password,
+    kind: super::lock::Kind,
+    wait: Option<std::time::Duration>,
+    cancel: &crate::cancel::Cancel,
+    mut read: impl FnMut(&MasterKey) -> Result<T>,
+) -> Result<(Open, super::lock::Held, Option<T>)> {
     let repo = open(location, password)?;
     // Opening may take long (a slow server): no lock is written after Ctrl-C.
     if cancel.reason().is_some() {
         return Err(crate::error::Error::interrupted());
     }
-    let held = super::lock::acquire(location, &repo.key(), kind, wait, cancel)?;
-    Ok((repo, held))
+    let key = repo.key();
+    let (held, read) =
+        super::lock::acquire_reading(location, &key, kind, wait, cancel, || read(&key))?;
+    Ok((repo, held, read))
 }
