@@ -159,6 +159,38 @@ fn round_trip_is_identical_direct_and_through_the_engine() {
     }
 }
 
+#[test]
+fn user_xattrs_read_directly_come_back_through_the_engine_unchecked_and_said_so() {
+    let f = Fixture::new("xattr");
+    f.exec("echo tagged > /data/tagged; echo plain > /data/plain");
+    let tagged = mountpoint(&f.volume).join("tagged");
+    xattr::set(&tagged, "user.origin", b"kept").unwrap();
+    let mut direct = f.safeops();
+    direct.env("SAFEOPS_VOLUME_ACCESS", "direct");
+    let out = json(direct.args(["backup", &f.container, "-t", "1", "--format", "json"]));
+    let backup = out["path"].as_str().unwrap().to_string();
+    f.exec("echo changed > /data/tagged");
+    xattr::remove(&tagged, "user.origin").unwrap();
+    // The engine writes the attribute, but its archive endpoint cannot read it back.
+    let (code, stdout, stderr) = run(f.safeops().env("SAFEOPS_VOLUME_ACCESS", "api").args([
+        "restore",
+        &backup,
+        "--confirm",
+        &f.volume,
+    ]));
+    assert_eq!(code, 0, "{stderr}\n{stdout}");
+    assert!(
+        stderr.contains("extended attributes other than security.capability of 1 file(s)")
+            && stderr.contains("not checked"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read(&tagged).unwrap(), b"tagged\n");
+    assert_eq!(
+        xattr::get(&tagged, "user.origin").unwrap().as_deref(),
+        Some(&b"kept"[..])
+    );
+}
+
 /// Copies a backup directory (to damage the copy).
 fn flip_byte(file: &Path) {
     let mut bytes = std::fs::read(file).unwrap();

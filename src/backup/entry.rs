@@ -125,8 +125,9 @@ pub struct FileRecord {
     pub xattrs: BTreeMap<String, String>,
 }
 
-/// The extended attribute holding a file's capabilities (`setcap`).
-const CAPABILITY_XATTR: &str = "security.capability";
+/// The extended attribute holding a file's capabilities (`setcap`): the one the
+/// engine's archive endpoint also reads back.
+pub const CAPABILITY_XATTR: &str = "security.capability";
 
 impl FileRecord {
     /// What gives this entry powers beyond its volume once a container mounts it: a
@@ -206,6 +207,32 @@ impl FileList {
                 .filter_map(FileRecord::without_special)
                 .collect(),
         }
+    }
+
+    /// The list as the engine's archive endpoint reads it back, and how many entries
+    /// have extended attributes it cannot show. The engine writes every attribute of
+    /// an uploaded archive, but reads back only [`CAPABILITY_XATTR`] (moby's
+    /// `ReadSecurityXattrToTarHeader`), so the others of a restore through it cannot be
+    /// checked.
+    pub fn as_the_engine_reads_it(&self) -> (FileList, usize) {
+        let mut unreadable = 0;
+        let entries = self
+            .entries
+            .iter()
+            .map(|entry| {
+                let mut shown = entry.clone();
+                shown.xattrs.retain(|name, _| name == CAPABILITY_XATTR);
+                if shown.xattrs.len() < entry.xattrs.len() {
+                    unreadable += 1;
+                }
+                shown
+            })
+            .collect();
+        let list = FileList {
+            volume: self.volume.clone(),
+            entries,
+        };
+        (list, unreadable)
     }
 
     /// One line summing up the special entries, e.g. `2 device node, 1 setuid`; `None`

@@ -1001,7 +1001,19 @@ async fn restore_api(
         .map_err(|e| Error::failure(format!("worker failed: {e}")))?
         .map_err(|e| Error::failure(format!("cannot read back the restored files: {e}")))?
         .0;
-        check_restored(&expected, &actual)
+        let (readable, unreadable) = expected.as_the_engine_reads_it();
+        check_restored(&readable, &actual)?;
+        if unreadable > 0 {
+            eprintln!(
+                "note: volume {}: the extended attributes other than {} of {unreadable} \
+                 file(s) were written by the engine but not checked: its archive endpoint \
+                 does not read them back (a restore on the engine's host, as root, checks \
+                 them)",
+                expected.volume,
+                super::entry::CAPABILITY_XATTR
+            );
+        }
+        Ok(())
     }
     .await;
     helper.remove().await;
