@@ -91,6 +91,8 @@ chmod 4750 deep/a/b/c/blob
 chmod 0600 "ünïcödé ✓"
 chmod 0700 deep
 touch -d '2001-02-03 04:05:06' "dir with space/file" deep/a
+echo old > before-1970
+touch -d '1960-01-02 03:04:05' before-1970
 "#;
 
 #[test]
@@ -144,7 +146,17 @@ fn round_trip_is_identical_direct_and_through_the_engine() {
             .arg("--preserve-special"));
         assert_eq!(code, 0, "restore via {access}: {stderr}\n{stdout}");
         let restored = snapshot(&mountpoint(&copy));
-        assert_eq!(restored, original, "restore via {access} differs");
+        let mut expected = original.clone();
+        if access == "api" {
+            // The engine moves a time before 1970 to the epoch, and the restore says so.
+            let old = expected.get_mut(&b"before-1970"[..]).unwrap();
+            *old = old.replace("mtime=-315521755", "mtime=0");
+            assert!(
+                stderr.contains("1 file(s) dated before 1970 are dated 1970-01-01"),
+                "{stderr}"
+            );
+        }
+        assert_eq!(restored, expected, "restore via {access} differs");
         let copy_root = std::fs::metadata(mountpoint(&copy)).unwrap();
         assert_eq!(
             (copy_root.mode(), copy_root.uid(), copy_root.gid()),

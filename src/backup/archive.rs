@@ -212,21 +212,26 @@ impl<W: Write> TarEmitter<W> {
         header.set_mode(record.mode);
         header.set_uid(record.uid);
         header.set_gid(record.gid);
-        header.set_mtime(record.mtime);
+        // A header holds no time before 1970: a PAX record does, as GNU tar writes it.
+        header.set_mtime(u64::try_from(record.mtime).unwrap_or(0));
         header.set_size(0);
-        if !record.xattrs.is_empty() {
-            let values: Vec<(String, Vec<u8>)> = record
-                .xattrs
-                .iter()
-                .map(|(name, value)| {
-                    (
-                        format!("SCHILY.xattr.{name}"),
-                        hex::decode(value).unwrap_or_default(),
-                    )
-                })
-                .collect();
-            self.builder
-                .append_pax_extensions(values.iter().map(|(k, v)| (k.as_str(), v.as_slice())))?;
+        let mut extensions: Vec<(String, Vec<u8>)> = record
+            .xattrs
+            .iter()
+            .map(|(name, value)| {
+                (
+                    format!("SCHILY.xattr.{name}"),
+                    hex::decode(value).unwrap_or_default(),
+                )
+            })
+            .collect();
+        if record.mtime < 0 {
+            extensions.push(("mtime".into(), record.mtime.to_string().into_bytes()));
+        }
+        if !extensions.is_empty() {
+            self.builder.append_pax_extensions(
+                extensions.iter().map(|(k, v)| (k.as_str(), v.as_slice())),
+            )?;
         }
         let name = self.name(&record.path);
         let mut emitted = Emitted {
@@ -567,7 +572,10 @@ pub fn read_entries<R: Read>(
             mode: header.mode()? & 0o7777,
             uid: header.uid()?,
             gid: header.gid()?,
-            mtime: header.mtime()?,
+            mtime: i64::try_from(header.mtime()?).map_err(|_| ArchiveError::Unsafe {
+                path: raw_path.clone(),
+                why: "a modification time beyond the year 292 billion",
+            })?,
             size: if kind == Kind::File { entry.size() } else { 0 },
             sha256: None,
             link,
@@ -577,12 +585,20 @@ pub fn read_entries<R: Read>(
         if let Some(extensions) = entry.pax_extensions()? {
             for extension in extensions {
                 let extension = extension?;
-                if let Ok(key) = extension.key()
-                    && let Some(name) = key.strip_prefix("SCHILY.xattr.")
-                {
-                    record
-                        .xattrs
-                        .insert(name.to_string(), hex::encode(extension.value_bytes()));
+                match extension.key() {
+                    Ok("mtime") => {
+                        if let Some(seconds) = extension.value().ok().and_then(pax_seconds) {
+                            record.mtime = seconds;
+                        }
+                    }
+                    Ok(key) => {
+                        if let Some(name) = key.strip_prefix("SCHILY.xattr.") {
+                            record
+                                .xattrs
+                                .insert(name.to_string(), hex::encode(extension.value_bytes()));
+                        }
+                    }
+                    Err(_) => {}
                 }
             }
         }
@@ -593,6 +609,18 @@ pub fn read_entries<R: Read>(
         })?;
     }
     Ok(archive.into_inner().inner)
+}
+
+/// The whole seconds of a PAX time record, rounded down as `stat` gives them (`-1.5`
+/// is 2 seconds before the epoch).
+fn pax_seconds(value: &str) -> Option<i64> {
+    let (whole, fraction) = value.split_once('.').unwrap_or((value, ""));
+    let seconds: i64 = whole.parse().ok()?;
+    if !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let below = whole.starts_with('-') && fraction.bytes().any(|b| b != b'0');
+    Some(seconds - i64::from(below))
 }
 
 /// How much of each file [`list_entries`] checks.
@@ -818,5 +846,38 @@ mod tests {
         }
         let mut check = SafetyCheck::default();
         assert!(check.check(&record(".", Kind::Symlink, Some("/"))).is_err());
+    }
+
+    #[test]
+    fn times_before_1970_survive_the_archive() {
+        let mut stream = Vec::new();
+        let mut emitter = TarEmitter::new(&mut stream, None, None);
+        let mut records = Vec::new();
+        for (name, mtime) in [("old", -315_521_755), ("epoch", 0), ("new", 1_700_000_000)] {
+            let mut entry = record(name, Kind::Dir, None);
+            entry.mtime = mtime;
+            emitter.append(&entry, None).unwrap();
+            records.push(entry);
+        }
+        emitter.finish().unwrap();
+        let mut read = Vec::new();
+        read_entries(&stream[..], Naming::Volume, |entry| {
+            read.push(entry.record.clone());
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(read, records);
+    }
+
+    #[test]
+    fn pax_times_round_down_to_whole_seconds() {
+        assert_eq!(pax_seconds("1700000000"), Some(1_700_000_000));
+        assert_eq!(pax_seconds("1700000000.75"), Some(1_700_000_000));
+        assert_eq!(pax_seconds("-315521755"), Some(-315_521_755));
+        assert_eq!(pax_seconds("-1.5"), Some(-2));
+        assert_eq!(pax_seconds("-0.5"), Some(-1));
+        assert_eq!(pax_seconds("-2.000"), Some(-2));
+        assert_eq!(pax_seconds("x"), None);
+        assert_eq!(pax_seconds("1.2e3"), None);
     }
 }

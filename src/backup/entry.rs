@@ -106,8 +106,8 @@ pub struct FileRecord {
     pub uid: u64,
     /// Numeric group.
     pub gid: u64,
-    /// Modification time, seconds since the epoch.
-    pub mtime: u64,
+    /// Modification time, whole seconds since the epoch (negative before 1970).
+    pub mtime: i64,
     /// Content length of regular files; 0 otherwise.
     #[serde(default)]
     pub size: u64,
@@ -175,6 +175,16 @@ pub struct FileList {
     pub entries: Vec<FileRecord>,
 }
 
+/// What a restore through the engine could not keep or check, in numbers of entries
+/// (see [`FileList::as_the_engine_restores_it`]).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct EngineGaps {
+    /// Entries with extended attributes written but not read back.
+    pub unread_xattrs: usize,
+    /// Entries dated before 1970 that came back dated 1970-01-01.
+    pub dated_epoch: usize,
+}
+
 /// A volume's content fingerprint: how many files and bytes it holds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Fingerprint {
@@ -209,13 +219,20 @@ impl FileList {
         }
     }
 
-    /// The list as the engine's archive endpoint reads it back, and how many entries
-    /// have extended attributes it cannot show. The engine writes every attribute of
-    /// an uploaded archive, but reads back only [`CAPABILITY_XATTR`] (moby's
-    /// `ReadSecurityXattrToTarHeader`), so the others of a restore through it cannot be
-    /// checked.
-    pub fn as_the_engine_reads_it(&self) -> (FileList, usize) {
-        let mut unreadable = 0;
+    /// This list as a restore of it through the engine can be checked against `actual`,
+    /// what the engine's archive endpoint read back, and what that check leaves out.
+    ///
+    /// The engine writes every extended attribute of an uploaded archive but reads back
+    /// only [`CAPABILITY_XATTR`] (moby's `ReadSecurityXattrToTarHeader`); and it moves a
+    /// time before 1970 of anything but a symlink to the epoch (moby's `Chtimes`).
+    pub fn as_the_engine_restores_it(&self, actual: &FileList) -> (FileList, EngineGaps) {
+        let at_epoch: std::collections::HashSet<&PathBytes> = actual
+            .entries
+            .iter()
+            .filter(|e| e.mtime == 0)
+            .map(|e| &e.path)
+            .collect();
+        let mut gaps = EngineGaps::default();
         let entries = self
             .entries
             .iter()
@@ -223,7 +240,11 @@ impl FileList {
                 let mut shown = entry.clone();
                 shown.xattrs.retain(|name, _| name == CAPABILITY_XATTR);
                 if shown.xattrs.len() < entry.xattrs.len() {
-                    unreadable += 1;
+                    gaps.unread_xattrs += 1;
+                }
+                if entry.mtime < 0 && at_epoch.contains(&entry.path) {
+                    shown.mtime = 0;
+                    gaps.dated_epoch += 1;
                 }
                 shown
             })
@@ -232,7 +253,7 @@ impl FileList {
             volume: self.volume.clone(),
             entries,
         };
-        (list, unreadable)
+        (list, gaps)
     }
 
     /// One line summing up the special entries, e.g. `2 device node, 1 setuid`; `None`

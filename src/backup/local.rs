@@ -209,7 +209,7 @@ fn record_of(
         mode: stat.st_mode & 0o7777,
         uid: stat.st_uid.into(),
         gid: stat.st_gid.into(),
-        mtime: stat.st_mtime.max(0) as u64,
+        mtime: stat.st_mtime,
         size: if kind == Kind::File {
             stat.st_size as u64
         } else {
@@ -427,7 +427,7 @@ fn copy_sparse(content: &mut dyn Read, file: &mut File, size: u64) -> io::Result
 
 fn timestamps(record: &FileRecord) -> Timestamps {
     let time = Timespec {
-        tv_sec: record.mtime as i64,
+        tv_sec: record.mtime,
         tv_nsec: 0,
     };
     Timestamps {

@@ -12,6 +12,11 @@ use rustic_core::repofile::{Metadata, Node, NodeType};
 
 use super::entry::{FileRecord, Kind, PathBytes};
 
+/// The whole seconds of `time`, rounded down as `stat` gives them.
+fn whole_seconds(time: Timestamp) -> i64 {
+    time.as_second() - i64::from(time.subsec_nanosecond() < 0)
+}
+
 /// The entry in a restore of the volume tree `node` at `path`, or `None` for what a
 /// volume backup does not restore (sockets). `inodes` maps the hard-linked files seen
 /// so far to their first path.
@@ -48,9 +53,7 @@ pub fn record(
         mode: meta.mode.map_or(0o700, mode_from_go),
         uid: meta.uid.unwrap_or(0).into(),
         gid: meta.gid.unwrap_or(0).into(),
-        mtime: meta
-            .mtime
-            .map_or(0, |t| u64::try_from(t.as_second()).unwrap_or(0)),
+        mtime: meta.mtime.map_or(0, whole_seconds),
         size: if kind == Kind::File { meta.size } else { 0 },
         sha256: None,
         link,
@@ -154,9 +157,7 @@ pub fn node(record: &FileRecord, name: &OsStr) -> Node {
     };
     let meta = Metadata {
         mode: Some(go_mode(record.kind, record.mode)),
-        mtime: i64::try_from(record.mtime)
-            .ok()
-            .and_then(|seconds| Timestamp::from_second(seconds).ok()),
+        mtime: Timestamp::from_second(record.mtime).ok(),
         uid: u32::try_from(record.uid).ok(),
         gid: u32::try_from(record.gid).ok(),
         size: record.size,
@@ -221,6 +222,22 @@ mod tests {
         )
         .unwrap();
         assert_eq!(back, record);
+        record.mtime = -315_521_755;
+        let back = super::record(
+            record.path.clone(),
+            &super::node(&record, OsStr::new("tty")),
+            &mut HashMap::new(),
+        )
+        .unwrap();
+        assert_eq!(back, record, "a time before 1970");
+    }
+
+    #[test]
+    fn times_round_down_to_whole_seconds_as_stat_gives_them() {
+        let at = |s, ns| whole_seconds(Timestamp::new(s, ns).unwrap());
+        assert_eq!(at(1_700_000_000, 750_000_000), 1_700_000_000);
+        assert_eq!(at(-1, -500_000_000), -2);
+        assert_eq!(at(-315_521_755, 0), -315_521_755);
     }
 
     #[test]

@@ -1001,16 +1001,24 @@ async fn restore_api(
         .map_err(|e| Error::failure(format!("worker failed: {e}")))?
         .map_err(|e| Error::failure(format!("cannot read back the restored files: {e}")))?
         .0;
-        let (readable, unreadable) = expected.as_the_engine_reads_it();
-        check_restored(&readable, &actual)?;
-        if unreadable > 0 {
+        let (checkable, gaps) = expected.as_the_engine_restores_it(&actual);
+        check_restored(&checkable, &actual)?;
+        if gaps.unread_xattrs > 0 {
             eprintln!(
-                "note: volume {}: the extended attributes other than {} of {unreadable} \
-                 file(s) were written by the engine but not checked: its archive endpoint \
-                 does not read them back (a restore on the engine's host, as root, checks \
-                 them)",
+                "note: volume {}: the extended attributes other than {} of {} file(s) were \
+                 written by the engine but not checked: its archive endpoint does not read \
+                 them back (a restore on the engine's host, as root, checks them)",
                 expected.volume,
-                super::entry::CAPABILITY_XATTR
+                super::entry::CAPABILITY_XATTR,
+                gaps.unread_xattrs
+            );
+        }
+        if gaps.dated_epoch > 0 {
+            eprintln!(
+                "note: volume {}: {} file(s) dated before 1970 are dated 1970-01-01 now: \
+                 the engine moves earlier times to the epoch (a restore on the engine's \
+                 host, as root, keeps them)",
+                expected.volume, gaps.dated_epoch
             );
         }
         Ok(())
