@@ -134,6 +134,8 @@ pub fn safeops(dir: &Path) -> Command {
     cmd.env_remove("COMPOSE_FILE")
         .env_remove("COMPOSE_PROJECT_NAME");
     cmd.env("XDG_CONFIG_HOME", dir.join(".xdg-config"));
+    // The default backup directory too: never the operator's own.
+    cmd.env("XDG_DATA_HOME", dir.join(".xdg-data"));
     cmd
 }
 
