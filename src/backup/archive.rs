@@ -572,24 +572,26 @@ pub fn read_entries<R: Read>(
             mode: header.mode()? & 0o7777,
             uid: header.uid()?,
             gid: header.gid()?,
-            mtime: i64::try_from(header.mtime()?).map_err(|_| ArchiveError::Unsafe {
-                path: raw_path.clone(),
-                why: "a modification time beyond the year 292 billion",
-            })?,
+            mtime: 0,
             size: if kind == Kind::File { entry.size() } else { 0 },
             sha256: None,
             link,
             device,
             xattrs: BTreeMap::new(),
         };
+        let malformed_time = || ArchiveError::Unsafe {
+            path: raw_path.clone(),
+            why: "a malformed modification time",
+        };
+        // A PAX record holds a time no header can (before 1970, say) and wins.
+        let mut pax_mtime = None;
         if let Some(extensions) = entry.pax_extensions()? {
             for extension in extensions {
                 let extension = extension?;
                 match extension.key() {
                     Ok("mtime") => {
-                        if let Some(seconds) = extension.value().ok().and_then(pax_seconds) {
-                            record.mtime = seconds;
-                        }
+                        let seconds = extension.value().ok().and_then(pax_seconds);
+                        pax_mtime = Some(seconds.ok_or_else(malformed_time)?);
                     }
                     Ok(key) => {
                         if let Some(name) = key.strip_prefix("SCHILY.xattr.") {
@@ -602,6 +604,9 @@ pub fn read_entries<R: Read>(
                 }
             }
         }
+        record.mtime = pax_mtime
+            .or_else(|| header_seconds(entry.header()))
+            .ok_or_else(malformed_time)?;
         safety.check(&record)?;
         visit(ReadEntry {
             record,
@@ -620,7 +625,22 @@ fn pax_seconds(value: &str) -> Option<i64> {
         return None;
     }
     let below = whole.starts_with('-') && fraction.bytes().any(|b| b != b'0');
-    Some(seconds - i64::from(below))
+    seconds.checked_sub(i64::from(below))
+}
+
+/// A header's mtime: octal, or base-256 as GNU tar writes large and negative values
+/// (a leading 0x80 or 0xff, then a two's-complement number); `None` beyond an i64.
+fn header_seconds(header: &tar::Header) -> Option<i64> {
+    let field = &header.as_old().mtime;
+    match field[0] {
+        0xff => {
+            // Negative: every byte above the last eight is sign extension.
+            let (high, low) = field[1..].split_at(field.len() - 9);
+            let value = i64::from_be_bytes(low.try_into().ok()?);
+            (high.iter().all(|b| *b == 0xff) && value < 0).then_some(value)
+        }
+        _ => i64::try_from(header.mtime().ok()?).ok(),
+    }
 }
 
 /// How much of each file [`list_entries`] checks.
@@ -879,5 +899,44 @@ mod tests {
         assert_eq!(pax_seconds("-2.000"), Some(-2));
         assert_eq!(pax_seconds("x"), None);
         assert_eq!(pax_seconds("1.2e3"), None);
+        assert_eq!(pax_seconds("-9223372036854775808.5"), None, "no overflow");
+    }
+
+    #[test]
+    fn gnu_base_256_times_before_1970_are_read() {
+        let mut header = Header::new_gnu();
+        let field = &mut header.as_old_mut().mtime;
+        field.fill(0xff);
+        field[4..].copy_from_slice(&(-315_521_755_i64).to_be_bytes());
+        assert_eq!(header_seconds(&header), Some(-315_521_755));
+        // More than an i64 can hold.
+        header.as_old_mut().mtime[2] = 0x7f;
+        assert_eq!(header_seconds(&header), None);
+        header.set_mtime(1_700_000_000);
+        assert_eq!(header_seconds(&header), Some(1_700_000_000));
+    }
+
+    #[test]
+    fn a_malformed_pax_time_refuses_the_archive() {
+        let mut stream = Vec::new();
+        let mut builder = tar::Builder::new(&mut stream);
+        builder
+            .append_pax_extensions([("mtime", &b"1e3"[..])])
+            .unwrap();
+        let mut header = Header::new_gnu();
+        header.set_entry_type(EntryType::Directory);
+        header.set_mode(0o755);
+        header.set_size(0);
+        header.set_uid(0);
+        header.set_gid(0);
+        header.set_mtime(0);
+        builder.append_data(&mut header, "d", io::empty()).unwrap();
+        builder.finish().unwrap();
+        drop(builder);
+        let err = read_entries(&stream[..], Naming::Volume, |_| Ok(())).unwrap_err();
+        assert!(
+            err.to_string().contains("malformed modification time"),
+            "{err}"
+        );
     }
 }

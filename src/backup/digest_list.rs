@@ -357,7 +357,11 @@ impl VolumeList {
     fn unchanged_digest(&self, record: &FileRecord) -> io::Result<String> {
         self.parent
             .get(&record.path)
-            .filter(|p| p.kind == Kind::File && p.size == record.size && p.mtime == record.mtime)
+            .filter(|p| {
+                p.kind == Kind::File
+                    && p.size == record.size
+                    && super::entry::mtime_agrees(p.mtime, record.mtime)
+            })
             .and_then(|p| p.sha256.clone())
             .ok_or_else(|| {
                 io::Error::other(format!(

@@ -175,6 +175,12 @@ pub struct FileList {
     pub entries: Vec<FileRecord>,
 }
 
+/// Whether a digest list's `listed` mtime agrees with `found`: lists written before
+/// times before 1970 were kept recorded them as 0, while a snapshot's tree holds them.
+pub fn mtime_agrees(listed: i64, found: i64) -> bool {
+    listed == found || (listed == 0 && found < 0)
+}
+
 /// What a restore through the engine could not keep or check, in numbers of entries
 /// (see [`FileList::as_the_engine_restores_it`]).
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -222,9 +228,11 @@ impl FileList {
     /// This list as a restore of it through the engine can be checked against `actual`,
     /// what the engine's archive endpoint read back, and what that check leaves out.
     ///
-    /// The engine writes every extended attribute of an uploaded archive but reads back
-    /// only [`CAPABILITY_XATTR`] (moby's `ReadSecurityXattrToTarHeader`); and it moves a
-    /// time before 1970 of anything but a symlink to the epoch (moby's `Chtimes`).
+    /// The engine sets the extended attributes of an uploaded archive (leaving out, and
+    /// only logging, those it may not set, as a rootless engine `trusted.*`) but reads
+    /// back only [`CAPABILITY_XATTR`] (moby's `ReadSecurityXattrToTarHeader`); and it
+    /// moves a time before 1970 to the epoch (moby's `Chtimes`; symlinks too since
+    /// moby/go-archive).
     pub fn as_the_engine_restores_it(&self, actual: &FileList) -> (FileList, EngineGaps) {
         let at_epoch: std::collections::HashSet<&PathBytes> = actual
             .entries
@@ -391,7 +399,7 @@ fn record_differences(expected: &FileRecord, found: &FileRecord) -> Vec<&'static
         }
     }
     let has_own_mtime = ![Kind::Dir, Kind::Hardlink].contains(&expected.kind);
-    if has_own_mtime && found.kind != Kind::Hardlink && expected.mtime != found.mtime {
+    if has_own_mtime && found.kind != Kind::Hardlink && !mtime_agrees(expected.mtime, found.mtime) {
         fields.push("mtime");
     }
     if expected.kind == Kind::Symlink && expected.link != found.link {
@@ -424,6 +432,15 @@ mod tests {
             device: None,
             xattrs: BTreeMap::new(),
         }
+    }
+
+    #[test]
+    fn lists_from_before_times_before_1970_were_kept_agree_with_their_trees() {
+        assert!(mtime_agrees(-315_521_755, -315_521_755));
+        assert!(mtime_agrees(0, -315_521_755), "an older list recorded 0");
+        assert!(!mtime_agrees(-315_521_755, 0));
+        assert!(!mtime_agrees(0, 1));
+        assert!(!mtime_agrees(5, 6));
     }
 
     #[test]

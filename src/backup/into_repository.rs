@@ -204,6 +204,9 @@ impl IntoRepository {
                 Some(early) if early.current(at)? => early,
                 _ => snapshot::prepare(repo, at, &name, &volumes)?,
             };
+            if cancel.reason().is_some() {
+                return Err(Error::interrupted());
+            }
             prepared.forget_abandoned(at, &name);
             Ok((prepared, lock))
         })

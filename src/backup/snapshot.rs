@@ -822,6 +822,8 @@ pub struct Prepared {
     /// The index files listed before the index was read: the new snapshot's packs are
     /// in the others, and a prune that ran meanwhile removed one of these.
     before: std::collections::BTreeSet<rustic_core::repofile::IndexId>,
+    /// Whether the index files were the same once the index was read.
+    steady: bool,
     /// The target's last published snapshot made on this host.
     last: Option<SnapshotFile>,
     /// Its digest list of each volume, by name; `None` when it cannot be a parent.
@@ -855,12 +857,14 @@ pub fn prepare(
     let repo = repo
         .to_indexed()
         .map_err(|e| repository_error(location, &e))?;
+    let steady = readback::index_ids(&repo, location)? == before;
     let parent_lists = last
         .as_ref()
         .and_then(|last| parent_lists(&repo, location, last, volumes));
     Ok(Prepared {
         repo,
         before,
+        steady,
         last,
         parent_lists,
         abandoned,
@@ -868,13 +872,15 @@ pub fn prepare(
 }
 
 impl Prepared {
-    /// Whether every index file listed before the index was read is still there: a
-    /// prune (restic's, one that finished while restic's lock protocol waited) replaces
-    /// index files, and what was read before it may name packs it deleted.
+    /// Whether what was read is still current: the index files did not change while the
+    /// index was read, and every one of them is still there. A prune (one that finished
+    /// while restic's lock protocol waited) replaces index files before it deletes
+    /// packs, and what was read before it may name packs it deleted.
     pub fn current(&self, location: &Repository) -> Result<bool> {
-        Ok(self
-            .before
-            .is_subset(&readback::index_ids(&self.repo, location)?))
+        Ok(self.steady
+            && self
+                .before
+                .is_subset(&readback::index_ids(&self.repo, location)?))
     }
 
     /// Removes the unpublished snapshots of `target` that runs on this host left when
