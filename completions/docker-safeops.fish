@@ -489,6 +489,7 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand unprotect"
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand unprotect" -l tlsverify -d 'Use TLS and verify the remote'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand unprotect" -s h -l help -d 'Print help'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand log" -l to -d 'Backup directory [default: $SAFEOPS_BACKUP_DIR, else the policy file\'s `[backup] to`, else ~/.local/share/docker-safeops/backups]' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand log" -l password-file -d 'For a repository: read its password from this file\'s first line (every repository of the run) [default: $SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt]' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand log" -s n -l tail -d 'Only the last N entries' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand log" -l format -d 'Output format' -r -f -a "table\t'Aligned tables for people'
 json\t'One JSON document for scripts'"
@@ -503,7 +504,7 @@ fatal\t'Only errors'"
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand log" -l tlscacert -d 'Trust certs signed only by this CA' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand log" -l tlscert -d 'Path to TLS certificate file' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand log" -l tlskey -d 'Path to TLS key file' -r -F
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand log" -l verify -d 'Check the hash chain, and the log against the heads recorded beside it and in every backup\'s manifest; name the first problem (exit 4)'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand log" -l verify -d 'Check the hash chain, and the log against the heads recorded beside it and in the manifest of every backup (or snapshot) this host made; name the first problem (exit 4)'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand log" -s D -l debug -d 'Enable debug mode (same as --log-level debug)'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand log" -l tls -d 'Use TLS; implied by --tlsverify'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand log" -l tlsverify -d 'Use TLS and verify the remote'

@@ -799,6 +799,7 @@ fatal\:"Only errors"))' \
 (log)
 _arguments "${_arguments_options[@]}" : \
 '--to=[Backup directory \[default\: \$SAFEOPS_BACKUP_DIR, else the policy file'\''s \`\[backup\] to\`, else ~/.local/share/docker-safeops/backups\]]:DIR:_files' \
+'--password-file=[For a repository\: read its password from this file'\''s first line (every repository of the run) \[default\: \$SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt\]]:FILE:_files' \
 '-n+[Only the last N entries]:N:_default' \
 '--tail=[Only the last N entries]:N:_default' \
 '--format=[Output format]:FORMAT:((table\:"Aligned tables for people"
@@ -821,7 +822,7 @@ fatal\:"Only errors"))' \
 '--tlscacert=[Trust certs signed only by this CA]:FILE:_files' \
 '--tlscert=[Path to TLS certificate file]:FILE:_files' \
 '--tlskey=[Path to TLS key file]:FILE:_files' \
-'--verify[Check the hash chain, and the log against the heads recorded beside it and in every backup'\''s manifest; name the first problem (exit 4)]' \
+'--verify[Check the hash chain, and the log against the heads recorded beside it and in the manifest of every backup (or snapshot) this host made; name the first problem (exit 4)]' \
 '-D[Enable debug mode (same as --log-level debug)]' \
 '--debug[Enable debug mode (same as --log-level debug)]' \
 '--tls[Use TLS; implied by --tlsverify]' \

@@ -213,7 +213,7 @@ async fn dispatch(cli: Cli) -> Result<()> {
                 let engine = connect(&cli.docker).await?;
                 commands::protect::unprotect(&engine, args).await
             }
-            Verb::Log(args) => commands::log::run(args),
+            Verb::Log(args) => commands::log::run(args).await,
             Verb::Schedule(ScheduleVerb::Add(args)) => {
                 let engine = connect(&cli.docker).await?;
                 commands::schedule::add(&discovery(&cli, &engine), &cli.docker, args).await

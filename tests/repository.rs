@@ -1653,3 +1653,38 @@ fn a_safety_backup_goes_into_the_repository_and_its_undo_command_restores() {
         .unwrap_or_default();
     assert!(last.starts_with("20"), "{plan}");
 }
+
+#[test]
+fn the_audit_log_is_checked_against_the_heads_its_snapshots_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_cleanup, container, volume) = data_container(dir.path());
+    let (_, repo) = local_repository(dir.path());
+    let succeeds = |args: &[&str]| {
+        let (code, stdout, stderr) = run(safeops(dir.path(), None).args(args));
+        assert_eq!(code, 0, "{args:?}: {stderr}");
+        stdout
+    };
+    succeeds(&["protect", &volume, "--reason", "billing data"]);
+    succeeds(&["unprotect", &volume]);
+    backup_json(dir.path(), None, &container, &repo);
+    let checked = succeeds(&["log", "--verify", "--to", &repo]);
+    assert!(checked.contains("chain intact"), "{checked}");
+    // The log cut back to its first entry and the head beside it removed: only the
+    // off-host snapshot still knows how far the log went.
+    let log = dir.path().join("state/docker-safeops/audit.log");
+    let first = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .to_string();
+    std::fs::write(&log, format!("{first}\n")).unwrap();
+    std::fs::remove_file(log.with_extension("head")).unwrap();
+    succeeds(&["log", "--verify"]);
+    let (code, _, stderr) = run(safeops(dir.path(), None).args(["log", "--verify", "--to", &repo]));
+    assert_eq!(code, 4, "{stderr}");
+    assert!(
+        stderr.contains("snapshot ") && stderr.contains("truncated"),
+        "{stderr}"
+    );
+}

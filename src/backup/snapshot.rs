@@ -1293,6 +1293,33 @@ pub fn list(repo: &Open, target: Option<&str>) -> Result<Vec<Listed>> {
     Ok(listed.into_iter().map(|(_, l)| l).collect())
 }
 
+/// The manifests of the safeops snapshots this host made in `repo`, with their ids,
+/// newest first. A manifest that cannot be read is left out, with a warning.
+pub fn manifests_here(repo: Open, location: &Repository) -> Result<Vec<(String, Manifest)>> {
+    let host = crate::state::hostname();
+    let mut snapshots = matching(&repo, |s| {
+        s.tags.contains("docker-safeops") && s.hostname == host
+    })?;
+    snapshots.sort_by(|a, b| b.time.cmp(&a.time));
+    let repo = repo
+        .to_indexed()
+        .map_err(|e| repository_error(location, &e))?;
+    let mut manifests = Vec::new();
+    for snapshot in snapshots {
+        let read = read_file(&repo, &snapshot, location, MANIFEST, MAX_INDEX_BYTES)
+            .map_err(|e| e.message)
+            .and_then(|b| serde_json::from_slice::<Manifest>(&b).map_err(|e| e.to_string()));
+        match read {
+            Ok(manifest) => manifests.push((full_id(&snapshot.id), manifest)),
+            Err(why) => tracing::warn!(
+                "{location}#{}: cannot read its manifest: {why}",
+                full_id(&snapshot.id)
+            ),
+        }
+    }
+    Ok(manifests)
+}
+
 /// What `verify` found in a repository snapshot.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct Verified {

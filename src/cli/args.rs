@@ -803,12 +803,16 @@ pub struct DoctorArgs {
 #[derive(Debug, Args)]
 pub struct LogArgs {
     /// Check the hash chain, and the log against the heads recorded beside it and in
-    /// every backup's manifest; name the first problem (exit 4)
+    /// the manifest of every backup (or snapshot) this host made; name the first problem
+    /// (exit 4)
     #[arg(long)]
     pub verify: bool,
     /// Where backups are
     #[command(flatten)]
     pub location: LocationFlags,
+    /// A repository's password
+    #[command(flatten)]
+    pub repository: RepositoryFlags,
     /// Only the last N entries
     #[arg(short = 'n', long = "tail", value_name = "N")]
     pub tail: Option<usize>,

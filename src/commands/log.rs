@@ -2,15 +2,17 @@
 
 use std::path::Path;
 
-use crate::backup::store;
+use crate::backup::{snapshot, store};
 use crate::cli::args::{Format, LogArgs};
 use crate::error::{Error, Result};
 use crate::guard::audit::{self, Anchor};
+use crate::storage::location::Location;
+use crate::storage::repository;
 use crate::ui::table::printable;
 
 /// The heads of the log recorded elsewhere: the state file beside it, and the
-/// manifests of this host's backups in `backup_root`.
-fn anchors(log: &Path, backup_root: &Path) -> Result<Vec<Anchor>> {
+/// manifests of this host's backups in `backup_root`, a directory or a repository.
+async fn anchors(log: &Path, backup_root: &Path, args: &LogArgs) -> Result<Vec<Anchor>> {
     let mut anchors = Vec::new();
     if let Some(head) = audit::read_head(log)? {
         anchors.push(Anchor {
@@ -22,6 +24,23 @@ fn anchors(log: &Path, backup_root: &Path) -> Result<Vec<Anchor>> {
         .nodename()
         .to_string_lossy()
         .into_owned();
+    if let Ok(Location::Repository(location)) = Location::parse(&backup_root.to_string_lossy()) {
+        let password = repository::password(args.repository.password_file.as_deref(), false)?;
+        let at = location.clone();
+        let manifests = repository::blocking(move || {
+            snapshot::manifests_here(repository::open(&at, &password)?, &at)
+        })
+        .await?;
+        for (id, manifest) in manifests {
+            if let (Some(head), true) = (manifest.audit_head, manifest.host == host) {
+                anchors.push(Anchor {
+                    source: format!("snapshot {} in {location}", &id[..8]),
+                    head,
+                });
+            }
+        }
+        return Ok(anchors);
+    }
     for backup in store::list(backup_root)? {
         let Ok(manifest) = store::read_manifest(Path::new(&backup.path)) else {
             continue;
@@ -36,10 +55,11 @@ fn anchors(log: &Path, backup_root: &Path) -> Result<Vec<Anchor>> {
     Ok(anchors)
 }
 
-fn verify(
+async fn verify(
     log: &Path,
     entries: &[(usize, std::result::Result<audit::Entry, String>)],
     backup_root: &Path,
+    args: &LogArgs,
 ) -> Result<()> {
     if let Some((line, why)) = audit::verify_chain(entries) {
         return Err(
@@ -48,7 +68,7 @@ fn verify(
             ),
         );
     }
-    let anchors = anchors(log, backup_root)?;
+    let anchors = anchors(log, backup_root, args).await?;
     let problems = audit::verify_anchors(entries, &anchors);
     if let Some(first) = problems.first() {
         return Err(Error::integrity(format!(
@@ -72,12 +92,12 @@ fn verify(
 }
 
 /// Runs `log`.
-pub fn run(args: &LogArgs) -> Result<()> {
+pub async fn run(args: &LogArgs) -> Result<()> {
     let path = audit::default_path();
     let entries = audit::read(&path)?;
     if args.verify {
         let root = store::backup_root(args.location.to.as_deref(), &|n| std::env::var(n).ok())?;
-        return verify(&path, &entries, &root);
+        return verify(&path, &entries, &root, args).await;
     }
     let skip = args.tail.map_or(0, |n| entries.len().saturating_sub(n));
     let shown: Vec<audit::Entry> = entries
