@@ -192,7 +192,8 @@ fn user_xattrs_read_directly_come_back_through_the_engine_unchecked_and_said_so(
     ]));
     assert_eq!(code, 0, "{stderr}\n{stdout}");
     assert!(
-        stderr.contains("extended attributes other than security.capability of 1 file(s)")
+        stderr.contains("extended attributes other than security.capability")
+            && stderr.contains("of 1 file(s)")
             && stderr.contains("are not checked"),
         "{stderr}"
     );

@@ -1005,10 +1005,10 @@ async fn restore_api(
         check_restored(&checkable, &actual)?;
         if gaps.unread_xattrs > 0 {
             eprintln!(
-                "note: volume {}: the extended attributes other than {} of {} file(s) went \
-                 to the engine, which neither says whether it set them nor reads them back, \
-                 so they are not checked (a restore on the engine's host, as root, checks \
-                 them)",
+                "note: volume {}: the extended attributes other than {} (and a user \
+                 namespace's root uid in one) of {} file(s) went to the engine, which \
+                 neither says whether it set them nor reads them back, so they are not \
+                 checked (a restore on the engine's host, as root, checks them)",
                 expected.volume,
                 super::entry::CAPABILITY_XATTR,
                 gaps.unread_xattrs
