@@ -110,7 +110,14 @@ pub(super) async fn forget(
             wait,
             &cancel,
         )?;
-        let ids = snapshot::forget(&repository.location, repo, &target, retention, &protect)?;
+        let ids = snapshot::forget(
+            &repository.location,
+            repo,
+            &target,
+            retention,
+            &protect,
+            &cancel,
+        )?;
         Ok(ids
             .into_iter()
             .map(|id| PathBuf::from(format!("{}#{id}", repository.location)))

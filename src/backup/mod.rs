@@ -17,6 +17,7 @@ pub mod local;
 pub mod lock;
 pub mod manifest;
 pub mod metrics;
+pub mod prune;
 pub mod quiesce;
 pub mod restic_node;
 pub mod restore;

@@ -1197,8 +1197,9 @@ pub fn publish(pending: Pending, verified_bytes: u64) -> Result<Written> {
 }
 
 /// Forgets the snapshots of `target` that `retention` does not keep, never `protect`
-/// (the one just made), and prunes what only they used. Call it holding the
-/// repository's exclusive lock: packs are deleted at once, as restic's prune does.
+/// (the one just made), and prunes what only they used, reading back what the prune
+/// writes before what it replaces is deleted (see [`super::prune`]). Call it holding
+/// the repository's exclusive lock: packs are deleted at once, as restic's prune does.
 /// Returns the ids forgotten.
 pub fn forget(
     location: &Repository,
@@ -1206,6 +1207,7 @@ pub fn forget(
     target: &str,
     retention: super::store::Retention,
     protect: &str,
+    cancel: &Cancel,
 ) -> Result<Vec<String>> {
     let mut snapshots = of_target_here(&repo, target)?;
     snapshots.sort_by_key(|s| std::cmp::Reverse(s.time.timestamp()));
@@ -1225,15 +1227,10 @@ pub fn forget(
     }
     repo.delete_snapshots(&gone)
         .map_err(|e| repository_error(location, &e))?;
-    // restic's defaults: repack as much as it takes to leave at most 5% unused.
-    let options = rustic_core::PruneOptions::default()
-        .instant_delete(true)
-        .max_repack(rustic_core::LimitOption::Unlimited);
-    let plan = repo
-        .prune_plan(&options)
-        .map_err(|e| repository_error(location, &e))?;
-    repo.prune(&options, plan)
-        .map_err(|e| repository_error(location, &e))?;
+    let key = repo.key();
+    super::prune::prune(location, &repo, &|packs| {
+        readback::check(location, &key, packs, cancel)
+    })?;
     Ok(gone.iter().map(full_id).collect())
 }
 
@@ -1647,30 +1644,13 @@ mod tests {
         assert_eq!(failures.lock().unwrap().len(), 1);
     }
 
-    /// A local repository in `dir`, and its location and password.
-    fn local_repository(dir: &Path) -> (Repository, crate::storage::repository::Password) {
-        let password_file = dir.join("password");
-        std::fs::write(&password_file, "test\n").unwrap();
-        let password = crate::storage::repository::given_password(Some(&password_file))
-            .unwrap()
-            .unwrap();
-        let text = format!("repo:{}", dir.join("repo").display());
-        let crate::storage::location::Location::Repository(location) =
-            crate::storage::location::Location::parse(&text).unwrap()
-        else {
-            panic!("{text} is a repository");
-        };
-        crate::storage::repository::init(&location, &password).unwrap();
-        (location, password)
-    }
-
     #[test]
     fn what_was_read_before_a_prune_replaced_index_files_is_not_current() {
         // The storage calls block on the runtime's handle, as on `spawn_blocking`.
         let runtime = tokio::runtime::Runtime::new().unwrap();
         let _entered = runtime.enter();
         let dir = tempfile::tempdir().unwrap();
-        let (location, password) = local_repository(dir.path());
+        let (location, password) = crate::storage::repository::testing::local(dir.path());
         let open = || crate::storage::repository::open(&location, &password).unwrap();
         let source = dir.path().join("source");
         std::fs::create_dir(&source).unwrap();

@@ -214,3 +214,25 @@ pub fn open_locked_reading<T>(
         super::lock::acquire_reading(location, &key, kind, wait, cancel, || read(&key))?;
     Ok((repo, held, read))
 }
+
+/// A local repository for unit tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::path::Path;
+
+    use super::{Password, given_password, init};
+    use crate::storage::location::{Location, Repository};
+
+    /// A new local repository in `dir`, with its location and password.
+    pub(crate) fn local(dir: &Path) -> (Repository, Password) {
+        let password_file = dir.join("password");
+        std::fs::write(&password_file, "test\n").unwrap();
+        let password = given_password(Some(&password_file)).unwrap().unwrap();
+        let text = format!("repo:{}", dir.join("repo").display());
+        let Location::Repository(location) = Location::parse(&text).unwrap() else {
+            panic!("{text} is a repository");
+        };
+        init(&location, &password).unwrap();
+        (location, password)
+    }
+}
