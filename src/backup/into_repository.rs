@@ -126,7 +126,7 @@ pub(super) async fn forget(
     .await;
     forgotten.map_err(|mut err| {
         err.message = format!(
-            "the backup is complete, but old snapshots were not forgotten: {}",
+            "the backup is complete, but forgetting old snapshots failed: {}",
             err.message
         );
         err

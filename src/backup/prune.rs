@@ -28,9 +28,26 @@ pub type ReadBack<'a> = dyn Fn(&[IndexPack]) -> Result<(Vec<String>, u64)> + 'a;
 /// Prunes `repo` at `location` (whose exclusive lock the caller holds), reading back
 /// with `read_back` what the prune wrote before what it replaces is deleted: the bytes
 /// read back. A pack that does not read back sound undoes the prune (an integrity
-/// error).
+/// error), and so does a read-back that fails or is cancelled (with its own error).
 pub fn prune(location: &Repository, repo: &Open, read_back: &ReadBack<'_>) -> Result<u64> {
     let before = index_files(repo, location, &readback::index_ids(repo, location)?)?;
+    let unfinished = written_since_marked(&before);
+    if !unfinished.is_empty() {
+        let (problems, _) = read_back(&unfinished)?;
+        if !problems.is_empty() {
+            return Err(Error::integrity(format!(
+                "packs written to {location} since packs were marked for deletion (by a \
+                 prune that did not finish, say) do not read back sound, so nothing was \
+                 pruned:\n  {}",
+                problems.join("\n  ")
+            ))
+            .hint(
+                "the packs marked for deletion still hold what the damaged ones held: \
+                 remove the damaged packs, run `rustic repair index`, and the next prune \
+                 recovers the marked packs still needed",
+            ));
+        }
+    }
     let old_packs: HashSet<_> = before
         .iter()
         .flat_map(|(_, index)| index.packs.iter().chain(&index.packs_to_delete))
@@ -39,9 +56,10 @@ pub fn prune(location: &Repository, repo: &Open, read_back: &ReadBack<'_>) -> Re
     // restic's defaults: repack as much as it takes to leave at most 5% unused.
     let marking = PruneOptions::default().max_repack(LimitOption::Unlimited);
     run(location, repo, &marking)?;
-    let before_ids: BTreeSet<IndexId> = before.iter().map(|(id, _)| *id).collect();
-    let written_ids: BTreeSet<IndexId> = readback::index_ids(repo, location)?
-        .difference(&before_ids)
+    let after = readback::index_ids(repo, location)?;
+    let written_ids: BTreeSet<IndexId> = after
+        .iter()
+        .filter(|id| !before.iter().any(|(old, _)| old == *id))
         .copied()
         .collect();
     let written = index_files(repo, location, &written_ids)?;
@@ -51,34 +69,71 @@ pub fn prune(location: &Repository, repo: &Open, read_back: &ReadBack<'_>) -> Re
         .filter(|pack| !old_packs.contains(&pack.id))
         .cloned()
         .collect();
-    let problems = match read_back(&new_packs) {
+    let failure = match read_back(&new_packs) {
         Ok((problems, bytes)) if problems.is_empty() => {
+            // Deletes what is marked, ours and any other rustic client's: it is not
+            // running, since we hold the exclusive lock.
             let deleting = PruneOptions::default()
                 .instant_delete(true)
                 .max_repack(LimitOption::Percentage(0));
             run(location, repo, &deleting)?;
             return Ok(bytes);
         }
-        Ok((problems, _)) => problems,
-        Err(err) => vec![err.message],
+        Ok((problems, _)) => Error::integrity(format!(
+            "the packs the prune wrote to {location} do not read back sound:\n  {}",
+            problems.join("\n  ")
+        )),
+        Err(err) => err,
     };
-    let mut err = Error::integrity(format!(
-        "the packs the prune wrote to {location} do not read back sound:\n  {}",
-        problems.join("\n  ")
-    ));
-    match undo(location, repo, &before, &written_ids, &new_packs) {
-        Ok(()) => err.message.push_str(
-            "\nso the prune was undone: the packs it replaced stay, and the forgotten \
-             snapshots' data stays until a prune succeeds",
+    let replaced: Vec<&IndexFile> = before
+        .iter()
+        .filter(|(id, _)| !after.contains(id))
+        .map(|(_, index)| index)
+        .collect();
+    Err(undone(
+        failure,
+        undo(location, repo, &replaced, &written_ids, &new_packs),
+    ))
+}
+
+/// The indexed packs written since the oldest mark for deletion in `index`. A prune
+/// that did not finish (killed between its two phases, or whose undo failed) leaves the
+/// packs it wrote indexed and those they replace marked: they are read back before
+/// anything more is pruned. Every pack when a mark has no time.
+fn written_since_marked(index: &[(IndexId, IndexFile)]) -> Vec<IndexPack> {
+    let Some(oldest) = index
+        .iter()
+        .flat_map(|(_, file)| &file.packs_to_delete)
+        .map(|pack| pack.time)
+        .min()
+    else {
+        return Vec::new();
+    };
+    index
+        .iter()
+        .flat_map(|(_, file)| &file.packs)
+        .filter(|pack| match (oldest, pack.time) {
+            (Some(oldest), Some(written)) => written >= oldest,
+            _ => true,
+        })
+        .cloned()
+        .collect()
+}
+
+/// `failure` with what became of the undoing of the prune.
+fn undone(mut failure: Error, undo: Result<()>) -> Error {
+    match undo {
+        Ok(()) => failure.message.push_str(
+            "\n(the prune was undone: the packs it would have deleted stay, and so does \
+             the forgotten snapshots' data until a prune succeeds)",
         ),
-        Err(undo_err) => err.message.push_str(&format!(
-            "\nand undoing the prune failed ({}): the packs it replaced are still there, \
-             marked for deletion; run `rustic repair index` and `restic check --read-data` \
-             before any prune",
-            undo_err.message
+        Err(err) => failure.message.push_str(&format!(
+            "\n(undoing the prune failed: {}; the next prune reads back what this one \
+             wrote before it deletes anything)",
+            err.message
         )),
     }
-    Err(err)
+    failure
 }
 
 fn run(location: &Repository, repo: &Open, options: &PruneOptions) -> Result<()> {
@@ -103,13 +158,14 @@ fn index_files(
         .collect()
 }
 
-/// Puts the index as it was before the prune: the index files it replaced written again
-/// (as restic writes them: sealed JSON named by its SHA-256), then its own index files
-/// and its new packs removed.
+/// Puts the index as it was before the prune: its new packs removed first (an index
+/// entry left naming one makes later prunes refuse, never lose data), then the index
+/// files it `replaced` written again (as restic writes them: sealed JSON named by its
+/// SHA-256), then the index files it wrote removed.
 fn undo(
     location: &Repository,
     repo: &Open,
-    before: &[(IndexId, IndexFile)],
+    replaced: &[&IndexFile],
     written: &BTreeSet<IndexId>,
     new_packs: &[IndexPack],
 ) -> Result<()> {
@@ -117,7 +173,12 @@ fn undo(
         .map_err(|e| Error::usage(format!("cannot use the repository {location}: {e}")))?;
     let cipher = crypto::cipher(&repo.key());
     let failed = |e: Box<rustic_core::RusticError>| repository_error(location, &e);
-    for (_, index) in before {
+    for pack in new_packs {
+        storage
+            .remove(FileType::Pack, &pack.id, false)
+            .map_err(failed)?;
+    }
+    for index in replaced {
         let json = serde_json::to_vec(index).expect("an index serializes");
         let sealed = crypto::seal(&cipher, &json)?;
         let id: Id = hex::encode(sha2::Sha256::digest(&sealed))
@@ -129,11 +190,6 @@ fn undo(
     }
     for id in written {
         storage.remove(FileType::Index, id, true).map_err(failed)?;
-    }
-    for pack in new_packs {
-        storage
-            .remove(FileType::Pack, &pack.id, false)
-            .map_err(failed)?;
     }
     Ok(())
 }
@@ -196,70 +252,150 @@ mod tests {
         (location, password, kept)
     }
 
-    /// The kept snapshot still gives the kept file, every blob checked on the way.
-    fn sound(location: &Repository, password: &Password, id: &str, source: &Path) {
-        let repo = open(location, password).unwrap().to_indexed().unwrap();
-        let found = snapshot::find(&repo, location, id).unwrap();
-        let kept = snapshot::read_file(&repo, &found, location, "kept", 1 << 20).unwrap();
-        assert_eq!(kept, std::fs::read(source.join("kept")).unwrap());
+    /// The fixture of a test: its directory, and the repository of [`partly_unused`].
+    struct Fixture {
+        dir: tempfile::TempDir,
+        location: Repository,
+        password: Password,
+        kept: String,
     }
 
-    /// Prunes with the real read-back.
-    fn prune_reading_back(location: &Repository, password: &Password) -> Result<u64> {
-        let repo = open(location, password).unwrap();
-        let key = repo.key();
-        let (_trigger, cancel) = crate::cancel::pair();
-        prune(location, &repo, &|packs| {
-            readback::check(location, &key, packs, &cancel)
-        })
+    impl Fixture {
+        fn open(&self) -> Open {
+            open(&self.location, &self.password).unwrap()
+        }
+
+        fn packs(&self) -> BTreeSet<PathBuf> {
+            packs(self.dir.path())
+        }
+
+        /// Prunes with the real read-back.
+        fn prune_reading_back(&self) -> Result<u64> {
+            let repo = self.open();
+            let key = repo.key();
+            let (_trigger, cancel) = crate::cancel::pair();
+            prune(&self.location, &repo, &|packs| {
+                readback::check(&self.location, &key, packs, &cancel)
+            })
+        }
+
+        /// Checks that the kept snapshot still gives the kept file, every blob checked
+        /// on the way.
+        fn sound(&self) {
+            let repo = self.open().to_indexed().unwrap();
+            let found = snapshot::find(&repo, &self.location, &self.kept).unwrap();
+            let kept = snapshot::read_file(&repo, &found, &self.location, "kept", 1 << 20);
+            let source = self.dir.path().join("source");
+            assert_eq!(kept.unwrap(), std::fs::read(source.join("kept")).unwrap());
+        }
     }
 
-    /// The storage calls block on a runtime's handle, as on `spawn_blocking`.
-    fn runtime() -> tokio::runtime::Runtime {
-        tokio::runtime::Runtime::new().unwrap()
+    /// Runs `test` on a new [`Fixture`], inside a runtime: the storage calls block on
+    /// its handle, as on `spawn_blocking`.
+    fn with_fixture(test: impl FnOnce(Fixture)) {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let _entered = runtime.enter();
+        let dir = tempfile::tempdir().unwrap();
+        let (location, password, kept) = partly_unused(dir.path());
+        test(Fixture {
+            dir,
+            location,
+            password,
+            kept,
+        });
     }
 
     #[test]
     fn the_packs_a_prune_writes_are_read_back_before_the_old_ones_go() {
-        let (runtime, dir) = (runtime(), tempfile::tempdir().unwrap());
-        let _entered = runtime.enter();
-        let (location, password, kept) = partly_unused(dir.path());
-        let before = packs(dir.path());
-        let read = prune_reading_back(&location, &password).unwrap();
-        assert!(read > 0, "the repacked pack was read back");
-        let after = packs(dir.path());
-        assert!(
-            !before.is_subset(&after) && !after.is_subset(&before),
-            "a pack replaced by a new one: {before:?} {after:?}"
-        );
-        sound(&location, &password, &kept, &dir.path().join("source"));
+        with_fixture(|f| {
+            let before = f.packs();
+            let read = f.prune_reading_back().unwrap();
+            assert!(read > 0, "the repacked pack was read back");
+            let after = f.packs();
+            assert!(
+                !before.is_subset(&after) && !after.is_subset(&before),
+                "a pack replaced by a new one: {before:?} {after:?}"
+            );
+            f.sound();
+        });
     }
 
     #[test]
     fn a_repacked_pack_that_does_not_read_back_undoes_the_prune() {
-        let (runtime, dir) = (runtime(), tempfile::tempdir().unwrap());
-        let _entered = runtime.enter();
-        let (location, password, kept) = partly_unused(dir.path());
-        let repo = open(&location, &password).unwrap();
-        let before = packs(dir.path());
-        let damaged: &ReadBack<'_> = &|_| Ok((vec!["pack 1234: damaged".into()], 0));
-        let err = prune(&location, &repo, damaged).unwrap_err();
-        assert_eq!(
-            err.code,
-            crate::error::ExitCode::Integrity,
-            "{}",
-            err.message
-        );
-        assert!(err.message.contains("undone"), "{}", err.message);
-        assert_eq!(
-            packs(dir.path()),
-            before,
-            "the old packs stay, the new ones go"
-        );
-        sound(&location, &password, &kept, &dir.path().join("source"));
-        // And the repository prunes once the packs read back.
-        prune_reading_back(&location, &password).unwrap();
-        assert!(!before.is_subset(&packs(dir.path())), "pruned now");
-        sound(&location, &password, &kept, &dir.path().join("source"));
+        with_fixture(|f| {
+            let repo = f.open();
+            let before = f.packs();
+            let given = std::sync::Mutex::new(Vec::new());
+            let damaged: &ReadBack<'_> = &|packs| {
+                given
+                    .lock()
+                    .unwrap()
+                    .extend(packs.iter().map(|p| p.id.to_hex().to_string()));
+                Ok((vec!["pack 1234: damaged".into()], 0))
+            };
+            let err = prune(&f.location, &repo, damaged).unwrap_err();
+            let given = given.into_inner().unwrap();
+            assert!(!given.is_empty(), "the repacked packs are read back");
+            assert!(
+                given
+                    .iter()
+                    .all(|id| !before.iter().any(|p| p.ends_with(id))),
+                "only new packs are read back: {given:?}"
+            );
+            assert_eq!(
+                err.code,
+                crate::error::ExitCode::Integrity,
+                "{}",
+                err.message
+            );
+            assert!(err.message.contains("undone"), "{}", err.message);
+            assert_eq!(f.packs(), before, "the old packs stay, the new ones go");
+            f.sound();
+            // And the repository prunes once the packs read back.
+            f.prune_reading_back().unwrap();
+            assert!(!before.is_subset(&f.packs()), "pruned now");
+            f.sound();
+        });
+    }
+
+    #[test]
+    fn what_a_prune_that_did_not_finish_wrote_is_read_back_before_the_next_one() {
+        with_fixture(|f| {
+            let before = f.packs();
+            // Killed after its first phase: the old packs marked, the new one indexed; and
+            // the storage damaged the new one.
+            let marking = PruneOptions::default().max_repack(LimitOption::Unlimited);
+            run(&f.location, &f.open(), &marking).unwrap();
+            let written: Vec<_> = f.packs().difference(&before).cloned().collect();
+            assert!(!written.is_empty(), "the first phase repacked");
+            for pack in &written {
+                let mut bytes = std::fs::read(pack).unwrap();
+                bytes[0] ^= 1;
+                std::fs::write(pack, bytes).unwrap();
+            }
+            let err = f.prune_reading_back().unwrap_err();
+            assert_eq!(
+                err.code,
+                crate::error::ExitCode::Integrity,
+                "{}",
+                err.message
+            );
+            assert!(
+                err.message.contains("nothing was pruned"),
+                "{}",
+                err.message
+            );
+            assert!(before.is_subset(&f.packs()), "the old packs stay");
+            // What the damaged pack held is still in the old ones: with it removed and the
+            // index repaired, a prune recovers them.
+            for pack in &written {
+                std::fs::remove_file(pack).unwrap();
+            }
+            let repo = f.open();
+            repo.repair_index(&rustic_core::RepairIndexOptions::default(), false)
+                .unwrap();
+            f.prune_reading_back().unwrap();
+            f.sound();
+        });
     }
 }
