@@ -593,10 +593,7 @@ fn parent_lists(
             full_id(&parent.id)
         );
     };
-    let manifest = read_file(repo, parent, location, MANIFEST, MAX_INDEX_BYTES)
-        .map_err(|e| e.message)
-        .and_then(|b| serde_json::from_slice::<Manifest>(&b).map_err(|e| e.to_string()));
-    let manifest = match manifest {
+    let manifest = match read_manifest(repo, parent, location) {
         Ok(manifest) => manifest,
         Err(why) => {
             unusable(why);
@@ -769,6 +766,17 @@ pub fn read_file(
     repo.dump(&found, &mut bytes)
         .map_err(|e| repository_error(location, &e))?;
     Ok(bytes)
+}
+
+/// The manifest of `snapshot`, or why it cannot be read.
+fn read_manifest(
+    repo: &rustic_core::Repository<rustic_core::IndexedFullStatus>,
+    snapshot: &SnapshotFile,
+    location: &Repository,
+) -> std::result::Result<Manifest, String> {
+    let bytes =
+        read_file(repo, snapshot, location, MANIFEST, MAX_INDEX_BYTES).map_err(|e| e.message)?;
+    serde_json::from_slice(&bytes).map_err(|e| e.to_string())
 }
 
 /// Each volume's last backup in the repository (its time and fingerprint) by this
@@ -1303,10 +1311,7 @@ pub fn manifests_here(repo: Open, location: &Repository) -> Result<Vec<(String, 
         .map_err(|e| repository_error(location, &e))?;
     let mut manifests = Vec::new();
     for snapshot in snapshots {
-        let read = read_file(&repo, &snapshot, location, MANIFEST, MAX_INDEX_BYTES)
-            .map_err(|e| e.message)
-            .and_then(|b| serde_json::from_slice::<Manifest>(&b).map_err(|e| e.to_string()));
-        match read {
+        match read_manifest(&repo, &snapshot, location) {
             Ok(manifest) => manifests.push((full_id(&snapshot.id), manifest)),
             Err(why) => tracing::warn!(
                 "{location}#{}: cannot read its manifest: {why}",
