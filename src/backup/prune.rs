@@ -13,7 +13,6 @@ use std::collections::{BTreeSet, HashSet};
 
 use rustic_core::repofile::{IndexFile, IndexId, IndexPack};
 use rustic_core::{FileType, Id, LimitOption, PruneOptions, WriteBackend};
-use sha2::Digest;
 
 use crate::error::{Error, Result};
 use crate::storage::backend::Storage;
@@ -169,8 +168,7 @@ fn undo(
     written: &BTreeSet<IndexId>,
     new_packs: &[IndexPack],
 ) -> Result<()> {
-    let storage = Storage::new(location)
-        .map_err(|e| Error::usage(format!("cannot use the repository {location}: {e}")))?;
+    let storage = Storage::new(location)?;
     let cipher = crypto::cipher(&repo.key());
     let failed = |e: Box<rustic_core::RusticError>| repository_error(location, &e);
     for pack in new_packs {
@@ -180,10 +178,8 @@ fn undo(
     }
     for index in replaced {
         let json = serde_json::to_vec(index).expect("an index serializes");
-        let sealed = crypto::seal(&cipher, &json)?;
-        let id: Id = hex::encode(sha2::Sha256::digest(&sealed))
-            .parse()
-            .expect("a SHA-256 is an id");
+        let (name, sealed) = crypto::seal_named(&cipher, &json)?;
+        let id: Id = name.parse().expect("a SHA-256 is an id");
         storage
             .write_bytes(FileType::Index, &id, true, sealed.into())
             .map_err(failed)?;

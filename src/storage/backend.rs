@@ -61,7 +61,13 @@ fn short(err: &opendal::Error) -> String {
 
 impl Storage {
     /// Connects to `repository`. Needs a current tokio runtime (the handle is kept).
-    pub fn new(repository: &Repository) -> Result<Storage, opendal::Error> {
+    pub fn new(repository: &Repository) -> crate::error::Result<Storage> {
+        Storage::connect(repository).map_err(|e| {
+            crate::error::Error::usage(format!("cannot use the repository {repository}: {e}"))
+        })
+    }
+
+    fn connect(repository: &Repository) -> Result<Storage, opendal::Error> {
         // OpenDAL's HTTP transport and services are registered once per process.
         static INSTALLED: std::sync::Once = std::sync::Once::new();
         INSTALLED.call_once(opendal::install_default);

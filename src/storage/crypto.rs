@@ -6,6 +6,7 @@
 use aes256ctr_poly1305aes::Aes256CtrPoly1305Aes;
 use aes256ctr_poly1305aes::aead::Aead;
 use rustic_core::repofile::MasterKey;
+use sha2::Digest;
 
 use crate::error::{Error, Result};
 
@@ -27,6 +28,13 @@ pub fn seal(cipher: &Aes256CtrPoly1305Aes, plain: &[u8]) -> Result<Vec<u8>> {
         .encrypt((&nonce).into(), plain)
         .map_err(|_| Error::failure("cannot encrypt"))?;
     Ok([nonce.as_slice(), &sealed].concat())
+}
+
+/// `plain` sealed as a repository file (a lock, an index) and the name restic gives it:
+/// the SHA-256 of the sealed bytes, in hex.
+pub fn seal_named(cipher: &Aes256CtrPoly1305Aes, plain: &[u8]) -> Result<(String, Vec<u8>)> {
+    let sealed = seal(cipher, plain)?;
+    Ok((hex::encode(sha2::Sha256::digest(&sealed)), sealed))
 }
 
 /// The plaintext of `sealed`, or `None` when it does not authenticate under `cipher`.

@@ -18,10 +18,9 @@ use std::time::{Duration, Instant};
 use aes256ctr_poly1305aes::Aes256CtrPoly1305Aes;
 use rustic_core::jiff::Timestamp;
 use rustic_core::repofile::MasterKey;
-use sha2::Digest;
 
 use super::backend::Storage;
-use super::crypto::{self, cipher, seal};
+use super::crypto::{self, cipher, seal_named};
 use super::location::Repository;
 use crate::cancel::Cancel;
 use crate::error::{Error, Result};
@@ -183,8 +182,7 @@ fn conflicts(
 /// Writes a fresh lock file of `kind`, returning its name.
 fn write(storage: &Storage, cipher: &Aes256CtrPoly1305Aes, kind: Kind) -> Result<String> {
     let json = serde_json::to_vec(&LockFile::ours(kind)).expect("a lock serializes");
-    let sealed = seal(cipher, &json)?;
-    let name = hex::encode(sha2::Sha256::digest(&sealed));
+    let (name, sealed) = seal_named(cipher, &json)?;
     storage
         .write_lock(&name, sealed)
         .map_err(|e| Error::preflight(e.display_log()))?;
@@ -218,10 +216,7 @@ pub fn acquire_reading<T>(
     cancel: &Cancel,
     mut read: impl FnMut() -> Result<T>,
 ) -> Result<(Held, Option<T>)> {
-    let storage = Arc::new(
-        Storage::new(location)
-            .map_err(|e| Error::usage(format!("cannot use the repository {location}: {e}")))?,
-    );
+    let storage = Arc::new(Storage::new(location)?);
     let cipher = cipher(key);
     let started = Instant::now();
     let mut told = false;
@@ -307,7 +302,7 @@ mod tests {
     fn a_sealed_lock_opens_with_its_key_only() {
         let key = key();
         let lock = LockFile::ours(Kind::Exclusive);
-        let sealed = seal(&cipher(&key), &serde_json::to_vec(&lock).unwrap()).unwrap();
+        let sealed = crypto::seal(&cipher(&key), &serde_json::to_vec(&lock).unwrap()).unwrap();
         let opened = open(&cipher(&key), &sealed).expect("opens");
         assert!(opened.exclusive);
         assert_eq!(opened.pid, i64::from(std::process::id()));

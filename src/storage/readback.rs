@@ -98,8 +98,7 @@ pub fn check(
     packs: &[IndexPack],
     cancel: &Cancel,
 ) -> Result<(Vec<String>, u64)> {
-    let storage = Storage::new(location)
-        .map_err(|e| Error::usage(format!("cannot use the repository {location}: {e}")))?;
+    let storage = Storage::new(location)?;
     let cipher = crypto::cipher(key);
     let runs = runs(packs);
     let next = AtomicUsize::new(0);

@@ -109,8 +109,7 @@ pub fn repository_error(location: &Repository, err: &RusticError) -> Error {
 }
 
 fn rustic(location: &Repository) -> Result<RusticRepository<()>> {
-    let storage = Storage::new(location)
-        .map_err(|e| Error::usage(format!("cannot use the repository {location}: {e}")))?;
+    let storage = Storage::new(location)?;
     let backends = RepositoryBackends::new(Arc::new(storage), None);
     // The repository's index and snapshot cache (encrypted, as in the repository).
     let cache = crate::state::xdg_dir(&|n| std::env::var(n).ok(), "XDG_CACHE_HOME", ".cache")
