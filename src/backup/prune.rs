@@ -29,7 +29,7 @@ pub type ReadBack<'a> = dyn Fn(&[IndexPack]) -> Result<(Vec<String>, u64)> + 'a;
 /// read back. A pack that does not read back sound undoes the prune (an integrity
 /// error), and so does a read-back that fails or is cancelled (with its own error).
 pub fn prune(location: &Repository, repo: &Open, read_back: &ReadBack<'_>) -> Result<u64> {
-    let before = index_files(repo, location, &readback::index_ids(repo, location)?)?;
+    let before = readback::index_files(repo, location, &readback::index_ids(repo, location)?)?;
     let unfinished = written_since_marked(&before);
     if !unfinished.is_empty() {
         let (problems, _) = read_back(&unfinished)?;
@@ -61,7 +61,7 @@ pub fn prune(location: &Repository, repo: &Open, read_back: &ReadBack<'_>) -> Re
         .filter(|id| !before.iter().any(|(old, _)| old == *id))
         .copied()
         .collect();
-    let written = index_files(repo, location, &written_ids)?;
+    let written = readback::index_files(repo, location, &written_ids)?;
     let new_packs: Vec<IndexPack> = written
         .iter()
         .flat_map(|(_, index)| &index.packs)
@@ -141,20 +141,6 @@ fn run(location: &Repository, repo: &Open, options: &PruneOptions) -> Result<()>
         .map_err(|e| repository_error(location, &e))?;
     repo.prune(options, plan)
         .map_err(|e| repository_error(location, &e))
-}
-
-fn index_files(
-    repo: &Open,
-    location: &Repository,
-    ids: &BTreeSet<IndexId>,
-) -> Result<Vec<(IndexId, IndexFile)>> {
-    ids.iter()
-        .map(|id| {
-            repo.get_file::<IndexFile>(id)
-                .map(|index| (*id, index))
-                .map_err(|e| repository_error(location, &e))
-        })
-        .collect()
 }
 
 /// Puts the index as it was before the prune: its new packs removed first (an index

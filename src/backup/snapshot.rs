@@ -1207,7 +1207,7 @@ pub fn publish(pending: Pending, verified_bytes: u64) -> Result<Written> {
 /// Forgets the snapshots of `target` that `retention` does not keep, never `protect`
 /// (the one just made), and prunes what only they used, reading back what the prune
 /// writes before what it replaces is deleted (see [`super::prune`]). Call it holding
-/// the repository's exclusive lock: packs are deleted at once, as restic's prune does.
+/// the repository's exclusive lock: the prune deletes packs, as restic's does.
 /// Returns the ids forgotten.
 pub fn forget(
     location: &Repository,

@@ -30,20 +30,32 @@ pub fn index_ids<S: rustic_core::Open>(
         .collect())
 }
 
+/// The index files `ids` of `repo`, read.
+pub fn index_files<'a, S: rustic_core::Open>(
+    repo: &rustic_core::Repository<S>,
+    location: &Repository,
+    ids: impl IntoIterator<Item = &'a IndexId>,
+) -> Result<Vec<(IndexId, IndexFile)>> {
+    ids.into_iter()
+        .map(|id| {
+            repo.get_file::<IndexFile>(id)
+                .map(|index| (*id, index))
+                .map_err(|e| repository_error(location, &e))
+        })
+        .collect()
+}
+
 /// The packs the index files not in `before` describe.
 pub fn new_packs<S: rustic_core::Open>(
     repo: &rustic_core::Repository<S>,
     location: &Repository,
     before: &BTreeSet<IndexId>,
 ) -> Result<Vec<IndexPack>> {
-    let mut packs = Vec::new();
-    for id in index_ids(repo, location)?.difference(before) {
-        let index: IndexFile = repo
-            .get_file(id)
-            .map_err(|e| repository_error(location, &e))?;
-        packs.extend(index.packs);
-    }
-    Ok(packs)
+    let ids = index_ids(repo, location)?;
+    Ok(index_files(repo, location, ids.difference(before))?
+        .into_iter()
+        .flat_map(|(_, index)| index.packs)
+        .collect())
 }
 
 /// Blobs read back in one request, at most this much (adjacent blobs of a pack).
