@@ -143,10 +143,11 @@ fn run(location: &Repository, repo: &Open, options: &PruneOptions) -> Result<()>
         .map_err(|e| repository_error(location, &e))
 }
 
-/// Puts the index as it was before the prune: its new packs removed first (an index
-/// entry left naming one makes later prunes refuse, never lose data), then the index
-/// files it `replaced` written again (as restic writes them: sealed JSON named by its
-/// SHA-256), then the index files it wrote removed.
+/// Puts the index as it was before the prune: the index files it `replaced` written
+/// again (as restic writes them: sealed JSON named by its SHA-256), then the index
+/// files it wrote removed, then its new packs. Stopped at any step, the repository
+/// stays readable: every blob is indexed in a pack that exists (at worst twice, until
+/// the new index files go), and what is left over is unindexed packs a prune removes.
 fn undo(
     location: &Repository,
     repo: &Open,
@@ -157,11 +158,6 @@ fn undo(
     let storage = Storage::new(location)?;
     let cipher = crypto::cipher(&repo.key());
     let failed = |e: Box<rustic_core::RusticError>| repository_error(location, &e);
-    for pack in new_packs {
-        storage
-            .remove(FileType::Pack, &pack.id, false)
-            .map_err(failed)?;
-    }
     for index in replaced {
         let json = serde_json::to_vec(index).expect("an index serializes");
         let (name, sealed) = crypto::seal_named(&cipher, &json)?;
@@ -172,6 +168,11 @@ fn undo(
     }
     for id in written {
         storage.remove(FileType::Index, id, true).map_err(failed)?;
+    }
+    for pack in new_packs {
+        storage
+            .remove(FileType::Pack, &pack.id, false)
+            .map_err(failed)?;
     }
     Ok(())
 }
