@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use sha2::{Digest, Sha256};
 use tar::{EntryType, Header};
 
-use super::entry::{FileList, FileRecord, Kind, PathBytes};
+use super::entry::{FileList, FileRecord, Kind, MAX_DEPTH, PathBytes};
 
 /// The default zstd level. Level 1: a backup usually runs while services are stopped,
 /// so speed matters most; on the benchmark volume it is also no larger than gzip -6.
@@ -743,6 +743,14 @@ impl SafetyCheck {
         if self.kinds.contains_key(&record.path) {
             return Err(unsafe_entry("duplicate path"));
         }
+        // As deep as a walk goes: a directory at MAX_DEPTH, or anything below it, is not.
+        let depth = match record.path.is_root() {
+            true => 0,
+            false => record.path.0.iter().filter(|b| **b == b'/').count() + 1,
+        };
+        if depth > MAX_DEPTH || (depth == MAX_DEPTH && record.kind == Kind::Dir) {
+            return Err(unsafe_entry("directories nested too deep"));
+        }
         if self.through_symlink(&record.path.0) {
             return Err(unsafe_entry("path goes through a symlink of the archive"));
         }
@@ -866,6 +874,28 @@ mod tests {
         }
         let mut check = SafetyCheck::default();
         assert!(check.check(&record(".", Kind::Symlink, Some("/"))).is_err());
+    }
+
+    #[test]
+    fn safety_refuses_directories_deeper_than_a_walk_goes() {
+        let mut check = SafetyCheck::default();
+        let mut path = String::from("d");
+        check.check(&record(&path, Kind::Dir, None)).unwrap();
+        for _ in 1..MAX_DEPTH - 1 {
+            path.push_str("/d");
+            check.check(&record(&path, Kind::Dir, None)).unwrap();
+        }
+        // The deepest directory a walk enters holds files, not directories.
+        check
+            .check(&record(&format!("{path}/f"), Kind::File, None))
+            .unwrap();
+        let too_deep = check.check(&record(&format!("{path}/d"), Kind::Dir, None));
+        assert!(too_deep.unwrap_err().to_string().contains("too deep"));
+        assert!(
+            check
+                .check(&record(&format!("{path}/d/f"), Kind::File, None))
+                .is_err()
+        );
     }
 
     #[test]

@@ -92,6 +92,10 @@ impl<'de> Deserialize<'de> for PathBytes {
     }
 }
 
+/// Directories nested this deep are refused, in backups and in restores alike: walking
+/// or removing a tree holds a descriptor open per level.
+pub const MAX_DEPTH: usize = 512;
+
 /// One entry of a volume: everything a restore must reproduce, and the content digest
 /// of regular files.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -24,14 +24,12 @@ use xattr::FileExt;
 
 use super::archive::hash_reader;
 use super::beneath;
+use super::entry::MAX_DEPTH;
 use super::entry::{FileList, FileRecord, Kind, PathBytes};
 use crate::cancel::Cancel;
 
 /// Called for every entry of a walk, with the content of regular files.
 pub type Visit<'a> = dyn FnMut(FileRecord, Option<&mut dyn Read>) -> io::Result<()> + 'a;
-
-/// Deeper trees are refused: each level holds a directory open while it is walked.
-const MAX_DEPTH: usize = 512;
 
 /// A directory being walked: its descriptor, its path and the names still to visit.
 struct Frame {
