@@ -561,7 +561,7 @@ pub async fn create(
     for (repository, written) in options.repositories.iter().zip(&written) {
         match forget(
             repository,
-            &subject.name,
+            (&subject.name, &subject.kind),
             options.retention,
             options.lock_wait,
             &written.id,
@@ -760,6 +760,8 @@ async fn build(
                 sealed_manifest(engine, subject, options, created, pieces, staged.snapshot).await?;
             let mut request = snapshot::Request {
                 target: subject.name.clone(),
+                kind: subject.kind.clone(),
+                safety: options.purpose != "backup",
                 trees: vec![snapshot::Tree {
                     root: snapshot::TreeRoot::Dir(staged.snapshot.dir.clone()),
                     at: PathBuf::new(),

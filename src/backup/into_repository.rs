@@ -86,7 +86,7 @@ pub(super) fn discard_sound(
 /// after the new snapshot (`protect`) was written and verified.
 pub(super) async fn forget(
     repository: &RepositoryTarget,
-    target: &str,
+    (target, kind): (&str, &str),
     retention: store::Retention,
     wait: Option<std::time::Duration>,
     protect: &str,
@@ -99,8 +99,12 @@ pub(super) async fn forget(
         "forgetting old snapshots in {}",
         repository.location
     ));
-    let (repository, target, protect) =
-        (repository.clone(), target.to_string(), protect.to_string());
+    let (repository, target, kind, protect) = (
+        repository.clone(),
+        target.to_string(),
+        kind.to_string(),
+        protect.to_string(),
+    );
     let cancel = cancel.clone();
     let forgotten = crate::storage::repository::blocking(move || {
         let (repo, _lock) = crate::storage::repository::open_locked(
@@ -114,6 +118,7 @@ pub(super) async fn forget(
             &repository.location,
             repo,
             &target,
+            &kind,
             retention,
             &protect,
             &cancel,

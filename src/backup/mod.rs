@@ -19,6 +19,7 @@ pub mod manifest;
 pub mod metrics;
 pub mod prune;
 pub mod quiesce;
+pub mod read_ahead;
 pub mod restic_node;
 pub mod restore;
 pub mod reused;

@@ -182,7 +182,7 @@ mod tests {
     use std::path::{Path, PathBuf};
 
     use super::*;
-    use crate::backup::snapshot::{self, Request, Tree, TreeRoot};
+    use crate::backup::snapshot::{self, testing::published as backup};
     use crate::storage::repository::{Password, open, testing};
 
     /// The files under the repository's `data/`.
@@ -194,23 +194,6 @@ mod tests {
             }
         }
         found
-    }
-
-    /// A published snapshot of `source`: its id.
-    fn backup(location: &Repository, password: &Password, source: &Path) -> String {
-        let (_trigger, cancel) = crate::cancel::pair();
-        let request = Request {
-            target: "t".into(),
-            trees: vec![Tree {
-                root: TreeRoot::Dir(source.to_path_buf()),
-                at: PathBuf::new(),
-            }],
-        };
-        let prepared =
-            snapshot::prepare(open(location, password).unwrap(), location, "t", &[]).unwrap();
-        let pending = snapshot::write(location, prepared, &request, &cancel).unwrap();
-        let (pending, bytes) = snapshot::read_back(pending, &cancel).unwrap();
-        snapshot::publish(pending, bytes).unwrap().id
     }
 
     /// A repository whose one data pack holds a blob only a forgotten snapshot used:

@@ -50,6 +50,15 @@ pub fn target_tag(target: &str) -> String {
     format!("safeops-target={target}")
 }
 
+/// The tag of the kind of a snapshot's target: `safeops-kind=<kind>`. Snapshots of
+/// earlier versions lack it; their manifest says the kind.
+pub fn kind_tag(kind: &str) -> String {
+    format!("safeops-kind={kind}")
+}
+
+/// The tag of a safety backup: made before an operation, kept whatever `--keep` says.
+pub const SAFETY: &str = "safeops-safety";
+
 /// A tree that goes into the snapshot at `at` (relative, e.g. `volumes/data`).
 #[derive(Debug, Clone)]
 pub struct Tree {
@@ -81,6 +90,11 @@ pub enum TreeRoot {
 pub struct Request {
     /// The target's name (its tag).
     pub target: String,
+    /// The target's kind, `project`, `container` or `volumes` (its tag: see [`kind_tag`]).
+    pub kind: String,
+    /// Whether it is a safety backup, made before an operation that changes or removes
+    /// volumes (tagged [`SAFETY`]), rather than a backup of its own.
+    pub safety: bool,
     /// The trees: the staged files at `.`, the volumes at `volumes/<name>`.
     pub trees: Vec<Tree>,
 }
@@ -746,6 +760,31 @@ pub fn node(
         })
 }
 
+/// Writes the content of the file `node` into `into`: refused when its blobs do not add
+/// up to its recorded size, which the index tells before anything is read (a hostile
+/// tree may list one blob a million times under a small size).
+pub fn dump(
+    repo: &rustic_core::Repository<rustic_core::IndexedFullStatus>,
+    node: &Node,
+    into: &mut dyn std::io::Write,
+) -> std::result::Result<(), String> {
+    let mut total: u64 = 0;
+    for id in node.content.iter().flatten() {
+        let entry = repo
+            .get_index_entry(id)
+            .map_err(|e| concise(&e.display_log()))?;
+        total = total.saturating_add(u64::from(entry.data_length()));
+    }
+    if total != node.meta.size {
+        return Err(format!(
+            "its content adds up to {total} bytes, not the {} recorded",
+            node.meta.size
+        ));
+    }
+    repo.dump(node, &mut WriteRef(into))
+        .map_err(|e| concise(&e.display_log()))
+}
+
 /// The file at `path` in `snapshot`, refused when it is not a regular file of at most
 /// `max` bytes.
 pub fn read_file(
@@ -763,8 +802,8 @@ pub fn read_file(
         )));
     }
     let mut bytes = Vec::new();
-    repo.dump(&found, &mut bytes)
-        .map_err(|e| repository_error(location, &e))?;
+    dump(repo, &found, &mut bytes)
+        .map_err(|why| Error::integrity(format!("{location}#{}: {path}: {why}", snapshot.id)))?;
     Ok(bytes)
 }
 
@@ -1035,12 +1074,16 @@ pub fn write(
         None => parent_opts = parent_opts.force(true),
     }
     let options = BackupOptions::default().parent_opts(parent_opts);
-    let snapshot = SnapshotOptions::default()
+    let mut snapshot = SnapshotOptions::default()
         .host(crate::state::hostname())
-        .add_tags(&target_tag(&request.target))
-        .and_then(|o| o.add_tags(PENDING))
-        .and_then(|o| o.to_snapshot())
+        .to_snapshot()
         .map_err(|e| repository_error(location, &e))?;
+    // Added one by one: a list of tags in one string is cut at its commas.
+    let tags = [target_tag(&request.target), kind_tag(&request.kind)];
+    let safety = request.safety.then(|| SAFETY.to_string());
+    for tag in tags.into_iter().chain(safety).chain([PENDING.to_string()]) {
+        snapshot.tags.add(tag);
+    }
     let walked = walk(request, parents, &failures, cancel)?;
     let lists = Arc::new(walked.lists);
     let source = Source {
@@ -1213,11 +1256,13 @@ pub fn forget(
     location: &Repository,
     repo: Open,
     target: &str,
+    kind: &str,
     retention: super::store::Retention,
     protect: &str,
     cancel: &Cancel,
 ) -> Result<Vec<String>> {
-    let mut snapshots = of_target_here(&repo, target)?;
+    let snapshots = of_target_here(&repo, target)?;
+    let (repo, mut snapshots) = forgettable(location, repo, snapshots, kind)?;
     snapshots.sort_by_key(|s| std::cmp::Reverse(s.time.timestamp()));
     let now = rustic_core::jiff::Timestamp::now();
     let gone: Vec<_> = snapshots
@@ -1240,6 +1285,46 @@ pub fn forget(
         readback::check(location, &key, packs, cancel)
     })?;
     Ok(gone.iter().map(full_id).collect())
+}
+
+/// Of `snapshots`, those `--keep` may forget: the backups of a `kind` target, not the
+/// safety backups made before an operation (a `down -v`'s undo restores one), nor
+/// another kind's of the same name (volume `db` and container `db`). Their tags say
+/// so; the manifest of a snapshot made before those tags does, read with the index
+/// loaded only then. One whose manifest cannot be read is kept.
+fn forgettable(
+    location: &Repository,
+    repo: Open,
+    snapshots: Vec<SnapshotFile>,
+    kind: &str,
+) -> Result<(Open, Vec<SnapshotFile>)> {
+    let kind_of = kind_tag(kind);
+    let (tagged, untagged): (Vec<_>, Vec<_>) = snapshots
+        .into_iter()
+        .partition(|s| s.tags.iter().any(|t| t.starts_with(&kind_tag(""))));
+    let mut forgettable: Vec<SnapshotFile> = tagged
+        .into_iter()
+        .filter(|s| s.tags.contains(&kind_of) && !s.tags.contains(SAFETY))
+        .collect();
+    if untagged.is_empty() {
+        return Ok((repo, forgettable));
+    }
+    let indexed = repo
+        .to_indexed()
+        .map_err(|e| repository_error(location, &e))?;
+    for snapshot in untagged {
+        match read_manifest(&indexed, &snapshot, location) {
+            Ok(manifest) if manifest.purpose == "backup" && manifest.target.kind == kind => {
+                forgettable.push(snapshot)
+            }
+            Ok(_) => {}
+            Err(why) => tracing::warn!(
+                "keeping snapshot {}: its manifest cannot be read: {why}",
+                &full_id(&snapshot.id)[..8]
+            ),
+        }
+    }
+    Ok((indexed.drop_index(), forgettable))
 }
 
 /// One snapshot as `backups` lists it.
@@ -1356,19 +1441,14 @@ pub fn verify(location: &Repository, repo: Open, id: &str) -> Result<Verified> {
         let node = repo
             .node_from_snapshot_and_path(&snapshot, path)
             .map_err(|e| format!("{path}: {}", concise(&e.display_log())))?;
-        repo.dump(&node, &mut WriteRef(into))
-            .map_err(|e| format!("{path}: {}", concise(&e.display_log())))
-    };
-    let read = |path: &str| -> std::result::Result<Vec<u8>, String> {
-        let mut bytes = Vec::new();
-        dump(path, &mut bytes).map(|()| bytes)
+        dump(&repo, &node, into).map_err(|why| format!("{path}: {why}"))
     };
     let mut verified = Verified {
         id: full_id(&snapshot.id),
         ..Verified::default()
     };
     let manifest: Option<crate::backup::manifest::Manifest> =
-        match read(crate::backup::manifest::MANIFEST) {
+        match read_file(&repo, &snapshot, location, MANIFEST, MAX_INDEX_BYTES) {
             Ok(bytes) => match serde_json::from_slice(&bytes) {
                 Ok(manifest) => Some(manifest),
                 Err(e) => {
@@ -1376,8 +1456,8 @@ pub fn verify(location: &Repository, repo: Open, id: &str) -> Result<Verified> {
                     None
                 }
             },
-            Err(why) => {
-                problems.push(format!("no readable manifest.json: {why}"));
+            Err(err) => {
+                problems.push(format!("no readable manifest.json: {}", err.message));
                 None
             }
         };
@@ -1433,18 +1513,13 @@ fn verify_volume(
         };
         let mut hasher = sha2::Sha256::new();
         files += 1;
-        match repo.dump(node, &mut WriteRef(&mut hasher)) {
+        match dump(repo, node, &mut hasher) {
             Ok(()) if hex::encode(hasher.finalize()) == *digest => {}
             Ok(()) => differ.push(format!(
                 "volume {}: {}: content differs from its digest",
                 info.name, record.path
             )),
-            Err(e) => differ.push(format!(
-                "volume {}: {}: {}",
-                info.name,
-                record.path,
-                concise(&e.display_log())
-            )),
+            Err(why) => differ.push(format!("volume {}: {}: {why}", info.name, record.path)),
         }
     }
     Ok((files, differ))
@@ -1601,10 +1676,169 @@ pub fn concise(text: &str) -> String {
     format!("{first}{message}")
 }
 
+/// What tests of the repository layers build on.
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::path::{Path, PathBuf};
+
+    use super::{Request, Tree, TreeRoot};
+    use crate::storage::location::Repository;
+    use crate::storage::repository::{Password, open};
+
+    /// A published snapshot of `source` (as its root) for the volumes target `t`: its id.
+    pub(crate) fn published(location: &Repository, password: &Password, source: &Path) -> String {
+        published_as(location, password, source, "volumes", false)
+    }
+
+    /// [`published`], for a target of `kind`, a safety backup or not.
+    pub(crate) fn published_as(
+        location: &Repository,
+        password: &Password,
+        source: &Path,
+        kind: &str,
+        safety: bool,
+    ) -> String {
+        let (_trigger, cancel) = crate::cancel::pair();
+        let request = Request {
+            target: "t".into(),
+            kind: kind.into(),
+            safety,
+            trees: vec![Tree {
+                root: TreeRoot::Dir(source.to_path_buf()),
+                at: PathBuf::new(),
+            }],
+        };
+        let prepared =
+            super::prepare(open(location, password).unwrap(), location, "t", &[]).unwrap();
+        let pending = super::write(location, prepared, &request, &cancel).unwrap();
+        let (pending, bytes) = super::read_back(pending, &cancel).unwrap();
+        super::publish(pending, bytes).unwrap().id
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::io::Read;
+
+    use std::collections::BTreeSet;
+
+    use crate::storage::repository::{Password, open, testing as repository_testing};
+
+    /// A manifest of a backup of volumes target `t` made `purpose`, as versions before
+    /// the kind and safety tags wrote it.
+    fn manifest_json(purpose: &str) -> String {
+        serde_json::json!({
+            "format": "docker-safeops-backup", "format_version": 1, "tool_version": "0.1.0",
+            "created": "2026-01-01T00:00:00Z", "purpose": purpose,
+            "engine": {"host": "h", "context": "default", "version": "20.10", "api_version": "1.41",
+                       "name": null, "os": null, "arch": null},
+            "host": "h", "target": {"kind": "volumes", "name": "t", "mode": "run"},
+            "quiesced": [], "artifacts": [], "volumes": [], "containers": [], "images": [],
+            "dumps": [], "compose_files": []
+        })
+        .to_string()
+    }
+
+    /// A snapshot made as versions before the kind and safety tags made it: `id`'s,
+    /// without them. Its id.
+    fn untagged(location: &Repository, password: &Password, id: &str) -> String {
+        let repo = open(location, password).unwrap();
+        let mut old = find(&repo, location, id).unwrap();
+        old.tags.remove_all(&[
+            kind_tag("volumes").parse().unwrap(),
+            SAFETY.parse().unwrap(),
+        ]);
+        let tree = old.tree;
+        repo.save_snapshots(vec![old]).unwrap();
+        repo.delete_snapshots(&[id.parse().unwrap()]).unwrap();
+        let saved = matching(&repo, |s| s.tree == tree).unwrap();
+        full_id(&saved[0].id)
+    }
+
+    /// A runtime for the storage calls to block on (as on `spawn_blocking`), a new
+    /// local repository in a temporary directory, and an empty source directory there.
+    fn scratch() -> (
+        tokio::runtime::Runtime,
+        tempfile::TempDir,
+        Repository,
+        Password,
+        PathBuf,
+    ) {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let (location, password) = {
+            let _entered = runtime.enter();
+            repository_testing::local(dir.path())
+        };
+        let source = dir.path().join("source");
+        std::fs::create_dir(&source).unwrap();
+        (runtime, dir, location, password, source)
+    }
+
+    #[test]
+    fn a_file_whose_blobs_do_not_add_up_to_its_size_is_refused_before_it_is_read() {
+        let (runtime, _dir, location, password, source) = scratch();
+        let _entered = runtime.enter();
+        std::fs::write(source.join("small"), b"a small file").unwrap();
+        let id = testing::published(&location, &password, &source);
+        let repo = open(&location, &password).unwrap().to_indexed().unwrap();
+        let found = find(&repo, &location, &id).unwrap();
+        let small = node(&repo, &found, &location, "small").unwrap();
+        let mut read = Vec::new();
+        dump(&repo, &small, &mut read).unwrap();
+        assert_eq!(read, b"a small file");
+        // The same blob listed a thousand times under the same small size.
+        let mut hostile = small.clone();
+        let blob = small.content.as_ref().unwrap()[0];
+        hostile.content = Some(vec![blob; 1000]);
+        let mut read = Vec::new();
+        let refused = dump(&repo, &hostile, &mut read).unwrap_err();
+        assert!(
+            refused.contains("adds up to 12000 bytes, not the 12"),
+            "{refused}"
+        );
+        assert!(read.is_empty(), "nothing was read");
+    }
+
+    #[test]
+    fn keep_forgets_only_backups_of_the_targets_kind_never_safety_backups() {
+        let (runtime, _dir, location, password, source) = scratch();
+        let _entered = runtime.enter();
+        let made = |purpose: &str, kind: &str| {
+            std::fs::write(source.join(MANIFEST), manifest_json(purpose)).unwrap();
+            testing::published_as(&location, &password, &source, kind, purpose != "backup")
+        };
+        let old_backup = made("backup", "volumes");
+        let safety = made("before down -v", "volumes");
+        let other_kind = made("backup", "container");
+        let legacy_backup = made("backup", "volumes");
+        let legacy_safety = made("before volume rm", "volumes");
+        let newest = made("backup", "volumes");
+        let legacy_backup = untagged(&location, &password, &legacy_backup);
+        let legacy_safety = untagged(&location, &password, &legacy_safety);
+        let (_trigger, cancel) = crate::cancel::pair();
+        let keep_one = crate::backup::store::Retention {
+            keep: Some(1),
+            keep_days: None,
+        };
+        let repo = open(&location, &password).unwrap();
+        let mut gone = forget(&location, repo, "t", "volumes", keep_one, &newest, &cancel).unwrap();
+        gone.sort();
+        let mut expected = vec![old_backup, legacy_backup];
+        expected.sort();
+        assert_eq!(gone, expected);
+        let repo = open(&location, &password).unwrap();
+        let left: BTreeSet<String> = matching(&repo, |_| true)
+            .unwrap()
+            .iter()
+            .map(|s| full_id(&s.id))
+            .collect();
+        assert_eq!(
+            left,
+            BTreeSet::from([safety, other_kind, legacy_safety, newest])
+        );
+    }
 
     #[test]
     fn a_read_error_after_a_successful_open_is_recorded() {
@@ -1662,6 +1896,8 @@ mod tests {
         std::fs::write(source.join("file"), b"content").unwrap();
         let request = Request {
             target: "t".into(),
+            kind: "volumes".into(),
+            safety: false,
             trees: vec![Tree {
                 root: TreeRoot::Dir(source),
                 at: PathBuf::new(),

@@ -16,13 +16,13 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::{self, Read};
 use std::time::Duration;
 
-use bytes::Bytes;
 use rustic_core::repofile::{Node, SnapshotFile};
 use rustic_core::{CheckOptions, IndexedFullStatus};
 use sha2::Digest;
 
 use super::entry::{FileList, FileRecord, Kind, PathBytes};
 use super::manifest::{self, Manifest};
+use super::read_ahead;
 use super::snapshot;
 use super::store::MAX_INDEX_BYTES;
 use crate::cancel::Cancel;
@@ -60,9 +60,6 @@ impl io::Write for HashingWrite<'_> {
     }
 }
 
-/// How much of a file is asked of the repository at once.
-const READ_AHEAD: usize = 4 << 20;
-
 /// An open, checked snapshot.
 pub struct SnapshotSource {
     location: Repository,
@@ -78,65 +75,6 @@ pub struct SnapshotSource {
 impl std::fmt::Debug for SnapshotSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.describe())
-    }
-}
-
-/// A file's content out of the repository, hashed as it is read.
-struct Content<'a> {
-    source: &'a SnapshotSource,
-    file: rustic_core::vfs::OpenFile,
-    path: &'a PathBytes,
-    offset: usize,
-    size: usize,
-    pending: Bytes,
-    hasher: sha2::Sha256,
-    end_checked: bool,
-}
-
-impl Content<'_> {
-    fn read_at(&self, offset: usize, length: usize) -> io::Result<Bytes> {
-        self.source
-            .repo
-            .read_file_at(&self.file, offset, length)
-            .map_err(|e| {
-                io::Error::other(format!(
-                    "{}: {}",
-                    self.path,
-                    snapshot::concise(&e.display_log())
-                ))
-            })
-    }
-}
-
-impl Read for Content<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.pending.is_empty() {
-            if self.offset >= self.size {
-                // Content beyond the recorded size would be cut off unnoticed.
-                if !self.end_checked && !self.read_at(self.size, 1)?.is_empty() {
-                    return Err(io::Error::other(format!(
-                        "{}: the repository holds more than its size",
-                        self.path
-                    )));
-                }
-                self.end_checked = true;
-                return Ok(0);
-            }
-            let want = READ_AHEAD.min(self.size - self.offset);
-            self.pending = self.read_at(self.offset, want)?;
-            if self.pending.is_empty() {
-                return Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    format!("{}: the repository holds less than its size", self.path),
-                ));
-            }
-            self.offset += self.pending.len();
-        }
-        let n = buf.len().min(self.pending.len());
-        let chunk = self.pending.split_to(n);
-        buf[..n].copy_from_slice(&chunk);
-        self.hasher.update(&chunk);
-        Ok(n)
     }
 }
 
@@ -216,9 +154,8 @@ impl SnapshotSource {
             into,
             hasher: sha2::Sha256::new(),
         };
-        self.repo
-            .dump(&found, &mut hashing)
-            .map_err(|e| repository_error(&self.location, &e))?;
+        snapshot::dump(&self.repo, &found, &mut hashing)
+            .map_err(|why| Error::integrity(format!("{}: {path}: {why}", self.describe())))?;
         Ok(hex::encode(hashing.hasher.finalize()))
     }
 
@@ -276,37 +213,21 @@ impl SnapshotSource {
                 .entries(volume)
                 .map_err(|e| io::Error::other(e.message))?,
         };
-        let mut digests = BTreeMap::new();
-        for (record, node) in &entries {
-            if cancel.reason().is_some() {
-                return Err(crate::cancel::cancelled_io());
+        read_ahead::with_read_ahead(&self.repo, &entries, cancel, |ahead| {
+            let mut digests = BTreeMap::new();
+            for (record, _) in &entries {
+                if cancel.reason().is_some() {
+                    return Err(crate::cancel::cancelled_io());
+                }
+                if record.kind != Kind::File {
+                    sink(record, &mut io::empty())?;
+                    continue;
+                }
+                let mut content = ahead.next_file()?;
+                sink(record, &mut content)?;
+                digests.insert(record.path.clone(), content.digest()?);
             }
-            if record.kind != Kind::File {
-                sink(record, &mut io::empty())?;
-                continue;
-            }
-            let file = self.repo.open_file(node).map_err(|e| {
-                io::Error::other(format!(
-                    "{}: {}",
-                    record.path,
-                    snapshot::concise(&e.display_log())
-                ))
-            })?;
-            let mut content = Content {
-                source: self,
-                file,
-                path: &record.path,
-                offset: 0,
-                size: usize::try_from(record.size).unwrap_or(usize::MAX),
-                pending: Bytes::new(),
-                hasher: sha2::Sha256::new(),
-                end_checked: false,
-            };
-            sink(record, &mut content)?;
-            // Whatever the sink left unread still counts in the digest.
-            io::copy(&mut content, &mut io::sink())?;
-            digests.insert(record.path.clone(), hex::encode(content.hasher.finalize()));
-        }
-        Ok(digests)
+            Ok(digests)
+        })
     }
 }
