@@ -1622,6 +1622,34 @@ fn a_safety_backup_goes_into_the_repository_and_its_undo_command_restores() {
         .find_map(|l| l.trim().strip_prefix("undo with: docker safeops "))
         .unwrap_or_else(|| panic!("no undo command: {stderr}"));
     assert!(undo.ends_with(&format!("--to {url}")), "{undo}");
+    // Backups of a container of the volume's name, keeping one, leave the safety
+    // backup alone: another kind of target, and a safety backup.
+    let container = volume.clone();
+    cleanup.containers.push(container.clone());
+    common::docker(&[
+        "run",
+        "-d",
+        "--name",
+        &container,
+        "-v",
+        &format!("{volume}:/d"),
+        common::IMAGE,
+        "sleep",
+        "600",
+    ]);
+    for _ in 0..2 {
+        let (code, _, stderr) = run(safeops(dir.path(), None)
+            .args(["backup", &container, "--to", &url, "--keep", "1", "-t", "0"]));
+        assert_eq!(code, 0, "{stderr}");
+    }
+    let listed =
+        common::json(safeops(dir.path(), None).args(["backups", "--to", &url, "--format", "json"]));
+    assert_eq!(
+        listed.as_array().unwrap().len(),
+        2,
+        "the safety backup and the last backup: {listed}"
+    );
+    common::docker(&["rm", "-f", &container]);
     let words: Vec<&str> = undo.split(' ').collect();
     let (code, _, stderr) = run(safeops(dir.path(), None)
         .args(&words)
