@@ -1060,15 +1060,39 @@ fn walk_files(dir: &Path) -> Vec<std::path::PathBuf> {
     files
 }
 
-#[test]
-fn a_server_that_dies_mid_upload_fails_cleanly_and_the_containers_run_again() {
-    use common::fixture::{Fixture, MANY_FILES, in_flight};
-    let f = Fixture::new("repo-dies");
+/// A container with many files and an S3 server with a repository named `name` in it:
+/// the fixture, the server, the repository's location and where the server stores it.
+fn many_files_on_s3(
+    name: &str,
+) -> (
+    common::fixture::Fixture,
+    storage::Server,
+    String,
+    std::path::PathBuf,
+) {
+    use common::fixture::{Fixture, MANY_FILES};
+    let f = Fixture::new(&format!("repo-{name}"));
     f.exec(MANY_FILES);
     let s3 = storage::s3(f.dir.path());
-    let url = format!("s3:http://127.0.0.1:{}/bucket/dies", s3.port);
+    let url = format!("s3:http://127.0.0.1:{}/bucket/{name}", s3.port);
     init(f.dir.path(), None, &url);
-    let stored = s3.root.join("bucket/dies");
+    let stored = s3.root.join("bucket").join(name);
+    (f, s3, url, stored)
+}
+
+/// Waits until a pack is in the repository stored at `stored`.
+fn wait_for_a_pack(stored: &Path) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !stored.join("data").exists() || walk_files(&stored.join("data")).is_empty() {
+        assert!(std::time::Instant::now() < deadline, "no pack was uploaded");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_server_that_dies_mid_upload_fails_cleanly_and_the_containers_run_again() {
+    use common::fixture::in_flight;
+    let (f, s3, url, stored) = many_files_on_s3("dies");
     // With a plain backup in the same run: it goes too when the snapshot fails.
     let plain = f.dir.path().join("plain");
     let mut backup = safeops(f.dir.path(), None);
@@ -1084,11 +1108,7 @@ fn a_server_that_dies_mid_upload_fails_cleanly_and_the_containers_run_again() {
     ]);
     let child = in_flight(&f, backup);
     // Once the first pack is on the server, the server dies.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while !stored.join("data").exists() || walk_files(&stored.join("data")).is_empty() {
-        assert!(std::time::Instant::now() < deadline, "no pack was uploaded");
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    wait_for_a_pack(&stored);
     drop(s3);
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -1111,6 +1131,56 @@ fn a_server_that_dies_mid_upload_fails_cleanly_and_the_containers_run_again() {
     let staging = f.dir.path().join("state/docker-safeops/staging");
     let staged: Vec<_> = std::fs::read_dir(&staging).unwrap().collect();
     assert!(staged.is_empty(), "nothing left staged: {staged:?}");
+}
+
+#[test]
+fn a_server_that_stops_answering_mid_upload_times_out_and_ctrl_c_restarts_at_once() {
+    use common::fixture::{in_flight, signal};
+    let (f, s3, url, stored) = many_files_on_s3("stuck");
+    let backup = || {
+        let mut backup = safeops(f.dir.path(), None);
+        backup
+            .args(["backup", &f.container, "--to", &url, "-t", "0"])
+            .env("SAFEOPS_STUCK_REQUEST_TIMEOUT", "1s");
+        backup
+    };
+    // Left alone, the stuck requests time out, are tried again and fail the backup.
+    let child = in_flight(&f, backup());
+    wait_for_a_pack(&stored);
+    s3.freeze(true);
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(matches!(out.status.code(), Some(1 | 5)), "{stderr}");
+    assert!(stderr.contains("timeout reached"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("restarted {}", f.container)),
+        "{stderr}"
+    );
+    assert_eq!(f.state(), "running");
+    s3.freeze(false);
+    // Ctrl-C while a request is stuck starts the container again before the request
+    // gives up, and nothing is published.
+    std::fs::remove_dir_all(stored.join("data")).unwrap();
+    let child = in_flight(&f, backup());
+    wait_for_a_pack(&stored);
+    s3.freeze(true);
+    // Long enough for the snapshot's writing to wait on the stuck upload.
+    std::thread::sleep(std::time::Duration::from_secs(4));
+    signal(&child, "-INT");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(8);
+    while f.state() != "running" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the container waited for the stuck request"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    s3.freeze(false);
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    let snapshots = std::fs::read_dir(stored.join("snapshots")).map_or(0, |d| d.count());
+    assert_eq!(snapshots, 0, "nothing published: {stderr}");
 }
 
 #[test]

@@ -469,8 +469,10 @@ pub async fn create(
     let (manifest, downtime_seconds) = match result {
         Ok(built) => built,
         Err(err) => {
-            // A snapshot being written still reads the volumes: it stops on the
-            // cancellation, and only then do the containers start again.
+            // The containers start again first: a snapshot still being written is
+            // discarded whatever it reads from now on, and one waiting on a server that
+            // stopped answering must not keep them down until its request times out.
+            let restarted = quiesce::restart(engine, &journal, &plan.to_stop).await;
             if let Some(running) = workers.writer.lock().await.take() {
                 let _ = running.await;
             }
@@ -480,7 +482,7 @@ pub async fn create(
             workers.remove_helpers().await;
             let err = workers.discard_all(err).await;
             discard_partials();
-            return Err(restart_after(engine, journal, &plan.to_stop, err).await);
+            return Err(said_restart(journal, restarted, err));
         }
     };
     // What was staged for the snapshots is in them now.
@@ -592,9 +594,16 @@ async fn restart_after(
     engine: &Engine,
     journal: Journal,
     stopped: &[Container],
-    mut err: Error,
+    err: Error,
 ) -> Error {
-    match quiesce::restart(engine, &journal, stopped).await {
+    let restarted = quiesce::restart(engine, &journal, stopped).await;
+    said_restart(journal, restarted, err)
+}
+
+/// `err`, with which containers were `restarted` (closing the journal) or why they
+/// were not (leaving it for the next command to finish).
+fn said_restart(journal: Journal, restarted: Result<Vec<String>>, mut err: Error) -> Error {
+    match restarted {
         Ok(names) => {
             journal.close();
             if !names.is_empty() {

@@ -1,14 +1,17 @@
 //! A restic-format repository's storage through Apache OpenDAL: the local file system,
 //! S3 and SFTP behind rustic_core's backend traits, in restic's layout (`config`,
 //! `keys/`, `snapshots/`, `index/`, `locks/`, `data/XX/`), with OpenDAL's retry layer
-//! for a network that drops a request.
+//! for a network that drops a request and its timeout layer for a server that stops
+//! answering.
 //!
 //! rustic_core is synchronous: every call here blocks its thread and runs the storage
 //! future on the tokio runtime whose handle was current when the backend was made.
 //! Call it from `spawn_blocking`, never from an async task.
 
+use std::time::Duration;
+
 use bytes::Bytes;
-use opendal::layers::RetryLayer;
+use opendal::layers::{RetryLayer, TimeoutLayer};
 use opendal::{ErrorKind as DalErrorKind, Operator, blocking};
 use rustic_core::{
     BytesList, ErrorKind, FileType, Id, ReadBackend, RusticError, RusticResult, WriteBackend,
@@ -59,15 +62,41 @@ fn short(err: &opendal::Error) -> String {
     format!("{}{status}: {}{cause}", err.kind(), err.message())
 }
 
+/// How long one request to a remote repository may take before it is given up and tried
+/// again: restic's `--stuck-request-timeout` default. A server that stops answering (a
+/// connection black-holed, a frozen process) would otherwise hold the backup, and the
+/// containers it stopped, until the kernel drops the connection, a quarter of an hour
+/// later. A pack's upload is one request: 5 minutes carry 100 MB at 330 kB/s.
+const STUCK_REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// The variable that sets another [`STUCK_REQUEST_TIMEOUT`] (`90s`, `10m`): for a slower
+/// link, or a test.
+const STUCK_REQUEST_TIMEOUT_VAR: &str = "SAFEOPS_STUCK_REQUEST_TIMEOUT";
+
+fn stuck_request_timeout() -> crate::error::Result<Duration> {
+    match std::env::var(STUCK_REQUEST_TIMEOUT_VAR) {
+        Err(_) => Ok(STUCK_REQUEST_TIMEOUT),
+        Ok(text) => humantime::parse_duration(&text)
+            .ok()
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| {
+                crate::error::Error::usage(format!(
+                    "{STUCK_REQUEST_TIMEOUT_VAR}={text} is not a duration: give one such as 90s or 10m"
+                ))
+            }),
+    }
+}
+
 impl Storage {
     /// Connects to `repository`. Needs a current tokio runtime (the handle is kept).
     pub fn new(repository: &Repository) -> crate::error::Result<Storage> {
-        Storage::connect(repository).map_err(|e| {
+        let timeout = stuck_request_timeout()?;
+        Storage::connect(repository, timeout).map_err(|e| {
             crate::error::Error::usage(format!("cannot use the repository {repository}: {e}"))
         })
     }
 
-    fn connect(repository: &Repository) -> Result<Storage, opendal::Error> {
+    fn connect(repository: &Repository, timeout: Duration) -> Result<Storage, opendal::Error> {
         // OpenDAL's HTTP transport and services are registered once per process.
         static INSTALLED: std::sync::Once = std::sync::Once::new();
         INSTALLED.call_once(opendal::install_default);
@@ -116,8 +145,9 @@ impl Storage {
                 Operator::new(builder)?
             }
         };
-        // A network blip is retried; a dead server fails within about 15 s per request,
-        // since the containers may be stopped meanwhile. A local file system has no
+        // A network blip is retried; a dead server fails within about 15 s per request
+        // and a stuck one within five times the timeout, since the containers may be
+        // stopped meanwhile. A local file system has no
         // blips: its errors (a full disk) are said at once.
         if matches!(repository, Repository::Local(_)) {
             return Ok(Storage {
@@ -140,8 +170,12 @@ impl Storage {
                     short(event.err)
                 );
             });
+        // Each attempt has its deadline: the timeout goes under the retry.
+        let timeout = TimeoutLayer::new()
+            .with_timeout(timeout)
+            .with_io_timeout(timeout);
         Ok(Storage {
-            op: blocking::Operator::new(op.layer(retry))?,
+            op: blocking::Operator::new(op.layer(timeout).layer(retry))?,
             location: repository.to_string(),
             has_directories: !matches!(repository, Repository::S3 { .. }),
         })

@@ -96,6 +96,17 @@ impl Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+
+    /// Freezes the server (`SIGSTOP`) or lets it go on (`SIGCONT`): frozen, it keeps
+    /// its connections and answers nothing, as a server behind a black hole.
+    pub fn freeze(&self, frozen: bool) {
+        let sig = if frozen { "-STOP" } else { "-CONT" };
+        let status = Command::new("kill")
+            .args([sig, &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
 }
 
 /// An SFTP server accepting the key it writes to `dir/sftp-key`; returns the server and
