@@ -1160,11 +1160,19 @@ pub fn read_back(pending: Pending, cancel: &Cancel) -> Result<(Pending, u64)> {
     });
     match checked {
         Ok((problems, bytes)) if problems.is_empty() => Ok((pending, bytes)),
-        Ok((problems, _)) => Err(pending.discard(Error::integrity(format!(
-            "what the backup wrote to {location} does not read back sound, so no snapshot \
-             was kept:\n  {}",
-            problems.join("\n  ")
-        )))),
+        Ok((problems, _)) => Err(pending.discard(
+            Error::integrity(format!(
+                "what the backup wrote to {location} does not read back sound, so no snapshot \
+                 was kept:\n  {}",
+                problems.join("\n  ")
+            ))
+            .hint(
+                "the packs named stay in the repository's index, and the next backups would \
+                 reuse what they hold and fail alike: delete each from the repository's \
+                 data/ and run `restic rebuild-index` (`restic repair index` from restic 0.16, \
+                 or `rustic repair index`), then back up again",
+            ),
+        )),
         Err(err) => Err(pending.discard(err)),
     }
 }

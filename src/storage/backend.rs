@@ -255,6 +255,44 @@ impl Storage {
             .map_err(|err| storage_error(format!("cannot remove {}/{path}", self.location), err))
     }
 
+    /// The bytes `offset..offset + length` of a file, or its path and why not.
+    fn read_range(
+        &self,
+        tpe: FileType,
+        id: &Id,
+        offset: u32,
+        length: u32,
+    ) -> Result<Bytes, (String, opendal::Error)> {
+        let path = Self::path(tpe, id);
+        let range = u64::from(offset)..u64::from(offset) + u64::from(length);
+        let options = opendal::options::ReadOptions {
+            range: range.into(),
+            ..Default::default()
+        };
+        match self.op.read_options(&path, options) {
+            Ok(buffer) => Ok(buffer.to_bytes()),
+            Err(err) => Err((path, err)),
+        }
+    }
+
+    /// The bytes `offset..offset + length` of pack `id`; `None` when the storage has no
+    /// such pack, which is damage to the repository rather than a failure to reach it.
+    pub fn read_pack_range(
+        &self,
+        id: &Id,
+        offset: u32,
+        length: u32,
+    ) -> RusticResult<Option<Bytes>> {
+        match self.read_range(FileType::Pack, id, offset, length) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err((_, err)) if err.kind() == DalErrorKind::NotFound => Ok(None),
+            Err((path, err)) => Err(storage_error(
+                format!("cannot read {}/{path}", self.location),
+                err,
+            )),
+        }
+    }
+
     fn path(tpe: FileType, id: &Id) -> String {
         let hex = id.to_hex();
         match tpe {
@@ -340,16 +378,10 @@ impl ReadBackend for Storage {
         offset: u32,
         length: u32,
     ) -> RusticResult<Bytes> {
-        let path = Self::path(tpe, id);
-        let range = u64::from(offset)..u64::from(offset) + u64::from(length);
-        let options = opendal::options::ReadOptions {
-            range: range.into(),
-            ..Default::default()
-        };
-        self.op
-            .read_options(&path, options)
-            .map(|buffer| buffer.to_bytes())
-            .map_err(|err| storage_error(format!("cannot read {}/{path}", self.location), err))
+        self.read_range(tpe, id, offset, length)
+            .map_err(|(path, err)| {
+                storage_error(format!("cannot read {}/{path}", self.location), err)
+            })
     }
 
     fn warmup_path(&self, tpe: FileType, id: &Id) -> String {

@@ -9,7 +9,6 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use rustic_core::repofile::{IndexBlob, IndexFile, IndexId, IndexPack, MasterKey};
-use rustic_core::{FileType, ReadBackend};
 use sha2::Digest;
 
 use super::backend::Storage;
@@ -116,6 +115,7 @@ pub fn check(
     let next = AtomicUsize::new(0);
     let read = AtomicU64::new(0);
     let found = Mutex::new(Vec::new());
+    let failed = Mutex::new(None);
     let readers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .clamp(2, MAX_READERS)
@@ -130,7 +130,18 @@ pub fn check(
                         break;
                     };
                     let (problems, bytes) =
-                        check_run(&storage, &cipher, decompressor.as_mut(), run);
+                        match check_run(&storage, &cipher, decompressor.as_mut(), run) {
+                            Ok(checked) => checked,
+                            Err(err) => {
+                                // The others stop at their next run.
+                                next.store(runs.len(), Ordering::Relaxed);
+                                failed
+                                    .lock()
+                                    .unwrap_or_else(|e| e.into_inner())
+                                    .get_or_insert(err);
+                                break;
+                            }
+                        };
                     read.fetch_add(bytes, Ordering::Relaxed);
                     if !problems.is_empty() {
                         found
@@ -145,6 +156,12 @@ pub fn check(
     if cancel.reason().is_some() {
         return Err(Error::interrupted());
     }
+    // A storage that cannot be read says nothing about what it holds.
+    if let Some(err) = failed.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        let mut err = repository_error(location, &err);
+        err.message = format!("cannot read back what was written: {}", err.message);
+        return Err(err);
+    }
     // In the order of the packs, whichever reader found them.
     let mut found = found.into_inner().unwrap_or_else(|e| e.into_inner());
     found.sort_by_key(|(index, _)| *index);
@@ -152,13 +169,14 @@ pub fn check(
     Ok((problems, read.into_inner()))
 }
 
-/// What is wrong with the blobs of `run`, and the bytes read.
+/// What is wrong with the blobs of `run`, and the bytes read; an error when the storage
+/// cannot be read (a pack it does not have is what is wrong).
 fn check_run(
     storage: &Storage,
     cipher: &aes256ctr_poly1305aes::Aes256CtrPoly1305Aes,
     mut decompressor: Option<&mut zstd::bulk::Decompressor<'static>>,
     run: &Run,
-) -> (Vec<String>, u64) {
+) -> Result<(Vec<String>, u64), Box<rustic_core::RusticError>> {
     let pack_id = run.pack.id.to_hex();
     let start = run.blobs[0].location.offset;
     let end = run
@@ -167,19 +185,14 @@ fn check_run(
         .map(|b| b.location.offset + b.location.length)
         .max()
         .unwrap_or(start);
-    let bytes = match storage.read_partial(FileType::Pack, &run.pack.id, false, start, end - start)
-    {
-        Ok(bytes) => bytes,
-        Err(err) => {
-            return (
-                vec![format!(
-                    "pack {}: cannot read it back: {}",
-                    &pack_id[..8],
-                    err.display_log()
-                )],
-                0,
-            );
-        }
+    let Some(bytes) = storage.read_pack_range(&run.pack.id, start, end - start)? else {
+        return Ok((
+            vec![format!(
+                "pack {}: missing from the repository",
+                &pack_id[..8]
+            )],
+            0,
+        ));
     };
     let mut problems = Vec::new();
     for blob in &run.blobs {
@@ -226,7 +239,7 @@ fn check_run(
             problems.push(format!("{what}: content differs from its id"));
         }
     }
-    (problems, bytes.len() as u64)
+    Ok((problems, bytes.len() as u64))
 }
 
 #[cfg(test)]
@@ -234,7 +247,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn new_packs_read_back_sound_and_a_flipped_byte_is_found() {
+    fn new_packs_read_back_sound_a_flipped_byte_or_a_lost_pack_is_found_and_a_failed_read_said() {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
         std::fs::create_dir(&data).unwrap();
@@ -271,6 +284,29 @@ mod tests {
                     bytes[20] ^= 1;
                     std::fs::write(&path, bytes).unwrap();
                     let (corrupted, _) = check(&location, &repo.key(), &packs, &cancel)?;
+                    // A storage that cannot be read is an error, not damage found.
+                    std::fs::remove_file(&path).unwrap();
+                    std::fs::create_dir(&path).unwrap();
+                    let unreadable = check(&location, &repo.key(), &packs, &cancel).unwrap_err();
+                    assert_ne!(
+                        unreadable.code,
+                        crate::error::ExitCode::Integrity,
+                        "{}",
+                        unreadable.message
+                    );
+                    assert!(
+                        unreadable.message.contains("cannot read back"),
+                        "{}",
+                        unreadable.message
+                    );
+                    // A pack that is gone is damage found.
+                    std::fs::remove_dir(&path).unwrap();
+                    let (missing, _) = check(&location, &repo.key(), &packs, &cancel)?;
+                    assert_eq!(missing.len(), 1, "{missing:?}");
+                    assert!(
+                        missing[0].contains("missing from the repository"),
+                        "{missing:?}"
+                    );
                     Ok::<_, Error>((problems, read, corrupted))
                 })
                 .await
