@@ -110,6 +110,13 @@ fn wrong_credentials_and_bad_locations_fail_clearly() {
         "the secret is never printed: {stderr}"
     );
     assert!(!s3.root.join("bucket/denied").exists());
+    // A server that is not there (after the retries): exit 5 too.
+    let nobody = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let gone = format!("s3:http://{}/bucket/none", nobody.local_addr().unwrap());
+    drop(nobody);
+    let (code, _, stderr) = run(safeops(dir.path(), None).args(["backups", "--to", &gone]));
+    assert_eq!(code, 5, "{stderr}");
+    assert!(stderr.contains("Connection refused"), "{stderr}");
 
     let plain = dir.path().join("plain");
     let (code, _, stderr) =

@@ -13,7 +13,7 @@ use rustic_core::{
 
 use super::backend::Storage;
 use super::location::Repository;
-use crate::error::{Error, Result};
+use crate::error::{Error, ExitCode, Result};
 
 /// The environment variable naming the repository password file.
 pub const PASSWORD_FILE_ENV: &str = "SAFEOPS_REPOSITORY_PASSWORD_FILE";
@@ -80,6 +80,10 @@ pub fn password(flag: Option<&Path>, new: bool) -> Result<Password> {
         .map_err(|e| Error::failure(format!("cannot read the password: {e}")))
 }
 
+/// What to check when the repository's storage cannot be reached or refuses.
+const UNREACHABLE_HINT: &str = "check the address, the credentials (AWS_*, ~/.aws/credentials, \
+     SSH keys) and that the server is up";
+
 /// An error of rustic_core or of the storage as one for the user: a wrong password or
 /// an unreachable or refusing server is a preflight failure (exit 5).
 pub fn repository_error(location: &Repository, err: &RusticError) -> Error {
@@ -101,8 +105,7 @@ pub fn repository_error(location: &Repository, err: &RusticError) -> Error {
     .any(|needle| text.contains(needle));
     let message = format!("repository {location}: {}", crate::redact::text(&text));
     if unreachable {
-        Error::preflight(message)
-            .hint("check the address, the credentials (AWS_*, ~/.aws/credentials, SSH keys) and that the server is up")
+        Error::preflight(message).hint(UNREACHABLE_HINT)
     } else {
         Error::failure(message)
     }
@@ -144,6 +147,9 @@ pub fn open_with_key(location: &Repository, key: MasterKey) -> Result<Open> {
     )
 }
 
+/// A repository that cannot be opened is a preflight failure (exit 5) whatever the
+/// storage said: nothing was done yet, and the server is unreachable, refuses the
+/// credentials or holds no repository.
 fn opened(location: &Repository, result: rustic_core::RusticResult<Open>) -> Result<Open> {
     result.map_err(|e| match e.is_incorrect_password() {
         true => repository_error(location, &e),
@@ -152,7 +158,13 @@ fn opened(location: &Repository, result: rustic_core::RusticResult<Open>) -> Res
                 "create one with `docker safeops backups init {location}`"
             ))
         }
-        false => repository_error(location, &e),
+        false => {
+            let mut err = repository_error(location, &e);
+            if err.code != ExitCode::Preflight {
+                err = Error::preflight(err.message).hint(UNREACHABLE_HINT);
+            }
+            err
+        }
     })
 }
 
