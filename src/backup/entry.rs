@@ -225,7 +225,27 @@ pub struct Fingerprint {
     pub entry_count: u64,
 }
 
+/// The beginning of the names a restore gives its own directories at a volume's root
+/// (its staging, the old content moved aside, what recovery keeps): content there is
+/// never one of them.
+pub const RESERVED_PREFIX: &[u8] = b".safeops-";
+
+/// The end of a reserved name that recovery leaves for the operator to look at: content
+/// like any other to a later restore.
+pub const QUARANTINE_SUFFIX: &[u8] = b"-quarantine";
+
 impl FileList {
+    /// An entry at the root whose name a restore keeps for its own directories (see
+    /// [`RESERVED_PREFIX`]): restored, it would make every later restore into the volume
+    /// stop as before an unfinished one.
+    pub fn reserved_entry(&self) -> Option<&PathBytes> {
+        self.entries.iter().map(|e| &e.path).find(|path| {
+            !path.0.contains(&b'/')
+                && path.0.starts_with(RESERVED_PREFIX)
+                && !path.0.ends_with(QUARANTINE_SUFFIX)
+        })
+    }
+
     /// Entries with special powers (see [`FileRecord::special`]), with what they are.
     pub fn special_entries(&self) -> Vec<(&FileRecord, Vec<&'static str>)> {
         self.entries
@@ -458,6 +478,28 @@ mod tests {
             device: None,
             xattrs: BTreeMap::new(),
         }
+    }
+
+    #[test]
+    fn a_restores_own_name_at_the_root_is_found_deeper_down_or_quarantined_it_is_content() {
+        let list = |paths: &[&str]| FileList {
+            volume: "v".into(),
+            entries: paths.iter().map(|p| file(p, "x")).collect(),
+        };
+        let found = list(&["a", ".safeops-restore-12", "b"]);
+        assert_eq!(
+            found.reserved_entry().unwrap().to_string(),
+            ".safeops-restore-12"
+        );
+        assert!(
+            list(&[
+                "a",
+                "d/.safeops-previous-3",
+                ".safeops-previous-3-quarantine"
+            ])
+            .reserved_entry()
+            .is_none()
+        );
     }
 
     #[test]

@@ -24,8 +24,8 @@ use xattr::FileExt;
 
 use super::archive::hash_reader;
 use super::beneath;
-use super::entry::MAX_DEPTH;
 use super::entry::{FileList, FileRecord, Kind, PathBytes};
+use super::entry::{MAX_DEPTH, QUARANTINE_SUFFIX, RESERVED_PREFIX};
 use crate::cancel::Cancel;
 
 /// Called for every entry of a walk, with the content of regular files.
@@ -577,7 +577,7 @@ impl Switch {
     fn is_ours(&self, name: &OsStr) -> bool {
         name == self.staging.as_str()
             || name == self.aside.as_str()
-            || name.as_bytes().starts_with(b".safeops-")
+            || name.as_bytes().starts_with(RESERVED_PREFIX)
     }
 
     fn open(&self) -> io::Result<File> {
@@ -595,7 +595,7 @@ impl Switch {
             if name == self.staging.as_str() || name == self.aside.as_str() {
                 continue;
             }
-            if self.is_ours(&name) && !name.as_bytes().ends_with(b"-quarantine") {
+            if self.is_ours(&name) && !name.as_bytes().ends_with(QUARANTINE_SUFFIX) {
                 // Another restore's switch that recovery could not settle: switching
                 // over it would mix its content into this one.
                 return Err(io::Error::other(format!(

@@ -270,6 +270,14 @@ pub async fn restore(
                 Source::blocking(source, move |s| s.file_list(&name)).await?
             }
         };
+        if let Some(reserved) = list.reserved_entry() {
+            return Err(Error::integrity(format!(
+                "volume {}: the backup holds {reserved} at its root, a name safeops keeps for \
+                 a restore's own directories: restored, it would stop every later restore \
+                 into the volume; nothing was changed",
+                info.name
+            )));
+        }
         // Into the very volume that was backed up (same name and creation time), its
         // special entries were there before; anywhere else they would be planted. A
         // name alone proves nothing: a forged manifest can say any.
