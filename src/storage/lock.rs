@@ -9,7 +9,10 @@
 //! prune (which deletes at once too) holds an exclusive one. The format is restic's: an
 //! encrypted JSON document named by the SHA-256 of its encrypted bytes, refreshed every
 //! 5 minutes. As restic 0.14 does, every lock counts until it is removed: a stale one
-//! (a run that crashed) is named as such, and `restic unlock` removes it.
+//! (a run that crashed) is named as such, and `restic unlock` removes it. The one
+//! exception is a lock of our own whose run is certainly gone (see [`Owner`]): a backup
+//! killed by a reboot or the OOM killer would otherwise keep every later `--keep` out,
+//! and that is only a note.
 
 use std::sync::Arc;
 use std::sync::mpsc;
@@ -55,6 +58,57 @@ struct LockFile {
     uid: u32,
     #[serde(default)]
     gid: u32,
+    /// Ours only: who wrote it (restic ignores the field).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    safeops: Option<Owner>,
+}
+
+/// The process that wrote one of our locks, told apart beyond restic's host name and
+/// pid: on the machine that wrote it and in its pid namespace, a lock whose process no
+/// longer runs (another start time under that pid, or none, or a reboot since) is
+/// certainly stale. restic's locks, another machine's and another namespace's are
+/// never judged so.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+struct Owner {
+    /// `/etc/machine-id`.
+    machine: String,
+    /// `/proc/sys/kernel/random/boot_id`.
+    boot: String,
+    /// `/proc/self/ns/pid`, e.g. `pid:[4026531836]`.
+    pid_namespace: String,
+    /// The process's start, in clock ticks since boot (`/proc/PID/stat`).
+    started: u64,
+}
+
+/// The start of process `pid` in clock ticks since boot, when it runs.
+fn started(pid: i64) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // After the command name, which may hold anything, in parentheses: the state is
+    // the 3rd field, the start time the 22nd.
+    let (_, fields) = stat.rsplit_once(')')?;
+    fields.split_whitespace().nth(19)?.parse().ok()
+}
+
+impl Owner {
+    /// Ours, or `None` where one of the facts is missing (a container without a
+    /// machine id, say): such a lock is judged as restic's.
+    fn this_process() -> Option<Owner> {
+        let read = |path: &str| {
+            std::fs::read_to_string(path)
+                .ok()
+                .map(|text| text.trim().to_string())
+                .filter(|text| !text.is_empty())
+        };
+        Some(Owner {
+            machine: read("/etc/machine-id")?,
+            boot: read("/proc/sys/kernel/random/boot_id")?,
+            pid_namespace: std::fs::read_link("/proc/self/ns/pid")
+                .ok()?
+                .to_string_lossy()
+                .into_owned(),
+            started: started(i64::from(std::process::id()))?,
+        })
+    }
 }
 
 impl LockFile {
@@ -69,7 +123,19 @@ impl LockFile {
             pid: i64::from(std::process::id()),
             uid: rustix::process::getuid().as_raw(),
             gid: rustix::process::getgid().as_raw(),
+            safeops: Owner::this_process(),
         }
+    }
+
+    /// Whether it is one of ours whose run is certainly gone (see [`Owner`]).
+    fn certainly_gone(&self) -> bool {
+        let (Some(owner), Some(here)) = (&self.safeops, Owner::this_process()) else {
+            return false;
+        };
+        let same_place = self.hostname == crate::state::hostname()
+            && owner.machine == here.machine
+            && owner.pid_namespace == here.pid_namespace;
+        same_place && (owner.boot != here.boot || started(self.pid) != Some(owner.started))
     }
 
     /// What `restic unlock` would remove: not refreshed for 30 minutes, or its process
@@ -165,6 +231,17 @@ fn conflicts(
         // Like restic, every lock counts until someone removes it, and one that cannot
         // be read keeps everyone out: it might be an exclusive one.
         match open(cipher, &sealed) {
+            Some(lock) if lock.certainly_gone() => {
+                // Two runs may both remove it: the second finds it gone.
+                match storage.remove_lock(&name) {
+                    Ok(()) => eprintln!(
+                        "note: removed the lock a safeops run that is gone left in the \
+                         repository ({})",
+                        lock.describe()
+                    ),
+                    Err(e) => tracing::debug!("cannot remove a lock left: {}", e.display_log()),
+                }
+            }
             Some(lock) if lock.exclusive || kind == Kind::Exclusive => {
                 found.push(lock.describe());
             }
@@ -339,6 +416,107 @@ mod tests {
         assert!(
             !gone.looks_stale(),
             "another host's process cannot be checked"
+        );
+    }
+
+    fn owner(lock: &mut LockFile) -> &mut Owner {
+        lock.safeops.as_mut().unwrap()
+    }
+
+    /// The pid of a process that ran and is gone.
+    fn gone_pid() -> i64 {
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        child.wait().unwrap();
+        i64::from(child.id())
+    }
+
+    #[test]
+    fn only_our_own_lock_of_a_process_gone_here_is_certainly_gone() {
+        let ours = LockFile::ours(Kind::Shared);
+        assert!(ours.safeops.is_some(), "this host tells who wrote it");
+        assert!(!ours.certainly_gone(), "our process runs");
+        let judged = |change: &dyn Fn(&mut LockFile)| {
+            let mut lock = LockFile::ours(Kind::Shared);
+            change(&mut lock);
+            lock.certainly_gone()
+        };
+        assert!(judged(&|l| l.pid = gone_pid()), "its process is gone");
+        assert!(
+            judged(&|l| owner(l).started += 1),
+            "another process has its pid"
+        );
+        assert!(
+            judged(&|l| owner(l).boot = "before".into()),
+            "the host rebooted since"
+        );
+        // Not here, or not ours: judged as restic judges (only told).
+        let gone = gone_pid();
+        assert!(!judged(&|l| {
+            l.pid = gone;
+            l.hostname = "elsewhere".into();
+        }));
+        assert!(!judged(&|l| {
+            l.pid = gone;
+            owner(l).machine = "another".into();
+        }));
+        assert!(!judged(&|l| {
+            l.pid = gone;
+            owner(l).pid_namespace = "pid:[1]".into();
+        }));
+        assert!(
+            !judged(&|l| {
+                l.pid = gone;
+                l.safeops = None;
+            }),
+            "restic's lock"
+        );
+        // restic's JSON has no such field, and restic reads ours.
+        let json = serde_json::to_string(&ours).unwrap();
+        assert!(json.contains("\"safeops\""), "{json}");
+        let restics = r#"{"time":"2026-12-06T10:00:00Z","exclusive":false,"hostname":"h","pid":1}"#;
+        assert!(
+            serde_json::from_str::<LockFile>(restics)
+                .unwrap()
+                .safeops
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn a_lock_our_run_left_behind_goes_and_restics_stays() {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let _entered = runtime.enter();
+        let dir = tempfile::tempdir().unwrap();
+        let (location, password) = super::super::repository::testing::local(dir.path());
+        let key = super::super::repository::open(&location, &password)
+            .unwrap()
+            .key();
+        let storage = Storage::new(&location).unwrap();
+        let left = |safeops: bool| {
+            let mut lock = LockFile::ours(Kind::Shared);
+            lock.pid = gone_pid();
+            if !safeops {
+                lock.safeops = None;
+            }
+            let (name, sealed) =
+                seal_named(&cipher(&key), &serde_json::to_vec(&lock).unwrap()).unwrap();
+            storage.write_lock(&name, sealed).unwrap();
+            name
+        };
+        let (_trigger, cancel) = crate::cancel::pair();
+        let ours = left(true);
+        let held = acquire(&location, &key, Kind::Exclusive, None, &cancel).unwrap();
+        assert!(
+            storage.read_lock(&ours).unwrap().is_none(),
+            "ours is removed"
+        );
+        drop(held);
+        left(false);
+        let refused = acquire(&location, &key, Kind::Exclusive, None, &cancel).unwrap_err();
+        assert!(
+            refused.message.contains("looks stale"),
+            "{}",
+            refused.message
         );
     }
 }
