@@ -224,7 +224,7 @@ fn fetch(repo: &Repo, job: Job<'_>, cancel: &Cancel, stopped: &AtomicBool) -> io
             .map_err(failed)?;
         if bytes.is_empty() {
             return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
+                io::ErrorKind::InvalidData,
                 format!("{path}: the repository holds less than its size"),
             ));
         }
@@ -240,9 +240,10 @@ fn fetch(repo: &Repo, job: Job<'_>, cancel: &Cancel, stopped: &AtomicBool) -> io
         .map_err(failed)?
         .is_empty()
     {
-        return Err(io::Error::other(format!(
-            "{path}: the repository holds more than its size"
-        )));
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("{path}: the repository holds more than its size"),
+        ));
     }
     let _ = into.send(Ok(Piece::End(hex::encode(hasher.finalize()))));
     Ok(())
@@ -335,6 +336,29 @@ mod tests {
         .unwrap();
         let big = std::fs::read(dir.path().join("source/volumes/v/big")).unwrap();
         assert_eq!(digest, hex::encode(sha2::Sha256::digest(&big)));
+    }
+
+    #[test]
+    fn content_that_is_not_its_recorded_size_is_invalid_data() {
+        let (runtime, _dir, repo, mut entries) = volume();
+        let _entered = runtime.enter();
+        let (_trigger, cancel) = crate::cancel::pair();
+        let big = entries
+            .iter()
+            .position(|(r, _)| r.kind == Kind::File)
+            .unwrap();
+        for (size, said) in [
+            (100, "more than its size"),
+            (u64::MAX >> 20, "less than its size"),
+        ] {
+            entries[big].0.size = size;
+            let read = with_read_ahead(&repo, &entries, &cancel, |ahead| {
+                ahead.next_file()?.digest()
+            });
+            let err = read.unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::InvalidData, "{err}");
+            assert!(err.to_string().contains(said), "{err}");
+        }
     }
 
     #[test]

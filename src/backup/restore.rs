@@ -721,9 +721,13 @@ fn open_archive(file: File, cancel: &Cancel) -> io::Result<impl io::Read + use<>
     zstd::stream::read::Decoder::new(Cancellable::new(file, cancel))
 }
 
+/// An extraction's error for the user: what the backup holds that cannot be restored
+/// (`InvalidData`) is an integrity error (exit 4), anything else a failure.
 fn worker_error(err: io::Error, what: &str) -> Error {
     if cancel::is_cancelled_io(&err) {
         Error::interrupted()
+    } else if err.kind() == io::ErrorKind::InvalidData {
+        Error::integrity(format!("{what}: {err}"))
     } else {
         Error::failure(format!("{what}: {err}"))
     }
@@ -732,7 +736,7 @@ fn worker_error(err: io::Error, what: &str) -> Error {
 fn archive_error(err: ArchiveError) -> io::Error {
     match err {
         ArchiveError::Unreadable(err) => err,
-        unsafe_entry => io::Error::other(unsafe_entry.to_string()),
+        unsafe_entry => io::Error::new(io::ErrorKind::InvalidData, unsafe_entry.to_string()),
     }
 }
 
