@@ -376,8 +376,8 @@ impl Extractor {
         Ok(())
     }
 
-    /// Applies directory metadata, deepest first, and flushes the file system once
-    /// (one `syncfs` instead of an fsync per file). Call after the last entry.
+    /// Applies directory metadata, deepest first. Call after the last entry; flushing
+    /// to disk is the caller's (one `syncfs` instead of an fsync per file).
     pub fn finish(self) -> io::Result<()> {
         for record in self.directories.iter().rev() {
             let rel = if record.path.is_root() {
@@ -387,7 +387,6 @@ impl Extractor {
             };
             apply_metadata_fd(&File::from(self.dir(rel)?), record)?;
         }
-        rustix::fs::syncfs(&self.root)?;
         Ok(())
     }
 }

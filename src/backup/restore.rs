@@ -791,8 +791,30 @@ async fn restore_direct(
         };
         let digests = extract().map_err(|e| worker_error(e, "cannot extract the backup"))?;
         let expected = handed_out(expected, digests)?;
-        let actual = local::list_fd(staged, &expected.volume, &cancel)
-            .map_err(|e| worker_error(e, "cannot read back the restored files"))?;
+        // Flushing to disk and reading back overlap, as for a plain backup's check.
+        let flushed_root = staged
+            .try_clone()
+            .map_err(|e| worker_error(e, "cannot flush the restored files to disk"))?;
+        let (flushed, actual) = std::thread::scope(|scope| {
+            let flushed = scope.spawn(move || rustix::fs::syncfs(&flushed_root));
+            let actual = local::list_fd(staged, &expected.volume, &cancel);
+            (flushed.join(), actual)
+        });
+        let actual = actual.map_err(|e| worker_error(e, "cannot read back the restored files"))?;
+        match flushed {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                return Err(worker_error(
+                    e.into(),
+                    "cannot flush the restored files to disk",
+                ));
+            }
+            Err(_) => {
+                return Err(Error::failure(
+                    "the worker flushing the restored files failed",
+                ));
+            }
+        }
         check_restored(&expected, &actual)
     })
     .await
