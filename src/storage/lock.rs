@@ -10,9 +10,9 @@
 //! encrypted JSON document named by the SHA-256 of its encrypted bytes, refreshed every
 //! 5 minutes. As restic 0.14 does, every lock counts until it is removed: a stale one
 //! (a run that crashed) is named as such, and `restic unlock` removes it. The one
-//! exception is a lock of our own whose run is certainly gone (see [`Owner`]): a backup
-//! killed by a reboot or the OOM killer would otherwise keep every later `--keep` out,
-//! and that is only a note.
+//! exception is a lock this host's safeops wrote whose process is certainly gone (see
+//! [`Record`]): a backup killed by a reboot or the OOM killer would otherwise keep every
+//! later `--keep` out, and that is only a note.
 
 use std::sync::Arc;
 use std::sync::mpsc;
@@ -58,29 +58,25 @@ struct LockFile {
     uid: u32,
     #[serde(default)]
     gid: u32,
-    /// Ours only: who wrote it (restic ignores the field).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    safeops: Option<Owner>,
 }
 
-/// The process that wrote one of our locks, told apart beyond restic's host name and
-/// pid: on the machine that wrote it and in its pid namespace, a lock whose process no
-/// longer runs (another start time under that pid, or none, or a reboot since) is
-/// certainly stale. restic's locks, another machine's and another namespace's are
-/// never judged so.
+/// What this host keeps of each lock its safeops writes, in the state directory under
+/// the lock's name: the lock's process, told apart beyond restic's host name and pid.
+/// Only a lock recorded here is ever judged certainly stale, so another machine's
+/// locks (a clone with this host's name and machine id included) and restic's never
+/// are; the record is removed with the lock.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-struct Owner {
-    /// `/etc/machine-id`.
-    machine: String,
-    /// `/proc/sys/kernel/random/boot_id`.
-    boot: String,
-    /// `/proc/self/ns/pid`, e.g. `pid:[4026531836]`.
+struct Record {
+    pid: i64,
+    /// `/proc/self/ns/pid` of the process, e.g. `pid:[4026531836]`: its pid means
+    /// nothing in another namespace.
     pid_namespace: String,
-    /// The process's start, in clock ticks since boot (`/proc/PID/stat`).
+    /// The process's start, in clock ticks since boot (`/proc/PID/stat`): a later
+    /// process with the same pid has another.
     started: u64,
 }
 
-/// The start of process `pid` in clock ticks since boot, when it runs.
+/// The start of process `pid` in clock ticks since boot, when it can be read.
 fn started(pid: i64) -> Option<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // After the command name, which may hold anything, in parentheses: the state is
@@ -89,26 +85,78 @@ fn started(pid: i64) -> Option<u64> {
     fields.split_whitespace().nth(19)?.parse().ok()
 }
 
-impl Owner {
-    /// Ours, or `None` where one of the facts is missing (a container without a
-    /// machine id, say): such a lock is judged as restic's.
-    fn this_process() -> Option<Owner> {
-        let read = |path: &str| {
-            std::fs::read_to_string(path)
-                .ok()
-                .map(|text| text.trim().to_string())
-                .filter(|text| !text.is_empty())
-        };
-        Some(Owner {
-            machine: read("/etc/machine-id")?,
-            boot: read("/proc/sys/kernel/random/boot_id")?,
-            pid_namespace: std::fs::read_link("/proc/self/ns/pid")
-                .ok()?
-                .to_string_lossy()
-                .into_owned(),
-            started: started(i64::from(std::process::id()))?,
+fn pid_namespace() -> Option<String> {
+    std::fs::read_link("/proc/self/ns/pid")
+        .ok()
+        .map(|link| link.to_string_lossy().into_owned())
+}
+
+impl Record {
+    fn this_process() -> Option<Record> {
+        let pid = i64::from(std::process::id());
+        Some(Record {
+            pid,
+            pid_namespace: pid_namespace()?,
+            started: started(pid)?,
         })
     }
+
+    /// Whether its process certainly no longer runs: in this pid namespace, no process
+    /// has its pid, or one that started at another time. A process that cannot be
+    /// looked at (another user's, under `hidepid`) counts as running.
+    fn process_gone(&self) -> bool {
+        if pid_namespace().as_ref() != Some(&self.pid_namespace) {
+            return false;
+        }
+        let Some(pid) = i32::try_from(self.pid)
+            .ok()
+            .and_then(rustix::process::Pid::from_raw)
+        else {
+            return false;
+        };
+        match rustix::process::test_kill_process(pid) {
+            Err(rustix::io::Errno::SRCH) => true,
+            _ => started(self.pid).is_some_and(|at| at != self.started),
+        }
+    }
+}
+
+/// The records of the locks this host's safeops holds or left (see [`Record`]).
+fn records() -> std::path::PathBuf {
+    crate::state::state_dir().join("repository-locks")
+}
+
+/// Records lock `name` as this process's; best effort: an unrecorded lock is only
+/// never judged certainly stale.
+fn record(name: &str) {
+    let Some(record) = Record::this_process() else {
+        return;
+    };
+    let dir = records();
+    let written = crate::state::create_private_dir(&dir).and_then(|()| {
+        std::fs::write(
+            dir.join(name),
+            serde_json::to_vec(&record).expect("a record serializes"),
+        )
+    });
+    if let Err(err) = written {
+        tracing::debug!("cannot record the repository lock {name}: {err}");
+    }
+}
+
+fn forget_record(name: &str) {
+    let _ = std::fs::remove_file(records().join(name));
+}
+
+/// Whether lock `name` (holding `lock`) is one this host's safeops wrote and whose
+/// process is certainly gone.
+fn left_by_a_dead_run(name: &str, lock: &LockFile) -> bool {
+    let Ok(bytes) = std::fs::read(records().join(name)) else {
+        return false;
+    };
+    serde_json::from_slice::<Record>(&bytes).is_ok_and(|record| {
+        record.pid == lock.pid && lock.hostname == crate::state::hostname() && record.process_gone()
+    })
 }
 
 impl LockFile {
@@ -123,19 +171,7 @@ impl LockFile {
             pid: i64::from(std::process::id()),
             uid: rustix::process::getuid().as_raw(),
             gid: rustix::process::getgid().as_raw(),
-            safeops: Owner::this_process(),
         }
-    }
-
-    /// Whether it is one of ours whose run is certainly gone (see [`Owner`]).
-    fn certainly_gone(&self) -> bool {
-        let (Some(owner), Some(here)) = (&self.safeops, Owner::this_process()) else {
-            return false;
-        };
-        let same_place = self.hostname == crate::state::hostname()
-            && owner.machine == here.machine
-            && owner.pid_namespace == here.pid_namespace;
-        same_place && (owner.boot != here.boot || started(self.pid) != Some(owner.started))
     }
 
     /// What `restic unlock` would remove: not refreshed for 30 minutes, or its process
@@ -231,14 +267,17 @@ fn conflicts(
         // Like restic, every lock counts until someone removes it, and one that cannot
         // be read keeps everyone out: it might be an exclusive one.
         match open(cipher, &sealed) {
-            Some(lock) if lock.certainly_gone() => {
+            Some(lock) if left_by_a_dead_run(&name, &lock) => {
                 // Two runs may both remove it: the second finds it gone.
                 match storage.remove_lock(&name) {
-                    Ok(()) => eprintln!(
-                        "note: removed the lock a safeops run that is gone left in the \
-                         repository ({})",
-                        lock.describe()
-                    ),
+                    Ok(()) => {
+                        forget_record(&name);
+                        eprintln!(
+                            "note: removed the lock a safeops run that is gone left in the \
+                             repository ({})",
+                            lock.describe()
+                        );
+                    }
                     Err(e) => tracing::debug!("cannot remove a lock left: {}", e.display_log()),
                 }
             }
@@ -256,14 +295,24 @@ fn conflicts(
     Ok(found)
 }
 
-/// Writes a fresh lock file of `kind`, returning its name.
+/// Writes a fresh lock file of `kind`, returning its name; recorded first (see
+/// [`Record`]), so that a run killed right after leaves no lock unrecorded.
 fn write(storage: &Storage, cipher: &Aes256CtrPoly1305Aes, kind: Kind) -> Result<String> {
     let json = serde_json::to_vec(&LockFile::ours(kind)).expect("a lock serializes");
     let (name, sealed) = seal_named(cipher, &json)?;
-    storage
-        .write_lock(&name, sealed)
-        .map_err(|e| Error::preflight(e.display_log()))?;
+    record(&name);
+    storage.write_lock(&name, sealed).map_err(|e| {
+        forget_record(&name);
+        Error::preflight(e.display_log())
+    })?;
     Ok(name)
+}
+
+/// Removes this process's lock `name`, and its record once it is gone.
+fn remove(storage: &Storage, name: &str) -> rustic_core::RusticResult<()> {
+    storage.remove_lock(name)?;
+    forget_record(name);
+    Ok(())
 }
 
 /// Locks the repository at `location` (opened with `key`) for `kind`, waiting up to
@@ -314,7 +363,7 @@ pub fn acquire_reading<T>(
             if found.is_empty() {
                 break (name, read);
             }
-            let _ = storage.remove_lock(&name);
+            let _ = remove(&storage, &name);
         }
         if wait.is_none_or(|w| started.elapsed() >= w) {
             return Err(Error::preflight(format!(
@@ -350,13 +399,13 @@ pub fn acquire_reading<T>(
         while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(REFRESH) {
             match write(&storage, &cipher, kind) {
                 Ok(fresh) => {
-                    let _ = storage.remove_lock(&name);
+                    let _ = remove(&storage, &name);
                     name = fresh;
                 }
                 Err(err) => tracing::warn!("cannot refresh the repository lock: {}", err.message),
             }
         }
-        if let Err(err) = storage.remove_lock(&name) {
+        if let Err(err) = remove(&storage, &name) {
             tracing::warn!("cannot remove the repository lock: {}", err.display_log());
         }
     });
@@ -419,8 +468,14 @@ mod tests {
         );
     }
 
-    fn owner(lock: &mut LockFile) -> &mut Owner {
-        lock.safeops.as_mut().unwrap()
+    /// Points this test process's state directory (the locks' records) at a new
+    /// temporary directory, kept for the test's duration.
+    fn own_state_dir() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        // SAFETY: nextest runs each test in a process of its own, and this runs before
+        // the test starts any thread.
+        unsafe { std::env::set_var("XDG_STATE_HOME", dir.path()) };
+        dir
     }
 
     /// The pid of a process that ran and is gone.
@@ -430,60 +485,67 @@ mod tests {
         i64::from(child.id())
     }
 
-    #[test]
-    fn only_our_own_lock_of_a_process_gone_here_is_certainly_gone() {
-        let ours = LockFile::ours(Kind::Shared);
-        assert!(ours.safeops.is_some(), "this host tells who wrote it");
-        assert!(!ours.certainly_gone(), "our process runs");
-        let judged = |change: &dyn Fn(&mut LockFile)| {
-            let mut lock = LockFile::ours(Kind::Shared);
-            change(&mut lock);
-            lock.certainly_gone()
+    /// A record of lock `name` as if process `pid`, started at `started`, wrote it.
+    fn recorded(name: &str, pid: i64, started: u64) {
+        let record = Record {
+            pid,
+            pid_namespace: pid_namespace().unwrap(),
+            started,
         };
-        assert!(judged(&|l| l.pid = gone_pid()), "its process is gone");
-        assert!(
-            judged(&|l| owner(l).started += 1),
-            "another process has its pid"
-        );
-        assert!(
-            judged(&|l| owner(l).boot = "before".into()),
-            "the host rebooted since"
-        );
-        // Not here, or not ours: judged as restic judges (only told).
+        crate::state::create_private_dir(&records()).unwrap();
+        std::fs::write(records().join(name), serde_json::to_vec(&record).unwrap()).unwrap();
+    }
+
+    #[test]
+    fn only_a_lock_recorded_here_whose_process_is_gone_was_left_by_a_dead_run() {
+        let _state = own_state_dir();
+        let ours = LockFile::ours(Kind::Shared);
+        record("running");
+        assert!(!left_by_a_dead_run("running", &ours), "our process runs");
+        forget_record("running");
+        assert!(!records().join("running").exists());
+        let me = Record::this_process().unwrap();
         let gone = gone_pid();
-        assert!(!judged(&|l| {
-            l.pid = gone;
-            l.hostname = "elsewhere".into();
-        }));
-        assert!(!judged(&|l| {
-            l.pid = gone;
-            owner(l).machine = "another".into();
-        }));
-        assert!(!judged(&|l| {
-            l.pid = gone;
-            owner(l).pid_namespace = "pid:[1]".into();
-        }));
+        let with_pid = |pid: i64| {
+            let mut lock = LockFile::ours(Kind::Shared);
+            lock.pid = pid;
+            lock
+        };
+        recorded("gone", gone, 1);
         assert!(
-            !judged(&|l| {
-                l.pid = gone;
-                l.safeops = None;
-            }),
-            "restic's lock"
+            left_by_a_dead_run("gone", &with_pid(gone)),
+            "its process is gone"
         );
-        // restic's JSON has no such field, and restic reads ours.
-        let json = serde_json::to_string(&ours).unwrap();
-        assert!(json.contains("\"safeops\""), "{json}");
-        let restics = r#"{"time":"2026-12-06T10:00:00Z","exclusive":false,"hostname":"h","pid":1}"#;
+        recorded("reused", me.pid, me.started + 1);
         assert!(
-            serde_json::from_str::<LockFile>(restics)
-                .unwrap()
-                .safeops
-                .is_none()
+            left_by_a_dead_run("reused", &ours),
+            "another process has its pid now"
         );
+        // Not recorded here (another machine's, a clone's, restic's): never.
+        assert!(!left_by_a_dead_run("unrecorded", &with_pid(gone)));
+        let mut elsewhere = with_pid(gone);
+        elsewhere.hostname = "elsewhere".into();
+        assert!(!left_by_a_dead_run("gone", &elsewhere));
+        assert!(
+            !left_by_a_dead_run("gone", &with_pid(gone + 1)),
+            "another pid"
+        );
+        let other_namespace = Record {
+            pid: gone,
+            pid_namespace: "pid:[1]".into(),
+            started: 1,
+        };
+        std::fs::write(
+            records().join("other-namespace"),
+            serde_json::to_vec(&other_namespace).unwrap(),
+        )
+        .unwrap();
+        assert!(!left_by_a_dead_run("other-namespace", &with_pid(gone)));
     }
 
     #[test]
     fn a_lock_our_run_left_behind_goes_and_restics_stays() {
+        let _state = own_state_dir();
         let runtime = tokio::runtime::Runtime::new().unwrap();
         let _entered = runtime.enter();
         let dir = tempfile::tempdir().unwrap();
@@ -492,15 +554,15 @@ mod tests {
             .unwrap()
             .key();
         let storage = Storage::new(&location).unwrap();
-        let left = |safeops: bool| {
+        let left = |ours: bool| {
             let mut lock = LockFile::ours(Kind::Shared);
             lock.pid = gone_pid();
-            if !safeops {
-                lock.safeops = None;
-            }
             let (name, sealed) =
                 seal_named(&cipher(&key), &serde_json::to_vec(&lock).unwrap()).unwrap();
             storage.write_lock(&name, sealed).unwrap();
+            if ours {
+                recorded(&name, lock.pid, 1);
+            }
             name
         };
         let (_trigger, cancel) = crate::cancel::pair();
@@ -510,7 +572,13 @@ mod tests {
             storage.read_lock(&ours).unwrap().is_none(),
             "ours is removed"
         );
+        assert!(!records().join(&ours).exists(), "and its record");
         drop(held);
+        assert_eq!(
+            std::fs::read_dir(records()).unwrap().count(),
+            0,
+            "released, unrecorded"
+        );
         left(false);
         let refused = acquire(&location, &key, Kind::Exclusive, None, &cancel).unwrap_err();
         assert!(
