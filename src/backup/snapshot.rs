@@ -28,7 +28,9 @@ use sha2::Digest;
 use super::archive::{ExactSize, SafetyCheck, normalize};
 use super::beneath;
 use super::digest_list::{self, DigestSlot, MAX_DIGEST_LIST_BYTES, VolumeList, VolumeLists};
-use super::entry::{FileList, FileRecord, Fingerprint, Kind, PathBytes, first_differences};
+use super::entry::{
+    FileList, FileRecord, Fingerprint, Kind, MAX_DEPTH, PathBytes, first_differences,
+};
 use super::manifest::{MANIFEST, Manifest};
 use super::restic_node;
 use super::reused;
@@ -487,6 +489,15 @@ fn walk(
                 continue;
             }
             let mut node = entry.node;
+            // As deep as the plain format's walk and every restore go.
+            let depth = rel.components().count();
+            if list.is_some() && (depth > MAX_DEPTH || (depth == MAX_DEPTH && node.is_dir())) {
+                return Err(Error::failure(format!(
+                    "{}: directories nested deeper than {MAX_DEPTH} levels, which no \
+                     restore could give back",
+                    path.display()
+                )));
+            }
             // Owners are the containers' numeric ids: this host's names for them mean
             // nothing inside a container (and would map them to other ids on restore).
             node.meta.user = None;
