@@ -771,29 +771,31 @@ pub fn node(
         })
 }
 
-/// Writes the content of the file `node` into `into`: refused when its blobs do not add
-/// up to its recorded size, which the index tells before anything is read (a hostile
-/// tree may list one blob a million times under a small size).
+/// Writes the content of the file `node` into `into`: refused (an integrity error) when
+/// its blobs do not add up to its recorded size, which the index tells before anything
+/// is read (a hostile tree may list one blob a million times under a small size), or
+/// one is not in the index; the storage's failures are its own errors.
 pub fn dump(
     repo: &rustic_core::Repository<rustic_core::IndexedFullStatus>,
+    location: &Repository,
     node: &Node,
     into: &mut dyn std::io::Write,
-) -> std::result::Result<(), String> {
+) -> Result<()> {
     let mut total: u64 = 0;
     for id in node.content.iter().flatten() {
         let entry = repo
             .get_index_entry(id)
-            .map_err(|e| concise(&e.display_log()))?;
+            .map_err(|e| Error::integrity(concise(&e.display_log())))?;
         total = total.saturating_add(u64::from(entry.data_length()));
     }
     if total != node.meta.size {
-        return Err(format!(
+        return Err(Error::integrity(format!(
             "its content adds up to {total} bytes, not the {} recorded",
             node.meta.size
-        ));
+        )));
     }
     repo.dump(node, &mut WriteRef(into))
-        .map_err(|e| concise(&e.display_log()))
+        .map_err(|e| repository_error(location, &e))
 }
 
 /// The file at `path` in `snapshot`, refused when it is not a regular file of at most
@@ -813,8 +815,10 @@ pub fn read_file(
         )));
     }
     let mut bytes = Vec::new();
-    dump(repo, &found, &mut bytes)
-        .map_err(|why| Error::integrity(format!("{location}#{}: {path}: {why}", snapshot.id)))?;
+    dump(repo, location, &found, &mut bytes).map_err(|mut err| {
+        err.message = format!("{location}#{}: {path}: {}", snapshot.id, err.message);
+        err
+    })?;
     Ok(bytes)
 }
 
@@ -1460,7 +1464,7 @@ pub fn verify(location: &Repository, repo: Open, id: &str) -> Result<Verified> {
         let node = repo
             .node_from_snapshot_and_path(&snapshot, path)
             .map_err(|e| format!("{path}: {}", concise(&e.display_log())))?;
-        dump(&repo, &node, into).map_err(|why| format!("{path}: {why}"))
+        dump(&repo, location, &node, into).map_err(|err| format!("{path}: {}", err.message))
     };
     let mut verified = Verified {
         id: full_id(&snapshot.id),
@@ -1532,13 +1536,16 @@ fn verify_volume(
         };
         let mut hasher = sha2::Sha256::new();
         files += 1;
-        match dump(repo, node, &mut hasher) {
+        match dump(repo, location, node, &mut hasher) {
             Ok(()) if hex::encode(hasher.finalize()) == *digest => {}
             Ok(()) => differ.push(format!(
                 "volume {}: {}: content differs from its digest",
                 info.name, record.path
             )),
-            Err(why) => differ.push(format!("volume {}: {}: {why}", info.name, record.path)),
+            Err(err) => differ.push(format!(
+                "volume {}: {}: {}",
+                info.name, record.path, err.message
+            )),
         }
     }
     Ok((files, differ))
@@ -1805,14 +1812,16 @@ mod tests {
         let found = find(&repo, &location, &id).unwrap();
         let small = node(&repo, &found, &location, "small").unwrap();
         let mut read = Vec::new();
-        dump(&repo, &small, &mut read).unwrap();
+        dump(&repo, &location, &small, &mut read).unwrap();
         assert_eq!(read, b"a small file");
         // The same blob listed a thousand times under the same small size.
         let mut hostile = small.clone();
         let blob = small.content.as_ref().unwrap()[0];
         hostile.content = Some(vec![blob; 1000]);
         let mut read = Vec::new();
-        let refused = dump(&repo, &hostile, &mut read).unwrap_err();
+        let refused = dump(&repo, &location, &hostile, &mut read).unwrap_err();
+        assert_eq!(refused.code, crate::error::ExitCode::Integrity);
+        let refused = refused.message;
         assert!(
             refused.contains("adds up to 12000 bytes, not the 12"),
             "{refused}"

@@ -154,8 +154,10 @@ impl SnapshotSource {
             into,
             hasher: sha2::Sha256::new(),
         };
-        snapshot::dump(&self.repo, &found, &mut hashing)
-            .map_err(|why| Error::integrity(format!("{}: {path}: {why}", self.describe())))?;
+        snapshot::dump(&self.repo, &self.location, &found, &mut hashing).map_err(|mut err| {
+            err.message = format!("{}: {path}: {}", self.describe(), err.message);
+            err
+        })?;
         Ok(hex::encode(hashing.hasher.finalize()))
     }
 

@@ -276,7 +276,8 @@ impl Storage {
     }
 
     /// The bytes `offset..offset + length` of pack `id`; `None` when the storage has no
-    /// such pack, which is damage to the repository rather than a failure to reach it.
+    /// such pack or it ends before the range, which is damage to the repository rather
+    /// than a failure to reach it.
     pub fn read_pack_range(
         &self,
         id: &Id,
@@ -285,7 +286,15 @@ impl Storage {
     ) -> RusticResult<Option<Bytes>> {
         match self.read_range(FileType::Pack, id, offset, length) {
             Ok(bytes) => Ok(Some(bytes)),
-            Err((_, err)) if err.kind() == DalErrorKind::NotFound => Ok(None),
+            // Gone, or cut short below the range asked: damage either way.
+            Err((_, err))
+                if matches!(
+                    err.kind(),
+                    DalErrorKind::NotFound | DalErrorKind::RangeNotSatisfied
+                ) =>
+            {
+                Ok(None)
+            }
             Err((path, err)) => Err(storage_error(
                 format!("cannot read {}/{path}", self.location),
                 err,

@@ -188,7 +188,7 @@ fn check_run(
     let Some(bytes) = storage.read_pack_range(&run.pack.id, start, end - start)? else {
         return Ok((
             vec![format!(
-                "pack {}: missing from the repository",
+                "pack {}: missing from the repository, or shorter than the index says",
                 &pack_id[..8]
             )],
             0,
