@@ -1144,15 +1144,15 @@ fn a_server_that_dies_mid_upload_fails_cleanly_and_the_containers_run_again() {
 fn a_server_that_stops_answering_mid_upload_times_out_and_ctrl_c_restarts_at_once() {
     use common::fixture::{in_flight, signal};
     let (f, s3, url, stored) = many_files_on_s3("stuck");
-    let backup = || {
+    let backup = |url: &str| {
         let mut backup = safeops(f.dir.path(), None);
         backup
-            .args(["backup", &f.container, "--to", &url, "-t", "0"])
+            .args(["backup", &f.container, "--to", url, "-t", "0"])
             .env("SAFEOPS_STUCK_REQUEST_TIMEOUT", "1s");
         backup
     };
     // Left alone, the stuck requests time out, are tried again and fail the backup.
-    let child = in_flight(&f, backup());
+    let child = in_flight(&f, backup(&url));
     wait_for_a_pack(&stored);
     s3.freeze(true);
     let out = child.wait_with_output().unwrap();
@@ -1166,9 +1166,12 @@ fn a_server_that_stops_answering_mid_upload_times_out_and_ctrl_c_restarts_at_onc
     assert_eq!(f.state(), "running");
     s3.freeze(false);
     // Ctrl-C while a request is stuck starts the container again before the request
-    // gives up, and nothing is published.
-    std::fs::remove_dir_all(stored.join("data")).unwrap();
-    let child = in_flight(&f, backup());
+    // gives up, and nothing is published. (Into a repository of its own: the server,
+    // let go, still writes what it was sent into the first.)
+    let url = format!("{url}-again");
+    let stored = stored.with_file_name("stuck-again");
+    init(f.dir.path(), None, &url);
+    let child = in_flight(&f, backup(&url));
     wait_for_a_pack(&stored);
     s3.freeze(true);
     // Long enough for the snapshot's writing to wait on the stuck upload.
