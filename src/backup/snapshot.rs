@@ -794,8 +794,15 @@ pub fn dump(
             node.meta.size
         )));
     }
-    repo.dump(node, &mut WriteRef(into))
-        .map_err(|e| repository_error(location, &e))
+    repo.dump(node, &mut WriteRef(into)).map_err(|e| {
+        // Its exit code, in one line: rustic's whole text may carry a backtrace.
+        let mut err = repository_error(location, &e);
+        err.message = format!(
+            "repository {location}: {}",
+            crate::redact::text(&concise(&e.display_log()))
+        );
+        err
+    })
 }
 
 /// The file at `path` in `snapshot`, refused when it is not a regular file of at most
