@@ -269,9 +269,8 @@ fn conflicts(
         match open(cipher, &sealed) {
             Some(lock) if left_by_a_dead_run(&name, &lock) => {
                 // Two runs may both remove it: the second finds it gone.
-                match storage.remove_lock(&name) {
+                match remove(storage, &name) {
                     Ok(()) => {
-                        forget_record(&name);
                         eprintln!(
                             "note: removed the lock a safeops run that is gone left in the \
                              repository ({})",
