@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use sha2::{Digest, Sha256};
 use tar::{EntryType, Header};
 
-use super::entry::{FileList, FileRecord, Kind, MAX_DEPTH, PathBytes};
+use super::entry::{FileList, FileRecord, Kind, PathBytes, too_deep};
 
 /// The default zstd level. Level 1: a backup usually runs while services are stopped,
 /// so speed matters most; on the benchmark volume it is also no larger than gzip -6.
@@ -743,12 +743,11 @@ impl SafetyCheck {
         if self.kinds.contains_key(&record.path) {
             return Err(unsafe_entry("duplicate path"));
         }
-        // As deep as a walk goes: a directory at MAX_DEPTH, or anything below it, is not.
         let depth = match record.path.is_root() {
             true => 0,
             false => record.path.0.iter().filter(|b| **b == b'/').count() + 1,
         };
-        if depth > MAX_DEPTH || (depth == MAX_DEPTH && record.kind == Kind::Dir) {
+        if too_deep(depth, record.kind == Kind::Dir) {
             return Err(unsafe_entry("directories nested too deep"));
         }
         if self.through_symlink(&record.path.0) {
@@ -817,6 +816,7 @@ mod tests {
     }
 
     use super::*;
+    use crate::backup::entry::MAX_DEPTH;
 
     fn record(path: &str, kind: Kind, link: Option<&str>) -> FileRecord {
         FileRecord {

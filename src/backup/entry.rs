@@ -96,6 +96,12 @@ impl<'de> Deserialize<'de> for PathBytes {
 /// or removing a tree holds a descriptor open per level.
 pub const MAX_DEPTH: usize = 512;
 
+/// Whether an entry `depth` names below a volume's root (`a/b`: 2), a directory or not,
+/// lies deeper than a walk goes: a directory at [`MAX_DEPTH`], or anything below it.
+pub fn too_deep(depth: usize, is_dir: bool) -> bool {
+    depth > MAX_DEPTH || (depth == MAX_DEPTH && is_dir)
+}
+
 /// One entry of a volume: everything a restore must reproduce, and the content digest
 /// of regular files.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

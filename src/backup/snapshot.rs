@@ -29,7 +29,7 @@ use super::archive::{ExactSize, SafetyCheck, normalize};
 use super::beneath;
 use super::digest_list::{self, DigestSlot, MAX_DIGEST_LIST_BYTES, VolumeList, VolumeLists};
 use super::entry::{
-    FileList, FileRecord, Fingerprint, Kind, MAX_DEPTH, PathBytes, first_differences,
+    FileList, FileRecord, Fingerprint, Kind, MAX_DEPTH, PathBytes, first_differences, too_deep,
 };
 use super::manifest::{MANIFEST, Manifest};
 use super::restic_node;
@@ -490,8 +490,7 @@ fn walk(
             }
             let mut node = entry.node;
             // As deep as the plain format's walk and every restore go.
-            let depth = rel.components().count();
-            if list.is_some() && (depth > MAX_DEPTH || (depth == MAX_DEPTH && node.is_dir())) {
+            if list.is_some() && too_deep(rel.components().count(), node.is_dir()) {
                 return Err(Error::failure(format!(
                     "{}: directories nested deeper than {MAX_DEPTH} levels, which no \
                      restore could give back",
