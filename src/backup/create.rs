@@ -770,7 +770,7 @@ async fn build(
             let mut request = snapshot::Request {
                 target: subject.name.clone(),
                 kind: subject.kind.clone(),
-                safety: options.purpose != "backup",
+                safety: options.purpose != manifest::BACKUP_PURPOSE,
                 trees: vec![snapshot::Tree {
                     root: snapshot::TreeRoot::Dir(staged.snapshot.dir.clone()),
                     at: PathBuf::new(),

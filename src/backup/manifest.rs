@@ -16,6 +16,9 @@ pub const FORMAT_VERSION: u32 = 1;
 pub const MANIFEST: &str = "manifest.json";
 /// The checksum file's name.
 pub const SHA256SUMS: &str = "SHA256SUMS";
+/// The `purpose` of a backup of its own; a safety backup's names the operation it
+/// protects. Retention counts only these.
+pub const BACKUP_PURPOSE: &str = "backup";
 
 /// A backup's table of contents.
 #[derive(Debug, Clone, Serialize, Deserialize)]

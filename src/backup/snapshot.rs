@@ -1343,7 +1343,10 @@ fn forgettable(
         .map_err(|e| repository_error(location, &e))?;
     for snapshot in untagged {
         match read_manifest(&indexed, &snapshot, location) {
-            Ok(manifest) if manifest.purpose == "backup" && manifest.target.kind == kind => {
+            Ok(manifest)
+                if manifest.purpose == super::manifest::BACKUP_PURPOSE
+                    && manifest.target.kind == kind =>
+            {
                 forgettable.push(snapshot)
             }
             Ok(_) => {}

@@ -615,7 +615,7 @@ pub fn apply_retention(
     let same_target = list(root)?.into_iter().filter(|b| {
         b.target == target
             && b.target_kind == target_kind
-            && b.purpose == "backup"
+            && b.purpose == super::manifest::BACKUP_PURPOSE
             && b.host == host
     });
     for (index, old) in same_target.enumerate() {

@@ -116,7 +116,7 @@ pub async fn run(discovery: &Discovery<'_>, args: &BackupArgs, cancel: &Cancel) 
             keep: args.keep.map(|k| k as usize),
             keep_days: args.keep_days,
         },
-        purpose: "backup".into(),
+        purpose: crate::backup::manifest::BACKUP_PURPOSE.into(),
         stop_timeout: args.stop.timeout,
         level: args.compression_level,
         progress: Arc::new(AtomicU64::new(0)),

@@ -44,7 +44,7 @@ pub async fn run(args: &BackupsArgs) -> Result<()> {
                         b.created.clone(),
                         human_bytes(b.size_bytes),
                         contents.join(", "),
-                        if b.purpose == "backup" {
+                        if b.purpose == crate::backup::manifest::BACKUP_PURPOSE {
                             b.status.clone()
                         } else {
                             format!("{} ({})", b.status, b.purpose)
