@@ -185,8 +185,8 @@ impl SnapshotWorkers {
 
 impl IntoRepository {
     /// Opens and locks the repository of `target` for a backup of the target `name`
-    /// (its `volumes`), and reads what the snapshot needs from there: while restic's
-    /// lock protocol waits, when that reading is still current once the lock is
+    /// (its `volumes`), and reads what the snapshot needs from there: between writing
+    /// the lock and confirming it, when that reading is still current once the lock is
     /// confirmed, else again.
     pub(super) async fn open(
         target: &RepositoryTarget,

@@ -942,7 +942,7 @@ pub fn prepare(
 impl Prepared {
     /// Whether what was read is still current: the index files did not change while the
     /// index was read, and every one of them is still there. A prune (one that finished
-    /// while restic's lock protocol waited) replaces index files before it deletes
+    /// before the lock was confirmed) replaces index files before it deletes
     /// packs, and what was read before it may name packs it deleted.
     pub fn current(&self, location: &Repository) -> Result<bool> {
         Ok(self.steady

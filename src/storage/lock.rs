@@ -35,6 +35,21 @@ const STALE: Duration = Duration::from_secs(30 * 60);
 /// How long to wait before looking again for a lock that raced ours (restic waits 200 ms).
 const RACE: Duration = Duration::from_millis(200);
 
+/// How long to wait at `location` before looking again for a lock that raced ours.
+///
+/// restic waits [`RACE`] everywhere, for storage whose listings show a new file only
+/// after a while (some S3 servers). Where a file is listed as soon as its write
+/// returns (a local file system, an SFTP server's), looking again at once is as safe:
+/// of two runs that each write their lock and then look, the one that looks last sees
+/// the other's lock, whoever waited. An S3 bucket keeps the wait; elsewhere it would be
+/// a fifth of a second of every backup.
+fn race_wait(location: &Repository) -> Duration {
+    match location {
+        Repository::S3 { .. } => RACE,
+        Repository::Local(_) | Repository::Sftp { .. } => Duration::ZERO,
+    }
+}
+
 /// Which lock: a backup shares the repository, a prune needs it alone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -326,8 +341,8 @@ pub fn acquire(
     acquire_reading(location, key, kind, wait, cancel, || Ok(())).map(|(held, _)| held)
 }
 
-/// [`acquire`], running `read` while restic's protocol waits for a lock that raced
-/// ours, and returning what it read (`None` when it failed) along with the lock.
+/// [`acquire`], running `read` between writing the lock and looking for one that raced
+/// it (see [`race_wait`]), and returning what it read (`None` when it failed) along with the lock.
 ///
 /// `read` must only read, and what it read may predate a prune that finished before the
 /// lock was confirmed: the caller checks that it is still current before using it, and
@@ -357,7 +372,7 @@ pub fn acquire_reading<T>(
                 .inspect_err(|e| tracing::debug!("read while locking: {}", e.message))
                 .ok();
             // Someone may have locked at the same moment: look again, as restic does.
-            std::thread::sleep(RACE.saturating_sub(written.elapsed()));
+            std::thread::sleep(race_wait(location).saturating_sub(written.elapsed()));
             found = conflicts(&storage, &cipher, kind, Some(&name))?;
             if found.is_empty() {
                 break (name, read);
@@ -542,16 +557,74 @@ mod tests {
         assert!(!left_by_a_dead_run("other-namespace", &with_pid(gone)));
     }
 
+    /// A new local repository in `dir` and its key (inside a runtime, for the storage).
+    fn local_repository(dir: &std::path::Path) -> (Repository, MasterKey) {
+        let (location, password) = super::super::repository::testing::local(dir);
+        let key = super::super::repository::open(&location, &password)
+            .unwrap()
+            .key();
+        (location, key)
+    }
+
+    #[test]
+    fn exclusive_locks_taken_at_the_same_moment_on_local_storage_never_overlap() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let _state = own_state_dir();
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let _entered = runtime.enter();
+        let dir = tempfile::tempdir().unwrap();
+        let (location, key) = local_repository(dir.path());
+        assert_eq!(
+            race_wait(&location),
+            Duration::ZERO,
+            "no wait to race through"
+        );
+        let (_trigger, cancel) = crate::cancel::pair();
+        let (holding, overlaps, held) = (
+            AtomicUsize::new(0),
+            AtomicUsize::new(0),
+            AtomicUsize::new(0),
+        );
+        let runs = 4;
+        let start = std::sync::Barrier::new(runs);
+        std::thread::scope(|scope| {
+            for run in 0..runs {
+                let (runtime, start, holding, overlaps, held) =
+                    (&runtime, &start, &holding, &overlaps, &held);
+                let (location, key, cancel) = (&location, &key, &cancel);
+                scope.spawn(move || {
+                    let _entered = runtime.enter();
+                    for round in 0..20_u64 {
+                        start.wait();
+                        // Every other round all start at once; the others a few
+                        // milliseconds apart, so that someone gets the lock.
+                        if round % 2 == 1 {
+                            std::thread::sleep(Duration::from_millis(run as u64 * 15));
+                        }
+                        if let Ok(lock) = acquire(location, key, Kind::Exclusive, None, cancel) {
+                            held.fetch_add(1, Ordering::SeqCst);
+                            if holding.fetch_add(1, Ordering::SeqCst) > 0 {
+                                overlaps.fetch_add(1, Ordering::SeqCst);
+                            }
+                            std::thread::sleep(Duration::from_millis(20));
+                            holding.fetch_sub(1, Ordering::SeqCst);
+                            drop(lock);
+                        }
+                    }
+                });
+            }
+        });
+        assert_eq!(overlaps.load(Ordering::SeqCst), 0, "two held it at once");
+        assert!(held.load(Ordering::SeqCst) > 0, "someone got it");
+    }
+
     #[test]
     fn a_lock_our_run_left_behind_goes_and_restics_stays() {
         let _state = own_state_dir();
         let runtime = tokio::runtime::Runtime::new().unwrap();
         let _entered = runtime.enter();
         let dir = tempfile::tempdir().unwrap();
-        let (location, password) = super::super::repository::testing::local(dir.path());
-        let key = super::super::repository::open(&location, &password)
-            .unwrap()
-            .key();
+        let (location, key) = local_repository(dir.path());
         let storage = Storage::new(&location).unwrap();
         let left = |ours: bool| {
             let mut lock = LockFile::ours(Kind::Shared);

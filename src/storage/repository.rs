@@ -206,8 +206,8 @@ pub fn open_locked(
         .map(|(repo, held, _)| (repo, held))
 }
 
-/// [`open_locked`], running `read` with the repository's key while the lock protocol
-/// waits (see [`super::lock::acquire_reading`] for what `read` may do), and returning
+/// [`open_locked`], running `read` with the repository's key between writing the lock
+/// and confirming it (see [`super::lock::acquire_reading`] for what `read` may do), and returning
 /// what it read, `None` when it failed.
 pub fn open_locked_reading<T>(
     location: &Repository,
