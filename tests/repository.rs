@@ -1141,6 +1141,63 @@ fn a_server_that_dies_mid_upload_fails_cleanly_and_the_containers_run_again() {
 }
 
 #[test]
+fn the_containers_start_again_once_the_volumes_are_read_while_the_last_uploads_wait() {
+    use std::io::BufRead;
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().unwrap();
+    let (_cleanup, container, _volume) = data_container(dir.path());
+    let s3 = storage::s3(dir.path());
+    let url = format!("s3:http://127.0.0.1:{}/bucket/tail", s3.port);
+    init(dir.path(), None, &url);
+    let state = || common::docker(&["inspect", &container, "--format", "{{.State.Status}}"]);
+    // The container ignores SIGTERM: its stop takes the 3 s given, and the server is
+    // frozen meanwhile. The volume fits in one pack, uploaded only as the snapshot is
+    // finished: the volume is read whole with the server frozen.
+    let mut child = safeops(dir.path(), None)
+        .args(["backup", &container, "--to", &url, "-t", "3"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (lines, said) = std::sync::mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = lines.send(line);
+        }
+    });
+    let mut told = Vec::new();
+    while !told.iter().any(|l: &String| l.starts_with("stopping")) {
+        let line = said.recv_timeout(Duration::from_secs(60));
+        told.push(line.unwrap_or_else(|_| panic!("no stop: {told:?}")));
+    }
+    s3.freeze(true);
+    let until = |wanted: &str| {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while state().trim() != wanted {
+            assert!(Instant::now() < deadline, "never {wanted}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    until("exited");
+    until("running");
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the backup is not done: its uploads wait for the server"
+    );
+    s3.freeze(false);
+    let out = child.wait_with_output().unwrap();
+    told.extend(said.iter());
+    assert!(out.status.success(), "{told:?}");
+    let summary = String::from_utf8_lossy(&out.stdout);
+    assert!(summary.contains("written and verified"), "{summary}");
+    assert_eq!(state().trim(), "running");
+}
+
+#[test]
 fn a_server_that_stops_answering_mid_upload_times_out_and_ctrl_c_restarts_at_once() {
     use common::fixture::{in_flight, signal};
     let (f, s3, url, stored) = many_files_on_s3("stuck");

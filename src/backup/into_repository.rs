@@ -247,12 +247,14 @@ pub(super) fn small_file_dirs(artifacts: &[Artifact]) -> impl Iterator<Item = Pa
 }
 
 /// Writes the snapshot of `request` into every repository of `into`, unpublished: one
-/// snapshot of the same content everywhere, or none.
+/// snapshot of the same content everywhere, or none. `volumes_read` is notified once
+/// the last snapshot has read every volume, while it is still being finished.
 pub(super) async fn write_snapshots(
     into: &[IntoRepository],
     request: snapshot::Request,
     workers: &SnapshotWorkers,
     cancel: &Cancel,
+    volumes_read: Arc<tokio::sync::Notify>,
 ) -> Result<()> {
     let repos: Vec<_> = into
         .iter()
@@ -270,10 +272,25 @@ pub(super) async fn write_snapshots(
         .collect();
     let worker_cancel = cancel.clone();
     let shared = Arc::clone(&workers.pending);
+    let last = repos.len().saturating_sub(1);
     run_kept(&workers.writer, move || {
-        for (location, prepared) in repos {
+        for (index, (location, prepared)) in repos.into_iter().enumerate() {
             crate::ui::progress::phase(&format!("writing the snapshot to {location}"));
-            match snapshot::write(&location, prepared, &request, &worker_cancel) {
+            // Each snapshot reads the volumes anew: they are read once the last has.
+            let on_volumes_read: snapshot::OnVolumesRead = match index == last {
+                true => {
+                    let volumes_read = Arc::clone(&volumes_read);
+                    Box::new(move || volumes_read.notify_one())
+                }
+                false => Box::new(|| ()),
+            };
+            match snapshot::write(
+                &location,
+                prepared,
+                &request,
+                &worker_cancel,
+                on_volumes_read,
+            ) {
                 Ok(written) => shared
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())

@@ -291,18 +291,43 @@ impl ReadSourceOpen for EntryOpen {
     }
 }
 
+/// What [`write`] calls once every volume of the snapshot was read.
+pub type OnVolumesRead = Box<dyn Fn() + Send + Sync>;
+
+/// Counts the volumes of a snapshot not yet read whole. A volume's digest list is made
+/// only when each of its files was read to its end (or found unchanged, or gone): after
+/// the last one, what remains is the archiver's own work (the last packs, the trees,
+/// the index and the snapshot file), which needs nothing from the volumes.
+struct VolumesLeft {
+    left: std::sync::atomic::AtomicUsize,
+    read: OnVolumesRead,
+}
+
+impl VolumesLeft {
+    /// One more volume's digest list is made.
+    fn one_read(&self) {
+        if self.left.fetch_sub(1, std::sync::atomic::Ordering::SeqCst) == 1 {
+            (self.read)();
+        }
+    }
+}
+
 /// Makes a volume's digest list when the archiver opens it.
 pub struct DigestListOpen {
     list: Arc<VolumeList>,
     path: PathBuf,
     failures: Arc<Mutex<Vec<String>>>,
     cancel: Cancel,
+    volumes_left: Arc<VolumesLeft>,
 }
 
 impl DigestListOpen {
     fn open(self) -> RusticResult<std::io::Cursor<Vec<u8>>> {
         match self.list.content(&self.cancel) {
-            Ok(bytes) => Ok(std::io::Cursor::new(bytes)),
+            Ok(bytes) => {
+                self.volumes_left.one_read();
+                Ok(std::io::Cursor::new(bytes))
+            }
             Err(err) => Err(record(&self.failures, &self.path, &err)),
         }
     }
@@ -417,14 +442,19 @@ fn walk(
     mut parents: HashMap<PathBuf, FileList>,
     failures: &Arc<Mutex<Vec<String>>>,
     cancel: &Cancel,
+    on_volumes_read: OnVolumesRead,
 ) -> Result<Walked> {
     let mut entries = Vec::new();
     let mut streams = Vec::new();
     let mut lists = VolumeLists::new();
     let mut marker_entries = Vec::new();
+    let volumes_left = Arc::new(VolumesLeft {
+        left: std::sync::atomic::AtomicUsize::new(0),
+        read: on_volumes_read,
+    });
     let mut add_list = |tree: &Tree| {
         let parent = parents.remove(&tree.at);
-        let (list, entry) = digest_list_entry(tree, parent, failures, cancel);
+        let (list, entry) = digest_list_entry(tree, parent, failures, cancel, &volumes_left);
         lists.insert(tree.at.clone(), Arc::clone(&list));
         marker_entries.push(entry);
         list
@@ -518,6 +548,10 @@ fn walk(
             entries.push(ReadSourceEntry { path, node, open });
         }
     }
+    // Set before the archiver opens any digest list.
+    volumes_left
+        .left
+        .store(lists.len(), std::sync::atomic::Ordering::SeqCst);
     entries.append(&mut marker_entries);
     entries.sort_by(|a, b| a.path.cmp(&b.path));
     streams.sort_by(|a: &(PathBuf, _), b| a.0.cmp(&b.0));
@@ -535,6 +569,7 @@ fn digest_list_entry(
     parent: Option<FileList>,
     failures: &Arc<Mutex<Vec<String>>>,
     cancel: &Cancel,
+    volumes_left: &Arc<VolumesLeft>,
 ) -> (Arc<VolumeList>, ReadSourceEntry<EntryOpen>) {
     let name = tree
         .at
@@ -553,6 +588,7 @@ fn digest_list_entry(
         path: path.clone(),
         failures: Arc::clone(failures),
         cancel: cancel.clone(),
+        volumes_left: Arc::clone(volumes_left),
     }));
     let entry = ReadSourceEntry {
         path,
@@ -1047,12 +1083,15 @@ impl Pending {
 
 /// Writes one snapshot of `request` into the repository at `location`, `prepared`
 /// there, unpublished. A file that could not be read fails it, and so does `cancel`;
-/// either way the snapshot is removed.
+/// either way the snapshot is removed. `on_volumes_read` is called once every volume
+/// of the request was read whole, while the snapshot is still being finished (never
+/// when the request holds no volume, or one could not be read).
 pub fn write(
     location: &Repository,
     prepared: Prepared,
     request: &Request,
     cancel: &Cancel,
+    on_volumes_read: OnVolumesRead,
 ) -> Result<Pending> {
     let failures: Arc<Mutex<Vec<String>>> = Arc::default();
     let Prepared {
@@ -1105,7 +1144,7 @@ pub fn write(
     for tag in tags.into_iter().chain(safety).chain([PENDING.to_string()]) {
         snapshot.tags.add(tag);
     }
-    let walked = walk(request, parents, &failures, cancel)?;
+    let walked = walk(request, parents, &failures, cancel, on_volumes_read)?;
     let lists = Arc::new(walked.lists);
     let source = Source {
         walked: Mutex::new(Some(walked.entries)),
@@ -1745,7 +1784,7 @@ pub(crate) mod testing {
         };
         let prepared =
             super::prepare(open(location, password).unwrap(), location, "t", &[]).unwrap();
-        let pending = super::write(location, prepared, &request, &cancel).unwrap();
+        let pending = super::write(location, prepared, &request, &cancel, Box::new(|| ())).unwrap();
         let (pending, bytes) = super::read_back(pending, &cancel).unwrap();
         super::publish(pending, bytes).unwrap().id
     }
@@ -1942,7 +1981,7 @@ mod tests {
         };
         let (_trigger, cancel) = crate::cancel::pair();
         let prepared = prepare(open(), &location, "t", &[]).unwrap();
-        drop(write(&location, prepared, &request, &cancel).unwrap());
+        drop(write(&location, prepared, &request, &cancel, Box::new(|| ())).unwrap());
         let index = dir.path().join("repo/index");
         let written: Vec<_> = std::fs::read_dir(&index)
             .unwrap()
