@@ -342,7 +342,8 @@ pub fn acquire(
 }
 
 /// [`acquire`], running `read` between writing the lock and looking for one that raced
-/// it (see [`race_wait`]), and returning what it read (`None` when it failed) along with the lock.
+/// it (see [`race_wait`]), and returning what it read (`None` when it failed) along
+/// with the lock.
 ///
 /// `read` must only read, and what it read may predate a prune that finished before the
 /// lock was confirmed: the caller checks that it is still current before using it, and
