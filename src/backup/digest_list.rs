@@ -166,6 +166,10 @@ struct Tracked {
     records: Vec<FileRecord>,
     /// The slot of each regular file, by its index in `records`.
     slots: Vec<(usize, Arc<Slot>)>,
+    /// The slot of each other name of a hard-linked file, by its index in `records`:
+    /// the archiver reads its content too, and the volume is read only once it has
+    /// (its digest is the first name's).
+    other_names: Vec<(usize, Arc<Slot>)>,
     inodes: HashMap<(u64, u64), PathBytes>,
     /// The size declared in the list's node.
     declared: Option<u64>,
@@ -210,23 +214,26 @@ impl VolumeList {
     }
 
     /// Adds the entry `node` at `path` (relative to the volume, `.` for its root); for a
-    /// regular file with content, returns the slot its reader fills.
+    /// regular file, or another name of a hard-linked one, returns the slot its reader
+    /// fills.
     pub fn track(&self, path: PathBytes, node: &Node) -> Option<DigestSlot> {
         let mut tracked = self.tracked();
         let tracked = &mut *tracked;
         let record = record(path, node, &mut tracked.inodes)?;
-        let is_file = record.kind == Kind::File;
+        let kind = record.kind;
         tracked.records.push(record);
-        is_file.then(|| {
-            let slot = Arc::new(Slot {
-                state: Mutex::new(State::Waiting),
-                changed: Condvar::new(),
-            });
-            tracked
-                .slots
-                .push((tracked.records.len() - 1, Arc::clone(&slot)));
-            DigestSlot(slot)
-        })
+        let index = tracked.records.len() - 1;
+        let slots = match kind {
+            Kind::File => &mut tracked.slots,
+            Kind::Hardlink => &mut tracked.other_names,
+            _ => return None,
+        };
+        let slot = Arc::new(Slot {
+            state: Mutex::new(State::Waiting),
+            changed: Condvar::new(),
+        });
+        slots.push((index, Arc::clone(&slot)));
+        Some(DigestSlot(slot))
     }
 
     /// The volume's fingerprint, from the entries seen.
@@ -268,11 +275,12 @@ impl VolumeList {
     /// the parent's list, and fails when one is missing, the list is too large or its
     /// size is not the one declared.
     pub fn content(&self, cancel: &Cancel) -> io::Result<Vec<u8>> {
-        let (mut records, slots, declared) = {
+        let (mut records, slots, other_names, declared) = {
             let tracked = self.tracked();
             (
                 tracked.records.clone(),
                 tracked.slots.clone(),
+                tracked.other_names.clone(),
                 tracked.declared,
             )
         };
@@ -301,6 +309,17 @@ impl VolumeList {
                     )));
                 }
             });
+        }
+        // The archiver reads the other names of a hard-linked file too (a read that
+        // fails fails the snapshot by itself). One removed meanwhile is left out of the
+        // snapshot: here it would be a link to nothing there.
+        for (index, slot) in other_names {
+            if wait(&slot, cancel)? == State::Vanished {
+                return Err(io::Error::other(format!(
+                    "{}: a hard link removed while the volume was read",
+                    records[index].path
+                )));
+            }
         }
         let gone: Vec<&PathBytes> = records
             .iter()
@@ -405,6 +424,14 @@ mod tests {
         Node::new_node(std::ffi::OsStr::new(name), NodeType::File, meta)
     }
 
+    /// A name of a file with two, inode 7.
+    fn linked_node(name: &str, size: u64) -> Node {
+        let mut node = file_node(name, size);
+        node.meta.links = 2;
+        node.meta.inode = 7;
+        node
+    }
+
     fn read_all(slot: DigestSlot, content: &[u8]) {
         let mut reader = slot.hashing(content);
         io::copy(&mut reader, &mut io::sink()).unwrap();
@@ -456,6 +483,45 @@ mod tests {
     }
 
     #[test]
+    fn the_list_waits_until_the_other_names_of_a_hard_linked_file_are_read_too() {
+        let linked = |name: &str| linked_node(name, 5);
+        let list = Arc::new(VolumeList::new("data", None));
+        let first = list.track(PathBytes(b"a".to_vec()), &linked("a")).unwrap();
+        let other = list.track(PathBytes(b"b".to_vec()), &linked("b")).unwrap();
+        list.node("data.files.json");
+        read_all(first, b"hello");
+        let (made, listed) = std::sync::mpsc::channel();
+        let waiting = Arc::clone(&list);
+        std::thread::spawn(move || {
+            let _ = made.send(waiting.content(&crate::cancel::pair().1));
+        });
+        assert!(
+            listed.recv_timeout(Duration::from_millis(300)).is_err(),
+            "made while the other name was unread"
+        );
+        read_all(other, b"hello");
+        let content = listed
+            .recv_timeout(Duration::from_secs(10))
+            .unwrap()
+            .unwrap();
+        let written: FileList = serde_json::from_slice(&content).unwrap();
+        assert_eq!(written.entries[1].kind, Kind::Hardlink);
+        assert_eq!(written.entries[1].link, Some(PathBytes(b"a".to_vec())));
+
+        let list = VolumeList::new("data", None);
+        read_all(
+            list.track(PathBytes(b"a".to_vec()), &linked("a")).unwrap(),
+            b"hello",
+        );
+        list.track(PathBytes(b"b".to_vec()), &linked("b"))
+            .unwrap()
+            .vanished();
+        list.node("data.files.json");
+        let err = list.content(&crate::cancel::pair().1).unwrap_err();
+        assert!(err.to_string().contains("hard link removed"), "{err}");
+    }
+
+    #[test]
     fn a_file_not_read_to_its_end_or_without_a_known_digest_fails_the_list() {
         let list = VolumeList::new("data", None);
         let partly = list.track(PathBytes(b"partly".to_vec()), &file_node("partly", 5));
@@ -491,14 +557,9 @@ mod tests {
         // A file with another name in the volume vanished: that name would be a link to
         // nothing the list holds.
         let list = VolumeList::new("data", None);
-        let linked = |name: &str| {
-            let mut node = file_node(name, 2);
-            node.meta.links = 2;
-            node.meta.inode = 7;
-            node
-        };
-        let first = list.track(PathBytes(b"a".to_vec()), &linked("a"));
-        assert!(list.track(PathBytes(b"b".to_vec()), &linked("b")).is_none());
+        let first = list.track(PathBytes(b"a".to_vec()), &linked_node("a", 2));
+        let other = list.track(PathBytes(b"b".to_vec()), &linked_node("b", 2));
+        drop(other.expect("the other name is read too"));
         list.node("data.files.json");
         first.unwrap().vanished();
         let err = list.content(&crate::cancel::pair().1).unwrap_err();
