@@ -352,9 +352,9 @@ pub async fn create(
     // The repositories are opened and locked before anything is stopped (a wrong
     // password, an unreachable server or a restic prune under way fail here, everything
     // running), while the plan is made: deriving the key takes a quarter of a second,
-    // and on S3 restic's wait for a racing lock a fifth more. What the snapshots need
-    // from them (the index, the parent) is read then too, so that the containers are
-    // down only while the volumes are read.
+    // and on S3 or SFTP restic's wait for a racing lock a fifth more. What the
+    // snapshots need from them (the index, the parent) is read then too, so that the
+    // containers are down only while the volumes are read.
     let opening = futures_util::future::join_all(options.repositories.iter().map(|target| {
         let volumes = subject.volumes.keys().cloned().collect();
         IntoRepository::open(target, &subject.name, volumes, options.lock_wait, cancel)

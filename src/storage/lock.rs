@@ -39,14 +39,14 @@ const RACE: Duration = Duration::from_millis(200);
 ///
 /// restic waits [`RACE`] everywhere, for storage whose listings show a new file only
 /// after a while (some S3 servers). Where a file is listed as soon as its write
-/// returns (a local file system, an SFTP server's), looking again at once is as safe:
-/// of two runs that each write their lock and then look, the one that looks last sees
-/// the other's lock, whoever waited. An S3 bucket keeps the wait; elsewhere it would be
-/// a fifth of a second of every backup.
+/// returns (this host's file system), looking again at once is as safe: of two runs
+/// that each write their lock and then look, the one that looks last sees the other's
+/// lock, whoever waited. S3 and SFTP keep the wait: an SFTP server may stand in front
+/// of storage that lags, and over a network the reads done meanwhile take most of it.
 fn race_wait(location: &Repository) -> Duration {
     match location {
-        Repository::S3 { .. } => RACE,
-        Repository::Local(_) | Repository::Sftp { .. } => Duration::ZERO,
+        Repository::S3 { .. } | Repository::Sftp { .. } => RACE,
+        Repository::Local(_) => Duration::ZERO,
     }
 }
 
