@@ -101,7 +101,7 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backup" -l
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backup" -l keep -d 'Keep only the newest N backups of this target (older ones are deleted after the new one is verified)' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backup" -l keep-days -d 'Also delete backups of this target older than D days (after the new one is verified; the newest backup is never deleted)' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backup" -s t -l timeout -d 'Seconds each container gets to stop before it is killed' -r
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backup" -l compression-level -d 'zstd compression level: 1 is fastest (shortest downtime), 19 smallest' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backup" -l compression-level -d 'zstd compression level of the plain backup: 1 is fastest (shortest downtime), 19 smallest [default: 1]; a repository compresses at the level it was created with (`backups init --compression-level`)' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backup" -l wait-lock -d 'Wait up to SECONDS for another safeops operation on the same volumes to finish (default: fail at once, naming it)' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backup" -l format -d 'Output format' -r -f -a "table\t'Aligned tables for people'
 json\t'One JSON document for scripts'"
@@ -143,6 +143,7 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; a
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; and not __fish_seen_subcommand_from init" -l tlsverify -d 'Use TLS and verify the remote'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; and not __fish_seen_subcommand_from init" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; and not __fish_seen_subcommand_from init" -a "init" -d 'Create a restic-format repository (repo:/PATH, s3:https://HOST/BUCKET/PREFIX, sftp:USER@HOST:/PATH); its password is asked for, or read from --password-file'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; and __fish_seen_subcommand_from init" -l compression-level -d 'zstd compression level of everything written into it, by every backup: 1 is fastest, 19 smallest [default: zstd\'s own, 3]' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; and __fish_seen_subcommand_from init" -l password-file -d 'For a repository: read its password from this file\'s first line (every repository of the run) [default: $SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt]' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; and __fish_seen_subcommand_from init" -l config -d 'Location of client config files (default ~/.docker)' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; and __fish_seen_subcommand_from init" -s c -l context -d 'Name of the context to use to connect to the daemon' -r

@@ -105,7 +105,7 @@ _arguments "${_arguments_options[@]}" : \
 '--keep-days=[Also delete backups of this target older than D days (after the new one is verified; the newest backup is never deleted)]:D:_default' \
 '-t+[Seconds each container gets to stop before it is killed]:SECONDS:_default' \
 '--timeout=[Seconds each container gets to stop before it is killed]:SECONDS:_default' \
-'--compression-level=[zstd compression level\: 1 is fastest (shortest downtime), 19 smallest]:LEVEL:_default' \
+'--compression-level=[zstd compression level of the plain backup\: 1 is fastest (shortest downtime), 19 smallest \[default\: 1\]; a repository compresses at the level it was created with (\`backups init --compression-level\`)]:LEVEL:_default' \
 '--wait-lock=[Wait up to SECONDS for another safeops operation on the same volumes to finish (default\: fail at once, naming it)]:SECONDS:_default' \
 '--format=[Output format]:FORMAT:((table\:"Aligned tables for people"
 json\:"One JSON document for scripts"))' \
@@ -182,6 +182,7 @@ fatal\:"Only errors"))' \
         case $line[2] in
             (init)
 _arguments "${_arguments_options[@]}" : \
+'--compression-level=[zstd compression level of everything written into it, by every backup\: 1 is fastest, 19 smallest \[default\: zstd'\''s own, 3\]]:LEVEL:_default' \
 '--password-file=[For a repository\: read its password from this file'\''s first line (every repository of the run) \[default\: \$SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt\]]:FILE:_files' \
 '--config=[Location of client config files (default ~/.docker)]:DIR:_files' \
 '-c+[Name of the context to use to connect to the daemon]:NAME:_default' \

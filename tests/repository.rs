@@ -202,19 +202,83 @@ fn restic_stand_in(dir: &Path, repository: &str, host: &str, tags: &str) {
     assert_eq!(code, 0, "{said}");
 }
 
+/// Runs `script` with `sh -c` in `container`: what it printed.
+fn sh_in(container: &str, script: &str) -> String {
+    common::docker(&["exec", container, "sh", "-c", script])
+}
+
 fn data_container(dir: &Path) -> (common::Cleanup, String, String) {
     let (cleanup, name, volume) = container_with_volume("repo", &["sleep", "3600"]);
-    common::docker(&[
-        "exec",
+    sh_in(
         &name,
-        "sh",
-        "-c",
         "mkdir -p /data/sub && echo one > /data/a && chown 123:456 /data/a && \
          chmod 751 /data && chown 77:88 /data && \
          dd if=/dev/urandom of=/data/sub/big bs=1M count=4 2>/dev/null && ln -s a /data/link",
-    ]);
+    );
     let _ = dir;
     (cleanup, name, volume)
+}
+
+#[test]
+fn a_repository_compresses_at_the_level_it_was_created_with() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_cleanup, container, _volume) = data_container(dir.path());
+    sh_in(&container, "seq 1 300000 > /data/counted");
+    let repo = |level: &str| {
+        format!(
+            "repo:{}",
+            dir.path().join(format!("level-{level}")).display()
+        )
+    };
+    // What the packs take (a snapshot's `added_bytes` counts the content uncompressed).
+    let stored = |level: &str| {
+        let mut init = safeops(dir.path(), None);
+        init.args([
+            "backups",
+            "init",
+            &repo(level),
+            "--compression-level",
+            level,
+        ]);
+        let (code, _, stderr) = run(&mut init);
+        assert_eq!(code, 0, "{stderr}");
+        backup_json(dir.path(), None, &container, &repo(level));
+        let packs = walk_files(&dir.path().join(format!("level-{level}/data")));
+        packs
+            .iter()
+            .map(|p| std::fs::metadata(p).unwrap().len())
+            .sum::<u64>()
+    };
+    let (fastest, smallest) = (stored("1"), stored("19"));
+    // The counted file alone differs by about 750 KB; two repositories of one level
+    // differ by a few KB (the snapshots' times).
+    assert!(
+        smallest + 256 * 1024 < fastest,
+        "level 19 stored {smallest}, level 1 {fastest}"
+    );
+    // A backup cannot change a repository's level: into repositories alone it refuses
+    // the flag, beside a plain backup it says whose level it is.
+    let backup = |to: &[&str]| {
+        let mut backup = safeops(dir.path(), None);
+        backup.args(["backup", &container, "--compression-level", "9", "-t", "0"]);
+        for to in to {
+            backup.args(["--to", to]);
+        }
+        run(&mut backup)
+    };
+    let (code, _, stderr) = backup(&[&repo("1")]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("backups init --compression-level"),
+        "{stderr}"
+    );
+    let plain = dir.path().join("plain");
+    let (code, _, stderr) = backup(&[plain.to_str().unwrap(), &repo("1")]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("note: --compression-level is the plain backup's"),
+        "{stderr}"
+    );
 }
 
 fn backup_json(dir: &Path, key: Option<&Path>, container: &str, to: &str) -> serde_json::Value {
@@ -281,7 +345,7 @@ fn backups_into_s3_and_sftp_are_incremental_and_restic_restores_them() {
         ),
     ];
     for (n, (url, restic_url, extra)) in cases.iter().enumerate() {
-        common::docker(&["exec", &container, "sh", "-c", "echo one > /data/a"]);
+        sh_in(&container, "echo one > /data/a");
         init(dir.path(), Some(&key), url);
         let first = backup_json(dir.path(), Some(&key), &container, url);
         let snap = &first["snapshot"];
@@ -308,7 +372,7 @@ fn backups_into_s3_and_sftp_are_incremental_and_restic_restores_them() {
         assert!(again["files_unchanged"].as_u64().unwrap() >= 3, "{second}");
         assert_eq!(again["parent"], snap["id"], "{second}");
         // A changed file: the newest snapshot has the new version, the first the old.
-        common::docker(&["exec", &container, "sh", "-c", "echo two > /data/a"]);
+        sh_in(&container, "echo two > /data/a");
         let third = backup_json(dir.path(), Some(&key), &container, url);
         assert_eq!(
             common::docker(&["inspect", &container, "--format", "{{.State.Status}}"]).trim(),
@@ -498,14 +562,11 @@ fn a_repository_shared_by_hosts_keeps_each_hosts_snapshots_apart() {
 fn restic_finds_every_chunk_of_a_safeops_snapshot_already_stored() {
     let dir = tempfile::tempdir().unwrap();
     let (_cleanup, container, volume) = data_container(dir.path());
-    common::docker(&[
-        "exec",
+    sh_in(
         &container,
-        "sh",
-        "-c",
         "dd if=/dev/urandom of=/data/sub/bigger bs=1M count=11 2>/dev/null && \
          for i in 1 2 3 4 5 6 7 8; do head -c $((i * 70000)) /dev/urandom > /data/small$i; done",
-    ]);
+    );
     let (path, url) = local_repository(dir.path());
     backup_json(dir.path(), None, &container, &url);
     let mountpoint = common::fixture::mountpoint(&volume);
@@ -658,13 +719,10 @@ fn keep_forgets_the_oldest_snapshots_and_prunes_what_only_they_held() {
     let (_cleanup, container, _) = data_container(dir.path());
     let (path, url) = local_repository(dir.path());
     // 8 MiB only the first snapshot holds.
-    common::docker(&[
-        "exec",
+    sh_in(
         &container,
-        "sh",
-        "-c",
         "dd if=/dev/urandom of=/data/once bs=1M count=8 2>/dev/null",
-    ]);
+    );
     let keep = |extra: &[&str]| backup_json_with(dir.path(), None, &container, &url, extra);
     let first = keep(&[]);
     common::docker(&["exec", &container, "rm", "/data/once"]);
@@ -942,13 +1000,10 @@ fn tree_state(root: &Path) -> Vec<EntryState> {
 
 /// Puts a file modified in 1960 into the container's `/data`.
 fn dated_before_1970(container: &str) {
-    common::docker(&[
-        "exec",
+    sh_in(
         container,
-        "sh",
-        "-c",
         "echo old > /data/old && touch -d '1960-01-02 03:04:05' /data/old",
-    ]);
+    );
 }
 
 #[test]
@@ -969,7 +1024,7 @@ fn restores_from_s3_and_sftp_keep_every_guarantee_and_a_bad_pack_changes_nothing
     let s3_url = format!("s3:http://127.0.0.1:{}/bucket/restores", s3.port);
     let sftp_url = format!("sftp://safeops@127.0.0.1:{}/restores", sftp.port);
     for (n, url) in [&s3_url, &sftp_url].into_iter().enumerate() {
-        common::docker(&["exec", &container, "sh", "-c", "echo one > /data/a"]);
+        sh_in(&container, "echo one > /data/a");
         let original = tree_state(&mountpoint);
         if n == 0 {
             // A pack no index names (a backup under way, or one that died) is no reason
@@ -983,7 +1038,7 @@ fn restores_from_s3_and_sftp_keep_every_guarantee_and_a_bad_pack_changes_nothing
             .as_str()
             .unwrap()
             .to_string();
-        common::docker(&["exec", &container, "sh", "-c", "echo two > /data/a"]);
+        sh_in(&container, "echo two > /data/a");
         let changed = tree_state(&mountpoint);
         let new = backup_json(dir.path(), Some(&key), &container, url)["snapshot"]["id"]
             .as_str()
@@ -1007,7 +1062,7 @@ fn restores_from_s3_and_sftp_keep_every_guarantee_and_a_bad_pack_changes_nothing
         assert_eq!(tree_state(&common::fixture::mountpoint(&copy)), original);
         // The newer one over the volume itself: refused without confirmation, then
         // done with it, the current content saved first and the container restarted.
-        common::docker(&["exec", &container, "sh", "-c", "echo three > /data/a"]);
+        sh_in(&container, "echo three > /data/a");
         let (code, _, stderr) = restore(&[&new, "--to", url]);
         assert_eq!(code, 3, "{stderr}");
         assert_eq!(
@@ -1686,13 +1741,7 @@ fn s3_credentials_come_from_an_aws_profile_as_for_the_aws_cli() {
 fn a_full_repository_fails_clearly_and_publishes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let (_cleanup, container, _volume) = data_container(dir.path());
-    common::docker(&[
-        "exec",
-        &container,
-        "sh",
-        "-c",
-        "head -c 12582912 /dev/urandom > /data/blob",
-    ]);
+    sh_in(&container, "head -c 12582912 /dev/urandom > /data/blob");
     let disk = common::SmallDisk::mount(dir.path().join("small"), "8m");
     let path = dir.path().join("small/repository");
     let repo = format!("repo:{}", path.display());

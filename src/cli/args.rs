@@ -383,10 +383,11 @@ pub struct BackupArgs {
     /// How long containers get to stop
     #[command(flatten)]
     pub stop: StopFlags,
-    /// zstd compression level: 1 is fastest (shortest downtime), 19 smallest
-    #[arg(long, value_name = "LEVEL", default_value_t = 1,
-          value_parser = clap::value_parser!(i32).range(1..=19))]
-    pub compression_level: i32,
+    /// zstd compression level of the plain backup: 1 is fastest (shortest downtime), 19
+    /// smallest [default: 1]; a repository compresses at the level it was created with
+    /// (`backups init --compression-level`)
+    #[arg(long, value_name = "LEVEL", value_parser = clap::value_parser!(i32).range(1..=19))]
+    pub compression_level: Option<i32>,
     /// Lock waiting
     #[command(flatten)]
     pub lock: LockFlags,
@@ -855,6 +856,10 @@ pub struct BackupsInitArgs {
     /// Where the repository goes, in restic's syntax
     #[arg(value_name = "LOCATION")]
     pub location: String,
+    /// zstd compression level of everything written into it, by every backup: 1 is
+    /// fastest, 19 smallest [default: zstd's own, 3]
+    #[arg(long, value_name = "LEVEL", value_parser = clap::value_parser!(i32).range(1..=19))]
+    pub compression_level: Option<i32>,
     /// Its password
     #[command(flatten)]
     pub repository: RepositoryFlags,

@@ -73,6 +73,21 @@ fn location(args: &BackupArgs) -> Result<(Option<std::path::PathBuf>, Vec<Reposi
             Err(bad) => return Err(Error::usage(bad.to_string())),
         }
     }
+    // A repository's level is in its config, for every client: a backup cannot change it.
+    if args.compression_level.is_some() && !repositories.is_empty() {
+        const CREATED_WITH: &str = "a repository compresses at the level it was created with \
+                                    (`docker safeops backups init --compression-level LEVEL`)";
+        match plain {
+            None => {
+                return Err(Error::usage(
+                    "--compression-level sets the level of a plain backup, and this backup \
+                     goes only into repositories",
+                )
+                .hint(CREATED_WITH));
+            }
+            Some(_) => eprintln!("note: --compression-level is the plain backup's; {CREATED_WITH}"),
+        }
+    }
     let targets = match repositories.is_empty() {
         true => Vec::new(),
         false => {
@@ -118,7 +133,9 @@ pub async fn run(discovery: &Discovery<'_>, args: &BackupArgs, cancel: &Cancel) 
         },
         purpose: crate::backup::manifest::BACKUP_PURPOSE.into(),
         stop_timeout: args.stop.timeout,
-        level: args.compression_level,
+        level: args
+            .compression_level
+            .unwrap_or(crate::backup::archive::DEFAULT_LEVEL),
         progress: Arc::new(AtomicU64::new(0)),
         progress_total: Arc::new(AtomicU64::new(0)),
         lock_wait: args.lock.wait(),

@@ -92,7 +92,9 @@ pub async fn init(args: &BackupsInitArgs) -> Result<()> {
     };
     let password = repository::password(args.repository.password_file.as_deref(), true)?;
     let location = repository.clone();
-    let opened = repository::blocking(move || repository::init(&location, &password)).await?;
+    let compression = args.compression_level;
+    let opened =
+        repository::blocking(move || repository::init(&location, &password, compression)).await?;
     super::print(&format!(
         "created repository {repository} (id {})\n",
         opened.config().id

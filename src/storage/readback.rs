@@ -260,7 +260,7 @@ mod tests {
             .block_on(async move {
                 tokio::task::spawn_blocking(move || {
                     let password = super::super::repository::password(Some(&password), false)?;
-                    let repo = super::super::repository::init(&location, &password)?;
+                    let repo = super::super::repository::init(&location, &password, None)?;
                     let before = index_ids(&repo, &location)?;
                     let repo = repo.to_indexed_ids().unwrap();
                     let snapshot = rustic_core::SnapshotOptions::default()

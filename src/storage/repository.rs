@@ -168,20 +168,27 @@ fn opened(location: &Repository, result: rustic_core::RusticResult<Open>) -> Res
     })
 }
 
-/// Creates a repository at `location`. Blocks: call it from `spawn_blocking`.
+/// Creates a repository at `location`, compressing at zstd level `compression` (zstd's
+/// own default, 3, when `None`: close to restic's `auto`). Blocks: call it from
+/// `spawn_blocking`.
 ///
 /// rustic's extra verification (every blob decrypted and decompressed once more in
-/// memory before it is uploaded) is off in the repositories created here: whatever
-/// safeops writes, a backup's packs and a prune's, is read back from the storage before
-/// it counts, which checks the same and what the storage kept besides. The check cost
+/// memory before it is uploaded) is off in the repositories created here: every pack
+/// safeops writes, a backup's and a prune's, is read back from the storage before it
+/// counts, and so are a backup's index files and snapshot file, which checks the same
+/// and what the storage kept besides. The check cost
 /// a sixth of a first backup's time. It is a setting of the repository: rustic run by
 /// hand on it skips the check too, until `rustic config --set-extra-verify true`.
-pub fn init(location: &Repository, password: &Password) -> Result<Open> {
+pub fn init(location: &Repository, password: &Password, compression: Option<i32>) -> Result<Open> {
+    let mut config = ConfigOptions::default().set_extra_verify(false);
+    if let Some(level) = compression {
+        config = config.set_compression(level);
+    }
     rustic(location)?
         .init(
             &Credentials::password(&password.0),
             &KeyOptions::default(),
-            &ConfigOptions::default().set_extra_verify(false),
+            &config,
         )
         .map_err(|e| {
             let text = e.display_log();
@@ -239,6 +246,26 @@ mod tests {
         let (location, password) = super::testing::local(dir.path());
         let repo = super::open(&location, &password).unwrap();
         assert!(!repo.config().extra_verify());
+        assert_eq!(
+            repo.config().zstd().unwrap(),
+            Some(0),
+            "zstd's own default level"
+        );
+    }
+
+    #[test]
+    fn a_repository_created_with_a_level_compresses_at_it() {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let _entered = runtime.enter();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("password"), "test\n").unwrap();
+        let password = super::given_password(Some(&dir.path().join("password")))
+            .unwrap()
+            .unwrap();
+        let location = crate::storage::location::Repository::Local(dir.path().join("repo"));
+        super::init(&location, &password, Some(19)).unwrap();
+        let repo = super::open(&location, &password).unwrap();
+        assert_eq!(repo.config().zstd().unwrap(), Some(19));
     }
 }
 
@@ -259,7 +286,7 @@ pub(crate) mod testing {
         let Location::Repository(location) = Location::parse(&text).unwrap() else {
             panic!("{text} is a repository");
         };
-        init(&location, &password).unwrap();
+        init(&location, &password, None).unwrap();
         (location, password)
     }
 }
