@@ -482,7 +482,7 @@ pub async fn create(
             workers.remove_helpers().await;
             let err = workers.discard_all(err).await;
             discard_partials();
-            return Err(said_restart(journal, restarted, err));
+            return Err(quiesce::said_restart(journal, restarted, err));
         }
     };
     // What was staged for the snapshots is in them now.
@@ -597,24 +597,7 @@ async fn restart_after(
     err: Error,
 ) -> Error {
     let restarted = quiesce::restart(engine, &journal, stopped).await;
-    said_restart(journal, restarted, err)
-}
-
-/// `err`, with which containers were `restarted` (closing the journal) or why they
-/// were not (leaving it for the next command to finish).
-fn said_restart(journal: Journal, restarted: Result<Vec<String>>, mut err: Error) -> Error {
-    match restarted {
-        Ok(names) => {
-            journal.close();
-            if !names.is_empty() {
-                err.message = format!("{}\n(restarted {})", err.message, names.join(", "));
-            }
-        }
-        Err(restart_err) => {
-            err.message = format!("{}\n{}", err.message, restart_err.message);
-        }
-    }
-    err
+    quiesce::said_restart(journal, restarted, err)
 }
 
 /// Where a backup's files are staged.
@@ -725,8 +708,9 @@ async fn build(
     let stopping = Instant::now();
     let stopped = quiesce::stop(engine, journal, &plan.to_stop, options.stop_timeout).await?;
     let quiesced: Vec<String> = stopped.iter().map(|c| c.name.clone()).collect();
-    // The containers started again before the snapshots were finished, if they were.
-    let mut restarted = None;
+    // How long the containers were down, when they started again before the snapshots
+    // were finished.
+    let mut early_downtime = None;
     let mut volumes = Vec::new();
     let small_artifacts = artifacts.clone();
     if let Some(partial) = staged.plain {
@@ -797,16 +781,10 @@ async fn build(
             let written = tokio::select! {
                 written = &mut writing => written,
                 () = volumes_read.notified() => {
-                    let started = start_again(engine, journal, &stopped, stopping, options).await?;
-                    restarted = Some(started);
-                    writing.await.map_err(|mut err| {
-                        if let Some((names, _)) = &restarted
-                            && !names.is_empty()
-                        {
-                            err.message = format!("{}\n(restarted {})", err.message, names.join(", "));
-                        }
-                        err
-                    })
+                    let (names, downtime) =
+                        start_again(engine, journal, &stopped, stopping, options).await?;
+                    early_downtime = Some(downtime);
+                    writing.await.map_err(|err| quiesce::with_restarted(err, &names))
                 }
             };
             workers.remove_helpers().await;
@@ -818,8 +796,8 @@ async fn build(
     // starts once they run: beside their start it made them start later (by 0.2 s of a
     // 1.3 s downtime on two cores), for a gain in wall time only.
     // (If they do not start, the error path discards the unpublished snapshots.)
-    let downtime = match restarted {
-        Some((_, downtime)) => downtime,
+    let downtime = match early_downtime {
+        Some(downtime) => downtime,
         None => {
             start_again(engine, journal, &stopped, stopping, options)
                 .await?

@@ -230,6 +230,29 @@ pub async fn restart(
     Ok(started)
 }
 
+/// `err`, saying which containers were started again (`names`, when there are any).
+pub fn with_restarted(mut err: Error, names: &[String]) -> Error {
+    if !names.is_empty() {
+        err.message = format!("{}\n(restarted {})", err.message, names.join(", "));
+    }
+    err
+}
+
+/// `err`, with which containers were `restarted` (closing the journal) or why they
+/// were not (leaving it for the next command to finish).
+pub fn said_restart(journal: Journal, restarted: Result<Vec<String>>, mut err: Error) -> Error {
+    match restarted {
+        Ok(names) => {
+            journal.close();
+            with_restarted(err, &names)
+        }
+        Err(restart_err) => {
+            err.message = format!("{}\n{}", err.message, restart_err.message);
+            err
+        }
+    }
+}
+
 async fn wait_running(engine: &Engine, id: &str) -> std::result::Result<(), String> {
     let deadline = Instant::now() + START_PATIENCE;
     loop {

@@ -517,20 +517,7 @@ pub async fn restore(
             }
             let restarted = quiesce::restart(engine, &journal, &all_containers).await;
             // A start that failed stays owed: the journal lets the next command retry.
-            if restarted.is_ok() {
-                journal.close();
-            }
-            let mut err = err;
-            match restarted {
-                Ok(names) if !names.is_empty() => {
-                    err.message = format!("{}\n(restarted {})", err.message, names.join(", "));
-                }
-                Ok(_) => {}
-                Err(restart_err) => {
-                    err.message = format!("{}\n{}", err.message, restart_err.message)
-                }
-            }
-            Err(err)
+            Err(quiesce::said_restart(journal, restarted, err))
         }
     }
 }
