@@ -43,7 +43,7 @@ fn main() -> std::process::ExitCode {
             Ok(cli) => run(cli),
             Err(err) => {
                 if let Some(option) = misplaced_project_option(&err) {
-                    eprintln!(
+                    docker_safeops::say!(
                         "error: {option} is a project option: like with `docker compose`, it goes \
                          before the verb\nhint: docker safeops {option} VALUE VERB ..."
                     );
@@ -107,9 +107,35 @@ fn run(cli: Cli) -> ExitCode {
         Ok(runtime) => runtime,
         Err(err) => return report(&Error::failure(format!("cannot start the runtime: {err}"))),
     };
-    match runtime.block_on(dispatch(cli)) {
-        Ok(()) => ExitCode::Success,
-        Err(err) => report(&err),
+    let flags = cli.docker.clone();
+    let dispatched = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        runtime.block_on(dispatch(cli))
+    }));
+    match dispatched {
+        Ok(Ok(())) => ExitCode::Success,
+        Ok(Err(err)) => report(&err),
+        Err(_) => {
+            runtime.block_on(recover_after_panic(&flags));
+            ExitCode::Failure
+        }
+    }
+}
+
+/// After a panic (a bug, its message above) unwound out of a command: starts again what
+/// it stopped and removes what it half-wrote, as the next command would, but now.
+async fn recover_after_panic(flags: &DockerFlags) {
+    let lines = match reach(flags).await {
+        Ok(engine) => journal::recover_own(&engine).await,
+        Err(err) => vec![format!(
+            "cannot reach the engine to recover: {}",
+            err.message
+        )],
+    };
+    docker_safeops::say!(
+        "error: docker-safeops failed on a bug (the panic above); please report it"
+    );
+    for line in lines {
+        docker_safeops::say!("note: {line}");
     }
 }
 
@@ -119,7 +145,7 @@ fn report(err: &Error) -> ExitCode {
         return ExitCode::Failure;
     }
     if !err.message.is_empty() {
-        eprintln!("error: {}", docker_safeops::redact::text(&err.to_string()));
+        docker_safeops::say!("error: {}", docker_safeops::redact::text(&err.to_string()));
     }
     err.code
 }
@@ -127,12 +153,17 @@ fn report(err: &Error) -> ExitCode {
 /// Connects to the engine, then finishes the recovery of any operation whose process
 /// died (restart what it stopped, delete what it half-wrote) and says what it did.
 async fn connect(flags: &DockerFlags) -> Result<Engine> {
-    let endpoint = endpoint::resolve(&flags.connect_options(), &|name| std::env::var(name).ok())?;
-    let engine = engine::connect(&endpoint).await?;
+    let engine = reach(flags).await?;
     for line in journal::recover(&engine).await {
-        eprintln!("note: {line}");
+        docker_safeops::say!("note: {line}");
     }
     Ok(engine)
+}
+
+/// Connects to the engine `flags` name, as the Docker CLI would.
+async fn reach(flags: &DockerFlags) -> Result<Engine> {
+    let endpoint = endpoint::resolve(&flags.connect_options(), &|name| std::env::var(name).ok())?;
+    engine::connect(&endpoint).await
 }
 
 fn discovery<'a>(cli: &'a Cli, engine: &'a Engine) -> Discovery<'a> {

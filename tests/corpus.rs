@@ -119,7 +119,7 @@ fn builtin_loader_agrees_with_compose_on_the_corpus() {
         assert_eq!(shape(&ours), shape(&expected), "{label}");
         compared.push(label);
     }
-    eprintln!("compared: {compared:?}\ncompose could not load: {skipped:?}");
+    docker_safeops::say!("compared: {compared:?}\ncompose could not load: {skipped:?}");
     assert!(
         compared.len() >= 5,
         "too few corpus files compared: {compared:?}"
@@ -252,7 +252,7 @@ fn down_v_plan_equals_real_compose_on_the_corpus() {
         );
         compared.push(label);
     }
-    eprintln!("compared: {compared:?}");
+    docker_safeops::say!("compared: {compared:?}");
     assert!(
         compared.len() >= 5,
         "too few corpus projects created: {compared:?}"

@@ -165,6 +165,82 @@ fn sigkill_during_a_slow_stop_is_recovered_after_the_stop_lands() {
     assert_eq!(f.state(), "running");
 }
 
+/// The operation journals left in the state directory under `dir`.
+fn journals_left(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir.join("state/docker-safeops/journal"))
+        .map(|entries| {
+            entries
+                .filter(|e| {
+                    e.as_ref()
+                        .unwrap()
+                        .path()
+                        .extension()
+                        .is_some_and(|x| x == "json")
+                })
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+/// `2>&1 | head -1`, a log reader that died: the messages after the stop find nobody
+/// reading, and the backup goes on, starts the container again and succeeds.
+#[test]
+fn a_backup_whose_stderr_is_closed_still_finishes_and_starts_the_container_again() {
+    let f = Fixture::new("closedstderr");
+    f.exec("echo data > /data/file");
+    let mut child = f
+        .safeops()
+        .args(["backup", &f.container, "-t", "1"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stderr.take());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    assert_eq!(f.state(), "running");
+    let (complete, leftovers) = backups_and_leftovers(&f);
+    assert_eq!(complete.len(), 1, "{complete:?}");
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    assert_eq!(
+        journals_left(f.dir.path()),
+        0,
+        "an operation journal is left"
+    );
+}
+
+/// A bug that panics while the containers are stopped (a test hook panics right after
+/// the stop): before the process exits, they are started again and the partial backup
+/// removed, as the next command would have done.
+#[test]
+fn a_panic_while_the_containers_are_stopped_still_starts_them_again() {
+    let f = Fixture::new("panicstop");
+    f.exec("echo data > /data/file");
+    let (code, _, stderr) = run(f.safeops().env("SAFEOPS_FAILPOINT_STOPPED", "panic").args([
+        "backup",
+        &f.container,
+        "-t",
+        "1",
+    ]));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("failed on a bug"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("restarted {}", f.container)),
+        "{stderr}"
+    );
+    assert_eq!(f.state(), "running");
+    let (complete, leftovers) = backups_and_leftovers(&f);
+    assert!(
+        complete.is_empty() && leftovers.is_empty(),
+        "{complete:?} {leftovers:?}"
+    );
+    assert_eq!(
+        journals_left(f.dir.path()),
+        0,
+        "an operation journal is left"
+    );
+}
+
 #[test]
 fn down_v_with_its_safety_backup_never_starts_a_container() {
     let (_cleanup, project, dir) = started_v2_project("onestop", "");
@@ -199,21 +275,7 @@ fn down_v_with_its_safety_backup_never_starts_a_container() {
     let stops = events("stop");
     assert_eq!(stops.lines().count(), 1, "stopped more than once: {stops}");
     // Nothing is owed a start any more: the journal is closed.
-    let journal = dir.path().join("state/docker-safeops/journal");
-    let left = std::fs::read_dir(&journal)
-        .map(|entries| {
-            entries
-                .filter(|e| {
-                    e.as_ref()
-                        .unwrap()
-                        .path()
-                        .extension()
-                        .is_some_and(|x| x == "json")
-                })
-                .count()
-        })
-        .unwrap_or(0);
-    assert_eq!(left, 0, "an operation journal is left");
+    assert_eq!(journals_left(dir.path()), 0, "an operation journal is left");
 }
 
 /// The names at the root of `volume`.

@@ -99,7 +99,7 @@ pub async fn capture_volume(
         .map_err(|e| write_error(partial, e.into_error()))?;
     drop(file);
     if !written.changed_while_read.is_empty() {
-        eprintln!(
+        crate::say!(
             "warning: {} file(s) of volume {name} changed or vanished while being read \
              (--no-quiesce); the backup holds what was read",
             written.changed_while_read.len()

@@ -360,7 +360,7 @@ impl VolumeList {
             )));
         }
         if vanished > 0 {
-            eprintln!(
+            crate::say!(
                 "warning: {vanished} file(s) of volume {} vanished while being read \
                  (written meanwhile: --no-quiesce, or a writer nothing stopped); the \
                  snapshot holds what was read",

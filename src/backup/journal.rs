@@ -157,6 +157,19 @@ fn process_alive(pid: u32) -> bool {
 /// the containers they stopped, deletes what they half-wrote, removes their helper
 /// containers. Returns what it did, one line each, for the user.
 pub async fn recover(engine: &Engine) -> Vec<String> {
+    recover_where(engine, |pid| !process_alive(pid)).await
+}
+
+/// Finishes, as [`recover`] does for a process that died, the operations of this
+/// process: after a panic (a bug) unwound out of them, before it exits, so that what
+/// they stopped does not stay down until the next command.
+pub async fn recover_own(engine: &Engine) -> Vec<String> {
+    let own = std::process::id();
+    recover_where(engine, |pid| pid == own).await
+}
+
+/// Finishes the operations on this engine whose process `ended` says is gone.
+async fn recover_where(engine: &Engine, ended: impl Fn(u32) -> bool) -> Vec<String> {
     let mut done = Vec::new();
     // One recoverer at a time: two commands started together must not both undo the
     // same switch or restart the same containers, and the second must not go on while
@@ -183,7 +196,7 @@ pub async fn recover(engine: &Engine) -> Vec<String> {
         else {
             continue;
         };
-        if process_alive(state.pid) || state.engine_host != engine.endpoint.host {
+        if !ended(state.pid) || state.engine_host != engine.endpoint.host {
             continue;
         }
         let (messages, finished) = recover_one(engine, &path, state).await;
@@ -209,7 +222,7 @@ pub async fn lock(
 ) -> Result<super::lock::Held> {
     let held = super::lock::acquire(&engine.endpoint.host, keys, verb, wait, cancel).await?;
     for line in recover(engine).await {
-        eprintln!("note: {line}");
+        crate::say!("note: {line}");
     }
     Ok(held)
 }
@@ -254,7 +267,7 @@ async fn settle_stop(engine: &Engine, id: &str, stop_timeout: i32) {
     if !running {
         return;
     }
-    eprintln!(
+    crate::say!(
         "note: waiting up to {}s for a stop an interrupted operation asked for to finish",
         stop_timeout.max(0) + 5
     );

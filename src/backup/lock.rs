@@ -168,7 +168,7 @@ pub async fn acquire(
                 );
             };
             if !told {
-                eprintln!(
+                crate::say!(
                     "note: waiting up to {}s for {} ({holder})",
                     wait.as_secs(),
                     key.describe()

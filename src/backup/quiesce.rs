@@ -171,7 +171,17 @@ pub async fn stop(
             )));
         }
     }
+    failpoint_stopped();
     Ok(order)
+}
+
+/// A test hook: `SAFEOPS_FAILPOINT_STOPPED=panic` panics once the containers are
+/// stopped, so tests can check that a bug in what follows still starts them again
+/// before the process exits.
+fn failpoint_stopped() {
+    if std::env::var_os("SAFEOPS_FAILPOINT_STOPPED").is_some_and(|v| v == "panic") {
+        panic!("SAFEOPS_FAILPOINT_STOPPED=panic");
+    }
 }
 
 /// Starts every container the journal says is stopped, in start order, and waits until

@@ -287,9 +287,9 @@ pub async fn restore(
         let keep_special = request.preserve_special || same_volume;
         if let Some(summary) = list.special_summary() {
             if keep_special {
-                eprintln!("volume {into}: special entries restored as they are: {summary}");
+                crate::say!("volume {into}: special entries restored as they are: {summary}");
             } else {
-                eprintln!(
+                crate::say!(
                     "volume {into}: special entries left out ({summary}): it is not the volume \
                      they were backed up from; --preserve-special restores them"
                 );
@@ -353,10 +353,10 @@ pub async fn restore(
         None
     } else {
         for (name, what) in &reaching_out {
-            eprintln!("restore will create volume {name} with {what} (from the backup)");
+            crate::say!("restore will create volume {name} with {what} (from the backup)");
         }
         if !overwritten.is_empty() {
-            eprintln!("restore will overwrite volumes that hold data:");
+            crate::say!("restore will overwrite volumes that hold data:");
         }
         for name in &overwritten {
             let users: Vec<&str> = consumers
@@ -364,7 +364,7 @@ pub async fn restore(
                 .filter(|c| c.volume_mounts.iter().any(|(v, _)| v == name))
                 .map(|c| c.name.as_str())
                 .collect();
-            eprintln!(
+            crate::say!(
                 "  {name} (used by {}); its current content is backed up first",
                 if users.is_empty() {
                     "no container".to_string()
@@ -607,7 +607,7 @@ async fn safety_backup(
         );
         err
     })?;
-    eprintln!(
+    crate::say!(
         "saved the current content of {} to {}",
         overwritten.join(", "),
         outcome.path.display()
@@ -1025,7 +1025,7 @@ async fn restore_api(
         let (checkable, gaps) = expected.as_the_engine_restores_it(&actual);
         check_restored(&checkable, &actual)?;
         if gaps.unread_xattrs > 0 {
-            eprintln!(
+            crate::say!(
                 "note: volume {}: the extended attributes other than {} (and a user \
                  namespace's root uid in one) of {} file(s) went to the engine, which \
                  neither says whether it set them nor reads them back, so they are not \
@@ -1036,11 +1036,12 @@ async fn restore_api(
             );
         }
         if gaps.dated_epoch > 0 {
-            eprintln!(
+            crate::say!(
                 "note: volume {}: {} file(s) dated before 1970 are dated 1970-01-01 now: \
                  the engine moves earlier times to the epoch (a restore on the engine's \
                  host, as root, keeps them)",
-                expected.volume, gaps.dated_epoch
+                expected.volume,
+                gaps.dated_epoch
             );
         }
         Ok(())

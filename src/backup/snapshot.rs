@@ -997,7 +997,7 @@ impl Prepared {
             return;
         }
         match self.repo.delete_snapshots(&ids) {
-            Ok(()) => eprintln!(
+            Ok(()) => crate::say!(
                 "note: removed {} unpublished snapshot(s) of {target} from {location}, left \
                  by a run that died",
                 ids.len()

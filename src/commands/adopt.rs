@@ -101,7 +101,7 @@ pub async fn run(discovery: &Discovery<'_>, args: &AdoptArgs, cancel: &Cancel) -
     match args.format {
         Format::Json => super::print(&format!("{plan:#}\n")),
         Format::Table => {
-            eprintln!(
+            crate::say!(
                 "adopted {} into the compose project {project} ({}); its volumes and networks \
                  are external, `docker safeops status {project}` shows it in compose mode",
                 args.containers.join(", "),

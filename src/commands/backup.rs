@@ -85,7 +85,9 @@ fn location(args: &BackupArgs) -> Result<(Option<std::path::PathBuf>, Vec<Reposi
                 )
                 .hint(CREATED_WITH));
             }
-            Some(_) => eprintln!("note: --compression-level is the plain backup's; {CREATED_WITH}"),
+            Some(_) => {
+                crate::say!("note: --compression-level is the plain backup's; {CREATED_WITH}")
+            }
         }
     }
     let targets = match repositories.is_empty() {
@@ -197,7 +199,7 @@ fn print_summary(outcome: &BackupOutcome, format: Format) -> Result<()> {
     let m = &outcome.manifest;
     if format == Format::Table {
         for note in &outcome.notes {
-            eprintln!("note: {note}");
+            crate::say!("note: {note}");
         }
     }
     let text = match format {

@@ -99,7 +99,7 @@ pub async fn init(args: &BackupsInitArgs) -> Result<()> {
         "created repository {repository} (id {})\n",
         opened.config().id
     ))?;
-    eprintln!(
+    crate::say!(
         "keep its password safe and apart from it: without the password nobody, safeops \
          included, can read the backups in it, and there is no way to recover it"
     );

@@ -51,7 +51,7 @@ async fn finish(facts: Option<&doctor::Facts>, report: &Report, args: &DoctorArg
     super::print(&text)?;
     if let Some(path) = &args.report {
         doctor::bundle::write(facts, report, path).await?;
-        eprintln!(
+        crate::say!(
             "diagnosis bundle written to {} (secrets redacted)",
             path.display()
         );

@@ -102,7 +102,7 @@ pub async fn save_specs(
 ) {
     for container in containers {
         if let Err(err) = crate::runmode::specs::save_current(engine, &container.id).await {
-            eprintln!("warning: {err}");
+            crate::say!("warning: {err}");
         }
     }
 }
@@ -136,7 +136,7 @@ async fn engine_down(
     args: &DownArgs,
 ) -> Result<()> {
     if args.rmi.is_some() {
-        eprintln!("note: --rmi is not supported in run mode; images are kept");
+        crate::say!("note: --rmi is not supported in run mode; images are kept");
     }
     let by_name: HashMap<&str, &str> = project
         .containers
@@ -160,7 +160,7 @@ async fn engine_down(
             .remove_container(id, Some(remove))
             .await
             .map_err(|e| Error::failure(format!("cannot remove {name}: {}", engine_message(&e))))?;
-        eprintln!(" Container {name}  Removed");
+        crate::say!(" Container {name}  Removed");
     }
     for volume in plan.volumes.iter().filter(|v| v.action == Action::Remove) {
         match engine
@@ -171,7 +171,7 @@ async fn engine_down(
             )
             .await
         {
-            Ok(()) => eprintln!(" Volume {}  Removed", volume.name),
+            Ok(()) => crate::say!(" Volume {}  Removed", volume.name),
             Err(bollard::errors::Error::DockerResponseServerError {
                 status_code: 404, ..
             }) => {}
@@ -198,7 +198,7 @@ async fn engine_down(
             if let Some(name) = network.name
                 && engine.docker.remove_network(&name).await.is_ok()
             {
-                eprintln!(" Network {name}  Removed");
+                crate::say!(" Network {name}  Removed");
             }
         }
     }

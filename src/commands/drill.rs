@@ -29,7 +29,7 @@ pub async fn run(discovery: &Discovery<'_>, args: &DrillArgs, cancel: &Cancel) -
     let scratch = drill::scratch_dir();
     crate::state::create_private_dir(&scratch)
         .map_err(|e| Error::failure(format!("cannot create {}: {e}", scratch.display())))?;
-    eprintln!("drilling {}", from.describe());
+    crate::say!("drilling {}", from.describe());
     let started = std::time::Instant::now();
     let outcome = drill::run(discovery.engine, &from, &scratch, args.keep_running, cancel).await;
     super::record_metrics(

@@ -46,7 +46,7 @@ pub async fn run(engine: &Engine, args: &ExportArgs) -> Result<()> {
         }
         Format::Table if args.output.is_none() => super::print(&document.yaml),
         Format::Table => {
-            eprintln!(
+            crate::say!(
                 "wrote {} ({} services; volumes and networks external)",
                 args.output.as_deref().unwrap_or(Path::new("-")).display(),
                 document.services.len()
@@ -71,7 +71,7 @@ fn write_env(document: &Document, dir: &Path) -> Result<Option<PathBuf>> {
     }
     crate::state::write_private(&path, text.as_bytes())
         .map_err(|e| Error::failure(format!("cannot write {}: {e}", path.display())))?;
-    eprintln!(
+    crate::say!(
         "note: secrets of the containers' env went to {} (0600); the compose file refers to them",
         path.display()
     );
@@ -81,6 +81,6 @@ fn write_env(document: &Document, dir: &Path) -> Result<Option<PathBuf>> {
 /// Says on stderr what the compose file could not express.
 pub fn report_lossy(document: &Document) {
     for line in &document.lossy {
-        eprintln!("note: not exported as is: {}", crate::redact::text(line));
+        crate::say!("note: not exported as is: {}", crate::redact::text(line));
     }
 }

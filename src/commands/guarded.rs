@@ -70,7 +70,7 @@ impl Allowed {
         if let Some(left) = self.left_stopped.take() {
             let started = left.finish(engine).await?;
             if !started.is_empty() {
-                eprintln!("started again: {}", started.join(", "));
+                crate::say!("started again: {}", started.join(", "));
             }
         }
         Ok(())
@@ -93,14 +93,14 @@ pub async fn allow(
     if at_risk.is_empty() {
         return Ok(Allowed::default());
     }
-    eprint!("{}", plan.render());
-    eprintln!(
+    crate::ui::stderr(format_args!("{}", plan.render()));
+    crate::say!(
         "{} would destroy protected volume(s): {}",
         guard.verb,
         at_risk.join(", ")
     );
     if guard.no_backup {
-        eprintln!("--no-backup: NO safety backup will be taken; the data will be gone for good");
+        crate::say!("--no-backup: NO safety backup will be taken; the data will be gone for good");
     }
     let confirmation = match confirm::confirm(guard.expected, guard.given, &guard.command) {
         Ok(how) => how,
@@ -178,7 +178,7 @@ pub async fn allow(
         ),
         None => format!("docker safeops restore {}", outcome.path.display()),
     };
-    eprintln!(
+    crate::say!(
         "safety backup of {}: {}\n  undo with: {undo}",
         at_risk.join(", "),
         outcome.path.display(),
@@ -291,7 +291,7 @@ async fn last_backups(
                 Ok(Location::Repository(location)) => location.to_string(),
                 _ => root.display().to_string(),
             };
-            eprintln!(
+            crate::say!(
                 "note: LAST BACKUP below leaves out the snapshots in {shown}, which were not \
                  read: {}{}",
                 err.message,

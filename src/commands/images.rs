@@ -84,7 +84,7 @@ pub async fn prune(engine: &Engine, args: &ImagesPruneArgs) -> Result<()> {
                 removed.push(decision.reference.clone());
             }
             Err(err) => {
-                eprintln!("Error response from daemon: {}", engine_message(&err));
+                crate::say!("Error response from daemon: {}", engine_message(&err));
                 failed.push(decision.reference.clone());
             }
         }

@@ -125,7 +125,7 @@ pub async fn run(discovery: &Discovery<'_>, verb: Lifecycle, args: &LifecycleArg
         )));
     }
     let names: Vec<&str> = containers.iter().map(|c| c.name.as_str()).collect();
-    eprintln!("running and staying up: {}", names.join(", "));
+    crate::say!("running and staying up: {}", names.join(", "));
     Ok(())
 }
 

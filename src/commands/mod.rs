@@ -72,7 +72,7 @@ pub async fn single_target(
     if let Target::Project(p) = &target
         && let Some(reason) = &p.mode_reason
     {
-        eprintln!("note: running in run mode: {reason}");
+        crate::say!("note: running in run mode: {reason}");
     }
     Ok(target)
 }
@@ -92,7 +92,7 @@ pub fn record_metrics(flag: Option<&std::path::Path>, run: &crate::backup::metri
     if let Some(path) = path
         && let Err(err) = crate::backup::metrics::record(&path, run)
     {
-        eprintln!(
+        crate::say!(
             "warning: cannot write the metrics file {}: {err}",
             path.display()
         );

@@ -48,7 +48,7 @@ pub async fn run(discovery: &Discovery<'_>, args: &RecreateArgs) -> Result<()> {
         }
         None => {
             let (spec, from) = saved_spec(args)?;
-            eprintln!(
+            crate::say!(
                 "note: {} does not exist; bootstrapping it from {from}",
                 args.container
             );
@@ -71,7 +71,7 @@ pub async fn run(discovery: &Discovery<'_>, args: &RecreateArgs) -> Result<()> {
     let recreated: Recreated = outcome?;
     // The new spec joins the history: a later bootstrap recreates *this* container.
     if let Err(err) = specs::save_current(engine, &recreated.id).await {
-        eprintln!("warning: {err}");
+        crate::say!("warning: {err}");
     }
     super::print(&match args.format {
         Format::Json => {
@@ -123,9 +123,9 @@ fn saved_spec(args: &RecreateArgs) -> Result<(serde_json::Value, String)> {
     };
     let reach = specs::host_reach(&spec);
     if !reach.is_empty() {
-        eprintln!("the spec from {what} reaches into the host:");
+        crate::say!("the spec from {what} reaches into the host:");
         for item in &reach {
-            eprintln!("  {item}");
+            crate::say!("  {item}");
         }
         if !args.trust_spec {
             return Err(Error::refused(format!(
@@ -199,7 +199,7 @@ pub async fn rollback(
     );
     let recreated = outcome?;
     if let Err(err) = specs::save_current(engine, &recreated.id).await {
-        eprintln!("warning: {err}");
+        crate::say!("warning: {err}");
     }
     super::print(&format!(
         "rolled {} back to {target}, running\n",

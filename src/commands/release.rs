@@ -95,7 +95,7 @@ pub async fn run(
         let item = resolve(discovery, &source, args, name).await?;
         let key = item.switch.identity();
         if seen.contains(&key) {
-            eprintln!("note: {name} is named twice (or by name and id): released once");
+            crate::say!("note: {name} is named twice (or by name and id): released once");
             continue;
         }
         seen.push(key);
@@ -198,7 +198,7 @@ pub async fn run(
     let printed = print_reports(args.format, reports, &failures);
     if cancel.reason().is_some() {
         if let Err(err) = printed {
-            eprintln!("error: {}", crate::redact::text(&err.message));
+            crate::say!("error: {}", crate::redact::text(&err.message));
         }
         return Err(Error::interrupted());
     }
@@ -443,14 +443,14 @@ async fn source_image_of(
 /// loads nothing from a cut stream).
 async fn send(source: &Engine, target: &Engine, plan: &Plan, cancel: &Cancel) -> Result<Sent> {
     if plan.present {
-        eprintln!(
+        crate::say!(
             "{} is already on the target: nothing to send",
             short(&plan.image.id)
         );
         return Ok(Sent::default());
     }
     if let Some(why) = &plan.full_stream {
-        eprintln!("note: sending every layer: {why}");
+        crate::say!("note: sending every layer: {why}");
     }
     let done = Arc::new(AtomicU64::new(0));
     let total = Arc::new(AtomicU64::new(plan.bytes_to_send()));
@@ -469,7 +469,7 @@ async fn send(source: &Engine, target: &Engine, plan: &Plan, cancel: &Cancel) ->
         _ = cancel.cancelled() => return Err(Error::interrupted()),
     };
     drop(bar);
-    eprintln!(
+    crate::say!(
         "sent {} of {} layers of {} ({}) in {:.1}s; {} already on the target",
         sent.layers_sent,
         plan.layers_total(),

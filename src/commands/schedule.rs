@@ -125,7 +125,7 @@ pub async fn add(
     let next = cron
         .next_after(SystemTime::now())
         .map(crate::state::timestamp);
-    eprintln!(
+    crate::say!(
         "scheduled backups of {} ({}), as {}: {}; next run {} (UTC)",
         job.target,
         args.every
@@ -232,7 +232,7 @@ fn check_unattended(backup: &[String]) -> Result<()> {
         .filter(|k| env(k).is_some())
         .collect();
     if on_s3 && !secrets.is_empty() {
-        eprintln!(
+        crate::say!(
             "note: the job does not carry {} from this shell (its file is readable by every \
              user): give root the credentials in ~/.aws/credentials, or name a profile \
              with AWS_PROFILE",
@@ -370,7 +370,7 @@ pub fn ls(args: &ScheduleLsArgs) -> Result<()> {
 pub fn rm(args: &ScheduleRmArgs) -> Result<()> {
     let backend = Backend::of_host(&env);
     let files = schedule::remove(&backend, &args.id)?;
-    eprintln!(
+    crate::say!(
         "removed the schedule {}: {}",
         args.id,
         files

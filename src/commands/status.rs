@@ -150,7 +150,7 @@ pub async fn run(discovery: &Discovery<'_>, args: &StatusArgs) -> Result<()> {
             let sizes = match tokio::time::timeout(SIZE_PATIENCE, &mut task).await {
                 Ok(done) => done,
                 Err(_) => {
-                    eprintln!(
+                    crate::say!(
                         "note: waiting for the engine to compute volume sizes (docker system df); \
                          --no-size skips them"
                     );
@@ -176,7 +176,7 @@ pub async fn run(discovery: &Discovery<'_>, args: &StatusArgs) -> Result<()> {
             && let Target::Project(p) = target
             && let Some(reason) = &p.mode_reason
         {
-            eprintln!("note: running in run mode: {reason}");
+            crate::say!("note: running in run mode: {reason}");
         }
         let facts = Facts {
             all_containers: &all_containers,

@@ -96,7 +96,7 @@ async fn guarded_removal(
         match remove(name).await {
             Ok(()) => removed.push(name.clone()),
             Err(err) => {
-                eprintln!("Error response from daemon: {}", engine_message(&err));
+                crate::say!("Error response from daemon: {}", engine_message(&err));
                 failed.push(name.clone());
             }
         }
@@ -213,11 +213,11 @@ pub async fn prune(engine: &Engine, args: &VolumePruneArgs, cancel: &Cancel) -> 
 
 /// Docker's own y/N question before a prune; `false` unless the answer is yes.
 fn ask_like_docker(all: bool) -> Result<bool> {
-    eprintln!(
+    crate::say!(
         "WARNING! This will remove {} local volumes not used by at least one container.",
         if all { "all" } else { "anonymous" }
     );
-    eprint!("Are you sure you want to continue? [y/N] ");
+    crate::ui::stderr(format_args!("Are you sure you want to continue? [y/N] "));
     let mut answer = String::new();
     std::io::stdin().read_line(&mut answer)?;
     Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "Yes"))

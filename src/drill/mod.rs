@@ -122,7 +122,7 @@ pub async fn run(
     cancel: &Cancel,
 ) -> Result<DrillReport> {
     for line in clean_abandoned(engine).await {
-        eprintln!("note: {line}");
+        crate::say!("note: {line}");
     }
     let manifest = from.manifest()?;
     let id = format!(
@@ -770,7 +770,7 @@ async fn remove(engine: &Engine, created: &Created) {
             .remove_container(name, Some(force.clone()))
             .await
         {
-            eprintln!(
+            crate::say!(
                 "warning: cannot remove the drill container {name}: {}",
                 engine_message(&e)
             );
@@ -782,7 +782,7 @@ async fn remove(engine: &Engine, created: &Created) {
             .remove_volume(name, None::<bollard::query_parameters::RemoveVolumeOptions>)
             .await
         {
-            eprintln!(
+            crate::say!(
                 "warning: cannot remove the drill volume {name}: {}",
                 engine_message(&e)
             );
@@ -791,7 +791,7 @@ async fn remove(engine: &Engine, created: &Created) {
     if let Some(name) = &created.network
         && let Err(e) = engine.docker.remove_network(name).await
     {
-        eprintln!(
+        crate::say!(
             "warning: cannot remove the drill network {name}: {}",
             engine_message(&e)
         );

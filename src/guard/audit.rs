@@ -189,7 +189,7 @@ pub fn record(verb: &str, target: &str, outcome: String, details: serde_json::Va
         }
     }
     if let Err(err) = append(&default_path(), event) {
-        eprintln!("warning: {err}");
+        crate::say!("warning: {err}");
     }
 }
 

@@ -64,7 +64,7 @@ impl Gate {
             return Ok(());
         }
         if !engine.endpoint.host.starts_with("unix://") {
-            eprintln!(
+            crate::say!(
                 "note: {} declares probes, but the engine is on another host: not run",
                 inspected.name
             );

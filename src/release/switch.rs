@@ -155,7 +155,7 @@ impl Release<'_> {
         match switched {
             Ok(recreated) => {
                 if let Err(err) = specs::save_current(self.engine, &recreated.id).await {
-                    eprintln!("warning: {err}");
+                    crate::say!("warning: {err}");
                 }
                 report.outcome = Outcome::Released;
             }
@@ -219,7 +219,7 @@ impl Release<'_> {
             }
             for container in self.service_containers(&project.name, service).await? {
                 if let Err(err) = specs::save_current(self.engine, &container.id).await {
-                    eprintln!("warning: {err}");
+                    crate::say!("warning: {err}");
                 }
                 if !reports.iter().any(|r| r.name == container.name) {
                     reports.push(ContainerReport {

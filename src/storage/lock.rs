@@ -286,7 +286,7 @@ fn conflicts(
                 // Two runs may both remove it: the second finds it gone.
                 match remove(storage, &name) {
                     Ok(()) => {
-                        eprintln!(
+                        crate::say!(
                             "note: removed the lock a safeops run that is gone left in the \
                              repository ({})",
                             lock.describe()
@@ -391,7 +391,7 @@ pub fn acquire_reading<T>(
             ));
         }
         if !told {
-            eprintln!(
+            crate::say!(
                 "{}",
                 crate::redact::text(&format!(
                     "note: waiting for the repository {location}: {}",

@@ -18,7 +18,7 @@ pub fn phase(text: &str) {
     let current = CURRENT.lock().unwrap_or_else(|e| e.into_inner());
     match current.as_ref() {
         Some(bar) => bar.set_message(text.to_string()),
-        None => eprintln!("{text}"),
+        None => crate::say!("{text}"),
     }
 }
 
