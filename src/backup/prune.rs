@@ -12,17 +12,17 @@
 use std::collections::{BTreeSet, HashSet};
 
 use rustic_core::repofile::{IndexFile, IndexId, IndexPack};
-use rustic_core::{FileType, Id, LimitOption, PruneOptions, WriteBackend};
+use rustic_core::{FileType, LimitOption, PruneOptions, WriteBackend};
 
 use crate::error::{Error, Result};
 use crate::storage::backend::Storage;
-use crate::storage::crypto;
+use crate::storage::index;
 use crate::storage::location::Repository;
-use crate::storage::readback;
+use crate::storage::readback::{self, Damage};
 use crate::storage::repository::{Open, repository_error};
 
 /// What reads packs back: the packs' problems (empty: sound) and the bytes read.
-pub type ReadBack<'a> = dyn Fn(&[IndexPack]) -> Result<(Vec<String>, u64)> + 'a;
+pub type ReadBack<'a> = dyn Fn(&[IndexPack]) -> Result<(Vec<Damage>, u64)> + 'a;
 
 /// Prunes `repo` at `location` (whose exclusive lock the caller holds), reading back
 /// with `read_back` what the prune wrote before what it replaces is deleted: the bytes
@@ -38,7 +38,7 @@ pub fn prune(location: &Repository, repo: &Open, read_back: &ReadBack<'_>) -> Re
                 "packs written to {location} since packs were marked for deletion (by a \
                  prune that did not finish, say) do not read back sound, so nothing was \
                  pruned:\n  {}",
-                problems.join("\n  ")
+                readback::listed(&problems)
             ))
             .hint(
                 "the packs marked for deletion still hold what the damaged ones held: \
@@ -80,7 +80,7 @@ pub fn prune(location: &Repository, repo: &Open, read_back: &ReadBack<'_>) -> Re
         }
         Ok((problems, _)) => Error::integrity(format!(
             "the packs the prune wrote to {location} do not read back sound:\n  {}",
-            problems.join("\n  ")
+            readback::listed(&problems)
         )),
         Err(err) => err,
     };
@@ -155,24 +155,18 @@ fn undo(
     written: &BTreeSet<IndexId>,
     new_packs: &[IndexPack],
 ) -> Result<()> {
-    let storage = Storage::new(location)?;
-    let cipher = crypto::cipher(&repo.key());
-    let failed = |e: Box<rustic_core::RusticError>| repository_error(location, &e);
-    for index in replaced {
-        let json = serde_json::to_vec(index).expect("an index serializes");
-        let (name, sealed) = crypto::seal_named(&cipher, &json)?;
-        let id: Id = name.parse().expect("a SHA-256 is an id");
-        storage
-            .write_bytes(FileType::Index, &id, true, sealed.into())
-            .map_err(failed)?;
+    let key = repo.key();
+    for replaced in replaced {
+        index::write(location, &key, replaced)?;
     }
     for id in written {
-        storage.remove(FileType::Index, id, true).map_err(failed)?;
+        index::remove(location, id)?;
     }
+    let storage = Storage::new(location)?;
     for pack in new_packs {
         storage
             .remove(FileType::Pack, &pack.id, false)
-            .map_err(failed)?;
+            .map_err(|e| repository_error(location, &e))?;
     }
     Ok(())
 }
@@ -297,7 +291,11 @@ mod tests {
                     .lock()
                     .unwrap()
                     .extend(packs.iter().map(|p| p.id.to_hex().to_string()));
-                Ok((vec!["pack 1234: damaged".into()], 0))
+                let damage = Damage {
+                    pack: packs[0].id,
+                    what: "pack 1234: damaged".into(),
+                };
+                Ok((vec![damage], 0))
             };
             let err = prune(&f.location, &repo, damaged).unwrap_err();
             let given = given.into_inner().unwrap();

@@ -10,13 +10,13 @@
 //! container swapped for a symlink is never followed out of the volume. Everything here
 //! blocks: run it on `spawn_blocking`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use rustic_core::repofile::{Metadata, Node, NodeType};
+use rustic_core::repofile::{Metadata, Node, NodeType, PackId};
 use rustic_core::{
     BackupOptions, ErrorKind, LocalSource, LocalSourceFilterOptions, LocalSourceSaveOptions,
     ParentOptions, ReadSource, ReadSourceEntry, ReadSourceOpen, RusticError, RusticResult,
@@ -38,6 +38,7 @@ use super::store::MAX_INDEX_BYTES;
 use super::streamed::{EngineTree, Held};
 use crate::cancel::Cancel;
 use crate::error::{Error, Result};
+use crate::storage::index;
 use crate::storage::location::Repository;
 use crate::storage::readback;
 use crate::storage::repository::{Open, repository_error};
@@ -1220,20 +1221,57 @@ pub fn read_back(pending: Pending, cancel: &Cancel) -> Result<(Pending, u64)> {
     });
     match checked {
         Ok((problems, bytes)) if problems.is_empty() => Ok((pending, bytes)),
-        Ok((problems, _)) => Err(pending.discard(
-            Error::integrity(format!(
+        Ok((problems, _)) => {
+            let err = Error::integrity(format!(
                 "what the backup wrote to {location} does not read back sound, so no snapshot \
                  was kept:\n  {}",
-                problems.join("\n  ")
-            ))
-            .hint(
-                "the packs named stay in the repository's index, and the next backups would \
-                 reuse what they hold and fail alike: delete each from the repository's \
-                 data/ and run `restic rebuild-index` (`restic repair index` from restic 0.16, \
-                 or `rustic repair index`), then back up again",
-            ),
-        )),
+                readback::listed(&problems)
+            ));
+            let damaged: BTreeSet<PackId> = problems.iter().map(|d| d.pack).collect();
+            let unindexed = index::unindex(&pending.repo, &location, &pending.before, &damaged);
+            Err(pending.discard(damage_hint(err, &damaged, unindexed)))
+        }
         Err(err) => Err(pending.discard(err)),
+    }
+}
+
+/// `err`, about the packs `damaged`, with what became of taking the new ones out of
+/// the index (`unindexed`) and what is left for the user to do.
+fn damage_hint(
+    err: Error,
+    damaged: &BTreeSet<PackId>,
+    unindexed: Result<BTreeSet<PackId>>,
+) -> Error {
+    const REPAIR: &str = "delete each from the repository's data/ and run `restic \
+        rebuild-index` (`restic repair index` from restic 0.16, or `rustic repair index`), \
+        then back up again";
+    fn short<'a>(packs: impl IntoIterator<Item = &'a PackId>) -> String {
+        let short: Vec<String> = packs.into_iter().map(|p| p.to_hex()[..8].into()).collect();
+        short.join(", ")
+    }
+    match unindexed {
+        Ok(unindexed) if unindexed == *damaged => err.hint(
+            "the damaged packs were taken out of the repository's index, so no backup \
+             reuses what they hold: the next one writes it again, and a prune deletes them. \
+             Check the storage (and this host's memory) before trusting it again",
+        ),
+        Ok(unindexed) => err.hint(format!(
+            "{}the packs {} are older and stay in the repository's index, and the next \
+             backups would reuse what they hold and fail alike: {REPAIR}",
+            match unindexed.is_empty() {
+                true => String::new(),
+                false => format!(
+                    "the damaged new packs {} were taken out of the index; ",
+                    short(&unindexed)
+                ),
+            },
+            short(damaged.difference(&unindexed))
+        )),
+        Err(why) => err.hint(format!(
+            "the packs named stay in the repository's index (taking them out failed: {}), \
+             and the next backups would reuse what they hold and fail alike: {REPAIR}",
+            why.message
+        )),
     }
 }
 
@@ -1773,6 +1811,21 @@ pub(crate) mod testing {
         safety: bool,
     ) -> String {
         let (_trigger, cancel) = crate::cancel::pair();
+        let pending = written(location, password, source, kind, safety);
+        let (pending, bytes) = super::read_back(pending, &cancel).unwrap();
+        super::publish(pending, bytes).unwrap().id
+    }
+
+    /// A snapshot of `source` written for target `t` of `kind`, neither read back nor
+    /// published.
+    pub(crate) fn written(
+        location: &Repository,
+        password: &Password,
+        source: &Path,
+        kind: &str,
+        safety: bool,
+    ) -> super::Pending {
+        let (_trigger, cancel) = crate::cancel::pair();
         let request = Request {
             target: "t".into(),
             kind: kind.into(),
@@ -1784,9 +1837,7 @@ pub(crate) mod testing {
         };
         let prepared =
             super::prepare(open(location, password).unwrap(), location, "t", &[]).unwrap();
-        let pending = super::write(location, prepared, &request, &cancel, Box::new(|| ())).unwrap();
-        let (pending, bytes) = super::read_back(pending, &cancel).unwrap();
-        super::publish(pending, bytes).unwrap().id
+        super::write(location, prepared, &request, &cancel, Box::new(|| ())).unwrap()
     }
 }
 
@@ -1848,6 +1899,47 @@ mod tests {
         let source = dir.path().join("source");
         std::fs::create_dir(&source).unwrap();
         (runtime, dir, location, password, source)
+    }
+
+    /// Damage the read-back finds in what a backup wrote leaves the index with the
+    /// snapshot: the next backup writes those blobs again (where it would have reused
+    /// them and failed alike) and its snapshot holds the file whole.
+    #[test]
+    fn packs_that_do_not_read_back_leave_the_index_and_the_next_backup_writes_them_again() {
+        let (runtime, dir, location, password, source) = scratch();
+        let _entered = runtime.enter();
+        let content: Vec<u8> = (0..300_000u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 9) as u8)
+            .collect();
+        std::fs::write(source.join("file"), &content).unwrap();
+        let pending = testing::written(&location, &password, &source, "volumes", false);
+        let data = dir.path().join("repo/data");
+        for prefix in std::fs::read_dir(&data).unwrap() {
+            for pack in std::fs::read_dir(prefix.unwrap().path()).unwrap() {
+                let path = pack.unwrap().path();
+                let mut bytes = std::fs::read(&path).unwrap();
+                bytes[20] ^= 1;
+                std::fs::write(&path, bytes).unwrap();
+            }
+        }
+        let (_trigger, cancel) = crate::cancel::pair();
+        let err = read_back(pending, &cancel).map(|_| ()).unwrap_err();
+        assert_eq!(
+            err.code,
+            crate::error::ExitCode::Integrity,
+            "{}",
+            err.message
+        );
+        let hint = err.hint.unwrap_or_default();
+        assert!(
+            hint.contains("taken out of the repository's index"),
+            "{hint}"
+        );
+        let id = testing::published(&location, &password, &source);
+        let repo = open(&location, &password).unwrap().to_indexed().unwrap();
+        let found = find(&repo, &location, &id).unwrap();
+        let read = read_file(&repo, &found, &location, "file", 1 << 20).unwrap();
+        assert!(read == content, "the file reads back whole");
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
-use rustic_core::repofile::{IndexBlob, IndexFile, IndexId, IndexPack, MasterKey};
+use rustic_core::repofile::{IndexBlob, IndexFile, IndexId, IndexPack, MasterKey, PackId};
 use sha2::Digest;
 
 use super::backend::Storage;
@@ -101,6 +101,25 @@ fn runs(packs: &[IndexPack]) -> Vec<Run<'_>> {
     runs
 }
 
+/// Something wrong with a pack that reading it back found.
+#[derive(Debug, Clone)]
+pub struct Damage {
+    /// The pack.
+    pub pack: PackId,
+    /// What is wrong, for the user: "pack 1a2b3c4d: blob 5e6f7a8b: does not
+    /// authenticate (MAC)".
+    pub what: String,
+}
+
+/// `damage`, one per line, indented under a message's first line.
+pub fn listed(damage: &[Damage]) -> String {
+    damage
+        .iter()
+        .map(|d| d.what.as_str())
+        .collect::<Vec<_>>()
+        .join("\n  ")
+}
+
 /// What reading back `packs` found wrong (empty: all sound), and the bytes read.
 /// Stops early, with an interrupted error, on `cancel`.
 pub fn check(
@@ -108,7 +127,7 @@ pub fn check(
     key: &MasterKey,
     packs: &[IndexPack],
     cancel: &Cancel,
-) -> Result<(Vec<String>, u64)> {
+) -> Result<(Vec<Damage>, u64)> {
     let storage = Storage::new(location)?;
     let cipher = crypto::cipher(key);
     let runs = runs(packs);
@@ -176,7 +195,7 @@ fn check_run(
     cipher: &aes256ctr_poly1305aes::Aes256CtrPoly1305Aes,
     mut decompressor: Option<&mut zstd::bulk::Decompressor<'static>>,
     run: &Run,
-) -> Result<(Vec<String>, u64), Box<rustic_core::RusticError>> {
+) -> Result<(Vec<Damage>, u64), Box<rustic_core::RusticError>> {
     let pack_id = run.pack.id.to_hex();
     let start = run.blobs[0].location.offset;
     let end = run
@@ -185,12 +204,16 @@ fn check_run(
         .map(|b| b.location.offset + b.location.length)
         .max()
         .unwrap_or(start);
+    let damage = |what: String| Damage {
+        pack: run.pack.id,
+        what,
+    };
     let Some(bytes) = storage.read_pack_range(&run.pack.id, start, end - start)? else {
         return Ok((
-            vec![format!(
+            vec![damage(format!(
                 "pack {}: missing from the repository, or shorter than the index says",
                 &pack_id[..8]
-            )],
+            ))],
             0,
         ));
     };
@@ -201,16 +224,16 @@ fn check_run(
         let what = format!("pack {}: blob {}", &pack_id[..8], &blob_id[..8]);
         let from = (at.offset - start) as usize;
         let Some(sealed) = bytes.get(from..from + at.length as usize) else {
-            problems.push(format!("{what}: shorter than the index says"));
+            problems.push(damage(format!("{what}: shorter than the index says")));
             continue;
         };
         let Some(plain) = crypto::open(cipher, sealed) else {
-            problems.push(format!("{what}: does not authenticate (MAC)"));
+            problems.push(damage(format!("{what}: does not authenticate (MAC)")));
             continue;
         };
         let data = match at.uncompressed_length {
             Some(size) if u64::from(size.get()) > MAX_BLOB => {
-                problems.push(format!("{what}: the index claims {size} bytes"));
+                problems.push(damage(format!("{what}: the index claims {size} bytes")));
                 continue;
             }
             Some(size) => {
@@ -221,14 +244,14 @@ fn check_run(
                 match decompressed {
                     Ok(data) if data.len() == size.get() as usize => data,
                     Ok(data) => {
-                        problems.push(format!(
+                        problems.push(damage(format!(
                             "{what}: {} bytes decompressed, the index says {size}",
                             data.len()
-                        ));
+                        )));
                         continue;
                     }
                     Err(err) => {
-                        problems.push(format!("{what}: cannot decompress: {err}"));
+                        problems.push(damage(format!("{what}: cannot decompress: {err}")));
                         continue;
                     }
                 }
@@ -236,7 +259,7 @@ fn check_run(
             None => plain,
         };
         if hex::encode(sha2::Sha256::digest(&data)) != *blob_id {
-            problems.push(format!("{what}: content differs from its id"));
+            problems.push(damage(format!("{what}: content differs from its id")));
         }
     }
     Ok((problems, bytes.len() as u64))
@@ -304,7 +327,7 @@ mod tests {
                     let (missing, _) = check(&location, &repo.key(), &packs, &cancel)?;
                     assert_eq!(missing.len(), 1, "{missing:?}");
                     assert!(
-                        missing[0].contains("missing from the repository"),
+                        missing[0].what.contains("missing from the repository"),
                         "{missing:?}"
                     );
                     Ok::<_, Error>((problems, read, corrupted))
@@ -316,6 +339,6 @@ mod tests {
         assert!(problems.is_empty(), "{problems:?}");
         assert!(read > 0);
         assert_eq!(corrupted.len(), 1, "{corrupted:?}");
-        assert!(corrupted[0].contains("MAC"), "{corrupted:?}");
+        assert!(corrupted[0].what.contains("MAC"), "{corrupted:?}");
     }
 }
