@@ -1242,34 +1242,36 @@ fn damage_hint(
     damaged: &BTreeSet<PackId>,
     unindexed: Result<BTreeSet<PackId>>,
 ) -> Error {
-    const REPAIR: &str = "delete each from the repository's data/ and run `restic \
-        rebuild-index` (`restic repair index` from restic 0.16, or `rustic repair index`), \
-        then back up again";
-    fn short<'a>(packs: impl IntoIterator<Item = &'a PackId>) -> String {
-        let short: Vec<String> = packs.into_iter().map(|p| p.to_hex()[..8].into()).collect();
+    let short = |packs: &BTreeSet<PackId>| {
+        let short: Vec<String> = packs.iter().map(|p| p.to_hex()[..8].into()).collect();
         short.join(", ")
-    }
+    };
+    // restic's and rustic's `repair index` read the packs' own headers: one still in
+    // data/ is indexed again, damage and all.
+    let repair = format!(
+        "delete the packs {} from the repository's data/, run `restic rebuild-index` \
+         (`restic repair index` from restic 0.16, or `rustic repair index`), then back up \
+         again",
+        short(damaged)
+    );
     match unindexed {
         Ok(unindexed) if unindexed == *damaged => err.hint(
             "the damaged packs were taken out of the repository's index, so no backup \
-             reuses what they hold: the next one writes it again, and a prune deletes them. \
-             Check the storage (and this host's memory) before trusting it again",
+             reuses what they hold: the next one writes it again, and a prune deletes them \
+             (delete them by hand before any `repair index`, which would index them again). \
+             Check the storage, and this host's memory, before trusting it again",
         ),
-        Ok(unindexed) => err.hint(format!(
-            "{}the packs {} are older and stay in the repository's index, and the next \
-             backups would reuse what they hold and fail alike: {REPAIR}",
-            match unindexed.is_empty() {
-                true => String::new(),
-                false => format!(
-                    "the damaged new packs {} were taken out of the index; ",
-                    short(&unindexed)
-                ),
-            },
-            short(damaged.difference(&unindexed))
-        )),
+        Ok(unindexed) => {
+            let older: BTreeSet<PackId> = damaged.difference(&unindexed).copied().collect();
+            err.hint(format!(
+                "the packs {} are older and stay in the repository's index, and the next \
+                 backups would reuse what they hold and fail alike: {repair}",
+                short(&older)
+            ))
+        }
         Err(why) => err.hint(format!(
-            "the packs named stay in the repository's index (taking them out failed: {}), \
-             and the next backups would reuse what they hold and fail alike: {REPAIR}",
+            "taking the damaged packs out of the index failed ({}), and the next backups \
+             would reuse what they hold and fail alike: {repair}",
             why.message
         )),
     }
