@@ -135,6 +135,9 @@ async fn through_engine(
     containers: &[Container],
     timeout: Option<i32>,
 ) -> Result<()> {
+    // A reader that went away (`| head -1`) does not leave the rest undone: said once
+    // every container was handled.
+    let mut unprinted = None;
     for container in containers {
         let done = match verb {
             Lifecycle::Restart => {
@@ -164,7 +167,11 @@ async fn through_engine(
             Ok(())
             | Err(bollard::errors::Error::DockerResponseServerError {
                 status_code: 304, ..
-            }) => super::print(&format!("{}\n", container.name))?,
+            }) => {
+                if let Err(err) = super::print(&format!("{}\n", container.name)) {
+                    unprinted.get_or_insert(err);
+                }
+            }
             Err(e) => {
                 return Err(Error::failure(format!(
                     "cannot {} {}: {}",
@@ -175,5 +182,5 @@ async fn through_engine(
             }
         }
     }
-    Ok(())
+    unprinted.map_or(Ok(()), Err)
 }

@@ -20,6 +20,56 @@ pub enum Stdout {
     OnStderr,
 }
 
+/// One of our output streams, as compose's output goes to it.
+#[derive(Debug, Clone, Copy)]
+enum Stream {
+    Stdout,
+    Stderr,
+}
+
+impl Stream {
+    /// What compose writes to: the stream itself when it is a terminal (compose draws
+    /// its progress there), else a pipe that [`relay`] empties into it. Written by
+    /// compose itself, a pipe whose reader went away (`2>&1 | head -1`) would kill it
+    /// with SIGPIPE in the middle of recreating a service.
+    fn for_child(self) -> Result<Stdio> {
+        use std::io::IsTerminal;
+        use std::os::fd::AsFd;
+        let (stdout, stderr) = (std::io::stdout(), std::io::stderr());
+        let terminal = match self {
+            Stream::Stdout if stdout.is_terminal() => stdout.as_fd(),
+            Stream::Stderr if stderr.is_terminal() => stderr.as_fd(),
+            _ => return Ok(Stdio::piped()),
+        };
+        let fd = terminal
+            .try_clone_to_owned()
+            .map_err(|e| Error::failure(format!("cannot pass the terminal to compose: {e}")))?;
+        Ok(Stdio::from(fd))
+    }
+
+    /// Writes `bytes`; a reader that went away is no reason to stop compose.
+    fn write(self, bytes: &[u8]) {
+        use std::io::Write;
+        let _ = match self {
+            Stream::Stdout => std::io::stdout().lock().write_all(bytes),
+            Stream::Stderr => std::io::stderr().lock().write_all(bytes),
+        };
+    }
+}
+
+/// Copies what a child writes to `pipe` (none when it writes to a terminal) into `to`
+/// until it closes it.
+async fn relay(pipe: Option<impl tokio::io::AsyncRead + Unpin>, to: Stream) {
+    use tokio::io::AsyncReadExt;
+    let Some(mut pipe) = pipe else {
+        return;
+    };
+    let mut buffer = vec![0u8; 8192];
+    while let Ok(read @ 1..) = pipe.read(&mut buffer).await {
+        to.write(&buffer[..read]);
+    }
+}
+
 /// A compose CLI found on this machine.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ComposeCli {
@@ -109,30 +159,27 @@ impl ComposeCli {
         args: &[&str],
         stdout: Stdout,
     ) -> Result<()> {
-        let stdout = match stdout {
-            Stdout::Ours => Stdio::inherit(),
-            Stdout::OnStderr => {
-                use std::os::fd::AsFd;
-                let stderr = std::io::stderr()
-                    .as_fd()
-                    .try_clone_to_owned()
-                    .map_err(|e| Error::failure(format!("cannot pass stderr to compose: {e}")))?;
-                Stdio::from(stderr)
-            }
-        };
         let mut command = self.project_command(endpoint, config_dir, project, name, args);
         // A process group of its own: Ctrl-C at the terminal is ours to handle (finish
         // a switch-over, put containers back), not a signal that cuts compose short in
         // the middle of recreating a service. A verb that gives up drops the child,
         // which kills it.
+        let (stdout_to, stderr_to) = match stdout {
+            Stdout::Ours => (Stream::Stdout, Stream::Stderr),
+            Stdout::OnStderr => (Stream::Stderr, Stream::Stderr),
+        };
         command
-            .stdout(stdout)
-            .stderr(Stdio::inherit())
+            .stdout(stdout_to.for_child()?)
+            .stderr(stderr_to.for_child()?)
             .process_group(0);
         tracing::debug!(?command, "running compose");
-        let status = command
-            .status()
-            .await
+        let mut child = command
+            .spawn()
+            .map_err(|err| Error::failure(format!("cannot run {}: {err}", self.display_name())))?;
+        let relayed_out = relay(child.stdout.take(), stdout_to);
+        let relayed_err = relay(child.stderr.take(), stderr_to);
+        let (status, (), ()) = tokio::join!(child.wait(), relayed_out, relayed_err);
+        let status = status
             .map_err(|err| Error::failure(format!("cannot run {}: {err}", self.display_name())))?;
         if !status.success() {
             let verb = args.iter().find(|a| !a.starts_with('-')).unwrap_or(&"");
