@@ -116,6 +116,9 @@ fn run(cli: Cli) -> ExitCode {
         Ok(Err(err)) => report(&err),
         Err(_) => {
             runtime.block_on(recover_after_panic(&flags));
+            // Blocking work of the operation that panicked (a volume being read) would
+            // keep the process alive until it ends: it is abandoned.
+            runtime.shutdown_background();
             ExitCode::Failure
         }
     }
@@ -127,8 +130,8 @@ async fn recover_after_panic(flags: &DockerFlags) {
     let lines = match reach(flags).await {
         Ok(engine) => journal::recover_own(&engine).await,
         Err(err) => vec![format!(
-            "cannot reach the engine to recover: {}",
-            err.message
+            "cannot reach the engine to recover ({}): the next command will",
+            docker_safeops::redact::text(&err.message)
         )],
     };
     docker_safeops::say!(

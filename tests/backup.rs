@@ -801,24 +801,7 @@ fn a_container_joined_to_anothers_namespaces_is_restarted_after_it() {
     let f = Fixture::new("nsjoin");
     // Named to sort before the container it joins: by name alone it would start first.
     let peer = format!("a{}", f.container);
-    let label = format!("io.safeops.test={}", f.cleanup.label);
-    docker(&[
-        "run",
-        "-d",
-        "--name",
-        &peer,
-        "--label",
-        &label,
-        "--pid",
-        &format!("container:{}", f.container),
-        "--network",
-        &format!("container:{}", f.container),
-        "-v",
-        &format!("{}:/data", f.volume),
-        IMAGE,
-        "sleep",
-        "600",
-    ]);
+    f.run_joined(&peer, &["--pid", "--network"]);
     let (code, _, stderr) = run(f.safeops().args(["backup", &peer, "-t", "1"]));
     assert_eq!(code, 0, "{stderr}");
     for name in [&f.container, &peer] {

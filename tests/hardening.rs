@@ -210,12 +210,15 @@ fn a_backup_whose_stderr_is_closed_still_finishes_and_starts_the_container_again
 }
 
 /// A bug that panics while the containers are stopped (a test hook panics right after
-/// the stop): before the process exits, they are started again and the partial backup
-/// removed, as the next command would have done.
+/// the stop): before the process exits, they are started again, what another joins
+/// first, and the partial backup removed, as the next command would have done.
 #[test]
 fn a_panic_while_the_containers_are_stopped_still_starts_them_again() {
     let f = Fixture::new("panicstop");
     f.exec("echo data > /data/file");
+    // Stopped first, it must start last: it runs in the fixture's network namespace.
+    let joined = format!("{}-joined", f.container);
+    f.run_joined(&joined, &["--network"]);
     let (code, _, stderr) = run(f.safeops().env("SAFEOPS_FAILPOINT_STOPPED", "panic").args([
         "backup",
         &f.container,
@@ -229,6 +232,8 @@ fn a_panic_while_the_containers_are_stopped_still_starts_them_again() {
         "{stderr}"
     );
     assert_eq!(f.state(), "running");
+    let joined_state = docker(&["inspect", "-f", "{{.State.Status}}", &joined]);
+    assert_eq!(joined_state.trim(), "running", "{stderr}");
     let (complete, leftovers) = backups_and_leftovers(&f);
     assert!(
         complete.is_empty() && leftovers.is_empty(),
@@ -579,6 +584,29 @@ fn help_is_short_and_named_as_invoked() {
         stdout.contains("--context"),
         "the top level names them: {stdout}"
     );
+}
+
+/// Compose writes its progress through us when our stderr is no terminal: a reader
+/// that went away does not kill it with SIGPIPE in the middle of a restart.
+#[test]
+fn compose_finishes_its_restart_when_our_stderr_is_closed() {
+    let (_cleanup, project, dir) = started_v2_project("closedcompose", "");
+    let db = format!("{project}-db-1");
+    let started = docker(&["inspect", "-f", "{{.State.StartedAt}}", &db]);
+    let mut child = safeops(dir.path())
+        .args(["-p", &project, "restart", "-t", "0", "--stable-for", "1"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stderr.take());
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    assert_ne!(
+        docker(&["inspect", "-f", "{{.State.StartedAt}}", &db]),
+        started
+    );
+    let state = docker(&["inspect", "-f", "{{.State.Status}}", &db]);
+    assert_eq!(state.trim(), "running");
 }
 
 #[test]

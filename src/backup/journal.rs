@@ -205,7 +205,7 @@ async fn recover_where(engine: &Engine, ended: impl Fn(u32) -> bool) -> Vec<Stri
             let _ = fs::remove_file(&path);
         }
     }
-    done.extend(remove_orphan_helpers(engine).await);
+    done.extend(remove_orphan_helpers(engine, &ended).await);
     done
 }
 
@@ -312,8 +312,11 @@ async fn recover_one(engine: &Engine, path: &Path, mut state: JournalState) -> (
         }
     }
     let mut restarted = Vec::new();
+    let mut gone = Vec::new();
     let mut failed = Vec::new();
-    for (id, name) in &state.stopped {
+    // Stopped dependents first: started in the reverse order, what they join (`--network
+    // container:X`) runs before them.
+    for (id, name) in state.stopped.iter().rev() {
         settle_stop(engine, id, state.stop_timeout).await;
         match engine.docker.start_container(id, None).await {
             Ok(()) => restarted.push(name.clone()),
@@ -321,14 +324,23 @@ async fn recover_one(engine: &Engine, path: &Path, mut state: JournalState) -> (
             Err(bollard::errors::Error::DockerResponseServerError {
                 status_code: 304, ..
             }) => {}
-            Err(err) => failed.push(format!("{name} ({})", crate::error::engine_message(&err))),
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => gone.push(name.clone()),
+            Err(err) => failed.push((
+                (id.clone(), name.clone()),
+                crate::error::engine_message(&err),
+            )),
         }
     }
     if !restarted.is_empty() {
         done.push(format!("{what}: restarted {}", restarted.join(", ")));
     }
-    if !failed.is_empty() {
-        done.push(format!("{what}: could not restart {}", failed.join(", ")));
+    if !gone.is_empty() {
+        done.push(format!(
+            "{what}: {} no longer exist(s): nothing to restart",
+            gone.join(", ")
+        ));
     }
     for dir in &state.partial_dirs {
         if dir.exists() {
@@ -336,10 +348,36 @@ async fn recover_one(engine: &Engine, path: &Path, mut state: JournalState) -> (
             done.push(format!("{what}: deleted the incomplete {}", dir.display()));
         }
     }
-    (done, true)
+    if failed.is_empty() {
+        return (done, true);
+    }
+    let said: Vec<String> = failed
+        .iter()
+        .map(|((_, name), why)| format!("{name} ({why})"))
+        .collect();
+    done.push(format!(
+        "{what}: could not restart {}; the next command tries again",
+        said.join(", ")
+    ));
+    // Only those stay owed: one started here and stopped by hand later is left alone.
+    state.stopped = failed
+        .into_iter()
+        .rev()
+        .map(|(container, _)| container)
+        .collect();
+    state.partial_dirs.clear();
+    let json = serde_json::to_vec_pretty(&state).expect("journal serializes");
+    if let Err(err) = crate::state::write_private(path, &json) {
+        done.push(format!(
+            "{what}: cannot update its journal {}: {err}",
+            path.display()
+        ));
+    }
+    (done, false)
 }
 
-async fn remove_orphan_helpers(engine: &Engine) -> Vec<String> {
+/// Removes the helper containers of the processes `ended` says are gone.
+async fn remove_orphan_helpers(engine: &Engine, ended: impl Fn(u32) -> bool) -> Vec<String> {
     let options = ListContainersOptionsBuilder::default()
         .all(true)
         .filters(&std::collections::HashMap::from([(
@@ -357,7 +395,7 @@ async fn remove_orphan_helpers(engine: &Engine) -> Vec<String> {
             .as_ref()
             .and_then(|l| l.get(LABEL_HELPER_PID))
             .and_then(|p| p.parse::<u32>().ok());
-        if pid.is_some_and(process_alive) {
+        if pid.is_none_or(|pid| !ended(pid)) {
             continue;
         }
         if let Some(id) = helper.id {

@@ -557,11 +557,13 @@ pub struct SwitchError {
     pub undone: bool,
 }
 
-/// A test hook: `SAFEOPS_FAILPOINT_SWITCH=N` kills the process with SIGKILL after N
-/// renames of a switch, so tests can stop a restore at an exact point of it.
+/// A test hook of debug builds (the tests'): `SAFEOPS_FAILPOINT_SWITCH=N` kills the
+/// process with SIGKILL after N renames of a switch, so tests can stop a restore at an
+/// exact point of it.
 fn failpoint(renames: &mut u64) {
     let limit = std::env::var("SAFEOPS_FAILPOINT_SWITCH")
         .ok()
+        .filter(|_| cfg!(debug_assertions))
         .and_then(|v| v.parse::<u64>().ok());
     if limit == Some(*renames) {
         let _ =

@@ -72,6 +72,13 @@ pub struct Held {
 
 impl Drop for Held {
     fn drop(&mut self) {
+        // Unwinding from a panic: the process starts again what it stopped and puts
+        // back what it half-switched before it exits (`journal::recover_own`); until
+        // then, no other command may take what it was working on.
+        if std::thread::panicking() {
+            std::mem::forget(std::mem::take(&mut self.files));
+            return;
+        }
         let mut held = HELD.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(held) = held.as_mut() {
             for (id, _) in &self.files {
@@ -251,6 +258,29 @@ mod tests {
         );
         drop(first);
         rustix::fs::flock(&other, rustix::fs::FlockOperation::NonBlockingLockExclusive).unwrap();
+        let _ = std::fs::remove_file(path);
+    }
+
+    #[tokio::test]
+    async fn a_lock_a_panic_unwinds_stays_taken_until_the_process_exits() {
+        let (_trigger, cancel) = crate::cancel::pair();
+        let host = format!("test-panic://{}", std::process::id());
+        let key = Key::Volume(format!("panictest{}", std::process::id()));
+        let held = acquire(&host, std::slice::from_ref(&key), "test", None, &cancel)
+            .await
+            .unwrap();
+        let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+            let _held = held;
+            panic!("a bug while the lock is held");
+        }));
+        assert!(unwound.is_err());
+        let path = lock_dir().join(key.file_name(&host));
+        let other = File::open(&path).unwrap();
+        assert!(
+            rustix::fs::flock(&other, rustix::fs::FlockOperation::NonBlockingLockExclusive)
+                .is_err(),
+            "another process could take the lock while this one recovers"
+        );
         let _ = std::fs::remove_file(path);
     }
 }

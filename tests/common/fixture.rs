@@ -85,6 +85,20 @@ impl Fixture {
     }
 
     /// The container's state (`running`, `exited`, ...).
+    /// Runs `name`, a container of the test with the fixture's volume that joins the
+    /// fixture's container in each of `namespaces` (`pid`, `network`).
+    pub fn run_joined(&self, name: &str, namespaces: &[&str]) {
+        let label = format!("io.safeops.test={}", self.cleanup.label);
+        let volume = format!("{}:/data", self.volume);
+        let joined = format!("container:{}", self.container);
+        let mut args = vec!["run", "-d", "--name", name, "--label", &label];
+        for namespace in namespaces {
+            args.extend([*namespace, joined.as_str()]);
+        }
+        args.extend(["-v", &volume, IMAGE, "sleep", "3600"]);
+        docker(&args);
+    }
+
     pub fn state(&self) -> String {
         docker(&["inspect", "-f", "{{.State.Status}}", &self.container])
             .trim()
