@@ -1195,6 +1195,8 @@ fn a_server_that_dies_mid_upload_fails_cleanly_and_the_containers_run_again() {
     assert!(staged.is_empty(), "nothing left staged: {staged:?}");
 }
 
+/// Ctrl-C once the containers run again, with the last uploads still waiting: the
+/// error says which were started again.
 #[test]
 fn the_containers_start_again_once_the_volumes_are_read_while_the_last_uploads_wait() {
     use std::io::BufRead;
@@ -1205,31 +1207,6 @@ fn the_containers_start_again_once_the_volumes_are_read_while_the_last_uploads_w
     let url = format!("s3:http://127.0.0.1:{}/bucket/tail", s3.port);
     init(dir.path(), None, &url);
     let state = || common::docker(&["inspect", &container, "--format", "{{.State.Status}}"]);
-    // The container ignores SIGTERM: its stop takes the 3 s given, and the server is
-    // frozen meanwhile. The volume fits in one pack, uploaded only as the snapshot is
-    // finished: the volume is read whole with the server frozen.
-    let mut child = safeops(dir.path(), None)
-        .args(["backup", &container, "--to", &url, "-t", "3"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (lines, said) = std::sync::mpsc::channel();
-    let stderr = child.stderr.take().unwrap();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stderr)
-            .lines()
-            .map_while(Result::ok)
-        {
-            let _ = lines.send(line);
-        }
-    });
-    let mut told = Vec::new();
-    while !told.iter().any(|l: &String| l.starts_with("stopping")) {
-        let line = said.recv_timeout(Duration::from_secs(60));
-        told.push(line.unwrap_or_else(|_| panic!("no stop: {told:?}")));
-    }
-    s3.freeze(true);
     let until = |wanted: &str| {
         let deadline = Instant::now() + Duration::from_secs(30);
         while state().trim() != wanted {
@@ -1237,18 +1214,62 @@ fn the_containers_start_again_once_the_volumes_are_read_while_the_last_uploads_w
             std::thread::sleep(Duration::from_millis(50));
         }
     };
-    until("exited");
-    until("running");
-    assert!(
-        child.try_wait().unwrap().is_none(),
-        "the backup is not done: its uploads wait for the server"
-    );
+    // The container ignores SIGTERM: its stop takes the 3 s given, and the server is
+    // frozen meanwhile. The volume fits in one pack, uploaded only as the snapshot is
+    // finished: the volume is read whole with the server frozen. The backup is left
+    // running again, with its uploads waiting for the server; its stderr is told.
+    let backup_until_restarted = |url: &str| {
+        let mut child = safeops(dir.path(), None)
+            .args(["backup", &container, "--to", url, "-t", "3"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (lines, said) = std::sync::mpsc::channel();
+        let stderr = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stderr)
+                .lines()
+                .map_while(Result::ok)
+            {
+                let _ = lines.send(line);
+            }
+        });
+        let mut told = Vec::new();
+        while !told.iter().any(|l: &String| l.starts_with("stopping")) {
+            let line = said.recv_timeout(Duration::from_secs(60));
+            told.push(line.unwrap_or_else(|_| panic!("no stop: {told:?}")));
+        }
+        s3.freeze(true);
+        until("exited");
+        until("running");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the backup is not done: its uploads wait for the server"
+        );
+        (child, said, told)
+    };
+    let (child, said, mut told) = backup_until_restarted(&url);
     s3.freeze(false);
     let out = child.wait_with_output().unwrap();
     told.extend(said.iter());
     assert!(out.status.success(), "{told:?}");
     let summary = String::from_utf8_lossy(&out.stdout);
     assert!(summary.contains("written and verified"), "{summary}");
+    assert_eq!(state().trim(), "running");
+    // Into a new repository too: a parent's trees would be read from the server.
+    let url = format!("s3:http://127.0.0.1:{}/bucket/interrupted", s3.port);
+    init(dir.path(), None, &url);
+    let (child, said, mut told) = backup_until_restarted(&url);
+    common::fixture::signal(&child, "-INT");
+    // What was sent before the signal waits for the server to answer.
+    std::thread::sleep(Duration::from_secs(1));
+    s3.freeze(false);
+    let out = child.wait_with_output().unwrap();
+    told.extend(said.iter());
+    assert_eq!(out.status.code(), Some(130), "{told:?}");
+    let restarted = format!("(restarted {container})");
+    assert!(told.iter().any(|l| l.contains(&restarted)), "{told:?}");
     assert_eq!(state().trim(), "running");
 }
 

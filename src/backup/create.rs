@@ -443,13 +443,26 @@ pub async fn create(
         journal.close();
         return Err(err);
     }
+    // The containers started again before the snapshots were finished: a failure from
+    // then on still names them.
+    let started_early = std::sync::Mutex::new(Vec::new());
     let body = async {
         let staged = Staged {
             plain: options.root.is_some().then_some(&partial),
             snapshot: snapshot_staging.as_ref().unwrap_or(&partial),
         };
         build(
-            engine, subject, options, &plan, &staged, &journal, created, cancel, &into, &workers,
+            engine,
+            subject,
+            options,
+            &plan,
+            &staged,
+            &journal,
+            created,
+            cancel,
+            &into,
+            &workers,
+            &started_early,
         )
         .await
     };
@@ -472,7 +485,9 @@ pub async fn create(
             // The containers start again first: a snapshot still being written is
             // discarded whatever it reads from now on, and one waiting on a server that
             // stopped answering must not keep them down until its request times out.
-            let restarted = quiesce::restart(engine, &journal, &plan.to_stop).await;
+            let restarted = quiesce::restart(engine, &journal, &plan.to_stop)
+                .await
+                .map(|late| [take_all(&started_early), late].concat());
             if let Some(running) = workers.writer.lock().await.take() {
                 let _ = running.await;
             }
@@ -498,7 +513,9 @@ pub async fn create(
                 partial.discard();
                 let err = Error::failure(format!("cannot give the backup its final name: {e}"));
                 let err = workers.discard_all(err).await;
-                return Err(restart_after(engine, journal, &plan.to_stop, err).await);
+                return Err(
+                    restart_after(engine, journal, &plan.to_stop, &started_early, err).await,
+                );
             }
         },
         None => {
@@ -522,7 +539,7 @@ pub async fn create(
                 complete.join(", ")
             );
         }
-        return Err(restart_after(engine, journal, &plan.to_stop, err).await);
+        return Err(restart_after(engine, journal, &plan.to_stop, &started_early, err).await);
     }
     let mut manifest = manifest;
     if plain.is_none() {
@@ -589,14 +606,18 @@ pub async fn create(
 }
 
 /// Starts again what a failed backup stopped (a start that fails stays owed: the
-/// journal, kept, lets the next command retry) and says so in `err`.
+/// journal, kept, lets the next command retry) and says so in `err`, naming too what
+/// was `started_early`.
 async fn restart_after(
     engine: &Engine,
     journal: Journal,
     stopped: &[Container],
+    started_early: &std::sync::Mutex<Vec<String>>,
     err: Error,
 ) -> Error {
-    let restarted = quiesce::restart(engine, &journal, stopped).await;
+    let restarted = quiesce::restart(engine, &journal, stopped)
+        .await
+        .map(|late| [take_all(started_early), late].concat());
     quiesce::said_restart(journal, restarted, err)
 }
 
@@ -638,6 +659,7 @@ async fn build(
     cancel: &Cancel,
     into: &[IntoRepository],
     workers: &SnapshotWorkers,
+    started_early: &std::sync::Mutex<Vec<String>>,
 ) -> Result<(Manifest, Option<f64>)> {
     // A volume a snapshot cannot read is found before anything is dumped or stopped.
     let mut volume_trees = Vec::new();
@@ -784,7 +806,8 @@ async fn build(
                     let (names, downtime) =
                         start_again(engine, journal, &stopped, stopping, options).await?;
                     early_downtime = Some(downtime);
-                    writing.await.map_err(|err| quiesce::with_restarted(err, &names))
+                    *started_early.lock().unwrap_or_else(|e| e.into_inner()) = names;
+                    writing.await
                 }
             };
             workers.remove_helpers().await;

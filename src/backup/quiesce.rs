@@ -243,7 +243,7 @@ pub async fn restart(
 }
 
 /// `err`, saying which containers were started again (`names`, when there are any).
-pub fn with_restarted(mut err: Error, names: &[String]) -> Error {
+fn with_restarted(mut err: Error, names: &[String]) -> Error {
     if !names.is_empty() {
         err.message = format!("{}\n(restarted {})", err.message, names.join(", "));
     }
