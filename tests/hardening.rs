@@ -213,6 +213,10 @@ fn a_backup_whose_stderr_is_closed_still_finishes_and_starts_the_container_again
 /// the stop): before the process exits, they are started again, what another joins
 /// first, and the partial backup removed, as the next command would have done.
 #[test]
+#[cfg_attr(
+    not(debug_assertions),
+    ignore = "its failpoint is in debug builds only"
+)]
 fn a_panic_while_the_containers_are_stopped_still_starts_them_again() {
     let f = Fixture::new("panicstop");
     f.exec("echo data > /data/file");
@@ -292,6 +296,10 @@ fn root_names(volume: &str) -> std::collections::BTreeSet<String> {
 }
 
 #[test]
+#[cfg_attr(
+    not(debug_assertions),
+    ignore = "its failpoint is in debug builds only"
+)]
 fn a_restore_killed_anywhere_in_its_switch_recovers_to_all_old_or_all_new() {
     let f = Fixture::new("killswitch");
     let files = 1000;

@@ -356,16 +356,19 @@ async fn recover_one(engine: &Engine, path: &Path, mut state: JournalState) -> (
         .map(|((_, name), why)| format!("{name} ({why})"))
         .collect();
     done.push(format!(
-        "{what}: could not restart {}; the next command tries again",
-        said.join(", ")
+        "{what}: could not restart {}; the next command tries again (to give up, remove {})",
+        said.join(", "),
+        path.display()
     ));
-    // Only those stay owed: one started here and stopped by hand later is left alone.
+    // Only those stay owed: one started here and stopped by hand later is left alone,
+    // and the switch, settled above, is not recovered again.
     state.stopped = failed
         .into_iter()
         .rev()
         .map(|(container, _)| container)
         .collect();
     state.partial_dirs.clear();
+    state.switch = None;
     let json = serde_json::to_vec_pretty(&state).expect("journal serializes");
     if let Err(err) = crate::state::write_private(path, &json) {
         done.push(format!(
@@ -395,7 +398,7 @@ async fn remove_orphan_helpers(engine: &Engine, ended: impl Fn(u32) -> bool) -> 
             .as_ref()
             .and_then(|l| l.get(LABEL_HELPER_PID))
             .and_then(|p| p.parse::<u32>().ok());
-        if pid.is_none_or(|pid| !ended(pid)) {
+        if pid.is_some_and(|pid| !ended(pid)) {
             continue;
         }
         if let Some(id) = helper.id {

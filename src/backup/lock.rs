@@ -276,9 +276,9 @@ mod tests {
         assert!(unwound.is_err());
         let path = lock_dir().join(key.file_name(&host));
         let other = File::open(&path).unwrap();
-        assert!(
-            rustix::fs::flock(&other, rustix::fs::FlockOperation::NonBlockingLockExclusive)
-                .is_err(),
+        assert_eq!(
+            rustix::fs::flock(&other, rustix::fs::FlockOperation::NonBlockingLockExclusive),
+            Err(rustix::io::Errno::WOULDBLOCK),
             "another process could take the lock while this one recovers"
         );
         let _ = std::fs::remove_file(path);

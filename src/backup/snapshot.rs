@@ -1247,12 +1247,22 @@ fn damage_hint(
         short.join(", ")
     };
     // restic's and rustic's `repair index` read the packs' own headers: one still in
-    // data/ is indexed again, damage and all.
+    // data/ is indexed again, damage and all. Older snapshots may need what an older
+    // pack holds: the damage is confirmed before anything is deleted.
+    let files: Vec<String> = damaged
+        .iter()
+        .map(|p| {
+            let hex = p.to_hex();
+            format!("data/{}/{}", &hex[..2], &*hex)
+        })
+        .collect();
     let repair = format!(
-        "delete the packs {} from the repository's data/, run `restic rebuild-index` \
-         (`restic repair index` from restic 0.16, or `rustic repair index`), then back up \
-         again",
-        short(damaged)
+        "confirm it with `restic check --read-data` (from another host if this one's \
+         memory is in doubt), then delete {} from the repository, run `restic repair \
+         index` (`restic rebuild-index` before restic 0.16, or `rustic repair index`) and \
+         back up again; `restic repair snapshots` then drops from older snapshots what no \
+         backup wrote again",
+        files.join(", ")
     );
     match unindexed {
         Ok(unindexed) if unindexed == *damaged => err.hint(
@@ -1942,6 +1952,34 @@ mod tests {
         let found = find(&repo, &location, &id).unwrap();
         let read = read_file(&repo, &found, &location, "file", 1 << 20).unwrap();
         assert!(read == content, "the file reads back whole");
+    }
+
+    #[test]
+    fn the_damage_hint_says_what_left_the_index_and_names_every_pack_file_to_delete() {
+        let pack = |n: u8| PackId::from(hex::encode([n; 32]).parse::<rustic_core::Id>().unwrap());
+        let file = |n: u8| format!("data/{n:02x}/{}", hex::encode([n; 32]));
+        let damaged: BTreeSet<PackId> = [pack(1), pack(2)].into();
+        let hint = |unindexed| {
+            damage_hint(Error::integrity("damaged"), &damaged, unindexed)
+                .hint
+                .unwrap()
+        };
+        let all = hint(Ok(damaged.clone()));
+        assert!(all.contains("taken out of the repository's index"), "{all}");
+        assert!(!all.contains("data/"), "{all}");
+        // The new one too: a repair index would put it back.
+        let partly = hint(Ok([pack(1)].into()));
+        assert!(partly.contains("packs 02020202 are older"), "{partly}");
+        assert!(
+            partly.contains(&file(1)) && partly.contains(&file(2)),
+            "{partly}"
+        );
+        let failed = hint(Err(Error::failure("the storage went away")));
+        assert!(failed.contains("the storage went away"), "{failed}");
+        assert!(
+            failed.contains(&file(1)) && failed.contains(&file(2)),
+            "{failed}"
+        );
     }
 
     #[test]

@@ -57,6 +57,9 @@ impl Stream {
     }
 }
 
+/// How long what compose wrote is still relayed once it exited.
+const RELAY_AFTER_EXIT: Duration = Duration::from_secs(5);
+
 /// Copies what a child writes to `pipe` (none when it writes to a terminal) into `to`
 /// until it closes it.
 async fn relay(pipe: Option<impl tokio::io::AsyncRead + Unpin>, to: Stream) {
@@ -176,11 +179,20 @@ impl ComposeCli {
         let mut child = command
             .spawn()
             .map_err(|err| Error::failure(format!("cannot run {}: {err}", self.display_name())))?;
-        let relayed_out = relay(child.stdout.take(), stdout_to);
-        let relayed_err = relay(child.stderr.take(), stderr_to);
-        let (status, (), ()) = tokio::join!(child.wait(), relayed_out, relayed_err);
-        let status = status
+        // On tasks of their own: when a verb gives up on compose (Ctrl-C), what compose
+        // still writes is relayed, not met by a closed pipe.
+        let relays = [
+            tokio::spawn(relay(child.stdout.take(), stdout_to)),
+            tokio::spawn(relay(child.stderr.take(), stderr_to)),
+        ];
+        let status = child
+            .wait()
+            .await
             .map_err(|err| Error::failure(format!("cannot run {}: {err}", self.display_name())))?;
+        // What compose wrote last, but not what a process it left behind holding the
+        // pipes might write some day.
+        let _ =
+            tokio::time::timeout(RELAY_AFTER_EXIT, futures_util::future::join_all(relays)).await;
         if !status.success() {
             let verb = args.iter().find(|a| !a.starts_with('-')).unwrap_or(&"");
             return Err(Error::failure(format!(

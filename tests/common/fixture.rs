@@ -84,7 +84,6 @@ impl Fixture {
         self.cleanup.volumes.push(volume.to_string());
     }
 
-    /// The container's state (`running`, `exited`, ...).
     /// Runs `name`, a container of the test with the fixture's volume that joins the
     /// fixture's container in each of `namespaces` (`pid`, `network`).
     pub fn run_joined(&self, name: &str, namespaces: &[&str]) {
@@ -99,6 +98,7 @@ impl Fixture {
         docker(&args);
     }
 
+    /// The container's state (`running`, `exited`, ...).
     pub fn state(&self) -> String {
         docker(&["inspect", "-f", "{{.State.Status}}", &self.container])
             .trim()
