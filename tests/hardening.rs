@@ -617,6 +617,43 @@ fn compose_finishes_its_restart_when_our_stderr_is_closed() {
     assert_eq!(state.trim(), "running");
 }
 
+/// Ctrl-C while compose restarts a service whose stop is slow: all of compose stops
+/// with the verb. Killing the Docker CLI is enough: the compose plugin it runs ends
+/// when the CLI's plugin socket closes.
+#[test]
+fn ctrl_c_stops_all_of_compose_not_only_the_docker_cli() {
+    let (_cleanup, project, dir) = started_v2_project("ctrlcompose", "");
+    let child = safeops(dir.path())
+        .args(["-p", &project, "restart", "-t", "30"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let compose_running = || {
+        let found = std::process::Command::new("pgrep")
+            .args(["-f", &format!("compose.*{project}")])
+            .output()
+            .unwrap();
+        !found.stdout.is_empty()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !compose_running() {
+        assert!(std::time::Instant::now() < deadline, "compose never ran");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    signal(&child, "-INT");
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert!(!compose_running(), "compose goes on without the verb");
+}
+
 #[test]
 fn restart_in_a_project_directory_also_takes_a_container_name() {
     let (_cleanup, project, dir) = started_v2_project("restartname", "");
