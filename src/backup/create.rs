@@ -443,26 +443,13 @@ pub async fn create(
         journal.close();
         return Err(err);
     }
-    // The containers started again before the snapshots were finished: a failure from
-    // then on still names them.
-    let started_early = std::sync::Mutex::new(Vec::new());
     let body = async {
         let staged = Staged {
             plain: options.root.is_some().then_some(&partial),
             snapshot: snapshot_staging.as_ref().unwrap_or(&partial),
         };
         build(
-            engine,
-            subject,
-            options,
-            &plan,
-            &staged,
-            &journal,
-            created,
-            cancel,
-            &into,
-            &workers,
-            &started_early,
+            engine, subject, options, &plan, &staged, &journal, created, cancel, &into, &workers,
         )
         .await
     };
@@ -485,9 +472,7 @@ pub async fn create(
             // The containers start again first: a snapshot still being written is
             // discarded whatever it reads from now on, and one waiting on a server that
             // stopped answering must not keep them down until its request times out.
-            let restarted = quiesce::restart(engine, &journal, &plan.to_stop)
-                .await
-                .map(|late| [take_all(&started_early), late].concat());
+            let restarted = quiesce::restart(engine, &journal, &plan.to_stop).await;
             if let Some(running) = workers.writer.lock().await.take() {
                 let _ = running.await;
             }
@@ -513,9 +498,7 @@ pub async fn create(
                 partial.discard();
                 let err = Error::failure(format!("cannot give the backup its final name: {e}"));
                 let err = workers.discard_all(err).await;
-                return Err(
-                    restart_after(engine, journal, &plan.to_stop, &started_early, err).await,
-                );
+                return Err(restart_after(engine, journal, &plan.to_stop, err).await);
             }
         },
         None => {
@@ -539,7 +522,7 @@ pub async fn create(
                 complete.join(", ")
             );
         }
-        return Err(restart_after(engine, journal, &plan.to_stop, &started_early, err).await);
+        return Err(restart_after(engine, journal, &plan.to_stop, err).await);
     }
     let mut manifest = manifest;
     if plain.is_none() {
@@ -606,18 +589,15 @@ pub async fn create(
 }
 
 /// Starts again what a failed backup stopped (a start that fails stays owed: the
-/// journal, kept, lets the next command retry) and says so in `err`, naming too what
-/// was `started_early`.
+/// journal, kept, lets the next command retry) and says so in `err`, with what it
+/// started before (see [`quiesce::said_restart`]).
 async fn restart_after(
     engine: &Engine,
     journal: Journal,
     stopped: &[Container],
-    started_early: &std::sync::Mutex<Vec<String>>,
     err: Error,
 ) -> Error {
-    let restarted = quiesce::restart(engine, &journal, stopped)
-        .await
-        .map(|late| [take_all(started_early), late].concat());
+    let restarted = quiesce::restart(engine, &journal, stopped).await;
     quiesce::said_restart(journal, restarted, err)
 }
 
@@ -659,7 +639,6 @@ async fn build(
     cancel: &Cancel,
     into: &[IntoRepository],
     workers: &SnapshotWorkers,
-    started_early: &std::sync::Mutex<Vec<String>>,
 ) -> Result<(Manifest, Option<f64>)> {
     // A volume a snapshot cannot read is found before anything is dumped or stopped.
     let mut volume_trees = Vec::new();
@@ -803,10 +782,8 @@ async fn build(
             let written = tokio::select! {
                 written = &mut writing => written,
                 () = volumes_read.notified() => {
-                    let (names, downtime) =
-                        start_again(engine, journal, &stopped, stopping, options).await?;
-                    early_downtime = Some(downtime);
-                    *started_early.lock().unwrap_or_else(|e| e.into_inner()) = names;
+                    early_downtime =
+                        Some(start_again(engine, journal, &stopped, stopping, options).await?);
                     writing.await
                 }
             };
@@ -821,11 +798,7 @@ async fn build(
     // (If they do not start, the error path discards the unpublished snapshots.)
     let downtime = match early_downtime {
         Some(downtime) => downtime,
-        None => {
-            start_again(engine, journal, &stopped, stopping, options)
-                .await?
-                .1
-        }
+        None => start_again(engine, journal, &stopped, stopping, options).await?,
     };
     let plain_manifest = match staged.plain {
         None => None,
@@ -855,20 +828,19 @@ async fn build(
 }
 
 /// Starts again what the backup `stopped` at `stopping`, unless it is to be left
-/// stopped: the containers started and how long they were down.
+/// stopped: how long they were down.
 async fn start_again(
     engine: &Engine,
     journal: &Journal,
     stopped: &[Container],
     stopping: Instant,
     options: &BackupOptions,
-) -> Result<(Vec<String>, Option<f64>)> {
+) -> Result<Option<f64>> {
     if options.leave_stopped {
-        return Ok((Vec::new(), None));
+        return Ok(None);
     }
-    let started = quiesce::restart(engine, journal, stopped).await?;
-    let downtime = (!stopped.is_empty()).then(|| stopping.elapsed().as_secs_f64());
-    Ok((started, downtime))
+    quiesce::restart(engine, journal, stopped).await?;
+    Ok((!stopped.is_empty()).then(|| stopping.elapsed().as_secs_f64()))
 }
 
 /// Syncs the sealed plain backup in `partial` to disk and verifies all of it: a backup

@@ -47,6 +47,8 @@ pub struct Journal {
     /// operation must let those finish before it starts the containers again, or the
     /// engine's stop lands after the start and leaves them stopped.
     stops_in_flight: std::sync::Arc<tokio::sync::RwLock<()>>,
+    /// The containers this operation started again, in order, whichever part of it did.
+    restarted: Mutex<Vec<String>>,
 }
 
 /// `$XDG_STATE_HOME/docker-safeops/journal`.
@@ -75,6 +77,7 @@ impl Journal {
                     .map_or(0, |d| d.as_nanos())
             )),
             stops_in_flight: Default::default(),
+            restarted: Mutex::default(),
             state: Mutex::new(JournalState {
                 pid: std::process::id(),
                 verb: verb.to_string(),
@@ -98,6 +101,24 @@ impl Journal {
                 self.path.display()
             ))
         })
+    }
+
+    /// Records that the stopped container `id`, `name`, runs again.
+    pub fn started_again(&self, id: &str, name: &str) -> Result<()> {
+        self.update(|s| s.stopped.retain(|(i, _)| i != id))?;
+        self.restarted
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(name.to_string());
+        Ok(())
+    }
+
+    /// The containers this operation started again so far, in order.
+    pub fn restarted(&self) -> Vec<String> {
+        self.restarted
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// The containers stopped and not yet restarted.

@@ -226,7 +226,7 @@ pub async fn restart(
         };
         match result {
             Ok(()) => {
-                journal.update(|s| s.stopped.retain(|(i, _)| i != id))?;
+                journal.started_again(id, name)?;
                 started.push(name.clone());
             }
             Err(why) => failed.push(format!("{name}: {why}")),
@@ -250,11 +250,13 @@ fn with_restarted(mut err: Error, names: &[String]) -> Error {
     err
 }
 
-/// `err`, with which containers were `restarted` (closing the journal) or why they
-/// were not (leaving it for the next command to finish).
+/// `err`, with which containers the operation started again, once the last start
+/// (`restarted`) succeeded (closing the journal), or why they were not (leaving it for
+/// the next command to finish).
 pub fn said_restart(journal: Journal, restarted: Result<Vec<String>>, mut err: Error) -> Error {
     match restarted {
-        Ok(names) => {
+        Ok(_) => {
+            let names = journal.restarted();
             journal.close();
             with_restarted(err, &names)
         }
