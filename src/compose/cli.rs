@@ -163,14 +163,14 @@ impl ComposeCli {
         stdout: Stdout,
     ) -> Result<()> {
         let mut command = self.project_command(endpoint, config_dir, project, name, args);
-        // A process group of its own: Ctrl-C at the terminal is ours to handle (finish
-        // a switch-over, put containers back), not a signal that cuts compose short in
-        // the middle of recreating a service. A verb that gives up drops the child,
-        // which kills it.
         let (stdout_to, stderr_to) = match stdout {
             Stdout::Ours => (Stream::Stdout, Stream::Stderr),
             Stdout::OnStderr => (Stream::Stderr, Stream::Stderr),
         };
+        // A process group of its own: Ctrl-C at the terminal is ours to handle (finish
+        // a switch-over, put containers back), not a signal that cuts compose short in
+        // the middle of recreating a service. A verb that gives up drops the child,
+        // which kills it.
         command
             .stdout(stdout_to.for_child()?)
             .stderr(stderr_to.for_child()?)
