@@ -124,11 +124,8 @@ fn backup_in_a_slow_stop(f: &Fixture) -> std::process::Child {
     child
 }
 
-#[test]
-fn ctrl_c_during_a_slow_stop_still_ends_with_the_container_running() {
-    let f = Fixture::new("slowstop");
-    f.exec("echo data > /data/file");
-    let child = backup_in_a_slow_stop(&f);
+/// Sends Ctrl-C to `child` and checks that it ends as interrupted (exit 130).
+fn interrupted(child: std::process::Child) {
     signal(&child, "-INT");
     let out = child.wait_with_output().unwrap();
     assert_eq!(
@@ -137,6 +134,13 @@ fn ctrl_c_during_a_slow_stop_still_ends_with_the_container_running() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+#[test]
+fn ctrl_c_during_a_slow_stop_still_ends_with_the_container_running() {
+    let f = Fixture::new("slowstop");
+    f.exec("echo data > /data/file");
+    interrupted(backup_in_a_slow_stop(&f));
     // Past the engine's stop timeout: a stop that landed after our start would show now.
     std::thread::sleep(std::time::Duration::from_secs(5));
     assert_eq!(f.state(), "running");
@@ -642,14 +646,7 @@ fn ctrl_c_stops_all_of_compose_not_only_the_docker_cli() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     std::thread::sleep(std::time::Duration::from_secs(1));
-    signal(&child, "-INT");
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(130),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    interrupted(child);
     std::thread::sleep(std::time::Duration::from_millis(500));
     assert!(!compose_running(), "compose goes on without the verb");
 }
