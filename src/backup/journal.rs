@@ -94,8 +94,7 @@ impl Journal {
     pub fn update(&self, change: impl FnOnce(&mut JournalState)) -> Result<()> {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         change(&mut state);
-        let json = serde_json::to_vec_pretty(&*state).expect("journal serializes");
-        crate::state::write_private(&self.path, &json).map_err(|err| {
+        save(&self.path, &state).map_err(|err| {
             Error::failure(format!(
                 "cannot write the recovery journal {}: {err}",
                 self.path.display()
@@ -159,6 +158,12 @@ impl Journal {
     pub fn close(self) {
         let _ = fs::remove_file(&self.path);
     }
+}
+
+/// Writes `state` to the journal file at `path`, durably and private to us.
+fn save(path: &Path, state: &JournalState) -> std::io::Result<()> {
+    let json = serde_json::to_vec_pretty(state).expect("journal serializes");
+    crate::state::write_private(path, &json)
 }
 
 fn process_alive(pid: u32) -> bool {
@@ -316,8 +321,7 @@ async fn recover_one(engine: &Engine, path: &Path, mut state: JournalState) -> (
         // Recovery records its phases too: a crash during it is recovered next time.
         let mut record = |now: &super::local::Switch| {
             state.switch = Some(now.clone());
-            let json = serde_json::to_vec_pretty(&state).expect("journal serializes");
-            crate::state::write_private(path, &json)
+            save(path, &state)
         };
         match switch.recover(&mut record) {
             Ok(how) => done.push(format!("{what}: volume at {volume}: {how}")),
@@ -390,8 +394,7 @@ async fn recover_one(engine: &Engine, path: &Path, mut state: JournalState) -> (
         .collect();
     state.partial_dirs.clear();
     state.switch = None;
-    let json = serde_json::to_vec_pretty(&state).expect("journal serializes");
-    if let Err(err) = crate::state::write_private(path, &json) {
+    if let Err(err) = save(path, &state) {
         done.push(format!(
             "{what}: cannot update its journal {}: {err}",
             path.display()

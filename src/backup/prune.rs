@@ -155,14 +155,13 @@ fn undo(
     written: &BTreeSet<IndexId>,
     new_packs: &[IndexPack],
 ) -> Result<()> {
-    let key = repo.key();
+    let (storage, key) = (Storage::new(location)?, repo.key());
     for replaced in replaced {
-        index::write(location, &key, replaced)?;
+        index::write(&storage, location, &key, replaced)?;
     }
     for id in written {
-        index::remove(location, id)?;
+        index::remove(&storage, location, id)?;
     }
-    let storage = Storage::new(location)?;
     for pack in new_packs {
         storage
             .remove(FileType::Pack, &pack.id, false)

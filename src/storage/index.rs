@@ -15,9 +15,13 @@ use super::readback;
 use super::repository::repository_error;
 use crate::error::Result;
 
-/// Writes `index` into the repository at `location` as a new index file.
-pub fn write(location: &Repository, key: &MasterKey, index: &IndexFile) -> Result<()> {
-    let storage = Storage::new(location)?;
+/// Writes `index` into `storage`, the repository at `location`, as a new index file.
+pub fn write(
+    storage: &Storage,
+    location: &Repository,
+    key: &MasterKey,
+    index: &IndexFile,
+) -> Result<()> {
     let json = serde_json::to_vec(index).expect("an index serializes");
     let (name, sealed) = crypto::seal_named(&crypto::cipher(key), &json)?;
     let id: Id = name.parse().expect("a SHA-256 is an id");
@@ -26,9 +30,9 @@ pub fn write(location: &Repository, key: &MasterKey, index: &IndexFile) -> Resul
         .map_err(|e| repository_error(location, &e))
 }
 
-/// Removes the index file `id` from the repository at `location`.
-pub fn remove(location: &Repository, id: &IndexId) -> Result<()> {
-    Storage::new(location)?
+/// Removes the index file `id` from `storage`, the repository at `location`.
+pub fn remove(storage: &Storage, location: &Repository, id: &IndexId) -> Result<()> {
+    storage
         .remove(FileType::Index, id, true)
         .map_err(|e| repository_error(location, &e))
 }
@@ -54,7 +58,7 @@ pub fn unindex<S: rustic_core::Open>(
         .difference(before)
         .copied()
         .collect();
-    let key = repo.key();
+    let (storage, key) = (Storage::new(location)?, repo.key());
     let mut unindexed = BTreeSet::new();
     for (id, mut index) in readback::index_files(repo, location, &since)? {
         let named = index.packs.len();
@@ -71,9 +75,9 @@ pub fn unindex<S: rustic_core::Open>(
         // Written again first: stopped in between, the sound packs are indexed twice
         // (restic and rustic take either), never not at all.
         if !index.packs.is_empty() || !index.packs_to_delete.is_empty() {
-            write(location, &key, &index)?;
+            write(&storage, location, &key, &index)?;
         }
-        remove(location, &id)?;
+        remove(&storage, location, &id)?;
     }
     Ok(unindexed)
 }
