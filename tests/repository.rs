@@ -185,8 +185,6 @@ fn container_with_volume(prefix: &str, command: &[&str]) -> (common::Cleanup, St
     (cleanup, name, volume)
 }
 
-/// A container with a volume holding a 4 MiB file, a small file with an owner, and a
-/// symlink; removed on drop.
 /// Has restic back up a stand-in for a backup (a directory holding a `manifest.json` of
 /// `{}`, in `dir/elsewhere`) into `repository`, as host `host` with `tags`.
 fn restic_stand_in(dir: &Path, repository: &str, host: &str, tags: &str) {
@@ -207,6 +205,8 @@ fn sh_in(container: &str, script: &str) -> String {
     common::docker(&["exec", container, "sh", "-c", script])
 }
 
+/// A container with a volume holding a 4 MiB file, a small file with an owner, and a
+/// symlink; removed on drop.
 fn data_container(dir: &Path) -> (common::Cleanup, String, String) {
     let (cleanup, name, volume) = container_with_volume("repo", &["sleep", "3600"]);
     sh_in(
@@ -825,8 +825,15 @@ fn ctrl_c_while_the_snapshot_is_written_publishes_nothing_and_restarts() {
 /// restic holding an exclusive lock on the local repository at `path`: `key passwd`
 /// waits for the new password on its stdin.
 fn restic_holding_an_exclusive_lock(path: &Path) -> std::process::Child {
+    restic_holding_a_lock(path, &["key", "passwd"])
+}
+
+/// restic running `args` in the local repository at `path`, which lock it while they
+/// wait for their standard input: closing it lets them finish.
+fn restic_holding_a_lock(path: &Path, args: &[&str]) -> std::process::Child {
     let holder = Command::new("restic")
-        .args(["-r", path.to_str().unwrap(), "--no-cache", "key", "passwd"])
+        .args(["-r", path.to_str().unwrap(), "--no-cache"])
+        .args(args)
         .env("RESTIC_PASSWORD", PASSWORD)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::null())
@@ -942,6 +949,57 @@ fn safeops_and_restic_respect_each_others_locks() {
     let (code, _, stderr) =
         run(safeops(f.dir.path(), None).args(["backup", &f.container, "--to", &repo, "-t", "0"]));
     assert_eq!(code, 0, "{stderr}");
+}
+
+#[test]
+fn ctrl_c_while_old_snapshots_wait_to_be_forgotten_exits_130_and_keeps_the_backup() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let (_cleanup, container, _) = data_container(dir.path());
+    let (path, url) = local_repository(dir.path());
+    let first = backup_json(dir.path(), None, &container, &url);
+    // A restic backup reading a standard input that stays open holds a shared lock: the
+    // new snapshot is written beside it, forgetting the old one waits for it.
+    let mut holder = restic_holding_a_lock(&path, &["backup", "--stdin"]);
+    let mut child = safeops(dir.path(), None)
+        .args(["backup", &container, "--to", &url, "--keep", "1"])
+        .args(["--wait-lock", "60"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut said = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut told = Vec::new();
+    while !told
+        .iter()
+        .any(|l: &String| l.contains("waiting for the repository"))
+    {
+        let line = said.next().unwrap_or_else(|| panic!("no wait: {told:?}"));
+        told.push(line.unwrap());
+    }
+    common::fixture::signal(&child, "-INT");
+    told.extend(said.map_while(Result::ok));
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{told:?}");
+    let summary = String::from_utf8_lossy(&out.stdout);
+    assert!(summary.contains("written and verified"), "{summary}");
+    assert!(
+        told.iter()
+            .any(|l| l.contains("after the backup was complete in repo:")),
+        "{told:?}"
+    );
+    let mut input = holder.stdin.take().unwrap();
+    std::io::Write::write_all(&mut input, b"stdin").unwrap();
+    drop(input);
+    assert!(holder.wait().unwrap().success());
+    let (_, ids) = listed_ids(dir.path(), None, &container, &url);
+    assert_eq!(
+        ids.len(),
+        2,
+        "nothing forgotten, the new backup kept: {ids:?}"
+    );
+    assert!(ids.contains(&first["snapshot"]["id"].as_str().unwrap().to_string()));
+    assert_eq!(lock_files(&path), 0);
 }
 
 #[test]

@@ -192,7 +192,24 @@ pub async fn run(discovery: &Discovery<'_>, args: &BackupArgs, cancel: &Cancel) 
             "volumes": outcome.manifest.volumes.iter().map(|v| (&v.name, v.fingerprint)).collect::<Vec<_>>(),
         }),
     );
-    print_summary(&outcome, args.format)
+    print_summary(&outcome, args.format)?;
+    // Ctrl-C that came once the backup was complete (while it was published, or cutting
+    // its retention short) still ends the run as interrupted: a script must not go on as
+    // if everything it asked for had run.
+    match cancel.reason() {
+        Some(why) => Err(Error {
+            message: format!(
+                "{why} after the backup was complete in {}",
+                outcome.path.display()
+            ),
+            ..Error::interrupted()
+        }
+        .hint(
+            "the backup above is complete and verified; --keep/--keep-days may not have \
+             run to the end: they run again with the next backup",
+        )),
+        None => Ok(()),
+    }
 }
 
 fn print_summary(outcome: &BackupOutcome, format: Format) -> Result<()> {
