@@ -97,7 +97,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
         let _ = fs::remove_file(&tmp);
         return Err(err);
     }
-    File::open(dir)?.sync_all()
+    sync_dir(dir)
+}
+
+/// Fsyncs a directory, so that the names in it survive a crash.
+pub fn sync_dir(path: &Path) -> io::Result<()> {
+    File::open(path)?.sync_all()
 }
 
 /// Free and total bytes of the file system holding `path` (or, when it does not exist

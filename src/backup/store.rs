@@ -18,6 +18,7 @@ use sha2::Digest;
 use super::beneath;
 use super::manifest::{self, Manifest};
 use crate::error::{Error, Result};
+use crate::state::sync_dir;
 
 /// Prefix of backups under construction; listing ignores them, recovery deletes them.
 pub const PARTIAL_PREFIX: &str = ".partial-";
@@ -50,11 +51,6 @@ fn create_dir_private(path: &Path) -> io::Result<()> {
         .recursive(true)
         .mode(0o700)
         .create(path)
-}
-
-/// Fsyncs a directory, so that the names in it survive a crash.
-pub fn sync_dir(path: &Path) -> io::Result<()> {
-    File::open(path)?.sync_all()
 }
 
 /// Fsyncs every file and directory under `dir` (files first), so the whole backup is

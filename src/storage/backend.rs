@@ -26,6 +26,9 @@ pub struct Storage {
     location: String,
     /// File systems need the layout's directories; object stores have none.
     has_directories: bool,
+    /// The repository's directory when it is on this host's file system, whose
+    /// directories are flushed after a rename (OpenDAL flushes the file only).
+    local_root: Option<std::path::PathBuf>,
 }
 
 /// What went wrong with the storage, in terms an operator can act on.
@@ -149,11 +152,12 @@ impl Storage {
         // and a stuck one within five times the timeout, since the containers may be
         // stopped meanwhile. A local file system has no
         // blips: its errors (a full disk) are said at once.
-        if matches!(repository, Repository::Local(_)) {
+        if let Repository::Local(root) = repository {
             return Ok(Storage {
                 op: blocking::Operator::new(op)?,
                 location: repository.to_string(),
                 has_directories: true,
+                local_root: Some(root.clone()),
             });
         }
         let retry = RetryLayer::new()
@@ -178,6 +182,7 @@ impl Storage {
             op: blocking::Operator::new(op.layer(timeout).layer(retry))?,
             location: repository.to_string(),
             has_directories: !matches!(repository, Repository::S3 { .. }),
+            local_root: None,
         })
     }
 
@@ -230,7 +235,7 @@ impl Storage {
             return Err(cannot(err));
         }
         match self.op.rename(&temporary, path) {
-            Ok(()) => Ok(()),
+            Ok(()) => self.flush_directories(path),
             Err(err) => {
                 let _ = self.op.delete(&temporary);
                 // A rename retried after its answer was lost finds its work done.
@@ -240,6 +245,30 @@ impl Storage {
                 }
             }
         }
+    }
+
+    /// Flushes to disk the directories of a local repository that lead to `path`, so
+    /// that a file renamed into place (and a `data/XX/` made for it) outlives a power
+    /// loss: a snapshot must never survive one while a pack it needs does not.
+    fn flush_directories(&self, path: &str) -> RusticResult<()> {
+        let Some(root) = &self.local_root else {
+            return Ok(());
+        };
+        let mut dir = std::path::Path::new(path).parent();
+        while let Some(relative) = dir.filter(|d| !d.as_os_str().is_empty()) {
+            crate::state::sync_dir(&root.join(relative)).map_err(|err| {
+                RusticError::new(
+                    ErrorKind::Backend,
+                    format!(
+                        "cannot flush {}/{} to disk: {err}",
+                        self.location,
+                        relative.display()
+                    ),
+                )
+            })?;
+            dir = relative.parent();
+        }
+        Ok(())
     }
 
     /// Writes lock file `name`.
