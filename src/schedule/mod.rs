@@ -244,16 +244,27 @@ fn write_readable(path: &Path, text: &str) -> Result<()> {
     file.write_all(text.as_bytes()).map_err(failed)
 }
 
+/// Runs `systemctl` with its output captured, not inherited: a reader of ours that went
+/// away must not kill it half-way with SIGPIPE. What it said goes to our stderr.
 fn systemctl(args: &[&str]) -> Result<()> {
-    let status = std::process::Command::new("systemctl")
+    let out = std::process::Command::new("systemctl")
         .args(args)
-        .status()
+        .stdin(std::process::Stdio::null())
+        .output()
         .map_err(|e| Error::failure(format!("cannot run systemctl: {e}")))?;
-    if !status.success() {
+    let said =
+        [&out.stdout, &out.stderr].map(|text| String::from_utf8_lossy(text).trim_end().to_string());
+    if !out.status.success() {
+        let said: Vec<_> = said.into_iter().filter(|s| !s.is_empty()).collect();
         return Err(Error::failure(format!(
-            "systemctl {} failed",
-            args.join(" ")
+            "systemctl {} failed ({}){}",
+            args.join(" "),
+            out.status,
+            said.iter().map(|s| format!(":\n{s}")).collect::<String>()
         )));
+    }
+    for text in said.iter().filter(|s| !s.is_empty()) {
+        crate::say!("{text}");
     }
     Ok(())
 }
