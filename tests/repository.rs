@@ -1003,6 +1003,73 @@ fn ctrl_c_while_old_snapshots_wait_to_be_forgotten_exits_130_and_keeps_the_backu
 }
 
 #[test]
+fn a_snapshot_whose_manifest_moves_a_digest_list_is_refused_before_anything_stops() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_cleanup, container, volume) = data_container(dir.path());
+    let (path, url) = local_repository(dir.path());
+    let repository = path.to_str().unwrap();
+    let real = backup_json(dir.path(), None, &container, &url);
+    let id = real["snapshot"]["id"].as_str().unwrap();
+    // The same snapshot again, written by restic, but for its manifest: an empty digest
+    // list path, which no comparison would find.
+    let forged = dir.path().join("forged");
+    let (code, said) = restic(
+        repository,
+        &[],
+        &["restore", id, "--target", forged.to_str().unwrap()],
+    );
+    assert_eq!(code, 0, "{said}");
+    let manifest_path = forged.join("manifest.json");
+    let mut manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&manifest_path).unwrap()).unwrap();
+    manifest["volumes"][0]["file_list"] = "".into();
+    std::fs::write(&manifest_path, manifest.to_string()).unwrap();
+    let (code, said) = restic(repository, &[], &["snapshots", id, "--json"]);
+    assert_eq!(code, 0, "{said}");
+    let real_snapshot = &serde_json::from_str::<serde_json::Value>(&said).unwrap()[0];
+    let tags: Vec<&str> = real_snapshot["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    let out = Command::new("restic")
+        .current_dir(&forged)
+        .args(["-r", repository, "--no-cache", "--json", "backup", "."])
+        .args(["--host", real_snapshot["hostname"].as_str().unwrap()])
+        .args(["--tag", &tags.join(",")])
+        .env("RESTIC_PASSWORD", PASSWORD)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let summary = String::from_utf8_lossy(&out.stdout);
+    let forged_id = summary
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find_map(|l| l["snapshot_id"].as_str().map(str::to_string))
+        .unwrap_or_else(|| panic!("no snapshot id: {summary}"));
+    let (code, _, stderr) =
+        run(safeops(dir.path(), None).args(["verify", &forged_id, "--to", &url]));
+    assert_eq!(code, 4, "{stderr}");
+    assert!(stderr.contains("with digest list \"\""), "{stderr}");
+    let started = || common::docker(&["inspect", "-f", "{{.State.StartedAt}}", &container]);
+    let before = started();
+    sh_in(&container, "echo changed > /data/a");
+    let (code, _, stderr) = run(safeops(dir.path(), None).args([
+        "restore",
+        &forged_id,
+        "--to",
+        &url,
+        "--confirm",
+        &volume,
+    ]));
+    assert_eq!(code, 4, "{stderr}");
+    assert!(stderr.contains("is not one safeops writes"), "{stderr}");
+    assert_eq!(started(), before, "nothing was stopped");
+    assert_eq!(sh_in(&container, "cat /data/a"), "changed\n");
+}
+
+#[test]
 fn two_backups_into_one_repository_at_once_both_succeed() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("repository");

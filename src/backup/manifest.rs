@@ -207,8 +207,9 @@ impl Manifest {
     }
 
     /// Schema problems: wrong format or version, unsafe or dangling artifact paths,
-    /// references to artifacts that are not listed or of the wrong kind.
-    pub fn problems(&self) -> Vec<String> {
+    /// references to artifacts that are not listed or of the wrong kind, volumes not
+    /// where `layout` keeps them.
+    pub fn problems(&self, layout: Layout) -> Vec<String> {
         let mut problems = Vec::new();
         if self.format != FORMAT {
             problems.push(format!("format is {:?}, expected {FORMAT:?}", self.format));
@@ -245,12 +246,24 @@ impl Manifest {
                 problems.push(format!("artifact {:?} has no valid sha256", artifact.path));
             }
         }
+        // A snapshot's volumes are trees beside their digest lists, where its volume
+        // names put them: any other path could skip a check.
+        for volume in self.volumes.iter().filter(|_| layout == Layout::Snapshot) {
+            let tree = format!("volumes/{}/", volume.name);
+            let list = super::digest_list::path_of(&volume.name);
+            if volume.archive != tree || volume.file_list != list {
+                problems.push(format!(
+                    "volume {:?} is at {:?} with digest list {:?}, not at {tree:?} with {list:?}",
+                    volume.name, volume.archive, volume.file_list
+                ));
+            }
+        }
         let mut expect = |path: &str, kind: ArtifactKind, what: &str| match self.artifact(path) {
             Some(a) if a.kind == kind => {}
             Some(_) => problems.push(format!("{what} {path:?} is not a {kind:?} artifact")),
             None => problems.push(format!("{what} {path:?} is not listed as an artifact")),
         };
-        for volume in &self.volumes {
+        for volume in self.volumes.iter().filter(|_| layout == Layout::Plain) {
             expect(
                 &volume.archive,
                 ArtifactKind::VolumeArchive,
@@ -285,6 +298,15 @@ impl Manifest {
         }
         text
     }
+}
+
+/// How a backup lays out what its manifest describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// A plain backup directory: each volume an archive and a digest list, artifacts.
+    Plain,
+    /// A snapshot in a repository: each volume a tree beside its digest list.
+    Snapshot,
 }
 
 /// Where the image archive lives in a backup.

@@ -1570,13 +1570,24 @@ pub fn verify(location: &Repository, repo: Open, id: &str) -> Result<Verified> {
     };
     let manifest: Option<crate::backup::manifest::Manifest> =
         match read_file(&repo, &snapshot, location, MANIFEST, MAX_INDEX_BYTES) {
-            Ok(bytes) => match serde_json::from_slice(&bytes) {
-                Ok(manifest) => Some(manifest),
-                Err(e) => {
-                    problems.push(format!("manifest.json is not valid: {e}"));
-                    None
+            Ok(bytes) => {
+                match serde_json::from_slice::<crate::backup::manifest::Manifest>(&bytes) {
+                    Ok(manifest) => {
+                        let layout = crate::backup::manifest::Layout::Snapshot;
+                        problems.extend(
+                            manifest
+                                .problems(layout)
+                                .into_iter()
+                                .map(|p| format!("manifest.json: {p}")),
+                        );
+                        Some(manifest)
+                    }
+                    Err(e) => {
+                        problems.push(format!("manifest.json is not valid: {e}"));
+                        None
+                    }
                 }
-            },
+            }
             Err(err) => {
                 problems.push(format!("no readable manifest.json: {}", err.message));
                 None

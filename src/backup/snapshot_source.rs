@@ -114,9 +114,20 @@ impl SnapshotSource {
             .to_indexed()
             .map_err(|e| repository_error(location, &e))?;
         let bytes = read_small(&repo, &snapshot, location, manifest::MANIFEST)?;
-        let manifest = serde_json::from_slice(&bytes).map_err(|e| {
+        let manifest: Manifest = serde_json::from_slice(&bytes).map_err(|e| {
             Error::integrity(format!("{location}#{}: manifest.json: {e}", snapshot.id))
         })?;
+        // Nothing a manifest names is used before it is known to be one safeops wrote:
+        // names go into engine requests, lock files and messages.
+        let problems = manifest.problems(manifest::Layout::Snapshot);
+        if !problems.is_empty() {
+            return Err(Error::integrity(format!(
+                "{location}#{}: manifest.json is not one safeops writes, so nothing was \
+                 changed:\n  {}",
+                snapshot.id,
+                problems.join("\n  ")
+            )));
+        }
         Ok(SnapshotSource {
             location: location.clone(),
             repo,

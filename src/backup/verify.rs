@@ -128,7 +128,7 @@ pub fn verify(
             return Ok(report);
         }
     };
-    for problem in manifest.problems() {
+    for problem in manifest.problems(manifest::Layout::Plain) {
         report.problem(manifest::MANIFEST, problem);
     }
     let sums = match store::read_index(dir, manifest::SHA256SUMS) {
