@@ -699,3 +699,75 @@ fn backups_shows_a_failed_verification_instead_of_complete() {
     assert!(status.starts_with("verify failed"), "{status}");
     assert_eq!(listed[0]["sound"], false);
 }
+
+/// An image whose `/bin/sh` waits 3 s before it runs anything: an engine-API restore's
+/// switch, run with it, takes that long.
+fn slow_shell_image() -> &'static str {
+    const SLOW: &str = "safeops-test/slow-sh:latest";
+    let maker = unique("slowsh");
+    docker(&[
+        "run",
+        "--name",
+        &maker,
+        IMAGE,
+        "sh",
+        "-c",
+        "rm /bin/sh && printf '#!/bin/busybox sh\\nsleep 3\\nexec /bin/busybox sh \"$@\"\\n' \
+         > /bin/sh && chmod 755 /bin/sh",
+    ]);
+    docker(&["commit", &maker, SLOW]);
+    docker(&["rm", "-v", &maker]);
+    SLOW
+}
+
+#[test]
+fn ctrl_c_during_an_engine_api_switch_waits_for_it_before_anything_starts() {
+    let f = Fixture::new("apiswitch");
+    f.exec("echo old > /data/file && mkdir /data/dir && echo x > /data/dir/x");
+    let backup = f.backup(&[]);
+    f.exec("echo new > /data/file && rm -r /data/dir");
+    let child = f
+        .safeops()
+        .env("SAFEOPS_VOLUME_ACCESS", "api")
+        .env("SAFEOPS_HELPER_IMAGE", slow_shell_image())
+        .args(["restore", backup.to_str().unwrap(), "--confirm", &f.volume])
+        .args(["-t", "1"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The switch runs in a helper container of the restore's, a shell script.
+    let helpers = format!("label=io.safeops.helper.pid={}", child.id());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !docker(&[
+        "ps",
+        "--no-trunc",
+        "--filter",
+        &helpers,
+        "--format",
+        "{{.Command}}",
+    ])
+    .contains("mkdir")
+    {
+        assert!(std::time::Instant::now() < deadline, "no switch seen");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    signal(&child, "-INT");
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("after the restore was complete"),
+        "{stderr}"
+    );
+    assert_eq!(
+        docker(&["ps", "-a", "-q", "--filter", &helpers]).trim(),
+        "",
+        "a helper outlived the restore"
+    );
+    assert_eq!(f.state(), "running");
+    assert_eq!(
+        docker(&["exec", &f.container, "cat", "/data/file", "/data/dir/x"]),
+        "old\nx\n"
+    );
+}

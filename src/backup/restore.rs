@@ -398,6 +398,10 @@ pub async fn restore(
         .filter(|c| c.state == "running")
         .cloned()
         .collect();
+    // An engine-API switch runs in a container of its own: Ctrl-C waits for it, so that
+    // nothing starts on a volume half switched.
+    let switching = tokio::sync::Mutex::new(());
+    let done = std::sync::Mutex::new(Done::default());
     let work = async {
         let stopped = quiesce::stop(engine, &journal, &running, request.stop_timeout).await?;
         let safety_backup = if overwritten.is_empty() {
@@ -416,6 +420,9 @@ pub async fn restore(
         } in &targets
         {
             let created = existing.is_none();
+            if created {
+                lock_done(&done).filling = Some(into.clone());
+            }
             let volume = match existing {
                 Some(volume) => volume.clone(),
                 None => create_volume(engine, info, into).await?,
@@ -448,18 +455,16 @@ pub async fn restore(
                         fresh: created,
                         consumers: &consumers,
                         shell_image: request.shell_image.as_deref(),
+                        switching: &switching,
                     };
                     restore_api(engine, content, &volume, expected, *keep_special, cancel).await
                 }
             };
-            if let Err(err) = outcome {
-                if created {
-                    let _ = engine
-                        .docker
-                        .remove_volume(into, None::<bollard::query_parameters::RemoveVolumeOptions>)
-                        .await;
-                }
-                return Err(err);
+            outcome?;
+            {
+                let mut done = lock_done(&done);
+                done.filling = None;
+                done.restored.push(into.clone());
             }
             tracing::info!(
                 "restored volume {into} ({}) in {:.2}s",
@@ -484,7 +489,11 @@ pub async fn restore(
     };
     let result = tokio::select! {
         biased;
-        why = cancel.cancelled() => {
+        why = async {
+            let why = cancel.cancelled().await;
+            let _switched = switching.lock().await;
+            why
+        } => {
             tracing::info!("{why}: cleaning up");
             Err(Error::interrupted())
         }
@@ -511,15 +520,47 @@ pub async fn restore(
                 images_loaded,
             })
         }
-        Err(err) => {
+        Err(mut err) => {
             for dir in journal_partials(&journal) {
                 crate::backup::store::remove_tree(&dir);
+            }
+            let done = std::mem::take(&mut *lock_done(&done));
+            // A volume made for this restore and not filled to the end must not stay
+            // under its name for the next `compose up` to use.
+            if let Some(volume) = &done.filling {
+                let _ = engine
+                    .docker
+                    .remove_volume(
+                        volume,
+                        None::<bollard::query_parameters::RemoveVolumeOptions>,
+                    )
+                    .await;
+            }
+            if !done.restored.is_empty() {
+                err.message.push_str(&format!(
+                    "\n(restored before this and kept: {}; what they held before is in the \
+                     safety backup saved above, if they held anything: restore it to go back)",
+                    done.restored.join(", ")
+                ));
             }
             let restarted = quiesce::restart(engine, &journal, &all_containers).await;
             // A start that failed stays owed: the journal lets the next command retry.
             Err(quiesce::said_restart(journal, restarted, err))
         }
     }
+}
+
+/// How far a restore got, for what its failure leaves.
+#[derive(Debug, Default)]
+struct Done {
+    /// The volume it created and is filling.
+    filling: Option<String>,
+    /// The volumes restored and switched into place.
+    restored: Vec<String>,
+}
+
+fn lock_done(done: &std::sync::Mutex<Done>) -> std::sync::MutexGuard<'_, Done> {
+    done.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn journal_partials(journal: &Journal) -> Vec<PathBuf> {
@@ -917,6 +958,8 @@ struct ApiVolume<'a> {
     consumers: &'a [Container],
     /// The image with the shell when no container uses it.
     shell_image: Option<&'a str>,
+    /// Held while the files are switched into place.
+    switching: &'a tokio::sync::Mutex<()>,
 }
 
 /// The entry as it is restored: as it is, or without special powers (`None`: left
@@ -1067,6 +1110,7 @@ async fn restore_api(
     } else {
         format!("rm -rf {HELPER_MOUNT}/{staging}")
     };
+    let _switching = target.switching.lock().await;
     run_shell(engine, &shell_image, volume, &script).await?;
     result
 }

@@ -193,23 +193,12 @@ pub async fn run(discovery: &Discovery<'_>, args: &BackupArgs, cancel: &Cancel) 
         }),
     );
     print_summary(&outcome, args.format)?;
-    // Ctrl-C that came once the backup was complete (while it was published, or cutting
-    // its retention short) still ends the run as interrupted: a script must not go on as
-    // if everything it asked for had run.
-    match cancel.reason() {
-        Some(why) => Err(Error {
-            message: format!(
-                "{why} after the backup was complete in {}",
-                outcome.path.display()
-            ),
-            ..Error::interrupted()
-        }
-        .hint(
-            "the backup above is complete and verified; --keep/--keep-days may not have \
-             run to the end: they run again with the next backup",
-        )),
-        None => Ok(()),
-    }
+    super::interrupted_after(
+        cancel,
+        &format!("the backup was complete in {}", outcome.path.display()),
+        "the backup above is complete and verified; --keep/--keep-days may not have run to \
+         the end: they run again with the next backup",
+    )
 }
 
 fn print_summary(outcome: &BackupOutcome, format: Format) -> Result<()> {

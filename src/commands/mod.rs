@@ -99,6 +99,25 @@ pub fn record_metrics(flag: Option<&std::path::Path>, run: &crate::backup::metri
     }
 }
 
+/// After a verb's work is complete and reported: Ctrl-C that came too late to stop it
+/// (it cannot stop a publication or a switch half-way) still ends the run as
+/// interrupted, saying what is complete and what may not have run, so that a script
+/// does not go on as if it had not been asked to stop.
+pub fn interrupted_after(
+    cancel: &crate::cancel::Cancel,
+    complete: &str,
+    skipped: &str,
+) -> Result<()> {
+    match cancel.reason() {
+        Some(why) => Err(Error {
+            message: format!("{why} after {complete}"),
+            ..Error::interrupted()
+        }
+        .hint(skipped.to_string())),
+        None => Ok(()),
+    }
+}
+
 /// Writes a verb's report to stdout and flushes it.
 pub fn print(text: &str) -> Result<()> {
     let mut stdout = std::io::stdout().lock();

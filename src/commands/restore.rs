@@ -139,5 +139,10 @@ pub async fn run(engine: &Engine, args: &RestoreArgs, cancel: &Cancel) -> Result
             out
         }
     };
-    super::print(&text)
+    super::print(&text)?;
+    super::interrupted_after(
+        cancel,
+        "the restore was complete",
+        "the restore above is complete, every file checked",
+    )
 }
