@@ -1002,32 +1002,23 @@ fn ctrl_c_while_old_snapshots_wait_to_be_forgotten_exits_130_and_keeps_the_backu
     assert_eq!(lock_files(&path), 0);
 }
 
-#[test]
-fn a_snapshot_whose_manifest_moves_a_digest_list_is_refused_before_anything_stops() {
-    let dir = tempfile::tempdir().unwrap();
-    let (_cleanup, container, volume) = data_container(dir.path());
-    let (path, url) = local_repository(dir.path());
+/// Snapshot `id` of the repository at `path` written again by restic, as this host and
+/// with its tags, after `edit` changed its files (restored into a directory): the
+/// forged snapshot's ID.
+fn forged(dir: &Path, path: &Path, id: &str, edit: impl FnOnce(&Path)) -> String {
     let repository = path.to_str().unwrap();
-    let real = backup_json(dir.path(), None, &container, &url);
-    let id = real["snapshot"]["id"].as_str().unwrap();
-    // The same snapshot again, written by restic, but for its manifest: an empty digest
-    // list path, which no comparison would find.
-    let forged = dir.path().join("forged");
+    let forged = dir.join(format!("forged-{id}"));
     let (code, said) = restic(
         repository,
         &[],
         &["restore", id, "--target", forged.to_str().unwrap()],
     );
     assert_eq!(code, 0, "{said}");
-    let manifest_path = forged.join("manifest.json");
-    let mut manifest: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&manifest_path).unwrap()).unwrap();
-    manifest["volumes"][0]["file_list"] = "".into();
-    std::fs::write(&manifest_path, manifest.to_string()).unwrap();
+    edit(&forged);
     let (code, said) = restic(repository, &[], &["snapshots", id, "--json"]);
     assert_eq!(code, 0, "{said}");
-    let real_snapshot = &serde_json::from_str::<serde_json::Value>(&said).unwrap()[0];
-    let tags: Vec<&str> = real_snapshot["tags"]
+    let real = &serde_json::from_str::<serde_json::Value>(&said).unwrap()[0];
+    let tags: Vec<&str> = real["tags"]
         .as_array()
         .unwrap()
         .iter()
@@ -1036,18 +1027,45 @@ fn a_snapshot_whose_manifest_moves_a_digest_list_is_refused_before_anything_stop
     let out = Command::new("restic")
         .current_dir(&forged)
         .args(["-r", repository, "--no-cache", "--json", "backup", "."])
-        .args(["--host", real_snapshot["hostname"].as_str().unwrap()])
+        .args(["--host", real["hostname"].as_str().unwrap()])
         .args(["--tag", &tags.join(",")])
         .env("RESTIC_PASSWORD", PASSWORD)
         .output()
         .unwrap();
     assert!(out.status.success(), "{out:?}");
     let summary = String::from_utf8_lossy(&out.stdout);
-    let forged_id = summary
+    summary
         .lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .find_map(|l| l["snapshot_id"].as_str().map(str::to_string))
-        .unwrap_or_else(|| panic!("no snapshot id: {summary}"));
+        .unwrap_or_else(|| panic!("no snapshot id: {summary}"))
+}
+
+/// Rewrites the JSON file at `path` with `edit`.
+fn edit_json(path: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
+    let mut value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    edit(&mut value);
+    std::fs::write(path, value.to_string()).unwrap();
+}
+
+#[test]
+fn a_snapshot_whose_manifest_moves_a_digest_list_is_refused_before_anything_stops() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_cleanup, container, volume) = data_container(dir.path());
+    let (path, url) = local_repository(dir.path());
+    let real = backup_json(dir.path(), None, &container, &url);
+    // The same snapshot but for its manifest: an empty digest list path, which no
+    // comparison would find.
+    let forged_id = forged(
+        dir.path(),
+        &path,
+        real["snapshot"]["id"].as_str().unwrap(),
+        |root| {
+            edit_json(&root.join("manifest.json"), |m| {
+                m["volumes"][0]["file_list"] = "".into()
+            })
+        },
+    );
     let (code, _, stderr) =
         run(safeops(dir.path(), None).args(["verify", &forged_id, "--to", &url]));
     assert_eq!(code, 4, "{stderr}");
@@ -1067,6 +1085,71 @@ fn a_snapshot_whose_manifest_moves_a_digest_list_is_refused_before_anything_stop
     assert!(stderr.contains("is not one safeops writes"), "{stderr}");
     assert_eq!(started(), before, "nothing was stopped");
     assert_eq!(sh_in(&container, "cat /data/a"), "changed\n");
+}
+
+#[test]
+fn a_restore_that_fails_at_its_second_volume_names_the_first_it_restored() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut cleanup, container, first) = container_with_volume("twovol", &["sleep", "3600"]);
+    let second = format!("{container}-more");
+    cleanup.volumes.push(second.clone());
+    common::docker(&["rm", "-f", &container]);
+    common::docker(&[
+        "run",
+        "-d",
+        "--name",
+        &container,
+        "-v",
+        &format!("{first}:/data"),
+        "-v",
+        &format!("{second}:/more"),
+        common::IMAGE,
+        "sleep",
+        "3600",
+    ]);
+    sh_in(&container, "echo one > /data/a && echo two > /more/b");
+    let (path, url) = local_repository(dir.path());
+    let real = backup_json(dir.path(), None, &container, &url);
+    // The second volume's digest list gives its file another digest: found only as the
+    // file is restored, once the first volume is.
+    let forged_id = forged(
+        dir.path(),
+        &path,
+        real["snapshot"]["id"].as_str().unwrap(),
+        |root| {
+            edit_json(&root.join(format!("volumes/{second}.files.json")), |list| {
+                for entry in list["entries"].as_array_mut().unwrap() {
+                    if entry["sha256"].is_string() {
+                        entry["sha256"] = "ab".repeat(32).into();
+                    }
+                }
+            })
+        },
+    );
+    sh_in(
+        &container,
+        "echo changed > /data/a && echo changed > /more/b",
+    );
+    let (code, _, stderr) = run(safeops(dir.path(), None).args([
+        "restore",
+        &forged_id,
+        "--to",
+        &url,
+        "--confirm",
+        &container,
+        "-t",
+        "0",
+    ]));
+    assert_eq!(code, 4, "{stderr}");
+    assert!(
+        stderr.contains(&format!("restored before this and kept: {first};")),
+        "{stderr}"
+    );
+    assert_eq!(sh_in(&container, "cat /data/a /more/b"), "one\nchanged\n");
+    assert_eq!(
+        common::docker(&["inspect", &container, "--format", "{{.State.Status}}"]).trim(),
+        "running"
+    );
 }
 
 #[test]
