@@ -28,6 +28,12 @@ use crate::cancel::Cancel;
 /// The most a digest list may hold: some five million entries.
 pub const MAX_DIGEST_LIST_BYTES: u64 = 1 << 30;
 
+/// The most entries a volume's tree in a snapshot may expand to: more than a digest
+/// list of [`MAX_DIGEST_LIST_BYTES`] can describe (an entry takes 64 bytes of it at the
+/// least). A tree whose directories name one subtree twice over, level after level,
+/// would otherwise expand without bound in memory, though every blob is checked once.
+pub const MAX_TREE_ENTRIES: usize = (MAX_DIGEST_LIST_BYTES / 64) as usize;
+
 /// What makes `list` unfit to vouch for content: regular files without a SHA-256 of 64
 /// lowercase hex digits, one line each (empty: sound).
 pub fn unsound(list: &FileList) -> Vec<String> {

@@ -710,6 +710,21 @@ pub fn volume_entries(
     location: &Repository,
     volume: &str,
 ) -> Result<Vec<(FileRecord, Node)>> {
+    entries_within(
+        repo,
+        (snapshot, location),
+        volume,
+        digest_list::MAX_TREE_ENTRIES,
+    )
+}
+
+/// [`volume_entries`], refused when the tree expands to more than `most` entries.
+fn entries_within(
+    repo: &rustic_core::Repository<rustic_core::IndexedFullStatus>,
+    (snapshot, location): (&SnapshotFile, &Repository),
+    volume: &str,
+    most: usize,
+) -> Result<Vec<(FileRecord, Node)>> {
     let unsafe_entry = |why: String| {
         Error::integrity(format!(
             "{location}#{}: volume {volume}: unsafe entry: {why}",
@@ -733,7 +748,14 @@ pub fn volume_entries(
     let listed = repo
         .ls(&root, &rustic_core::LsOptions::default())
         .map_err(|e| repository_error(location, &e))?;
-    for item in listed {
+    for (count, item) in listed.enumerate() {
+        if count >= most {
+            return Err(Error::integrity(format!(
+                "{location}#{}: volume {volume}: the tree expands to more than {most} \
+                 entries, more than any digest list describes: a damaged or forged snapshot",
+                full_id(&snapshot.id),
+            )));
+        }
         let (path, node) = item.map_err(|e| repository_error(location, &e))?;
         let raw = path.as_os_str().as_bytes();
         let path = normalize(raw)
@@ -2167,5 +2189,30 @@ mod tests {
         // Grown since the walk: cut; shrunk: padded with zeros, as tar does.
         assert_eq!(read(4), b"cont");
         assert_eq!(read(9), b"content\0\0");
+    }
+
+    #[test]
+    fn a_tree_that_expands_beyond_the_bound_is_refused_before_it_is_held() {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let _entered = runtime.enter();
+        let dir = tempfile::tempdir().unwrap();
+        let (location, password) = repository_testing::local(dir.path());
+        let volume = dir.path().join("source/volumes/v");
+        std::fs::create_dir_all(&volume).unwrap();
+        for i in 0..5 {
+            std::fs::write(volume.join(format!("f{i}")), [i]).unwrap();
+        }
+        let id = testing::published(&location, &password, &dir.path().join("source"));
+        let repo = open(&location, &password).unwrap().to_indexed().unwrap();
+        let snapshot = find(&repo, &location, &id).unwrap();
+        let within = |most| entries_within(&repo, (&snapshot, &location), "v", most);
+        assert_eq!(within(5).unwrap().len(), 6, "the root and five files");
+        let err = within(4).unwrap_err();
+        assert_eq!(err.code, crate::error::ExitCode::Integrity);
+        assert!(
+            err.message.contains("more than 4 entries"),
+            "{}",
+            err.message
+        );
     }
 }
