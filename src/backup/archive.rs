@@ -723,7 +723,10 @@ fn strip_first(name: &[u8]) -> Option<PathBytes> {
 /// Tracks what an archive has declared so far and refuses entries that would write
 /// outside the extraction root: paths through a symlink of the same archive, hard
 /// links to anything but an earlier regular file, duplicate paths (a later entry could
-/// swap a directory for a symlink), and non-directory roots.
+/// swap a directory for a symlink), and non-directory roots. Entries no extraction can
+/// write are refused too, before anything stops: one whose directory is not an earlier
+/// directory of the archive (a file's child, a directory never declared), and a
+/// symlink without a target.
 #[derive(Debug, Default)]
 pub struct SafetyCheck {
     kinds: HashMap<PathBytes, Kind>,
@@ -752,6 +755,25 @@ impl SafetyCheck {
         }
         if self.through_symlink(&record.path.0) {
             return Err(unsafe_entry("path goes through a symlink of the archive"));
+        }
+        if !record.path.is_root() {
+            let parent = match record.path.0.iter().rposition(|b| *b == b'/') {
+                Some(end) => PathBytes(record.path.0[..end].to_vec()),
+                None => PathBytes::root(),
+            };
+            if self.kinds.get(&parent) != Some(&Kind::Dir) {
+                return Err(unsafe_entry(
+                    "its directory is not an earlier directory of the archive",
+                ));
+            }
+        }
+        if record.kind == Kind::Symlink
+            && record
+                .link
+                .as_ref()
+                .is_none_or(|target| target.0.is_empty() || target.0.contains(&0))
+        {
+            return Err(unsafe_entry("symlink without a target"));
         }
         if record.kind == Kind::Hardlink {
             let target = record
@@ -785,6 +807,14 @@ mod tests {
     #[test]
     fn long_names_pass_and_huge_extension_headers_are_refused_before_reading_them() {
         let mut builder = tar::Builder::new(Vec::new());
+        let mut root = tar::Header::new_gnu();
+        root.set_size(0);
+        root.set_mode(0o755);
+        root.set_uid(0);
+        root.set_gid(0);
+        root.set_mtime(0);
+        root.set_entry_type(tar::EntryType::Directory);
+        builder.append_data(&mut root, "./", &[][..]).unwrap();
         let long = format!("./{}", "n".repeat(300));
         let mut header = tar::Header::new_gnu();
         header.set_size(1);
@@ -801,7 +831,7 @@ mod tests {
             Ok(())
         })
         .unwrap();
-        assert_eq!(names.len(), 1);
+        assert_eq!(names.len(), 2);
 
         // A GNU long-name header claiming 4 GiB: refused at the header.
         let mut bomb = tar::Header::new_gnu();
@@ -866,6 +896,10 @@ mod tests {
             ("h3", Kind::Hardlink, Some("d")),
             ("h4", Kind::Hardlink, Some("missing")),
             ("h5", Kind::Hardlink, Some("link/shadow")),
+            ("f/child", Kind::File, None),
+            ("undeclared/child", Kind::File, None),
+            ("empty-link", Kind::Symlink, Some("")),
+            ("no-link", Kind::Symlink, None),
         ] {
             assert!(
                 check.check(&record(bad, kind, link)).is_err(),
@@ -879,6 +913,7 @@ mod tests {
     #[test]
     fn safety_refuses_directories_deeper_than_a_walk_goes() {
         let mut check = SafetyCheck::default();
+        check.check(&record(".", Kind::Dir, None)).unwrap();
         let mut path = String::from("d");
         check.check(&record(&path, Kind::Dir, None)).unwrap();
         for _ in 1..MAX_DEPTH - 1 {
@@ -903,7 +938,13 @@ mod tests {
         let mut stream = Vec::new();
         let mut emitter = TarEmitter::new(&mut stream, None, None);
         let mut records = Vec::new();
-        for (name, mtime) in [("old", -315_521_755), ("epoch", 0), ("new", 1_700_000_000)] {
+        let times = [
+            (".", 0),
+            ("old", -315_521_755),
+            ("epoch", 0),
+            ("new", 1_700_000_000),
+        ];
+        for (name, mtime) in times {
             let mut entry = record(name, Kind::Dir, None);
             entry.mtime = mtime;
             emitter.append(&entry, None).unwrap();
