@@ -384,17 +384,43 @@ impl FileList {
         }
     }
 
+    fn by_path(&self) -> BTreeMap<&PathBytes, &FileRecord> {
+        self.entries.iter().map(|e| (&e.path, e)).collect()
+    }
+
     /// Every difference between `self` (expected) and `actual`, described for people;
     /// empty when they match. Entries are compared by path, whatever their order.
     pub fn differences(&self, actual: &FileList) -> Vec<String> {
-        let actual_by_path: BTreeMap<&PathBytes, &FileRecord> =
-            actual.entries.iter().map(|e| (&e.path, e)).collect();
+        let expected_by_path = self.by_path();
+        let actual_by_path = actual.by_path();
         let mut problems = Vec::new();
         for expected in &self.entries {
             match actual_by_path.get(&expected.path) {
                 None => problems.push(format!("{}: missing", expected.path)),
                 Some(found) => {
-                    let fields = record_differences(expected, found);
+                    let mut fields = record_differences(expected, found);
+                    // Either name of a hard-linked file may hold the content in either
+                    // list: each is compared by the content its own list gives it.
+                    match (
+                        content(&expected_by_path, expected),
+                        content(&actual_by_path, found),
+                    ) {
+                        (Some(listed), Some(read)) => {
+                            if listed.0 != read.0 {
+                                fields.push("size");
+                            }
+                            if listed.1 != read.1 {
+                                fields.push("content");
+                            }
+                        }
+                        (None, _) if expected.kind == Kind::Hardlink => {
+                            fields.push("hard link target")
+                        }
+                        (_, None) if found.kind == Kind::Hardlink => {
+                            fields.push("hard link target")
+                        }
+                        _ => {}
+                    }
                     if !fields.is_empty() {
                         problems.push(format!("{}: {}", expected.path, fields.join(", ")));
                     }
@@ -412,6 +438,24 @@ impl FileList {
         }
         problems
     }
+}
+
+/// The size and digest of `record`'s content: its own for a file, its target's in the
+/// same list for a hard link (`None` when that is no file of the list), `None` for the
+/// rest.
+fn content<'a>(
+    by_path: &BTreeMap<&PathBytes, &'a FileRecord>,
+    record: &'a FileRecord,
+) -> Option<(u64, Option<&'a String>)> {
+    let file = match record.kind {
+        Kind::File => record,
+        Kind::Hardlink => by_path
+            .get(record.link.as_ref()?)
+            .copied()
+            .filter(|target| target.kind == Kind::File)?,
+        _ => return None,
+    };
+    Some((file.size, file.sha256.as_ref()))
 }
 
 /// The first 20 of `differences`, one per indented line, for an error message.
@@ -441,14 +485,6 @@ fn record_differences(expected: &FileRecord, found: &FileRecord) -> Vec<&'static
     }
     if (expected.uid, expected.gid) != (found.uid, found.gid) {
         fields.push("owner");
-    }
-    if expected.kind == Kind::File && found.kind == Kind::File {
-        if expected.size != found.size {
-            fields.push("size");
-        }
-        if expected.sha256 != found.sha256 {
-            fields.push("content");
-        }
     }
     let has_own_mtime = ![Kind::Dir, Kind::Hardlink].contains(&expected.kind);
     if has_own_mtime && found.kind != Kind::Hardlink && !mtime_agrees(expected.mtime, found.mtime) {
@@ -596,6 +632,38 @@ mod tests {
                 total_bytes: 6,
                 entry_count: 2
             }
+        );
+    }
+
+    #[test]
+    fn hard_links_are_compared_by_the_content_their_own_list_gives_them() {
+        let link = |path: &str, to: &str| FileRecord {
+            kind: Kind::Hardlink,
+            link: Some(PathBytes(to.as_bytes().to_vec())),
+            size: 0,
+            sha256: None,
+            ..file(path, "")
+        };
+        let list = |entries| FileList {
+            volume: "v".into(),
+            entries,
+        };
+        // Listed: z holds Y and a links to it. Read: a holds X and z links to it.
+        let listed = list(vec![file("z", "Y"), link("a", "z")]);
+        let swapped = list(vec![file("a", "X"), link("z", "a")]);
+        assert_eq!(
+            listed.differences(&swapped),
+            vec!["z: content", "a: content"]
+        );
+        // The same content under the other name is the same file.
+        assert!(
+            listed
+                .differences(&list(vec![file("a", "Y"), link("z", "a")]))
+                .is_empty()
+        );
+        assert_eq!(
+            listed.differences(&list(vec![file("z", "Y"), link("a", "gone")])),
+            vec!["a: hard link target"]
         );
     }
 
