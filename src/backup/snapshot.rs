@@ -767,8 +767,7 @@ fn entries_within(
 }
 
 /// `list`, what volume `info` holds in `snapshot` by its tree, with the digests of the
-/// volume's digest list; an error when the two disagree on any entry. Snapshots made
-/// before digest lists existed have none: `list` is returned as it is.
+/// volume's digest list; an error when the two disagree on any entry.
 pub fn with_stored_digests(
     repo: &rustic_core::Repository<rustic_core::IndexedFullStatus>,
     snapshot: &SnapshotFile,
@@ -776,9 +775,6 @@ pub fn with_stored_digests(
     info: &crate::backup::manifest::VolumeInfo,
     list: FileList,
 ) -> Result<FileList> {
-    if info.file_list.is_empty() {
-        return Ok(list);
-    }
     let bytes = read_file(
         repo,
         snapshot,

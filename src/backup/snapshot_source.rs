@@ -8,8 +8,8 @@
 //! repository hands out are taken while it is written into the staging directory and
 //! compared with that list, and the staged files are then read back and compared with
 //! them, so a restore from a repository checks every file as one from a plain backup
-//! does. (A snapshot made before digest lists existed is checked against the digests of
-//! what the repository, authenticated by its MACs, handed out.)
+//! does. Every snapshot has its digest lists: the manifest is checked for them before
+//! anything is read.
 //! Everything here blocks: run it on `spawn_blocking`.
 
 use std::collections::{BTreeMap, HashMap};
