@@ -771,3 +771,69 @@ fn ctrl_c_during_an_engine_api_switch_waits_for_it_before_anything_starts() {
         "old\nx\n"
     );
 }
+
+#[test]
+fn a_directory_a_restore_cannot_remove_is_left_to_the_next_command_not_forgotten() {
+    /// Takes the immutable flag off everything in a volume when the test ends.
+    struct Mutable(PathBuf);
+    impl Drop for Mutable {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("chattr")
+                .args(["-R", "-i"])
+                .arg(&self.0)
+                .status();
+        }
+    }
+    let f = Fixture::new("owed");
+    f.exec("echo backed-up > /data/file");
+    let backup = f.backup(&[]);
+    // Moved aside with the old content, this file cannot be deleted with it.
+    f.exec("mkdir /data/sub && echo new > /data/sub/stuck");
+    let root = mountpoint(&f.volume);
+    let _mutable = Mutable(root.clone());
+    let chattr = |flag: &str, path: &std::path::Path| {
+        let status = std::process::Command::new("chattr")
+            .arg(flag)
+            .arg(path)
+            .status()
+            .expect("these tests need chattr (e2fsprogs)");
+        assert!(status.success());
+    };
+    chattr("+i", &root.join("sub/stuck"));
+    let restore = || {
+        run(f.safeops().args([
+            "restore",
+            backup.to_str().unwrap(),
+            "--confirm",
+            &f.volume,
+            "-t",
+            "1",
+        ]))
+    };
+    let (code, _, stderr) = restore();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("could not be removed yet"), "{stderr}");
+    let ours = || -> Vec<PathBuf> {
+        std::fs::read_dir(&root)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| {
+                p.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with(".safeops-")
+            })
+            .collect()
+    };
+    let left = ours();
+    assert_eq!(left.len(), 1, "{left:?}");
+    chattr("-i", &left[0].join("sub/stuck"));
+    // The next command removes it, and a restore into the volume works again.
+    let (code, _, stderr) = restore();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(ours().is_empty(), "{:?}", ours());
+    assert_eq!(
+        docker(&["exec", &f.container, "cat", "/data/file"]),
+        "backed-up\n"
+    );
+}

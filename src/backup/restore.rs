@@ -509,7 +509,11 @@ pub async fn restore(
             } else {
                 Vec::new()
             };
+            let left = journal_partials(&journal);
             journal.close();
+            if let Some(owed) = owe_removal(engine, &left) {
+                crate::say!("note: {owed}");
+            }
             Ok(RestoreOutcome {
                 backup: request.from.describe(),
                 volumes,
@@ -521,9 +525,10 @@ pub async fn restore(
             })
         }
         Err(mut err) => {
-            for dir in journal_partials(&journal) {
-                crate::backup::store::remove_tree(&dir);
-            }
+            let left: Vec<PathBuf> = journal_partials(&journal)
+                .into_iter()
+                .filter(|dir| !crate::backup::store::remove_tree(dir))
+                .collect();
             let done = std::mem::take(&mut *lock_done(&done));
             // A volume made for this restore and not filled to the end must not stay
             // under its name for the next `compose up` to use.
@@ -545,9 +550,38 @@ pub async fn restore(
             }
             let restarted = quiesce::restart(engine, &journal, &all_containers).await;
             // A start that failed stays owed: the journal lets the next command retry.
-            Err(quiesce::said_restart(journal, restarted, err))
+            let mut err = quiesce::said_restart(journal, restarted, err);
+            if let Some(owed) = owe_removal(engine, &left) {
+                err.message.push_str(&format!("\n({owed})"));
+            }
+            Err(err)
         }
     }
+}
+
+/// Leaves `dirs`, which could not be removed (a worker of this process may still have
+/// been writing in one), to the next safeops command: a journal of their own, which it
+/// settles once this process is gone. Left in a volume, such a directory would make
+/// every later restore into it stop as before an unfinished one. What to tell the user.
+fn owe_removal(engine: &Engine, dirs: &[PathBuf]) -> Option<String> {
+    if dirs.is_empty() {
+        return None;
+    }
+    let listed: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
+    let owed = Journal::open("restore", engine)
+        .and_then(|journal| journal.update(|s| s.partial_dirs = dirs.to_vec()));
+    Some(match owed {
+        Ok(()) => format!(
+            "{} could not be removed yet: the next safeops command removes it",
+            listed.join(", ")
+        ),
+        Err(err) => format!(
+            "{} could not be removed ({}): remove it by hand before the next restore into \
+             the volume",
+            listed.join(", "),
+            err.message
+        ),
+    })
 }
 
 /// How far a restore got, for what its failure leaves.
@@ -886,21 +920,24 @@ async fn restore_direct(
         // Left for recovery: nothing of it is deleted and nothing is started.
         return outcome;
     }
-    if outcome.is_err() {
-        crate::backup::store::remove_tree(&staging);
-    }
+    // After a switch the staging directory is gone; after an undone one it is removed,
+    // and stays in the journal if it cannot be.
+    let staging_gone = outcome.is_ok() || crate::backup::store::remove_tree(&staging);
     // Done (or undone): from here a crash leaves at most the aside directory, which
     // holds the old content only once the new one is in place.
     journal.update(|s| {
         s.switch = None;
-        s.partial_dirs.retain(|d| *d != staging);
+        if staging_gone {
+            s.partial_dirs.retain(|d| *d != staging);
+        }
         if outcome.is_ok() {
             s.partial_dirs.push(aside.clone());
         }
     })?;
     outcome?;
-    crate::backup::store::remove_tree(&aside);
-    journal.update(|s| s.partial_dirs.retain(|d| *d != aside))?;
+    if crate::backup::store::remove_tree(&aside) {
+        journal.update(|s| s.partial_dirs.retain(|d| *d != aside))?;
+    }
     Ok(())
 }
 

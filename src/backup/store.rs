@@ -181,16 +181,17 @@ impl PartialBackup {
 }
 
 /// Deletes a directory tree, retrying briefly: a worker thread that has not yet
-/// noticed a cancellation may still be creating a file in it.
-pub fn remove_tree(path: &Path) {
+/// noticed a cancellation may still be creating a file in it. True once it is gone.
+pub fn remove_tree(path: &Path) -> bool {
     for _ in 0..20 {
         match fs::remove_dir_all(path) {
-            Ok(()) => return,
-            Err(err) if err.kind() == io::ErrorKind::NotFound => return,
+            Ok(()) => return true,
+            Err(err) if err.kind() == io::ErrorKind::NotFound => return true,
             Err(_) => std::thread::sleep(std::time::Duration::from_millis(50)),
         }
     }
     tracing::warn!("could not delete {}", path.display());
+    false
 }
 
 /// Renames `from` to `to` unless `to` exists. File systems without
