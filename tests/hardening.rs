@@ -321,17 +321,9 @@ fn a_restore_killed_anywhere_in_its_switch_recovers_to_all_old_or_all_new() {
     for kill_at in [0, 1, files / 2, files - 1, files, files + 1, 2 * files - 1] {
         fill("old");
         let (code, _, stderr) = run(f
-            .safeops()
+            .restoring(&backup)
             .env("SAFEOPS_VOLUME_ACCESS", "direct")
-            .env("SAFEOPS_FAILPOINT_SWITCH", kill_at.to_string())
-            .args([
-                "restore",
-                backup.to_str().unwrap(),
-                "--confirm",
-                &f.volume,
-                "-t",
-                "1",
-            ]));
+            .env("SAFEOPS_FAILPOINT_SWITCH", kill_at.to_string()));
         assert_eq!(code, -1, "kill at {kill_at}: not killed: {stderr}");
         // The next invocation of any verb recovers.
         let (code, _, stderr) = run(f.safeops().args(["status", &f.container, "--no-size"]));
@@ -727,11 +719,9 @@ fn ctrl_c_during_an_engine_api_switch_waits_for_it_before_anything_starts() {
     let backup = f.backup(&[]);
     f.exec("echo new > /data/file && rm -r /data/dir");
     let child = f
-        .safeops()
+        .restoring(&backup)
         .env("SAFEOPS_VOLUME_ACCESS", "api")
         .env("SAFEOPS_HELPER_IMAGE", slow_shell_image())
-        .args(["restore", backup.to_str().unwrap(), "--confirm", &f.volume])
-        .args(["-t", "1"])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -800,16 +790,7 @@ fn a_directory_a_restore_cannot_remove_is_left_to_the_next_command_not_forgotten
         assert!(status.success());
     };
     chattr("+i", &root.join("sub/stuck"));
-    let restore = || {
-        run(f.safeops().args([
-            "restore",
-            backup.to_str().unwrap(),
-            "--confirm",
-            &f.volume,
-            "-t",
-            "1",
-        ]))
-    };
+    let restore = || run(&mut f.restoring(&backup));
     let (code, _, stderr) = restore();
     assert_eq!(code, 0, "{stderr}");
     assert!(stderr.contains("could not be removed yet"), "{stderr}");

@@ -469,14 +469,7 @@ fn a_writer_racing_the_staging_directory_cannot_redirect_a_restore_to_the_host()
     ]);
     let mut outcomes = Vec::new();
     for _ in 0..5 {
-        let (code, _, stderr) = run(f.safeops().env("SAFEOPS_VOLUME_ACCESS", "direct").args([
-            "restore",
-            backup.to_str().unwrap(),
-            "--confirm",
-            &f.volume,
-            "-t",
-            "1",
-        ]));
+        let (code, _, stderr) = run(f.restoring(&backup).env("SAFEOPS_VOLUME_ACCESS", "direct"));
         outcomes.push((code, stderr));
     }
     docker(&["rm", "-f", &racer]);

@@ -56,6 +56,20 @@ impl Fixture {
         cmd
     }
 
+    /// The plugin restoring `backup` over the fixture's volume, confirmed, with 1 s for
+    /// the container to stop.
+    pub fn restoring(&self, backup: &Path) -> Command {
+        let mut cmd = self.safeops();
+        cmd.args([
+            "restore",
+            backup.to_str().unwrap(),
+            "--confirm",
+            &self.volume,
+        ])
+        .args(["-t", "1"]);
+        cmd
+    }
+
     pub fn exec(&self, script: &str) {
         docker(&["exec", &self.container, "sh", "-c", script]);
     }
