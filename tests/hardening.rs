@@ -818,3 +818,42 @@ fn a_directory_a_restore_cannot_remove_is_left_to_the_next_command_not_forgotten
         "backed-up\n"
     );
 }
+
+#[test]
+fn ctrl_c_while_the_engine_fills_a_new_volume_removes_it() {
+    let mut f = Fixture::new("apinew");
+    f.exec("dd if=/dev/urandom of=/data/big bs=1M count=200 2>/dev/null");
+    let backup = f.backup(&[]);
+    let copy = format!("{}-copy", f.volume);
+    f.cleanup_volume(&copy);
+    let child = f
+        .safeops()
+        .env("SAFEOPS_VOLUME_ACCESS", "api")
+        .args(["restore", backup.to_str().unwrap(), "--volume"])
+        .arg(format!("{}:{copy}", f.volume))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The helper that fills the new volume.
+    let helpers = format!("label=io.safeops.helper.pid={}", child.id());
+    let filling = format!("volume={copy}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while docker(&["ps", "-a", "-q", "--filter", &helpers, "--filter", &filling])
+        .trim()
+        .is_empty()
+    {
+        assert!(std::time::Instant::now() < deadline, "no helper seen");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    signal(&child, "-INT");
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    let volumes = docker(&["volume", "ls", "-q", "--filter", &format!("name={copy}")]);
+    assert!(
+        volumes.trim().is_empty(),
+        "the half-filled volume stays: {stderr}"
+    );
+    assert_eq!(docker(&["ps", "-a", "-q", "--filter", &helpers]).trim(), "");
+}

@@ -194,6 +194,13 @@ pub async fn recover_own(engine: &Engine) -> Vec<String> {
     recover_where(engine, |pid| pid == own).await
 }
 
+/// Removes this process's helper containers (an operation cut short by Ctrl-C leaves
+/// them): what was removed.
+pub async fn remove_own_helpers(engine: &Engine) -> Vec<String> {
+    let own = std::process::id();
+    remove_orphan_helpers(engine, |pid| pid == own).await
+}
+
 /// Finishes the operations on this engine whose process `ended` says is gone.
 async fn recover_where(engine: &Engine, ended: impl Fn(u32) -> bool) -> Vec<String> {
     let mut done = Vec::new();

@@ -420,12 +420,13 @@ pub async fn restore(
         } in &targets
         {
             let created = existing.is_none();
-            if created {
-                lock_done(&done).filling = Some(into.clone());
-            }
             let volume = match existing {
                 Some(volume) => volume.clone(),
-                None => create_volume(engine, info, into).await?,
+                None => {
+                    let made = create_volume(engine, info, into).await?;
+                    lock_done(&done).filling = Some(into.clone());
+                    made
+                }
             };
             let access = volume_access::choose(engine, &volume, true)?;
             let content = match &request.from {
@@ -533,13 +534,23 @@ pub async fn restore(
             // A volume made for this restore and not filled to the end must not stay
             // under its name for the next `compose up` to use.
             if let Some(volume) = &done.filling {
-                let _ = engine
+                // Ctrl-C leaves the helper that fills it, which keeps it in use.
+                crate::backup::journal::remove_own_helpers(engine).await;
+                if let Err(gone) = engine
                     .docker
                     .remove_volume(
                         volume,
                         None::<bollard::query_parameters::RemoveVolumeOptions>,
                     )
-                    .await;
+                    .await
+                {
+                    err.message.push_str(&format!(
+                        "\n(volume {volume}, made for this restore, is not complete and could \
+                         not be removed: {}; remove it with `docker volume rm {volume}` before \
+                         anything uses it)",
+                        crate::error::engine_message(&gone)
+                    ));
+                }
             }
             if !done.restored.is_empty() {
                 err.message.push_str(&format!(
