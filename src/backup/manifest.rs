@@ -251,7 +251,13 @@ impl Manifest {
         for volume in self.volumes.iter().filter(|_| layout == Layout::Snapshot) {
             let tree = format!("volumes/{}/", volume.name);
             let list = super::digest_list::path_of(&volume.name);
-            if volume.archive != tree || volume.file_list != list {
+            if volume.file_list.is_empty() {
+                problems.push(format!(
+                    "volume {:?} has no digest list (a snapshot of a development version \
+                     before they existed): `restic restore` still reads it",
+                    volume.name
+                ));
+            } else if volume.archive != tree || volume.file_list != list {
                 problems.push(format!(
                     "volume {:?} is at {:?} with digest list {:?}, not at {tree:?} with {list:?}",
                     volume.name, volume.archive, volume.file_list

@@ -702,6 +702,12 @@ fn parent_lists(
     Some(lists)
 }
 
+/// The most blobs the files of a volume's tree may name altogether (each is held with
+/// its node while the volume is restored): 64 TiB of chunks of restic's average size. A
+/// forged tree that repeats a subtree whose files name many blobs would otherwise hold
+/// gigabytes well below [`digest_list::MAX_TREE_ENTRIES`].
+const MAX_TREE_BLOBS: usize = 1 << 26;
+
 /// Volume `volume`'s entries in `snapshot`, in restore order with their nodes, each
 /// checked like an archive's (no path leaves the volume, none goes through a symlink).
 pub fn volume_entries(
@@ -714,16 +720,17 @@ pub fn volume_entries(
         repo,
         (snapshot, location),
         volume,
-        digest_list::MAX_TREE_ENTRIES,
+        (digest_list::MAX_TREE_ENTRIES, MAX_TREE_BLOBS),
     )
 }
 
-/// [`volume_entries`], refused when the tree expands to more than `most` entries.
+/// [`volume_entries`], refused when the tree expands to more than `most` entries or its
+/// files name more than `most_blobs` blobs.
 fn entries_within(
     repo: &rustic_core::Repository<rustic_core::IndexedFullStatus>,
     (snapshot, location): (&SnapshotFile, &Repository),
     volume: &str,
-    most: usize,
+    (most, most_blobs): (usize, usize),
 ) -> Result<Vec<(FileRecord, Node)>> {
     let unsafe_entry = |why: String| {
         Error::integrity(format!(
@@ -735,7 +742,16 @@ fn entries_within(
     let mut inodes = HashMap::new();
     let mut safety = SafetyCheck::default();
     let mut entries = Vec::new();
+    let mut blobs = 0usize;
     let mut add = |path: PathBytes, node: Node| -> Result<()> {
+        blobs += node.content.as_ref().map_or(0, Vec::len);
+        if blobs > most_blobs {
+            return Err(Error::integrity(format!(
+                "{location}#{}: volume {volume}: its files name more than {most_blobs} \
+                 blobs: a damaged or forged snapshot",
+                full_id(&snapshot.id),
+            )));
+        }
         if let Some(record) = restic_node::record(path, &node, &mut inodes) {
             safety
                 .check(&record)
@@ -2188,7 +2204,7 @@ mod tests {
     }
 
     #[test]
-    fn a_tree_that_expands_beyond_the_bound_is_refused_before_it_is_held() {
+    fn a_tree_that_expands_beyond_its_bounds_is_refused_before_it_is_held() {
         let runtime = tokio::runtime::Runtime::new().unwrap();
         let _entered = runtime.enter();
         let dir = tempfile::tempdir().unwrap();
@@ -2202,8 +2218,10 @@ mod tests {
         let repo = open(&location, &password).unwrap().to_indexed().unwrap();
         let snapshot = find(&repo, &location, &id).unwrap();
         let within = |most| entries_within(&repo, (&snapshot, &location), "v", most);
-        assert_eq!(within(5).unwrap().len(), 6, "the root and five files");
-        let err = within(4).unwrap_err();
+        assert_eq!(within((5, 5)).unwrap().len(), 6, "the root and five files");
+        let err = within((5, 4)).unwrap_err();
+        assert!(err.message.contains("more than 4 blobs"), "{}", err.message);
+        let err = within((4, 5)).unwrap_err();
         assert_eq!(err.code, crate::error::ExitCode::Integrity);
         assert!(
             err.message.contains("more than 4 entries"),

@@ -193,11 +193,17 @@ pub async fn run(discovery: &Discovery<'_>, args: &BackupArgs, cancel: &Cancel) 
         }),
     );
     print_summary(&outcome, args.format)?;
+    let retention = match args.keep.is_some() || args.keep_days.is_some() {
+        true => {
+            "; --keep/--keep-days may not have run to the end: they run again with the next \
+             backup"
+        }
+        false => "",
+    };
     super::interrupted_after(
         cancel,
         &format!("the backup was complete in {}", outcome.path.display()),
-        "the backup above is complete and verified; --keep/--keep-days may not have run to \
-         the end: they run again with the next backup",
+        &format!("the backup above is complete and verified{retention}"),
     )
 }
 

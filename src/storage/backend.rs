@@ -235,6 +235,8 @@ impl Storage {
             return Err(cannot(err));
         }
         match self.op.rename(&temporary, path) {
+            // A lock needs no flush: a power loss ends its holder too.
+            Ok(()) if path.starts_with("locks/") => Ok(()),
             Ok(()) => self.flush_directories(path),
             Err(err) => {
                 let _ = self.op.delete(&temporary);
@@ -254,8 +256,9 @@ impl Storage {
         let Some(root) = &self.local_root else {
             return Ok(());
         };
+        // `config` and the layout's directories are names in the root itself.
         let mut dir = std::path::Path::new(path).parent();
-        while let Some(relative) = dir.filter(|d| !d.as_os_str().is_empty()) {
+        while let Some(relative) = dir {
             crate::state::sync_dir(&root.join(relative)).map_err(|err| {
                 RusticError::new(
                     ErrorKind::Backend,
@@ -437,7 +440,7 @@ impl WriteBackend for Storage {
                 storage_error(format!("cannot create {}/{dir}", self.location), err)
             })?;
         }
-        Ok(())
+        self.flush_directories("config")
     }
 
     fn write_bytes(
