@@ -747,6 +747,10 @@ fn ctrl_c_during_an_engine_api_switch_waits_for_it_before_anything_starts() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{stderr}");
     assert!(
+        stderr.contains("waiting for the files being switched into place"),
+        "{stderr}"
+    );
+    assert!(
         stderr.contains("after the restore was complete"),
         "{stderr}"
     );

@@ -988,6 +988,14 @@ fn ctrl_c_while_old_snapshots_wait_to_be_forgotten_exits_130_and_keeps_the_backu
             .any(|l| l.contains("after the backup was complete in repo:")),
         "{told:?}"
     );
+    // The audit log has the backup, complete, and that the run was interrupted.
+    let log = std::fs::read_to_string(dir.path().join("state/docker-safeops/audit.log")).unwrap();
+    let last: serde_json::Value = serde_json::from_str(log.lines().last().unwrap()).unwrap();
+    assert_eq!(last["event"]["outcome"], "ok", "{last}");
+    assert_eq!(
+        last["event"]["interrupted"], "interrupted (SIGINT)",
+        "{last}"
+    );
     let mut input = holder.stdin.take().unwrap();
     std::io::Write::write_all(&mut input, b"stdin").unwrap();
     drop(input);

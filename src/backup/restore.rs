@@ -492,7 +492,13 @@ pub async fn restore(
         biased;
         why = async {
             let why = cancel.cancelled().await;
-            let _switched = switching.lock().await;
+            let _switched = match switching.try_lock() {
+                Ok(free) => free,
+                Err(_) => {
+                    crate::say!("{why}: waiting for the files being switched into place first");
+                    switching.lock().await
+                }
+            };
             why
         } => {
             tracing::info!("{why}: cleaning up");

@@ -182,16 +182,16 @@ pub async fn run(discovery: &Discovery<'_>, args: &BackupArgs, cancel: &Cancel) 
             return failed;
         }
     };
-    audit::record(
-        "backup",
-        &subject.name,
-        "ok".into(),
-        json!({
-            "seconds": outcome.seconds,
-            "path": outcome.path.display().to_string(),
-            "volumes": outcome.manifest.volumes.iter().map(|v| (&v.name, v.fingerprint)).collect::<Vec<_>>(),
-        }),
-    );
+    let mut details = json!({
+        "seconds": outcome.seconds,
+        "path": outcome.path.display().to_string(),
+        "volumes": outcome.manifest.volumes.iter().map(|v| (&v.name, v.fingerprint)).collect::<Vec<_>>(),
+    });
+    if let Some(why) = cancel.reason() {
+        // Complete, but the run ends with exit 130 (see `interrupted_after`).
+        details["interrupted"] = why.into();
+    }
+    audit::record("backup", &subject.name, "ok".into(), details);
     print_summary(&outcome, args.format)?;
     let retention = match args.keep.is_some() || args.keep_days.is_some() {
         true => {

@@ -77,15 +77,20 @@ pub async fn run(engine: &Engine, args: &RestoreArgs, cancel: &Cancel) -> Result
             rto_seconds: None,
         },
     );
+    let mut details = serde_json::json!({
+        "volumes": outcome.as_ref().ok().map(|o| &o.volumes),
+        "confirmation": outcome.as_ref().ok().and_then(|o| o.confirmation),
+        "safety_backup": outcome.as_ref().ok().and_then(|o| o.safety_backup.clone()),
+    });
+    if let (Ok(_), Some(why)) = (&outcome, cancel.reason()) {
+        // Complete, but the run ends with exit 130 (see `interrupted_after`).
+        details["interrupted"] = why.into();
+    }
     crate::guard::audit::record(
         "restore",
         &crate::redact::text(&request.from.describe()),
         crate::guard::audit::outcome_of(&outcome),
-        serde_json::json!({
-            "volumes": outcome.as_ref().ok().map(|o| &o.volumes),
-            "confirmation": outcome.as_ref().ok().and_then(|o| o.confirmation),
-            "safety_backup": outcome.as_ref().ok().and_then(|o| o.safety_backup.clone()),
-        }),
+        details,
     );
     // The repository's lock is released by a request to the storage: off the runtime.
     let _ = tokio::task::spawn_blocking(move || drop(request)).await;
