@@ -49,6 +49,77 @@ fn a_second_operation_on_a_volume_is_told_who_holds_it_or_waits() {
 }
 
 #[test]
+fn backups_of_two_volumes_one_container_mounts_do_not_run_at_once() {
+    let first = Fixture::new("shareone");
+    let second = Fixture::new("sharetwo");
+    first.exec(MANY_FILES);
+    // Each backup stops it: the first to finish would start it under the other.
+    let shared = unique("shareboth");
+    let label = format!("io.safeops.test={}", first.cleanup.label);
+    docker(&[
+        "run",
+        "-d",
+        "--name",
+        &shared,
+        "--label",
+        &label,
+        "-v",
+        &format!("{}:/one", first.volume),
+        "-v",
+        &format!("{}:/two", second.volume),
+        IMAGE,
+        "sleep",
+        "3600",
+    ]);
+    let state = |name: &str| docker(&["inspect", "-f", "{{.State.Status}}", name]);
+    let running = backup_in_flight(&first, &[]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while state(&shared).trim() != "exited" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{shared} never stopped"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let (code, _, stderr) = run(second
+        .safeops()
+        .args(["backup", &second.container, "-t", "1"]));
+    assert_eq!(code, 5, "{stderr}");
+    // The first holds the second's volume too, and says why.
+    let why = format!(
+        "volume {} is busy: held by pid {} (backup; mounted by {shared}, which the backup stops)",
+        second.volume,
+        running.id()
+    );
+    assert!(stderr.contains(&why), "{stderr}");
+    assert_eq!(second.state(), "running", "refused before anything stopped");
+    // Waiting, it runs once the first is done, and stops the shared container itself.
+    let (code, stdout, stderr) = run(second.safeops().args([
+        "backup",
+        &second.container,
+        "-t",
+        "1",
+        "--wait-lock",
+        "120",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let quiesced = report["quiesced"].as_array().unwrap();
+    assert!(quiesced.contains(&shared.as_str().into()), "{report}");
+    let out = running.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(state(&shared).trim(), "running");
+    assert_eq!(first.state(), "running");
+    assert_eq!(second.state(), "running");
+}
+
+#[test]
 fn backups_of_one_target_started_together_all_complete_under_distinct_names() {
     let f = Fixture::new("sametime");
     f.exec("echo data > /data/file");
@@ -712,9 +783,12 @@ fn slow_shell_image() -> &'static str {
     SLOW
 }
 
-#[test]
-fn ctrl_c_during_an_engine_api_switch_waits_for_it_before_anything_starts() {
-    let f = Fixture::new("apiswitch");
+/// Starts a restore of `f`'s volume through the engine (old content: `file`, `dir/x`;
+/// new: `file`) whose switch runs with [`slow_shell_image`], and returns once the switch
+/// helper exists, with the filter that finds the restore's helpers. Its stdout and
+/// stderr are piped, and it runs in the test's directory (a core dump, where the system
+/// keeps one, lands with the test's files).
+fn restore_in_an_engine_api_switch(f: &Fixture) -> (std::process::Child, String) {
     f.exec("echo old > /data/file && mkdir /data/dir && echo x > /data/dir/x");
     let backup = f.backup(&[]);
     f.exec("echo new > /data/file && rm -r /data/dir");
@@ -722,6 +796,7 @@ fn ctrl_c_during_an_engine_api_switch_waits_for_it_before_anything_starts() {
         .restoring(&backup)
         .env("SAFEOPS_VOLUME_ACCESS", "api")
         .env("SAFEOPS_HELPER_IMAGE", slow_shell_image())
+        .current_dir(f.dir.path())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -742,6 +817,13 @@ fn ctrl_c_during_an_engine_api_switch_waits_for_it_before_anything_starts() {
         assert!(std::time::Instant::now() < deadline, "no switch seen");
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
+    (child, helpers)
+}
+
+#[test]
+fn ctrl_c_during_an_engine_api_switch_waits_for_it_before_anything_starts() {
+    let f = Fixture::new("apiswitch");
+    let (child, helpers) = restore_in_an_engine_api_switch(&f);
     signal(&child, "-INT");
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -763,6 +845,86 @@ fn ctrl_c_during_an_engine_api_switch_waits_for_it_before_anything_starts() {
     assert_eq!(
         docker(&["exec", &f.container, "cat", "/data/file", "/data/dir/x"]),
         "old\nx\n"
+    );
+}
+
+#[test]
+fn sigquit_while_ctrl_c_waits_for_a_switch_leaves_it_to_the_next_command() {
+    let f = Fixture::new("quitswitch");
+    let (child, helpers) = restore_in_an_engine_api_switch(&f);
+    signal(&child, "-INT");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    signal(&child, "-QUIT");
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("Ctrl-\\ quits at once"), "{stderr}");
+    assert_eq!(out.status.code(), None, "{stderr}");
+    // The next command, whatever it is, settles what the dead restore left.
+    let (code, _, stderr) = run(f.safeops().args(["status"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        docker(&["ps", "-a", "-q", "--filter", &helpers]).trim(),
+        "",
+        "a helper outlived the restore"
+    );
+    assert_eq!(f.state(), "running", "{stderr}");
+    let content = docker(&[
+        "exec",
+        &f.container,
+        "sh",
+        "-c",
+        "cat /data/file; cat /data/dir/x 2>/dev/null; ls -a /data",
+    ]);
+    // The staged files were checked before the switch began: it is finished.
+    assert_eq!(content, "old\nx\n.\n..\ndir\nfile\n", "{stderr}");
+    assert!(
+        stderr.contains("finished switching the restored files into place"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_restore_through_the_engine_killed_while_staging_leaves_the_volume_as_it_was() {
+    let f = Fixture::new("killstage");
+    f.exec(&format!("echo old > /data/file && {MANY_FILES}"));
+    let backup = f.backup(&[]);
+    f.exec("echo new > /data/file");
+    let mut child = f
+        .restoring(&backup)
+        .env("SAFEOPS_VOLUME_ACCESS", "api")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let staging = mountpoint(&f.volume).join(format!(".safeops-restore-{}", child.id()));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !staging.join("many").exists() {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the restore ended first"
+        );
+        assert!(std::time::Instant::now() < deadline, "nothing was staged");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    signal(&child, "-KILL");
+    child.wait().unwrap();
+    assert_eq!(f.state(), "exited", "the restore had stopped the container");
+    let (code, _, stderr) = run(f.safeops().args(["status"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("removed the files it had staged"),
+        "{stderr}"
+    );
+    assert_eq!(f.state(), "running");
+    assert_eq!(
+        docker(&[
+            "exec",
+            &f.container,
+            "sh",
+            "-c",
+            "cat /data/file; ls -a /data"
+        ]),
+        "new\n.\n..\nblob\nfile\nmany\n"
     );
 }
 

@@ -316,6 +316,28 @@ fn image_references(subject: &Subject) -> Vec<String> {
     images
 }
 
+/// The plan, and the locks on the volumes of the containers it stops: one that started
+/// since the backup's locks were taken may mount others than they cover.
+async fn plan_and_lock(
+    engine: &Engine,
+    subject: &Subject,
+    options: &BackupOptions,
+    cancel: &Cancel,
+) -> Result<(Plan, lock::Held)> {
+    let plan = plan(engine, subject, options).await?;
+    let stopped = lock::mounted_by(&plan.to_stop, "backup");
+    let held = lock::acquire_explained(
+        &engine.endpoint.host,
+        &[],
+        &stopped,
+        "backup",
+        options.lock_wait,
+        cancel,
+    )
+    .await?;
+    Ok((plan, held))
+}
+
 /// Makes a backup of `subject`.
 pub async fn create(
     engine: &Engine,
@@ -346,7 +368,7 @@ pub async fn create(
                 tracing::info!("{why} while planning");
                 Err(Error::interrupted())
             }
-            plan = plan(engine, subject, options) => plan,
+            plan = plan_and_lock(engine, subject, options, cancel) => plan,
         }
     };
     // The repositories are opened and locked before anything is stopped (a wrong
@@ -369,7 +391,7 @@ pub async fn create(
         let _ = tokio::task::spawn_blocking(move || drop(opened)).await;
         return Err(err);
     }
-    let plan = plan?;
+    let (plan, _stopped_volumes) = plan?;
     let into = opened.into_iter().collect::<Result<Vec<_>>>()?;
     options
         .progress_total

@@ -36,6 +36,10 @@ pub struct JournalState {
     /// A restore's switch under way: finished or undone before anything else.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub switch: Option<super::local::Switch>,
+    /// A restore's switch through the engine, staged or under way: settled before
+    /// anything else too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_switch: Option<super::api_switch::ApiSwitch>,
 }
 
 /// The journal of this process.
@@ -131,11 +135,8 @@ impl Journal {
 
     /// A restore's switch is recorded as under way.
     pub fn has_switch(&self) -> bool {
-        self.state
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .switch
-            .is_some()
+        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.switch.is_some() || state.api_switch.as_ref().is_some_and(|s| s.switching)
     }
 
     /// The gate every in-flight stop holds (see [`Journal::settle`]).
@@ -215,6 +216,9 @@ async fn recover_where(engine: &Engine, ended: impl Fn(u32) -> bool) -> Vec<Stri
             return done;
         }
     };
+    // A dead restore's helper may still be running its switch: gone before recovery
+    // runs it again.
+    done.extend(remove_orphan_helpers(engine, &ended).await);
     let Ok(entries) = fs::read_dir(journal_dir()) else {
         return done;
     };
@@ -238,11 +242,11 @@ async fn recover_where(engine: &Engine, ended: impl Fn(u32) -> bool) -> Vec<Stri
             let _ = fs::remove_file(&path);
         }
     }
-    done.extend(remove_orphan_helpers(engine, &ended).await);
     done
 }
 
-/// Takes the locks on `keys` (see [`super::lock::acquire`]), then settles whatever an
+/// Takes the locks on `keys` and on the other volumes of the running containers that
+/// mount them (see [`super::lock::through_containers`]), then settles whatever an
 /// operation that held them and died left behind (a half-done switch, stopped
 /// containers): a command that waited for a lock must not work on what its holder
 /// left half-done.
@@ -253,7 +257,11 @@ pub async fn lock(
     wait: Option<std::time::Duration>,
     cancel: &crate::cancel::Cancel,
 ) -> Result<super::lock::Held> {
-    let held = super::lock::acquire(&engine.endpoint.host, keys, verb, wait, cancel).await?;
+    let containers = crate::engine::inventory::containers(engine).await?;
+    let also = super::lock::through_containers(keys, &containers, verb);
+    let held =
+        super::lock::acquire_explained(&engine.endpoint.host, keys, &also, verb, wait, cancel)
+            .await?;
     for line in recover(engine).await {
         crate::say!("note: {line}");
     }
@@ -338,6 +346,30 @@ async fn recover_one(engine: &Engine, path: &Path, mut state: JournalState) -> (
                 "{what}: volume at {volume}: cannot finish switching the restored files ({err}); \
                  its old content is in {}; nothing was started or deleted",
                     switch.aside
+                ));
+                return (done, false);
+            }
+        }
+    }
+    if let Some(switch) = state.api_switch.clone() {
+        let volume = &switch.volume;
+        match switch.recover(engine).await {
+            Ok(how) => {
+                done.push(format!("{what}: volume {volume}: {how}"));
+                state.api_switch = None;
+                if let Err(err) = save(path, &state) {
+                    done.push(format!(
+                        "{what}: cannot update its journal {}: {err}",
+                        path.display()
+                    ));
+                    return (done, false);
+                }
+            }
+            Err(err) => {
+                done.push(format!(
+                    "{what}: volume {volume}: {}; nothing was started; the next command \
+                     tries again",
+                    err.message
                 ));
                 return (done, false);
             }

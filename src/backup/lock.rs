@@ -12,7 +12,7 @@
 //! re-entrant within one process: a restore's safety backup takes the restore's own
 //! volumes again.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
@@ -23,6 +23,7 @@ use std::time::{Duration, Instant};
 use sha2::{Digest, Sha256};
 
 use crate::cancel::Cancel;
+use crate::engine::inventory::Container;
 use crate::error::{Error, Result};
 
 /// Keys this process holds now.
@@ -108,12 +109,69 @@ fn lock_dir() -> PathBuf {
     }
 }
 
+/// Why a volume that is not an operation's own is locked with it, by volume.
+pub type Reasons = BTreeMap<Key, String>;
+
+/// The other volumes of the running containers that mount one of `keys`' volumes, with
+/// why each is locked too. An operation on a volume stops the containers that mount
+/// it; one of those that mounts another volume as well must not be started again (or
+/// stopped) under an operation on that other volume, nor that volume's files switched
+/// while it runs on them.
+pub fn through_containers(keys: &[Key], containers: &[Container], verb: &str) -> Reasons {
+    let own: BTreeSet<&str> = keys
+        .iter()
+        .filter_map(|k| match k {
+            Key::Volume(name) => Some(name.as_str()),
+            Key::Target(_) => None,
+        })
+        .collect();
+    let sharing = containers.iter().filter(|c| {
+        c.state == "running"
+            && c.volume_mounts
+                .iter()
+                .any(|(v, _)| own.contains(v.as_str()))
+    });
+    mounted_by(sharing, verb)
+        .into_iter()
+        .filter(|(key, _)| !keys.contains(key))
+        .collect()
+}
+
+/// The volumes `containers` mount, each with the first of them that mounts it, which
+/// the `verb` stops.
+pub fn mounted_by<'a>(containers: impl IntoIterator<Item = &'a Container>, verb: &str) -> Reasons {
+    let mut reasons = Reasons::new();
+    for container in containers {
+        for (volume, _) in &container.volume_mounts {
+            reasons
+                .entry(Key::Volume(volume.clone()))
+                .or_insert_with(|| {
+                    format!("mounted by {}, which the {verb} stops", container.name)
+                });
+        }
+    }
+    reasons
+}
+
 /// Takes the locks on `keys` for `verb` on the engine at `engine_host`. When one is
 /// held by another process: waits up to `wait` (polling, Ctrl-C ends the wait), else
 /// fails with exit 5 naming the holder.
 pub async fn acquire(
     engine_host: &str,
     keys: &[Key],
+    verb: &str,
+    wait: Option<Duration>,
+    cancel: &Cancel,
+) -> Result<Held> {
+    acquire_explained(engine_host, keys, &Reasons::new(), verb, wait, cancel).await
+}
+
+/// [`acquire`], for `keys` and the volumes `also` names, whose busy message says why
+/// the operation needs them.
+pub async fn acquire_explained(
+    engine_host: &str,
+    keys: &[Key],
+    also: &Reasons,
     verb: &str,
     wait: Option<Duration>,
     cancel: &Cancel,
@@ -126,6 +184,7 @@ pub async fn acquire(
         ))
     })?;
     let mut keys = keys.to_vec();
+    keys.extend(also.keys().cloned());
     // One order for everyone: two operations never wait on each other's locks.
     keys.sort();
     keys.dedup();
@@ -159,6 +218,10 @@ pub async fn acquire(
             ))
             .hint("remove it; only safeops itself creates lock files"));
         }
+        let what = match also.get(key) {
+            Some(why) => format!("{} ({why})", key.describe()),
+            None => key.describe(),
+        };
         loop {
             match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
                 Ok(()) => break,
@@ -169,16 +232,13 @@ pub async fn acquire(
             }
             let holder = holder(&mut file);
             let Some(wait) = wait.filter(|w| started.elapsed() < *w) else {
-                return Err(
-                    Error::preflight(format!("{} is busy: {holder}", key.describe()))
-                        .hint("wait for it to finish, or pass --wait-lock SECONDS to wait here"),
-                );
+                return Err(Error::preflight(format!("{what} is busy: {holder}"))
+                    .hint("wait for it to finish, or pass --wait-lock SECONDS to wait here"));
             };
             if !told {
                 crate::say!(
-                    "note: waiting up to {}s for {} ({holder})",
-                    wait.as_secs(),
-                    key.describe()
+                    "note: waiting up to {}s for {what} ({holder})",
+                    wait.as_secs()
                 );
                 told = true;
             }
@@ -190,8 +250,13 @@ pub async fn acquire(
                 _ = tokio::time::sleep(Duration::from_millis(200)) => {}
             }
         }
+        // Why a volume not its own is locked is said to whoever waits for it.
+        let why = also
+            .get(key)
+            .map(|why| format!("; {why}"))
+            .unwrap_or_default();
         let stamp = format!(
-            "pid {} ({verb}) since {}\n",
+            "pid {} ({verb}{why}) since {}\n",
             std::process::id(),
             crate::state::now()
         );
@@ -234,6 +299,42 @@ mod tests {
         );
         let hostile = Key::Target("../../etc/x".into()).file_name("h");
         assert!(!hostile.contains('/') && !hostile.contains(".."));
+    }
+
+    fn container(name: &str, state: &str, volumes: &[&str]) -> Container {
+        Container {
+            id: name.into(),
+            name: name.into(),
+            image: "image".into(),
+            state: state.into(),
+            status: String::new(),
+            labels: Default::default(),
+            volume_mounts: volumes
+                .iter()
+                .map(|v| (v.to_string(), "/d".into()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn the_other_volumes_of_the_running_containers_that_share_one_are_locked_too() {
+        let containers = [
+            container("app", "running", &["v1"]),
+            container("shared", "running", &["v1", "v2"]),
+            container("elsewhere", "running", &["v2", "v3"]),
+            container("stopped", "exited", &["v1", "v4"]),
+        ];
+        let keys = [Key::Volume("v1".into()), Key::Target("app".into())];
+        let also = through_containers(&keys, &containers, "backup");
+        assert_eq!(
+            also.into_iter().collect::<Vec<_>>(),
+            [(
+                Key::Volume("v2".into()),
+                "mounted by shared, which the backup stops".to_string()
+            )]
+        );
+        let both = [Key::Volume("v1".into()), Key::Volume("v2".into())];
+        assert!(through_containers(&both, &containers[..2], "restore").is_empty());
     }
 
     #[tokio::test]

@@ -4,6 +4,7 @@
 //! in `commands/` are thin layers over this module; nothing here prints except through
 //! the reports it returns.
 
+pub mod api_switch;
 pub mod archive;
 pub mod beneath;
 pub mod capture;

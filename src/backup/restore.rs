@@ -15,6 +15,7 @@ use bollard::models::VolumeCreateRequest;
 use bollard::query_parameters::ImportImageOptionsBuilder;
 use futures_util::StreamExt;
 
+use super::api_switch::ApiSwitch;
 use super::archive::{
     ArchiveError, Cancellable, Content, Naming, TarEmitter, list_entries, read_entries,
 };
@@ -387,17 +388,28 @@ pub async fn restore(
             &request.from.command(),
         )?)
     };
+    let running: Vec<Container> = consumers
+        .iter()
+        .filter(|c| c.state == "running")
+        .cloned()
+        .collect();
+    // A container that started since the restore's locks were taken may mount other
+    // volumes than they cover.
+    let _stopped_volumes = lock::acquire_explained(
+        &engine.endpoint.host,
+        &[],
+        &lock::mounted_by(&running, "restore"),
+        "restore",
+        request.lock_wait,
+        cancel,
+    )
+    .await?;
     let journal = Journal::open("restore", engine)?;
     for consumer in &consumers {
         if let Err(err) = crate::runmode::specs::save_current(engine, &consumer.id).await {
             tracing::warn!("{err}");
         }
     }
-    let running: Vec<Container> = consumers
-        .iter()
-        .filter(|c| c.state == "running")
-        .cloned()
-        .collect();
     // An engine-API switch runs in a container of its own: Ctrl-C waits for it, so that
     // nothing starts on a volume half switched.
     let switching = tokio::sync::Mutex::new(());
@@ -457,6 +469,7 @@ pub async fn restore(
                         consumers: &consumers,
                         shell_image: request.shell_image.as_deref(),
                         switching: &switching,
+                        journal: &journal,
                     };
                     restore_api(engine, content, &volume, expected, *keep_special, cancel).await
                 }
@@ -495,7 +508,13 @@ pub async fn restore(
             let _switched = match switching.try_lock() {
                 Ok(free) => free,
                 Err(_) => {
-                    crate::say!("{why}: waiting for the files being switched into place first");
+                    // Signals after the first are not seen: SIGQUIT still ends the
+                    // process, as a kill would, and the journal covers that.
+                    crate::say!(
+                        "{why}: waiting for the files being switched into place first \
+                         (Ctrl-\\ quits at once: the next docker safeops command then \
+                         finishes or undoes the switch and starts the containers)"
+                    );
                     switching.lock().await
                 }
             };
@@ -1014,6 +1033,8 @@ struct ApiVolume<'a> {
     shell_image: Option<&'a str>,
     /// Held while the files are switched into place.
     switching: &'a tokio::sync::Mutex<()>,
+    /// The restore's journal, which records the switch.
+    journal: &'a Journal,
 }
 
 /// The entry as it is restored: as it is, or without special powers (`None`: left
@@ -1044,6 +1065,25 @@ async fn restore_api(
         Some(shell_image(consumers, target.shell_image)?)
     };
     let staging = staging_name("restore");
+    let switch = match shell_image {
+        Some(shell_image) => {
+            let root = root_record(expected)?;
+            Some(ApiSwitch {
+                volume: volume.to_string(),
+                shell_image,
+                staging: staging.clone(),
+                aside: staging_name("previous"),
+                root: (root.uid, root.gid, root.mode),
+                switching: false,
+            })
+        }
+        None => None,
+    };
+    if let Some(switch) = &switch {
+        target
+            .journal
+            .update(|j| j.api_switch = Some(switch.clone()))?;
+    }
     // A fresh volume is written whole from the helper's root, its own directory as the
     // archive's first entry: the engine gives the mountpoint that entry's owner and
     // mode (it leaves a `.` entry alone).
@@ -1145,27 +1185,20 @@ async fn restore_api(
     }
     .await;
     helper.remove().await;
-    let Some(shell_image) = shell_image else {
+    let Some(mut switch) = switch else {
         return result;
     };
-    let root = root_record(expected)?;
-    let script = if result.is_ok() {
-        format!(
-            "set -e; cd {HELPER_MOUNT}; s={staging}; a={aside}; mkdir \"$a\"; \
-             for f in * .[!.]* ..?*; do if [ -e \"$f\" ] || [ -L \"$f\" ]; then \
-             [ \"$f\" = \"$s\" ] || [ \"$f\" = \"$a\" ] || mv -- \"$f\" \"$a\"/; fi; done; \
-             for f in \"$s\"/* \"$s\"/.[!.]* \"$s\"/..?*; do if [ -e \"$f\" ] || [ -L \"$f\" ]; then mv -- \"$f\" ./; fi; done; \
-             rmdir \"$s\"; chown {}:{} . ; chmod {:o} . ; rm -rf \"$a\"",
-            root.uid,
-            root.gid,
-            root.mode,
-            aside = staging_name("previous")
-        )
-    } else {
-        format!("rm -rf {HELPER_MOUNT}/{staging}")
-    };
     let _switching = target.switching.lock().await;
-    run_shell(engine, &shell_image, volume, &script).await?;
+    if result.is_ok() {
+        switch.switching = true;
+        target
+            .journal
+            .update(|j| j.api_switch = Some(switch.clone()))?;
+        switch.switch(engine).await?;
+    } else {
+        switch.discard(engine).await?;
+    }
+    target.journal.update(|j| j.api_switch = None)?;
     result
 }
 
@@ -1188,74 +1221,6 @@ fn shell_image(consumers: &[Container], fallback: Option<&str>) -> Result<String
         )
         .hint("set SAFEOPS_HELPER_IMAGE to a local image that has /bin/sh (e.g. busybox)")
     })
-}
-
-async fn run_shell(engine: &Engine, image: &str, volume: &str, script: &str) -> Result<()> {
-    use bollard::models::{ContainerCreateBody, HostConfig, Mount, MountType};
-    let body = ContainerCreateBody {
-        image: Some(image.to_string()),
-        entrypoint: Some(vec!["/bin/sh".into(), "-c".into()]),
-        cmd: Some(vec![script.to_string()]),
-        user: Some("0:0".into()),
-        network_disabled: Some(true),
-        labels: Some(
-            [(
-                volume_access::LABEL_HELPER_PID.to_string(),
-                std::process::id().to_string(),
-            )]
-            .into(),
-        ),
-        host_config: Some(HostConfig {
-            mounts: Some(vec![Mount {
-                typ: Some(MountType::VOLUME),
-                source: Some(volume.to_string()),
-                target: Some(HELPER_MOUNT.to_string()),
-                ..Mount::default()
-            }]),
-            ..HostConfig::default()
-        }),
-        ..ContainerCreateBody::default()
-    };
-    let failed = |why: String| {
-        Error::failure(format!(
-            "cannot move the restored files into place in volume {volume} with image {image}: {why}"
-        ))
-        .hint("set SAFEOPS_HELPER_IMAGE to a local image that has /bin/sh (e.g. busybox)")
-    };
-    let created = engine
-        .docker
-        .create_container(None, body)
-        .await
-        .map_err(|e| failed(engine_message(&e)))?;
-    let outcome = async {
-        engine
-            .docker
-            .start_container(&created.id, None)
-            .await
-            .map_err(|e| failed(engine_message(&e)))?;
-        let mut waits = engine.docker.wait_container(&created.id, None);
-        match waits.next().await {
-            Some(Ok(exit)) if exit.status_code == 0 => Ok(()),
-            Some(Ok(exit)) => Err(failed(format!(
-                "the script exited with {}",
-                exit.status_code
-            ))),
-            Some(Err(bollard::errors::Error::DockerContainerWaitError { code, .. })) => {
-                Err(failed(format!("the script exited with {code}")))
-            }
-            Some(Err(e)) => Err(failed(engine_message(&e))),
-            None => Err(failed("no exit status".into())),
-        }
-    }
-    .await;
-    let options = bollard::query_parameters::RemoveContainerOptionsBuilder::default()
-        .force(true)
-        .build();
-    let _ = engine
-        .docker
-        .remove_container(&created.id, Some(options))
-        .await;
-    outcome
 }
 
 async fn load_images(engine: &Engine, from: &Source, manifest: &Manifest) -> Result<Vec<String>> {

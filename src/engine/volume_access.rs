@@ -142,26 +142,32 @@ async fn ensure_helper_image(engine: &Engine) -> Result<()> {
     Ok(())
 }
 
+/// A container of `image` labelled with this process, without network, that mounts
+/// `volume` at [`HELPER_MOUNT`].
+fn helper_body(image: &str, volume: &str, read_only: bool) -> ContainerCreateBody {
+    ContainerCreateBody {
+        image: Some(image.to_string()),
+        network_disabled: Some(true),
+        labels: Some([(LABEL_HELPER_PID.to_string(), std::process::id().to_string())].into()),
+        host_config: Some(HostConfig {
+            mounts: Some(vec![Mount {
+                typ: Some(MountType::VOLUME),
+                source: Some(volume.to_string()),
+                target: Some(HELPER_MOUNT.to_string()),
+                read_only: Some(read_only),
+                ..Mount::default()
+            }]),
+            ..HostConfig::default()
+        }),
+        ..ContainerCreateBody::default()
+    }
+}
+
 impl Helper {
     /// Creates a helper for `volume`.
     pub async fn create(engine: &Engine, volume: &str, read_only: bool) -> Result<Helper> {
         ensure_helper_image(engine).await?;
-        let body = ContainerCreateBody {
-            image: Some(HELPER_IMAGE.to_string()),
-            network_disabled: Some(true),
-            labels: Some([(LABEL_HELPER_PID.to_string(), std::process::id().to_string())].into()),
-            host_config: Some(HostConfig {
-                mounts: Some(vec![Mount {
-                    typ: Some(MountType::VOLUME),
-                    source: Some(volume.to_string()),
-                    target: Some(HELPER_MOUNT.to_string()),
-                    read_only: Some(read_only),
-                    ..Mount::default()
-                }]),
-                ..HostConfig::default()
-            }),
-            ..ContainerCreateBody::default()
-        };
+        let body = helper_body(HELPER_IMAGE, volume, read_only);
         let created = engine
             .docker
             .create_container(None, body)
@@ -345,4 +351,59 @@ impl Drop for ChannelWriter {
     fn drop(&mut self) {
         let _ = self.send();
     }
+}
+
+/// Runs `script` with `/bin/sh` of `image` as root in a helper container that mounts
+/// `volume` at [`HELPER_MOUNT`], and removes the container. A failure says it could not
+/// `purpose` (e.g. "move the restored files into place").
+pub async fn run_shell(
+    engine: &Engine,
+    (image, volume): (&str, &str),
+    script: &str,
+    purpose: &str,
+) -> Result<()> {
+    let body = ContainerCreateBody {
+        entrypoint: Some(vec!["/bin/sh".into(), "-c".into()]),
+        cmd: Some(vec![script.to_string()]),
+        user: Some("0:0".into()),
+        ..helper_body(image, volume, false)
+    };
+    let failed = |why: String| {
+        Error::failure(format!(
+            "cannot {purpose} in volume {volume} with image {image}: {why}"
+        ))
+        .hint("set SAFEOPS_HELPER_IMAGE to a local image that has /bin/sh (e.g. busybox)")
+    };
+    let created = engine
+        .docker
+        .create_container(None, body)
+        .await
+        .map_err(|e| failed(engine_message(&e)))?;
+    let outcome = async {
+        engine
+            .docker
+            .start_container(&created.id, None)
+            .await
+            .map_err(|e| failed(engine_message(&e)))?;
+        let mut waits = engine.docker.wait_container(&created.id, None);
+        match waits.next().await {
+            Some(Ok(exit)) if exit.status_code == 0 => Ok(()),
+            Some(Ok(exit)) => Err(failed(format!(
+                "the script exited with {}",
+                exit.status_code
+            ))),
+            Some(Err(bollard::errors::Error::DockerContainerWaitError { code, .. })) => {
+                Err(failed(format!("the script exited with {code}")))
+            }
+            Some(Err(e)) => Err(failed(engine_message(&e))),
+            None => Err(failed("no exit status".into())),
+        }
+    }
+    .await;
+    let options = RemoveContainerOptionsBuilder::default().force(true).build();
+    let _ = engine
+        .docker
+        .remove_container(&created.id, Some(options))
+        .await;
+    outcome
 }
