@@ -883,6 +883,19 @@ fn sigquit_while_ctrl_c_waits_for_a_switch_leaves_it_to_the_next_command() {
     );
 }
 
+/// Kills `child` with SIGKILL as soon as `ready`, which it must reach within a minute
+/// (`never` says what did not happen), and waits for it.
+fn kill_once(child: &mut std::process::Child, never: &str, mut ready: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !ready() {
+        assert!(child.try_wait().unwrap().is_none(), "it ended first");
+        assert!(std::time::Instant::now() < deadline, "{never}");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    signal(child, "-KILL");
+    child.wait().unwrap();
+}
+
 #[test]
 fn a_restore_through_the_engine_killed_while_staging_leaves_the_volume_as_it_was() {
     let f = Fixture::new("killstage");
@@ -897,17 +910,9 @@ fn a_restore_through_the_engine_killed_while_staging_leaves_the_volume_as_it_was
         .spawn()
         .unwrap();
     let staging = mountpoint(&f.volume).join(format!(".safeops-restore-{}", child.id()));
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while !staging.join("many").exists() {
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the restore ended first"
-        );
-        assert!(std::time::Instant::now() < deadline, "nothing was staged");
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
-    signal(&child, "-KILL");
-    child.wait().unwrap();
+    kill_once(&mut child, "nothing was staged", || {
+        staging.join("many").exists()
+    });
     assert_eq!(f.state(), "exited", "the restore had stopped the container");
     let (code, _, stderr) = run(f.safeops().args(["status"]));
     assert_eq!(code, 0, "{stderr}");
@@ -985,13 +990,51 @@ fn a_directory_a_restore_cannot_remove_is_left_to_the_next_command_not_forgotten
     );
 }
 
-#[test]
-fn ctrl_c_while_the_engine_fills_a_new_volume_removes_it() {
-    let mut f = Fixture::new("apinew");
+/// A fixture whose volume holds 200 MB, its backup, and the name of a volume to restore
+/// it into (removed with the fixture).
+fn big_backup_and_a_copy_name(prefix: &str) -> (Fixture, PathBuf, String) {
+    let mut f = Fixture::new(prefix);
     f.exec("dd if=/dev/urandom of=/data/big bs=1M count=200 2>/dev/null");
     let backup = f.backup(&[]);
     let copy = format!("{}-copy", f.volume);
     f.cleanup_volume(&copy);
+    (f, backup, copy)
+}
+
+#[test]
+fn a_new_volume_a_killed_restore_did_not_fill_is_removed_by_the_next_command() {
+    let (f, backup, copy) = big_backup_and_a_copy_name("killnew");
+    let mut child = f
+        .safeops()
+        .args(["restore", backup.to_str().unwrap(), "--volume"])
+        .arg(format!("{}:{copy}", f.volume))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let listed = || docker(&["volume", "ls", "-q", "--filter", &format!("name={copy}")]);
+    let mut root = None;
+    kill_once(&mut child, "nothing written into a new volume", || {
+        if root.is_none() && !listed().trim().is_empty() {
+            root = Some(mountpoint(&copy));
+        }
+        root.as_ref()
+            .is_some_and(|r| std::fs::read_dir(r).map_or(0, |d| d.count()) > 0)
+    });
+    let (code, _, stderr) = run(f.safeops().args(["status"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "removed volume {copy}, which it had created and not filled"
+        )),
+        "{stderr}"
+    );
+    assert!(listed().trim().is_empty(), "the half-filled volume stays");
+}
+
+#[test]
+fn ctrl_c_while_the_engine_fills_a_new_volume_removes_it() {
+    let (f, backup, copy) = big_backup_and_a_copy_name("apinew");
     let child = f
         .safeops()
         .env("SAFEOPS_VOLUME_ACCESS", "api")

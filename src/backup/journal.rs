@@ -40,6 +40,10 @@ pub struct JournalState {
     /// anything else too.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api_switch: Option<super::api_switch::ApiSwitch>,
+    /// A volume a restore created and has not filled to the end: removed, so that no
+    /// `compose up` uses it as it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filling: Option<String>,
 }
 
 /// The journal of this process.
@@ -375,6 +379,25 @@ async fn recover_one(engine: &Engine, path: &Path, mut state: JournalState) -> (
             }
         }
     }
+    let unremoved = match state.filling.take() {
+        Some(volume) => match remove_unfilled(engine, &volume).await {
+            Ok(()) => {
+                done.push(format!(
+                    "{what}: removed volume {volume}, which it had created and not filled"
+                ));
+                None
+            }
+            Err(why) => {
+                done.push(format!(
+                    "{what}: volume {volume}, which it had created, is not complete and \
+                     could not be removed ({why}); the next command tries again, or remove \
+                     it with `docker volume rm {volume}` before anything uses it"
+                ));
+                Some(volume)
+            }
+        },
+        None => None,
+    };
     let mut restarted = Vec::new();
     let mut gone = Vec::new();
     let mut failed = Vec::new();
@@ -412,18 +435,20 @@ async fn recover_one(engine: &Engine, path: &Path, mut state: JournalState) -> (
             done.push(format!("{what}: deleted the incomplete {}", dir.display()));
         }
     }
-    if failed.is_empty() {
+    if failed.is_empty() && unremoved.is_none() {
         return (done, true);
     }
-    let said: Vec<String> = failed
-        .iter()
-        .map(|((_, name), why)| format!("{name} ({why})"))
-        .collect();
-    done.push(format!(
-        "{what}: could not restart {}; the next command tries again (to give up, remove {})",
-        said.join(", "),
-        path.display()
-    ));
+    if !failed.is_empty() {
+        let said: Vec<String> = failed
+            .iter()
+            .map(|((_, name), why)| format!("{name} ({why})"))
+            .collect();
+        done.push(format!(
+            "{what}: could not restart {}; the next command tries again (to give up, remove {})",
+            said.join(", "),
+            path.display()
+        ));
+    }
     // Only those stay owed: one started here and stopped by hand later is left alone,
     // and the switch, settled above, is not recovered again.
     state.stopped = failed
@@ -433,6 +458,7 @@ async fn recover_one(engine: &Engine, path: &Path, mut state: JournalState) -> (
         .collect();
     state.partial_dirs.clear();
     state.switch = None;
+    state.filling = unremoved;
     if let Err(err) = save(path, &state) {
         done.push(format!(
             "{what}: cannot update its journal {}: {err}",
@@ -440,6 +466,25 @@ async fn recover_one(engine: &Engine, path: &Path, mut state: JournalState) -> (
         ));
     }
     (done, false)
+}
+
+/// Removes `volume`, made by a restore that died before it was filled (gone already
+/// is fine).
+async fn remove_unfilled(engine: &Engine, volume: &str) -> std::result::Result<(), String> {
+    match engine
+        .docker
+        .remove_volume(
+            volume,
+            None::<bollard::query_parameters::RemoveVolumeOptions>,
+        )
+        .await
+    {
+        Ok(())
+        | Err(bollard::errors::Error::DockerResponseServerError {
+            status_code: 404, ..
+        }) => Ok(()),
+        Err(err) => Err(crate::error::engine_message(&err)),
+    }
 }
 
 /// Removes the helper containers of the processes `ended` says are gone.

@@ -437,6 +437,7 @@ pub async fn restore(
                 None => {
                     let made = create_volume(engine, info, into).await?;
                     lock_done(&done).filling = Some(into.clone());
+                    journal.update(|j| j.filling = Some(into.clone()))?;
                     made
                 }
             };
@@ -475,6 +476,9 @@ pub async fn restore(
                 }
             };
             outcome?;
+            if created {
+                journal.update(|j| j.filling = None)?;
+            }
             {
                 let mut done = lock_done(&done);
                 done.filling = None;
