@@ -201,7 +201,7 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -l tlscert -d 'Path to TLS certificate file' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -l tlskey -d 'Path to TLS key file' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -l no-start -d 'Do not start the containers again after restoring'
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -l preserve-special -d 'Restore device nodes, FIFOs, setuid/setgid bits and file capabilities also into a volume other than the one backed up (they are left out there otherwise)'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -l preserve-special -d 'Restore device nodes, FIFOs, setuid/setgid bits and file capabilities also into a volume other than the one backed up, or from a backup this host did not make (they are left out then otherwise)'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -l images -d 'Also load the backup\'s images into the engine'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -s D -l debug -d 'Enable debug mode (same as --log-level debug)'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -l tls -d 'Use TLS; implied by --tlsverify'

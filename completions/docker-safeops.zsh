@@ -280,7 +280,7 @@ fatal\:"Only errors"))' \
 '--tlscert=[Path to TLS certificate file]:FILE:_files' \
 '--tlskey=[Path to TLS key file]:FILE:_files' \
 '--no-start[Do not start the containers again after restoring]' \
-'--preserve-special[Restore device nodes, FIFOs, setuid/setgid bits and file capabilities also into a volume other than the one backed up (they are left out there otherwise)]' \
+'--preserve-special[Restore device nodes, FIFOs, setuid/setgid bits and file capabilities also into a volume other than the one backed up, or from a backup this host did not make (they are left out then otherwise)]' \
 '--images[Also load the backup'\''s images into the engine]' \
 '-D[Enable debug mode (same as --log-level debug)]' \
 '--debug[Enable debug mode (same as --log-level debug)]' \

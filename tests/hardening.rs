@@ -883,26 +883,48 @@ fn sigquit_while_ctrl_c_waits_for_a_switch_leaves_it_to_the_next_command() {
     );
 }
 
-/// Kills `child` with SIGKILL as soon as `ready`, which it must reach within a minute
-/// (`never` says what did not happen), and waits for it.
-fn kill_once(child: &mut std::process::Child, never: &str, mut ready: impl FnMut() -> bool) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while !ready() {
-        assert!(child.try_wait().unwrap().is_none(), "it ended first");
-        assert!(std::time::Instant::now() < deadline, "{never}");
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
-    signal(child, "-KILL");
-    child.wait().unwrap();
+#[test]
+fn a_restore_through_the_engine_whose_image_has_no_shell_changes_nothing_and_restarts() {
+    let f = Fixture::new("noshell");
+    f.exec("echo old > /data/file");
+    let backup = f.backup(&[]);
+    f.exec("echo new > /data/file");
+    // The only container that uses the volume runs an image without /bin/sh.
+    const NO_SHELL: &str = "safeops-test/no-sh:latest";
+    let maker = unique("nosh");
+    docker(&["run", "--name", &maker, IMAGE, "rm", "/bin/sh"]);
+    docker(&["commit", &maker, NO_SHELL]);
+    docker(&["rm", "-v", &maker]);
+    docker(&["rm", "-f", &f.container]);
+    let app = unique("noshapp");
+    let label = format!("io.safeops.test={}", f.cleanup.label);
+    let volume = format!("{}:/data", f.volume);
+    docker(&[
+        "run", "-d", "--name", &app, "--label", &label, "-v", &volume, NO_SHELL, "sleep", "3600",
+    ]);
+    let (code, _, stderr) = run(f.restoring(&backup).env("SAFEOPS_VOLUME_ACCESS", "api"));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("SAFEOPS_HELPER_IMAGE"), "{stderr}");
+    let state = docker(&["inspect", "-f", "{{.State.Status}}", &app]);
+    assert_eq!(state.trim(), "running", "{stderr}");
+    let root = mountpoint(&f.volume);
+    assert_eq!(std::fs::read_to_string(root.join("file")).unwrap(), "new\n");
+    let names: Vec<_> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["file"], "{stderr}");
 }
 
-#[test]
-fn a_restore_through_the_engine_killed_while_staging_leaves_the_volume_as_it_was() {
-    let f = Fixture::new("killstage");
+/// A fixture (old content: `file` and [`MANY_FILES`]; new: `file`) and a restore of it
+/// through the engine just started (stdout and stderr piped), with the directory it
+/// stages into.
+fn restore_staging_through_the_engine(prefix: &str) -> (Fixture, std::process::Child, PathBuf) {
+    let f = Fixture::new(prefix);
     f.exec(&format!("echo old > /data/file && {MANY_FILES}"));
     let backup = f.backup(&[]);
     f.exec("echo new > /data/file");
-    let mut child = f
+    let child = f
         .restoring(&backup)
         .env("SAFEOPS_VOLUME_ACCESS", "api")
         .stdout(Stdio::null())
@@ -910,6 +932,50 @@ fn a_restore_through_the_engine_killed_while_staging_leaves_the_volume_as_it_was
         .spawn()
         .unwrap();
     let staging = mountpoint(&f.volume).join(format!(".safeops-restore-{}", child.id()));
+    (f, child, staging)
+}
+
+#[test]
+fn ctrl_c_while_a_restore_stages_through_the_engine_leaves_no_staged_files() {
+    let (f, mut child, staging) = restore_staging_through_the_engine("intstage");
+    let root = mountpoint(&f.volume);
+    signal_when(&mut child, "-INT", "nothing was staged", || {
+        staging.join("many").exists()
+    });
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert_eq!(f.state(), "running");
+    assert_eq!(std::fs::read_to_string(root.join("file")).unwrap(), "new\n");
+    assert!(!staging.exists(), "the staged files stay: {stderr}");
+}
+
+/// Sends `sig` to `child` as soon as `ready`, which it must reach within a minute
+/// (`never` says what did not happen).
+fn signal_when(
+    child: &mut std::process::Child,
+    sig: &str,
+    never: &str,
+    mut ready: impl FnMut() -> bool,
+) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !ready() {
+        assert!(child.try_wait().unwrap().is_none(), "it ended first");
+        assert!(std::time::Instant::now() < deadline, "{never}");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    signal(child, sig);
+}
+
+/// Kills `child` with SIGKILL as soon as `ready` (see [`signal_when`]) and waits for it.
+fn kill_once(child: &mut std::process::Child, never: &str, ready: impl FnMut() -> bool) {
+    signal_when(child, "-KILL", never, ready);
+    child.wait().unwrap();
+}
+
+#[test]
+fn a_restore_through_the_engine_killed_while_staging_leaves_the_volume_as_it_was() {
+    let (f, mut child, staging) = restore_staging_through_the_engine("killstage");
     kill_once(&mut child, "nothing was staged", || {
         staging.join("many").exists()
     });
@@ -1035,7 +1101,7 @@ fn a_new_volume_a_killed_restore_did_not_fill_is_removed_by_the_next_command() {
 #[test]
 fn ctrl_c_while_the_engine_fills_a_new_volume_removes_it() {
     let (f, backup, copy) = big_backup_and_a_copy_name("apinew");
-    let child = f
+    let mut child = f
         .safeops()
         .env("SAFEOPS_VOLUME_ACCESS", "api")
         .args(["restore", backup.to_str().unwrap(), "--volume"])
@@ -1047,15 +1113,11 @@ fn ctrl_c_while_the_engine_fills_a_new_volume_removes_it() {
     // The helper that fills the new volume.
     let helpers = format!("label=io.safeops.helper.pid={}", child.id());
     let filling = format!("volume={copy}");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while docker(&["ps", "-a", "-q", "--filter", &helpers, "--filter", &filling])
-        .trim()
-        .is_empty()
-    {
-        assert!(std::time::Instant::now() < deadline, "no helper seen");
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    signal(&child, "-INT");
+    signal_when(&mut child, "-INT", "no helper seen", || {
+        !docker(&["ps", "-a", "-q", "--filter", &helpers, "--filter", &filling])
+            .trim()
+            .is_empty()
+    });
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{stderr}");

@@ -532,15 +532,31 @@ fn special_entries_are_listed_and_not_planted_in_another_volume() {
     assert_eq!(code, 0, "{stderr}");
     assert!(stderr.contains("special entries left out"), "{stderr}");
     assert!(!mountpoint(&victim).join("fifo").exists());
-    // Into the very volume backed up, they are restored as they were.
-    let (code, _, stderr) = run(f.safeops().env("SAFEOPS_VOLUME_ACCESS", "direct").args([
-        "restore",
-        backup_arg,
-        "--confirm",
-        &f.volume,
-        "-t",
-        "1",
-    ]));
+    // A backup claiming the very volume, its name and creation time, that this host did
+    // not make: they are left out.
+    let claimed = f.dir.path().join("forged-same");
+    copy_dir(&backup, &claimed);
+    forge_manifest(&claimed, |m| m["created"] = "2020-01-01T00:00:00Z".into());
+    let into_itself = |backup: &str| {
+        run(f.safeops().env("SAFEOPS_VOLUME_ACCESS", "direct").args([
+            "restore",
+            backup,
+            "--confirm",
+            &f.volume,
+            "-t",
+            "1",
+        ]))
+    };
+    let (code, _, stderr) = into_itself(claimed.to_str().unwrap());
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("this host has no record of making this backup"),
+        "{stderr}"
+    );
+    assert!(!mountpoint(&f.volume).join("fifo").exists());
+    // Into the very volume backed up, they are restored as they were, although the
+    // restore above changed the creation time the engine gives the volume.
+    let (code, _, stderr) = into_itself(backup_arg);
     assert_eq!(code, 0, "{stderr}");
     assert!(
         stderr.contains("special entries restored as they are"),

@@ -9,8 +9,12 @@
 use serde::{Deserialize, Serialize};
 
 use crate::engine::Engine;
-use crate::engine::volume_access::{HELPER_MOUNT, run_shell};
+use crate::engine::volume_access::{HELPER_MOUNT, run_shell, shell_status};
 use crate::error::{Error, Result};
+
+/// The exit status of [`ApiSwitch::preflight`]'s script when the volume holds a
+/// directory an unfinished restore left.
+const LEFT_BY_ANOTHER: i64 = 3;
 
 /// A restore through the engine into a volume that holds data, as its journal records it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,6 +35,32 @@ pub struct ApiSwitch {
 }
 
 impl ApiSwitch {
+    /// Checks, before anything is staged, that the image runs the scripts and that the
+    /// volume holds no directory of an unfinished restore (a switch over it would mix
+    /// its content in), so that neither stops the switch once it began.
+    pub async fn preflight(&self, engine: &Engine) -> Result<()> {
+        let script = format!(
+            "cd {HELPER_MOUNT}; for f in .safeops-*; do case \"$f\" in *-quarantine) ;; \
+             *) if [ -e \"$f\" ] || [ -L \"$f\" ]; then exit {LEFT_BY_ANOTHER}; fi ;; esac; done"
+        );
+        let image = self.image();
+        let purpose = "check that the restored files can be switched into place";
+        match shell_status(engine, (&image, &self.volume), &script, purpose).await? {
+            0 => Ok(()),
+            LEFT_BY_ANOTHER => Err(Error::failure(format!(
+                "volume {} holds a .safeops-* directory left by an unfinished restore: \
+                 switching over it would mix its content in; nothing was changed",
+                self.volume
+            ))
+            .hint("run any docker safeops command to recover it first, or remove it")),
+            code => Err(Error::failure(format!(
+                "cannot {purpose} in volume {} with image {image}: the check exited with {code}",
+                self.volume
+            ))
+            .hint("set SAFEOPS_HELPER_IMAGE to a local image that has /bin/sh (e.g. busybox)")),
+        }
+    }
+
     /// Moves the staged files into place and removes the old content.
     pub async fn switch(&self, engine: &Engine) -> Result<()> {
         self.run(
@@ -61,11 +91,22 @@ impl ApiSwitch {
     }
 
     async fn run(&self, engine: &Engine, script: &str, purpose: &str) -> Result<()> {
-        run_shell(engine, (&self.shell_image, &self.volume), script, purpose).await
+        run_shell(engine, (&self.image(), &self.volume), script, purpose).await
+    }
+
+    /// `SAFEOPS_HELPER_IMAGE` when it is set (a recovery can be told another image than
+    /// the one the restore found), else the image recorded.
+    fn image(&self) -> String {
+        std::env::var("SAFEOPS_HELPER_IMAGE")
+            .ok()
+            .filter(|image| !image.is_empty())
+            .unwrap_or_else(|| self.shell_image.clone())
     }
 
     /// The switch, in three steps: every entry of the root but the staging directory
-    /// moved into `<aside>.partial`, renamed `<aside>` once all are there; the staged
+    /// (and the quarantine of an earlier restore, kept for the operator as a switch on
+    /// the host keeps it) moved into `<aside>.partial`, renamed `<aside>` once all are
+    /// there; the staged
     /// entries moved up and the staging directory removed; the root's owner and mode set
     /// and the aside removed. Run again from any point, it finishes: which step was
     /// under way is told by which directories exist, and once neither the staging
@@ -77,7 +118,8 @@ impl ApiSwitch {
         Ok(format!(
             "set -e; cd {HELPER_MOUNT}; s={staging}; a={aside}; p={aside}.partial; \
              if [ ! -d \"$a\" ] && [ -d \"$s\" ]; then mkdir -p \"$p\"; \
-             for f in * .[!.]* ..?*; do if [ -e \"$f\" ] || [ -L \"$f\" ]; then \
+             for f in * .[!.]* ..?*; do case \"$f\" in .safeops-*-quarantine) continue ;; esac; \
+             if [ -e \"$f\" ] || [ -L \"$f\" ]; then \
              [ \"$f\" = \"$s\" ] || [ \"$f\" = \"$p\" ] || mv -- \"$f\" \"$p\"/; fi; done; \
              mv \"$p\" \"$a\"; fi; \
              if [ -d \"$s\" ]; then \
@@ -129,6 +171,7 @@ mod tests {
         std::fs::write(root.join(".safeops-restore-1/.hidden"), "h").unwrap();
         std::fs::create_dir(root.join("olddir")).unwrap();
         std::fs::write(root.join("old"), "o").unwrap();
+        std::fs::create_dir(root.join(".safeops-restore-0-quarantine")).unwrap();
         let script = switch(".safeops-restore-1")
             .switch_script()
             .unwrap()
@@ -172,7 +215,7 @@ mod tests {
         for cut in 0..12 {
             assert_eq!(
                 run_cut(cut),
-                [".hidden", "new", "newdir"],
+                [".hidden", ".safeops-restore-0-quarantine", "new", "newdir"],
                 "cut after {cut}"
             );
         }

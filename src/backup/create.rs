@@ -20,6 +20,7 @@ use super::into_repository::{
     small_file_dirs, take_all, volume_tree, write_snapshots,
 };
 use super::lock;
+use super::made_here;
 use super::manifest::{
     self, Artifact, ArtifactKind, ComposeFileInfo, ContainerInfo, EngineInfo, ImageInfo, Manifest,
     TargetInfo, VolumeInfo,
@@ -326,15 +327,11 @@ async fn plan_and_lock(
 ) -> Result<(Plan, lock::Held)> {
     let plan = plan(engine, subject, options).await?;
     let stopped = lock::mounted_by(&plan.to_stop, "backup");
-    let held = lock::acquire_explained(
-        &engine.endpoint.host,
-        &[],
-        &stopped,
-        "backup",
-        options.lock_wait,
-        cancel,
-    )
-    .await?;
+    // Out of the one order locks are taken in: waiting here could wait for an
+    // operation that waits for this one.
+    let held =
+        lock::acquire_explained(&engine.endpoint.host, &[], &stopped, "backup", None, cancel)
+            .await?;
     Ok((plan, held))
 }
 
@@ -569,6 +566,12 @@ pub async fn create(
     };
     // The backup is complete: retention that fails is said, not a failure.
     let mut notes = plan.notes;
+    if let Err(err) = record_made_here(options.root.is_some().then_some(&path), &written) {
+        notes.push(format!(
+            "cannot record the backup as made on this host ({err}): restored into the \
+             same volume, its special entries are left out unless --preserve-special"
+        ));
+    }
     let mut pruned = Vec::new();
     if let Some(root) = &options.root {
         match store::apply_retention(root, &subject.kind, &subject.name, options.retention, &path) {
@@ -608,6 +611,19 @@ pub async fn create(
         left_stopped,
         snapshots: written,
     })
+}
+
+/// Records the plain backup at `plain` and the snapshots `written` as made on this
+/// host (see [`made_here`]).
+fn record_made_here(plain: Option<&PathBuf>, written: &[snapshot::Written]) -> std::io::Result<()> {
+    let mut made: Vec<String> = written.iter().map(|w| made_here::snapshot(&w.id)).collect();
+    if let Some(dir) = plain {
+        made.push(made_here::plain(
+            &store::read_index(dir, manifest::MANIFEST)?,
+            &store::read_index(dir, manifest::SHA256SUMS)?,
+        ));
+    }
+    made_here::record(&made)
 }
 
 /// Starts again what a failed backup stopped (a start that fails stays owed: the

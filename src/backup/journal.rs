@@ -143,6 +143,15 @@ impl Journal {
         state.switch.is_some() || state.api_switch.as_ref().is_some_and(|s| s.switching)
     }
 
+    /// The switch through the engine recorded, staged or under way.
+    pub fn api_switch(&self) -> Option<super::api_switch::ApiSwitch> {
+        self.state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .api_switch
+            .clone()
+    }
+
     /// The gate every in-flight stop holds (see [`Journal::settle`]).
     pub fn stops_in_flight(&self) -> std::sync::Arc<tokio::sync::RwLock<()>> {
         self.stops_in_flight.clone()
@@ -203,7 +212,7 @@ pub async fn recover_own(engine: &Engine) -> Vec<String> {
 /// them): what was removed.
 pub async fn remove_own_helpers(engine: &Engine) -> Vec<String> {
     let own = std::process::id();
-    remove_orphan_helpers(engine, |pid| pid == own).await
+    remove_orphan_helpers(engine, |pid| pid == own).await.0
 }
 
 /// Finishes the operations on this engine whose process `ended` says is gone.
@@ -222,7 +231,8 @@ async fn recover_where(engine: &Engine, ended: impl Fn(u32) -> bool) -> Vec<Stri
     };
     // A dead restore's helper may still be running its switch: gone before recovery
     // runs it again.
-    done.extend(remove_orphan_helpers(engine, &ended).await);
+    let (removed, remaining) = remove_orphan_helpers(engine, &ended).await;
+    done.extend(removed);
     let Ok(entries) = fs::read_dir(journal_dir()) else {
         return done;
     };
@@ -240,7 +250,9 @@ async fn recover_where(engine: &Engine, ended: impl Fn(u32) -> bool) -> Vec<Stri
         if !ended(state.pid) || state.engine_host != engine.endpoint.host {
             continue;
         }
-        let (messages, finished) = recover_one(engine, &path, state).await;
+        // Two switch scripts in one volume at once would undo each other's moves.
+        let helper_left = remaining.as_ref().is_none_or(|r| r.contains(&state.pid));
+        let (messages, finished) = recover_one(engine, &path, state, helper_left).await;
         done.extend(messages);
         if finished {
             let _ = fs::remove_file(&path);
@@ -327,7 +339,15 @@ async fn settle_stop(engine: &Engine, id: &str, stop_timeout: i32) {
 
 /// Undoes or finishes what `state` records. False when something could not be settled
 /// and the journal must stay for the next attempt.
-async fn recover_one(engine: &Engine, path: &Path, mut state: JournalState) -> (Vec<String>, bool) {
+/// Recovers the operation of the journal at `path`, whose `state` it holds; with
+/// `helper_left`, a helper container of its process may still run (it could not be
+/// removed, or not be listed): a switch through the engine waits for the next command.
+async fn recover_one(
+    engine: &Engine,
+    path: &Path,
+    mut state: JournalState,
+    helper_left: bool,
+) -> (Vec<String>, bool) {
     let mut done = Vec::new();
     let what = format!(
         "recovered an interrupted `{}` (pid {}, started {})",
@@ -355,9 +375,14 @@ async fn recover_one(engine: &Engine, path: &Path, mut state: JournalState) -> (
             }
         }
     }
+    let mut staged_left = false;
     if let Some(switch) = state.api_switch.clone() {
         let volume = &switch.volume;
-        match switch.recover(engine).await {
+        let recovered = match helper_left {
+            true => Err("a helper container of it is still there".to_string()),
+            false => switch.recover(engine).await.map_err(|e| e.message),
+        };
+        match recovered {
             Ok(how) => {
                 done.push(format!("{what}: volume {volume}: {how}"));
                 state.api_switch = None;
@@ -369,13 +394,24 @@ async fn recover_one(engine: &Engine, path: &Path, mut state: JournalState) -> (
                     return (done, false);
                 }
             }
-            Err(err) => {
+            Err(why) if switch.switching => {
+                let stopped: Vec<&str> = state.stopped.iter().map(|(_, n)| n.as_str()).collect();
                 done.push(format!(
-                    "{what}: volume {volume}: {}; nothing was started; the next command \
-                     tries again",
-                    err.message
+                    "{what}: volume {volume}: cannot finish switching the restored files \
+                     into place ({why}); nothing was started, the next command tries again \
+                     (to give up, remove {} and start {} by hand)",
+                    path.display(),
+                    stopped.join(", ")
                 ));
                 return (done, false);
+            }
+            // The volume is as it was: only the staged files are left.
+            Err(why) => {
+                done.push(format!(
+                    "{what}: volume {volume}: cannot remove the files it had staged yet \
+                     ({why}); the next command tries again"
+                ));
+                staged_left = true;
             }
         }
     }
@@ -435,7 +471,7 @@ async fn recover_one(engine: &Engine, path: &Path, mut state: JournalState) -> (
             done.push(format!("{what}: deleted the incomplete {}", dir.display()));
         }
     }
-    if failed.is_empty() && unremoved.is_none() {
+    if failed.is_empty() && unremoved.is_none() && !staged_left {
         return (done, true);
     }
     if !failed.is_empty() {
@@ -488,7 +524,12 @@ async fn remove_unfilled(engine: &Engine, volume: &str) -> std::result::Result<(
 }
 
 /// Removes the helper containers of the processes `ended` says are gone.
-async fn remove_orphan_helpers(engine: &Engine, ended: impl Fn(u32) -> bool) -> Vec<String> {
+/// What was removed, and the processes whose helpers are still there (`None`: they
+/// could not be listed).
+async fn remove_orphan_helpers(
+    engine: &Engine,
+    ended: impl Fn(u32) -> bool,
+) -> (Vec<String>, Option<std::collections::HashSet<u32>>) {
     let options = ListContainersOptionsBuilder::default()
         .all(true)
         .filters(&std::collections::HashMap::from([(
@@ -497,9 +538,10 @@ async fn remove_orphan_helpers(engine: &Engine, ended: impl Fn(u32) -> bool) -> 
         )]))
         .build();
     let Ok(helpers) = engine.docker.list_containers(Some(options)).await else {
-        return Vec::new();
+        return (Vec::new(), None);
     };
     let mut done = Vec::new();
+    let mut remaining = std::collections::HashSet::new();
     for helper in helpers {
         let pid = helper
             .labels
@@ -514,18 +556,17 @@ async fn remove_orphan_helpers(engine: &Engine, ended: impl Fn(u32) -> bool) -> 
                 .force(true)
                 .v(false)
                 .build();
-            if engine
-                .docker
-                .remove_container(&id, Some(options))
-                .await
-                .is_ok()
-            {
-                done.push(format!(
+            match engine.docker.remove_container(&id, Some(options)).await {
+                Ok(()) => done.push(format!(
                     "removed a leftover helper container {}",
                     &id[..12.min(id.len())]
-                ));
+                )),
+                Err(bollard::errors::Error::DockerResponseServerError {
+                    status_code: 404, ..
+                }) => {}
+                Err(_) => remaining.extend(pid),
             }
         }
     }
-    done
+    (done, Some(remaining))
 }

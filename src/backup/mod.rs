@@ -16,6 +16,7 @@ pub mod into_repository;
 pub mod journal;
 pub mod local;
 pub mod lock;
+pub mod made_here;
 pub mod manifest;
 pub mod metrics;
 pub mod prune;

@@ -22,6 +22,7 @@ use super::archive::{
 use super::create::{self, BackupOptions, Subject};
 use super::entry::{FileList, FileRecord, PathBytes, first_differences};
 use super::local::{self, Extractor, Switch, SwitchPhase};
+use super::made_here;
 use super::manifest::{self, Manifest, VolumeInfo};
 use super::snapshot_source::SnapshotSource;
 use super::verify::{self, Depth, VerifyReport};
@@ -243,6 +244,17 @@ pub async fn restore(
         Source::Snapshot(source) => source.manifest().clone(),
     };
     let chosen = select(&manifest, &request.selections)?;
+    let made_here = match &request.from {
+        Source::Plain(dir) => store::read_index(dir, manifest::MANIFEST)
+            .and_then(|m| {
+                Ok(made_here::plain(
+                    &m,
+                    &store::read_index(dir, manifest::SHA256SUMS)?,
+                ))
+            })
+            .is_ok_and(|identity| made_here::contains(&identity)),
+        Source::Snapshot(source) => made_here::contains(&made_here::snapshot(&source.id())),
+    };
     // Locked before anything about the volumes is read: after a wait for another
     // operation, what it found would be stale.
     let keys: Vec<lock::Key> = chosen
@@ -279,20 +291,25 @@ pub async fn restore(
                 info.name
             )));
         }
-        // Into the very volume that was backed up (same name and creation time), its
-        // special entries were there before; anywhere else they would be planted. A
-        // name alone proves nothing: a forged manifest can say any.
-        let same_volume = *into == info.name
-            && info.created_at.is_some()
-            && existing.as_ref().and_then(|v| v.created_at.as_ref()) == info.created_at.as_ref();
-        let keep_special = request.preserve_special || same_volume;
+        // Into the very volume a backup this host made was made of, its special
+        // entries were there before; anywhere else they would be planted. A name proves
+        // nothing by itself: a forged backup can claim any, but not that this host made
+        // it (see `made_here`). The engine's creation time of a local volume is no
+        // proof either: it is the change time of the volume's directory, which moves
+        // whenever an entry at its top is added or removed.
+        let same_volume = *into == info.name;
+        let keep_special = request.preserve_special || (same_volume && made_here);
         if let Some(summary) = list.special_summary() {
             if keep_special {
                 crate::say!("volume {into}: special entries restored as they are: {summary}");
             } else {
+                let why = match same_volume {
+                    true => "this host has no record of making this backup",
+                    false => "it is not the volume they were backed up from",
+                };
                 crate::say!(
-                    "volume {into}: special entries left out ({summary}): it is not the volume \
-                     they were backed up from; --preserve-special restores them"
+                    "volume {into}: special entries left out ({summary}): {why}; \
+                     --preserve-special restores them"
                 );
             }
         }
@@ -394,13 +411,14 @@ pub async fn restore(
         .cloned()
         .collect();
     // A container that started since the restore's locks were taken may mount other
-    // volumes than they cover.
+    // volumes than they cover. Out of the one order locks are taken in: waiting here
+    // could wait for an operation that waits for this one.
     let _stopped_volumes = lock::acquire_explained(
         &engine.endpoint.host,
         &[],
         &lock::mounted_by(&running, "restore"),
         "restore",
-        request.lock_wait,
+        None,
         cancel,
     )
     .await?;
@@ -437,6 +455,8 @@ pub async fn restore(
                 None => {
                     let made = create_volume(engine, info, into).await?;
                     lock_done(&done).filling = Some(into.clone());
+                    // Recorded once made: recorded before, a kill could leave recovery
+                    // removing a volume someone else made meanwhile.
                     journal.update(|j| j.filling = Some(into.clone()))?;
                     made
                 }
@@ -560,6 +580,20 @@ pub async fn restore(
                 .filter(|dir| !crate::backup::store::remove_tree(dir))
                 .collect();
             let done = std::mem::take(&mut *lock_done(&done));
+            // Files staged through the engine (Ctrl-C came while they were): removed
+            // once this process's helpers, which may still write them, are gone.
+            let staged = journal.api_switch();
+            if let Some(staged) = staged {
+                crate::backup::journal::remove_own_helpers(engine).await;
+                let removed = match staged.discard(engine).await {
+                    Ok(()) => journal.update(|j| j.api_switch = None),
+                    Err(why) => Err(why),
+                };
+                if let Err(why) = removed {
+                    err.message
+                        .push_str(&format!("\n({})", owe_discard(engine, staged, &why)));
+                }
+            }
             // A volume made for this restore and not filled to the end must not stay
             // under its name for the next `compose up` to use.
             if let Some(volume) = &done.filling {
@@ -622,6 +656,26 @@ fn owe_removal(engine: &Engine, dirs: &[PathBuf]) -> Option<String> {
             err.message
         ),
     })
+}
+
+/// Leaves the files `staged` through the engine, which could not be removed (`why`),
+/// to the next safeops command, as [`owe_removal`] does: what to tell the user.
+fn owe_discard(engine: &Engine, staged: ApiSwitch, why: &Error) -> String {
+    let (volume, staging) = (staged.volume.clone(), staged.staging.clone());
+    let owed = Journal::open("restore", engine)
+        .and_then(|journal| journal.update(|s| s.api_switch = Some(staged)));
+    match owed {
+        Ok(()) => format!(
+            "{staging} in volume {volume} could not be removed yet ({}): the next safeops \
+             command removes it",
+            why.message
+        ),
+        Err(err) => format!(
+            "{staging} in volume {volume} could not be removed ({}; {}): remove it by hand \
+             before the next restore into the volume",
+            why.message, err.message
+        ),
+    }
 }
 
 /// How far a restore got, for what its failure leaves.
@@ -1084,6 +1138,7 @@ async fn restore_api(
         None => None,
     };
     if let Some(switch) = &switch {
+        switch.preflight(engine).await?;
         target
             .journal
             .update(|j| j.api_switch = Some(switch.clone()))?;
@@ -1199,8 +1254,9 @@ async fn restore_api(
             .journal
             .update(|j| j.api_switch = Some(switch.clone()))?;
         switch.switch(engine).await?;
-    } else {
-        switch.discard(engine).await?;
+    } else if switch.discard(engine).await.is_err() {
+        // Left in the journal: the restore's failure tries again, then owes it.
+        return result;
     }
     target.journal.update(|j| j.api_switch = None)?;
     result

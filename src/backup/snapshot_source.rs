@@ -138,6 +138,11 @@ impl SnapshotSource {
         })
     }
 
+    /// The snapshot's full id.
+    pub fn id(&self) -> String {
+        self.snapshot.id.to_hex().to_string()
+    }
+
     /// `REPOSITORY#ID`, as restores and audits name it.
     pub fn describe(&self) -> String {
         format!("{}#{}", self.location, &*self.snapshot.id.to_hex())

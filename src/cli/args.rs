@@ -899,7 +899,8 @@ pub struct RestoreArgs {
     #[arg(long)]
     pub no_start: bool,
     /// Restore device nodes, FIFOs, setuid/setgid bits and file capabilities also into a
-    /// volume other than the one backed up (they are left out there otherwise)
+    /// volume other than the one backed up, or from a backup this host did not make
+    /// (they are left out then otherwise)
     #[arg(long)]
     pub preserve_special: bool,
     /// Create volume NAME with the driver and options the backup records even though

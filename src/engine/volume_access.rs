@@ -362,18 +362,31 @@ pub async fn run_shell(
     script: &str,
     purpose: &str,
 ) -> Result<()> {
+    match shell_status(engine, (image, volume), script, purpose).await? {
+        0 => Ok(()),
+        code => Err(shell_error(
+            (image, volume),
+            purpose,
+            format!("the script exited with {code}"),
+        )),
+    }
+}
+
+/// [`run_shell`], with the script's exit status: an error only when it could not run
+/// to its end.
+pub async fn shell_status(
+    engine: &Engine,
+    (image, volume): (&str, &str),
+    script: &str,
+    purpose: &str,
+) -> Result<i64> {
     let body = ContainerCreateBody {
         entrypoint: Some(vec!["/bin/sh".into(), "-c".into()]),
         cmd: Some(vec![script.to_string()]),
         user: Some("0:0".into()),
         ..helper_body(image, volume, false)
     };
-    let failed = |why: String| {
-        Error::failure(format!(
-            "cannot {purpose} in volume {volume} with image {image}: {why}"
-        ))
-        .hint("set SAFEOPS_HELPER_IMAGE to a local image that has /bin/sh (e.g. busybox)")
-    };
+    let failed = |why: String| shell_error((image, volume), purpose, why);
     let created = engine
         .docker
         .create_container(None, body)
@@ -387,14 +400,8 @@ pub async fn run_shell(
             .map_err(|e| failed(engine_message(&e)))?;
         let mut waits = engine.docker.wait_container(&created.id, None);
         match waits.next().await {
-            Some(Ok(exit)) if exit.status_code == 0 => Ok(()),
-            Some(Ok(exit)) => Err(failed(format!(
-                "the script exited with {}",
-                exit.status_code
-            ))),
-            Some(Err(bollard::errors::Error::DockerContainerWaitError { code, .. })) => {
-                Err(failed(format!("the script exited with {code}")))
-            }
+            Some(Ok(exit)) => Ok(exit.status_code),
+            Some(Err(bollard::errors::Error::DockerContainerWaitError { code, .. })) => Ok(code),
             Some(Err(e)) => Err(failed(engine_message(&e))),
             None => Err(failed("no exit status".into())),
         }
@@ -406,4 +413,11 @@ pub async fn run_shell(
         .remove_container(&created.id, Some(options))
         .await;
     outcome
+}
+
+fn shell_error((image, volume): (&str, &str), purpose: &str, why: String) -> Error {
+    Error::failure(format!(
+        "cannot {purpose} in volume {volume} with image {image}: {why}"
+    ))
+    .hint("set SAFEOPS_HELPER_IMAGE to a local image that has /bin/sh (e.g. busybox)")
 }
