@@ -1096,6 +1096,37 @@ fn a_snapshot_whose_manifest_moves_a_digest_list_is_refused_before_anything_stop
 }
 
 #[test]
+fn a_snapshot_file_put_under_another_snapshots_name_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_cleanup, container, volume) = data_container(dir.path());
+    let (path, url) = local_repository(dir.path());
+    let real = backup_json(dir.path(), None, &container, &url);
+    let real_id = real["snapshot"]["id"].as_str().unwrap().to_string();
+    // Another snapshot (restic's, with other content) written under the real one's name:
+    // a restore by that id must not take it for the snapshot this host made.
+    let other = forged(dir.path(), &path, &real_id, |root| {
+        std::fs::write(root.join("volumes").join(&volume).join("a"), "planted\n").unwrap()
+    });
+    let snapshots = path.join("snapshots");
+    // restic says a short id.
+    let other = std::fs::read_dir(&snapshots)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .find(|name| name.starts_with(&other))
+        .unwrap();
+    std::fs::rename(snapshots.join(&other), snapshots.join(&real_id)).unwrap();
+    for verb in [
+        &["verify", &real_id][..],
+        &["restore", &real_id, "--confirm", &volume],
+    ] {
+        let (code, _, stderr) = run(safeops(dir.path(), None).args(verb).args(["--to", &url]));
+        assert_eq!(code, 4, "{verb:?}: {stderr}");
+        assert!(stderr.contains("is not what its name says"), "{stderr}");
+    }
+    assert_ne!(sh_in(&container, "cat /data/a"), "planted\n");
+}
+
+#[test]
 fn a_restore_that_fails_at_its_second_volume_names_the_first_it_restored() {
     let dir = tempfile::tempdir().unwrap();
     let (mut cleanup, container, first) = container_with_volume("twovol", &["sleep", "3600"]);

@@ -16,6 +16,10 @@ use crate::error::{Error, Result};
 /// directory an unfinished restore left.
 const LEFT_BY_ANOTHER: i64 = 3;
 
+/// The exit status of [`ApiSwitch::preflight`]'s script when the image cannot run what
+/// the switch runs (`mkdir`, `mv`, `rm`, `chown`, `chmod` on the volume).
+const CANNOT_SWITCH: i64 = 4;
+
 /// A restore through the engine into a volume that holds data, as its journal records it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiSwitch {
@@ -39,9 +43,14 @@ impl ApiSwitch {
     /// volume holds no directory of an unfinished restore (a switch over it would mix
     /// its content in), so that neither stops the switch once it began.
     pub async fn preflight(&self, engine: &Engine) -> Result<()> {
+        let (uid, gid, mode) = self.root;
         let script = format!(
-            "cd {HELPER_MOUNT}; for f in .safeops-*; do case \"$f\" in *-quarantine) ;; \
-             *) if [ -e \"$f\" ] || [ -L \"$f\" ]; then exit {LEFT_BY_ANOTHER}; fi ;; esac; done"
+            "cd {HELPER_MOUNT} || exit {CANNOT_SWITCH}; for f in .safeops-*; do \
+             case \"$f\" in *-quarantine|.safeops-probe-*) ;; \
+             *) if [ -e \"$f\" ] || [ -L \"$f\" ]; then exit {LEFT_BY_ANOTHER}; fi ;; esac; done; \
+             p=.safeops-probe-$$; rm -rf .safeops-probe-* && mkdir \"$p\" && : > \"$p/f\" && \
+             chown {uid}:{gid} \"$p\" && chmod {mode:o} \"$p\" && mv \"$p\" \"$p-m\" && \
+             rm -rf \"$p-m\" || exit {CANNOT_SWITCH}"
         );
         let image = self.image();
         let purpose = "check that the restored files can be switched into place";
@@ -54,8 +63,12 @@ impl ApiSwitch {
             ))
             .hint("run any docker safeops command to recover it first, or remove it")),
             code => Err(Error::failure(format!(
-                "cannot {purpose} in volume {} with image {image}: the check exited with {code}",
-                self.volume
+                "cannot {purpose} in volume {} with image {image}: {}",
+                self.volume,
+                match code {
+                    CANNOT_SWITCH => "it cannot run mkdir, mv, rm, chown and chmod there".into(),
+                    code => format!("the check exited with {code}"),
+                }
             ))
             .hint("set SAFEOPS_HELPER_IMAGE to a local image that has /bin/sh (e.g. busybox)")),
         }
@@ -81,6 +94,13 @@ impl ApiSwitch {
 
     /// Settles it for a restore that died: what was done, for the user.
     pub async fn recover(&self, engine: &Engine) -> Result<&'static str> {
+        // A helper would create a volume that is gone: nothing is left to settle.
+        if let Err(bollard::errors::Error::DockerResponseServerError {
+            status_code: 404, ..
+        }) = engine.docker.inspect_volume(&self.volume).await
+        {
+            return Ok("the volume is gone: nothing to settle");
+        }
         if self.switching {
             self.switch(engine).await?;
             Ok("finished switching the restored files into place")

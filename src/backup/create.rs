@@ -528,6 +528,8 @@ pub async fn create(
     let sound = take_all(&workers.sound);
     let (written, failed) =
         crate::storage::repository::blocking(move || Ok(publish_all(sound))).await?;
+    // Before anything else can fail: what is complete was made here.
+    let recorded_here = record_made_here(plain.as_ref().map(|_| &manifest), &written);
     if let Some(mut err) = failed {
         let complete: Vec<String> = plain
             .iter()
@@ -566,7 +568,7 @@ pub async fn create(
     };
     // The backup is complete: retention that fails is said, not a failure.
     let mut notes = plan.notes;
-    if let Err(err) = record_made_here(options.root.is_some().then_some(&path), &written) {
+    if let Err(err) = recorded_here {
         notes.push(format!(
             "cannot record the backup as made on this host ({err}): restored into the \
              same volume, its special entries are left out unless --preserve-special"
@@ -613,15 +615,15 @@ pub async fn create(
     })
 }
 
-/// Records the plain backup at `plain` and the snapshots `written` as made on this
-/// host (see [`made_here`]).
-fn record_made_here(plain: Option<&PathBuf>, written: &[snapshot::Written]) -> std::io::Result<()> {
+/// Records the plain backup sealed with the manifest `plain` and the snapshots
+/// `written` as made on this host (see [`made_here`]).
+fn record_made_here(
+    plain: Option<&Manifest>,
+    written: &[snapshot::Written],
+) -> std::io::Result<()> {
     let mut made: Vec<String> = written.iter().map(|w| made_here::snapshot(&w.id)).collect();
-    if let Some(dir) = plain {
-        made.push(made_here::plain(
-            &store::read_index(dir, manifest::MANIFEST)?,
-            &store::read_index(dir, manifest::SHA256SUMS)?,
-        ));
+    if let Some(manifest) = plain {
+        made.push(store::sealed_identity(manifest)?);
     }
     made_here::record(&made)
 }

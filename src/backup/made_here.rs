@@ -41,8 +41,9 @@ pub fn record(identities: &[String]) -> io::Result<()> {
         .mode(0o600)
         .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
         .open(path())?;
-    // One write: lines of concurrent backups never interleave.
-    let lines: String = identities.iter().map(|id| format!("{id}\n")).collect();
+    // One write: lines of concurrent backups never interleave. Each begins on a line
+    // of its own, also after a write a full disk cut short.
+    let lines: String = identities.iter().map(|id| format!("\n{id}\n")).collect();
     file.write_all(lines.as_bytes())?;
     file.sync_all()
 }

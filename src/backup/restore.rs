@@ -16,6 +16,7 @@ use bollard::query_parameters::ImportImageOptionsBuilder;
 use futures_util::StreamExt;
 
 use super::api_switch::ApiSwitch;
+use super::archive::HashingReader;
 use super::archive::{
     ArchiveError, Cancellable, Content, Naming, TarEmitter, list_entries, read_entries,
 };
@@ -106,8 +107,8 @@ impl Source {
 
 /// Where a volume's content comes from.
 enum VolumeContent {
-    /// A plain backup's archive.
-    Archive(File),
+    /// A plain backup's archive, with the SHA-256 verification found it had.
+    Archive(File, String),
     /// The volume's tree in a snapshot.
     Snapshot(Arc<SnapshotSource>, String),
 }
@@ -236,25 +237,21 @@ pub async fn restore(
     request: &RestoreRequest,
     cancel: &Cancel,
 ) -> Result<RestoreOutcome> {
-    let manifest = match &request.from {
+    // The identity of what was verified, not of what the directory holds by the time
+    // it is asked: everything read later is checked against the verified manifest.
+    let (manifest, identity) = match &request.from {
         Source::Plain(dir) => {
             let report = verify_backup(dir, cancel).await?;
-            report.manifest.expect("a verified backup has a manifest")
+            let manifest = report.manifest.expect("a verified backup has a manifest");
+            (manifest, report.identity)
         }
-        Source::Snapshot(source) => source.manifest().clone(),
+        Source::Snapshot(source) => (
+            source.manifest().clone(),
+            Some(made_here::snapshot(&source.id())),
+        ),
     };
     let chosen = select(&manifest, &request.selections)?;
-    let made_here = match &request.from {
-        Source::Plain(dir) => store::read_index(dir, manifest::MANIFEST)
-            .and_then(|m| {
-                Ok(made_here::plain(
-                    &m,
-                    &store::read_index(dir, manifest::SHA256SUMS)?,
-                ))
-            })
-            .is_ok_and(|identity| made_here::contains(&identity)),
-        Source::Snapshot(source) => made_here::contains(&made_here::snapshot(&source.id())),
-    };
+    let made_here = identity.is_some_and(|identity| made_here::contains(&identity));
     // Locked before anything about the volumes is read: after a wait for another
     // operation, what it found would be stale.
     let keys: Vec<lock::Key> = chosen
@@ -463,9 +460,10 @@ pub async fn restore(
             };
             let access = volume_access::choose(engine, &volume, true)?;
             let content = match &request.from {
-                Source::Plain(dir) => {
-                    VolumeContent::Archive(store::open_artifact(dir, &info.archive)?)
-                }
+                Source::Plain(dir) => VolumeContent::Archive(
+                    store::open_artifact(dir, &info.archive)?,
+                    verified_digest(&manifest, &info.archive)?,
+                ),
                 Source::Snapshot(source) => {
                     VolumeContent::Snapshot(Arc::clone(source), info.name.clone())
                 }
@@ -862,19 +860,66 @@ async fn import_images(
 }
 
 /// The digest list of `info`, read no further than the size `manifest` declares.
+/// Volume `info`'s digest list in the plain backup `dir`, as verified: read whole
+/// (at most its declared size) and checked against the verified manifest's digest,
+/// whatever replaced the file since.
 fn read_file_list(dir: &Path, manifest: &Manifest, info: &VolumeInfo) -> Result<FileList> {
     let declared = manifest.artifact(&info.file_list).map_or(0, |a| a.size);
-    let file = io::Read::take(store::open_artifact(dir, &info.file_list)?, declared);
-    serde_json::from_reader(BufReader::new(file))
-        .map_err(|e| Error::integrity(format!("{}: {e}", info.file_list)))
+    let mut bytes = Vec::new();
+    io::Read::read_to_end(
+        &mut io::Read::take(store::open_artifact(dir, &info.file_list)?, declared),
+        &mut bytes,
+    )?;
+    if hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes))
+        != verified_digest(manifest, &info.file_list)?
+    {
+        return Err(changed_since_verified(&info.file_list));
+    }
+    serde_json::from_slice(&bytes).map_err(|e| Error::integrity(format!("{}: {e}", info.file_list)))
+}
+
+/// The SHA-256 the verified `manifest` gives the artifact `path`.
+fn verified_digest(manifest: &Manifest, path: &str) -> Result<String> {
+    manifest
+        .artifact(path)
+        .map(|a| a.sha256.clone())
+        .ok_or_else(|| Error::integrity(format!("the manifest does not list {path}")))
+}
+
+fn changed_since_verified(path: &str) -> Error {
+    Error::integrity(format!(
+        "{path} changed since the backup was verified (someone is writing the backup \
+         directory): nothing was switched into place"
+    ))
 }
 
 fn staging_name(kind: &str) -> String {
     format!(".safeops-{kind}-{}", std::process::id())
 }
 
-fn open_archive(file: File, cancel: &Cancel) -> io::Result<impl io::Read + use<>> {
-    zstd::stream::read::Decoder::new(Cancellable::new(file, cancel))
+/// A volume archive being restored: decompressed, and hashed as it is read.
+type OpenArchive =
+    zstd::stream::read::Decoder<'static, BufReader<HashingReader<Cancellable<File>>>>;
+
+fn open_archive(file: File, cancel: &Cancel) -> io::Result<OpenArchive> {
+    zstd::stream::read::Decoder::new(HashingReader::new(Cancellable::new(file, cancel), None))
+}
+
+/// Reads the rest of the archive `rest` (beyond what its entries needed) and checks
+/// that all of it has the `digest` verification found: what was restored is what was
+/// verified, whatever replaced the file since.
+fn as_verified(rest: OpenArchive, digest: &str) -> io::Result<()> {
+    let mut rest = rest.finish();
+    io::copy(&mut rest, &mut io::sink())?;
+    let (read, _) = rest.into_inner().finish();
+    if read == digest {
+        Ok(())
+    } else {
+        Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            changed_since_verified("the volume archive").message,
+        ))
+    }
 }
 
 /// An extraction's error for the user: what the backup holds that cannot be restored
@@ -931,11 +976,13 @@ async fn restore_direct(
                 None => Ok(()),
             };
             let digests = match content {
-                VolumeContent::Archive(archive) => {
-                    read_entries(open_archive(archive, &cancel)?, Naming::Volume, |entry| {
-                        sink(&entry.record, entry.content).map_err(ArchiveError::Unreadable)
-                    })
-                    .map_err(archive_error)?;
+                VolumeContent::Archive(archive, digest) => {
+                    let rest =
+                        read_entries(open_archive(archive, &cancel)?, Naming::Volume, |entry| {
+                            sink(&entry.record, entry.content).map_err(ArchiveError::Unreadable)
+                        })
+                        .map_err(archive_error)?;
+                    as_verified(rest, &digest)?;
                     None
                 }
                 VolumeContent::Snapshot(source, volume) => {
@@ -1177,15 +1224,14 @@ async fn restore_api(
             };
             // A snapshot's digests are those of what the repository handed out.
             let emitted = match content {
-                VolumeContent::Archive(archive) => {
-                    open_archive(archive, &cancel_w).and_then(|reader| {
-                        read_entries(reader, Naming::Volume, |entry| {
+                VolumeContent::Archive(archive, digest) => open_archive(archive, &cancel_w)
+                    .and_then(|reader| {
+                        let rest = read_entries(reader, Naming::Volume, |entry| {
                             Ok(emit(&entry.record, entry.content)?)
                         })
-                        .map_err(archive_error)
-                        .map(|_| None)
-                    })
-                }
+                        .map_err(archive_error)?;
+                        as_verified(rest, &digest).map(|()| None)
+                    }),
                 VolumeContent::Snapshot(source, volume) => {
                     source.extract(&volume, &mut emit, &cancel_w).map(Some)
                 }
@@ -1332,4 +1378,52 @@ async fn load_images(engine: &Engine, from: &Source, manifest: &Manifest) -> Res
         .iter()
         .map(|i| i.reference.clone())
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tar.zst of one file, then `trailing` bytes after its zstd frame.
+    fn archive(trailing: &[u8]) -> Vec<u8> {
+        let mut tar = tar::Builder::new(Vec::new());
+        for (path, kind, content) in [
+            ("./", tar::EntryType::Directory, &b""[..]),
+            ("f", tar::EntryType::Regular, &b"hello"[..]),
+        ] {
+            let mut header = tar::Header::new_gnu();
+            header.set_entry_type(kind);
+            header.set_size(content.len() as u64);
+            header.set_mode(0o755);
+            header.set_uid(0);
+            header.set_gid(0);
+            header.set_mtime(0);
+            header.set_cksum();
+            tar.append_data(&mut header, path, content).unwrap();
+        }
+        let mut bytes = zstd::encode_all(&tar.into_inner().unwrap()[..], 1).unwrap();
+        bytes.extend_from_slice(trailing);
+        bytes
+    }
+
+    fn restored_as_verified(bytes: &[u8], digest: &str) -> io::Result<()> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v.tar.zst");
+        std::fs::write(&path, bytes).unwrap();
+        let (_trigger, cancel) = crate::cancel::pair();
+        let reader = open_archive(File::open(&path).unwrap(), &cancel).unwrap();
+        let rest = read_entries(reader, Naming::Volume, |_| Ok(())).unwrap();
+        as_verified(rest, digest)
+    }
+
+    #[test]
+    fn an_archive_is_restored_only_as_verified_all_of_it() {
+        let sound = archive(b"");
+        let digest = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&sound));
+        restored_as_verified(&sound, &digest).unwrap();
+        // Bytes beyond what the entries need, or another digest: not what was verified.
+        let err = restored_as_verified(&archive(b"x"), &digest).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+        assert!(restored_as_verified(&sound, &"0".repeat(64)).is_err());
+    }
 }

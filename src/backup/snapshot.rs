@@ -1581,6 +1581,7 @@ pub struct Verified {
 /// tree compared with its digest list, every file's content with its digest.
 pub fn verify(location: &Repository, repo: Open, id: &str) -> Result<Verified> {
     let snapshot = find(&repo, location, id)?;
+    check_named_by_content(location, &snapshot.id)?;
     // The packs this snapshot needs: a damaged pack of another one is not its problem.
     let checked = repo
         .check_with_trees(
@@ -1692,6 +1693,30 @@ fn verify_volume(
         }
     }
     Ok((files, differ))
+}
+
+/// Checks that the file of the snapshot `id` hashes to its name, as restic names every
+/// file. rustic reads a snapshot by its name without checking that: a file written
+/// under another snapshot's name (by whoever has the password, or copied from another
+/// host's snapshot in a shared repository) would be taken for it, and an id would pin
+/// nothing.
+pub fn check_named_by_content(
+    location: &Repository,
+    id: &rustic_core::repofile::SnapshotId,
+) -> Result<()> {
+    use rustic_core::ReadBackend;
+    let storage = crate::storage::backend::Storage::new(location)?;
+    let stored = storage
+        .read_full(rustic_core::FileType::Snapshot, id)
+        .map_err(|e| repository_error(location, &e))?;
+    if hex::encode(sha2::Sha256::digest(&stored)) == *id.to_hex() {
+        Ok(())
+    } else {
+        Err(Error::integrity(format!(
+            "snapshot {id} in {location} is not what its name says (its file hashes \
+             otherwise): it was replaced, so nothing was changed"
+        )))
+    }
 }
 
 /// Snapshot `id` (or a unique prefix) of the published safeops snapshots in `repo`:

@@ -95,6 +95,7 @@ impl SnapshotSource {
         let (repo, held) =
             repository::open_locked(location, password, lock::Kind::Shared, wait, cancel)?;
         let snapshot = snapshot::pick(&repo, location, which)?;
+        snapshot::check_named_by_content(location, &snapshot.id)?;
         crate::ui::progress::phase(&format!(
             "checking snapshot {} in {location}: every pack it needs read back",
             &snapshot.id.to_hex()[..8]

@@ -134,9 +134,9 @@ impl PartialBackup {
     /// Writes the manifest and then `SHA256SUMS`: the backup is now self-describing
     /// and can be verified, but still has its temporary name.
     pub fn seal(&self, manifest: &Manifest) -> io::Result<()> {
-        let json = serde_json::to_vec_pretty(manifest).map_err(io::Error::other)?;
+        let (json, sums) = sealed(manifest)?;
         self.write_file(manifest::MANIFEST, &json)?;
-        self.write_file(manifest::SHA256SUMS, manifest.sha256sums().as_bytes())
+        self.write_file(manifest::SHA256SUMS, sums.as_bytes())
     }
 
     /// Renames the sealed, synced ([`sync_tree`]) and verified backup to its final
@@ -242,6 +242,19 @@ pub fn resolve(
         "list them with `docker safeops backups --to {}`",
         root.display()
     )))
+}
+
+/// What [`PartialBackup::seal`] writes for `manifest`: `manifest.json` and `SHA256SUMS`.
+fn sealed(manifest: &Manifest) -> io::Result<(Vec<u8>, String)> {
+    let json = serde_json::to_vec_pretty(manifest).map_err(io::Error::other)?;
+    Ok((json, manifest.sha256sums()))
+}
+
+/// The identity (see [`super::made_here::plain`]) of the backup sealed with `manifest`,
+/// from the bytes sealing wrote, not from the directory someone may since have changed.
+pub fn sealed_identity(manifest: &Manifest) -> io::Result<String> {
+    let (json, sums) = sealed(manifest)?;
+    Ok(super::made_here::plain(&json, sums.as_bytes()))
 }
 
 /// The largest `manifest.json` or `SHA256SUMS` read: far above what thousands of

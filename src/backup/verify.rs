@@ -47,6 +47,10 @@ pub struct VerifyReport {
     /// The manifest, when it could be read.
     #[serde(skip)]
     pub manifest: Option<Manifest>,
+    /// The backup's identity (see [`super::made_here::plain`]) from the very bytes of
+    /// `manifest.json` and `SHA256SUMS` verified, when both could be read.
+    #[serde(skip)]
+    pub identity: Option<String>,
 }
 
 /// One entry with special powers.
@@ -118,9 +122,11 @@ pub fn verify(
         ))
         .hint("list backups with `docker safeops backups`"));
     }
-    let manifest: Manifest = match store::read_index(dir, manifest::MANIFEST)
-        .map_err(|e| e.to_string())
-        .and_then(|bytes| serde_json::from_slice(&bytes).map_err(|e| e.to_string()))
+    let read = store::read_index(dir, manifest::MANIFEST).map_err(|e| e.to_string());
+    let manifest: Manifest = match read
+        .as_ref()
+        .map_err(String::clone)
+        .and_then(|bytes| serde_json::from_slice::<Manifest>(bytes).map_err(|e| e.to_string()))
     {
         Ok(manifest) => manifest,
         Err(err) => {
@@ -133,6 +139,9 @@ pub fn verify(
     }
     let sums = match store::read_index(dir, manifest::SHA256SUMS) {
         Ok(bytes) => {
+            if let Ok(manifest_bytes) = &read {
+                report.identity = Some(super::made_here::plain(manifest_bytes, &bytes));
+            }
             manifest::parse_sha256sums(&String::from_utf8_lossy(&bytes)).unwrap_or_else(|err| {
                 report.problem(manifest::SHA256SUMS, err);
                 BTreeMap::new()

@@ -111,7 +111,8 @@ pub async fn run(args: &VerifyArgs, cancel: &Cancel) -> Result<()> {
         }
         if !report.special.is_empty() {
             out.push_str(&format!(
-                "{} special entries (restored into another volume only with --preserve-special):\n",
+                "{} special entries (restored only into their own volume from a backup this host \
+                 made, else with --preserve-special):\n",
                 report.special.len()
             ));
             for entry in &report.special {
