@@ -801,7 +801,8 @@ fn restore_in_an_engine_api_switch(f: &Fixture) -> (std::process::Child, String)
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // The switch runs in a helper container of the restore's, a shell script.
+    // The switch runs in a helper container of the restore's, a shell script (its
+    // aside is built as `.partial`; the preflight before it has none).
     let helpers = format!("label=io.safeops.helper.pid={}", child.id());
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     while !docker(&[
@@ -812,7 +813,7 @@ fn restore_in_an_engine_api_switch(f: &Fixture) -> (std::process::Child, String)
         "--format",
         "{{.Command}}",
     ])
-    .contains("mkdir")
+    .contains(".partial")
     {
         assert!(std::time::Instant::now() < deadline, "no switch seen");
         std::thread::sleep(std::time::Duration::from_millis(100));
