@@ -9,7 +9,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::engine::Engine;
-use crate::engine::volume_access::{HELPER_MOUNT, run_shell, shell_status};
+use crate::engine::volume_access::{
+    HELPER_MOUNT, SHELL_IMAGE_HINT, run_shell, shell_image_from_env, shell_status,
+};
 use crate::error::{Error, Result};
 
 /// The exit status of [`ApiSwitch::preflight`]'s script when the volume holds a
@@ -70,7 +72,7 @@ impl ApiSwitch {
                     code => format!("the check exited with {code}"),
                 }
             ))
-            .hint("set SAFEOPS_HELPER_IMAGE to a local image that has /bin/sh (e.g. busybox)")),
+            .hint(SHELL_IMAGE_HINT)),
         }
     }
 
@@ -117,18 +119,14 @@ impl ApiSwitch {
     /// `SAFEOPS_HELPER_IMAGE` when it is set (a recovery can be told another image than
     /// the one the restore found), else the image recorded.
     fn image(&self) -> String {
-        std::env::var("SAFEOPS_HELPER_IMAGE")
-            .ok()
-            .filter(|image| !image.is_empty())
-            .unwrap_or_else(|| self.shell_image.clone())
+        shell_image_from_env().unwrap_or_else(|| self.shell_image.clone())
     }
 
     /// The switch, in three steps: every entry of the root but the staging directory
     /// (and the quarantine of an earlier restore, kept for the operator as a switch on
     /// the host keeps it) moved into `<aside>.partial`, renamed `<aside>` once all are
-    /// there; the staged
-    /// entries moved up and the staging directory removed; the root's owner and mode set
-    /// and the aside removed. Run again from any point, it finishes: which step was
+    /// there; the staged entries moved up and the staging directory removed; the
+    /// root's owner and mode set and the aside removed. Run again from any point, it finishes: which step was
     /// under way is told by which directories exist, and once neither the staging
     /// directory nor the aside is left it does nothing (the restored files are never
     /// moved aside).

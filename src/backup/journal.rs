@@ -98,6 +98,12 @@ impl Journal {
         Ok(journal)
     }
 
+    /// Leaves what `owed` records to the next safeops command, in a journal of its own
+    /// that is never closed: it is settled once this process is gone.
+    pub fn owe(verb: &str, engine: &Engine, owed: impl FnOnce(&mut JournalState)) -> Result<()> {
+        Journal::open(verb, engine)?.update(owed)
+    }
+
     /// Changes the state and writes it durably before returning.
     pub fn update(&self, change: impl FnOnce(&mut JournalState)) -> Result<()> {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
@@ -337,9 +343,8 @@ async fn settle_stop(engine: &Engine, id: &str, stop_timeout: i32) {
     let _ = tokio::time::timeout(patience, futures_util::StreamExt::next(&mut waiting)).await;
 }
 
-/// Undoes or finishes what `state` records. False when something could not be settled
-/// and the journal must stay for the next attempt.
-/// Recovers the operation of the journal at `path`, whose `state` it holds; with
+/// Undoes or finishes what `state`, the journal at `path`, records. False when
+/// something could not be settled and the journal must stay for the next attempt. With
 /// `helper_left`, a helper container of its process may still run (it could not be
 /// removed, or not be listed): a switch through the engine waits for the next command.
 async fn recover_one(

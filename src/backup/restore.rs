@@ -583,10 +583,10 @@ pub async fn restore(
             let staged = journal.api_switch();
             if let Some(staged) = staged {
                 crate::backup::journal::remove_own_helpers(engine).await;
-                let removed = match staged.discard(engine).await {
-                    Ok(()) => journal.update(|j| j.api_switch = None),
-                    Err(why) => Err(why),
-                };
+                let removed = staged
+                    .discard(engine)
+                    .await
+                    .and_then(|()| journal.update(|j| j.api_switch = None));
                 if let Err(why) = removed {
                     err.message
                         .push_str(&format!("\n({})", owe_discard(engine, staged, &why)));
@@ -640,8 +640,7 @@ fn owe_removal(engine: &Engine, dirs: &[PathBuf]) -> Option<String> {
         return None;
     }
     let listed: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
-    let owed = Journal::open("restore", engine)
-        .and_then(|journal| journal.update(|s| s.partial_dirs = dirs.to_vec()));
+    let owed = Journal::owe("restore", engine, |s| s.partial_dirs = dirs.to_vec());
     Some(match owed {
         Ok(()) => format!(
             "{} could not be removed yet: the next safeops command removes it",
@@ -660,8 +659,7 @@ fn owe_removal(engine: &Engine, dirs: &[PathBuf]) -> Option<String> {
 /// to the next safeops command, as [`owe_removal`] does: what to tell the user.
 fn owe_discard(engine: &Engine, staged: ApiSwitch, why: &Error) -> String {
     let (volume, staging) = (staged.volume.clone(), staged.staging.clone());
-    let owed = Journal::open("restore", engine)
-        .and_then(|journal| journal.update(|s| s.api_switch = Some(staged)));
+    let owed = Journal::owe("restore", engine, |s| s.api_switch = Some(staged));
     match owed {
         Ok(()) => format!(
             "{staging} in volume {volume} could not be removed yet ({}): the next safeops \
@@ -1312,9 +1310,7 @@ async fn restore_api(
 /// `SAFEOPS_HELPER_IMAGE`, else the image of a container that uses the volume, else
 /// the one the caller names.
 fn shell_image(consumers: &[Container], fallback: Option<&str>) -> Result<String> {
-    if let Ok(image) = std::env::var("SAFEOPS_HELPER_IMAGE")
-        && !image.is_empty()
-    {
+    if let Some(image) = volume_access::shell_image_from_env() {
         return Ok(image);
     }
     let image = consumers
@@ -1325,7 +1321,7 @@ fn shell_image(consumers: &[Container], fallback: Option<&str>) -> Result<String
         Error::preflight(
             "restoring through the engine API needs an image with /bin/sh to move files into place, and no container uses this volume",
         )
-        .hint("set SAFEOPS_HELPER_IMAGE to a local image that has /bin/sh (e.g. busybox)")
+        .hint(volume_access::SHELL_IMAGE_HINT)
     })
 }
 

@@ -122,13 +122,14 @@ pub fn verify(
         ))
         .hint("list backups with `docker safeops backups`"));
     }
-    let read = store::read_index(dir, manifest::MANIFEST).map_err(|e| e.to_string());
-    let manifest: Manifest = match read
-        .as_ref()
-        .map_err(String::clone)
-        .and_then(|bytes| serde_json::from_slice::<Manifest>(bytes).map_err(|e| e.to_string()))
-    {
-        Ok(manifest) => manifest,
+    let read = store::read_index(dir, manifest::MANIFEST)
+        .map_err(|e| e.to_string())
+        .and_then(|bytes| {
+            let manifest = serde_json::from_slice::<Manifest>(&bytes).map_err(|e| e.to_string())?;
+            Ok((bytes, manifest))
+        });
+    let (manifest_bytes, manifest) = match read {
+        Ok(read) => read,
         Err(err) => {
             report.problem(manifest::MANIFEST, format!("unreadable: {err}"));
             return Ok(report);
@@ -139,9 +140,7 @@ pub fn verify(
     }
     let sums = match store::read_index(dir, manifest::SHA256SUMS) {
         Ok(bytes) => {
-            if let Ok(manifest_bytes) = &read {
-                report.identity = Some(super::made_here::plain(manifest_bytes, &bytes));
-            }
+            report.identity = Some(super::made_here::plain(&manifest_bytes, &bytes));
             manifest::parse_sha256sums(&String::from_utf8_lossy(&bytes)).unwrap_or_else(|err| {
                 report.problem(manifest::SHA256SUMS, err);
                 BTreeMap::new()

@@ -419,5 +419,16 @@ fn shell_error((image, volume): (&str, &str), purpose: &str, why: String) -> Err
     Error::failure(format!(
         "cannot {purpose} in volume {volume} with image {image}: {why}"
     ))
-    .hint("set SAFEOPS_HELPER_IMAGE to a local image that has /bin/sh (e.g. busybox)")
+    .hint(SHELL_IMAGE_HINT)
+}
+
+/// What to do when no image at hand runs the scripts of [`run_shell`].
+pub const SHELL_IMAGE_HINT: &str =
+    "set SAFEOPS_HELPER_IMAGE to a local image that has /bin/sh (e.g. busybox)";
+
+/// The image `SAFEOPS_HELPER_IMAGE` names for [`run_shell`], when it is set.
+pub fn shell_image_from_env() -> Option<String> {
+    std::env::var("SAFEOPS_HELPER_IMAGE")
+        .ok()
+        .filter(|image| !image.is_empty())
 }
