@@ -29,15 +29,22 @@ fn safeops(dir: &Path, sftp_key: Option<&Path>) -> Command {
     cmd
 }
 
-/// `restic check` of the repository, as restic sees it.
-fn restic(repository: &str, extra: &[&str], args: &[&str]) -> (i32, String) {
-    let out = Command::new("restic")
+/// Debian's `restic` on `repository`, with its password and the S3 credentials.
+fn restic_command(repository: &str, extra: &[&str]) -> Command {
+    let mut restic = Command::new("restic");
+    restic
         .args(extra)
         .args(["-r", repository, "--no-cache"])
-        .args(args)
         .env("RESTIC_PASSWORD", PASSWORD)
         .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
-        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY);
+    restic
+}
+
+/// `restic ARGS` on the repository, as restic sees it: its exit code and what it said.
+fn restic(repository: &str, extra: &[&str], args: &[&str]) -> (i32, String) {
+    let out = restic_command(repository, extra)
+        .args(args)
         .output()
         .expect("these tests need restic (Debian): run scripts/test.sh");
     (
@@ -557,7 +564,10 @@ fn a_repository_shared_by_hosts_keeps_each_hosts_snapshots_apart() {
 }
 
 /// The chunks safeops cuts are restic's: restic backing up the same volume after safeops
-/// stores no data of its own, for a file cut into several chunks as for small ones.
+/// stores no data of its own, for a file cut into several chunks as for small ones, and
+/// for files restic cuts where its chunker first looks (at its smallest chunk) or a few
+/// bytes after, where rustic_core's chunker left a byte out of its window
+/// (`vendor/rustic_cdc/PATCH.md`).
 #[test]
 fn restic_finds_every_chunk_of_a_safeops_snapshot_already_stored() {
     let dir = tempfile::tempdir().unwrap();
@@ -568,8 +578,13 @@ fn restic_finds_every_chunk_of_a_safeops_snapshot_already_stored() {
          for i in 1 2 3 4 5 6 7 8; do head -c $((i * 70000)) /dev/urandom > /data/small$i; done",
     );
     let (path, url) = local_repository(dir.path());
-    backup_json(dir.path(), None, &container, &url);
     let mountpoint = common::fixture::mountpoint(&volume);
+    let (random, cut) = a_cut_restic_makes(dir.path(), path.to_str().unwrap());
+    for (name, after_first_look) in [("cut-at-first-look", 0), ("cut-soon-after", 10)] {
+        let start = cut - SMALLEST_CHUNK - after_first_look;
+        std::fs::write(mountpoint.join(name), &random[start..]).unwrap();
+    }
+    backup_json(dir.path(), None, &container, &url);
     let (code, said) = restic(
         path.to_str().unwrap(),
         &[],
@@ -581,11 +596,58 @@ fn restic_finds_every_chunk_of_a_safeops_snapshot_already_stored() {
         .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
         .find(|message| message["message_type"] == "summary")
         .unwrap_or_else(|| panic!("no summary from restic: {said}"));
-    assert!(summary["files_new"].as_u64().unwrap() >= 11, "{summary}");
+    assert!(summary["files_new"].as_u64().unwrap() >= 13, "{summary}");
     assert_eq!(
         summary["data_blobs"], 0,
         "restic stored chunks of its own: {summary}"
     );
+}
+
+/// Restic's smallest chunk: its chunker looks for a cut only from there on.
+const SMALLEST_CHUNK: usize = 512 * 1024;
+
+/// Random bytes and a place where restic's chunker cuts them for `repository`'s
+/// polynomial, found by having restic back them up (from outside any volume): the end
+/// of a chunk that ends on a cut rather than at restic's largest chunk or the file's end.
+fn a_cut_restic_makes(dir: &Path, repository: &str) -> (Vec<u8>, usize) {
+    use std::io::Read;
+    const LARGEST_CHUNK: usize = 8 << 20;
+    let source = dir.join("random");
+    std::fs::create_dir(&source).unwrap();
+    let mut random = vec![0; 12 << 20];
+    std::fs::File::open("/dev/urandom")
+        .unwrap()
+        .read_exact(&mut random)
+        .unwrap();
+    std::fs::write(source.join("file"), &random).unwrap();
+    let (code, said) = restic(repository, &[], &["backup", source.to_str().unwrap()]);
+    assert_eq!(code, 0, "{said}");
+    let (code, listed) = restic(repository, &[], &["list", "blobs"]);
+    assert_eq!(code, 0, "{listed}");
+    let chunks: Vec<Vec<u8>> = listed
+        .lines()
+        .filter_map(|line| line.strip_prefix("data "))
+        .map(|id| {
+            let out = restic_command(repository, &[])
+                .args(["cat", "blob", id])
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{out:?}");
+            out.stdout
+        })
+        .collect();
+    let mut start = 0;
+    loop {
+        let chunk = chunks
+            .iter()
+            .find(|chunk| random[start..].starts_with(chunk))
+            .unwrap_or_else(|| panic!("restic stored no chunk starting at byte {start}"));
+        let end = start + chunk.len();
+        if chunk.len() > SMALLEST_CHUNK + 64 && chunk.len() < LARGEST_CHUNK && end < random.len() {
+            return (random, end);
+        }
+        start = end;
+    }
 }
 
 /// Without quiescing, files a container removes while the volume is read are left out of

@@ -194,36 +194,26 @@ impl RollingHash64 for Rabin64 {
     }
 
     // Combines a reset with a prefill in an optimized way.
+    //
+    // Patched (PATCH.md): takes a whole window, so that the hash is that of the
+    // `window_size` bytes taken, as restic's chunker has it where it first looks for a
+    // cut. Upstream took one byte less, and rustic_core's chunker never slides it in.
     fn reset_and_prefill_window<I>(&mut self, iter: &mut I) -> usize
     where
         I: Iterator<Item = u8>,
     {
-        self.hash = 0;
+        self.reset();
         let mut nb_bytes_read = 0;
-        for _ in 0..self.window_size - 1 {
-            match iter.next() {
-                Some(b) => {
-                    // Take the old value out of the window and the hash.
-                    // ... let's suppose that the buffer contains zeroes, do nothing.
-
-                    // Put the new value in the window and in the hash.
-                    self.window_data[self.window_index] = b;
-                    let mod_index = (self.hash >> self.polynom_shift) & 255;
-                    self.hash <<= 8;
-                    self.hash |= Polynom64::from(b);
-                    self.hash ^= self.mod_table[mod_index as usize];
-
-                    // Move the windowIndex to the next position.
-                    self.window_index = (self.window_index + 1) & self.window_size_mask;
-
-                    nb_bytes_read += 1;
-                }
-                None => break,
-            }
+        for b in iter.take(self.window_size) {
+            // The window holds zeroes: nothing to take out of the hash.
+            self.window_data[self.window_index] = b;
+            let mod_index = (self.hash >> self.polynom_shift) & 255;
+            self.hash <<= 8;
+            self.hash |= Polynom64::from(b);
+            self.hash ^= self.mod_table[mod_index as usize];
+            self.window_index = (self.window_index + 1) & self.window_size_mask;
+            nb_bytes_read += 1;
         }
-
-        // Because we didn't overwrite that element in the loop above.
-        self.window_data[self.window_index] = 0;
 
         nb_bytes_read
     }
@@ -289,6 +279,36 @@ mod tests {
             );
             assert_eq!(rabin.mod_table, Rabin64::calculate_mod_table(&polynom));
         }
+    }
+
+    #[test]
+    fn a_prefilled_window_hashes_all_its_bytes_and_slides_on_from_there() {
+        let data: Vec<u8> = (0..200u32).map(|i| (i * 167 + 13) as u8).collect();
+        let mut rolling = Rabin64::new(6);
+        // Dirty the window first: a prefill follows a chunk in rustic_core.
+        for &byte in &data[100..] {
+            rolling.slide(byte);
+        }
+        assert_eq!(
+            rolling.reset_and_prefill_window(&mut data.iter().copied()),
+            64
+        );
+        for end in 64..data.len() {
+            if end > 64 {
+                rolling.slide(data[end - 1]);
+            }
+            let mut block = Rabin64::new(6);
+            block.hash_block(&data[end - 64..end], constants::MOD_POLYNOM);
+            assert_eq!(rolling.hash, block.hash, "window ending at byte {end}");
+        }
+        let short = [7u8, 8, 9];
+        assert_eq!(
+            rolling.reset_and_prefill_window(&mut short.iter().copied()),
+            3
+        );
+        let mut block = Rabin64::new(6);
+        block.hash_block(&short, constants::MOD_POLYNOM);
+        assert_eq!(rolling.hash, block.hash);
     }
 
     #[test]
