@@ -46,6 +46,18 @@ pub struct JournalState {
     pub filling: Option<String>,
 }
 
+impl JournalState {
+    /// The volumes whose content it leaves unsettled until it is recovered: one being
+    /// switched, one holding staged files, one created and not filled.
+    fn unsettled_volumes(&self) -> impl Iterator<Item = &str> {
+        self.switch
+            .iter()
+            .map(|switch| switch.volume.as_str())
+            .chain(self.api_switch.iter().map(|switch| switch.volume.as_str()))
+            .chain(self.filling.as_deref())
+    }
+}
+
 /// The journal of this process.
 #[derive(Debug)]
 pub struct Journal {
@@ -239,20 +251,7 @@ async fn recover_where(engine: &Engine, ended: impl Fn(u32) -> bool) -> Vec<Stri
     // runs it again.
     let (removed, remaining) = remove_orphan_helpers(engine, &ended).await;
     done.extend(removed);
-    let Ok(entries) = fs::read_dir(journal_dir()) else {
-        return done;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.extension().is_none_or(|e| e != "json") {
-            continue;
-        }
-        let Ok(state) = fs::read(&path)
-            .map_err(|e| e.to_string())
-            .and_then(|b| serde_json::from_slice::<JournalState>(&b).map_err(|e| e.to_string()))
-        else {
-            continue;
-        };
+    for (path, state) in journals() {
         if !ended(state.pid) || state.engine_host != engine.endpoint.host {
             continue;
         }
@@ -267,11 +266,40 @@ async fn recover_where(engine: &Engine, ended: impl Fn(u32) -> bool) -> Vec<Stri
     done
 }
 
+/// The journals on disk that can be read, with their paths.
+fn journals() -> impl Iterator<Item = (PathBuf, JournalState)> {
+    fs::read_dir(journal_dir())
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|e| e == "json"))
+        .filter_map(|path| {
+            let state = serde_json::from_slice::<JournalState>(&fs::read(&path).ok()?).ok()?;
+            Some((path, state))
+        })
+}
+
+/// The first of `volumes` whose content an operation that died on this engine left
+/// unsettled (recovery could not finish it), with that operation's journal.
+fn unsettled(engine: &Engine, volumes: &[&str]) -> Option<(String, PathBuf)> {
+    journals()
+        .filter(|(_, state)| state.engine_host == engine.endpoint.host && !process_alive(state.pid))
+        .find_map(|(path, state)| {
+            let volume = state
+                .unsettled_volumes()
+                .find(|volume| volumes.contains(volume))?
+                .to_string();
+            Some((volume, path))
+        })
+}
+
 /// Takes the locks on `keys` and on the other volumes of the running containers that
 /// mount them (see [`super::lock::through_containers`]), then settles whatever an
 /// operation that held them and died left behind (a half-done switch, stopped
 /// containers): a command that waited for a lock must not work on what its holder
-/// left half-done.
+/// left half-done. Fails (exit 5) when what is left on one of `keys`' volumes could
+/// not be settled: the operation would read or replace content half restored.
 pub async fn lock(
     engine: &Engine,
     keys: &[super::lock::Key],
@@ -286,6 +314,18 @@ pub async fn lock(
             .await?;
     for line in recover(engine).await {
         crate::say!("note: {line}");
+    }
+    let volumes: Vec<&str> = keys.iter().filter_map(super::lock::Key::volume).collect();
+    if let Some((volume, journal)) = unsettled(engine, &volumes) {
+        return Err(Error::preflight(format!(
+            "volume {volume} is left half-done by an interrupted operation whose recovery \
+             did not finish (see the note above): the {verb} would work on it as it is"
+        ))
+        .hint(format!(
+            "settle what the note names and run the command again; to give up on the \
+             interrupted operation instead, remove {}",
+            journal.display()
+        )));
     }
     Ok(held)
 }

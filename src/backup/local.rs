@@ -533,6 +533,9 @@ pub type Record<'a> = dyn FnMut(&Switch) -> io::Result<()> + 'a;
 /// is idempotent: run again after a crash, it does what is left.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Switch {
+    /// The volume (empty in the journals of versions that did not record it).
+    #[serde(default)]
+    pub volume: String,
     /// The volume's directory on the host.
     pub volume_root: PathBuf,
     /// The staging directory's name in it.
@@ -865,6 +868,7 @@ mod tests {
         root_record.uid = fs::metadata(root).unwrap().uid().into();
         root_record.gid = fs::metadata(root).unwrap().gid().into();
         let mut switch = Switch {
+            volume: "data".into(),
             volume_root: root.to_path_buf(),
             staging: ".staging".into(),
             aside: ".aside".into(),
@@ -923,6 +927,7 @@ mod tests {
                 }
             }
             let mut switch = Switch {
+                volume: "data".into(),
                 volume_root: root.to_path_buf(),
                 staging: ".safeops-restore-1".into(),
                 aside: ".safeops-previous-1".into(),

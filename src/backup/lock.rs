@@ -39,6 +39,14 @@ pub enum Key {
 }
 
 impl Key {
+    /// The volume's name, for a volume.
+    pub fn volume(&self) -> Option<&str> {
+        match self {
+            Key::Volume(name) => Some(name),
+            Key::Target(_) => None,
+        }
+    }
+
     fn describe(&self) -> String {
         match self {
             Key::Volume(name) => format!("volume {name}"),
@@ -118,13 +126,7 @@ pub type Reasons = BTreeMap<Key, String>;
 /// stopped) under an operation on that other volume, nor that volume's files switched
 /// while it runs on them.
 pub fn through_containers(keys: &[Key], containers: &[Container], verb: &str) -> Reasons {
-    let own: BTreeSet<&str> = keys
-        .iter()
-        .filter_map(|k| match k {
-            Key::Volume(name) => Some(name.as_str()),
-            Key::Target(_) => None,
-        })
-        .collect();
+    let own: BTreeSet<&str> = keys.iter().filter_map(Key::volume).collect();
     let sharing = containers.iter().filter(|c| {
         c.state == "running"
             && c.volume_mounts

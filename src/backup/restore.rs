@@ -474,7 +474,7 @@ pub async fn restore(
                     restore_direct(
                         &journal,
                         content,
-                        mountpoint,
+                        (into, mountpoint),
                         expected,
                         *keep_special,
                         cancel,
@@ -939,11 +939,11 @@ fn archive_error(err: ArchiveError) -> io::Error {
     }
 }
 
-/// Restores into a volume whose mountpoint we can write.
+/// Restores into a volume (its name and its mountpoint, which we can write).
 async fn restore_direct(
     journal: &Journal,
     content: VolumeContent,
-    mountpoint: &Path,
+    (volume, mountpoint): (&str, &Path),
     expected: &FileList,
     keep_special: bool,
     cancel: &Cancel,
@@ -1025,6 +1025,7 @@ async fn restore_direct(
     // with all the old content or all the new, never a mix).
     let outcome = staged.and_then(|()| {
         let mut switch = Switch {
+            volume: volume.to_string(),
             volume_root: mountpoint.to_path_buf(),
             staging: staging_name.clone(),
             aside: aside_name.clone(),
