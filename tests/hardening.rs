@@ -55,7 +55,8 @@ fn backups_of_two_volumes_one_container_mounts_do_not_run_at_once() {
     first.exec(MANY_FILES);
     // Each backup stops it: the first to finish would start it under the other.
     let shared = unique("shareboth");
-    let label = format!("io.safeops.test={}", first.cleanup.label);
+    // Removed with the fixture dropped first, which then removes its volume.
+    let label = format!("io.safeops.test={}", second.cleanup.label);
     docker(&[
         "run",
         "-d",

@@ -104,18 +104,18 @@ impl Drop for Cleanup {
         };
         for project in &self.projects {
             sh(format!(
-                "docker ps -aq --filter label=com.docker.compose.project={project} | xargs -r docker rm -f; \
+                "docker ps -aq --filter label=com.docker.compose.project={project} | xargs -r docker rm -fv; \
                  docker volume ls -q --filter label=com.docker.compose.project={project} | xargs -r docker volume rm -f; \
                  docker network ls -q --filter label=com.docker.compose.project={project} | xargs -r docker network rm"
             ));
         }
         sh(format!(
-            "docker ps -aq --filter label=io.safeops.test={0} | xargs -r docker rm -f; \
+            "docker ps -aq --filter label=io.safeops.test={0} | xargs -r docker rm -fv; \
              docker volume ls -q --filter label=io.safeops.test={0} | xargs -r docker volume rm -f",
             self.label
         ));
         for c in &self.containers {
-            sh(format!("docker rm -f {c}"));
+            sh(format!("docker rm -fv {c}"));
         }
         for v in &self.volumes {
             sh(format!("docker volume rm -f {v}"));
