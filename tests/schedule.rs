@@ -79,6 +79,64 @@ fn dry_run_prints_valid_systemd_units_and_a_cron_line() {
         cron.contains(" -H unix://"),
         "the endpoint is baked in: {cron}"
     );
+    // Without XDG variables (systemd's service has no HOME either), the job still uses
+    // this shell's home and so its journal, locks and audit log.
+    let home = f.dir.path().join("home");
+    let (code, out, stderr) = run(f
+        .safeops()
+        .env_remove("XDG_STATE_HOME")
+        .env_remove("XDG_DATA_HOME")
+        .env_remove("XDG_CONFIG_HOME")
+        .env("HOME", &home)
+        .args([
+            "schedule",
+            "add",
+            &f.container,
+            "--every",
+            "1h",
+            "--dry-run",
+        ]));
+    assert_eq!(code, 0, "{stderr}");
+    let baked = format!("HOME={}", home.display());
+    assert!(out.contains(&format!("Environment=\"{baked}\"")), "{out}");
+    assert!(out.contains(&format!("root {baked} ")), "{out}");
+    // A schedule that never fires is refused.
+    let (code, _, stderr) = run(f.safeops().args([
+        "schedule",
+        "add",
+        &f.container,
+        "--cron",
+        "0 0 30 2 *",
+        "--dry-run",
+    ]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("never fires"), "{stderr}");
+}
+
+/// The next run is that of the host's clock, as cron reads the schedule: 02:30 at
+/// UTC+5 is 21:30 UTC.
+#[test]
+fn the_next_run_is_on_the_hosts_clock() {
+    let f = Fixture::new("schzone");
+    let cron_dir = f.dir.path().join("cron.d");
+    std::fs::create_dir(&cron_dir).unwrap();
+    let scheduled = || {
+        let mut cmd = f.safeops();
+        cmd.env("SAFEOPS_CRON_DIR", &cron_dir).env("TZ", "XST-5");
+        cmd
+    };
+    let (code, _, stderr) =
+        run(scheduled().args(["schedule", "add", &f.container, "--cron", "30 2 * * *"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("T21:30:00.000Z (UTC)"), "{stderr}");
+    let listed = json(scheduled().args(["schedule", "ls", "--format", "json"]));
+    assert!(
+        listed[0]["next_run"]
+            .as_str()
+            .unwrap()
+            .ends_with("T21:30:00.000Z"),
+        "{listed:#}"
+    );
 }
 
 #[test]

@@ -20,10 +20,12 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok()
 }
 
-/// The paths the jobs run with, made absolute: the state directories this shell uses
-/// (so that their audit log, specs and locks are the ones `schedule ls` and `doctor`
-/// read), and where a repository's password, SSH key and AWS files are.
+/// The paths the jobs run with, made absolute: the home and state directories this
+/// shell uses (so that their journal, audit log, specs and locks are the ones this
+/// shell, `schedule ls` and `doctor` use: systemd runs a service without `HOME`, and
+/// cron with root's), and where a repository's password, SSH key and AWS files are.
 const BAKED_PATHS: &[&str] = &[
+    "HOME",
     "XDG_STATE_HOME",
     "XDG_CONFIG_HOME",
     "XDG_DATA_HOME",
@@ -37,7 +39,10 @@ const BAKED_PATHS: &[&str] = &[
 /// for every user to read.
 const BAKED_VALUES: &[&str] = &[
     "SAFEOPS_SFTP_KNOWN_HOSTS",
+    crate::engine::volume_access::ACCESS_ENV,
+    crate::engine::volume_access::HELPER_IMAGE_ENV,
     "AWS_PROFILE",
+    "AWS_REGION",
     "AWS_DEFAULT_REGION",
 ];
 
@@ -63,6 +68,14 @@ pub async fn add(
         (None, Some(expr)) => Cron::parse(expr).map_err(Error::usage)?,
         (None, None) => return Err(Error::usage("say when: --every DURATION or --cron EXPR")),
     };
+    let next = cron
+        .next_after(SystemTime::now(), &jiff::tz::TimeZone::system())
+        .ok_or_else(|| {
+            Error::usage(format!(
+                "--cron {}: never fires (no such day in the next four years)",
+                cron.text
+            ))
+        })?;
     // The target must exist now; a typo would only show in cron's mail.
     super::single_target(discovery, Some(&args.target), "schedule").await?;
     let mut backup = vec!["backup".to_string(), args.target.clone()];
@@ -122,9 +135,6 @@ pub async fn add(
     }
     let backend = Backend::of_host(&env);
     let files = schedule::install(&backend, &job)?;
-    let next = cron
-        .next_after(SystemTime::now())
-        .map(crate::state::timestamp);
     crate::say!(
         "scheduled backups of {} ({}), as {}: {}; next run {} (UTC)",
         job.target,
@@ -137,7 +147,7 @@ pub async fn add(
             .map(|f| f.display().to_string())
             .collect::<Vec<_>>()
             .join(", "),
-        next.unwrap_or_else(|| "never".into())
+        crate::state::timestamp(next)
     );
     Ok(())
 }
@@ -295,12 +305,13 @@ pub fn ls(args: &ScheduleLsArgs) -> Result<()> {
     let backend = Backend::of_host(&env);
     let jobs = schedule::list(&backend);
     let now = SystemTime::now();
+    let zone = jiff::tz::TimeZone::system();
     let rows: Vec<(Job, Option<String>, Option<LastRun>)> = jobs
         .into_iter()
         .map(|job| {
             let next = Cron::parse(&job.schedule)
                 .ok()
-                .and_then(|c| c.next_after(now))
+                .and_then(|c| c.next_after(now, &zone))
                 .map(crate::state::timestamp);
             let last = last_run(&job.target);
             (job, next, last)

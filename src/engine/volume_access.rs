@@ -45,9 +45,15 @@ impl Access {
     }
 }
 
+/// The variable that picks the access (`auto`, `direct`, `api`).
+pub const ACCESS_ENV: &str = "SAFEOPS_VOLUME_ACCESS";
+
+/// The variable that names the image helper scripts run in.
+pub const HELPER_IMAGE_ENV: &str = "SAFEOPS_HELPER_IMAGE";
+
 /// Picks the access for `volume`; `write` when we are going to change it.
 pub fn choose(engine: &Engine, volume: &bollard::models::Volume, write: bool) -> Result<Access> {
-    let wanted = std::env::var("SAFEOPS_VOLUME_ACCESS").unwrap_or_default();
+    let wanted = std::env::var(ACCESS_ENV).unwrap_or_default();
     let direct = direct_path(engine, volume, write);
     match (wanted.as_str(), direct) {
         ("api", _) => Ok(Access::Api),
@@ -428,7 +434,7 @@ pub const SHELL_IMAGE_HINT: &str =
 
 /// The image `SAFEOPS_HELPER_IMAGE` names for [`run_shell`], when it is set.
 pub fn shell_image_from_env() -> Option<String> {
-    std::env::var("SAFEOPS_HELPER_IMAGE")
+    std::env::var(HELPER_IMAGE_ENV)
         .ok()
         .filter(|image| !image.is_empty())
 }

@@ -155,45 +155,30 @@ impl Cron {
         }
     }
 
-    /// Whether the schedule fires at the minute `t` (UTC).
-    fn matches(&self, t: u64) -> bool {
-        let minute = (t / 60 % 60) as u32;
-        let hour = (t / 3600 % 24) as u32;
-        let days = t / 86_400;
-        let (_, month, day) = civil(days as i64);
-        let dow = ((days + 4) % 7) as u32; // 1970-01-01 was a Thursday.
-        let has = |i: usize, v: u32| self.fields[i].contains(&v);
+    /// Whether the schedule fires at the wall-clock minute `local`.
+    fn matches(&self, local: jiff::civil::DateTime) -> bool {
+        let has = |i: usize, v: i8| self.fields[i].contains(&(v as u32));
+        let weekday = local.weekday().to_sunday_zero_offset();
         let day_ok = if self.dom_or_dow {
-            has(2, day) || has(4, dow)
+            has(2, local.day()) || has(4, weekday)
         } else {
-            has(2, day) && has(4, dow)
+            has(2, local.day()) && has(4, weekday)
         };
-        has(0, minute) && has(1, hour) && has(3, month) && day_ok
+        has(0, local.minute()) && has(1, local.hour()) && has(3, local.month()) && day_ok
     }
 
-    /// The next time after `now` the schedule fires (UTC), within four years.
-    pub fn next_after(&self, now: SystemTime) -> Option<SystemTime> {
+    /// The next time after `now` the schedule fires, within four years. Cron and
+    /// systemd read a schedule in the host's time zone, `zone`: so does this.
+    pub fn next_after(&self, now: SystemTime, zone: &jiff::tz::TimeZone) -> Option<SystemTime> {
         let start = now.duration_since(UNIX_EPOCH).ok()?.as_secs() / 60 * 60 + 60;
         (0..4 * 366 * 1440u64)
             .map(|m| start + m * 60)
-            .find(|t| self.matches(*t))
+            .find(|t| {
+                jiff::Timestamp::from_second(*t as i64)
+                    .is_ok_and(|instant| self.matches(zone.to_datetime(instant)))
+            })
             .map(|t| UNIX_EPOCH + Duration::from_secs(t))
     }
-}
-
-/// Year, month (1-12) and day (1-31) of a day count since 1970-01-01 (proleptic
-/// Gregorian; Howard Hinnant's algorithm).
-fn civil(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 #[cfg(test)]
@@ -219,18 +204,55 @@ mod tests {
             "0 */6 * * *"
         );
         assert!(Cron::every(Duration::from_secs(7 * 60)).is_err());
+        let utc = jiff::tz::TimeZone::UTC;
         let five = Cron::every(Duration::from_secs(300)).unwrap();
         assert_eq!(
-            five.next_after(at("2026-11-22T06:12:30Z")),
+            five.next_after(at("2026-11-22T06:12:30Z"), &utc),
             Some(at("2026-11-22T06:15:00Z"))
         );
         let monday = Cron::parse("30 2 * * 1").unwrap();
         assert_eq!(
-            monday.next_after(at("2026-11-22T06:12:30Z")),
+            monday.next_after(at("2026-11-22T06:12:30Z"), &utc),
             Some(at("2026-11-23T02:30:00Z"))
         );
-        assert_eq!(civil(0), (1970, 1, 1));
-        assert_eq!(civil(20_414), (2025, 11, 22));
+        assert_eq!(
+            Cron::parse("0 0 29 2 *")
+                .unwrap()
+                .next_after(at("2026-11-22T06:12:30Z"), &utc),
+            Some(at("2028-02-29T00:00:00Z"))
+        );
+        assert_eq!(
+            Cron::parse("0 0 30 2 *")
+                .unwrap()
+                .next_after(at("2026-11-22T06:12:30Z"), &utc),
+            None
+        );
+    }
+
+    #[test]
+    fn the_next_run_is_on_the_hosts_clock() {
+        // Central European time, with its summer time (no time zone database needed).
+        let berlin = jiff::tz::TimeZone::posix("CET-1CEST,M3.5.0,M10.5.0/3").unwrap();
+        let nightly = Cron::parse("30 2 * * *").unwrap();
+        assert_eq!(
+            nightly.next_after(at("2026-12-07T00:00:00Z"), &berlin),
+            Some(at("2026-12-07T01:30:00Z"))
+        );
+        assert_eq!(
+            nightly.next_after(at("2026-07-01T00:00:00Z"), &berlin),
+            Some(at("2026-07-01T00:30:00Z"))
+        );
+        // 02:30 does not exist on the night the clocks go forward.
+        assert_eq!(
+            nightly.next_after(at("2026-03-28T12:00:00Z"), &berlin),
+            Some(at("2026-03-30T00:30:00Z"))
+        );
+        // Sunday 23:30 in Berlin is still Sunday there, Sunday 22:30 UTC.
+        let sunday = Cron::parse("30 23 * * 0").unwrap();
+        assert_eq!(
+            sunday.next_after(at("2026-12-07T00:00:00Z"), &berlin),
+            Some(at("2026-12-13T22:30:00Z"))
+        );
     }
 
     #[test]
