@@ -355,6 +355,7 @@ pub async fn create(
     }
     let _locks =
         crate::backup::journal::lock(engine, &keys, "backup", options.lock_wait, cancel).await?;
+    crate::backup::journal::refuse_unsettled(engine, &keys, "backup")?;
     let created = SystemTime::now();
     // Nothing is stopped while planning: Ctrl-C may simply end it (sizes can take long
     // when the engine is busy computing another disk usage).

@@ -44,7 +44,19 @@ pub struct JournalState {
     /// `compose up` uses it as it is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filling: Option<String>,
+    /// The value of [`LABEL_RESTORED_BY`] that volume was created with: recovery removes
+    /// that volume only, never one made again under its name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filling_label: Option<String>,
+    /// A container was found using that volume: what it wrote may matter, so it is
+    /// left to the user (and the volume is not worked on until they decide).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub filling_used: bool,
 }
+
+/// The label a restore puts on a volume it creates, naming that restore: recovery
+/// removes a volume the restore did not fill only when it carries the restore's own.
+pub const LABEL_RESTORED_BY: &str = "io.safeops.restored-by";
 
 impl JournalState {
     /// The volumes whose content it leaves unsettled until it is recovered: one being
@@ -108,6 +120,14 @@ impl Journal {
         };
         journal.update(|_| {})?;
         Ok(journal)
+    }
+
+    /// What names this operation among all: the value of [`LABEL_RESTORED_BY`] on a
+    /// volume it creates.
+    pub fn id(&self) -> String {
+        self.path
+            .file_stem()
+            .map_or_else(String::new, |stem| stem.to_string_lossy().into_owned())
     }
 
     /// Leaves what `owed` records to the next safeops command, in a journal of its own
@@ -202,7 +222,10 @@ fn process_alive(pid: u32) -> bool {
     let Some(pid) = rustix::process::Pid::from_raw(pid as i32) else {
         return false;
     };
-    if rustix::process::test_kill_process(pid).is_err() {
+    // EPERM: it runs, as another user.
+    if let Err(err) = rustix::process::test_kill_process(pid)
+        && err != rustix::io::Errno::PERM
+    {
         return false;
     }
     // A recycled pid belongs to some other program.
@@ -280,26 +303,56 @@ fn journals() -> impl Iterator<Item = (PathBuf, JournalState)> {
         })
 }
 
-/// The first of `volumes` whose content an operation that died on this engine left
-/// unsettled (recovery could not finish it), with that operation's journal.
-fn unsettled(engine: &Engine, volumes: &[&str]) -> Option<(String, PathBuf)> {
+/// The first of `volumes` whose content another operation on this engine left
+/// unsettled, with that operation's journal and whether its process still runs. One
+/// that died and whose recovery could not finish it, or one still exiting after a
+/// failure it left to the next command: either has let go of its locks.
+fn unsettled(engine: &Engine, volumes: &[&str]) -> Option<(String, PathBuf, bool)> {
+    let own = std::process::id();
     journals()
-        .filter(|(_, state)| state.engine_host == engine.endpoint.host && !process_alive(state.pid))
+        .filter(|(_, state)| state.engine_host == engine.endpoint.host && state.pid != own)
         .find_map(|(path, state)| {
             let volume = state
                 .unsettled_volumes()
                 .find(|volume| volumes.contains(volume))?
                 .to_string();
-            Some((volume, path))
+            Some((volume, path, process_alive(state.pid)))
         })
+}
+
+/// Refuses (exit 5) when another operation left one of `keys`' volumes half-done and
+/// it is not settled yet (see [`unsettled`]): the `verb` would read or replace content
+/// half restored. Called with the locks held, after their recovery.
+pub fn refuse_unsettled(engine: &Engine, keys: &[super::lock::Key], verb: &str) -> Result<()> {
+    let volumes: Vec<&str> = keys.iter().filter_map(super::lock::Key::volume).collect();
+    let Some((volume, journal, alive)) = unsettled(engine, &volumes) else {
+        return Ok(());
+    };
+    let (why, hint) = match alive {
+        true => (
+            "an operation that failed and is still exiting left it to the next command",
+            "run the command again in a moment".to_string(),
+        ),
+        false => (
+            "the recovery of an interrupted operation did not finish it (see the note above)",
+            format!(
+                "settle what the note names and run the command again; to give up on the \
+                 interrupted operation and take the volume as it is, remove {}",
+                journal.display()
+            ),
+        ),
+    };
+    Err(Error::preflight(format!(
+        "volume {volume} is left half-done: {why}; the {verb} would work on it as it is"
+    ))
+    .hint(hint))
 }
 
 /// Takes the locks on `keys` and on the other volumes of the running containers that
 /// mount them (see [`super::lock::through_containers`]), then settles whatever an
 /// operation that held them and died left behind (a half-done switch, stopped
 /// containers): a command that waited for a lock must not work on what its holder
-/// left half-done. Fails (exit 5) when what is left on one of `keys`' volumes could
-/// not be settled: the operation would read or replace content half restored.
+/// left half-done.
 pub async fn lock(
     engine: &Engine,
     keys: &[super::lock::Key],
@@ -314,18 +367,6 @@ pub async fn lock(
             .await?;
     for line in recover(engine).await {
         crate::say!("note: {line}");
-    }
-    let volumes: Vec<&str> = keys.iter().filter_map(super::lock::Key::volume).collect();
-    if let Some((volume, journal)) = unsettled(engine, &volumes) {
-        return Err(Error::preflight(format!(
-            "volume {volume} is left half-done by an interrupted operation whose recovery \
-             did not finish (see the note above): the {verb} would work on it as it is"
-        ))
-        .hint(format!(
-            "settle what the note names and run the command again; to give up on the \
-             interrupted operation instead, remove {}",
-            journal.display()
-        )));
     }
     Ok(held)
 }
@@ -461,22 +502,40 @@ async fn recover_one(
         }
     }
     let unremoved = match state.filling.take() {
-        Some(volume) => match remove_unfilled(engine, &volume).await {
-            Ok(()) => {
-                done.push(format!(
-                    "{what}: removed volume {volume}, which it had created and not filled"
-                ));
-                None
+        Some(volume) => {
+            let unfilled = Unfilled {
+                volume: &volume,
+                label: state.filling_label.as_deref(),
+                used: state.filling_used,
+            };
+            match unfilled.remove(engine).await {
+                Ok(how) => {
+                    done.push(format!(
+                        "{what}: volume {volume}, which it had created: {how}"
+                    ));
+                    None
+                }
+                Err(UnfilledLeft::Used(by)) => {
+                    state.filling_used = true;
+                    done.push(format!(
+                        "{what}: volume {volume}, which it had created and not filled to the \
+                         end, was used by {by} since: safeops leaves it to you (and works on \
+                         it no more until then). Remove it with `docker volume rm {volume}` \
+                         once nothing needs what it holds, or keep it as it is by removing {}",
+                        path.display()
+                    ));
+                    Some(volume)
+                }
+                Err(UnfilledLeft::Failed(why)) => {
+                    done.push(format!(
+                        "{what}: volume {volume}, which it had created, is not complete and \
+                         could not be removed ({why}); the next command tries again, or \
+                         remove it with `docker volume rm {volume}` before anything uses it"
+                    ));
+                    Some(volume)
+                }
             }
-            Err(why) => {
-                done.push(format!(
-                    "{what}: volume {volume}, which it had created, is not complete and \
-                     could not be removed ({why}); the next command tries again, or remove \
-                     it with `docker volume rm {volume}` before anything uses it"
-                ));
-                Some(volume)
-            }
-        },
+        }
         None => None,
     };
     let mut restarted = Vec::new();
@@ -510,13 +569,22 @@ async fn recover_one(
             gone.join(", ")
         ));
     }
+    let mut undeleted = Vec::new();
     for dir in &state.partial_dirs {
-        if dir.exists() {
-            crate::backup::store::remove_tree(dir);
+        if !dir.exists() {
+            continue;
+        }
+        if crate::backup::store::remove_tree(dir) {
             done.push(format!("{what}: deleted the incomplete {}", dir.display()));
+        } else {
+            done.push(format!(
+                "{what}: cannot delete the incomplete {} yet; the next command tries again",
+                dir.display()
+            ));
+            undeleted.push(dir.clone());
         }
     }
-    if failed.is_empty() && unremoved.is_none() && !staged_left {
+    if failed.is_empty() && unremoved.is_none() && !staged_left && undeleted.is_empty() {
         return (done, true);
     }
     if !failed.is_empty() {
@@ -537,7 +605,7 @@ async fn recover_one(
         .rev()
         .map(|(container, _)| container)
         .collect();
-    state.partial_dirs.clear();
+    state.partial_dirs = undeleted;
     state.switch = None;
     state.filling = unremoved;
     if let Err(err) = save(path, &state) {
@@ -549,23 +617,88 @@ async fn recover_one(
     (done, false)
 }
 
-/// Removes `volume`, made by a restore that died before it was filled (gone already
-/// is fine).
-async fn remove_unfilled(engine: &Engine, volume: &str) -> std::result::Result<(), String> {
-    match engine
-        .docker
-        .remove_volume(
-            volume,
-            None::<bollard::query_parameters::RemoveVolumeOptions>,
-        )
-        .await
-    {
-        Ok(())
-        | Err(bollard::errors::Error::DockerResponseServerError {
-            status_code: 404, ..
-        }) => Ok(()),
-        Err(err) => Err(crate::error::engine_message(&err)),
+/// A volume a restore created and did not fill to the end.
+struct Unfilled<'a> {
+    volume: &'a str,
+    /// The restore's [`LABEL_RESTORED_BY`] (none in journals of older versions).
+    label: Option<&'a str>,
+    /// Already found in use by a container.
+    used: bool,
+}
+
+/// Why an unfilled volume stays.
+enum UnfilledLeft {
+    /// Containers (named) use or used it: the user decides.
+    Used(String),
+    /// The engine refused to remove it.
+    Failed(String),
+}
+
+impl Unfilled<'_> {
+    /// Removes the volume when it is still the one the restore created and no
+    /// container has used it: what was done, for the user.
+    async fn remove(&self, engine: &Engine) -> std::result::Result<&'static str, UnfilledLeft> {
+        let volume = self.volume;
+        let found = match engine.docker.inspect_volume(volume).await {
+            Ok(found) => found,
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => return Ok("gone already"),
+            Err(err) => return Err(UnfilledLeft::Failed(crate::error::engine_message(&err))),
+        };
+        if let Some(label) = self.label
+            && found.labels.get(LABEL_RESTORED_BY).map(String::as_str) != Some(label)
+        {
+            return Ok("made again since under its name: left alone");
+        }
+        let users = containers_using(engine, volume)
+            .await
+            .map_err(UnfilledLeft::Failed)?;
+        if !users.is_empty() {
+            return Err(UnfilledLeft::Used(users.join(", ")));
+        }
+        if self.used {
+            return Err(UnfilledLeft::Used("a container".into()));
+        }
+        match engine
+            .docker
+            .remove_volume(
+                volume,
+                None::<bollard::query_parameters::RemoveVolumeOptions>,
+            )
+            .await
+        {
+            Ok(())
+            | Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Ok("removed, not filled to the end"),
+            Err(err) => Err(UnfilledLeft::Failed(crate::error::engine_message(&err))),
+        }
     }
+}
+
+/// The containers, running or not, that mount `volume`, by name.
+async fn containers_using(
+    engine: &Engine,
+    volume: &str,
+) -> std::result::Result<Vec<String>, String> {
+    let options = ListContainersOptionsBuilder::default()
+        .all(true)
+        .filters(&std::collections::HashMap::from([("volume", vec![volume])]))
+        .build();
+    let found = engine
+        .docker
+        .list_containers(Some(options))
+        .await
+        .map_err(|err| crate::error::engine_message(&err))?;
+    Ok(found
+        .into_iter()
+        .filter_map(|c| {
+            c.names?
+                .first()
+                .map(|n| n.trim_start_matches('/').to_string())
+        })
+        .collect())
 }
 
 /// Removes the helper containers of the processes `ended` says are gone.

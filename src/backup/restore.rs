@@ -5,7 +5,7 @@
 //! renames; until the switch the volume is untouched, and a failed switch is undone.
 //! Entries are checked while they are read, so nothing is written outside the volume.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io::{self, BufReader};
 use std::path::{Path, PathBuf};
@@ -28,7 +28,7 @@ use super::manifest::{self, Manifest, VolumeInfo};
 use super::snapshot_source::SnapshotSource;
 use super::verify::{self, Depth, VerifyReport};
 use super::{lock, store};
-use crate::backup::journal::Journal;
+use crate::backup::journal::{Journal, LABEL_RESTORED_BY};
 use crate::backup::quiesce;
 use crate::cancel::{self, Cancel};
 use crate::engine::Engine;
@@ -260,6 +260,7 @@ pub async fn restore(
         .collect();
     let _locks =
         crate::backup::journal::lock(engine, &keys, "restore", request.lock_wait, cancel).await?;
+    crate::backup::journal::refuse_unsettled(engine, &keys, "restore")?;
     let mut targets: Vec<Destination> = Vec::new();
     for (info, into) in &chosen {
         let existing = match engine.docker.inspect_volume(into).await {
@@ -450,11 +451,14 @@ pub async fn restore(
             let volume = match existing {
                 Some(volume) => volume.clone(),
                 None => {
-                    let made = create_volume(engine, info, into).await?;
+                    let made = create_volume(engine, info, into, &journal.id()).await?;
                     lock_done(&done).filling = Some(into.clone());
                     // Recorded once made: recorded before, a kill could leave recovery
                     // removing a volume someone else made meanwhile.
-                    journal.update(|j| j.filling = Some(into.clone()))?;
+                    journal.update(|j| {
+                        j.filling = Some(into.clone());
+                        j.filling_label = Some(journal.id());
+                    })?;
                     made
                 }
             };
@@ -605,11 +609,21 @@ pub async fn restore(
                     )
                     .await
                 {
+                    // Left to the next command, which removes it or, if a container
+                    // uses it, leaves it to the user, and works on it no more until then.
+                    let owed = Journal::owe("restore", engine, |j| {
+                        j.filling = Some(volume.clone());
+                        j.filling_label = Some(journal.id());
+                    });
                     err.message.push_str(&format!(
                         "\n(volume {volume}, made for this restore, is not complete and could \
-                         not be removed: {}; remove it with `docker volume rm {volume}` before \
-                         anything uses it)",
-                        crate::error::engine_message(&gone)
+                         not be removed: {}; {}remove it with `docker volume rm {volume}` \
+                         before anything uses it)",
+                        crate::error::engine_message(&gone),
+                        match owed {
+                            Ok(()) => "the next safeops command tries again, or ",
+                            Err(_) => "",
+                        }
                     ));
                 }
             }
@@ -816,13 +830,16 @@ async fn create_volume(
     engine: &Engine,
     info: &VolumeInfo,
     into: &str,
+    restore: &str,
 ) -> Result<bollard::models::Volume> {
-    let labels = info
+    let mut labels: HashMap<String, String> = info
         .labels
         .iter()
         .filter(|(key, _)| into == info.name || !key.starts_with("com.docker.compose."))
+        .filter(|(key, _)| key.as_str() != LABEL_RESTORED_BY)
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
+    labels.insert(LABEL_RESTORED_BY.to_string(), restore.to_string());
     let request = VolumeCreateRequest {
         name: Some(into.to_string()),
         driver: Some(info.driver.clone()),
@@ -830,13 +847,23 @@ async fn create_volume(
         labels: Some(labels),
         ..VolumeCreateRequest::default()
     };
-    engine.docker.create_volume(request).await.map_err(|err| {
+    let made = engine.docker.create_volume(request).await.map_err(|err| {
         Error::failure(format!(
             "cannot create volume {into} (driver {}): {}",
             info.driver,
             engine_message(&err)
         ))
-    })
+    })?;
+    // The engine hands back a volume of that name that exists already: someone made
+    // it while this restore ran, and it is theirs, not to be overwritten unasked.
+    if made.labels.get(LABEL_RESTORED_BY).map(String::as_str) != Some(restore) {
+        return Err(Error::failure(format!(
+            "volume {into} was created by someone else while this restore ran: nothing \
+             was written into it"
+        ))
+        .hint("run the restore again: it then asks before it replaces what the volume holds"));
+    }
+    Ok(made)
 }
 
 /// Loads the `docker save` stream `stream` into the engine.
