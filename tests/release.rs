@@ -241,6 +241,85 @@ fn a_broken_image_is_rolled_back_with_its_logs() {
     );
 }
 
+/// The old container gone when its replacement has passed the gate (a `docker container
+/// prune` from cron): the release stands, with a warning, instead of a "rollback" that
+/// left the new container running and moved its tag back.
+#[test]
+fn an_old_container_gone_before_its_removal_does_not_undo_the_release() {
+    second::require();
+    let dir = tempfile::tempdir().unwrap();
+    let name = unique("relgone");
+    let image = format!("safeops-test/{name}:2");
+    let mut clean = CleanupBoth::default();
+    clean.containers.push(name.clone());
+    clean.images.push(image.clone());
+
+    copy_image_to_b(IMAGE);
+    commit_image(IMAGE, &image, "echo v2 > /version", &[]);
+    let new_id = image_id(&docker(&[
+        "image", "inspect", &image, "--format", "{{.Id}}",
+    ]));
+    docker_b(&["run", "-d", "--name", &name, IMAGE, "sleep", "3600"]);
+    docker(&["create", "--name", &name, &image]);
+    let child = release(
+        dir.path(),
+        &[
+            &name,
+            "--from",
+            "default",
+            "--format",
+            "json",
+            "-t",
+            "1",
+            "--stable-for",
+            "4s",
+        ],
+    )
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
+    let aside = format!("{name}-safeops-old-{}", child.id());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    // Between the rename and the create there is no container of that name.
+    let image_of = || {
+        let out = Command::new("docker")
+            .args([
+                "-H",
+                second::SOCKET,
+                "inspect",
+                &name,
+                "--format",
+                "{{.Image}}",
+            ])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    while image_of() != new_id {
+        assert!(Instant::now() < deadline, "the new container never came");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    docker_b(&["rm", "-f", &aside]);
+    let out = child.wait_with_output().unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["containers"][0]["outcome"], "released", "{report}");
+    assert!(stderr.contains("could not be removed"), "{stderr}");
+    assert_eq!(inspect_b(&name, "{{.State.Status}}"), "running");
+    assert_eq!(
+        image_id(&docker_b(&[
+            "image", "inspect", &image, "--format", "{{.Id}}"
+        ])),
+        new_id,
+        "the tag stays on the released image"
+    );
+}
+
 #[test]
 fn a_compose_service_is_released_through_compose() {
     second::require();

@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::backup::store;
 use crate::cli::args::{Format, RecreateArgs};
 use crate::compose::Stdout;
-use crate::engine::inventory;
+use crate::engine::{Engine, inventory};
 use crate::error::{Error, Result};
 use crate::guard::audit;
 use crate::runmode::recreate::{self, Recreated};
@@ -70,9 +70,7 @@ pub async fn run(discovery: &Discovery<'_>, args: &RecreateArgs) -> Result<()> {
     );
     let recreated: Recreated = outcome?;
     // The new spec joins the history: a later bootstrap recreates *this* container.
-    if let Err(err) = specs::save_current(engine, &recreated.id).await {
-        crate::say!("warning: {err}");
-    }
+    saved_with_warnings(engine, &recreated).await;
     super::print(&match args.format {
         Format::Json => {
             serde_json::to_string_pretty(&recreated).expect("outcome serializes") + "\n"
@@ -82,6 +80,16 @@ pub async fn run(discovery: &Discovery<'_>, args: &RecreateArgs) -> Result<()> {
             recreated.name, recreated.image, recreated.from
         ),
     })
+}
+
+/// Saves the recreated container's spec, and says what did not go as it should.
+async fn saved_with_warnings(engine: &Engine, recreated: &Recreated) {
+    if let Err(err) = specs::save_current(engine, &recreated.id).await {
+        crate::say!("warning: {err}");
+    }
+    if let Some(warning) = &recreated.warning {
+        crate::say!("warning: {warning}");
+    }
 }
 
 fn timing(args: &RecreateArgs) -> recreate::Timing {
@@ -198,9 +206,7 @@ pub async fn rollback(
         json!({"to": target}),
     );
     let recreated = outcome?;
-    if let Err(err) = specs::save_current(engine, &recreated.id).await {
-        crate::say!("warning: {err}");
-    }
+    saved_with_warnings(engine, &recreated).await;
     super::print(&format!(
         "rolled {} back to {target}, running\n",
         recreated.name

@@ -9,6 +9,7 @@ use std::sync::atomic::AtomicU64;
 
 use serde_json::{Value, json};
 
+use crate::backup::journal;
 use crate::backup::lock::{self, Key};
 use crate::cancel::Cancel;
 use crate::cli::args::{DockerFlags, Format, ReleaseArgs};
@@ -113,6 +114,29 @@ pub async fn run(
         })
         .collect();
     let _projects = lock(&projects).await?;
+    // And the volumes of the containers switched over, as a backup or restore of them
+    // locks them: neither must see a container started under it.
+    let containers = inventory::containers(target).await?;
+    let volumes: Vec<Key> = by_image
+        .values()
+        .flatten()
+        .flat_map(|item| {
+            containers
+                .iter()
+                .filter(|c| match &item.switch {
+                    Switch::Container { id } => &c.id == id,
+                    Switch::Service { project, service } => {
+                        c.project() == Some(project.name.as_str())
+                            && c.service() == Some(service.as_str())
+                    }
+                })
+                .flat_map(|c| c.volume_mounts.iter().map(|(v, _)| Key::Volume(v.clone())))
+        })
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let _volumes = journal::lock(target, &volumes, "release", args.lock.wait(), cancel).await?;
+    journal::refuse_unsettled(target, &volumes, "release")?;
     let mut plans = Vec::new();
     for id in by_image.keys() {
         let image = transfer::source_image(&source, id).await?;

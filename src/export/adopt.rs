@@ -245,7 +245,11 @@ async fn roll_back(engine: &Engine, project: &str, aside: &[Aside]) -> Vec<Strin
                 lines.push(format!("cannot remove the new {}: {e}", old.name));
             }
         }
-        lines.push(recreate::put_back(engine, old).await);
+        lines.push(
+            recreate::put_back(engine, old)
+                .await
+                .unwrap_or_else(|why| why),
+        );
     }
     lines
 }

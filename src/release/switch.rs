@@ -19,6 +19,15 @@ use crate::runmode::recreate::{self, OnFailure, Timing};
 use crate::runmode::{restart_check, specs};
 use crate::target::{Discovery, Project};
 
+/// Which gate a compose service goes through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Check {
+    /// The release's own.
+    Release,
+    /// The rollback's, back on the previous image.
+    Rollback,
+}
+
 /// What every switch of one release shares.
 pub struct Release<'a> {
     /// The target engine.
@@ -141,7 +150,11 @@ impl Release<'_> {
             true => OnFailure::PutBack,
             false => OnFailure::KeepNew,
         };
-        let gate = async |new_id: &str| self.gate.probes(self.engine, new_id).await;
+        // Created by its tag, which another release or a pull may have moved since.
+        let gate = async |new_id: &str| {
+            self.runs_the_image(new_id, &name).await?;
+            self.gate.probes(self.engine, new_id).await
+        };
         let switched = recreate::replace_checked(
             self.engine,
             &spec,
@@ -157,9 +170,13 @@ impl Release<'_> {
                 if let Err(err) = specs::save_current(self.engine, &recreated.id).await {
                     crate::say!("warning: {err}");
                 }
+                if let Some(warning) = recreated.warning {
+                    crate::say!("warning: {warning}");
+                }
                 report.outcome = Outcome::Released;
             }
-            Err(mut err) => {
+            Err(not) => {
+                let mut err = not.error;
                 let put_back = self.rollback || err.code == ExitCode::Interrupted;
                 if put_back
                     && let Err(untag_err) =
@@ -167,11 +184,13 @@ impl Release<'_> {
                 {
                     err.message = format!("{}\n{}", err.message, untag_err.message);
                 }
-                report.outcome = match put_back {
+                // Rolled back only when the old container is back as it was.
+                let rolled_back = put_back && not.old_back;
+                report.outcome = match rolled_back {
                     true => Outcome::RolledBack,
                     false => Outcome::Failed,
                 };
-                report.to_image = match put_back {
+                report.to_image = match rolled_back {
                     true => from_image,
                     false => self.image_id.to_string(),
                 };
@@ -179,6 +198,22 @@ impl Release<'_> {
             }
         }
         Ok(report)
+    }
+
+    /// Fails when the container `id` (`name`) does not run the released image.
+    async fn runs_the_image(&self, id: &str, name: &str) -> Result<()> {
+        let doc = self
+            .engine
+            .get_raw_json(&format!("/containers/{id}/json"))
+            .await?;
+        match doc["Image"].as_str() {
+            Some(image) if image == self.image_id => Ok(()),
+            other => Err(Error::failure(format!(
+                "{name} runs image {}, not the released {}",
+                other.unwrap_or("?"),
+                self.image_id
+            ))),
+        }
     }
 
     /// Switches compose service `service` of `project` over to the image, through
@@ -208,9 +243,19 @@ impl Release<'_> {
         if !reports.is_empty() && reports.iter().all(|r| r.from_image == self.image_id) {
             return Ok(reports);
         }
+        if tag_parts(reference).is_none() {
+            return Err(Error::usage(format!(
+                "the compose file names {service}'s image as {reference}, by digest or id: \
+                 compose would run that image, whatever is released"
+            ))
+            .hint("name the image by a tag in the compose file (e.g. shop:2.4)"));
+        }
         tag(self.engine, self.image_id, reference).await?;
         let failure = match self.up(discovery, project, service).await {
-            Ok(()) => self.check_service(&project.name, service, true).await.err(),
+            Ok(()) => self
+                .check_service(&project.name, service, Check::Release)
+                .await
+                .err(),
             Err(err) => Some(err),
         };
         let Some(failure) = failure else {
@@ -240,7 +285,8 @@ impl Release<'_> {
                 let back = async {
                     tag(self.engine, previous, reference).await?;
                     self.up(discovery, project, service).await?;
-                    self.check_service(&project.name, service, false).await
+                    self.check_service(&project.name, service, Check::Rollback)
+                        .await
                 }
                 .await;
                 match back {
@@ -314,11 +360,14 @@ impl Release<'_> {
         discovery.compose(project, &argv, Stdout::OnStderr).await
     }
 
-    /// The gate, for every container of the service; a `cancellable` one ends at Ctrl-C
-    /// (a rollback's is not: it finishes).
-    async fn check_service(&self, project: &str, service: &str, cancellable: bool) -> Result<()> {
+    /// The gate, for every container of the service. A release's ends at Ctrl-C (a
+    /// rollback's finishes) and wants the released image in every container.
+    async fn check_service(&self, project: &str, service: &str, check: Check) -> Result<()> {
         let (_, never) = crate::cancel::pair();
-        let cancel = if cancellable { self.cancel } else { &never };
+        let cancel = match check {
+            Check::Release => self.cancel,
+            Check::Rollback => &never,
+        };
         let containers = self.service_containers(project, service).await?;
         if containers.is_empty() {
             return Err(Error::failure(format!(
@@ -335,6 +384,11 @@ impl Release<'_> {
                 .gate
                 .patience(&[&doc["Config"]["Healthcheck"], &new_check]);
             let checked = async {
+                // `pull_policy: build`, or a reference compose resolves elsewhere,
+                // would have it run another image.
+                if check == Check::Release {
+                    self.runs_the_image(&container.id, &container.name).await?;
+                }
                 restart_check::check(self.engine, &container.id, &container.name, patience).await?;
                 self.gate.probes(self.engine, &container.id).await
             };

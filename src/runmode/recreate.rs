@@ -244,6 +244,26 @@ pub struct Recreated {
     pub image: String,
     /// Where the spec came from: `live`, or a saved spec / backup path.
     pub from: String,
+    /// What did not go as it should once the new container ran (the old one could not
+    /// be removed): the recreation stands, the user is told.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
+}
+
+/// Why a replacement did not happen, and whether the old container is back as it was
+/// (renamed back and, if it ran, running).
+#[derive(Debug)]
+pub struct NotReplaced {
+    /// What went wrong, and what was done about it.
+    pub error: Error,
+    /// The old container is back as it was.
+    pub old_back: bool,
+}
+
+impl From<NotReplaced> for Error {
+    fn from(not: NotReplaced) -> Error {
+        not.error
+    }
 }
 
 /// Creates the container from `blueprint` and connects its extra networks; on failure
@@ -420,32 +440,42 @@ pub async fn stop(engine: &Engine, id: &str, what: &str, timeout: i32) -> Result
 }
 
 /// Gives a container set aside its name back and starts it again if it ran; says what
-/// happened, for the error that made it necessary.
-pub async fn put_back(engine: &Engine, aside: &Aside) -> String {
+/// happened, for the error that made it necessary: `Err` when it is not back as it was.
+pub async fn put_back(engine: &Engine, aside: &Aside) -> std::result::Result<String, String> {
     let options = RenameContainerOptionsBuilder::default()
         .name(&aside.name)
         .build();
-    match engine.docker.rename_container(&aside.id, options).await {
-        Ok(()) => {
-            if aside.was_running {
-                let _ = engine.docker.start_container(&aside.id, None).await;
-            }
-            format!(
-                "the old {} was put back and {}",
-                aside.name,
-                if aside.was_running {
-                    "restarted"
-                } else {
-                    "left stopped"
-                }
-            )
-        }
-        Err(e) => format!(
+    if let Err(e) = engine.docker.rename_container(&aside.id, options).await {
+        return Err(format!(
             "the old container is still there as {}: {}",
             aside.aside_name,
             engine_message(&e)
-        ),
+        ));
     }
+    if !aside.was_running {
+        return Ok(format!(
+            "the old {} was put back and left stopped",
+            aside.name
+        ));
+    }
+    match engine.docker.start_container(&aside.id, None).await {
+        Ok(()) => Ok(format!("the old {} was put back and restarted", aside.name)),
+        Err(e) => Err(format!(
+            "the old {} was put back but does not start again: {}",
+            aside.name,
+            engine_message(&e)
+        )),
+    }
+}
+
+/// [`put_back`], for the error that made it necessary.
+async fn put_back_after(engine: &Engine, aside: &Aside, mut error: Error) -> NotReplaced {
+    let (said, old_back) = match put_back(engine, aside).await {
+        Ok(said) => (said, true),
+        Err(said) => (said, false),
+    };
+    error.message = format!("{}\n{said}", error.message);
+    NotReplaced { error, old_back }
 }
 
 /// Removes a container set aside, once its replacement runs (never its volumes).
@@ -486,7 +516,7 @@ pub async fn replace(
     timing: Timing,
 ) -> Result<Recreated> {
     let (_, never) = crate::cancel::pair();
-    replace_checked(
+    Ok(replace_checked(
         engine,
         spec,
         new_image,
@@ -495,7 +525,7 @@ pub async fn replace(
         OnFailure::PutBack,
         &never,
     )
-    .await
+    .await?)
 }
 
 /// [`replace`], where the new container must also pass `gate` (given its id) before
@@ -509,24 +539,32 @@ pub async fn replace_checked(
     gate: impl AsyncFnOnce(&str) -> Result<()>,
     on_failure: OnFailure,
     cancel: &Cancel,
-) -> Result<Recreated> {
+) -> std::result::Result<Recreated, NotReplaced> {
+    let not_replaced = |error: Error| NotReplaced {
+        error,
+        old_back: true,
+    };
     let old_image = spec["Image"].as_str().unwrap_or_default().to_string();
     let defaults = match new_image {
         Some(_) => image_defaults(engine, &old_image).await,
         None => ImageDefaults::default(),
     };
-    let blueprint = blueprint(spec, new_image, &defaults)?;
+    let blueprint = blueprint(spec, new_image, &defaults).map_err(not_replaced)?;
     if spec["HostConfig"]["AutoRemove"].as_bool() == Some(true) {
-        return Err(Error::usage(format!(
-            "{} was started with --rm: stopping it would make the engine delete it and its \
-             anonymous volumes, with no way back",
-            blueprint.name
-        ))
-        .hint("start it without --rm first (docker safeops export shows its settings)"));
+        return Err(not_replaced(
+            Error::usage(format!(
+                "{} was started with --rm: stopping it would make the engine delete it and \
+                 its anonymous volumes, with no way back",
+                blueprint.name
+            ))
+            .hint("start it without --rm first (docker safeops export shows its settings)"),
+        ));
     }
     let old_id = spec["Id"].as_str().unwrap_or_default();
     let was_running = spec["State"]["Running"].as_bool().unwrap_or(false);
-    let aside = rename_aside(engine, old_id, &blueprint.name, was_running).await?;
+    let aside = rename_aside(engine, old_id, &blueprint.name, was_running)
+        .await
+        .map_err(not_replaced)?;
     let created = async {
         stop_aside(engine, &aside, timing.stop_timeout).await?;
         create(engine, &blueprint).await
@@ -534,22 +572,18 @@ pub async fn replace_checked(
     .await;
     let id = match created {
         Ok(id) => id,
-        Err(mut err) => {
-            err.message = format!("{}\n{}", err.message, put_back(engine, &aside).await);
-            return Err(err);
-        }
-    };
-    let recreated = Recreated {
-        name: blueprint.name.clone(),
-        id: id.clone(),
-        image: new_image.unwrap_or(&old_image).to_string(),
-        from: "live".into(),
+        Err(err) => return Err(put_back_after(engine, &aside, err).await),
     };
     match start_checked(engine, &id, &blueprint.name, timing.patience, gate, cancel).await {
-        Ok(()) => {
-            remove_aside(engine, &aside).await?;
-            Ok(recreated)
-        }
+        // The new container runs and passed: an old one that will not go is the user's
+        // to remove, not a reason to undo the recreation.
+        Ok(()) => Ok(Recreated {
+            name: blueprint.name.clone(),
+            id,
+            image: new_image.unwrap_or(&old_image).to_string(),
+            from: "live".into(),
+            warning: remove_aside(engine, &aside).await.err().map(|e| e.message),
+        }),
         Err(mut err) if on_failure == OnFailure::KeepNew && err.code != ExitCode::Interrupted => {
             let removed = match remove_aside(engine, &aside).await {
                 Ok(()) => "the old container was removed".to_string(),
@@ -559,12 +593,14 @@ pub async fn replace_checked(
                 "{}\nthe new {} was kept as it is for inspection; {removed}",
                 err.message, blueprint.name
             );
-            Err(err)
+            Err(NotReplaced {
+                error: err,
+                old_back: false,
+            })
         }
-        Err(mut err) => {
+        Err(err) => {
             remove_new(engine, &id).await;
-            err.message = format!("{}\n{}", err.message, put_back(engine, &aside).await);
-            Err(err)
+            Err(put_back_after(engine, &aside, err).await)
         }
     }
 }
@@ -592,6 +628,7 @@ pub async fn bootstrap(
         id,
         image: new_image.unwrap_or(&old_image).to_string(),
         from: from.to_string(),
+        warning: None,
     })
 }
 
