@@ -224,6 +224,91 @@ fn an_interrupted_drill_is_cleaned_up_by_the_next_one() {
     assert_eq!(leftovers_of(&backup).trim(), "");
 }
 
+/// Ctrl-C while the drill restores its copy: exit 130, and nothing is left behind, not
+/// even for the next command (the restore inside settles its journal before the drill
+/// removes what it made).
+#[test]
+fn ctrl_c_while_a_drill_restores_leaves_nothing_behind() {
+    let f = Fixture::new("drillint");
+    f.exec("dd if=/dev/urandom of=/data/big bs=1M count=200 2>/dev/null");
+    let backup = f.backup(&[]);
+    let name = backup.file_name().unwrap().to_string_lossy().to_string();
+    let mut drill = f
+        .safeops()
+        .args(["drill", backup.to_str().unwrap()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let filter = format!("label=io.safeops.drill.backup={name}");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    // Until the restore writes into the scratch volume.
+    loop {
+        let volume = docker(&["volume", "ls", "-q", "--filter", &filter]);
+        let writing = volume.lines().next().is_some_and(|v| {
+            std::fs::read_dir(fixture::mountpoint(v.trim())).is_ok_and(|mut d| d.next().is_some())
+        });
+        if writing {
+            break;
+        }
+        assert!(drill.try_wait().unwrap().is_none(), "the drill ended first");
+        assert!(Instant::now() < deadline, "the drill never restored");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    signal(&drill, "-INT");
+    let out = drill.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert_eq!(leftovers_of(&backup).trim(), "", "{stderr}");
+    let journals = f.dir.path().join("state/docker-safeops/journal");
+    let left: Vec<_> = std::fs::read_dir(&journals)
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name())
+                .filter(|n| n.to_string_lossy().ends_with(".json"))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(
+        left.is_empty(),
+        "journals left to the next command: {left:?}"
+    );
+}
+
+/// A failed drill shows its copy's last log lines: masked in `--format json` (mailed by
+/// cron) as on the terminal.
+#[test]
+fn a_failed_drills_json_masks_the_secrets_its_logs_hold() {
+    let mut f = Fixture::new("drillsecret");
+    let app = format!("{}-app", f.container);
+    f.cleanup.containers.push(app.clone());
+    // Runs once; a copy of it, on a restored volume that says so, fails.
+    docker(&[
+        "run",
+        "-d",
+        "--name",
+        &app,
+        "-v",
+        &format!("{}:/data", f.volume),
+        IMAGE,
+        "sh",
+        "-c",
+        "echo DATABASE_URL=postgres://app:hunter2secret@db/app; \
+         if [ -e /data/seen ]; then exit 3; fi; touch /data/seen; sleep 3600",
+    ]);
+    let backup = json(
+        f.safeops()
+            .args(["backup", &app, "--no-quiesce", "--format", "json"]),
+    );
+    let path = backup["path"].as_str().unwrap();
+    let (code, stdout, stderr) = run(f.safeops().args(["drill", path, "--format", "json"]));
+    assert_eq!(code, 1, "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["outcome"], "failed", "{report:#}");
+    assert!(stdout.contains("exit"), "the logs are shown: {stdout}");
+    assert!(!stdout.contains("hunter2secret"), "{stdout}");
+}
+
 #[test]
 fn doctor_and_the_metrics_file_follow_backups_and_drills() {
     let f = Fixture::new("drillrpo");

@@ -52,7 +52,16 @@ pub async fn run(discovery: &Discovery<'_>, args: &DrillArgs, cancel: &Cancel) -
         Ok(_) => "failed: the drill failed".to_string(),
         Err(_) => audit::outcome_of(&outcome),
     };
-    let report = outcome?;
+    let report = match outcome {
+        Ok(report) => report,
+        // A drill that could not run to its end is in the audit log too.
+        Err(err) => {
+            let target = from.manifest().map(|m| m.target.name).unwrap_or_default();
+            let backup = from.describe();
+            audit::record("drill", &target, audit_outcome, json!({"backup": backup}));
+            return Err(err);
+        }
+    };
     audit::record(
         "drill",
         &report.target,
@@ -72,10 +81,12 @@ pub async fn run(discovery: &Discovery<'_>, args: &DrillArgs, cancel: &Cancel) -
         );
     }
     let text = match args.format {
-        Format::Json => format!(
-            "{:#}\n",
-            serde_json::to_value(&report).expect("report serializes")
-        ),
+        // Check messages hold containers' last log lines: masked as on the terminal.
+        Format::Json => {
+            let mut value = serde_json::to_value(&report).expect("report serializes");
+            crate::redact::json(&mut value);
+            format!("{value:#}\n")
+        }
         Format::Table => render(&report, Style::stdout()),
     };
     super::print(&text)?;

@@ -49,6 +49,10 @@ const DEFAULT_WAIT: Duration = Duration::from_secs(60);
 /// How long a drill container must stay up once healthy.
 const STABLE_FOR: Duration = Duration::from_secs(5);
 
+/// How long Ctrl-C lets the drill's current step end on its own before the drill
+/// removes what it made.
+const CANCEL_GRACE: Duration = Duration::from_secs(30);
+
 /// One check of a drill.
 #[derive(Debug, Clone, Serialize)]
 pub struct Check {
@@ -145,12 +149,20 @@ pub async fn run(
     };
     let mut created = Created::default();
     let mut checks = Vec::new();
-    let work = drill(&plan, &mut created, &mut checks);
-    let outcome = tokio::select! {
-        outcome = work => outcome,
-        why = cancel.cancelled() => {
-            tracing::info!("{why}");
-            Err(Error::interrupted())
+    let outcome = {
+        let work = drill(&plan, &mut created, &mut checks);
+        tokio::pin!(work);
+        tokio::select! {
+            outcome = &mut work => outcome,
+            why = cancel.cancelled() => {
+                tracing::info!("{why}");
+                // The restore inside ends on the cancellation itself, and settles its
+                // switch, helpers and journal as it does: dropped, it would leave them
+                // to the next command, and what it created untracked. A wait that does
+                // not heed it (a container coming up) is not waited out.
+                let _ = tokio::time::timeout(CANCEL_GRACE, &mut work).await;
+                Err(Error::interrupted())
+            }
         }
     };
     let rto = match &outcome {
@@ -399,8 +411,11 @@ async fn drill(
         futures_util::future::join_all(started_containers.iter().map(|copy| came_up(engine, copy)))
             .await;
     // The health gate ends with a watch for a crash right after the start; the
-    // services were up when it began.
-    let rto = started.elapsed().saturating_sub(STABLE_FOR);
+    // services were up when it began (one-shot copies have no such watch).
+    let rto = match started_containers.iter().any(|c| !c.one_shot) {
+        true => started.elapsed().saturating_sub(STABLE_FOR),
+        false => started.elapsed(),
+    };
     let mut all_up = true;
     for (copy, outcome) in started_containers.iter().zip(outcomes) {
         match outcome {
@@ -414,7 +429,15 @@ async fn drill(
     if !all_up {
         return Ok(rto);
     }
-    for copy in started_containers.iter().filter(|c| !c.one_shot) {
+    // A service stopped for a cold backup (`compose stop db`, then backup) is still
+    // running at the end of its wait: it is checked as a service.
+    let mut services = Vec::new();
+    for copy in &started_containers {
+        if !copy.one_shot || state_of(engine, &copy.id).await?.running == Some(true) {
+            services.push(copy);
+        }
+    }
+    for copy in &services {
         service_checks(
             engine,
             &copy.original,
@@ -427,7 +450,7 @@ async fn drill(
         .await?;
     }
     // A service that died while it was being checked did not recover.
-    for copy in started_containers.iter().filter(|c| !c.one_shot) {
+    for copy in &services {
         let state = state_of(engine, &copy.id).await?;
         if state.running != Some(true) {
             checks.push(fail(
