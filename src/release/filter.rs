@@ -198,9 +198,12 @@ impl LayerFilter {
         let padded = size.div_ceil(BLOCK as u64) * BLOCK as u64;
         let kind = header.entry_type();
         if kind.is_gnu_longname() || kind.is_pax_local_extensions() {
-            if size > MAX_BUFFERED {
+            // Held until their entry comes: all of them together, or a source that
+            // sends one after another would fill the memory.
+            if self.held.len() as u64 + BLOCK as u64 + padded > MAX_BUFFERED {
                 return Err(Malformed(format!(
-                    "an extension header of {size} bytes in the archive"
+                    "extension headers of more than {} bytes before one entry in the archive",
+                    MAX_BUFFERED
                 )));
             }
             self.held.extend_from_slice(block);
@@ -453,6 +456,28 @@ mod tests {
         corrupt[100] ^= 0xff;
         let mut filter = LayerFilter::new(&Skippable::default());
         assert!(filter.push(&corrupt).is_err());
+    }
+
+    #[test]
+    fn extension_headers_without_end_are_refused_not_held() {
+        let mut archive = Vec::new();
+        let name = vec![b'n'; 100 << 10];
+        for _ in 0..100 {
+            let mut header = tar::Header::new_gnu();
+            header.set_path("././@LongLink").unwrap();
+            header.set_entry_type(tar::EntryType::GNULongName);
+            header.set_size(name.len() as u64);
+            header.set_cksum();
+            archive.extend_from_slice(header.as_bytes());
+            archive.extend_from_slice(&name);
+        }
+        let mut filter = LayerFilter::new(&Skippable::default());
+        let refused = archive
+            .chunks(64 << 10)
+            .map(|piece| filter.push(piece))
+            .find_map(Result::err)
+            .expect("refused");
+        assert!(refused.0.contains("extension headers"), "{}", refused.0);
     }
 
     #[test]
