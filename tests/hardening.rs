@@ -1180,6 +1180,10 @@ fn a_volume_a_killed_restore_left_unsettled_is_not_backed_up() {
         std::fs::read_dir(f.backups()).unwrap().count(),
         backups_before
     );
+    // Nor restarted by safeops on it.
+    let (code, _, stderr) = run(f.safeops().args(["restart", &user]));
+    assert_eq!(code, 5, "{stderr}");
+    assert!(stderr.contains("the restart would work on it"), "{stderr}");
     docker(&["rm", "-f", &user]);
     let stderr = status_notes(&f);
     assert!(stderr.contains("leaves it to you"), "{stderr}");

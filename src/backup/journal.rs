@@ -337,7 +337,9 @@ pub fn refuse_unsettled(engine: &Engine, keys: &[super::lock::Key], verb: &str) 
             "the recovery of an interrupted operation did not finish it (see the note above)",
             format!(
                 "settle what the note names and run the command again; to give up on the \
-                 interrupted operation and take the volume as it is, remove {}",
+                 interrupted operation and take the volume as it is, remove {} (what it \
+                 stopped then stays stopped, and what it moved aside stays in the volume's \
+                 .safeops-* directory)",
                 journal.display()
             ),
         ),

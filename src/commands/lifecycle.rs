@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use bollard::query_parameters::{RestartContainerOptionsBuilder, StopContainerOptionsBuilder};
 
+use crate::backup::journal;
+use crate::backup::lock::Key;
 use crate::cli::args::LifecycleArgs;
 use crate::compose::Stdout;
 use crate::engine::Engine;
@@ -64,6 +66,7 @@ pub async fn run(discovery: &Discovery<'_>, verb: Lifecycle, args: &LifecycleArg
             })
             .cloned()
             .collect();
+        refuse_unsettled(engine, verb, &selected)?;
         match (project.mode, &project.cli, &project.files) {
             (Mode::Compose, Some(_), Some(_)) => {
                 let mut argv = vec![verb.verb().to_string()];
@@ -97,6 +100,7 @@ pub async fn run(discovery: &Discovery<'_>, verb: Lifecycle, args: &LifecycleArg
             })?;
             chosen.push(container.clone());
         }
+        refuse_unsettled(engine, verb, &chosen)?;
         through_engine(engine, verb, &chosen, args.timeout).await?;
         chosen
     };
@@ -127,6 +131,19 @@ pub async fn run(discovery: &Discovery<'_>, verb: Lifecycle, args: &LifecycleArg
     let names: Vec<&str> = containers.iter().map(|c| c.name.as_str()).collect();
     crate::say!("running and staying up: {}", names.join(", "));
     Ok(())
+}
+
+/// A start must not run containers on a volume an interrupted restore left half-done
+/// (see [`journal::refuse_unsettled`]); a stop may.
+fn refuse_unsettled(engine: &Engine, verb: Lifecycle, containers: &[Container]) -> Result<()> {
+    if verb == Lifecycle::Stop {
+        return Ok(());
+    }
+    let volumes: Vec<Key> = containers
+        .iter()
+        .flat_map(|c| c.volume_mounts.iter().map(|(v, _)| Key::Volume(v.clone())))
+        .collect();
+    journal::refuse_unsettled(engine, &volumes, verb.verb())
 }
 
 async fn through_engine(
