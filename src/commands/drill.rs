@@ -195,7 +195,7 @@ fn render(report: &DrillReport, style: Style) -> String {
     if let Some(kept) = &report.kept {
         out.push_str(&format!(
             "Left running: {}.\nRemove them with: docker rm -f CONTAINERS; docker volume rm VOLUMES; \
-             docker network rm NETWORK (or run another drill, after this process ended)\n",
+             docker network rm NETWORK (later drills leave them alone)\n",
             kept.join(", ")
         ));
     }

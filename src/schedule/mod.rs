@@ -219,29 +219,35 @@ pub fn install(backend: &Backend, job: &Job) -> Result<Vec<PathBuf>> {
             vec![service, timer]
         }
     };
-    for (file, text) in files.iter().zip(&contents) {
-        write_readable(file, text)?;
-    }
-    if let Backend::Systemd(_) = backend {
-        systemctl(&["daemon-reload"])?;
-        systemctl(&["enable", "--now", &format!("{PREFIX}{}.timer", job.id)])?;
+    let installed = || -> Result<()> {
+        for (file, text) in files.iter().zip(&contents) {
+            write_readable(file, text)?;
+        }
+        if let Backend::Systemd(_) = backend {
+            systemctl(&["daemon-reload"])?;
+            systemctl(&["enable", "--now", &format!("{PREFIX}{}.timer", job.id)])?;
+        }
+        Ok(())
+    };
+    // Half a job (a service without its timer, which `schedule rm` cannot see, blocks
+    // the next `schedule add`) is no job: what was written goes again.
+    if let Err(err) = installed() {
+        for file in &files {
+            let _ = std::fs::remove_file(file);
+        }
+        if let Backend::Systemd(_) = backend {
+            let _ = systemctl(&["daemon-reload"]);
+        }
+        return Err(err);
     }
     Ok(files)
 }
 
-/// Cron and systemd read these files as root; they must not be writable by others.
+/// Cron and systemd read these files as root; they must not be writable by others, nor
+/// be read half-written (cron and systemd skip the temporary file's name).
 fn write_readable(path: &Path, text: &str) -> Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let failed =
-        |e: std::io::Error| Error::failure(format!("cannot write {}: {e}", path.display()));
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o644)
-        .open(path)
-        .map_err(failed)?;
-    file.write_all(text.as_bytes()).map_err(failed)
+    crate::state::write_atomic(path, text.as_bytes(), 0o644)
+        .map_err(|e| Error::failure(format!("cannot write {}: {e}", path.display())))
 }
 
 /// Runs `systemctl` with its output captured, not inherited: a reader of ours that went
@@ -363,5 +369,16 @@ mod tests {
             service.contains("Environment=\"XDG_STATE_HOME=/x $y\""),
             "{service}"
         );
+    }
+
+    #[test]
+    fn a_job_whose_timer_cannot_be_enabled_leaves_no_file() {
+        // These units are not where systemd looks (nor is systemd running here):
+        // `systemctl` fails after both files are written.
+        let dir = tempfile::tempdir().unwrap();
+        let backend = Backend::Systemd(dir.path().to_path_buf());
+        assert!(install(&backend, &job()).is_err());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        assert!(list(&backend).is_empty());
     }
 }
