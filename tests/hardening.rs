@@ -1084,6 +1084,62 @@ fn restore_into_a_new_volume(
     restore
 }
 
+/// A container an interrupted backup left stopped is not started by some other
+/// command's recovery while a live backup reads its volume (that backup found it
+/// stopped and reads the volume quiesced): it is started once that backup is done.
+#[test]
+fn recovery_does_not_start_a_container_under_a_live_backup_of_its_volume() {
+    let mut f = Fixture::new("rcvlock");
+    f.exec(MANY_FILES);
+    // `joined` shares `host`'s network: it cannot start while `host` is stopped.
+    let host = format!("{}-host", f.container);
+    let joined = format!("{}-joined", f.container);
+    f.cleanup.containers.extend([joined.clone(), host.clone()]);
+    docker(&["run", "-d", "--name", &host, IMAGE, "sleep", "3600"]);
+    let mount = format!("{}:/also", f.volume);
+    let network = format!("container:{host}");
+    docker(&[
+        "run",
+        "-d",
+        "--name",
+        &joined,
+        "--network",
+        &network,
+        "-v",
+        &mount,
+        IMAGE,
+        "sleep",
+        "3600",
+    ]);
+    let state = |name: &str| docker(&["inspect", "-f", "{{.State.Status}}", name]);
+    // A backup killed with both stopped: its journal owes their restart.
+    let killed = backup_in_flight(&f, &[]);
+    signal(&killed, "-KILL");
+    let _ = killed.wait_with_output();
+    docker(&["stop", "-t", "0", &host]);
+    // The next backup's recovery starts the fixture's container but not `joined`; the
+    // backup then reads the volume with `joined` stopped.
+    let live = backup_in_flight(&f, &[]);
+    assert_eq!(state(&joined).trim(), "exited");
+    docker(&["start", &host]);
+    let stderr = status_notes(&f);
+    assert!(
+        stderr.contains(&format!("could not restart {joined}")),
+        "{stderr}"
+    );
+    assert!(stderr.contains("is busy"), "{stderr}");
+    assert_eq!(state(&joined).trim(), "exited", "started under the backup");
+    let out = live.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = status_notes(&f);
+    assert!(stderr.contains(&format!("restarted {joined}")), "{stderr}");
+    assert_eq!(state(&joined).trim(), "running");
+}
+
 /// Kills (SIGKILL) a restore of `backup` into the new volume `copy` once it has written
 /// into it.
 fn kill_a_restore_into_a_new_volume(f: &Fixture, backup: &std::path::Path, copy: &str) {

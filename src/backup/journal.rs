@@ -546,6 +546,15 @@ async fn recover_one(
     // Stopped dependents first: started in the reverse order, what they join (`--network
     // container:X`) runs before them.
     for (id, name) in state.stopped.iter().rev() {
+        // Not under a live operation on its volumes (a backup that found it stopped
+        // reads them quiesced): that one's end is the time to start it.
+        let _volumes = match lock_volumes_of(engine, id).await {
+            Ok(held) => held,
+            Err(busy) => {
+                failed.push(((id.clone(), name.clone()), busy));
+                continue;
+            }
+        };
         settle_stop(engine, id, state.stop_timeout).await;
         match engine.docker.start_container(id, None).await {
             Ok(()) => restarted.push(name.clone()),
@@ -617,6 +626,30 @@ async fn recover_one(
         ));
     }
     (done, false)
+}
+
+/// Takes, without waiting, the locks on the volumes container `id` mounts: why not,
+/// when another operation holds one.
+async fn lock_volumes_of(
+    engine: &Engine,
+    id: &str,
+) -> std::result::Result<super::lock::Held, String> {
+    let doc = engine
+        .get_raw_json(&format!("/containers/{id}/json"))
+        .await
+        .unwrap_or_default();
+    let volumes: Vec<super::lock::Key> = doc["Mounts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|mount| mount["Type"] == "volume")
+        .filter_map(|mount| mount["Name"].as_str())
+        .map(|name| super::lock::Key::Volume(name.to_string()))
+        .collect();
+    let (_, never) = crate::cancel::pair();
+    super::lock::acquire(&engine.endpoint.host, &volumes, "restart", None, &never)
+        .await
+        .map_err(|busy| busy.message)
 }
 
 /// A volume a restore created and did not fill to the end.
