@@ -424,6 +424,32 @@ fn a_compose_service_is_released_through_compose() {
         "compose sees the released container as its own"
     );
     assert_eq!(docker_b(&["exec", &container, "cat", "/version"]), "v2");
+
+    // A broken image is rolled back through compose, and the name goes back where it
+    // pointed: here an image pulled and not deployed yet.
+    let broken = format!("safeops-test/{name}-src:broken");
+    clean.images.push(broken.clone());
+    commit_image(
+        IMAGE,
+        &broken,
+        "echo v3 > /version",
+        &["ENTRYPOINT [\"sh\", \"-c\", \"exit 3\"]"],
+    );
+    docker_b(&["tag", IMAGE, &reference]);
+    let pulled = docker_b(&["image", "inspect", IMAGE, "--format", "{{.Id}}"]);
+    let mut cmd = project_release(&["--image", &broken, "--format", "json", "-t", "1"]);
+    let (code, stdout, stderr) = run(&mut cmd);
+    assert_eq!(code, 1, "{stderr}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        report["containers"][0]["outcome"], "rolled-back",
+        "{report}"
+    );
+    assert_eq!(inspect_b(&container, "{{.Image}}"), new_id);
+    assert_eq!(
+        docker_b(&["image", "inspect", &reference, "--format", "{{.Id}}"]),
+        pulled
+    );
 }
 
 #[test]

@@ -250,6 +250,7 @@ impl Release<'_> {
             ))
             .hint("name the image by a tag in the compose file (e.g. shop:2.4)"));
         }
+        let previous_tag = tagged(self.engine, reference).await;
         tag(self.engine, self.image_id, reference).await?;
         let failure = match self.up(discovery, project, service).await {
             Ok(()) => self
@@ -286,7 +287,15 @@ impl Release<'_> {
                     tag(self.engine, previous, reference).await?;
                     self.up(discovery, project, service).await?;
                     self.check_service(&project.name, service, Check::Rollback)
-                        .await
+                        .await?;
+                    // The name goes back where it pointed (an image pulled and not yet
+                    // deployed stays named, not dangling for a prune).
+                    match previous_tag.as_deref() {
+                        Some(before) if before != previous.as_str() => {
+                            tag(self.engine, before, reference).await
+                        }
+                        _ => Ok(()),
+                    }
                 }
                 .await;
                 match back {
