@@ -114,6 +114,21 @@ fn down_v_is_refused_without_confirmation_compose_v2() {
     refuses_without_confirmation(&["docker", "compose"]);
 }
 
+/// `compose down -v SERVICE` removes that service's volumes: guarded as the whole
+/// project's `down -v` is.
+#[test]
+fn down_v_of_one_service_is_refused_without_confirmation() {
+    let p = Project::start("guardsvc", &["docker", "compose"], "");
+    let (code, _, stderr) = run(p.safeops().args(["down", "-v", "-t", "0", "db"]));
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.contains(&p.volume()), "names the volume: {stderr}");
+    assert_eq!(
+        p.volume_file().as_deref(),
+        Some("precious\n"),
+        "volume intact"
+    );
+}
+
 #[test]
 fn down_v_is_refused_without_confirmation_compose_v1() {
     refuses_without_confirmation(&[COMPOSE_V1]);

@@ -173,6 +173,10 @@ pub fn down(target: &Target, request: &DownRequest, facts: &PlanFacts<'_>) -> Re
         .collect();
     let removed_names: BTreeSet<&str> = removed.iter().map(|c| c.name.as_str()).collect();
     let whole_project = request.services.is_empty();
+    // `compose down -v SERVICE` removes the volumes of the services it selects, which
+    // it works out with their dependencies: every declared volume may go. Without
+    // compose, safeops removes those its removed containers mount.
+    let services_take_all = project.mode == Mode::Compose;
     let mut volumes = Vec::new();
     for (name, reference) in target.volume_refs(facts.volumes) {
         let volume = facts.volumes.get(&name);
@@ -184,6 +188,8 @@ pub fn down(target: &Target, request: &DownRequest, facts: &PlanFacts<'_>) -> Re
             .map(|c| c.name.clone())
             .collect();
         let only_removed_users = used_by.iter().all(|u| removed_names.contains(u.as_str()));
+        let removed_with_services = services_take_all
+            || used_by.iter().any(|u| removed_names.contains(u.as_str()));
         let declared = match &project.model {
             Some(_) => reference.declared_as.is_some(),
             // Without a model (run mode), compose's own label says it created it.
@@ -195,7 +201,7 @@ pub fn down(target: &Target, request: &DownRequest, facts: &PlanFacts<'_>) -> Re
         } else if reference.external {
             (Action::Keep, Some("external: compose never removes it"))
         } else if (anonymous && only_removed_users && !used_by.is_empty())
-            || (declared && whole_project && volume.is_some())
+            || (declared && (whole_project || removed_with_services) && volume.is_some())
         {
             (Action::Remove, None)
         } else if volume.is_none() {
