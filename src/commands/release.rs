@@ -114,8 +114,28 @@ pub async fn run(
         })
         .collect();
     let _projects = lock(&projects).await?;
-    // And the volumes of the containers switched over, as a backup or restore of them
-    // locks them: neither must see a container started under it.
+    let mut plans = Vec::new();
+    for id in by_image.keys() {
+        let image = transfer::source_image(&source, id).await?;
+        plans.push(transfer::plan(target, image).await?);
+    }
+    if args.dry_run {
+        let mut reports = Vec::new();
+        for (plan, items) in plans.iter().zip(by_image.values()) {
+            reports.push(dry_run_report(target, plan, items).await?);
+        }
+        return print_reports(args.format, reports, &[]);
+    }
+    // Every image travels before any container is touched: a transfer that fails
+    // leaves every container as it was.
+    let mut sent = Vec::new();
+    for plan in &plans {
+        sent.push(send(&source, target, plan, cancel).await?);
+    }
+    // The volumes of the containers switched over are locked too, as a backup or
+    // restore locks them: neither must see a container started under it. Once the
+    // images are sent (a release run again sends nothing), and not waited for: a
+    // backup takes volumes before targets, this the other way round.
     let containers = inventory::containers(target).await?;
     let volumes: Vec<Key> = by_image
         .values()
@@ -135,26 +155,8 @@ pub async fn run(
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
-    let _volumes = journal::lock(target, &volumes, "release", args.lock.wait(), cancel).await?;
+    let _volumes = journal::lock(target, &volumes, "release", None, cancel).await?;
     journal::refuse_unsettled(target, &volumes, "release")?;
-    let mut plans = Vec::new();
-    for id in by_image.keys() {
-        let image = transfer::source_image(&source, id).await?;
-        plans.push(transfer::plan(target, image).await?);
-    }
-    if args.dry_run {
-        let mut reports = Vec::new();
-        for (plan, items) in plans.iter().zip(by_image.values()) {
-            reports.push(dry_run_report(target, plan, items).await?);
-        }
-        return print_reports(args.format, reports, &[]);
-    }
-    // Every image travels before any container is touched: a transfer that fails
-    // leaves every container as it was.
-    let mut sent = Vec::new();
-    for plan in &plans {
-        sent.push(send(&source, target, plan, cancel).await?);
-    }
     let mut reports = Vec::new();
     let mut failures = Vec::new();
     for ((plan, sent), items) in plans.iter().zip(&sent).zip(by_image.values()) {

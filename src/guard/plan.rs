@@ -188,8 +188,8 @@ pub fn down(target: &Target, request: &DownRequest, facts: &PlanFacts<'_>) -> Re
             .map(|c| c.name.clone())
             .collect();
         let only_removed_users = used_by.iter().all(|u| removed_names.contains(u.as_str()));
-        let removed_with_services = services_take_all
-            || used_by.iter().any(|u| removed_names.contains(u.as_str()));
+        let removed_with_services =
+            services_take_all || used_by.iter().any(|u| removed_names.contains(u.as_str()));
         let declared = match &project.model {
             Some(_) => reference.declared_as.is_some(),
             // Without a model (run mode), compose's own label says it created it.
