@@ -1244,7 +1244,15 @@ fn a_volume_a_killed_restore_left_unsettled_is_not_backed_up() {
     let stderr = status_notes(&f);
     assert!(stderr.contains("leaves it to you"), "{stderr}");
     assert_eq!(volumes_named(&copy).trim(), copy, "kept for the user");
-    docker(&["volume", "rm", &copy]);
+    // Removed through the guard (what the shell functions make of `docker volume rm`),
+    // protected: its safety backup keeps what the volume holds, then it goes.
+    let (code, _, stderr) = run(f.safeops().args(["protect", &copy]));
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) = run(f
+        .safeops()
+        .args(["volume", "rm", &copy, "--confirm", &copy]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("undo with"), "a safety backup: {stderr}");
     let stderr = status_notes(&f);
     assert!(
         stderr.contains(&format!(

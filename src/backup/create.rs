@@ -355,7 +355,11 @@ pub async fn create(
     }
     let _locks =
         crate::backup::journal::lock(engine, &keys, "backup", options.lock_wait, cancel).await?;
-    crate::backup::journal::refuse_unsettled(engine, &keys, "backup")?;
+    // A safety backup keeps what is there before it goes (a guarded removal, which
+    // settles it) or is replaced (a restore, which checked for itself).
+    if options.purpose == manifest::BACKUP_PURPOSE {
+        crate::backup::journal::refuse_unsettled(engine, &keys, "backup")?;
+    }
     let created = SystemTime::now();
     // Nothing is stopped while planning: Ctrl-C may simply end it (sizes can take long
     // when the engine is busy computing another disk usage).
