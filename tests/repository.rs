@@ -134,6 +134,14 @@ fn wrong_credentials_and_bad_locations_fail_clearly() {
         let (code, _, stderr) = run(safeops(dir.path(), None).args(["backups", "init", bad]));
         assert_eq!(code, 2, "{bad}: {stderr}");
     }
+    // Credentials written into a location: refused, and not repeated.
+    let with_secret = format!("s3:http://key:sekrit@127.0.0.1:{}/bucket/b", s3.port);
+    for verb in [&["backups", "--to"][..], &["verify", "x", "--to"]] {
+        let (code, _, stderr) = run(safeops(dir.path(), None).args(verb).arg(&with_secret));
+        assert_eq!(code, 2, "{stderr}");
+        assert!(stderr.contains("AWS_ACCESS_KEY_ID"), "{stderr}");
+        assert!(!stderr.contains("sekrit"), "{stderr}");
+    }
     // No password anywhere, no terminal: told how to give one.
     let mut cmd = common::safeops(dir.path());
     let repo = format!("repo:{}", dir.path().join("r").display());

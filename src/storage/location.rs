@@ -90,7 +90,37 @@ impl Location {
     }
 }
 
+/// Credentials written into a location would be printed and logged with it: refused,
+/// with where they go instead (and without repeating them).
+fn refuse_credentials(rest: &str, scheme: &str) -> Result<(), BadLocation> {
+    let authority = rest
+        .trim_start_matches("http://")
+        .trim_start_matches("https://")
+        .trim_start_matches("//");
+    let Some((before, _)) = authority.split_once('@') else {
+        return Ok(());
+    };
+    if before.contains('/') {
+        // An `@` in the path, not credentials.
+        return Ok(());
+    }
+    match scheme {
+        "s3" => Err(BadLocation(
+            "s3:...: credentials do not go in the location (it is printed and logged): set \
+             AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE or ~/.aws/credentials"
+                .into(),
+        )),
+        _ if before.contains(':') => Err(BadLocation(
+            "sftp:...: a password does not go in the location (it is printed and logged): \
+             use an SSH key (SAFEOPS_SFTP_KEY or the SSH agent)"
+                .into(),
+        )),
+        _ => Ok(()),
+    }
+}
+
 fn parse_s3(rest: &str) -> Result<Repository, BadLocation> {
+    refuse_credentials(rest, "s3")?;
     let bad = || {
         BadLocation(format!(
             "s3:{rest}: expected s3:https://HOST/BUCKET[/PREFIX] (or s3:http:// for a server \
@@ -115,6 +145,7 @@ fn parse_s3(rest: &str) -> Result<Repository, BadLocation> {
 }
 
 fn parse_sftp(rest: &str) -> Result<Repository, BadLocation> {
+    refuse_credentials(rest, "sftp")?;
     let bad = || {
         BadLocation(format!(
             "sftp:{rest}: expected sftp:USER@HOST:/PATH or sftp://USER@HOST[:PORT]/PATH"
@@ -192,6 +223,23 @@ impl fmt::Display for Repository {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn credentials_in_a_location_are_refused_and_not_repeated() {
+        for text in [
+            "s3:https://AKIAEXAMPLE:sekrit@minio.local/bucket",
+            "s3:AKIAEXAMPLE:sekrit@minio.local/bucket/prefix",
+            "sftp:backup:sekrit@host:/srv/repo",
+            "sftp://backup:sekrit@host:2222/srv/repo",
+        ] {
+            let Err(BadLocation(message)) = Location::parse(text) else {
+                panic!("{text} was accepted");
+            };
+            assert!(!message.contains("sekrit"), "{message}");
+        }
+        assert!(Location::parse("sftp:backup@host:/srv/a@b").is_ok());
+        assert!(Location::parse("sftp:host:/srv/a@b:c").is_ok());
+    }
 
     fn repo(text: &str) -> Repository {
         match Location::parse(text).unwrap() {
