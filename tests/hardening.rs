@@ -624,7 +624,9 @@ fn shell_integration_routes_every_spelling_docker_accepts() {
     for line in [
         format!("docker volume remove {volume}"),
         format!("docker --context default volume rm {volume}"),
+        format!("docker -H=unix:///var/run/docker.sock volume rm {volume}"),
         format!("docker container rm -f -v {anonymous_owner}"),
+        format!("docker rm -vf {anonymous_owner}"),
         format!("docker compose --ansi never --progress plain -p {project} down -v"),
         format!("docker --context default compose -p {project} --parallel 2 down -v -t 0"),
     ] {
@@ -632,6 +634,16 @@ fn shell_integration_routes_every_spelling_docker_accepts() {
         assert_eq!(code, 3, "{line}: {stdout}{stderr}");
         assert!(stderr.contains("--confirm"), "{line}: {stderr}");
     }
+    // An option safeops does not know before `down` (compose's hidden --workdir) is
+    // safeops' usage error, not a pass to compose; `compose rm -v` is refused outright.
+    let (code, _, stderr) = bash(&format!(
+        "docker compose --workdir {} -p {project} down -v",
+        dir.path().display()
+    ));
+    assert_eq!(code, 2, "{stderr}");
+    let (code, _, stderr) = bash(&format!("docker compose -p {project} rm -fsv"));
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.contains("without any guard"), "{stderr}");
     let (code, stdout, stderr) = bash(&format!("docker compose --ansi never -p {project} ps -q"));
     assert_eq!(code, 0, "{stderr}");
     assert!(!stdout.trim().is_empty(), "passes through: {stdout}");

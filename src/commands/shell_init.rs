@@ -1,23 +1,28 @@
 //! `shell-init bash|zsh|fish`: shell functions that route the volume-destroying and
 //! lifecycle commands through safeops (`docker compose down|restart|stop|start`,
 //! `docker-compose` likewise, `docker volume rm|remove|prune`, `docker rm -v`,
-//! `docker container rm -v`, also after Docker's global options), refuse
-//! `docker system prune --volumes` (which deletes volumes unguarded), and pass
-//! everything else to the real command untouched.
+//! `docker container rm -v`, in every spelling Docker takes (`-vf`, `--volumes=true`),
+//! also after Docker's global options, `-H=X` and `-HX` included), refuse
+//! `docker system prune --volumes` and `docker compose rm -v` (which delete volumes
+//! unguarded), and pass everything else to the real command untouched.
 //! Use: `eval "$(docker safeops shell-init bash)"` in `~/.bashrc`.
 
 use crate::cli::args::{CompletionShell, ShellInitArgs};
 use crate::error::Result;
 
 /// The POSIX-shell version (bash and zsh): compose's global options may precede the
-/// verb, so the verb is the first word that is not an option or an option's value.
+/// verb, so the verb is the first word that is one of compose's commands (a word that
+/// is not is the value of an option, known here or not).
 const POSIX: &str = r#"# docker-safeops shell integration: guarded `down -v`, `volume rm|prune`, `rm -v`; checked `restart`.
 __safeops_compose_verb() {
   while [ $# -gt 0 ]; do
     case "$1" in
-      -f|--file|-p|--project-name|--project-directory|--env-file|--profile|--ansi|--parallel|--progress) shift 2 ;;
+      --) return ;;
+      -f|--file|-p|--project-name|--project-directory|--workdir|--env-file|--profile|--ansi|--parallel|--progress|--insecure-registry|-H|--host|-c|--context|--log-level|--tlscacert|--tlscert|--tlskey) shift 2 ;;
       -*) shift ;;
-      *) printf '%s' "$1"; return ;;
+      alpha|attach|bridge|build|commit|config|cp|create|down|events|exec|export|help|images|kill|logs|ls|pause|port|ps|publish|pull|push|restart|rm|run|scale|start|stats|stop|top|unpause|up|version|volumes|wait|watch)
+        printf '%s' "$1"; return ;;
+      *) shift ;;
     esac
   done
 }
@@ -25,20 +30,25 @@ __safeops_has_volume_flag() {
   for arg in "$@"; do
     case "$arg" in
       --) return 1 ;;
-      -v|--volumes|-[a-zA-Z]*v*) return 0 ;;
+      -v*|--volumes|--volumes=*|-[!-]*v*) return 0 ;;
     esac
   done
   return 1
 }
+__safeops_unguarded() {
+  echo "docker-safeops: '$1' deletes volumes without any guard;" >&2
+  echo "  $2" >&2
+  return 3
+}
 docker() {
-  # Docker's own global options (`--context X`, `-H X`, ...) come first; they are
-  # handed to safeops, which resolves the engine the same way.
+  # Docker's own global options (`--context X`, `-H X`, `-H=X`, `-HX`, ...) come
+  # first; they are handed to safeops, which resolves the engine the same way.
   local -a __safeops_globals=()
   while [ $# -gt 0 ]; do
     case "$1" in
       -c|--context|-H|--host|--config|-l|--log-level|--tlscacert|--tlscert|--tlskey)
         __safeops_globals+=("$1" "$2"); shift 2 ;;
-      -D|--debug|--tls|--tlsverify|--context=*|--host=*|--config=*|--log-level=*|--tlscacert=*|--tlscert=*|--tlskey=*)
+      -D|--debug|--tls|--tlsverify|--*=*|-[cHlD]?*)
         __safeops_globals+=("$1"); shift ;;
       *) break ;;
     esac
@@ -47,6 +57,9 @@ docker() {
     compose)
       case "$(__safeops_compose_verb "${@:2}")" in
         down|restart|stop|start) command docker "${__safeops_globals[@]}" safeops "${@:2}"; return ;;
+        rm) if __safeops_has_volume_flag "${@:2}"; then
+              __safeops_unguarded "docker compose rm -v" "run 'docker compose rm' and then 'docker safeops volume prune'"; return
+            fi ;;
       esac ;;
     volume)
       case "$2" in rm|remove|prune) command docker "${__safeops_globals[@]}" safeops "$@"; return ;; esac ;;
@@ -58,9 +71,7 @@ docker() {
       if __safeops_has_volume_flag "${@:2}"; then command docker "${__safeops_globals[@]}" safeops "$@"; return; fi ;;
     system)
       if [ "$2" = prune ] && __safeops_has_volume_flag "${@:3}"; then
-        echo "docker-safeops: 'docker system prune --volumes' deletes volumes without any guard;" >&2
-        echo "  run 'docker system prune' and then 'docker safeops volume prune'" >&2
-        return 3
+        __safeops_unguarded "docker system prune --volumes" "run 'docker system prune' and then 'docker safeops volume prune'"; return
       fi ;;
   esac
   command docker "${__safeops_globals[@]}" "$@"
@@ -68,6 +79,9 @@ docker() {
 docker-compose() {
   case "$(__safeops_compose_verb "$@")" in
     down|restart|stop|start) command docker safeops "$@"; return ;;
+    rm) if __safeops_has_volume_flag "$@"; then
+          __safeops_unguarded "docker-compose rm -v" "run 'docker-compose rm' and then 'docker safeops volume prune'"; return
+        fi ;;
   esac
   command docker-compose "$@"
 }
@@ -82,10 +96,12 @@ function __safeops_compose_verb
             continue
         end
         switch $arg
-            case -f --file -p --project-name --project-directory --env-file --profile --ansi --parallel --progress
+            case --
+                return
+            case -f --file -p --project-name --project-directory --workdir --env-file --profile --ansi --parallel --progress --insecure-registry -H --host -c --context --log-level --tlscacert --tlscert --tlskey
                 set skip 1
             case '-*'
-            case '*'
+            case alpha attach bridge build commit config cp create down events exec export help images kill logs ls pause port ps publish pull push restart rm run scale start stats stop top unpause up version volumes wait watch
                 echo $arg
                 return
         end
@@ -96,7 +112,7 @@ function __safeops_has_volume_flag
         switch $arg
             case --
                 return 1
-            case -v --volumes
+            case -v '-v=*' --volumes '--volumes=*'
                 return 0
             case '--*'
             case '-*v*'
@@ -104,6 +120,10 @@ function __safeops_has_volume_flag
         end
     end
     return 1
+end
+function __safeops_unguarded
+    echo "docker-safeops: '$argv[1]' deletes volumes without any guard;" >&2
+    echo "  $argv[2]" >&2
 end
 function docker --wraps docker
     # Docker's own global options come first; they are handed to safeops.
@@ -114,7 +134,7 @@ function docker --wraps docker
             case -c --context -H --host --config -l --log-level --tlscacert --tlscert --tlskey
                 set globals $globals $rest[1..2]
                 set rest $rest[3..-1]
-            case -D --debug --tls --tlsverify '--context=*' '--host=*' '--config=*' '--log-level=*' '--tls*=*'
+            case -D --debug --tls --tlsverify '--*=*' '-c*' '-H*' '-l*' '-D*'
                 set globals $globals $rest[1]
                 set rest $rest[2..-1]
             case '*'
@@ -127,6 +147,11 @@ function docker --wraps docker
                 case down restart stop start
                     command docker $globals safeops $rest[2..-1]
                     return $status
+                case rm
+                    if __safeops_has_volume_flag $rest[2..-1]
+                        __safeops_unguarded "docker compose rm -v" "run 'docker compose rm' and then 'docker safeops volume prune'"
+                        return 3
+                    end
             end
         case volume
             if contains -- "$rest[2]" rm remove prune
@@ -145,8 +170,7 @@ function docker --wraps docker
             end
         case system
             if test "$rest[2]" = prune; and __safeops_has_volume_flag $rest[3..-1]
-                echo "docker-safeops: 'docker system prune --volumes' deletes volumes without any guard;" >&2
-                echo "  run 'docker system prune' and then 'docker safeops volume prune'" >&2
+                __safeops_unguarded "docker system prune --volumes" "run 'docker system prune' and then 'docker safeops volume prune'"
                 return 3
             end
     end
@@ -157,6 +181,11 @@ function docker-compose --wraps docker-compose
         case down restart stop start
             command docker safeops $argv
             return $status
+        case rm
+            if __safeops_has_volume_flag $argv
+                __safeops_unguarded "docker-compose rm -v" "run 'docker-compose rm' and then 'docker safeops volume prune'"
+                return 3
+            end
     end
     command docker-compose $argv
 end
