@@ -26,21 +26,29 @@ pub const PARTIAL_PREFIX: &str = ".partial-";
 /// The backup directory: `--to`, else `SAFEOPS_BACKUP_DIR`, else the policy file's
 /// `[backup] to`, else `$XDG_DATA_HOME/docker-safeops/backups` (`~/.local/share/...`).
 pub fn backup_root(to: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> Result<PathBuf> {
-    let root = match (to, env("SAFEOPS_BACKUP_DIR").filter(|d| !d.is_empty())) {
-        (Some(to), _) => to.to_path_buf(),
-        (None, Some(dir)) => PathBuf::from(dir),
-        (None, None) => {
-            let policy = crate::guard::protect::Policy::load(
-                &crate::guard::protect::Policy::default_path(env),
-            )?;
-            policy.backup.to.unwrap_or_else(|| default_root(env))
-        }
-    };
+    let root = configured_root(to, env)?;
     // A location that does not parse (credentials written in it, an unknown scheme)
     // is refused here, for every verb, rather than taken for a directory's name.
     crate::storage::location::Location::parse(&root.to_string_lossy())
         .map_err(|bad| Error::usage(bad.to_string()))?;
     Ok(root)
+}
+
+/// The backup location configured, as [`backup_root`] finds it, whether it parses or
+/// not: for `doctor`, which reports one that does not.
+pub fn configured_root(to: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> Result<PathBuf> {
+    Ok(
+        match (to, env("SAFEOPS_BACKUP_DIR").filter(|d| !d.is_empty())) {
+            (Some(to), _) => to.to_path_buf(),
+            (None, Some(dir)) => PathBuf::from(dir),
+            (None, None) => {
+                let policy = crate::guard::protect::Policy::load(
+                    &crate::guard::protect::Policy::default_path(env),
+                )?;
+                policy.backup.to.unwrap_or_else(|| default_root(env))
+            }
+        },
+    )
 }
 
 /// Where plain backups go when nothing says otherwise: `$XDG_DATA_HOME`'s (or

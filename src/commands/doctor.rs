@@ -19,7 +19,7 @@ pub async fn run(discovery: &Discovery<'_>, args: &DoctorArgs) -> Result<()> {
     }
     let env = |n: &str| std::env::var(n).ok();
     let policy = Policy::load(&Policy::default_path(&env))?;
-    let backup_root = store::backup_root(args.location.to.as_deref(), &env)?;
+    let backup_root = store::configured_root(args.location.to.as_deref(), &env)?;
     let targets = discovery.targets(args.target.as_deref()).await?;
     let backups = doctor::reads_backups(&args.checks).then(|| {
         doctor::backups::Where::resolve(backup_root, args.repository.password_file.as_deref())

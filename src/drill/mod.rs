@@ -155,11 +155,15 @@ pub async fn run(
         tokio::select! {
             outcome = &mut work => outcome,
             why = cancel.cancelled() => {
-                tracing::info!("{why}");
                 // The restore inside ends on the cancellation itself, and settles its
                 // switch, helpers and journal as it does: dropped, it would leave them
-                // to the next command, and what it created untracked. A wait that does
-                // not heed it (a container coming up) is not waited out.
+                // to the next command, and what it created untracked. A step that does
+                // not heed it (a container coming up) is cut at the end of the grace.
+                crate::say!(
+                    "note: {why}: letting the step under way end (up to {} s), then removing \
+                     what the drill made",
+                    CANCEL_GRACE.as_secs()
+                );
                 let _ = tokio::time::timeout(CANCEL_GRACE, &mut work).await;
                 Err(Error::interrupted())
             }
@@ -449,10 +453,12 @@ async fn drill(
         )
         .await?;
     }
-    // A service that died while it was being checked did not recover.
+    // A service that died while it was being checked did not recover (a one-shot job
+    // that ended well meanwhile is done, not dead).
     for copy in &services {
         let state = state_of(engine, &copy.id).await?;
-        if state.running != Some(true) {
+        let done = copy.one_shot && state.exit_code == Some(0);
+        if state.running != Some(true) && !done {
             checks.push(fail(
                 format!("still running {}", copy.original),
                 format!(

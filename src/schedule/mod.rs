@@ -219,23 +219,30 @@ pub fn install(backend: &Backend, job: &Job) -> Result<Vec<PathBuf>> {
             vec![service, timer]
         }
     };
-    let installed = || -> Result<()> {
+    let timer = format!("{PREFIX}{}.timer", job.id);
+    let mut told_systemd = false;
+    let mut installed = || -> Result<()> {
         for (file, text) in files.iter().zip(&contents) {
             write_readable(file, text)?;
         }
         if let Backend::Systemd(_) = backend {
+            told_systemd = true;
             systemctl(&["daemon-reload"])?;
-            systemctl(&["enable", "--now", &format!("{PREFIX}{}.timer", job.id)])?;
+            systemctl(&["enable", "--now", &timer])?;
         }
         Ok(())
     };
     // Half a job (a service without its timer, which `schedule rm` cannot see, blocks
     // the next `schedule add`) is no job: what was written goes again.
     if let Err(err) = installed() {
+        if told_systemd {
+            // Enabled but not started leaves a link in timers.target.wants.
+            let _ = systemctl(&["disable", &timer]);
+        }
         for file in &files {
             let _ = std::fs::remove_file(file);
         }
-        if let Backend::Systemd(_) = backend {
+        if told_systemd {
             let _ = systemctl(&["daemon-reload"]);
         }
         return Err(err);
@@ -372,13 +379,17 @@ mod tests {
     }
 
     #[test]
-    fn a_job_whose_timer_cannot_be_enabled_leaves_no_file() {
-        // These units are not where systemd looks (nor is systemd running here):
-        // `systemctl` fails after both files are written.
+    fn a_job_whose_timer_cannot_be_written_leaves_no_service() {
         let dir = tempfile::tempdir().unwrap();
+        // A directory where the timer's temporary file goes: its write fails after
+        // the service's succeeded (and before anything asks systemd).
+        let timer = dir.path().join("docker-safeops-shop.timer");
+        let blocker = format!("{}.{}.tmp", timer.display(), std::process::id());
+        std::fs::create_dir(&blocker).unwrap();
         let backend = Backend::Systemd(dir.path().to_path_buf());
         assert!(install(&backend, &job()).is_err());
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        assert!(!dir.path().join("docker-safeops-shop.service").exists());
+        assert!(!timer.exists());
         assert!(list(&backend).is_empty());
     }
 }
