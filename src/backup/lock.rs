@@ -139,6 +139,16 @@ pub fn through_containers(keys: &[Key], containers: &[Container], verb: &str) ->
         .collect()
 }
 
+/// The keys of the volumes `containers` mount, each once, in order.
+pub fn volumes_of<'a>(containers: impl IntoIterator<Item = &'a Container>) -> Vec<Key> {
+    containers
+        .into_iter()
+        .flat_map(|c| c.volume_mounts.iter().map(|(v, _)| Key::Volume(v.clone())))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
 /// The volumes `containers` mount, each with the first of them that mounts it, which
 /// the `verb` stops.
 pub fn mounted_by<'a>(containers: impl IntoIterator<Item = &'a Container>, verb: &str) -> Reasons {

@@ -7,7 +7,7 @@ use std::time::Duration;
 use bollard::query_parameters::{RestartContainerOptionsBuilder, StopContainerOptionsBuilder};
 
 use crate::backup::journal;
-use crate::backup::lock::Key;
+use crate::backup::lock;
 use crate::cli::args::LifecycleArgs;
 use crate::compose::Stdout;
 use crate::engine::Engine;
@@ -139,11 +139,7 @@ fn refuse_unsettled(engine: &Engine, verb: Lifecycle, containers: &[Container]) 
     if verb == Lifecycle::Stop {
         return Ok(());
     }
-    let volumes: Vec<Key> = containers
-        .iter()
-        .flat_map(|c| c.volume_mounts.iter().map(|(v, _)| Key::Volume(v.clone())))
-        .collect();
-    journal::refuse_unsettled(engine, &volumes, verb.verb())
+    journal::refuse_unsettled(engine, &lock::volumes_of(containers), verb.verb())
 }
 
 async fn through_engine(

@@ -137,24 +137,15 @@ pub async fn run(
     // images are sent (a release run again sends nothing), and not waited for: a
     // backup takes volumes before targets, this the other way round.
     let containers = inventory::containers(target).await?;
-    let volumes: Vec<Key> = by_image
-        .values()
-        .flatten()
-        .flat_map(|item| {
-            containers
-                .iter()
-                .filter(|c| match &item.switch {
-                    Switch::Container { id } => &c.id == id,
-                    Switch::Service { project, service } => {
-                        c.project() == Some(project.name.as_str())
-                            && c.service() == Some(service.as_str())
-                    }
-                })
-                .flat_map(|c| c.volume_mounts.iter().map(|(v, _)| Key::Volume(v.clone())))
+    let switched = containers.iter().filter(|c| {
+        by_image.values().flatten().any(|item| match &item.switch {
+            Switch::Container { id } => &c.id == id,
+            Switch::Service { project, service } => {
+                c.project() == Some(project.name.as_str()) && c.service() == Some(service.as_str())
+            }
         })
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .collect();
+    });
+    let volumes = lock::volumes_of(switched);
     let _volumes = journal::lock(target, &volumes, "release", None, cancel).await?;
     journal::refuse_unsettled(target, &volumes, "release")?;
     let mut reports = Vec::new();
