@@ -1112,20 +1112,9 @@ fn recovery_does_not_start_a_container_under_a_live_operation_on_its_volume() {
     let state = |name: &str| docker(&["inspect", "-f", "{{.State.Status}}", name]);
     // A backup killed with both stopped: its journal owes their restart.
     let mut killed = backup_in_flight(&f, &[]);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while state(&other).trim() != "exited" {
-        assert!(
-            killed.try_wait().unwrap().is_none(),
-            "the backup ended first"
-        );
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{other} never stopped"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-    signal(&killed, "-KILL");
-    let _ = killed.wait_with_output();
+    kill_once(&mut killed, "the other container never stopped", || {
+        state(&other).trim() == "exited"
+    });
     // Another operation holds the volume's lock (as a live backup would).
     let holder = std::fs::File::open(volume_lock_file(&f.volume)).unwrap();
     holder.lock().unwrap();
