@@ -1123,7 +1123,7 @@ _docker__safeops() {
             return 0
             ;;
         docker__subcmd__safeops__subcmd__recreate)
-            opts="-t -c -D -H -l -h --image --from --pull --trust-spec --confirm --timeout --format --config --context --debug --host --log-level --tls --tlsverify --tlscacert --tlscert --tlskey --help"
+            opts="-t -c -D -H -l -h --image --from --pull --trust-spec --confirm --timeout --wait-lock --format --config --context --debug --host --log-level --tls --tlsverify --tlscacert --tlscert --tlskey --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1150,6 +1150,10 @@ _docker__safeops() {
                     return 0
                     ;;
                 -t)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait-lock)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1287,7 +1291,7 @@ _docker__safeops() {
             return 0
             ;;
         docker__subcmd__safeops__subcmd__restart)
-            opts="-t -c -D -H -l -h --timeout --wait-timeout --stable-for --config --context --debug --host --log-level --tls --tlsverify --tlscacert --tlscert --tlskey --help"
+            opts="-t -c -D -H -l -h --timeout --wait-timeout --stable-for --wait-lock --config --context --debug --host --log-level --tls --tlsverify --tlscacert --tlscert --tlskey --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1306,6 +1310,10 @@ _docker__safeops() {
                     return 0
                     ;;
                 --stable-for)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait-lock)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1525,7 +1533,7 @@ _docker__safeops() {
             return 0
             ;;
         docker__subcmd__safeops__subcmd__rollback)
-            opts="-t -c -D -H -l -h --to --timeout --config --context --debug --host --log-level --tls --tlsverify --tlscacert --tlscert --tlskey --help"
+            opts="-t -c -D -H -l -h --to --timeout --wait-lock --config --context --debug --host --log-level --tls --tlsverify --tlscacert --tlscert --tlskey --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1540,6 +1548,10 @@ _docker__safeops() {
                     return 0
                     ;;
                 -t)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait-lock)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1873,7 +1885,7 @@ _docker__safeops() {
             return 0
             ;;
         docker__subcmd__safeops__subcmd__start)
-            opts="-t -c -D -H -l -h --timeout --wait-timeout --stable-for --config --context --debug --host --log-level --tls --tlsverify --tlscacert --tlscert --tlskey --help"
+            opts="-t -c -D -H -l -h --timeout --wait-timeout --stable-for --wait-lock --config --context --debug --host --log-level --tls --tlsverify --tlscacert --tlscert --tlskey --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1892,6 +1904,10 @@ _docker__safeops() {
                     return 0
                     ;;
                 --stable-for)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait-lock)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2009,7 +2025,7 @@ _docker__safeops() {
             return 0
             ;;
         docker__subcmd__safeops__subcmd__stop)
-            opts="-t -c -D -H -l -h --timeout --wait-timeout --stable-for --config --context --debug --host --log-level --tls --tlsverify --tlscacert --tlscert --tlskey --help"
+            opts="-t -c -D -H -l -h --timeout --wait-timeout --stable-for --wait-lock --config --context --debug --host --log-level --tls --tlsverify --tlscacert --tlscert --tlskey --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2028,6 +2044,10 @@ _docker__safeops() {
                     return 0
                     ;;
                 --stable-for)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait-lock)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

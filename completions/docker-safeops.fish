@@ -238,6 +238,7 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand down" -s h
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restart" -s t -l timeout -d 'Seconds to wait for each container to stop before killing it' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restart" -l wait-timeout -d 'Longest wait for the containers to run (and be healthy, with a healthcheck)' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restart" -l stable-for -d 'How long each container must then stay up without exiting or restarting' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restart" -l wait-lock -d 'Wait up to SECONDS for another safeops operation on the same volumes to finish (default: fail at once, naming it)' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restart" -l config -d 'Location of client config files (default ~/.docker)' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restart" -s c -l context -d 'Name of the context to use to connect to the daemon' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restart" -s H -l host -d 'Daemon socket to connect to' -r
@@ -256,6 +257,7 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restart" -
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand stop" -s t -l timeout -d 'Seconds to wait for each container to stop before killing it' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand stop" -l wait-timeout -d 'Longest wait for the containers to run (and be healthy, with a healthcheck)' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand stop" -l stable-for -d 'How long each container must then stay up without exiting or restarting' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand stop" -l wait-lock -d 'Wait up to SECONDS for another safeops operation on the same volumes to finish (default: fail at once, naming it)' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand stop" -l config -d 'Location of client config files (default ~/.docker)' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand stop" -s c -l context -d 'Name of the context to use to connect to the daemon' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand stop" -s H -l host -d 'Daemon socket to connect to' -r
@@ -274,6 +276,7 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand stop" -s h
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand start" -s t -l timeout -d 'Seconds to wait for each container to stop before killing it' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand start" -l wait-timeout -d 'Longest wait for the containers to run (and be healthy, with a healthcheck)' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand start" -l stable-for -d 'How long each container must then stay up without exiting or restarting' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand start" -l wait-lock -d 'Wait up to SECONDS for another safeops operation on the same volumes to finish (default: fail at once, naming it)' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand start" -l config -d 'Location of client config files (default ~/.docker)' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand start" -s c -l context -d 'Name of the context to use to connect to the daemon' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand start" -s H -l host -d 'Daemon socket to connect to' -r
@@ -385,6 +388,7 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand recreate" 
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand recreate" -l pull -d 'Image pull policy: safeops never pulls' -r -f -a "never\t''"
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand recreate" -l confirm -d 'Confirm --trust-spec without a terminal: the container name' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand recreate" -s t -l timeout -d 'Seconds each container gets to stop before it is killed' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand recreate" -l wait-lock -d 'Wait up to SECONDS for another safeops operation on the same volumes to finish (default: fail at once, naming it)' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand recreate" -l format -d 'Output format' -r -f -a "table\t'Aligned tables for people'
 json\t'One JSON document for scripts'"
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand recreate" -l config -d 'Location of client config files (default ~/.docker)' -r -F
@@ -405,6 +409,7 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand recreate" 
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand recreate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rollback" -l to -d 'Roll back to this image instead of the previous one' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rollback" -s t -l timeout -d 'Seconds each container gets to stop before it is killed' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rollback" -l wait-lock -d 'Wait up to SECONDS for another safeops operation on the same volumes to finish (default: fail at once, naming it)' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rollback" -l config -d 'Location of client config files (default ~/.docker)' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rollback" -s c -l context -d 'Name of the context to use to connect to the daemon' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rollback" -s H -l host -d 'Daemon socket to connect to' -r

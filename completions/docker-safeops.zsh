@@ -340,6 +340,7 @@ _arguments "${_arguments_options[@]}" : \
 '--timeout=[Seconds to wait for each container to stop before killing it]:SECONDS:_default' \
 '--wait-timeout=[Longest wait for the containers to run (and be healthy, with a healthcheck)]:SECONDS:_default' \
 '--stable-for=[How long each container must then stay up without exiting or restarting]:SECONDS:_default' \
+'--wait-lock=[Wait up to SECONDS for another safeops operation on the same volumes to finish (default\: fail at once, naming it)]:SECONDS:_default' \
 '--config=[Location of client config files (default ~/.docker)]:DIR:_files' \
 '-c+[Name of the context to use to connect to the daemon]:NAME:_default' \
 '--context=[Name of the context to use to connect to the daemon]:NAME:_default' \
@@ -373,6 +374,7 @@ _arguments "${_arguments_options[@]}" : \
 '--timeout=[Seconds to wait for each container to stop before killing it]:SECONDS:_default' \
 '--wait-timeout=[Longest wait for the containers to run (and be healthy, with a healthcheck)]:SECONDS:_default' \
 '--stable-for=[How long each container must then stay up without exiting or restarting]:SECONDS:_default' \
+'--wait-lock=[Wait up to SECONDS for another safeops operation on the same volumes to finish (default\: fail at once, naming it)]:SECONDS:_default' \
 '--config=[Location of client config files (default ~/.docker)]:DIR:_files' \
 '-c+[Name of the context to use to connect to the daemon]:NAME:_default' \
 '--context=[Name of the context to use to connect to the daemon]:NAME:_default' \
@@ -406,6 +408,7 @@ _arguments "${_arguments_options[@]}" : \
 '--timeout=[Seconds to wait for each container to stop before killing it]:SECONDS:_default' \
 '--wait-timeout=[Longest wait for the containers to run (and be healthy, with a healthcheck)]:SECONDS:_default' \
 '--stable-for=[How long each container must then stay up without exiting or restarting]:SECONDS:_default' \
+'--wait-lock=[Wait up to SECONDS for another safeops operation on the same volumes to finish (default\: fail at once, naming it)]:SECONDS:_default' \
 '--config=[Location of client config files (default ~/.docker)]:DIR:_files' \
 '-c+[Name of the context to use to connect to the daemon]:NAME:_default' \
 '--context=[Name of the context to use to connect to the daemon]:NAME:_default' \
@@ -601,6 +604,7 @@ _arguments "${_arguments_options[@]}" : \
 '--confirm=[Confirm --trust-spec without a terminal\: the container name]:NAME:_default' \
 '-t+[Seconds each container gets to stop before it is killed]:SECONDS:_default' \
 '--timeout=[Seconds each container gets to stop before it is killed]:SECONDS:_default' \
+'--wait-lock=[Wait up to SECONDS for another safeops operation on the same volumes to finish (default\: fail at once, naming it)]:SECONDS:_default' \
 '--format=[Output format]:FORMAT:((table\:"Aligned tables for people"
 json\:"One JSON document for scripts"))' \
 '--config=[Location of client config files (default ~/.docker)]:DIR:_files' \
@@ -636,6 +640,7 @@ _arguments "${_arguments_options[@]}" : \
 '--to=[Roll back to this image instead of the previous one]:IMAGE:_default' \
 '-t+[Seconds each container gets to stop before it is killed]:SECONDS:_default' \
 '--timeout=[Seconds each container gets to stop before it is killed]:SECONDS:_default' \
+'--wait-lock=[Wait up to SECONDS for another safeops operation on the same volumes to finish (default\: fail at once, naming it)]:SECONDS:_default' \
 '--config=[Location of client config files (default ~/.docker)]:DIR:_files' \
 '-c+[Name of the context to use to connect to the daemon]:NAME:_default' \
 '--context=[Name of the context to use to connect to the daemon]:NAME:_default' \

@@ -212,7 +212,7 @@ async fn dispatch(cli: Cli) -> Result<()> {
                     _ => Lifecycle::Restart,
                 };
                 let engine = connect(&cli.docker).await?;
-                commands::lifecycle::run(&discovery(&cli, &engine), verb, args).await
+                commands::lifecycle::run(&discovery(&cli, &engine), verb, args, &cancel).await
             }
             Verb::Volume(VolumeVerb::Rm(args)) => {
                 let engine = connect(&cli.docker).await?;
@@ -229,7 +229,7 @@ async fn dispatch(cli: Cli) -> Result<()> {
             Verb::ShellInit(args) => commands::shell_init::run(args),
             Verb::Rollback(args) => {
                 let engine = connect(&cli.docker).await?;
-                commands::recreate::rollback(&engine, args).await
+                commands::recreate::rollback(&engine, args, &cancel).await
             }
             Verb::Images(ImagesVerb::Prune(args)) => {
                 let engine = connect(&cli.docker).await?;
@@ -237,7 +237,7 @@ async fn dispatch(cli: Cli) -> Result<()> {
             }
             Verb::Recreate(args) => {
                 let engine = connect(&cli.docker).await?;
-                commands::recreate::run(&discovery(&cli, &engine), args).await
+                commands::recreate::run(&discovery(&cli, &engine), args, &cancel).await
             }
             Verb::Protect(args) => {
                 let engine = connect(&cli.docker).await?;

@@ -813,3 +813,42 @@ fn a_container_joined_to_anothers_namespaces_is_restarted_after_it() {
     }
     docker(&["rm", "-f", &peer]);
 }
+
+/// A container that crashes and waits for its restart policy (`restarting`) writes into
+/// the volume again when the engine starts it: the backup stops it like a running one,
+/// and starts it again after.
+#[test]
+fn a_container_between_two_restarts_is_quiesced_too() {
+    let mut f = Fixture::new("crashloop");
+    let looping = format!("{}-looping", f.container);
+    f.cleanup.containers.push(looping.clone());
+    let mount = format!("{}:/data", f.volume);
+    docker(&[
+        "run",
+        "-d",
+        "--name",
+        &looping,
+        "--restart",
+        "always",
+        "-v",
+        &mount,
+        IMAGE,
+        "sh",
+        "-c",
+        "echo run >> /data/runs; exit 1",
+    ]);
+    let state = || docker(&["inspect", "-f", "{{.State.Status}}", &looping]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while state().trim() != "restarting" {
+        assert!(std::time::Instant::now() < deadline, "it never crashed");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = json(
+        f.safeops()
+            .args(["backup", &f.container, "-t", "1", "--format", "json"]),
+    );
+    let quiesced = out["quiesced"].as_array().unwrap();
+    assert!(quiesced.contains(&looping.as_str().into()), "{out}");
+    assert_ne!(state().trim(), "exited", "left stopped");
+    assert_eq!(f.state(), "running");
+}

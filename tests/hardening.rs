@@ -1128,6 +1128,58 @@ fn recovery_does_not_start_a_container_under_a_live_operation_on_its_volume() {
     assert_eq!(state(&other).trim(), "running");
 }
 
+/// Stopping, starting or recreating a container while another operation holds its
+/// volume (a backup that stopped it and reads the volume as quiesced) would break that
+/// operation: each refuses at once (exit 5) naming it, or waits with `--wait-lock`.
+#[test]
+fn lifecycle_verbs_and_recreate_wait_for_an_operation_on_the_volume() {
+    let f = Fixture::new("lcylock");
+    f.backup(&[]);
+    let holder = std::fs::File::open(volume_lock_file(&f.volume)).unwrap();
+    holder.lock().unwrap();
+    let id = docker(&["inspect", "-f", "{{.Id}}", &f.container]);
+    for verb in ["stop", "restart", "recreate"] {
+        let (code, _, stderr) = run(f.safeops().args([verb, &f.container]));
+        assert_eq!(code, 5, "{verb}: {stderr}");
+        assert!(
+            stderr.contains(&format!("volume {} is busy", f.volume)),
+            "{verb}: {stderr}"
+        );
+        assert_eq!(f.state(), "running", "{verb}");
+    }
+    assert_eq!(docker(&["inspect", "-f", "{{.Id}}", &f.container]), id);
+    let mut waiting = f.safeops();
+    waiting
+        .args([
+            "restart",
+            &f.container,
+            "--wait-lock",
+            "60",
+            "--stable-for",
+            "1",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let mut waiting = waiting.spawn().unwrap();
+    let started = docker(&["inspect", "-f", "{{.State.StartedAt}}", &f.container]);
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    assert!(waiting.try_wait().unwrap().is_none(), "it did not wait");
+    assert_eq!(
+        docker(&["inspect", "-f", "{{.State.StartedAt}}", &f.container]),
+        started,
+        "restarted under the lock"
+    );
+    drop(holder);
+    let out = waiting.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("waiting up to 60s"), "{stderr}");
+    assert_ne!(
+        docker(&["inspect", "-f", "{{.State.StartedAt}}", &f.container]),
+        started
+    );
+}
+
 /// The lock file of `volume` on the default engine (a backup of it made it).
 fn volume_lock_file(volume: &str) -> PathBuf {
     let prefix = format!("volume-{volume}-");
@@ -1240,10 +1292,15 @@ fn a_volume_a_killed_restore_left_unsettled_is_not_backed_up() {
         std::fs::read_dir(f.backups()).unwrap().count(),
         backups_before
     );
-    // Nor restarted by safeops on it.
+    // Nor restarted or recreated by safeops on it.
     let (code, _, stderr) = run(f.safeops().args(["restart", &user]));
     assert_eq!(code, 5, "{stderr}");
     assert!(stderr.contains("the restart would work on it"), "{stderr}");
+    let id = docker(&["inspect", "-f", "{{.Id}}", &user]);
+    let (code, _, stderr) = run(f.safeops().args(["recreate", &user]));
+    assert_eq!(code, 5, "{stderr}");
+    assert!(stderr.contains("the recreate would work on it"), "{stderr}");
+    assert_eq!(docker(&["inspect", "-f", "{{.Id}}", &user]), id);
     docker(&["rm", "-f", &user]);
     let stderr = status_notes(&f);
     assert!(stderr.contains("leaves it to you"), "{stderr}");

@@ -212,7 +212,7 @@ async fn plan(engine: &Engine, subject: &Subject, options: &BackupOptions) -> Re
     let captured: BTreeSet<&str> = volumes.iter().map(|(v, _)| v.name.as_str()).collect();
     let all = inventory::containers(engine).await?;
     let mut to_stop = Vec::new();
-    for container in all.iter().filter(|c| c.state == "running") {
+    for container in all.iter().filter(|c| c.runs()) {
         if !container
             .volume_mounts
             .iter()

@@ -373,6 +373,21 @@ pub async fn lock(
     Ok(held)
 }
 
+/// [`lock`], for a `verb` that reads, replaces or starts containers on `keys`' volumes,
+/// which then refuses one that another operation left half-done (see
+/// [`refuse_unsettled`]).
+pub async fn lock_settled(
+    engine: &Engine,
+    keys: &[super::lock::Key],
+    verb: &str,
+    wait: Option<std::time::Duration>,
+    cancel: &crate::cancel::Cancel,
+) -> Result<super::lock::Held> {
+    let held = lock(engine, keys, verb, wait, cancel).await?;
+    refuse_unsettled(engine, keys, verb)?;
+    Ok(held)
+}
+
 /// Takes the recovery lock, waiting for another recoverer (polled, so the wait is
 /// bounded: a recovery waits at most for the stops it settles).
 async fn recovery_lock() -> std::io::Result<fs::File> {
@@ -638,12 +653,7 @@ async fn lock_volumes_of(
         .get_raw_json(&format!("/containers/{id}/json"))
         .await
         .unwrap_or_default();
-    let volumes: Vec<super::lock::Key> = doc["Mounts"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|mount| mount["Type"] == "volume")
-        .filter_map(|mount| mount["Name"].as_str())
+    let volumes: Vec<super::lock::Key> = crate::engine::inventory::volumes_in_spec(&doc)
         .map(|name| super::lock::Key::Volume(name.to_string()))
         .collect();
     let (_, never) = crate::cancel::pair();

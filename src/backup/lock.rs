@@ -128,7 +128,7 @@ pub type Reasons = BTreeMap<Key, String>;
 pub fn through_containers(keys: &[Key], containers: &[Container], verb: &str) -> Reasons {
     let own: BTreeSet<&str> = keys.iter().filter_map(Key::volume).collect();
     let sharing = containers.iter().filter(|c| {
-        c.state == "running"
+        c.runs()
             && c.volume_mounts
                 .iter()
                 .any(|(v, _)| own.contains(v.as_str()))

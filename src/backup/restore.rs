@@ -259,8 +259,8 @@ pub async fn restore(
         .map(|(_, into)| lock::Key::Volume(into.clone()))
         .collect();
     let _locks =
-        crate::backup::journal::lock(engine, &keys, "restore", request.lock_wait, cancel).await?;
-    crate::backup::journal::refuse_unsettled(engine, &keys, "restore")?;
+        crate::backup::journal::lock_settled(engine, &keys, "restore", request.lock_wait, cancel)
+            .await?;
     let mut targets: Vec<Destination> = Vec::new();
     for (info, into) in &chosen {
         let existing = match engine.docker.inspect_volume(into).await {
@@ -403,11 +403,7 @@ pub async fn restore(
             &request.from.command(),
         )?)
     };
-    let running: Vec<Container> = consumers
-        .iter()
-        .filter(|c| c.state == "running")
-        .cloned()
-        .collect();
+    let running: Vec<Container> = consumers.iter().filter(|c| c.runs()).cloned().collect();
     // A container that started since the restore's locks were taken may mount other
     // volumes than they cover. Out of the one order locks are taken in: waiting here
     // could wait for an operation that waits for this one.

@@ -435,6 +435,9 @@ pub struct LifecycleArgs {
     /// How long each container must then stay up without exiting or restarting
     #[arg(long, value_name = "SECONDS", default_value_t = 3)]
     pub stable_for: u64,
+    /// Waiting for a backup or restore of their volumes
+    #[command(flatten)]
+    pub lock: LockFlags,
 }
 
 /// `volume` subcommands.
@@ -544,6 +547,9 @@ pub struct RecreateArgs {
     /// How long containers get to stop
     #[command(flatten)]
     pub stop: StopFlags,
+    /// Waiting for a backup or restore of its volumes
+    #[command(flatten)]
+    pub lock: LockFlags,
     /// Output format
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
@@ -595,6 +601,9 @@ pub struct RollbackArgs {
     /// How long containers get to stop
     #[command(flatten)]
     pub stop: StopFlags,
+    /// Waiting for a backup or restore of its volumes
+    #[command(flatten)]
+    pub lock: LockFlags,
 }
 
 /// `images` subcommands.

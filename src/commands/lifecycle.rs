@@ -8,6 +8,7 @@ use bollard::query_parameters::{RestartContainerOptionsBuilder, StopContainerOpt
 
 use crate::backup::journal;
 use crate::backup::lock;
+use crate::cancel::Cancel;
 use crate::cli::args::LifecycleArgs;
 use crate::compose::Stdout;
 use crate::engine::Engine;
@@ -38,7 +39,12 @@ impl Lifecycle {
 }
 
 /// Runs `restart`, `stop` or `start`.
-pub async fn run(discovery: &Discovery<'_>, verb: Lifecycle, args: &LifecycleArgs) -> Result<()> {
+pub async fn run(
+    discovery: &Discovery<'_>,
+    verb: Lifecycle,
+    args: &LifecycleArgs,
+    cancel: &Cancel,
+) -> Result<()> {
     let engine = discovery.engine;
     let env = |n: &str| std::env::var(n).ok();
     let project_here = discovery.project.any()
@@ -57,7 +63,9 @@ pub async fn run(discovery: &Discovery<'_>, verb: Lifecycle, args: &LifecycleArg
         Some(Target::Project(project)) => args.names.iter().all(|n| is_service(project, n)),
         _ => false,
     };
-    let containers = if let (true, Some(Target::Project(project))) = (services_here, &target) {
+    let (containers, _locks) = if let (true, Some(Target::Project(project))) =
+        (services_here, &target)
+    {
         let selected: Vec<Container> = project
             .containers
             .iter()
@@ -66,7 +74,7 @@ pub async fn run(discovery: &Discovery<'_>, verb: Lifecycle, args: &LifecycleArg
             })
             .cloned()
             .collect();
-        refuse_unsettled(engine, verb, &selected)?;
+        let locks = locked(engine, verb, &selected, args, cancel).await?;
         match (project.mode, &project.cli, &project.files) {
             (Mode::Compose, Some(_), Some(_)) => {
                 let mut argv = vec![verb.verb().to_string()];
@@ -78,7 +86,7 @@ pub async fn run(discovery: &Discovery<'_>, verb: Lifecycle, args: &LifecycleArg
             }
             _ => through_engine(engine, verb, &selected, args.timeout).await?,
         }
-        selected
+        (selected, locks)
     } else {
         if args.names.is_empty() {
             return Err(Error::usage(format!(
@@ -100,9 +108,9 @@ pub async fn run(discovery: &Discovery<'_>, verb: Lifecycle, args: &LifecycleArg
             })?;
             chosen.push(container.clone());
         }
-        refuse_unsettled(engine, verb, &chosen)?;
+        let locks = locked(engine, verb, &chosen, args, cancel).await?;
         through_engine(engine, verb, &chosen, args.timeout).await?;
-        chosen
+        (chosen, locks)
     };
     if verb == Lifecycle::Stop {
         return Ok(());
@@ -133,13 +141,24 @@ pub async fn run(discovery: &Discovery<'_>, verb: Lifecycle, args: &LifecycleArg
     Ok(())
 }
 
-/// A start must not run containers on a volume an interrupted restore left half-done
-/// (see [`journal::refuse_unsettled`]); a stop may.
-fn refuse_unsettled(engine: &Engine, verb: Lifecycle, containers: &[Container]) -> Result<()> {
-    if verb == Lifecycle::Stop {
-        return Ok(());
+/// The locks on the volumes of `containers`, held until their checks end: a stop or a
+/// start in the middle of a backup or a restore of them would break its quiesce, or be
+/// undone when it restarts what it stopped. A start must also not run containers on a
+/// volume an interrupted restore left half-done (see [`journal::refuse_unsettled`]); a
+/// stop may.
+async fn locked(
+    engine: &Engine,
+    verb: Lifecycle,
+    containers: &[Container],
+    args: &LifecycleArgs,
+    cancel: &Cancel,
+) -> Result<lock::Held> {
+    let keys = lock::volumes_of(containers);
+    let wait = args.lock.wait();
+    match verb {
+        Lifecycle::Stop => journal::lock(engine, &keys, verb.verb(), wait, cancel).await,
+        _ => journal::lock_settled(engine, &keys, verb.verb(), wait, cancel).await,
     }
-    journal::refuse_unsettled(engine, &lock::volumes_of(containers), verb.verb())
 }
 
 async fn through_engine(

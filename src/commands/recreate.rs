@@ -5,7 +5,8 @@
 
 use serde_json::json;
 
-use crate::backup::store;
+use crate::backup::{journal, lock, store};
+use crate::cancel::Cancel;
 use crate::cli::args::{Format, RecreateArgs};
 use crate::compose::Stdout;
 use crate::engine::{Engine, inventory};
@@ -17,7 +18,7 @@ use crate::target::{Discovery, Mode, Target};
 use crate::ui::confirm;
 
 /// Runs `recreate`.
-pub async fn run(discovery: &Discovery<'_>, args: &RecreateArgs) -> Result<()> {
+pub async fn run(discovery: &Discovery<'_>, args: &RecreateArgs, cancel: &Cancel) -> Result<()> {
     let engine = discovery.engine;
     if let Some(image) = &args.image
         && engine.docker.inspect_image(image).await.is_err()
@@ -29,6 +30,14 @@ pub async fn run(discovery: &Discovery<'_>, args: &RecreateArgs) -> Result<()> {
     }
     let containers = inventory::containers(engine).await?;
     let existing = containers.iter().find(|c| c.name == args.container);
+    let wait = args.lock.wait();
+    let _locks = match existing {
+        Some(container) => {
+            let keys = lock::volumes_of([container]);
+            Some(journal::lock_settled(engine, &keys, "recreate", wait, cancel).await?)
+        }
+        None => None,
+    };
     // A compose service in compose mode is compose's to recreate.
     if let Some(container) = existing
         && container.project().is_some()
@@ -48,6 +57,7 @@ pub async fn run(discovery: &Discovery<'_>, args: &RecreateArgs) -> Result<()> {
         }
         None => {
             let (spec, from) = saved_spec(args)?;
+            let _locks = locked(engine, &spec, "recreate", wait, cancel).await?;
             crate::say!(
                 "note: {} does not exist; bootstrapping it from {from}",
                 args.container
@@ -80,6 +90,22 @@ pub async fn run(discovery: &Discovery<'_>, args: &RecreateArgs) -> Result<()> {
             recreated.name, recreated.image, recreated.from
         ),
     })
+}
+
+/// Takes the locks on the volumes `spec` mounts (see [`journal::lock_settled`]): a
+/// container replaced in the middle of a backup or a restore of them would run while it
+/// reads or writes them, and one must not start on a volume left half-restored.
+async fn locked(
+    engine: &Engine,
+    spec: &serde_json::Value,
+    verb: &str,
+    wait: Option<std::time::Duration>,
+    cancel: &Cancel,
+) -> Result<lock::Held> {
+    let keys: Vec<lock::Key> = inventory::volumes_in_spec(spec)
+        .map(|volume| lock::Key::Volume(volume.to_string()))
+        .collect();
+    journal::lock_settled(engine, &keys, verb, wait, cancel).await
 }
 
 /// Saves the recreated container's spec, and says what did not go as it should.
@@ -158,6 +184,7 @@ fn saved_spec(args: &RecreateArgs) -> Result<(serde_json::Value, String)> {
 pub async fn rollback(
     engine: &crate::engine::Engine,
     args: &crate::cli::args::RollbackArgs,
+    cancel: &Cancel,
 ) -> Result<()> {
     let inspect = engine
         .docker
@@ -194,6 +221,7 @@ pub async fn rollback(
         .hint("load it (docker load, or a backup made with --images) or give --to IMAGE"));
     }
     let spec = specs::save_current(engine, &inspect.id.clone().unwrap_or_default()).await?;
+    let _locks = locked(engine, &spec, "rollback", args.lock.wait(), cancel).await?;
     let timing = recreate::Timing {
         stop_timeout: args.stop.timeout,
         patience: recreate::patience(),

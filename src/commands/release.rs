@@ -146,8 +146,7 @@ pub async fn run(
         })
     });
     let volumes = lock::volumes_of(switched);
-    let _volumes = journal::lock(target, &volumes, "release", None, cancel).await?;
-    journal::refuse_unsettled(target, &volumes, "release")?;
+    let _volumes = journal::lock_settled(target, &volumes, "release", None, cancel).await?;
     let mut reports = Vec::new();
     let mut failures = Vec::new();
     for ((plan, sent), items) in plans.iter().zip(&sent).zip(by_image.values()) {

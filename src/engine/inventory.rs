@@ -48,6 +48,13 @@ impl Container {
         self.labels.get(LABEL_PROJECT).map(String::as_str)
     }
 
+    /// Whether it runs, or waits between two runs of its restart policy: the engine
+    /// starts it again by itself (and counts it as running: `docker stop` ends the
+    /// wait).
+    pub fn runs(&self) -> bool {
+        self.state == "running" || self.state == "restarting"
+    }
+
     /// The compose service it runs, by label.
     pub fn service(&self) -> Option<&str> {
         self.labels.get(LABEL_SERVICE).map(String::as_str)
@@ -108,6 +115,16 @@ pub async fn containers(engine: &Engine) -> Result<Vec<Container>> {
         .collect();
     out.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(out)
+}
+
+/// The named volumes a container's inspect document, or a spec saved from one, mounts.
+pub fn volumes_in_spec(spec: &serde_json::Value) -> impl Iterator<Item = &str> {
+    spec["Mounts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|mount| mount["Type"] == "volume")
+        .filter_map(|mount| mount["Name"].as_str())
 }
 
 /// Every volume, by name.

@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::Document;
-use crate::backup::lock::{self, Key};
+use crate::backup::journal;
+use crate::backup::lock::Key;
 use crate::cancel::Cancel;
 use crate::compose::Stdout;
 use crate::compose::cli::ComposeCli;
@@ -141,7 +142,14 @@ pub async fn replace(
         let name = s["Name"].as_str()?.trim_start_matches('/');
         Some(Key::Target(name.to_string()))
     }));
-    let _locks = lock::acquire(&engine.endpoint.host, &keys, "adopt", None, cancel).await?;
+    // Their volumes as a backup locks them: the containers are stopped and replaced.
+    keys.extend(
+        specs
+            .iter()
+            .flat_map(crate::engine::inventory::volumes_in_spec)
+            .map(|volume| Key::Volume(volume.to_string())),
+    );
+    let _locks = journal::lock_settled(engine, &keys, "adopt", None, cancel).await?;
     let mut aside: Vec<Aside> = Vec::new();
     match steps(engine, compose, files, specs, timing, cancel, &mut aside).await {
         Ok(()) => {
