@@ -416,7 +416,10 @@ const MAX_EXTENSION: u64 = 1 << 20;
 /// (GNU long name or link, PAX record) is larger than [`MAX_EXTENSION`], before the
 /// tar crate reads that data whole into memory: a 30 KB compressed archive could
 /// otherwise ask for gigabytes. GNU sparse entries, which safeops never writes and whose
-/// extra header blocks this does not follow, are refused.
+/// extra header blocks this does not follow, are refused. An entry's size is the one
+/// the tar crate takes: a PAX `size` record before it overrides its header's (the
+/// engine's Go writer puts sizes of 8 GiB and more there), or a hostile archive could
+/// hide a header from this guard inside what it takes for entry data.
 struct HeaderGuard<R> {
     inner: R,
     /// Bytes of entry data still to pass before the next header block.
@@ -424,6 +427,11 @@ struct HeaderGuard<R> {
     /// The header block being collected.
     header: [u8; 512],
     filled: usize,
+    /// The PAX records being passed (at most [`MAX_EXTENSION`] bytes) and how many
+    /// bytes of them are still to come.
+    pax: Option<(Vec<u8>, u64)>,
+    /// The size PAX records gave the next entry that is not an extension header.
+    next_size: Option<u64>,
 }
 
 impl<R> HeaderGuard<R> {
@@ -433,6 +441,8 @@ impl<R> HeaderGuard<R> {
             data_left: 0,
             header: [0; 512],
             filled: 0,
+            pax: None,
+            next_size: None,
         }
     }
 
@@ -440,8 +450,18 @@ impl<R> HeaderGuard<R> {
         while !data.is_empty() {
             if self.data_left > 0 {
                 let passed = self.data_left.min(data.len() as u64);
+                if let Some((records, to_come)) = &mut self.pax {
+                    let take = passed.min(*to_come);
+                    records.extend_from_slice(&data[..take as usize]);
+                    *to_come -= take;
+                }
                 self.data_left -= passed;
                 data = &data[passed as usize..];
+                if self.data_left == 0
+                    && let Some((records, _)) = self.pax.take()
+                {
+                    self.next_size = pax_size(&records);
+                }
                 continue;
             }
             let take = (512 - self.filled).min(data.len());
@@ -458,7 +478,7 @@ impl<R> HeaderGuard<R> {
 
     /// Checks the collected header; returns how many bytes of data (in whole blocks)
     /// follow it.
-    fn check_header(&self) -> io::Result<u64> {
+    fn check_header(&mut self) -> io::Result<u64> {
         if self.header.iter().all(|b| *b == 0) {
             return Ok(0);
         }
@@ -469,17 +489,36 @@ impl<R> HeaderGuard<R> {
             )
         })?;
         let refuse = |why: String| Err(io::Error::new(io::ErrorKind::InvalidData, why));
-        match self.header[156] {
+        let size = match self.header[156] {
             b'L' | b'K' | b'x' | b'g' if size > MAX_EXTENSION => {
                 return refuse(format!(
                     "tar extension header of {size} bytes (at most {MAX_EXTENSION} accepted)"
                 ));
             }
+            b'x' => {
+                self.next_size = None;
+                self.pax = (size > 0).then(|| (Vec::with_capacity(size as usize), size));
+                size
+            }
+            b'L' | b'K' | b'g' => size,
             b'S' => return refuse("GNU sparse tar entries are not accepted".into()),
-            _ => {}
-        }
-        Ok(size.div_ceil(512) * 512)
+            _ => self.next_size.take().unwrap_or(size),
+        };
+        size.checked_next_multiple_of(512)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "tar entry size overflows"))
     }
+}
+
+/// The `size` record of PAX `records`, as the tar crate reads it: the first, and none
+/// when a record before it or its value does not parse.
+pub fn pax_size(records: &[u8]) -> Option<u64> {
+    for record in tar::PaxExtensions::new(records) {
+        let record = record.ok()?;
+        if record.key() == Ok("size") {
+            return record.value().ok()?.parse().ok();
+        }
+    }
+    None
 }
 
 impl<R: Read> Read for HeaderGuard<R> {
@@ -842,6 +881,69 @@ mod tests {
         let mut stream = bomb.as_bytes().to_vec();
         stream.extend_from_slice(&[b'a'; 4096]);
         let err = read_entries(&stream[..], Naming::Volume, |_| Ok(())).unwrap_err();
+        assert!(err.to_string().contains("extension header"), "{err}");
+    }
+
+    /// A PAX `size` record sets the entry's size for the guard as for the tar crate: a
+    /// real one (the engine writes files of 8 GiB and more so) reads, and one that
+    /// would hide a 4 GiB long-name header in what the header calls file data is
+    /// refused at that header.
+    #[test]
+    fn pax_sizes_are_followed_by_the_extension_guard() {
+        let header = |kind: tar::EntryType, name: &[u8], size: u64| {
+            let mut header = tar::Header::new_ustar();
+            header.as_ustar_mut().unwrap().name[..name.len()].copy_from_slice(name);
+            header.set_entry_type(kind);
+            header.set_mode(0o644);
+            header.set_uid(0);
+            header.set_gid(0);
+            header.set_mtime(0);
+            header.set_size(size);
+            header.set_cksum();
+            header.as_bytes().to_vec()
+        };
+        let padded = |mut data: Vec<u8>| {
+            data.resize(data.len().next_multiple_of(512), 0);
+            data
+        };
+        let record = |size: u64| {
+            let body = format!(" size={size}\n");
+            format!("{}{body}", body.len() + 2).into_bytes()
+        };
+        // A file of 5 bytes whose header says 0, its size in a PAX record.
+        let mut real = header(tar::EntryType::Directory, b"./", 0);
+        real.extend(header(
+            tar::EntryType::XHeader,
+            b"pax",
+            record(5).len() as u64,
+        ));
+        real.extend(padded(record(5)));
+        real.extend(header(tar::EntryType::Regular, b"./file", 0));
+        real.extend(padded(b"hello".to_vec()));
+        real.extend([0; 1024]);
+        let mut sizes = Vec::new();
+        read_entries(&real[..], Naming::Volume, |entry| {
+            sizes.push(entry.record.size);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(sizes, [0, 5]);
+
+        let mut bomb = header(tar::EntryType::Directory, b"./", 0);
+        bomb.extend(header(
+            tar::EntryType::XHeader,
+            b"pax",
+            record(0).len() as u64,
+        ));
+        bomb.extend(padded(record(0)));
+        bomb.extend(header(tar::EntryType::Regular, b"./file", 4 << 30));
+        bomb.extend(header(
+            tar::EntryType::GNULongName,
+            b"././@LongLink",
+            4 << 30,
+        ));
+        bomb.extend([b'a'; 4096]);
+        let err = read_entries(&bomb[..], Naming::Volume, |_| Ok(())).unwrap_err();
         assert!(err.to_string().contains("extension header"), "{err}");
     }
 

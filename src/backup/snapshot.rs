@@ -1165,7 +1165,7 @@ pub fn write(
     };
     let mut parent_opts = ParentOptions::default();
     match &parent {
-        Some(parent) => parent_opts = parent_opts.parents(vec![parent.id.to_string()]),
+        Some(parent) => parent_opts = parent_opts.parents(vec![full_id(&parent.id)]),
         None => parent_opts = parent_opts.force(true),
     }
     let options = BackupOptions::default().parent_opts(parent_opts);
@@ -1352,13 +1352,13 @@ pub fn publish(pending: Pending, verified_bytes: u64) -> Result<Written> {
     }
     // Only the new snapshot files are read: others may come and go meanwhile (the
     // pending snapshots of concurrent backups).
+    // Each by its whole id (a short one may be ambiguous), and one that another
+    // backup's publication removed again meanwhile is not an error.
     let confirmed = listed(&pending.repo).and_then(|after| {
-        let new: Vec<String> = after.difference(&before).map(|id| id.to_string()).collect();
-        pending
-            .repo
-            .get_snapshots(&new)
-            .map_err(|e| repository_error(&location, &e))?
-            .into_iter()
+        after
+            .difference(&before)
+            .filter_map(|id| pending.repo.get_snapshots(&[full_id(id)]).ok())
+            .flatten()
             // The tree the read-back vouched for, read back from the stored file.
             .find(|s| s.time == time && s.tags == tags && s.tree == tree)
             .ok_or_else(|| Error::failure("it is not among the new snapshot files"))

@@ -66,6 +66,9 @@ pub struct LayerFilter {
     held: BytesMut,
     /// The path an extension header gave the next entry.
     long_name: Option<String>,
+    /// The size a pax header gave the next entry (Go's tar writer puts sizes of 8 GiB
+    /// and more there, and 0 in the header).
+    pax_size: Option<u64>,
     /// The legacy layer directory whose `json` is being buffered.
     json_dir: Option<String>,
     zero_blocks: u8,
@@ -93,6 +96,7 @@ impl LayerFilter {
             input: BytesMut::new(),
             held: BytesMut::new(),
             long_name: None,
+            pax_size: None,
             json_dir: None,
             zero_blocks: 0,
             tally: Tally::default(),
@@ -195,9 +199,16 @@ impl LayerFilter {
         let size = header
             .entry_size()
             .map_err(|e| Malformed(format!("a tar header with a bad size: {e}")))?;
-        let padded = size.div_ceil(BLOCK as u64) * BLOCK as u64;
         let kind = header.entry_type();
-        if kind.is_gnu_longname() || kind.is_pax_local_extensions() {
+        let extension = kind.is_gnu_longname() || kind.is_pax_local_extensions();
+        let size = match extension {
+            true => size,
+            false => self.pax_size.take().unwrap_or(size),
+        };
+        let padded = size
+            .checked_next_multiple_of(BLOCK as u64)
+            .ok_or_else(|| Malformed(format!("a tar entry of {size} bytes")))?;
+        if extension {
             // Held until their entry comes: all of them together, or a source that
             // sends one after another would fill the memory.
             if self.held.len() as u64 + BLOCK as u64 + padded > MAX_BUFFERED {
@@ -272,6 +283,9 @@ impl LayerFilter {
             }
             Buffered::Extension { pax } => {
                 self.held.extend_from_slice(padded);
+                if pax {
+                    self.pax_size = crate::backup::archive::pax_size(data);
+                }
                 self.long_name = if pax {
                     pax_path(data)
                 } else {
@@ -429,14 +443,50 @@ mod tests {
         entry(&mut builder, "blobs/sha256/bb", &[2; 2000]);
         entry(&mut builder, "index.json", b"{}");
         let archive = builder.into_inner().unwrap();
+        assert_blob_aa_is_left_out(&archive);
+    }
+
+    /// Checks that `archive`'s blob `aa` is left out, its `bb` and `index.json` kept.
+    fn assert_blob_aa_is_left_out(archive: &[u8]) {
         let skip = Skippable {
             chains: vec!["sha256:aa".into()],
             diff_ids: ["sha256:aa".to_string()].into(),
             missing: 1,
         };
-        let (out, tally) = filtered(&skip, &archive, 333);
+        let (out, tally) = filtered(&skip, archive, 333);
         assert_eq!(names(&out), vec!["blobs/sha256/bb", "index.json"]);
         assert_eq!(tally.layers_skipped, 1);
+    }
+
+    /// Go's tar writer gives an entry of 8 GiB or more its size in a pax record and 0
+    /// in its header: the filter passes (or leaves out) the whole entry.
+    #[test]
+    fn a_size_in_a_pax_record_is_the_entrys() {
+        let mut archive = Vec::new();
+        let record = b"13 size=2000\n";
+        let mut pax = tar::Header::new_ustar();
+        pax.set_path("PaxHeaders/aa").unwrap();
+        pax.set_entry_type(tar::EntryType::XHeader);
+        pax.set_size(record.len() as u64);
+        pax.set_cksum();
+        archive.extend_from_slice(pax.as_bytes());
+        archive.extend_from_slice(record);
+        archive.resize(archive.len().next_multiple_of(512), 0);
+        let mut blob = tar::Header::new_ustar();
+        blob.set_path("blobs/sha256/aa").unwrap();
+        blob.set_entry_type(tar::EntryType::Regular);
+        blob.set_size(0);
+        blob.set_cksum();
+        archive.extend_from_slice(blob.as_bytes());
+        archive.extend_from_slice(&[1; 2000]);
+        archive.resize(archive.len().next_multiple_of(512), 0);
+        let mut builder = tar::Builder::new(archive);
+        entry(&mut builder, "blobs/sha256/bb", &[2; 2000]);
+        entry(&mut builder, "index.json", b"{}");
+        let archive = builder.into_inner().unwrap();
+        assert_blob_aa_is_left_out(&archive);
+        let (out, _) = filtered(&Skippable::default(), &archive, 333);
+        assert_eq!(out, archive);
     }
 
     #[test]

@@ -374,7 +374,11 @@ pub fn acquire_reading<T>(
                 .ok();
             // Someone may have locked at the same moment: look again, as restic does.
             std::thread::sleep(race_wait(location).saturating_sub(written.elapsed()));
-            found = conflicts(&storage, &cipher, kind, Some(&name))?;
+            found = conflicts(&storage, &cipher, kind, Some(&name)).inspect_err(|_| {
+                // Not confirmed: nothing would refresh it or remove it, and it would
+                // lock out every other host until `restic unlock`.
+                let _ = remove(&storage, &name);
+            })?;
             if found.is_empty() {
                 break (name, read);
             }
