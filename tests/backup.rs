@@ -554,19 +554,41 @@ fn backups_lists_newest_first_and_keep_prunes_old_ones() {
     let first = f.backup(&[]);
     // The same target's backup from another host sharing the directory (an NFS
     // export, say): older than all, but never this host's to delete.
-    let elsewhere = first.with_file_name(format!("{}-20200101T000000Z", f.container));
-    common::fixture::copy_dir(&first, &elsewhere);
-    let manifest = elsewhere.join("manifest.json");
-    let mut doc: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&manifest).unwrap()).unwrap();
-    doc["host"] = "other-host".into();
-    doc["created"] = "2020-01-01T00:00:00Z".into();
-    std::fs::write(&manifest, serde_json::to_vec(&doc).unwrap()).unwrap();
+    // Copies of it with their manifest changed by `edit`, made `created`.
+    let copy = |created: &str, edit: &dyn Fn(&mut serde_json::Value)| {
+        let stamp = created.replace(['-', ':'], "");
+        let copy = first.with_file_name(format!("{}-{stamp}", f.container));
+        common::fixture::copy_dir(&first, &copy);
+        let manifest = copy.join("manifest.json");
+        let mut doc: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&manifest).unwrap()).unwrap();
+        doc["created"] = created.into();
+        edit(&mut doc);
+        std::fs::write(&manifest, serde_json::to_vec(&doc).unwrap()).unwrap();
+        copy
+    };
+    let elsewhere = copy("2020-01-01T00:00:00Z", &|doc| {
+        doc["host"] = "other-host".into()
+    });
+    // Another engine's (context) backup of a target of the same name, from this host.
+    let other_engine = copy("2020-01-02T00:00:00Z", &|doc| {
+        doc["engine"]["host"] = "tcp://staging:2376".into()
+    });
+    // A damaged backup, the newest: it must not take the place of a sound one.
+    let damaged = copy("2099-01-01T00:00:00Z", &|_| {});
+    std::fs::remove_file(damaged.join("SHA256SUMS")).unwrap();
     let second = f.backup(&["--no-quiesce"]);
     let third = f.backup(&["--keep", "2"]);
     assert!(!first.exists(), "--keep 2 deleted the oldest");
-    assert!(elsewhere.exists(), "another host's backup stays");
-    std::fs::remove_dir_all(&elsewhere).unwrap();
+    assert!(second.exists(), "--keep 2 counts only sound backups");
+    for (kept, why) in [
+        (elsewhere, "another host's backup stays"),
+        (other_engine, "another engine's backup stays"),
+        (damaged, "a damaged backup is left to the operator"),
+    ] {
+        assert!(kept.exists(), "{why}");
+        std::fs::remove_dir_all(&kept).unwrap();
+    }
     let list = json(
         f.safeops()
             .args(["backups", &f.container, "--format", "json"]),

@@ -381,7 +381,13 @@ pub async fn create(
     // containers are down only while the volumes are read.
     let opening = futures_util::future::join_all(options.repositories.iter().map(|target| {
         let volumes = subject.volumes.keys().cloned().collect();
-        IntoRepository::open(target, &subject.name, volumes, options.lock_wait, cancel)
+        IntoRepository::open(
+            target,
+            (&subject.name, &engine.endpoint.host),
+            volumes,
+            options.lock_wait,
+            cancel,
+        )
     }));
     let (plan, opened) = tokio::join!(planning, opening);
     let failed = match &plan {
@@ -581,7 +587,12 @@ pub async fn create(
     }
     let mut pruned = Vec::new();
     if let Some(root) = &options.root {
-        match store::apply_retention(root, &subject.kind, &subject.name, options.retention, &path) {
+        let whose = (
+            subject.kind.as_str(),
+            subject.name.as_str(),
+            engine.endpoint.host.as_str(),
+        );
+        match store::apply_retention(root, whose, options.retention, &path) {
             Ok(deleted) => pruned = deleted,
             Err(err) => notes.push(format!(
                 "the backup is complete, but its older backups were not thinned: {}",
@@ -595,7 +606,7 @@ pub async fn create(
     for (repository, written) in options.repositories.iter().zip(&written) {
         match forget(
             repository,
-            (&subject.name, &subject.kind),
+            (&subject.name, &subject.kind, &engine.endpoint.host),
             options.retention,
             options.lock_wait,
             &written.id,
@@ -802,6 +813,7 @@ async fn build(
             let mut request = snapshot::Request {
                 target: subject.name.clone(),
                 kind: subject.kind.clone(),
+                engine: engine.endpoint.host.clone(),
                 safety: options.purpose != manifest::BACKUP_PURPOSE,
                 trees: vec![snapshot::Tree {
                     root: snapshot::TreeRoot::Dir(staged.snapshot.dir.clone()),

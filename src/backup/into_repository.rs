@@ -86,7 +86,7 @@ pub(super) fn discard_sound(
 /// after the new snapshot (`protect`) was written and verified.
 pub(super) async fn forget(
     repository: &RepositoryTarget,
-    (target, kind): (&str, &str),
+    (target, kind, engine): (&str, &str, &str),
     retention: store::Retention,
     wait: Option<std::time::Duration>,
     protect: &str,
@@ -99,10 +99,11 @@ pub(super) async fn forget(
         "forgetting old snapshots in {}",
         repository.location
     ));
-    let (repository, target, kind, protect) = (
+    let (repository, target, kind, engine, protect) = (
         repository.clone(),
         target.to_string(),
         kind.to_string(),
+        engine.to_string(),
         protect.to_string(),
     );
     let cancel = cancel.clone();
@@ -117,8 +118,7 @@ pub(super) async fn forget(
         let ids = snapshot::forget(
             &repository.location,
             repo,
-            &target,
-            &kind,
+            (&target, &kind, &engine),
             retention,
             &protect,
             &cancel,
@@ -185,19 +185,19 @@ impl SnapshotWorkers {
 
 impl IntoRepository {
     /// Opens and locks the repository of `target` for a backup of the target `name`
-    /// (its `volumes`), and reads what the snapshot needs from there: between writing
-    /// the lock and confirming it, when that reading is still current once the lock is
-    /// confirmed, else again.
+    /// (its `volumes`, on the engine at `engine`), and reads what the snapshot needs
+    /// from there: between writing the lock and confirming it, when that reading is
+    /// still current once the lock is confirmed, else again.
     pub(super) async fn open(
         target: &RepositoryTarget,
-        name: &str,
+        (name, engine): (&str, &str),
         volumes: Vec<String>,
         wait: Option<std::time::Duration>,
         cancel: &Cancel,
     ) -> Result<IntoRepository> {
         let target = target.clone();
         let location = target.location.clone();
-        let name = name.to_string();
+        let (name, engine) = (name.to_string(), engine.to_string());
         let cancel = cancel.clone();
         let (prepared, lock) = crate::storage::repository::blocking(move || {
             let at = &target.location;
@@ -209,12 +209,12 @@ impl IntoRepository {
                 &cancel,
                 |key| {
                     let repo = crate::storage::repository::open_with_key(at, key.clone())?;
-                    snapshot::prepare(repo, at, &name, &volumes)
+                    snapshot::prepare(repo, at, (&name, &engine), &volumes)
                 },
             )?;
             let mut prepared = match early {
                 Some(early) if early.current(at)? => early,
-                _ => snapshot::prepare(repo, at, &name, &volumes)?,
+                _ => snapshot::prepare(repo, at, (&name, &engine), &volumes)?,
             };
             if cancel.reason().is_some() {
                 return Err(Error::interrupted());

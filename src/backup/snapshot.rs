@@ -59,6 +59,32 @@ pub fn kind_tag(kind: &str) -> String {
     format!("safeops-kind={kind}")
 }
 
+/// The tag of the engine whose volumes a snapshot holds: `safeops-engine=<address>`.
+/// One host may back up several engines (contexts), with targets of the same names.
+/// Snapshots of earlier versions lack it.
+pub fn engine_tag(engine: &str) -> String {
+    format!("{ENGINE_TAG}{engine}")
+}
+
+const ENGINE_TAG: &str = "safeops-engine=";
+
+/// Which snapshots are of `target` as this host backs it up from the engine at
+/// `engine`: those of another host or engine are never a parent here, nor forgotten
+/// here. Those of earlier versions, which did not tag the engine, count (as a parent;
+/// `--keep` reads their manifests, see [`forgettable`]).
+fn made_here(target: &str, engine: &str) -> impl Fn(&SnapshotFile) -> bool {
+    let (tag, host, engine) = (
+        target_tag(target),
+        crate::state::hostname(),
+        engine_tag(engine),
+    );
+    move |s| {
+        s.tags.contains(&tag)
+            && s.hostname == host
+            && (s.tags.contains(&engine) || !s.tags.iter().any(|t| t.starts_with(ENGINE_TAG)))
+    }
+}
+
 /// The tag of a safety backup: made before an operation, kept whatever `--keep` says.
 pub const SAFETY: &str = "safeops-safety";
 
@@ -95,6 +121,8 @@ pub struct Request {
     pub target: String,
     /// The target's kind, `project`, `container` or `volumes` (its tag: see [`kind_tag`]).
     pub kind: String,
+    /// The address of the engine the volumes are read on (its tag: see [`engine_tag`]).
+    pub engine: String,
     /// Whether it is a safety backup, made before an operation that changes or removes
     /// volumes (tagged [`SAFETY`]), rather than a backup of its own.
     pub safety: bool,
@@ -939,17 +967,16 @@ pub fn last_by_volume(repo: &Open) -> Result<HashMap<String, (String, Fingerprin
     Ok(last)
 }
 
-/// The published snapshots of `target` made on this host. A repository may be shared by
-/// several hosts, each with a target of that name (restic's `forget` groups by host
-/// for the same reason): their snapshots are never a parent here, nor forgotten here.
+/// The published snapshots of `target` made on this host from the engine at `engine`
+/// (see [`made_here`]). A repository may be shared by several hosts, each with a
+/// target of that name (restic's `forget` groups by host for the same reason).
 fn of_target_here<S: rustic_core::Open>(
     repo: &rustic_core::Repository<S>,
     target: &str,
+    engine: &str,
 ) -> Result<Vec<SnapshotFile>> {
-    let (tag, host) = (target_tag(target), crate::state::hostname());
-    matching(repo, |s| {
-        s.tags.contains(&tag) && s.tags.contains("docker-safeops") && s.hostname == host
-    })
+    let here = made_here(target, engine);
+    matching(repo, |s| here(s) && s.tags.contains("docker-safeops"))
 }
 
 /// What a backup into a repository reads there before the containers stop, so that
@@ -976,14 +1003,12 @@ pub struct Prepared {
 pub fn prepare(
     repo: Open,
     location: &Repository,
-    target: &str,
+    (target, engine): (&str, &str),
     volumes: &[String],
 ) -> Result<Prepared> {
-    let (tag, host) = (target_tag(target), crate::state::hostname());
-    let (published, unpublished): (Vec<_>, Vec<_>) =
-        matching(&repo, |s| s.tags.contains(&tag) && s.hostname == host)?
-            .into_iter()
-            .partition(|s| s.tags.contains("docker-safeops"));
+    let (published, unpublished): (Vec<_>, Vec<_>) = matching(&repo, made_here(target, engine))?
+        .into_iter()
+        .partition(|s| s.tags.contains("docker-safeops"));
     let abandoned = unpublished
         .iter()
         .filter(|s| s.tags.contains(PENDING))
@@ -1174,7 +1199,11 @@ pub fn write(
         .to_snapshot()
         .map_err(|e| repository_error(location, &e))?;
     // Added one by one: a list of tags in one string is cut at its commas.
-    let tags = [target_tag(&request.target), kind_tag(&request.kind)];
+    let tags = [
+        target_tag(&request.target),
+        kind_tag(&request.kind),
+        engine_tag(&request.engine),
+    ];
     let safety = request.safety.then(|| SAFETY.to_string());
     for tag in tags.into_iter().chain(safety).chain([PENDING.to_string()]) {
         snapshot.tags.add(tag);
@@ -1407,14 +1436,13 @@ pub fn publish(pending: Pending, verified_bytes: u64) -> Result<Written> {
 pub fn forget(
     location: &Repository,
     repo: Open,
-    target: &str,
-    kind: &str,
+    (target, kind, engine): (&str, &str, &str),
     retention: super::store::Retention,
     protect: &str,
     cancel: &Cancel,
 ) -> Result<Vec<String>> {
-    let snapshots = of_target_here(&repo, target)?;
-    let (repo, mut snapshots) = forgettable(location, repo, snapshots, kind)?;
+    let snapshots = of_target_here(&repo, target, engine)?;
+    let (repo, mut snapshots) = forgettable(location, repo, snapshots, (kind, engine))?;
     snapshots.sort_by_key(|s| std::cmp::Reverse(s.time.timestamp()));
     let now = rustic_core::jiff::Timestamp::now();
     let gone: Vec<_> = snapshots
@@ -1439,21 +1467,23 @@ pub fn forget(
     Ok(gone.iter().map(full_id).collect())
 }
 
-/// Of `snapshots`, those `--keep` may forget: the backups of a `kind` target, not the
-/// safety backups made before an operation (a `down -v`'s undo restores one), nor
-/// another kind's of the same name (volume `db` and container `db`). Their tags say
-/// so; the manifest of a snapshot made before those tags does, read with the index
-/// loaded only then. One whose manifest cannot be read is kept.
+/// Of `snapshots`, those `--keep` may forget: the backups of a `kind` target of the
+/// engine at `engine`, not the safety backups made before an operation (a `down -v`'s
+/// undo restores one), nor another kind's of the same name (volume `db` and container
+/// `db`), nor another engine's. Their tags say so; the manifest of a snapshot made
+/// before those tags does, read with the index loaded only then. One whose manifest
+/// cannot be read is kept.
 fn forgettable(
     location: &Repository,
     repo: Open,
     snapshots: Vec<SnapshotFile>,
-    kind: &str,
+    (kind, engine): (&str, &str),
 ) -> Result<(Open, Vec<SnapshotFile>)> {
     let kind_of = kind_tag(kind);
-    let (tagged, untagged): (Vec<_>, Vec<_>) = snapshots
-        .into_iter()
-        .partition(|s| s.tags.iter().any(|t| t.starts_with(&kind_tag(""))));
+    let (tagged, untagged): (Vec<_>, Vec<_>) = snapshots.into_iter().partition(|s| {
+        s.tags.iter().any(|t| t.starts_with(&kind_tag("")))
+            && s.tags.iter().any(|t| t.starts_with(ENGINE_TAG))
+    });
     let mut forgettable: Vec<SnapshotFile> = tagged
         .into_iter()
         .filter(|s| s.tags.contains(&kind_of) && !s.tags.contains(SAFETY))
@@ -1468,7 +1498,8 @@ fn forgettable(
         match read_manifest(&indexed, &snapshot, location) {
             Ok(manifest)
                 if manifest.purpose == super::manifest::BACKUP_PURPOSE
-                    && manifest.target.kind == kind =>
+                    && manifest.target.kind == kind
+                    && manifest.engine.host == engine =>
             {
                 forgettable.push(snapshot)
             }
@@ -1885,6 +1916,9 @@ pub(crate) mod testing {
     }
 
     /// [`published`], for a target of `kind`, a safety backup or not.
+    /// The engine the test snapshots are of.
+    pub(crate) const ENGINE: &str = "h";
+
     pub(crate) fn published_as(
         location: &Repository,
         password: &Password,
@@ -1911,14 +1945,20 @@ pub(crate) mod testing {
         let request = Request {
             target: "t".into(),
             kind: kind.into(),
+            engine: ENGINE.into(),
             safety,
             trees: vec![Tree {
                 root: TreeRoot::Dir(source.to_path_buf()),
                 at: PathBuf::new(),
             }],
         };
-        let prepared =
-            super::prepare(open(location, password).unwrap(), location, "t", &[]).unwrap();
+        let prepared = super::prepare(
+            open(location, password).unwrap(),
+            location,
+            ("t", ENGINE),
+            &[],
+        )
+        .unwrap();
         super::write(location, prepared, &request, &cancel, Box::new(|| ())).unwrap()
     }
 }
@@ -1935,10 +1975,14 @@ mod tests {
     /// A manifest of a backup of volumes target `t` made `purpose`, as versions before
     /// the kind and safety tags wrote it.
     fn manifest_json(purpose: &str) -> String {
+        manifest_of_engine(purpose, testing::ENGINE)
+    }
+
+    fn manifest_of_engine(purpose: &str, engine: &str) -> String {
         serde_json::json!({
             "format": "docker-safeops-backup", "format_version": 1, "tool_version": "0.1.0",
             "created": "2026-01-01T00:00:00Z", "purpose": purpose,
-            "engine": {"host": "h", "context": "default", "version": "20.10", "api_version": "1.41",
+            "engine": {"host": engine, "context": "default", "version": "20.10", "api_version": "1.41",
                        "name": null, "os": null, "arch": null},
             "host": "h", "target": {"kind": "volumes", "name": "t", "mode": "run"},
             "quiesced": [], "artifacts": [], "volumes": [], "containers": [], "images": [],
@@ -1947,15 +1991,25 @@ mod tests {
         .to_string()
     }
 
-    /// A snapshot made as versions before the kind and safety tags made it: `id`'s,
-    /// without them. Its id.
+    /// A snapshot made as versions before the kind, engine and safety tags made it:
+    /// `id`'s, without them. Its id.
     fn untagged(location: &Repository, password: &Password, id: &str) -> String {
+        retagged(location, password, id, None)
+    }
+
+    /// `id`'s snapshot without its kind, engine and safety tags, tagged `tag` instead
+    /// when one is given. Its id.
+    fn retagged(location: &Repository, password: &Password, id: &str, tag: Option<&str>) -> String {
         let repo = open(location, password).unwrap();
         let mut old = find(&repo, location, id).unwrap();
         old.tags.remove_all(&[
             kind_tag("volumes").parse().unwrap(),
+            engine_tag(testing::ENGINE).parse().unwrap(),
             SAFETY.parse().unwrap(),
         ]);
+        if let Some(tag) = tag {
+            old.tags.add(tag.to_string());
+        }
         let tree = old.tree;
         repo.save_snapshots(vec![old]).unwrap();
         repo.delete_snapshots(&[id.parse().unwrap()]).unwrap();
@@ -2092,16 +2146,33 @@ mod tests {
         let other_kind = made("backup", "container");
         let legacy_backup = made("backup", "volumes");
         let legacy_safety = made("before volume rm", "volumes");
+        // Another engine's backups of a target of the same name.
+        let other_engine = made("backup", "volumes");
+        let other_engine = retagged(
+            &location,
+            &password,
+            &other_engine,
+            Some(&engine_tag("elsewhere")),
+        );
+        std::fs::write(
+            source.join(MANIFEST),
+            manifest_of_engine("backup", "elsewhere"),
+        )
+        .unwrap();
+        let legacy_other_engine =
+            testing::published_as(&location, &password, &source, "volumes", false);
         let newest = made("backup", "volumes");
         let legacy_backup = untagged(&location, &password, &legacy_backup);
         let legacy_safety = untagged(&location, &password, &legacy_safety);
+        let legacy_other_engine = untagged(&location, &password, &legacy_other_engine);
         let (_trigger, cancel) = crate::cancel::pair();
         let keep_one = crate::backup::store::Retention {
             keep: Some(1),
             keep_days: None,
         };
         let repo = open(&location, &password).unwrap();
-        let mut gone = forget(&location, repo, "t", "volumes", keep_one, &newest, &cancel).unwrap();
+        let of_t = ("t", "volumes", testing::ENGINE);
+        let mut gone = forget(&location, repo, of_t, keep_one, &newest, &cancel).unwrap();
         gone.sort();
         let mut expected = vec![old_backup, legacy_backup];
         expected.sort();
@@ -2114,7 +2185,14 @@ mod tests {
             .collect();
         assert_eq!(
             left,
-            BTreeSet::from([safety, other_kind, legacy_safety, newest])
+            BTreeSet::from([
+                safety,
+                other_kind,
+                legacy_safety,
+                other_engine,
+                legacy_other_engine,
+                newest
+            ])
         );
     }
 
@@ -2175,6 +2253,7 @@ mod tests {
         let request = Request {
             target: "t".into(),
             kind: "volumes".into(),
+            engine: testing::ENGINE.into(),
             safety: false,
             trees: vec![Tree {
                 root: TreeRoot::Dir(source),
@@ -2182,7 +2261,7 @@ mod tests {
             }],
         };
         let (_trigger, cancel) = crate::cancel::pair();
-        let prepared = prepare(open(), &location, "t", &[]).unwrap();
+        let prepared = prepare(open(), &location, ("t", testing::ENGINE), &[]).unwrap();
         drop(write(&location, prepared, &request, &cancel, Box::new(|| ())).unwrap());
         let index = dir.path().join("repo/index");
         let written: Vec<_> = std::fs::read_dir(&index)
@@ -2191,7 +2270,7 @@ mod tests {
             .collect();
         assert_eq!(written.len(), 1, "{written:?}");
 
-        let prepared = prepare(open(), &location, "t", &[]).unwrap();
+        let prepared = prepare(open(), &location, ("t", testing::ENGINE), &[]).unwrap();
         assert!(prepared.current(&location).unwrap());
         // A concurrent backup adds an index file: what was read is still sound.
         std::fs::copy(&written[0], index.join("ab".repeat(32))).unwrap();

@@ -381,6 +381,9 @@ pub struct BackupSummary {
     pub target: String,
     /// The host it was made on (empty when its manifest cannot be read).
     pub host: String,
+    /// The address of the engine whose volumes it holds (empty when its manifest
+    /// cannot be read).
+    pub engine: String,
     /// `project`, `container` or `volumes`.
     pub target_kind: String,
     /// When it was made (RFC 3339).
@@ -448,6 +451,7 @@ fn summarize(dir: &Path) -> BackupSummary {
             path,
             target: "?".into(),
             host: String::new(),
+            engine: String::new(),
             target_kind: "?".into(),
             created: String::new(),
             purpose: String::new(),
@@ -499,6 +503,7 @@ fn summarize(dir: &Path) -> BackupSummary {
                 path,
                 target: manifest.target.name.clone(),
                 host: manifest.host.clone(),
+                engine: manifest.engine.host.clone(),
                 target_kind: manifest.target.kind.clone(),
                 created: manifest.created.clone(),
                 purpose: manifest.purpose.clone(),
@@ -620,14 +625,16 @@ pub fn several_hosts<'a>(
     ))
 }
 
-/// Deletes the complete backups of `target` (same kind) made on this host in `root`
-/// that `retention` does not keep, never `protect` (the one just made): a directory
-/// shared by hosts keeps the others' backups of a target of the same name. Returns the
-/// deleted paths.
+/// Deletes the sound backups of `target` (same kind) made on this host from the
+/// engine at `engine` in `root` that `retention` does not keep, never `protect` (the
+/// one just made). A directory shared by hosts, or by the engines (contexts) one host
+/// backs up, keeps the others' backups of a target of the same name. A backup with a
+/// known problem (damaged, failed its last verification) neither counts as one kept
+/// nor is deleted: good ones are not rotated out by bad ones, and the bad one stays
+/// for the operator to look at. Returns the deleted paths.
 pub fn apply_retention(
     root: &Path,
-    target_kind: &str,
-    target: &str,
+    (target_kind, target, engine): (&str, &str, &str),
     retention: Retention,
     protect: &Path,
 ) -> Result<Vec<PathBuf>> {
@@ -638,6 +645,8 @@ pub fn apply_retention(
             && b.target_kind == target_kind
             && b.purpose == super::manifest::BACKUP_PURPOSE
             && b.host == host
+            && b.engine == engine
+            && b.sound
     });
     for (index, old) in same_target.enumerate() {
         let path = PathBuf::from(&old.path);

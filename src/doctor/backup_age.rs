@@ -229,6 +229,7 @@ mod tests {
             path: String::new(),
             target: "shop".into(),
             host: "here".into(),
+            engine: String::new(),
             target_kind: "project".into(),
             created: created.into(),
             purpose: "manual".into(),

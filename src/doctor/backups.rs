@@ -151,6 +151,8 @@ async fn read_repository(location: Repository, password: Password) -> Result<Sna
                 path,
                 target: s.target,
                 host: s.host,
+                // The snapshot list does not read manifests.
+                engine: String::new(),
                 target_kind: String::new(),
                 created: s.created,
                 purpose: "backup".into(),
