@@ -211,9 +211,10 @@ pub fn json(value: &mut Value) {
         Value::Array(items) => {
             let mut mask_next = false;
             for item in items.iter_mut() {
-                let flag = item
-                    .as_str()
-                    .is_some_and(|s| s.starts_with('-') && !s.contains('=') && is_secret_key(s));
+                // `--requirepass`: a flag's name ends in a secret word, as in free text.
+                let flag = item.as_str().is_some_and(|s| {
+                    s.starts_with('-') && !s.contains('=') && (is_secret_key(s) || ends_secret(s))
+                });
                 if mask_next && item.is_string() {
                     *item = Value::String(MASK.to_string());
                 } else {
@@ -315,6 +316,8 @@ mod tests {
                        "Labels": {"secret.key": "v", "app": "web"},
                        "Cmd": ["sh", "-c", "run postgres://app:UrlPw7@db/app; export API_KEY=1",
                                "--password", "ArgPw5"]},
+            "Args": ["redis-server", "--requirepass", "RedisPw9"],
+            "DriverOpts": {"type": "cifs", "o": "addr=nas,username=u,password=CifsPw3"},
             "password": 1234,
             "PrivatePort": 8080
         });
@@ -326,6 +329,8 @@ mod tests {
                            "Labels": {"secret.key": "***", "app": "web"},
                            "Cmd": ["sh", "-c", "run postgres://app:***@db/app; export API_KEY=***",
                                    "--password", "***"]},
+                "Args": ["redis-server", "--requirepass", "***"],
+                "DriverOpts": {"type": "cifs", "o": "addr=nas,username=u,password=***"},
                 "password": "***",
                 "PrivatePort": 8080
             })

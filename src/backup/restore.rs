@@ -369,7 +369,10 @@ pub async fn restore(
         None
     } else {
         for (name, what) in &reaching_out {
-            crate::say!("restore will create volume {name} with {what} (from the backup)");
+            crate::say!(
+                "restore will create volume {name} with {} (from the backup)",
+                crate::redact::text(what)
+            );
         }
         if !overwritten.is_empty() {
             crate::say!("restore will overwrite volumes that hold data:");

@@ -243,6 +243,9 @@ fn print_summary(outcome: &BackupOutcome, format: Format) -> Result<()> {
                 snapshot: outcome.snapshots.first(),
                 snapshots: &outcome.snapshots,
             };
+            // Volume driver options hold credentials (a CIFS volume's password).
+            let mut summary = serde_json::to_value(&summary).expect("summary serializes");
+            crate::redact::json(&mut summary);
             serde_json::to_string_pretty(&summary).expect("summary serializes") + "\n"
         }
         Format::Table => {
