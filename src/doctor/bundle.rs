@@ -57,7 +57,8 @@ pub fn check_destination(path: &Path) -> Result<()> {
         return usage(format!("--report {}: is a directory", path.display()));
     }
     match path.parent() {
-        Some(dir) if !dir.is_dir() => usage(format!(
+        // A bare file name's parent is empty: this directory.
+        Some(dir) if !dir.as_os_str().is_empty() && !dir.is_dir() => usage(format!(
             "--report {}: {} is not a directory",
             path.display(),
             dir.display()
@@ -204,4 +205,23 @@ fn pack(path: &Path, files: &[(String, Vec<u8>)]) -> Result<()> {
         .and_then(|gz| gz.finish())
         .map_err(failed)?;
     crate::state::write_private(path, &bytes).map_err(failed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_report_goes_into_an_existing_directory_this_one_included() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(check_destination(Path::new("report.tar.gz")).is_ok());
+        assert!(check_destination(&dir.path().join("report.tar.gz")).is_ok());
+        for refused in [
+            dir.path().to_path_buf(),
+            dir.path().join("no/report.tar.gz"),
+        ] {
+            let err = check_destination(&refused).unwrap_err();
+            assert_eq!(err.code, crate::error::ExitCode::Usage, "{}", err.message);
+        }
+    }
 }

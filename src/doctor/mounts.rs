@@ -24,7 +24,23 @@ pub async fn check(facts: &Facts) -> CheckResult {
                     "bind" => {
                         binds += 1;
                         let source = field("Source");
-                        if facts.local && !Path::new(source).exists() {
+                        let exists = Path::new(source).try_exists();
+                        if let (true, Err(err)) = (facts.local, &exists) {
+                            // A directory of 0700 under another user (certificates,
+                            // /root): not known to be missing.
+                            findings.push(
+                                Finding::warn(
+                                    format!("container {}", c.name),
+                                    format!(
+                                        "bind source {source} (mounted at {}) cannot be \
+                                         checked: {err}",
+                                        field("Destination")
+                                    ),
+                                )
+                                .remedy("run doctor as root to check it"),
+                            );
+                        }
+                        if facts.local && matches!(exists, Ok(false)) {
                             findings.push(
                                 Finding::fail(
                                     format!("container {}", c.name),

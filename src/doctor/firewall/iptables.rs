@@ -66,7 +66,7 @@ impl Table {
     }
 
     fn eval(&self, chain: &str, packet: &Packet, depth: usize) -> Verdict {
-        let mut uncertain = false;
+        let mut passed = Verdict::default();
         for (_, rule) in self.rules.iter().filter(|(c, _)| c == chain) {
             let matched = rule_match(rule, packet);
             if matched == Tri::No {
@@ -84,11 +84,11 @@ impl Table {
                     || self.policies.contains_key(sub) =>
                 {
                     if depth >= MAX_DEPTH {
-                        uncertain = true;
+                        passed.uncertain = true;
                         continue;
                     }
                     let verdict = self.eval(sub, packet, depth + 1);
-                    uncertain |= verdict.uncertain;
+                    passed.passed_chain(&verdict);
                     match verdict.outcome {
                         Outcome::Continue if !goto => continue,
                         outcome => outcome,
@@ -98,14 +98,11 @@ impl Table {
                 _ => continue,
             };
             if matched == Tri::Yes {
-                return Verdict { outcome, uncertain };
+                return Verdict { outcome, ..passed };
             }
-            uncertain = true;
+            passed.passed_maybe(outcome);
         }
-        Verdict {
-            outcome: Outcome::Continue,
-            uncertain,
-        }
+        passed
     }
 }
 
@@ -199,10 +196,8 @@ pub fn judge(table: &Table) -> Vec<Finding> {
     let dropped: Vec<(Packet, Verdict)> = packets
         .iter()
         .filter_map(|packet| {
-            let mut verdict = table.eval("FORWARD", packet, 0);
-            if verdict.outcome == Outcome::Continue && policy == "DROP" {
-                verdict.outcome = Outcome::Drop("the policy DROP".into());
-            }
+            let policy = (policy == "DROP").then_some("the policy DROP");
+            let verdict = table.eval("FORWARD", packet, 0).ended(policy);
             matches!(verdict.outcome, Outcome::Drop(_)).then_some((*packet, verdict))
         })
         .collect();

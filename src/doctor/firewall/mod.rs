@@ -95,23 +95,63 @@ impl Tri {
 }
 
 /// Where a packet ends in a chain.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Outcome {
     /// Accepted.
     Accept,
     /// Dropped or rejected; by what.
     Drop(String),
     /// Fell off the end or returned: the caller goes on (a base chain's policy).
+    #[default]
     Continue,
 }
 
 /// An outcome, and whether a rule that could not be evaluated came before it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Verdict {
     /// Where the packet ends.
     pub outcome: Outcome,
-    /// A rule with matches this check cannot evaluate was passed on the way.
+    /// A rule with matches this check cannot evaluate, and that might have accepted
+    /// the packet or sent it elsewhere, was passed on the way.
     pub uncertain: bool,
+    /// The first drop or reject passed on the way whose matches this check cannot
+    /// evaluate (firewalld's `ip6 daddr {...} reject`): the packet goes on past it
+    /// either way, so it makes no later verdict uncertain, but it may drop.
+    pub may_drop: Option<String>,
+}
+
+impl Verdict {
+    /// Notes what a rule whose matches may or may not hold does (see the fields).
+    pub fn passed_maybe(&mut self, outcome: Outcome) {
+        match outcome {
+            Outcome::Drop(by) => {
+                self.may_drop.get_or_insert(by);
+            }
+            _ => self.uncertain = true,
+        }
+    }
+
+    /// Takes in what a chain jumped to passed on the way.
+    pub fn passed_chain(&mut self, sub: &Verdict) {
+        self.uncertain |= sub.uncertain;
+        if self.may_drop.is_none() {
+            self.may_drop.clone_from(&sub.may_drop);
+        }
+    }
+
+    /// The verdict once the base chain's policy decided what fell off its end
+    /// (`policy_drop`, by what): a packet that is not dropped for sure but passed a
+    /// drop it cannot evaluate may be dropped there.
+    pub fn ended(mut self, policy_drop: Option<&str>) -> Verdict {
+        if let (Outcome::Continue, Some(by)) = (&self.outcome, policy_drop) {
+            self.outcome = Outcome::Drop(by.to_string());
+        }
+        if let (Outcome::Accept | Outcome::Continue, Some(by)) = (&self.outcome, &self.may_drop) {
+            self.outcome = Outcome::Drop(format!("{by}, if its matches hold"));
+            self.uncertain = true;
+        }
+        self
+    }
 }
 
 /// True when interface `name` matches `pattern` (nft's `br-*`, iptables' `br-+`).
@@ -206,7 +246,7 @@ pub fn finding(
         if certain {
             ""
         } else {
-            " — unless rules before it that safeops cannot evaluate accept them first"
+            " — unless rules that safeops cannot evaluate decide otherwise"
         }
     );
     let mut finding = Finding::fail(subject, message).remedy(remedy);
