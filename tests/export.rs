@@ -366,3 +366,80 @@ fn export_keeps_every_secret_out_of_the_file_and_refuses_what_it_would_lose() {
         "true"
     );
 }
+
+/// A stopped container is adopted stopped and never started on the way: a one-shot
+/// job (here one that counts its runs in its volume) would run again.
+#[test]
+fn adopt_never_starts_a_stopped_container() {
+    require_engine();
+    let mut cleanup = Cleanup::new();
+    let dir = tempfile::tempdir().unwrap();
+    let job = unique("ajob");
+    let (app, volume) = (format!("{job}-app"), format!("{job}-data"));
+    let label = format!("io.safeops.test={}", cleanup.label);
+    cleanup.volumes.push(volume.clone());
+    cleanup.containers.extend([job.clone(), app.clone()]);
+    let mount = format!("{volume}:/data");
+    let counts = "echo ran >> /data/runs";
+    docker(&[
+        "run", "--name", &job, "--label", &label, "-v", &mount, IMAGE, "sh", "-c", counts,
+    ]);
+    docker(&[
+        "run", "-d", "--name", &app, "--label", &label, IMAGE, "sleep", "3600",
+    ]);
+    let project = unique("adoptjob");
+    cleanup.projects.push(project.clone());
+    let (code, _, stderr) = adopt(dir.path(), [&job, &app], &project, &["-t", "1"]);
+    assert_eq!(code, 0, "{stderr}");
+    let state = |name: &str| docker(&["inspect", "-f", "{{.State.Status}}", name]);
+    assert_eq!(state(&job).trim(), "created", "adopted, not started");
+    assert_eq!(state(&app).trim(), "running");
+    let runs = docker(&[
+        "run",
+        "--rm",
+        "-v",
+        &format!("{volume}:/v"),
+        IMAGE,
+        "cat",
+        "/v/runs",
+    ]);
+    assert_eq!(runs, "ran\n", "the job ran once, before the adopt");
+}
+
+/// The app of a linked pair adopted alone: its link to the database left outside
+/// becomes an external link (a plain link would make compose refuse the file), and the
+/// new container reaches the database by its alias.
+#[test]
+fn a_link_to_a_container_left_outside_is_an_external_link() {
+    require_engine();
+    let mut cleanup = Cleanup::new();
+    let dir = tempfile::tempdir().unwrap();
+    let (db, app, _) = linked_pair(&mut cleanup, |db, label| {
+        docker(&[
+            "run", "-d", "--name", db, "--label", label, IMAGE, "sleep", "3600",
+        ]);
+    });
+    let project = unique("adoptapp");
+    cleanup.projects.push(project.clone());
+    let stack = dir.path().join("stack");
+    let (code, _, stderr) = run(with_state(dir.path()).args([
+        "adopt",
+        &app,
+        "-p",
+        &project,
+        "--dir",
+        stack.to_str().unwrap(),
+        "-t",
+        "1",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("an external link"), "{stderr}");
+    let file = std::fs::read_to_string(stack.join("compose.yaml")).unwrap();
+    assert!(file.contains("external_links"), "{file}");
+    let hosts = docker(&["exec", &app, "cat", "/etc/hosts"]);
+    assert!(hosts.contains("database"), "{hosts}");
+    assert_eq!(
+        docker(&["inspect", "-f", "{{.State.Running}}", &db]).trim(),
+        "true"
+    );
+}

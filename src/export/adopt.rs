@@ -153,8 +153,12 @@ pub async fn replace(
     let mut aside: Vec<Aside> = Vec::new();
     match steps(engine, compose, files, specs, timing, cancel, &mut aside).await {
         Ok(()) => {
+            // The project runs: an old container that will not go is said, not a
+            // failure (exit 1 would say the old containers are back).
             for old in &aside {
-                recreate::remove_aside(engine, old).await?;
+                if let Err(err) = recreate::remove_aside(engine, old).await {
+                    crate::say!("warning: {}; remove it by hand", err.message);
+                }
             }
             Ok(())
         }
@@ -203,17 +207,31 @@ async fn steps(
         recreate::stop_aside(engine, old, timing.stop_timeout).await?;
     }
     interrupted(cancel)?;
-    let mut up = vec!["up", "--detach", "--no-build"];
+    // What was stopped stays stopped, and is never started on the way (a one-shot job
+    // would run again, a port another container holds would fail the whole adopt):
+    // with one of them, the containers are created and only the others started.
+    let running: Vec<&str> = aside
+        .iter()
+        .filter(|old| old.was_running)
+        .map(|old| old.name.as_str())
+        .collect();
+    let all_running = running.len() == aside.len();
+    let mut up = vec!["up", "--no-build"];
+    up.push(if all_running {
+        "--detach"
+    } else {
+        "--no-start"
+    });
     if compose.cli.generation() == Generation::V2 {
         up.extend(["--pull", "never"]);
     }
     compose.run(engine, files, &up).await?;
-    interrupted(cancel)?;
-    // What was stopped stays stopped: compose started it with the rest.
-    for old in aside.iter().filter(|old| !old.was_running) {
-        let what = format!("the new {}", old.name);
-        recreate::stop(engine, &old.name, &what, timing.stop_timeout).await?;
+    if !all_running && !running.is_empty() {
+        interrupted(cancel)?;
+        let start: Vec<&str> = std::iter::once("start").chain(running).collect();
+        compose.run(engine, files, &start).await?;
     }
+    interrupted(cancel)?;
     for old in aside.iter().filter(|old| old.was_running) {
         tokio::select! {
             checked = restart_check::check(engine, &old.name, &old.name, timing.patience) => checked?,

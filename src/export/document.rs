@@ -64,13 +64,23 @@ pub fn assemble(project: Option<&str>, exported: Vec<Exported>) -> Result<Docume
             .filter(|l| names.contains(*l))
             .cloned()
             .collect();
-        for link in &e.links {
-            if !names.contains(link) {
+        // A link to a container not exported with it would be a dependency on a
+        // service the file does not have (compose refuses the file): an external
+        // link, which compose resolves by container name when the project starts.
+        let (internal, external): (Vec<String>, Vec<String>) = std::mem::take(&mut e.service.links)
+            .into_iter()
+            .partition(|link| names.contains(link.split(':').next().unwrap_or(link)));
+        e.service.links = internal;
+        if !external.is_empty() {
+            for link in &external {
                 lossy.push(format!(
-                    "{}: links to {link}, which is not exported with it",
-                    e.name
+                    "{}: links to {}, which is not exported with it: an external link, \
+                     which needs that container to exist when the project starts",
+                    e.name,
+                    link.split(':').next().unwrap_or(link)
                 ));
             }
+            e.extra.insert("external_links".into(), external.into());
         }
         after.extend(
             mentions[&e.name]
