@@ -81,8 +81,8 @@ fn an_exported_file_brings_the_same_container_back_and_down_v_keeps_its_volumes(
     let prefix = format!("${{SAFEOPS_{}_", rich.name.to_uppercase());
     for needle in [
         "external: true",
-        &format!("{prefix}DB_PASSWORD}}"),
-        &format!("{prefix}API_TOKEN}}"),
+        &format!("{prefix}DB_PASSWORD?"),
+        &format!("{prefix}API_TOKEN?"),
         "ipv4_address",
     ] {
         assert!(yaml.contains(needle), "{needle} missing:\n{yaml}");
@@ -94,6 +94,20 @@ fn an_exported_file_brings_the_same_container_back_and_down_v_keeps_its_volumes(
         std::fs::metadata(&env).unwrap().permissions().mode() & 0o777,
         0o600
     );
+    // Run from elsewhere, without its .env, compose refuses the file rather than give
+    // the container empty secrets.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = run(Command::new("docker").args([
+        "compose",
+        "-f",
+        file.to_str().unwrap(),
+        "--project-directory",
+        elsewhere.path().to_str().unwrap(),
+        "config",
+        "-q",
+    ]));
+    assert_ne!(code, 0, "compose ran without the secrets");
+    assert!(stderr.contains("set in the .env file"), "{stderr}");
 
     // The same container, from the file, under another project name.
     docker(&["rm", "-f", &rich.name]);

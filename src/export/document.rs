@@ -226,7 +226,7 @@ fn escape_strings(value: &mut Value, names: &[String]) {
         Value::String(s) => {
             let mut out = s.replace('$', "$$");
             for (i, name) in names.iter().enumerate() {
-                out = out.replace(&placeholder(i), &format!("${{{name}}}"));
+                out = out.replace(&placeholder(i), &reference(name));
             }
             *s = out;
         }
@@ -235,6 +235,18 @@ fn escape_strings(value: &mut Value, names: &[String]) {
         _ => {}
     }
 }
+
+/// A reference to the secret variable `name`, which compose refuses to run without
+/// (`${NAME?...}`): compose run from another directory than the `.env` file's would
+/// otherwise give the container an empty password, which some applications take for
+/// "no database configured" and start afresh.
+fn reference(name: &str) -> String {
+    format!("${{{name}?{ENV_MISSING}}}")
+}
+
+/// What compose says when a secret variable is not set.
+const ENV_MISSING: &str =
+    "set in the .env file beside the compose file: run compose in its directory";
 
 /// Whether `peer` links to `container` (so `container` cannot wait for `peer`).
 fn exported_links(container: &str, peer: &str, links_of: &BTreeMap<String, Vec<String>>) -> bool {
@@ -377,8 +389,8 @@ mod tests {
         assert_eq!(
             service,
             json!({
-                "command": ["sh", "-c", "echo $$HOME", "${SAFEOPS_Q_X_COMMAND}"],
-                "environment": {"A": "x=$$y", "PW": "${SAFEOPS_Q_X_PW_2}"},
+                "command": ["sh", "-c", "echo $$HOME", reference("SAFEOPS_Q_X_COMMAND")],
+                "environment": {"A": "x=$$y", "PW": reference("SAFEOPS_Q_X_PW_2")},
             })
         );
         assert_eq!(
