@@ -16,8 +16,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::{self, Read};
 use std::time::Duration;
 
+use rustic_core::IndexedFullStatus;
 use rustic_core::repofile::{Node, SnapshotFile};
-use rustic_core::{CheckOptions, IndexedFullStatus};
 use sha2::Digest;
 
 use super::entry::{FileList, FileRecord, Kind, PathBytes};
@@ -29,7 +29,7 @@ use crate::cancel::Cancel;
 use crate::error::{Error, Result};
 use crate::storage::location::Repository;
 use crate::storage::lock::{self, Held};
-use crate::storage::repository::{self, Password, repository_error};
+use crate::storage::repository::{self, Password};
 
 /// The small file at `path` in `snapshot` (the manifest, a container spec), bounded
 /// like a plain backup's index files.
@@ -100,10 +100,7 @@ impl SnapshotSource {
             "checking snapshot {} in {location}: every pack it needs read back",
             &snapshot.id.to_hex()[..8]
         ));
-        let checked = repo
-            .check_with_trees(CheckOptions::default().read_data(true), vec![snapshot.tree])
-            .map_err(|e| repository_error(location, &e))?;
-        let problems = snapshot::problems(&checked);
+        let (repo, problems) = snapshot::check_snapshot(repo, location, &snapshot)?;
         if !problems.is_empty() {
             return Err(Error::integrity(format!(
                 "snapshot {} in {location} did not verify, so nothing was changed:\n  {}",
@@ -111,9 +108,6 @@ impl SnapshotSource {
                 problems.join("\n  ")
             )));
         }
-        let repo = repo
-            .to_indexed()
-            .map_err(|e| repository_error(location, &e))?;
         let bytes = read_small(&repo, &snapshot, location, manifest::MANIFEST)?;
         let manifest: Manifest = serde_json::from_slice(&bytes).map_err(|e| {
             Error::integrity(format!("{location}#{}: manifest.json: {e}", snapshot.id))
