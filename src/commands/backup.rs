@@ -108,18 +108,38 @@ fn location(args: &BackupArgs) -> Result<(Option<std::path::PathBuf>, Vec<Reposi
 
 /// Runs `backup`.
 pub async fn run(discovery: &Discovery<'_>, args: &BackupArgs, cancel: &Cancel) -> Result<()> {
-    let target = match super::single_target(discovery, args.target.as_deref(), "back up").await {
-        Ok(target) => target,
+    let started = std::time::Instant::now();
+    let (subject, options) = match planned(discovery, args).await {
+        Ok(planned) => planned,
         Err(err) => {
-            // A scheduled backup of a target that is gone must leave a trace that
-            // `schedule ls` and `doctor` see.
+            // A scheduled backup that cannot start (its target gone, its location or
+            // password file wrong) must leave a trace that `schedule ls`, `doctor` and
+            // alerts on the metrics see.
             if let Some(name) = &args.target {
                 let failed: Result<()> = Err(Error::failure(err.message.clone()));
                 audit::record("backup", name, audit::outcome_of(&failed), json!({}));
+                super::record_metrics(
+                    args.metrics.metrics_file.as_deref(),
+                    &Run {
+                        operation: Operation::Backup,
+                        target: name.clone(),
+                        success: false,
+                        seconds: started.elapsed().as_secs_f64(),
+                        bytes: None,
+                        files: None,
+                        rto_seconds: None,
+                    },
+                );
             }
             return Err(err);
         }
     };
+    backed_up(discovery, args, (&subject, &options), started, cancel).await
+}
+
+/// What `backup` backs up, and how.
+async fn planned(discovery: &Discovery<'_>, args: &BackupArgs) -> Result<(Subject, BackupOptions)> {
+    let target = super::single_target(discovery, args.target.as_deref(), "back up").await?;
     let volumes = inventory::volumes(discovery.engine).await?;
     let subject = Subject::of_target(&target, &volumes);
     let (root, repositories) = location(args)?;
@@ -143,14 +163,24 @@ pub async fn run(discovery: &Discovery<'_>, args: &BackupArgs, cancel: &Cancel) 
         lock_wait: args.lock.wait(),
         leave_stopped: false,
     };
-    let started = std::time::Instant::now();
+    Ok((subject, options))
+}
+
+/// Backs `subject` up with `options` and reports it.
+async fn backed_up(
+    discovery: &Discovery<'_>,
+    args: &BackupArgs,
+    (subject, options): (&Subject, &BackupOptions),
+    started: std::time::Instant,
+    cancel: &Cancel,
+) -> Result<()> {
     let outcome = {
         let _bar = Progress::bytes(
             &format!("backing up {}", subject.name),
             options.progress.clone(),
             options.progress_total.clone(),
         );
-        create::create(discovery.engine, &subject, &options, cancel).await
+        create::create(discovery.engine, subject, options, cancel).await
     };
     let totals = outcome.as_ref().ok().map(|o| {
         o.manifest.volumes.iter().fold((0, 0), |(b, f), v| {

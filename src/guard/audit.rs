@@ -12,7 +12,7 @@
 //! deletion or a recomputed chain.
 
 use std::fs::{self, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{Read, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
@@ -130,12 +130,16 @@ pub fn append(path: &Path, event: serde_json::Value) -> Result<Entry> {
         .map_err(failed)?;
     rustix::fs::flock(&file, rustix::fs::FlockOperation::LockExclusive)
         .map_err(|e| failed(e.into()))?;
-    let last = BufReader::new(&file)
-        .lines()
-        .map_while(std::result::Result::ok)
-        .filter(|l| !l.trim().is_empty())
-        .last()
-        .and_then(|l| serde_json::from_str::<Entry>(&l).ok());
+    let mut text = Vec::new();
+    (&file).read_to_end(&mut text).map_err(failed)?;
+    // A write cut short (a full disk, a crash) leaves a last line without its end: the
+    // new entry starts a line of its own, chained to the last whole entry, or it would
+    // be lost in that line and the chain restarted from nothing.
+    let torn = !text.is_empty() && !text.ends_with(b"\n");
+    let last = text
+        .split(|b| *b == b'\n')
+        .rev()
+        .find_map(|line| serde_json::from_slice::<Entry>(line).ok());
     let mut entry = Entry {
         seq: last.as_ref().map_or(1, |e| e.seq + 1),
         time: crate::state::now(),
@@ -145,7 +149,11 @@ pub fn append(path: &Path, event: serde_json::Value) -> Result<Entry> {
         hash: String::new(),
     };
     entry.hash = entry.compute_hash();
-    let line = serde_json::to_string(&entry).expect("entry serializes") + "\n";
+    let line = format!(
+        "{}{}\n",
+        if torn { "\n" } else { "" },
+        serde_json::to_string(&entry).expect("entry serializes")
+    );
     file.write_all(line.as_bytes()).map_err(failed)?;
     file.sync_data().map_err(failed)?;
     // Still under the lock: the head always names the last entry written.
@@ -337,6 +345,23 @@ mod tests {
             .unwrap();
         }
         assert_eq!(verify_chain(&read(&path).unwrap()), None);
+    }
+
+    /// A write cut short leaves a torn last line: the next entry is whole, on a line of
+    /// its own, and chained to the last whole entry; the torn line is reported.
+    #[test]
+    fn an_entry_after_a_torn_line_is_kept_and_chained() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.log");
+        let first = append(&path, serde_json::json!({"verb": "backup"})).unwrap();
+        let mut file = OpenOptions::new().append(true).open(&path).unwrap();
+        file.write_all(b"{\"seq\":2,\"ti").unwrap();
+        let after = append(&path, serde_json::json!({"verb": "restore"})).unwrap();
+        assert_eq!((after.seq, after.prev.as_str()), (2, first.hash.as_str()));
+        let entries = read(&path).unwrap();
+        assert_eq!(entries.len(), 3);
+        assert!(entries[1].1.is_err(), "the torn line");
+        assert_eq!(entries[2].1.as_ref().unwrap().hash, after.hash);
     }
 
     #[test]
