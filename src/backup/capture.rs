@@ -53,11 +53,14 @@ pub async fn capture_volume(
             let mountpoint = mountpoint.clone();
             tokio::task::spawn_blocking(move || {
                 let mut writer = writer;
-                let vanished = local::walk(&mountpoint, &cancel_worker, &mut |entry, content| {
+                let changed = local::walk(&mountpoint, &cancel_worker, &mut |entry, content| {
                     writer.append(entry, content)
                 })?;
                 let mut written = writer.finish()?;
-                written.changed_while_read.extend(vanished);
+                // A file that shrank is found by both.
+                written.changed_while_read.extend(changed);
+                written.changed_while_read.sort();
+                written.changed_while_read.dedup();
                 Ok(written)
             })
             .await

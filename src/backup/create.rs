@@ -1004,9 +1004,19 @@ fn compose_artifact_names(files: &ProjectFiles) -> Vec<(PathBuf, String)> {
     originals
         .into_iter()
         .map(|original| {
-            let base = original
+            // Only portable characters: a quote, a tab or a backslash in a file name
+            // made every backup of the project fail its own manifest check.
+            let base: String = original
                 .file_name()
-                .map(|n| n.to_string_lossy().replace(['/', '\n'], "_"))
+                .map(|n| {
+                    n.to_string_lossy()
+                        .chars()
+                        .map(|c| match c.is_ascii_alphanumeric() || "._-".contains(c) {
+                            true => c,
+                            false => '_',
+                        })
+                        .collect()
+                })
                 .unwrap_or_else(|| "file".into());
             let base = if base.starts_with('.') {
                 format!("_{base}")
@@ -1111,7 +1121,11 @@ mod tests {
     #[test]
     fn compose_files_keep_distinct_names() {
         let files = ProjectFiles {
-            files: vec!["/a/compose.yml".into(), "/b/compose.yml".into()],
+            files: vec![
+                "/a/compose.yml".into(),
+                "/b/compose.yml".into(),
+                "/c/it's a\tnew\\one.yml".into(),
+            ],
             project_dir: "/nonexistent".into(),
             env_files: vec!["/a/.env".into()],
             profiles: Vec::new(),
@@ -1126,6 +1140,7 @@ mod tests {
             [
                 "compose/compose.yml",
                 "compose/2-compose.yml",
+                "compose/it_s_a_new_one.yml",
                 "compose/_.env"
             ]
         );

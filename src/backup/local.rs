@@ -71,7 +71,9 @@ fn open_dir_at(parent: BorrowedFd<'_>, name: &OsStr) -> io::Result<OwnedFd> {
 /// Walks `root` depth-first in byte order of names, without following symlinks, and
 /// hands every entry (the root first, as `.`) to `visit`. A file that is linked more
 /// than once appears as a file the first time and as hard links afterwards. Entries
-/// that vanish between listing and opening (a busy volume) are skipped and returned.
+/// that vanish between listing and opening (a busy volume) are skipped, and returned
+/// with the files whose size, modification or change time moved while they were read
+/// (what was read of them is not what they hold: only without quiescing).
 pub fn walk(root: &Path, cancel: &Cancel, visit: &mut Visit<'_>) -> io::Result<Vec<PathBytes>> {
     walk_fd(beneath::open_root(root)?, cancel, visit)
 }
@@ -83,7 +85,7 @@ pub fn walk_fd(
     visit: &mut Visit<'_>,
 ) -> io::Result<Vec<PathBytes>> {
     let mut seen_inodes: HashMap<(u64, u64), PathBytes> = HashMap::new();
-    let mut vanished = Vec::new();
+    let mut changed = Vec::new();
     let root_file = File::from(root);
     let stat = rustix::fs::fstat(&root_file)?;
     visit(
@@ -121,7 +123,7 @@ pub fn walk_fd(
         ) {
             Ok(fd) => fd,
             Err(rustix::io::Errno::NOENT) => {
-                vanished.push(rel);
+                changed.push(rel);
                 continue;
             }
             Err(err) => return Err(err.into()),
@@ -159,7 +161,21 @@ pub fn walk_fd(
                 }
                 // Reopened through the handle: the very inode that was checked.
                 let mut file = File::open(at(entry.as_fd(), OsStr::new("")))?;
+                let path = record.path.clone();
                 visit(record, Some(&mut file))?;
+                let after = rustix::fs::fstat(&file)?;
+                let moved = |s: &rustix::fs::Stat| {
+                    (
+                        s.st_size,
+                        s.st_mtime,
+                        s.st_mtime_nsec,
+                        s.st_ctime,
+                        s.st_ctime_nsec,
+                    )
+                };
+                if moved(&after) != moved(&stat) {
+                    changed.push(path);
+                }
             }
             FileType::Symlink => {
                 let link = rustix::fs::readlinkat(&entry, "", Vec::new())?;
@@ -177,7 +193,7 @@ pub fn walk_fd(
             }
         }
     }
-    Ok(vanished)
+    Ok(changed)
 }
 
 /// The record of an entry from its `fstat`.
@@ -800,6 +816,30 @@ mod tests {
             0,
         )
         .unwrap();
+    }
+
+    /// A file written while it is read (a container that was not stopped) is
+    /// returned: what was read of it may be torn. One left alone is not.
+    #[test]
+    fn files_that_change_while_read_are_returned() {
+        let (_trigger, cancel) = cancel::pair();
+        let tmp = tempfile::tempdir().unwrap();
+        fs::write(tmp.path().join("appended"), b"first\n").unwrap();
+        fs::write(tmp.path().join("still"), b"same\n").unwrap();
+        let changed = walk(tmp.path(), &cancel, &mut |record, content| {
+            if let Some(content) = content {
+                io::copy(content, &mut io::sink())?;
+                if record.path.0 == b"appended" {
+                    let mut file = fs::OpenOptions::new()
+                        .append(true)
+                        .open(tmp.path().join("appended"))?;
+                    io::Write::write_all(&mut file, b"second\n")?;
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(changed, [PathBytes(b"appended".to_vec())]);
     }
 
     #[test]

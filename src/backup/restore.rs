@@ -910,6 +910,49 @@ fn verified_digest(manifest: &Manifest, path: &str) -> Result<String> {
         .ok_or_else(|| Error::integrity(format!("the manifest does not list {path}")))
 }
 
+/// `stream` passed on with its last chunk held back until it ended and its SHA-256
+/// matched `expected`; on a mismatch the stream fails there instead, so that the engine
+/// sees a broken upload, not a complete one, and loads nothing. The flag says whether
+/// that happened.
+fn digest_checked(
+    stream: impl futures_util::Stream<Item = io::Result<bytes::Bytes>> + Send + 'static,
+    expected: String,
+) -> (
+    impl futures_util::Stream<Item = io::Result<bytes::Bytes>> + Send + 'static,
+    Arc<std::sync::atomic::AtomicBool>,
+) {
+    use sha2::Digest;
+    let mismatch = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = Arc::clone(&mismatch);
+    let state = Some((Box::pin(stream), sha2::Sha256::new(), None::<bytes::Bytes>));
+    let checked = futures_util::stream::unfold(state, move |state| {
+        let (expected, flag) = (expected.clone(), Arc::clone(&flag));
+        async move {
+            let (mut inner, mut hasher, mut held) = state?;
+            loop {
+                match inner.next().await {
+                    Some(Ok(chunk)) => {
+                        hasher.update(&chunk);
+                        if let Some(ready) = held.replace(chunk) {
+                            return Some((Ok(ready), Some((inner, hasher, held))));
+                        }
+                    }
+                    Some(Err(err)) => return Some((Err(err), None)),
+                    None if hex::encode(hasher.finalize()) == expected => {
+                        return held.map(|last| (Ok(last), None));
+                    }
+                    None => {
+                        flag.store(true, std::sync::atomic::Ordering::SeqCst);
+                        let err = io::Error::other("the file does not match its verified digest");
+                        return Some((Err(err), None));
+                    }
+                }
+            }
+        }
+    });
+    (checked, mismatch)
+}
+
 fn changed_since_verified(path: &str) -> Error {
     Error::integrity(format!(
         "{path} changed since the backup was verified (someone is writing the backup \
@@ -1361,12 +1404,22 @@ async fn load_images(engine: &Engine, from: &Source, manifest: &Manifest) -> Res
     let path = manifest::images_path();
     match from {
         Source::Plain(dir) => {
+            // The file was verified before anything was stopped, minutes ago: what the
+            // engine loads is checked again on the way.
             let file = tokio::fs::File::from_std(store::open_artifact(dir, path)?);
-            import_images(engine, tokio_util::io::ReaderStream::new(file)).await?;
+            let (stream, mismatch) = digest_checked(
+                tokio_util::io::ReaderStream::new(file),
+                verified_digest(manifest, path)?,
+            );
+            let imported = import_images(engine, stream).await;
+            if mismatch.load(std::sync::atomic::Ordering::SeqCst) {
+                return Err(changed_since_verified(path));
+            }
+            imported?;
         }
         Source::Snapshot(source) => {
             // Streamed out of the repository into the engine, its digest compared with
-            // the manifest's once the engine has it all.
+            // the manifest's before the engine has it all (see `digest_checked`).
             let (writer, stream) = volume_access::channel_stream();
             let failer = writer.failer();
             let source = Arc::clone(source);
@@ -1380,6 +1433,7 @@ async fn load_images(engine: &Engine, from: &Source, manifest: &Manifest) -> Res
                     }
                 }
             });
+            let (stream, _) = digest_checked(stream, verified_digest(manifest, path)?);
             let imported = import_images(engine, stream).await;
             let digest = producer
                 .await
@@ -1406,6 +1460,34 @@ async fn load_images(engine: &Engine, from: &Source, manifest: &Manifest) -> Res
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What passes the digest check: everything when the digest matches; all but the
+    /// last chunk, then an error, when it does not.
+    #[test]
+    fn a_stream_that_does_not_match_its_digest_fails_before_its_last_chunk() {
+        use sha2::Digest;
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let chunks = || {
+            futures_util::stream::iter(
+                ["ab", "cd", "ef"].map(|c| Ok(bytes::Bytes::from_static(c.as_bytes()))),
+            )
+        };
+        let passed = |expected: String| {
+            let (stream, mismatch) = digest_checked(chunks(), expected);
+            let items: Vec<io::Result<bytes::Bytes>> = runtime.block_on(stream.collect());
+            let ok: Vec<u8> = items.iter().flatten().flat_map(|b| b.to_vec()).collect();
+            let failed = items.iter().any(Result::is_err);
+            (
+                String::from_utf8(ok).unwrap(),
+                failed,
+                mismatch.load(std::sync::atomic::Ordering::SeqCst),
+            )
+        };
+        let right = hex::encode(sha2::Sha256::digest(b"abcdef"));
+        assert_eq!(passed(right), ("abcdef".into(), false, false));
+        let wrong = hex::encode(sha2::Sha256::digest(b"abcdeg"));
+        assert_eq!(passed(wrong), ("abcd".into(), true, true));
+    }
 
     /// A tar.zst of one file, then `trailing` bytes after its zstd frame.
     fn archive(trailing: &[u8]) -> Vec<u8> {
