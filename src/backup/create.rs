@@ -150,6 +150,11 @@ impl LeftStopped {
     }
 }
 
+/// How long `--keep` waits, by default, for the other backups into a repository to let
+/// go of it (the prune needs it alone): backups scheduled at the same minute would
+/// otherwise never thin it, and it grows until the storage is full.
+const FORGET_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// What a backup produced.
 #[derive(Debug)]
 pub struct BackupOutcome {
@@ -608,7 +613,7 @@ pub async fn create(
             repository,
             (&subject.name, &subject.kind, &engine.endpoint.host),
             options.retention,
-            options.lock_wait,
+            Some(options.lock_wait.unwrap_or(FORGET_WAIT)),
             &written.id,
             cancel,
         )

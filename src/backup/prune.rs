@@ -3,8 +3,9 @@
 //!
 //! rustic's prune copies the blobs still used out of partly unused packs into new packs
 //! and deletes the old ones: a new pack the storage damaged would take those blobs with
-//! it for good. Here a first prune only marks the old packs for deletion, the packs it
-//! wrote are read back, and only then a second prune deletes what is marked. When a new
+//! it for good. Here a first prune only marks the old packs for deletion, the packs and
+//! index files it wrote are read back from the storage, and only then a second prune
+//! deletes what is marked. When a new
 //! pack does not read back sound the prune is undone: the index files it replaced are
 //! written again and its own index files and packs removed, so the repository is as it
 //! was (the old packs were only marked). Everything here blocks.
@@ -68,7 +69,9 @@ pub fn prune(location: &Repository, repo: &Open, read_back: &ReadBack<'_>) -> Re
         .filter(|pack| !old_packs.contains(&pack.id))
         .cloned()
         .collect();
-    let failure = match read_back(&new_packs) {
+    let index_ids = written_ids.iter().map(|id| **id);
+    let stored = readback::stored_as_named(location, FileType::Index, index_ids);
+    let failure = match stored.and_then(|()| read_back(&new_packs)) {
         Ok((problems, bytes)) if problems.is_empty() => {
             // Deletes what is marked, ours and any other rustic client's: it is not
             // running, since we hold the exclusive lock.

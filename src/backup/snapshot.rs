@@ -1391,6 +1391,8 @@ pub fn publish(pending: Pending, verified_bytes: u64) -> Result<Written> {
             // The tree the read-back vouched for, read back from the stored file.
             .find(|s| s.time == time && s.tags == tags && s.tree == tree)
             .ok_or_else(|| Error::failure("it is not among the new snapshot files"))
+            // rustic read it through its cache: the stored copy itself is checked too.
+            .and_then(|saved| check_named_by_content(&location, &saved.id).map(|()| saved))
     });
     let saved = match confirmed {
         Ok(saved) => saved,
@@ -1726,19 +1728,15 @@ pub fn check_named_by_content(
     location: &Repository,
     id: &rustic_core::repofile::SnapshotId,
 ) -> Result<()> {
-    use rustic_core::ReadBackend;
-    let storage = crate::storage::backend::Storage::new(location)?;
-    let stored = storage
-        .read_full(rustic_core::FileType::Snapshot, id)
-        .map_err(|e| repository_error(location, &e))?;
-    if hex::encode(sha2::Sha256::digest(&stored)) == *id.to_hex() {
-        Ok(())
-    } else {
-        Err(Error::integrity(format!(
-            "snapshot {id} in {location} is not what its name says (its file hashes \
-             otherwise): it was replaced, so nothing was changed"
-        )))
-    }
+    readback::stored_as_named(location, rustic_core::FileType::Snapshot, [**id]).map_err(|err| {
+        match err.code {
+            crate::error::ExitCode::Integrity => Error::integrity(format!(
+                "snapshot {id} in {location} is not what its name says (its file hashes \
+                 otherwise): it was replaced, so nothing was changed"
+            )),
+            _ => err,
+        }
+    })
 }
 
 /// Snapshot `id` (or a unique prefix) of the published safeops snapshots in `repo`:
@@ -2207,6 +2205,35 @@ mod tests {
         assert!(
             problems.iter().any(|p| p.contains("not present")),
             "{problems:?}"
+        );
+    }
+
+    /// Index files are checked as the storage holds them, not as rustic's cache does.
+    #[test]
+    fn a_stored_index_file_that_differs_from_its_name_is_found() {
+        let (runtime, dir, location, password, source) = scratch();
+        let _entered = runtime.enter();
+        std::fs::write(source.join("file"), b"content").unwrap();
+        testing::published_as(&location, &password, &source, "volumes", false);
+        let index: Vec<PathBuf> = std::fs::read_dir(dir.path().join("repo/index"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        let id = |path: &PathBuf| -> rustic_core::Id {
+            path.file_name().unwrap().to_str().unwrap().parse().unwrap()
+        };
+        let ids = || index.iter().map(id);
+        readback::stored_as_named(&location, rustic_core::FileType::Index, ids()).unwrap();
+        let mut bytes = std::fs::read(&index[0]).unwrap();
+        bytes[0] ^= 1;
+        std::fs::write(&index[0], bytes).unwrap();
+        let err =
+            readback::stored_as_named(&location, rustic_core::FileType::Index, ids()).unwrap_err();
+        assert_eq!(
+            err.code,
+            crate::error::ExitCode::Integrity,
+            "{}",
+            err.message
         );
     }
 

@@ -1,6 +1,7 @@
 //! Reading back what a backup just added to a repository: every blob of every new pack
 //! fetched from the storage, decrypted, authenticated, decompressed and hashed against
-//! its id, as `restic check --read-data` does, but for the new packs only. An unchanged
+//! its id, and each pack's header read, authenticated and compared with the index, as
+//! `restic check --read-data` does, but for the new packs only. An unchanged
 //! backup reads nothing back; a big one reads back what it added, one blob at a time.
 //! Blocks: call it from `spawn_blocking`.
 
@@ -8,6 +9,7 @@ use std::collections::BTreeSet;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
+use rustic_core::FileType;
 use rustic_core::repofile::{IndexBlob, IndexFile, IndexId, IndexPack, MasterKey, PackId};
 use sha2::Digest;
 
@@ -44,17 +46,51 @@ pub fn index_files<'a, S: rustic_core::Open>(
         .collect()
 }
 
-/// The packs the index files not in `before` describe.
+/// The packs the index files not in `before` describe, once each of those files is
+/// known to be stored as written (see [`stored_as_named`]).
 pub fn new_packs<S: rustic_core::Open>(
     repo: &rustic_core::Repository<S>,
     location: &Repository,
     before: &BTreeSet<IndexId>,
 ) -> Result<Vec<IndexPack>> {
     let ids = index_ids(repo, location)?;
-    Ok(index_files(repo, location, ids.difference(before))?
+    let new: Vec<&IndexId> = ids.difference(before).collect();
+    stored_as_named(location, FileType::Index, new.iter().map(|id| ***id))?;
+    Ok(index_files(repo, location, new)?
         .into_iter()
         .flat_map(|(_, index)| index.packs)
         .collect())
+}
+
+/// Checks that each file `ids` of `file_type` hashes to its name as the storage holds
+/// it, read from the storage itself: rustic reads index and snapshot files through
+/// its local cache, which holds the copy this host wrote, so a copy the storage cut or
+/// damaged would pass here and fail on any other machine (the one a disaster recovery
+/// runs on). An integrity error names those that do not.
+pub fn stored_as_named(
+    location: &Repository,
+    file_type: FileType,
+    ids: impl IntoIterator<Item = rustic_core::Id>,
+) -> Result<()> {
+    use rustic_core::ReadBackend;
+    let storage = Storage::new(location)?;
+    let mut damaged = Vec::new();
+    for id in ids {
+        let stored = storage
+            .read_full(file_type, &id)
+            .map_err(|e| repository_error(location, &e))?;
+        if hex::encode(sha2::Sha256::digest(&stored)) != *id.to_hex() {
+            damaged.push(id.to_hex()[..8].to_string());
+        }
+    }
+    if damaged.is_empty() {
+        return Ok(());
+    }
+    Err(Error::integrity(format!(
+        "{file_type:?} file(s) {} in {location} are not what their names say (the \
+         stored copy hashes otherwise): the storage damaged or replaced them",
+        damaged.join(", ")
+    )))
 }
 
 /// Blobs read back in one request, at most this much (adjacent blobs of a pack).
@@ -198,12 +234,21 @@ fn check_run(
 ) -> Result<(Vec<Damage>, u64), Box<rustic_core::RusticError>> {
     let pack_id = run.pack.id.to_hex();
     let start = run.blobs[0].location.offset;
-    let end = run
+    let blobs_end = run
         .blobs
         .iter()
         .map(|b| b.location.offset + b.location.length)
         .max()
         .unwrap_or(start);
+    // The run with the pack's last blob reads its header too (after the blobs, to the
+    // end of the file): restore's check reads it, so a backup must not vouch for a
+    // pack whose header the storage cut or damaged.
+    let last = run.pack.blobs.iter().map(|b| b.location.offset).max();
+    let with_header = run.blobs.last().map(|b| b.location.offset) == last;
+    let end = match with_header {
+        true => run.pack.pack_size().max(blobs_end),
+        false => blobs_end,
+    };
     let damage = |what: String| Damage {
         pack: run.pack.id,
         what,
@@ -262,7 +307,52 @@ fn check_run(
             problems.push(damage(format!("{what}: content differs from its id")));
         }
     }
+    if with_header
+        && let Some(why) = header_problem(cipher, run.pack, &bytes[(blobs_end - start) as usize..])
+    {
+        problems.push(damage(format!("pack {}: header {why}", &pack_id[..8])));
+    }
     Ok((problems, bytes.len() as u64))
+}
+
+/// What is wrong with the end of `pack` after its blobs, `tail`: its header (sealed)
+/// and that header's length. The header must be what the index says: per blob in pack
+/// order, its type (0 data, 1 tree, 2 and 3 the same compressed), its length, its
+/// length uncompressed when compressed, and its id (restic's pack format).
+fn header_problem(
+    cipher: &aes256ctr_poly1305aes::Aes256CtrPoly1305Aes,
+    pack: &IndexPack,
+    tail: &[u8],
+) -> Option<&'static str> {
+    let Some((sealed, length)) = tail.split_last_chunk::<4>() else {
+        return Some("missing");
+    };
+    if u32::from_le_bytes(*length) as usize != sealed.len() {
+        return Some("length differs from the header's");
+    }
+    let Some(header) = crypto::open(cipher, sealed) else {
+        return Some("does not authenticate (MAC)");
+    };
+    let mut blobs: Vec<&IndexBlob> = pack.blobs.iter().collect();
+    blobs.sort_by_key(|b| b.location.offset);
+    let mut expected = Vec::with_capacity(header.len());
+    for blob in blobs {
+        let at = &blob.location;
+        let kind = u8::from(blob.tpe == rustic_core::repofile::BlobType::Tree);
+        expected.push(
+            kind + if at.uncompressed_length.is_some() {
+                2
+            } else {
+                0
+            },
+        );
+        expected.extend(at.length.to_le_bytes());
+        if let Some(size) = at.uncompressed_length {
+            expected.extend(size.get().to_le_bytes());
+        }
+        expected.extend(hex::decode(blob.id.to_hex().as_str()).unwrap_or_default());
+    }
+    (header != expected).then_some("differs from the index")
 }
 
 #[cfg(test)]
@@ -303,7 +393,15 @@ mod tests {
                         unreachable!()
                     };
                     let path = root.join("data").join(&hex[..2]).join(&*hex);
-                    let mut bytes = std::fs::read(&path).unwrap();
+                    let original = std::fs::read(&path).unwrap();
+                    // Its header damaged, the blobs intact.
+                    let mut bytes = original.clone();
+                    bytes[original.len() - 10] ^= 1;
+                    std::fs::write(&path, &bytes).unwrap();
+                    let (header, _) = check(&location, &repo.key(), &packs, &cancel)?;
+                    assert_eq!(header.len(), 1, "{header:?}");
+                    assert!(header[0].what.contains("header"), "{header:?}");
+                    let mut bytes = original;
                     bytes[20] ^= 1;
                     std::fs::write(&path, bytes).unwrap();
                     let (corrupted, _) = check(&location, &repo.key(), &packs, &cancel)?;
