@@ -457,3 +457,52 @@ fn a_link_to_a_container_left_outside_is_an_external_link() {
         "true"
     );
 }
+
+/// A container that joins another's network namespace would be cut off when that one
+/// is adopted without it: the adopt is refused before anything changes.
+#[test]
+fn adopt_refuses_to_leave_behind_a_container_in_its_namespace() {
+    require_engine();
+    let mut cleanup = Cleanup::new();
+    let dir = tempfile::tempdir().unwrap();
+    let vpn = unique("avpn");
+    let client = format!("{vpn}-client");
+    let label = format!("io.safeops.test={}", cleanup.label);
+    cleanup.containers.extend([vpn.clone(), client.clone()]);
+    docker(&[
+        "run", "-d", "--name", &vpn, "--label", &label, IMAGE, "sleep", "3600",
+    ]);
+    let network = format!("container:{vpn}");
+    docker(&[
+        "run",
+        "-d",
+        "--name",
+        &client,
+        "--label",
+        &label,
+        "--network",
+        &network,
+        IMAGE,
+        "sleep",
+        "3600",
+    ]);
+    let id = docker(&["inspect", "-f", "{{.Id}}", &vpn]);
+    let project = unique("adoptvpn");
+    cleanup.projects.push(project.clone());
+    let stack = dir.path().join("stack");
+    let (code, _, stderr) = run(with_state(dir.path()).args([
+        "adopt",
+        &vpn,
+        "-p",
+        &project,
+        "--dir",
+        stack.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains(&format!("{client} joins a namespace of {vpn}")),
+        "{stderr}"
+    );
+    assert_eq!(docker(&["inspect", "-f", "{{.Id}}", &vpn]), id);
+    assert!(!stack.exists(), "nothing written");
+}

@@ -35,6 +35,7 @@ pub async fn run(discovery: &Discovery<'_>, args: &AdoptArgs, cancel: &Cancel) -
         );
     }
     let specs = export::inspect(engine, &args.containers).await?;
+    refuse_joiners_left_out(engine, &existing, &specs).await?;
     let document = export::export(engine, &specs, Some(project)).await?;
     let dir = args
         .dir
@@ -88,7 +89,12 @@ pub async fn run(discovery: &Discovery<'_>, args: &AdoptArgs, cancel: &Cancel) -
         })?;
     let timing = adopt::Timing {
         stop_timeout: args.stop.timeout,
-        patience: crate::runmode::recreate::patience(),
+        // The one whose healthcheck takes longest sets it for all.
+        patience: specs
+            .iter()
+            .map(crate::runmode::recreate::patience)
+            .max_by_key(|p| p.wait)
+            .unwrap_or_else(|| crate::runmode::recreate::patience(&json!({}))),
     };
     let outcome = adopt::replace(engine, &compose, &files, &specs, timing, cancel).await;
     audit::record(
@@ -110,6 +116,42 @@ pub async fn run(discovery: &Discovery<'_>, args: &AdoptArgs, cancel: &Cancel) -
             Ok(())
         }
     }
+}
+
+/// Refuses to adopt a container whose network, pid or ipc namespace another container
+/// joins (`--network container:X`) unless that one is adopted too: the namespace goes
+/// with the old container, which leaves the other cut off, and unable to start again.
+async fn refuse_joiners_left_out(
+    engine: &crate::engine::Engine,
+    containers: &[inventory::Container],
+    specs: &[serde_json::Value],
+) -> Result<()> {
+    let adopted: Vec<&str> = specs.iter().filter_map(|s| s["Id"].as_str()).collect();
+    let joins = crate::backup::quiesce::namespace_joins(engine, containers).await;
+    let name = |id: &str| {
+        containers
+            .iter()
+            .find(|c| c.id == id)
+            .map_or(id.to_string(), |c| c.name.clone())
+    };
+    let left_out: Vec<String> = joins
+        .iter()
+        .filter(|(child, _)| !adopted.contains(&child.as_str()))
+        .flat_map(|(child, parents)| {
+            parents
+                .iter()
+                .filter(|parent| adopted.contains(&parent.as_str()))
+                .map(|parent| format!("{} joins a namespace of {}", name(child), name(parent)))
+        })
+        .collect();
+    if left_out.is_empty() {
+        return Ok(());
+    }
+    Err(Error::usage(format!(
+        "cannot adopt without the containers that share its namespaces: {}",
+        left_out.join("; ")
+    ))
+    .hint("adopt them together (they become `network_mode: service:...`)"))
 }
 
 fn with_compose(mut plan: serde_json::Value, yaml: &str) -> serde_json::Value {

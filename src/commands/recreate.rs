@@ -53,7 +53,8 @@ pub async fn run(discovery: &Discovery<'_>, args: &RecreateArgs, cancel: &Cancel
     let outcome = match existing {
         Some(container) => {
             let spec = specs::save_current(engine, &container.id).await?;
-            recreate::replace(engine, &spec, args.image.as_deref(), timing(args)).await
+            let timing = timing(args.stop.timeout, &spec);
+            recreate::replace(engine, &spec, args.image.as_deref(), timing).await
         }
         None => {
             let (spec, from) = saved_spec(args)?;
@@ -67,7 +68,7 @@ pub async fn run(discovery: &Discovery<'_>, args: &RecreateArgs, cancel: &Cancel
                 &spec,
                 &from,
                 args.image.as_deref(),
-                recreate::patience(),
+                recreate::patience(&spec),
             )
             .await
         }
@@ -118,10 +119,11 @@ async fn saved_with_warnings(engine: &Engine, recreated: &Recreated) {
     }
 }
 
-fn timing(args: &RecreateArgs) -> recreate::Timing {
+/// How long the container of `spec` gets to stop (`stop_timeout`), and then to run.
+fn timing(stop_timeout: i32, spec: &serde_json::Value) -> recreate::Timing {
     recreate::Timing {
-        stop_timeout: args.stop.timeout,
-        patience: recreate::patience(),
+        stop_timeout,
+        patience: recreate::patience(spec),
     }
 }
 
@@ -222,10 +224,7 @@ pub async fn rollback(
     }
     let spec = specs::save_current(engine, &inspect.id.clone().unwrap_or_default()).await?;
     let _locks = locked(engine, &spec, "rollback", args.lock.wait(), cancel).await?;
-    let timing = recreate::Timing {
-        stop_timeout: args.stop.timeout,
-        patience: recreate::patience(),
-    };
+    let timing = timing(args.stop.timeout, &spec);
     let outcome = recreate::replace(engine, &spec, Some(&target), timing).await;
     audit::record(
         "rollback",

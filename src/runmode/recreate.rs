@@ -632,10 +632,13 @@ pub async fn bootstrap(
     })
 }
 
-/// How long a recreated container has to run, and then to stay up.
-pub fn patience() -> Patience {
-    Patience {
-        wait: Duration::from_secs(60),
-        stable_for: Duration::from_secs(2),
-    }
+/// How long the container of `spec` (an inspect document), recreated, has to run and
+/// be healthy, and then to stay up: a minute, or as long as its healthcheck lets it
+/// take (a start period of two minutes, an interval of one).
+pub fn patience(spec: &serde_json::Value) -> Patience {
+    Patience::for_healthcheck(
+        &spec["Config"]["Healthcheck"],
+        Duration::from_secs(60),
+        Duration::from_secs(2),
+    )
 }
