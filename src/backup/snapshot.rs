@@ -1279,8 +1279,8 @@ pub fn read_back(pending: Pending, cancel: &Cancel) -> Result<(Pending, u64)> {
         cancel,
     )
     .and_then(|reused| {
-        let packs: Vec<_> = written.into_iter().chain(reused).collect();
-        readback::check(&location, &pending.repo.key(), &packs, cancel)
+        let packs = (written.as_slice(), reused.as_slice());
+        readback::check_with_parts(&location, &pending.repo.key(), packs, cancel)
     });
     match checked {
         Ok((problems, bytes)) if problems.is_empty() => Ok((pending, bytes)),

@@ -108,12 +108,20 @@ const MAX_BLOB: u64 = 1 << 30;
 struct Run<'a> {
     pack: &'a IndexPack,
     blobs: Vec<&'a IndexBlob>,
+    /// The pack's header is read too, to the end of the file: the last run of a pack
+    /// given whole.
+    header: bool,
 }
 
-/// `packs`' blobs in runs of adjacent ones of up to RUN bytes.
-fn runs(packs: &[IndexPack]) -> Vec<Run<'_>> {
+/// The blobs of `whole` packs and of `parts` of packs (some of their blobs only) in
+/// runs of adjacent ones of up to RUN bytes.
+fn runs<'a>(whole: &'a [IndexPack], parts: &'a [IndexPack]) -> Vec<Run<'a>> {
     let mut runs: Vec<Run> = Vec::new();
-    for pack in packs {
+    for (pack, is_whole) in whole
+        .iter()
+        .map(|p| (p, true))
+        .chain(parts.iter().map(|p| (p, false)))
+    {
         let mut blobs: Vec<_> = pack.blobs.iter().collect();
         blobs.sort_by_key(|b| b.location.offset);
         let first = runs.len();
@@ -130,8 +138,12 @@ fn runs(packs: &[IndexPack]) -> Vec<Run<'_>> {
                 _ => runs.push(Run {
                     pack,
                     blobs: vec![blob],
+                    header: false,
                 }),
             }
+        }
+        if let (true, Some(last)) = (is_whole, runs[first..].last_mut()) {
+            last.header = true;
         }
     }
     runs
@@ -156,17 +168,29 @@ pub fn listed(damage: &[Damage]) -> String {
         .join("\n  ")
 }
 
-/// What reading back `packs` found wrong (empty: all sound), and the bytes read.
-/// Stops early, with an interrupted error, on `cancel`.
+/// What reading back the whole `packs` (each with every blob it holds, as its index
+/// file lists it) found wrong (empty: all sound), and the bytes read. Stops early,
+/// with an interrupted error, on `cancel`.
 pub fn check(
     location: &Repository,
     key: &MasterKey,
     packs: &[IndexPack],
     cancel: &Cancel,
 ) -> Result<(Vec<Damage>, u64)> {
+    check_with_parts(location, key, (packs, &[]), cancel)
+}
+
+/// [`check`] of the `whole` packs and of `parts` of others (just some of their blobs,
+/// whose headers are not read).
+pub fn check_with_parts(
+    location: &Repository,
+    key: &MasterKey,
+    (whole, parts): (&[IndexPack], &[IndexPack]),
+    cancel: &Cancel,
+) -> Result<(Vec<Damage>, u64)> {
     let storage = Storage::new(location)?;
     let cipher = crypto::cipher(key);
-    let runs = runs(packs);
+    let runs = runs(whole, parts);
     let next = AtomicUsize::new(0);
     let read = AtomicU64::new(0);
     let found = Mutex::new(Vec::new());
@@ -240,11 +264,10 @@ fn check_run(
         .map(|b| b.location.offset + b.location.length)
         .max()
         .unwrap_or(start);
-    // The run with the pack's last blob reads its header too (after the blobs, to the
-    // end of the file): restore's check reads it, so a backup must not vouch for a
-    // pack whose header the storage cut or damaged.
-    let last = run.pack.blobs.iter().map(|b| b.location.offset).max();
-    let with_header = run.blobs.last().map(|b| b.location.offset) == last;
+    // The last run of a whole pack reads its header too (after the blobs, to the end of
+    // the file): restore's check reads it, so a backup must not vouch for a pack whose
+    // header the storage cut or damaged.
+    let with_header = run.header;
     let end = match with_header {
         true => run.pack.pack_size().max(blobs_end),
         false => blobs_end,
