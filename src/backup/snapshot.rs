@@ -1534,6 +1534,9 @@ pub struct Listed {
     pub added_bytes: u64,
     /// The snapshot it was made against.
     pub parent: Option<String>,
+    /// A safety backup, made before an operation (tag `safeops-safety`; snapshots of
+    /// earlier versions lack it).
+    pub safety: bool,
 }
 
 /// The safeops snapshots in `repo` (of `target` only, when given), newest first.
@@ -1563,6 +1566,7 @@ pub fn list(repo: &Open, target: Option<&str>) -> Result<Vec<Listed>> {
                     size_bytes: summary.total_bytes_processed,
                     added_bytes: summary.data_added,
                     parent: s.parent.map(|p| full_id(&p)),
+                    safety: s.tags.contains(SAFETY),
                 },
             )
         })

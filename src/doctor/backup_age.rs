@@ -31,7 +31,13 @@ pub async fn check(facts: &Facts) -> CheckResult {
     let mut findings = Vec::new();
     let mut ages = Vec::new();
     for subject in &facts.subjects {
-        let newest = backups.iter().find(|b| b.target == subject.name && b.sound);
+        // A safety backup holds only the volumes an operation put at risk (those a
+        // restore replaced, say): it does not reset the target's RPO.
+        let newest = backups.iter().find(|b| {
+            b.target == subject.name
+                && b.sound
+                && b.purpose == crate::backup::manifest::BACKUP_PURPOSE
+        });
         if newest.is_none() && !holds_data(subject) {
             continue;
         }
@@ -232,7 +238,7 @@ mod tests {
             engine: String::new(),
             target_kind: "project".into(),
             created: created.into(),
-            purpose: "manual".into(),
+            purpose: "backup".into(),
             size_bytes: 1,
             volumes: Vec::new(),
             containers: Vec::new(),

@@ -155,7 +155,10 @@ async fn read_repository(location: Repository, password: Password) -> Result<Sna
                 engine: String::new(),
                 target_kind: String::new(),
                 created: s.created,
-                purpose: "backup".into(),
+                purpose: match s.safety {
+                    true => "safety".into(),
+                    false => crate::backup::manifest::BACKUP_PURPOSE.into(),
+                },
                 size_bytes: s.size_bytes,
                 volumes: Vec::new(),
                 containers: Vec::new(),
