@@ -433,17 +433,28 @@ fn networks(out: &mut Exported, spec: &Value, id: &str, peers: &BTreeMap<String,
     if !advanced.is_empty() {
         out.service.networks = dct::Networks::Advanced(dct::AdvancedNetworks(advanced));
     }
-    for link in strings(&spec["HostConfig"]["Links"]) {
-        // `/other:/me/alias`
+    // `/other:/me/alias` on the default bridge; `other:alias` on a network of the
+    // user's, where the engine keeps them with the endpoint only.
+    let endpoint_links = endpoints
+        .into_iter()
+        .flatten()
+        .flat_map(|(_, endpoint)| strings(&endpoint["Links"]));
+    for link in strings(&spec["HostConfig"]["Links"])
+        .into_iter()
+        .chain(endpoint_links)
+    {
         if let Some((other, alias)) = link.split_once(':') {
             let other = other.trim_start_matches('/').to_string();
             let alias = alias.rsplit('/').next().unwrap_or(&other).to_string();
-            out.service.links.push(if alias == other {
+            let entry = if alias == other {
                 other.clone()
             } else {
                 format!("{other}:{alias}")
-            });
-            out.links.push(other);
+            };
+            if !out.service.links.contains(&entry) {
+                out.service.links.push(entry);
+                out.links.push(other);
+            }
         }
     }
 }
@@ -667,7 +678,7 @@ mod tests {
             "Mounts": [{"Type": "volume", "Name": "data", "Destination": "/data", "RW": true,
                 "Driver": "local"}],
             "NetworkSettings": {"Networks": {"front": {"Aliases": ["web", "0123456789ab", "api"],
-                "IPAMConfig": {"IPv4Address": "10.1.2.3"}}}}
+                "IPAMConfig": {"IPv4Address": "10.1.2.3"}, "Links": ["cache:kv", "db:database"]}}}
         });
         let defaults = ImageDefaults {
             env: vec!["PATH=/bin".into()],
@@ -694,7 +705,9 @@ mod tests {
             s["networks"]["front"],
             json!({"ipv4_address": "10.1.2.3", "aliases": ["api"]})
         );
-        assert_eq!(s["links"], json!(["db:database"]));
+        // From the default bridge's record and the network's, once each.
+        assert_eq!(s["links"], json!(["db:database", "cache:kv"]));
+        assert_eq!(out.links, ["db", "cache"]);
         assert_eq!(
             out.volumes,
             BTreeMap::from([("data".into(), "data".into())])
