@@ -285,6 +285,13 @@ fn mounts(out: &mut Exported, spec: &Value) {
             "volume" => {
                 let name = text(mount, "/Name");
                 let key = if is_anonymous_name(name) {
+                    out.lossy.push(format!(
+                        "{}: volume {} at {target} is anonymous: it is kept by its name, but \
+                         `docker volume prune` removes unused anonymous volumes (Docker 23 \
+                         and later); copy it into a named volume to keep it for good",
+                        out.name,
+                        &name[..12]
+                    ));
                     format!("anonymous-{}", &name[..12])
                 } else {
                     sanitized(name)
