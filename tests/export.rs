@@ -382,7 +382,9 @@ fn export_keeps_every_secret_out_of_the_file_and_refuses_what_it_would_lose() {
 }
 
 /// A stopped container is adopted stopped and never started on the way: a one-shot
-/// job (here one that counts its runs in its volume) would run again.
+/// job (here one that counts its runs in its volume) would run again. Also when a
+/// running one depends on it (its env names it), which compose v2's `start` would
+/// start with it.
 #[test]
 fn adopt_never_starts_a_stopped_container() {
     require_engine();
@@ -399,7 +401,17 @@ fn adopt_never_starts_a_stopped_container() {
         "run", "--name", &job, "--label", &label, "-v", &mount, IMAGE, "sh", "-c", counts,
     ]);
     docker(&[
-        "run", "-d", "--name", &app, "--label", &label, IMAGE, "sleep", "3600",
+        "run",
+        "-d",
+        "--name",
+        &app,
+        "--label",
+        &label,
+        "-e",
+        &format!("JOB_HOST={job}"),
+        IMAGE,
+        "sleep",
+        "3600",
     ]);
     let project = unique("adoptjob");
     cleanup.projects.push(project.clone());

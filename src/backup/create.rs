@@ -358,7 +358,7 @@ pub async fn create(
     if subject.kind != "volumes" {
         keys.push(lock::Key::Target(subject.name.clone()));
     }
-    let _locks =
+    let locks =
         crate::backup::journal::lock(engine, &keys, "backup", options.lock_wait, cancel).await?;
     // A safety backup keeps what is there before it goes (a guarded removal, which
     // settles it) or is replaced (a restore, which checked for itself).
@@ -580,6 +580,10 @@ pub async fn create(
         })
     } else {
         journal.close();
+        // Its containers run again: what follows (retention, a forget that may wait
+        // for the repository) needs the volumes no more, and a restart or another
+        // backup of them need not wait for it.
+        drop(locks);
         None
     };
     // The backup is complete: retention that fails is said, not a failure.

@@ -63,9 +63,7 @@ pub async fn run(
         Some(Target::Project(project)) => args.names.iter().all(|n| is_service(project, n)),
         _ => false,
     };
-    let (containers, _locks) = if let (true, Some(Target::Project(project))) =
-        (services_here, &target)
-    {
+    let containers = if let (true, Some(Target::Project(project))) = (services_here, &target) {
         let selected: Vec<Container> = project
             .containers
             .iter()
@@ -74,7 +72,9 @@ pub async fn run(
             })
             .cloned()
             .collect();
-        let locks = locked(engine, verb, &selected, args, cancel).await?;
+        // Compose v2 starts the services' dependencies with them: every volume of the
+        // project is locked.
+        let _locks = locked(engine, verb, &project.containers, args, cancel).await?;
         match (project.mode, &project.cli, &project.files) {
             (Mode::Compose, Some(_), Some(_)) => {
                 let mut argv = vec![verb.verb().to_string()];
@@ -86,7 +86,7 @@ pub async fn run(
             }
             _ => through_engine(engine, verb, &selected, args.timeout).await?,
         }
-        (selected, locks)
+        selected
     } else {
         if args.names.is_empty() {
             return Err(Error::usage(format!(
@@ -108,9 +108,9 @@ pub async fn run(
             })?;
             chosen.push(container.clone());
         }
-        let locks = locked(engine, verb, &chosen, args, cancel).await?;
+        let _locks = locked(engine, verb, &chosen, args, cancel).await?;
         through_engine(engine, verb, &chosen, args.timeout).await?;
-        (chosen, locks)
+        chosen
     };
     if verb == Lifecycle::Stop {
         return Ok(());
@@ -141,9 +141,9 @@ pub async fn run(
     Ok(())
 }
 
-/// The locks on the volumes of `containers`, held until their checks end: a stop or a
-/// start in the middle of a backup or a restore of them would break its quiesce, or be
-/// undone when it restarts what it stopped. A start must also not run containers on a
+/// The locks on the volumes of `containers`, held while they stop or start (not while
+/// they are watched after): a stop or a start in the middle of a backup or a restore of
+/// them would break its quiesce, or be undone when it restarts what it stopped. A start must also not run containers on a
 /// volume an interrupted restore left half-done (see [`journal::refuse_unsettled`]); a
 /// stop may.
 async fn locked(

@@ -17,7 +17,7 @@ use crate::compose::Stdout;
 use crate::compose::cli::ComposeCli;
 use crate::compose::project::{Generation, ProjectFiles};
 use crate::engine::Engine;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, engine_message};
 use crate::runmode::recreate::{self, Aside};
 use crate::runmode::restart_check::{self, Patience};
 
@@ -199,7 +199,16 @@ async fn steps(
             .as_str()
             .unwrap_or_default()
             .trim_start_matches('/');
-        let running = spec["State"]["Running"].as_bool().unwrap_or(false);
+        // As it is now, under the locks: the inspect the file was made from may predate
+        // a backup that had it stopped.
+        let running = engine
+            .docker
+            .inspect_container(id, None)
+            .await
+            .map_err(|e| Error::failure(format!("cannot inspect {name}: {}", engine_message(&e))))?
+            .state
+            .and_then(|state| state.running)
+            .unwrap_or(false);
         aside.push(recreate::rename_aside(engine, id, name, running).await?);
     }
     for old in aside.iter() {
@@ -216,19 +225,30 @@ async fn steps(
         .map(|old| old.name.as_str())
         .collect();
     let all_running = running.len() == aside.len();
-    let mut up = vec!["up", "--no-build"];
-    up.push(if all_running {
-        "--detach"
-    } else {
-        "--no-start"
-    });
-    if compose.cli.generation() == Generation::V2 {
-        up.extend(["--pull", "never"]);
-    }
-    compose.run(engine, files, &up).await?;
+    let up = |how: &'static str| {
+        let mut up = vec!["up", "--no-build", how];
+        if compose.cli.generation() == Generation::V2 {
+            up.extend(["--pull", "never"]);
+        }
+        up
+    };
+    compose
+        .run(
+            engine,
+            files,
+            &up(if all_running {
+                "--detach"
+            } else {
+                "--no-start"
+            }),
+        )
+        .await?;
     if !all_running && !running.is_empty() {
         interrupted(cancel)?;
-        let start: Vec<&str> = std::iter::once("start").chain(running).collect();
+        // Not `start`: compose v2 starts the services' dependencies with them.
+        let mut start = up("--detach");
+        start.push("--no-deps");
+        start.extend(running);
         compose.run(engine, files, &start).await?;
     }
     interrupted(cancel)?;
