@@ -1420,6 +1420,7 @@ async fn load_images(engine: &Engine, from: &Source, manifest: &Manifest) -> Res
         Source::Snapshot(source) => {
             // Streamed out of the repository into the engine, its digest compared with
             // the manifest's before the engine has it all (see `digest_checked`).
+            let expected = verified_digest(manifest, path)?;
             let (writer, stream) = volume_access::channel_stream();
             let failer = writer.failer();
             let source = Arc::clone(source);
@@ -1433,21 +1434,20 @@ async fn load_images(engine: &Engine, from: &Source, manifest: &Manifest) -> Res
                     }
                 }
             });
-            let (stream, _) = digest_checked(stream, verified_digest(manifest, path)?);
+            let (stream, mismatch) = digest_checked(stream, expected.clone());
             let imported = import_images(engine, stream).await;
             let digest = producer
                 .await
                 .map_err(|e| Error::failure(format!("image worker failed: {e}")))?
                 .map_err(|e| Error::failure(format!("cannot read the images: {e}")))?;
-            imported?;
-            let expected = manifest.artifact(path).map(|a| a.sha256.as_str());
-            if expected != Some(digest.as_str()) {
+            if digest != expected || mismatch.load(std::sync::atomic::Ordering::SeqCst) {
                 return Err(Error::integrity(format!(
-                    "{}: {path} does not match the manifest's digest (the engine may hold \
-                     images loaded from it)",
+                    "{}: {path} does not match the manifest's digest: nothing was loaded \
+                     from it",
                     from.describe()
                 )));
             }
+            imported?;
         }
     }
     Ok(manifest

@@ -1482,9 +1482,15 @@ fn forgettable(
     (kind, engine): (&str, &str),
 ) -> Result<(Open, Vec<SnapshotFile>)> {
     let kind_of = kind_tag(kind);
+    // Decided by its tags: one with a kind tag that is another kind's or a safety
+    // backup (kept whatever its engine), or that names its engine. Only the others,
+    // of versions before those tags, are judged by their manifests (for which the
+    // index is loaded).
     let (tagged, untagged): (Vec<_>, Vec<_>) = snapshots.into_iter().partition(|s| {
         s.tags.iter().any(|t| t.starts_with(&kind_tag("")))
-            && s.tags.iter().any(|t| t.starts_with(ENGINE_TAG))
+            && (s.tags.iter().any(|t| t.starts_with(ENGINE_TAG))
+                || s.tags.contains(SAFETY)
+                || !s.tags.contains(&kind_of))
     });
     let mut forgettable: Vec<SnapshotFile> = tagged
         .into_iter()
@@ -1890,17 +1896,28 @@ pub fn check_snapshot(
         }
         let debug = format!("{err:?}");
         let variant = debug.split([' ', '{', '(']).next().unwrap_or_default();
-        let theirs = if CACHE_FINDINGS.contains(&variant) {
-            true
-        } else if PACK_FINDINGS.contains(&variant)
+        let about_a_pack = debug.contains("file_type: Pack");
+        let theirs = if PACK_FINDINGS.contains(&variant)
             // The cache check reads each cached pack from the storage too.
-            || (variant == "ErrorReadingFile" && debug.contains("file_type: Pack"))
+            || (about_a_pack && (variant == "ErrorReadingFile" || CACHE_FINDINGS.contains(&variant)))
         {
             let needed = needed.get_or_insert_with(|| packs_of(&repo, snapshot.tree));
             match (needed, whole_ids(&debug).next()) {
                 (Some(needed), Some(pack)) => !needed.contains(pack),
                 _ => false,
             }
+        } else if CACHE_FINDINGS.contains(&variant) {
+            // An index or snapshot file whose cached copy differs: the cache is at
+            // fault only when the stored copy is what its name says (the stored one is
+            // what a new machine reads).
+            let file_type = match debug.contains("file_type: Snapshot") {
+                true => rustic_core::FileType::Snapshot,
+                false => rustic_core::FileType::Index,
+            };
+            whole_ids(&debug)
+                .next()
+                .and_then(|id| id.parse::<rustic_core::Id>().ok())
+                .is_some_and(|id| readback::stored_as_named(location, file_type, [id]).is_ok())
         } else {
             false
         };
@@ -1920,7 +1937,8 @@ pub fn check_snapshot(
     Ok((repo, problems))
 }
 
-/// Check findings about the local cache or a hot repository, never about the data.
+/// Check findings about the local cache or a hot repository: about the data only when
+/// the stored copy is at fault.
 const CACHE_FINDINGS: &[&str] = &[
     "CacheMismatch",
     "ErrorReadingCache",

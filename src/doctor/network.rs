@@ -77,8 +77,16 @@ pub async fn check(facts: &Facts) -> CheckResult {
             };
             // Refused: the path works and the container answered, but nothing listens
             // there. Images expose ports they serve only when configured so (TLS
-            // ports): a warning, not a broken network.
-            let finding = match refused {
+            // ports): a warning, not a broken network; unless the port is published on
+            // the host, which says it is meant to be served (an app listening on
+            // 127.0.0.1 only is an outage for its peers).
+            let published = a
+                .to
+                .doc
+                .pointer("/HostConfig/PortBindings")
+                .and_then(serde_json::Value::as_object)
+                .is_some_and(|bindings| bindings.contains_key(&format!("{}/tcp", a.addr.port())));
+            let finding = match refused && !published {
                 true => Finding::warn,
                 false => Finding::fail,
             };

@@ -191,10 +191,18 @@ fn one_match(m: &Value, packet: &Packet) -> Tri {
         return Tri::Maybe;
     };
     let left = m.get("left").unwrap_or(&Value::Null);
+    // The test packets are IPv4: a match on an IPv6 header (firewalld's RFC3964 reject
+    // of `ip6 daddr {...}`) never holds for them, whatever its operator.
+    if left.pointer("/payload/protocol").and_then(Value::as_str) == Some("ip6") {
+        return Tri::No;
+    }
     let holds = if let Some(key) = left.pointer("/meta/key").and_then(Value::as_str) {
         let iface = match key {
             "iifname" => packet.iif,
             "oifname" => packet.oif,
+            "nfproto" => {
+                return Tri::from(right.iter().any(|family| family == "ipv4") != negate);
+            }
             _ => return Tri::Maybe,
         };
         right.iter().any(|p| interface_matches(p, iface))
@@ -445,8 +453,10 @@ mod tests {
     }
 
     /// firewalld's default `RFC3964_IPv4` rule (`ip6 daddr {...} reject`) comes before
-    /// its final reject: a reject this check cannot evaluate lets nothing through, so
-    /// the leftover table still drops for sure. Alone, it may drop: a warning.
+    /// its final reject: it never holds for the IPv4 test packets, so the leftover
+    /// table drops for sure, and a healthy firewalld passes. A drop this check cannot
+    /// evaluate lets nothing through either: later drops stay certain; alone, it may
+    /// drop (a warning).
     #[test]
     fn a_drop_that_cannot_be_evaluated_leaves_later_drops_certain() {
         let rfc3964 = json!([{"match": {"op": "==", "left": {"payload": {"protocol": "ip6",
@@ -455,12 +465,30 @@ mod tests {
         let reject = json!([{"reject": {"type": "icmpx", "expr": "admin-prohibited"}}]);
         let found = judged(&ruleset(
             "accept",
-            vec![("filter_FORWARD", vec![rfc3964.clone(), reject])],
+            vec![("filter_FORWARD", vec![rfc3964.clone(), reject.clone()])],
         ));
         assert_eq!(found[0].severity, Status::Fail, "{found:?}");
         assert!(found[0].message.contains("admin-prohibited"), "{found:?}");
+        let dnat = json!([{"match": {"op": "in", "left": {"ct": {"key": "status"}},
+            "right": "dnat"}}, {"accept": null}]);
+        let bridges = json!([iif("==", json!({"set": ["docker0", "br-*"]})), {"accept": null}]);
+        let healthy = ruleset(
+            "accept",
+            vec![(
+                "filter_FORWARD",
+                vec![dnat, rfc3964, bridges, reject.clone()],
+            )],
+        );
+        assert!(judged(&healthy).is_empty(), "{:?}", judged(&healthy));
 
-        let found = judged(&ruleset("accept", vec![("filter_FORWARD", vec![rfc3964])]));
+        let saddr = json!([{"match": {"op": "==", "left": {"payload": {"protocol": "ip",
+            "field": "saddr"}}, "right": "10.0.0.1"}}, {"drop": null}]);
+        let found = judged(&ruleset(
+            "accept",
+            vec![("filter_FORWARD", vec![saddr.clone(), reject])],
+        ));
+        assert_eq!(found[0].severity, Status::Fail, "{found:?}");
+        let found = judged(&ruleset("accept", vec![("filter_FORWARD", vec![saddr])]));
         assert_eq!(found[0].severity, Status::Warn, "{found:?}");
         assert!(
             found[0].message.contains("if its matches hold"),
