@@ -47,6 +47,18 @@ pub struct Facts {
 }
 
 impl Facts {
+    /// Why checks of the host's network cannot judge the engine's when it is rootless
+    /// (`name=rootless` in its security options): its bridges, its containers'
+    /// addresses and its port forwarding live in a network namespace of its own, which
+    /// the host's firewall never sees and from which the host cannot be reached.
+    pub fn rootless(&self) -> Option<String> {
+        is_rootless(&self.info).then(|| {
+            "the engine is rootless: its containers' network is in a namespace of its own, \
+             which this check does not enter"
+                .to_string()
+        })
+    }
+
     /// The skip result of a check that needs this host to be the engine's and root
     /// rights, saying which is missing; `None` when both are there.
     pub fn needs_local_root(
@@ -61,10 +73,23 @@ impl Facts {
                 format!("the engine is on another host: {remote_reason}"),
             ));
         }
+        if let Some(why) = self.rootless() {
+            return Some(super::CheckResult::skipped(id, why));
+        }
         (!self.root).then(|| {
             super::CheckResult::skipped(id, format!("{root_action} needs root (run it with sudo)"))
         })
     }
+}
+
+/// Whether the engine whose `GET /info` is `info` runs rootless.
+fn is_rootless(info: &Value) -> bool {
+    info["SecurityOptions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .any(|option| option.split(',').any(|part| part == "name=rootless"))
 }
 
 /// One target and its containers.
@@ -368,4 +393,22 @@ async fn die_counts(engine: &Engine) -> HashMap<String, u32> {
         }
     }
     counts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rootless_engine_is_told_by_its_security_options() {
+        let info = |options: Value| serde_json::json!({ "SecurityOptions": options });
+        assert!(is_rootless(&info(serde_json::json!([
+            "name=seccomp,profile=default",
+            "name=rootless"
+        ]))));
+        assert!(!is_rootless(&info(serde_json::json!([
+            "name=seccomp,profile=default"
+        ]))));
+        assert!(!is_rootless(&serde_json::json!({})));
+    }
 }

@@ -270,6 +270,9 @@ pub async fn check(facts: &Facts) -> CheckResult {
              in the compose service)",
         );
     }
+    if let Some(why) = facts.rootless() {
+        return CheckResult::skipped(CheckId::Probes, why);
+    }
     let peers = peer_addresses(facts);
     let peers = &peers;
     let outcomes = join_all(runs.iter().map(|(_, container, probe)| async move {
