@@ -237,6 +237,11 @@ pub async fn restore(
     request: &RestoreRequest,
     cancel: &Cancel,
 ) -> Result<RestoreOutcome> {
+    // Not deleted by a --keep while it is read.
+    let _reading = match &request.from {
+        Source::Plain(dir) => Some(store::reading(dir)?),
+        Source::Snapshot(_) => None,
+    };
     // The identity of what was verified, not of what the directory holds by the time
     // it is asked: everything read later is checked against the verified manifest.
     let (manifest, identity) = match &request.from {

@@ -625,6 +625,31 @@ pub fn several_hosts<'a>(
     ))
 }
 
+/// A plain backup held for reading (a verify, a restore, a drill): `--keep` leaves it
+/// while it is held, and one that `--keep` is deleting is not read. A shared lock on
+/// its directory, let go on drop.
+pub struct Reading {
+    _lock: File,
+}
+
+/// Holds the backup `dir` for reading (see [`Reading`]).
+pub fn reading(dir: &Path) -> Result<Reading> {
+    let file = File::open(dir)
+        .map_err(|err| Error::usage(format!("cannot open {}: {err}", dir.display())))?;
+    match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockShared) {
+        Ok(()) => Ok(Reading { _lock: file }),
+        Err(rustix::io::Errno::WOULDBLOCK) => Err(Error::usage(format!(
+            "{} is being deleted (an older backup --keep thins)",
+            dir.display()
+        ))
+        .hint("docker safeops backups lists the backups there are")),
+        Err(err) => Err(Error::failure(format!(
+            "cannot lock {}: {err}",
+            dir.display()
+        ))),
+    }
+}
+
 /// Deletes the sound backups of `target` (same kind) made on this host from the
 /// engine at `engine` in `root` that `retention` does not keep, never `protect` (the
 /// one just made). A directory shared by hosts, or by the engines (contexts) one host
@@ -657,6 +682,15 @@ pub fn apply_retention(
         if path == protect || !retention.drops(index, age) {
             continue;
         }
+        // Not while a restore or a verify reads it (see `Reading`): the next run
+        // deletes it. Held until it is gone.
+        let Ok(held) = File::open(&path) else {
+            continue;
+        };
+        if rustix::fs::flock(&held, rustix::fs::FlockOperation::NonBlockingLockExclusive).is_err() {
+            tracing::info!("keeping {} for now: it is being read", path.display());
+            continue;
+        }
         fs::remove_dir_all(&path).map_err(|err| {
             Error::failure(format!(
                 "cannot delete old backup {}: {err}",
@@ -671,6 +705,23 @@ pub fn apply_retention(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A backup being read is not deleted (retention's lock fails), and one being
+    /// deleted is not read.
+    #[test]
+    fn a_backup_is_either_read_or_deleted() {
+        let dir = tempfile::tempdir().unwrap();
+        let exclusive = |file: &File| {
+            rustix::fs::flock(file, rustix::fs::FlockOperation::NonBlockingLockExclusive)
+        };
+        let read = reading(dir.path()).unwrap();
+        assert!(exclusive(&File::open(dir.path()).unwrap()).is_err());
+        drop(read);
+        let deleting = File::open(dir.path()).unwrap();
+        exclusive(&deleting).unwrap();
+        let err = reading(dir.path()).err().unwrap();
+        assert!(err.message.contains("being deleted"), "{}", err.message);
+    }
 
     #[test]
     fn backup_root_follows_flag_env_policy_then_xdg() {

@@ -122,6 +122,7 @@ pub fn verify(
         ))
         .hint("list backups with `docker safeops backups`"));
     }
+    let _reading = store::reading(dir)?;
     let read = store::read_index(dir, manifest::MANIFEST)
         .map_err(|e| e.to_string())
         .and_then(|bytes| {
