@@ -111,9 +111,20 @@ fn run(cli: Cli) -> ExitCode {
     let dispatched = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         runtime.block_on(dispatch(cli))
     }));
+    // Everything an operation needs is awaited before it returns: what still runs is a
+    // read given up on (a repository that does not answer), not waited for here.
+    let abandon = |runtime: tokio::runtime::Runtime| {
+        runtime.shutdown_timeout(std::time::Duration::from_secs(1))
+    };
     match dispatched {
-        Ok(Ok(())) => ExitCode::Success,
-        Ok(Err(err)) => report(&err),
+        Ok(Ok(())) => {
+            abandon(runtime);
+            ExitCode::Success
+        }
+        Ok(Err(err)) => {
+            abandon(runtime);
+            report(&err)
+        }
         Err(_) => {
             runtime.block_on(recover_after_panic(&flags));
             // Blocking work of the operation that panicked (a volume being read) would

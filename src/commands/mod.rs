@@ -41,7 +41,8 @@ pub async fn last_backups(
         return Ok(crate::backup::store::last_fingerprints(root));
     };
     let password = password()?;
-    repository::blocking(move || {
+    let shown = location.clone();
+    repository::blocking_informing(&shown, move || {
         let repo = repository::open(&location, &password)?;
         crate::backup::snapshot::last_by_volume(&repo)
     })

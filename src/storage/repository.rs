@@ -121,6 +121,27 @@ fn rustic(location: &Repository) -> Result<RusticRepository<()>> {
     RusticRepository::new(&options, &backends).map_err(|e| repository_error(location, &e))
 }
 
+/// How long a read that only informs (`status`, `doctor`, a guard's plan) waits for a
+/// repository: an address that drops packets is retried for many minutes.
+pub const INFORMING_PATIENCE: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// [`blocking`], given up after [`INFORMING_PATIENCE`] with an error (exit 5); the work
+/// is abandoned, not stopped.
+pub async fn blocking_informing<T: Send + 'static>(
+    location: &Repository,
+    work: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
+    tokio::time::timeout(INFORMING_PATIENCE, blocking(work))
+        .await
+        .unwrap_or_else(|_| {
+            Err(Error::preflight(format!(
+                "{location} did not answer within {}s",
+                INFORMING_PATIENCE.as_secs()
+            ))
+            .hint("check that the storage is reachable from this host"))
+        })
+}
+
 /// Runs `work` on repository storage, which blocks, on a blocking thread.
 pub async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T> + Send + 'static,
