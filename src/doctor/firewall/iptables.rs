@@ -145,7 +145,7 @@ fn rule_match(rule: &[String], packet: &Packet) -> Tri {
 }
 
 /// Findings about the FORWARD chain: new connections of containers that it drops.
-pub fn judge(table: &Table) -> Vec<Finding> {
+pub fn judge(table: &Table, program: &str) -> Vec<Finding> {
     let Some(policy) = table.policy("FORWARD") else {
         return Vec::new();
     };
@@ -214,9 +214,9 @@ pub fn judge(table: &Table) -> Vec<Finding> {
             .to_string()
     };
     finding(
-        "iptables FORWARD".to_string(),
+        format!("{program} FORWARD"),
         &dropped,
-        &format!("the iptables FORWARD chain (policy {policy})"),
+        &format!("the {program} FORWARD chain (policy {policy})"),
         remedy,
     )
     .into_iter()
@@ -251,34 +251,41 @@ mod tests {
     #[test]
     fn docker_rules_pass_and_a_reject_in_docker_user_fails() {
         let table = Table::parse(DOCKER);
-        assert!(judge(&table).is_empty(), "{:?}", judge(&table));
+        assert!(
+            judge(&table, "iptables").is_empty(),
+            "{:?}",
+            judge(&table, "iptables")
+        );
         // An internal network (a drill's) forwards nothing out, and is no finding.
         let internal = format!(
             "{DOCKER}-A FORWARD -i br-7393e5a7c1fb -o br-7393e5a7c1fb -j ACCEPT\n\
              -A DOCKER-ISOLATION-STAGE-1 ! -s 172.24.0.0/16 -o br-7393e5a7c1fb -j DROP\n\
              -A DOCKER-ISOLATION-STAGE-1 ! -d 172.24.0.0/16 -i br-7393e5a7c1fb -j DROP\n"
         );
-        assert!(judge(&Table::parse(&internal)).is_empty());
-        assert!(judge(&Table::parse("-P FORWARD ACCEPT\n")).is_empty());
+        assert!(judge(&Table::parse(&internal), "iptables").is_empty());
+        assert!(judge(&Table::parse("-P FORWARD ACCEPT\n"), "iptables").is_empty());
 
         let rejecting = DOCKER.replace(
             "-A DOCKER-USER -j RETURN",
             "-A DOCKER-USER -m comment --comment \"block all\" -j REJECT --reject-with icmp-host-prohibited",
         );
-        let found = judge(&Table::parse(&rejecting));
+        let found = judge(&Table::parse(&rejecting), "iptables");
         assert_eq!(found[0].severity, Status::Fail);
         assert!(found[0].message.contains("DOCKER-USER"), "{found:?}");
         assert!(found[0].message.contains("br-5f1a2b3c4d5e"), "{found:?}");
 
-        let flushed = judge(&Table::parse(
-            "-P FORWARD DROP\n-A FORWARD -j DOCKER-USER\n-N DOCKER-USER\n",
-        ));
+        let flushed = judge(
+            &Table::parse("-P FORWARD DROP\n-A FORWARD -j DOCKER-USER\n-N DOCKER-USER\n"),
+            "iptables",
+        );
         assert!(
             flushed[0].message.contains("the policy DROP"),
             "{flushed:?}"
         );
         assert!(flushed[0].remedy.as_ref().unwrap().contains("DOCKER-USER"));
-        let bare = judge(&Table::parse("-P FORWARD DROP\n"));
+        let legacy = judge(&Table::parse("-P FORWARD DROP\n"), "iptables-legacy");
+        assert_eq!(legacy[0].subject, "iptables-legacy FORWARD", "{legacy:?}");
+        let bare = judge(&Table::parse("-P FORWARD DROP\n"), "iptables");
         assert!(
             bare[0]
                 .remedy

@@ -180,9 +180,21 @@ pub async fn check(facts: &Facts) -> CheckResult {
         .and_then(Value::as_str)
         .unwrap_or("iptables")
         .to_string();
-    let (nft, iptables) = tokio::join!(
+    // Only where the legacy filter table exists: listing it would load the kernel's
+    // legacy modules, and doctor changes nothing.
+    let legacy_filter = std::fs::read_to_string("/proc/net/ip_tables_names")
+        .is_ok_and(|names| names.lines().any(|name| name == "filter"));
+    let legacy = async {
+        match legacy_filter {
+            true => output("iptables-legacy", &["-S"]).await,
+            false => None,
+        }
+    };
+    let (nft, iptables, version, legacy) = tokio::join!(
         output("nft", &["-j", "list", "ruleset"]),
-        output("iptables", &["-S"])
+        output("iptables", &["-S"]),
+        output("iptables", &["-V"]),
+        legacy
     );
     let mut findings = Vec::new();
     let mut looked = Vec::new();
@@ -209,10 +221,20 @@ pub async fn check(facts: &Facts) -> CheckResult {
                 "iptables FORWARD policy {}",
                 table.policy("FORWARD").unwrap_or("?")
             ));
-            findings.extend(iptables::judge(&table));
+            findings.extend(iptables::judge(&table, "iptables"));
         }
         Some(Err(err)) => findings.push(Finding::warn("iptables", err)),
         None => looked.push("iptables not installed".into()),
+    }
+    // With iptables on nftables, rules of the legacy backend (a tool that still uses
+    // it, a switch of backends) filter the same packets, unseen by `iptables -S`.
+    let on_nftables = matches!(&version, Some(Ok(v)) if v.contains("nf_tables"));
+    if let (true, Some(Ok(text))) = (on_nftables, &legacy) {
+        let table = iptables::Table::parse(text);
+        if let Some(policy) = table.policy("FORWARD") {
+            looked.push(format!("iptables-legacy FORWARD policy {policy}"));
+            findings.extend(iptables::judge(&table, "iptables-legacy"));
+        }
     }
     if looked.iter().all(|l| l.ends_with("not installed")) && findings.is_empty() {
         return CheckResult::skipped(CheckId::Firewall, "neither nft nor iptables is installed");
