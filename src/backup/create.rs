@@ -404,7 +404,7 @@ pub async fn create(
         let _ = tokio::task::spawn_blocking(move || drop(opened)).await;
         return Err(err);
     }
-    let (plan, _stopped_volumes) = plan?;
+    let (plan, stopped_volumes) = plan?;
     let into = opened.into_iter().collect::<Result<Vec<_>>>()?;
     options
         .progress_total
@@ -583,7 +583,7 @@ pub async fn create(
         // Its containers run again: what follows (retention, a forget that may wait
         // for the repository) needs the volumes no more, and a restart or another
         // backup of them need not wait for it.
-        drop(locks);
+        drop((locks, stopped_volumes));
         None
     };
     // The backup is complete: retention that fails is said, not a failure.

@@ -15,7 +15,6 @@ use crate::error::{Error, Result, engine_message};
 /// Containers with this label set to `false` are never stopped for a backup.
 pub const LABEL_QUIESCE: &str = "io.safeops.quiesce";
 /// Compose v2's dependency label: `svc:condition:required,...`.
-const LABEL_DEPENDS_ON: &str = "com.docker.compose.depends_on";
 /// How long an interrupted operation waits for the stops the engine is still carrying
 /// out (the longest `-t` anyone uses, and the kill after it).
 const STOP_PATIENCE: Duration = Duration::from_secs(600);
@@ -76,18 +75,7 @@ pub fn start_order(
 ) -> Vec<Container> {
     let mut remaining: BTreeMap<String, &Container> =
         containers.iter().map(|c| (c.name.clone(), c)).collect();
-    let depends = |c: &Container| -> BTreeSet<String> {
-        c.labels
-            .get(LABEL_DEPENDS_ON)
-            .map(|deps| {
-                deps.split(',')
-                    .filter_map(|d| d.split(':').next())
-                    .filter(|d| !d.is_empty())
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
+    let depends = Container::depends_on;
     let mut ordered = Vec::new();
     while !remaining.is_empty() {
         let pending_services: BTreeSet<(Option<&str>, &str)> = remaining
@@ -303,7 +291,7 @@ mod tests {
             ),
         ]);
         if let Some(d) = depends {
-            labels.insert(LABEL_DEPENDS_ON.into(), d.into());
+            labels.insert(crate::engine::inventory::LABEL_DEPENDS_ON.into(), d.into());
         }
         Container {
             id: name.into(),

@@ -1897,27 +1897,34 @@ pub fn check_snapshot(
         let debug = format!("{err:?}");
         let variant = debug.split([' ', '{', '(']).next().unwrap_or_default();
         let about_a_pack = debug.contains("file_type: Pack");
-        let theirs = if PACK_FINDINGS.contains(&variant)
-            // The cache check reads each cached pack from the storage too.
-            || (about_a_pack && (variant == "ErrorReadingFile" || CACHE_FINDINGS.contains(&variant)))
-        {
-            let needed = needed.get_or_insert_with(|| packs_of(&repo, snapshot.tree));
-            match (needed, whole_ids(&debug).next()) {
-                (Some(needed), Some(pack)) => !needed.contains(pack),
-                _ => false,
-            }
-        } else if CACHE_FINDINGS.contains(&variant) {
-            // An index or snapshot file whose cached copy differs: the cache is at
-            // fault only when the stored copy is what its name says (the stored one is
-            // what a new machine reads).
-            let file_type = match debug.contains("file_type: Snapshot") {
-                true => rustic_core::FileType::Snapshot,
-                false => rustic_core::FileType::Index,
+        // A finding about the local cache (or the storage read that compares with it)
+        // is the cache's when the stored copy is what its name says: the stored one is
+        // what a new machine reads.
+        let stored_sound = || {
+            let file_type = match (about_a_pack, debug.contains("file_type: Snapshot")) {
+                (true, _) => rustic_core::FileType::Pack,
+                (false, true) => rustic_core::FileType::Snapshot,
+                (false, false) => rustic_core::FileType::Index,
             };
             whole_ids(&debug)
                 .next()
                 .and_then(|id| id.parse::<rustic_core::Id>().ok())
                 .is_some_and(|id| readback::stored_as_named(location, file_type, [id]).is_ok())
+        };
+        let not_needed = |needed: &mut Option<Option<HashSet<String>>>| {
+            let needed = needed.get_or_insert_with(|| packs_of(&repo, snapshot.tree));
+            match (needed, whole_ids(&debug).next()) {
+                (Some(needed), Some(pack)) => !needed.contains(pack),
+                _ => false,
+            }
+        };
+        let theirs = if PACK_FINDINGS.contains(&variant)
+            // The cache check reads each cached pack from the storage too.
+            || (about_a_pack && variant == "ErrorReadingFile")
+        {
+            not_needed(&mut needed)
+        } else if CACHE_FINDINGS.contains(&variant) {
+            (about_a_pack && not_needed(&mut needed)) || stored_sound()
         } else {
             false
         };

@@ -684,22 +684,30 @@ pub fn apply_retention(
         }
         // Not while a restore or a verify reads it (see `Reading`): the next run
         // deletes it. Held until it is gone.
-        let Ok(held) = File::open(&path) else {
-            continue;
+        let held = match File::open(&path) {
+            Ok(held) => held,
+            // Thinned by a backup of the target that ran at the same time.
+            Err(err) if err.kind() == io::ErrorKind::NotFound => continue,
+            Err(err) => return Err(cannot_delete(&path, err)),
         };
         if rustix::fs::flock(&held, rustix::fs::FlockOperation::NonBlockingLockExclusive).is_err() {
             tracing::info!("keeping {} for now: it is being read", path.display());
             continue;
         }
-        fs::remove_dir_all(&path).map_err(|err| {
-            Error::failure(format!(
-                "cannot delete old backup {}: {err}",
-                path.display()
-            ))
-        })?;
-        deleted.push(path);
+        match fs::remove_dir_all(&path) {
+            Ok(()) => deleted.push(path),
+            Err(err) if err.kind() == io::ErrorKind::NotFound => {}
+            Err(err) => return Err(cannot_delete(&path, err)),
+        }
     }
     Ok(deleted)
+}
+
+fn cannot_delete(path: &Path, err: io::Error) -> Error {
+    Error::failure(format!(
+        "cannot delete old backup {}: {err}",
+        path.display()
+    ))
 }
 
 #[cfg(test)]

@@ -72,9 +72,9 @@ pub async fn run(
             })
             .cloned()
             .collect();
-        // Compose v2 starts the services' dependencies with them: every volume of the
-        // project is locked.
-        let _locks = locked(engine, verb, &project.containers, args, cancel).await?;
+        // Compose v2 starts the services' dependencies with them: theirs are locked too.
+        let reached = with_dependencies(&project.containers, &selected);
+        let _locks = locked(engine, verb, &reached, args, cancel).await?;
         match (project.mode, &project.cli, &project.files) {
             (Mode::Compose, Some(_), Some(_)) => {
                 let mut argv = vec![verb.verb().to_string()];
@@ -139,6 +139,32 @@ pub async fn run(
     let names: Vec<&str> = containers.iter().map(|c| c.name.as_str()).collect();
     crate::say!("running and staying up: {}", names.join(", "));
     Ok(())
+}
+
+/// `selected` and the containers of the services they depend on, transitively, among
+/// `project`.
+fn with_dependencies(project: &[Container], selected: &[Container]) -> Vec<Container> {
+    let mut services: std::collections::BTreeSet<String> = selected
+        .iter()
+        .filter_map(|c| c.service().map(str::to_string))
+        .collect();
+    loop {
+        let more: Vec<String> = project
+            .iter()
+            .filter(|c| c.service().is_some_and(|s| services.contains(s)))
+            .flat_map(Container::depends_on)
+            .filter(|dep| !services.contains(dep))
+            .collect();
+        if more.is_empty() {
+            break;
+        }
+        services.extend(more);
+    }
+    project
+        .iter()
+        .filter(|c| c.service().is_some_and(|s| services.contains(s)))
+        .cloned()
+        .collect()
 }
 
 /// The locks on the volumes of `containers`, held while they stop or start (not while
@@ -215,4 +241,41 @@ async fn through_engine(
         }
     }
     unprinted.map_or(Ok(()), Err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn service(name: &str, depends: &str) -> Container {
+        Container {
+            id: format!("{name}-id"),
+            name: format!("p-{name}-1"),
+            image: String::new(),
+            state: "running".into(),
+            status: String::new(),
+            labels: [
+                (inventory::LABEL_SERVICE.to_string(), name.to_string()),
+                (inventory::LABEL_DEPENDS_ON.to_string(), depends.to_string()),
+            ]
+            .into(),
+            volume_mounts: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_service_brings_its_dependencies_transitively_and_nothing_else() {
+        let project = [
+            service("web", "api:service_started:false"),
+            service("api", "db:service_healthy:true,cache:service_started:false"),
+            service("db", ""),
+            service("cache", ""),
+            service("worker", "db:service_started:false"),
+        ];
+        let reached: Vec<String> = with_dependencies(&project, &project[..1])
+            .into_iter()
+            .map(|c| c.name)
+            .collect();
+        assert_eq!(reached, ["p-web-1", "p-api-1", "p-db-1", "p-cache-1"]);
+    }
 }

@@ -83,10 +83,24 @@ async fn verify(
             "entries the anchors name are gone or were rewritten; compare with a copy of the log",
         ));
     }
+    // Lines that are no entry break no link (see `audit::verify_chain`), but are said.
+    let torn: Vec<String> = entries
+        .iter()
+        .filter(|(_, entry)| entry.is_err())
+        .map(|(line, _)| line.to_string())
+        .collect();
+    if !torn.is_empty() {
+        crate::say!(
+            "note: line(s) {} of {} are no entry (a write cut short by a full disk or a \
+             crash, or an edit): nothing after them is missing from the chain",
+            torn.join(", "),
+            log.display()
+        );
+    }
     super::print(&format!(
         "{}: {} entries, chain intact, checked against {} anchors\n",
         log.display(),
-        entries.len(),
+        entries.len() - torn.len(),
         anchors.len()
     ))
 }

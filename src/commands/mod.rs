@@ -43,7 +43,7 @@ pub async fn last_backups(
     let password = password()?;
     let shown = location.clone();
     repository::blocking_informing(&shown, move || {
-        let repo = repository::open(&location, &password)?;
+        let repo = repository::open_uncached(&location, &password)?;
         crate::backup::snapshot::last_by_volume(&repo)
     })
     .await

@@ -126,7 +126,7 @@ impl Backups {
 async fn read_repository(location: Repository, password: Password) -> Result<SnapshotBackups> {
     let shown = location.clone();
     let (listed, last_by_volume) = repository::blocking_informing(&shown, move || {
-        let repo = repository::open(&location, &password)?;
+        let repo = repository::open_uncached(&location, &password)?;
         Ok((
             snapshot::list(&repo, None)?,
             snapshot::last_by_volume(&repo)?,

@@ -1,7 +1,7 @@
 //! What the engine has: containers (with their mounts and compose labels) and volumes
 //! (with sizes, which the engine may take a while to compute).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use bollard::query_parameters::{
     DataUsageOptionsBuilder, ListContainersOptionsBuilder, ListVolumesOptions,
@@ -20,6 +20,8 @@ pub const LABEL_CONFIG_FILES: &str = "com.docker.compose.project.config_files";
 pub const LABEL_WORKING_DIR: &str = "com.docker.compose.project.working_dir";
 /// Compose v2's env files label (comma-separated).
 pub const LABEL_ENV_FILES: &str = "com.docker.compose.project.environment_file";
+/// The services a compose service depends on (`db:service_started:false,...`).
+pub const LABEL_DEPENDS_ON: &str = "com.docker.compose.depends_on";
 /// The compose version that created a container.
 pub const LABEL_COMPOSE_VERSION: &str = "com.docker.compose.version";
 
@@ -53,6 +55,20 @@ impl Container {
     /// wait).
     pub fn runs(&self) -> bool {
         self.state == "running" || self.state == "restarting"
+    }
+
+    /// The compose services it depends on, by label.
+    pub fn depends_on(&self) -> BTreeSet<String> {
+        self.labels
+            .get(LABEL_DEPENDS_ON)
+            .map(|deps| {
+                deps.split(',')
+                    .filter_map(|d| d.split(':').next())
+                    .filter(|d| !d.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// The compose service it runs, by label.

@@ -111,13 +111,16 @@ pub fn repository_error(location: &Repository, err: &RusticError) -> Error {
     }
 }
 
-fn rustic(location: &Repository) -> Result<RusticRepository<()>> {
+fn rustic(location: &Repository, cached: bool) -> Result<RusticRepository<()>> {
     let storage = Storage::new(location)?;
     let backends = RepositoryBackends::new(Arc::new(storage), None);
     // The repository's index and snapshot cache (encrypted, as in the repository).
     let cache = crate::state::xdg_dir(&|n| std::env::var(n).ok(), "XDG_CACHE_HOME", ".cache")
         .join("repositories");
-    let options = RepositoryOptions::default().cache_dir(cache);
+    let options = match cached {
+        true => RepositoryOptions::default().cache_dir(cache),
+        false => RepositoryOptions::default().no_cache(true),
+    };
     RusticRepository::new(&options, &backends).map_err(|e| repository_error(location, &e))
 }
 
@@ -126,7 +129,8 @@ fn rustic(location: &Repository) -> Result<RusticRepository<()>> {
 pub const INFORMING_PATIENCE: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// [`blocking`], given up after [`INFORMING_PATIENCE`] with an error (exit 5); the work
-/// is abandoned, not stopped.
+/// is abandoned, not stopped, so it must open the repository with [`open_uncached`]:
+/// cut short at the process's end, a cache write would leave a truncated file.
 pub async fn blocking_informing<T: Send + 'static>(
     location: &Repository,
     work: impl FnOnce() -> Result<T> + Send + 'static,
@@ -155,7 +159,16 @@ pub async fn blocking<T: Send + 'static>(
 pub fn open(location: &Repository, password: &Password) -> Result<Open> {
     opened(
         location,
-        rustic(location)?.open(&Credentials::password(&password.0)),
+        rustic(location, true)?.open(&Credentials::password(&password.0)),
+    )
+}
+
+/// [`open`], without rustic's local cache (for reads that may be abandoned, see
+/// [`blocking_informing`]).
+pub fn open_uncached(location: &Repository, password: &Password) -> Result<Open> {
+    opened(
+        location,
+        rustic(location, false)?.open(&Credentials::password(&password.0)),
     )
 }
 
@@ -164,7 +177,7 @@ pub fn open(location: &Repository, password: &Password) -> Result<Open> {
 pub fn open_with_key(location: &Repository, key: MasterKey) -> Result<Open> {
     opened(
         location,
-        rustic(location)?.open(&Credentials::Masterkey(key)),
+        rustic(location, true)?.open(&Credentials::Masterkey(key)),
     )
 }
 
@@ -205,7 +218,7 @@ pub fn init(location: &Repository, password: &Password, compression: Option<i32>
     if let Some(level) = compression {
         config = config.set_compression(level);
     }
-    rustic(location)?
+    rustic(location, true)?
         .init(
             &Credentials::password(&password.0),
             &KeyOptions::default(),

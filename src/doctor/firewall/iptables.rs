@@ -144,8 +144,10 @@ fn rule_match(rule: &[String], packet: &Packet) -> Tri {
     result
 }
 
-/// Findings about the FORWARD chain: new connections of containers that it drops.
-pub fn judge(table: &Table, program: &str) -> Vec<Finding> {
+/// Findings about the FORWARD chain of `table`, as `program` lists it: new connections
+/// of containers that it drops. The bridges tested are those Docker's rules in
+/// `docker_rules` name (the table of the backend Docker writes to).
+pub fn judge(table: &Table, docker_rules: &Table, program: &str) -> Vec<Finding> {
     let Some(policy) = table.policy("FORWARD") else {
         return Vec::new();
     };
@@ -156,7 +158,7 @@ pub fn judge(table: &Table, program: &str) -> Vec<Finding> {
     };
     // An internal network's bridge forwards nothing out by design: Docker's own
     // `! -d SUBNET -i BRIDGE -j DROP` in DOCKER-ISOLATION-STAGE-1 says which.
-    let internal: Vec<String> = table
+    let internal: Vec<String> = docker_rules
         .rules
         .iter()
         .filter(|(chain, rule)| {
@@ -166,7 +168,7 @@ pub fn judge(table: &Table, program: &str) -> Vec<Finding> {
         })
         .filter_map(|(_, rule)| bridge_in(rule))
         .collect();
-    let mut bridges: Vec<String> = table
+    let mut bridges: Vec<String> = docker_rules
         .rules
         .iter()
         .filter_map(|(_, rule)| bridge_in(rule))
@@ -201,10 +203,16 @@ pub fn judge(table: &Table, program: &str) -> Vec<Finding> {
             matches!(verdict.outcome, Outcome::Drop(_)).then_some((*packet, verdict))
         })
         .collect();
-    let docker_rules = table.rules.iter().any(|(chain, rule)| {
+    let jumps_to_docker = table.rules.iter().any(|(chain, rule)| {
         chain == "FORWARD" && target(rule).is_some_and(|(t, _)| t.starts_with("DOCKER"))
     });
-    let remedy = if docker_rules {
+    let remedy = if program != "iptables" {
+        format!(
+            "Docker writes its rules with the other backend, so these stay whatever Docker \
+             does: remove them (`{program} -P FORWARD ACCEPT`, `{program} -F FORWARD`) and \
+             from the configuration that loads them at boot"
+        )
+    } else if jumps_to_docker {
         "remove that rule, or put the exceptions for the Docker bridges in the DOCKER-USER \
          chain (`iptables -I DOCKER-USER -i docker0 -j ACCEPT`)"
             .to_string()
@@ -227,6 +235,11 @@ pub fn judge(table: &Table, program: &str) -> Vec<Finding> {
 mod tests {
     use super::*;
     use crate::doctor::Status;
+
+    /// [`judge`] of a table whose own rules are Docker's.
+    fn judge_one(table: &Table) -> Vec<Finding> {
+        judge(table, table, "iptables")
+    }
 
     const DOCKER: &str = "-P FORWARD DROP
 -N DOCKER
@@ -252,9 +265,9 @@ mod tests {
     fn docker_rules_pass_and_a_reject_in_docker_user_fails() {
         let table = Table::parse(DOCKER);
         assert!(
-            judge(&table, "iptables").is_empty(),
+            judge(&table, &table, "iptables").is_empty(),
             "{:?}",
-            judge(&table, "iptables")
+            judge(&table, &table, "iptables")
         );
         // An internal network (a drill's) forwards nothing out, and is no finding.
         let internal = format!(
@@ -262,30 +275,35 @@ mod tests {
              -A DOCKER-ISOLATION-STAGE-1 ! -s 172.24.0.0/16 -o br-7393e5a7c1fb -j DROP\n\
              -A DOCKER-ISOLATION-STAGE-1 ! -d 172.24.0.0/16 -i br-7393e5a7c1fb -j DROP\n"
         );
-        assert!(judge(&Table::parse(&internal), "iptables").is_empty());
-        assert!(judge(&Table::parse("-P FORWARD ACCEPT\n"), "iptables").is_empty());
+        assert!(judge_one(&Table::parse(&internal)).is_empty());
+        assert!(judge_one(&Table::parse("-P FORWARD ACCEPT\n")).is_empty());
 
         let rejecting = DOCKER.replace(
             "-A DOCKER-USER -j RETURN",
             "-A DOCKER-USER -m comment --comment \"block all\" -j REJECT --reject-with icmp-host-prohibited",
         );
-        let found = judge(&Table::parse(&rejecting), "iptables");
+        let found = judge_one(&Table::parse(&rejecting));
         assert_eq!(found[0].severity, Status::Fail);
         assert!(found[0].message.contains("DOCKER-USER"), "{found:?}");
         assert!(found[0].message.contains("br-5f1a2b3c4d5e"), "{found:?}");
 
-        let flushed = judge(
-            &Table::parse("-P FORWARD DROP\n-A FORWARD -j DOCKER-USER\n-N DOCKER-USER\n"),
-            "iptables",
-        );
+        let flushed = judge_one(&Table::parse(
+            "-P FORWARD DROP\n-A FORWARD -j DOCKER-USER\n-N DOCKER-USER\n",
+        ));
         assert!(
             flushed[0].message.contains("the policy DROP"),
             "{flushed:?}"
         );
         assert!(flushed[0].remedy.as_ref().unwrap().contains("DOCKER-USER"));
-        let legacy = judge(&Table::parse("-P FORWARD DROP\n"), "iptables-legacy");
+        let legacy = Table::parse("-P FORWARD DROP\n");
+        let legacy = judge(&legacy, &Table::parse(&internal), "iptables-legacy");
         assert_eq!(legacy[0].subject, "iptables-legacy FORWARD", "{legacy:?}");
-        let bare = judge(&Table::parse("-P FORWARD DROP\n"), "iptables");
+        // The bridges Docker's rules name are tested against the legacy chain too, and
+        // the remedy is the legacy backend's.
+        assert!(legacy[0].message.contains("br-"), "{legacy:?}");
+        let remedy = legacy[0].remedy.as_deref().unwrap_or_default();
+        assert!(remedy.contains("iptables-legacy -P FORWARD ACCEPT"), "{remedy}");
+        let bare = judge_one(&Table::parse("-P FORWARD DROP\n"));
         assert!(
             bare[0]
                 .remedy

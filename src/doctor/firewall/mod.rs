@@ -214,6 +214,7 @@ pub async fn check(facts: &Facts) -> CheckResult {
         Some(Err(err)) => findings.push(Finding::warn("nftables", err)),
         None => looked.push("nft not installed".into()),
     }
+    let mut docker_table = None;
     match iptables {
         Some(Ok(text)) => {
             let table = iptables::Table::parse(&text);
@@ -221,19 +222,22 @@ pub async fn check(facts: &Facts) -> CheckResult {
                 "iptables FORWARD policy {}",
                 table.policy("FORWARD").unwrap_or("?")
             ));
-            findings.extend(iptables::judge(&table, "iptables"));
+            findings.extend(iptables::judge(&table, &table, "iptables"));
+            docker_table = Some(table);
         }
         Some(Err(err)) => findings.push(Finding::warn("iptables", err)),
         None => looked.push("iptables not installed".into()),
     }
     // With iptables on nftables, rules of the legacy backend (a tool that still uses
-    // it, a switch of backends) filter the same packets, unseen by `iptables -S`.
+    // it, a switch of backends) filter the same packets, unseen by `iptables -S`; the
+    // bridges to test are those Docker's own rules name.
     let on_nftables = matches!(&version, Some(Ok(v)) if v.contains("nf_tables"));
     if let (true, Some(Ok(text))) = (on_nftables, &legacy) {
         let table = iptables::Table::parse(text);
         if let Some(policy) = table.policy("FORWARD") {
             looked.push(format!("iptables-legacy FORWARD policy {policy}"));
-            findings.extend(iptables::judge(&table, "iptables-legacy"));
+            let docker_rules = docker_table.as_ref().unwrap_or(&table);
+            findings.extend(iptables::judge(&table, docker_rules, "iptables-legacy"));
         }
     }
     if looked.iter().all(|l| l.ends_with("not installed")) && findings.is_empty() {

@@ -93,6 +93,8 @@ impl Ruleset {
         self.chains
             .iter()
             .filter(|c| c.hook.as_deref() == Some("forward"))
+            // The test packets are IPv4: an ip6 table never sees them.
+            .filter(|c| c.family != "ip6")
             .filter(|c| {
                 let iptables = matches!(c.family.as_str(), "ip" | "ip6")
                     && IPTABLES_TABLES.contains(&c.table.as_str())
@@ -187,15 +189,16 @@ fn one_match(m: &Value, packet: &Packet) -> Tri {
     if !matches!(op, "==" | "!=" | "in") {
         return Tri::Maybe;
     }
-    let Some(right) = m.get("right").and_then(right_strings) else {
-        return Tri::Maybe;
-    };
     let left = m.get("left").unwrap_or(&Value::Null);
     // The test packets are IPv4: a match on an IPv6 header (firewalld's RFC3964 reject
-    // of `ip6 daddr {...}`) never holds for them, whatever its operator.
+    // of `ip6 daddr {...}`, whose set holds prefixes) never holds for them, whatever
+    // its operator and its right side.
     if left.pointer("/payload/protocol").and_then(Value::as_str) == Some("ip6") {
         return Tri::No;
     }
+    let Some(right) = m.get("right").and_then(right_strings) else {
+        return Tri::Maybe;
+    };
     let holds = if let Some(key) = left.pointer("/meta/key").and_then(Value::as_str) {
         let iface = match key {
             "iifname" => packet.iif,
@@ -459,8 +462,10 @@ mod tests {
     /// drop (a warning).
     #[test]
     fn a_drop_that_cannot_be_evaluated_leaves_later_drops_certain() {
+        // As `nft -j list ruleset` prints firewalld's rule: a set of prefixes.
         let rfc3964 = json!([{"match": {"op": "==", "left": {"payload": {"protocol": "ip6",
-            "field": "daddr"}}, "right": {"set": ["::ffff:0.0.0.0/96"]}}},
+            "field": "daddr"}}, "right": {"set": [{"prefix": {"addr": "::ffff:0.0.0.0",
+            "len": 96}}, {"prefix": {"addr": "::", "len": 96}}]}}},
             {"reject": {"type": "icmpv6", "expr": "addr-unreachable"}}]);
         let reject = json!([{"reject": {"type": "icmpx", "expr": "admin-prohibited"}}]);
         let found = judged(&ruleset(
