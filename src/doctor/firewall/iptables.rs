@@ -302,7 +302,10 @@ mod tests {
         // the remedy is the legacy backend's.
         assert!(legacy[0].message.contains("br-"), "{legacy:?}");
         let remedy = legacy[0].remedy.as_deref().unwrap_or_default();
-        assert!(remedy.contains("iptables-legacy -P FORWARD ACCEPT"), "{remedy}");
+        assert!(
+            remedy.contains("iptables-legacy -P FORWARD ACCEPT"),
+            "{remedy}"
+        );
         let bare = judge_one(&Table::parse("-P FORWARD DROP\n"));
         assert!(
             bare[0]
