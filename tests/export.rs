@@ -17,12 +17,12 @@ fn with_state(dir: &Path) -> Command {
     cmd
 }
 
-/// `adopt DB APP -p PROJECT --dir STACK ...` with the state in `dir`.
-fn adopt(dir: &Path, pair: [&str; 2], project: &str, extra: &[&str]) -> (i32, String, String) {
+/// `adopt CONTAINER... -p PROJECT --dir STACK ...` with the state in `dir`.
+fn adopt(dir: &Path, names: &[&str], project: &str, extra: &[&str]) -> (i32, String, String) {
     let stack = dir.join("stack");
     let mut cmd = with_state(dir);
     cmd.arg("adopt")
-        .args(pair)
+        .args(names)
         .args(["-p", project, "--dir", stack.to_str().unwrap()])
         .args(extra);
     run(&mut cmd)
@@ -198,7 +198,7 @@ fn adopt_turns_linked_containers_into_a_compose_project_with_the_same_data() {
     let project_dir = dir.path().join("stack");
 
     // A dry run changes nothing.
-    let (code, plan, stderr) = adopt(dir.path(), [&db, &app], &project, &["--dry-run"]);
+    let (code, plan, stderr) = adopt(dir.path(), &[&db, &app], &project, &["--dry-run"]);
     assert_eq!(code, 0, "{stderr}");
     assert!(
         plan.contains("depends_on"),
@@ -206,7 +206,7 @@ fn adopt_turns_linked_containers_into_a_compose_project_with_the_same_data() {
     );
     assert!(!project_dir.exists());
 
-    let (code, _, stderr) = adopt(dir.path(), [&db, &app], &project, &["-t", "1"]);
+    let (code, _, stderr) = adopt(dir.path(), &[&db, &app], &project, &["-t", "1"]);
     assert_eq!(code, 0, "{stderr}");
     for name in [&db, &app] {
         let labels = docker(&["inspect", "-f", "{{json .Config.Labels}}", name]);
@@ -276,7 +276,7 @@ fn a_failing_adopt_leaves_the_original_containers_running() {
         .collect();
     let project = unique("adoptfail");
     cleanup.projects.push(project.clone());
-    let (code, _, stderr) = adopt(dir.path(), [&db, &app], &project, &["-t", "1"]);
+    let (code, _, stderr) = adopt(dir.path(), &[&db, &app], &project, &["-t", "1"]);
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("put back and restarted"), "{stderr}");
     for (name, id) in [&db, &app].iter().zip(&ids) {
@@ -415,7 +415,7 @@ fn adopt_never_starts_a_stopped_container() {
     ]);
     let project = unique("adoptjob");
     cleanup.projects.push(project.clone());
-    let (code, _, stderr) = adopt(dir.path(), [&job, &app], &project, &["-t", "1"]);
+    let (code, _, stderr) = adopt(dir.path(), &[&job, &app], &project, &["-t", "1"]);
     assert_eq!(code, 0, "{stderr}");
     let state = |name: &str| docker(&["inspect", "-f", "{{.State.Status}}", name]);
     assert_eq!(state(&job).trim(), "created", "adopted, not started");
@@ -448,16 +448,7 @@ fn a_link_to_a_container_left_outside_is_an_external_link() {
     let project = unique("adoptapp");
     cleanup.projects.push(project.clone());
     let stack = dir.path().join("stack");
-    let (code, _, stderr) = run(with_state(dir.path()).args([
-        "adopt",
-        &app,
-        "-p",
-        &project,
-        "--dir",
-        stack.to_str().unwrap(),
-        "-t",
-        "1",
-    ]));
+    let (code, _, stderr) = adopt(dir.path(), &[&app], &project, &["-t", "1"]);
     assert_eq!(code, 0, "{stderr}");
     assert!(stderr.contains("an external link"), "{stderr}");
     let file = std::fs::read_to_string(stack.join("compose.yaml")).unwrap();
@@ -502,14 +493,7 @@ fn adopt_refuses_to_leave_behind_a_container_in_its_namespace() {
     let project = unique("adoptvpn");
     cleanup.projects.push(project.clone());
     let stack = dir.path().join("stack");
-    let (code, _, stderr) = run(with_state(dir.path()).args([
-        "adopt",
-        &vpn,
-        "-p",
-        &project,
-        "--dir",
-        stack.to_str().unwrap(),
-    ]));
+    let (code, _, stderr) = adopt(dir.path(), &[&vpn], &project, &[]);
     assert_eq!(code, 2, "{stderr}");
     assert!(
         stderr.contains(&format!("{client} joins a namespace of {vpn}")),
