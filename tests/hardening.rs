@@ -994,7 +994,23 @@ fn a_restore_through_the_engine_killed_while_staging_leaves_the_volume_as_it_was
         staging.join("many").exists()
     });
     assert_eq!(f.state(), "exited", "the restore had stopped the container");
+    // Commands of other users (other state directories) remove the dead process's
+    // helper at the same moment: the one whose journal it is must still finish.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let others: Vec<_> = (0..2)
+        .map(|_| {
+            common::safeops(elsewhere.path())
+                .arg("status")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
     let (code, _, stderr) = run(f.safeops().args(["status"]));
+    for mut other in others {
+        other.wait().unwrap();
+    }
     assert_eq!(code, 0, "{stderr}");
     assert!(
         stderr.contains("removed the files it had staged"),

@@ -7,11 +7,11 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use bollard::query_parameters::{ListContainersOptionsBuilder, RemoveContainerOptionsBuilder};
+use bollard::query_parameters::ListContainersOptionsBuilder;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::Engine;
-use crate::engine::volume_access::LABEL_HELPER_PID;
+use crate::engine::volume_access::{LABEL_HELPER_PID, remove_helper};
 use crate::error::{Error, Result};
 
 /// What one running operation has done that must be undone if it dies.
@@ -775,19 +775,16 @@ async fn remove_orphan_helpers(
             continue;
         }
         if let Some(id) = helper.id {
-            let options = RemoveContainerOptionsBuilder::default()
-                .force(true)
-                .v(false)
-                .build();
-            match engine.docker.remove_container(&id, Some(options)).await {
-                Ok(()) => done.push(format!(
+            match remove_helper(engine, &id).await {
+                Ok(true) => done.push(format!(
                     "removed a leftover helper container {}",
                     &id[..12.min(id.len())]
                 )),
-                Err(bollard::errors::Error::DockerResponseServerError {
-                    status_code: 404, ..
-                }) => {}
-                Err(_) => remaining.extend(pid),
+                Ok(false) => {}
+                Err(why) => {
+                    tracing::warn!("cannot remove leftover helper container {id}: {why}");
+                    remaining.extend(pid);
+                }
             }
         }
     }

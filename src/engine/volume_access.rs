@@ -228,21 +228,44 @@ impl Helper {
 
     /// Removes the helper (never the volume).
     pub async fn remove(self) {
-        let options = RemoveContainerOptionsBuilder::default()
-            .force(true)
-            .v(false)
-            .build();
-        if let Err(err) = self
-            .engine
+        if let Err(why) = remove_helper(&self.engine, &self.id).await {
+            tracing::warn!("cannot remove helper container {}: {why}", self.id);
+        }
+    }
+}
+
+/// How long the removal of a helper is tried again: the engine refuses it while
+/// another removal of it is under way (a recovery run by a concurrent command).
+const HELPER_REMOVAL_PATIENCE: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// Removes helper container `id` (never its volume): whether it was still there, or
+/// the engine's last reason for refusing.
+pub async fn remove_helper(engine: &Engine, id: &str) -> std::result::Result<bool, String> {
+    let options = RemoveContainerOptionsBuilder::default()
+        .force(true)
+        .v(false)
+        .build();
+    let deadline = std::time::Instant::now() + HELPER_REMOVAL_PATIENCE;
+    loop {
+        match engine
             .docker
-            .remove_container(&self.id, Some(options))
+            .remove_container(id, Some(options.clone()))
             .await
         {
-            tracing::warn!(
-                "cannot remove helper container {}: {}",
-                self.id,
-                engine_message(&err)
-            );
+            Ok(()) => return Ok(true),
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => return Ok(false),
+            Err(err) if std::time::Instant::now() >= deadline => {
+                return Err(engine_message(&err));
+            }
+            Err(err) => {
+                tracing::debug!(
+                    "helper container {id} not removed yet: {}",
+                    engine_message(&err)
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+            }
         }
     }
 }
