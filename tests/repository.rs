@@ -674,27 +674,64 @@ fn files_that_vanish_while_read_without_quiescing_are_left_out() {
              echo $i > /data/t$j; rm -f /data/t$((9-j)); done; done",
         ],
     );
-    let mut warned = None;
-    for _ in 0..20 {
-        let (code, stdout, stderr) = run(safeops(dir.path(), None).args([
+    let id = unquiesced_backups_until(dir.path(), &url, &name, 20, "vanished while being read")
+        .expect("in 20 backups of a volume this busy, a file vanished");
+    let (code, _, stderr) = run(safeops(dir.path(), None).args(["verify", &id[..8], "--to", &url]));
+    assert_eq!(code, 0, "{stderr}");
+}
+
+/// Without quiescing, a file a container writes while the volume is read is named in a
+/// warning, as the plain format does; the snapshot is published and verifies.
+#[test]
+fn files_written_while_read_without_quiescing_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, url) = local_repository(dir.path());
+    let (_cleanup, name, _) = container_with_volume(
+        "repo-written",
+        &[
+            "sh",
+            "-c",
+            "while true; do dd if=/dev/urandom of=/data/busy bs=64k count=64 conv=notrunc \
+             2>/dev/null; done",
+        ],
+    );
+    let id = unquiesced_backups_until(
+        dir.path(),
+        &url,
+        &name,
+        10,
+        "changed while being read, busy first",
+    )
+    .expect("in 10 backups of a file written without a pause, it changed");
+    let (code, _, stderr) = run(safeops(dir.path(), None).args(["verify", &id, "--to", &url]));
+    assert_eq!(code, 0, "{stderr}");
+}
+
+/// Backs `name` up without quiescing into `url` until a backup warns `warning`, at most
+/// `tries` times: the id of the snapshot it published.
+fn unquiesced_backups_until(
+    dir: &Path,
+    url: &str,
+    name: &str,
+    tries: usize,
+    warning: &str,
+) -> Option<String> {
+    (0..tries).find_map(|_| {
+        let (code, stdout, stderr) = run(safeops(dir, None).args([
             "backup",
-            &name,
+            name,
             "--to",
-            &url,
+            url,
             "--no-quiesce",
             "--format",
             "json",
         ]));
         assert_eq!(code, 0, "{stderr}");
-        if stderr.contains("vanished while being read") {
+        stderr.contains(warning).then(|| {
             let done: serde_json::Value = serde_json::from_str(&stdout).unwrap();
-            warned = Some(done["snapshot"]["id"].as_str().unwrap().to_string());
-            break;
-        }
-    }
-    let id = warned.expect("in 20 backups of a volume this busy, a file vanished");
-    let (code, _, stderr) = run(safeops(dir.path(), None).args(["verify", &id[..8], "--to", &url]));
-    assert_eq!(code, 0, "{stderr}");
+            done["snapshot"]["id"].as_str().unwrap().to_string()
+        })
+    })
 }
 
 /// A backup reads back the blobs it reuses from elsewhere than the target's last

@@ -141,6 +141,11 @@ impl<R> ExactSize<R> {
     pub fn shrank(&self) -> bool {
         self.short
     }
+
+    /// What it reads from.
+    pub fn get_ref(&self) -> &R {
+        &self.inner
+    }
 }
 
 impl<R: Read> Read for ExactSize<R> {

@@ -15,6 +15,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{self, Read};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
@@ -92,6 +93,19 @@ enum State {
 struct Slot {
     state: Mutex<State>,
     changed: Condvar,
+    /// The file was written while it was read (without quiescing): what was read may
+    /// mix old and new content.
+    written_meanwhile: AtomicBool,
+}
+
+impl Default for Slot {
+    fn default() -> Slot {
+        Slot {
+            state: Mutex::new(State::Waiting),
+            changed: Condvar::new(),
+            written_meanwhile: AtomicBool::new(false),
+        }
+    }
 }
 
 impl Slot {
@@ -122,6 +136,11 @@ impl DigestSlot {
 }
 
 impl DigestSlot {
+    /// What tells the list the file was written while it was read.
+    pub fn change_note(&self) -> ChangeNote {
+        ChangeNote(Arc::clone(&self.0))
+    }
+
     /// Says the file was gone when the archiver came to open it.
     pub fn vanished(self) {
         self.0.set(&[State::Waiting], State::Vanished);
@@ -132,6 +151,17 @@ impl Drop for DigestSlot {
     fn drop(&mut self) {
         self.0.set(&[State::Waiting], State::NotOpened);
         self.0.set(&[State::Reading], State::Unfinished);
+    }
+}
+
+/// Tells a file's digest list that the file was written while it was read.
+#[derive(Debug)]
+pub struct ChangeNote(Arc<Slot>);
+
+impl ChangeNote {
+    /// Notes the file as written while it was read.
+    pub fn changed(&self) {
+        self.0.written_meanwhile.store(true, Ordering::Relaxed);
     }
 }
 
@@ -179,6 +209,8 @@ struct Tracked {
     inodes: HashMap<(u64, u64), PathBytes>,
     /// The size declared in the list's node.
     declared: Option<u64>,
+    /// The files written while they were read, once the content is made.
+    written_meanwhile: Vec<PathBytes>,
 }
 
 /// 64 hex digits, as every SHA-256 is written: stands for the digests not yet known
@@ -234,12 +266,15 @@ impl VolumeList {
             Kind::Hardlink => &mut tracked.other_names,
             _ => return None,
         };
-        let slot = Arc::new(Slot {
-            state: Mutex::new(State::Waiting),
-            changed: Condvar::new(),
-        });
+        let slot = Arc::new(Slot::default());
         slots.push((index, Arc::clone(&slot)));
         Some(DigestSlot(slot))
+    }
+
+    /// The files written while the archiver read them (known once the list's content
+    /// is made).
+    pub fn written_meanwhile(&self) -> Vec<PathBytes> {
+        self.tracked().written_meanwhile.clone()
     }
 
     /// The volume's fingerprint, from the entries seen.
@@ -298,11 +333,17 @@ impl VolumeList {
             )));
         }
         let mut vanished = vec![false; records.len()];
+        let mut written_meanwhile = Vec::new();
         for (index, slot) in slots {
             let state = wait(&slot, cancel)?;
             let record = &mut records[index];
             record.sha256 = Some(match state {
-                State::Hashed(digest) => digest,
+                State::Hashed(digest) => {
+                    if slot.written_meanwhile.load(Ordering::Relaxed) {
+                        written_meanwhile.push(record.path.clone());
+                    }
+                    digest
+                }
                 State::NotOpened => self.unchanged_digest(record)?,
                 State::Vanished => {
                     vanished[index] = true;
@@ -365,6 +406,15 @@ impl VolumeList {
                 bytes.len()
             )));
         }
+        if let Some(first) = written_meanwhile.first() {
+            crate::say!(
+                "warning: {} file(s) of volume {} changed while being read, {first} first \
+                 (written meanwhile: --no-quiesce, or a writer nothing stopped); the \
+                 snapshot holds what was read",
+                written_meanwhile.len(),
+                self.name
+            );
+        }
         if vanished > 0 {
             crate::say!(
                 "warning: {vanished} file(s) of volume {} vanished while being read \
@@ -373,7 +423,9 @@ impl VolumeList {
                 self.name
             );
         }
-        self.tracked().records = records;
+        let mut tracked = self.tracked();
+        tracked.records = records;
+        tracked.written_meanwhile = written_meanwhile;
         Ok(bytes)
     }
 

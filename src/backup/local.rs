@@ -163,17 +163,7 @@ pub fn walk_fd(
                 let mut file = File::open(at(entry.as_fd(), OsStr::new("")))?;
                 let path = record.path.clone();
                 visit(record, Some(&mut file))?;
-                let after = rustix::fs::fstat(&file)?;
-                let moved = |s: &rustix::fs::Stat| {
-                    (
-                        s.st_size,
-                        s.st_mtime,
-                        s.st_mtime_nsec,
-                        s.st_ctime,
-                        s.st_ctime_nsec,
-                    )
-                };
-                if moved(&after) != moved(&stat) {
+                if write_stamp(&rustix::fs::fstat(&file)?) != write_stamp(&stat) {
                     changed.push(path);
                 }
             }
@@ -194,6 +184,18 @@ pub fn walk_fd(
         }
     }
     Ok(changed)
+}
+
+/// What a write to a file changes (size, modification and change times): compared
+/// before and after the file is read, it tells a file written meanwhile.
+pub(super) fn write_stamp(stat: &rustix::fs::Stat) -> [i64; 5] {
+    [
+        stat.st_size,
+        stat.st_mtime,
+        stat.st_mtime_nsec as i64,
+        stat.st_ctime,
+        stat.st_ctime_nsec as i64,
+    ]
 }
 
 /// The record of an entry from its `fstat`.

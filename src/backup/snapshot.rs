@@ -27,7 +27,9 @@ use sha2::Digest;
 
 use super::archive::{ExactSize, SafetyCheck, normalize};
 use super::beneath;
-use super::digest_list::{self, DigestSlot, MAX_DIGEST_LIST_BYTES, VolumeList, VolumeLists};
+use super::digest_list::{
+    self, ChangeNote, DigestSlot, MAX_DIGEST_LIST_BYTES, VolumeList, VolumeLists,
+};
 use super::entry::{
     FileList, FileRecord, Fingerprint, Kind, MAX_DEPTH, PathBytes, first_differences, too_deep,
 };
@@ -172,13 +174,25 @@ impl BeneathOpen {
         beneath::open_regular(self.root.as_fd(), &self.rel)
     }
 
-    /// The opened `file` as the archiver reads it.
-    fn reading(self, file: std::fs::File) -> RecordedRead<SizedFile> {
+    /// The opened `file` as the archiver reads it; `changed` is told when the file was
+    /// written while it was read.
+    fn reading(self, file: std::fs::File, changed: Option<ChangeNote>) -> RecordedRead<SizedFile> {
+        let opened = rustix::fs::fstat(&file)
+            .ok()
+            .map(|s| super::local::write_stamp(&s));
+        // Written between the walk and now: the node's size is not the file's.
+        if opened.is_some_and(|stamp| stamp[0] != self.size as i64)
+            && let Some(note) = &changed
+        {
+            note.changed();
+        }
         RecordedRead {
             file: SizedFile {
                 exact: ExactSize::new(file, self.size),
                 rel: self.rel.clone(),
                 warned: false,
+                opened,
+                changed,
             },
             rel: self.rel,
             failures: self.failures,
@@ -206,11 +220,16 @@ fn vanished(err: &(dyn std::error::Error + 'static)) -> bool {
 /// A file read directly, as the snapshot stores it: exactly the size its node declares
 /// (the archiver reads to the end, but a restore trusts the node), as a tar archive
 /// holds it. One that shrank while it was read, possible only without quiescing, is
-/// padded with zeros and named in a warning.
+/// padded with zeros and named in a warning; one written while it was read (its size
+/// or times moved) is told to its volume's digest list, which counts them.
 pub struct SizedFile {
     exact: ExactSize<std::fs::File>,
     rel: PathBuf,
     warned: bool,
+    /// What a write changes, as it was when the file was opened.
+    opened: Option<[i64; 5]>,
+    /// Told, once, at the end of the file when a write moved it.
+    changed: Option<ChangeNote>,
 }
 
 impl std::io::Read for SizedFile {
@@ -223,6 +242,18 @@ impl std::io::Read for SizedFile {
                  with zeros to its size, as tar does",
                 self.rel.display()
             );
+        }
+        if n == 0
+            && !buf.is_empty()
+            && let Some(note) = self.changed.take()
+        {
+            let now = rustix::fs::fstat(self.exact.get_ref())
+                .ok()
+                .map(|s| super::local::write_stamp(&s));
+            if now.is_none() || now != self.opened || self.exact.shrank() {
+                tracing::debug!("{}: written while it was read", self.rel.display());
+                note.changed();
+            }
         }
         Ok(n)
     }
@@ -296,7 +327,10 @@ impl ReadSourceOpen for EntryOpen {
     fn open(self) -> RusticResult<Self::Reader> {
         let reader: Self::Reader = match self.content {
             EntryContent::Beneath(beneath) => match beneath.open_file() {
-                Ok(file) => Box::new(beneath.reading(file)),
+                Ok(file) => {
+                    let changed = self.digest.as_ref().map(DigestSlot::change_note);
+                    Box::new(beneath.reading(file, changed))
+                }
                 Err(err) => match self.digest {
                     // A volume's file removed since the walk (by a writer nothing
                     // stopped) is left out of the snapshot and of the digest list.
@@ -2493,6 +2527,59 @@ mod tests {
         // Grown since the walk: cut; shrunk: padded with zeros, as tar does.
         assert_eq!(read(4), b"cont");
         assert_eq!(read(9), b"content\0\0");
+    }
+
+    #[test]
+    fn a_file_written_while_it_is_read_is_named_by_its_volumes_list() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["still", "appended", "grown"] {
+            std::fs::write(dir.path().join(name), vec![b'x'; 100_000]).unwrap();
+        }
+        let (_trigger, cancel) = crate::cancel::pair();
+        let root = Arc::new(beneath::open_root(dir.path()).unwrap());
+        let list = VolumeList::new("data", None);
+        let append = |name: &str| {
+            use std::io::Write;
+            let mut file = std::fs::OpenOptions::new()
+                .append(true)
+                .open(dir.path().join(name))
+                .unwrap();
+            file.write_all(b"more").unwrap();
+        };
+        let read = |name: &str, during: &dyn Fn()| {
+            let node = {
+                let meta = Metadata {
+                    size: 100_000,
+                    mode: Some(0o644),
+                    ..Metadata::default()
+                };
+                Node::new_node(std::ffi::OsStr::new(name), NodeType::File, meta)
+            };
+            let mut open = EntryOpen::new(EntryContent::Beneath(BeneathOpen {
+                root: Arc::clone(&root),
+                rel: PathBuf::from(name),
+                size: 100_000,
+                failures: Arc::default(),
+                cancel: cancel.clone(),
+            }));
+            open.digest = list.track(PathBytes(name.as_bytes().to_vec()), &node);
+            let mut reader = open.open().unwrap();
+            let mut half = vec![0; 50_000];
+            reader.read_exact(&mut half).unwrap();
+            during();
+            std::io::copy(&mut reader, &mut std::io::sink()).unwrap();
+        };
+        read("still", &|| ());
+        read("appended", &|| append("appended"));
+        // Grown between the walk and the open: the snapshot holds a prefix of it.
+        append("grown");
+        read("grown", &|| ());
+        list.node("data.files.json");
+        list.content(&cancel).unwrap();
+        assert_eq!(
+            list.written_meanwhile(),
+            [b"appended".as_slice(), b"grown"].map(|p| PathBytes(p.to_vec()))
+        );
     }
 
     #[test]
