@@ -472,23 +472,8 @@ fn adopt_refuses_to_leave_behind_a_container_in_its_namespace() {
     let client = format!("{vpn}-client");
     let label = format!("io.safeops.test={}", cleanup.label);
     cleanup.containers.extend([vpn.clone(), client.clone()]);
-    docker(&[
-        "run", "-d", "--name", &vpn, "--label", &label, IMAGE, "sleep", "3600",
-    ]);
-    let network = format!("container:{vpn}");
-    docker(&[
-        "run",
-        "-d",
-        "--name",
-        &client,
-        "--label",
-        &label,
-        "--network",
-        &network,
-        IMAGE,
-        "sleep",
-        "3600",
-    ]);
+    run_sleeping(&vpn, &label, &[]);
+    run_sleeping(&client, &label, &["--network", &format!("container:{vpn}")]);
     let id = docker(&["inspect", "-f", "{{.Id}}", &vpn]);
     let project = unique("adoptvpn");
     cleanup.projects.push(project.clone());

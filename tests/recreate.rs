@@ -194,3 +194,34 @@ fn a_container_started_with_rm_is_not_recreated() {
         "true"
     );
 }
+
+/// A container others join (`--network container:NAME`) is not replaced: its namespace
+/// would go with the old container and leave them cut off, unable to start again.
+#[test]
+fn a_container_whose_network_another_joins_is_not_replaced() {
+    require_engine();
+    let cleanup = Cleanup::new();
+    let dir = tempfile::tempdir().unwrap();
+    let label = format!("io.safeops.test={}", cleanup.label);
+    let (name, sidecar) = (unique("joined"), unique("sidecar"));
+    run_sleeping(&name, &label, &[]);
+    run_sleeping(
+        &sidecar,
+        &label,
+        &["--network", &format!("container:{name}")],
+    );
+    let old_id = docker(&["inspect", "-f", "{{.Id}}", &name]);
+    let (code, _, stderr) = run(with_state(dir.path()).args(["recreate", &name, "-t", "0"]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains(&format!("while {sidecar} join its namespaces")),
+        "{stderr}"
+    );
+    assert_eq!(docker(&["inspect", "-f", "{{.Id}}", &name]), old_id);
+    for container in [&name, &sidecar] {
+        assert_eq!(
+            docker(&["inspect", "-f", "{{.State.Running}}", container]).trim(),
+            "true"
+        );
+    }
+}

@@ -9,7 +9,7 @@ use bollard::query_parameters::StopContainerOptionsBuilder;
 
 use crate::backup::journal::Journal;
 use crate::engine::Engine;
-use crate::engine::inventory::Container;
+use crate::engine::inventory::{self, Container};
 use crate::error::{Error, Result, engine_message};
 
 /// Containers with this label set to `false` are never stopped for a backup.
@@ -29,46 +29,9 @@ pub fn is_exempt(container: &Container) -> bool {
         .is_some_and(|v| v.eq_ignore_ascii_case("false"))
 }
 
-/// For each container (by id), the containers among `containers` whose network, pid or
-/// ipc namespace it joins (`--network container:X`, `--pid container:X`): those must
-/// run before it starts, or its start fails.
-pub async fn namespace_joins(
-    engine: &Engine,
-    containers: &[Container],
-) -> HashMap<String, Vec<String>> {
-    let mut joins = HashMap::new();
-    for c in containers {
-        let Ok(inspect) = engine.docker.inspect_container(&c.id, None).await else {
-            continue;
-        };
-        let host = inspect.host_config.unwrap_or_default();
-        let modes = [
-            host.network_mode,
-            host.pid_mode,
-            host.ipc_mode.map(|m| m.to_string()),
-        ];
-        let parents: Vec<String> = modes
-            .into_iter()
-            .flatten()
-            .filter_map(|mode| {
-                let other = mode.strip_prefix("container:")?.to_string();
-                containers
-                    .iter()
-                    .find(|p| p.id.starts_with(&other) || p.name == other)
-                    .map(|p| p.id.clone())
-            })
-            .filter(|p| *p != c.id)
-            .collect();
-        if !parents.is_empty() {
-            joins.insert(c.id.clone(), parents);
-        }
-    }
-    joins
-}
-
 /// `containers` in start order: a compose service after the services it depends on
 /// (same project), a container after those whose namespaces it joins (`joins`, from
-/// [`namespace_joins`]), otherwise by name.
+/// [`namespace_joins`](crate::engine::inventory::namespace_joins)), otherwise by name.
 pub fn start_order(
     containers: &[Container],
     joins: &HashMap<String, Vec<String>>,
@@ -118,7 +81,7 @@ pub async fn stop(
     containers: &[Container],
     timeout_secs: i32,
 ) -> Result<Vec<Container>> {
-    let joins = namespace_joins(engine, containers).await;
+    let joins = inventory::namespace_joins(engine, containers).await;
     let order = start_order(containers, &joins);
     for container in order.iter().rev() {
         journal.update(|s| {
@@ -189,7 +152,7 @@ pub async fn restart(
             .iter()
             .filter_map(|(id, _)| by_id.get(id.as_str()).map(|c| (*c).clone()))
             .collect();
-        let joins = namespace_joins(engine, &listed).await;
+        let joins = inventory::namespace_joins(engine, &listed).await;
         let mut ordered: Vec<(String, String)> = start_order(&listed, &joins)
             .into_iter()
             .map(|c| (c.id, c.name))

@@ -127,7 +127,7 @@ async fn refuse_joiners_left_out(
     specs: &[serde_json::Value],
 ) -> Result<()> {
     let adopted: Vec<&str> = specs.iter().filter_map(|s| s["Id"].as_str()).collect();
-    let joins = crate::backup::quiesce::namespace_joins(engine, containers).await;
+    let joins = inventory::namespace_joins(engine, containers).await;
     let name = |id: &str| {
         containers
             .iter()

@@ -133,6 +133,43 @@ pub async fn containers(engine: &Engine) -> Result<Vec<Container>> {
     Ok(out)
 }
 
+/// For each container (by id), the containers among `containers` whose network, pid or
+/// ipc namespace it joins (`--network container:X`, `--pid container:X`): those must
+/// run before it starts, or its start fails.
+pub async fn namespace_joins(
+    engine: &Engine,
+    containers: &[Container],
+) -> HashMap<String, Vec<String>> {
+    let mut joins = HashMap::new();
+    for c in containers {
+        let Ok(inspect) = engine.docker.inspect_container(&c.id, None).await else {
+            continue;
+        };
+        let host = inspect.host_config.unwrap_or_default();
+        let modes = [
+            host.network_mode,
+            host.pid_mode,
+            host.ipc_mode.map(|m| m.to_string()),
+        ];
+        let parents: Vec<String> = modes
+            .into_iter()
+            .flatten()
+            .filter_map(|mode| {
+                let other = mode.strip_prefix("container:")?.to_string();
+                containers
+                    .iter()
+                    .find(|p| p.id.starts_with(&other) || p.name == other)
+                    .map(|p| p.id.clone())
+            })
+            .filter(|p| *p != c.id)
+            .collect();
+        if !parents.is_empty() {
+            joins.insert(c.id.clone(), parents);
+        }
+    }
+    joins
+}
+
 /// The named volumes a container's inspect document, or a spec saved from one, mounts.
 pub fn volumes_in_spec(spec: &serde_json::Value) -> impl Iterator<Item = &str> {
     spec["Mounts"]

@@ -185,7 +185,7 @@ pub fn export(
         s.hostname = Some(hostname.to_string());
     }
     s.domainname = set(text(config, "/Domainname"), None);
-    s.stop_signal = set(text(config, "/StopSignal"), None);
+    s.stop_signal = set(text(config, "/StopSignal"), defaults.stop_signal.as_deref());
     if let Some(timeout) = config["StopTimeout"].as_i64() {
         s.stop_grace_period = Some(format!("{timeout}s"));
     }

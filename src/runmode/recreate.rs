@@ -19,7 +19,7 @@ use bollard::query_parameters::{
 use serde_json::{Value, json};
 
 use crate::cancel::Cancel;
-use crate::engine::Engine;
+use crate::engine::{Engine, inventory};
 use crate::error::{Error, ExitCode, Result, engine_message};
 use crate::runmode::restart_check::{self, Patience};
 
@@ -43,6 +43,10 @@ pub struct ImageDefaults {
     pub healthcheck: Option<Value>,
     /// `EXPOSE`d ports (`80/tcp`).
     pub exposed_ports: Vec<String>,
+    /// `STOPSIGNAL`.
+    pub stop_signal: Option<String>,
+    /// `VOLUME` paths.
+    pub volumes: Vec<String>,
 }
 
 /// Reads an image's defaults; an image that is gone has none we can subtract.
@@ -60,10 +64,18 @@ pub async fn image_defaults(engine: &Engine, image: &str) -> ImageDefaults {
         user: config["User"].as_str().map(str::to_string),
         healthcheck: Some(config["Healthcheck"].clone()).filter(|v| !v.is_null()),
         // The engine's `{"80/tcp": {}}`, which bollard's model turns into a list.
-        exposed_ports: match &config["ExposedPorts"] {
-            Value::Object(ports) => ports.keys().cloned().collect(),
-            list => strings(list),
-        },
+        exposed_ports: keys(&config["ExposedPorts"]),
+        stop_signal: config["StopSignal"].as_str().map(str::to_string),
+        volumes: keys(&config["Volumes"]),
+    }
+}
+
+/// The keys of the engine's `{"80/tcp": {}}` maps, which bollard's model turns into a
+/// list.
+fn keys(value: &Value) -> Vec<String> {
+    match value {
+        Value::Object(map) => map.keys().cloned().collect(),
+        list => strings(list),
     }
 }
 
@@ -132,19 +144,27 @@ pub fn blueprint(
         if let Some(Value::Object(labels)) = fields.get_mut("Labels") {
             labels.retain(|k, v| old_defaults.labels.get(k).map(String::as_str) != v.as_str());
         }
+        let text = |t: &Option<String>| t.as_ref().map(|t| json!(t));
         for (key, default) in [
-            ("Cmd", &old_defaults.cmd),
-            ("Entrypoint", &old_defaults.entrypoint),
+            ("Cmd", old_defaults.cmd.clone()),
+            ("Entrypoint", old_defaults.entrypoint.clone()),
+            ("WorkingDir", text(&old_defaults.working_dir)),
+            ("User", text(&old_defaults.user)),
+            ("StopSignal", text(&old_defaults.stop_signal)),
+            // The old image's check would judge the new one (and the gate with it).
+            ("Healthcheck", old_defaults.healthcheck.clone()),
         ] {
             if default.is_some() && fields.get(key) == default.as_ref() {
                 fields.remove(key);
             }
         }
-        if old_defaults.working_dir.is_some()
-            && fields.get("WorkingDir").and_then(Value::as_str)
-                == old_defaults.working_dir.as_deref()
-        {
-            fields.remove("WorkingDir");
+        for (key, defaults) in [
+            ("ExposedPorts", &old_defaults.exposed_ports),
+            ("Volumes", &old_defaults.volumes),
+        ] {
+            if let Some(Value::Object(map)) = fields.get_mut(key) {
+                map.retain(|k, _| !defaults.contains(k));
+            }
         }
     }
     let mut host = spec["HostConfig"].clone();
@@ -561,6 +581,9 @@ pub async fn replace_checked(
         ));
     }
     let old_id = spec["Id"].as_str().unwrap_or_default();
+    refuse_joined(engine, old_id, &blueprint.name)
+        .await
+        .map_err(not_replaced)?;
     let was_running = spec["State"]["Running"].as_bool().unwrap_or(false);
     let aside = rename_aside(engine, old_id, &blueprint.name, was_running)
         .await
@@ -605,6 +628,36 @@ pub async fn replace_checked(
     }
 }
 
+/// Refuses to replace container `id` (`name`) while others join its network, pid or
+/// ipc namespace (`--network container:NAME`): the namespace goes with the old
+/// container, which would leave them cut off, and unable to start again.
+async fn refuse_joined(engine: &Engine, id: &str, name: &str) -> Result<()> {
+    let containers = inventory::containers(engine).await?;
+    let joins = inventory::namespace_joins(engine, &containers).await;
+    let joiners: Vec<&str> = containers
+        .iter()
+        .filter(|c| {
+            joins
+                .get(&c.id)
+                .is_some_and(|parents| parents.iter().any(|p| p == id))
+        })
+        .map(|c| c.name.as_str())
+        .collect();
+    if joiners.is_empty() {
+        return Ok(());
+    }
+    Err(Error::usage(format!(
+        "{name} cannot be replaced while {} join its namespaces (container:{name}): they \
+         would lose its network with the old container, and could not start again",
+        joiners.join(", ")
+    ))
+    .hint(format!(
+        "remove them first and start them again with container:{name} afterwards, or run \
+         them in one compose project (network_mode: service:...), which compose recreates \
+         together"
+    )))
+}
+
 /// Creates a container that no longer exists from a saved spec.
 pub async fn bootstrap(
     engine: &Engine,
@@ -641,4 +694,58 @@ pub fn patience(spec: &serde_json::Value) -> Patience {
         Duration::from_secs(60),
         Duration::from_secs(2),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_the_old_image_set_gives_way_to_the_new_images_and_what_run_set_stays() {
+        let check = json!({"Test": ["CMD", "curl", "-f", "http://localhost:80/"]});
+        let spec = json!({
+            "Id": "0123456789abcdef", "Name": "/web",
+            "Config": {"Image": "web:1", "User": "node", "StopSignal": "SIGQUIT",
+                "Healthcheck": check, "WorkingDir": "/app", "Cmd": ["serve"],
+                "ExposedPorts": {"80/tcp": {}, "9090/tcp": {}},
+                "Volumes": {"/cache": {}, "/extra": {}},
+                "Env": ["PATH=/bin", "MODE=prod"], "Labels": {"v": "1", "team": "a"}},
+            "HostConfig": {"NetworkMode": "default"},
+        });
+        let old = ImageDefaults {
+            env: vec!["PATH=/bin".into()],
+            labels: HashMap::from([("v".into(), "1".into())]),
+            cmd: Some(json!(["serve"])),
+            working_dir: Some("/app".into()),
+            user: Some("node".into()),
+            healthcheck: Some(check.clone()),
+            exposed_ports: vec!["80/tcp".into()],
+            stop_signal: Some("SIGQUIT".into()),
+            volumes: vec!["/cache".into()],
+            ..ImageDefaults::default()
+        };
+        let config = |blueprint: Blueprint| serde_json::to_value(blueprint.body).unwrap();
+        let moved = config(blueprint(&spec, Some("web:2"), &old).unwrap());
+        for gone in ["User", "StopSignal", "Healthcheck", "WorkingDir", "Cmd"] {
+            assert!(moved[gone].is_null(), "{gone}: {moved}");
+        }
+        assert_eq!(moved["ExposedPorts"], json!({"9090/tcp": {}}));
+        assert_eq!(moved["Volumes"], json!({"/extra": {}}));
+        assert_eq!(moved["Env"], json!(["MODE=prod"]));
+        assert_eq!(moved["Labels"], json!({"team": "a"}));
+        // The same image: everything stays, whoever set it.
+        let kept = config(blueprint(&spec, None, &old).unwrap());
+        assert_eq!(kept["User"], "node");
+        assert_eq!(kept["Healthcheck"], check);
+        assert_eq!(kept["ExposedPorts"], json!({"80/tcp": {}, "9090/tcp": {}}));
+        // What the operator set differs from the image's and stays on a new image.
+        let own = ImageDefaults {
+            user: Some("root".into()),
+            healthcheck: Some(json!({"Test": ["NONE"]})),
+            ..old
+        };
+        let moved = config(blueprint(&spec, Some("web:2"), &own).unwrap());
+        assert_eq!(moved["User"], "node");
+        assert_eq!(moved["Healthcheck"], check);
+    }
 }

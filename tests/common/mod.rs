@@ -51,6 +51,15 @@ pub fn ensure_image() {
     );
 }
 
+/// Starts container `name` of the test image, labelled `label`, with the further
+/// `docker run` options `options`, sleeping for an hour.
+pub fn run_sleeping(name: &str, label: &str, options: &[&str]) {
+    let mut args = vec!["run", "-d", "--name", name, "--label", label];
+    args.extend_from_slice(options);
+    args.extend_from_slice(&[IMAGE, "sleep", "3600"]);
+    docker(&args);
+}
+
 /// A name unique to this test process and call, valid as a compose project name.
 pub fn unique(prefix: &str) -> String {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
