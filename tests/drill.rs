@@ -411,6 +411,8 @@ fn drill_copies_share_nothing_with_production_and_one_shots_are_judged_by_their_
         &format!("container:{}", f.container),
         "--device",
         "/dev/zero:/dev/xprod",
+        "--label",
+        "traefik.http.routers.shop.rule=Host(`shop.example`)",
         "-v",
         &format!("{}:/data", f.volume),
         IMAGE,
@@ -444,6 +446,13 @@ fn drill_copies_share_nothing_with_production_and_one_shots_are_judged_by_their_
     );
     assert!(
         report["checks"].to_string().contains("PidMode"),
+        "{report:#}"
+    );
+    // A reverse proxy that finds containers by their labels never sees the copy.
+    let labels = docker(&["inspect", "-f", "{{json .Config.Labels}}", copy]);
+    assert!(!labels.contains("traefik"), "{labels}");
+    assert!(
+        report["checks"].to_string().contains("2 label(s) of"),
         "{report:#}"
     );
     for kind in ["rm -f", "volume rm", "network rm"] {

@@ -353,7 +353,15 @@ async fn drill(
             continue;
         }
         let name = scratch_name(id, &info.name);
-        let (body, dropped) = blueprint(&spec, &name, &network, &volume_map, tags)?;
+        let image = recreate::image_defaults(engine, spec["Image"].as_str().unwrap_or_default());
+        let (body, dropped) = blueprint(
+            &spec,
+            &name,
+            &network,
+            &volume_map,
+            tags,
+            &image.await.labels,
+        )?;
         for what in dropped {
             checks.push(Check {
                 name: format!("isolate {}", info.name),
@@ -604,13 +612,15 @@ fn patience(spec: &Value) -> Patience {
 
 /// The create request of the drill's copy of a container: its spec on the drill's
 /// network and scratch volumes, with everything that reaches production or the host
-/// taken out (said in the returned notes).
+/// taken out (said in the returned notes). Of its labels, only its image's
+/// (`image_labels`) and the drill's `tags` stay.
 fn blueprint(
     spec: &Value,
     name: &str,
     network: &str,
     volumes: &HashMap<String, String>,
     tags: &HashMap<String, String>,
+    image_labels: &HashMap<String, String>,
 ) -> Result<(bollard::models::ContainerCreateBody, Vec<String>)> {
     let mut spec = spec.clone();
     let mut notes = Vec::new();
@@ -638,18 +648,27 @@ fn blueprint(
         })
         .collect();
     spec["Mounts"] = json!([]);
-    // Labels: compose's would make the copy part of the production project.
-    if let Some(own) = spec
-        .pointer_mut("/Config/Labels")
-        .and_then(Value::as_object_mut)
-    {
-        own.retain(|k, _| !k.starts_with("com.docker.compose."));
-        for (k, v) in tags {
-            own.insert(k.clone(), json!(v));
-        }
-    } else {
-        spec["Config"]["Labels"] = json!(tags);
+    // Labels: compose's would make the copy part of the production project, a reverse
+    // proxy's (traefik, caddy-docker-proxy) would route production's traffic to it or
+    // drop production's route as defined twice. The engine adds the image's own again.
+    let dropped = spec
+        .pointer("/Config/Labels")
+        .and_then(Value::as_object)
+        .map_or(0, |own| {
+            own.iter()
+                .filter(|(k, v)| {
+                    !k.starts_with("com.docker.compose.")
+                        && image_labels.get(*k).map(String::as_str) != v.as_str()
+                })
+                .count()
+        });
+    if dropped > 0 {
+        notes.push(format!(
+            "{dropped} label(s) of {original} not given to the copy: a proxy or other tool \
+             that discovers containers by their labels would take it for production"
+        ));
     }
+    spec["Config"]["Labels"] = json!(tags);
     let host = spec["HostConfig"]
         .as_object_mut()
         .ok_or_else(|| Error::integrity("the spec has no HostConfig"))?;
