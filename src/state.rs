@@ -105,6 +105,15 @@ pub fn sync_dir(path: &Path) -> io::Result<()> {
     File::open(path)?.sync_all()
 }
 
+/// Space kept free besides what an operation writes.
+const SPACE_MARGIN: u64 = 16 << 20;
+
+/// The free space an operation that writes `bytes` wants: the bytes, a tenth more for
+/// what a file system spends on them (blocks, directories), and a margin.
+pub fn with_margin(bytes: u64) -> u64 {
+    bytes + bytes / 10 + SPACE_MARGIN
+}
+
 /// Free and total bytes of the file system holding `path` (or, when it does not exist
 /// yet, its nearest existing ancestor): what an unprivileged writer may still use.
 pub fn free_space(path: &Path) -> io::Result<(u64, u64)> {

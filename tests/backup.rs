@@ -395,6 +395,52 @@ fn a_full_target_disk_is_refused_before_anything_is_stopped() {
     assert_eq!(std::fs::read_dir(&disk.0).unwrap().count(), 0);
 }
 
+/// A restore whose files do not fit beside the volume's content on its file system (a
+/// 2 MiB tmpfs volume here) is refused before anything is stopped or written.
+#[test]
+fn a_restore_that_cannot_fit_is_refused_before_anything_is_stopped() {
+    let mut f = Fixture::new("fitting");
+    f.exec("head -c 4194304 /dev/urandom > /data/blob");
+    let backup = f.backup(&[]);
+    let small = format!("{}-small", f.container);
+    let user = format!("{}-user", f.container);
+    f.cleanup_volume(&small);
+    let label = format!("io.safeops.test={}", f.cleanup.label);
+    docker(&[
+        "volume",
+        "create",
+        "--label",
+        &label,
+        "--opt",
+        "type=tmpfs",
+        "--opt",
+        "device=tmpfs",
+        "--opt",
+        "o=size=2m",
+        &small,
+    ]);
+    run_sleeping(&user, &label, &["-v", &format!("{small}:/data")]);
+    docker(&["exec", &user, "sh", "-c", "echo kept > /data/file"]);
+    let (code, _, stderr) = run(f.safeops().args([
+        "restore",
+        backup.to_str().unwrap(),
+        "--volume",
+        &format!("{}:{small}", f.volume),
+        "--confirm",
+        &small,
+    ]));
+    assert_eq!(code, 5, "{stderr}");
+    assert!(
+        stderr.contains("not enough space for the restore of"),
+        "{stderr}"
+    );
+    assert_eq!(
+        docker(&["inspect", "-f", "{{.State.Running}}", &user]).trim(),
+        "true"
+    );
+    assert_eq!(docker(&["exec", &user, "ls", "-A", "/data"]).trim(), "file");
+}
+
 #[test]
 fn a_failing_database_dump_fails_the_backup() {
     require_engine();

@@ -38,9 +38,6 @@ use crate::engine::volume_access::{self, Access};
 use crate::error::{Error, Result, engine_message};
 use crate::target::{Mode, Target, VolumeRef};
 
-/// Space we want left over besides the estimate.
-const SPACE_MARGIN: u64 = 16 << 20;
-
 /// What to back up.
 #[derive(Debug, Clone)]
 pub struct Subject {
@@ -679,7 +676,7 @@ fn check_space(root: &Path, estimate: u64) -> Result<()> {
     let (free, _) = crate::state::free_space(root).map_err(|e| {
         Error::preflight(format!("cannot read free space of {}: {e}", root.display()))
     })?;
-    let needed = estimate + estimate / 10 + SPACE_MARGIN;
+    let needed = crate::state::with_margin(estimate);
     if free < needed {
         return Err(Error::preflight(format!(
             "not enough space in {}: the backup may need up to {} (content size + 10%), {} is free",

@@ -329,6 +329,7 @@ pub async fn restore(
             keep_special,
         });
     }
+    check_space(engine, &targets)?;
     let overwritten: Vec<&str> = targets
         .iter()
         .filter(|t| t.holds_data)
@@ -647,6 +648,51 @@ pub async fn restore(
             Err(err)
         }
     }
+}
+
+/// Refuses, before anything stops, a restore whose staged files would not fit beside
+/// the volumes' current content: a file system filled to its end fails the databases
+/// of every other container on it. Only volumes that exist, on this host, can be
+/// measured; those on one file system are added up.
+fn check_space(engine: &Engine, targets: &[Destination]) -> Result<()> {
+    let mut needs: HashMap<u64, (PathBuf, u64, Vec<&str>)> = HashMap::new();
+    for target in targets {
+        let Some(volume) = &target.existing else {
+            continue;
+        };
+        let Some(root) = volume_access::file_system_path(engine, volume) else {
+            continue;
+        };
+        let Ok(stat) = rustix::fs::statvfs(&root) else {
+            continue;
+        };
+        let need = needs
+            .entry(stat.f_fsid)
+            .or_insert_with(|| (root.clone(), 0, Vec::new()));
+        need.1 += target.expected.fingerprint().total_bytes;
+        need.2.push(&target.into);
+    }
+    for (root, bytes, volumes) in needs.values() {
+        let Ok((free, _)) = crate::state::free_space(root) else {
+            continue;
+        };
+        let needed = crate::state::with_margin(*bytes);
+        if free < needed {
+            return Err(Error::preflight(format!(
+                "not enough space for the restore of {}: its files ({}, with a tenth more \
+                 for the file system) are staged beside the current content until the \
+                 switch, and {} is free there; nothing was changed",
+                volumes.join(", "),
+                crate::ui::table::human_bytes(needed),
+                crate::ui::table::human_bytes(free),
+            ))
+            .hint(
+                "free space on the volumes' file system, or restore into a volume on another \
+                   with --volume NAME:NEW",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Leaves `dirs`, which could not be removed (a worker of this process may still have

@@ -72,6 +72,24 @@ pub fn choose(engine: &Engine, volume: &bollard::models::Volume, write: bool) ->
     }
 }
 
+/// A path on this host whose file system holds `volume`'s data, to measure its free
+/// space: none when the engine is elsewhere, the driver keeps the data elsewhere, or a
+/// volume with driver options (tmpfs, NFS) is not mounted now (its mountpoint would
+/// show the engine's own file system).
+pub fn file_system_path(engine: &Engine, volume: &bollard::models::Volume) -> Option<PathBuf> {
+    use std::os::unix::fs::MetadataExt;
+    if !engine.endpoint.host.starts_with("unix://") || volume.driver != "local" {
+        return None;
+    }
+    let path = PathBuf::from(&volume.mountpoint);
+    let device = |p: &std::path::Path| std::fs::metadata(p).ok().map(|m| m.dev());
+    let mounted = || {
+        let parent = path.parent().and_then(device);
+        device(&path).is_some_and(|d| parent.is_some_and(|p| p != d))
+    };
+    (path.is_dir() && (volume.options.is_empty() || mounted())).then_some(path)
+}
+
 fn direct_path(
     engine: &Engine,
     volume: &bollard::models::Volume,
