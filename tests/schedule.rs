@@ -111,6 +111,38 @@ fn dry_run_prints_valid_systemd_units_and_a_cron_line() {
     ]));
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("never fires"), "{stderr}");
+    // A location a backup would refuse does not become a directory of its name.
+    let (code, out, stderr) = run(f.safeops().args([
+        "schedule",
+        "add",
+        &f.container,
+        "--every",
+        "1h",
+        "--dry-run",
+        "--",
+        "--to",
+        "s3:https://AKIAKEY:s3cr3t@minio.example/bucket",
+    ]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("credentials do not go in the location"),
+        "{stderr}"
+    );
+    assert!(
+        !format!("{out}{stderr}").contains("s3cr3t"),
+        "{out}{stderr}"
+    );
+    // Cron's `5/15` is written as a range, which cronie reads too.
+    let (code, out, stderr) = run(f.safeops().args([
+        "schedule",
+        "add",
+        &f.container,
+        "--cron",
+        "5/15 * * * *",
+        "--dry-run",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(out.contains("\n5-59/15 * * * * root "), "{out}");
 }
 
 /// The next run is that of the host's clock, as cron reads the schedule: 02:30 at

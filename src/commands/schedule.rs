@@ -79,6 +79,8 @@ pub async fn add(
     // The target must exist now; a typo would only show in cron's mail.
     super::single_target(discovery, Some(&args.target), "schedule").await?;
     let mut backup = vec!["backup".to_string(), args.target.clone()];
+    // A location the backup would refuse must not become a plain directory of its name.
+    locations(&args.backup_flags)?;
     backup.extend(absolute_paths(&args.backup_flags));
     if !args
         .backup_flags
@@ -198,18 +200,29 @@ fn absolute_paths(flags: &[String]) -> Vec<String> {
     out
 }
 
+/// The locations the `--to` flags among the backup flags `flags` name; an error for one
+/// that is not a location.
+fn locations(flags: &[String]) -> Result<Vec<Location>> {
+    flags
+        .iter()
+        .zip(flags.iter().skip(1))
+        .filter(|(flag, _)| *flag == "--to")
+        .map(|(_, value)| value.as_str())
+        .chain(flags.iter().filter_map(|f| f.strip_prefix("--to=")))
+        .map(|text| {
+            Location::parse(text).map_err(|e| {
+                Error::usage(e.to_string())
+                    .hint("the job would back up somewhere else than meant: fix the location")
+            })
+        })
+        .collect()
+}
+
 /// Refuses a job that cannot run unattended: a backup into a repository with no
 /// password file (cron has no terminal to ask on). Says so when AWS keys from this
 /// shell's environment stay behind.
 fn check_unattended(backup: &[String]) -> Result<()> {
-    let locations: Vec<Location> = backup
-        .iter()
-        .zip(backup.iter().skip(1))
-        .filter(|(flag, _)| *flag == "--to")
-        .map(|(_, value)| value.as_str())
-        .chain(backup.iter().filter_map(|f| f.strip_prefix("--to=")))
-        .filter_map(|text| Location::parse(text).ok())
-        .collect();
+    let locations = locations(backup)?;
     let repositories: Vec<&Repository> = locations
         .iter()
         .filter_map(|l| match l {

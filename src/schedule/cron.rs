@@ -79,8 +79,25 @@ impl Cron {
         for (i, part) in parts.iter().enumerate() {
             fields[i] = field(part, i)?;
         }
+        // `5/15` (from 5 on) is Vixie cron's `5` and a syntax error to cronie: spelled
+        // as a range, every cron reads it alike.
+        let spelled: Vec<String> = parts
+            .iter()
+            .enumerate()
+            .map(|(i, part)| {
+                part.split(',')
+                    .map(|p| match p.split_once('/') {
+                        Some((from, step)) if from != "*" && !from.contains('-') => {
+                            format!("{from}-{}/{step}", RANGES[i].1)
+                        }
+                        _ => p.to_string(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
+            .collect();
         Ok(Cron {
-            text: parts.join(" "),
+            text: spelled.join(" "),
             fields,
             // Vixie cron: a field that starts with `*` does not restrict.
             dom_or_dow: !parts[2].starts_with('*') && !parts[4].starts_with('*'),
@@ -268,5 +285,17 @@ mod tests {
         assert_eq!(calendar("0 0 1 * 1"), ["*-*-1 0:0:00", "Mon *-*-* 0:0:00"]);
         assert!(Cron::parse("61 * * * *").is_err());
         assert!(Cron::parse("* * *").is_err());
+    }
+
+    #[test]
+    fn a_step_from_a_number_is_written_as_a_range_every_cron_reads() {
+        let cron = Cron::parse("5/15 1,3/10 * * 5/1").unwrap();
+        assert_eq!(cron.text, "5-59/15 1,3-23/10 * * 5-7/1");
+        assert_eq!(cron, Cron::parse(&cron.text).unwrap());
+        assert_eq!(cron.fields[0], [5, 20, 35, 50]);
+        assert_eq!(
+            cron.on_calendar(),
+            ["Sun,Fri,Sat *-*-* 1,3..23/10:5..59/15:00"]
+        );
     }
 }
