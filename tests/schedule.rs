@@ -100,29 +100,24 @@ fn dry_run_prints_valid_systemd_units_and_a_cron_line() {
     let baked = format!("HOME={}", home.display());
     assert!(out.contains(&format!("Environment=\"{baked}\"")), "{out}");
     assert!(out.contains(&format!("root {baked} ")), "{out}");
+    let dry_run = |args: &[&str]| {
+        run(f
+            .safeops()
+            .args(["schedule", "add", &f.container, "--dry-run"])
+            .args(args))
+    };
     // A schedule that never fires is refused.
-    let (code, _, stderr) = run(f.safeops().args([
-        "schedule",
-        "add",
-        &f.container,
-        "--cron",
-        "0 0 30 2 *",
-        "--dry-run",
-    ]));
+    let (code, _, stderr) = dry_run(&["--cron", "0 0 30 2 *"]);
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("never fires"), "{stderr}");
     // A location a backup would refuse does not become a directory of its name.
-    let (code, out, stderr) = run(f.safeops().args([
-        "schedule",
-        "add",
-        &f.container,
+    let (code, out, stderr) = dry_run(&[
         "--every",
         "1h",
-        "--dry-run",
         "--",
         "--to",
         "s3:https://AKIAKEY:s3cr3t@minio.example/bucket",
-    ]));
+    ]);
     assert_eq!(code, 2, "{stderr}");
     assert!(
         stderr.contains("credentials do not go in the location"),
@@ -133,14 +128,7 @@ fn dry_run_prints_valid_systemd_units_and_a_cron_line() {
         "{out}{stderr}"
     );
     // Cron's `5/15` is written as a range, which cronie reads too.
-    let (code, out, stderr) = run(f.safeops().args([
-        "schedule",
-        "add",
-        &f.container,
-        "--cron",
-        "5/15 * * * *",
-        "--dry-run",
-    ]));
+    let (code, out, stderr) = dry_run(&["--cron", "5/15 * * * *"]);
     assert_eq!(code, 0, "{stderr}");
     assert!(out.contains("\n5-59/15 * * * * root "), "{out}");
 }
