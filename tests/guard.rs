@@ -129,6 +129,53 @@ fn down_v_of_one_service_is_refused_without_confirmation() {
     );
 }
 
+/// Compose enables a service named on its command line whatever its profiles, and
+/// takes its volumes: a plan loaded without the profile cannot see them, so such a
+/// `down` is refused until the profile is enabled, and then planned with them.
+#[test]
+fn down_v_of_a_service_whose_profile_is_off_is_planned_only_with_the_profile() {
+    let p = Project::start("guardprof", &["docker", "compose"], "");
+    let file = p.dir.path().join("compose.yaml");
+    let text = std::fs::read_to_string(&file).unwrap().replacen(
+        "volumes:\n  data: {}\n",
+        &format!(
+            "  worker:\n    image: {IMAGE}\n    command: [\"sleep\", \"3600\"]\n    \
+             profiles: [jobs]\n    volumes: [\"jobdata:/jobs\"]\nvolumes:\n  data: {{}}\n  \
+             jobdata: {{}}\n"
+        ),
+        1,
+    );
+    std::fs::write(&file, text).unwrap();
+    compose(
+        &["docker", "compose"],
+        p.dir.path(),
+        &p.name,
+        &["--profile", "jobs", "up", "-d", "worker"],
+    );
+    let jobdata = format!("{}_jobdata", p.name);
+    let (code, _, stderr) = run(p.safeops().args(["down", "-v", "-t", "0", "worker"]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("--profile"), "{stderr}");
+    assert!(volumes_on_engine().contains(&jobdata));
+    let plan = json(p.safeops().args([
+        "--profile",
+        "jobs",
+        "down",
+        "-v",
+        "worker",
+        "--dry-run",
+        "--format",
+        "json",
+    ]));
+    let planned = plan["volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == jobdata.as_str())
+        .unwrap_or_else(|| panic!("{plan:#}"));
+    assert_eq!(planned["action"], "remove", "{plan:#}");
+}
+
 #[test]
 fn down_v_is_refused_without_confirmation_compose_v1() {
     refuses_without_confirmation(&[COMPOSE_V1]);

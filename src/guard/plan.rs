@@ -160,6 +160,29 @@ pub fn down(target: &Target, request: &DownRequest, facts: &PlanFacts<'_>) -> Re
         .model
         .as_ref()
         .map(|m| m.services.keys().map(String::as_str).collect());
+    // Compose enables a service named on its command line whatever its profiles, and
+    // takes its volumes: a plan without them would keep what compose then removes.
+    if let Some(services) = &services {
+        let unknown: Vec<&str> = request
+            .services
+            .iter()
+            .map(String::as_str)
+            .filter(|s| !services.contains(s))
+            .collect();
+        if !unknown.is_empty() {
+            return Err(Error::usage(format!(
+                "service {} is not in project {} as loaded (its profiles are not enabled, \
+                 or the name is wrong): compose would enable it and act on volumes this \
+                 plan cannot see",
+                unknown.join(", "),
+                project.name
+            ))
+            .hint(
+                "enable its profile (`docker safeops --profile NAME down ...`); \
+                   `docker compose config --services` lists the services",
+            ));
+        }
+    }
     let removed: Vec<&Container> = project
         .containers
         .iter()
