@@ -421,8 +421,22 @@ fn volume_rm_of_a_standalone_containers_data_is_guarded_and_undoable() {
         "echo precious > /data/file; sleep 3600",
     ]);
     std::thread::sleep(std::time::Duration::from_millis(500));
-    docker(&["rm", "-f", &container]);
     let safeops_cmd = || isolated(dir.path());
+    // In use: refused at once, as the engine would refuse it, before a safety backup
+    // stopped the container.
+    let started = docker(&["inspect", "-f", "{{.State.StartedAt}}", &container]);
+    let (code, _, stderr) =
+        run(safeops_cmd().args(["volume", "rm", &volume, "--confirm", &volume]));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains(&format!("in use by {container}")),
+        "{stderr}"
+    );
+    assert_eq!(
+        docker(&["inspect", "-f", "{{.State.StartedAt}}", &container]),
+        started
+    );
+    docker(&["rm", "-f", &container]);
     let (code, _, stderr) = run(safeops_cmd().args(["volume", "rm", &volume]));
     assert_eq!(code, 3, "{stderr}");
     assert!(stderr.contains(&volume), "{stderr}");

@@ -319,6 +319,22 @@ pub fn volume_rm(names: &[String], facts: &PlanFacts<'_>) -> Result<Plan> {
             Error::usage(format!("no such volume: {name}"))
                 .hint("list volumes with `docker volume ls`")
         })?;
+        // The engine refuses to remove a volume any container, even a stopped one,
+        // mounts: found now, before a confirmation and a safety backup that stops them.
+        let users: Vec<&str> = facts
+            .containers
+            .iter()
+            .filter(|c| c.volume_mounts.iter().any(|(v, _)| v == name))
+            .map(|c| c.name.as_str())
+            .collect();
+        if !users.is_empty() {
+            return Err(Error::failure(format!(
+                "volume {name} is in use by {}: the engine would refuse to remove it; \
+                 nothing was done",
+                users.join(", ")
+            ))
+            .hint("remove those containers first (`docker safeops rm CONTAINER`)"));
+        }
         volumes.push(planned(volume, Action::Remove, facts));
     }
     Ok(run_plan(Vec::new(), volumes))
