@@ -541,6 +541,8 @@ fn a_backup_location_is_one_concept_for_every_verb() {
         serde_json::Value::Null,
         "{status}"
     );
+    // The plan of a removal (of a volume no container mounts: one in use is refused).
+    docker(&["rm", "-f", &f.container]);
     let plan = json(f.safeops().args([
         "volume",
         "rm",
