@@ -340,17 +340,25 @@ fn a_compose_service_is_released_through_compose() {
         format!("services:\n  web:\n    image: {reference}\n    command: [\"sleep\", \"3600\"]\n    stop_grace_period: 1s\n"),
     )
     .unwrap();
-    let up = Command::new("docker")
-        .args(["compose", "-p", &project, "up", "-d"])
-        .current_dir(dir.path())
-        .env("DOCKER_HOST", second::SOCKET)
-        .output()
-        .unwrap();
-    assert!(
-        up.status.success(),
-        "{}",
-        String::from_utf8_lossy(&up.stderr)
-    );
+    // The service, and an exited one-off of `compose run` (which keeps its image and is
+    // neither released nor judged).
+    for args in [
+        &["up", "-d"][..],
+        &["run", "--name", &format!("{project}-once"), "web", "true"],
+    ] {
+        let compose = Command::new("docker")
+            .args(["compose", "-p", &project])
+            .args(args)
+            .current_dir(dir.path())
+            .env("DOCKER_HOST", second::SOCKET)
+            .output()
+            .unwrap();
+        assert!(
+            compose.status.success(),
+            "{}",
+            String::from_utf8_lossy(&compose.stderr)
+        );
+    }
     let container = format!("{project}-web-1");
     commit_image(IMAGE, &source_image, "echo v2 > /version", &[]);
     let new_id = image_id(&docker(&[
@@ -392,6 +400,11 @@ fn a_compose_service_is_released_through_compose() {
         "2s",
     ]);
     let report = json(&mut cmd);
+    assert_eq!(
+        report["containers"].as_array().unwrap().len(),
+        1,
+        "{report}"
+    );
     assert_eq!(report["containers"][0]["outcome"], "released", "{report}");
     assert_eq!(
         report["containers"][0]["name"],

@@ -141,7 +141,7 @@ pub async fn run(
         by_image.values().flatten().any(|item| match &item.switch {
             Switch::Container { id } => &c.id == id,
             Switch::Service { project, service } => {
-                c.project() == Some(project.name.as_str()) && c.service() == Some(service.as_str())
+                c.project() == Some(project.name.as_str()) && c.runs_service(service)
             }
         })
     });
@@ -311,7 +311,7 @@ async fn resolve(
                             project.mode_reason.clone().unwrap_or_default()
                         )));
                     }
-                    if !project.containers.iter().any(|c| c.service() == Some(name)) {
+                    if !project.containers.iter().any(|c| c.runs_service(name)) {
                         return Err(Error::usage(format!(
                             "service {name} of project {} runs no container on the target \
                              engine: there is nothing to release into",
@@ -419,7 +419,7 @@ async fn source_image_of(
     let found: Vec<&inventory::Container> = match service {
         Some((project, service)) => containers
             .iter()
-            .filter(|c| c.project() == Some(project) && c.service() == Some(service))
+            .filter(|c| c.project() == Some(project) && c.runs_service(service))
             .collect(),
         None => inventory::find_container(&containers, name)
             .into_iter()
@@ -534,7 +534,7 @@ async fn dry_run_report(target: &Engine, plan: &Plan, items: &[Item]) -> Result<
             Switch::Service { project, service } => project
                 .containers
                 .iter()
-                .filter(|c| c.service() == Some(service))
+                .filter(|c| c.runs_service(service))
                 .map(|c| c.id.clone())
                 .collect(),
         };

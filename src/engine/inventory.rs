@@ -24,6 +24,8 @@ pub const LABEL_ENV_FILES: &str = "com.docker.compose.project.environment_file";
 pub const LABEL_DEPENDS_ON: &str = "com.docker.compose.depends_on";
 /// The compose version that created a container.
 pub const LABEL_COMPOSE_VERSION: &str = "com.docker.compose.version";
+/// Compose's label on the containers of `compose run` (`True`).
+pub const LABEL_ONE_OFF: &str = "com.docker.compose.oneoff";
 
 /// A container as listed by the engine.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,6 +76,16 @@ impl Container {
     /// The compose service it runs, by label.
     pub fn service(&self) -> Option<&str> {
         self.labels.get(LABEL_SERVICE).map(String::as_str)
+    }
+
+    /// Whether it is one of the containers of compose service `service` (not a one-off
+    /// of `compose run`, which keeps the image it was run with).
+    pub fn runs_service(&self, service: &str) -> bool {
+        self.service() == Some(service)
+            && !self
+                .labels
+                .get(LABEL_ONE_OFF)
+                .is_some_and(|v| v.eq_ignore_ascii_case("true"))
     }
 }
 

@@ -352,7 +352,7 @@ impl Release<'_> {
         Ok(inventory::containers(self.engine)
             .await?
             .into_iter()
-            .filter(|c| c.project() == Some(project) && c.service() == Some(service))
+            .filter(|c| c.project() == Some(project) && c.runs_service(service))
             .collect())
     }
 
