@@ -239,6 +239,29 @@ fn a_broken_image_is_rolled_back_with_its_logs() {
             .count(),
         1
     );
+    // Kept broken (--no-rollback), then released again: already on the image, but not
+    // serving, which is no success.
+    let reports: Vec<Value> = [&["--no-rollback"][..], &[]]
+        .into_iter()
+        .map(|extra| {
+            let (code, stdout, stderr) = run(release(
+                dir.path(),
+                &[&name, "--from", "default", "--format", "json", "-t", "1"],
+            )
+            .args(extra));
+            assert_eq!(code, 1, "{stderr}{stdout}");
+            let report: Value = serde_json::from_str(&stdout).unwrap();
+            assert_eq!(report["containers"][0]["outcome"], "failed", "{report}");
+            report
+        })
+        .collect();
+    assert!(
+        reports[1]["containers"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("already runs the released image, but:")),
+        "{}",
+        reports[1]
+    );
 }
 
 /// The old container gone when its replacement has passed the gate (a `docker container

@@ -130,7 +130,7 @@ impl Release<'_> {
             message: None,
         };
         if from_image == self.image_id {
-            return Ok(report);
+            return self.unchanged(report, id, &spec).await;
         }
         // A digest or an id cannot be tagged: the container is created by the image id.
         let create_as = match tag_parts(reference) {
@@ -227,6 +227,7 @@ impl Release<'_> {
     ) -> Result<Vec<ContainerReport>> {
         let before = self.service_containers(&project.name, service).await?;
         let mut reports = Vec::new();
+        let mut specs = Vec::new();
         let mut previous: Option<String> = None;
         for container in &before {
             let spec = specs::save_current(self.engine, &container.id).await?;
@@ -239,9 +240,14 @@ impl Release<'_> {
                 outcome: Outcome::Unchanged,
                 message: None,
             });
+            specs.push(spec);
         }
         if !reports.is_empty() && reports.iter().all(|r| r.from_image == self.image_id) {
-            return Ok(reports);
+            let mut checked = Vec::new();
+            for ((report, spec), container) in reports.into_iter().zip(&specs).zip(&before) {
+                checked.push(self.unchanged(report, &container.id, spec).await?);
+            }
+            return Ok(checked);
         }
         if tag_parts(reference).is_none() {
             return Err(Error::usage(format!(
@@ -342,6 +348,38 @@ impl Release<'_> {
             report.message = Some(message.clone());
         }
         Ok(reports)
+    }
+
+    /// The report of container `id` (`spec`), which already runs the released image:
+    /// it passes the gate still (running, healthy, stable, its probes), or this is no
+    /// success (a release kept with `--no-rollback`, or one cut short, left it broken).
+    async fn unchanged(
+        &self,
+        mut report: ContainerReport,
+        id: &str,
+        spec: &Value,
+    ) -> Result<ContainerReport> {
+        let patience = self.gate.patience(&[&spec["Config"]["Healthcheck"]]);
+        let checked = async {
+            restart_check::check(self.engine, id, &report.name, patience).await?;
+            self.gate.probes(self.engine, id).await
+        };
+        let checked = tokio::select! {
+            checked = checked => checked,
+            why = self.cancel.cancelled() => {
+                let mut err = Error::interrupted();
+                err.message = format!("{why} while checking {}", report.name);
+                return Err(err);
+            }
+        };
+        if let Err(err) = checked {
+            report.outcome = Outcome::Failed;
+            report.message = Some(format!(
+                "it already runs the released image, but: {}",
+                err.message
+            ));
+        }
+        Ok(report)
     }
 
     async fn service_containers(
