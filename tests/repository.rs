@@ -872,6 +872,25 @@ fn keep_forgets_the_oldest_snapshots_and_prunes_what_only_they_held() {
         volume["last_backup_bytes"].as_u64().unwrap() >= 4 << 20,
         "{status}"
     );
+    // Without the password (no terminal to ask on) status still shows the rest.
+    let (code, stdout, stderr) = run(safeops(dir.path(), None)
+        .env_remove("SAFEOPS_REPOSITORY_PASSWORD_FILE")
+        .args([
+            "status",
+            &container,
+            "--to",
+            &url,
+            "--format",
+            "json",
+            "--no-size",
+        ]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("LAST BACKUP below leaves out"), "{stderr}");
+    let status: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert!(
+        status["targets"][0]["volumes"][0]["last_backup"].is_null(),
+        "{status}"
+    );
 }
 
 #[test]
@@ -2172,7 +2191,7 @@ fn a_safety_backup_goes_into_the_repository_and_its_undo_command_restores() {
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("nothing was destroyed"), "{stderr}");
     assert!(
-        stderr.contains("LAST BACKUP below leaves out the snapshots in"),
+        stderr.contains("LAST BACKUP below leaves out the backups in"),
         "the plan says it did not read the repository: {stderr}"
     );
     common::docker(&["volume", "inspect", &volume]);

@@ -267,39 +267,23 @@ impl Facts {
 
 /// When each volume was last backed up in `root`. A repository is read when its
 /// password is in a file (a prompt, if any, comes with the safety backup); when it
-/// cannot be read, a note says that the plan's LAST BACKUP leaves its snapshots out.
+/// cannot be read, a note says that LAST BACKUP leaves its snapshots out.
 async fn last_backups(
     root: &std::path::Path,
     password_file: Option<&std::path::Path>,
 ) -> std::collections::HashMap<String, String> {
-    let read = super::last_backups(root, || {
+    super::last_backups_or_note(root, || {
         repository::given_password(password_file)?.ok_or_else(|| {
             Error::usage("no password file is given").hint(format!(
                 "give --password-file or set {}",
                 repository::PASSWORD_FILE_ENV
             ))
         })
-    });
-    match read.await {
-        Ok(last) => last
-            .into_iter()
-            .map(|(volume, (created, _))| (volume, created))
-            .collect(),
-        Err(err) => {
-            // The location as parsed: what it was given as may carry more.
-            let shown = match Location::parse(&root.to_string_lossy()) {
-                Ok(Location::Repository(location)) => location.to_string(),
-                _ => root.display().to_string(),
-            };
-            crate::say!(
-                "note: LAST BACKUP below leaves out the snapshots in {shown}, which were not \
-                 read: {}{}",
-                err.message,
-                err.hint.map(|h| format!(" ({h})")).unwrap_or_default()
-            );
-            std::collections::HashMap::new()
-        }
-    }
+    })
+    .await
+    .into_iter()
+    .map(|(volume, (created, _))| (volume, created))
+    .collect()
 }
 
 /// Prints a plan: a table for people, or cli.md's JSON document.

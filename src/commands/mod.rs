@@ -49,6 +49,32 @@ pub async fn last_backups(
     .await
 }
 
+/// [`last_backups`], or none when they cannot be read (a repository without its
+/// password, unreachable): a note says that LAST BACKUP leaves out what `root` holds.
+pub async fn last_backups_or_note(
+    root: &std::path::Path,
+    password: impl FnOnce() -> Result<crate::storage::repository::Password>,
+) -> std::collections::HashMap<String, (String, crate::backup::entry::Fingerprint)> {
+    use crate::storage::location::Location;
+    match last_backups(root, password).await {
+        Ok(last) => last,
+        Err(err) => {
+            // The location as parsed: what it was given as may carry more.
+            let shown = match Location::parse(&root.to_string_lossy()) {
+                Ok(Location::Repository(location)) => location.to_string(),
+                _ => root.display().to_string(),
+            };
+            crate::say!(
+                "note: LAST BACKUP below leaves out the backups in {shown}, which were not \
+                 read: {}{}",
+                err.message,
+                err.hint.map(|h| format!(" ({h})")).unwrap_or_default()
+            );
+            Default::default()
+        }
+    }
+}
+
 /// The one target a verb acts on: the one named, else the project of the compose
 /// options or working directory. Says on stderr when it runs in run mode.
 pub async fn single_target(

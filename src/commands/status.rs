@@ -124,10 +124,10 @@ async fn last_backups(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<HashMap<String, (String, Fingerprint)>> {
     let root = store::backup_root(args.location.to.as_deref(), env)?;
-    super::last_backups(&root, || {
+    Ok(super::last_backups_or_note(&root, || {
         repository::password(args.repository.password_file.as_deref(), false)
     })
-    .await
+    .await)
 }
 
 /// Runs `status`.
