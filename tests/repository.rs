@@ -857,15 +857,14 @@ fn keep_forgets_the_oldest_snapshots_and_prunes_what_only_they_held() {
     let (code, said) = restic(path.to_str().unwrap(), &[], &["check", "--read-data"]);
     assert_eq!(code, 0, "{said}");
     // `status` reads each volume's last backup off the snapshot list.
-    let status = common::json(safeops(dir.path(), None).args([
-        "status",
-        &container,
-        "--to",
-        &url,
-        "--format",
-        "json",
-        "--no-size",
-    ]));
+    let status_of = |cmd: &mut Command| {
+        cmd.args(["status", &container, "--to", &url])
+            .args(["--format", "json", "--no-size"]);
+        run(cmd)
+    };
+    let (code, stdout, stderr) = status_of(&mut safeops(dir.path(), None));
+    assert_eq!(code, 0, "{stderr}");
+    let status: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     let volume = &status["targets"][0]["volumes"][0];
     assert_eq!(volume["last_backup"], listed[0]["created"], "{status}");
     assert!(
@@ -873,17 +872,8 @@ fn keep_forgets_the_oldest_snapshots_and_prunes_what_only_they_held() {
         "{status}"
     );
     // Without the password (no terminal to ask on) status still shows the rest.
-    let (code, stdout, stderr) = run(safeops(dir.path(), None)
-        .env_remove("SAFEOPS_REPOSITORY_PASSWORD_FILE")
-        .args([
-            "status",
-            &container,
-            "--to",
-            &url,
-            "--format",
-            "json",
-            "--no-size",
-        ]));
+    let (code, stdout, stderr) =
+        status_of(safeops(dir.path(), None).env_remove("SAFEOPS_REPOSITORY_PASSWORD_FILE"));
     assert_eq!(code, 0, "{stderr}");
     assert!(stderr.contains("LAST BACKUP below leaves out"), "{stderr}");
     let status: serde_json::Value = serde_json::from_str(&stdout).unwrap();
