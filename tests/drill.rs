@@ -134,6 +134,8 @@ fn a_target_only_several_other_hosts_backed_up_is_no_guess() {
     };
     let (_a, b) = (as_host("host-a"), as_host("host-b"));
     std::fs::remove_dir_all(&ours).unwrap();
+    // A directory of the target's name where the drill runs (a project's) is no backup.
+    std::fs::create_dir(f.dir.path().join(&f.container)).unwrap();
     let (code, _, stderr) = run(f.safeops().args(["drill", &f.container]));
     assert_eq!(code, 2, "{stderr}");
     assert!(

@@ -106,8 +106,11 @@ async fn backup_to_drill(
 ) -> Result<Source> {
     let env = |n: &str| std::env::var(n).ok();
     let to = args.location.to.as_deref();
+    // A bare name is a target's unless it is a backup: `drill shop` in /srv, where
+    // /srv/shop is the project's directory, drills the project.
     if let Some(what) = &args.what
         && let Ok(dir) = store::resolve(Path::new(what), to, &env)
+        && (what.contains('/') || dir.join(crate::backup::manifest::MANIFEST).is_file())
     {
         return Ok(Source::Plain(dir));
     }
