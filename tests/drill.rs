@@ -543,3 +543,35 @@ fn a_drill_through_the_engine_api_restores_without_a_helper_image() {
     assert_eq!(report["outcome"], "passed", "{report:#}");
     assert_eq!(leftovers_of(&backup).trim(), "");
 }
+
+/// A service stopped for a cold backup runs on in the drill: it is judged as a service,
+/// by its health, not passed for being still up when a one-shot job would have ended.
+#[test]
+fn a_service_backed_up_stopped_is_judged_by_its_health() {
+    let f = Fixture::new("drillcold");
+    let label = format!("io.safeops.test={}", f.cleanup.label);
+    let cold = format!("{}-cold", f.container);
+    let health = [
+        "--health-cmd",
+        "test -f /data/ready",
+        "--health-interval",
+        "1s",
+        "--health-timeout",
+        "1s",
+        "--health-retries",
+        "1",
+    ];
+    let mount = format!("{}:/data", f.volume);
+    let mut options = health.to_vec();
+    options.extend(["-v", &mount]);
+    run_sleeping(&cold, &label, &options);
+    docker(&["stop", "-t", "0", &cold]);
+    let (code, _, stderr) = run(f.safeops().args(["backup", &cold]));
+    assert_eq!(code, 0, "{stderr}");
+    let (code, report) = drill_json(&f, &newest_backup(&f), &[]);
+    assert_eq!(code, 1, "{report:#}");
+    assert!(
+        report["checks"].to_string().contains("unhealthy"),
+        "{report:#}"
+    );
+}

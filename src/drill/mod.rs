@@ -496,7 +496,8 @@ async fn state_of(engine: &Engine, id: &str) -> Result<bollard::models::Containe
 }
 
 /// Whether a copy came up: running and healthy (and staying up), or, for a one-shot
-/// container, run to completion with exit code 0.
+/// container, run to completion with exit code 0 (or, still running at the end of its
+/// wait, running and healthy).
 async fn came_up(engine: &Engine, copy: &Copy) -> Result<String> {
     if !copy.one_shot {
         restart_check::check(engine, &copy.id, &copy.name, copy.patience).await?;
@@ -516,7 +517,9 @@ async fn came_up(engine: &Engine, copy: &Copy) -> Result<String> {
             };
         }
         if Instant::now() > deadline {
-            return Ok("still running (it was stopped when backed up)".into());
+            // A service stopped for a cold backup: judged as a service, health and all.
+            restart_check::check(engine, &copy.id, &copy.name, copy.patience).await?;
+            return Ok("running and healthy (it was stopped when backed up)".into());
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
