@@ -204,7 +204,9 @@ async fn dispatch(cli: Cli) -> Result<()> {
                 commands::status::run(&discovery(&cli, &engine), args).await
             }
             Verb::Backup(args) => {
-                let engine = connect(&cli.docker).await?;
+                let engine = connect(&cli.docker)
+                    .await
+                    .inspect_err(|err| commands::backup::record_not_started(args, err, 0.0))?;
                 commands::backup::run(&discovery(&cli, &engine), args, &cancel).await
             }
             Verb::Backups(args) => match &args.action {

@@ -375,6 +375,25 @@ fn doctor_and_the_metrics_file_follow_backups_and_drills() {
         text.contains(&format!("docker_safeops_backup_last_files{target} 1\n")),
         "{text}"
     );
+    // A backup (a scheduled one) that cannot reach its engine is a failure too: in the
+    // metrics and the audit log, which doctor reads.
+    let (code, _, stderr) = run(f
+        .safeops()
+        .args(["-H", "tcp://127.0.0.1:1", "backup", &f.container])
+        .args(metrics_flag));
+    assert_eq!(code, 5, "{stderr}");
+    let text = std::fs::read_to_string(&metrics).unwrap();
+    assert!(
+        text.contains(&format!("docker_safeops_backup_failures_total{target} 1\n")),
+        "{text}"
+    );
+    let (_, log, _) = run(f.safeops().arg("log"));
+    assert!(
+        log.lines()
+            .last()
+            .is_some_and(|l| l.contains(&format!("backup {}: failed", f.container))),
+        "{log}"
+    );
 }
 
 /// The newest backup in `f`'s backup directory.

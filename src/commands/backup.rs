@@ -112,29 +112,34 @@ pub async fn run(discovery: &Discovery<'_>, args: &BackupArgs, cancel: &Cancel) 
     let (subject, options) = match planned(discovery, args).await {
         Ok(planned) => planned,
         Err(err) => {
-            // A scheduled backup that cannot start (its target gone, its location or
-            // password file wrong) must leave a trace that `schedule ls`, `doctor` and
-            // alerts on the metrics see.
-            if let Some(name) = &args.target {
-                let failed: Result<()> = Err(Error::failure(err.message.clone()));
-                audit::record("backup", name, audit::outcome_of(&failed), json!({}));
-                super::record_metrics(
-                    args.metrics.metrics_file.as_deref(),
-                    &Run {
-                        operation: Operation::Backup,
-                        target: name.clone(),
-                        success: false,
-                        seconds: started.elapsed().as_secs_f64(),
-                        bytes: None,
-                        files: None,
-                        rto_seconds: None,
-                    },
-                );
-            }
+            record_not_started(args, &err, started.elapsed().as_secs_f64());
             return Err(err);
         }
     };
     backed_up(discovery, args, (&subject, &options), started, cancel).await
+}
+
+/// Records a backup that could not start (the engine unreachable, its target gone, its
+/// location or password file wrong) after `seconds`: a scheduled one must leave a trace
+/// that `schedule ls`, `doctor` and alerts on the metrics see.
+pub fn record_not_started(args: &BackupArgs, err: &Error, seconds: f64) {
+    let Some(name) = &args.target else {
+        return;
+    };
+    let failed: Result<()> = Err(Error::failure(err.message.clone()));
+    audit::record("backup", name, audit::outcome_of(&failed), json!({}));
+    super::record_metrics(
+        args.metrics.metrics_file.as_deref(),
+        &Run {
+            operation: Operation::Backup,
+            target: name.clone(),
+            success: false,
+            seconds,
+            bytes: None,
+            files: None,
+            rto_seconds: None,
+        },
+    );
 }
 
 /// What `backup` backs up, and how.
