@@ -486,6 +486,21 @@ fn a_compose_service_is_released_through_compose() {
         docker_b(&["image", "inspect", &reference, "--format", "{{.Id}}"]),
         pulled
     );
+    // Its compose file gone, the service's container is released in run mode: said.
+    std::fs::remove_file(dir.path().join("compose.yaml")).unwrap();
+    let (code, _, stderr) = run(&mut release(
+        dir.path(),
+        &[
+            &container,
+            "--from",
+            "default",
+            "--image",
+            &source_image,
+            "--dry-run",
+        ],
+    ));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("is released outside compose"), "{stderr}");
 }
 
 #[test]

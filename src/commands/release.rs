@@ -266,12 +266,22 @@ async fn resolve(
                     let reference = compose_image(&project, &service);
                     (Switch::Service { project, service }, Some(reference))
                 }
-                _ => (
-                    Switch::Container {
-                        id: container.id.clone(),
-                    },
-                    None,
-                ),
+                target => {
+                    if let Target::Project(project) = &target
+                        && let Some(reason) = &project.mode_reason
+                    {
+                        crate::say!(
+                            "note: running in run mode: {reason}; {name} is released outside \
+                             compose, whose file still names the old image for a later `up`"
+                        );
+                    }
+                    (
+                        Switch::Container {
+                            id: container.id.clone(),
+                        },
+                        None,
+                    )
+                }
             },
             None => {
                 if let Some(project) = located_project(discovery, &containers).await?
