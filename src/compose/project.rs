@@ -91,10 +91,23 @@ pub fn locate(
         .as_deref()
         .map(|dir| absolute(cwd, dir))
         .unwrap_or_else(|| cwd.to_path_buf());
+    // Like compose, COMPOSE_FILE may come from the env file of the directory it starts
+    // in (`--env-file`, else `.env`); the environment's wins.
+    let start_env_files: Vec<PathBuf> = match flags.env_files.is_empty() {
+        true => vec![start.join(".env")],
+        false => flags.env_files.iter().map(|f| absolute(cwd, f)).collect(),
+    };
+    let mut from_env_files = BTreeMap::new();
+    if flags.files.is_empty() && env("COMPOSE_FILE").is_none_or(|v| v.is_empty()) {
+        for file in start_env_files.iter().filter(|f| f.is_file()) {
+            from_env_files.extend(read_env_file(file)?);
+        }
+    }
+    let setting = |name: &str| env(name).or_else(|| from_env_files.get(name).cloned());
     let files: Vec<PathBuf> = if !flags.files.is_empty() {
         flags.files.iter().map(|f| absolute(cwd, f)).collect()
-    } else if let Some(list) = env("COMPOSE_FILE").filter(|v| !v.is_empty()) {
-        let separator = env("COMPOSE_PATH_SEPARATOR").unwrap_or_else(|| ":".to_string());
+    } else if let Some(list) = setting("COMPOSE_FILE").filter(|v| !v.is_empty()) {
+        let separator = setting("COMPOSE_PATH_SEPARATOR").unwrap_or_else(|| ":".to_string());
         list.split(separator.as_str())
             .filter(|f| !f.is_empty())
             .map(|f| absolute(&start, Path::new(f)))
@@ -355,5 +368,29 @@ mod tests {
                 .unwrap()
                 .is_none()
         );
+    }
+
+    #[test]
+    fn compose_file_may_come_from_the_env_file_where_compose_starts() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = dir.path().join("app");
+        std::fs::create_dir(&app).unwrap();
+        // The upward search would find the parent's file: not compose's choice.
+        std::fs::write(dir.path().join("docker-compose.yml"), "services: {}\n").unwrap();
+        for name in ["base.yml", "prod.yml", "other.yml"] {
+            std::fs::write(app.join(name), "services: {}\n").unwrap();
+        }
+        std::fs::write(app.join(".env"), "COMPOSE_FILE=base.yml:prod.yml\n").unwrap();
+        let none = |_: &str| None;
+        let found = locate(&ProjectOptions::default(), &app, &none)
+            .unwrap()
+            .unwrap();
+        assert_eq!(found.files, [app.join("base.yml"), app.join("prod.yml")]);
+        // The environment's COMPOSE_FILE wins over the env file's.
+        let other = |name: &str| (name == "COMPOSE_FILE").then(|| "other.yml".to_string());
+        let found = locate(&ProjectOptions::default(), &app, &other)
+            .unwrap()
+            .unwrap();
+        assert_eq!(found.files, [app.join("other.yml")]);
     }
 }
