@@ -224,4 +224,10 @@ fn a_container_whose_network_another_joins_is_not_replaced() {
             "true"
         );
     }
+    // A stopped one (a debugging container left behind) does not hold it back: a
+    // warning says it cannot start again.
+    docker(&["stop", "-t", "0", &sidecar]);
+    let (code, _, stderr) = run(with_state(dir.path()).args(["recreate", &name, "-t", "0"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("(stopped) joins a namespace"), "{stderr}");
 }

@@ -517,9 +517,17 @@ async fn came_up(engine: &Engine, copy: &Copy) -> Result<String> {
             };
         }
         if Instant::now() > deadline {
-            // A service stopped for a cold backup: judged as a service, health and all.
-            restart_check::check(engine, &copy.id, &copy.name, copy.patience).await?;
-            return Ok("running and healthy (it was stopped when backed up)".into());
+            // A service stopped for a cold backup: judged as a service, health and all;
+            // a long job that ends well meanwhile is done, not dead.
+            return match restart_check::check(engine, &copy.id, &copy.name, copy.patience).await {
+                Ok(()) => Ok("running and healthy (it was stopped when backed up)".into()),
+                Err(err) => match state_of(engine, &copy.id).await? {
+                    state if state.running != Some(true) && state.exit_code == Some(0) => {
+                        Ok("ran to completion (exit code 0), as when it was backed up".into())
+                    }
+                    _ => Err(err),
+                },
+            };
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
@@ -615,8 +623,8 @@ fn patience(spec: &Value) -> Patience {
 
 /// The create request of the drill's copy of a container: its spec on the drill's
 /// network and scratch volumes, with everything that reaches production or the host
-/// taken out (said in the returned notes). Of its labels, only its image's
-/// (`image_labels`) and the drill's `tags` stay.
+/// taken out (said in the returned notes). Of its labels, only safeops' own, its
+/// image's (`image_labels`) and the drill's `tags` stay.
 fn blueprint(
     spec: &Value,
     name: &str,
@@ -654,6 +662,15 @@ fn blueprint(
     // Labels: compose's would make the copy part of the production project, a reverse
     // proxy's (traefik, caddy-docker-proxy) would route production's traffic to it or
     // drop production's route as defined twice. The engine adds the image's own again.
+    // Our own (probes, dump kind, quiesce) stay: the drill's checks read them.
+    let mut labels: serde_json::Map<String, Value> = spec
+        .pointer("/Config/Labels")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .filter(|(k, _)| k.starts_with("io.safeops."))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
     let dropped = spec
         .pointer("/Config/Labels")
         .and_then(Value::as_object)
@@ -661,6 +678,7 @@ fn blueprint(
             own.iter()
                 .filter(|(k, v)| {
                     !k.starts_with("com.docker.compose.")
+                        && !labels.contains_key(*k)
                         && image_labels.get(*k).map(String::as_str) != v.as_str()
                 })
                 .count()
@@ -671,7 +689,8 @@ fn blueprint(
              that discovers containers by their labels would take it for production"
         ));
     }
-    spec["Config"]["Labels"] = json!(tags);
+    labels.extend(tags.iter().map(|(k, v)| (k.clone(), json!(v))));
+    spec["Config"]["Labels"] = Value::Object(labels);
     let host = spec["HostConfig"]
         .as_object_mut()
         .ok_or_else(|| Error::integrity("the spec has no HostConfig"))?;

@@ -252,7 +252,7 @@ impl Helper {
     }
 }
 
-/// How long the removal of a helper is tried again: the engine refuses it while
+/// How long the removal of a helper is tried again while the engine answers that
 /// another removal of it is under way (a recovery run by a concurrent command).
 const HELPER_REMOVAL_PATIENCE: std::time::Duration = std::time::Duration::from_secs(15);
 
@@ -274,16 +274,19 @@ pub async fn remove_helper(engine: &Engine, id: &str) -> std::result::Result<boo
             Err(bollard::errors::Error::DockerResponseServerError {
                 status_code: 404, ..
             }) => return Ok(false),
-            Err(err) if std::time::Instant::now() >= deadline => {
-                return Err(engine_message(&err));
-            }
-            Err(err) => {
+            // Only a removal under way ends by itself.
+            Err(
+                err @ bollard::errors::Error::DockerResponseServerError {
+                    status_code: 409, ..
+                },
+            ) if std::time::Instant::now() < deadline => {
                 tracing::debug!(
                     "helper container {id} not removed yet: {}",
                     engine_message(&err)
                 );
                 tokio::time::sleep(std::time::Duration::from_millis(250)).await;
             }
+            Err(err) => return Err(engine_message(&err)),
         }
     }
 }

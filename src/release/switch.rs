@@ -137,6 +137,8 @@ impl Release<'_> {
             Some(_) => reference,
             None => self.image_id,
         };
+        // Before the tag moves: a refusal changes nothing.
+        recreate::refuse_joined(self.engine, id, &name).await?;
         let previous_tag = tagged(self.engine, reference).await;
         tag(self.engine, self.image_id, reference).await?;
         let new_check = image_healthcheck(self.engine, self.image_id).await;

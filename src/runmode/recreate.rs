@@ -158,12 +158,15 @@ pub fn blueprint(
                 fields.remove(key);
             }
         }
+        // A port it publishes stays exposed: engines before v29 publish only those.
+        let published = spec["HostConfig"]["PortBindings"].as_object();
+        let is_published = |port: &str| published.is_some_and(|p| p.contains_key(port));
         for (key, defaults) in [
             ("ExposedPorts", &old_defaults.exposed_ports),
             ("Volumes", &old_defaults.volumes),
         ] {
             if let Some(Value::Object(map)) = fields.get_mut(key) {
-                map.retain(|k, _| !defaults.contains(k));
+                map.retain(|k, _| !defaults.contains(k) || is_published(k));
             }
         }
     }
@@ -628,21 +631,29 @@ pub async fn replace_checked(
     }
 }
 
-/// Refuses to replace container `id` (`name`) while others join its network, pid or
-/// ipc namespace (`--network container:NAME`): the namespace goes with the old
-/// container, which would leave them cut off, and unable to start again.
-async fn refuse_joined(engine: &Engine, id: &str, name: &str) -> Result<()> {
+/// Refuses to replace container `id` (`name`) while running containers join its
+/// network, pid or ipc namespace (`--network container:NAME`): the namespace goes with
+/// the old container, which would leave them cut off, and unable to start again.
+pub async fn refuse_joined(engine: &Engine, id: &str, name: &str) -> Result<()> {
     let containers = inventory::containers(engine).await?;
     let joins = inventory::namespace_joins(engine, &containers).await;
-    let joiners: Vec<&str> = containers
+    let (running, stopped): (Vec<&inventory::Container>, Vec<_>) = containers
         .iter()
         .filter(|c| {
             joins
                 .get(&c.id)
                 .is_some_and(|parents| parents.iter().any(|p| p == id))
         })
-        .map(|c| c.name.as_str())
-        .collect();
+        .partition(|c| c.runs());
+    // One stopped (a debugging container left behind) loses nothing running.
+    for joiner in stopped {
+        crate::say!(
+            "warning: {} (stopped) joins a namespace of {name}: it cannot start again once \
+             {name} is replaced",
+            joiner.name
+        );
+    }
+    let joiners: Vec<&str> = running.iter().map(|c| c.name.as_str()).collect();
     if joiners.is_empty() {
         return Ok(());
     }
@@ -710,7 +721,8 @@ mod tests {
                 "ExposedPorts": {"80/tcp": {}, "9090/tcp": {}},
                 "Volumes": {"/cache": {}, "/extra": {}},
                 "Env": ["PATH=/bin", "MODE=prod"], "Labels": {"v": "1", "team": "a"}},
-            "HostConfig": {"NetworkMode": "default"},
+            "HostConfig": {"NetworkMode": "default",
+                "PortBindings": {"9090/tcp": [{"HostPort": "9090"}]}},
         });
         let old = ImageDefaults {
             env: vec!["PATH=/bin".into()],
@@ -719,7 +731,7 @@ mod tests {
             working_dir: Some("/app".into()),
             user: Some("node".into()),
             healthcheck: Some(check.clone()),
-            exposed_ports: vec!["80/tcp".into()],
+            exposed_ports: vec!["80/tcp".into(), "9090/tcp".into()],
             stop_signal: Some("SIGQUIT".into()),
             volumes: vec!["/cache".into()],
             ..ImageDefaults::default()
