@@ -329,7 +329,7 @@ pub async fn restore(
             keep_special,
         });
     }
-    check_space(engine, &targets)?;
+    check_space(engine, &targets).await?;
     let overwritten: Vec<&str> = targets
         .iter()
         .filter(|t| t.holds_data)
@@ -652,22 +652,30 @@ pub async fn restore(
 
 /// Refuses, before anything stops, a restore whose staged files would not fit beside
 /// the volumes' current content: a file system filled to its end fails the databases
-/// of every other container on it. Only volumes that exist, on this host, can be
-/// measured; those on one file system are added up.
-fn check_space(engine: &Engine, targets: &[Destination]) -> Result<()> {
+/// of every other container on it. Only volumes on this host can be measured (new ones
+/// in the engine's volume directory); those on one file system are added up.
+async fn check_space(engine: &Engine, targets: &[Destination]) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let new_volumes = volume_access::new_volumes_path(engine).await;
     let mut needs: HashMap<u64, (PathBuf, u64, Vec<&str>)> = HashMap::new();
     for target in targets {
-        let Some(volume) = &target.existing else {
-            continue;
+        let root = match &target.existing {
+            Some(volume) => volume_access::file_system_path(engine, volume),
+            // Created by the restore: in the engine's volume directory, unless a
+            // driver or its options put it elsewhere.
+            None if target.info.driver == "local" && target.info.driver_opts.is_empty() => {
+                new_volumes.clone()
+            }
+            None => None,
         };
-        let Some(root) = volume_access::file_system_path(engine, volume) else {
-            continue;
-        };
-        let Ok(stat) = rustix::fs::statvfs(&root) else {
+        let Some((root, device)) = root.and_then(|root| {
+            let device = std::fs::metadata(&root).ok()?.dev();
+            Some((root, device))
+        }) else {
             continue;
         };
         let need = needs
-            .entry(stat.f_fsid)
+            .entry(device)
             .or_insert_with(|| (root.clone(), 0, Vec::new()));
         need.1 += target.expected.fingerprint().total_bytes;
         need.2.push(&target.into);

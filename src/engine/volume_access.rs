@@ -90,6 +90,16 @@ pub fn file_system_path(engine: &Engine, volume: &bollard::models::Volume) -> Op
     (path.is_dir() && (volume.options.is_empty() || mounted())).then_some(path)
 }
 
+/// The engine's directory of local volumes (`DockerRootDir/volumes`), where a new one
+/// is made, when the engine is on this host and it can be looked at.
+pub async fn new_volumes_path(engine: &Engine) -> Option<PathBuf> {
+    if !engine.endpoint.host.starts_with("unix://") {
+        return None;
+    }
+    let root = engine.docker.info().await.ok()?.docker_root_dir?;
+    Some(PathBuf::from(root).join("volumes")).filter(|p| p.is_dir())
+}
+
 fn direct_path(
     engine: &Engine,
     volume: &bollard::models::Volume,
