@@ -285,10 +285,18 @@ pub async fn acquire_explained(
     Ok(held)
 }
 
-/// Who holds the lock `file`, as its holder wrote it.
+/// Who holds the lock `file`, as its holder wrote it (right after taking it: an empty
+/// file is read again for a moment).
 fn holder(file: &mut File) -> String {
     let mut text = String::new();
-    let _ = file.rewind().and_then(|_| file.read_to_string(&mut text));
+    for _ in 0..20 {
+        text.clear();
+        let _ = file.rewind().and_then(|_| file.read_to_string(&mut text));
+        if !text.trim().is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
     let text = text.trim();
     if text.is_empty() {
         "another safeops operation holds it".to_string()
