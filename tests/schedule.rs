@@ -289,3 +289,20 @@ fn a_scheduled_backup_into_a_repository_runs_unattended() {
     let (code, _, stderr) = run(scheduled().args(["schedule", "rm", &f.container]));
     assert_eq!(code, 0, "{stderr}");
 }
+
+/// A job for a compose service's container backs up its project, and is named by it:
+/// the audit log, which `schedule ls` and doctor read, names the project's backups.
+#[test]
+fn a_job_for_a_services_container_is_the_projects() {
+    let (_cleanup, project, dir) = started_v2_project("schsvc", "");
+    let (code, out, stderr) = run(safeops(dir.path()).args([
+        "schedule",
+        "add",
+        &format!("{project}-db-1"),
+        "--every",
+        "1h",
+        "--dry-run",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(out.contains(&format!(" backup {project} ")), "{out}");
+}

@@ -76,9 +76,14 @@ pub async fn add(
                 cron.text
             ))
         })?;
-    // The target must exist now; a typo would only show in cron's mail.
-    super::single_target(discovery, Some(&args.target), "schedule").await?;
-    let mut backup = vec!["backup".to_string(), args.target.clone()];
+    // The target must exist now; a typo would only show in cron's mail. The job names
+    // it as resolved (a service's container stands for its project), as the audit log
+    // that `schedule ls` and doctor read names its backups.
+    let target = super::single_target(discovery, Some(&args.target), "schedule")
+        .await?
+        .name()
+        .to_string();
+    let mut backup = vec!["backup".to_string(), target.clone()];
     // A location the backup would refuse must not become a plain directory of its name.
     locations(&args.backup_flags)?;
     backup.extend(absolute_paths(&args.backup_flags));
@@ -110,7 +115,7 @@ pub async fn add(
         })?;
     let job = Job {
         id: schedule::job_id(&args.target),
-        target: args.target.clone(),
+        target,
         schedule: cron.text.clone(),
         every: args.every.clone(),
         env: BAKED_PATHS
