@@ -156,6 +156,12 @@ pub async fn add(
             .join(", "),
         crate::state::timestamp(next)
     );
+    if backend.is_host_cron() && !schedule::cron_daemon_runs() {
+        crate::say!(
+            "warning: no cron daemon (cron, crond) runs on this host: the job runs once one \
+             does (a container or WSL often starts none)"
+        );
+    }
     Ok(())
 }
 

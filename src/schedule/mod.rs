@@ -22,6 +22,20 @@ const MARKER: &str = "# docker-safeops-schedule: ";
 /// The prefix of a job's file names.
 const PREFIX: &str = "docker-safeops-";
 
+/// Whether a cron daemon that reads `/etc/cron.d` (Vixie cron's `cron`, cronie's
+/// `crond`) runs on this host.
+pub fn cron_daemon_runs() -> bool {
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| std::fs::read_to_string(entry.path().join("comm")).ok())
+        .any(|comm| matches!(comm.trim(), "cron" | "crond"))
+}
+
+/// Where systemd keeps the last run of each persistent timer.
+const SYSTEMD_TIMER_STAMPS: &str = "/var/lib/systemd/timers";
+
 /// Where jobs are installed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Backend {
@@ -43,6 +57,11 @@ impl Backend {
         } else {
             Backend::Cron(PathBuf::from("/etc/cron.d"))
         }
+    }
+
+    /// Whether it is the host's own cron (`/etc/cron.d`), which a daemon must read.
+    pub fn is_host_cron(&self) -> bool {
+        matches!(self, Backend::Cron(dir) if dir == Path::new("/etc/cron.d"))
     }
 
     fn dir(&self) -> &Path {
@@ -320,7 +339,16 @@ pub fn remove(backend: &Backend, id: &str) -> Result<Vec<PathBuf>> {
         )));
     };
     if let Backend::Systemd(_) = backend {
-        systemctl(&["disable", "--now", &format!("{PREFIX}{}.timer", job.id)])?;
+        let timer = format!("{PREFIX}{}.timer", job.id);
+        systemctl(&["disable", "--now", &timer])?;
+        // A persistent timer's record of its last run outlives it: a job added again
+        // under this id would count the runs missed since and start at once.
+        let stamp = Path::new(SYSTEMD_TIMER_STAMPS).join(format!("stamp-{timer}"));
+        if let Err(err) = std::fs::remove_file(&stamp)
+            && err.kind() != std::io::ErrorKind::NotFound
+        {
+            crate::say!("warning: cannot remove {}: {err}", stamp.display());
+        }
     }
     let files = job.files(backend);
     for file in &files {
@@ -336,6 +364,20 @@ pub fn remove(backend: &Backend, id: &str) -> Result<Vec<PathBuf>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cron_daemon_is_found_by_its_process_name() {
+        assert!(Backend::Cron(PathBuf::from("/etc/cron.d")).is_host_cron());
+        assert!(!Backend::Cron(PathBuf::from("/tmp/cron.d")).is_host_cron());
+        let dir = tempfile::tempdir().unwrap();
+        let cron = dir.path().join("cron");
+        std::fs::copy(std::fs::canonicalize("/bin/sleep").unwrap(), &cron).unwrap();
+        let mut daemon = std::process::Command::new(&cron).arg("30").spawn().unwrap();
+        let found = cron_daemon_runs();
+        daemon.kill().unwrap();
+        daemon.wait().unwrap();
+        assert!(found);
+    }
 
     fn job() -> Job {
         Job {
