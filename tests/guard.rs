@@ -517,6 +517,24 @@ fn restart_checks_that_containers_stay_up() {
         stderr.contains(&loops) && stderr.contains("crash after start"),
         "{stderr}"
     );
+    // Healthy at first, unhealthy a second later: no success either.
+    let sickens = unique("sickens");
+    run_container(
+        &cleanup,
+        &sickens,
+        &[
+            "--health-cmd",
+            "test ! -f /sick",
+            "--health-interval",
+            "1s",
+            "--health-retries",
+            "1",
+        ],
+        "rm -f /sick; sleep 2; touch /sick; sleep 3600",
+    );
+    let (code, _, stderr) = restart(&sickens);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("turned unhealthy"), "{stderr}");
 }
 
 #[test]

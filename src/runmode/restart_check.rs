@@ -180,6 +180,12 @@ pub async fn check(engine: &Engine, id: &str, name: &str, patience: Patience) ->
                 last_logs(engine, id).await,
             ));
         }
+        if seen.health.as_deref() == Some("unhealthy") {
+            return Err(failed(
+                "turned unhealthy shortly after starting".into(),
+                last_logs(engine, id).await,
+            ));
+        }
     }
     Ok(())
 }
