@@ -601,10 +601,10 @@ fn backups_lists_newest_first_and_keep_prunes_old_ones() {
     // The same target's backup from another host sharing the directory (an NFS
     // export, say): older than all, but never this host's to delete.
     // Copies of it with their manifest changed by `edit`, made `created`.
-    let copy = |created: &str, edit: &dyn Fn(&mut serde_json::Value)| {
+    let copy_of = |from: &Path, created: &str, edit: &dyn Fn(&mut serde_json::Value)| {
         let stamp = created.replace(['-', ':'], "");
-        let copy = first.with_file_name(format!("{}-{stamp}", f.container));
-        common::fixture::copy_dir(&first, &copy);
+        let copy = from.with_file_name(format!("{}-{stamp}", f.container));
+        common::fixture::copy_dir(from, &copy);
         let manifest = copy.join("manifest.json");
         let mut doc: serde_json::Value =
             serde_json::from_slice(&std::fs::read(&manifest).unwrap()).unwrap();
@@ -613,6 +613,8 @@ fn backups_lists_newest_first_and_keep_prunes_old_ones() {
         std::fs::write(&manifest, serde_json::to_vec(&doc).unwrap()).unwrap();
         copy
     };
+    let copy =
+        |created: &str, edit: &dyn Fn(&mut serde_json::Value)| copy_of(&first, created, edit);
     let elsewhere = copy("2020-01-01T00:00:00Z", &|doc| {
         doc["host"] = "other-host".into()
     });
@@ -646,6 +648,10 @@ fn backups_lists_newest_first_and_keep_prunes_old_ones() {
         .map(|b| b["path"].as_str().unwrap())
         .collect();
     assert_eq!(paths, [third.to_str().unwrap(), second.to_str().unwrap()]);
+    // Another engine's newer backup of a volume of the same name is not this one's.
+    copy_of(&third, "2099-06-01T00:00:00Z", &|doc| {
+        doc["engine"]["host"] = "tcp://staging:2376".into()
+    });
     let status = json(
         f.safeops()
             .args(["status", &f.container, "--no-size", "--format", "json"]),

@@ -875,11 +875,20 @@ fn keep_forgets_the_oldest_snapshots_and_prunes_what_only_they_held() {
     let (code, stdout, stderr) =
         status_of(safeops(dir.path(), None).env_remove("SAFEOPS_REPOSITORY_PASSWORD_FILE"));
     assert_eq!(code, 0, "{stderr}");
-    assert!(stderr.contains("LAST BACKUP below leaves out"), "{stderr}");
+    assert!(
+        stderr.contains("LAST BACKUP below leaves them out"),
+        "{stderr}"
+    );
     let status: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert!(
         status["targets"][0]["volumes"][0]["last_backup"].is_null(),
         "{status}"
+    );
+    assert!(
+        status["last_backups_unread"]
+            .as_str()
+            .is_some_and(|why| why.contains("password")),
+        "unknown, not absent: {status}"
     );
 }
 
@@ -2181,7 +2190,7 @@ fn a_safety_backup_goes_into_the_repository_and_its_undo_command_restores() {
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("nothing was destroyed"), "{stderr}");
     assert!(
-        stderr.contains("LAST BACKUP below leaves out the backups in"),
+        stderr.contains("LAST BACKUP below leaves them out: the backups in"),
         "the plan says it did not read the repository: {stderr}"
     );
     common::docker(&["volume", "inspect", &volume]);

@@ -974,10 +974,14 @@ fn read_manifest(
 
 /// Each volume's last backup in the repository (its time and fingerprint) by this
 /// host, from the snapshots' tags.
-pub fn last_by_volume(repo: &Open) -> Result<HashMap<String, (String, Fingerprint)>> {
+pub fn last_by_volume(repo: &Open, engine: &str) -> Result<HashMap<String, (String, Fingerprint)>> {
     let host = crate::state::hostname();
+    let engine = engine_tag(engine);
+    // Snapshots of earlier versions, without the engine's tag, count for any engine.
     let mut snapshots = matching(repo, |s| {
-        s.tags.contains("docker-safeops") && s.hostname == host
+        s.tags.contains("docker-safeops")
+            && s.hostname == host
+            && (s.tags.contains(&engine) || !s.tags.iter().any(|t| t.starts_with(ENGINE_TAG)))
     })?;
     snapshots.sort_by_key(|s| std::cmp::Reverse(s.time.timestamp()));
     let mut last = HashMap::new();

@@ -524,24 +524,19 @@ fn summarize(dir: &Path) -> BackupSummary {
     }
 }
 
-/// For every volume with a complete backup in `root`: when its newest one was made.
-pub fn last_backup_per_volume(root: &Path) -> std::collections::HashMap<String, String> {
-    last_fingerprints(root)
-        .into_iter()
-        .map(|(volume, (created, _))| (volume, created))
-        .collect()
-}
-
-/// For every volume with a complete backup in `root`: when its newest one was made and
-/// what it held then (file count and bytes).
+/// For every volume of the engine at `engine` with a complete backup in `root` made on
+/// this host: when its newest one was made and what it held then (file count and
+/// bytes).
 pub fn last_fingerprints(
     root: &Path,
+    engine: &str,
 ) -> std::collections::HashMap<String, (String, super::entry::Fingerprint)> {
     let mut last = std::collections::HashMap::new();
     let host = crate::state::hostname();
     for backup in list(root).unwrap_or_default() {
-        // A directory shared by hosts holds their volumes of the same name too.
-        if !backup.sound || backup.host != host {
+        // A directory shared by hosts, or by the engines of one, holds their volumes of
+        // the same name too.
+        if !backup.sound || backup.host != host || backup.engine != engine {
             continue;
         }
         let Ok(manifest) = read_manifest(Path::new(&backup.path)) else {

@@ -246,8 +246,18 @@ impl Facts {
             },
             policy: Policy::load(&Policy::default_path(&env))?,
             last_backups: match destroys_volumes {
-                true => last_backups(&backup_root, flags.repository.password_file.as_deref()).await,
-                false => store::last_backup_per_volume(&backup_root),
+                true => {
+                    last_backups(
+                        &backup_root,
+                        &engine.endpoint.host,
+                        flags.repository.password_file.as_deref(),
+                    )
+                    .await
+                }
+                false => store::last_fingerprints(&backup_root, &engine.endpoint.host)
+                    .into_iter()
+                    .map(|(volume, (created, _))| (volume, created))
+                    .collect(),
             },
             backup_root,
         })
@@ -270,9 +280,10 @@ impl Facts {
 /// cannot be read, a note says that LAST BACKUP leaves its snapshots out.
 async fn last_backups(
     root: &std::path::Path,
+    engine: &str,
     password_file: Option<&std::path::Path>,
 ) -> std::collections::HashMap<String, String> {
-    super::last_backups_or_note(root, || {
+    super::last_backups_or_note(root, engine, || {
         repository::given_password(password_file)?.ok_or_else(|| {
             Error::usage("no password file is given").hint(format!(
                 "give --password-file or set {}",
@@ -281,6 +292,7 @@ async fn last_backups(
         })
     })
     .await
+    .0
     .into_iter()
     .map(|(volume, (created, _))| (volume, created))
     .collect()

@@ -28,49 +28,56 @@ use std::io::Write;
 use crate::error::{Error, Result};
 use crate::target::{Discovery, Target};
 
-/// Each volume's last backup in `root` by this host (its time and fingerprint): the
-/// plain backups of a directory, or the snapshots of a repository, opened with the
-/// password `password` gives.
+/// Each volume's last backup in `root` by this host from the engine at `engine` (its
+/// time and fingerprint): the plain backups of a directory, or the snapshots of a
+/// repository, opened with the password `password` gives.
 pub async fn last_backups(
     root: &std::path::Path,
+    engine: &str,
     password: impl FnOnce() -> Result<crate::storage::repository::Password>,
 ) -> Result<std::collections::HashMap<String, (String, crate::backup::entry::Fingerprint)>> {
     use crate::storage::location::Location;
     use crate::storage::repository;
     let Ok(Location::Repository(location)) = Location::parse(&root.to_string_lossy()) else {
-        return Ok(crate::backup::store::last_fingerprints(root));
+        return Ok(crate::backup::store::last_fingerprints(root, engine));
     };
     let password = password()?;
     let shown = location.clone();
+    let engine = engine.to_string();
     repository::blocking_informing(&shown, move || {
         let repo = repository::open_uncached(&location, &password)?;
-        crate::backup::snapshot::last_by_volume(&repo)
+        crate::backup::snapshot::last_by_volume(&repo, &engine)
     })
     .await
 }
 
 /// [`last_backups`], or none when they cannot be read (a repository without its
-/// password, unreachable): a note says that LAST BACKUP leaves out what `root` holds.
+/// password, unreachable): a note says that LAST BACKUP leaves out what `root` holds,
+/// and why is returned too.
 pub async fn last_backups_or_note(
     root: &std::path::Path,
+    engine: &str,
     password: impl FnOnce() -> Result<crate::storage::repository::Password>,
-) -> std::collections::HashMap<String, (String, crate::backup::entry::Fingerprint)> {
+) -> (
+    std::collections::HashMap<String, (String, crate::backup::entry::Fingerprint)>,
+    Option<String>,
+) {
     use crate::storage::location::Location;
-    match last_backups(root, password).await {
-        Ok(last) => last,
+    match last_backups(root, engine, password).await {
+        Ok(last) => (last, None),
         Err(err) => {
             // The location as parsed: what it was given as may carry more.
             let shown = match Location::parse(&root.to_string_lossy()) {
                 Ok(Location::Repository(location)) => location.to_string(),
                 _ => root.display().to_string(),
             };
-            crate::say!(
-                "note: LAST BACKUP below leaves out the backups in {shown}, which were not \
-                 read: {}{}",
+            let why = format!(
+                "the backups in {shown} were not read: {}{}",
                 err.message,
                 err.hint.map(|h| format!(" ({h})")).unwrap_or_default()
             );
-            Default::default()
+            crate::say!("note: LAST BACKUP below leaves them out: {why}");
+            (Default::default(), Some(why))
         }
     }
 }

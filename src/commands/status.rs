@@ -28,6 +28,9 @@ pub struct StatusReport {
     pub engine: EngineReport,
     /// One entry per target.
     pub targets: Vec<TargetReport>,
+    /// Why the backup location was not read (its `last_backup`s are then unknown, not
+    /// absent), when it was not.
+    pub last_backups_unread: Option<String>,
 }
 
 /// The engine and how it was chosen.
@@ -121,10 +124,11 @@ pub struct VolumeReport {
 /// the snapshots of a repository.
 async fn last_backups(
     args: &StatusArgs,
+    engine: &str,
     env: &dyn Fn(&str) -> Option<String>,
-) -> Result<HashMap<String, (String, Fingerprint)>> {
+) -> Result<(HashMap<String, (String, Fingerprint)>, Option<String>)> {
     let root = store::backup_root(args.location.to.as_deref(), env)?;
-    Ok(super::last_backups_or_note(&root, || {
+    Ok(super::last_backups_or_note(&root, engine, || {
         repository::password(args.repository.password_file.as_deref(), false)
     })
     .await)
@@ -143,7 +147,8 @@ pub async fn run(discovery: &Discovery<'_>, args: &StatusArgs) -> Result<()> {
     let volumes = inventory::volumes(engine).await?;
     let env = |n: &str| std::env::var(n).ok();
     let policy = Policy::load(&Policy::default_path(&env))?;
-    let last_backups = last_backups(args, &env).await?;
+    let (last_backups, last_backups_unread) =
+        last_backups(args, &engine.endpoint.host, &env).await?;
     let sizes = match sizes_task {
         None => None,
         Some(mut task) => {
@@ -195,6 +200,7 @@ pub async fn run(discovery: &Discovery<'_>, args: &StatusArgs) -> Result<()> {
             api_version: engine.api_version.clone(),
         },
         targets: reports,
+        last_backups_unread,
     };
     let text = match args.format {
         Format::Json => serde_json::to_string_pretty(&report).expect("report serializes") + "\n",

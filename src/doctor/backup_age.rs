@@ -14,7 +14,7 @@ use crate::ui::table::human_bytes;
 /// Runs the check.
 pub async fn check(facts: &Facts) -> CheckResult {
     let root = facts.backups.describe();
-    let backups = match facts.backups.summaries() {
+    let backups = match facts.backups.summaries(&facts.engine.endpoint.host) {
         Ok(backups) => backups,
         Err(err) => {
             let remedy = err.hint.unwrap_or_else(|| {

@@ -61,7 +61,7 @@ pub struct SnapshotBackups {
 impl Backups {
     /// Reads what the backup location holds (a repository's snapshots are listed);
     /// `None`: nothing is read.
-    pub async fn read(at: Option<Where>) -> Backups {
+    pub async fn read(at: Option<Where>, engine: &str) -> Backups {
         let Some(at) = at else {
             return Backups::Unread;
         };
@@ -69,7 +69,7 @@ impl Backups {
             (Err(err), _) => Backups::Invalid(at.root, err),
             (Ok(Location::Repository(location)), Some(password)) => {
                 let read = match password {
-                    Ok(password) => read_repository(location.clone(), password).await,
+                    Ok(password) => read_repository(location.clone(), password, engine).await,
                     Err(err) => Err(err),
                 };
                 Backups::Repository(location, read)
@@ -95,16 +95,17 @@ impl Backups {
         }
     }
 
-    /// Every backup, newest first.
-    pub fn summaries(&self) -> Result<Vec<BackupSummary>> {
+    /// Every backup made on this host, newest first; plain backups only of the engine
+    /// at `engine`.
+    pub fn summaries(&self, engine: &str) -> Result<Vec<BackupSummary>> {
         match self {
             Backups::Unread => Ok(Vec::new()),
-            // Another host's target of the same name is not this one's backup.
+            // Another host's or engine's target of the same name is not this one's.
             Backups::Plain(root) => {
                 let host = crate::state::hostname();
                 Ok(store::list(root)?
                     .into_iter()
-                    .filter(|b| b.host == host)
+                    .filter(|b| b.host == host && b.engine == engine)
                     .collect())
             }
             Backups::Repository(_, Ok(read)) => Ok(read.summaries.clone()),
@@ -112,24 +113,33 @@ impl Backups {
         }
     }
 
-    /// Each volume's last backup (its time and fingerprint).
-    pub fn last_fingerprints(&self) -> Result<HashMap<String, (String, Fingerprint)>> {
+    /// Each volume's last backup from the engine at `engine` (its time and fingerprint;
+    /// a repository's were read for the engine given to [`Backups::read`]).
+    pub fn last_fingerprints(
+        &self,
+        engine: &str,
+    ) -> Result<HashMap<String, (String, Fingerprint)>> {
         match self {
             Backups::Unread => Ok(HashMap::new()),
-            Backups::Plain(root) => Ok(store::last_fingerprints(root)),
+            Backups::Plain(root) => Ok(store::last_fingerprints(root, engine)),
             Backups::Repository(_, Ok(read)) => Ok(read.last_by_volume.clone()),
             Backups::Repository(_, Err(err)) | Backups::Invalid(_, err) => Err(err.clone()),
         }
     }
 }
 
-async fn read_repository(location: Repository, password: Password) -> Result<SnapshotBackups> {
+async fn read_repository(
+    location: Repository,
+    password: Password,
+    engine: &str,
+) -> Result<SnapshotBackups> {
     let shown = location.clone();
+    let engine = engine.to_string();
     let (listed, last_by_volume) = repository::blocking_informing(&shown, move || {
         let repo = repository::open_uncached(&location, &password)?;
         Ok((
             snapshot::list(&repo, None)?,
-            snapshot::last_by_volume(&repo)?,
+            snapshot::last_by_volume(&repo, &engine)?,
         ))
     })
     .await

@@ -291,7 +291,7 @@ pub async fn gather(
     let volumes = inventory::volumes(&engine);
     let dies = die_counts(&engine);
     let inspected = inspect_all(&engine, &targets);
-    let backups = Backups::read(backups);
+    let backups = Backups::read(backups, &engine.endpoint.host);
     let (info, volumes, dies, mut inspected, backups) =
         tokio::join!(info, volumes, dies, inspected, backups);
     let (info, volumes) = (info?, volumes?);

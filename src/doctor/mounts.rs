@@ -114,7 +114,7 @@ pub async fn check(facts: &Facts) -> CheckResult {
 /// `docker system df`, which is slow on big hosts: it is only asked when some volume in
 /// use has a last backup big enough to judge.
 async fn shrunk(facts: &Facts, used: &BTreeSet<&str>) -> Vec<Finding> {
-    let last = match facts.backups.last_fingerprints() {
+    let last = match facts.backups.last_fingerprints(&facts.engine.endpoint.host) {
         Ok(last) => last,
         Err(err) => {
             return vec![
