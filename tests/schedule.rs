@@ -127,6 +127,25 @@ fn dry_run_prints_valid_systemd_units_and_a_cron_line() {
         !format!("{out}{stderr}").contains("s3cr3t"),
         "{out}{stderr}"
     );
+    // A relative --config is baked absolute: cron runs the job from elsewhere.
+    let (code, out, stderr) = run(f.safeops().args([
+        "--config",
+        "rel-config",
+        "--context",
+        "default",
+        "schedule",
+        "add",
+        &f.container,
+        "--every",
+        "1h",
+        "--dry-run",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let config = f.dir.path().join("rel-config");
+    assert!(
+        out.contains(&format!("--config {} ", config.display())),
+        "{out}"
+    );
     // Cron's `5/15` is written as a range, which cronie reads too.
     let (code, out, stderr) = dry_run(&["--cron", "5/15 * * * *"]);
     assert_eq!(code, 0, "{stderr}");

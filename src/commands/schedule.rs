@@ -283,9 +283,10 @@ fn endpoint_flags(discovery: &Discovery<'_>, docker: &DockerFlags) -> Vec<String
     match endpoint.source {
         Source::ContextFlag | Source::DockerContextEnv | Source::ConfigFile(_) => {
             let config = endpoint::config_dir(&docker.connect_options(), &env);
+            // Absolute: cron runs the job from another directory.
             vec![
                 "--config".into(),
-                config.display().to_string(),
+                absolute(&config.display().to_string()),
                 "--context".into(),
                 endpoint.context.clone(),
             ]
@@ -299,7 +300,7 @@ fn endpoint_flags(discovery: &Discovery<'_>, docker: &DockerFlags) -> Vec<String
                     ("--tlscert", &tls.cert),
                     ("--tlskey", &tls.key),
                 ] {
-                    flags.extend([flag.to_string(), path.display().to_string()]);
+                    flags.extend([flag.to_string(), absolute(&path.display().to_string())]);
                 }
             }
             flags
