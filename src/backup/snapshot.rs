@@ -1568,6 +1568,9 @@ pub struct Listed {
     pub target: String,
     /// The host it was made on.
     pub host: String,
+    /// The address of the engine whose volumes it holds (empty for snapshots of
+    /// earlier versions, which did not tag it).
+    pub engine: String,
     /// When it was made (RFC 3339).
     pub created: String,
     /// Files in it.
@@ -1605,6 +1608,12 @@ pub fn list(repo: &Open, target: Option<&str>) -> Result<Vec<Listed>> {
                     id: full_id(&s.id),
                     target,
                     host: s.hostname.clone(),
+                    engine: s
+                        .tags
+                        .iter()
+                        .find_map(|t| t.strip_prefix(ENGINE_TAG))
+                        .unwrap_or_default()
+                        .to_string(),
                     created: s.time.timestamp().to_string(),
                     files: summary.total_files_processed,
                     size_bytes: summary.total_bytes_processed,
@@ -2415,11 +2424,20 @@ mod tests {
                 safety,
                 other_kind,
                 legacy_safety,
-                other_engine,
-                legacy_other_engine,
-                newest
+                other_engine.clone(),
+                legacy_other_engine.clone(),
+                newest.clone()
             ])
         );
+        // The list says whose engine each is (none for those of earlier versions).
+        let engines: HashMap<String, String> = list(&repo, Some("t"))
+            .unwrap()
+            .into_iter()
+            .map(|l| (l.id, l.engine))
+            .collect();
+        assert_eq!(engines[&other_engine], "elsewhere");
+        assert_eq!(engines[&newest], testing::ENGINE);
+        assert_eq!(engines[&legacy_other_engine], "");
     }
 
     #[test]

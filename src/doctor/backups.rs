@@ -95,8 +95,8 @@ impl Backups {
         }
     }
 
-    /// Every backup made on this host, newest first; plain backups only of the engine
-    /// at `engine`.
+    /// Every backup made on this host from the engine at `engine` (and snapshots of
+    /// earlier versions, which did not tag their engine), newest first.
     pub fn summaries(&self, engine: &str) -> Result<Vec<BackupSummary>> {
         match self {
             Backups::Unread => Ok(Vec::new()),
@@ -108,7 +108,12 @@ impl Backups {
                     .filter(|b| b.host == host && b.engine == engine)
                     .collect())
             }
-            Backups::Repository(_, Ok(read)) => Ok(read.summaries.clone()),
+            Backups::Repository(_, Ok(read)) => Ok(read
+                .summaries
+                .iter()
+                .filter(|s| s.engine.is_empty() || s.engine == engine)
+                .cloned()
+                .collect()),
             Backups::Repository(_, Err(err)) | Backups::Invalid(_, err) => Err(err.clone()),
         }
     }
@@ -161,8 +166,7 @@ async fn read_repository(
                 path,
                 target: s.target,
                 host: s.host,
-                // The snapshot list does not read manifests.
-                engine: String::new(),
+                engine: s.engine,
                 target_kind: String::new(),
                 created: s.created,
                 purpose: match s.safety {
