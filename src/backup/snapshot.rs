@@ -976,12 +976,14 @@ fn read_manifest(
 /// host, from the snapshots' tags.
 pub fn last_by_volume(repo: &Open, engine: &str) -> Result<HashMap<String, (String, Fingerprint)>> {
     let host = crate::state::hostname();
-    let engine = engine_tag(engine);
     // Snapshots of earlier versions, without the engine's tag, count for any engine.
     let mut snapshots = matching(repo, |s| {
         s.tags.contains("docker-safeops")
             && s.hostname == host
-            && (s.tags.contains(&engine) || !s.tags.iter().any(|t| t.starts_with(ENGINE_TAG)))
+            && s.tags
+                .iter()
+                .filter_map(|t| t.strip_prefix(ENGINE_TAG))
+                .all(|tagged| crate::engine::endpoint::same_engine(tagged, engine))
     })?;
     snapshots.sort_by_key(|s| std::cmp::Reverse(s.time.timestamp()));
     let mut last = HashMap::new();

@@ -526,17 +526,20 @@ fn summarize(dir: &Path) -> BackupSummary {
 
 /// For every volume of the engine at `engine` with a complete backup in `root` made on
 /// this host: when its newest one was made and what it held then (file count and
-/// bytes).
+/// bytes). An error when `root` cannot be read.
 pub fn last_fingerprints(
     root: &Path,
     engine: &str,
-) -> std::collections::HashMap<String, (String, super::entry::Fingerprint)> {
+) -> Result<std::collections::HashMap<String, (String, super::entry::Fingerprint)>> {
     let mut last = std::collections::HashMap::new();
     let host = crate::state::hostname();
-    for backup in list(root).unwrap_or_default() {
+    for backup in list(root)? {
         // A directory shared by hosts, or by the engines of one, holds their volumes of
         // the same name too.
-        if !backup.sound || backup.host != host || backup.engine != engine {
+        if !backup.sound
+            || backup.host != host
+            || !crate::engine::endpoint::same_engine(&backup.engine, engine)
+        {
             continue;
         }
         let Ok(manifest) = read_manifest(Path::new(&backup.path)) else {
@@ -547,7 +550,7 @@ pub fn last_fingerprints(
                 .or_insert_with(|| (backup.created.clone(), volume.fingerprint));
         }
     }
-    last
+    Ok(last)
 }
 
 /// Below this share of its last backup's bytes, a volume is reported as shrunk.

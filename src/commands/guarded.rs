@@ -255,6 +255,7 @@ impl Facts {
                     .await
                 }
                 false => store::last_fingerprints(&backup_root, &engine.endpoint.host)
+                    .unwrap_or_default()
                     .into_iter()
                     .map(|(volume, (created, _))| (volume, created))
                     .collect(),

@@ -39,7 +39,7 @@ pub async fn last_backups(
     use crate::storage::location::Location;
     use crate::storage::repository;
     let Ok(Location::Repository(location)) = Location::parse(&root.to_string_lossy()) else {
-        return Ok(crate::backup::store::last_fingerprints(root, engine));
+        return crate::backup::store::last_fingerprints(root, engine);
     };
     let password = password()?;
     let shown = location.clone();

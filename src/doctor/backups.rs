@@ -105,13 +105,17 @@ impl Backups {
                 let host = crate::state::hostname();
                 Ok(store::list(root)?
                     .into_iter()
-                    .filter(|b| b.host == host && b.engine == engine)
+                    .filter(|b| {
+                        b.host == host && crate::engine::endpoint::same_engine(&b.engine, engine)
+                    })
                     .collect())
             }
             Backups::Repository(_, Ok(read)) => Ok(read
                 .summaries
                 .iter()
-                .filter(|s| s.engine.is_empty() || s.engine == engine)
+                .filter(|s| {
+                    s.engine.is_empty() || crate::engine::endpoint::same_engine(&s.engine, engine)
+                })
                 .cloned()
                 .collect()),
             Backups::Repository(_, Err(err)) | Backups::Invalid(_, err) => Err(err.clone()),
@@ -126,7 +130,7 @@ impl Backups {
     ) -> Result<HashMap<String, (String, Fingerprint)>> {
         match self {
             Backups::Unread => Ok(HashMap::new()),
-            Backups::Plain(root) => Ok(store::last_fingerprints(root, engine)),
+            Backups::Plain(root) => store::last_fingerprints(root, engine),
             Backups::Repository(_, Ok(read)) => Ok(read.last_by_volume.clone()),
             Backups::Repository(_, Err(err)) | Backups::Invalid(_, err) => Err(err.clone()),
         }

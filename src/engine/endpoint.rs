@@ -253,6 +253,21 @@ fn default_endpoint(
 }
 
 /// The directory name the context store uses for a context: the hex SHA-256 of its name.
+/// Whether engine addresses `a` and `b` (as backups record them) reach the same engine
+/// as far as this host can tell: the same text, or unix sockets that are one file
+/// (`/var/run` is a link to `/run`).
+pub fn same_engine(a: &str, b: &str) -> bool {
+    if a == b {
+        return true;
+    }
+    let socket = |address: &str| {
+        address
+            .strip_prefix("unix://")
+            .and_then(|path| std::fs::canonicalize(path).ok())
+    };
+    matches!((socket(a), socket(b)), (Some(a), Some(b)) if a == b)
+}
+
 pub fn context_dir_name(name: &str) -> String {
     hex::encode(Sha256::digest(name.as_bytes()))
 }
@@ -384,6 +399,22 @@ fn normalize_host(host: &str, source: &Source) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_socket_under_two_paths_is_one_engine() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("run")).unwrap();
+        std::fs::write(dir.path().join("run/docker.sock"), "").unwrap();
+        std::os::unix::fs::symlink(dir.path().join("run"), dir.path().join("var-run")).unwrap();
+        let at = |p: &str| format!("unix://{}", dir.path().join(p).display());
+        assert!(same_engine(
+            &at("run/docker.sock"),
+            &at("var-run/docker.sock")
+        ));
+        assert!(!same_engine(&at("run/docker.sock"), &at("run/other.sock")));
+        assert!(same_engine("ssh://h", "ssh://h"));
+        assert!(!same_engine("tcp://a:2375", "tcp://b:2375"));
+    }
     use std::collections::HashMap;
 
     fn env_of(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
