@@ -324,4 +324,15 @@ fn a_job_for_a_services_container_is_the_projects() {
     ]));
     assert_eq!(code, 0, "{stderr}");
     assert!(out.contains(&format!(" backup {project} ")), "{out}");
+    // Two jobs of one target share its audit entries: said when the second is added.
+    let cron_dir = dir.path().join("cron.d");
+    std::fs::create_dir(&cron_dir).unwrap();
+    for (name, warned) in [(format!("{project}-db-1"), false), (project.clone(), true)] {
+        let (code, _, stderr) = run(safeops(dir.path())
+            .env("SAFEOPS_CRON_DIR", &cron_dir)
+            .env("XDG_STATE_HOME", dir.path().join("state"))
+            .args(["schedule", "add", &name, "--every", "1h"]));
+        assert_eq!(code, 0, "{stderr}");
+        assert_eq!(stderr.contains("backs up"), warned, "{stderr}");
+    }
 }

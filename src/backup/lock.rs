@@ -242,7 +242,7 @@ pub async fn acquire_explained(
                     return Err(Error::preflight(format!("cannot lock {id}: {err}")));
                 }
             }
-            let holder = holder(&mut file);
+            let holder = holder(&mut file).await;
             let Some(wait) = wait.filter(|w| started.elapsed() < *w) else {
                 return Err(Error::preflight(format!("{what} is busy: {holder}"))
                     .hint("wait for it to finish, or pass --wait-lock SECONDS to wait here"));
@@ -287,7 +287,7 @@ pub async fn acquire_explained(
 
 /// Who holds the lock `file`, as its holder wrote it (right after taking it: an empty
 /// file is read again for a moment).
-fn holder(file: &mut File) -> String {
+async fn holder(file: &mut File) -> String {
     let mut text = String::new();
     for _ in 0..20 {
         text.clear();
@@ -295,7 +295,7 @@ fn holder(file: &mut File) -> String {
         if !text.trim().is_empty() {
             break;
         }
-        std::thread::sleep(std::time::Duration::from_millis(10));
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let text = text.trim();
     if text.is_empty() {

@@ -141,6 +141,18 @@ pub async fn add(
         ));
     }
     let backend = Backend::of_host(&env);
+    // Their runs share the target's audit entries: `schedule ls` and doctor cannot
+    // tell one job's failure from the other's success.
+    for other in schedule::list(&backend) {
+        if other.target == job.target && other.id != job.id {
+            crate::say!(
+                "warning: schedule {} backs up {} too: `schedule ls` and doctor show the \
+                 last run of either for both",
+                other.id,
+                job.target
+            );
+        }
+    }
     let files = schedule::install(&backend, &job)?;
     crate::say!(
         "scheduled backups of {} ({}), as {}: {}; next run {} (UTC)",
