@@ -96,6 +96,23 @@ pub async fn tag(engine: &Engine, id: &str, reference: &str) -> Result<()> {
         })
 }
 
+/// The checks `checked` of container `name`, unless `cancel` ends them first (an
+/// interruption, exit 130).
+async fn until_cancelled(
+    cancel: &Cancel,
+    name: &str,
+    checked: impl std::future::Future<Output = Result<()>>,
+) -> Result<()> {
+    tokio::select! {
+        checked = checked => checked,
+        why = cancel.cancelled() => {
+            let mut err = Error::interrupted();
+            err.message = format!("{why} while checking {name}");
+            Err(err)
+        }
+    }
+}
+
 /// The image's own healthcheck, to wait as long as it needs.
 async fn image_healthcheck(engine: &Engine, id: &str) -> Value {
     let config = engine
@@ -366,20 +383,16 @@ impl Release<'_> {
             restart_check::check(self.engine, id, &report.name, patience).await?;
             self.gate.probes(self.engine, id).await
         };
-        let checked = tokio::select! {
-            checked = checked => checked,
-            why = self.cancel.cancelled() => {
-                let mut err = Error::interrupted();
-                err.message = format!("{why} while checking {}", report.name);
-                return Err(err);
+        match until_cancelled(self.cancel, &report.name, checked).await {
+            Ok(()) => {}
+            Err(err) if err.code == ExitCode::Interrupted => return Err(err),
+            Err(err) => {
+                report.outcome = Outcome::Failed;
+                report.message = Some(format!(
+                    "it already runs the released image, but: {}",
+                    err.message
+                ));
             }
-        };
-        if let Err(err) = checked {
-            report.outcome = Outcome::Failed;
-            report.message = Some(format!(
-                "it already runs the released image, but: {}",
-                err.message
-            ));
         }
         Ok(report)
     }
@@ -441,14 +454,7 @@ impl Release<'_> {
                 restart_check::check(self.engine, &container.id, &container.name, patience).await?;
                 self.gate.probes(self.engine, &container.id).await
             };
-            tokio::select! {
-                checked = checked => checked?,
-                why = cancel.cancelled() => {
-                    let mut err = Error::interrupted();
-                    err.message = format!("{why} while checking {}", container.name);
-                    return Err(err);
-                }
-            }
+            until_cancelled(cancel, &container.name, checked).await?;
         }
         Ok(())
     }
