@@ -663,26 +663,24 @@ fn blueprint(
     // proxy's (traefik, caddy-docker-proxy) would route production's traffic to it or
     // drop production's route as defined twice. The engine adds the image's own again.
     // Our own (probes, dump kind, quiesce) stay: the drill's checks read them.
-    let mut labels: serde_json::Map<String, Value> = spec
+    let own = spec
         .pointer("/Config/Labels")
         .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let (mut labels, others): (
+        serde_json::Map<String, Value>,
+        serde_json::Map<String, Value>,
+    ) = own
         .into_iter()
-        .flatten()
-        .filter(|(k, _)| k.starts_with("io.safeops."))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    let dropped = spec
-        .pointer("/Config/Labels")
-        .and_then(Value::as_object)
-        .map_or(0, |own| {
-            own.iter()
-                .filter(|(k, v)| {
-                    !k.starts_with("com.docker.compose.")
-                        && !labels.contains_key(*k)
-                        && image_labels.get(*k).map(String::as_str) != v.as_str()
-                })
-                .count()
-        });
+        .partition(|(k, _)| k.starts_with("io.safeops."));
+    let dropped = others
+        .iter()
+        .filter(|(k, v)| {
+            !k.starts_with("com.docker.compose.")
+                && image_labels.get(*k).map(String::as_str) != v.as_str()
+        })
+        .count();
     if dropped > 0 {
         notes.push(format!(
             "{dropped} label(s) of {original} not given to the copy: a proxy or other tool \
