@@ -656,7 +656,10 @@ pub async fn restore(
 /// in the engine's volume directory); those on one file system are added up.
 async fn check_space(engine: &Engine, targets: &[Destination]) -> Result<()> {
     use std::os::unix::fs::MetadataExt;
-    let new_volumes = volume_access::new_volumes_path(engine).await;
+    let new_volumes = match targets.iter().any(|t| t.existing.is_none()) {
+        true => volume_access::new_volumes_path(engine).await,
+        false => None,
+    };
     let mut needs: HashMap<u64, (PathBuf, u64, Vec<&str>)> = HashMap::new();
     for target in targets {
         let root = match &target.existing {
