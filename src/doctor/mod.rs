@@ -140,7 +140,7 @@ pub enum Status {
 }
 
 /// One thing a check found.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
     /// What it is about: `container web`, `volume shop_data`, `chain inet firewalld ...`.
     pub subject: String,

@@ -180,6 +180,56 @@ pub async fn check(facts: &Facts) -> CheckResult {
         .and_then(Value::as_str)
         .unwrap_or("iptables")
         .to_string();
+    let reading = settled(read, REREAD_AFTER).await;
+    let Reading {
+        mut looked,
+        findings,
+    } = reading;
+    if looked.iter().all(|l| l.ends_with("not installed")) && findings.is_empty() {
+        return CheckResult::skipped(CheckId::Firewall, "neither nft nor iptables is installed");
+    }
+    looked.push(format!("engine firewall backend {backend}"));
+    CheckResult::ran(CheckId::Firewall, looked.join("; "), findings)
+}
+
+/// How many times the rules are read at most.
+const READS: usize = 3;
+/// How long after a read with findings the rules are read again.
+const REREAD_AFTER: Duration = Duration::from_secs(1);
+
+/// Reads the rules with `read` until what it finds is settled. Docker adds and removes
+/// a network's rules one by one, so a read between two of them sees a bridge dropped
+/// for a moment; what is wrong stays wrong. A read that finds nothing ends it, and so
+/// do two reads in a row that agree; after [`READS`] reads, the last one counts.
+async fn settled<F, R>(mut read: F, pause: Duration) -> Reading
+where
+    F: FnMut() -> R,
+    R: std::future::Future<Output = Reading>,
+{
+    let mut reading = read().await;
+    for _ in 1..READS {
+        if reading.findings.is_empty() {
+            break;
+        }
+        tokio::time::sleep(pause).await;
+        let again = read().await;
+        let agreed = again.findings == reading.findings;
+        reading = again;
+        if agreed {
+            break;
+        }
+    }
+    reading
+}
+
+/// One read of the host's rules: what was looked at, and what was found.
+struct Reading {
+    looked: Vec<String>,
+    findings: Vec<Finding>,
+}
+
+/// Reads the nftables ruleset and the iptables filter table(s) and judges them.
+async fn read() -> Reading {
     // Only where the legacy filter table exists: listing it would load the kernel's
     // legacy modules, and doctor changes nothing.
     let legacy_filter = std::fs::read_to_string("/proc/net/ip_tables_names")
@@ -240,11 +290,7 @@ pub async fn check(facts: &Facts) -> CheckResult {
             findings.extend(iptables::judge(&table, docker_rules, "iptables-legacy"));
         }
     }
-    if looked.iter().all(|l| l.ends_with("not installed")) && findings.is_empty() {
-        return CheckResult::skipped(CheckId::Firewall, "neither nft nor iptables is installed");
-    }
-    looked.push(format!("engine firewall backend {backend}"));
-    CheckResult::ran(CheckId::Firewall, looked.join("; "), findings)
+    Reading { looked, findings }
 }
 
 /// The finding for a chain that drops some of the packets: a failure when it
@@ -314,4 +360,48 @@ fn firewalld_running() -> bool {
             std::fs::read_to_string(entry.path().join("comm"))
                 .is_ok_and(|c| c.trim() == "firewalld")
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What [`settled`] makes of successive reads finding `found` (one finding per
+    /// letter), and how many reads it took.
+    async fn settle(found: &[&str]) -> (Vec<String>, usize) {
+        let reads = std::cell::Cell::new(0);
+        let reading = settled(
+            || {
+                let n = reads.get();
+                reads.set(n + 1);
+                let findings = found[n]
+                    .chars()
+                    .map(|c| Finding::fail("iptables FORWARD", c.to_string()))
+                    .collect();
+                async move {
+                    Reading {
+                        looked: Vec::new(),
+                        findings,
+                    }
+                }
+            },
+            Duration::ZERO,
+        )
+        .await;
+        let messages = reading.findings.into_iter().map(|f| f.message).collect();
+        (messages, reads.get())
+    }
+
+    #[tokio::test]
+    async fn a_drop_is_reported_once_two_reads_agree() {
+        // Nothing found: one read.
+        assert_eq!(settle(&[""]).await, (vec![], 1));
+        // A bridge caught between two of Docker's rules, gone on the next read.
+        assert_eq!(settle(&["t", ""]).await, (vec![], 2));
+        // A lasting drop, alone or read once together with a passing one.
+        assert_eq!(settle(&["r", "r"]).await, (vec!["r".to_string()], 2));
+        assert_eq!(settle(&["rt", "r", "r"]).await, (vec!["r".to_string()], 3));
+        // Reads that never agree: the last one counts.
+        assert_eq!(settle(&["a", "b", "c"]).await, (vec!["c".to_string()], 3));
+    }
 }
