@@ -78,13 +78,19 @@ fn made_here(target: &str, engine: &str) -> impl Fn(&SnapshotFile) -> bool {
     let (tag, host, engine) = (
         target_tag(target),
         crate::state::hostname(),
-        engine_tag(engine),
+        engine.to_string(),
     );
-    move |s| {
-        s.tags.contains(&tag)
-            && s.hostname == host
-            && (s.tags.contains(&engine) || !s.tags.iter().any(|t| t.starts_with(ENGINE_TAG)))
-    }
+    move |s| s.tags.contains(&tag) && s.hostname == host && of_engine(s, &engine)
+}
+
+/// Whether snapshot `s` holds volumes of the engine at `engine`: it names that engine
+/// (as [`same_engine`](crate::engine::endpoint::same_engine) tells), or no engine at
+/// all (made by an earlier version).
+fn of_engine(s: &SnapshotFile, engine: &str) -> bool {
+    s.tags
+        .iter()
+        .filter_map(|t| t.strip_prefix(ENGINE_TAG))
+        .all(|tagged| crate::engine::endpoint::same_engine(tagged, engine))
 }
 
 /// The tag of a safety backup: made before an operation, kept whatever `--keep` says.
@@ -976,14 +982,8 @@ fn read_manifest(
 /// host, from the snapshots' tags.
 pub fn last_by_volume(repo: &Open, engine: &str) -> Result<HashMap<String, (String, Fingerprint)>> {
     let host = crate::state::hostname();
-    // Snapshots of earlier versions, without the engine's tag, count for any engine.
     let mut snapshots = matching(repo, |s| {
-        s.tags.contains("docker-safeops")
-            && s.hostname == host
-            && s.tags
-                .iter()
-                .filter_map(|t| t.strip_prefix(ENGINE_TAG))
-                .all(|tagged| crate::engine::endpoint::same_engine(tagged, engine))
+        s.tags.contains("docker-safeops") && s.hostname == host && of_engine(s, engine)
     })?;
     snapshots.sort_by_key(|s| std::cmp::Reverse(s.time.timestamp()));
     let mut last = HashMap::new();
@@ -1547,7 +1547,7 @@ fn forgettable(
             Ok(manifest)
                 if manifest.purpose == super::manifest::BACKUP_PURPOSE
                     && manifest.target.kind == kind
-                    && manifest.engine.host == engine =>
+                    && crate::engine::endpoint::same_engine(&manifest.engine.host, engine) =>
             {
                 forgettable.push(snapshot)
             }
@@ -2368,6 +2368,28 @@ mod tests {
             "{refused}"
         );
         assert!(read.is_empty(), "nothing was read");
+    }
+
+    #[test]
+    fn an_engine_is_known_by_its_socket_however_the_path_is_spelled() {
+        let dir = tempfile::tempdir().unwrap();
+        let run = dir.path().join("run");
+        std::fs::create_dir(&run).unwrap();
+        std::fs::write(run.join("docker.sock"), "").unwrap();
+        std::os::unix::fs::symlink(&run, dir.path().join("var-run")).unwrap();
+        let at = |d: &str| format!("unix://{}/{d}/docker.sock", dir.path().display());
+        let tagged = |tags: &[String]| {
+            let mut snapshot = SnapshotFile::default();
+            for tag in tags {
+                snapshot.tags.add(tag.clone());
+            }
+            snapshot
+        };
+        let via_link = tagged(&[engine_tag(&at("var-run"))]);
+        assert!(of_engine(&via_link, &at("run")));
+        assert!(!of_engine(&via_link, "tcp://10.0.0.2:2375"));
+        // One of an earlier version names no engine: it counts for any.
+        assert!(of_engine(&tagged(&[]), "tcp://10.0.0.2:2375"));
     }
 
     #[test]

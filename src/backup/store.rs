@@ -668,7 +668,7 @@ pub fn apply_retention(
             && b.target_kind == target_kind
             && b.purpose == super::manifest::BACKUP_PURPOSE
             && b.host == host
-            && b.engine == engine
+            && crate::engine::endpoint::same_engine(&b.engine, engine)
             && b.sound
     });
     for (index, old) in same_target.enumerate() {

@@ -252,7 +252,6 @@ fn default_endpoint(
     })
 }
 
-/// The directory name the context store uses for a context: the hex SHA-256 of its name.
 /// Whether engine addresses `a` and `b` (as backups record them) reach the same engine
 /// as far as this host can tell: the same text, or unix sockets that are one file
 /// (`/var/run` is a link to `/run`).
@@ -268,6 +267,7 @@ pub fn same_engine(a: &str, b: &str) -> bool {
     matches!((socket(a), socket(b)), (Some(a), Some(b)) if a == b)
 }
 
+/// The directory name the context store uses for a context: the hex SHA-256 of its name.
 pub fn context_dir_name(name: &str) -> String {
     hex::encode(Sha256::digest(name.as_bytes()))
 }
