@@ -53,6 +53,23 @@ impl Cancel {
             Err(_) => std::future::pending().await,
         }
     }
+
+    /// What `work` gives, unless cancellation comes first: then an interruption (exit
+    /// 130) that says what it stopped (`interrupted (SIGINT) while {doing}`).
+    pub async fn unless_cancelled<T>(
+        &self,
+        doing: &str,
+        work: impl std::future::Future<Output = crate::error::Result<T>>,
+    ) -> crate::error::Result<T> {
+        tokio::select! {
+            done = work => done,
+            why = self.cancelled() => {
+                let mut err = crate::error::Error::interrupted();
+                err.message = format!("{why} while {doing}");
+                Err(err)
+            }
+        }
+    }
 }
 
 /// The error a blocking worker returns when it stops because of cancellation. Not
@@ -106,5 +123,27 @@ mod tests {
         trigger.trigger("second");
         assert_eq!(waiter.await.unwrap(), "first");
         assert_eq!(cancel.reason(), Some("first"));
+    }
+
+    #[tokio::test]
+    async fn work_ends_unless_cancelled_first() {
+        let (trigger, cancel) = pair();
+        assert_eq!(
+            cancel
+                .unless_cancelled("adding", async { Ok(1) })
+                .await
+                .unwrap(),
+            1
+        );
+        trigger.trigger("interrupted (SIGINT)");
+        let err = cancel
+            .unless_cancelled(
+                "waiting",
+                std::future::pending::<crate::error::Result<()>>(),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(err.code, crate::error::ExitCode::Interrupted);
+        assert_eq!(err.message, "interrupted (SIGINT) while waiting");
     }
 }

@@ -490,10 +490,12 @@ async fn send(source: &Engine, target: &Engine, plan: &Plan, cancel: &Cancel) ->
         Arc::clone(&done),
         total,
     );
-    let sent = tokio::select! {
-        sent = transfer::send(source, target, plan, done) => sent?,
-        _ = cancel.cancelled() => return Err(Error::interrupted()),
-    };
+    let sent = cancel
+        .unless_cancelled(
+            "sending the image",
+            transfer::send(source, target, plan, done),
+        )
+        .await?;
     drop(bar);
     crate::say!(
         "sent {} of {} layers of {} ({}) in {:.1}s; {} already on the target",

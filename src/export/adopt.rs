@@ -253,13 +253,10 @@ async fn steps(
     }
     interrupted(cancel)?;
     for old in aside.iter().filter(|old| old.was_running) {
-        tokio::select! {
-            checked = restart_check::check(engine, &old.name, &old.name, timing.patience) => checked?,
-            why = cancel.cancelled() => {
-                tracing::info!("{why}");
-                return Err(Error::interrupted());
-            }
-        }
+        let checked = restart_check::check(engine, &old.name, &old.name, timing.patience);
+        cancel
+            .unless_cancelled(&format!("checking {}", old.name), checked)
+            .await?;
     }
     Ok(())
 }

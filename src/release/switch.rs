@@ -96,23 +96,6 @@ pub async fn tag(engine: &Engine, id: &str, reference: &str) -> Result<()> {
         })
 }
 
-/// The checks `checked` of container `name`, unless `cancel` ends them first (an
-/// interruption, exit 130).
-async fn until_cancelled(
-    cancel: &Cancel,
-    name: &str,
-    checked: impl std::future::Future<Output = Result<()>>,
-) -> Result<()> {
-    tokio::select! {
-        checked = checked => checked,
-        why = cancel.cancelled() => {
-            let mut err = Error::interrupted();
-            err.message = format!("{why} while checking {name}");
-            Err(err)
-        }
-    }
-}
-
 /// The image's own healthcheck, to wait as long as it needs.
 async fn image_healthcheck(engine: &Engine, id: &str) -> Value {
     let config = engine
@@ -383,7 +366,11 @@ impl Release<'_> {
             restart_check::check(self.engine, id, &report.name, patience).await?;
             self.gate.probes(self.engine, id).await
         };
-        match until_cancelled(self.cancel, &report.name, checked).await {
+        match self
+            .cancel
+            .unless_cancelled(&format!("checking {}", report.name), checked)
+            .await
+        {
             Ok(()) => {}
             Err(err) if err.code == ExitCode::Interrupted => return Err(err),
             Err(err) => {
@@ -454,7 +441,9 @@ impl Release<'_> {
                 restart_check::check(self.engine, &container.id, &container.name, patience).await?;
                 self.gate.probes(self.engine, &container.id).await
             };
-            until_cancelled(cancel, &container.name, checked).await?;
+            cancel
+                .unless_cancelled(&format!("checking {}", container.name), checked)
+                .await?;
         }
         Ok(())
     }

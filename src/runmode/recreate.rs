@@ -348,14 +348,9 @@ async fn start_checked(
         restart_check::check(engine, id, name, patience).await?;
         gate(id).await
     };
-    tokio::select! {
-        checked = checked => checked,
-        why = cancel.cancelled() => {
-            let mut err = Error::interrupted();
-            err.message = format!("{why} while checking the new {name}");
-            Err(err)
-        }
-    }
+    cancel
+        .unless_cancelled(&format!("checking the new {name}"), checked)
+        .await
 }
 
 async fn remove_new(engine: &Engine, id: &str) {
