@@ -395,6 +395,91 @@ fn a_full_target_disk_is_refused_before_anything_is_stopped() {
     assert_eq!(std::fs::read_dir(&disk.0).unwrap().count(), 0);
 }
 
+/// The disk of the backups and of the journal fills once the containers are stopped (one
+/// writes 32 MiB as it shuts down, as a database flushes): the backup fails with exit 5,
+/// and every container starts again although the journal can no longer be written.
+#[test]
+fn a_disk_that_fills_after_the_stop_still_gets_every_container_started() {
+    let f = Fixture::new("fills");
+    // Room for the preflight's margin (16 MiB), not for what the container writes.
+    let disk = common::SmallDisk::mount(f.dir.path().join("small"), "24m");
+    let flusher = format!("{}-flusher", f.container);
+    let label = format!("io.safeops.test={}", f.cleanup.label);
+    docker(&[
+        "run",
+        "-d",
+        "--name",
+        &flusher,
+        "--label",
+        &label,
+        "-v",
+        &format!("{}:/data", f.volume),
+        IMAGE,
+        "sh",
+        "-c",
+        "trap 'head -c 33554432 /dev/urandom > /data/flushed; exit 0' TERM; sleep 3600 & wait",
+    ]);
+    let (code, _, stderr) = run(f
+        .safeops()
+        .env("XDG_STATE_HOME", disk.0.join("state"))
+        .args([
+            "backup",
+            &f.container,
+            "-t",
+            "5",
+            "--to",
+            disk.0.join("backups").to_str().unwrap(),
+        ]));
+    assert_eq!(code, 5, "{stderr}");
+    assert!(stderr.contains("ran out of space"), "{stderr}");
+    for container in [&f.container, &flusher] {
+        assert_eq!(
+            docker(&["inspect", "-f", "{{.State.Status}}", container]).trim(),
+            "running",
+            "{container}: {stderr}"
+        );
+    }
+}
+
+/// Requests a restore cannot carry out whole are refused (exit 2) before anything
+/// stops or changes: two volumes of the backup into one, `--images` of a backup made
+/// without them.
+#[test]
+fn restores_that_cannot_be_carried_out_whole_are_refused_before_anything_stops() {
+    let f = Fixture::new("whole");
+    f.exec("echo before > /data/file");
+    let backup = f.backup(&[]);
+    f.exec("echo after > /data/file");
+    let twice = format!("{}:{}", f.volume, f.volume);
+    for extra in [
+        vec!["--volume", &twice, "--volume", &twice],
+        vec!["--images"],
+    ] {
+        let (code, _, stderr) = run(f.restoring(&backup).args(&extra));
+        assert_eq!(code, 2, "{extra:?}: {stderr}");
+        assert_eq!(f.state(), "running", "{extra:?}");
+        let content = docker(&["exec", &f.container, "cat", "/data/file"]);
+        assert_eq!(content.trim(), "after", "{extra:?}");
+    }
+}
+
+/// A paused container keeps the volume's files open: the restore refuses (exit 5)
+/// before anything stops or changes.
+#[test]
+fn a_restore_under_a_paused_container_is_refused() {
+    let f = Fixture::new("paused");
+    f.exec("echo before > /data/file");
+    let backup = f.backup(&[]);
+    f.exec("echo after > /data/file");
+    docker(&["pause", &f.container]);
+    let (code, _, stderr) = run(&mut f.restoring(&backup));
+    docker(&["unpause", &f.container]);
+    assert_eq!(code, 5, "{stderr}");
+    assert!(stderr.contains("paused"), "{stderr}");
+    let content = docker(&["exec", &f.container, "cat", "/data/file"]);
+    assert_eq!(content.trim(), "after");
+}
+
 /// A restore whose files do not fit beside the volume's content on its file system (a
 /// 2 MiB tmpfs volume here) is refused before anything is stopped or written.
 #[test]
@@ -441,11 +526,9 @@ fn a_restore_that_cannot_fit_is_refused_before_anything_is_stopped() {
     assert_eq!(docker(&["exec", &user, "ls", "-A", "/data"]).trim(), "file");
 }
 
-#[test]
-fn a_failing_database_dump_fails_the_backup() {
-    require_engine();
-    let f = Fixture::new("dumpfail");
-    // The fixture image has no pg_dumpall: the dump command fails.
+/// A container labelled a PostgreSQL database (`io.safeops.dump=postgres`) on the
+/// fixture's volume, running the fixture image (no `pg_dumpall` of its own). Its name.
+fn fake_database(f: &Fixture) -> String {
     let db = unique("fakedb");
     let label = format!("io.safeops.test={}", f.cleanup.label);
     docker(&[
@@ -463,6 +546,72 @@ fn a_failing_database_dump_fails_the_backup() {
         "sleep",
         "3600",
     ]);
+    db
+}
+
+/// A container that runs when the backup is planned and ends before the containers
+/// stop (a one-off job, here ending once the database dump has begun) is neither
+/// stopped nor started again afterwards.
+#[test]
+fn a_container_that_ended_before_the_stop_is_not_started_again() {
+    require_engine();
+    let f = Fixture::new("ended");
+    let label = format!("io.safeops.test={}", f.cleanup.label);
+    let mount = format!("{}:/data", f.volume);
+    let db = fake_database(&f);
+    // The dump tells the job to end, and gives it time to.
+    docker(&[
+        "exec",
+        &db,
+        "sh",
+        "-c",
+        "printf '#!/bin/sh\ntouch /data/dumping; sleep 2; echo dump\n' > /bin/pg_dumpall \
+         && chmod +x /bin/pg_dumpall",
+    ]);
+    let job = unique("job");
+    docker(&[
+        "run",
+        "-d",
+        "--name",
+        &job,
+        "--label",
+        &label,
+        "-v",
+        &mount,
+        IMAGE,
+        "sh",
+        "-c",
+        "while [ ! -e /data/dumping ]; do sleep 0.1; done",
+    ]);
+    let started = docker(&["inspect", "-f", "{{.State.StartedAt}}", &job]);
+    let (code, _, stderr) = run(f.safeops().args(["backup", &db, "--db-dump", "-t", "0"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains(&format!("{job} no longer runs")),
+        "{stderr}"
+    );
+    assert_eq!(
+        docker(&[
+            "inspect",
+            "-f",
+            "{{.State.Status}} {{.State.StartedAt}}",
+            &job
+        ]),
+        format!("exited {started}"),
+        "{stderr}"
+    );
+    assert_eq!(
+        docker(&["inspect", "-f", "{{.State.Status}}", &db]).trim(),
+        "running"
+    );
+}
+
+#[test]
+fn a_failing_database_dump_fails_the_backup() {
+    require_engine();
+    let f = Fixture::new("dumpfail");
+    // The fixture image has no pg_dumpall: the dump command fails.
+    let db = fake_database(&f);
     let (code, _, stderr) = run(f.safeops().args(["backup", &db, "--db-dump", "-t", "0"]));
     assert_eq!(code, 1, "{stderr}");
     assert!(

@@ -192,7 +192,7 @@ pub fn is_disk_full(err: &std::io::Error) -> bool {
 
 fn disk_full(partial: &PartialBackup) -> Error {
     let root = partial.dir.parent().unwrap_or(&partial.dir);
-    Error::failure(format!(
+    Error::preflight(format!(
         "the backup directory {} ran out of space; the incomplete backup was deleted",
         root.display()
     ))

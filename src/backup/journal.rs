@@ -150,12 +150,11 @@ impl Journal {
 
     /// Records that the stopped container `id`, `name`, runs again.
     pub fn started_again(&self, id: &str, name: &str) -> Result<()> {
-        self.update(|s| s.stopped.retain(|(i, _)| i != id))?;
         self.restarted
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(name.to_string());
-        Ok(())
+        self.update(|s| s.stopped.retain(|(i, _)| i != id))
     }
 
     /// The containers this operation started again so far, in order.

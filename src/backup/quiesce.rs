@@ -74,7 +74,9 @@ pub fn start_order(
 }
 
 /// Stops `containers` (dependents first), recording each in the journal before, and
-/// checks that each stopped. Returns them in start order.
+/// checks that each stopped. One that no longer runs (a one-off job that ended since
+/// the plan, a container its operator stopped) is left as it is, and not started
+/// afterwards. Returns those stopped, in start order.
 pub async fn stop(
     engine: &Engine,
     journal: &Journal,
@@ -82,8 +84,26 @@ pub async fn stop(
     timeout_secs: i32,
 ) -> Result<Vec<Container>> {
     let joins = inventory::namespace_joins(engine, containers).await;
-    let order = start_order(containers, &joins);
+    let mut order = start_order(containers, &joins);
+    let mut ended = Vec::new();
     for container in order.iter().rev() {
+        let runs = match engine.docker.inspect_container(&container.id, None).await {
+            Ok(inspect) => inspect
+                .state
+                .is_some_and(|s| s.running == Some(true) || s.restarting == Some(true)),
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => false,
+            Err(err) => return Err(err.into()),
+        };
+        if !runs {
+            crate::say!(
+                "note: {} no longer runs: it is not stopped, nor started afterwards",
+                container.name
+            );
+            ended.push(container.id.clone());
+            continue;
+        }
         journal.update(|s| {
             s.stop_timeout = s.stop_timeout.max(timeout_secs);
             s.stopped
@@ -123,6 +143,7 @@ pub async fn stop(
         }
     }
     failpoint_stopped();
+    order.retain(|c| !ended.contains(&c.id));
     Ok(order)
 }
 
@@ -177,7 +198,12 @@ pub async fn restart(
         };
         match result {
             Ok(()) => {
-                journal.started_again(id, name)?;
+                // A journal that cannot be written (the disk the backup filled) stops
+                // no start: the one on disk still lists this container, and starting
+                // a running container again changes nothing.
+                if let Err(err) = journal.started_again(id, name) {
+                    tracing::warn!("{}", err.message);
+                }
                 started.push(name.clone());
             }
             Err(why) => failed.push(format!("{name}: {why}")),

@@ -183,13 +183,34 @@ fn select<'m>(
     manifest: &'m Manifest,
     selections: &[String],
 ) -> Result<Vec<(&'m VolumeInfo, String)>> {
-    if selections.is_empty() {
-        return Ok(manifest
+    let chosen = match selections.is_empty() {
+        true => manifest
             .volumes
             .iter()
             .map(|v| (v, v.name.clone()))
-            .collect());
+            .collect(),
+        false => selected(manifest, selections)?,
+    };
+    // One volume written twice would hold the second alone, reported as restored twice.
+    for (i, (info, into)) in chosen.iter().enumerate() {
+        if let Some((first, _)) = chosen[..i].iter().find(|(_, taken)| taken == into) {
+            return Err(Error::usage(format!(
+                "volume {into} would receive both volume {} and volume {} of the backup",
+                first.name, info.name
+            ))
+            .hint(
+                "restore each volume of the backup into a volume of its own: --volume NAME:NEW",
+            ));
+        }
     }
+    Ok(chosen)
+}
+
+/// The volumes `NAME[:NEW]` selections name in the manifest, with where they go.
+fn selected<'m>(
+    manifest: &'m Manifest,
+    selections: &[String],
+) -> Result<Vec<(&'m VolumeInfo, String)>> {
     let mut chosen = Vec::new();
     for selection in selections {
         let (from, into) = selection.split_once(':').unwrap_or((selection, selection));
@@ -256,6 +277,11 @@ pub async fn restore(
         ),
     };
     let chosen = select(&manifest, &request.selections)?;
+    if request.images && manifest.images.is_empty() {
+        return Err(Error::usage(
+            "--images: this backup holds no images (it was made without --images)",
+        ));
+    }
     let made_here = identity.is_some_and(|identity| made_here::contains(&identity));
     // Locked before anything about the volumes is read: after a wait for another
     // operation, what it found would be stale.
@@ -371,6 +397,24 @@ pub async fn restore(
         })
         .cloned()
         .collect();
+    // A paused container keeps the volume's files open, frozen: switched under it, it
+    // would go on writing into the old tree and reading the new one once unpaused.
+    let paused: Vec<&str> = consumers
+        .iter()
+        .filter(|c| c.state == "paused")
+        .map(|c| c.name.as_str())
+        .collect();
+    if !paused.is_empty() {
+        return Err(Error::preflight(format!(
+            "paused containers mount the volumes to restore ({}): a restore would switch \
+             the files under them",
+            paused.join(", ")
+        ))
+        .hint(format!(
+            "docker unpause {} (the restore then stops and starts them), or stop them",
+            paused.join(" ")
+        )));
+    }
     let confirmation = if overwritten.is_empty() && reaching_out.is_empty() {
         None
     } else {
@@ -1458,11 +1502,6 @@ fn shell_image(consumers: &[Container], fallback: Option<&str>) -> Result<String
 }
 
 async fn load_images(engine: &Engine, from: &Source, manifest: &Manifest) -> Result<Vec<String>> {
-    if manifest.images.is_empty() {
-        return Err(Error::usage(
-            "--images: this backup holds no images (it was made without --images)",
-        ));
-    }
     let path = manifest::images_path();
     match from {
         Source::Plain(dir) => {
