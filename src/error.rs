@@ -81,6 +81,15 @@ impl Error {
         Self::new(ExitCode::Interrupted, "interrupted")
     }
 
+    /// A write to stdout that failed: when its reader went away (`| head -1`), an error
+    /// with nothing to say (exit 1, no message: nobody is left to read it).
+    pub fn writing_stdout(err: std::io::Error) -> Self {
+        match err.kind() {
+            std::io::ErrorKind::BrokenPipe => Self::new(ExitCode::Failure, ""),
+            _ => Self::failure(format!("cannot write to stdout: {err}")),
+        }
+    }
+
     /// Adds what the user can do about the error.
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
@@ -140,5 +149,22 @@ fn with_causes(err: &(dyn std::error::Error + 'static)) -> String {
 impl From<std::io::Error> for Error {
     fn from(err: std::io::Error) -> Self {
         Error::failure(err.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_reader_gone_away_makes_a_silent_error() {
+        let gone = Error::writing_stdout(std::io::ErrorKind::BrokenPipe.into());
+        assert_eq!((gone.code, gone.message.as_str()), (ExitCode::Failure, ""));
+        let full = Error::writing_stdout(std::io::ErrorKind::StorageFull.into());
+        assert!(
+            full.message.starts_with("cannot write to stdout"),
+            "{}",
+            full.message
+        );
     }
 }

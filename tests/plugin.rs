@@ -241,3 +241,18 @@ fn every_request_is_pinned_to_the_engine_api_version() {
         );
     }
 }
+
+/// A reader of stdout that went away (`| head -1`) ends the command quietly: exit 1,
+/// nothing on stderr, since nobody is left to read it.
+#[test]
+fn a_closed_stdout_ends_the_command_quietly() {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = std::process::Command::new(bin())
+        .args(["completions", "bash"])
+        .stdout(writer)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}

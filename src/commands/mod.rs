@@ -155,7 +155,8 @@ pub fn interrupted_after(
 /// Writes a verb's report to stdout and flushes it.
 pub fn print(text: &str) -> Result<()> {
     let mut stdout = std::io::stdout().lock();
-    stdout.write_all(text.as_bytes())?;
-    stdout.flush()?;
-    Ok(())
+    stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+        .map_err(Error::writing_stdout)
 }

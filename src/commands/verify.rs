@@ -1,7 +1,6 @@
 //! `verify BACKUP`: every checksum, every archive read fully; exit 4 naming each bad
 //! file.
 
-use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
@@ -90,12 +89,10 @@ pub async fn run(args: &VerifyArgs, cancel: &Cancel) -> Result<()> {
         let mut json = serde_json::to_value(&report).expect("report serializes");
         json["ok"] = report.problems.is_empty().into();
         json["seconds"] = seconds.into();
-        let mut stdout = std::io::stdout().lock();
-        writeln!(
-            stdout,
-            "{}",
+        super::print(&format!(
+            "{}\n",
             serde_json::to_string_pretty(&json).expect("json")
-        )?;
+        ))?;
     } else {
         let mut out = String::new();
         if report.problems.is_empty() {
