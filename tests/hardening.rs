@@ -1165,9 +1165,10 @@ fn recovery_does_not_start_a_container_under_a_live_operation_on_its_volume() {
     assert_eq!(state(&other).trim(), "running");
 }
 
-/// Stopping, starting or recreating a container while another operation holds its
-/// volume (a backup that stopped it and reads the volume as quiesced) would break that
-/// operation: each refuses at once (exit 5) naming it, or waits with `--wait-lock`.
+/// Stopping, starting, recreating or removing a container while another operation
+/// holds its volume (a backup that stopped it and reads the volume as quiesced) would
+/// break that operation: each refuses at once (exit 5) naming it, or waits with
+/// `--wait-lock`.
 #[test]
 fn lifecycle_verbs_and_recreate_wait_for_an_operation_on_the_volume() {
     let f = Fixture::new("lcylock");
@@ -1184,6 +1185,11 @@ fn lifecycle_verbs_and_recreate_wait_for_an_operation_on_the_volume() {
         );
         assert_eq!(f.state(), "running", "{verb}");
     }
+    assert_eq!(docker(&["inspect", "-f", "{{.Id}}", &f.container]), id);
+    // Nor is it removed, although no protected volume is at risk.
+    let (code, _, stderr) = run(f.safeops().args(["rm", "-f", &f.container]));
+    assert_eq!(code, 5, "rm: {stderr}");
+    assert!(stderr.contains("is busy"), "rm: {stderr}");
     assert_eq!(docker(&["inspect", "-f", "{{.Id}}", &f.container]), id);
     let mut waiting = f.safeops();
     waiting

@@ -57,7 +57,8 @@ pub struct Allowed {
     pub confirmation: Option<Confirmation>,
     /// The safety backup, when one was taken.
     pub safety_backup: Option<PathBuf>,
-    /// The locks on the volumes at risk, held until the destruction is done.
+    /// The locks on the volumes it removes or whose containers it removes (see
+    /// [`Plan::volumes_touched`]), held until the destruction is done.
     pub locks: Option<lock::Held>,
     /// Containers the safety backup left stopped for the verb to remove.
     pub left_stopped: Option<create::LeftStopped>,
@@ -77,8 +78,9 @@ impl Allowed {
     }
 }
 
-/// Confirms and backs up the protected volumes `plan` would remove; nothing to do when
-/// there are none. Errors (exit 3) when the operator did not confirm.
+/// Locks the volumes `plan` touches (exit 5 when another operation holds one, unless
+/// the guard waits), then confirms and backs up the protected volumes it would remove,
+/// when there are any. Errors (exit 3) when the operator did not confirm.
 pub async fn allow(
     engine: &Engine,
     plan: &Plan,
@@ -90,8 +92,19 @@ pub async fn allow(
         .iter()
         .map(|v| v.name.clone())
         .collect();
+    let keys: Vec<lock::Key> = plan
+        .volumes_touched()
+        .into_iter()
+        .map(|v| lock::Key::Volume(v.to_string()))
+        .collect();
+    let lock = async || {
+        crate::backup::journal::lock(engine, &keys, guard.verb, guard.lock_wait, cancel).await
+    };
     if at_risk.is_empty() {
-        return Ok(Allowed::default());
+        return Ok(Allowed {
+            locks: Some(lock().await?),
+            ..Allowed::default()
+        });
     }
     crate::ui::stderr(format_args!("{}", plan.render()));
     crate::say!(
@@ -115,16 +128,10 @@ pub async fn allow(
             return refused;
         }
     };
-    let keys: Vec<lock::Key> = at_risk
-        .iter()
-        .map(|v| lock::Key::Volume(v.clone()))
-        .collect();
-    let locks =
-        crate::backup::journal::lock(engine, &keys, guard.verb, guard.lock_wait, cancel).await?;
     let mut allowed = Allowed {
         confirmation: Some(confirmation),
         safety_backup: None,
-        locks: Some(locks),
+        locks: Some(lock().await?),
         left_stopped: None,
     };
     if guard.no_backup {

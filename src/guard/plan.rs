@@ -56,6 +56,19 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// The volumes it removes, or whose containers it removes: another operation on
+    /// them (a backup that stopped those containers to start them again) must not run
+    /// meanwhile.
+    pub fn volumes_touched(&self) -> Vec<&str> {
+        self.volumes
+            .iter()
+            .filter(|v| {
+                v.action == Action::Remove || v.used_by.iter().any(|c| self.containers.contains(c))
+            })
+            .map(|v| v.name.as_str())
+            .collect()
+    }
+
     /// The protected volumes it would remove.
     pub fn protected_removals(&self) -> Vec<&PlannedVolume> {
         self.volumes
