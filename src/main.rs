@@ -154,10 +154,7 @@ async fn recover_after_panic(flags: &DockerFlags) {
 }
 
 fn report(err: &Error) -> ExitCode {
-    if err.message.contains("Broken pipe") {
-        // The reader went away (`| head`): nothing left to tell anyone.
-        return ExitCode::Failure;
-    }
+    // Empty when the reader of stdout went away (`| head`): nobody is left to tell.
     if !err.message.is_empty() {
         docker_safeops::say!("error: {}", docker_safeops::redact::text(&err.to_string()));
     }
@@ -189,15 +186,16 @@ fn discovery<'a>(cli: &'a Cli, engine: &'a Engine) -> Discovery<'a> {
     }
 }
 
-async fn dispatch(cli: Cli) -> Result<()> {
+async fn dispatch(mut cli: Cli) -> Result<()> {
+    cli.apply_dry_run()?;
     let (trigger, cancel) = cancel::pair();
     cancel::forward_signals(&trigger)?;
     plugin::watch_plugin_socket(trigger);
     let work = async {
         match &cli.verb {
             Verb::Completions(args) => {
-                std::io::stdout().write_all(&commands::completions::script(args.shell))?;
-                Ok(())
+                let script = commands::completions::script(args.shell);
+                commands::print(&String::from_utf8_lossy(&script))
             }
             Verb::Status(args) => {
                 let engine = connect(&cli.docker).await?;

@@ -77,6 +77,18 @@ fn isolated(dir: &Path) -> Command {
     cmd
 }
 
+/// The name of the one (anonymous) volume `container` mounts.
+fn anonymous_volume(container: &str) -> String {
+    docker(&[
+        "inspect",
+        "-f",
+        "{{range .Mounts}}{{.Name}}{{end}}",
+        container,
+    ])
+    .trim()
+    .to_string()
+}
+
 fn volumes_on_engine() -> BTreeSet<String> {
     docker(&["volume", "ls", "-q"])
         .lines()
@@ -676,14 +688,7 @@ fn volume_prune_and_rm_v_are_guarded() {
         "run", "-d", "--name", &container, "--label", &label, "-v", "/scratch", IMAGE, "sleep",
         "3600",
     ]);
-    let anonymous = docker(&[
-        "inspect",
-        "-f",
-        "{{range .Mounts}}{{.Name}}{{end}}",
-        &container,
-    ])
-    .trim()
-    .to_string();
+    let anonymous = anonymous_volume(&container);
     cleanup.volumes.push(anonymous.clone());
     let (code, _, stderr) = run(safeops_cmd().args(["protect", &anonymous]));
     assert_eq!(code, 0, "{stderr}");
@@ -712,9 +717,14 @@ fn recreate_of_a_compose_service_is_done_by_compose() {
     let p = Project::start("rec", &["docker", "compose"], "");
     let container = format!("{}-db-1", p.name);
     let before = docker(&["inspect", "-f", "{{.Id}}", &container]);
-    let (code, _, stderr) = run(p.safeops().args(["recreate", &container]));
+    let (code, stdout, stderr) = run(p
+        .safeops()
+        .args(["recreate", &container, "-t", "0", "--format", "json"]));
     assert_eq!(code, 0, "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect(&stdout);
+    assert_eq!(report["from"], "compose", "{report}");
     let after = docker(&["inspect", "-f", "{{.Id}} {{.State.Running}}", &container]);
+    assert_eq!(report["id"], after.split(' ').next().unwrap(), "{report}");
     assert_ne!(
         after.split(' ').next().unwrap(),
         before.trim(),
@@ -726,4 +736,76 @@ fn recreate_of_a_compose_service_is_done_by_compose() {
         Some("precious\n"),
         "same volume"
     );
+}
+
+/// Compose's global `--dry-run` before the verb: a removal prints its plan and removes
+/// nothing; a verb without a dry run refuses it (exit 2) and changes nothing.
+#[test]
+fn the_global_dry_run_removes_nothing_and_verbs_without_one_refuse_it() {
+    require_engine();
+    let dir = tempfile::tempdir().unwrap();
+    let mut cleanup = Cleanup::new();
+    let label = format!("io.safeops.test={}", cleanup.label);
+    let volume = unique("dryvol");
+    cleanup.volumes.push(volume.clone());
+    docker(&["volume", "create", "--label", &label, &volume]);
+    let container = unique("dryrun");
+    run_sleeping(&container, &label, &[]);
+    let (code, stdout, stderr) =
+        run(isolated(dir.path()).args(["--dry-run", "volume", "rm", &volume]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains(&volume), "the plan names it: {stdout}");
+    assert!(volumes_on_engine().contains(&volume), "{stderr}");
+    let (code, _, stderr) = run(isolated(dir.path()).args(["--dry-run", "rm", "-f", &container]));
+    assert_eq!(code, 0, "{stderr}");
+    for verb in ["stop", "restart"] {
+        let (code, _, stderr) = run(isolated(dir.path()).args(["--dry-run", verb, &container]));
+        assert_eq!(code, 2, "{verb}: {stderr}");
+        assert!(stderr.contains("no dry run"), "{stderr}");
+    }
+    let state = docker(&["inspect", "-f", "{{.State.Status}}", &container]);
+    assert_eq!(state.trim(), "running");
+}
+
+/// `volume prune`'s own y/N question on a terminal: Ctrl-C ends it (exit 130), "n"
+/// removes nothing. An unused anonymous volume is protected, so a prune that went on
+/// anyway would be refused, not remove other volumes of the engine.
+#[test]
+fn ctrl_c_or_no_at_the_prune_question_removes_nothing() {
+    require_engine();
+    let dir = tempfile::tempdir().unwrap();
+    let mut cleanup = Cleanup::new();
+    let label = format!("io.safeops.test={}", cleanup.label);
+    let container = unique("prunequestion");
+    docker(&[
+        "create", "--name", &container, "--label", &label, "-v", "/scratch", IMAGE,
+    ]);
+    let anonymous = anonymous_volume(&container);
+    cleanup.volumes.push(anonymous.clone());
+    docker(&["rm", &container]);
+    let (code, _, stderr) = run(isolated(dir.path()).args(["protect", &anonymous]));
+    assert_eq!(code, 0, "{stderr}");
+    // `input` is a shell command whose output is typed on the terminal.
+    let on_terminal = |input: &str| {
+        let command = format!("{} volume prune", bin().display());
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c")
+            .arg(format!("{input} | script -qec '{command}' /dev/null"))
+            .current_dir(dir.path())
+            .env("XDG_STATE_HOME", dir.path().join("state"))
+            .env("SAFEOPS_BACKUP_DIR", dir.path().join("backups"))
+            .env("XDG_CONFIG_HOME", dir.path().join(".xdg-config"))
+            .env_remove("DOCKER_HOST")
+            .env_remove("DOCKER_CONTEXT");
+        run(&mut cmd)
+    };
+    let (code, stdout, _) = on_terminal("(sleep 2; printf '\\003'; sleep 1)");
+    assert_eq!(code, 130, "{stdout}");
+    let (code, stdout, _) = on_terminal("printf 'n\\n'");
+    assert_eq!(code, 0, "{stdout}");
+    assert!(
+        stdout.contains("Are you sure you want to continue?"),
+        "{stdout}"
+    );
+    assert!(volumes_on_engine().contains(&anonymous));
 }

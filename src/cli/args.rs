@@ -43,6 +43,47 @@ pub struct Cli {
     pub verb: Verb,
 }
 
+impl Cli {
+    /// Applies compose's global `--dry-run` (before the verb) to the verb: a verb with a
+    /// dry run of its own makes one, a verb that only reads ignores it, and any other
+    /// refuses it (exit 2), which it would not honour: it changes things.
+    pub fn apply_dry_run(&mut self) -> crate::error::Result<()> {
+        if !self.project.dry_run {
+            return Ok(());
+        }
+        match &mut self.verb {
+            Verb::Down(DownArgs { guard, .. })
+            | Verb::Rm(RmArgs { guard, .. })
+            | Verb::Volume(VolumeVerb::Rm(VolumeRmArgs { guard, .. }))
+            | Verb::Volume(VolumeVerb::Prune(VolumePruneArgs { guard, .. })) => {
+                guard.dry_run = true
+            }
+            Verb::Images(ImagesVerb::Prune(args)) => args.dry_run = true,
+            Verb::Release(args) => args.dry_run = true,
+            Verb::Adopt(args) => args.dry_run = true,
+            Verb::Schedule(ScheduleVerb::Add(args)) => args.dry_run = true,
+            Verb::Status(_)
+            | Verb::Backups(BackupsArgs { action: None, .. })
+            | Verb::Verify(_)
+            | Verb::Log(_)
+            | Verb::Doctor(_)
+            | Verb::Completions(_)
+            | Verb::ShellInit(_)
+            | Verb::Schedule(ScheduleVerb::Ls(_)) => {}
+            _ => {
+                return Err(crate::error::Error::usage(
+                    "--dry-run: this verb has no dry run, and it changes things",
+                )
+                .hint(
+                    "--dry-run prints the plan of down, rm, volume rm|prune, images prune, \
+                     release, adopt and schedule add; run this one without it",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// The Docker CLI's global flags, with the same names and meaning.
 #[derive(Debug, Clone, Default, Args)]
 #[command(next_help_heading = "Docker options")]
@@ -174,7 +215,6 @@ impl ProjectFlags {
             env_files: self.env_files.clone(),
             profiles: self.profiles.clone(),
             compose_globals,
-            dry_run: self.dry_run,
         }
     }
 }

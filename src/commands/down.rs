@@ -33,7 +33,7 @@ pub async fn run(discovery: &Discovery<'_>, args: &DownArgs, cancel: &Cancel) ->
         services: args.services.clone(),
     };
     let plan = guard::plan::down(&target, &request, &facts.plan_facts())?;
-    if args.guard.dry_run || discovery.project.dry_run {
+    if args.guard.dry_run {
         return super::guarded::print_plan(&plan, args.guard.format);
     }
     let Target::Project(project) = &target else {

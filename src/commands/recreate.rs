@@ -8,13 +8,13 @@ use serde_json::json;
 use crate::backup::{journal, lock, store};
 use crate::cancel::Cancel;
 use crate::cli::args::{Format, RecreateArgs};
-use crate::compose::Stdout;
+use crate::compose::{Generation, Stdout};
 use crate::engine::{Engine, inventory};
 use crate::error::{Error, Result};
 use crate::guard::audit;
 use crate::runmode::recreate::{self, Recreated};
-use crate::runmode::specs;
-use crate::target::{Discovery, Mode, Target};
+use crate::runmode::{restart_check, specs};
+use crate::target::{Discovery, Mode, Project, Target};
 use crate::ui::confirm;
 
 /// Runs `recreate`.
@@ -39,24 +39,27 @@ pub async fn run(discovery: &Discovery<'_>, args: &RecreateArgs, cancel: &Cancel
         None => None,
     };
     // A compose service in compose mode is compose's to recreate.
-    if let Some(container) = existing
-        && container.project().is_some()
-        && args.from.is_none()
-        && args.image.is_none()
-        && let Target::Project(p) = &discovery.targets(Some(&args.container)).await?.remove(0)
-        && p.mode == Mode::Compose
-    {
-        let service = container.service().unwrap_or_default().to_string();
-        let argv = ["up", "-d", "--force-recreate", "--no-deps", &service];
-        return discovery.compose(p, &argv, Stdout::Ours).await;
-    }
-    let outcome = match existing {
-        Some(container) => {
+    let compose_project = match existing {
+        Some(container)
+            if container.project().is_some() && args.from.is_none() && args.image.is_none() =>
+        {
+            match discovery.targets(Some(&args.container)).await?.remove(0) {
+                Target::Project(p) if p.mode == Mode::Compose => Some(p),
+                _ => None,
+            }
+        }
+        _ => None,
+    };
+    let outcome = match (existing, &compose_project) {
+        (Some(container), Some(project)) => {
+            through_compose(discovery, project, container, args, cancel).await
+        }
+        (Some(container), None) => {
             let spec = specs::save_current(engine, &container.id).await?;
             let timing = timing(args.stop.timeout, &spec);
             recreate::replace(engine, &spec, args.image.as_deref(), timing).await
         }
-        None => {
+        (None, _) => {
             let (spec, from) = saved_spec(args)?;
             let _locks = locked(engine, &spec, "recreate", wait, cancel).await?;
             crate::say!(
@@ -90,6 +93,52 @@ pub async fn run(discovery: &Discovery<'_>, args: &RecreateArgs, cancel: &Cancel
             "recreated {} on {} ({}), running\n",
             recreated.name, recreated.image, recreated.from
         ),
+    })
+}
+
+/// Recreates `container`, of compose project `project` in compose mode, with compose
+/// (never a pull, `-t` its stop timeout), then checks that the new container runs and
+/// stays up, as a recreation in run mode does.
+async fn through_compose(
+    discovery: &Discovery<'_>,
+    project: &Project,
+    container: &inventory::Container,
+    args: &RecreateArgs,
+    cancel: &Cancel,
+) -> Result<Recreated> {
+    let engine = discovery.engine;
+    let spec = specs::save_current(engine, &container.id).await?;
+    let service = container.service().unwrap_or_default();
+    let timeout = args.stop.timeout.to_string();
+    let mut argv = vec!["up", "-d", "--force-recreate", "--no-deps", "-t", &timeout];
+    // Compose v1 has no --pull, and never pulls an image it has for `up`.
+    if project
+        .cli
+        .as_ref()
+        .is_some_and(|c| c.generation() == Generation::V2)
+    {
+        argv.extend(["--pull", "never"]);
+    }
+    argv.push(service);
+    discovery.compose(project, &argv, Stdout::OnStderr).await?;
+    let new = inventory::containers(engine)
+        .await?
+        .into_iter()
+        .find(|c| c.name == container.name)
+        .ok_or_else(|| {
+            Error::failure(format!("compose did not create {} again", container.name))
+                .hint(format!("docker compose up -d {service}"))
+        })?;
+    let checked = restart_check::check(engine, &new.id, &new.name, recreate::patience(&spec));
+    cancel
+        .unless_cancelled(&format!("checking the new {}", new.name), checked)
+        .await?;
+    Ok(Recreated {
+        name: new.name,
+        id: new.id,
+        image: new.image,
+        from: "compose".into(),
+        warning: None,
     })
 }
 

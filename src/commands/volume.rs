@@ -169,8 +169,15 @@ pub async fn prune(engine: &Engine, args: &VolumePruneArgs, cancel: &Cancel) -> 
     if let Some(done) = dry_run(&plan, &args.guard) {
         return done;
     }
-    if !args.force && !ask_like_docker(args.all)? {
-        return Ok(());
+    if !args.force {
+        crate::say!(
+            "WARNING! This will remove {} local volumes not used by at least one container.",
+            if args.all { "all" } else { "anonymous" }
+        );
+        let question = "Are you sure you want to continue?";
+        if !crate::ui::confirm::yes_or_no(question, cancel).await? {
+            return Ok(());
+        }
     }
     let names: Vec<String> = plan.volumes.iter().map(|v| v.name.clone()).collect();
     let removal = Removal {
@@ -209,18 +216,6 @@ pub async fn prune(engine: &Engine, args: &VolumePruneArgs, cancel: &Cancel) -> 
         crate::ui::table::human_bytes(reclaimed)
     ));
     super::print(&out)
-}
-
-/// Docker's own y/N question before a prune; `false` unless the answer is yes.
-fn ask_like_docker(all: bool) -> Result<bool> {
-    crate::say!(
-        "WARNING! This will remove {} local volumes not used by at least one container.",
-        if all { "all" } else { "anonymous" }
-    );
-    crate::ui::stderr(format_args!("Are you sure you want to continue? [y/N] "));
-    let mut answer = String::new();
-    std::io::stdin().read_line(&mut answer)?;
-    Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "Yes"))
 }
 
 /// Runs `rm [-v] CONTAINER...`.

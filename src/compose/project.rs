@@ -40,8 +40,6 @@ pub struct ProjectOptions {
     /// Compose's other global options (`--ansi`, `--progress`, `--parallel`, ...) as
     /// given: passed to the compose CLI before the verb.
     pub compose_globals: Vec<String>,
-    /// Compose's global `--dry-run`.
-    pub dry_run: bool,
 }
 
 impl ProjectOptions {

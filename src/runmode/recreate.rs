@@ -265,7 +265,8 @@ pub struct Recreated {
     pub id: String,
     /// The image it runs.
     pub image: String,
-    /// Where the spec came from: `live`, or a saved spec / backup path.
+    /// Where the spec came from: `live`, a saved spec / backup path, or `compose` (it
+    /// recreated a service of a project in compose mode).
     pub from: String,
     /// What did not go as it should once the new container ran (the old one could not
     /// be removed): the recreation stands, the user is told.

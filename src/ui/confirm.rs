@@ -6,6 +6,7 @@ use std::io::IsTerminal;
 
 use dialoguer::console::Term;
 
+use crate::cancel::Cancel;
 use crate::error::{Error, Result};
 
 /// How the operator confirmed.
@@ -44,18 +45,53 @@ pub fn confirm(expected: &str, given: Option<&str>, flag_hint: &str) -> Result<C
         .allow_empty(true)
         .report(false)
         .interact_text_on(&Term::stderr())
-        .map_err(|dialoguer::Error::IO(err)| {
-            if err.kind() == std::io::ErrorKind::Interrupted {
-                Error::interrupted()
-            } else {
-                Error::failure(format!("cannot read the confirmation: {err}"))
-            }
-        })?;
+        .map_err(read_error)?;
     if answer == expected {
         Ok(Confirmation::Typed)
     } else {
         Err(Error::refused(format!(
             "confirmation {answer:?} does not match {expected:?}; nothing was changed"
         )))
+    }
+}
+
+/// Docker's own question before a prune (`question`, then `[y/N]`): yes only when the
+/// answer is. On a terminal the answer is read in raw mode, so Ctrl-C ends the prompt
+/// (exit 130); otherwise it is a line of stdin, as Docker reads it (`yes | ...`), given
+/// up on when `cancel` fires.
+pub async fn yes_or_no(question: &str, cancel: &Cancel) -> Result<bool> {
+    let on_terminal = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    let question = question.to_string();
+    let asked = tokio::task::spawn_blocking(move || {
+        if on_terminal {
+            return dialoguer::Confirm::new()
+                .with_prompt(question)
+                .default(false)
+                .wait_for_newline(true)
+                .interact_on(&Term::stderr())
+                .map_err(read_error);
+        }
+        super::stderr(format_args!("{question} [y/N] "));
+        let mut answer = String::new();
+        std::io::stdin()
+            .read_line(&mut answer)
+            .map_err(|err| read_error(dialoguer::Error::IO(err)))?;
+        Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "Yes"))
+    });
+    cancel
+        .unless_cancelled("waiting for an answer", async {
+            asked
+                .await
+                .map_err(|err| Error::failure(format!("the question failed: {err}")))?
+        })
+        .await
+}
+
+/// A prompt's read error: Ctrl-C read in raw mode is an interruption (exit 130).
+fn read_error(dialoguer::Error::IO(err): dialoguer::Error) -> Error {
+    if err.kind() == std::io::ErrorKind::Interrupted {
+        Error::interrupted()
+    } else {
+        Error::failure(format!("cannot read the answer: {err}"))
     }
 }
