@@ -480,6 +480,138 @@ fn a_restore_under_a_paused_container_is_refused() {
     assert_eq!(content.trim(), "after");
 }
 
+/// A volume that was empty when the restore was planned (so nothing asked to overwrite
+/// it) gets data from its container as that one stops: the restore refuses (exit 3)
+/// rather than replace it unasked, and the container runs again.
+#[test]
+fn data_written_into_an_empty_volume_while_its_container_stops_is_not_replaced() {
+    let mut f = Fixture::new("meanwhile");
+    f.exec("echo backed-up > /data/file");
+    let backup = f.backup(&[]);
+    let empty = format!("{}-empty", f.container);
+    f.cleanup_volume(&empty);
+    let label = format!("io.safeops.test={}", f.cleanup.label);
+    docker(&["volume", "create", "--label", &label, &empty]);
+    let writer = format!("{}-writer", f.container);
+    docker(&[
+        "run",
+        "-d",
+        "--name",
+        &writer,
+        "--label",
+        &label,
+        "-v",
+        &format!("{empty}:/data"),
+        IMAGE,
+        "sh",
+        "-c",
+        "trap 'echo late > /data/late; exit 0' TERM; sleep 3600 & wait",
+    ]);
+    let (code, _, stderr) = run(f.safeops().args([
+        "restore",
+        backup.to_str().unwrap(),
+        "--volume",
+        &format!("{}:{empty}", f.volume),
+        "-t",
+        "5",
+    ]));
+    assert_eq!(code, 3, "{stderr}");
+    assert!(
+        stderr.contains("was empty when the restore was planned"),
+        "{stderr}"
+    );
+    assert_eq!(
+        docker(&["exec", &writer, "cat", "/data/late"]).trim(),
+        "late"
+    );
+}
+
+/// The safety backup of what a restore overwrites must fit where it goes (here a 24 MiB
+/// disk holding the backups): where it cannot, the restore is refused (exit 5) before
+/// anything stops, not once the containers are down.
+#[test]
+fn a_restore_whose_safety_backup_cannot_fit_is_refused_before_anything_stops() {
+    let f = Fixture::new("safetyfit");
+    let disk = common::SmallDisk::mount(f.dir.path().join("small"), "24m");
+    let on_disk = || {
+        let mut cmd = f.safeops();
+        cmd.env("SAFEOPS_BACKUP_DIR", disk.0.join("backups"));
+        cmd
+    };
+    f.exec("echo small > /data/file");
+    let backup = json(on_disk().args(["backup", &f.container, "-t", "0", "--format", "json"]));
+    f.exec("head -c 10485760 /dev/urandom > /data/big");
+    let started = docker(&["inspect", "-f", "{{.State.StartedAt}}", &f.container]);
+    let (code, _, stderr) = run(on_disk().args([
+        "restore",
+        backup["path"].as_str().unwrap(),
+        "--confirm",
+        &f.volume,
+        "-t",
+        "0",
+    ]));
+    assert_eq!(code, 5, "{stderr}");
+    assert!(
+        stderr.contains("the safety backup of the current content"),
+        "{stderr}"
+    );
+    let now = docker(&["inspect", "-f", "{{.State.StartedAt}}", &f.container]);
+    assert_eq!(now, started, "stopped: {stderr}");
+}
+
+/// A backup read from a read-only medium: the restore's safety backup would go there,
+/// so the restore is refused (exit 5) before anything stops, saying how to put the
+/// safety backup elsewhere; done that way, it restores.
+#[test]
+fn a_restore_from_a_read_only_medium_puts_its_safety_backup_elsewhere() {
+    let f = Fixture::new("readonly");
+    let disk = common::SmallDisk::mount(f.dir.path().join("medium"), "24m");
+    let medium = disk.0.join("backups");
+    f.exec("echo backed-up > /data/file");
+    let backup = json(f.safeops().env("SAFEOPS_BACKUP_DIR", &medium).args([
+        "backup",
+        &f.container,
+        "-t",
+        "0",
+        "--format",
+        "json",
+    ]));
+    let backup = backup["path"].as_str().unwrap().to_string();
+    f.exec("echo changed > /data/file");
+    let remount = |how: &str| {
+        let status = Command::new("mount")
+            .args(["-o", &format!("remount,{how}")])
+            .arg(&disk.0)
+            .status()
+            .unwrap();
+        assert!(status.success(), "remount {how}");
+    };
+    remount("ro");
+    let started = docker(&["inspect", "-f", "{{.State.StartedAt}}", &f.container]);
+    let to = medium.to_str().unwrap();
+    let name = Path::new(&backup).file_name().unwrap().to_str().unwrap();
+    let (code, _, stderr) = run(f.safeops().args([
+        "restore",
+        name,
+        "--to",
+        to,
+        "--confirm",
+        &f.volume,
+        "-t",
+        "0",
+    ]));
+    assert_eq!(code, 5, "{stderr}");
+    assert!(stderr.contains("SAFEOPS_BACKUP_DIR"), "{stderr}");
+    let now = docker(&["inspect", "-f", "{{.State.StartedAt}}", &f.container]);
+    assert_eq!(now, started, "stopped: {stderr}");
+    // As the hint says: the backup by its path, the safety backup in SAFEOPS_BACKUP_DIR.
+    let (code, _, stderr) = run(&mut f.restoring(Path::new(&backup)));
+    remount("rw");
+    assert_eq!(code, 0, "{stderr}");
+    let content = docker(&["exec", &f.container, "cat", "/data/file"]);
+    assert_eq!(content.trim(), "backed-up");
+}
+
 /// A restore whose files do not fit beside the volume's content on its file system (a
 /// 2 MiB tmpfs volume here) is refused before anything is stopped or written.
 #[test]
@@ -516,7 +648,7 @@ fn a_restore_that_cannot_fit_is_refused_before_anything_is_stopped() {
     ]));
     assert_eq!(code, 5, "{stderr}");
     assert!(
-        stderr.contains("not enough space for the restore of"),
+        stderr.contains("not enough space for the restore in"),
         "{stderr}"
     );
     assert_eq!(

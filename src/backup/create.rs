@@ -292,7 +292,7 @@ async fn plan(engine: &Engine, subject: &Subject, options: &BackupOptions) -> Re
 }
 
 /// Bytes of regular files under `path` (not following symlinks).
-fn disk_usage(path: &Path) -> u64 {
+pub(crate) fn disk_usage(path: &Path) -> u64 {
     let mut total = 0;
     let mut stack = vec![path.to_path_buf()];
     while let Some(dir) = stack.pop() {

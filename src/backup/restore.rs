@@ -355,12 +355,30 @@ pub async fn restore(
             keep_special,
         });
     }
-    check_space(engine, &targets).await?;
+    check_space(engine, &targets, &request.safety_root).await?;
     let overwritten: Vec<&str> = targets
         .iter()
         .filter(|t| t.holds_data)
         .map(|t| t.into.as_str())
         .collect();
+    if !overwritten.is_empty() {
+        store::check_writable(&request.safety_root).map_err(|err| {
+            Error::preflight(format!(
+                "the safety backup of the content the restore replaces cannot be written to \
+                 {}: {err}; nothing was changed",
+                request.safety_root.display()
+            ))
+            .hint(match request.from {
+                Source::Plain(_) => {
+                    "name the backup by its path (docker safeops restore DIR/NAME) and point \
+                     SAFEOPS_BACKUP_DIR at a writable directory: the safety backup goes there"
+                }
+                Source::Snapshot(_) => {
+                    "point SAFEOPS_BACKUP_DIR at a writable directory: the safety backup goes there"
+                }
+            })
+        })?;
+    }
     let mut reaching_out: Vec<(&str, String)> = Vec::new();
     for Destination {
         info,
@@ -481,6 +499,7 @@ pub async fn restore(
     let done = std::sync::Mutex::new(Done::default());
     let work = async {
         let stopped = quiesce::stop(engine, &journal, &running, request.stop_timeout).await?;
+        refuse_written_meanwhile(engine, &targets, &stopped).await?;
         let safety_backup = if overwritten.is_empty() {
             None
         } else {
@@ -698,13 +717,12 @@ pub async fn restore(
 /// the volumes' current content: a file system filled to its end fails the databases
 /// of every other container on it. Only volumes on this host can be measured (new ones
 /// in the engine's volume directory); those on one file system are added up.
-async fn check_space(engine: &Engine, targets: &[Destination]) -> Result<()> {
-    use std::os::unix::fs::MetadataExt;
+async fn check_space(engine: &Engine, targets: &[Destination], safety_root: &Path) -> Result<()> {
     let new_volumes = match targets.iter().any(|t| t.existing.is_none()) {
         true => volume_access::new_volumes_path(engine).await,
         false => None,
     };
-    let mut needs: HashMap<u64, (PathBuf, u64, Vec<&str>)> = HashMap::new();
+    let mut needs: HashMap<u64, SpaceNeed> = HashMap::new();
     for target in targets {
         let root = match &target.existing {
             Some(volume) => volume_access::file_system_path(engine, volume),
@@ -715,39 +733,93 @@ async fn check_space(engine: &Engine, targets: &[Destination]) -> Result<()> {
             }
             None => None,
         };
-        let Some((root, device)) = root.and_then(|root| {
-            let device = std::fs::metadata(&root).ok()?.dev();
-            Some((root, device))
-        }) else {
-            continue;
-        };
-        let need = needs
-            .entry(device)
-            .or_insert_with(|| (root.clone(), 0, Vec::new()));
-        need.1 += target.expected.fingerprint().total_bytes;
-        need.2.push(&target.into);
-    }
-    for (root, bytes, volumes) in needs.values() {
-        let Ok((free, _)) = crate::state::free_space(root) else {
-            continue;
-        };
-        let needed = crate::state::with_margin(*bytes);
-        if free < needed {
-            return Err(Error::preflight(format!(
-                "not enough space for the restore of {}: its files ({}, with a tenth more \
-                 for the file system) are staged beside the current content until the \
-                 switch, and {} is free there; nothing was changed",
-                volumes.join(", "),
-                crate::ui::table::human_bytes(needed),
-                crate::ui::table::human_bytes(free),
-            ))
-            .hint(
-                "free space on the volumes' file system, or restore into a volume on another \
-                   with --volume NAME:NEW",
-            ));
+        if let Some(need) = root.and_then(|root| SpaceNeed::at(&mut needs, &root)) {
+            need.bytes += target.expected.fingerprint().total_bytes;
+            need.volumes.push(&target.into);
         }
     }
+    // The safety backup of what is overwritten is written first, and stays: where the
+    // staged files go too, both must fit. Counted as the content's size, as the
+    // backup's own check counts it.
+    let current: u64 = targets
+        .iter()
+        .filter(|t| t.holds_data)
+        .filter_map(|t| t.existing.as_ref())
+        .filter_map(
+            |volume| match volume_access::choose(engine, volume, false) {
+                Ok(Access::Direct(path)) => Some(create::disk_usage(&path)),
+                _ => None,
+            },
+        )
+        .sum();
+    if current > 0
+        && let Some(need) = SpaceNeed::at(&mut needs, safety_root)
+    {
+        need.bytes += current;
+        need.safety_backup = true;
+    }
+    for need in needs.values() {
+        let Ok((free, _)) = crate::state::free_space(&need.root) else {
+            continue;
+        };
+        let needed = crate::state::with_margin(need.bytes);
+        if free >= needed {
+            continue;
+        }
+        let what = match (need.volumes.is_empty(), need.safety_backup) {
+            (true, _) => "the safety backup of the current content".to_string(),
+            (false, false) => format!("the files of {}", need.volumes.join(", ")),
+            (false, true) => format!(
+                "the files of {} and the safety backup of the current content",
+                need.volumes.join(", ")
+            ),
+        };
+        return Err(Error::preflight(format!(
+            "not enough space for the restore in {}: {what} need {} (with a tenth more for \
+             the file system; the files are staged beside the current content until the \
+             switch), and {} is free there; nothing was changed",
+            need.root.display(),
+            crate::ui::table::human_bytes(needed),
+            crate::ui::table::human_bytes(free),
+        ))
+        .hint(
+            "free space there, restore into a volume on another file system with --volume \
+             NAME:NEW, or put the safety backup elsewhere (SAFEOPS_BACKUP_DIR)",
+        ));
+    }
     Ok(())
+}
+
+/// What a restore writes into one file system.
+struct SpaceNeed<'a> {
+    /// A directory on it.
+    root: PathBuf,
+    /// Bytes written there.
+    bytes: u64,
+    /// The volumes whose files are staged there.
+    volumes: Vec<&'a str>,
+    /// The safety backup goes there too.
+    safety_backup: bool,
+}
+
+impl<'a> SpaceNeed<'a> {
+    /// The need of the file system holding `path` (or its nearest existing ancestor),
+    /// new when it is the first; `None` when none can be read.
+    fn at<'n>(
+        needs: &'n mut HashMap<u64, SpaceNeed<'a>>,
+        path: &Path,
+    ) -> Option<&'n mut SpaceNeed<'a>> {
+        use std::os::unix::fs::MetadataExt;
+        let (root, device) = path
+            .ancestors()
+            .find_map(|dir| Some((dir.to_path_buf(), std::fs::metadata(dir).ok()?.dev())))?;
+        Some(needs.entry(device).or_insert_with(|| SpaceNeed {
+            root,
+            bytes: 0,
+            volumes: Vec::new(),
+            safety_backup: false,
+        }))
+    }
 }
 
 /// Leaves `dirs`, which could not be removed (a worker of this process may still have
@@ -827,6 +899,33 @@ pub async fn verify_backup(dir: &Path, cancel: &Cancel) -> Result<VerifyReport> 
 }
 
 /// True when the volume holds anything besides its root directory.
+/// Refuses (exit 3) when a volume that was empty as the restore was planned, and so
+/// was neither confirmed nor backed up, got data from containers until they stopped
+/// (`stopped`): replacing it would lose that data unasked.
+async fn refuse_written_meanwhile(
+    engine: &Engine,
+    targets: &[Destination],
+    stopped: &[Container],
+) -> Result<()> {
+    for target in targets.iter().filter(|t| !t.holds_data) {
+        let Some(volume) = &target.existing else {
+            continue;
+        };
+        let written_by_stopped = stopped
+            .iter()
+            .any(|c| c.volume_mounts.iter().any(|(v, _)| *v == target.into));
+        if written_by_stopped && holds_data(engine, volume).await? {
+            return Err(Error::refused(format!(
+                "volume {} was empty when the restore was planned, and its containers wrote \
+                 into it before they stopped; nothing was restored",
+                target.into
+            ))
+            .hint("run the restore again: it then asks before overwriting the volume, and backs it up first"));
+        }
+    }
+    Ok(())
+}
+
 async fn holds_data(engine: &Engine, volume: &bollard::models::Volume) -> Result<bool> {
     if let Access::Direct(path) = volume_access::choose(engine, volume, false)? {
         return Ok(std::fs::read_dir(&path)?.next().is_some());

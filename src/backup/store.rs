@@ -87,6 +87,14 @@ pub struct PartialBackup {
     pub final_dir: PathBuf,
 }
 
+/// Checks, before anything stops, that a backup can be written into `root` (created
+/// 0700 if missing): a read-only medium, a directory of another user.
+pub fn check_writable(root: &Path) -> io::Result<()> {
+    create_dir_private(root)?;
+    rustix::fs::access(root, rustix::fs::Access::WRITE_OK)?;
+    Ok(())
+}
+
 impl PartialBackup {
     /// Starts a backup of `target` in `root` (created 0700 if missing).
     pub fn create(root: &Path, target: &str, created: SystemTime) -> Result<PartialBackup> {
