@@ -107,10 +107,72 @@ impl Endpoint {
         ];
         if let Some(tls) = &self.tls {
             env[2].1 = tls.verify.then(|| "1".to_string());
-            env[3].1 = tls.ca.parent().map(|dir| dir.display().to_string());
+            env[3].1 = Some(
+                tls.cert_path(&crate::state::state_dir())
+                    .display()
+                    .to_string(),
+            );
         }
         env
     }
+}
+
+/// The names the Docker CLI and compose read in `DOCKER_CERT_PATH`.
+const CERT_NAMES: [&str; 3] = ["ca.pem", "cert.pem", "key.pem"];
+
+impl Tls {
+    /// A `DOCKER_CERT_PATH` for a child CLI, which reads only [`CERT_NAMES`]: the
+    /// directory of the files when they are named so, else a directory of links under
+    /// those names in `state_dir` (`-H ... --tlscacert /etc/pki/ca.crt`).
+    fn cert_path(&self, state_dir: &Path) -> PathBuf {
+        let files = [&self.ca, &self.cert, &self.key];
+        let dir = self.ca.parent().unwrap_or(Path::new("."));
+        let conventional = files
+            .iter()
+            .zip(CERT_NAMES)
+            .all(|(file, name)| file.parent() == Some(dir) && file.ends_with(name));
+        if conventional {
+            return dir.to_path_buf();
+        }
+        let mut digest = Sha256::new();
+        for file in files {
+            digest.update(file.as_os_str().as_encoded_bytes());
+            digest.update([0]);
+        }
+        let links = state_dir
+            .join("tls")
+            .join(hex::encode(&digest.finalize()[..8]));
+        match link_certs(&links, files) {
+            Ok(()) => links,
+            Err(err) => {
+                tracing::warn!(
+                    "cannot link the TLS files under their usual names in {}: {err}; the \
+                     compose CLI looks for them in {}",
+                    links.display(),
+                    dir.display()
+                );
+                dir.to_path_buf()
+            }
+        }
+    }
+}
+
+/// Links `files` (CA, certificate, key) as [`CERT_NAMES`] in `dir`, each replaced
+/// atomically (another process may do the same at once).
+fn link_certs(dir: &Path, files: [&PathBuf; 3]) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)?;
+    for (file, name) in files.into_iter().zip(CERT_NAMES) {
+        let target = std::path::absolute(file)?;
+        let staged = dir.join(format!(".{name}.{}", std::process::id()));
+        let _ = std::fs::remove_file(&staged);
+        std::os::unix::fs::symlink(&target, &staged)?;
+        std::fs::rename(&staged, dir.join(name))?;
+    }
+    Ok(())
 }
 
 /// The Docker CLI configuration directory: `--config`, `DOCKER_CONFIG`, `~/.docker`.
@@ -584,5 +646,40 @@ mod tests {
             e.child_env()[3],
             ("DOCKER_CERT_PATH", Some("/certs".to_string()))
         );
+    }
+
+    #[test]
+    fn tls_files_named_otherwise_reach_a_child_cli_under_the_usual_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("state");
+        let pki = dir.path().join("pki");
+        std::fs::create_dir(&pki).unwrap();
+        for (name, content) in [
+            ("ca.crt", "CA"),
+            ("client.crt", "CERT"),
+            ("client.key", "KEY"),
+        ] {
+            std::fs::write(pki.join(name), content).unwrap();
+        }
+        let tls = Tls {
+            ca: pki.join("ca.crt"),
+            cert: pki.join("client.crt"),
+            key: pki.join("client.key"),
+            verify: true,
+        };
+        let linked = tls.cert_path(&state);
+        assert!(linked.starts_with(&state), "{}", linked.display());
+        for (name, content) in [("ca.pem", "CA"), ("cert.pem", "CERT"), ("key.pem", "KEY")] {
+            assert_eq!(std::fs::read_to_string(linked.join(name)).unwrap(), content);
+        }
+        // Again (the next command): the same directory, the links replaced.
+        assert_eq!(tls.cert_path(&state), linked);
+        let usual = Tls {
+            ca: "/certs/ca.pem".into(),
+            cert: "/certs/cert.pem".into(),
+            key: "/certs/key.pem".into(),
+            verify: true,
+        };
+        assert_eq!(usual.cert_path(&state), PathBuf::from("/certs"));
     }
 }
