@@ -398,6 +398,12 @@ fn protect_unprotect_and_an_edited_audit_log_is_detected() {
     let (code, stdout, stderr) = run(safeops_cmd().args(["log", "--verify"]));
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("3 entries, chain intact"), "{stdout}");
+    let report = json(safeops_cmd().args(["log", "--verify", "--format", "json"]));
+    assert_eq!(
+        (&report["entries"], &report["chain_intact"]),
+        (&serde_json::json!(3), &serde_json::json!(true)),
+        "{report}"
+    );
     let log = state.join("docker-safeops/audit.log");
     let text = std::fs::read_to_string(&log).unwrap();
     std::fs::write(&log, text.replacen("billing data", "nothing much", 1)).unwrap();

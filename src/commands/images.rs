@@ -55,8 +55,10 @@ pub async fn prune(engine: &Engine, args: &ImagesPruneArgs) -> Result<()> {
             ]
         })
         .collect();
-    // The plan is data: stdout, with or without --dry-run.
-    super::print(&render("", &["IMAGE", "ACTION", "SIZE", "WHY"], &rows))?;
+    // The plan is data: stdout, with or without --dry-run (in JSON, with what was done).
+    if args.format == Format::Table {
+        super::print(&render("", &["IMAGE", "ACTION", "SIZE", "WHY"], &rows))?;
+    }
     if args.dry_run {
         return Ok(());
     }
@@ -100,18 +102,17 @@ pub async fn prune(engine: &Engine, args: &ImagesPruneArgs) -> Result<()> {
         outcome,
         json!({"removed": removed, "failed": failed}),
     );
-    // As `docker image prune` reports it.
-    let mut report = String::new();
-    if !out.is_empty() {
-        report.push_str("Deleted Images:\n");
-        report.push_str(&out);
-        report.push('\n');
+    if args.format == Format::Json {
+        let report = json!({
+            "plan": decisions,
+            "removed": removed,
+            "failed": failed,
+            "reclaimed_bytes": reclaimed,
+        });
+        super::print(&(serde_json::to_string_pretty(&report).expect("json") + "\n"))?;
+    } else {
+        super::print(&docker_style_report(&out, reclaimed))?;
     }
-    report.push_str(&format!(
-        "Total reclaimed space: {}\n",
-        human_bytes(reclaimed)
-    ));
-    super::print(&report)?;
     if failed.is_empty() {
         Ok(())
     } else {
@@ -120,4 +121,19 @@ pub async fn prune(engine: &Engine, args: &ImagesPruneArgs) -> Result<()> {
             failed.join(", ")
         )))
     }
+}
+
+/// What was removed (`removed`: untagged/deleted lines), as `docker image prune` says it.
+fn docker_style_report(removed: &str, reclaimed: u64) -> String {
+    let mut report = String::new();
+    if !removed.is_empty() {
+        report.push_str("Deleted Images:\n");
+        report.push_str(removed);
+        report.push('\n');
+    }
+    report.push_str(&format!(
+        "Total reclaimed space: {}\n",
+        human_bytes(reclaimed)
+    ));
+    report
 }

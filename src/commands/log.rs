@@ -97,12 +97,24 @@ async fn verify(
             log.display()
         );
     }
-    super::print(&format!(
-        "{}: {} entries, chain intact, checked against {} anchors\n",
-        log.display(),
-        entries.len() - torn.len(),
-        anchors.len()
-    ))
+    let count = entries.len() - torn.len();
+    super::print(&match args.format {
+        Format::Json => {
+            let report = serde_json::json!({
+                "log": log,
+                "entries": count,
+                "chain_intact": true,
+                "anchors": anchors.len(),
+                "torn_lines": torn.len(),
+            });
+            serde_json::to_string_pretty(&report).expect("report serializes") + "\n"
+        }
+        Format::Table => format!(
+            "{}: {count} entries, chain intact, checked against {} anchors\n",
+            log.display(),
+            anchors.len()
+        ),
+    })
 }
 
 /// Runs `log`.

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::backup::create::Subject;
 use crate::cancel::Cancel;
-use crate::cli::args::{GuardFlags, RmArgs, VolumePruneArgs, VolumeRmArgs};
+use crate::cli::args::{Format, GuardFlags, RmArgs, VolumePruneArgs, VolumeRmArgs};
 use crate::engine::Engine;
 use crate::error::{Error, Result, engine_message};
 use crate::guard::plan::Plan;
@@ -203,6 +203,10 @@ pub async fn prune(engine: &Engine, args: &VolumePruneArgs, cancel: &Cancel) -> 
         .filter(|v| removed.contains(&v.name))
         .filter_map(|v| v.size_bytes)
         .sum();
+    if args.guard.format == Format::Json {
+        let report = serde_json::json!({"deleted": removed, "reclaimed_bytes": reclaimed});
+        return super::print(&(serde_json::to_string_pretty(&report).expect("json") + "\n"));
+    }
     let mut out = String::new();
     if !removed.is_empty() {
         out.push_str("Deleted Volumes:\n");
