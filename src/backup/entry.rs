@@ -496,11 +496,23 @@ fn record_differences(expected: &FileRecord, found: &FileRecord) -> Vec<&'static
     if expected.device != found.device {
         fields.push("device");
     }
-    if expected.xattrs != found.xattrs {
+    // The SELinux label is the host policy's, given to every file a process writes:
+    // one restored from a host without SELinux, or with other categories, has its own.
+    let own = |xattrs: &BTreeMap<String, String>| {
+        xattrs
+            .iter()
+            .filter(|(name, _)| name.as_str() != SELINUX_LABEL)
+            .map(|(name, value)| (name.clone(), value.clone()))
+            .collect::<BTreeMap<_, _>>()
+    };
+    if own(&expected.xattrs) != own(&found.xattrs) {
         fields.push("xattrs");
     }
     fields
 }
+
+/// The extended attribute holding a file's SELinux label.
+const SELINUX_LABEL: &str = "security.selinux";
 
 #[cfg(test)]
 mod tests {
@@ -520,6 +532,20 @@ mod tests {
             device: None,
             xattrs: BTreeMap::new(),
         }
+    }
+
+    #[test]
+    fn the_selinux_label_a_host_gives_is_no_difference_other_xattrs_are() {
+        let expected = file("f", "x");
+        let mut labelled = expected.clone();
+        labelled.xattrs.insert(
+            SELINUX_LABEL.into(),
+            hex::encode("system_u:object_r:container_file_t:s0:c1,c2"),
+        );
+        assert!(record_differences(&expected, &labelled).is_empty());
+        let mut other = labelled.clone();
+        other.xattrs.insert("user.origin".into(), hex::encode("x"));
+        assert_eq!(record_differences(&expected, &other), vec!["xattrs"]);
     }
 
     #[test]
