@@ -34,7 +34,7 @@ fn main() -> std::process::ExitCode {
             &Cli::command(),
             &words,
             descriptions,
-            &commands::completions::values,
+            &|id| commands::completions::values(id, &words),
         )),
         Invocation::Run(args) => match docker_safeops::cli::args::command(as_plugin)
             .try_get_matches_from(args)

@@ -2,11 +2,14 @@
 //! same scripts are checked in under `completions/`), and the names the Docker CLI's
 //! completion offers for positional arguments.
 
-use clap::CommandFactory;
+use std::path::PathBuf;
+
+use clap::{CommandFactory, FromArgMatches};
 use clap_complete::Shell;
 
 use crate::backup::store;
-use crate::cli::args::{Cli, CompletionShell};
+use crate::cli::args::{Cli, CompletionShell, DockerFlags};
+use crate::engine::endpoint::ConnectOptions;
 use crate::engine::{self, endpoint, inventory};
 
 /// The completion script for `shell`.
@@ -22,13 +25,39 @@ pub fn script(shell: CompletionShell) -> Vec<u8> {
     out
 }
 
+/// The options typed before the word completed (`words`, the last one excepted) that
+/// decide where names come from: `--context`, `-H`, `--config` and TLS for the engine,
+/// `--to` for backups. Parsed leniently: the command is not complete yet.
+fn typed_options(words: &[String]) -> (ConnectOptions, Option<PathBuf>) {
+    let typed = words.split_last().map_or(&[][..], |(_, typed)| typed);
+    let Ok(matches) = Cli::command().ignore_errors(true).try_get_matches_from(
+        std::iter::once("docker-safeops").chain(typed.iter().map(String::as_str)),
+    ) else {
+        return Default::default();
+    };
+    let connect = DockerFlags::from_arg_matches(&matches)
+        .map(|flags| flags.connect_options())
+        .unwrap_or_default();
+    let mut verb = &matches;
+    while let Some((_, sub)) = verb.subcommand() {
+        verb = sub;
+    }
+    let to = verb
+        .try_get_many::<PathBuf>("to")
+        .ok()
+        .flatten()
+        .and_then(|mut to| to.next().cloned());
+    (connect, to)
+}
+
 /// Names a positional argument can take, for completion: backup ids from the backup
 /// directory, volume and container names from the engine (quietly nothing when it
-/// cannot be reached).
-pub fn values(id: &str) -> Vec<(String, String)> {
+/// cannot be reached), as the options typed in `words` say where they are.
+pub fn values(id: &str, words: &[String]) -> Vec<(String, String)> {
     let env = |n: &str| std::env::var(n).ok();
+    let (connect, to) = typed_options(words);
     if id == "backup" {
-        let listed = store::backup_root(None, &env).and_then(|root| store::list(&root));
+        let listed = store::backup_root(to.as_deref(), &env).and_then(|root| store::list(&root));
         return listed
             .unwrap_or_default()
             .into_iter()
@@ -47,7 +76,7 @@ pub fn values(id: &str) -> Vec<(String, String)> {
     };
     runtime
         .block_on(async {
-            let endpoint = endpoint::resolve(&Default::default(), &env).ok()?;
+            let endpoint = endpoint::resolve(&connect, &env).ok()?;
             let engine = engine::connect(&endpoint).await.ok()?;
             let names: Vec<(String, String)> = if wants_volumes {
                 inventory::volumes(&engine)
@@ -67,4 +96,26 @@ pub fn values(id: &str) -> Vec<(String, String)> {
             Some(names)
         })
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(typed: &[&str]) -> Vec<String> {
+        typed.iter().map(|w| w.to_string()).collect()
+    }
+
+    #[test]
+    fn names_come_from_the_engine_and_directory_the_command_names() {
+        let (connect, _) = typed_options(&words(&["--context", "prod", "volume", "rm", ""]));
+        assert_eq!(connect.context.as_deref(), Some("prod"));
+        let (connect, _) = typed_options(&words(&["-H=tcp://10.0.0.2:2375", "rm", "we"]));
+        assert_eq!(connect.host, ["tcp://10.0.0.2:2375"]);
+        let (_, to) = typed_options(&words(&["restore", "--to", "/mnt/backups", ""]));
+        assert_eq!(to, Some(PathBuf::from("/mnt/backups")));
+        // The word being completed is not an option yet.
+        let (connect, _) = typed_options(&words(&["volume", "rm", "--context"]));
+        assert_eq!(connect.context, None);
+    }
 }
