@@ -499,7 +499,7 @@ pub async fn restore(
     let done = std::sync::Mutex::new(Done::default());
     let work = async {
         let stopped = quiesce::stop(engine, &journal, &running, request.stop_timeout).await?;
-        refuse_written_meanwhile(engine, &targets, &stopped).await?;
+        refuse_written_meanwhile(engine, &targets).await?;
         let safety_backup = if overwritten.is_empty() {
             None
         } else {
@@ -898,26 +898,19 @@ pub async fn verify_backup(dir: &Path, cancel: &Cancel) -> Result<VerifyReport> 
         .into_result()
 }
 
-/// True when the volume holds anything besides its root directory.
 /// Refuses (exit 3) when a volume that was empty as the restore was planned, and so
-/// was neither confirmed nor backed up, got data from containers until they stopped
-/// (`stopped`): replacing it would lose that data unasked.
-async fn refuse_written_meanwhile(
-    engine: &Engine,
-    targets: &[Destination],
-    stopped: &[Container],
-) -> Result<()> {
+/// was neither confirmed nor backed up, got data since (from its containers until they
+/// stopped, or from one that ended meanwhile): replacing it would lose that data
+/// unasked.
+async fn refuse_written_meanwhile(engine: &Engine, targets: &[Destination]) -> Result<()> {
     for target in targets.iter().filter(|t| !t.holds_data) {
         let Some(volume) = &target.existing else {
             continue;
         };
-        let written_by_stopped = stopped
-            .iter()
-            .any(|c| c.volume_mounts.iter().any(|(v, _)| *v == target.into));
-        if written_by_stopped && holds_data(engine, volume).await? {
+        if holds_data(engine, volume).await? {
             return Err(Error::refused(format!(
-                "volume {} was empty when the restore was planned, and its containers wrote \
-                 into it before they stopped; nothing was restored",
+                "volume {} was empty when the restore was planned, and got data since; \
+                 nothing was restored",
                 target.into
             ))
             .hint("run the restore again: it then asks before overwriting the volume, and backs it up first"));
@@ -926,6 +919,7 @@ async fn refuse_written_meanwhile(
     Ok(())
 }
 
+/// True when the volume holds anything besides its root directory.
 async fn holds_data(engine: &Engine, volume: &bollard::models::Volume) -> Result<bool> {
     if let Access::Direct(path) = volume_access::choose(engine, volume, false)? {
         return Ok(std::fs::read_dir(&path)?.next().is_some());
