@@ -387,7 +387,7 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand recreate" 
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand recreate" -l from -d 'Where to take the spec of a container that no longer exists: a backup directory or a spec file (default: its newest saved spec)' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand recreate" -l pull -d 'Image pull policy: safeops never pulls' -r -f -a "never\t''"
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand recreate" -l confirm -d 'Confirm --trust-spec without a terminal: the container name' -r
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand recreate" -s t -l timeout -d 'Seconds each container gets to stop before it is killed' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand recreate" -s t -l timeout -d 'Seconds the container gets to stop before it is killed [default: its own stop timeout (`docker run --stop-timeout`, compose\'s `stop_grace_period`), else 10]' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand recreate" -l wait-lock -d 'Wait up to SECONDS for another safeops operation on the same volumes to finish (default: fail at once, naming it)' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand recreate" -l format -d 'Output format' -r -f -a "table\t'Aligned tables for people'
 json\t'One JSON document for scripts'"
@@ -408,7 +408,7 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand recreate" 
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand recreate" -l tlsverify -d 'Use TLS and verify the remote'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand recreate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rollback" -l to -d 'Roll back to this image instead of the previous one' -r
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rollback" -s t -l timeout -d 'Seconds each container gets to stop before it is killed' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rollback" -s t -l timeout -d 'Seconds the container gets to stop before it is killed [default: its own stop timeout (`docker run --stop-timeout`, compose\'s `stop_grace_period`), else 10]' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rollback" -l wait-lock -d 'Wait up to SECONDS for another safeops operation on the same volumes to finish (default: fail at once, naming it)' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rollback" -l config -d 'Location of client config files (default ~/.docker)' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rollback" -s c -l context -d 'Name of the context to use to connect to the daemon' -r

@@ -602,8 +602,8 @@ _arguments "${_arguments_options[@]}" : \
 '--from=[Where to take the spec of a container that no longer exists\: a backup directory or a spec file (default\: its newest saved spec)]:BACKUP|FILE:_files' \
 '--pull=[Image pull policy\: safeops never pulls]:POLICY:(never)' \
 '--confirm=[Confirm --trust-spec without a terminal\: the container name]:NAME:_default' \
-'-t+[Seconds each container gets to stop before it is killed]:SECONDS:_default' \
-'--timeout=[Seconds each container gets to stop before it is killed]:SECONDS:_default' \
+'-t+[Seconds the container gets to stop before it is killed \[default\: its own stop timeout (\`docker run --stop-timeout\`, compose'\''s \`stop_grace_period\`), else 10\]]:SECONDS:_default' \
+'--timeout=[Seconds the container gets to stop before it is killed \[default\: its own stop timeout (\`docker run --stop-timeout\`, compose'\''s \`stop_grace_period\`), else 10\]]:SECONDS:_default' \
 '--wait-lock=[Wait up to SECONDS for another safeops operation on the same volumes to finish (default\: fail at once, naming it)]:SECONDS:_default' \
 '--format=[Output format]:FORMAT:((table\:"Aligned tables for people"
 json\:"One JSON document for scripts"))' \
@@ -638,8 +638,8 @@ fatal\:"Only errors"))' \
 (rollback)
 _arguments "${_arguments_options[@]}" : \
 '--to=[Roll back to this image instead of the previous one]:IMAGE:_default' \
-'-t+[Seconds each container gets to stop before it is killed]:SECONDS:_default' \
-'--timeout=[Seconds each container gets to stop before it is killed]:SECONDS:_default' \
+'-t+[Seconds the container gets to stop before it is killed \[default\: its own stop timeout (\`docker run --stop-timeout\`, compose'\''s \`stop_grace_period\`), else 10\]]:SECONDS:_default' \
+'--timeout=[Seconds the container gets to stop before it is killed \[default\: its own stop timeout (\`docker run --stop-timeout\`, compose'\''s \`stop_grace_period\`), else 10\]]:SECONDS:_default' \
 '--wait-lock=[Wait up to SECONDS for another safeops operation on the same volumes to finish (default\: fail at once, naming it)]:SECONDS:_default' \
 '--config=[Location of client config files (default ~/.docker)]:DIR:_files' \
 '-c+[Name of the context to use to connect to the daemon]:NAME:_default' \

@@ -266,6 +266,15 @@ pub struct StopFlags {
     pub timeout: i32,
 }
 
+/// How long a container being replaced gets to stop before the engine kills it.
+#[derive(Debug, Clone, Args)]
+pub struct ReplaceStopFlags {
+    /// Seconds the container gets to stop before it is killed [default: its own stop
+    /// timeout (`docker run --stop-timeout`, compose's `stop_grace_period`), else 10]
+    #[arg(short = 't', long = "timeout", value_name = "SECONDS")]
+    pub timeout: Option<i32>,
+}
+
 /// Where metrics go.
 #[derive(Debug, Clone, Default, Args)]
 pub struct MetricsFlags {
@@ -586,7 +595,7 @@ pub struct RecreateArgs {
     pub confirm: Option<String>,
     /// How long containers get to stop
     #[command(flatten)]
-    pub stop: StopFlags,
+    pub stop: ReplaceStopFlags,
     /// Waiting for a backup or restore of its volumes
     #[command(flatten)]
     pub lock: LockFlags,
@@ -640,7 +649,7 @@ pub struct RollbackArgs {
     pub to: Option<String>,
     /// How long containers get to stop
     #[command(flatten)]
-    pub stop: StopFlags,
+    pub stop: ReplaceStopFlags,
     /// Waiting for a backup or restore of its volumes
     #[command(flatten)]
     pub lock: LockFlags,

@@ -109,8 +109,12 @@ async fn through_compose(
     let engine = discovery.engine;
     let spec = specs::save_current(engine, &container.id).await?;
     let service = container.service().unwrap_or_default();
-    let timeout = args.stop.timeout.to_string();
-    let mut argv = vec!["up", "-d", "--force-recreate", "--no-deps", "-t", &timeout];
+    // Without -t, compose gives the service its stop_grace_period.
+    let timeout = args.stop.timeout.map(|t| t.to_string());
+    let mut argv = vec!["up", "-d", "--force-recreate", "--no-deps"];
+    if let Some(timeout) = &timeout {
+        argv.extend(["-t", timeout]);
+    }
     // Compose v1 has no --pull, and never pulls an image it has for `up`.
     if project
         .cli
@@ -121,10 +125,18 @@ async fn through_compose(
     }
     argv.push(service);
     discovery.compose(project, &argv, Stdout::OnStderr).await?;
+    // Compose names it by its own rules (v1's `_`, a `container_name` edited since):
+    // the same replica of the same service.
+    let number = container.labels.get(inventory::LABEL_NUMBER);
     let new = inventory::containers(engine)
         .await?
         .into_iter()
-        .find(|c| c.name == container.name)
+        .find(|c| {
+            c.id != container.id
+                && c.project() == container.project()
+                && c.runs_service(service)
+                && c.labels.get(inventory::LABEL_NUMBER) == number
+        })
         .ok_or_else(|| {
             Error::failure(format!("compose did not create {} again", container.name))
                 .hint(format!("docker compose up -d {service}"))
@@ -168,10 +180,14 @@ async fn saved_with_warnings(engine: &Engine, recreated: &Recreated) {
     }
 }
 
-/// How long the container of `spec` gets to stop (`stop_timeout`), and then to run.
-fn timing(stop_timeout: i32, spec: &serde_json::Value) -> recreate::Timing {
+/// How long the container of `spec` gets to stop (`-t`, else its own stop timeout,
+/// else 10 s), and then to run.
+fn timing(given: Option<i32>, spec: &serde_json::Value) -> recreate::Timing {
+    let own = spec["Config"]["StopTimeout"]
+        .as_i64()
+        .and_then(|t| i32::try_from(t).ok());
     recreate::Timing {
-        stop_timeout,
+        stop_timeout: given.or(own).unwrap_or(10),
         patience: recreate::patience(spec),
     }
 }

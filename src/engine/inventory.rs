@@ -26,6 +26,8 @@ pub const LABEL_DEPENDS_ON: &str = "com.docker.compose.depends_on";
 pub const LABEL_COMPOSE_VERSION: &str = "com.docker.compose.version";
 /// Compose's label on the containers of `compose run` (`True`).
 pub const LABEL_ONE_OFF: &str = "com.docker.compose.oneoff";
+/// The label numbering a compose service's containers (replicas), from 1.
+pub const LABEL_NUMBER: &str = "com.docker.compose.container-number";
 
 /// A container as listed by the engine.
 #[derive(Debug, Clone, PartialEq, Eq)]
