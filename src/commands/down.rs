@@ -43,7 +43,7 @@ pub async fn run(discovery: &Discovery<'_>, args: &DownArgs, cancel: &Cancel) ->
         engine,
         &plan,
         super::guarded::Guard {
-            verb: "down -v",
+            verb: if args.volumes { "down -v" } else { "down" },
             expected: &project.name,
             given: args.guard.confirm.as_deref(),
             command: format!("docker safeops -p {} down -v", project.name),

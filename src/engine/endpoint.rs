@@ -125,24 +125,26 @@ impl Tls {
     /// directory of the files when they are named so, else a directory of links under
     /// those names in `state_dir` (`-H ... --tlscacert /etc/pki/ca.crt`).
     fn cert_path(&self, state_dir: &Path) -> PathBuf {
-        let files = [&self.ca, &self.cert, &self.key];
-        let dir = self.ca.parent().unwrap_or(Path::new("."));
+        // The child runs in another directory than the one the paths were typed in.
+        let absolute = |file: &PathBuf| std::path::absolute(file).unwrap_or_else(|_| file.clone());
+        let files = [&self.ca, &self.cert, &self.key].map(absolute);
+        let dir = files[0].parent().unwrap_or(Path::new("/")).to_path_buf();
         let conventional = files
             .iter()
             .zip(CERT_NAMES)
-            .all(|(file, name)| file.parent() == Some(dir) && file.ends_with(name));
+            .all(|(file, name)| file.parent() == Some(&dir) && file.ends_with(name));
         if conventional {
-            return dir.to_path_buf();
+            return dir;
         }
         let mut digest = Sha256::new();
-        for file in files {
+        for file in &files {
             digest.update(file.as_os_str().as_encoded_bytes());
             digest.update([0]);
         }
         let links = state_dir
             .join("tls")
             .join(hex::encode(&digest.finalize()[..8]));
-        match link_certs(&links, files) {
+        match link_certs(&links, &files) {
             Ok(()) => links,
             Err(err) => {
                 tracing::warn!(
@@ -151,7 +153,7 @@ impl Tls {
                     links.display(),
                     dir.display()
                 );
-                dir.to_path_buf()
+                dir
             }
         }
     }
@@ -159,17 +161,16 @@ impl Tls {
 
 /// Links `files` (CA, certificate, key) as [`CERT_NAMES`] in `dir`, each replaced
 /// atomically (another process may do the same at once).
-fn link_certs(dir: &Path, files: [&PathBuf; 3]) -> std::io::Result<()> {
+fn link_certs(dir: &Path, files: &[PathBuf; 3]) -> std::io::Result<()> {
     use std::os::unix::fs::DirBuilderExt;
     std::fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)
         .create(dir)?;
-    for (file, name) in files.into_iter().zip(CERT_NAMES) {
-        let target = std::path::absolute(file)?;
+    for (file, name) in files.iter().zip(CERT_NAMES) {
         let staged = dir.join(format!(".{name}.{}", std::process::id()));
         let _ = std::fs::remove_file(&staged);
-        std::os::unix::fs::symlink(&target, &staged)?;
+        std::os::unix::fs::symlink(file, &staged)?;
         std::fs::rename(&staged, dir.join(name))?;
     }
     Ok(())
@@ -681,5 +682,13 @@ mod tests {
             verify: true,
         };
         assert_eq!(usual.cert_path(&state), PathBuf::from("/certs"));
+        // Bare names are the current directory's files.
+        let bare = Tls {
+            ca: "ca.pem".into(),
+            cert: "cert.pem".into(),
+            key: "key.pem".into(),
+            verify: true,
+        };
+        assert_eq!(bare.cert_path(&state), std::env::current_dir().unwrap());
     }
 }

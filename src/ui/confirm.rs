@@ -45,7 +45,13 @@ pub fn confirm(expected: &str, given: Option<&str>, flag_hint: &str) -> Result<C
         .allow_empty(true)
         .report(false)
         .interact_text_on(&Term::stderr())
-        .map_err(read_error)?;
+        .map_err(|dialoguer::Error::IO(err)| {
+            if err.kind() == std::io::ErrorKind::Interrupted {
+                Error::interrupted()
+            } else {
+                Error::failure(format!("cannot read the confirmation: {err}"))
+            }
+        })?;
     if answer == expected {
         Ok(Confirmation::Typed)
     } else {
@@ -56,26 +62,16 @@ pub fn confirm(expected: &str, given: Option<&str>, flag_hint: &str) -> Result<C
 }
 
 /// Docker's own question before a prune (`question`, then `[y/N]`): yes only when the
-/// answer is. On a terminal the answer is read in raw mode, so Ctrl-C ends the prompt
-/// (exit 130); otherwise it is a line of stdin, as Docker reads it (`yes | ...`), given
-/// up on when `cancel` fires.
+/// answer is. A line of stdin, as Docker reads it (`yes | ...`), in the terminal's own
+/// line mode: Ctrl-C there is a SIGINT, which ends the wait (exit 130) through
+/// `cancel`, as any other cancellation does, leaving the terminal as it was.
 pub async fn yes_or_no(question: &str, cancel: &Cancel) -> Result<bool> {
-    let on_terminal = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
-    let question = question.to_string();
-    let asked = tokio::task::spawn_blocking(move || {
-        if on_terminal {
-            return dialoguer::Confirm::new()
-                .with_prompt(question)
-                .default(false)
-                .wait_for_newline(true)
-                .interact_on(&Term::stderr())
-                .map_err(read_error);
-        }
-        super::stderr(format_args!("{question} [y/N] "));
+    super::stderr(format_args!("{question} [y/N] "));
+    let asked = tokio::task::spawn_blocking(|| {
         let mut answer = String::new();
         std::io::stdin()
             .read_line(&mut answer)
-            .map_err(|err| read_error(dialoguer::Error::IO(err)))?;
+            .map_err(|err| Error::failure(format!("cannot read the answer: {err}")))?;
         Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "Yes"))
     });
     cancel
@@ -85,13 +81,4 @@ pub async fn yes_or_no(question: &str, cancel: &Cancel) -> Result<bool> {
                 .map_err(|err| Error::failure(format!("the question failed: {err}")))?
         })
         .await
-}
-
-/// A prompt's read error: Ctrl-C read in raw mode is an interruption (exit 130).
-fn read_error(dialoguer::Error::IO(err): dialoguer::Error) -> Error {
-    if err.kind() == std::io::ErrorKind::Interrupted {
-        Error::interrupted()
-    } else {
-        Error::failure(format!("cannot read the answer: {err}"))
-    }
 }
