@@ -97,6 +97,7 @@ fn print_lines(lines: &[String]) -> ExitCode {
 
 fn run(cli: Cli) -> ExitCode {
     logging::init(&cli.docker);
+    docker_safeops::state::raise_open_files_limit();
     // bollard's TLS (ring) and OpenDAL's HTTP client (aws-lc-rs) both link a provider,
     // so rustls cannot pick one by itself. An error means one is installed already.
     let _ = rustls::crypto::ring::default_provider().install_default();

@@ -125,6 +125,20 @@ pub fn free_space(path: &Path) -> io::Result<(u64, u64)> {
     Ok((stat.f_bavail * stat.f_frsize, stat.f_blocks * stat.f_frsize))
 }
 
+/// Raises the soft limit on open files to the hard one, as Go programs (the Docker CLI)
+/// do: an operation holds a lock file open per volume, and a prune may remove
+/// hundreds at once.
+pub fn raise_open_files_limit() {
+    use rustix::process::{Resource, getrlimit, setrlimit};
+    let mut limit = getrlimit(Resource::Nofile);
+    if limit.current != limit.maximum {
+        limit.current = limit.maximum;
+        if let Err(err) = setrlimit(Resource::Nofile, limit) {
+            tracing::debug!("cannot raise the open files limit: {err}");
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

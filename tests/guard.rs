@@ -815,3 +815,45 @@ fn ctrl_c_or_no_at_the_prune_question_removes_nothing() {
     );
     assert!(volumes_on_engine().contains(&anonymous));
 }
+
+/// A prune locks each volume it removes, one open file each: the soft limit on open
+/// files (here 64) is raised to the hard one, so hundreds of volumes fit.
+#[test]
+fn the_open_files_limit_is_raised_for_many_locks() {
+    require_engine();
+    let dir = tempfile::tempdir().unwrap();
+    let command = format!("ulimit -Sn 64; exec {} volume prune", bin().display());
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .env("XDG_STATE_HOME", dir.path().join("state"))
+        .env("XDG_CONFIG_HOME", dir.path().join(".xdg-config"))
+        .env("SAFEOPS_BACKUP_DIR", dir.path().join("backups"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Once it asks its question, it has set its limits.
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut said = String::new();
+    while !said.contains("[y/N]") {
+        let mut byte = [0u8; 1];
+        let n = std::io::Read::read(&mut stderr, &mut byte).unwrap();
+        assert_ne!(n, 0, "no question: {said}");
+        said.push(byte[0] as char);
+    }
+    let limits = std::fs::read_to_string(format!("/proc/{}/limits", child.id())).unwrap();
+    let open_files: Vec<&str> = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    drop(child.stdin.take());
+    child.wait().unwrap();
+    assert_eq!(
+        open_files[3], open_files[4],
+        "soft and hard: {open_files:?}"
+    );
+}
