@@ -681,6 +681,16 @@ fn fake_database(f: &Fixture) -> String {
     db
 }
 
+/// Gives the fake database `db` a `pg_dumpall` that creates `/data/dumping` (the sign
+/// that the dump began), waits `seconds`, then prints a dump.
+fn dump_that_signals(db: &str, seconds: u32) {
+    let script = format!(
+        "printf '#!/bin/sh\\ntouch /data/dumping; sleep {seconds}; echo dump\\n' \
+         > /bin/pg_dumpall && chmod +x /bin/pg_dumpall"
+    );
+    docker(&["exec", db, "sh", "-c", &script]);
+}
+
 /// A container that runs when the backup is planned and ends before the containers
 /// stop (a one-off job, here ending once the database dump has begun) is neither
 /// stopped nor started again afterwards.
@@ -692,14 +702,7 @@ fn a_container_that_ended_before_the_stop_is_not_started_again() {
     let mount = format!("{}:/data", f.volume);
     let db = fake_database(&f);
     // The dump tells the job to end, and gives it time to.
-    docker(&[
-        "exec",
-        &db,
-        "sh",
-        "-c",
-        "printf '#!/bin/sh\ntouch /data/dumping; sleep 2; echo dump\n' > /bin/pg_dumpall \
-         && chmod +x /bin/pg_dumpall",
-    ]);
+    dump_that_signals(&db, 2);
     let job = unique("job");
     docker(&[
         "run",
@@ -735,6 +738,64 @@ fn a_container_that_ended_before_the_stop_is_not_started_again() {
     assert_eq!(
         docker(&["inspect", "-f", "{{.State.Status}}", &db]).trim(),
         "running"
+    );
+}
+
+/// A container started on the volume after the backup was planned (during the
+/// database dump, here) is stopped with the others, and started again.
+#[test]
+fn a_container_started_after_the_plan_is_stopped_too() {
+    require_engine();
+    let f = Fixture::new("late");
+    let label = format!("io.safeops.test={}", f.cleanup.label);
+    let db = fake_database(&f);
+    dump_that_signals(&db, 4);
+    let late = unique("late");
+    docker(&[
+        "create",
+        "--name",
+        &late,
+        "--label",
+        &label,
+        "-v",
+        &format!("{}:/data", f.volume),
+        IMAGE,
+        "sleep",
+        "3600",
+    ]);
+    let backup = f
+        .safeops()
+        .args(["backup", &db, "--db-dump", "-t", "0"])
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let dumping = mountpoint(&f.volume).join("dumping");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !dumping.exists() {
+        assert!(std::time::Instant::now() < deadline, "the dump never began");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    docker(&["start", &late]);
+    let started = docker(&["inspect", "-f", "{{.State.StartedAt}}", &late]);
+    let out = backup.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{late} started since the backup was planned")),
+        "{stderr}"
+    );
+    let now = docker(&[
+        "inspect",
+        "-f",
+        "{{.State.Status}} {{.State.StartedAt}}",
+        &late,
+    ]);
+    assert!(now.starts_with("running "), "{now}");
+    assert_ne!(
+        now.trim_start_matches("running "),
+        started,
+        "not stopped: {stderr}"
     );
 }
 

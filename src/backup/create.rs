@@ -188,6 +188,70 @@ struct Plan {
     notes: Vec<String>,
 }
 
+/// Of `containers`, the running ones that mount one of `volumes`: those a quiesced
+/// backup stops (none when `quiesce` is off), and notes on those exempt by their label.
+fn consumers_to_stop(
+    containers: &[Container],
+    volumes: &[(bollard::models::Volume, bool)],
+    quiesce: bool,
+) -> (Vec<Container>, Vec<String>) {
+    let captured: BTreeSet<&str> = volumes.iter().map(|(v, _)| v.name.as_str()).collect();
+    let mut to_stop = Vec::new();
+    let mut notes = Vec::new();
+    for container in containers.iter().filter(|c| c.runs()) {
+        if !container
+            .volume_mounts
+            .iter()
+            .any(|(v, _)| captured.contains(v.as_str()))
+        {
+            continue;
+        }
+        if quiesce::is_exempt(container) {
+            notes.push(format!(
+                "{} is not stopped ({}=false)",
+                container.name,
+                quiesce::LABEL_QUIESCE
+            ));
+        } else if quiesce {
+            to_stop.push(container.clone());
+        }
+    }
+    (to_stop, notes)
+}
+
+/// The containers to stop now: the plan's, and those started since on its volumes
+/// (`compose up`, cron, an operator) while dumps, specs or images were taken, locked
+/// as the plan's are (without waiting: see [`plan_and_lock`]).
+async fn to_stop_now(
+    engine: &Engine,
+    plan: &Plan,
+    options: &BackupOptions,
+    cancel: &Cancel,
+) -> Result<(Vec<Container>, lock::Held)> {
+    let all = inventory::containers(engine).await?;
+    let (now, _) = consumers_to_stop(&all, &plan.volumes, options.quiesce);
+    let started: Vec<Container> = now
+        .into_iter()
+        .filter(|c| !plan.to_stop.iter().any(|planned| planned.id == c.id))
+        .collect();
+    for container in &started {
+        crate::say!(
+            "note: {} started since the backup was planned: it is stopped too",
+            container.name
+        );
+    }
+    let held = lock::acquire_explained(
+        &engine.endpoint.host,
+        &[],
+        &lock::mounted_by(&started, "backup"),
+        "backup",
+        None,
+        cancel,
+    )
+    .await?;
+    Ok((plan.to_stop.iter().cloned().chain(started).collect(), held))
+}
+
 async fn plan(engine: &Engine, subject: &Subject, options: &BackupOptions) -> Result<Plan> {
     let mut notes = Vec::new();
     let mut volumes = Vec::new();
@@ -211,27 +275,9 @@ async fn plan(engine: &Engine, subject: &Subject, options: &BackupOptions) -> Re
             Err(err) => return Err(err.into()),
         }
     }
-    let captured: BTreeSet<&str> = volumes.iter().map(|(v, _)| v.name.as_str()).collect();
     let all = inventory::containers(engine).await?;
-    let mut to_stop = Vec::new();
-    for container in all.iter().filter(|c| c.runs()) {
-        if !container
-            .volume_mounts
-            .iter()
-            .any(|(v, _)| captured.contains(v.as_str()))
-        {
-            continue;
-        }
-        if quiesce::is_exempt(container) {
-            notes.push(format!(
-                "{} is not stopped ({}=false)",
-                container.name,
-                quiesce::LABEL_QUIESCE
-            ));
-        } else if options.quiesce {
-            to_stop.push(container.clone());
-        }
-    }
+    let (to_stop, exempt) = consumers_to_stop(&all, &volumes, options.quiesce);
+    notes.extend(exempt);
     let mut databases = Vec::new();
     if options.db_dump {
         for container in subject.containers.iter().filter(|c| c.state == "running") {
@@ -768,8 +814,9 @@ async fn build(
             images = infos;
         }
     }
+    let (to_stop, _started_since) = to_stop_now(engine, plan, options, cancel).await?;
     let stopping = Instant::now();
-    let stopped = quiesce::stop(engine, journal, &plan.to_stop, options.stop_timeout).await?;
+    let stopped = quiesce::stop(engine, journal, &to_stop, options.stop_timeout).await?;
     let quiesced: Vec<String> = stopped.iter().map(|c| c.name.clone()).collect();
     // How long the containers were down, when they started again before the snapshots
     // were finished.
