@@ -612,6 +612,54 @@ fn a_restore_from_a_read_only_medium_puts_its_safety_backup_elsewhere() {
     assert_eq!(content.trim(), "backed-up");
 }
 
+/// A container started on the volume while the restore waits for its confirmation is
+/// stopped with the others (and started again), not left writing through the switch.
+#[test]
+fn a_container_started_while_the_restore_asks_is_stopped_too() {
+    let f = Fixture::new("asking");
+    f.exec("echo before > /data/file");
+    let backup = f.backup(&[]);
+    f.exec("echo after > /data/file");
+    let late = format!("{}-late", f.container);
+    let label = format!("io.safeops.test={}", f.cleanup.label);
+    let mount = format!("{}:/data", f.volume);
+    docker(&[
+        "create", "--name", &late, "--label", &label, "-v", &mount, IMAGE, "sleep", "3600",
+    ]);
+    let command = format!("{} restore {} -t 0", bin().display(), backup.display());
+    let mut child = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(f.dir.path())
+        .env("SAFEOPS_BACKUP_DIR", f.backups())
+        .env("XDG_STATE_HOME", f.dir.path().join("state"))
+        .env("XDG_CONFIG_HOME", f.dir.path().join(".xdg-config"))
+        .env("XDG_DATA_HOME", f.dir.path().join(".xdg-data"))
+        .env_remove("DOCKER_HOST")
+        .env_remove("DOCKER_CONTEXT")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut shown = String::new();
+    let mut out = child.stdout.take().unwrap();
+    while !shown.contains("to confirm") {
+        let mut byte = [0u8; 1];
+        assert_eq!(out.read(&mut byte).unwrap(), 1, "no prompt: {shown}");
+        shown.push(byte[0] as char);
+    }
+    docker(&["start", &late]);
+    let started = docker(&["inspect", "-f", "{{.State.StartedAt}}", &late]);
+    let mut stdin = child.stdin.take().unwrap();
+    std::io::Write::write_all(&mut stdin, format!("{}\n", f.volume).as_bytes()).unwrap();
+    let mut rest = String::new();
+    out.read_to_string(&mut rest).unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{shown}{rest}");
+    assert_stopped_and_started_again(&late, &started, &rest);
+    let content = docker(&["exec", &f.container, "cat", "/data/file"]);
+    assert_eq!(content.trim(), "before");
+}
+
 /// A restore whose files do not fit beside the volume's content on its file system (a
 /// 2 MiB tmpfs volume here) is refused before anything is stopped or written.
 #[test]
@@ -689,6 +737,23 @@ fn dump_that_signals(db: &str, seconds: u32) {
          > /bin/pg_dumpall && chmod +x /bin/pg_dumpall"
     );
     docker(&["exec", db, "sh", "-c", &script]);
+}
+
+/// Asserts that `container`, started at `started` (`docker inspect`'s StartedAt), was
+/// stopped and started again since, and runs; `said` is what the command printed.
+fn assert_stopped_and_started_again(container: &str, started: &str, said: &str) {
+    let now = docker(&[
+        "inspect",
+        "-f",
+        "{{.State.Status}} {{.State.StartedAt}}",
+        container,
+    ]);
+    assert!(now.starts_with("running "), "{now}");
+    assert_ne!(
+        now.trim_start_matches("running "),
+        started,
+        "not stopped: {said}"
+    );
 }
 
 /// A container that runs when the backup is planned and ends before the containers
@@ -785,18 +850,7 @@ fn a_container_started_after_the_plan_is_stopped_too() {
         stderr.contains(&format!("{late} started since the backup was planned")),
         "{stderr}"
     );
-    let now = docker(&[
-        "inspect",
-        "-f",
-        "{{.State.Status}} {{.State.StartedAt}}",
-        &late,
-    ]);
-    assert!(now.starts_with("running "), "{now}");
-    assert_ne!(
-        now.trim_start_matches("running "),
-        started,
-        "not stopped: {stderr}"
-    );
+    assert_stopped_and_started_again(&late, &started, &stderr);
 }
 
 #[test]

@@ -219,15 +219,34 @@ fn consumers_to_stop(
     (to_stop, notes)
 }
 
-/// The containers to stop now: the plan's, and those started since on its volumes
-/// (`compose up`, cron, an operator) while dumps, specs or images were taken, locked
-/// as the plan's are (without waiting: see [`plan_and_lock`]).
+/// The containers a backup stopped that its plan did not list: started since on its
+/// volumes (`compose up`, cron, an operator) while dumps, specs or images were taken.
+/// With the locks on their other volumes, kept until every way the backup ends (a
+/// restart, a failure, Ctrl-C, containers left stopped for a removal) is done.
+#[derive(Default)]
+struct StartedSince {
+    containers: std::sync::Mutex<Vec<Container>>,
+    locks: std::sync::Mutex<Option<lock::Held>>,
+}
+
+impl StartedSince {
+    /// The plan's containers to stop and these, in one list.
+    fn with_planned(&self, plan: &Plan) -> Vec<Container> {
+        let since = self.containers.lock().unwrap_or_else(|e| e.into_inner());
+        plan.to_stop.iter().chain(since.iter()).cloned().collect()
+    }
+}
+
+/// The containers to stop now: the plan's, and those started since on its volumes,
+/// recorded in `since` and locked as the plan's are (without waiting: see
+/// [`plan_and_lock`]).
 async fn to_stop_now(
     engine: &Engine,
     plan: &Plan,
     options: &BackupOptions,
+    since: &StartedSince,
     cancel: &Cancel,
-) -> Result<(Vec<Container>, lock::Held)> {
+) -> Result<Vec<Container>> {
     let all = inventory::containers(engine).await?;
     let (now, _) = consumers_to_stop(&all, &plan.volumes, options.quiesce);
     let started: Vec<Container> = now
@@ -249,7 +268,9 @@ async fn to_stop_now(
         cancel,
     )
     .await?;
-    Ok((plan.to_stop.iter().cloned().chain(started).collect(), held))
+    *since.locks.lock().unwrap_or_else(|e| e.into_inner()) = Some(held);
+    *since.containers.lock().unwrap_or_else(|e| e.into_inner()) = started;
+    Ok(since.with_planned(plan))
 }
 
 async fn plan(engine: &Engine, subject: &Subject, options: &BackupOptions) -> Result<Plan> {
@@ -521,6 +542,7 @@ pub async fn create(
         journal.close();
         return Err(err);
     }
+    let since = StartedSince::default();
     let body = async {
         let staged = Staged {
             plain: options.root.is_some().then_some(&partial),
@@ -528,6 +550,7 @@ pub async fn create(
         };
         build(
             engine, subject, options, &plan, &staged, &journal, created, cancel, &into, &workers,
+            &since,
         )
         .await
     };
@@ -550,7 +573,7 @@ pub async fn create(
             // The containers start again first: a snapshot still being written is
             // discarded whatever it reads from now on, and one waiting on a server that
             // stopped answering must not keep them down until its request times out.
-            let restarted = quiesce::restart(engine, &journal, &plan.to_stop).await;
+            let restarted = quiesce::restart(engine, &journal, &since.with_planned(&plan)).await;
             if let Some(running) = workers.writer.lock().await.take() {
                 let _ = running.await;
             }
@@ -576,7 +599,8 @@ pub async fn create(
                 partial.discard();
                 let err = Error::failure(format!("cannot give the backup its final name: {e}"));
                 let err = workers.discard_all(err).await;
-                return Err(restart_after(engine, journal, &plan.to_stop, err).await);
+                let stopped = since.with_planned(&plan);
+                return Err(restart_after(engine, journal, &stopped, err).await);
             }
         },
         None => {
@@ -602,7 +626,8 @@ pub async fn create(
                 complete.join(", ")
             );
         }
-        return Err(restart_after(engine, journal, &plan.to_stop, err).await);
+        let stopped = since.with_planned(&plan);
+        return Err(restart_after(engine, journal, &stopped, err).await);
     }
     let mut manifest = manifest;
     if plain.is_none() {
@@ -619,14 +644,14 @@ pub async fn create(
         journal.update(|s| s.partial_dirs.clear())?;
         Some(LeftStopped {
             journal,
-            containers: plan.to_stop.clone(),
+            containers: since.with_planned(&plan),
         })
     } else {
         journal.close();
         // Its containers run again: what follows (retention, a forget that may wait
         // for the repository) needs the volumes no more, and a restart or another
         // backup of them need not wait for it.
-        drop((locks, stopped_volumes));
+        drop((locks, stopped_volumes, since));
         None
     };
     // The backup is complete: retention that fails is said, not a failure.
@@ -747,6 +772,7 @@ async fn build(
     cancel: &Cancel,
     into: &[IntoRepository],
     workers: &SnapshotWorkers,
+    since: &StartedSince,
 ) -> Result<(Manifest, Option<f64>)> {
     // A volume a snapshot cannot read is found before anything is dumped or stopped.
     let mut volume_trees = Vec::new();
@@ -814,7 +840,7 @@ async fn build(
             images = infos;
         }
     }
-    let (to_stop, _started_since) = to_stop_now(engine, plan, options, cancel).await?;
+    let to_stop = to_stop_now(engine, plan, options, since, cancel).await?;
     let stopping = Instant::now();
     let stopped = quiesce::stop(engine, journal, &to_stop, options.stop_timeout).await?;
     let quiesced: Vec<String> = stopped.iter().map(|c| c.name.clone()).collect();

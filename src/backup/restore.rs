@@ -404,35 +404,8 @@ pub async fn restore(
         }
         reaching_out.push((into, what));
     }
-    let all_containers = inventory::containers(engine).await?;
     let into_names: Vec<&str> = targets.iter().map(|t| t.into.as_str()).collect();
-    let consumers: Vec<Container> = all_containers
-        .iter()
-        .filter(|c| {
-            c.volume_mounts
-                .iter()
-                .any(|(v, _)| into_names.contains(&v.as_str()))
-        })
-        .cloned()
-        .collect();
-    // A paused container keeps the volume's files open, frozen: switched under it, it
-    // would go on writing into the old tree and reading the new one once unpaused.
-    let paused: Vec<&str> = consumers
-        .iter()
-        .filter(|c| c.state == "paused")
-        .map(|c| c.name.as_str())
-        .collect();
-    if !paused.is_empty() {
-        return Err(Error::preflight(format!(
-            "paused containers mount the volumes to restore ({}): a restore would switch \
-             the files under them",
-            paused.join(", ")
-        ))
-        .hint(format!(
-            "docker unpause {} (the restore then stops and starts them), or stop them",
-            paused.join(" ")
-        )));
-    }
+    let consumers = consumers_of(&inventory::containers(engine).await?, &into_names)?;
     let confirmation = if overwritten.is_empty() && reaching_out.is_empty() {
         None
     } else {
@@ -474,6 +447,10 @@ pub async fn restore(
             &request.from.command(),
         )?)
     };
+    // Confirming may take long: a container started meanwhile is stopped too, one paused
+    // meanwhile refuses the restore as before.
+    let all_containers = inventory::containers(engine).await?;
+    let consumers = consumers_of(&all_containers, &into_names)?;
     let running: Vec<Container> = consumers.iter().filter(|c| c.runs()).cloned().collect();
     // A container that started since the restore's locks were taken may mount other
     // volumes than they cover. Out of the one order locks are taken in: waiting here
@@ -896,6 +873,38 @@ pub async fn verify_backup(dir: &Path, cancel: &Cancel) -> Result<VerifyReport> 
         .await
         .map_err(|e| Error::failure(format!("verification worker failed: {e}")))??
         .into_result()
+}
+
+/// Of `containers`, those that mount one of the volumes `into`. Refuses (exit 5) when
+/// one of them is paused: it keeps the volume's files open, frozen, and switched under
+/// it, it would go on writing into the old tree and reading the new one once unpaused.
+fn consumers_of(containers: &[Container], into: &[&str]) -> Result<Vec<Container>> {
+    let consumers: Vec<Container> = containers
+        .iter()
+        .filter(|c| {
+            c.volume_mounts
+                .iter()
+                .any(|(v, _)| into.contains(&v.as_str()))
+        })
+        .cloned()
+        .collect();
+    let paused: Vec<&str> = consumers
+        .iter()
+        .filter(|c| c.state == "paused")
+        .map(|c| c.name.as_str())
+        .collect();
+    if !paused.is_empty() {
+        return Err(Error::preflight(format!(
+            "paused containers mount the volumes to restore ({}): a restore would switch \
+             the files under them",
+            paused.join(", ")
+        ))
+        .hint(format!(
+            "docker unpause {} (the restore then stops and starts them), or stop them",
+            paused.join(" ")
+        )));
+    }
+    Ok(consumers)
 }
 
 /// Refuses (exit 3) when a volume that was empty as the restore was planned, and so
