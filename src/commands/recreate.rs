@@ -126,21 +126,24 @@ async fn through_compose(
     argv.push(service);
     discovery.compose(project, &argv, Stdout::OnStderr).await?;
     // Compose names it by its own rules (v1's `_`, a `container_name` edited since):
-    // the same replica of the same service.
+    // the same replica of the same service, under the old name when there is one (a
+    // container compose renamed aside in an earlier failed recreate has its labels).
     let number = container.labels.get(inventory::LABEL_NUMBER);
-    let new = inventory::containers(engine)
+    let mut replicas: Vec<inventory::Container> = inventory::containers(engine)
         .await?
         .into_iter()
-        .find(|c| {
+        .filter(|c| {
             c.id != container.id
                 && c.project() == container.project()
                 && c.runs_service(service)
                 && c.labels.get(inventory::LABEL_NUMBER) == number
         })
-        .ok_or_else(|| {
-            Error::failure(format!("compose did not create {} again", container.name))
-                .hint(format!("docker compose up -d {service}"))
-        })?;
+        .collect();
+    replicas.sort_by_key(|c| (c.name != container.name, !c.runs()));
+    let new = replicas.into_iter().next().ok_or_else(|| {
+        Error::failure(format!("compose did not create {} again", container.name))
+            .hint(format!("docker compose up -d {service}"))
+    })?;
     let checked = restart_check::check(engine, &new.id, &new.name, recreate::patience(&spec));
     cancel
         .unless_cancelled(&format!("checking the new {}", new.name), checked)
