@@ -238,8 +238,7 @@ impl StartedSince {
 }
 
 /// The containers to stop now: the plan's, and those started since on its volumes,
-/// recorded in `since` and locked as the plan's are (without waiting: see
-/// [`plan_and_lock`]).
+/// recorded in `since` and locked as the plan's are.
 async fn to_stop_now(
     engine: &Engine,
     plan: &Plan,
@@ -259,15 +258,7 @@ async fn to_stop_now(
             container.name
         );
     }
-    let held = lock::acquire_explained(
-        &engine.endpoint.host,
-        &[],
-        &lock::mounted_by(&started, "backup"),
-        "backup",
-        None,
-        cancel,
-    )
-    .await?;
+    let held = lock::acquire_stopped(&engine.endpoint.host, &started, "backup", cancel).await?;
     *since.locks.lock().unwrap_or_else(|e| e.into_inner()) = Some(held);
     *since.containers.lock().unwrap_or_else(|e| e.into_inner()) = started;
     Ok(since.with_planned(plan))
@@ -395,12 +386,8 @@ async fn plan_and_lock(
     cancel: &Cancel,
 ) -> Result<(Plan, lock::Held)> {
     let plan = plan(engine, subject, options).await?;
-    let stopped = lock::mounted_by(&plan.to_stop, "backup");
-    // Out of the one order locks are taken in: waiting here could wait for an
-    // operation that waits for this one.
     let held =
-        lock::acquire_explained(&engine.endpoint.host, &[], &stopped, "backup", None, cancel)
-            .await?;
+        lock::acquire_stopped(&engine.endpoint.host, &plan.to_stop, "backup", cancel).await?;
     Ok((plan, held))
 }
 

@@ -151,7 +151,7 @@ pub fn volumes_of<'a>(containers: impl IntoIterator<Item = &'a Container>) -> Ve
 
 /// The volumes `containers` mount, each with the first of them that mounts it, which
 /// the `verb` stops.
-pub fn mounted_by<'a>(containers: impl IntoIterator<Item = &'a Container>, verb: &str) -> Reasons {
+fn mounted_by<'a>(containers: impl IntoIterator<Item = &'a Container>, verb: &str) -> Reasons {
     let mut reasons = Reasons::new();
     for container in containers {
         for (volume, _) in &container.volume_mounts {
@@ -163,6 +163,20 @@ pub fn mounted_by<'a>(containers: impl IntoIterator<Item = &'a Container>, verb:
         }
     }
     reasons
+}
+
+/// Takes the locks on the volumes `containers` mount, which `verb` stops, for the
+/// engine at `engine_host`, without waiting: they come after the operation's own locks,
+/// out of the one order locks are taken in, and waiting could wait for an operation
+/// that waits for this one. A busy one fails with exit 5 saying why it is needed.
+pub async fn acquire_stopped(
+    engine_host: &str,
+    containers: &[Container],
+    verb: &str,
+    cancel: &Cancel,
+) -> Result<Held> {
+    let also = mounted_by(containers, verb);
+    acquire_explained(engine_host, &[], &also, verb, None, cancel).await
 }
 
 /// Takes the locks on `keys` for `verb` on the engine at `engine_host`. When one is

@@ -453,17 +453,9 @@ pub async fn restore(
     let consumers = consumers_of(&all_containers, &into_names)?;
     let running: Vec<Container> = consumers.iter().filter(|c| c.runs()).cloned().collect();
     // A container that started since the restore's locks were taken may mount other
-    // volumes than they cover. Out of the one order locks are taken in: waiting here
-    // could wait for an operation that waits for this one.
-    let _stopped_volumes = lock::acquire_explained(
-        &engine.endpoint.host,
-        &[],
-        &lock::mounted_by(&running, "restore"),
-        "restore",
-        None,
-        cancel,
-    )
-    .await?;
+    // volumes than they cover.
+    let _stopped_volumes =
+        lock::acquire_stopped(&engine.endpoint.host, &running, "restore", cancel).await?;
     let journal = Journal::open("restore", engine)?;
     for consumer in &consumers {
         if let Err(err) = crate::runmode::specs::save_current(engine, &consumer.id).await {
