@@ -559,7 +559,7 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand release" -
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand release" -l image -d 'The image to release, as the source engine names it [default: the image the same-named container runs there]' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand release" -l stable-for -d 'How long a switched container must stay up before it counts as released' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand release" -l wait-lock -d 'Wait up to SECONDS for another safeops operation on the same volumes to finish (default: fail at once, naming it)' -r
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand release" -s t -l timeout -d 'Seconds each container gets to stop before it is killed' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand release" -s t -l timeout -d 'Seconds the container gets to stop before it is killed [default: its own stop timeout (`docker run --stop-timeout`, compose\'s `stop_grace_period`), else 10]' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand release" -l format -d 'Output format' -r -f -a "table\t'Aligned tables for people'
 json\t'One JSON document for scripts'"
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand release" -l config -d 'Location of client config files (default ~/.docker)' -r -F

@@ -915,8 +915,8 @@ _arguments "${_arguments_options[@]}" : \
 '--image=[The image to release, as the source engine names it \[default\: the image the same-named container runs there\]]:REF:_default' \
 '--stable-for=[How long a switched container must stay up before it counts as released]:DURATION:_default' \
 '--wait-lock=[Wait up to SECONDS for another safeops operation on the same volumes to finish (default\: fail at once, naming it)]:SECONDS:_default' \
-'-t+[Seconds each container gets to stop before it is killed]:SECONDS:_default' \
-'--timeout=[Seconds each container gets to stop before it is killed]:SECONDS:_default' \
+'-t+[Seconds the container gets to stop before it is killed \[default\: its own stop timeout (\`docker run --stop-timeout\`, compose'\''s \`stop_grace_period\`), else 10\]]:SECONDS:_default' \
+'--timeout=[Seconds the container gets to stop before it is killed \[default\: its own stop timeout (\`docker run --stop-timeout\`, compose'\''s \`stop_grace_period\`), else 10\]]:SECONDS:_default' \
 '--format=[Output format]:FORMAT:((table\:"Aligned tables for people"
 json\:"One JSON document for scripts"))' \
 '--config=[Location of client config files (default ~/.docker)]:DIR:_files' \

@@ -633,7 +633,7 @@ pub struct ReleaseArgs {
     pub lock: LockFlags,
     /// How long containers get to stop
     #[command(flatten)]
-    pub stop: StopFlags,
+    pub stop: ReplaceStopFlags,
     /// Output format
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,

@@ -186,11 +186,8 @@ async fn saved_with_warnings(engine: &Engine, recreated: &Recreated) {
 /// How long the container of `spec` gets to stop (`-t`, else its own stop timeout,
 /// else 10 s), and then to run.
 fn timing(given: Option<i32>, spec: &serde_json::Value) -> recreate::Timing {
-    let own = spec["Config"]["StopTimeout"]
-        .as_i64()
-        .and_then(|t| i32::try_from(t).ok());
     recreate::Timing {
-        stop_timeout: given.or(own).unwrap_or(10),
+        stop_timeout: recreate::stop_timeout(given, spec),
         patience: recreate::patience(spec),
     }
 }

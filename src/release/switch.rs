@@ -38,8 +38,9 @@ pub struct Release<'a> {
     pub gate: &'a Gate,
     /// Whether a failed container goes back to its previous image.
     pub rollback: bool,
-    /// Seconds an old container gets to stop.
-    pub stop_timeout: i32,
+    /// Seconds an old container gets to stop (`-t`), when given: else its own stop
+    /// timeout (see [`recreate::stop_timeout`]).
+    pub stop_timeout: Option<i32>,
     /// Ctrl-C: ends a gate's wait, which then counts as failed (the old one comes back).
     pub cancel: &'a Cancel,
 }
@@ -143,7 +144,7 @@ impl Release<'_> {
         tag(self.engine, self.image_id, reference).await?;
         let new_check = image_healthcheck(self.engine, self.image_id).await;
         let timing = Timing {
-            stop_timeout: self.stop_timeout,
+            stop_timeout: recreate::stop_timeout(self.stop_timeout, &spec),
             patience: self
                 .gate
                 .patience(&[&spec["Config"]["Healthcheck"], &new_check]),
@@ -402,10 +403,16 @@ impl Release<'_> {
             .cli
             .as_ref()
             .is_some_and(|c| c.generation() == Generation::V2);
-        let argv: Vec<&str> = match v2 {
-            true => vec!["up", "-d", "--no-deps", "--pull", "never", service],
-            false => vec!["up", "-d", "--no-deps", service],
+        let mut argv: Vec<&str> = match v2 {
+            true => vec!["up", "-d", "--no-deps", "--pull", "never"],
+            false => vec!["up", "-d", "--no-deps"],
         };
+        // Without -t, compose gives the service its stop_grace_period.
+        let timeout = self.stop_timeout.map(|t| t.to_string());
+        if let Some(timeout) = &timeout {
+            argv.extend(["-t", timeout]);
+        }
+        argv.push(service);
         discovery.compose(project, &argv, Stdout::OnStderr).await
     }
 

@@ -692,6 +692,16 @@ pub async fn bootstrap(
     })
 }
 
+/// How long the container of `spec` (an inspect document) gets to stop before it is
+/// killed: `given` (`-t`), else its own stop timeout (`docker run --stop-timeout`,
+/// compose's `stop_grace_period`), else Docker's 10 s.
+pub fn stop_timeout(given: Option<i32>, spec: &serde_json::Value) -> i32 {
+    let own = spec["Config"]["StopTimeout"]
+        .as_i64()
+        .and_then(|t| i32::try_from(t).ok());
+    given.or(own).unwrap_or(10)
+}
+
 /// How long the container of `spec` (an inspect document), recreated, has to run and
 /// be healthy, and then to stay up: a minute, or as long as its healthcheck lets it
 /// take (a start period of two minutes, an interval of one).
@@ -706,6 +716,14 @@ pub fn patience(spec: &serde_json::Value) -> Patience {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_container_stops_in_its_own_time_unless_told() {
+        let own = serde_json::json!({"Config": {"StopTimeout": 120}});
+        assert_eq!(stop_timeout(None, &own), 120);
+        assert_eq!(stop_timeout(Some(5), &own), 5);
+        assert_eq!(stop_timeout(None, &serde_json::json!({"Config": {}})), 10);
+    }
 
     #[test]
     fn what_the_old_image_set_gives_way_to_the_new_images_and_what_run_set_stays() {
