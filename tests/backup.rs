@@ -204,6 +204,44 @@ fn user_xattrs_read_directly_come_back_through_the_engine_unchecked_and_said_so(
     );
 }
 
+/// A backup that holds a quarantine a recovery kept, restored through the engine into
+/// the volume that still holds one of that name: refused before anything is staged
+/// (the switch, which leaves the volume's quarantines in place, would fail once begun
+/// and again at every recovery); with the volume's one moved away, it restores.
+#[test]
+fn a_quarantine_of_the_same_name_in_the_volume_is_refused_before_the_switch() {
+    let f = Fixture::new("quarantine");
+    let name = ".safeops-previous-7-quarantine";
+    f.exec(&format!(
+        "mkdir /data/{name}; echo kept > /data/{name}/f; echo data > /data/d"
+    ));
+    let backup = f.backup(&[]);
+    f.exec("echo changed > /data/d");
+    let through_engine = || {
+        let mut cmd = f.safeops();
+        cmd.env("SAFEOPS_VOLUME_ACCESS", "api").args([
+            "restore",
+            backup.to_str().unwrap(),
+            "--confirm",
+            &f.volume,
+            "-t",
+            "0",
+        ]);
+        cmd
+    };
+    let (code, _, stderr) = run(&mut through_engine());
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("holds a quarantine"), "{stderr}");
+    assert_eq!(f.state(), "running");
+    let content = docker(&["exec", &f.container, "cat", "/data/d"]);
+    assert_eq!(content.trim(), "changed");
+    f.exec(&format!("mv /data/{name} /tmp/"));
+    let (code, _, stderr) = run(&mut through_engine());
+    assert_eq!(code, 0, "{stderr}");
+    let content = docker(&["exec", &f.container, "cat", &format!("/data/{name}/f")]);
+    assert_eq!(content.trim(), "kept");
+}
+
 /// Copies a backup directory (to damage the copy).
 fn flip_byte(file: &Path) {
     let mut bytes = std::fs::read(file).unwrap();

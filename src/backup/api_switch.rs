@@ -22,6 +22,10 @@ const LEFT_BY_ANOTHER: i64 = 3;
 /// the switch runs (`mkdir`, `mv`, `rm`, `chown`, `chmod` on the volume).
 const CANNOT_SWITCH: i64 = 4;
 
+/// The exit status of [`ApiSwitch::preflight`]'s script when the volume holds a
+/// quarantine of the name of an entry of the backup.
+const QUARANTINE_CLASH: i64 = 5;
+
 /// A restore through the engine into a volume that holds data, as its journal records it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiSwitch {
@@ -41,13 +45,29 @@ pub struct ApiSwitch {
 }
 
 impl ApiSwitch {
-    /// Checks, before anything is staged, that the image runs the scripts and that the
+    /// Checks, before anything is staged, that the image runs the scripts, that the
     /// volume holds no directory of an unfinished restore (a switch over it would mix
-    /// its content in), so that neither stops the switch once it began.
-    pub async fn preflight(&self, engine: &Engine) -> Result<()> {
+    /// its content in), and no quarantine named as one of `quarantines`, the backup's
+    /// own at its root (the switch leaves the volume's quarantines in place, where the
+    /// backup's cannot go), so that none of them stops the switch once it began.
+    pub async fn preflight(&self, engine: &Engine, quarantines: &[&str]) -> Result<()> {
         let (uid, gid, mode) = self.root;
+        // Names a script can hold as they are; others were never a restore's.
+        let clashing: Vec<&str> = quarantines
+            .iter()
+            .copied()
+            .filter(|name| checked_name(name).is_ok())
+            .collect();
+        let clash_check = match clashing.is_empty() {
+            true => String::new(),
+            false => format!(
+                "for q in {}; do if [ -e \"$q\" ] || [ -L \"$q\" ]; then \
+                 exit {QUARANTINE_CLASH}; fi; done; ",
+                clashing.join(" ")
+            ),
+        };
         let script = format!(
-            "cd {HELPER_MOUNT} || exit {CANNOT_SWITCH}; for f in .safeops-*; do \
+            "cd {HELPER_MOUNT} || exit {CANNOT_SWITCH}; {clash_check}for f in .safeops-*; do \
              case \"$f\" in *-quarantine|.safeops-probe-*) ;; \
              *) if [ -e \"$f\" ] || [ -L \"$f\" ]; then exit {LEFT_BY_ANOTHER}; fi ;; esac; done; \
              p=.safeops-probe-$$; rm -rf .safeops-probe-* && mkdir \"$p\" && : > \"$p/f\" && \
@@ -64,6 +84,14 @@ impl ApiSwitch {
                 self.volume
             ))
             .hint("run any docker safeops command to recover it first, or remove it")),
+            QUARANTINE_CLASH => Err(Error::failure(format!(
+                "volume {} holds a quarantine an earlier restore's recovery kept, and the \
+                 backup holds an entry of the same name at its root ({}); nothing was \
+                 changed",
+                self.volume,
+                clashing.join(", ")
+            ))
+            .hint("move the volume's quarantine away (it is the operator's to look at), then restore again")),
             code => Err(Error::failure(format!(
                 "cannot {purpose} in volume {} with image {image}: {}",
                 self.volume,

@@ -245,11 +245,25 @@ impl FileList {
     /// [`RESERVED_PREFIX`]): restored, it would make every later restore into the volume
     /// stop as before an unfinished one.
     pub fn reserved_entry(&self) -> Option<&PathBytes> {
-        self.entries.iter().map(|e| &e.path).find(|path| {
-            !path.0.contains(&b'/')
-                && path.0.starts_with(RESERVED_PREFIX)
-                && !path.0.ends_with(QUARANTINE_SUFFIX)
-        })
+        self.reserved_at_root()
+            .find(|path| !path.0.ends_with(QUARANTINE_SUFFIX))
+    }
+
+    /// The entries at the root named as a quarantine recovery keeps: content to a
+    /// restore, which the volume may hold under the same name.
+    pub fn quarantines(&self) -> Vec<&str> {
+        self.reserved_at_root()
+            .filter(|path| path.0.ends_with(QUARANTINE_SUFFIX))
+            .filter_map(|path| std::str::from_utf8(&path.0).ok())
+            .collect()
+    }
+
+    /// The entries at the root with a [`RESERVED_PREFIX`] name.
+    fn reserved_at_root(&self) -> impl Iterator<Item = &PathBytes> {
+        self.entries
+            .iter()
+            .map(|e| &e.path)
+            .filter(|path| !path.0.contains(&b'/') && path.0.starts_with(RESERVED_PREFIX))
     }
 
     /// Entries with special powers (see [`FileRecord::special`]), with what they are.

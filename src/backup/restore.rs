@@ -1453,7 +1453,7 @@ async fn restore_api(
         None => None,
     };
     if let Some(switch) = &switch {
-        switch.preflight(engine).await?;
+        switch.preflight(engine, &expected.quarantines()).await?;
         target
             .journal
             .update(|j| j.api_switch = Some(switch.clone()))?;
