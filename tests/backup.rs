@@ -233,13 +233,11 @@ fn a_quarantine_of_the_same_name_in_the_volume_is_refused_before_the_switch() {
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("holds a quarantine"), "{stderr}");
     assert_eq!(f.state(), "running");
-    let content = docker(&["exec", &f.container, "cat", "/data/d"]);
-    assert_eq!(content.trim(), "changed");
+    assert_eq!(f.read("/data/d"), "changed");
     f.exec(&format!("mv /data/{name} /tmp/"));
     let (code, _, stderr) = run(&mut through_engine());
     assert_eq!(code, 0, "{stderr}");
-    let content = docker(&["exec", &f.container, "cat", &format!("/data/{name}/f")]);
-    assert_eq!(content.trim(), "kept");
+    assert_eq!(f.read(&format!("/data/{name}/f")), "kept");
 }
 
 /// Copies a backup directory (to damage the copy).
@@ -496,8 +494,7 @@ fn restores_that_cannot_be_carried_out_whole_are_refused_before_anything_stops()
         let (code, _, stderr) = run(f.restoring(&backup).args(&extra));
         assert_eq!(code, 2, "{extra:?}: {stderr}");
         assert_eq!(f.state(), "running", "{extra:?}");
-        let content = docker(&["exec", &f.container, "cat", "/data/file"]);
-        assert_eq!(content.trim(), "after", "{extra:?}");
+        assert_eq!(f.read("/data/file"), "after", "{extra:?}");
     }
 }
 
@@ -514,8 +511,7 @@ fn a_restore_under_a_paused_container_is_refused() {
     docker(&["unpause", &f.container]);
     assert_eq!(code, 5, "{stderr}");
     assert!(stderr.contains("paused"), "{stderr}");
-    let content = docker(&["exec", &f.container, "cat", "/data/file"]);
-    assert_eq!(content.trim(), "after");
+    assert_eq!(f.read("/data/file"), "after");
 }
 
 /// A volume that was empty when the restore was planned (so nothing asked to overwrite
@@ -646,8 +642,7 @@ fn a_restore_from_a_read_only_medium_puts_its_safety_backup_elsewhere() {
     let (code, _, stderr) = run(&mut f.restoring(Path::new(&backup)));
     remount("rw");
     assert_eq!(code, 0, "{stderr}");
-    let content = docker(&["exec", &f.container, "cat", "/data/file"]);
-    assert_eq!(content.trim(), "backed-up");
+    assert_eq!(f.read("/data/file"), "backed-up");
 }
 
 /// A container started on the volume while the restore waits for its confirmation is
@@ -694,8 +689,7 @@ fn a_container_started_while_the_restore_asks_is_stopped_too() {
     let status = child.wait().unwrap();
     assert!(status.success(), "{shown}{rest}");
     assert_stopped_and_started_again(&late, &started, &rest);
-    let content = docker(&["exec", &f.container, "cat", "/data/file"]);
-    assert_eq!(content.trim(), "before");
+    assert_eq!(f.read("/data/file"), "before");
 }
 
 /// A restore whose files do not fit beside the volume's content on its file system (a

@@ -74,6 +74,13 @@ impl Fixture {
         docker(&["exec", &self.container, "sh", "-c", script]);
     }
 
+    /// The content of file `path` in the fixture's container, trimmed.
+    pub fn read(&self, path: &str) -> String {
+        docker(&["exec", &self.container, "cat", path])
+            .trim()
+            .to_string()
+    }
+
     pub fn backup(&self, extra: &[&str]) -> PathBuf {
         let out = json(
             self.safeops()
