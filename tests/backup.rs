@@ -673,13 +673,8 @@ fn a_container_started_while_the_restore_asks_is_stopped_too() {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let mut shown = String::new();
     let mut out = child.stdout.take().unwrap();
-    while !shown.contains("to confirm") {
-        let mut byte = [0u8; 1];
-        assert_eq!(out.read(&mut byte).unwrap(), 1, "no prompt: {shown}");
-        shown.push(byte[0] as char);
-    }
+    let shown = read_until(&mut out, "to confirm");
     docker(&["start", &late]);
     let started = docker(&["inspect", "-f", "{{.State.StartedAt}}", &late]);
     let mut stdin = child.stdin.take().unwrap();

@@ -262,6 +262,45 @@ fn typed_confirmation_on_a_terminal() {
     );
 }
 
+/// The Docker CLI going away (its plugin socket closing: the ssh session dropped) at
+/// the typed confirmation ends the wait, as Ctrl-C does: interrupted, nothing changed.
+/// The prompt used to wait for a key nobody could type.
+#[test]
+fn the_docker_cli_going_away_at_the_typed_confirmation_ends_it() {
+    let p = Project::start("cligone", &["docker", "compose"], "");
+    let socket = unique("safeops-test-sock");
+    let listener = {
+        use std::os::linux::net::SocketAddrExt;
+        let addr = std::os::unix::net::SocketAddr::from_abstract_name(socket.as_bytes()).unwrap();
+        std::os::unix::net::UnixListener::bind_addr(&addr).unwrap()
+    };
+    let command = format!("{} -p {} down -v -t 0 --no-backup", bin().display(), p.name);
+    let mut child = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(p.dir.path())
+        .env("DOCKER_CLI_PLUGIN_SOCKET", format!("@{socket}"))
+        .env("XDG_STATE_HOME", p.dir.path().join("state"))
+        .env("XDG_CONFIG_HOME", p.dir.path().join(".xdg-config"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (connection, _) = listener.accept().unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let shown = read_until(&mut out, "to confirm");
+    drop(connection);
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "{shown}{rest}");
+    assert!(rest.contains("plugin socket"), "says why: {rest}");
+    assert_eq!(
+        p.volume_file().as_deref(),
+        Some("precious\n"),
+        "volume intact"
+    );
+}
+
 /// A started project that also declares an unused volume and an external one.
 fn project_with_unused_and_external(prefix: &str, cli: &[&'static str]) -> (Project, String) {
     let external = unique("ext");

@@ -441,11 +441,15 @@ pub async fn restore(
         } else {
             manifest.target.name.clone()
         };
-        Some(confirm::confirm(
-            &expected,
-            request.confirm.as_deref(),
-            &request.from.command(),
-        )?)
+        Some(
+            confirm::confirm(
+                &expected,
+                request.confirm.as_deref(),
+                &request.from.command(),
+                cancel,
+            )
+            .await?,
+        )
     };
     // Confirming may take long: a container started meanwhile is stopped too, one paused
     // meanwhile refuses the restore as before.

@@ -115,19 +115,20 @@ pub async fn allow(
     if guard.no_backup {
         crate::say!("--no-backup: NO safety backup will be taken; the data will be gone for good");
     }
-    let confirmation = match confirm::confirm(guard.expected, guard.given, &guard.command) {
-        Ok(how) => how,
-        Err(err) => {
-            let refused: Result<Allowed> = Err(err);
-            audit::record(
-                guard.verb,
-                guard.expected,
-                audit::outcome_of(&refused),
-                json!({"plan": plan}),
-            );
-            return refused;
-        }
-    };
+    let confirmation =
+        match confirm::confirm(guard.expected, guard.given, &guard.command, cancel).await {
+            Ok(how) => how,
+            Err(err) => {
+                let refused: Result<Allowed> = Err(err);
+                audit::record(
+                    guard.verb,
+                    guard.expected,
+                    audit::outcome_of(&refused),
+                    json!({"plan": plan}),
+                );
+                return refused;
+            }
+        };
     let mut allowed = Allowed {
         confirmation: Some(confirmation),
         safety_backup: None,

@@ -60,7 +60,7 @@ pub async fn run(discovery: &Discovery<'_>, args: &RecreateArgs, cancel: &Cancel
             recreate::replace(engine, &spec, args.image.as_deref(), timing).await
         }
         (None, _) => {
-            let (spec, from) = saved_spec(args)?;
+            let (spec, from) = saved_spec(args, cancel).await?;
             let _locks = locked(engine, &spec, "recreate", wait, cancel).await?;
             crate::say!(
                 "note: {} does not exist; bootstrapping it from {from}",
@@ -194,7 +194,7 @@ fn timing(given: Option<i32>, spec: &serde_json::Value) -> recreate::Timing {
 
 /// The spec to bootstrap `name` from: `--from` (a backup directory or a spec file),
 /// else the newest saved spec.
-fn saved_spec(args: &RecreateArgs) -> Result<(serde_json::Value, String)> {
+async fn saved_spec(args: &RecreateArgs, cancel: &Cancel) -> Result<(serde_json::Value, String)> {
     let name = crate::engine::names::checked(&args.container, "the container name")?;
     let Some(from) = args.from.as_deref() else {
         // Our own history (0600 in our state directory): trusted as we wrote it.
@@ -242,7 +242,9 @@ fn saved_spec(args: &RecreateArgs) -> Result<(serde_json::Value, String)> {
                 "docker safeops recreate {name} --from {} --trust-spec",
                 from.display()
             ),
-        )?;
+            cancel,
+        )
+        .await?;
     }
     Ok((spec, what))
 }

@@ -4,8 +4,6 @@
 
 use std::io::IsTerminal;
 
-use dialoguer::console::Term;
-
 use crate::cancel::Cancel;
 use crate::error::{Error, Result};
 
@@ -21,7 +19,12 @@ pub enum Confirmation {
 
 /// Asks for `expected` (after the caller printed what would be lost). `given` is
 /// `--confirm`'s value; `flag_hint` is how to pass it (e.g. the full command).
-pub fn confirm(expected: &str, given: Option<&str>, flag_hint: &str) -> Result<Confirmation> {
+pub async fn confirm(
+    expected: &str,
+    given: Option<&str>,
+    flag_hint: &str,
+    cancel: &Cancel,
+) -> Result<Confirmation> {
     if let Some(given) = given {
         if given == expected {
             return Ok(Confirmation::Flag);
@@ -31,27 +34,13 @@ pub fn confirm(expected: &str, given: Option<&str>, flag_hint: &str) -> Result<C
         ))
         .hint(format!("{flag_hint} --confirm {expected}")));
     }
-    let stdin = std::io::stdin();
-    if !stdin.is_terminal() || !std::io::stderr().is_terminal() {
+    if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
         return Err(Error::refused(format!(
             "refusing without confirmation: there is no terminal to type {expected:?} on; nothing was changed"
         ))
         .hint(format!("{flag_hint} --confirm {expected}")));
     }
-    // dialoguer reads keys in raw mode: Ctrl-C ends the prompt (exit 130) instead of
-    // being queued behind a line the operator has not finished.
-    let answer: String = dialoguer::Input::new()
-        .with_prompt(format!("Type {expected:?} to confirm"))
-        .allow_empty(true)
-        .report(false)
-        .interact_text_on(&Term::stderr())
-        .map_err(|dialoguer::Error::IO(err)| {
-            if err.kind() == std::io::ErrorKind::Interrupted {
-                Error::interrupted()
-            } else {
-                Error::failure(format!("cannot read the confirmation: {err}"))
-            }
-        })?;
+    let answer = answer_to(&format!("Type {expected:?} to confirm: "), cancel).await?;
     if answer == expected {
         Ok(Confirmation::Typed)
     } else {
@@ -62,17 +51,24 @@ pub fn confirm(expected: &str, given: Option<&str>, flag_hint: &str) -> Result<C
 }
 
 /// Docker's own question before a prune (`question`, then `[y/N]`): yes only when the
-/// answer is. A line of stdin, as Docker reads it (`yes | ...`), in the terminal's own
-/// line mode: Ctrl-C there is a SIGINT, which ends the wait (exit 130) through
-/// `cancel`, as any other cancellation does, leaving the terminal as it was.
+/// answer is.
 pub async fn yes_or_no(question: &str, cancel: &Cancel) -> Result<bool> {
-    super::stderr(format_args!("{question} [y/N] "));
+    let answer = answer_to(&format!("{question} [y/N] "), cancel).await?;
+    Ok(matches!(answer.as_str(), "y" | "Y" | "yes" | "Yes"))
+}
+
+/// A line of stdin after `prompt`, trimmed, as Docker reads answers (`yes | ...`). The
+/// terminal stays in its own line mode: Ctrl-C there is a SIGINT, which ends the wait
+/// (exit 130) through `cancel`, as SIGTERM and the Docker CLI going away do, and the
+/// terminal is left as it was. The read itself cannot be interrupted: it is abandoned.
+async fn answer_to(prompt: &str, cancel: &Cancel) -> Result<String> {
+    super::stderr(format_args!("{prompt}"));
     let asked = tokio::task::spawn_blocking(|| {
         let mut answer = String::new();
         std::io::stdin()
             .read_line(&mut answer)
             .map_err(|err| Error::failure(format!("cannot read the answer: {err}")))?;
-        Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "Yes"))
+        Ok(answer.trim().to_string())
     });
     cancel
         .unless_cancelled("waiting for an answer", async {

@@ -372,3 +372,14 @@ pub fn started_v2_project(prefix: &str, extra: &str) -> (Cleanup, String, tempfi
     compose(&["docker", "compose"], dir.path(), &project, &["up", "-d"]);
     (cleanup, project, dir)
 }
+
+/// What `out` gives up to and including the first `marker` (a prompt on a terminal).
+pub fn read_until(out: &mut impl std::io::Read, marker: &str) -> String {
+    let mut shown = String::new();
+    while !shown.contains(marker) {
+        let mut byte = [0u8; 1];
+        assert_eq!(out.read(&mut byte).unwrap(), 1, "no {marker:?}: {shown}");
+        shown.push(byte[0] as char);
+    }
+    shown
+}
