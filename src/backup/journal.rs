@@ -11,6 +11,7 @@ use bollard::query_parameters::ListContainersOptionsBuilder;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::Engine;
+use crate::engine::endpoint::same_engine;
 use crate::engine::volume_access::{LABEL_HELPER_PID, remove_helper};
 use crate::error::{Error, Result};
 
@@ -274,7 +275,7 @@ async fn recover_where(engine: &Engine, ended: impl Fn(u32) -> bool) -> Vec<Stri
     let (removed, remaining) = remove_orphan_helpers(engine, &ended).await;
     done.extend(removed);
     for (path, state) in journals() {
-        if !ended(state.pid) || state.engine_host != engine.endpoint.host {
+        if !ended(state.pid) || !same_engine(&state.engine_host, &engine.endpoint.host) {
             continue;
         }
         // Two switch scripts in one volume at once would undo each other's moves.
@@ -309,7 +310,9 @@ fn journals() -> impl Iterator<Item = (PathBuf, JournalState)> {
 fn unsettled(engine: &Engine, volumes: &[&str]) -> Option<(String, PathBuf, bool)> {
     let own = std::process::id();
     journals()
-        .filter(|(_, state)| state.engine_host == engine.endpoint.host && state.pid != own)
+        .filter(|(_, state)| {
+            same_engine(&state.engine_host, &engine.endpoint.host) && state.pid != own
+        })
         .find_map(|(path, state)| {
             let volume = state
                 .unsettled_volumes()

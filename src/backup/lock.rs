@@ -55,9 +55,10 @@ impl Key {
     }
 
     /// The lock file's name: the key, and the engine it belongs to (two engines may
-    /// have volumes of the same name).
+    /// have volumes of the same name; two spellings of one socket are one engine).
     fn file_name(&self, engine_host: &str) -> String {
-        let engine = hex::encode(&Sha256::digest(engine_host.as_bytes())[..6]);
+        let engine = crate::engine::endpoint::engine_identity(engine_host);
+        let engine = hex::encode(&Sha256::digest(engine.as_bytes())[..6]);
         let (kind, name) = match self {
             Key::Volume(name) => ("volume", name),
             Key::Target(name) => ("target", name),
@@ -333,6 +334,20 @@ mod tests {
         );
         let hostile = Key::Target("../../etc/x".into()).file_name("h");
         assert!(!hostile.contains('/') && !hostile.contains(".."));
+    }
+
+    #[test]
+    fn two_spellings_of_one_socket_share_a_lock_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("run")).unwrap();
+        std::fs::write(dir.path().join("run/docker.sock"), "").unwrap();
+        std::os::unix::fs::symlink(dir.path().join("run"), dir.path().join("var-run")).unwrap();
+        let at = |p: &str| format!("unix://{}", dir.path().join(p).display());
+        let key = Key::Volume("db".into());
+        assert_eq!(
+            key.file_name(&at("run/docker.sock")),
+            key.file_name(&at("var-run/docker.sock"))
+        );
     }
 
     fn container(name: &str, state: &str, volumes: &[&str]) -> Container {

@@ -316,18 +316,22 @@ fn default_endpoint(
 }
 
 /// Whether engine addresses `a` and `b` (as backups record them) reach the same engine
-/// as far as this host can tell: the same text, or unix sockets that are one file
-/// (`/var/run` is a link to `/run`).
+/// as far as this host can tell: see [`engine_identity`].
 pub fn same_engine(a: &str, b: &str) -> bool {
-    if a == b {
-        return true;
-    }
-    let socket = |address: &str| {
-        address
-            .strip_prefix("unix://")
-            .and_then(|path| std::fs::canonicalize(path).ok())
-    };
-    matches!((socket(a), socket(b)), (Some(a), Some(b)) if a == b)
+    a == b || engine_identity(a) == engine_identity(b)
+}
+
+/// The engine `address` reaches, as one text whatever the spelling of a unix socket
+/// (`/var/run` is a link to `/run`): what locks and journals are kept per. Other
+/// addresses are their own text.
+pub fn engine_identity(address: &str) -> String {
+    address
+        .strip_prefix("unix://")
+        .and_then(|path| std::fs::canonicalize(path).ok())
+        .map_or_else(
+            || address.to_string(),
+            |socket| format!("unix://{}", socket.display()),
+        )
 }
 
 /// The directory name the context store uses for a context: the hex SHA-256 of its name.
