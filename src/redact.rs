@@ -62,7 +62,7 @@ pub fn is_secret_key(key: &str) -> bool {
 
 /// `scheme://user:password@` in URLs and DSNs.
 static URL_PASSWORD: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b([a-z][a-z0-9+.-]*://[^\s/:@]*):([^\s@/]+)@").expect("valid pattern")
+    Regex::new(r"(?i)\b([a-z][a-z0-9+.-]*://[^\s/:@]*):([^\s@]+)@").expect("valid pattern")
 });
 
 /// `KEY=value`, `KEY: value`, `"key": "value"`, `--key=value`.
@@ -273,6 +273,10 @@ mod tests {
         assert_eq!(
             text("connecting to postgres://app:s3cr3t@db:5432/app"),
             "connecting to postgres://app:***@db:5432/app"
+        );
+        assert_eq!(
+            text("s3:https://AKIA:wJal/K7MD/bPx@minio/bkt failed"),
+            "s3:https://AKIA:***@minio/bkt failed"
         );
         assert_eq!(
             text("DB_PASSWORD=hunter22 MODE=prod"),

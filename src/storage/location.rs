@@ -93,29 +93,48 @@ impl Location {
 /// Credentials written into a location would be printed and logged with it: refused,
 /// with where they go instead (and without repeating them).
 fn refuse_credentials(rest: &str, scheme: &str) -> Result<(), BadLocation> {
+    let url = rest.starts_with("http://") || rest.starts_with("https://") || rest.starts_with("//");
     let authority = rest
         .trim_start_matches("http://")
         .trim_start_matches("https://")
         .trim_start_matches("//");
-    let Some((before, _)) = authority.split_once('@') else {
-        return Ok(());
-    };
-    if before.contains('/') {
-        // An `@` in the path, not credentials.
+    if !holds_credentials(authority, scheme == "s3" || url) {
         return Ok(());
     }
-    match scheme {
-        "s3" => Err(BadLocation(
-            "s3:...: credentials do not go in the location (it is printed and logged): set \
-             AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE or ~/.aws/credentials"
-                .into(),
-        )),
-        _ if before.contains(':') => Err(BadLocation(
-            "sftp:...: a password does not go in the location (it is printed and logged): \
-             use an SSH key (SAFEOPS_SFTP_KEY or the SSH agent)"
-                .into(),
-        )),
-        _ => Ok(()),
+    Err(BadLocation(match scheme {
+        "s3" => "s3:...: credentials do not go in the location (it is printed and logged): set \
+                 AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE or ~/.aws/credentials"
+            .into(),
+        _ => "sftp:...: a password does not go in the location (it is printed and logged): use \
+              an SSH key (SAFEOPS_SFTP_KEY or the SSH agent)"
+            .into(),
+    }))
+}
+
+/// Whether `authority` (a location after its scheme) starts `USER:SECRET@`, whatever
+/// SECRET holds (a `/` included: half of AWS secret keys have one). Told apart from
+/// `HOST:PORT/...` (`url`: a port is digits) and from `HOST:PATH` (sftp's scp form:
+/// credentials are followed by `@HOST:`), each of which may hold an `@` further on.
+fn holds_credentials(authority: &str, url: bool) -> bool {
+    // An IPv6 address's colons are not the user's.
+    let unbracketed = match authority.strip_prefix('[') {
+        Some(inner) => inner.split_once(']').map_or("", |(_, after)| after),
+        None => authority,
+    };
+    let (Some(colon), Some(at)) = (unbracketed.find(':'), unbracketed.find('@')) else {
+        return false;
+    };
+    let user = &unbracketed[..colon];
+    if at < colon || user.contains('/') {
+        return false;
+    }
+    let after_colon = &unbracketed[colon + 1..];
+    if url {
+        let port = after_colon.split('/').next().unwrap_or("");
+        port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit())
+    } else {
+        let (before_at, after_at) = after_colon.split_once('@').unwrap_or((after_colon, ""));
+        !before_at.starts_with('/') || after_at.contains(':')
     }
 }
 
@@ -237,8 +256,27 @@ mod tests {
             };
             assert!(!message.contains("sekrit"), "{message}");
         }
-        assert!(Location::parse("sftp:backup@host:/srv/a@b").is_ok());
-        assert!(Location::parse("sftp:host:/srv/a@b:c").is_ok());
+        // Half of AWS secret keys hold a `/`, which once made the rest read as a path.
+        for text in [
+            "s3:https://AKIAEXAMPLE:wJal/K7MDENG/bPxRsekrit@minio.local/bucket",
+            "s3:AKIAEXAMPLE:/sekrit@minio.local/bucket",
+            "sftp:backup:pa/sekrit@host:/srv/repo",
+            "sftp:backup:/sekrit@host:/srv/repo",
+            "sftp://backup:pa/sekrit@host:2222/srv/repo",
+        ] {
+            assert!(Location::parse(text).is_err(), "{text} was accepted");
+        }
+        for text in [
+            "sftp:backup@host:/srv/a@b",
+            "sftp:host:/srv/a@b",
+            "sftp://backup@host:2222/srv/a@b",
+            "sftp://host:2222/srv/a@b",
+            "s3:http://127.0.0.1:9000/bucket/a@b",
+            "s3:https://minio.local/bucket/a@b:c",
+            "s3:http://[::1]:9000/b/x@y",
+        ] {
+            assert!(Location::parse(text).is_ok(), "{text} was refused");
+        }
     }
 
     fn repo(text: &str) -> Repository {
