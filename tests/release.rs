@@ -184,7 +184,9 @@ fn a_broken_image_is_rolled_back_with_its_logs() {
         IMAGE,
         &image,
         "echo v3 > /version",
-        &["ENTRYPOINT [\"sh\", \"-c\", \"echo broken build $0; exit 3\"]"],
+        &[
+            "ENTRYPOINT [\"sh\", \"-c\", \"echo broken build $0 postgres://app:S3cretPw@db/app; exit 3\"]",
+        ],
     );
     let base_id = image_id(&docker(&["image", "inspect", IMAGE, "--format", "{{.Id}}"]));
     docker_b(&[
@@ -218,6 +220,15 @@ fn a_broken_image_is_rolled_back_with_its_logs() {
         "the failed container's logs: {stderr}"
     );
     assert!(stderr.contains("put back"), "{stderr}");
+    // The report (mailed by cron, kept by CI) masks what the logs hold.
+    assert!(
+        report["containers"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("broken build")),
+        "{report}"
+    );
+    assert!(!stdout.contains("S3cretPw"), "{stdout}");
+    assert!(!stderr.contains("S3cretPw"), "{stderr}");
     assert!(started.elapsed() < Duration::from_secs(60));
     // The name the rejected image came with does not stay on it: a later recreate or
     // `docker run` must not pick it up.

@@ -175,7 +175,8 @@ pub fn outcome_of<T>(result: &Result<T>) -> String {
     match result {
         Ok(_) => "ok".to_string(),
         Err(err) => {
-            let why = err.message.split_whitespace().collect::<Vec<_>>().join(" ");
+            let why = crate::redact::text(&err.message);
+            let why = why.split_whitespace().collect::<Vec<_>>().join(" ");
             match err.code {
                 crate::error::ExitCode::Refused => format!("refused: {why}"),
                 crate::error::ExitCode::Interrupted => "interrupted".to_string(),

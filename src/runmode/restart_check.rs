@@ -110,7 +110,9 @@ pub async fn last_logs(engine: &Engine, id: &str) -> String {
 pub async fn check(engine: &Engine, id: &str, name: &str, patience: Patience) -> Result<()> {
     let deadline = Instant::now() + patience.wait;
     let failed = |why: String, logs: String| {
-        let logs = logs.trim_end().to_string();
+        // The report goes to JSON on stdout and to the audit log, not only to stderr
+        // (whose messages are masked as they are printed).
+        let logs = crate::redact::text(logs.trim_end());
         Error::failure(if logs.is_empty() {
             format!("{name} {why}")
         } else {
