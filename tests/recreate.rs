@@ -195,6 +195,63 @@ fn a_container_started_with_rm_is_not_recreated() {
     );
 }
 
+/// Ctrl-C while the old container stops (it takes its own stop timeout): the old one
+/// gets its name back and runs again, and no new one was started. It used to be left
+/// stopped under the name it had been renamed to.
+#[test]
+fn an_interrupted_recreate_puts_the_old_container_back() {
+    require_engine();
+    let mut cleanup = Cleanup::new();
+    let dir = tempfile::tempdir().unwrap();
+    let name = unique("intr");
+    cleanup.containers.push(name.clone());
+    let label = format!("io.safeops.test={}", cleanup.label);
+    // `sleep` as PID 1 ignores SIGTERM: the stop takes the whole 4 s.
+    docker(&[
+        "run",
+        "-d",
+        "--name",
+        &name,
+        "--label",
+        &label,
+        "--stop-timeout",
+        "4",
+        IMAGE,
+        "sleep",
+        "600",
+    ]);
+    let id = docker(&["inspect", "-f", "{{.Id}}", &name]);
+    let child = with_state(dir.path())
+        .args(["recreate", &name])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let aside = format!("name={name}-safeops-old-");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while docker(&["ps", "-aq", "--filter", &aside]).trim().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "never renamed aside");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    fixture::signal(&child, "-INT");
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert_eq!(docker(&["inspect", "-f", "{{.Id}}", &name]), id, "{stderr}");
+    assert_eq!(
+        docker(&["inspect", "-f", "{{.State.Running}}", &name]).trim(),
+        "true",
+        "{stderr}"
+    );
+    let with_label = format!("label={label}");
+    assert_eq!(
+        docker(&["ps", "-aq", "--filter", &with_label])
+            .lines()
+            .count(),
+        1,
+        "no new container left: {stderr}"
+    );
+}
+
 /// A container others join (`--network container:NAME`) is not replaced: its namespace
 /// would go with the old container and leave them cut off, unable to start again.
 #[test]

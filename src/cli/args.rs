@@ -391,6 +391,8 @@ impl Verb {
                 | Verb::Adopt(_)
                 | Verb::Drill(_)
                 | Verb::Release(_)
+                | Verb::Recreate(_)
+                | Verb::Rollback(_)
         )
     }
 }

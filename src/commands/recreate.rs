@@ -57,7 +57,7 @@ pub async fn run(discovery: &Discovery<'_>, args: &RecreateArgs, cancel: &Cancel
         (Some(container), None) => {
             let spec = specs::save_current(engine, &container.id).await?;
             let timing = timing(args.stop.timeout, &spec);
-            recreate::replace(engine, &spec, args.image.as_deref(), timing).await
+            recreate::replace(engine, &spec, args.image.as_deref(), timing, cancel).await
         }
         (None, _) => {
             let (spec, from) = saved_spec(args, cancel).await?;
@@ -72,6 +72,7 @@ pub async fn run(discovery: &Discovery<'_>, args: &RecreateArgs, cancel: &Cancel
                 &from,
                 args.image.as_deref(),
                 recreate::patience(&spec),
+                cancel,
             )
             .await
         }
@@ -292,7 +293,7 @@ pub async fn rollback(
     let spec = specs::save_current(engine, &inspect.id.clone().unwrap_or_default()).await?;
     let _locks = locked(engine, &spec, "rollback", args.lock.wait(), cancel).await?;
     let timing = timing(args.stop.timeout, &spec);
-    let outcome = recreate::replace(engine, &spec, Some(&target), timing).await;
+    let outcome = recreate::replace(engine, &spec, Some(&target), timing, cancel).await;
     audit::record(
         "rollback",
         &args.container,

@@ -359,21 +359,22 @@ async fn remove_new(engine: &Engine, id: &str) {
     let _ = engine.docker.remove_container(id, Some(options)).await;
 }
 
-/// Creates, starts and checks the container from `blueprint`; on failure removes it.
+/// Creates, starts and checks the container from `blueprint`; on failure or
+/// cancellation removes it.
 async fn create_and_start(
     engine: &Engine,
     blueprint: &Blueprint,
     patience: Patience,
+    cancel: &Cancel,
 ) -> Result<String> {
     let id = create(engine, blueprint).await?;
-    let (_, never) = crate::cancel::pair();
     let started = start_checked(
         engine,
         &id,
         &blueprint.name,
         patience,
         async |_| Ok(()),
-        &never,
+        cancel,
     )
     .await;
     if let Err(err) = started {
@@ -528,13 +529,14 @@ pub enum OnFailure {
 }
 
 /// Recreates the existing container `spec` describes, on `new_image` or its own image.
+/// `cancel` puts the old container back (see [`replace_checked`]).
 pub async fn replace(
     engine: &Engine,
     spec: &Value,
     new_image: Option<&str>,
     timing: Timing,
+    cancel: &Cancel,
 ) -> Result<Recreated> {
-    let (_, never) = crate::cancel::pair();
     Ok(replace_checked(
         engine,
         spec,
@@ -542,14 +544,15 @@ pub async fn replace(
         timing,
         async |_| Ok(()),
         OnFailure::PutBack,
-        &never,
+        cancel,
     )
     .await?)
 }
 
 /// [`replace`], where the new container must also pass `gate` (given its id) before
-/// the old one is removed. `cancel` ends the checks; the old container is then put back
-/// whatever `on_failure` says.
+/// the old one is removed. `cancel` puts the old container back whatever `on_failure`
+/// says: it ends the checks, and once the old container is stopping, the new one is
+/// not started (a stop is let finish: the container would be left half-stopped).
 pub async fn replace_checked(
     engine: &Engine,
     spec: &Value,
@@ -589,6 +592,7 @@ pub async fn replace_checked(
         .map_err(not_replaced)?;
     let created = async {
         stop_aside(engine, &aside, timing.stop_timeout).await?;
+        refuse_cancelled(cancel, &blueprint.name)?;
         create(engine, &blueprint).await
     }
     .await;
@@ -596,6 +600,10 @@ pub async fn replace_checked(
         Ok(id) => id,
         Err(err) => return Err(put_back_after(engine, &aside, err).await),
     };
+    if let Err(err) = refuse_cancelled(cancel, &blueprint.name) {
+        remove_new(engine, &id).await;
+        return Err(put_back_after(engine, &aside, err).await);
+    }
     match start_checked(engine, &id, &blueprint.name, timing.patience, gate, cancel).await {
         // The new container runs and passed: an old one that will not go is the user's
         // to remove, not a reason to undo the recreation.
@@ -624,6 +632,18 @@ pub async fn replace_checked(
             remove_new(engine, &id).await;
             Err(put_back_after(engine, &aside, err).await)
         }
+    }
+}
+
+/// An interruption when cancellation was asked for while `name` was being replaced.
+fn refuse_cancelled(cancel: &Cancel, name: &str) -> Result<()> {
+    match cancel.reason() {
+        Some(why) => {
+            let mut err = Error::interrupted();
+            err.message = format!("{why} while replacing {name}");
+            Err(err)
+        }
+        None => Ok(()),
     }
 }
 
@@ -672,6 +692,7 @@ pub async fn bootstrap(
     from: &str,
     new_image: Option<&str>,
     patience: Patience,
+    cancel: &Cancel,
 ) -> Result<Recreated> {
     let old_image = spec["Config"]["Image"]
         .as_str()
@@ -682,7 +703,7 @@ pub async fn bootstrap(
         None => ImageDefaults::default(),
     };
     let blueprint = blueprint(spec, new_image, &defaults)?;
-    let id = create_and_start(engine, &blueprint, patience).await?;
+    let id = create_and_start(engine, &blueprint, patience, cancel).await?;
     Ok(Recreated {
         name: blueprint.name,
         id,
