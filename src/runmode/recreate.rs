@@ -172,28 +172,37 @@ pub fn blueprint(
     }
     let mut host = spec["HostConfig"].clone();
     // Anonymous volumes are re-attached by name, or the new container would get empty
-    // ones.
+    // ones: those of `-v /data` (in no HostConfig list) and of `--mount
+    // type=volume,target=/data` (listed there without a source).
+    let anonymous: Vec<(&str, &str)> = spec["Mounts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|m| m["Type"] == "volume")
+        .filter_map(|m| Some((m["Name"].as_str()?, m["Destination"].as_str()?)))
+        .filter(|(volume, _)| is_anonymous(volume))
+        .collect();
+    let mut mounts = host["Mounts"].as_array().cloned().unwrap_or_default();
+    for mount in &mut mounts {
+        let unnamed = mount["Source"].as_str().is_none_or(str::is_empty);
+        if mount["Type"] == "volume" && unnamed {
+            let target = mount["Target"].as_str().unwrap_or_default();
+            if let Some((volume, _)) = anonymous.iter().find(|(_, t)| *t == target) {
+                mount["Source"] = json!(volume);
+            }
+        }
+    }
     let bound: Vec<String> = strings(&host["Binds"])
         .iter()
         .filter_map(|b| b.split(':').nth(1).map(str::to_string))
         .chain(
-            host["Mounts"]
-                .as_array()
-                .into_iter()
-                .flatten()
+            mounts
+                .iter()
                 .filter_map(|m| m["Target"].as_str().map(str::to_string)),
         )
         .collect();
-    let mut mounts = host["Mounts"].as_array().cloned().unwrap_or_default();
-    for mount in spec["Mounts"].as_array().into_iter().flatten() {
-        let (Some(kind), Some(volume), Some(target)) = (
-            mount["Type"].as_str(),
-            mount["Name"].as_str(),
-            mount["Destination"].as_str(),
-        ) else {
-            continue;
-        };
-        if kind == "volume" && is_anonymous(volume) && !bound.iter().any(|b| b == target) {
+    for (volume, target) in anonymous {
+        if !bound.iter().any(|b| b == target) {
             mounts.push(json!({"Type": "volume", "Source": volume, "Target": target}));
         }
     }

@@ -164,6 +164,8 @@ impl RichContainer {
             "/run:size=1m",
             "-v",
             "/scratch",
+            "--mount",
+            "type=volume,target=/mounted",
         ]
         .map(String::from)
         .to_vec();
@@ -194,6 +196,13 @@ impl RichContainer {
         .trim()
         .to_string();
         cleanup.volumes.push(anonymous.clone());
+        let mounted = docker(&[
+            "inspect",
+            "-f",
+            "{{range .Mounts}}{{if eq .Destination \"/mounted\"}}{{.Name}}{{end}}{{end}}",
+            &name,
+        ]);
+        cleanup.volumes.push(mounted.trim().to_string());
         RichContainer {
             name,
             volume,
