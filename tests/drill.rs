@@ -396,6 +396,53 @@ fn doctor_and_the_metrics_file_follow_backups_and_drills() {
     );
 }
 
+/// A safety backup made before a restore or a `down -v` (newer, and holding part of
+/// the target and no containers) is not what `drill TARGET` drills, nor does its drill
+/// count for the target's.
+#[test]
+fn drill_of_a_target_takes_its_newest_backup_not_a_safety_backup() {
+    let f = Fixture::new("drillsafety");
+    f.exec("echo v > /data/f");
+    let ours = f.backup(&[]);
+    let safety = ours.with_file_name(format!("{}-safety", f.container));
+    copy_dir(&ours, &safety);
+    let manifest = safety.join("manifest.json");
+    let mut doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&manifest).unwrap()).unwrap();
+    doc["purpose"] = "before restore of something".into();
+    doc["created"] = "2099-01-01T00:00:00Z".into();
+    std::fs::write(&manifest, serde_json::to_vec(&doc).unwrap()).unwrap();
+    let (code, stdout, stderr) = run(f
+        .safeops()
+        .args(["drill", &f.container, "--format", "json"]));
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        report["backup"].as_str(),
+        ours.file_name().and_then(|n| n.to_str()),
+        "drilled the backup, not the safety backup: {report:#}"
+    );
+}
+
+/// `drill SERVICE-CONTAINER` drills its project's backup, as `backup` names it.
+#[test]
+fn drill_of_a_projects_container_drills_the_project() {
+    let (_cleanup, project, dir) = started_v2_project("drillname", "");
+    let here = || {
+        let mut cmd = safeops(dir.path());
+        cmd.env("SAFEOPS_BACKUP_DIR", dir.path().join("backups"))
+            .env("XDG_STATE_HOME", dir.path().join("state"));
+        cmd
+    };
+    let container = format!("{project}-db-1");
+    let (code, _, stderr) = run(here().args(["backup", &container, "-t", "0"]));
+    assert_eq!(code, 0, "{stderr}");
+    let (code, stdout, stderr) = run(here().args(["drill", &container, "--format", "json"]));
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["target"], project.as_str(), "{report:#}");
+}
+
 /// The newest backup in `f`'s backup directory.
 fn newest_backup(f: &Fixture) -> std::path::PathBuf {
     let backups = json(f.safeops().args(["backups", "--format", "json"]));

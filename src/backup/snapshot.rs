@@ -1877,7 +1877,8 @@ fn no_snapshot_of(target: &str, location: &Repository, and: &str) -> Error {
     ))
 }
 
-/// The newest snapshot of `target` (`None`: it has none): this host's. On a host that
+/// The newest snapshot of `target` (`None`: it has none), not a safety backup: this
+/// host's. On a host that
 /// has none (a restore onto a new machine), that of the one host that has them; several
 /// are ambiguous, as a shared repository may hold different targets of one name.
 fn newest_of<S: rustic_core::Open>(
@@ -1886,8 +1887,9 @@ fn newest_of<S: rustic_core::Open>(
     target: &str,
 ) -> Result<Option<SnapshotFile>> {
     let tag = target_tag(target);
+    // Not a safety backup made before a restore or a `down -v` (see `drill`).
     let all = matching(repo, |s| {
-        s.tags.contains("docker-safeops") && s.tags.contains(&tag)
+        s.tags.contains("docker-safeops") && s.tags.contains(&tag) && !s.tags.contains(SAFETY)
     })?;
     let host = crate::state::hostname();
     let hosts: std::collections::BTreeSet<&str> = all.iter().map(|s| s.hostname.as_str()).collect();

@@ -123,9 +123,15 @@ async fn backup_to_drill(
                 .to_string(),
         )
     };
+    // `drill shop-db-1` means the project shop, as `backup shop-db-1` does; a name no
+    // target here answers to (an id, a target of another host) is taken as it is.
+    let named = async |what: &str| match discovery.targets(Some(what)).await {
+        Ok(targets) if targets.len() == 1 => targets[0].name().to_string(),
+        _ => what.to_string(),
+    };
     if let Ok(Location::Repository(location)) = Location::parse(&root.to_string_lossy()) {
         let which = match &args.what {
-            Some(what) => Pick::IdOrNewestOf(what.clone()),
+            Some(what) => Pick::IdOrNewestOf(named(what).await),
             None => Pick::NewestOf(target().await?),
         };
         let password = repository::password(args.repository.password_file.as_deref(), false)?;
@@ -137,14 +143,17 @@ async fn backup_to_drill(
         return Ok(Source::Snapshot(Arc::new(opened)));
     }
     let target = match &args.what {
-        Some(name) => name.clone(),
+        Some(name) => named(name).await,
         None => target().await?,
     };
     // This host's newest, else (a drill on another machine) the newest of the one other
-    // host that has them: of several, which is meant cannot be told.
+    // host that has them: of several, which is meant cannot be told. Not a safety
+    // backup made before a restore or a `down -v`: it may hold part of the target, and
+    // no containers to start.
     let sound: Vec<_> = store::list(&root)?
         .into_iter()
         .filter(|b| b.target == target && b.sound)
+        .filter(|b| b.purpose == crate::backup::manifest::BACKUP_PURPOSE)
         .collect();
     let host = crate::state::hostname();
     let hosts: std::collections::BTreeSet<&str> = sound.iter().map(|b| b.host.as_str()).collect();

@@ -167,7 +167,7 @@ fn failed_schedules() -> Vec<Finding> {
 fn newest_passed_drill(backups: &[BackupSummary], target: &str) -> Option<SystemTime> {
     backups
         .iter()
-        .filter(|b| b.target == target)
+        .filter(|b| b.target == target && b.purpose == crate::backup::manifest::BACKUP_PURPOSE)
         .filter_map(|b| b.last_drill.as_ref())
         .filter(|d| d.outcome == "passed")
         .filter_map(|d| humantime::parse_rfc3339_weak(&d.time).ok())

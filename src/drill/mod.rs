@@ -173,7 +173,7 @@ pub async fn run(
         Ok(rto) => Some(rto.as_secs_f64()),
         Err(_) => None,
     };
-    let interrupted = matches!(&outcome, Err(e) if e.code == crate::error::ExitCode::Interrupted);
+    let interrupted = matches!(&outcome, Err(e) if ends_without_verdict(e));
     if let Err(err) = &outcome
         && !interrupted
     {
@@ -190,8 +190,10 @@ pub async fn run(
         remove(engine, &created).await;
         None
     };
-    if interrupted {
-        return Err(Error::interrupted());
+    if let Err(err) = outcome
+        && interrupted
+    {
+        return Err(err);
     }
     let passed = !checks.is_empty() && checks.iter().all(|c| c.status != "fail");
     Ok(DrillReport {
@@ -202,6 +204,15 @@ pub async fn run(
         checks,
         kept,
     })
+}
+
+/// Whether `err` ends a drill without a verdict on the backup: it was interrupted, or
+/// refused before it restored anything (not enough space for the scratch volumes).
+fn ends_without_verdict(err: &Error) -> bool {
+    matches!(
+        err.code,
+        crate::error::ExitCode::Interrupted | crate::error::ExitCode::Preflight
+    )
 }
 
 /// The labels of everything drill `id` of `backup` creates.
@@ -334,7 +345,8 @@ async fn drill(
                 ),
             ));
         }
-        Err(err) if err.code == crate::error::ExitCode::Interrupted => return Err(err),
+        // Not a verdict on the backup: the drill did not get to it.
+        Err(err) if ends_without_verdict(&err) => return Err(err),
         Err(err) => {
             checks.push(fail("restore", err.message));
             return Err(Error::failure("the backup could not be restored"));
