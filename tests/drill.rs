@@ -424,6 +424,80 @@ fn drill_of_a_target_takes_its_newest_backup_not_a_safety_backup() {
     );
 }
 
+/// The image a backed-up container ran, pruned since: the drill runs what its reference
+/// names now, and says so; with neither on the engine it fails saying how to get it.
+#[test]
+fn a_drill_whose_image_was_pruned_runs_its_reference_or_says_what_is_missing() {
+    require_engine();
+    struct Images(Vec<String>);
+    impl Drop for Images {
+        fn drop(&mut self) {
+            for image in &self.0 {
+                let _ = std::process::Command::new("docker")
+                    .args(["rmi", "-f", image])
+                    .output();
+            }
+        }
+    }
+    let mut cleanup = Cleanup::new();
+    let dir = tempfile::tempdir().unwrap();
+    let name = unique("drillimg");
+    let image = format!("safeops-test/{name}:v1");
+    common::second::commit_image(IMAGE, &image, "echo 1 > /version", &[]);
+    let ran = docker(&["image", "inspect", "-f", "{{.Id}}", &image]);
+    let mut images = Images(vec![ran.trim().to_string(), image.clone()]);
+    cleanup.containers.push(name.clone());
+    let volume = format!("{name}-data");
+    cleanup.volumes.push(volume.clone());
+    let label = format!("io.safeops.test={}", cleanup.label);
+    docker(&[
+        "run",
+        "-d",
+        "--name",
+        &name,
+        "--label",
+        &label,
+        "-v",
+        &format!("{volume}:/data"),
+        &image,
+        "sleep",
+        "3600",
+    ]);
+    let here = || {
+        let mut cmd = safeops(dir.path());
+        cmd.env("SAFEOPS_BACKUP_DIR", dir.path().join("backups"))
+            .env("XDG_STATE_HOME", dir.path().join("state"));
+        cmd
+    };
+    let (code, _, stderr) = run(here().args(["backup", &name, "-t", "0"]));
+    assert_eq!(code, 0, "{stderr}");
+    // A new build under the same tag; the container and the image it ran are gone.
+    common::second::commit_image(IMAGE, &image, "echo 2 > /version", &[]);
+    images.0.push(
+        docker(&["image", "inspect", "-f", "{{.Id}}", &image])
+            .trim()
+            .to_string(),
+    );
+    docker(&["rm", "-f", &name]);
+    docker(&["rmi", ran.trim()]);
+    let (code, stdout, stderr) = run(here().args(["drill", &name, "--format", "json"]));
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let said = report["checks"].as_array().unwrap().iter().any(|c| {
+        c["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("no longer on this engine"))
+    });
+    assert!(said, "{report:#}");
+    docker(&["rmi", &image]);
+    let (code, stdout, stderr) = run(here().args(["drill", &name]));
+    assert_eq!(code, 1, "{stdout}\n{stderr}");
+    assert!(
+        format!("{stdout}{stderr}").contains(&format!("docker pull {image}")),
+        "{stdout}\n{stderr}"
+    );
+}
+
 /// `drill SERVICE-CONTAINER` drills its project's backup, as `backup` names it.
 #[test]
 fn drill_of_a_projects_container_drills_the_project() {

@@ -215,6 +215,43 @@ fn ends_without_verdict(err: &Error) -> bool {
     )
 }
 
+/// Points `spec` (of container `name`) at an image on this engine: the very one it
+/// ran, by id, else (pruned since, or a drill on another host) the one its reference
+/// names now, said in the note returned. Neither: a failure saying how to get it.
+async fn run_what_is_here(engine: &Engine, spec: &mut Value, name: &str) -> Result<Option<String>> {
+    let ran = spec["Image"].as_str().unwrap_or_default().to_string();
+    let short = |id: &str| {
+        let id = id.trim_start_matches("sha256:");
+        id[..id.len().min(12)].to_string()
+    };
+    if !ran.is_empty() && engine.docker.inspect_image(&ran).await.is_ok() {
+        return Ok(None);
+    }
+    let reference = spec["Config"]["Image"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let now = match reference.is_empty() {
+        true => None,
+        false => engine.docker.inspect_image(&reference).await.ok(),
+    };
+    let Some(now) = now.and_then(|image| image.id) else {
+        // In the message: a drill's report shows its checks' messages only.
+        return Err(Error::failure(format!(
+            "the image {name} ran ({reference}, {}) is not on this engine: docker pull \
+             {reference} (or load it: a backup made with --images holds it), then drill again",
+            short(&ran)
+        )));
+    };
+    spec["Image"] = json!(now);
+    Ok(Some(format!(
+        "the image it ran ({}) is no longer on this engine: the copy runs {reference} as \
+         it is now ({})",
+        short(&ran),
+        short(&now)
+    )))
+}
+
 /// The labels of everything drill `id` of `backup` creates.
 fn labels(id: &str, backup: &str) -> HashMap<String, String> {
     HashMap::from([
@@ -365,6 +402,14 @@ async fn drill(
             continue;
         }
         let name = scratch_name(id, &info.name);
+        let mut spec = spec;
+        if let Some(note) = run_what_is_here(engine, &mut spec, &info.name).await? {
+            checks.push(Check {
+                name: format!("image {}", info.name),
+                status: "skip",
+                message: note,
+            });
+        }
         let image = recreate::image_defaults(engine, spec["Image"].as_str().unwrap_or_default());
         let (body, dropped) = blueprint(
             &spec,
