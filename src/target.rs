@@ -172,6 +172,14 @@ impl Discovery<'_> {
         .await
     }
 
+    /// Whether [`targets`](Self::targets)`(name)` means every target on the engine: no
+    /// name, no project option, no compose file here.
+    pub fn means_everything(&self, name: Option<&str>) -> Result<bool> {
+        Ok(name.is_none()
+            && self.project.project_name.is_none()
+            && compose::project::locate(&self.project, &self.cwd, &env)?.is_none())
+    }
+
     /// The targets a verb acts on: the one named, else the project of the compose
     /// options or working directory, else every project and standalone container.
     pub async fn targets(&self, name: Option<&str>) -> Result<Vec<Target>> {

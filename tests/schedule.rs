@@ -242,6 +242,21 @@ fn a_cron_job_runs_the_backup_without_overlap_and_doctor_reports_its_failure() {
         stdout.contains(&format!("schedule {}", f.container)) && stdout.contains("failed"),
         "{stdout}"
     );
+    // Not a finding of another target's.
+    let other = format!("{}-other", f.container);
+    run_sleeping(&other, &format!("io.safeops.test={}", f.cleanup.label), &[]);
+    let (_, stdout, _) = run(scheduled().args([
+        "doctor",
+        &other,
+        "--check",
+        "backup-age",
+        "--format",
+        "json",
+    ]));
+    assert!(
+        !stdout.contains(&format!("schedule {}", f.container)),
+        "{stdout}"
+    );
 
     let (code, _, stderr) = run(scheduled().args(["schedule", "rm", &f.container]));
     assert_eq!(code, 0, "{stderr}");

@@ -21,10 +21,17 @@ pub async fn run(discovery: &Discovery<'_>, args: &DoctorArgs) -> Result<()> {
     let policy = Policy::load(&Policy::default_path(&env))?;
     let backup_root = store::configured_root(args.location.to.as_deref(), &env)?;
     let targets = discovery.targets(args.target.as_deref()).await?;
+    let everything = discovery.means_everything(args.target.as_deref())?;
     let backups = doctor::reads_backups(&args.checks).then(|| {
         doctor::backups::Where::resolve(backup_root, args.repository.password_file.as_deref())
     });
-    let facts = doctor::facts::gather(discovery.engine.clone(), targets, policy, backups).await?;
+    let facts = doctor::facts::gather(
+        discovery.engine.clone(),
+        (targets, everything),
+        policy,
+        backups,
+    )
+    .await?;
     let report = doctor::run(&facts, &args.checks).await;
     finish(Some(&facts), &report, args).await
 }

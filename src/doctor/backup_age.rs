@@ -66,7 +66,7 @@ pub async fn check(facts: &Facts) -> CheckResult {
     {
         findings.extend(space(dir, last));
     }
-    findings.extend(failed_schedules());
+    findings.extend(failed_schedules(facts));
     if ages.is_empty() && findings.is_empty() {
         return CheckResult::skipped(
             CheckId::BackupAge,
@@ -135,12 +135,14 @@ fn judge(
     }
 }
 
-/// Scheduled targets whose last backup failed (the audit log's newest backup entry),
-/// those whose target is gone included: a job that cannot run is the worst kind.
-fn failed_schedules() -> Vec<Finding> {
+/// Scheduled targets examined whose last backup failed (the audit log's newest backup
+/// entry); when every target is, those whose target is gone too: a job that cannot run
+/// is the worst kind.
+fn failed_schedules(facts: &Facts) -> Vec<Finding> {
     let env = |n: &str| std::env::var(n).ok();
     crate::schedule::list(&crate::schedule::Backend::of_host(&env))
         .into_iter()
+        .filter(|job| facts.everything || facts.subjects.iter().any(|s| s.name == job.target))
         .filter_map(|job| {
             let entry = crate::guard::audit::last("backup", &job.target)?;
             let outcome = entry.event["outcome"].as_str().unwrap_or("");

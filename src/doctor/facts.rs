@@ -36,6 +36,9 @@ pub struct Facts {
     pub root: bool,
     /// The targets examined.
     pub subjects: Vec<Subject>,
+    /// Whether they are every target on the engine (no name, no project here): what
+    /// belongs to none of them (a scheduled job of a target gone) is examined too.
+    pub everything: bool,
     /// Every volume on the engine, by name.
     pub volumes: HashMap<String, Volume>,
     /// `die` events per container id over the last [`RATE_WINDOW`].
@@ -280,10 +283,10 @@ impl Inspected {
     }
 }
 
-/// Reads the facts for `targets`.
+/// Reads the facts for `targets` (`everything`: see [`Facts::everything`]).
 pub async fn gather(
     engine: Engine,
-    targets: Vec<Target>,
+    (targets, everything): (Vec<Target>, bool),
     policy: Policy,
     backups: Option<super::backups::Where>,
 ) -> Result<Facts> {
@@ -323,6 +326,7 @@ pub async fn gather(
         local,
         root: rustix::process::geteuid().is_root(),
         subjects,
+        everything,
         volumes,
         dies,
         policy,
