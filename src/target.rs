@@ -208,7 +208,7 @@ impl Discovery<'_> {
         targets.extend(
             containers
                 .iter()
-                .filter(|c| c.project().is_none())
+                .filter(|c| c.project().is_none() && !c.made_by_safeops())
                 .cloned()
                 .map(Target::Container),
         );

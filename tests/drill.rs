@@ -576,6 +576,16 @@ fn drill_copies_share_nothing_with_production_and_one_shots_are_judged_by_their_
         ),
     ]);
     let copy = copies.split_whitespace().next().expect("the copy runs");
+    // The copy is no target of the operator's: status does not list it (doctor would
+    // want a backup of it).
+    let copy_name = docker(&["inspect", "-f", "{{.Name}}", copy]);
+    let status = json(f.safeops().args(["status", "--format", "json"]));
+    assert!(
+        !status
+            .to_string()
+            .contains(copy_name.trim().trim_start_matches('/')),
+        "{status:#}"
+    );
     let host = docker(&[
         "inspect",
         "-f",

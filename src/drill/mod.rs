@@ -35,8 +35,7 @@ use crate::error::{Error, Result, engine_message};
 use crate::runmode::recreate::{self, ImageDefaults};
 use crate::runmode::restart_check::{self, Patience};
 
-/// The label on everything a drill creates; its value is the drill's id.
-pub const LABEL_DRILL: &str = "io.safeops.drill";
+pub use crate::engine::inventory::LABEL_DRILL;
 /// The pid of the process that runs the drill.
 pub const LABEL_DRILL_PID: &str = "io.safeops.drill.pid";
 /// The backup drilled (its directory name, or `REPOSITORY#ID`).

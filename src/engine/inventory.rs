@@ -28,6 +28,9 @@ pub const LABEL_COMPOSE_VERSION: &str = "com.docker.compose.version";
 pub const LABEL_ONE_OFF: &str = "com.docker.compose.oneoff";
 /// The label numbering a compose service's containers (replicas), from 1.
 pub const LABEL_NUMBER: &str = "com.docker.compose.container-number";
+/// The label on everything a restore drill creates (its copies of containers); its
+/// value is the drill's id.
+pub const LABEL_DRILL: &str = "io.safeops.drill";
 
 /// A container as listed by the engine.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,6 +52,15 @@ pub struct Container {
 }
 
 impl Container {
+    /// Whether safeops made it for its own work (a drill's copy, a helper reading a
+    /// volume): no target of the operator's.
+    pub fn made_by_safeops(&self) -> bool {
+        self.labels.contains_key(LABEL_DRILL)
+            || self
+                .labels
+                .contains_key(super::volume_access::LABEL_HELPER_PID)
+    }
+
     /// The compose project it belongs to, by label.
     pub fn project(&self) -> Option<&str> {
         self.labels.get(LABEL_PROJECT).map(String::as_str)
