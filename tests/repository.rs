@@ -15,7 +15,8 @@ const PASSWORD: &str = "correct horse battery staple";
 /// key in its environment.
 fn safeops(dir: &Path, sftp_key: Option<&Path>) -> Command {
     let password = dir.join("password");
-    std::fs::write(&password, format!("{PASSWORD}\n")).unwrap();
+    // As a Windows editor saves it: restic reads PASSWORD out of it, and so must we.
+    std::fs::write(&password, format!("\u{feff}{PASSWORD}  \r\n")).unwrap();
     let mut cmd = common::safeops(dir);
     cmd.env("SAFEOPS_REPOSITORY_PASSWORD_FILE", &password)
         .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)

@@ -40,14 +40,18 @@ pub fn given_password(flag: Option<&Path>) -> Result<Option<Password>> {
     let Some(file) = file else {
         return Ok(None);
     };
-    let text = std::fs::read_to_string(&file).map_err(|e| {
+    let bytes = std::fs::read(&file).map_err(|e| {
         Error::usage(format!(
             "cannot read the password file {}: {e}",
             file.display()
         ))
     })?;
-    // Like restic: the first line, without its line ending.
-    let password = text.lines().next().unwrap_or_default().to_string();
+    let password = password_in(&bytes).ok_or_else(|| {
+        Error::usage(format!(
+            "the password file {} is not text (UTF-8 or UTF-16 with its byte-order mark)",
+            file.display()
+        ))
+    })?;
     if password.is_empty() {
         return Err(Error::usage(format!(
             "the password file {} is empty",
@@ -55,6 +59,28 @@ pub fn given_password(flag: Option<&Path>) -> Result<Option<Password>> {
         )));
     }
     Ok(Some(Password(password)))
+}
+
+/// The password a password file's `bytes` hold, read as restic reads it (so that
+/// `restic --password-file` opens what safeops made): the whole text, a byte-order
+/// mark and the white space around it left out; UTF-16 (Windows' editors) as text.
+fn password_in(bytes: &[u8]) -> Option<String> {
+    let utf16 = |bytes: &[u8], unit: fn([u8; 2]) -> u16| {
+        if !bytes.len().is_multiple_of(2) {
+            return None;
+        }
+        let units = bytes.chunks_exact(2).map(|pair| unit([pair[0], pair[1]]));
+        char::decode_utf16(units)
+            .collect::<Result<String, _>>()
+            .ok()
+    };
+    let text = match bytes {
+        [0xFF, 0xFE, rest @ ..] => utf16(rest, u16::from_le_bytes)?,
+        [0xFE, 0xFF, rest @ ..] => utf16(rest, u16::from_be_bytes)?,
+        [0xEF, 0xBB, 0xBF, rest @ ..] => String::from_utf8(rest.to_vec()).ok()?,
+        _ => String::from_utf8(bytes.to_vec()).ok()?,
+    };
+    Some(text.trim().to_string())
 }
 
 /// Reads the password: `--password-file`, else `$SAFEOPS_REPOSITORY_PASSWORD_FILE`, else
@@ -271,6 +297,25 @@ pub fn open_locked_reading<T>(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_password_file_is_read_as_restic_reads_it() {
+        let read = |bytes: &[u8]| super::password_in(bytes);
+        assert_eq!(read(b"secret\n").as_deref(), Some("secret"));
+        assert_eq!(read(b"  secret \r\n\n").as_deref(), Some("secret"));
+        assert_eq!(read(b"\xEF\xBB\xBFsecret\r\n").as_deref(), Some("secret"));
+        assert_eq!(
+            read(b"two words\nsecond line\n").as_deref(),
+            Some("two words\nsecond line")
+        );
+        let utf16le: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain("s\u{e9}cret\r\n".encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        assert_eq!(read(&utf16le).as_deref(), Some("s\u{e9}cret"));
+        assert_eq!(read(b"\xFF\xFEs"), None, "an odd byte out");
+        assert_eq!(read(b"\xC3\x28"), None, "not UTF-8");
+    }
+
     #[test]
     fn a_repository_created_here_leaves_the_verification_to_the_read_back() {
         // The storage calls block on a runtime, as on `spawn_blocking`.
