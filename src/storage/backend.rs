@@ -113,9 +113,11 @@ impl Storage {
                 bucket,
                 prefix,
             } => {
-                let region = std::env::var("AWS_DEFAULT_REGION")
-                    .or_else(|_| std::env::var("AWS_REGION"))
-                    .unwrap_or_else(|_| "us-east-1".to_string());
+                let env = |name: &str| std::env::var(name).ok();
+                let region = match region_in_env(&env) {
+                    Some(region) => region,
+                    None => bucket_region(endpoint, bucket, timeout),
+                };
                 let builder = opendal::services::S3::default()
                     .endpoint(endpoint)
                     .bucket(bucket)
@@ -462,9 +464,50 @@ impl WriteBackend for Storage {
     }
 }
 
+/// The S3 region the AWS tools' variables name: `AWS_REGION` first, as they read it.
+fn region_in_env(env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+    ["AWS_REGION", "AWS_DEFAULT_REGION"]
+        .into_iter()
+        .filter_map(env)
+        .find(|region| !region.is_empty())
+}
+
+/// The region `bucket` at `endpoint` is in, as its server says (as restic asks it), else
+/// `us-east-1`, which servers other than AWS take whatever their own.
+fn bucket_region(endpoint: &str, bucket: &str, timeout: Duration) -> String {
+    let asked = tokio::runtime::Handle::try_current()
+        .ok()
+        .and_then(|runtime| {
+            runtime.block_on(async {
+                let detect = opendal::services::S3::detect_region(endpoint, bucket);
+                tokio::time::timeout(timeout, detect).await.ok().flatten()
+            })
+        });
+    asked.unwrap_or_else(|| "us-east-1".to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_region_is_read_as_the_aws_tools_read_it() {
+        let env = |vars: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                vars.iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let both = env(&[
+            ("AWS_DEFAULT_REGION", "us-west-2"),
+            ("AWS_REGION", "eu-west-1"),
+        ]);
+        assert_eq!(region_in_env(&both).as_deref(), Some("eu-west-1"));
+        let default_only = env(&[("AWS_DEFAULT_REGION", "us-west-2"), ("AWS_REGION", "")]);
+        assert_eq!(region_in_env(&default_only).as_deref(), Some("us-west-2"));
+        assert_eq!(region_in_env(&env(&[])), None);
+    }
 
     #[test]
     fn a_lock_still_under_its_temporary_name_is_no_lock() {
