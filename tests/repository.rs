@@ -65,7 +65,7 @@ fn init_creates_repositories_restic_reads_locally_on_s3_and_over_sftp() {
     let (sftp, key) = storage::sftp(dir.path());
     let local = format!("repo:{}", dir.path().join("local-repo").display());
     let s3_url = format!("s3:http://127.0.0.1:{}/bucket/safeops", s3.port);
-    let sftp_url = format!("sftp://safeops@127.0.0.1:{}/repo", sftp.port);
+    let sftp_url = format!("sftp://safeops@127.0.0.1:{}//repo", sftp.port);
     let sftp_command = format!(
         "sftp.command=ssh -i {} -p {} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null safeops@127.0.0.1 -s sftp",
         key.display(),
@@ -346,7 +346,7 @@ fn backups_into_s3_and_sftp_are_incremental_and_restic_restores_them() {
     let (_cleanup, container, volume) = data_container(dir.path());
     let mountpoint = common::fixture::mountpoint(&volume);
     let s3_url = format!("s3:http://127.0.0.1:{}/bucket/off-site", s3.port);
-    let sftp_url = format!("sftp://safeops@127.0.0.1:{}/repo", sftp.port);
+    let sftp_url = format!("sftp://safeops@127.0.0.1:{}//repo", sftp.port);
     let sftp_command = format!(
         "sftp.command=ssh -i {} -p {} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null safeops@127.0.0.1 -s sftp",
         key.display(),
@@ -1395,7 +1395,7 @@ fn restores_from_s3_and_sftp_keep_every_guarantee_and_a_bad_pack_changes_nothing
     };
     dated_before_1970(&container);
     let s3_url = format!("s3:http://127.0.0.1:{}/bucket/restores", s3.port);
-    let sftp_url = format!("sftp://safeops@127.0.0.1:{}/restores", sftp.port);
+    let sftp_url = format!("sftp://safeops@127.0.0.1:{}//restores", sftp.port);
     for (n, url) in [&s3_url, &sftp_url].into_iter().enumerate() {
         sh_in(&container, "echo one > /data/a");
         let original = tree_state(&mountpoint);

@@ -131,6 +131,10 @@ impl Storage {
                 port,
                 path,
             } => {
+                let host = match host.contains(':') {
+                    true => format!("[{host}]"),
+                    false => host.clone(),
+                };
                 let endpoint = match port {
                     Some(port) => format!("ssh://{host}:{port}"),
                     None => format!("ssh://{host}"),

@@ -1,7 +1,7 @@
 //! Where backups go, in restic's repository syntax: a plain directory (today's format),
 //! or a restic-format repository on the local disk (`repo:/path`), on S3
 //! (`s3:https://HOST/BUCKET/PREFIX`, `s3:http://` for a local test server) or over SFTP
-//! (`sftp:USER@HOST:/PATH`, `sftp://USER@HOST:PORT/PATH`).
+//! (`sftp:USER@HOST:/PATH`, `sftp://USER@HOST:PORT//PATH`).
 
 use std::fmt;
 use std::path::PathBuf;
@@ -167,40 +167,55 @@ fn parse_sftp(rest: &str) -> Result<Repository, BadLocation> {
     refuse_credentials(rest, "sftp")?;
     let bad = || {
         BadLocation(format!(
-            "sftp:{rest}: expected sftp:USER@HOST:/PATH or sftp://USER@HOST[:PORT]/PATH"
+            "sftp:{rest}: expected sftp:USER@HOST:/PATH or sftp://USER@HOST[:PORT]//PATH"
         ))
     };
     let split_user = |authority: &str| match authority.rsplit_once('@') {
         Some((user, host)) => (Some(user.to_string()), host.to_string()),
         None => (None, authority.to_string()),
     };
-    if let Some(url) = rest.strip_prefix("//") {
+    let (user, host, port, path) = if let Some(url) = rest.strip_prefix("//") {
         let (authority, path) = url.split_once('/').ok_or_else(bad)?;
         let (user, host) = split_user(authority);
-        let (host, port) = match host.rsplit_once(':') {
-            Some((host, port)) => (host.to_string(), Some(port.parse().map_err(|_| bad())?)),
-            None => (host, None),
+        // `[::1]:2222`, `[::1]`, `host:2222`, `host`.
+        let (host, port) = match host.strip_prefix('[') {
+            Some(bracketed) => {
+                let (address, after) = bracketed.split_once(']').ok_or_else(bad)?;
+                match after.strip_prefix(':') {
+                    Some(port) => (address.to_string(), Some(port)),
+                    None if after.is_empty() => (address.to_string(), None),
+                    None => return Err(bad()),
+                }
+            }
+            None => match host.rsplit_once(':') {
+                Some((host, port)) => (host.to_string(), Some(port)),
+                None => (host, None),
+            },
         };
-        if host.is_empty() || path.is_empty() {
-            return Err(bad());
-        }
-        return Ok(Repository::Sftp {
-            user,
-            host,
-            port,
-            path: format!("/{}", path.trim_start_matches('/')),
-        });
-    }
-    let (authority, path) = rest.split_once(':').ok_or_else(bad)?;
-    let (user, host) = split_user(authority);
+        let port = port.map(str::parse).transpose().map_err(|_| bad())?;
+        // As restic reads it: `sftp://HOST/repo` is `repo` in the user's home,
+        // `sftp://HOST//srv/repo` is `/srv/repo`.
+        (user, host, port, path.to_string())
+    } else {
+        let (authority, path) = rest.split_once(':').ok_or_else(bad)?;
+        let (user, host) = split_user(authority);
+        (user, host, None, path.to_string())
+    };
     if host.is_empty() || path.is_empty() {
         return Err(bad());
+    }
+    if !path.starts_with('/') {
+        return Err(BadLocation(format!(
+            "sftp:{rest}: the path {path} is relative to the SSH user's home directory (so \
+             restic reads it), which safeops cannot tell: give it from the root, as in \
+             sftp:USER@HOST:/home/USER/{path} or sftp://USER@HOST[:PORT]//home/USER/{path}"
+        )));
     }
     Ok(Repository::Sftp {
         user,
         host,
-        port: None,
-        path: path.to_string(),
+        port,
+        path,
     })
 }
 
@@ -226,13 +241,13 @@ impl fmt::Display for Repository {
                 path,
             } => {
                 let user = user.as_deref().map(|u| format!("{u}@")).unwrap_or_default();
-                match port {
-                    Some(port) => write!(
-                        f,
-                        "sftp://{user}{host}:{port}/{}",
-                        path.trim_start_matches('/')
-                    ),
-                    None => write!(f, "sftp:{user}{host}:{path}"),
+                // restic's syntax: the URL form (a port, an IPv6 address) has the path
+                // after the host's `/`, from the root.
+                match (port, host.contains(':')) {
+                    (None, false) => write!(f, "sftp:{user}{host}:{path}"),
+                    (Some(port), true) => write!(f, "sftp://{user}[{host}]:{port}/{path}"),
+                    (Some(port), false) => write!(f, "sftp://{user}{host}:{port}/{path}"),
+                    (None, true) => write!(f, "sftp://{user}[{host}]/{path}"),
                 }
             }
         }
@@ -269,8 +284,8 @@ mod tests {
         for text in [
             "sftp:backup@host:/srv/a@b",
             "sftp:host:/srv/a@b",
-            "sftp://backup@host:2222/srv/a@b",
-            "sftp://host:2222/srv/a@b",
+            "sftp://backup@host:2222//srv/a@b",
+            "sftp://host:2222//srv/a@b",
             "s3:http://127.0.0.1:9000/bucket/a@b",
             "s3:https://minio.local/bucket/a@b:c",
             "s3:http://[::1]:9000/b/x@y",
@@ -315,7 +330,7 @@ mod tests {
             }
         );
         assert_eq!(
-            repo("sftp://backup@nas:2222/srv/repo"),
+            repo("sftp://backup@nas:2222//srv/repo"),
             Repository::Sftp {
                 user: Some("backup".into()),
                 host: "nas".into(),
@@ -327,9 +342,24 @@ mod tests {
             "repo:/srv/r",
             "s3:https://h/b/p",
             "sftp:u@h:/p",
-            "sftp://u@h:2222/p",
+            "sftp://u@h:2222//p",
+            "sftp://u@[::1]:2222//p",
+            "sftp://[fe80::1]//srv/r",
         ] {
             assert_eq!(repo(text).to_string(), text);
+        }
+        // restic reads a path after a URL's host as relative to the user's home, as it
+        // does one without a leading `/` in the scp form: refused, with the way to
+        // write it from the root.
+        for relative in [
+            "sftp://u@h:2222/p",
+            "sftp:u@h:backups",
+            "sftp:u@h:~/backups",
+        ] {
+            let Err(BadLocation(message)) = Location::parse(relative) else {
+                panic!("{relative} was accepted");
+            };
+            assert!(message.contains("home directory"), "{message}");
         }
     }
 
