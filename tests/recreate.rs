@@ -195,6 +195,53 @@ fn a_container_started_with_rm_is_not_recreated() {
     );
 }
 
+/// `recreate NAME` after a new build under the same tag: the new image, with its own
+/// defaults (`ENV`), not the old image's carried over as if the operator had set them.
+#[test]
+fn recreate_after_a_new_build_under_the_tag_takes_the_new_images_defaults() {
+    require_engine();
+    struct Images(Vec<String>);
+    impl Drop for Images {
+        fn drop(&mut self) {
+            for image in &self.0 {
+                let _ = Command::new("docker").args(["rmi", "-f", image]).output();
+            }
+        }
+    }
+    let mut cleanup = Cleanup::new();
+    let dir = tempfile::tempdir().unwrap();
+    let name = unique("moved");
+    let tag = format!("safeops-test/{name}:latest");
+    common::second::commit_image(IMAGE, &tag, "true", &["ENV APP_VERSION=1"]);
+    let mut images = Images(vec![docker(&["image", "inspect", "-f", "{{.Id}}", &tag])]);
+    cleanup.containers.push(name.clone());
+    let label = format!("io.safeops.test={}", cleanup.label);
+    docker(&[
+        "run",
+        "-d",
+        "--name",
+        &name,
+        "--label",
+        &label,
+        "-e",
+        "MINE=kept",
+        &tag,
+        "sleep",
+        "600",
+    ]);
+    common::second::commit_image(IMAGE, &tag, "true", &["ENV APP_VERSION=2"]);
+    let built = docker(&["image", "inspect", "-f", "{{.Id}}", &tag]);
+    images.0.push(built.clone());
+    let (code, stdout, stderr) = run(with_state(dir.path()).args(["recreate", &name, "-t", "0"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains(&tag), "says the image it runs: {stdout}");
+    assert_eq!(docker(&["inspect", "-f", "{{.Image}}", &name]), built);
+    let env = docker(&["inspect", "-f", "{{json .Config.Env}}", &name]);
+    assert!(env.contains("APP_VERSION=2"), "{env}");
+    assert!(!env.contains("APP_VERSION=1"), "{env}");
+    assert!(env.contains("MINE=kept"), "{env}");
+}
+
 /// Ctrl-C while the old container stops (it takes its own stop timeout): the old one
 /// gets its name back and runs again, and no new one was started. It used to be left
 /// stopped under the name it had been renamed to.

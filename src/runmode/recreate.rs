@@ -527,6 +527,20 @@ pub async fn remove_aside(engine: &Engine, aside: &Aside) -> Result<()> {
         })
 }
 
+/// Without `new_image`, the reference the container of `spec` was created with when it
+/// now names another image than the one it ran (`recreate NAME` after a pull or a
+/// build): a change of image, as `--image` is, so that the new image's defaults (`ENV`,
+/// `CMD`, ...) replace the old one's instead of being taken for the operator's.
+async fn moved_reference(engine: &Engine, spec: &Value, new_image: Option<&str>) -> Option<String> {
+    if new_image.is_some() {
+        return None;
+    }
+    let reference = spec["Config"]["Image"].as_str()?;
+    let ran = spec["Image"].as_str()?;
+    let now = engine.docker.inspect_image(reference).await.ok()?.id?;
+    (now != ran && reference != ran).then(|| reference.to_string())
+}
+
 /// What a replacement does when its new container fails to start or to pass its checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OnFailure {
@@ -576,6 +590,8 @@ pub async fn replace_checked(
         old_back: true,
     };
     let old_image = spec["Image"].as_str().unwrap_or_default().to_string();
+    let moved = moved_reference(engine, spec, new_image).await;
+    let new_image = new_image.or(moved.as_deref());
     let defaults = match new_image {
         Some(_) => image_defaults(engine, &old_image).await,
         None => ImageDefaults::default(),
@@ -707,8 +723,10 @@ pub async fn bootstrap(
         .as_str()
         .unwrap_or_default()
         .to_string();
+    let moved = moved_reference(engine, spec, new_image).await;
+    let new_image = new_image.or(moved.as_deref());
     let defaults = match new_image {
-        Some(_) => image_defaults(engine, &old_image).await,
+        Some(_) => image_defaults(engine, spec["Image"].as_str().unwrap_or(&old_image)).await,
         None => ImageDefaults::default(),
     };
     let blueprint = blueprint(spec, new_image, &defaults)?;
