@@ -275,6 +275,57 @@ fn a_broken_image_is_rolled_back_with_its_logs() {
     );
 }
 
+/// A container that cannot be replaced (others join its network) refuses the release
+/// before anything travels or any other NAME is switched over: exit 2, nothing changed.
+#[test]
+fn a_container_others_join_refuses_the_release_before_anything_changes() {
+    second::require();
+    let dir = tempfile::tempdir().unwrap();
+    let (name, other, joiner) = (unique("reljoin"), unique("relfree"), unique("reljoiner"));
+    let image = format!("safeops-test/{name}:v2");
+    let mut clean = CleanupBoth::default();
+    clean
+        .containers
+        .extend([name.clone(), other.clone(), joiner.clone()]);
+    clean.images.push(image.clone());
+    copy_image_to_b(IMAGE);
+    commit_image(IMAGE, &image, "echo v2 > /version", &[]);
+    for container in [&name, &other] {
+        docker_b(&["run", "-d", "--name", container, IMAGE, "sleep", "3600"]);
+        // The source's containers with that image only have to exist.
+        docker(&["create", "--name", container, &image]);
+    }
+    let network = format!("container:{name}");
+    docker_b(&[
+        "run",
+        "-d",
+        "--name",
+        &joiner,
+        "--network",
+        &network,
+        IMAGE,
+        "sleep",
+        "3600",
+    ]);
+    let before = [inspect_b(&name, "{{.Id}}"), inspect_b(&other, "{{.Id}}")];
+    let (code, _, stderr) = run(&mut release(
+        dir.path(),
+        &[&other, &name, "--from", "default", "-t", "1"],
+    ));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains(&joiner), "{stderr}");
+    assert_eq!(
+        [inspect_b(&name, "{{.Id}}"), inspect_b(&other, "{{.Id}}")],
+        before,
+        "neither was switched over"
+    );
+    let sent = Command::new("docker")
+        .args(["-H", second::SOCKET, "image", "inspect", &image])
+        .output()
+        .unwrap();
+    assert!(!sent.status.success(), "{image} was sent");
+}
+
 /// The old container gone when its replacement has passed the gate (a `docker container
 /// prune` from cron): the release stands, with a warning, instead of a "rollback" that
 /// left the new container running and moved its tag back.

@@ -114,6 +114,15 @@ pub async fn run(
         })
         .collect();
     let _projects = lock(&projects).await?;
+    // A container that cannot be replaced refuses the release before any image travels
+    // or any other NAME is switched over.
+    for item in by_image.values().flatten() {
+        if let Switch::Container { id } = &item.switch {
+            let inspect = target.docker.inspect_container(id, None).await?;
+            let spec = serde_json::to_value(inspect).expect("inspect serializes");
+            crate::runmode::recreate::refuse_unreplaceable(target, &spec, &item.name).await?;
+        }
+    }
     let mut plans = Vec::new();
     for id in by_image.keys() {
         let image = transfer::source_image(&source, id).await?;

@@ -597,20 +597,10 @@ pub async fn replace_checked(
         None => ImageDefaults::default(),
     };
     let blueprint = blueprint(spec, new_image, &defaults).map_err(not_replaced)?;
-    if spec["HostConfig"]["AutoRemove"].as_bool() == Some(true) {
-        return Err(not_replaced(
-            Error::usage(format!(
-                "{} was started with --rm: stopping it would make the engine delete it and \
-                 its anonymous volumes, with no way back",
-                blueprint.name
-            ))
-            .hint("start it without --rm first (docker safeops export shows its settings)"),
-        ));
-    }
-    let old_id = spec["Id"].as_str().unwrap_or_default();
-    refuse_joined(engine, old_id, &blueprint.name)
+    refuse_unreplaceable(engine, spec, &blueprint.name)
         .await
         .map_err(not_replaced)?;
+    let old_id = spec["Id"].as_str().unwrap_or_default();
     let was_running = spec["State"]["Running"].as_bool().unwrap_or(false);
     let aside = rename_aside(engine, old_id, &blueprint.name, was_running)
         .await
@@ -670,6 +660,21 @@ fn refuse_cancelled(cancel: &Cancel, name: &str) -> Result<()> {
         }
         None => Ok(()),
     }
+}
+
+/// Refuses (exit 2) to replace the container of `spec` (`name`), an inspect document,
+/// when that cannot be done safely: started with `--rm`, or joined by running
+/// containers (see [`refuse_joined`]). Callers replacing several containers ask first
+/// for every one, so that a refusal changes nothing.
+pub async fn refuse_unreplaceable(engine: &Engine, spec: &Value, name: &str) -> Result<()> {
+    if spec["HostConfig"]["AutoRemove"].as_bool() == Some(true) {
+        return Err(Error::usage(format!(
+            "{name} was started with --rm: stopping it would make the engine delete it and \
+             its anonymous volumes, with no way back"
+        ))
+        .hint("start it without --rm first (docker safeops export shows its settings)"));
+    }
+    refuse_joined(engine, spec["Id"].as_str().unwrap_or_default(), name).await
 }
 
 /// Refuses to replace container `id` (`name`) while running containers join its
