@@ -104,6 +104,12 @@ fn rollback_returns_to_the_previous_image_and_prune_keeps_rollback_points() {
         "3600",
     ]);
     let safeops_cmd = || with_state(dir.path());
+    // A short prefix of its id is no name for it (the engine would take it for any
+    // container whose id begins so).
+    let id = docker(&["inspect", "-f", "{{.Id}}", &name]);
+    let (code, _, stderr) = run(safeops_cmd().args(["rollback", &id[..4], "-t", "0"]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("no container"), "{stderr}");
     let (code, _, stderr) = run(safeops_cmd().args([
         "recreate",
         &name,

@@ -256,19 +256,19 @@ pub async fn rollback(
     args: &crate::cli::args::RollbackArgs,
     cancel: &Cancel,
 ) -> Result<()> {
-    let inspect = engine
-        .docker
-        .inspect_container(&args.container, None)
-        .await
-        .map_err(|_| {
-            Error::usage(format!("no container {}", args.container))
-                .hint("a deleted container is brought back with `docker safeops recreate NAME`")
-        })?;
+    // By name or a 12-character id prefix, as elsewhere: the engine takes any prefix,
+    // and `db`, removed, could be a container whose id begins with `db`.
+    let containers = inventory::containers(engine).await?;
+    let found = inventory::find_container(&containers, &args.container).ok_or_else(|| {
+        Error::usage(format!("no container {}", args.container))
+            .hint("a deleted container is brought back with `docker safeops recreate NAME`")
+    })?;
+    let inspect = engine.docker.inspect_container(&found.id, None).await?;
     let current_id = inspect.image.clone().unwrap_or_default();
     let target = match &args.to {
         Some(image) => image.clone(),
         None => {
-            let points = specs::rollback_points(&args.container, &current_id);
+            let points = specs::rollback_points(&found.name, &current_id);
             let (reference, id) = points.first().ok_or_else(|| {
                 Error::usage(format!(
                     "no earlier image is recorded for {}",
