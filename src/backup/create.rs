@@ -16,8 +16,8 @@ use futures_util::StreamExt;
 use super::archive::HashingWriter;
 use super::capture::{self, write_bytes, write_error, write_json};
 use super::into_repository::{
-    IntoRepository, RepositoryTarget, SnapshotWorkers, forget, publish_all, read_back_all,
-    small_file_dirs, take_all, volume_tree, write_snapshots,
+    IntoRepository, RepositoryTarget, SnapshotWorkers, discard_read_back, forget, publish_all,
+    read_back_all, small_file_dirs, take_all, volume_tree, write_snapshots,
 };
 use super::lock;
 use super::made_here;
@@ -596,8 +596,15 @@ pub async fn create(
         }
     };
     let sound = take_all(&workers.sound);
-    let (written, failed) =
-        crate::storage::repository::blocking(move || Ok(publish_all(sound))).await?;
+    // Under a lock lost meanwhile, a prune may have removed what a snapshot refers to.
+    let lost = into.iter().find_map(IntoRepository::lock_lost);
+    let (written, failed) = crate::storage::repository::blocking(move || {
+        Ok(match lost {
+            Some(err) => (Vec::new(), Some(discard_read_back(sound, err))),
+            None => publish_all(sound),
+        })
+    })
+    .await?;
     // Before anything else can fail: what is complete was made here.
     let recorded_here = record_made_here(plain.as_ref().map(|_| &manifest), &written);
     if let Some(mut err) = failed {

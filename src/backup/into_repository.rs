@@ -38,10 +38,7 @@ pub(super) fn publish_all(
     while let Some((pending, verified_bytes)) = rest.next() {
         match snapshot::publish(pending, verified_bytes) {
             Ok(done) => written.push(done),
-            Err(err) => {
-                let err = rest.fold(err, |e, (p, _)| p.discard(e));
-                return (written, Some(err));
-            }
+            Err(err) => return (written, Some(discard_read_back(rest.collect(), err))),
         }
     }
     (written, None)
@@ -76,9 +73,12 @@ pub(super) fn discard_sound(
     sound: &std::sync::Mutex<Vec<(snapshot::Pending, u64)>>,
     err: Error,
 ) -> Error {
-    take_all(sound)
-        .into_iter()
-        .fold(err, |e, (p, _)| p.discard(e))
+    discard_read_back(take_all(sound), err)
+}
+
+/// Removes the snapshots read back but not published, `sound`, after `err`.
+pub(super) fn discard_read_back(sound: Vec<(snapshot::Pending, u64)>, err: Error) -> Error {
+    sound.into_iter().fold(err, |e, (p, _)| p.discard(e))
 }
 
 /// `--keep`/`--keep-days` in a repository: the target's snapshots they do not keep
@@ -144,7 +144,21 @@ pub(super) async fn forget(
 pub(super) struct IntoRepository {
     location: Repository,
     prepared: std::sync::Mutex<Option<snapshot::Prepared>>,
-    _lock: crate::storage::lock::Held,
+    lock: crate::storage::lock::Held,
+}
+
+impl IntoRepository {
+    /// Why the snapshot written under this repository's lock must not be published
+    /// (see [`Held::lost`](crate::storage::lock::Held::lost)), if it must not.
+    pub(super) fn lock_lost(&self) -> Option<Error> {
+        self.lock.lost().map(|why| {
+            Error::failure(format!(
+                "not publishing the snapshot in {}: {why}",
+                self.location
+            ))
+            .hint("check that no `restic unlock`/`prune` ran meanwhile, then back up again")
+        })
+    }
 }
 
 /// The threads writing the snapshots and reading them back, kept where an interrupted
@@ -226,7 +240,7 @@ impl IntoRepository {
         Ok(IntoRepository {
             location,
             prepared: std::sync::Mutex::new(Some(prepared)),
-            _lock: lock,
+            lock,
         })
     }
 }

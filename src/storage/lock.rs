@@ -14,8 +14,8 @@
 //! [`Record`]): a backup killed by a reboot or the OOM killer would otherwise keep every
 //! later `--keep` out, and that is only a note.
 
-use std::sync::Arc;
 use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use aes256ctr_poly1305aes::Aes256CtrPoly1305Aes;
@@ -241,6 +241,37 @@ fn open(cipher: &Aes256CtrPoly1305Aes, sealed: &[u8]) -> Option<LockFile> {
 pub struct Held {
     stop: Option<mpsc::Sender<()>>,
     refresher: Option<std::thread::JoinHandle<()>>,
+    lost: Arc<Mutex<Option<String>>>,
+}
+
+impl Held {
+    /// Why the lock can no longer be trusted to keep others out, if it cannot: it was
+    /// removed (`restic unlock`), or could not be refreshed for so long that others
+    /// take it for stale and may have pruned what this operation still needs. What is
+    /// written under it must not be published, as restic gives up then too.
+    pub fn lost(&self) -> Option<String> {
+        self.lost.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+/// What the refresher learns at its turn about the lock it holds: `None` while it
+/// still keeps others out. `listed`: whether the lock file is still there; `refreshed`:
+/// whether writing the fresh one worked; `since_fresh`: how long ago the last one was
+/// written.
+fn verdict(listed: bool, refreshed: bool, since_fresh: Duration) -> Option<String> {
+    if !listed {
+        return Some(
+            "its lock was removed from the repository meanwhile (by `restic unlock`?)".into(),
+        );
+    }
+    // Stale to others once it is older than STALE: given up on before, with a turn
+    // to spare.
+    (!refreshed && since_fresh + REFRESH >= STALE).then(|| {
+        format!(
+            "its lock could not be refreshed for {} minutes: others may take it for stale",
+            since_fresh.as_secs() / 60
+        )
+    })
 }
 
 impl Drop for Held {
@@ -412,16 +443,34 @@ pub fn acquire_reading<T>(
         }
     };
     let (stop, stopped) = mpsc::channel::<()>();
+    let lost = Arc::new(Mutex::new(None));
+    let lost_seen = lost.clone();
     let refresher = std::thread::spawn(move || {
         let mut name = name;
+        let mut fresh_at = Instant::now();
         // Ends when the sender is dropped: the lock is released.
         while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(REFRESH) {
-            match write(&storage, &cipher, kind) {
-                Ok(fresh) => {
-                    let _ = remove(&storage, &name);
-                    name = fresh;
-                }
-                Err(err) => tracing::warn!("cannot refresh the repository lock: {}", err.message),
+            // A listing that fails says nothing: the write below tells.
+            let listed = storage
+                .lock_names()
+                .map_or(true, |names| names.contains(&name));
+            let refreshed = listed
+                && match write(&storage, &cipher, kind) {
+                    Ok(fresh) => {
+                        let _ = remove(&storage, &name);
+                        name = fresh;
+                        fresh_at = Instant::now();
+                        true
+                    }
+                    Err(err) => {
+                        tracing::warn!("cannot refresh the repository lock: {}", err.message);
+                        false
+                    }
+                };
+            if let Some(why) = verdict(listed, refreshed, fresh_at.elapsed()) {
+                tracing::warn!("{why}");
+                *lost_seen.lock().unwrap_or_else(|e| e.into_inner()) = Some(why);
+                break;
             }
         }
         if let Err(err) = remove(&storage, &name) {
@@ -431,6 +480,7 @@ pub fn acquire_reading<T>(
     let held = Held {
         stop: Some(stop),
         refresher: Some(refresher),
+        lost,
     };
     Ok((held, read))
 }
@@ -453,6 +503,18 @@ mod tests {
         assert_eq!(opened.pid, i64::from(std::process::id()));
         assert!(open(&cipher(&MasterKey::new()), &sealed).is_none());
         assert!(open(&cipher(&key), b"short").is_none());
+    }
+
+    #[test]
+    fn a_lock_removed_or_not_refreshed_before_it_goes_stale_is_lost() {
+        let minutes = |m: u64| Duration::from_secs(m * 60);
+        assert_eq!(verdict(true, true, Duration::ZERO), None);
+        assert_eq!(verdict(true, false, minutes(10)), None, "a blip");
+        assert!(
+            verdict(true, false, minutes(25)).is_some(),
+            "stale at the next turn"
+        );
+        assert!(verdict(false, false, Duration::ZERO).is_some(), "unlocked");
     }
 
     #[test]
