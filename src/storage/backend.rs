@@ -340,6 +340,19 @@ impl Storage {
         }
     }
 
+    /// The size of pack `id` as stored; `None` when the storage has no such pack.
+    pub fn stored_pack_size(&self, id: &Id) -> RusticResult<Option<u64>> {
+        let path = Self::path(FileType::Pack, id);
+        match self.op.stat(&path) {
+            Ok(meta) => Ok(Some(meta.content_length())),
+            Err(err) if err.kind() == DalErrorKind::NotFound => Ok(None),
+            Err(err) => Err(storage_error(
+                format!("cannot read {}/{path}", self.location),
+                err,
+            )),
+        }
+    }
+
     fn path(tpe: FileType, id: &Id) -> String {
         let hex = id.to_hex();
         match tpe {

@@ -286,6 +286,19 @@ fn check_run(
         ));
     };
     let mut problems = Vec::new();
+    // The header is read where the index says the pack ends; restore's check reads
+    // the stored file's end, and refuses a pack of another size.
+    if with_header {
+        let stored = storage.stored_pack_size(&run.pack.id)?;
+        let indexed = u64::from(run.pack.pack_size());
+        if stored.is_some_and(|stored| stored != indexed) {
+            problems.push(damage(format!(
+                "pack {}: {} bytes stored, the index says {indexed}",
+                &pack_id[..8],
+                stored.unwrap_or_default()
+            )));
+        }
+    }
     for blob in &run.blobs {
         let at = &blob.location;
         let blob_id = blob.id.to_hex();
@@ -424,6 +437,14 @@ mod tests {
                     let (header, _) = check(&location, &repo.key(), &packs, &cancel)?;
                     assert_eq!(header.len(), 1, "{header:?}");
                     assert!(header[0].what.contains("header"), "{header:?}");
+                    // Bytes appended by the storage: the blobs and the header where the
+                    // index says are intact, but restore would refuse the pack.
+                    let mut grown = original.clone();
+                    grown.extend([0u8; 16]);
+                    std::fs::write(&path, &grown).unwrap();
+                    let (longer, _) = check(&location, &repo.key(), &packs, &cancel)?;
+                    assert_eq!(longer.len(), 1, "{longer:?}");
+                    assert!(longer[0].what.contains("bytes stored"), "{longer:?}");
                     let mut bytes = original;
                     bytes[20] ^= 1;
                     std::fs::write(&path, bytes).unwrap();
