@@ -143,6 +143,19 @@ fn wrong_credentials_and_bad_locations_fail_clearly() {
         assert!(stderr.contains("AWS_ACCESS_KEY_ID"), "{stderr}");
         assert!(!stderr.contains("sekrit"), "{stderr}");
     }
+    // A local repository whose disk is not mounted: said, and no empty directory is
+    // made in its place.
+    let unmounted = dir.path().join("mnt/nas/repo");
+    let location = format!("repo:{}", unmounted.display());
+    for verb in [&["backups", "--to"][..], &["verify", "x", "--to"]] {
+        let (code, _, stderr) = run(safeops(dir.path(), None).args(verb).arg(&location));
+        assert_eq!(code, 2, "{stderr}");
+        assert!(stderr.contains("does not exist"), "{stderr}");
+        assert!(
+            !dir.path().join("mnt").exists(),
+            "{verb:?} made the directory"
+        );
+    }
     // No password anywhere, no terminal: told how to give one.
     let mut cmd = common::safeops(dir.path());
     let repo = format!("repo:{}", dir.path().join("r").display());

@@ -183,6 +183,7 @@ pub async fn blocking<T: Send + 'static>(
 
 /// Opens the repository at `location`. Blocks: call it from `spawn_blocking`.
 pub fn open(location: &Repository, password: &Password) -> Result<Open> {
+    refuse_missing(location)?;
     opened(
         location,
         rustic(location, true)?.open(&Credentials::password(&password.0)),
@@ -192,6 +193,7 @@ pub fn open(location: &Repository, password: &Password) -> Result<Open> {
 /// [`open`], without rustic's local cache (for reads that may be abandoned, see
 /// [`blocking_informing`]).
 pub fn open_uncached(location: &Repository, password: &Password) -> Result<Open> {
+    refuse_missing(location)?;
     opened(
         location,
         rustic(location, false)?.open(&Credentials::password(&password.0)),
@@ -201,6 +203,7 @@ pub fn open_uncached(location: &Repository, password: &Password) -> Result<Open>
 /// Opens the repository at `location` again with the `key` an opening with the password
 /// gave, without deriving it anew. Blocks: call it from `spawn_blocking`.
 pub fn open_with_key(location: &Repository, key: MasterKey) -> Result<Open> {
+    refuse_missing(location)?;
     opened(
         location,
         rustic(location, true)?.open(&Credentials::Masterkey(key)),
@@ -210,6 +213,22 @@ pub fn open_with_key(location: &Repository, key: MasterKey) -> Result<Open> {
 /// A repository that cannot be opened is a preflight failure (exit 5) whatever the
 /// storage said: nothing was done yet, and the server is unreachable, refuses the
 /// credentials or holds no repository.
+/// Refuses a local repository whose directory is not there before the storage is
+/// opened, which would create it: `backups --to repo:/mnt/nas/repo` with the NAS not
+/// mounted must not make an empty directory on the local disk.
+fn refuse_missing(location: &Repository) -> Result<()> {
+    match location {
+        Repository::Local(path) if !path.exists() => Err(Error::usage(format!(
+            "no repository at {location}: {} does not exist",
+            path.display()
+        ))
+        .hint(format!(
+            "is its disk mounted? A new one is made with `docker safeops backups init {location}`"
+        ))),
+        _ => Ok(()),
+    }
+}
+
 fn opened(location: &Repository, result: rustic_core::RusticResult<Open>) -> Result<Open> {
     result.map_err(|e| match e.is_incorrect_password() {
         true => repository_error(location, &e),
