@@ -168,6 +168,14 @@ pub async fn add(
             .join(", "),
         crate::state::timestamp(next)
     );
+    let host = &discovery.engine.endpoint.host;
+    if host.starts_with("ssh://") {
+        crate::say!(
+            "note: the job reaches {host} over ssh as root, from root's ~/.ssh and without \
+             an SSH agent: check that this works unattended, e.g. `sudo ssh -o \
+             BatchMode=yes {host} docker version`"
+        );
+    }
     if backend.is_host_cron() && !schedule::cron_daemon_runs() {
         crate::say!(
             "warning: no cron daemon (cron, crond) runs on this host: the job runs once one \
