@@ -248,6 +248,44 @@ fn recreate_after_a_new_build_under_the_tag_takes_the_new_images_defaults() {
     assert!(env.contains("MINE=kept"), "{env}");
 }
 
+/// A stopped container (a one-off job that ran) is recreated on the new image and left
+/// stopped: started, the job would run again.
+#[test]
+fn a_stopped_container_is_recreated_and_not_started() {
+    require_engine();
+    let mut cleanup = Cleanup::new();
+    let dir = tempfile::tempdir().unwrap();
+    let name = unique("job");
+    cleanup.containers.push(name.clone());
+    let other = format!("safeops-test/other:{name}");
+    docker(&["tag", IMAGE, &other]);
+    let label = format!("io.safeops.test={}", cleanup.label);
+    let volume = format!("{name}-data");
+    cleanup.volumes.push(volume.clone());
+    let mount = format!("{volume}:/data");
+    docker(&[
+        "run", "--name", &name, "--label", &label, "-v", &mount, IMAGE, "sh", "-c",
+        "echo ran >> /data/runs",
+    ]);
+    let (code, stdout, stderr) = run(with_state(dir.path()).args([
+        "recreate", &name, "--image", &other, "--format", "json",
+    ]));
+    let _ = docker(&["rmi", &other]);
+    assert_eq!(code, 0, "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["running"], false, "{report}");
+    assert_eq!(
+        docker(&["inspect", "-f", "{{.State.Status}}", &name]).trim(),
+        "created",
+        "{stderr}"
+    );
+    assert_eq!(
+        docker(&["run", "--rm", "-v", &mount, IMAGE, "cat", "/data/runs"]).trim(),
+        "ran",
+        "the job did not run again"
+    );
+}
+
 /// Ctrl-C while the old container stops (it takes its own stop timeout): the old one
 /// gets its name back and runs again, and no new one was started. It used to be left
 /// stopped under the name it had been renamed to.

@@ -91,8 +91,11 @@ pub async fn run(discovery: &Discovery<'_>, args: &RecreateArgs, cancel: &Cancel
             serde_json::to_string_pretty(&recreated).expect("outcome serializes") + "\n"
         }
         Format::Table => format!(
-            "recreated {} on {} ({}), running\n",
-            recreated.name, recreated.image, recreated.from
+            "recreated {} on {} ({}), {}\n",
+            recreated.name,
+            recreated.image,
+            recreated.from,
+            state(&recreated)
         ),
     })
 }
@@ -154,8 +157,17 @@ async fn through_compose(
         id: new.id,
         image: new.image,
         from: "compose".into(),
+        running: true,
         warning: None,
     })
+}
+
+/// How the container recreated is left, as said after it.
+fn state(recreated: &Recreated) -> &'static str {
+    match recreated.running {
+        true => "running",
+        false => "not started (it was stopped)",
+    }
 }
 
 /// Takes the locks on the volumes `spec` mounts (see [`journal::lock_settled`]): a
@@ -303,7 +315,8 @@ pub async fn rollback(
     let recreated = outcome?;
     saved_with_warnings(engine, &recreated).await;
     super::print(&format!(
-        "rolled {} back to {target}, running\n",
-        recreated.name
+        "rolled {} back to {target}, {}\n",
+        recreated.name,
+        state(&recreated)
     ))
 }

@@ -176,6 +176,12 @@ impl Release<'_> {
                 if let Some(warning) = recreated.warning {
                     crate::say!("warning: {warning}");
                 }
+                if !recreated.running {
+                    crate::say!(
+                        "note: {name} was stopped: replaced on the new image, not started (and \
+                         so not checked)"
+                    );
+                }
                 report.outcome = Outcome::Released;
             }
             Err(not) => {

@@ -277,6 +277,8 @@ pub struct Recreated {
     /// Where the spec came from: `live`, a saved spec / backup path, or `compose` (it
     /// recreated a service of a project in compose mode).
     pub from: String,
+    /// Whether it runs: a container that was stopped is replaced, not started.
+    pub running: bool,
     /// What did not go as it should once the new container ran (the old one could not
     /// be removed): the recreation stands, the user is told.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -619,6 +621,18 @@ pub async fn replace_checked(
         remove_new(engine, &id).await;
         return Err(put_back_after(engine, &aside, err).await);
     }
+    // One that was stopped (a one-off job, a service kept for later) stays so: started,
+    // a job would run again. Nothing runs for the checks to judge.
+    if !aside.was_running {
+        return Ok(Recreated {
+            name: blueprint.name.clone(),
+            id,
+            image: new_image.unwrap_or(&old_image).to_string(),
+            from: "live".into(),
+            running: false,
+            warning: remove_aside(engine, &aside).await.err().map(|e| e.message),
+        });
+    }
     match start_checked(engine, &id, &blueprint.name, timing.patience, gate, cancel).await {
         // The new container runs and passed: an old one that will not go is the user's
         // to remove, not a reason to undo the recreation.
@@ -627,6 +641,7 @@ pub async fn replace_checked(
             id,
             image: new_image.unwrap_or(&old_image).to_string(),
             from: "live".into(),
+            running: true,
             warning: remove_aside(engine, &aside).await.err().map(|e| e.message),
         }),
         Err(mut err) if on_failure == OnFailure::KeepNew && err.code != ExitCode::Interrupted => {
@@ -741,6 +756,7 @@ pub async fn bootstrap(
         id,
         image: new_image.unwrap_or(&old_image).to_string(),
         from: from.to_string(),
+        running: true,
         warning: None,
     })
 }
