@@ -264,12 +264,21 @@ fn a_stopped_container_is_recreated_and_not_started() {
     cleanup.volumes.push(volume.clone());
     let mount = format!("{volume}:/data");
     docker(&[
-        "run", "--name", &name, "--label", &label, "-v", &mount, IMAGE, "sh", "-c",
+        "run",
+        "--name",
+        &name,
+        "--label",
+        &label,
+        "-v",
+        &mount,
+        IMAGE,
+        "sh",
+        "-c",
         "echo ran >> /data/runs",
     ]);
-    let (code, stdout, stderr) = run(with_state(dir.path()).args([
-        "recreate", &name, "--image", &other, "--format", "json",
-    ]));
+    let (code, stdout, stderr) = run(
+        with_state(dir.path()).args(["recreate", &name, "--image", &other, "--format", "json"])
+    );
     let _ = docker(&["rmi", &other]);
     assert_eq!(code, 0, "{stderr}");
     let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();

@@ -20,7 +20,22 @@ pub const PASSWORD_FILE_ENV: &str = "SAFEOPS_REPOSITORY_PASSWORD_FILE";
 
 /// A repository password. Its `Debug` never shows it.
 #[derive(Clone)]
-pub struct Password(String);
+pub struct Password {
+    text: String,
+    /// The password file's first line as written, as earlier versions read it, when
+    /// that differs (a byte-order mark, spaces around it, more lines): the password
+    /// of the repositories they made with that file.
+    as_read_before: Option<String>,
+}
+
+impl Password {
+    fn typed(text: String) -> Password {
+        Password {
+            text,
+            as_read_before: None,
+        }
+    }
+}
 
 impl std::fmt::Debug for Password {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -58,7 +73,15 @@ pub fn given_password(flag: Option<&Path>) -> Result<Option<Password>> {
             file.display()
         )));
     }
-    Ok(Some(Password(password)))
+    let as_read_before = std::str::from_utf8(&bytes)
+        .ok()
+        .and_then(|text| text.lines().next())
+        .filter(|line| !line.is_empty() && *line != password)
+        .map(str::to_string);
+    Ok(Some(Password {
+        text: password,
+        as_read_before,
+    }))
 }
 
 /// The password a password file's `bytes` hold, read as restic reads it (so that
@@ -102,7 +125,7 @@ pub fn password(flag: Option<&Path>, new: bool) -> Result<Password> {
     }
     prompt
         .interact()
-        .map(Password)
+        .map(Password::typed)
         .map_err(|e| Error::failure(format!("cannot read the password: {e}")))
 }
 
@@ -183,21 +206,34 @@ pub async fn blocking<T: Send + 'static>(
 
 /// Opens the repository at `location`. Blocks: call it from `spawn_blocking`.
 pub fn open(location: &Repository, password: &Password) -> Result<Open> {
+    open_cached(location, password, true)
+}
+
+/// Opens the repository with `password`, or with the password file as read before
+/// (see [`Password`]), saying so: restic reads that file otherwise.
+fn open_cached(location: &Repository, password: &Password, cached: bool) -> Result<Open> {
     refuse_missing(location)?;
-    opened(
-        location,
-        rustic(location, true)?.open(&Credentials::password(&password.0)),
-    )
+    let opening =
+        |text: &str| Ok::<_, Error>(rustic(location, cached)?.open(&Credentials::password(text)));
+    match (opening(&password.text)?, &password.as_read_before) {
+        (Err(e), Some(before)) if e.is_incorrect_password() => {
+            let opened = opened(location, opening(before)?)?;
+            crate::say!(
+                "warning: {location} opens with the password file's first line as written \
+                 (spaces or a byte-order mark kept), as safeops read it before; restic reads \
+                 the file trimmed and cannot open it so: add that password trimmed as a key \
+                 (restic key add) and write it so in the file"
+            );
+            Ok(opened)
+        }
+        (result, _) => opened(location, result),
+    }
 }
 
 /// [`open`], without rustic's local cache (for reads that may be abandoned, see
 /// [`blocking_informing`]).
 pub fn open_uncached(location: &Repository, password: &Password) -> Result<Open> {
-    refuse_missing(location)?;
-    opened(
-        location,
-        rustic(location, false)?.open(&Credentials::password(&password.0)),
-    )
+    open_cached(location, password, false)
 }
 
 /// Opens the repository at `location` again with the `key` an opening with the password
@@ -265,7 +301,7 @@ pub fn init(location: &Repository, password: &Password, compression: Option<i32>
     }
     rustic(location, true)?
         .init(
-            &Credentials::password(&password.0),
+            &Credentials::password(&password.text),
             &KeyOptions::default(),
             &config,
         )
@@ -333,6 +369,23 @@ mod tests {
         assert_eq!(read(&utf16le).as_deref(), Some("s\u{e9}cret"));
         assert_eq!(read(b"\xFF\xFEs"), None, "an odd byte out");
         assert_eq!(read(b"\xC3\x28"), None, "not UTF-8");
+    }
+
+    #[test]
+    fn a_repository_made_with_the_file_read_as_before_still_opens() {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let _entered = runtime.enter();
+        let dir = tempfile::tempdir().unwrap();
+        let location = crate::storage::location::Repository::Local(dir.path().join("repo"));
+        super::init(&location, &super::Password::typed("  secret ".into()), None).unwrap();
+        let file = dir.path().join("password");
+        std::fs::write(&file, "  secret \n").unwrap();
+        let password = super::given_password(Some(&file)).unwrap().unwrap();
+        assert!(super::open(&location, &password).is_ok());
+        std::fs::write(&file, "other\n").unwrap();
+        let wrong = super::given_password(Some(&file)).unwrap().unwrap();
+        let err = super::open(&location, &wrong).unwrap_err();
+        assert!(err.message.contains("wrong password"), "{}", err.message);
     }
 
     #[test]
