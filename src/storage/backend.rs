@@ -490,17 +490,38 @@ fn region_in_env(env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
 }
 
 /// The region `bucket` at `endpoint` is in, as its server says (as restic asks it), else
-/// `us-east-1`, which servers other than AWS take whatever their own.
+/// `us-east-1`, which servers other than AWS take whatever their own. Asked once per
+/// process: an operation opens its storage several times. Needs a tokio runtime it
+/// can block on (see the module's note).
 fn bucket_region(endpoint: &str, bucket: &str, timeout: Duration) -> String {
+    type Asked = std::sync::Mutex<std::collections::HashMap<(String, String), String>>;
+    static ASKED: std::sync::LazyLock<Asked> = std::sync::LazyLock::new(Default::default);
+    let key = (endpoint.to_string(), bucket.to_string());
+    if let Some(region) = ASKED.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        return region.clone();
+    }
+    // OpenDAL answers us-east-1 for AWS's global endpoint without asking, whatever the
+    // bucket's region: the same address with its port is asked.
+    let ask = match endpoint.trim_end_matches('/') {
+        "https://s3.amazonaws.com" => "https://s3.amazonaws.com:443",
+        other => other,
+    };
     let asked = tokio::runtime::Handle::try_current()
         .ok()
         .and_then(|runtime| {
             runtime.block_on(async {
-                let detect = opendal::services::S3::detect_region(endpoint, bucket);
+                let detect = opendal::services::S3::detect_region(ask, bucket);
                 tokio::time::timeout(timeout, detect).await.ok().flatten()
             })
         });
-    asked.unwrap_or_else(|| "us-east-1".to_string())
+    match asked {
+        Some(region) => {
+            let mut known = ASKED.lock().unwrap_or_else(|e| e.into_inner());
+            known.insert(key, region.clone());
+            region
+        }
+        None => "us-east-1".to_string(),
+    }
 }
 
 #[cfg(test)]
