@@ -378,6 +378,7 @@ async fn create_and_start(
     patience: Patience,
     cancel: &Cancel,
 ) -> Result<String> {
+    refuse_cancelled(cancel, &blueprint.name)?;
     let id = create(engine, blueprint).await?;
     let started = start_checked(
         engine,
@@ -604,6 +605,8 @@ pub async fn replace_checked(
         .map_err(not_replaced)?;
     let old_id = spec["Id"].as_str().unwrap_or_default();
     let was_running = spec["State"]["Running"].as_bool().unwrap_or(false);
+    // Nothing is touched after a cancellation that came while this was prepared.
+    refuse_cancelled(cancel, &blueprint.name).map_err(not_replaced)?;
     let aside = rename_aside(engine, old_id, &blueprint.name, was_running)
         .await
         .map_err(not_replaced)?;
