@@ -120,7 +120,10 @@ pub async fn run(
         if let Switch::Container { id } = &item.switch {
             let inspect = target.docker.inspect_container(id, None).await?;
             let spec = serde_json::to_value(inspect).expect("inspect serializes");
-            crate::runmode::recreate::refuse_unreplaceable(target, &spec, &item.name).await?;
+            // One already on the image is not replaced (a release run again).
+            if spec["Image"] != item.image_id.as_str() {
+                crate::runmode::recreate::refuse_unreplaceable(target, &spec, &item.name).await?;
+            }
         }
     }
     let mut plans = Vec::new();
