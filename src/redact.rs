@@ -62,7 +62,12 @@ pub fn is_secret_key(key: &str) -> bool {
 
 /// `scheme://user:password@` in URLs and DSNs.
 static URL_PASSWORD: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b([a-z][a-z0-9+.-]*://[^\s/:@]*):([^\s@]+)@").expect("valid pattern")
+    // The password may hold `/` (AWS secret keys do), but `HOST:PORT/path@x` is no
+    // password: digits then `/`.
+    Regex::new(
+        r"(?i)\b([a-z][a-z0-9+.-]*://[^\s/:@]*):([^\s@/]+|[^\s@/]*[^\s@/0-9][^\s@/]*/[^\s@]*)@",
+    )
+    .expect("valid pattern")
 });
 
 /// `KEY=value`, `KEY: value`, `"key": "value"`, `--key=value`.
@@ -277,6 +282,10 @@ mod tests {
         assert_eq!(
             text("s3:https://AKIA:wJal/K7MD/bPx@minio/bkt failed"),
             "s3:https://AKIA:***@minio/bkt failed"
+        );
+        assert_eq!(
+            text("no repository at s3:http://127.0.0.1:9000/bucket/a@b"),
+            "no repository at s3:http://127.0.0.1:9000/bucket/a@b"
         );
         assert_eq!(
             text("DB_PASSWORD=hunter22 MODE=prod"),

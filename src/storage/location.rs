@@ -205,10 +205,20 @@ fn parse_sftp(rest: &str) -> Result<Repository, BadLocation> {
         return Err(bad());
     }
     if !path.starts_with('/') {
+        // Versions before this one read the URL form's path from the root.
+        // The URL up to its path's `/`, one more `/`, the path.
+        let before_path = &rest[..rest.len() - path.len()];
+        let earlier = match rest.starts_with("//") {
+            true => format!(
+                "; a repository an earlier safeops wrote there is at sftp:{before_path}/{path}"
+            ),
+            false => String::new(),
+        };
         return Err(BadLocation(format!(
             "sftp:{rest}: the path {path} is relative to the SSH user's home directory (so \
              restic reads it), which safeops cannot tell: give it from the root, as in \
-             sftp:USER@HOST:/home/USER/{path} or sftp://USER@HOST[:PORT]//home/USER/{path}"
+             sftp:USER@HOST:/home/USER/{path} or sftp://USER@HOST[:PORT]//home/USER/{path}\
+             {earlier}"
         )));
     }
     Ok(Repository::Sftp {
@@ -361,6 +371,11 @@ mod tests {
             };
             assert!(message.contains("home directory"), "{message}");
         }
+        // Where an earlier safeops, which read it from the root, wrote.
+        let Err(BadLocation(message)) = Location::parse("sftp://u@h:2222/u") else {
+            unreachable!()
+        };
+        assert!(message.ends_with("is at sftp://u@h:2222//u"), "{message}");
     }
 
     #[test]
