@@ -242,6 +242,7 @@ pub struct Held {
     stop: Option<mpsc::Sender<()>>,
     refresher: Option<std::thread::JoinHandle<()>>,
     lost: Arc<Mutex<Option<String>>>,
+    fresh_at: Arc<Mutex<Instant>>,
 }
 
 impl Held {
@@ -250,7 +251,14 @@ impl Held {
     /// take it for stale and may have pruned what this operation still needs. What is
     /// written under it must not be published, as restic gives up then too.
     pub fn lost(&self) -> Option<String> {
-        self.lost.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        let seen = self.lost.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        // Also between two turns of the refresher (one stuck in retries takes long).
+        let since_fresh = self
+            .fresh_at
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .elapsed();
+        seen.or_else(|| verdict(true, false, since_fresh))
     }
 }
 
@@ -445,9 +453,10 @@ pub fn acquire_reading<T>(
     let (stop, stopped) = mpsc::channel::<()>();
     let lost = Arc::new(Mutex::new(None));
     let lost_seen = lost.clone();
+    let fresh_at = Arc::new(Mutex::new(Instant::now()));
+    let refreshed_at = fresh_at.clone();
     let refresher = std::thread::spawn(move || {
         let mut name = name;
-        let mut fresh_at = Instant::now();
         // Ends when the sender is dropped: the lock is released.
         while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(REFRESH) {
             // A listing that fails says nothing: the write below tells.
@@ -459,7 +468,7 @@ pub fn acquire_reading<T>(
                     Ok(fresh) => {
                         let _ = remove(&storage, &name);
                         name = fresh;
-                        fresh_at = Instant::now();
+                        *refreshed_at.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
                         true
                     }
                     Err(err) => {
@@ -467,7 +476,11 @@ pub fn acquire_reading<T>(
                         false
                     }
                 };
-            if let Some(why) = verdict(listed, refreshed, fresh_at.elapsed()) {
+            let since_fresh = refreshed_at
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .elapsed();
+            if let Some(why) = verdict(listed, refreshed, since_fresh) {
                 tracing::warn!("{why}");
                 *lost_seen.lock().unwrap_or_else(|e| e.into_inner()) = Some(why);
                 break;
@@ -481,6 +494,7 @@ pub fn acquire_reading<T>(
         stop: Some(stop),
         refresher: Some(refresher),
         lost,
+        fresh_at,
     };
     Ok((held, read))
 }
