@@ -221,7 +221,7 @@ async fn run_what_is_here(engine: &Engine, spec: &mut Value, name: &str) -> Resu
     let ran = spec["Image"].as_str().unwrap_or_default().to_string();
     let short = |id: &str| {
         let id = id.trim_start_matches("sha256:");
-        id[..id.len().min(12)].to_string()
+        id.get(..12).unwrap_or(id).to_string()
     };
     if !ran.is_empty() && engine.docker.inspect_image(&ran).await.is_ok() {
         return Ok(None);

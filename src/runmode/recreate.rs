@@ -94,6 +94,12 @@ fn is_anonymous(name: &str) -> bool {
     crate::engine::inventory::is_anonymous_name(name)
 }
 
+/// Whether two mount targets are one path (`--mount target=/data/` is `/data` to the
+/// engine).
+fn same_path(a: &str, b: &str) -> bool {
+    a.trim_end_matches('/') == b.trim_end_matches('/')
+}
+
 /// What to create: the body, the network it is created on, and the networks to
 /// connect afterwards.
 #[derive(Debug)]
@@ -187,7 +193,7 @@ pub fn blueprint(
         let unnamed = mount["Source"].as_str().is_none_or(str::is_empty);
         if mount["Type"] == "volume" && unnamed {
             let target = mount["Target"].as_str().unwrap_or_default();
-            if let Some((volume, _)) = anonymous.iter().find(|(_, t)| *t == target) {
+            if let Some((volume, _)) = anonymous.iter().find(|(_, t)| same_path(t, target)) {
                 mount["Source"] = json!(volume);
             }
         }
@@ -202,7 +208,7 @@ pub fn blueprint(
         )
         .collect();
     for (volume, target) in anonymous {
-        if !bound.iter().any(|b| b == target) {
+        if !bound.iter().any(|b| same_path(b, target)) {
             mounts.push(json!({"Type": "volume", "Source": volume, "Target": target}));
         }
     }
@@ -795,6 +801,23 @@ mod tests {
         assert_eq!(stop_timeout(None, &own), 120);
         assert_eq!(stop_timeout(Some(5), &own), 5);
         assert_eq!(stop_timeout(None, &serde_json::json!({"Config": {}})), 10);
+    }
+
+    #[test]
+    fn anonymous_volumes_of_mount_flags_are_attached_again_by_name() {
+        let anonymous = "ab".repeat(32);
+        let spec = json!({
+            "Id": "0123456789abcdef", "Name": "/db",
+            "Config": {"Image": "db:1"},
+            "HostConfig": {"NetworkMode": "default",
+                "Mounts": [{"Type": "volume", "Target": "/data/"}]},
+            "Mounts": [{"Type": "volume", "Name": anonymous, "Destination": "/data"}],
+        });
+        let built = blueprint(&spec, None, &ImageDefaults::default()).unwrap();
+        let host = serde_json::to_value(built.body.host_config).unwrap();
+        let mounts = host["Mounts"].as_array().unwrap();
+        assert_eq!(mounts.len(), 1, "{host}");
+        assert_eq!(mounts[0]["Source"], anonymous.as_str(), "{host}");
     }
 
     #[test]
