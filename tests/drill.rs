@@ -394,6 +394,32 @@ fn doctor_and_the_metrics_file_follow_backups_and_drills() {
             .is_some_and(|l| l.contains(&format!("backup {}: failed", f.container))),
         "{log}"
     );
+    // Another schedule's file in the same collector directory holds its own target's
+    // series only: the collector refuses a series two files hold.
+    let other = f.dir.path().join("textfile/other.prom");
+    let unreachable = |target: &str, file: &std::path::Path| {
+        run(f
+            .safeops()
+            .args([
+                "-H",
+                "tcp://127.0.0.1:1",
+                "backup",
+                target,
+                "--metrics-file",
+            ])
+            .arg(file))
+    };
+    assert_eq!(unreachable("elsewhere", &other).0, 5);
+    assert_eq!(unreachable(&f.container, &metrics).0, 5);
+    let (ours, theirs) = (
+        std::fs::read_to_string(&metrics).unwrap(),
+        std::fs::read_to_string(&other).unwrap(),
+    );
+    assert!(!ours.contains("elsewhere"), "{ours}");
+    assert!(
+        theirs.contains("elsewhere") && !theirs.contains(&target),
+        "{theirs}"
+    );
 }
 
 /// A safety backup made before a restore or a `down -v` (newer, and holding part of

@@ -65,6 +65,12 @@ struct Figures {
     last_rto: Option<f64>,
     runs: u64,
     failures: u64,
+    /// The metrics file its last run wrote (absolute): a file holds the series of the
+    /// targets whose runs write it, so that two files of one textfile collector (one
+    /// per schedule) never hold the same series. `None`: recorded by a version that
+    /// kept no file, in every file until its next run.
+    #[serde(default)]
+    file: Option<PathBuf>,
 }
 
 type State = BTreeMap<(Operation, String), Figures>;
@@ -100,6 +106,8 @@ pub fn record(path: &Path, run: &Run) -> io::Result<()> {
     let figures = state
         .entry((run.operation, run.target.clone()))
         .or_default();
+    let file = std::path::absolute(path)?;
+    figures.file = Some(file.clone());
     figures.last_run_timestamp = now;
     figures.last_success = run.success;
     figures.last_duration = run.seconds;
@@ -118,7 +126,7 @@ pub fn record(path: &Path, run: &Run) -> io::Result<()> {
         &serde_json::to_vec(&list).expect("serializes"),
     )?;
     // World-readable: the exporter runs as another user.
-    crate::state::write_atomic(path, render(&state).as_bytes(), 0o644)
+    crate::state::write_atomic(path, render(&state, &file).as_bytes(), 0o644)
 }
 
 /// A label value escaped as the exposition format wants.
@@ -202,12 +210,13 @@ fn families(operation: Operation) -> Vec<Family> {
 }
 
 /// The textfile for every target and operation in `state`.
-fn render(state: &State) -> String {
+/// The metrics file `file` (absolute): the series of the runs that write it.
+fn render(state: &State, file: &Path) -> String {
     let mut out = String::new();
     for operation in [Operation::Backup, Operation::Restore, Operation::Drill] {
         let series: Vec<(&String, &Figures)> = state
             .iter()
-            .filter(|((op, _), _)| *op == operation)
+            .filter(|((op, _), f)| *op == operation && f.file.as_deref().is_none_or(|f| f == file))
             .map(|((_, target), f)| (target, f))
             .collect();
         if series.is_empty() {
@@ -255,9 +264,19 @@ mod tests {
                 last_rto: None,
                 runs: 3,
                 failures: 1,
+                file: None,
             },
         );
-        let text = render(&state);
+        let here = Path::new("/var/lib/node_exporter/shop.prom");
+        state.insert(
+            (Operation::Backup, "blog".into()),
+            Figures {
+                file: Some("/var/lib/node_exporter/blog.prom".into()),
+                ..Figures::default()
+            },
+        );
+        let text = render(&state, here);
+        assert!(!text.contains("blog"), "another file's series: {text}");
         assert!(text.contains("# TYPE docker_safeops_backup_failures_total counter\n"));
         assert!(text.contains("docker_safeops_backup_last_success{target=\"shop \\\"a\\\"\"} 0\n"));
         assert!(
