@@ -305,13 +305,18 @@ fn mounts(out: &mut Exported, spec: &Value) {
                         text(mount, "/Driver")
                     ));
                 }
+                // `-v data:/x:nocopy`: the image's files are not copied into it.
+                let nocopy = text(mount, "/Mode").split(',').any(|m| m == "nocopy");
                 volumes.push(dct::Volumes::Advanced(dct::AdvancedVolumes {
                     source: Some(key),
                     target,
                     _type: "volume".into(),
                     read_only,
                     bind: None,
-                    volume: None,
+                    volume: nocopy.then_some(dct::Volume {
+                        nocopy: Some(true),
+                        subpath: None,
+                    }),
                     tmpfs: None,
                 }));
             }
@@ -325,6 +330,10 @@ fn mounts(out: &mut Exported, spec: &Value) {
                 if !matches!(propagation, "" | "rprivate") {
                     options.push(propagation);
                 }
+                // SELinux relabelling (`:z`, `:Z`): without it the container cannot read
+                // the files on an SELinux host.
+                let mode = text(mount, "/Mode");
+                options.extend(mode.split(',').filter(|m| matches!(*m, "z" | "Z")));
                 // Binds given with -v are created when missing; --mount binds are not.
                 let from_v = binds.iter().any(|b| b.starts_with(&format!("{source}:")));
                 if !from_v {
@@ -623,6 +632,19 @@ fn extras(out: &mut Exported, host: &Value) {
     if int("CpuShares") > 0 {
         put("cpu_shares", json!(int("CpuShares")));
     }
+    for (key, field) in [
+        ("CpuQuota", "cpu_quota"),
+        ("CpuPeriod", "cpu_period"),
+        ("CpuRealtimeRuntime", "cpu_rt_runtime"),
+        ("CpuRealtimePeriod", "cpu_rt_period"),
+    ] {
+        if int(key) > 0 {
+            put(field, json!(int(key)));
+        }
+    }
+    if int("BlkioWeight") > 0 {
+        put("blkio_config", json!({"weight": int("BlkioWeight")}));
+    }
     // -1: unlimited swap, which must be said (compose would default to twice the memory).
     if int("MemorySwap") > 0 || int("MemorySwap") == -1 && int("Memory") > 0 {
         put("memswap_limit", json!(int("MemorySwap")));
@@ -655,6 +677,29 @@ fn extras(out: &mut Exported, host: &Value) {
     if !search.is_empty() {
         put("dns_search", json!(search));
     }
+    let cpuset_mems = text(host, "/CpusetMems");
+    if !cpuset_mems.is_empty() {
+        out.lossy.push(format!(
+            "{}: --cpuset-mems {cpuset_mems} has no compose equivalent",
+            out.name
+        ));
+    }
+    let per_device = [
+        "BlkioWeightDevice",
+        "BlkioDeviceReadBps",
+        "BlkioDeviceWriteBps",
+        "BlkioDeviceReadIOps",
+        "BlkioDeviceWriteIOps",
+    ];
+    if per_device
+        .iter()
+        .any(|key| host[key].as_array().is_some_and(|d| !d.is_empty()))
+    {
+        out.lossy.push(format!(
+            "{}: per-device block I/O limits are not exported; add blkio_config by hand",
+            out.name
+        ));
+    }
     if host["DeviceRequests"]
         .as_array()
         .is_some_and(|d| !d.is_empty())
@@ -669,6 +714,39 @@ fn extras(out: &mut Exported, host: &Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn limits_relabelling_and_nocopy_are_exported_and_what_is_not_is_said() {
+        let spec = json!({
+            "Name": "/job", "Id": "0123456789abcdef",
+            "Config": {"Image": "busybox"},
+            "HostConfig": {"NetworkMode": "default", "CpuQuota": 50000, "CpuPeriod": 100000,
+                "BlkioWeight": 300, "CpusetMems": "0",
+                "BlkioDeviceReadBps": [{"Path": "/dev/sda", "Rate": 1024}],
+                "Binds": ["/srv/x:/x:Z", "cache:/cache:nocopy"]},
+            "Mounts": [
+                {"Type": "bind", "Source": "/srv/x", "Destination": "/x", "Mode": "Z",
+                    "RW": true},
+                {"Type": "volume", "Name": "cache", "Destination": "/cache", "Mode": "nocopy",
+                    "RW": true, "Driver": "local"}]
+        });
+        let out = export(
+            &spec,
+            "busybox",
+            &ImageDefaults::default(),
+            &BTreeMap::new(),
+        );
+        assert_eq!(out.extra["cpu_quota"], json!(50000));
+        assert_eq!(out.extra["cpu_period"], json!(100000));
+        assert_eq!(out.extra["blkio_config"], json!({"weight": 300}));
+        let s = serde_json::to_value(&out.service).unwrap();
+        let volumes = s["volumes"].to_string();
+        assert!(volumes.contains("/srv/x:/x:Z"), "{volumes}");
+        assert!(volumes.contains("\"nocopy\":true"), "{volumes}");
+        let lossy = out.lossy.join("\n");
+        assert!(lossy.contains("--cpuset-mems"), "{lossy}");
+        assert!(lossy.contains("per-device block I/O"), "{lossy}");
+    }
 
     #[test]
     fn a_run_container_becomes_a_service() {
