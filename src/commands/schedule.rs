@@ -176,11 +176,21 @@ pub async fn add(
              BatchMode=yes {host} docker version`"
         );
     }
-    if backend.is_host_cron() && !schedule::cron_daemon_runs() {
-        crate::say!(
+    match backend.is_host_cron().then(schedule::cron_daemon) {
+        Some(schedule::CronDaemon::None) => crate::say!(
             "warning: no cron daemon (cron, crond) runs on this host: the job runs once one \
              does (a container or WSL often starts none)"
-        );
+        ),
+        Some(schedule::CronDaemon::BusyBox) => crate::say!(
+            "warning: BusyBox's crond (Alpine's) runs on this host, and it does not read \
+             /etc/cron.d: the job never runs. Install cronie (apk add cronie; rc-update add \
+             cronie; and stop BusyBox's crond), or copy the line of {} without its `root` \
+             field into /etc/crontabs/root",
+            files
+                .first()
+                .map_or_else(String::new, |f| f.display().to_string())
+        ),
+        _ => {}
     }
     Ok(())
 }

@@ -22,15 +22,45 @@ const MARKER: &str = "# docker-safeops-schedule: ";
 /// The prefix of a job's file names.
 const PREFIX: &str = "docker-safeops-";
 
-/// Whether a cron daemon that reads `/etc/cron.d` (Vixie cron's `cron`, cronie's
-/// `crond`) runs on this host.
-pub fn cron_daemon_runs() -> bool {
+/// The cron daemon running on this host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CronDaemon {
+    /// None runs.
+    None,
+    /// One that reads `/etc/cron.d` (Vixie cron's `cron`, cronie's `crond`).
+    ReadsCronD,
+    /// BusyBox's `crond` (Alpine's): it reads `/etc/crontabs/USER` only.
+    BusyBox,
+}
+
+/// Which cron daemon runs on this host.
+pub fn cron_daemon() -> CronDaemon {
     std::fs::read_dir("/proc")
         .into_iter()
         .flatten()
         .flatten()
-        .filter_map(|entry| std::fs::read_to_string(entry.path().join("comm")).ok())
-        .any(|comm| matches!(comm.trim(), "cron" | "crond"))
+        .filter_map(|entry| {
+            let comm = std::fs::read_to_string(entry.path().join("comm")).ok()?;
+            let exe = std::fs::read_link(entry.path().join("exe")).ok();
+            daemon_of(comm.trim(), exe.as_deref())
+        })
+        .max_by_key(|daemon| *daemon == CronDaemon::ReadsCronD)
+        .unwrap_or(CronDaemon::None)
+}
+
+/// The cron daemon a process is, by its command name and its program (`None` when it
+/// cannot be read): BusyBox's applets are the `busybox` program.
+fn daemon_of(comm: &str, exe: Option<&Path>) -> Option<CronDaemon> {
+    if !matches!(comm, "cron" | "crond") {
+        return None;
+    }
+    let busybox = exe
+        .and_then(Path::file_name)
+        .is_some_and(|name| name.to_string_lossy().starts_with("busybox"));
+    Some(match busybox {
+        true => CronDaemon::BusyBox,
+        false => CronDaemon::ReadsCronD,
+    })
 }
 
 /// Where systemd keeps the last run of each persistent timer.
@@ -366,6 +396,42 @@ mod tests {
     use super::*;
 
     #[test]
+    fn busybox_crond_is_told_apart_from_a_daemon_that_reads_cron_d() {
+        let at = |p: &str| Some(std::path::PathBuf::from(p));
+        assert_eq!(
+            daemon_of("crond", at("/bin/busybox").as_deref()),
+            Some(CronDaemon::BusyBox)
+        );
+        assert_eq!(
+            daemon_of("crond", at("/usr/sbin/crond").as_deref()),
+            Some(CronDaemon::ReadsCronD)
+        );
+        assert_eq!(daemon_of("cron", None), Some(CronDaemon::ReadsCronD));
+        assert_eq!(daemon_of("sshd", at("/usr/sbin/sshd").as_deref()), None);
+        // BusyBox's crond as Alpine starts it, seen in /proc.
+        let dir = tempfile::tempdir().unwrap();
+        let crond = dir.path().join("crond");
+        std::os::unix::fs::symlink(std::fs::canonicalize("/bin/busybox").unwrap(), &crond).unwrap();
+        std::fs::create_dir(dir.path().join("crontabs")).unwrap();
+        let mut daemon = std::process::Command::new(&crond)
+            .args(["-f", "-c"])
+            .arg(dir.path().join("crontabs"))
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let proc = PathBuf::from(format!("/proc/{}", daemon.id()));
+        let comm = std::fs::read_to_string(proc.join("comm")).unwrap();
+        let exe = std::fs::read_link(proc.join("exe")).ok();
+        daemon.kill().unwrap();
+        daemon.wait().unwrap();
+        assert_eq!(
+            daemon_of(comm.trim(), exe.as_deref()),
+            Some(CronDaemon::BusyBox),
+            "{comm} {exe:?}"
+        );
+    }
+
+    #[test]
     fn a_cron_daemon_is_found_by_its_process_name() {
         assert!(Backend::Cron(PathBuf::from("/etc/cron.d")).is_host_cron());
         assert!(!Backend::Cron(PathBuf::from("/tmp/cron.d")).is_host_cron());
@@ -373,10 +439,10 @@ mod tests {
         let cron = dir.path().join("cron");
         std::fs::copy(std::fs::canonicalize("/bin/sleep").unwrap(), &cron).unwrap();
         let mut daemon = std::process::Command::new(&cron).arg("30").spawn().unwrap();
-        let found = cron_daemon_runs();
+        let found = cron_daemon();
         daemon.kill().unwrap();
         daemon.wait().unwrap();
-        assert!(found);
+        assert_eq!(found, CronDaemon::ReadsCronD);
     }
 
     fn job() -> Job {
