@@ -275,6 +275,36 @@ fn a_broken_image_is_rolled_back_with_its_logs() {
     );
 }
 
+/// A stopped container (a one-off job that ran) is released on the new image and left
+/// stopped, and a release run again finds it unchanged.
+#[test]
+fn a_stopped_container_is_released_stopped_and_found_unchanged_again() {
+    second::require();
+    let dir = tempfile::tempdir().unwrap();
+    let name = unique("reljob");
+    let image = format!("safeops-test/{name}:v2");
+    let mut clean = CleanupBoth::default();
+    clean.containers.push(name.clone());
+    clean.images.push(image.clone());
+    copy_image_to_b(IMAGE);
+    commit_image(IMAGE, &image, "echo v2 > /version", &[]);
+    docker_b(&["run", "--name", &name, IMAGE, "true"]);
+    docker(&["create", "--name", &name, &image]);
+    let outcomes: Vec<Value> = (0..2)
+        .map(|_| {
+            let (code, stdout, stderr) = run(&mut release(
+                dir.path(),
+                &[&name, "--from", "default", "--format", "json", "-t", "1"],
+            ));
+            assert_eq!(code, 0, "{stderr}{stdout}");
+            let report: Value = serde_json::from_str(&stdout).unwrap();
+            report["containers"][0]["outcome"].clone()
+        })
+        .collect();
+    assert_eq!(outcomes, ["released", "unchanged"]);
+    assert_eq!(inspect_b(&name, "{{.State.Status}}"), "created");
+}
+
 /// A container that cannot be replaced (others join its network) refuses the release
 /// before anything travels or any other NAME is switched over: exit 2, nothing changed.
 #[test]

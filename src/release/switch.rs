@@ -368,6 +368,11 @@ impl Release<'_> {
         id: &str,
         spec: &Value,
     ) -> Result<ContainerReport> {
+        // One left stopped (by the operator, or by a release that replaced it stopped)
+        // has nothing running to check.
+        if spec["State"]["Running"].as_bool() != Some(true) {
+            return Ok(report);
+        }
         let patience = self.gate.patience(&[&spec["Config"]["Healthcheck"]]);
         let checked = async {
             restart_check::check(self.engine, id, &report.name, patience).await?;

@@ -96,7 +96,7 @@ fn is_anonymous(name: &str) -> bool {
 
 /// Whether two mount targets are one path (`--mount target=/data/` is `/data` to the
 /// engine).
-fn same_path(a: &str, b: &str) -> bool {
+pub fn same_path(a: &str, b: &str) -> bool {
     a.trim_end_matches('/') == b.trim_end_matches('/')
 }
 
@@ -631,8 +631,11 @@ pub async fn replace_checked(
         return Err(put_back_after(engine, &aside, err).await);
     }
     // One that was stopped (a one-off job, a service kept for later) stays so: started,
-    // a job would run again. Nothing runs for the checks to judge.
-    if !aside.was_running {
+    // a job would run again. Nothing runs for the checks to judge. Unless the engine
+    // would start it anyway at its next start (`--restart always`), which it does only
+    // for a container that was started once.
+    let always = spec["HostConfig"]["RestartPolicy"]["Name"] == "always";
+    if !aside.was_running && !always {
         return Ok(Recreated {
             name: blueprint.name.clone(),
             id,
