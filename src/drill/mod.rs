@@ -843,8 +843,12 @@ fn blueprint(
         let bound = binds.iter().any(|b| {
             b.as_str()
                 .and_then(|b| b.split(':').nth(1))
-                .is_some_and(|t| t == target)
-        }) || mounts.iter().any(|m| m["Target"].as_str() == Some(target));
+                .is_some_and(|t| recreate::same_path(t, target))
+        }) || mounts.iter().any(|m| {
+            m["Target"]
+                .as_str()
+                .is_some_and(|t| recreate::same_path(t, target))
+        });
         if !bound {
             mounts.push(mount);
         }

@@ -400,14 +400,15 @@ pub fn acquire_reading<T>(
     let cipher = cipher(key);
     let started = Instant::now();
     let mut told = false;
-    let (name, read) = loop {
+    let (name, read, written) = loop {
         if cancel.reason().is_some() {
             return Err(Error::interrupted());
         }
         let mut found = conflicts(&storage, &cipher, kind, None)?;
         if found.is_empty() {
-            let name = write(&storage, &cipher, kind)?;
+            // Its age counts from before it is written, as its time stamp does.
             let written = Instant::now();
+            let name = write(&storage, &cipher, kind)?;
             let read = read()
                 .inspect_err(|e| tracing::debug!("read while locking: {}", e.message))
                 .ok();
@@ -419,7 +420,7 @@ pub fn acquire_reading<T>(
                 let _ = remove(&storage, &name);
             })?;
             if found.is_empty() {
-                break (name, read);
+                break (name, read, written);
             }
             let _ = remove(&storage, &name);
         }
@@ -453,7 +454,7 @@ pub fn acquire_reading<T>(
     let (stop, stopped) = mpsc::channel::<()>();
     let lost = Arc::new(Mutex::new(None));
     let lost_seen = lost.clone();
-    let fresh_at = Arc::new(Mutex::new(Instant::now()));
+    let fresh_at = Arc::new(Mutex::new(written));
     let refreshed_at = fresh_at.clone();
     let refresher = std::thread::spawn(move || {
         let mut name = name;
@@ -463,12 +464,13 @@ pub fn acquire_reading<T>(
             let listed = storage
                 .lock_names()
                 .map_or(true, |names| names.contains(&name));
+            let writing = Instant::now();
             let refreshed = listed
                 && match write(&storage, &cipher, kind) {
                     Ok(fresh) => {
+                        *refreshed_at.lock().unwrap_or_else(|e| e.into_inner()) = writing;
                         let _ = remove(&storage, &name);
                         name = fresh;
-                        *refreshed_at.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
                         true
                     }
                     Err(err) => {

@@ -254,13 +254,17 @@ pub fn open_with_key(location: &Repository, key: MasterKey) -> Result<Open> {
 /// mounted must not make an empty directory on the local disk.
 fn refuse_missing(location: &Repository) -> Result<()> {
     match location {
-        Repository::Local(path) if !path.exists() => Err(Error::usage(format!(
+        // Only when it is known not to be there: one that cannot be looked at (a
+        // directory not ours) is for the storage to refuse, with its own words.
+        Repository::Local(path) if path.try_exists().is_ok_and(|there| !there) => {
+            Err(Error::usage(format!(
             "no repository at {location}: {} does not exist",
             path.display()
         ))
         .hint(format!(
             "is its disk mounted? A new one is made with `docker safeops backups init {location}`"
-        ))),
+        )))
+        }
         _ => Ok(()),
     }
 }
