@@ -68,7 +68,7 @@ struct Figures {
     /// The metrics file its last run wrote (absolute): a file holds the series of the
     /// targets whose runs write it, so that two files of one textfile collector (one
     /// per schedule) never hold the same series. `None`: recorded by a version that
-    /// kept no file, in every file until its next run.
+    /// kept no file (given the next file written).
     #[serde(default)]
     file: Option<PathBuf>,
 }
@@ -103,10 +103,15 @@ pub fn record(path: &Path, run: &Run) -> io::Result<()> {
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default()
         .as_secs_f64();
+    let file = std::path::absolute(path)?;
+    // Figures an earlier version kept without their file belong to the first file
+    // written now: held by every file, they would be duplicates for ever.
+    for figures in state.values_mut() {
+        figures.file.get_or_insert_with(|| file.clone());
+    }
     let figures = state
         .entry((run.operation, run.target.clone()))
         .or_default();
-    let file = std::path::absolute(path)?;
     figures.file = Some(file.clone());
     figures.last_run_timestamp = now;
     figures.last_success = run.success;
