@@ -781,6 +781,16 @@ fn recreate_of_a_compose_service_is_done_by_compose() {
         Some("precious\n"),
         "same volume"
     );
+    // A stopped service is recreated stopped, as in run mode.
+    docker(&["stop", "-t", "0", &container]);
+    let (code, stdout, stderr) = run(p
+        .safeops()
+        .args(["recreate", &container, "-t", "0", "--format", "json"]));
+    assert_eq!(code, 0, "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect(&stdout);
+    assert_eq!(report["running"], false, "{report}");
+    let state = docker(&["inspect", "-f", "{{.State.Status}}", &container]);
+    assert_eq!(state.trim(), "created");
 }
 
 /// Compose's global `--dry-run` before the verb: a removal prints its plan and removes

@@ -119,6 +119,11 @@ async fn through_compose(
     if let Some(timeout) = &timeout {
         argv.extend(["-t", timeout]);
     }
+    // Left stopped, as in run mode (see `recreate::replace_checked`).
+    let running = container.runs() || spec["HostConfig"]["RestartPolicy"]["Name"] == "always";
+    if !running {
+        argv.push("--no-start");
+    }
     // Compose v1 has no --pull, and never pulls an image it has for `up`.
     if project
         .cli
@@ -148,16 +153,18 @@ async fn through_compose(
         Error::failure(format!("compose did not create {} again", container.name))
             .hint(format!("docker compose up -d {service}"))
     })?;
-    let checked = restart_check::check(engine, &new.id, &new.name, recreate::patience(&spec));
-    cancel
-        .unless_cancelled(&format!("checking the new {}", new.name), checked)
-        .await?;
+    if running {
+        let checked = restart_check::check(engine, &new.id, &new.name, recreate::patience(&spec));
+        cancel
+            .unless_cancelled(&format!("checking the new {}", new.name), checked)
+            .await?;
+    }
     Ok(Recreated {
         name: new.name,
         id: new.id,
         image: new.image,
         from: "compose".into(),
-        running: true,
+        running,
         warning: None,
     })
 }
