@@ -455,23 +455,15 @@ fn drill_of_a_target_takes_its_newest_backup_not_a_safety_backup() {
 #[test]
 fn a_drill_whose_image_was_pruned_runs_its_reference_or_says_what_is_missing() {
     require_engine();
-    struct Images(Vec<String>);
-    impl Drop for Images {
-        fn drop(&mut self) {
-            for image in &self.0 {
-                let _ = std::process::Command::new("docker")
-                    .args(["rmi", "-f", image])
-                    .output();
-            }
-        }
-    }
     let mut cleanup = Cleanup::new();
     let dir = tempfile::tempdir().unwrap();
     let name = unique("drillimg");
     let image = format!("safeops-test/{name}:v1");
     common::second::commit_image(IMAGE, &image, "echo 1 > /version", &[]);
     let ran = docker(&["image", "inspect", "-f", "{{.Id}}", &image]);
-    let mut images = Images(vec![ran.trim().to_string(), image.clone()]);
+    cleanup
+        .images
+        .extend([ran.trim().to_string(), image.clone()]);
     cleanup.containers.push(name.clone());
     let volume = format!("{name}-data");
     cleanup.volumes.push(volume.clone());
@@ -499,11 +491,8 @@ fn a_drill_whose_image_was_pruned_runs_its_reference_or_says_what_is_missing() {
     assert_eq!(code, 0, "{stderr}");
     // A new build under the same tag; the container and the image it ran are gone.
     common::second::commit_image(IMAGE, &image, "echo 2 > /version", &[]);
-    images.0.push(
-        docker(&["image", "inspect", "-f", "{{.Id}}", &image])
-            .trim()
-            .to_string(),
-    );
+    let built = docker(&["image", "inspect", "-f", "{{.Id}}", &image]);
+    cleanup.images.push(built.trim().to_string());
     docker(&["rm", "-f", &name]);
     docker(&["rmi", ran.trim()]);
     let (code, stdout, stderr) = run(here().args(["drill", &name, "--format", "json"]));

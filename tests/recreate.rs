@@ -206,20 +206,14 @@ fn a_container_started_with_rm_is_not_recreated() {
 #[test]
 fn recreate_after_a_new_build_under_the_tag_takes_the_new_images_defaults() {
     require_engine();
-    struct Images(Vec<String>);
-    impl Drop for Images {
-        fn drop(&mut self) {
-            for image in &self.0 {
-                let _ = Command::new("docker").args(["rmi", "-f", image]).output();
-            }
-        }
-    }
     let mut cleanup = Cleanup::new();
     let dir = tempfile::tempdir().unwrap();
     let name = unique("moved");
     let tag = format!("safeops-test/{name}:latest");
     common::second::commit_image(IMAGE, &tag, "true", &["ENV APP_VERSION=1"]);
-    let mut images = Images(vec![docker(&["image", "inspect", "-f", "{{.Id}}", &tag])]);
+    cleanup
+        .images
+        .push(docker(&["image", "inspect", "-f", "{{.Id}}", &tag]));
     cleanup.containers.push(name.clone());
     let label = format!("io.safeops.test={}", cleanup.label);
     docker(&[
@@ -237,7 +231,7 @@ fn recreate_after_a_new_build_under_the_tag_takes_the_new_images_defaults() {
     ]);
     common::second::commit_image(IMAGE, &tag, "true", &["ENV APP_VERSION=2"]);
     let built = docker(&["image", "inspect", "-f", "{{.Id}}", &tag]);
-    images.0.push(built.clone());
+    cleanup.images.push(built.clone());
     let (code, stdout, stderr) = run(with_state(dir.path()).args(["recreate", &name, "-t", "0"]));
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains(&tag), "says the image it runs: {stdout}");

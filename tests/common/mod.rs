@@ -91,6 +91,8 @@ pub struct Cleanup {
     pub volumes: Vec<String>,
     /// Networks by name (removed after the containers).
     pub networks: Vec<String>,
+    /// Images by name or id (removed after the containers).
+    pub images: Vec<String>,
 }
 
 impl Cleanup {
@@ -102,6 +104,7 @@ impl Cleanup {
             containers: Vec::new(),
             volumes: Vec::new(),
             networks: Vec::new(),
+            images: Vec::new(),
         }
     }
 }
@@ -131,6 +134,9 @@ impl Drop for Cleanup {
         }
         for n in &self.networks {
             sh(format!("docker network rm {n}"));
+        }
+        for image in &self.images {
+            sh(format!("docker rmi -f {image}"));
         }
     }
 }
