@@ -601,6 +601,15 @@ fn drill_copies_share_nothing_with_production_and_one_shots_are_judged_by_their_
             .contains(copy_name.trim().trim_start_matches('/')),
         "{status:#}"
     );
+    // Kept on purpose: a drill run with another state directory (another user, a
+    // cron job's) leaves it alone.
+    let elsewhere = f.dir.path().join("other-state");
+    let (code, _, stderr) = run(f
+        .safeops()
+        .env("XDG_STATE_HOME", &elsewhere)
+        .args(["drill", backup.to_str().unwrap()]));
+    assert_eq!(code, 0, "{stderr}");
+    docker(&["inspect", "-f", "{{.State.Running}}", copy]);
     let host = docker(&[
         "inspect",
         "-f",

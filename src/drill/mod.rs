@@ -40,8 +40,9 @@ pub use crate::engine::inventory::LABEL_DRILL;
 pub const LABEL_DRILL_PID: &str = "io.safeops.drill.pid";
 /// The backup drilled (its directory name, or `REPOSITORY#ID`).
 pub const LABEL_DRILL_BACKUP: &str = "io.safeops.drill.backup";
-/// Where the drill's process runs: host name and pid namespace. Only a drill of the
-/// same owner can tell whether that pid still runs.
+/// Where the drill's process runs: host name, pid namespace and state directory. Only a
+/// drill of the same owner can tell whether that pid still runs, and whether its copies
+/// were kept on purpose (`--keep-running` marks them in its state directory).
 pub const LABEL_DRILL_OWNER: &str = "io.safeops.drill.owner";
 /// The longest wait for a container without a healthcheck of its own.
 const DEFAULT_WAIT: Duration = Duration::from_secs(60);
@@ -261,7 +262,7 @@ fn labels(id: &str, backup: &str) -> HashMap<String, String> {
     ])
 }
 
-/// This process's host name and pid namespace.
+/// This process's host name, pid namespace and state directory.
 fn owner() -> String {
     let host = rustix::system::uname()
         .nodename()
@@ -270,7 +271,7 @@ fn owner() -> String {
     let pidns = std::fs::read_link("/proc/self/ns/pid")
         .map(|l| l.to_string_lossy().into_owned())
         .unwrap_or_default();
-    format!("{host} {pidns}")
+    format!("{host} {pidns} {}", crate::state::state_dir().display())
 }
 
 /// The marker of a drill left running on purpose (`--keep-running`): its objects are
