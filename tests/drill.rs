@@ -18,6 +18,14 @@ fn leftovers_of(backup: &std::path::Path) -> String {
     drill_leftovers(&backup.file_name().unwrap().to_string_lossy())
 }
 
+/// The plugin with its backups and state inside `dir`.
+fn in_dir(dir: &std::path::Path) -> std::process::Command {
+    let mut cmd = safeops(dir);
+    cmd.env("SAFEOPS_BACKUP_DIR", dir.join("backups"))
+        .env("XDG_STATE_HOME", dir.join("state"));
+    cmd
+}
+
 fn started_at(container: &str) -> String {
     docker(&["inspect", "-f", "{{.State.StartedAt}}", container])
 }
@@ -481,12 +489,7 @@ fn a_drill_whose_image_was_pruned_runs_its_reference_or_says_what_is_missing() {
         "sleep",
         "3600",
     ]);
-    let here = || {
-        let mut cmd = safeops(dir.path());
-        cmd.env("SAFEOPS_BACKUP_DIR", dir.path().join("backups"))
-            .env("XDG_STATE_HOME", dir.path().join("state"));
-        cmd
-    };
+    let here = || in_dir(dir.path());
     let (code, _, stderr) = run(here().args(["backup", &name, "-t", "0"]));
     assert_eq!(code, 0, "{stderr}");
     // A new build under the same tag; the container and the image it ran are gone.
@@ -517,12 +520,7 @@ fn a_drill_whose_image_was_pruned_runs_its_reference_or_says_what_is_missing() {
 #[test]
 fn drill_of_a_projects_container_drills_the_project() {
     let (_cleanup, project, dir) = started_v2_project("drillname", "");
-    let here = || {
-        let mut cmd = safeops(dir.path());
-        cmd.env("SAFEOPS_BACKUP_DIR", dir.path().join("backups"))
-            .env("XDG_STATE_HOME", dir.path().join("state"));
-        cmd
-    };
+    let here = || in_dir(dir.path());
     let container = format!("{project}-db-1");
     let (code, _, stderr) = run(here().args(["backup", &container, "-t", "0"]));
     assert_eq!(code, 0, "{stderr}");
