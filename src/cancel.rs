@@ -63,13 +63,25 @@ impl Cancel {
     ) -> crate::error::Result<T> {
         tokio::select! {
             done = work => done,
-            why = self.cancelled() => {
-                let mut err = crate::error::Error::interrupted();
-                err.message = format!("{why} while {doing}");
-                Err(err)
-            }
+            why = self.cancelled() => Err(interruption(why, doing)),
         }
     }
+
+    /// An interruption, as [`Cancel::unless_cancelled`] says it, when cancellation has
+    /// been requested: for a step about to begin.
+    pub fn check(&self, doing: &str) -> crate::error::Result<()> {
+        match self.reason() {
+            Some(why) => Err(interruption(why, doing)),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The interruption (exit 130) of what was `doing`, for `why`.
+fn interruption(why: &str, doing: &str) -> crate::error::Error {
+    let mut err = crate::error::Error::interrupted();
+    err.message = format!("{why} while {doing}");
+    err
 }
 
 /// The error a blocking worker returns when it stops because of cancellation. Not

@@ -119,8 +119,7 @@ async fn through_compose(
     if let Some(timeout) = &timeout {
         argv.extend(["-t", timeout]);
     }
-    // Left stopped, as in run mode (see `recreate::replace_checked`).
-    let running = container.runs() || spec["HostConfig"]["RestartPolicy"]["Name"] == "always";
+    let running = recreate::starts_again(&spec);
     if !running {
         argv.push("--no-start");
     }

@@ -384,7 +384,7 @@ async fn create_and_start(
     patience: Patience,
     cancel: &Cancel,
 ) -> Result<String> {
-    refuse_cancelled(cancel, &blueprint.name)?;
+    cancel.check(&format!("creating {}", blueprint.name))?;
     let id = create(engine, blueprint).await?;
     let started = start_checked(
         engine,
@@ -612,13 +612,14 @@ pub async fn replace_checked(
     let old_id = spec["Id"].as_str().unwrap_or_default();
     let was_running = spec["State"]["Running"].as_bool().unwrap_or(false);
     // Nothing is touched after a cancellation that came while this was prepared.
-    refuse_cancelled(cancel, &blueprint.name).map_err(not_replaced)?;
+    let replacing = format!("replacing {}", blueprint.name);
+    cancel.check(&replacing).map_err(not_replaced)?;
     let aside = rename_aside(engine, old_id, &blueprint.name, was_running)
         .await
         .map_err(not_replaced)?;
     let created = async {
         stop_aside(engine, &aside, timing.stop_timeout).await?;
-        refuse_cancelled(cancel, &blueprint.name)?;
+        cancel.check(&replacing)?;
         create(engine, &blueprint).await
     }
     .await;
@@ -626,16 +627,12 @@ pub async fn replace_checked(
         Ok(id) => id,
         Err(err) => return Err(put_back_after(engine, &aside, err).await),
     };
-    if let Err(err) = refuse_cancelled(cancel, &blueprint.name) {
+    if let Err(err) = cancel.check(&replacing) {
         remove_new(engine, &id).await;
         return Err(put_back_after(engine, &aside, err).await);
     }
-    // One that was stopped (a one-off job, a service kept for later) stays so: started,
-    // a job would run again. Nothing runs for the checks to judge. Unless the engine
-    // would start it anyway at its next start (`--restart always`), which it does only
-    // for a container that was started once.
-    let always = spec["HostConfig"]["RestartPolicy"]["Name"] == "always";
-    if !aside.was_running && !always {
+    // Nothing runs for the checks to judge.
+    if !starts_again(spec) {
         return Ok(Recreated {
             name: blueprint.name.clone(),
             id,
@@ -677,16 +674,14 @@ pub async fn replace_checked(
     }
 }
 
-/// An interruption when cancellation was asked for while `name` was being replaced.
-fn refuse_cancelled(cancel: &Cancel, name: &str) -> Result<()> {
-    match cancel.reason() {
-        Some(why) => {
-            let mut err = Error::interrupted();
-            err.message = format!("{why} while replacing {name}");
-            Err(err)
-        }
-        None => Ok(()),
-    }
+/// Whether the replacement of the container of `spec` (an inspect document) is started:
+/// when it ran. One that was stopped (a one-off job, a service kept for later) stays
+/// so, since started a job would run again; unless the engine would start it anyway at
+/// its next start (`--restart always`), which it does only for a container that was
+/// started once.
+pub fn starts_again(spec: &Value) -> bool {
+    spec["State"]["Running"].as_bool() == Some(true)
+        || spec["HostConfig"]["RestartPolicy"]["Name"] == "always"
 }
 
 /// Refuses (exit 2) to replace the container of `spec` (`name`), an inspect document,
