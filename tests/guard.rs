@@ -134,6 +134,12 @@ fn down_v_of_one_service_is_refused_without_confirmation() {
     let (code, _, stderr) = run(p.safeops().args(["down", "-v", "-t", "0", "db"]));
     assert_eq!(code, 3, "{stderr}");
     assert!(stderr.contains(&p.volume()), "names the volume: {stderr}");
+    // The command it says to run takes down that service, not the whole project.
+    let hint = format!(
+        "docker safeops -p {} down --volumes --timeout 0 db --confirm {}",
+        p.name, p.name
+    );
+    assert!(stderr.contains(&hint), "{stderr}");
     assert_eq!(
         p.volume_file().as_deref(),
         Some("precious\n"),
@@ -739,8 +745,14 @@ fn volume_prune_and_rm_v_are_guarded() {
     assert_eq!(code, 0, "{stderr}");
     let (code, _, stderr) = run(safeops_cmd().args(["rm", "-f", "-v", &container]));
     assert_eq!(code, 3, "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "docker safeops rm -f -v {container} --confirm {anonymous}"
+        )),
+        "{stderr}"
+    );
     docker(&["inspect", &container]);
-    let (code, stdout, stderr) = run(safeops_cmd().args([
+    let removed = json(safeops_cmd().args([
         "rm",
         "-f",
         "-v",
@@ -748,9 +760,10 @@ fn volume_prune_and_rm_v_are_guarded() {
         "--confirm",
         &anonymous,
         "--no-backup",
+        "--format",
+        "json",
     ]));
-    assert_eq!(code, 0, "{stderr}");
-    assert_eq!(stdout.trim(), container);
+    assert_eq!(removed, serde_json::json!({ "deleted": [container] }));
     assert!(
         !volumes_on_engine().contains(&anonymous),
         "rm -v removed the anonymous volume"

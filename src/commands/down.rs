@@ -46,7 +46,11 @@ pub async fn run(discovery: &Discovery<'_>, args: &DownArgs, cancel: &Cancel) ->
             verb: if args.volumes { "down -v" } else { "down" },
             expected: &project.name,
             given: args.guard.confirm.as_deref(),
-            command: format!("docker safeops -p {} down -v", project.name),
+            command: format!(
+                "docker safeops -p {} {}",
+                project.name,
+                down_args(args).join(" ")
+            ),
             no_backup: args.guard.no_backup,
             subject: Subject::of_target(&target, &facts.volumes),
             backup_root: facts.backup_root.clone(),

@@ -151,14 +151,22 @@ pub async fn rm(engine: &Engine, args: &VolumeRmArgs, cancel: &Cancel) -> Result
         engine.docker.remove_volume(name, Some(options)).await
     })
     .await;
-    print_removed(&removed)?;
+    print_removed(&removed, args.guard.format)?;
     removed.map(|_| ())
 }
 
-fn print_removed(removed: &Result<Vec<String>>) -> Result<()> {
-    match removed {
-        Ok(names) => super::print(&names.iter().map(|n| format!("{n}\n")).collect::<String>()),
-        Err(_) => Ok(()),
+/// What was removed, on stdout: one name per line as Docker prints them, or with
+/// `--format json` as `volume prune` reports it (`{"deleted": [...]}`).
+fn print_removed(removed: &Result<Vec<String>>, format: Format) -> Result<()> {
+    match (removed, format) {
+        (Ok(names), Format::Json) => {
+            let report = serde_json::json!({ "deleted": names });
+            super::print(&(serde_json::to_string_pretty(&report).expect("json") + "\n"))
+        }
+        (Ok(names), Format::Table) => {
+            super::print(&names.iter().map(|n| format!("{n}\n")).collect::<String>())
+        }
+        (Err(_), _) => Ok(()),
     }
 }
 
@@ -243,7 +251,11 @@ pub async fn rm_containers(engine: &Engine, args: &RmArgs, cancel: &Cancel) -> R
         plan: &plan,
         flags: &args.guard,
         backup_root: &facts.backup_root,
-        command: format!("docker safeops rm -v {}", args.containers.join(" ")),
+        command: format!(
+            "docker safeops rm {}-v {}",
+            if force { "-f " } else { "" },
+            args.containers.join(" ")
+        ),
         names: &args.containers,
         // Without -f Docker refuses a running container: left stopped, it would go.
         removes_containers: force,
@@ -257,6 +269,6 @@ pub async fn rm_containers(engine: &Engine, args: &RmArgs, cancel: &Cancel) -> R
         engine.docker.remove_container(name, Some(options)).await
     })
     .await;
-    print_removed(&removed)?;
+    print_removed(&removed, args.guard.format)?;
     removed.map(|_| ())
 }
