@@ -193,6 +193,12 @@ pub async fn allow(
     );
     allowed.safety_backup = Some(outcome.path);
     allowed.left_stopped = outcome.left_stopped;
+    // Ctrl-C while the safety backup was being published came too late to stop the
+    // backup, not the destruction: nothing goes, and what it left stopped starts again.
+    if let Err(err) = cancel.check("taking the safety backup; nothing was destroyed") {
+        allowed.finish(engine).await?;
+        return Err(err);
+    }
     Ok(allowed)
 }
 
