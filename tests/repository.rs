@@ -927,6 +927,16 @@ fn verify_reads_the_repository_back_and_a_flipped_byte_fails_with_exit_4() {
         verified["volume_files"].as_u64().unwrap() >= 2,
         "{verified}"
     );
+    // The listing tells the last verification (`sound`, `status`), as for a plain backup.
+    let assert_listed = |sound: bool, status: &str| {
+        let listed = common::json(
+            safeops(dir.path(), None).args(["backups", "--to", &url, "--format", "json"]),
+        );
+        assert_eq!(listed[0]["sound"], sound, "{listed}");
+        let shown = listed[0]["status"].as_str().unwrap();
+        assert!(shown.starts_with(status), "{listed}");
+    };
+    assert_listed(true, "verified 20");
     // One byte of the biggest pack flipped: found, named, exit 4.
     flip_a_byte_of_the_biggest_pack(&repo);
     let (code, _, stderr) = run(safeops(dir.path(), None).args(["verify", &id, "--to", &url]));
@@ -936,6 +946,7 @@ fn verify_reads_the_repository_back_and_a_flipped_byte_fails_with_exit_4() {
         "{stderr}"
     );
     assert!(!stderr.contains("Backtrace"), "{stderr}");
+    assert_listed(false, "verify failed 20");
 }
 
 #[test]
@@ -2186,16 +2197,19 @@ fn a_safety_backup_goes_into_the_repository_and_its_undo_command_restores() {
     let volume = common::unique("repo-safety");
     cleanup.volumes.push(volume.clone());
     common::docker(&["volume", "create", &volume]);
-    common::docker(&[
-        "run",
-        "--rm",
-        "-v",
-        &format!("{volume}:/d"),
-        common::IMAGE,
-        "sh",
-        "-c",
-        "echo precious > /d/f",
-    ]);
+    let in_volume = |script: &str| {
+        common::docker(&[
+            "run",
+            "--rm",
+            "-v",
+            &format!("{volume}:/d"),
+            common::IMAGE,
+            "sh",
+            "-c",
+            script,
+        ])
+    };
+    in_volume("echo precious > /d/f");
     let remove = ["volume", "rm", &volume, "--to", &url, "--confirm", &volume];
     // Without a password (no terminal to ask on) nothing is destroyed.
     let (code, _, stderr) = run(safeops(dir.path(), None)
@@ -2243,21 +2257,28 @@ fn a_safety_backup_goes_into_the_repository_and_its_undo_command_restores() {
         "the safety backup and the last backup: {listed}"
     );
     common::docker(&["rm", "-f", &container]);
+    in_volume("echo newer > /d/f");
     let words: Vec<&str> = undo.split(' ').collect();
-    let (code, _, stderr) = run(safeops(dir.path(), None)
+    let (code, stdout, stderr) = run(safeops(dir.path(), None)
         .args(&words)
         .args(["--confirm", &volume]));
     assert_eq!(code, 0, "{stderr}");
-    let content = common::docker(&[
-        "run",
-        "--rm",
-        "-v",
-        &format!("{volume}:/d"),
-        common::IMAGE,
-        "cat",
-        "/d/f",
-    ]);
-    assert_eq!(content.trim(), "precious");
+    assert_eq!(in_volume("cat /d/f").trim(), "precious");
+    // That restore's own safety backup is a plain one, named by its directory: its undo
+    // command works although backups go into the repository (`--to` says so).
+    let undo = stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("undo with: docker safeops restore "))
+        .unwrap_or_else(|| panic!("no undo command: {stdout}"));
+    assert!(undo.starts_with('/'), "{undo}");
+    for verb in [
+        &["verify", undo][..],
+        &["restore", undo, "--confirm", &volume],
+    ] {
+        let (code, _, stderr) = run(safeops(dir.path(), None).args(verb).args(["--to", &url]));
+        assert_eq!(code, 0, "{verb:?}: {stderr}");
+    }
+    assert_eq!(in_volume("cat /d/f").trim(), "newer");
     // The plan of the next removal tells the safety backup as the volume's last backup.
     let plan = common::json(safeops(dir.path(), None).args([
         "volume",

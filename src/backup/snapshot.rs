@@ -1586,6 +1586,12 @@ pub struct Listed {
     /// A safety backup, made before an operation (tag `safeops-safety`; snapshots of
     /// earlier versions lack it).
     pub safety: bool,
+    /// No problem is known: it was read back when made, and the last `verify` of it on
+    /// this host, if any, passed.
+    pub sound: bool,
+    /// Its last full verification on this host: `verified TIME`, `verify failed TIME:
+    /// ...`, or `complete (verified when made)` when none was run.
+    pub status: String,
 }
 
 /// The safeops snapshots in `repo` (of `target` only, when given), newest first.
@@ -1598,6 +1604,11 @@ pub fn list(repo: &Open, target: Option<&str>) -> Result<Vec<Listed>> {
         .into_iter()
         .map(|s| {
             let summary = s.summary.clone().unwrap_or_default();
+            let id = full_id(&s.id);
+            let (sound, status) =
+                crate::backup::store::verified_status(crate::backup::store::last_verification(
+                    crate::backup::store::Recorded::Snapshot(&id),
+                ));
             let target = s
                 .tags
                 .iter()
@@ -1607,7 +1618,9 @@ pub fn list(repo: &Open, target: Option<&str>) -> Result<Vec<Listed>> {
             (
                 s.time.timestamp().as_nanosecond(),
                 Listed {
-                    id: full_id(&s.id),
+                    sound,
+                    status,
+                    id,
                     target,
                     host: s.hostname.clone(),
                     engine: s

@@ -237,6 +237,13 @@ fn rename_noreplace(from: &Path, to: &Path) -> std::result::Result<(), rustix::i
     }
 }
 
+/// Whether a backup given on the command line is a path (a plain backup's directory,
+/// wherever backups go now), not an id: the undo command a safety backup prints names
+/// its directory, also when `--to` or the default location is a repository.
+pub fn names_a_path(arg: &Path) -> bool {
+    arg.components().count() > 1 || arg.is_dir()
+}
+
 /// A backup given on the command line: a directory, or the id (directory name) of one
 /// in the backup directory (`to` as [`backup_root`] takes it).
 pub fn resolve(
@@ -323,18 +330,28 @@ pub struct Verification {
     pub problem: Option<String>,
 }
 
-/// Where a record about the backup in `dir` is kept: `$XDG_STATE_HOME/docker-safeops/
-/// KIND/<hash of its path>.json`.
-fn record_path(dir: &Path, kind: &str) -> PathBuf {
-    let dir = fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
-    let key = hex::encode(sha2::Sha256::digest(dir.as_os_str().as_encoded_bytes()));
-    crate::state::state_dir()
-        .join(kind)
-        .join(format!("{key}.json"))
+/// What a record in the state directory is about.
+#[derive(Debug, Clone, Copy)]
+pub enum Recorded<'a> {
+    /// The plain backup in this directory.
+    Plain(&'a Path),
+    /// The snapshot with this full id (in whichever repository: ids are content hashes).
+    Snapshot(&'a str),
 }
 
-fn verification_path(dir: &Path) -> PathBuf {
-    record_path(dir, "verified")
+/// Where a record of `kind` about `about` is kept: `$XDG_STATE_HOME/docker-safeops/
+/// KIND/<hash of its path or id>.json`.
+fn record_path(about: Recorded<'_>, kind: &str) -> PathBuf {
+    let key = match about {
+        Recorded::Plain(dir) => {
+            let dir = fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+            sha2::Sha256::digest(dir.as_os_str().as_encoded_bytes())
+        }
+        Recorded::Snapshot(id) => sha2::Sha256::digest(format!("snapshot {id}")),
+    };
+    crate::state::state_dir()
+        .join(kind)
+        .join(format!("{}.json", hex::encode(key)))
 }
 
 /// The outcome of the last restore drill of a backup.
@@ -351,31 +368,55 @@ pub struct DrillRecord {
 /// Records the outcome of a drill of the backup in `dir`.
 pub fn record_drill(dir: &Path, record: &DrillRecord) {
     let json = serde_json::to_vec(record).expect("record serializes");
-    if let Err(err) = crate::state::write_private(&record_path(dir, "drilled"), &json) {
+    if let Err(err) =
+        crate::state::write_private(&record_path(Recorded::Plain(dir), "drilled"), &json)
+    {
         tracing::warn!("cannot record the drill of {}: {err}", dir.display());
     }
 }
 
 /// The last drill of the backup in `dir`, if any was recorded.
 pub fn last_drill(dir: &Path) -> Option<DrillRecord> {
-    serde_json::from_slice(&fs::read(record_path(dir, "drilled")).ok()?).ok()
+    serde_json::from_slice(&fs::read(record_path(Recorded::Plain(dir), "drilled")).ok()?).ok()
 }
 
-/// Records the outcome of a full verification of the backup in `dir`.
-pub fn record_verification(dir: &Path, problem: Option<String>) {
+/// Records the outcome of a full verification of `about`: its first problem, if any.
+pub fn record_verification(about: Recorded<'_>, problem: Option<String>) {
     let record = Verification {
         time: crate::state::now(),
         problem,
     };
     let json = serde_json::to_vec(&record).expect("record serializes");
-    if let Err(err) = crate::state::write_private(&verification_path(dir), &json) {
-        tracing::warn!("cannot record the verification of {}: {err}", dir.display());
+    if let Err(err) = crate::state::write_private(&record_path(about, "verified"), &json) {
+        tracing::warn!("cannot record the verification of {about:?}: {err}");
     }
 }
 
-/// The last full verification of the backup in `dir`, if any was recorded.
-pub fn last_verification(dir: &Path) -> Option<Verification> {
-    serde_json::from_slice(&fs::read(verification_path(dir)).ok()?).ok()
+/// The last full verification of `about`, if any was recorded.
+pub fn last_verification(about: Recorded<'_>) -> Option<Verification> {
+    serde_json::from_slice(&fs::read(record_path(about, "verified")).ok()?).ok()
+}
+
+/// Whether a complete backup is sound (no problem known), and its status as `backups`
+/// shows it, from its last full verification.
+pub fn verified_status(last: Option<Verification>) -> (bool, String) {
+    match last {
+        None => (true, "complete (verified when made)".to_string()),
+        Some(Verification {
+            time,
+            problem: None,
+        }) => (true, format!("verified {time}")),
+        Some(Verification {
+            time,
+            problem: Some(problem),
+        }) => (
+            false,
+            format!(
+                "verify failed {time}: {}",
+                crate::ui::table::printable(&problem)
+            ),
+        ),
+    }
 }
 
 /// A backup as `backups` lists it.
@@ -479,32 +520,15 @@ fn summarize(dir: &Path) -> BackupSummary {
                 .filter(|a| fs::metadata(dir.join(&a.path)).map(|m| m.len()).ok() != Some(a.size))
                 .map(|a| a.path.as_str())
                 .collect();
-            let mut sound = false;
-            let status = if !dir.join(manifest::SHA256SUMS).exists() {
-                "damaged: SHA256SUMS missing".to_string()
+            let (sound, status) = if !dir.join(manifest::SHA256SUMS).exists() {
+                (false, "damaged: SHA256SUMS missing".to_string())
             } else if let Some(first) = missing.first() {
-                format!("damaged: {first} missing or of the wrong size")
+                (
+                    false,
+                    format!("damaged: {first} missing or of the wrong size"),
+                )
             } else {
-                match last_verification(dir) {
-                    None => {
-                        sound = true;
-                        "complete (verified when made)".to_string()
-                    }
-                    Some(Verification {
-                        time,
-                        problem: None,
-                    }) => {
-                        sound = true;
-                        format!("verified {time}")
-                    }
-                    Some(Verification {
-                        time,
-                        problem: Some(problem),
-                    }) => format!(
-                        "verify failed {time}: {}",
-                        crate::ui::table::printable(&problem)
-                    ),
-                }
+                verified_status(last_verification(Recorded::Plain(dir)))
             };
             BackupSummary {
                 id,

@@ -255,7 +255,7 @@ pub fn verify(
             .problems
             .first()
             .map(|p| format!("{}: {}", p.path, p.what));
-        store::record_verification(dir, first);
+        store::record_verification(store::Recorded::Plain(dir), first);
     }
     Ok(report)
 }

@@ -130,10 +130,16 @@ async fn list_snapshots(args: &BackupsArgs, location: Repository) -> Result<()> 
                         s.files.to_string(),
                         human_bytes(s.size_bytes),
                         human_bytes(s.added_bytes),
+                        match s.safety {
+                            true => format!("{} (safety)", s.status),
+                            false => s.status.clone(),
+                        },
                     ]
                 })
                 .collect();
-            let headers = ["ID", "TARGET", "CREATED", "FILES", "SIZE", "ADDED"];
+            let headers = [
+                "ID", "TARGET", "CREATED", "FILES", "SIZE", "ADDED", "STATUS",
+            ];
             let hosts: Vec<&str> = listed.iter().map(|s| s.host.as_str()).collect();
             let (headers, rows) = with_hosts(&headers, rows, &hosts);
             format!("snapshots in {shown}\n") + &render("", &headers, &rows)

@@ -18,13 +18,17 @@ use crate::storage::repository;
 use crate::ui::table::{human_bytes, render};
 
 /// The backup `restore` reads: a plain backup, or a snapshot of the repository `--to`
-/// names (opened under a shared lock and checked before anything is touched).
+/// names (opened under a shared lock and checked before anything is touched), and
+/// where the safety backup goes.
 async fn source(args: &RestoreArgs, cancel: &Cancel) -> Result<(Source, PathBuf)> {
     let env = |n: &str| std::env::var(n).ok();
     let root = store::backup_root(args.location.to.as_deref(), &env)?;
-    let Ok(Location::Repository(location)) = Location::parse(&root.to_string_lossy()) else {
-        let dir = store::resolve(&args.backup, args.location.to.as_deref(), &env)?;
-        return Ok((Source::Plain(dir), root));
+    let location = match Location::parse(&root.to_string_lossy()) {
+        Ok(Location::Repository(location)) if !store::names_a_path(&args.backup) => location,
+        _ => {
+            let dir = store::resolve(&args.backup, args.location.to.as_deref(), &env)?;
+            return Ok((Source::Plain(dir), safety_root(root, &env)?));
+        }
     };
     let password = repository::password(args.repository.password_file.as_deref(), false)?;
     let id = Pick::Id(args.backup.to_string_lossy().into_owned());
@@ -33,13 +37,21 @@ async fn source(args: &RestoreArgs, cancel: &Cancel) -> Result<(Source, PathBuf)
         SnapshotSource::open(&location, &password, &id, wait, &cancel)
     })
     .await?;
-    // The content a restore replaces is saved as a plain backup: where plain backups go,
-    // or the default directory when that is a repository too.
-    let safety_root = match Location::parse(&store::backup_root(None, &env)?.to_string_lossy()) {
-        Ok(Location::Plain(dir)) => dir,
-        _ => store::default_root(&env),
+    Ok((Source::Snapshot(Arc::new(opened)), safety_root(root, &env)?))
+}
+
+/// The content a restore replaces is saved as a plain backup: in `root` when it is a
+/// plain directory, else where plain backups go without `--to`, else in the default
+/// directory when that is a repository too.
+fn safety_root(root: PathBuf, env: &dyn Fn(&str) -> Option<String>) -> Result<PathBuf> {
+    let plain = |root: &PathBuf| match Location::parse(&root.to_string_lossy()) {
+        Ok(Location::Plain(dir)) => Some(dir),
+        _ => None,
     };
-    Ok((Source::Snapshot(Arc::new(opened)), safety_root))
+    Ok(match plain(&root) {
+        Some(dir) => dir,
+        None => plain(&store::backup_root(None, env)?).unwrap_or_else(|| store::default_root(env)),
+    })
 }
 
 /// Runs `restore`.
@@ -122,7 +134,9 @@ pub async fn run(engine: &Engine, args: &RestoreArgs, cancel: &Cancel) -> Result
                 &rows,
             ));
             if let Some(safety) = &outcome.safety_backup {
-                out.push_str(&format!("  previous content saved in {safety}\n"));
+                out.push_str(&format!(
+                    "  previous content saved in {safety}\n  undo with: docker safeops restore {safety}\n"
+                ));
             }
             if !outcome.started.is_empty() {
                 out.push_str(&format!(

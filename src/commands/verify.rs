@@ -32,6 +32,10 @@ async fn verify_snapshot(args: &VerifyArgs, location: Repository, cancel: &Cance
         snapshot::verify(&location, repo, &id)
     })
     .await?;
+    store::record_verification(
+        store::Recorded::Snapshot(&verified.id),
+        verified.problems.first().cloned(),
+    );
     let seconds = started.elapsed().as_secs_f64();
     let text = match args.format {
         Format::Json => {
@@ -63,7 +67,9 @@ async fn verify_snapshot(args: &VerifyArgs, location: Repository, cancel: &Cance
 /// Runs `verify`.
 pub async fn run(args: &VerifyArgs, cancel: &Cancel) -> Result<()> {
     let root = store::backup_root(args.location.to.as_deref(), &|n| std::env::var(n).ok())?;
-    if let Ok(Location::Repository(location)) = Location::parse(&root.to_string_lossy()) {
+    if let Ok(Location::Repository(location)) = Location::parse(&root.to_string_lossy())
+        && !store::names_a_path(&args.backup)
+    {
         return verify_snapshot(args, location, cancel).await;
     }
     let dir = store::resolve(&args.backup, args.location.to.as_deref(), &|n| {

@@ -182,9 +182,8 @@ async fn read_repository(
                 containers: Vec::new(),
                 images: Vec::new(),
                 dumps: Vec::new(),
-                // Published only once what it added was read back and checked.
-                sound: true,
-                status: "complete (verified when made)".into(),
+                sound: s.sound,
+                status: s.status,
             }
         })
         .collect();
