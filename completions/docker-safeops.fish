@@ -76,7 +76,7 @@ complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "docto
 complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "shell-init" -d 'Print shell functions that route `docker compose down|restart`, `docker-compose` and `docker volume rm` through safeops (eval it in your shell\'s rc file)'
 complete -c docker-safeops -n "__fish_docker_safeops_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh or fish)'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand status" -l to -d 'Backup directory [default: $SAFEOPS_BACKUP_DIR, else the policy file\'s `[backup] to`, else ~/.local/share/docker-safeops/backups]' -r -F
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand status" -l password-file -d 'For a repository: read its password from this file\'s first line (every repository of the run) [default: $SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt]' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand status" -l password-file -d 'For a repository: read its password from this file, all of it, trimmed, as restic reads it (every repository of the run) [default: $SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt]' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand status" -l format -d 'Output format' -r -f -a "table\t'Aligned tables for people'
 json\t'One JSON document for scripts'"
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand status" -l config -d 'Location of client config files (default ~/.docker)' -r -F
@@ -96,7 +96,7 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand status" -l
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand status" -l tlsverify -d 'Use TLS and verify the remote'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backup" -l to -d 'Backup directory or repository [default: $SAFEOPS_BACKUP_DIR, else the policy file\'s `[backup] to`, else ~/.local/share/docker-safeops/backups]; repeatable for repositories: one run writes the same snapshot into each' -r -F
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backup" -l password-file -d 'For a repository: read its password from this file\'s first line (every repository of the run) [default: $SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt]' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backup" -l password-file -d 'For a repository: read its password from this file, all of it, trimmed, as restic reads it (every repository of the run) [default: $SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt]' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backup" -l metrics-file -d 'Write Prometheus metrics (node_exporter textfile format) to FILE after the run [default: the policy file\'s `[metrics] file`]' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backup" -l keep -d 'Keep only the newest N backups of this target (older ones are deleted after the new one is verified)' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backup" -l keep-days -d 'Also delete backups of this target older than D days (after the new one is verified; the newest backup is never deleted)' -r
@@ -124,7 +124,7 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backup" -l
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backup" -l tlsverify -d 'Use TLS and verify the remote'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backup" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; and not __fish_seen_subcommand_from init" -l to -d 'Backup directory [default: $SAFEOPS_BACKUP_DIR, else the policy file\'s `[backup] to`, else ~/.local/share/docker-safeops/backups]' -r -F
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; and not __fish_seen_subcommand_from init" -l password-file -d 'For a repository: read its password from this file\'s first line (every repository of the run) [default: $SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt]' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; and not __fish_seen_subcommand_from init" -l password-file -d 'For a repository: read its password from this file, all of it, trimmed, as restic reads it (every repository of the run) [default: $SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt]' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; and not __fish_seen_subcommand_from init" -l format -d 'Output format' -r -f -a "table\t'Aligned tables for people'
 json\t'One JSON document for scripts'"
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; and not __fish_seen_subcommand_from init" -l config -d 'Location of client config files (default ~/.docker)' -r -F
@@ -144,7 +144,7 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; a
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; and not __fish_seen_subcommand_from init" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; and not __fish_seen_subcommand_from init" -a "init" -d 'Create a restic-format repository (repo:/PATH, s3:https://HOST/BUCKET/PREFIX, sftp:USER@HOST:/PATH); its password is asked for, or read from --password-file'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; and __fish_seen_subcommand_from init" -l compression-level -d 'zstd compression level of everything written into it, by every backup: 1 is fastest, 19 smallest [default: zstd\'s own, 3]' -r
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; and __fish_seen_subcommand_from init" -l password-file -d 'For a repository: read its password from this file\'s first line (every repository of the run) [default: $SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt]' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; and __fish_seen_subcommand_from init" -l password-file -d 'For a repository: read its password from this file, all of it, trimmed, as restic reads it (every repository of the run) [default: $SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt]' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; and __fish_seen_subcommand_from init" -l config -d 'Location of client config files (default ~/.docker)' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; and __fish_seen_subcommand_from init" -s c -l context -d 'Name of the context to use to connect to the daemon' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; and __fish_seen_subcommand_from init" -s H -l host -d 'Daemon socket to connect to' -r
@@ -161,7 +161,7 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; a
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; and __fish_seen_subcommand_from init" -l tlsverify -d 'Use TLS and verify the remote'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand backups; and __fish_seen_subcommand_from init" -s h -l help -d 'Print help'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand verify" -l to -d 'Backup directory [default: $SAFEOPS_BACKUP_DIR, else the policy file\'s `[backup] to`, else ~/.local/share/docker-safeops/backups]' -r -F
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand verify" -l password-file -d 'For a repository: read its password from this file\'s first line (every repository of the run) [default: $SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt]' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand verify" -l password-file -d 'For a repository: read its password from this file, all of it, trimmed, as restic reads it (every repository of the run) [default: $SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt]' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand verify" -l format -d 'Output format' -r -f -a "table\t'Aligned tables for people'
 json\t'One JSON document for scripts'"
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand verify" -l config -d 'Location of client config files (default ~/.docker)' -r -F
@@ -180,12 +180,12 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand verify" -l
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand verify" -l tlsverify -d 'Use TLS and verify the remote'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand verify" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -l volume -d 'Restore only this volume; NAME:NEW restores it into the volume NEW (repeatable)' -r
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -l confirm -d 'Confirm overwriting volumes that hold data, without a terminal: the volume name for a single volume, else the backup\'s target name' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -l confirm -d 'Confirm overwriting volumes that hold data, without a terminal: the volume name when one volume is restored, else the backup\'s target name' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -l trust-volume-options -d 'Create volume NAME with the driver and options the backup records even though they reach outside the engine\'s own storage (a bind `device`, NFS, a plugin driver); needs confirmation like overwriting data (repeatable)' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -s t -l timeout -d 'Seconds each container gets to stop before it is killed' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -l wait-lock -d 'Wait up to SECONDS for another safeops operation on the same volumes to finish (default: fail at once, naming it)' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -l to -d 'Backup directory [default: $SAFEOPS_BACKUP_DIR, else the policy file\'s `[backup] to`, else ~/.local/share/docker-safeops/backups]' -r -F
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -l password-file -d 'For a repository: read its password from this file\'s first line (every repository of the run) [default: $SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt]' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -l password-file -d 'For a repository: read its password from this file, all of it, trimmed, as restic reads it (every repository of the run) [default: $SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt]' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -l metrics-file -d 'Write Prometheus metrics (node_exporter textfile format) to FILE after the run [default: the policy file\'s `[metrics] file`]' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -l format -d 'Output format' -r -f -a "table\t'Aligned tables for people'
 json\t'One JSON document for scripts'"
@@ -213,7 +213,7 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand down" -s t
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand down" -l confirm -d 'Confirm destroying protected volumes without a terminal: what the prompt asks for (`down`: the project name; otherwise the volume name, several joined by commas)' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand down" -l wait-lock -d 'Wait up to SECONDS for another safeops operation on the same volumes to finish (default: fail at once, naming it)' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand down" -l to -d 'Backup directory [default: $SAFEOPS_BACKUP_DIR, else the policy file\'s `[backup] to`, else ~/.local/share/docker-safeops/backups]' -r -F
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand down" -l password-file -d 'For a repository: read its password from this file\'s first line (every repository of the run) [default: $SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt]' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand down" -l password-file -d 'For a repository: read its password from this file, all of it, trimmed, as restic reads it (every repository of the run) [default: $SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt]' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand down" -l format -d 'Output format (the plan with --dry-run, else what was done)' -r -f -a "table\t'Aligned tables for people'
 json\t'One JSON document for scripts'"
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand down" -l config -d 'Location of client config files (default ~/.docker)' -r -F
@@ -295,7 +295,7 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand start" -s 
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rm" -l confirm -d 'Confirm destroying protected volumes without a terminal: what the prompt asks for (`down`: the project name; otherwise the volume name, several joined by commas)' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rm" -l wait-lock -d 'Wait up to SECONDS for another safeops operation on the same volumes to finish (default: fail at once, naming it)' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rm" -l to -d 'Backup directory [default: $SAFEOPS_BACKUP_DIR, else the policy file\'s `[backup] to`, else ~/.local/share/docker-safeops/backups]' -r -F
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rm" -l password-file -d 'For a repository: read its password from this file\'s first line (every repository of the run) [default: $SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt]' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rm" -l password-file -d 'For a repository: read its password from this file, all of it, trimmed, as restic reads it (every repository of the run) [default: $SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt]' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rm" -l format -d 'Output format (the plan with --dry-run, else what was done)' -r -f -a "table\t'Aligned tables for people'
 json\t'One JSON document for scripts'"
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rm" -l config -d 'Location of client config files (default ~/.docker)' -r -F
@@ -337,7 +337,7 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; an
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from rm" -l confirm -d 'Confirm destroying protected volumes without a terminal: what the prompt asks for (`down`: the project name; otherwise the volume name, several joined by commas)' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from rm" -l wait-lock -d 'Wait up to SECONDS for another safeops operation on the same volumes to finish (default: fail at once, naming it)' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from rm" -l to -d 'Backup directory [default: $SAFEOPS_BACKUP_DIR, else the policy file\'s `[backup] to`, else ~/.local/share/docker-safeops/backups]' -r -F
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from rm" -l password-file -d 'For a repository: read its password from this file\'s first line (every repository of the run) [default: $SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt]' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from rm" -l password-file -d 'For a repository: read its password from this file, all of it, trimmed, as restic reads it (every repository of the run) [default: $SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt]' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from rm" -l format -d 'Output format (the plan with --dry-run, else what was done)' -r -f -a "table\t'Aligned tables for people'
 json\t'One JSON document for scripts'"
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from rm" -l config -d 'Location of client config files (default ~/.docker)' -r -F
@@ -361,7 +361,7 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; an
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from prune" -l confirm -d 'Confirm destroying protected volumes without a terminal: what the prompt asks for (`down`: the project name; otherwise the volume name, several joined by commas)' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from prune" -l wait-lock -d 'Wait up to SECONDS for another safeops operation on the same volumes to finish (default: fail at once, naming it)' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from prune" -l to -d 'Backup directory [default: $SAFEOPS_BACKUP_DIR, else the policy file\'s `[backup] to`, else ~/.local/share/docker-safeops/backups]' -r -F
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from prune" -l password-file -d 'For a repository: read its password from this file\'s first line (every repository of the run) [default: $SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt]' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from prune" -l password-file -d 'For a repository: read its password from this file, all of it, trimmed, as restic reads it (every repository of the run) [default: $SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt]' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from prune" -l format -d 'Output format (the plan with --dry-run, else what was done)' -r -f -a "table\t'Aligned tables for people'
 json\t'One JSON document for scripts'"
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from prune" -l config -d 'Location of client config files (default ~/.docker)' -r -F
@@ -495,7 +495,7 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand unprotect"
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand unprotect" -l tlsverify -d 'Use TLS and verify the remote'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand unprotect" -s h -l help -d 'Print help'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand log" -l to -d 'Backup directory [default: $SAFEOPS_BACKUP_DIR, else the policy file\'s `[backup] to`, else ~/.local/share/docker-safeops/backups]' -r -F
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand log" -l password-file -d 'For a repository: read its password from this file\'s first line (every repository of the run) [default: $SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt]' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand log" -l password-file -d 'For a repository: read its password from this file, all of it, trimmed, as restic reads it (every repository of the run) [default: $SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt]' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand log" -s n -l tail -d 'Only the last N entries' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand log" -l format -d 'Output format' -r -f -a "table\t'Aligned tables for people'
 json\t'One JSON document for scripts'"
@@ -648,7 +648,7 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand schedule; 
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand schedule; and __fish_seen_subcommand_from rm" -l tlsverify -d 'Use TLS and verify the remote'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand schedule; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand drill" -l to -d 'Backup directory [default: $SAFEOPS_BACKUP_DIR, else the policy file\'s `[backup] to`, else ~/.local/share/docker-safeops/backups]' -r -F
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand drill" -l password-file -d 'For a repository: read its password from this file\'s first line (every repository of the run) [default: $SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt]' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand drill" -l password-file -d 'For a repository: read its password from this file, all of it, trimmed, as restic reads it (every repository of the run) [default: $SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt]' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand drill" -l wait-lock -d 'Wait up to SECONDS for another safeops operation on the same volumes to finish (default: fail at once, naming it)' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand drill" -l metrics-file -d 'Write Prometheus metrics (node_exporter textfile format) to FILE after the run [default: the policy file\'s `[metrics] file`]' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand drill" -l format -d 'Output format' -r -f -a "table\t'Aligned tables for people'
@@ -681,7 +681,7 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand doctor" -l
 json\t'One JSON document for scripts'"
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand doctor" -l report -d 'Also write a diagnosis bundle (tar.gz, secrets redacted) to FILE' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand doctor" -l to -d 'Backup directory [default: $SAFEOPS_BACKUP_DIR, else the policy file\'s `[backup] to`, else ~/.local/share/docker-safeops/backups]' -r -F
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand doctor" -l password-file -d 'For a repository: read its password from this file\'s first line (every repository of the run) [default: $SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt]' -r -F
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand doctor" -l password-file -d 'For a repository: read its password from this file, all of it, trimmed, as restic reads it (every repository of the run) [default: $SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt]' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand doctor" -l config -d 'Location of client config files (default ~/.docker)' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand doctor" -s c -l context -d 'Name of the context to use to connect to the daemon' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand doctor" -s H -l host -d 'Daemon socket to connect to' -r

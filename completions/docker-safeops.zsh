@@ -65,7 +65,7 @@ fatal\:"Only errors"))' \
             (status)
 _arguments "${_arguments_options[@]}" : \
 '--to=[Backup directory \[default\: \$SAFEOPS_BACKUP_DIR, else the policy file'\''s \`\[backup\] to\`, else ~/.local/share/docker-safeops/backups\]]:DIR:_files' \
-'--password-file=[For a repository\: read its password from this file'\''s first line (every repository of the run) \[default\: \$SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt\]]:FILE:_files' \
+'--password-file=[For a repository\: read its password from this file, all of it, trimmed, as restic reads it (every repository of the run) \[default\: \$SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt\]]:FILE:_files' \
 '--format=[Output format]:FORMAT:((table\:"Aligned tables for people"
 json\:"One JSON document for scripts"))' \
 '--config=[Location of client config files (default ~/.docker)]:DIR:_files' \
@@ -99,7 +99,7 @@ fatal\:"Only errors"))' \
 (backup)
 _arguments "${_arguments_options[@]}" : \
 '*--to=[Backup directory or repository \[default\: \$SAFEOPS_BACKUP_DIR, else the policy file'\''s \`\[backup\] to\`, else ~/.local/share/docker-safeops/backups\]; repeatable for repositories\: one run writes the same snapshot into each]:LOCATION:_files' \
-'--password-file=[For a repository\: read its password from this file'\''s first line (every repository of the run) \[default\: \$SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt\]]:FILE:_files' \
+'--password-file=[For a repository\: read its password from this file, all of it, trimmed, as restic reads it (every repository of the run) \[default\: \$SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt\]]:FILE:_files' \
 '--metrics-file=[Write Prometheus metrics (node_exporter textfile format) to FILE after the run \[default\: the policy file'\''s \`\[metrics\] file\`\]]:FILE:_files' \
 '--keep=[Keep only the newest N backups of this target (older ones are deleted after the new one is verified)]:N:_default' \
 '--keep-days=[Also delete backups of this target older than D days (after the new one is verified; the newest backup is never deleted)]:D:_default' \
@@ -142,7 +142,7 @@ fatal\:"Only errors"))' \
 (backups)
 _arguments "${_arguments_options[@]}" : \
 '--to=[Backup directory \[default\: \$SAFEOPS_BACKUP_DIR, else the policy file'\''s \`\[backup\] to\`, else ~/.local/share/docker-safeops/backups\]]:DIR:_files' \
-'--password-file=[For a repository\: read its password from this file'\''s first line (every repository of the run) \[default\: \$SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt\]]:FILE:_files' \
+'--password-file=[For a repository\: read its password from this file, all of it, trimmed, as restic reads it (every repository of the run) \[default\: \$SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt\]]:FILE:_files' \
 '--format=[Output format]:FORMAT:((table\:"Aligned tables for people"
 json\:"One JSON document for scripts"))' \
 '--config=[Location of client config files (default ~/.docker)]:DIR:_files' \
@@ -183,7 +183,7 @@ fatal\:"Only errors"))' \
             (init)
 _arguments "${_arguments_options[@]}" : \
 '--compression-level=[zstd compression level of everything written into it, by every backup\: 1 is fastest, 19 smallest \[default\: zstd'\''s own, 3\]]:LEVEL:_default' \
-'--password-file=[For a repository\: read its password from this file'\''s first line (every repository of the run) \[default\: \$SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt\]]:FILE:_files' \
+'--password-file=[For a repository\: read its password from this file, all of it, trimmed, as restic reads it (every repository of the run) \[default\: \$SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt\]]:FILE:_files' \
 '--config=[Location of client config files (default ~/.docker)]:DIR:_files' \
 '-c+[Name of the context to use to connect to the daemon]:NAME:_default' \
 '--context=[Name of the context to use to connect to the daemon]:NAME:_default' \
@@ -218,7 +218,7 @@ esac
 (verify)
 _arguments "${_arguments_options[@]}" : \
 '--to=[Backup directory \[default\: \$SAFEOPS_BACKUP_DIR, else the policy file'\''s \`\[backup\] to\`, else ~/.local/share/docker-safeops/backups\]]:DIR:_files' \
-'--password-file=[For a repository\: read its password from this file'\''s first line (every repository of the run) \[default\: \$SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt\]]:FILE:_files' \
+'--password-file=[For a repository\: read its password from this file, all of it, trimmed, as restic reads it (every repository of the run) \[default\: \$SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt\]]:FILE:_files' \
 '--format=[Output format]:FORMAT:((table\:"Aligned tables for people"
 json\:"One JSON document for scripts"))' \
 '--config=[Location of client config files (default ~/.docker)]:DIR:_files' \
@@ -251,13 +251,13 @@ fatal\:"Only errors"))' \
 (restore)
 _arguments "${_arguments_options[@]}" : \
 '*--volume=[Restore only this volume; NAME\:NEW restores it into the volume NEW (repeatable)]:NAME[:NEW]:_default' \
-'--confirm=[Confirm overwriting volumes that hold data, without a terminal\: the volume name for a single volume, else the backup'\''s target name]:NAME:_default' \
+'--confirm=[Confirm overwriting volumes that hold data, without a terminal\: the volume name when one volume is restored, else the backup'\''s target name]:NAME:_default' \
 '*--trust-volume-options=[Create volume NAME with the driver and options the backup records even though they reach outside the engine'\''s own storage (a bind \`device\`, NFS, a plugin driver); needs confirmation like overwriting data (repeatable)]:NAME:_default' \
 '-t+[Seconds each container gets to stop before it is killed]:SECONDS:_default' \
 '--timeout=[Seconds each container gets to stop before it is killed]:SECONDS:_default' \
 '--wait-lock=[Wait up to SECONDS for another safeops operation on the same volumes to finish (default\: fail at once, naming it)]:SECONDS:_default' \
 '--to=[Backup directory \[default\: \$SAFEOPS_BACKUP_DIR, else the policy file'\''s \`\[backup\] to\`, else ~/.local/share/docker-safeops/backups\]]:DIR:_files' \
-'--password-file=[For a repository\: read its password from this file'\''s first line (every repository of the run) \[default\: \$SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt\]]:FILE:_files' \
+'--password-file=[For a repository\: read its password from this file, all of it, trimmed, as restic reads it (every repository of the run) \[default\: \$SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt\]]:FILE:_files' \
 '--metrics-file=[Write Prometheus metrics (node_exporter textfile format) to FILE after the run \[default\: the policy file'\''s \`\[metrics\] file\`\]]:FILE:_files' \
 '--format=[Output format]:FORMAT:((table\:"Aligned tables for people"
 json\:"One JSON document for scripts"))' \
@@ -299,7 +299,7 @@ _arguments "${_arguments_options[@]}" : \
 '--confirm=[Confirm destroying protected volumes without a terminal\: what the prompt asks for (\`down\`\: the project name; otherwise the volume name, several joined by commas)]:NAME:_default' \
 '--wait-lock=[Wait up to SECONDS for another safeops operation on the same volumes to finish (default\: fail at once, naming it)]:SECONDS:_default' \
 '--to=[Backup directory \[default\: \$SAFEOPS_BACKUP_DIR, else the policy file'\''s \`\[backup\] to\`, else ~/.local/share/docker-safeops/backups\]]:DIR:_files' \
-'--password-file=[For a repository\: read its password from this file'\''s first line (every repository of the run) \[default\: \$SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt\]]:FILE:_files' \
+'--password-file=[For a repository\: read its password from this file, all of it, trimmed, as restic reads it (every repository of the run) \[default\: \$SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt\]]:FILE:_files' \
 '--format=[Output format (the plan with --dry-run, else what was done)]:FORMAT:((table\:"Aligned tables for people"
 json\:"One JSON document for scripts"))' \
 '--config=[Location of client config files (default ~/.docker)]:DIR:_files' \
@@ -441,7 +441,7 @@ _arguments "${_arguments_options[@]}" : \
 '--confirm=[Confirm destroying protected volumes without a terminal\: what the prompt asks for (\`down\`\: the project name; otherwise the volume name, several joined by commas)]:NAME:_default' \
 '--wait-lock=[Wait up to SECONDS for another safeops operation on the same volumes to finish (default\: fail at once, naming it)]:SECONDS:_default' \
 '--to=[Backup directory \[default\: \$SAFEOPS_BACKUP_DIR, else the policy file'\''s \`\[backup\] to\`, else ~/.local/share/docker-safeops/backups\]]:DIR:_files' \
-'--password-file=[For a repository\: read its password from this file'\''s first line (every repository of the run) \[default\: \$SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt\]]:FILE:_files' \
+'--password-file=[For a repository\: read its password from this file, all of it, trimmed, as restic reads it (every repository of the run) \[default\: \$SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt\]]:FILE:_files' \
 '--format=[Output format (the plan with --dry-run, else what was done)]:FORMAT:((table\:"Aligned tables for people"
 json\:"One JSON document for scripts"))' \
 '--config=[Location of client config files (default ~/.docker)]:DIR:_files' \
@@ -518,7 +518,7 @@ _arguments "${_arguments_options[@]}" : \
 '--confirm=[Confirm destroying protected volumes without a terminal\: what the prompt asks for (\`down\`\: the project name; otherwise the volume name, several joined by commas)]:NAME:_default' \
 '--wait-lock=[Wait up to SECONDS for another safeops operation on the same volumes to finish (default\: fail at once, naming it)]:SECONDS:_default' \
 '--to=[Backup directory \[default\: \$SAFEOPS_BACKUP_DIR, else the policy file'\''s \`\[backup\] to\`, else ~/.local/share/docker-safeops/backups\]]:DIR:_files' \
-'--password-file=[For a repository\: read its password from this file'\''s first line (every repository of the run) \[default\: \$SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt\]]:FILE:_files' \
+'--password-file=[For a repository\: read its password from this file, all of it, trimmed, as restic reads it (every repository of the run) \[default\: \$SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt\]]:FILE:_files' \
 '--format=[Output format (the plan with --dry-run, else what was done)]:FORMAT:((table\:"Aligned tables for people"
 json\:"One JSON document for scripts"))' \
 '--config=[Location of client config files (default ~/.docker)]:DIR:_files' \
@@ -557,7 +557,7 @@ _arguments "${_arguments_options[@]}" : \
 '--confirm=[Confirm destroying protected volumes without a terminal\: what the prompt asks for (\`down\`\: the project name; otherwise the volume name, several joined by commas)]:NAME:_default' \
 '--wait-lock=[Wait up to SECONDS for another safeops operation on the same volumes to finish (default\: fail at once, naming it)]:SECONDS:_default' \
 '--to=[Backup directory \[default\: \$SAFEOPS_BACKUP_DIR, else the policy file'\''s \`\[backup\] to\`, else ~/.local/share/docker-safeops/backups\]]:DIR:_files' \
-'--password-file=[For a repository\: read its password from this file'\''s first line (every repository of the run) \[default\: \$SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt\]]:FILE:_files' \
+'--password-file=[For a repository\: read its password from this file, all of it, trimmed, as restic reads it (every repository of the run) \[default\: \$SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt\]]:FILE:_files' \
 '--format=[Output format (the plan with --dry-run, else what was done)]:FORMAT:((table\:"Aligned tables for people"
 json\:"One JSON document for scripts"))' \
 '--config=[Location of client config files (default ~/.docker)]:DIR:_files' \
@@ -805,7 +805,7 @@ fatal\:"Only errors"))' \
 (log)
 _arguments "${_arguments_options[@]}" : \
 '--to=[Backup directory \[default\: \$SAFEOPS_BACKUP_DIR, else the policy file'\''s \`\[backup\] to\`, else ~/.local/share/docker-safeops/backups\]]:DIR:_files' \
-'--password-file=[For a repository\: read its password from this file'\''s first line (every repository of the run) \[default\: \$SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt\]]:FILE:_files' \
+'--password-file=[For a repository\: read its password from this file, all of it, trimmed, as restic reads it (every repository of the run) \[default\: \$SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt\]]:FILE:_files' \
 '-n+[Only the last N entries]:N:_default' \
 '--tail=[Only the last N entries]:N:_default' \
 '--format=[Output format]:FORMAT:((table\:"Aligned tables for people"
@@ -1083,7 +1083,7 @@ esac
 (drill)
 _arguments "${_arguments_options[@]}" : \
 '--to=[Backup directory \[default\: \$SAFEOPS_BACKUP_DIR, else the policy file'\''s \`\[backup\] to\`, else ~/.local/share/docker-safeops/backups\]]:DIR:_files' \
-'--password-file=[For a repository\: read its password from this file'\''s first line (every repository of the run) \[default\: \$SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt\]]:FILE:_files' \
+'--password-file=[For a repository\: read its password from this file, all of it, trimmed, as restic reads it (every repository of the run) \[default\: \$SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt\]]:FILE:_files' \
 '--wait-lock=[Wait up to SECONDS for another safeops operation on the same volumes to finish (default\: fail at once, naming it)]:SECONDS:_default' \
 '--metrics-file=[Write Prometheus metrics (node_exporter textfile format) to FILE after the run \[default\: the policy file'\''s \`\[metrics\] file\`\]]:FILE:_files' \
 '--format=[Output format]:FORMAT:((table\:"Aligned tables for people"
@@ -1130,7 +1130,7 @@ env-guard\:"Containers whose settings name another environment'\''s hosts"))' \
 json\:"One JSON document for scripts"))' \
 '--report=[Also write a diagnosis bundle (tar.gz, secrets redacted) to FILE]:FILE:_files' \
 '--to=[Backup directory \[default\: \$SAFEOPS_BACKUP_DIR, else the policy file'\''s \`\[backup\] to\`, else ~/.local/share/docker-safeops/backups\]]:DIR:_files' \
-'--password-file=[For a repository\: read its password from this file'\''s first line (every repository of the run) \[default\: \$SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt\]]:FILE:_files' \
+'--password-file=[For a repository\: read its password from this file, all of it, trimmed, as restic reads it (every repository of the run) \[default\: \$SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt\]]:FILE:_files' \
 '--config=[Location of client config files (default ~/.docker)]:DIR:_files' \
 '-c+[Name of the context to use to connect to the daemon]:NAME:_default' \
 '--context=[Name of the context to use to connect to the daemon]:NAME:_default' \

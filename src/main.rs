@@ -172,6 +172,30 @@ async fn connect(flags: &DockerFlags) -> Result<Engine> {
     Ok(engine)
 }
 
+/// For a verb that needs no engine: when an operation died before it was finished,
+/// connects to the engine anyway to recover it (as any verb that connects does), and
+/// names what is left for another engine or an engine that cannot be reached.
+async fn recover_interrupted(flags: &DockerFlags) {
+    if journal::interrupted().is_empty() {
+        return;
+    }
+    if let Err(err) = connect(flags).await {
+        docker_safeops::say!("note: cannot recover an interrupted operation: {err}");
+    }
+    for left in journal::interrupted() {
+        docker_safeops::say!(
+            "note: an interrupted `{}` of {} (process {}) left containers stopped or work \
+             half-done on {}: any verb connected to that engine finishes it, e.g. \
+             `docker safeops -H {} status`",
+            left.verb,
+            left.started,
+            left.pid,
+            left.engine_host,
+            left.engine_host
+        );
+    }
+}
+
 /// Connects to the engine `flags` name, as the Docker CLI would.
 async fn reach(flags: &DockerFlags) -> Result<Engine> {
     let endpoint = endpoint::resolve(&flags.connect_options(), &|name| std::env::var(name).ok())?;
@@ -208,11 +232,17 @@ async fn dispatch(mut cli: Cli) -> Result<()> {
                     .inspect_err(|err| commands::backup::record_not_started(args, err, 0.0))?;
                 commands::backup::run(&discovery(&cli, &engine), args, &cancel).await
             }
-            Verb::Backups(args) => match &args.action {
-                Some(BackupsAction::Init(init)) => commands::backups::init(init).await,
-                None => commands::backups::run(args).await,
-            },
-            Verb::Verify(args) => commands::verify::run(args, &cancel).await,
+            Verb::Backups(args) => {
+                recover_interrupted(&cli.docker).await;
+                match &args.action {
+                    Some(BackupsAction::Init(init)) => commands::backups::init(init).await,
+                    None => commands::backups::run(args).await,
+                }
+            }
+            Verb::Verify(args) => {
+                recover_interrupted(&cli.docker).await;
+                commands::verify::run(args, &cancel).await
+            }
             Verb::Down(args) => {
                 let engine = connect(&cli.docker).await?;
                 commands::down::run(&discovery(&cli, &engine), args, &cancel).await
@@ -259,13 +289,22 @@ async fn dispatch(mut cli: Cli) -> Result<()> {
                 let engine = connect(&cli.docker).await?;
                 commands::protect::unprotect(&engine, args).await
             }
-            Verb::Log(args) => commands::log::run(args).await,
+            Verb::Log(args) => {
+                recover_interrupted(&cli.docker).await;
+                commands::log::run(args).await
+            }
             Verb::Schedule(ScheduleVerb::Add(args)) => {
                 let engine = connect(&cli.docker).await?;
                 commands::schedule::add(&discovery(&cli, &engine), &cli.docker, args).await
             }
-            Verb::Schedule(ScheduleVerb::Ls(args)) => commands::schedule::ls(args),
-            Verb::Schedule(ScheduleVerb::Rm(args)) => commands::schedule::rm(args),
+            Verb::Schedule(ScheduleVerb::Ls(args)) => {
+                recover_interrupted(&cli.docker).await;
+                commands::schedule::ls(args)
+            }
+            Verb::Schedule(ScheduleVerb::Rm(args)) => {
+                recover_interrupted(&cli.docker).await;
+                commands::schedule::rm(args)
+            }
             Verb::Drill(args) => {
                 let engine = connect(&cli.docker).await?;
                 commands::drill::run(&discovery(&cli, &engine), args, &cancel).await

@@ -393,7 +393,8 @@ fn after_sigkill_the_next_invocation_recovers() {
         leftovers.iter().all(|n| n.starts_with(".partial-")),
         "{leftovers:?}"
     );
-    let (code, _, stderr) = run(f.safeops().args(["status", &f.container, "--no-size"]));
+    // A verb that needs no engine (`backups`) recovers it too.
+    let (code, _, stderr) = run(f.safeops().arg("backups"));
     assert_eq!(code, 0, "{stderr}");
     assert!(
         stderr.contains("recovered an interrupted `backup`"),
@@ -1348,4 +1349,58 @@ fn a_container_between_two_restarts_is_quiesced_too() {
     assert!(quiesced.contains(&looping.as_str().into()), "{out}");
     assert_ne!(state().trim(), "exited", "left stopped");
     assert_eq!(f.state(), "running");
+}
+
+/// What `--confirm` takes depends on what the restore restores, not on which volumes
+/// hold data now: a script's confirmation of a backup of two volumes keeps matching
+/// when one of them happens to be empty.
+#[test]
+fn restoring_several_volumes_is_confirmed_with_the_target_whichever_hold_data() {
+    require_engine();
+    let dir = tempfile::tempdir().unwrap();
+    let mut cleanup = Cleanup::new();
+    let container = unique("pair");
+    let (full, empty) = (format!("{container}-full"), format!("{container}-empty"));
+    cleanup.containers.push(container.clone());
+    cleanup.volumes.extend([full.clone(), empty.clone()]);
+    docker(&[
+        "run",
+        "-d",
+        "--name",
+        &container,
+        "-v",
+        &format!("{full}:/full"),
+        "-v",
+        &format!("{empty}:/empty"),
+        IMAGE,
+        "sh",
+        "-c",
+        "echo kept > /full/f; echo kept > /empty/f; sleep 3600",
+    ]);
+    let isolated = || {
+        let mut cmd = safeops(dir.path());
+        cmd.env("XDG_STATE_HOME", dir.path().join("state"));
+        cmd
+    };
+    let backup = json(isolated().args(["backup", &container, "-t", "0", "--format", "json"]));
+    let backup = backup["path"].as_str().unwrap().to_string();
+    docker(&[
+        "exec",
+        &container,
+        "sh",
+        "-c",
+        "rm /empty/f; echo new > /full/f",
+    ]);
+    let restore =
+        |confirm: &str| run(isolated().args(["restore", &backup, "-t", "0", "--confirm", confirm]));
+    let (code, _, stderr) = restore(&full);
+    assert_eq!(code, 3, "{stderr}");
+    assert!(
+        stderr.contains(&format!("--confirm {container}")),
+        "{stderr}"
+    );
+    let (code, _, stderr) = restore(&container);
+    assert_eq!(code, 0, "{stderr}");
+    let content = docker(&["exec", &container, "cat", "/full/f", "/empty/f"]);
+    assert_eq!(content, "kept\nkept\n");
 }

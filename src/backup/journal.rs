@@ -289,6 +289,15 @@ async fn recover_where(engine: &Engine, ended: impl Fn(u32) -> bool) -> Vec<Stri
     done
 }
 
+/// The operations whose process died before they were finished, on any engine: what
+/// the next command connected to their engine recovers.
+pub fn interrupted() -> Vec<JournalState> {
+    journals()
+        .map(|(_, state)| state)
+        .filter(|state| state.pid != std::process::id() && !process_alive(state.pid))
+        .collect()
+}
+
 /// The journals on disk that can be read, with their paths.
 fn journals() -> impl Iterator<Item = (PathBuf, JournalState)> {
     fs::read_dir(journal_dir())

@@ -433,13 +433,11 @@ pub async fn restore(
                 }
             );
         }
-        let mut confirmed: Vec<&str> = overwritten.clone();
-        confirmed.extend(reaching_out.iter().map(|(name, _)| *name));
-        confirmed.dedup();
-        let expected = if confirmed.len() == 1 {
-            confirmed[0].to_string()
-        } else {
-            manifest.target.name.clone()
+        // What is typed depends on what is restored, not on which volumes hold data
+        // now: a script's `--confirm` must not stop matching when a volume is empty.
+        let expected = match into_names.as_slice() {
+            [single] => single.to_string(),
+            _ => manifest.target.name.clone(),
         };
         Some(
             confirm::confirm(

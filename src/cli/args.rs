@@ -247,8 +247,9 @@ pub struct LocationFlags {
 /// The password of the repositories a verb reads or writes.
 #[derive(Debug, Clone, Default, Args)]
 pub struct RepositoryFlags {
-    /// For a repository: read its password from this file's first line (every
-    /// repository of the run) [default: $SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt]
+    /// For a repository: read its password from this file, all of it, trimmed, as
+    /// restic reads it (every repository of the run) [default:
+    /// $SAFEOPS_REPOSITORY_PASSWORD_FILE, else a prompt]
     #[arg(long, value_name = "FILE")]
     pub password_file: Option<PathBuf>,
 }
@@ -952,7 +953,7 @@ pub struct RestoreArgs {
     #[arg(long = "volume", value_name = "NAME[:NEW]")]
     pub volumes: Vec<String>,
     /// Confirm overwriting volumes that hold data, without a terminal: the volume
-    /// name for a single volume, else the backup's target name
+    /// name when one volume is restored, else the backup's target name
     #[arg(long, value_name = "NAME")]
     pub confirm: Option<String>,
     /// Do not start the containers again after restoring
