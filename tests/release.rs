@@ -578,6 +578,24 @@ fn a_compose_service_is_released_through_compose() {
         docker_b(&["image", "inspect", &reference, "--format", "{{.Id}}"]),
         pulled
     );
+    // A service its operator stopped is released stopped: compose creates its new
+    // container and does not start it.
+    docker_b(&["stop", "-t", "0", &container]);
+    let stopped_image = format!("safeops-test/{name}-src:4");
+    clean.images.push(stopped_image.clone());
+    commit_image(IMAGE, &stopped_image, "echo v4 > /version", &[]);
+    let report = json(&mut project_release(&[
+        "--image",
+        &stopped_image,
+        "--format",
+        "json",
+    ]));
+    assert_eq!(report["containers"][0]["outcome"], "released", "{report}");
+    assert_eq!(inspect_b(&container, "{{.State.Status}}"), "created");
+    assert_eq!(
+        inspect_b(&container, "{{.Image}}"),
+        docker_b(&["image", "inspect", &reference, "--format", "{{.Id}}"])
+    );
     // Its compose file gone, the service's container is released in run mode: said.
     std::fs::remove_file(dir.path().join("compose.yaml")).unwrap();
     let (code, _, stderr) = run(&mut release(

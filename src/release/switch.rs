@@ -265,11 +265,14 @@ impl Release<'_> {
             ))
             .hint("name the image by a tag in the compose file (e.g. shop:2.4)"));
         }
+        // A service whose containers are all stopped (one-off jobs that ran, or stopped
+        // by the operator) is released stopped, as `recreate` leaves it.
+        let starts = specs.is_empty() || specs.iter().any(recreate::starts_again);
         let previous_tag = tagged(self.engine, reference).await;
         tag(self.engine, self.image_id, reference).await?;
-        let failure = match self.up(discovery, project, service).await {
+        let failure = match self.up(discovery, project, service, starts).await {
             Ok(()) => self
-                .check_service(&project.name, service, Check::Release)
+                .check_service(&project.name, service, Check::Release, starts)
                 .await
                 .err(),
             Err(err) => Some(err),
@@ -300,8 +303,8 @@ impl Release<'_> {
             (Some(previous), true) => {
                 let back = async {
                     tag(self.engine, previous, reference).await?;
-                    self.up(discovery, project, service).await?;
-                    self.check_service(&project.name, service, Check::Rollback)
+                    self.up(discovery, project, service, starts).await?;
+                    self.check_service(&project.name, service, Check::Rollback, starts)
                         .await?;
                     // The name goes back where it pointed (an image pulled and not yet
                     // deployed stays named, not dangling for a prune).
@@ -408,16 +411,24 @@ impl Release<'_> {
             .collect())
     }
 
-    async fn up(&self, discovery: &Discovery<'_>, project: &Project, service: &str) -> Result<()> {
+    /// `compose up` of `service` on the image just tagged: its containers are started
+    /// when `starts`, else only created.
+    async fn up(
+        &self,
+        discovery: &Discovery<'_>,
+        project: &Project,
+        service: &str,
+        starts: bool,
+    ) -> Result<()> {
+        let mut argv = vec!["up", if starts { "-d" } else { "--no-start" }, "--no-deps"];
         // Never a pull: it would replace the image just tagged (`pull_policy: always`).
-        let v2 = project
+        if project
             .cli
             .as_ref()
-            .is_some_and(|c| c.generation() == Generation::V2);
-        let mut argv: Vec<&str> = match v2 {
-            true => vec!["up", "-d", "--no-deps", "--pull", "never"],
-            false => vec!["up", "-d", "--no-deps"],
-        };
+            .is_some_and(|c| c.generation() == Generation::V2)
+        {
+            argv.extend(["--pull", "never"]);
+        }
         // Without -t, compose gives the service its stop_grace_period.
         let timeout = self.stop_timeout.map(|t| t.to_string());
         if let Some(timeout) = &timeout {
@@ -428,8 +439,15 @@ impl Release<'_> {
     }
 
     /// The gate, for every container of the service. A release's ends at Ctrl-C (a
-    /// rollback's finishes) and wants the released image in every container.
-    async fn check_service(&self, project: &str, service: &str, check: Check) -> Result<()> {
+    /// rollback's finishes) and wants the released image in every container; containers
+    /// not `started` have nothing running to check.
+    async fn check_service(
+        &self,
+        project: &str,
+        service: &str,
+        check: Check,
+        started: bool,
+    ) -> Result<()> {
         let (_, never) = crate::cancel::pair();
         let cancel = match check {
             Check::Release => self.cancel,
@@ -455,6 +473,9 @@ impl Release<'_> {
                 // would have it run another image.
                 if check == Check::Release {
                     self.runs_the_image(&container.id, &container.name).await?;
+                }
+                if !started {
+                    return Ok(());
                 }
                 restart_check::check(self.engine, &container.id, &container.name, patience).await?;
                 self.gate.probes(self.engine, &container.id).await
