@@ -14,6 +14,10 @@ use crate::error::{Error, Result};
 /// The socket the Docker CLI uses when nothing else is configured.
 pub const DEFAULT_HOST: &str = "unix:///var/run/docker.sock";
 
+/// The engine the Docker CLI reaches with TLS on (`--tls`, `--tlsverify`,
+/// `DOCKER_TLS_VERIFY`, `DOCKER_TLS`) and no host given.
+const DEFAULT_TLS_HOST: &str = "tcp://localhost:2376";
+
 /// The Docker CLI's connection options as given on the command line (`--config`,
 /// `--context`, `-H`, `--tls*`). The CLI layer fills it; this layer knows no argument parser.
 #[derive(Debug, Clone, Default)]
@@ -278,14 +282,18 @@ fn default_endpoint(
     source: Source,
 ) -> Result<Endpoint> {
     let env_set = |name: &str| env(name).filter(|v| !v.is_empty());
+    let verify = flags.tlsverify || env_set("DOCKER_TLS_VERIFY").is_some();
+    let use_tls = flags.tls || verify || env_set("DOCKER_TLS").is_some();
+    // With TLS and no host, the Docker CLI talks to the TLS port on localhost (a
+    // tunnel to a remote engine, often), never to the local socket.
     let (host, source) = match (flags.host.first(), env_set("DOCKER_HOST")) {
         (Some(host), _) => (host.clone(), Source::HostFlag),
         (None, Some(host)) => (host, Source::DockerHostEnv),
+        (None, None) if use_tls => (DEFAULT_TLS_HOST.to_string(), source),
         (None, None) => (DEFAULT_HOST.to_string(), source),
     };
     let host = normalize_host(&host, &source)?;
-    let verify = flags.tlsverify || env_set("DOCKER_TLS_VERIFY").is_some();
-    let tls = if flags.tls || verify {
+    let tls = if use_tls {
         let cert_dir = env_set("DOCKER_CERT_PATH")
             .map(PathBuf::from)
             .unwrap_or_else(|| config_dir(flags, env));
@@ -438,10 +446,15 @@ fn normalize_host(host: &str, source: &Source) -> Result<String> {
             .hint("use unix:///path/to/docker.sock, tcp://HOST:PORT or ssh://[USER@]HOST[:PORT]")
     };
     if let Some(path) = host.strip_prefix("unix://") {
-        if path.is_empty() {
-            return Err(bad());
-        }
-        return Ok(host.to_string());
+        // As the Docker CLI reads them: `unix://` alone is the default socket, and an
+        // address without a scheme is TCP.
+        return Ok(match path.is_empty() {
+            true => DEFAULT_HOST.to_string(),
+            false => host.to_string(),
+        });
+    }
+    if !host.contains("://") && !host.is_empty() {
+        return normalize_host(&format!("tcp://{host}"), source);
     }
     if let Some(rest) = host.strip_prefix("tcp://") {
         let authority = rest.trim_end_matches('/');
@@ -650,6 +663,37 @@ mod tests {
         assert_eq!(
             e.child_env()[3],
             ("DOCKER_CERT_PATH", Some("/certs".to_string()))
+        );
+    }
+
+    /// As the Docker CLI: TLS without a host is the TLS port on localhost (an ssh
+    /// tunnel to a remote engine, typically), never the local socket; an address
+    /// without a scheme is TCP, and `unix://` alone the default socket.
+    #[test]
+    fn hosts_left_out_or_written_short_reach_what_the_docker_cli_reaches() {
+        let host = |vars: &[(&str, &str)], flags: ConnectOptions| {
+            let e = resolve(&flags, &env_of(vars)).unwrap();
+            (e.host, e.tls.is_some())
+        };
+        let tcp_tls = ("tcp://localhost:2376".to_string(), true);
+        assert_eq!(host(&[("DOCKER_TLS_VERIFY", "1")], Default::default()), tcp_tls);
+        assert_eq!(host(&[("DOCKER_TLS", "1")], Default::default()), tcp_tls);
+        let flag = ConnectOptions {
+            tlsverify: true,
+            ..Default::default()
+        };
+        assert_eq!(host(&[], flag), tcp_tls);
+        assert_eq!(
+            host(&[("DOCKER_TLS_VERIFY", "")], Default::default()),
+            (DEFAULT_HOST.to_string(), false)
+        );
+        assert_eq!(
+            host(&[("DOCKER_HOST", "10.0.0.5:2375")], Default::default()),
+            ("tcp://10.0.0.5:2375".to_string(), false)
+        );
+        assert_eq!(
+            host(&[("DOCKER_HOST", "unix://")], Default::default()),
+            (DEFAULT_HOST.to_string(), false)
         );
     }
 
