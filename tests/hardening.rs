@@ -614,8 +614,8 @@ fn shell_integration_routes_every_spelling_docker_accepts() {
     std::fs::write(&init, functions).unwrap();
     // A script, not a terminal: guarded commands refuse (3) unless confirmed.
     let bash = |line: &str| {
-        run(std::process::Command::new("bash")
-            .arg("-c")
+        run(std::process::Command::new("timeout")
+            .args(["60", "bash", "-c"])
             .arg(format!("source {}; {line}", init.display()))
             .current_dir(dir.path())
             .env("DOCKER_CONFIG", &config)
@@ -637,6 +637,8 @@ fn shell_integration_routes_every_spelling_docker_accepts() {
             format!("docker -H=unix:///var/run/docker.sock volume rm {volume}"),
             in_use,
         ),
+        // Docker reads `-Dc default` as debug and the context `default`.
+        (format!("docker -Dc default volume rm {volume}"), in_use),
         (
             format!("docker container rm -f -v {anonymous_owner}"),
             unconfirmed,
@@ -662,6 +664,13 @@ fn shell_integration_routes_every_spelling_docker_accepts() {
         dir.path().display()
     ));
     assert_eq!(code, 2, "{stderr}");
+    // An option without its value is docker's or compose's to refuse, at once (the
+    // wrapper looped for ever).
+    for line in ["docker --context", "docker compose -p", "docker-compose -f"] {
+        let (code, _, stderr) = bash(line);
+        assert_ne!(code, 124, "{line}: {stderr}");
+        assert!(stderr.contains("argument"), "{line}: {stderr}");
+    }
     let (code, _, stderr) = bash(&format!("docker compose -p {project} rm -fsv"));
     assert_eq!(code, 3, "{stderr}");
     assert!(stderr.contains("without any guard"), "{stderr}");

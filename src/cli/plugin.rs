@@ -70,10 +70,25 @@ fn first_positional(args: &[String]) -> Option<usize> {
         if arg == "--" || !arg.starts_with('-') || arg == "-" {
             return Some(i);
         }
-        let takes_value = VALUE_FLAGS.contains(&arg.as_str());
-        i += if takes_value { 2 } else { 1 };
+        i += if takes_next_word(arg) { 2 } else { 1 };
     }
     None
+}
+
+/// Whether option word `arg` takes the next word as its value: one of [`VALUE_FLAGS`],
+/// or a cluster of short options (`-Dc`, as Docker's `-Dc prod`) ended by the first
+/// of them that takes a value (`-Dcprod` holds its value).
+fn takes_next_word(arg: &str) -> bool {
+    if VALUE_FLAGS.contains(&arg) {
+        return true;
+    }
+    let Some(cluster) = arg.strip_prefix('-').filter(|c| !c.starts_with('-')) else {
+        return false;
+    };
+    cluster
+        .char_indices()
+        .find(|(_, c)| VALUE_FLAGS.contains(&format!("-{c}").as_str()))
+        .is_some_and(|(at, c)| at + c.len_utf8() == cluster.len())
 }
 
 /// Classifies argv (including argv[0]) into what we were asked to do.
@@ -352,6 +367,17 @@ mod tests {
             classify(argv(&["p", "--log-level=debug", "safeops", "status"])),
             Invocation::Run(argv(&["p", "--log-level=debug", "status"]))
         );
+        // Short options clustered as Docker takes them: `-Dc prod` is debug and the
+        // context `prod`; `-Dcprod` holds its value.
+        for (cluster, value) in [(&["-Dc", "prod"][..], "safeops"), (&["-Dcprod"], "safeops")] {
+            let mut words = vec!["p"];
+            words.extend(cluster);
+            words.extend([value, "status"]);
+            let mut expected = vec!["p"];
+            expected.extend(cluster);
+            expected.push("status");
+            assert_eq!(classify(argv(&words)), Invocation::Run(argv(&expected)));
+        }
     }
 
     #[test]

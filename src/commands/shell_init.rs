@@ -18,7 +18,9 @@ __safeops_compose_verb() {
   while [ $# -gt 0 ]; do
     case "$1" in
       --) return ;;
-      -f|--file|-p|--project-name|--project-directory|--workdir|--env-file|--profile|--ansi|--parallel|--progress|--insecure-registry|-H|--host|-c|--context|--log-level|--tlscacert|--tlscert|--tlskey) shift 2 ;;
+      -f|--file|-p|--project-name|--project-directory|--workdir|--env-file|--profile|--ansi|--parallel|--progress|--insecure-registry|-H|--host|-c|--context|--log-level|--tlscacert|--tlscert|--tlskey)
+        [ $# -ge 2 ] || return
+        shift 2 ;;
       -*) shift ;;
       alpha|attach|bridge|build|commit|config|cp|create|down|events|exec|export|help|images|kill|logs|ls|pause|port|ps|publish|pull|push|restart|rm|run|scale|start|stats|stop|top|unpause|up|version|volumes|wait|watch)
         printf '%s' "$1"; return ;;
@@ -27,6 +29,7 @@ __safeops_compose_verb() {
   done
 }
 __safeops_has_volume_flag() {
+  local arg
   for arg in "$@"; do
     case "$arg" in
       --) return 1 ;;
@@ -41,15 +44,25 @@ __safeops_unguarded() {
   return 3
 }
 docker() {
-  # Docker's own global options (`--context X`, `-H X`, `-H=X`, `-HX`, ...) come
-  # first; they are handed to safeops, which resolves the engine the same way.
+  # Docker's own global options (`--context X`, `-H X`, `-H=X`, `-HX`, `-Dc X`, ...)
+  # come first; they are handed to safeops, which resolves the engine the same way.
+  # A cluster of short options whose first that takes a value ends it (`-Dc`) takes
+  # the next word; one without a value is left to docker to refuse.
   local -a __safeops_globals=()
   while [ $# -gt 0 ]; do
     case "$1" in
-      -c|--context|-H|--host|--config|-l|--log-level|--tlscacert|--tlscert|--tlskey)
+      --config|--context|--host|--log-level|--tlscacert|--tlscert|--tlskey)
+        [ $# -ge 2 ] || break
         __safeops_globals+=("$1" "$2"); shift 2 ;;
-      -D|--debug|--tls|--tlsverify|--*=*|-[cHlD]?*)
+      --debug|--tls|--tlsverify|--*=*)
         __safeops_globals+=("$1"); shift ;;
+      -[!-]*)
+        if [[ "$1" =~ ^-[^-cHl]*[cHl]$ ]]; then
+          [ $# -ge 2 ] || break
+          __safeops_globals+=("$1" "$2"); shift 2
+        else
+          __safeops_globals+=("$1"); shift
+        fi ;;
       *) break ;;
     esac
   done
@@ -131,12 +144,25 @@ function docker --wraps docker
     set -l rest $argv
     while test (count $rest) -gt 0
         switch $rest[1]
-            case -c --context -H --host --config -l --log-level --tlscacert --tlscert --tlskey
+            case --config --context --host --log-level --tlscacert --tlscert --tlskey
+                test (count $rest) -ge 2; or break
                 set globals $globals $rest[1..2]
                 set rest $rest[3..-1]
-            case -D --debug --tls --tlsverify '--*=*' '-c*' '-H*' '-l*' '-D*'
+            case --debug --tls --tlsverify '--*=*'
                 set globals $globals $rest[1]
                 set rest $rest[2..-1]
+            case '--*'
+                break
+            case '-?*'
+                # A cluster whose first option that takes a value ends it takes the next word.
+                if string match -qr -- '^-[^-cHl]*[cHl]$' $rest[1]
+                    test (count $rest) -ge 2; or break
+                    set globals $globals $rest[1..2]
+                    set rest $rest[3..-1]
+                else
+                    set globals $globals $rest[1]
+                    set rest $rest[2..-1]
+                end
             case '*'
                 break
         end

@@ -676,7 +676,10 @@ mod tests {
             (e.host, e.tls.is_some())
         };
         let tcp_tls = ("tcp://localhost:2376".to_string(), true);
-        assert_eq!(host(&[("DOCKER_TLS_VERIFY", "1")], Default::default()), tcp_tls);
+        assert_eq!(
+            host(&[("DOCKER_TLS_VERIFY", "1")], Default::default()),
+            tcp_tls
+        );
         assert_eq!(host(&[("DOCKER_TLS", "1")], Default::default()), tcp_tls);
         let flag = ConnectOptions {
             tlsverify: true,
