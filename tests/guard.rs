@@ -919,3 +919,38 @@ fn the_open_files_limit_is_raised_for_many_locks() {
         "soft and hard: {open_files:?}"
     );
 }
+
+/// In a project's directory a name its compose file declares is a service even with
+/// no container now: `stop` leaves alone a container elsewhere that has that name.
+#[test]
+fn a_declared_service_without_containers_is_never_another_container() {
+    require_engine();
+    let mut cleanup = Cleanup::new();
+    let dir = tempfile::tempdir().unwrap();
+    let project = unique("lone");
+    let service = unique("svc");
+    cleanup.projects.push(project.clone());
+    std::fs::write(
+        dir.path().join("compose.yaml"),
+        format!(
+            "services:\n  keep:\n    image: {IMAGE}\n    command: [\"sleep\", \"3600\"]\n  \
+             {service}:\n    image: {IMAGE}\n    command: [\"sleep\", \"3600\"]\n"
+        ),
+    )
+    .unwrap();
+    compose(
+        &["docker", "compose"],
+        dir.path(),
+        &project,
+        &["up", "-d", "keep"],
+    );
+    // Another project's container named as this one's service.
+    run_container(&cleanup, &service, &[], "sleep 3600");
+    let (code, _, stderr) =
+        run(safeops(dir.path()).args(["-p", &project, "stop", &service, "-t", "0"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        docker(&["inspect", "-f", "{{.State.Status}}", &service]).trim(),
+        "running"
+    );
+}

@@ -54,8 +54,14 @@ pub async fn run(
     } else {
         None
     };
+    // A service the compose file declares is one even when it has no container now:
+    // compose does nothing for it, never a container of the same name elsewhere.
     let is_service = |project: &crate::target::Project, name: &str| {
         project.containers.iter().any(|c| c.service() == Some(name))
+            || project
+                .model
+                .as_ref()
+                .is_some_and(|model| model.services.contains_key(name))
     };
     // In a project's directory names are its services, as with compose; names that are
     // none of its services but containers on the engine are those containers.
