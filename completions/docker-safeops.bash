@@ -647,8 +647,20 @@ _docker__safeops() {
                 return 0
             fi
             case "${prev}" in
+                --volumes)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -v)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --rmi)
                     COMPREPLY=($(compgen -W "local all" -- "${cur}"))
+                    return 0
+                    ;;
+                --remove-orphans)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --timeout)
@@ -1465,6 +1477,22 @@ _docker__safeops() {
                 return 0
             fi
             case "${prev}" in
+                --force)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --volumes)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -v)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --confirm)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -2279,6 +2307,22 @@ _docker__safeops() {
                 return 0
             fi
             case "${prev}" in
+                --all)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -a)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --force)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --confirm)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -2353,6 +2397,14 @@ _docker__safeops() {
                 return 0
             fi
             case "${prev}" in
+                --force)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --confirm)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

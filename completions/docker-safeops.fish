@@ -207,8 +207,10 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -l tls -d 'Use TLS; implied by --tlsverify'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -l tlsverify -d 'Use TLS and verify the remote'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand restore" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand down" -s v -l volumes -d 'Remove named volumes declared in the project and anonymous volumes attached to containers (protected ones only after confirmation and a safety backup)' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand down" -l rmi -d 'Remove images used by services: "local" (no custom tag) or "all"' -r -f -a "local\t''
 all\t''"
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand down" -l remove-orphans -d 'Remove containers for services not defined in the compose file' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand down" -s t -l timeout -d 'Shutdown timeout in seconds' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand down" -l confirm -d 'Confirm destroying protected volumes without a terminal: what the prompt asks for (`down`: the project name; otherwise the volume name, several joined by commas)' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand down" -l wait-lock -d 'Wait up to SECONDS for another safeops operation on the same volumes to finish (default: fail at once, naming it)' -r
@@ -227,8 +229,6 @@ fatal\t'Only errors'"
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand down" -l tlscacert -d 'Trust certs signed only by this CA' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand down" -l tlscert -d 'Path to TLS certificate file' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand down" -l tlskey -d 'Path to TLS key file' -r -F
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand down" -s v -l volumes -d 'Remove named volumes declared in the project and anonymous volumes attached to containers (protected ones only after confirmation and a safety backup)'
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand down" -l remove-orphans -d 'Remove containers for services not defined in the compose file'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand down" -l dry-run -d 'Print what would be removed and change nothing'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand down" -l no-backup -d 'Do not take a safety backup of protected volumes first (part of what is confirmed)'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand down" -s D -l debug -d 'Enable debug mode (same as --log-level debug)'
@@ -292,6 +292,8 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand start" -s 
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand start" -l tls -d 'Use TLS; implied by --tlsverify'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand start" -l tlsverify -d 'Use TLS and verify the remote'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand start" -s h -l help -d 'Print help'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rm" -s f -l force -d 'Force the removal of a running container' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rm" -s v -l volumes -d 'Remove anonymous volumes associated with the containers' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rm" -l confirm -d 'Confirm destroying protected volumes without a terminal: what the prompt asks for (`down`: the project name; otherwise the volume name, several joined by commas)' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rm" -l wait-lock -d 'Wait up to SECONDS for another safeops operation on the same volumes to finish (default: fail at once, naming it)' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rm" -l to -d 'Backup directory [default: $SAFEOPS_BACKUP_DIR, else the policy file\'s `[backup] to`, else ~/.local/share/docker-safeops/backups]' -r -F
@@ -309,8 +311,6 @@ fatal\t'Only errors'"
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rm" -l tlscacert -d 'Trust certs signed only by this CA' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rm" -l tlscert -d 'Path to TLS certificate file' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rm" -l tlskey -d 'Path to TLS key file' -r -F
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rm" -s f -l force -d 'Force the removal of a running container'
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rm" -s v -l volumes -d 'Remove anonymous volumes associated with the containers'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rm" -l dry-run -d 'Print what would be removed and change nothing'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rm" -l no-backup -d 'Do not take a safety backup of protected volumes first (part of what is confirmed)'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand rm" -s D -l debug -d 'Enable debug mode (same as --log-level debug)'
@@ -334,6 +334,7 @@ complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; an
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and not __fish_seen_subcommand_from rm prune" -s h -l help -d 'Print help'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and not __fish_seen_subcommand_from rm prune" -f -a "rm" -d 'Remove volumes (protected ones only after confirmation and a safety backup)'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and not __fish_seen_subcommand_from rm prune" -f -a "prune" -d 'Remove unused volumes (anonymous ones; named ones too with --all), guarded'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from rm" -s f -l force -d 'Force the removal of one or more volumes' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from rm" -l confirm -d 'Confirm destroying protected volumes without a terminal: what the prompt asks for (`down`: the project name; otherwise the volume name, several joined by commas)' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from rm" -l wait-lock -d 'Wait up to SECONDS for another safeops operation on the same volumes to finish (default: fail at once, naming it)' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from rm" -l to -d 'Backup directory [default: $SAFEOPS_BACKUP_DIR, else the policy file\'s `[backup] to`, else ~/.local/share/docker-safeops/backups]' -r -F
@@ -351,13 +352,14 @@ fatal\t'Only errors'"
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from rm" -l tlscacert -d 'Trust certs signed only by this CA' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from rm" -l tlscert -d 'Path to TLS certificate file' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from rm" -l tlskey -d 'Path to TLS key file' -r -F
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from rm" -s f -l force -d 'Force the removal of one or more volumes'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from rm" -l dry-run -d 'Print what would be removed and change nothing'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from rm" -l no-backup -d 'Do not take a safety backup of protected volumes first (part of what is confirmed)'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from rm" -s D -l debug -d 'Enable debug mode (same as --log-level debug)'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from rm" -l tls -d 'Use TLS; implied by --tlsverify'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from rm" -l tlsverify -d 'Use TLS and verify the remote'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from prune" -s a -l all -d 'Remove all unused volumes, not just anonymous ones' -r
+complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from prune" -s f -l force -d 'Do not prompt for confirmation (protected volumes still need theirs)' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from prune" -l confirm -d 'Confirm destroying protected volumes without a terminal: what the prompt asks for (`down`: the project name; otherwise the volume name, several joined by commas)' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from prune" -l wait-lock -d 'Wait up to SECONDS for another safeops operation on the same volumes to finish (default: fail at once, naming it)' -r
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from prune" -l to -d 'Backup directory [default: $SAFEOPS_BACKUP_DIR, else the policy file\'s `[backup] to`, else ~/.local/share/docker-safeops/backups]' -r -F
@@ -375,8 +377,6 @@ fatal\t'Only errors'"
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from prune" -l tlscacert -d 'Trust certs signed only by this CA' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from prune" -l tlscert -d 'Path to TLS certificate file' -r -F
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from prune" -l tlskey -d 'Path to TLS key file' -r -F
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from prune" -s a -l all -d 'Remove all unused volumes, not just anonymous ones'
-complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from prune" -s f -l force -d 'Do not prompt for confirmation (protected volumes still need theirs)'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from prune" -l dry-run -d 'Print what would be removed and change nothing'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from prune" -l no-backup -d 'Do not take a safety backup of protected volumes first (part of what is confirmed)'
 complete -c docker-safeops -n "__fish_docker_safeops_using_subcommand volume; and __fish_seen_subcommand_from prune" -s D -l debug -d 'Enable debug mode (same as --log-level debug)'

@@ -293,7 +293,10 @@ fatal\:"Only errors"))' \
 ;;
 (down)
 _arguments "${_arguments_options[@]}" : \
+'-v+[Remove named volumes declared in the project and anonymous volumes attached to containers (protected ones only after confirmation and a safety backup)]::BOOL:_default' \
+'--volumes=[Remove named volumes declared in the project and anonymous volumes attached to containers (protected ones only after confirmation and a safety backup)]::BOOL:_default' \
 '--rmi=[Remove images used by services\: "local" (no custom tag) or "all"]:TYPE:(local all)' \
+'--remove-orphans=[Remove containers for services not defined in the compose file]::BOOL:_default' \
 '-t+[Shutdown timeout in seconds]:SECONDS:_default' \
 '--timeout=[Shutdown timeout in seconds]:SECONDS:_default' \
 '--confirm=[Confirm destroying protected volumes without a terminal\: what the prompt asks for (\`down\`\: the project name; otherwise the volume name, several joined by commas)]:NAME:_default' \
@@ -320,9 +323,6 @@ fatal\:"Only errors"))' \
 '--tlscacert=[Trust certs signed only by this CA]:FILE:_files' \
 '--tlscert=[Path to TLS certificate file]:FILE:_files' \
 '--tlskey=[Path to TLS key file]:FILE:_files' \
-'-v[Remove named volumes declared in the project and anonymous volumes attached to containers (protected ones only after confirmation and a safety backup)]' \
-'--volumes[Remove named volumes declared in the project and anonymous volumes attached to containers (protected ones only after confirmation and a safety backup)]' \
-'--remove-orphans[Remove containers for services not defined in the compose file]' \
 '--dry-run[Print what would be removed and change nothing]' \
 '--no-backup[Do not take a safety backup of protected volumes first (part of what is confirmed)]' \
 '-D[Enable debug mode (same as --log-level debug)]' \
@@ -438,6 +438,10 @@ fatal\:"Only errors"))' \
 ;;
 (rm)
 _arguments "${_arguments_options[@]}" : \
+'-f+[Force the removal of a running container]::BOOL:_default' \
+'--force=[Force the removal of a running container]::BOOL:_default' \
+'-v+[Remove anonymous volumes associated with the containers]::BOOL:_default' \
+'--volumes=[Remove anonymous volumes associated with the containers]::BOOL:_default' \
 '--confirm=[Confirm destroying protected volumes without a terminal\: what the prompt asks for (\`down\`\: the project name; otherwise the volume name, several joined by commas)]:NAME:_default' \
 '--wait-lock=[Wait up to SECONDS for another safeops operation on the same volumes to finish (default\: fail at once, naming it)]:SECONDS:_default' \
 '--to=[Backup directory \[default\: \$SAFEOPS_BACKUP_DIR, else the policy file'\''s \`\[backup\] to\`, else ~/.local/share/docker-safeops/backups\]]:DIR:_files' \
@@ -462,10 +466,6 @@ fatal\:"Only errors"))' \
 '--tlscacert=[Trust certs signed only by this CA]:FILE:_files' \
 '--tlscert=[Path to TLS certificate file]:FILE:_files' \
 '--tlskey=[Path to TLS key file]:FILE:_files' \
-'-f[Force the removal of a running container]' \
-'--force[Force the removal of a running container]' \
-'-v[Remove anonymous volumes associated with the containers]' \
-'--volumes[Remove anonymous volumes associated with the containers]' \
 '--dry-run[Print what would be removed and change nothing]' \
 '--no-backup[Do not take a safety backup of protected volumes first (part of what is confirmed)]' \
 '-D[Enable debug mode (same as --log-level debug)]' \
@@ -515,6 +515,8 @@ fatal\:"Only errors"))' \
         case $line[1] in
             (rm)
 _arguments "${_arguments_options[@]}" : \
+'-f+[Force the removal of one or more volumes]::BOOL:_default' \
+'--force=[Force the removal of one or more volumes]::BOOL:_default' \
 '--confirm=[Confirm destroying protected volumes without a terminal\: what the prompt asks for (\`down\`\: the project name; otherwise the volume name, several joined by commas)]:NAME:_default' \
 '--wait-lock=[Wait up to SECONDS for another safeops operation on the same volumes to finish (default\: fail at once, naming it)]:SECONDS:_default' \
 '--to=[Backup directory \[default\: \$SAFEOPS_BACKUP_DIR, else the policy file'\''s \`\[backup\] to\`, else ~/.local/share/docker-safeops/backups\]]:DIR:_files' \
@@ -539,8 +541,6 @@ fatal\:"Only errors"))' \
 '--tlscacert=[Trust certs signed only by this CA]:FILE:_files' \
 '--tlscert=[Path to TLS certificate file]:FILE:_files' \
 '--tlskey=[Path to TLS key file]:FILE:_files' \
-'-f[Force the removal of one or more volumes]' \
-'--force[Force the removal of one or more volumes]' \
 '--dry-run[Print what would be removed and change nothing]' \
 '--no-backup[Do not take a safety backup of protected volumes first (part of what is confirmed)]' \
 '-D[Enable debug mode (same as --log-level debug)]' \
@@ -554,6 +554,10 @@ fatal\:"Only errors"))' \
 ;;
 (prune)
 _arguments "${_arguments_options[@]}" : \
+'-a+[Remove all unused volumes, not just anonymous ones]::BOOL:_default' \
+'--all=[Remove all unused volumes, not just anonymous ones]::BOOL:_default' \
+'-f+[Do not prompt for confirmation (protected volumes still need theirs)]::BOOL:_default' \
+'--force=[Do not prompt for confirmation (protected volumes still need theirs)]::BOOL:_default' \
 '--confirm=[Confirm destroying protected volumes without a terminal\: what the prompt asks for (\`down\`\: the project name; otherwise the volume name, several joined by commas)]:NAME:_default' \
 '--wait-lock=[Wait up to SECONDS for another safeops operation on the same volumes to finish (default\: fail at once, naming it)]:SECONDS:_default' \
 '--to=[Backup directory \[default\: \$SAFEOPS_BACKUP_DIR, else the policy file'\''s \`\[backup\] to\`, else ~/.local/share/docker-safeops/backups\]]:DIR:_files' \
@@ -578,10 +582,6 @@ fatal\:"Only errors"))' \
 '--tlscacert=[Trust certs signed only by this CA]:FILE:_files' \
 '--tlscert=[Path to TLS certificate file]:FILE:_files' \
 '--tlskey=[Path to TLS key file]:FILE:_files' \
-'-a[Remove all unused volumes, not just anonymous ones]' \
-'--all[Remove all unused volumes, not just anonymous ones]' \
-'-f[Do not prompt for confirmation (protected volumes still need theirs)]' \
-'--force[Do not prompt for confirmation (protected volumes still need theirs)]' \
 '--dry-run[Print what would be removed and change nothing]' \
 '--no-backup[Do not take a safety backup of protected volumes first (part of what is confirmed)]' \
 '-D[Enable debug mode (same as --log-level debug)]' \

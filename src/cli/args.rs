@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 
 use crate::compose::project::ProjectOptions;
 use crate::engine::endpoint::ConnectOptions;
@@ -139,6 +139,16 @@ pub struct DockerFlags {
     pub tlskey: Option<PathBuf>,
 }
 
+/// A boolean option's value written out (`--volumes=false`), as Docker's options take
+/// it (Go's `strconv.ParseBool`).
+fn docker_bool(text: &str) -> std::result::Result<bool, String> {
+    match text {
+        "1" | "t" | "T" | "TRUE" | "true" | "True" => Ok(true),
+        "0" | "f" | "F" | "FALSE" | "false" | "False" => Ok(false),
+        _ => Err(format!("{text:?} is not true or false")),
+    }
+}
+
 /// Log levels, as the Docker CLI spells them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogLevel {
@@ -147,6 +157,7 @@ pub enum LogLevel {
     /// Progress of long operations.
     Info,
     /// Only warnings and errors (the default).
+    #[value(alias = "warning")]
     Warn,
     /// Only errors.
     Error,
@@ -456,13 +467,17 @@ pub struct DownArgs {
     pub services: Vec<String>,
     /// Remove named volumes declared in the project and anonymous volumes attached to
     /// containers (protected ones only after confirmation and a safety backup)
-    #[arg(short = 'v', long = "volumes")]
+    #[arg(short = 'v', long = "volumes", num_args = 0..=1, require_equals = true,
+          default_missing_value = "true", default_value = "false", hide_default_value = true,
+          value_name = "BOOL", value_parser = docker_bool, action = ArgAction::Set)]
     pub volumes: bool,
     /// Remove images used by services: "local" (no custom tag) or "all"
     #[arg(long, value_name = "TYPE", value_parser = ["local", "all"])]
     pub rmi: Option<String>,
     /// Remove containers for services not defined in the compose file
-    #[arg(long)]
+    #[arg(long, num_args = 0..=1, require_equals = true,
+          default_missing_value = "true", default_value = "false", hide_default_value = true,
+          value_name = "BOOL", value_parser = docker_bool, action = ArgAction::Set)]
     pub remove_orphans: bool,
     /// Shutdown timeout in seconds
     #[arg(short = 't', long = "timeout", value_name = "SECONDS")]
@@ -533,10 +548,14 @@ pub struct GuardFlags {
 #[derive(Debug, Args)]
 pub struct VolumePruneArgs {
     /// Remove all unused volumes, not just anonymous ones
-    #[arg(short = 'a', long)]
+    #[arg(short = 'a', long, num_args = 0..=1, require_equals = true,
+          default_missing_value = "true", default_value = "false", hide_default_value = true,
+          value_name = "BOOL", value_parser = docker_bool, action = ArgAction::Set)]
     pub all: bool,
     /// Do not prompt for confirmation (protected volumes still need theirs)
-    #[arg(short = 'f', long)]
+    #[arg(short = 'f', long, num_args = 0..=1, require_equals = true,
+          default_missing_value = "true", default_value = "false", hide_default_value = true,
+          value_name = "BOOL", value_parser = docker_bool, action = ArgAction::Set)]
     pub force: bool,
     /// What every guarded removal accepts
     #[command(flatten)]
@@ -550,10 +569,14 @@ pub struct RmArgs {
     #[arg(value_name = "CONTAINER", required = true)]
     pub containers: Vec<String>,
     /// Force the removal of a running container
-    #[arg(short = 'f', long)]
+    #[arg(short = 'f', long, num_args = 0..=1, require_equals = true,
+          default_missing_value = "true", default_value = "false", hide_default_value = true,
+          value_name = "BOOL", value_parser = docker_bool, action = ArgAction::Set)]
     pub force: bool,
     /// Remove anonymous volumes associated with the containers
-    #[arg(short = 'v', long = "volumes")]
+    #[arg(short = 'v', long = "volumes", num_args = 0..=1, require_equals = true,
+          default_missing_value = "true", default_value = "false", hide_default_value = true,
+          value_name = "BOOL", value_parser = docker_bool, action = ArgAction::Set)]
     pub volumes: bool,
     /// What every guarded removal accepts
     #[command(flatten)]
@@ -567,7 +590,9 @@ pub struct VolumeRmArgs {
     #[arg(value_name = "VOLUME", required = true)]
     pub volumes: Vec<String>,
     /// Force the removal of one or more volumes
-    #[arg(short = 'f', long)]
+    #[arg(short = 'f', long, num_args = 0..=1, require_equals = true,
+          default_missing_value = "true", default_value = "false", hide_default_value = true,
+          value_name = "BOOL", value_parser = docker_bool, action = ArgAction::Set)]
     pub force: bool,
     /// What every guarded removal accepts
     #[command(flatten)]
@@ -1037,4 +1062,35 @@ pub enum CompletionShell {
     Zsh,
     /// fish
     Fish,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rm(words: &[&str]) -> (bool, bool) {
+        let cli = Cli::try_parse_from(["docker-safeops", "rm"].iter().chain(words)).unwrap();
+        match cli.verb {
+            Verb::Rm(args) => (args.force, args.volumes),
+            _ => unreachable!(),
+        }
+    }
+
+    /// Every spelling Docker takes for its boolean options, the shell integration's
+    /// `--volumes=false` included, means what it means to Docker.
+    #[test]
+    fn boolean_options_take_docker_spellings() {
+        assert_eq!(rm(&["-vf", "c"]), (true, true));
+        assert_eq!(rm(&["-fv", "c"]), (true, true));
+        assert_eq!(rm(&["c"]), (false, false));
+        assert_eq!(rm(&["--volumes", "c"]), (false, true));
+        assert_eq!(rm(&["--volumes=false", "-f", "c"]), (true, false));
+        assert_eq!(rm(&["--volumes=True", "--force=0", "c"]), (false, true));
+        assert_eq!(rm(&["-v=false", "c"]), (false, false));
+        // A word after the option is never taken for its value.
+        assert_eq!(rm(&["-v", "false"]), (false, true));
+        assert!(Cli::try_parse_from(["p", "rm", "--volumes=maybe", "c"]).is_err());
+        let cli = Cli::try_parse_from(["p", "-l", "warning", "status"]).unwrap();
+        assert_eq!(cli.docker.log_level, Some(LogLevel::Warn));
+    }
 }

@@ -302,8 +302,9 @@ fn find_flag(command: &Command, globals: &[Arg], word: &str) -> Option<Arg> {
         .cloned()
 }
 
+/// Whether `arg` takes the next word as its value (`--volumes[=BOOL]` never does).
 fn takes_value(arg: &Arg) -> bool {
-    arg.get_num_args().is_some_and(|n| n.takes_values())
+    arg.get_num_args().is_some_and(|n| n.takes_values()) && !arg.is_require_equals_set()
 }
 
 fn is_path(arg: &Arg) -> bool {
