@@ -256,6 +256,18 @@ fn a_flipped_byte_in_any_artifact_fails_verify_and_restore() {
     let (code, stdout, _) = run(f.safeops().args(["verify", backup.to_str().unwrap()]));
     assert_eq!(code, 0, "{stdout}");
     assert!(stdout.contains("OK"), "{stdout}");
+    // What a copy by hand leaves beside the files is named, never read, and no damage.
+    let copied = f.dir.path().join("copied");
+    copy_dir(&backup, &copied);
+    std::fs::write(copied.join(".DS_Store"), "x").unwrap();
+    std::fs::create_dir(copied.join("@eaDir")).unwrap();
+    std::fs::write(copied.join("@eaDir/SYNOINDEX"), "x").unwrap();
+    let (code, stdout, stderr) = run(f.safeops().args(["verify", copied.to_str().unwrap()]));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stderr.contains("2 file(s) the manifest does not list") && stderr.contains(".DS_Store"),
+        "{stderr}"
+    );
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(backup.join("manifest.json")).unwrap()).unwrap();
     let mut artifacts: Vec<String> = manifest["artifacts"]

@@ -41,6 +41,9 @@ pub struct VerifyReport {
     pub volume_files: u64,
     /// Everything wrong; empty when the backup is sound.
     pub problems: Vec<Problem>,
+    /// Files the manifest does not list, which nothing reads (what a copy of the
+    /// backup left: `.DS_Store`, a NAS's `@eaDir/`, an rsync partial file).
+    pub unlisted: Vec<String>,
     /// Entries with powers beyond their volume (device nodes, FIFOs, setuid/setgid,
     /// file capabilities): a restore into another volume leaves them out unless asked.
     pub special: Vec<SpecialEntry>,
@@ -178,8 +181,34 @@ pub fn verify(
             && extra != manifest::MANIFEST
             && extra != manifest::SHA256SUMS
         {
+            report.unlisted.push(extra);
+        }
+    }
+    // In a backup this process just wrote, an unlisted file is something else writing
+    // into it; in one copied by hand, the copy's leftovers, which nothing reads.
+    if depth == Depth::JustWritten {
+        for extra in std::mem::take(&mut report.unlisted) {
             report.problem(&extra, "not listed in the manifest");
         }
+    } else if !report.unlisted.is_empty() {
+        let shown: Vec<_> = report
+            .unlisted
+            .iter()
+            .take(5)
+            .map(|p| crate::ui::table::printable(p))
+            .collect();
+        crate::say!(
+            "note: {}: {} file(s) the manifest does not list are left alone (nothing reads \
+             them): {}{}",
+            dir.display(),
+            report.unlisted.len(),
+            shown.join(", "),
+            if report.unlisted.len() > shown.len() {
+                ", ..."
+            } else {
+                ""
+            }
+        );
     }
     // Digest lists first: each volume archive is checked against its list.
     let mut lists: BTreeMap<String, FileList> = BTreeMap::new();
