@@ -328,7 +328,8 @@ async fn dispatch(mut cli: Cli) -> Result<()> {
             },
             Verb::Restore(args) => {
                 let engine = connect(&cli.docker).await?;
-                commands::restore::run(&engine, args, &cancel).await
+                let project = cli.project.project_name.as_deref();
+                commands::restore::run(&engine, args, project, &cancel).await
             }
         }
     };

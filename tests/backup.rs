@@ -1416,3 +1416,51 @@ fn restoring_several_volumes_is_confirmed_with_the_target_whichever_hold_data() 
     let content = docker(&["exec", &container, "cat", "/full/f", "/empty/f"]);
     assert_eq!(content, "kept\nkept\n");
 }
+
+/// Disaster recovery on a new host whose checkout gives the project another name:
+/// `-p NEW restore` puts each volume where compose looks for it in that project, as
+/// its own (no "not created by Docker Compose" warning), and compose runs on the data.
+#[test]
+fn a_restore_for_another_project_name_gives_compose_its_volumes() {
+    require_engine();
+    let mut cleanup = Cleanup::new();
+    let (old, new) = (unique("oldname"), unique("newname"));
+    cleanup.projects.extend([old.clone(), new.clone()]);
+    cleanup
+        .volumes
+        .extend([format!("{old}_data"), format!("{new}_data")]);
+    let dir = tempfile::tempdir().unwrap();
+    write_compose(dir.path(), "");
+    let v2 = &["docker", "compose"][..];
+    compose(v2, dir.path(), &old, &["up", "-d"]);
+    docker(&[
+        "exec",
+        &format!("{old}-db-1"),
+        "sh",
+        "-c",
+        "echo precious > /data/file",
+    ]);
+    let isolated = || {
+        let mut cmd = safeops(dir.path());
+        cmd.env("XDG_STATE_HOME", dir.path().join("state"));
+        cmd
+    };
+    let out = json(isolated().args(["backup", &old, "-t", "0", "--format", "json"]));
+    let backup = out["path"].as_str().unwrap().to_string();
+    let restored = json(isolated().args(["-p", &new, "restore", &backup, "--format", "json"]));
+    assert_eq!(
+        restored["volumes"][0]["into"],
+        format!("{new}_data"),
+        "{restored}"
+    );
+    let up = Command::new("docker")
+        .args(["compose", "-p", &new, "up", "-d"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&up.stderr);
+    assert!(up.status.success(), "{stderr}");
+    assert!(!stderr.contains("already exists"), "{stderr}");
+    let content = docker(&["exec", &format!("{new}-db-1"), "cat", "/data/file"]);
+    assert_eq!(content, "precious\n");
+}

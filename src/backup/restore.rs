@@ -32,7 +32,7 @@ use crate::backup::journal::{Journal, LABEL_RESTORED_BY};
 use crate::backup::quiesce;
 use crate::cancel::{self, Cancel};
 use crate::engine::Engine;
-use crate::engine::inventory::{self, Container};
+use crate::engine::inventory::{self, Container, LABEL_PROJECT};
 use crate::engine::volume_access::{self, Access, HELPER_MOUNT, Helper};
 use crate::error::{Error, Result, engine_message};
 use crate::target::{Mode, VolumeRef};
@@ -120,6 +120,10 @@ pub struct RestoreRequest {
     pub from: Source,
     /// `--volume NAME[:NEW]` selections; empty means every volume of the backup.
     pub selections: Vec<String>,
+    /// The compose project the volumes are restored for (`-p NAME`), when it is not
+    /// the one backed up: a volume compose named for the old project gets the name
+    /// compose gives it in this one.
+    pub project: Option<String>,
     /// `--confirm`.
     pub confirm: Option<String>,
     /// Start the volumes' containers again afterwards.
@@ -179,17 +183,23 @@ pub struct RestoreOutcome {
 }
 
 /// Parses `NAME[:NEW]` selections against the manifest: (volume info, target name).
+/// Without selections every volume, under the name compose gives it in `project`
+/// when one is given.
 fn select<'m>(
-    manifest: &'m Manifest,
+    volumes: &'m [VolumeInfo],
     selections: &[String],
+    project: Option<&str>,
 ) -> Result<Vec<(&'m VolumeInfo, String)>> {
     let chosen = match selections.is_empty() {
-        true => manifest
-            .volumes
+        true => volumes
             .iter()
-            .map(|v| (v, v.name.clone()))
+            .map(|v| {
+                let renamed =
+                    project.and_then(|p| compose_name(v).map(|(_, key)| format!("{p}_{key}")));
+                (v, renamed.unwrap_or_else(|| v.name.clone()))
+            })
             .collect(),
-        false => selected(manifest, selections)?,
+        false => selected(volumes, selections)?,
     };
     // One volume written twice would hold the second alone, reported as restored twice.
     for (i, (info, into)) in chosen.iter().enumerate() {
@@ -208,27 +218,23 @@ fn select<'m>(
 
 /// The volumes `NAME[:NEW]` selections name in the manifest, with where they go.
 fn selected<'m>(
-    manifest: &'m Manifest,
+    volumes: &'m [VolumeInfo],
     selections: &[String],
 ) -> Result<Vec<(&'m VolumeInfo, String)>> {
     let mut chosen = Vec::new();
     for selection in selections {
         let (from, into) = selection.split_once(':').unwrap_or((selection, selection));
-        let info = manifest
-            .volumes
-            .iter()
-            .find(|v| v.name == from)
-            .ok_or_else(|| {
-                let names: Vec<&str> = manifest.volumes.iter().map(|v| v.name.as_str()).collect();
-                Error::usage(format!(
-                    "the backup has no volume {from}; it has: {}",
-                    if names.is_empty() {
-                        "none".to_string()
-                    } else {
-                        names.join(", ")
-                    }
-                ))
-            })?;
+        let info = volumes.iter().find(|v| v.name == from).ok_or_else(|| {
+            let names: Vec<&str> = volumes.iter().map(|v| v.name.as_str()).collect();
+            Error::usage(format!(
+                "the backup has no volume {from}; it has: {}",
+                if names.is_empty() {
+                    "none".to_string()
+                } else {
+                    names.join(", ")
+                }
+            ))
+        })?;
         crate::engine::names::checked(into, "the volume name")?;
         chosen.push((info, into.to_string()));
     }
@@ -276,7 +282,11 @@ pub async fn restore(
             Some(made_here::snapshot(&source.id())),
         ),
     };
-    let chosen = select(&manifest, &request.selections)?;
+    let chosen = select(
+        &manifest.volumes,
+        &request.selections,
+        request.project.as_deref(),
+    )?;
     if request.images && manifest.images.is_empty() {
         return Err(Error::usage(
             "--images: this backup holds no images (it was made without --images)",
@@ -1024,22 +1034,47 @@ fn reaches_outside(info: &VolumeInfo) -> Option<String> {
     })
 }
 
+/// The project and key of a volume compose named itself (`PROJECT_KEY`, no `name:` in
+/// the file), from its labels.
+fn compose_name(info: &VolumeInfo) -> Option<(&str, &str)> {
+    let project = info.labels.get(LABEL_PROJECT)?;
+    let key = info.labels.get("com.docker.compose.volume")?;
+    (info.name == format!("{project}_{key}")).then_some((project.as_str(), key.as_str()))
+}
+
+/// The compose project whose volume `into` is, restored from `info`: its own under its
+/// own name, and under the name compose gives its key in another project (`NEW_KEY`)
+/// that project, so that `docker compose -p NEW up` takes it as its own.
+fn compose_project_for(info: &VolumeInfo, into: &str) -> Option<String> {
+    if into == info.name {
+        return info.labels.get(LABEL_PROJECT).cloned();
+    }
+    let (_, key) = compose_name(info)?;
+    let project = into.strip_suffix(key)?.strip_suffix('_')?;
+    (!project.is_empty()).then(|| project.to_string())
+}
+
 /// Creates the volume a backup's volume is restored into, with its recorded driver and
-/// options (checked by [`reaches_outside`] before) and its labels, less compose's when
-/// it gets another name: it is not that project's volume.
+/// options (checked by [`reaches_outside`] before) and its labels. Compose's are kept
+/// only when it is a compose project's volume under its new name too (see
+/// [`compose_project_for`]).
 async fn create_volume(
     engine: &Engine,
     info: &VolumeInfo,
     into: &str,
     restore: &str,
 ) -> Result<bollard::models::Volume> {
+    let project = compose_project_for(info, into);
     let mut labels: HashMap<String, String> = info
         .labels
         .iter()
-        .filter(|(key, _)| into == info.name || !key.starts_with("com.docker.compose."))
+        .filter(|(key, _)| project.is_some() || !key.starts_with("com.docker.compose."))
         .filter(|(key, _)| key.as_str() != LABEL_RESTORED_BY)
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
+    if let Some(project) = project {
+        labels.insert(LABEL_PROJECT.to_string(), project);
+    }
     labels.insert(LABEL_RESTORED_BY.to_string(), restore.to_string());
     let request = VolumeCreateRequest {
         name: Some(into.to_string()),
@@ -1657,6 +1692,55 @@ async fn load_images(engine: &Engine, from: &Source, manifest: &Manifest) -> Res
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn compose_volume(name: &str, project: &str, key: &str) -> VolumeInfo {
+        VolumeInfo {
+            name: name.into(),
+            driver: "local".into(),
+            driver_opts: Default::default(),
+            labels: [
+                (LABEL_PROJECT.to_string(), project.to_string()),
+                ("com.docker.compose.volume".to_string(), key.to_string()),
+            ]
+            .into(),
+            external: false,
+            archive: String::new(),
+            file_list: String::new(),
+            fingerprint: Default::default(),
+            access: "direct".into(),
+            created_at: None,
+            changed_while_read: Vec::new(),
+        }
+    }
+
+    /// `-p NEW` restores a volume compose named for the old project under the name
+    /// compose gives it in the new one, labelled as that project's; one named in the
+    /// file (`name:`) keeps its name.
+    #[test]
+    fn volumes_follow_compose_naming_into_another_project() {
+        let named_by_compose = compose_volume("shop_data", "shop", "data");
+        let named_in_file = compose_volume("pgdata", "shop", "db");
+        let volumes = [named_by_compose.clone(), named_in_file.clone()];
+        let into: Vec<String> = select(&volumes, &[], Some("shop-prod"))
+            .unwrap()
+            .into_iter()
+            .map(|(_, into)| into)
+            .collect();
+        assert_eq!(into, ["shop-prod_data", "pgdata"]);
+        let project = |info: &VolumeInfo, into: &str| compose_project_for(info, into);
+        assert_eq!(
+            project(&named_by_compose, "shop-prod_data").as_deref(),
+            Some("shop-prod")
+        );
+        assert_eq!(
+            project(&named_by_compose, "shop_data").as_deref(),
+            Some("shop")
+        );
+        assert_eq!(project(&named_by_compose, "elsewhere"), None);
+        assert_eq!(project(&named_by_compose, "_data"), None);
+        assert_eq!(project(&named_in_file, "pgdata").as_deref(), Some("shop"));
+        assert_eq!(project(&named_in_file, "new_db"), None);
+    }
 
     /// What passes the digest check: everything when the digest matches; all but the
     /// last chunk, then an error, when it does not.

@@ -54,12 +54,21 @@ fn safety_root(root: PathBuf, env: &dyn Fn(&str) -> Option<String>) -> Result<Pa
     })
 }
 
-/// Runs `restore`.
-pub async fn run(engine: &Engine, args: &RestoreArgs, cancel: &Cancel) -> Result<()> {
+/// Runs `restore`; `project` is `-p NAME`, the compose project restored for.
+pub async fn run(
+    engine: &Engine,
+    args: &RestoreArgs,
+    project: Option<&str>,
+    cancel: &Cancel,
+) -> Result<()> {
+    if let Some(project) = project {
+        crate::engine::names::checked(project, "the project name")?;
+    }
     let (from, safety_root) = source(args, cancel).await?;
     let request = RestoreRequest {
         from,
         selections: args.volumes.clone(),
+        project: project.map(str::to_string),
         confirm: args.confirm.clone(),
         start: !args.no_start,
         trusted_volume_options: args.trust_volume_options.clone(),

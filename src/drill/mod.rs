@@ -356,6 +356,7 @@ async fn drill(
             .iter()
             .map(|(from, into)| format!("{from}:{into}"))
             .collect(),
+        project: None,
         confirm: None,
         start: false,
         preserve_special: true,
