@@ -702,11 +702,54 @@ fn drill_copies_share_nothing_with_production_and_one_shots_are_judged_by_their_
     assert_eq!(report["outcome"], "failed");
 }
 
+/// Through the Engine API, and for a service whose image has no shell (distroless):
+/// the scratch copies are written in place, with nothing to switch.
 #[test]
 fn a_drill_through_the_engine_api_restores_without_a_helper_image() {
-    let f = Fixture::new("drillapi");
+    let mut f = Fixture::new("drillapi");
     f.exec("echo data > /data/file");
-    let backup = f.backup(&[]);
+    let image = format!("safeops-test/{}:nosh", f.container);
+    f.cleanup.images.push(image.clone());
+    let context = f.dir.path().join("nosh");
+    std::fs::create_dir(&context).unwrap();
+    std::fs::write(
+        context.join("Dockerfile"),
+        format!("FROM scratch\nCOPY --from={IMAGE} /bin/busybox /bin/sleep\n"),
+    )
+    .unwrap();
+    let built = std::process::Command::new("docker")
+        .args(["build", "-q", "-t", &image])
+        .arg(&context)
+        .env("DOCKER_BUILDKIT", "0")
+        .output()
+        .unwrap();
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    let service = format!("{}-nosh", f.container);
+    let label = format!("io.safeops.test={}", f.cleanup.label);
+    let mount = format!("{}:/data", f.volume);
+    docker(&[
+        "run",
+        "-d",
+        "--name",
+        &service,
+        "--label",
+        &label,
+        "-v",
+        &mount,
+        &image,
+        "/bin/sleep",
+        "3600",
+    ]);
+    let (code, stdout, stderr) = run(f
+        .safeops()
+        .args(["backup", &service, "-t", "0", "--format", "json"]));
+    assert_eq!(code, 0, "{stderr}");
+    let backup: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let backup = std::path::PathBuf::from(backup["path"].as_str().unwrap());
     let (code, stdout, stderr) = run(f
         .safeops()
         .env("SAFEOPS_VOLUME_ACCESS", "api")

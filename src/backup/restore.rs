@@ -141,9 +141,11 @@ pub struct RestoreRequest {
     pub stop_timeout: i32,
     /// Where the safety backup of overwritten content goes.
     pub safety_root: PathBuf,
-    /// An image with `/bin/sh` for moving files into place through the engine when
-    /// no container uses the volume (a drill's scratch volumes).
-    pub shell_image: Option<String>,
+    /// The volumes restored into are a drill's empty scratch copies, which nothing
+    /// uses: written in place, as a volume the restore creates is, with no switch
+    /// (through the Engine API the switch needs an image with `/bin/sh`, which a
+    /// distroless service's is not).
+    pub scratch: bool,
 }
 
 /// One restored volume.
@@ -537,9 +539,8 @@ pub async fn restore(
                 Access::Api => {
                     let volume = ApiVolume {
                         name: into,
-                        fresh: created,
+                        fresh: created || request.scratch,
                         consumers: &consumers,
-                        shell_image: request.shell_image.as_deref(),
                         switching: &switching,
                         journal: &journal,
                     };
@@ -1435,12 +1436,11 @@ fn check_restored(expected: &FileList, actual: &FileList) -> Result<()> {
 struct ApiVolume<'a> {
     /// Its name.
     name: &'a str,
-    /// It was just created: written in place, removed on failure.
+    /// It was just created (removed on failure), or is a drill's scratch copy: written
+    /// in place.
     fresh: bool,
     /// Containers that use it (their image has the shell for the switch).
     consumers: &'a [Container],
-    /// The image with the shell when no container uses it.
-    shell_image: Option<&'a str>,
     /// Held while the files are switched into place.
     switching: &'a tokio::sync::Mutex<()>,
     /// The restore's journal, which records the switch.
@@ -1472,7 +1472,7 @@ async fn restore_api(
     let shell_image = if fresh {
         None
     } else {
-        Some(shell_image(consumers, target.shell_image)?)
+        Some(shell_image(consumers)?)
     };
     let staging = staging_name("restore");
     let switch = match shell_image {
@@ -1614,17 +1614,12 @@ async fn restore_api(
 }
 
 /// An image with `/bin/sh` for switching files into place through the engine:
-/// `SAFEOPS_HELPER_IMAGE`, else the image of a container that uses the volume, else
-/// the one the caller names.
-fn shell_image(consumers: &[Container], fallback: Option<&str>) -> Result<String> {
+/// `SAFEOPS_HELPER_IMAGE`, else the image of a container that uses the volume.
+fn shell_image(consumers: &[Container]) -> Result<String> {
     if let Some(image) = volume_access::shell_image_from_env() {
         return Ok(image);
     }
-    let image = consumers
-        .first()
-        .map(|c| c.image.clone())
-        .or_else(|| fallback.map(str::to_string));
-    image.ok_or_else(|| {
+    consumers.first().map(|c| c.image.clone()).ok_or_else(|| {
         Error::preflight(
             "restoring through the engine API needs an image with /bin/sh to move files into place, and no container uses this volume",
         )

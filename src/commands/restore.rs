@@ -77,7 +77,7 @@ pub async fn run(
         images: args.images,
         stop_timeout: args.stop.timeout,
         safety_root,
-        shell_image: None,
+        scratch: false,
     };
     let started = std::time::Instant::now();
     let outcome = restore::restore(engine, &request, cancel).await;

@@ -365,9 +365,7 @@ async fn drill(
         images: false,
         stop_timeout: 10,
         safety_root: scratch.to_path_buf(),
-        // Through the engine API the scratch volumes have no container yet whose image
-        // could move files into place: a backed-up container's image can.
-        shell_image: manifest.containers.first().map(|c| c.image.clone()),
+        scratch: true,
     };
     match restore::restore(engine, &request, cancel).await {
         Ok(outcome) => {
