@@ -1389,13 +1389,7 @@ fn restoring_several_volumes_is_confirmed_with_the_target_whichever_hold_data() 
         "-c",
         "echo kept > /full/f; echo kept > /empty/f; sleep 3600",
     ]);
-    let isolated = || {
-        let mut cmd = safeops(dir.path());
-        cmd.env("XDG_STATE_HOME", dir.path().join("state"));
-        cmd
-    };
-    let backup = json(isolated().args(["backup", &container, "-t", "0", "--format", "json"]));
-    let backup = backup["path"].as_str().unwrap().to_string();
+    let backup = backed_up(dir.path(), &container);
     docker(&[
         "exec",
         &container,
@@ -1403,8 +1397,9 @@ fn restoring_several_volumes_is_confirmed_with_the_target_whichever_hold_data() 
         "-c",
         "rm /empty/f; echo new > /full/f",
     ]);
-    let restore =
-        |confirm: &str| run(isolated().args(["restore", &backup, "-t", "0", "--confirm", confirm]));
+    let restore = |confirm: &str| {
+        run(isolated(dir.path()).args(["restore", &backup, "-t", "0", "--confirm", confirm]))
+    };
     let (code, _, stderr) = restore(&full);
     assert_eq!(code, 3, "{stderr}");
     assert!(
@@ -1440,14 +1435,9 @@ fn a_restore_for_another_project_name_gives_compose_its_volumes() {
         "-c",
         "echo precious > /data/file",
     ]);
-    let isolated = || {
-        let mut cmd = safeops(dir.path());
-        cmd.env("XDG_STATE_HOME", dir.path().join("state"));
-        cmd
-    };
-    let out = json(isolated().args(["backup", &old, "-t", "0", "--format", "json"]));
-    let backup = out["path"].as_str().unwrap().to_string();
-    let restored = json(isolated().args(["-p", &new, "restore", &backup, "--format", "json"]));
+    let backup = backed_up(dir.path(), &old);
+    let restored =
+        json(isolated(dir.path()).args(["-p", &new, "restore", &backup, "--format", "json"]));
     assert_eq!(
         restored["volumes"][0]["into"],
         format!("{new}_data"),
@@ -1463,4 +1453,50 @@ fn a_restore_for_another_project_name_gives_compose_its_volumes() {
     assert!(!stderr.contains("already exists"), "{stderr}");
     let content = docker(&["exec", &format!("{new}-db-1"), "cat", "/data/file"]);
     assert_eq!(content, "precious\n");
+}
+
+/// An anonymous volume restored afresh keeps its name, which no new container mounts:
+/// the restore says how to use it.
+#[test]
+fn an_anonymous_volume_restored_afresh_says_how_to_mount_it() {
+    require_engine();
+    let dir = tempfile::tempdir().unwrap();
+    let mut cleanup = Cleanup::new();
+    let container = unique("anonrestore");
+    cleanup.containers.push(container.clone());
+    docker(&[
+        "run",
+        "-d",
+        "--name",
+        &container,
+        "-v",
+        "/data",
+        IMAGE,
+        "sh",
+        "-c",
+        "echo kept > /data/f; sleep 3600",
+    ]);
+    let volume = docker(&[
+        "inspect",
+        "-f",
+        "{{range .Mounts}}{{.Name}}{{end}}",
+        &container,
+    ])
+    .trim()
+    .to_string();
+    cleanup.volumes.push(volume.clone());
+    let backup = backed_up(dir.path(), &container);
+    docker(&["rm", "-f", "-v", &container]);
+    let (code, _, stderr) = run(isolated(dir.path()).args(["restore", &backup]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains(&format!("{volume} is an anonymous volume")),
+        "{stderr}"
+    );
+}
+
+/// A backup of `target` by the plugin isolated in `dir`: its directory.
+fn backed_up(dir: &Path, target: &str) -> String {
+    let out = json(isolated(dir).args(["backup", target, "-t", "0", "--format", "json"]));
+    out["path"].as_str().unwrap().to_string()
 }

@@ -68,15 +68,6 @@ impl Project {
     }
 }
 
-/// The plugin with its backups, journal, audit log and policy inside `dir`, no terminal.
-fn isolated(dir: &Path) -> Command {
-    let mut cmd = safeops(dir);
-    cmd.env("SAFEOPS_BACKUP_DIR", dir.join("backups"))
-        .env("XDG_STATE_HOME", dir.join("state"))
-        .stdin(std::process::Stdio::null());
-    cmd
-}
-
 /// The name of the one (anonymous) volume `container` mounts.
 fn anonymous_volume(container: &str) -> String {
     docker(&[

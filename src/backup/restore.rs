@@ -409,12 +409,25 @@ pub async fn restore(
             ))
             .hint(format!(
                 "check the backup's manifest; to create it that way pass \
-                 --trust-volume-options {into} (and confirm), or restore into a plain \
-                 volume with --volume {}:NEW",
+                 --trust-volume-options {into} (and confirm); on another host, create \
+                 {into} first with this host's driver and options (docker volume create) \
+                 and restore into it; or restore into a plain volume with --volume {}:NEW",
                 info.name
             )));
         }
         reaching_out.push((into, what));
+    }
+    // An anonymous volume created afresh under its old name is mounted by no new
+    // container: `compose up` or `docker run` make a new, empty one.
+    for Destination { into, existing, .. } in &targets {
+        if existing.is_none() && !request.scratch && inventory::is_anonymous_name(into) {
+            crate::say!(
+                "note: {into} is an anonymous volume: a new container does not mount it by \
+                 itself; recreate its container from its spec (`docker safeops recreate NAME \
+                 [--from BACKUP]` mounts it again), or restore it into a named volume \
+                 (--volume {into}:NAME) and mount that"
+            );
+        }
     }
     let into_names: Vec<&str> = targets.iter().map(|t| t.into.as_str()).collect();
     let consumers = consumers_of(&inventory::containers(engine).await?, &into_names)?;

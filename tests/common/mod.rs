@@ -220,6 +220,15 @@ pub fn json(cmd: &mut Command) -> serde_json::Value {
     serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("bad JSON ({e}): {stdout}"))
 }
 
+/// The plugin with its backups, journal, audit log and policy inside `dir`, no terminal.
+pub fn isolated(dir: &Path) -> Command {
+    let mut cmd = safeops(dir);
+    cmd.env("SAFEOPS_BACKUP_DIR", dir.join("backups"))
+        .env("XDG_STATE_HOME", dir.join("state"))
+        .stdin(std::process::Stdio::null());
+    cmd
+}
+
 /// Writes a compose file for a one-service project whose service mounts `data`.
 pub fn write_compose(dir: &Path, extra: &str) -> PathBuf {
     let file = dir.join("compose.yaml");
