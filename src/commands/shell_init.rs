@@ -153,8 +153,9 @@ function docker --wraps docker
                 set rest $rest[2..-1]
             case '--*'
                 break
-            case '-?*'
+            case '-*'
                 # A cluster whose first option that takes a value ends it takes the next word.
+                # (Not `-?*`: fish 4 reads `?` literally.)
                 if string match -qr -- '^-[^-cHl]*[cHl]$' $rest[1]
                     test (count $rest) -ge 2; or break
                     set globals $globals $rest[1..2]

@@ -401,7 +401,10 @@ pub fn resolve_named(
     let config_dir = config_dir(flags, env);
     if !value.contains("://") {
         if value == "default" {
-            let no_host = |name: &str| env(name).filter(|_| name != "DOCKER_HOST");
+            // The local socket: what makes this shell's docker reach another engine
+            // (its host, and TLS, which without a host means localhost:2376) is not it.
+            let local = ["DOCKER_HOST", "DOCKER_TLS_VERIFY", "DOCKER_TLS"];
+            let no_host = |name: &str| env(name).filter(|_| !local.contains(&name));
             return default_endpoint(&ConnectOptions::default(), &no_host, Source::FromFlag);
         }
         return context_endpoint(&config_dir, value, Source::FromFlag);
@@ -551,6 +554,13 @@ mod tests {
         // `default` is the default socket, not the target's DOCKER_HOST.
         let default = resolve_named("default", &none, &env).unwrap();
         assert_eq!(default.host, DEFAULT_HOST);
+        // Also when this shell's docker reaches a remote engine over TLS.
+        let remote = env_of(&[
+            ("DOCKER_HOST", "tcp://target:2376"),
+            ("DOCKER_TLS_VERIFY", "1"),
+        ]);
+        let default = resolve_named("default", &none, &remote).unwrap();
+        assert_eq!((default.host.as_str(), default.tls), (DEFAULT_HOST, None));
         assert!(resolve_named("nope", &none, &env).is_err());
         assert!(resolve_named("ftp://x", &none, &env).is_err());
     }
