@@ -722,6 +722,10 @@ fn volume_prune_and_rm_v_are_guarded() {
     let (code, _, stderr) = run(safeops_cmd().args(["volume", "prune", "--all", "-f"]));
     assert_eq!(code, 3, "{stderr}");
     assert!(stderr.contains(&kept), "{stderr}");
+    assert!(
+        stderr.contains("docker safeops volume prune --all -f --confirm"),
+        "{stderr}"
+    );
     assert!(volumes_on_engine().contains(&kept));
 
     // rm -v removes a container's anonymous volume: guarded once it is protected.

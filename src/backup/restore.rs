@@ -66,11 +66,11 @@ impl Source {
         }
     }
 
-    /// The command that restores it.
-    fn command(&self) -> String {
+    /// How `restore` names it: its directory, or `ID --to LOCATION`.
+    fn argument(&self) -> String {
         match self {
-            Source::Plain(dir) => format!("docker safeops restore {}", dir.display()),
-            Source::Snapshot(source) => source.command(),
+            Source::Plain(dir) => dir.display().to_string(),
+            Source::Snapshot(source) => source.argument(),
         }
     }
 
@@ -148,6 +148,26 @@ pub struct RestoreRequest {
     pub scratch: bool,
 }
 
+impl RestoreRequest {
+    /// The command that makes this restore, for the hint of a refused confirmation:
+    /// with its project and its volumes, else pasted it restores something else.
+    fn command(&self) -> String {
+        let project = match &self.project {
+            Some(project) => format!("-p {project} "),
+            None => String::new(),
+        };
+        let volumes: String = self
+            .selections
+            .iter()
+            .map(|selection| format!(" --volume {selection}"))
+            .collect();
+        format!(
+            "docker safeops {project}restore {}{volumes}",
+            self.from.argument()
+        )
+    }
+}
+
 /// One restored volume.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct RestoredVolume {
@@ -195,13 +215,9 @@ fn select<'m>(
     let chosen = match selections.is_empty() {
         true => volumes
             .iter()
-            .map(|v| {
-                let renamed =
-                    project.and_then(|p| compose_name(v).map(|(_, key)| format!("{p}_{key}")));
-                (v, renamed.unwrap_or_else(|| v.name.clone()))
-            })
+            .map(|v| (v, compose_name_in(v, project)))
             .collect(),
-        false => selected(volumes, selections)?,
+        false => selected(volumes, selections, project)?,
     };
     // One volume written twice would hold the second alone, reported as restored twice.
     for (i, (info, into)) in chosen.iter().enumerate() {
@@ -222,10 +238,14 @@ fn select<'m>(
 fn selected<'m>(
     volumes: &'m [VolumeInfo],
     selections: &[String],
+    project: Option<&str>,
 ) -> Result<Vec<(&'m VolumeInfo, String)>> {
     let mut chosen = Vec::new();
     for selection in selections {
-        let (from, into) = selection.split_once(':').unwrap_or((selection, selection));
+        let (from, named) = match selection.split_once(':') {
+            Some((from, into)) => (from, Some(into)),
+            None => (selection.as_str(), None),
+        };
         let info = volumes.iter().find(|v| v.name == from).ok_or_else(|| {
             let names: Vec<&str> = volumes.iter().map(|v| v.name.as_str()).collect();
             Error::usage(format!(
@@ -237,8 +257,12 @@ fn selected<'m>(
                 }
             ))
         })?;
-        crate::engine::names::checked(into, "the volume name")?;
-        chosen.push((info, into.to_string()));
+        let into = match named {
+            Some(into) => into.to_string(),
+            None => compose_name_in(info, project),
+        };
+        crate::engine::names::checked(&into, "the volume name")?;
+        chosen.push((info, into));
     }
     Ok(chosen)
 }
@@ -468,7 +492,7 @@ pub async fn restore(
             confirm::confirm(
                 &expected,
                 request.confirm.as_deref(),
-                &request.from.command(),
+                &request.command(),
                 cancel,
             )
             .await?,
@@ -1054,6 +1078,15 @@ fn compose_name(info: &VolumeInfo) -> Option<(&str, &str)> {
     let project = info.labels.get(LABEL_PROJECT)?;
     let key = info.labels.get("com.docker.compose.volume")?;
     (info.name == format!("{project}_{key}")).then_some((project.as_str(), key.as_str()))
+}
+
+/// The name `info` is restored under for `project`: the name compose gives its key
+/// there when compose named it, else its own.
+fn compose_name_in(info: &VolumeInfo, project: Option<&str>) -> String {
+    match (project, compose_name(info)) {
+        (Some(project), Some((_, key))) => format!("{project}_{key}"),
+        _ => info.name.clone(),
+    }
 }
 
 /// The compose project whose volume `into` is, restored from `info`: its own under its
@@ -1735,6 +1768,36 @@ mod tests {
             .map(|(_, into)| into)
             .collect();
         assert_eq!(into, ["shop-prod_data", "pgdata"]);
+        let selected = |selections: &[&str]| -> Vec<String> {
+            let selections: Vec<String> = selections.iter().map(|s| s.to_string()).collect();
+            select(&volumes, &selections, Some("shop-prod"))
+                .unwrap()
+                .into_iter()
+                .map(|(_, into)| into)
+                .collect()
+        };
+        assert_eq!(selected(&["shop_data"]), ["shop-prod_data"]);
+        assert_eq!(selected(&["shop_data:other"]), ["other"]);
+        // A refusal's hint repeats the project and the volumes: pasted, it restores
+        // the same.
+        let request = RestoreRequest {
+            from: Source::Plain("/b/shop-1".into()),
+            selections: vec!["shop_data".into()],
+            project: Some("shop-prod".into()),
+            confirm: None,
+            start: true,
+            preserve_special: false,
+            lock_wait: None,
+            trusted_volume_options: Vec::new(),
+            images: false,
+            stop_timeout: 10,
+            safety_root: "/b".into(),
+            scratch: false,
+        };
+        assert_eq!(
+            request.command(),
+            "docker safeops -p shop-prod restore /b/shop-1 --volume shop_data"
+        );
         let project = |info: &VolumeInfo, into: &str| compose_project_for(info, into);
         assert_eq!(
             project(&named_by_compose, "shop-prod_data").as_deref(),

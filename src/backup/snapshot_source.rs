@@ -143,13 +143,9 @@ impl SnapshotSource {
         format!("{}#{}", self.location, &*self.snapshot.id.to_hex())
     }
 
-    /// The command that restores it, for confirmation prompts.
-    pub fn command(&self) -> String {
-        format!(
-            "docker safeops restore {} --to {}",
-            &self.snapshot.id.to_hex()[..8],
-            self.location
-        )
+    /// How `restore` names it: `ID --to LOCATION`.
+    pub fn argument(&self) -> String {
+        format!("{} --to {}", &self.snapshot.id.to_hex()[..8], self.location)
     }
 
     /// The snapshot's manifest.

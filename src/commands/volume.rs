@@ -194,8 +194,9 @@ pub async fn prune(engine: &Engine, args: &VolumePruneArgs, cancel: &Cancel) -> 
         flags: &args.guard,
         backup_root: &facts.backup_root,
         command: format!(
-            "docker safeops volume prune{}",
-            if args.all { " --all" } else { "" }
+            "docker safeops volume prune{}{}",
+            if args.all { " --all" } else { "" },
+            if args.force { " -f" } else { "" }
         ),
         names: &names,
         removes_containers: false,
