@@ -172,27 +172,43 @@ async fn connect(flags: &DockerFlags) -> Result<Engine> {
     Ok(engine)
 }
 
-/// For a verb that needs no engine: when an operation died before it was finished,
-/// connects to the engine anyway to recover it (as any verb that connects does), and
-/// names what is left for another engine or an engine that cannot be reached.
+/// For a verb that needs no engine: when an operation on the engine `flags` name died
+/// before it was finished, connects to it anyway to recover it (as any verb that
+/// connects does); names what is left, on another engine or unfinished.
 async fn recover_interrupted(flags: &DockerFlags) {
-    if journal::interrupted().is_empty() {
+    let pending = journal::interrupted();
+    if pending.is_empty() {
         return;
     }
-    if let Err(err) = connect(flags).await {
+    let here = endpoint::resolve(&flags.connect_options(), &|name| std::env::var(name).ok());
+    let on_this_engine = |host: &str| {
+        here.as_ref()
+            .is_ok_and(|e| endpoint::same_engine(host, &e.host))
+    };
+    if pending.iter().any(|(_, j)| on_this_engine(&j.engine_host))
+        && let Err(err) = connect(flags).await
+    {
+        let err = err.to_string();
+        let err = docker_safeops::redact::text(&err);
         docker_safeops::say!("note: cannot recover an interrupted operation: {err}");
     }
-    for left in journal::interrupted() {
-        docker_safeops::say!(
-            "note: an interrupted `{}` of {} (process {}) left containers stopped or work \
-             half-done on {}: any verb connected to that engine finishes it, e.g. \
-             `docker safeops -H {} status`",
-            left.verb,
-            left.started,
-            left.pid,
-            left.engine_host,
-            left.engine_host
+    for (journal, left) in journal::interrupted() {
+        let what = format!(
+            "an interrupted `{}` of {} (process {}) on {}",
+            left.verb, left.started, left.pid, left.engine_host
         );
+        match on_this_engine(&left.engine_host) {
+            true => docker_safeops::say!(
+                "note: {what} is not finished (see above); its journal is {}",
+                journal.display()
+            ),
+            false => docker_safeops::say!(
+                "note: {what} left containers stopped or work half-done there: a verb \
+                 connected to that engine finishes it (if that engine is gone for good, \
+                 delete {})",
+                journal.display()
+            ),
+        }
     }
 }
 

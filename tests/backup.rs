@@ -1500,3 +1500,25 @@ fn backed_up(dir: &Path, target: &str) -> String {
     let out = json(isolated(dir).args(["backup", target, "-t", "0", "--format", "json"]));
     out["path"].as_str().unwrap().to_string()
 }
+
+/// A verb that needs no engine names what a killed operation left on another engine,
+/// without trying to reach that engine, and how to let go of it if it is gone.
+#[test]
+fn an_operation_left_unfinished_on_another_engine_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let journals = dir.path().join("state/docker-safeops/journal");
+    std::fs::create_dir_all(&journals).unwrap();
+    let journal = journals.join("4000000-backup-1.json");
+    let state = serde_json::json!({
+        "pid": 4_000_000, "verb": "backup", "engine_host": "tcp://192.0.2.1:2375",
+        "started": "2026-12-01T03:00:00Z", "stopped": [["abc", "db"]], "partial_dirs": []
+    });
+    std::fs::write(&journal, state.to_string()).unwrap();
+    let (code, _, stderr) = run(isolated(dir.path()).arg("backups"));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("on tcp://192.0.2.1:2375 left containers stopped")
+            && stderr.contains(&format!("delete {}", journal.display())),
+        "{stderr}"
+    );
+}

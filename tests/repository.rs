@@ -1274,6 +1274,15 @@ fn a_snapshot_file_put_under_another_snapshots_name_is_refused() {
         assert!(stderr.contains("is not what its name says"), "{stderr}");
     }
     assert_ne!(sh_in(&container, "cat /data/a"), "planted\n");
+    // The failed verify is what the listing says of it from then on.
+    let listed =
+        common::json(safeops(dir.path(), None).args(["backups", "--to", &url, "--format", "json"]));
+    let entry = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == real_id.as_str());
+    assert_eq!(entry.map(|s| &s["sound"]), Some(&false.into()), "{listed}");
 }
 
 #[test]

@@ -289,12 +289,11 @@ async fn recover_where(engine: &Engine, ended: impl Fn(u32) -> bool) -> Vec<Stri
     done
 }
 
-/// The operations whose process died before they were finished, on any engine: what
-/// the next command connected to their engine recovers.
-pub fn interrupted() -> Vec<JournalState> {
+/// The operations whose process died before they were finished, on any engine, with
+/// their journals: what the next command connected to their engine recovers.
+pub fn interrupted() -> Vec<(PathBuf, JournalState)> {
     journals()
-        .map(|(_, state)| state)
-        .filter(|state| state.pid != std::process::id() && !process_alive(state.pid))
+        .filter(|(_, state)| state.pid != std::process::id() && !process_alive(state.pid))
         .collect()
 }
 

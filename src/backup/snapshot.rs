@@ -1595,7 +1595,7 @@ pub struct Listed {
 }
 
 /// The safeops snapshots in `repo` (of `target` only, when given), newest first.
-pub fn list(repo: &Open, target: Option<&str>) -> Result<Vec<Listed>> {
+pub fn list(repo: &Open, location: &Repository, target: Option<&str>) -> Result<Vec<Listed>> {
     let wanted = target.map(target_tag);
     let snapshots = matching(repo, |s| {
         s.tags.contains("docker-safeops") && wanted.as_ref().is_none_or(|t| s.tags.contains(t))
@@ -1607,7 +1607,7 @@ pub fn list(repo: &Open, target: Option<&str>) -> Result<Vec<Listed>> {
             let id = full_id(&s.id);
             let (sound, status) =
                 crate::backup::store::verified_status(crate::backup::store::last_verification(
-                    crate::backup::store::Recorded::Snapshot(&id),
+                    crate::backup::store::Recorded::Snapshot(&format!("{location}#{id}")),
                 ));
             let target = s
                 .tags
@@ -1686,9 +1686,23 @@ pub struct Verified {
 /// tree compared with its digest list, every file's content with its digest.
 pub fn verify(location: &Repository, repo: Open, id: &str) -> Result<Verified> {
     let snapshot = find(&repo, location, id)?;
-    check_named_by_content(location, &snapshot.id)?;
+    // Damage found before the content is read is the snapshot's first problem.
+    let damaged = |err: Error| match err.code {
+        crate::error::ExitCode::Integrity => Ok(Verified {
+            id: full_id(&snapshot.id),
+            problems: vec![err.message],
+            ..Verified::default()
+        }),
+        _ => Err(err),
+    };
+    if let Err(err) = check_named_by_content(location, &snapshot.id) {
+        return damaged(err);
+    }
     // The packs this snapshot needs: a damaged pack of another one is not its problem.
-    let (repo, mut problems) = check_snapshot(repo, location, &snapshot)?;
+    let (repo, mut problems) = match check_snapshot(repo, location, &snapshot) {
+        Ok(checked) => checked,
+        Err(err) => return damaged(err),
+    };
     let dump = |path: &str, into: &mut dyn std::io::Write| -> std::result::Result<(), String> {
         let node = repo
             .node_from_snapshot_and_path(&snapshot, path)
@@ -2469,7 +2483,7 @@ mod tests {
             ])
         );
         // The list says whose engine each is (none for those of earlier versions).
-        let engines: HashMap<String, String> = list(&repo, Some("t"))
+        let engines: HashMap<String, String> = list(&repo, &location, Some("t"))
             .unwrap()
             .into_iter()
             .map(|l| (l.id, l.engine))

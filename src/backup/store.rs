@@ -335,7 +335,8 @@ pub struct Verification {
 pub enum Recorded<'a> {
     /// The plain backup in this directory.
     Plain(&'a Path),
-    /// The snapshot with this full id (in whichever repository: ids are content hashes).
+    /// A snapshot, as `LOCATION#ID` (full id): a copy of the repository elsewhere has
+    /// the same ids and its own damage.
     Snapshot(&'a str),
 }
 

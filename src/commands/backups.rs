@@ -113,7 +113,7 @@ async fn list_snapshots(args: &BackupsArgs, location: Repository) -> Result<()> 
     let shown = location.clone();
     let listed = repository::blocking(move || {
         let repo = repository::open(&location, &password)?;
-        snapshot::list(&repo, target.as_deref())
+        snapshot::list(&repo, &location, target.as_deref())
     })
     .await?;
     let text = match args.format {

@@ -33,7 +33,7 @@ async fn verify_snapshot(args: &VerifyArgs, location: Repository, cancel: &Cance
     })
     .await?;
     store::record_verification(
-        store::Recorded::Snapshot(&verified.id),
+        store::Recorded::Snapshot(&format!("{shown}#{}", verified.id)),
         verified.problems.first().cloned(),
     );
     let seconds = started.elapsed().as_secs_f64();

@@ -147,7 +147,7 @@ async fn read_repository(
     let (listed, last_by_volume) = repository::blocking_informing(&shown, move || {
         let repo = repository::open_uncached(&location, &password)?;
         Ok((
-            snapshot::list(&repo, None)?,
+            snapshot::list(&repo, &location, None)?,
             snapshot::last_by_volume(&repo, &engine)?,
         ))
     })
