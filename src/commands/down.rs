@@ -70,6 +70,10 @@ pub async fn run(discovery: &Discovery<'_>, args: &DownArgs, cancel: &Cancel) ->
             .filter(|c| plan.containers.contains(&c.name)),
     )
     .await;
+    if let Err(err) = cancel.check("saving the containers' specs; nothing was taken down") {
+        allowed.finish(engine).await?;
+        return Err(err);
+    }
     let outcome = match project.mode {
         Mode::Compose => {
             discovery
