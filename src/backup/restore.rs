@@ -539,7 +539,13 @@ pub async fn restore(
             let volume = match existing {
                 Some(volume) => volume.clone(),
                 None => {
-                    let made = create_volume(engine, info, into, &journal.id()).await?;
+                    let made = create_volume(
+                        engine,
+                        info,
+                        (into, request.project.as_deref()),
+                        &journal.id(),
+                    )
+                    .await?;
                     lock_done(&done).filling = Some(into.clone());
                     // Recorded once made: recorded before, a kill could leave recovery
                     // removing a volume someone else made meanwhile.
@@ -1089,16 +1095,20 @@ fn compose_name_in(info: &VolumeInfo, project: Option<&str>) -> String {
     }
 }
 
-/// The compose project whose volume `into` is, restored from `info`: its own under its
-/// own name, and under the name compose gives its key in another project (`NEW_KEY`)
-/// that project, so that `docker compose -p NEW up` takes it as its own.
-fn compose_project_for(info: &VolumeInfo, into: &str) -> Option<String> {
-    if into == info.name {
-        return info.labels.get(LABEL_PROJECT).cloned();
+/// The compose project whose volume `into` is, restored from `info` for `project` (if
+/// given): one compose named is the project its name says (`NEW_KEY` is NEW's); one
+/// the file names (`name:`) keeps its name and is the project's it is restored for;
+/// under any other name it is no project's. So `docker compose -p NEW up` takes it as
+/// its own.
+fn compose_project_for(info: &VolumeInfo, into: &str, project: Option<&str>) -> Option<String> {
+    let labelled = info.labels.get(LABEL_PROJECT)?;
+    match compose_name(info) {
+        Some((_, key)) => {
+            let named = into.strip_suffix(key)?.strip_suffix('_')?;
+            (!named.is_empty()).then(|| named.to_string())
+        }
+        None => (into == info.name).then(|| project.unwrap_or(labelled).to_string()),
     }
-    let (_, key) = compose_name(info)?;
-    let project = into.strip_suffix(key)?.strip_suffix('_')?;
-    (!project.is_empty()).then(|| project.to_string())
 }
 
 /// Creates the volume a backup's volume is restored into, with its recorded driver and
@@ -1108,10 +1118,10 @@ fn compose_project_for(info: &VolumeInfo, into: &str) -> Option<String> {
 async fn create_volume(
     engine: &Engine,
     info: &VolumeInfo,
-    into: &str,
+    (into, project): (&str, Option<&str>),
     restore: &str,
 ) -> Result<bollard::models::Volume> {
-    let project = compose_project_for(info, into);
+    let project = compose_project_for(info, into, project);
     let mut labels: HashMap<String, String> = info
         .labels
         .iter()
@@ -1798,7 +1808,7 @@ mod tests {
             request.command(),
             "docker safeops -p shop-prod restore /b/shop-1 --volume shop_data"
         );
-        let project = |info: &VolumeInfo, into: &str| compose_project_for(info, into);
+        let project = |info: &VolumeInfo, into: &str| compose_project_for(info, into, None);
         assert_eq!(
             project(&named_by_compose, "shop-prod_data").as_deref(),
             Some("shop-prod")
@@ -1811,6 +1821,10 @@ mod tests {
         assert_eq!(project(&named_by_compose, "_data"), None);
         assert_eq!(project(&named_in_file, "pgdata").as_deref(), Some("shop"));
         assert_eq!(project(&named_in_file, "new_db"), None);
+        assert_eq!(
+            compose_project_for(&named_in_file, "pgdata", Some("shop-prod")).as_deref(),
+            Some("shop-prod")
+        );
     }
 
     /// What passes the digest check: everything when the digest matches; all but the
