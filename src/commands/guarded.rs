@@ -237,6 +237,8 @@ pub struct Facts {
     pub last_backups: std::collections::HashMap<String, String>,
     /// Where backups go, as the guard flags say: a plain directory or a repository.
     pub backup_root: PathBuf,
+    /// The engine labels its anonymous volumes (see [`PlanFacts::labels_anonymous`]).
+    pub labels_anonymous: bool,
 }
 
 impl Facts {
@@ -259,6 +261,7 @@ impl Facts {
                 None
             },
             policy: Policy::load(&Policy::default_path(&env))?,
+            labels_anonymous: engine.api() >= (1, 42),
             last_backups: match destroys_volumes {
                 true => {
                     last_backups(
@@ -286,6 +289,7 @@ impl Facts {
             sizes: self.sizes.as_ref(),
             policy: &self.policy,
             last_backups: &self.last_backups,
+            labels_anonymous: self.labels_anonymous,
         }
     }
 }

@@ -158,7 +158,13 @@ pub struct PlanFacts<'a> {
     pub policy: &'a Policy,
     /// Last backup per volume.
     pub last_backups: &'a HashMap<String, String>,
+    /// The engine labels its anonymous volumes (`com.docker.volume.anonymous`, API 1.42,
+    /// Docker 23): only those are anonymous to `volume prune`, as to the engine.
+    pub labels_anonymous: bool,
 }
+
+/// The label Docker 23 and later put on the anonymous volumes they create.
+const LABEL_ANONYMOUS: &str = "com.docker.volume.anonymous";
 
 /// The plan of `down` for `target`.
 pub fn down(target: &Target, request: &DownRequest, facts: &PlanFacts<'_>) -> Result<Plan> {
@@ -355,6 +361,8 @@ pub fn volume_rm(names: &[String], facts: &PlanFacts<'_>) -> Result<Plan> {
 
 /// The plan of `volume prune`: every volume no container uses; named ones only with
 /// `all` (the Docker CLI's behaviour since 23.0, whatever the engine's API version).
+/// An engine that labels anonymous volumes prunes those alone, not an older one with a
+/// hex name, which it keeps: so does the plan.
 pub fn volume_prune(all: bool, facts: &PlanFacts<'_>) -> Plan {
     let mut unused: Vec<&Volume> = facts
         .volumes
@@ -365,7 +373,12 @@ pub fn volume_prune(all: bool, facts: &PlanFacts<'_>) -> Plan {
                 .iter()
                 .any(|c| c.volume_mounts.iter().any(|(m, _)| *m == v.name))
         })
-        .filter(|v| all || inventory::is_anonymous_name(&v.name))
+        .filter(|v| {
+            all || match facts.labels_anonymous {
+                true => v.labels.contains_key(LABEL_ANONYMOUS),
+                false => inventory::is_anonymous_name(&v.name),
+            }
+        })
         .collect();
     unused.sort_by(|a, b| a.name.cmp(&b.name));
     run_plan(
@@ -414,4 +427,52 @@ pub fn rm(names: &[String], remove_volumes: bool, facts: &PlanFacts<'_>) -> Resu
         removed.iter().map(|c| c.name.clone()).collect(),
         volumes,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// On an engine that labels anonymous volumes, a hex-named volume without the label
+    /// (made before the upgrade to Docker 23) is kept by `volume prune`, as the engine
+    /// keeps it; on an older engine the name is all there is.
+    #[test]
+    fn volume_prune_takes_the_volumes_the_engine_counts_anonymous() {
+        let hex = "a".repeat(64);
+        let labelled = "b".repeat(64);
+        let volume = |name: &str, labels: &[&str]| Volume {
+            name: name.to_string(),
+            driver: "local".into(),
+            labels: labels
+                .iter()
+                .map(|l| (l.to_string(), String::new()))
+                .collect(),
+        };
+        let volumes: HashMap<String, Volume> = [
+            volume(&hex, &[]),
+            volume(&labelled, &[LABEL_ANONYMOUS]),
+            volume("named", &[]),
+        ]
+        .into_iter()
+        .map(|v| (v.name.clone(), v))
+        .collect();
+        let (policy, last_backups) = (Policy::default(), HashMap::new());
+        let pruned = |labels_anonymous: bool| -> Vec<String> {
+            let facts = PlanFacts {
+                containers: &[],
+                volumes: &volumes,
+                sizes: None,
+                policy: &policy,
+                last_backups: &last_backups,
+                labels_anonymous,
+            };
+            volume_prune(false, &facts)
+                .volumes
+                .into_iter()
+                .map(|v| v.name)
+                .collect()
+        };
+        assert_eq!(pruned(true), std::slice::from_ref(&labelled));
+        assert_eq!(pruned(false), [hex, labelled]);
+    }
 }
