@@ -58,7 +58,7 @@ async fn anchors(log: &Path, backup_root: &Path, args: &LogArgs) -> Result<Vec<A
 async fn verify(
     log: &Path,
     entries: &[(usize, std::result::Result<audit::Entry, String>)],
-    backup_root: &Path,
+    anchors: Vec<Anchor>,
     args: &LogArgs,
 ) -> Result<()> {
     if let Some((line, why)) = audit::verify_chain(entries) {
@@ -68,7 +68,6 @@ async fn verify(
             ),
         );
     }
-    let anchors = anchors(log, backup_root, args).await?;
     let problems = audit::verify_anchors(entries, &anchors);
     if let Some(first) = problems.first() {
         return Err(Error::integrity(format!(
@@ -120,11 +119,14 @@ async fn verify(
 /// Runs `log`.
 pub async fn run(args: &LogArgs) -> Result<()> {
     let path = audit::default_path();
-    let entries = audit::read(&path)?;
     if args.verify {
         let root = store::backup_root(args.location.to.as_deref(), &|n| std::env::var(n).ok())?;
-        return verify(&path, &entries, &root, args).await;
+        // The anchors first: every entry one names was written before it, so the log
+        // read after them holds it, whatever is appended meanwhile.
+        let anchors = anchors(&path, &root, args).await?;
+        return verify(&path, &audit::read(&path)?, anchors, args).await;
     }
+    let entries = audit::read(&path)?;
     let skip = args.tail.map_or(0, |n| entries.len().saturating_sub(n));
     let shown: Vec<audit::Entry> = entries
         .into_iter()

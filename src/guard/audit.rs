@@ -136,10 +136,20 @@ pub fn append(path: &Path, event: serde_json::Value) -> Result<Entry> {
     // new entry starts a line of its own, chained to the last whole entry, or it would
     // be lost in that line and the chain restarted from nothing.
     let torn = !text.is_empty() && !text.ends_with(b"\n");
-    let last = text
+    let written: Vec<Entry> = text
         .split(|b| *b == b'\n')
-        .rev()
-        .find_map(|line| serde_json::from_slice::<Entry>(line).ok());
+        .filter_map(|line| serde_json::from_slice::<Entry>(line).ok())
+        .collect();
+    // The head names an entry the log no longer holds: its end was cut or rewritten.
+    // The head stays as it is, for `log --verify` to report, not moved onto the cut log.
+    let cut = match read_head(path) {
+        Ok(None) => false,
+        Ok(Some(head)) => !written
+            .iter()
+            .any(|e| e.seq == head.seq && e.hash == head.hash),
+        Err(_) => true,
+    };
+    let last = written.into_iter().last();
     let mut entry = Entry {
         seq: last.as_ref().map_or(1, |e| e.seq + 1),
         time: crate::state::now(),
@@ -156,6 +166,15 @@ pub fn append(path: &Path, event: serde_json::Value) -> Result<Entry> {
     );
     file.write_all(line.as_bytes()).map_err(failed)?;
     file.sync_data().map_err(failed)?;
+    if cut {
+        crate::say!(
+            "warning: the audit log {} no longer holds the entry {} names: it was cut or \
+             rewritten; `docker safeops log --verify` reports it",
+            path.display(),
+            head_path(path).display()
+        );
+        return Ok(entry);
+    }
     // Still under the lock: the head always names the last entry written.
     let head = Head {
         seq: entry.seq,
@@ -368,6 +387,28 @@ mod tests {
         assert!(entries[1].1.is_err(), "the torn line");
         assert_eq!(entries[2].1.as_ref().unwrap().hash, after.hash);
         assert_eq!(verify_chain(&entries), None, "a torn line breaks no link");
+    }
+
+    /// The last entries cut off, the next append does not move the head onto the cut
+    /// log: the head still names what is gone, and the anchors say so.
+    #[test]
+    fn a_cut_end_stays_detectable_after_the_next_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.log");
+        for n in 0..3 {
+            append(&path, serde_json::json!({"verb": "backup", "n": n})).unwrap();
+        }
+        let text = fs::read_to_string(&path).unwrap();
+        let kept: Vec<&str> = text.lines().take(2).collect();
+        fs::write(&path, kept.join("\n") + "\n").unwrap();
+        append(&path, serde_json::json!({"verb": "protect"})).unwrap();
+        let entries = read(&path).unwrap();
+        assert_eq!(verify_chain(&entries), None, "the chain itself is whole");
+        let anchors = [Anchor {
+            source: "head".into(),
+            head: read_head(&path).unwrap().unwrap(),
+        }];
+        assert_eq!(verify_anchors(&entries, &anchors).len(), 1);
     }
 
     #[test]
