@@ -949,3 +949,25 @@ fn a_declared_service_without_containers_is_never_another_container() {
         "running"
     );
 }
+
+/// When the engine refuses one of several removals, what was removed is still printed
+/// (JSON included) before the failure: a script learns what is gone.
+#[test]
+fn a_partial_removal_says_what_it_removed() {
+    require_engine();
+    let cleanup = Cleanup::new();
+    let dir = tempfile::tempdir().unwrap();
+    let (stopped, running) = (unique("gone"), unique("stays"));
+    run_container(&cleanup, &stopped, &[], "true");
+    run_container(&cleanup, &running, &[], "sleep 3600");
+    docker(&["wait", &stopped]);
+    let (code, stdout, stderr) =
+        run(isolated(dir.path()).args(["rm", &stopped, &running, "--format", "json"]));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains(&format!("could not remove {running}")),
+        "{stderr}"
+    );
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report, serde_json::json!({ "deleted": [stopped] }));
+}

@@ -45,7 +45,7 @@ async fn guarded_removal(
     removal: Removal<'_>,
     cancel: &Cancel,
     remove: impl AsyncFnMut(&str) -> std::result::Result<(), bollard::errors::Error>,
-) -> Result<Vec<String>> {
+) -> Result<Removed> {
     let Removal {
         verb,
         plan,
@@ -119,13 +119,26 @@ async fn guarded_removal(
         }),
     );
     settled?;
-    if failed.is_empty() {
-        Ok(removed)
-    } else {
-        Err(Error::failure(format!(
-            "could not remove {}",
-            failed.join(", ")
-        )))
+    Ok(Removed { removed, failed })
+}
+
+/// What a guarded removal removed, and what the engine refused to remove.
+struct Removed {
+    removed: Vec<String>,
+    failed: Vec<String>,
+}
+
+impl Removed {
+    /// The verb's end: a failure when any removal failed (what was removed is said on
+    /// stdout before, for scripts too).
+    fn result(&self) -> Result<()> {
+        match self.failed.is_empty() {
+            true => Ok(()),
+            false => Err(Error::failure(format!(
+                "could not remove {}",
+                self.failed.join(", ")
+            ))),
+        }
     }
 }
 
@@ -150,24 +163,25 @@ pub async fn rm(engine: &Engine, args: &VolumeRmArgs, cancel: &Cancel) -> Result
         let options = RemoveVolumeOptionsBuilder::default().force(force).build();
         engine.docker.remove_volume(name, Some(options)).await
     })
-    .await;
-    print_removed(&removed, args.guard.format)?;
-    removed.map(|_| ())
+    .await?;
+    print_removed(removed, args.guard.format)
 }
 
-/// What was removed, on stdout: one name per line as Docker prints them, or with
-/// `--format json` as `volume prune` reports it (`{"deleted": [...]}`).
-fn print_removed(removed: &Result<Vec<String>>, format: Format) -> Result<()> {
-    match (removed, format) {
-        (Ok(names), Format::Json) => {
+/// What was removed, on stdout (also when another removal failed): one name per line
+/// as Docker prints them, or with `--format json` as `volume prune` reports it
+/// (`{"deleted": [...]}`); then the verb's end.
+fn print_removed(removed: Removed, format: Format) -> Result<()> {
+    let names = &removed.removed;
+    match format {
+        Format::Json => {
             let report = serde_json::json!({ "deleted": names });
-            super::print(&(serde_json::to_string_pretty(&report).expect("json") + "\n"))
+            super::print(&(serde_json::to_string_pretty(&report).expect("json") + "\n"))?;
         }
-        (Ok(names), Format::Table) => {
-            super::print(&names.iter().map(|n| format!("{n}\n")).collect::<String>())
+        Format::Table => {
+            super::print(&names.iter().map(|n| format!("{n}\n")).collect::<String>())?;
         }
-        (Err(_), _) => Ok(()),
     }
+    removed.result()
 }
 
 /// Runs `volume prune`.
@@ -209,17 +223,18 @@ pub async fn prune(engine: &Engine, args: &VolumePruneArgs, cancel: &Cancel) -> 
     let reclaimed: u64 = plan
         .volumes
         .iter()
-        .filter(|v| removed.contains(&v.name))
+        .filter(|v| removed.removed.contains(&v.name))
         .filter_map(|v| v.size_bytes)
         .sum();
     if args.guard.format == Format::Json {
-        let report = serde_json::json!({"deleted": removed, "reclaimed_bytes": reclaimed});
-        return super::print(&(serde_json::to_string_pretty(&report).expect("json") + "\n"));
+        let report = serde_json::json!({"deleted": removed.removed, "reclaimed_bytes": reclaimed});
+        super::print(&(serde_json::to_string_pretty(&report).expect("json") + "\n"))?;
+        return removed.result();
     }
     let mut out = String::new();
-    if !removed.is_empty() {
+    if !removed.removed.is_empty() {
         out.push_str("Deleted Volumes:\n");
-        for name in &removed {
+        for name in &removed.removed {
             out.push_str(&format!("{name}\n"));
         }
         out.push('\n');
@@ -228,7 +243,8 @@ pub async fn prune(engine: &Engine, args: &VolumePruneArgs, cancel: &Cancel) -> 
         "Total reclaimed space: {}\n",
         crate::ui::table::human_bytes(reclaimed)
     ));
-    super::print(&out)
+    super::print(&out)?;
+    removed.result()
 }
 
 /// Runs `rm [-v] CONTAINER...`.
@@ -269,7 +285,6 @@ pub async fn rm_containers(engine: &Engine, args: &RmArgs, cancel: &Cancel) -> R
             .build();
         engine.docker.remove_container(name, Some(options)).await
     })
-    .await;
-    print_removed(&removed, args.guard.format)?;
-    removed.map(|_| ())
+    .await?;
+    print_removed(removed, args.guard.format)
 }
