@@ -260,7 +260,7 @@ impl Facts {
             } else {
                 None
             },
-            policy: Policy::load(&Policy::default_path(&env))?,
+            policy: Policy::load_for(&Policy::default_path(&env), &engine.endpoint.host)?,
             labels_anonymous: engine.api() >= (1, 42),
             last_backups: match destroys_volumes {
                 true => {

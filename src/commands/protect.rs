@@ -67,6 +67,7 @@ pub async fn protect(engine: &Engine, args: &ProtectArgs) -> Result<()> {
         Some(PolicyEntry {
             protect: true,
             reason: args.reason.clone(),
+            engine: None,
         }),
     )
 }
@@ -76,9 +77,10 @@ pub async fn unprotect(engine: &Engine, args: &UnprotectArgs) -> Result<()> {
     if !args.allow_missing && !args.to_default {
         check_exist(engine, &args.volumes).await?;
     }
-    let entry = (!args.to_default).then_some(PolicyEntry {
+    let entry = (!args.to_default).then(|| PolicyEntry {
         protect: false,
         reason: None,
+        engine: Some(engine.endpoint.host.clone()),
     });
     change(&args.volumes, entry)
 }

@@ -146,7 +146,7 @@ pub async fn run(discovery: &Discovery<'_>, args: &StatusArgs) -> Result<()> {
     let all_containers = inventory::containers(engine).await?;
     let volumes = inventory::volumes(engine).await?;
     let env = |n: &str| std::env::var(n).ok();
-    let policy = Policy::load(&Policy::default_path(&env))?;
+    let policy = Policy::load_for(&Policy::default_path(&env), &engine.endpoint.host)?;
     let (last_backups, last_backups_unread) =
         last_backups(args, &engine.endpoint.host, &env).await?;
     let sizes = match sizes_task {

@@ -46,6 +46,12 @@ pub struct PolicyEntry {
     /// Why, as the operator wrote it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// The engine a disposable entry was set on (`unprotect` records it): it holds
+    /// there only, for a volume of the same name on another engine (staging's and
+    /// production's `shop_db`) is another volume. Without one (written by hand, or by
+    /// an earlier version) an entry holds on every engine; a protecting one always does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine: Option<String>,
 }
 
 /// Backup settings of the policy file.
@@ -182,6 +188,20 @@ impl Policy {
 }
 
 impl Policy {
+    /// The policy file at `path` as it holds on the engine at `engine`: without the
+    /// disposable entries set on another engine.
+    pub fn load_for(path: &Path, engine: &str) -> Result<Policy> {
+        let mut policy = Policy::load(path)?;
+        policy.volumes.retain(|_, entry| {
+            entry.protect
+                || entry
+                    .engine
+                    .as_deref()
+                    .is_none_or(|on| crate::engine::endpoint::same_engine(on, engine))
+        });
+        Ok(policy)
+    }
+
     /// Writes the policy file (atomically, owner-only).
     pub fn save(&self, path: &Path) -> Result<()> {
         let failed = |err: std::io::Error| {
@@ -250,6 +270,7 @@ pub fn evaluate(facts: &VolumeFacts, policy: &Policy) -> Protection {
     if let Some(PolicyEntry {
         protect: true,
         reason,
+        ..
     }) = entry
     {
         let why = reason
@@ -360,6 +381,7 @@ mod tests {
             PolicyEntry {
                 protect: true,
                 reason: Some("prod db".into()),
+                engine: None,
             },
         );
         let p = evaluate(&empty, &by_policy);
@@ -375,6 +397,30 @@ mod tests {
             ..base.clone()
         };
         assert!(!evaluate(&a, &policy).protected);
+    }
+
+    /// `unprotect` on staging leaves production's volume of the same name protected;
+    /// a protecting entry, or one without an engine, holds everywhere.
+    #[test]
+    fn a_disposable_entry_holds_on_its_own_engine_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("policy.toml");
+        std::fs::write(
+            &path,
+            "[volumes.shop_db]\nprotect = false\nengine = \"tcp://staging:2376\"\n\
+             [volumes.shop_cache]\nprotect = false\n\
+             [volumes.shop_files]\nprotect = true\nengine = \"tcp://staging:2376\"\n",
+        )
+        .unwrap();
+        let names = |engine: &str| -> Vec<String> {
+            let policy = Policy::load_for(&path, engine).unwrap();
+            policy.volumes.into_keys().collect()
+        };
+        assert_eq!(
+            names("tcp://staging:2376"),
+            ["shop_cache", "shop_db", "shop_files"]
+        );
+        assert_eq!(names("tcp://prod:2376"), ["shop_cache", "shop_files"]);
     }
 
     #[test]
