@@ -197,7 +197,7 @@ async fn recover_interrupted(flags: &DockerFlags) {
             "an interrupted `{}` of {} (process {}) on {}",
             left.verb, left.started, left.pid, left.engine_host
         );
-        match on_this_engine(&left.engine_host) {
+        match on_this_engine(&left.engine_host) || here.is_err() {
             true => docker_safeops::say!(
                 "note: {what} is not finished (see above); its journal is {}",
                 journal.display()

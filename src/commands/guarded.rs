@@ -261,7 +261,7 @@ impl Facts {
                 None
             },
             policy: Policy::load_for(&Policy::default_path(&env), &engine.endpoint.host)?,
-            labels_anonymous: engine.api() >= (1, 42),
+            labels_anonymous: engine.labels_anonymous_volumes(),
             last_backups: match destroys_volumes {
                 true => {
                     last_backups(

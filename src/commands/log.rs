@@ -55,19 +55,28 @@ async fn anchors(log: &Path, backup_root: &Path, args: &LogArgs) -> Result<Vec<A
     Ok(anchors)
 }
 
+/// Exit 4 when the chain of `entries` is broken: the log was edited.
+fn chain_intact(
+    log: &Path,
+    entries: &[(usize, std::result::Result<audit::Entry, String>)],
+) -> Result<()> {
+    match audit::verify_chain(entries) {
+        Some((line, why)) => Err(Error::integrity(format!(
+            "{}: line {line}: {why}",
+            log.display()
+        ))
+        .hint("the log was edited after it was written; entries before this line are intact")),
+        None => Ok(()),
+    }
+}
+
 async fn verify(
     log: &Path,
     entries: &[(usize, std::result::Result<audit::Entry, String>)],
     anchors: Vec<Anchor>,
     args: &LogArgs,
 ) -> Result<()> {
-    if let Some((line, why)) = audit::verify_chain(entries) {
-        return Err(
-            Error::integrity(format!("{}: line {line}: {why}", log.display())).hint(
-                "the log was edited after it was written; entries before this line are intact",
-            ),
-        );
-    }
+    chain_intact(log, entries)?;
     let problems = audit::verify_anchors(entries, &anchors);
     if let Some(first) = problems.first() {
         return Err(Error::integrity(format!(
@@ -121,8 +130,10 @@ pub async fn run(args: &LogArgs) -> Result<()> {
     let path = audit::default_path();
     if args.verify {
         let root = store::backup_root(args.location.to.as_deref(), &|n| std::env::var(n).ok())?;
-        // The anchors first: every entry one names was written before it, so the log
-        // read after them holds it, whatever is appended meanwhile.
+        // An edited chain is found without the anchors (a repository may want its
+        // password). Then the anchors, and the log read again after them: every entry
+        // one names was written before it, whatever is appended meanwhile.
+        chain_intact(&path, &audit::read(&path)?)?;
         let anchors = anchors(&path, &root, args).await?;
         return verify(&path, &audit::read(&path)?, anchors, args).await;
     }

@@ -317,6 +317,7 @@ async fn target_report(
                         size_bytes,
                         project,
                         compose_protect,
+                        labels_anonymous: engine.labels_anonymous_volumes(),
                     },
                     facts.policy,
                 );

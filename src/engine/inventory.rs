@@ -280,6 +280,23 @@ async fn volume_sizes_once(engine: &Engine) -> Result<HashMap<String, u64>> {
         .collect())
 }
 
+/// The label Docker 23 and later (API 1.42) put on the anonymous volumes they create.
+pub const LABEL_ANONYMOUS: &str = "com.docker.volume.anonymous";
+
+/// Whether the volume `name` with `labels` is anonymous: on an engine that labels them
+/// (`engine_labels_them`, API 1.42, Docker 23) the label says so, and a hex-named
+/// volume from before the upgrade is a named one to it; on an older engine the name.
+pub fn is_anonymous(
+    name: &str,
+    labels: Option<&BTreeMap<String, String>>,
+    engine_labels_them: bool,
+) -> bool {
+    match engine_labels_them {
+        true => labels.is_some_and(|l| l.contains_key(LABEL_ANONYMOUS)),
+        false => is_anonymous_name(name),
+    }
+}
+
 /// True for the 64-hex-digit names the engine gives anonymous volumes.
 pub fn is_anonymous_name(name: &str) -> bool {
     name.len() == 64 && name.bytes().all(|b| b.is_ascii_hexdigit())

@@ -51,6 +51,12 @@ impl Engine {
     pub fn api(&self) -> (u32, u32) {
         parse_api_version(&self.api_version).unwrap_or(MIN_API_VERSION)
     }
+
+    /// The engine labels the anonymous volumes it creates (API 1.42, Docker 23; see
+    /// [`inventory::is_anonymous`]).
+    pub fn labels_anonymous_volumes(&self) -> bool {
+        self.api() >= (1, 42)
+    }
 }
 
 /// bollard 0.21.1 drops the `/v1.xx` prefix from every request path (bollard issue

@@ -142,12 +142,14 @@ pub fn append(path: &Path, event: serde_json::Value) -> Result<Entry> {
         .collect();
     // The head names an entry the log no longer holds: its end was cut or rewritten.
     // The head stays as it is, for `log --verify` to report, not moved onto the cut log.
+    // A head that cannot be read (another user's file) says nothing; one that is no
+    // head was rewritten.
     let cut = match read_head(path) {
-        Ok(None) => false,
         Ok(Some(head)) => !written
             .iter()
             .any(|e| e.seq == head.seq && e.hash == head.hash),
-        Err(_) => true,
+        Err(err) => err.code == crate::error::ExitCode::Integrity,
+        Ok(None) => false,
     };
     let last = written.into_iter().last();
     let mut entry = Entry {
@@ -169,7 +171,8 @@ pub fn append(path: &Path, event: serde_json::Value) -> Result<Entry> {
     if cut {
         crate::say!(
             "warning: the audit log {} no longer holds the entry {} names: it was cut or \
-             rewritten; `docker safeops log --verify` reports it",
+             rewritten; `docker safeops log --verify` reports it (if the log was rotated or \
+             removed on purpose, remove that file too to start a new chain)",
             path.display(),
             head_path(path).display()
         );

@@ -163,9 +163,6 @@ pub struct PlanFacts<'a> {
     pub labels_anonymous: bool,
 }
 
-/// The label Docker 23 and later put on the anonymous volumes they create.
-const LABEL_ANONYMOUS: &str = "com.docker.volume.anonymous";
-
 /// The plan of `down` for `target`.
 pub fn down(target: &Target, request: &DownRequest, facts: &PlanFacts<'_>) -> Result<Plan> {
     let Target::Project(project) = target else {
@@ -262,6 +259,7 @@ pub fn down(target: &Target, request: &DownRequest, facts: &PlanFacts<'_>) -> Re
                 size_bytes,
                 project: Some(&project.name),
                 compose_protect: &project.compose_protect,
+                labels_anonymous: facts.labels_anonymous,
             },
             facts.policy,
         );
@@ -301,6 +299,7 @@ fn planned(volume: &Volume, action: Action, facts: &PlanFacts<'_>) -> PlannedVol
                 .labels
                 .get(inventory::LABEL_PROJECT)
                 .map(String::as_str),
+            labels_anonymous: facts.labels_anonymous,
             ..VolumeFacts::default()
         },
         facts.policy,
@@ -374,10 +373,7 @@ pub fn volume_prune(all: bool, facts: &PlanFacts<'_>) -> Plan {
                 .any(|c| c.volume_mounts.iter().any(|(m, _)| *m == v.name))
         })
         .filter(|v| {
-            all || match facts.labels_anonymous {
-                true => v.labels.contains_key(LABEL_ANONYMOUS),
-                false => inventory::is_anonymous_name(&v.name),
-            }
+            all || inventory::is_anonymous(&v.name, Some(&v.labels), facts.labels_anonymous)
         })
         .collect();
     unused.sort_by(|a, b| a.name.cmp(&b.name));
@@ -450,7 +446,7 @@ mod tests {
         };
         let volumes: HashMap<String, Volume> = [
             volume(&hex, &[]),
-            volume(&labelled, &[LABEL_ANONYMOUS]),
+            volume(&labelled, &[inventory::LABEL_ANONYMOUS]),
             volume("named", &[]),
         ]
         .into_iter()

@@ -234,6 +234,9 @@ pub struct VolumeFacts<'a> {
     pub project: Option<&'a str>,
     /// The names listed in the compose file's `x-safeops.protect`.
     pub compose_protect: &'a [String],
+    /// The engine labels its anonymous volumes (see
+    /// [`crate::engine::inventory::is_anonymous`]).
+    pub labels_anonymous: bool,
 }
 
 /// Decides a volume's protection; the first rule that protects wins, in the order of
@@ -304,7 +307,9 @@ pub fn evaluate(facts: &VolumeFacts, policy: &Policy) -> Protection {
     if entry.is_some() {
         return unprotected(Some(Rule::Policy), "marked disposable in the policy file");
     }
-    if crate::engine::inventory::is_anonymous_name(facts.name) && facts.declared_as.is_none() {
+    if crate::engine::inventory::is_anonymous(facts.name, facts.labels, facts.labels_anonymous)
+        && facts.declared_as.is_none()
+    {
         return unprotected(None, "anonymous volume");
     }
     match facts.size_bytes {
@@ -397,6 +402,12 @@ mod tests {
             ..base.clone()
         };
         assert!(!evaluate(&a, &policy).protected);
+        // An engine that labels anonymous volumes counts an unlabelled hex name as named.
+        let labelling = VolumeFacts {
+            labels_anonymous: true,
+            ..a.clone()
+        };
+        assert!(evaluate(&labelling, &policy).protected);
     }
 
     /// `unprotect` on staging leaves production's volume of the same name protected;
