@@ -1607,7 +1607,7 @@ pub fn list(repo: &Open, location: &Repository, target: Option<&str>) -> Result<
             let id = full_id(&s.id);
             let (sound, status) =
                 crate::backup::store::verified_status(crate::backup::store::last_verification(
-                    crate::backup::store::Recorded::Snapshot(&format!("{location}#{id}")),
+                    crate::backup::store::Recorded::Snapshot { location, id: &id },
                 ));
             let target = s
                 .tags

@@ -335,9 +335,14 @@ pub struct Verification {
 pub enum Recorded<'a> {
     /// The plain backup in this directory.
     Plain(&'a Path),
-    /// A snapshot, as `LOCATION#ID` (full id): a copy of the repository elsewhere has
-    /// the same ids and its own damage.
-    Snapshot(&'a str),
+    /// A snapshot (its full id) in the repository at `location`: a copy of the
+    /// repository elsewhere has the same ids and its own damage.
+    Snapshot {
+        /// The repository.
+        location: &'a crate::storage::location::Repository,
+        /// The snapshot's full id.
+        id: &'a str,
+    },
 }
 
 /// Where a record of `kind` about `about` is kept: `$XDG_STATE_HOME/docker-safeops/
@@ -348,7 +353,9 @@ fn record_path(about: Recorded<'_>, kind: &str) -> PathBuf {
             let dir = fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
             sha2::Sha256::digest(dir.as_os_str().as_encoded_bytes())
         }
-        Recorded::Snapshot(id) => sha2::Sha256::digest(format!("snapshot {id}")),
+        Recorded::Snapshot { location, id } => {
+            sha2::Sha256::digest(format!("snapshot {location}#{id}"))
+        }
     };
     crate::state::state_dir()
         .join(kind)

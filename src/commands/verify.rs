@@ -33,7 +33,10 @@ async fn verify_snapshot(args: &VerifyArgs, location: Repository, cancel: &Cance
     })
     .await?;
     store::record_verification(
-        store::Recorded::Snapshot(&format!("{shown}#{}", verified.id)),
+        store::Recorded::Snapshot {
+            location: &shown,
+            id: &verified.id,
+        },
         verified.problems.first().cloned(),
     );
     let seconds = started.elapsed().as_secs_f64();
