@@ -180,7 +180,7 @@ async fn recover_interrupted(flags: &DockerFlags) {
     if pending.is_empty() {
         return;
     }
-    let here = endpoint::resolve(&flags.connect_options(), &|name| std::env::var(name).ok());
+    let here = endpoint_of(flags);
     let on_this_engine = |host: &str| {
         here.as_ref()
             .is_ok_and(|e| endpoint::same_engine(host, &e.host))
@@ -197,25 +197,30 @@ async fn recover_interrupted(flags: &DockerFlags) {
             "an interrupted `{}` of {} (process {}) on {}",
             left.verb, left.started, left.pid, left.engine_host
         );
-        match on_this_engine(&left.engine_host) || here.is_err() {
-            true => docker_safeops::say!(
+        if on_this_engine(&left.engine_host) || here.is_err() {
+            docker_safeops::say!(
                 "note: {what} is not finished (see above); its journal is {}",
                 journal.display()
-            ),
-            false => docker_safeops::say!(
+            );
+        } else {
+            docker_safeops::say!(
                 "note: {what} left containers stopped or work half-done there: a verb \
                  connected to that engine finishes it (if that engine is gone for good, \
                  delete {})",
                 journal.display()
-            ),
+            );
         }
     }
 }
 
+/// The engine `flags` name, as the Docker CLI resolves it.
+fn endpoint_of(flags: &DockerFlags) -> Result<endpoint::Endpoint> {
+    endpoint::resolve(&flags.connect_options(), &|name| std::env::var(name).ok())
+}
+
 /// Connects to the engine `flags` name, as the Docker CLI would.
 async fn reach(flags: &DockerFlags) -> Result<Engine> {
-    let endpoint = endpoint::resolve(&flags.connect_options(), &|name| std::env::var(name).ok())?;
-    engine::connect(&endpoint).await
+    engine::connect(&endpoint_of(flags)?).await
 }
 
 fn discovery<'a>(cli: &'a Cli, engine: &'a Engine) -> Discovery<'a> {
